@@ -1,0 +1,238 @@
+import PortalModel
+
+/// Checks that span manifests: unique names, references that resolve, and the portal's own
+/// rules (built-in roles are not declared, ring orders and the 60-day budget, one ring per room,
+/// unique serial numbers). Runs on typed manifests, in time linear in their number.
+public enum ManifestValidator {
+    public static func validate(_ set: ManifestSet) -> [Diagnostic] {
+        var diagnostics: [Diagnostic] = []
+        for kind in ManifestKind.allCases {
+            diagnostics += uniqueNames(set.all.filter { $0.kind == kind }.map(\.metadata.name), kind: kind)
+        }
+        diagnostics += uniqueDisplayNames(set.roomGroups.map { ($0.displayName, $0.metadata.name) }, kind: .roomGroup)
+        diagnostics += uniqueDisplayNames(set.roles.map { ($0.displayName, $0.metadata.name) }, kind: .role)
+        diagnostics += uniqueDisplayNames(set.updateRings.map { ($0.displayName, $0.metadata.name) }, kind: .updateRing)
+        diagnostics += set.roomGroups.flatMap(checkRoomGroup)
+        diagnostics += set.roles.flatMap(checkRole)
+        diagnostics += checkRoleAssignments(set)
+        diagnostics += checkUpdateRings(set)
+        diagnostics += uniqueSerialNumbers(set.devices)
+        diagnostics += checkPolicy(set.policy)
+        return diagnostics
+    }
+
+    // MARK: - Names
+
+    private static func uniqueNames(_ names: [Located<String>], kind: ManifestKind) -> [Diagnostic] {
+        var first: [String: Located<String>] = [:]
+        var diagnostics: [Diagnostic] = []
+        for name in names {
+            if let earlier = first[name.value] {
+                diagnostics.append(.error(
+                    "duplicate \(kind.rawValue) name '\(name.value)'", at: name.location,
+                    hint: "names are unique per kind; rename one of them",
+                    notes: earlier.location.map { [.init("first declared here", at: $0)] } ?? []))
+            } else {
+                first[name.value] = name
+            }
+        }
+        return diagnostics
+    }
+
+    private static func uniqueDisplayNames(_ entries: [(String, Located<String>)], kind: ManifestKind) -> [Diagnostic] {
+        var first: [String: Located<String>] = [:]
+        var diagnostics: [Diagnostic] = []
+        for (displayName, name) in entries {
+            let key = displayName.lowercased()
+            if let earlier = first[key] {
+                diagnostics.append(.error(
+                    "\(kind.rawValue) '\(name.value)' has the same displayName as '\(earlier.value)': '\(displayName.truncatedForMessage)'",
+                    at: name.location, hint: "people pick objects by display name in the portal; make it unique",
+                    notes: earlier.location.map { [.init("'\(earlier.value)' declared here", at: $0)] } ?? []))
+            } else {
+                first[key] = name
+            }
+        }
+        return diagnostics
+    }
+
+    // MARK: - Kinds
+
+    private static func checkRoomGroup(_ group: RoomGroup) -> [Diagnostic] {
+        let selectorIsEmpty = group.selector.map { $0.location.isEmpty && $0.labels.isEmpty } ?? true
+        guard group.rooms.isEmpty && selectorIsEmpty else { return [] }
+        return [.error(
+            "RoomGroup '\(group.metadata.name.value)' has neither rooms nor a selector", at: group.metadata.name.location,
+            hint: "list rooms under 'spec.rooms', or select them with 'spec.selector'")]
+    }
+
+    private static func checkRole(_ role: Role) -> [Diagnostic] {
+        let name = role.metadata.name
+        if let builtIn = BuiltInRole(rawValue: name.value)
+            ?? BuiltInRole.allCases.first(where: { $0.displayName.lowercased() == role.displayName.lowercased() })
+        {
+            return [.error(
+                "'\(builtIn.displayName)' is a built-in role and cannot be declared or changed", at: name.location,
+                hint: "assign it with 'role: \(builtIn.reference)' in a RoleAssignment; declare custom roles under other names")]
+        }
+        var seen: Set<Permission> = []
+        return role.permissions.compactMap { permission in
+            seen.insert(permission.value).inserted
+                ? nil
+                : .error("permission '\(permission.value.slug)' is listed twice", at: permission.location, hint: "remove one")
+        }
+    }
+
+    private static func checkRoleAssignments(_ set: ManifestSet) -> [Diagnostic] {
+        let roleNames = Set(set.roles.map(\.metadata.name.value))
+        let groupNames = Set(set.roomGroups.map(\.metadata.name.value))
+        var diagnostics: [Diagnostic] = []
+        var displayNames: [String: Located<String>] = [:]
+        for assignment in set.roleAssignments {
+            let role = assignment.role
+            switch role.value {
+            case .builtIn:
+                break
+            case .custom(let name) where name.hasPrefix(BuiltInRole.referencePrefix):
+                let builtIns = BuiltInRole.allCases.map(\.reference)
+                diagnostics.append(.error(
+                    "unknown built-in role '\(name.truncatedForMessage)'", at: role.location,
+                    hint: Suggestion.hint(for: name, in: builtIns) ?? "built-in roles: \(builtIns.joined(separator: ", "))"))
+            case .custom(let name) where !roleNames.contains(name):
+                diagnostics.append(.error(
+                    "role '\(name.truncatedForMessage)' is not declared", at: role.location,
+                    hint: Suggestion.hint(for: name, in: roleNames.union(BuiltInRole.allCases.map(\.reference)))
+                        ?? "declare a Role named '\(name.truncatedForMessage)', or use a built-in role such as builtin:site-lead"))
+            case .custom:
+                break
+            }
+            diagnostics += unresolved(assignment.scope.roomGroups, among: groupNames, field: "scope.roomGroups")
+            let scope = assignment.scope
+            let name = assignment.metadata.name
+            if scope.allRooms && !(scope.roomGroups.isEmpty && scope.rooms.isEmpty) {
+                diagnostics.append(.error(
+                    "RoleAssignment '\(name.value)' scope has allRooms: true and a list of room groups or rooms", at: name.location,
+                    hint: "use allRooms: true alone, or list room groups and rooms without it"))
+            } else if !scope.allRooms && scope.roomGroups.isEmpty && scope.rooms.isEmpty {
+                diagnostics.append(.error(
+                    "RoleAssignment '\(name.value)' scope is empty", at: name.location,
+                    hint: "set 'allRooms: true', or list 'roomGroups' and/or 'rooms'"))
+            }
+            var members: [AssignmentMember: Located<AssignmentMember>] = [:]
+            for member in assignment.members {
+                let key: AssignmentMember =
+                    switch member.value {
+                    case .user(let user): .user(user.lowercased())
+                    case .group(let group): .group(group.lowercased())
+                    }
+                if let first = members[key] {
+                    diagnostics.append(.error(
+                        "member is listed twice in RoleAssignment '\(name.value)'", at: member.location, hint: "remove one",
+                        notes: first.location.map { [.init("first listed here", at: $0)] } ?? []))
+                } else {
+                    members[key] = member
+                }
+            }
+            let displayKey = role.value.text + "\u{0}" + assignment.displayName.lowercased()
+            if let earlier = displayNames[displayKey] {
+                diagnostics.append(.error(
+                    "RoleAssignment '\(name.value)' has the same displayName as '\(earlier.value)' for the same role",
+                    at: name.location, hint: "the portal names assignments within a role; make the displayName unique",
+                    notes: earlier.location.map { [.init("'\(earlier.value)' declared here", at: $0)] } ?? []))
+            } else {
+                displayNames[displayKey] = name
+            }
+        }
+        return diagnostics
+    }
+
+    private static func checkUpdateRings(_ set: ManifestSet) -> [Diagnostic] {
+        let groupNames = Set(set.roomGroups.map(\.metadata.name.value))
+        let groupRooms = Dictionary(set.roomGroups.map { ($0.metadata.name.value, $0.rooms) }, uniquingKeysWith: { first, _ in first })
+        var diagnostics: [Diagnostic] = []
+        var orders: [Int: Located<String>] = [:]
+        var ringOfRoom: [String: (ring: String, location: SourceLocation?)] = [:]
+        for ring in set.updateRings {
+            let name = ring.metadata.name
+            if let defaultRing = DefaultUpdateRing(rawValue: name.value)
+                ?? DefaultUpdateRing.allCases.first(where: { $0.displayName.lowercased() == ring.displayName.lowercased() })
+            {
+                diagnostics.append(.error(
+                    "'\(defaultRing.displayName)' is a default update ring and cannot be declared", at: name.location,
+                    hint: "rooms not in a custom ring stay in General; give custom rings other names"))
+            }
+            if let earlier = orders[ring.order.value] {
+                diagnostics.append(.error(
+                    "UpdateRing '\(name.value)' has order \(ring.order.value), as '\(earlier.value)' has", at: ring.order.location,
+                    hint: "each ring needs its own position from 1 to 9",
+                    notes: earlier.location.map { [.init("'\(earlier.value)' declared here", at: $0)] } ?? []))
+            } else {
+                orders[ring.order.value] = name
+            }
+            diagnostics += unresolved(ring.roomGroups, among: groupNames, field: "roomGroups")
+            let viaGroups = ring.roomGroups.flatMap { group in
+                (groupRooms[group.value] ?? []).map { Located($0.value, at: group.location) }
+            }
+            for room in ring.rooms + viaGroups {
+                let key = room.value.lowercased()
+                if let other = ringOfRoom[key], other.ring != name.value {
+                    diagnostics.append(.error(
+                        "room '\(room.value)' is in UpdateRing '\(name.value)' and in '\(other.ring)'", at: room.location,
+                        hint: "a room is in exactly one update ring; remove it from one of them",
+                        notes: other.location.map { [.init("'\(other.ring)' takes it here", at: $0)] } ?? []))
+                } else if ringOfRoom[key] == nil {
+                    ringOfRoom[key] = (name.value, room.location)
+                }
+            }
+        }
+        let totalDays = set.updateRings.reduce(0) { $0 + $1.rolloutDays + $1.testDays }
+        if totalDays > UpdateRingLimits.maximumTotalDays, let last = set.updateRings.last {
+            diagnostics.append(.error(
+                "update rings add up to \(totalDays) days of rollout and test; the portal allows \(UpdateRingLimits.maximumTotalDays)",
+                at: last.metadata.name.location, hint: "shorten rolloutDays or testDays",
+                notes: set.updateRings.compactMap { ring in
+                    ring.metadata.name.location.map {
+                        .init("'\(ring.metadata.name.value)': \(ring.rolloutDays) + \(ring.testDays) days", at: $0)
+                    }
+                }))
+        }
+        return diagnostics
+    }
+
+    private static func uniqueSerialNumbers(_ devices: [Device]) -> [Diagnostic] {
+        var first: [String: Device] = [:]
+        var diagnostics: [Diagnostic] = []
+        for device in devices {
+            let key = device.serialNumber.value.uppercased()
+            if let earlier = first[key] {
+                diagnostics.append(.error(
+                    "serial number '\(device.serialNumber.value.truncatedForMessage)' is declared by Device '\(earlier.metadata.name.value)' too",
+                    at: device.serialNumber.location, hint: "each physical device is declared once",
+                    notes: earlier.serialNumber.location.map { [.init("first declared here", at: $0)] } ?? []))
+            } else {
+                first[key] = device
+            }
+        }
+        return diagnostics
+    }
+
+    private static func checkPolicy(_ policy: RepositoryPolicy) -> [Diagnostic] {
+        policy.ignore.flatMap { rule -> [Diagnostic] in
+            let known = rule.kind.specShape.fields.map(\.name)
+            return rule.fields.filter { !known.contains($0) }.map { field in
+                .error(
+                    "ignore rule names '\(field.truncatedForMessage)', which is not a \(rule.kind.rawValue) spec field",
+                    at: rule.location,
+                    hint: Suggestion.hint(for: field, in: known) ?? "\(rule.kind.rawValue) fields: \(known.joined(separator: ", "))")
+            }
+        }
+    }
+
+    private static func unresolved(_ references: [Located<String>], among names: Set<String>, field: String) -> [Diagnostic] {
+        references.filter { !names.contains($0.value) }.map { reference in
+            .error(
+                "room group '\(reference.value)' in '\(field)' is not declared", at: reference.location,
+                hint: Suggestion.hint(for: reference.value, in: names) ?? "declare a RoomGroup named '\(reference.value)'")
+        }
+    }
+}

@@ -1,0 +1,209 @@
+import PortalModel
+
+/// The identity and labels every manifest carries.
+public struct ManifestMetadata: Sendable, Equatable {
+    /// The name in git: a lower-case DNS label, unique per kind. `location` is where the document starts.
+    public var name: Located<String>
+    public var labels: [String: String]
+
+    public init(name: Located<String>, labels: [String: String] = [:]) {
+        self.name = name
+        self.labels = labels
+    }
+}
+
+/// A named set of rooms: explicit resource accounts and/or a selector over inventory data.
+public struct RoomGroup: Sendable, Equatable {
+    public var metadata: ManifestMetadata
+    public var displayName: String
+    public var description: String?
+    /// Room resource-account addresses, as written (compare case-insensitively).
+    public var rooms: [Located<String>]
+    public var selector: RoomSelector?
+
+    public init(
+        metadata: ManifestMetadata, displayName: String, description: String? = nil, rooms: [Located<String>] = [],
+        selector: RoomSelector? = nil
+    ) {
+        self.metadata = metadata
+        self.displayName = displayName
+        self.description = description
+        self.rooms = rooms
+        self.selector = selector
+    }
+}
+
+/// Rooms chosen by their inventory location and labels; every given part must match.
+public struct RoomSelector: Sendable, Equatable {
+    public var location: [LocationPart: String]
+    public var labels: [String: String]
+
+    public init(location: [LocationPart: String] = [:], labels: [String: String] = [:]) {
+        self.location = location
+        self.labels = labels
+    }
+}
+
+/// The levels of the portal's inventory location hierarchy.
+public enum LocationPart: String, CaseIterable, Sendable, Hashable {
+    case country, state, city, campus, building, floor
+}
+
+/// A custom role: a named set of permissions. Built-in roles are referenced, never declared.
+public struct Role: Sendable, Equatable {
+    public var metadata: ManifestMetadata
+    public var displayName: String
+    public var description: String?
+    public var permissions: [Located<Permission>]
+
+    public init(
+        metadata: ManifestMetadata, displayName: String, description: String? = nil, permissions: [Located<Permission>]
+    ) {
+        self.metadata = metadata
+        self.displayName = displayName
+        self.description = description
+        self.permissions = permissions
+    }
+}
+
+/// The role a RoleAssignment grants: a built-in role or a Role declared in the repository.
+public enum RoleReference: Sendable, Equatable, Hashable {
+    case builtIn(BuiltInRole)
+    case custom(name: String)
+
+    /// As written in manifests: `builtin:site-lead` or a Role's name.
+    public var text: String {
+        switch self {
+        case .builtIn(let role): role.reference
+        case .custom(let name): name
+        }
+    }
+}
+
+/// A member of a role assignment: a user by UPN, or a security group by name or address.
+public enum AssignmentMember: Sendable, Equatable, Hashable {
+    case user(String)
+    case group(String)
+}
+
+/// Where an assignment applies: every room, or the listed room groups and rooms.
+public struct AssignmentScope: Sendable, Equatable {
+    public var allRooms: Bool
+    public var roomGroups: [Located<String>]
+    public var rooms: [Located<String>]
+
+    public init(allRooms: Bool = false, roomGroups: [Located<String>] = [], rooms: [Located<String>] = []) {
+        self.allRooms = allRooms
+        self.roomGroups = roomGroups
+        self.rooms = rooms
+    }
+}
+
+/// Grants a role to members over a scope, with the portal's e-mail notification switch.
+public struct RoleAssignment: Sendable, Equatable {
+    public var metadata: ManifestMetadata
+    public var role: Located<RoleReference>
+    public var displayName: String
+    public var description: String?
+    public var emailNotifications: Bool
+    public var members: [Located<AssignmentMember>]
+    public var scope: AssignmentScope
+
+    public init(
+        metadata: ManifestMetadata, role: Located<RoleReference>, displayName: String, description: String? = nil,
+        emailNotifications: Bool = false, members: [Located<AssignmentMember>], scope: AssignmentScope
+    ) {
+        self.metadata = metadata
+        self.role = role
+        self.displayName = displayName
+        self.description = description
+        self.emailNotifications = emailNotifications
+        self.members = members
+        self.scope = scope
+    }
+}
+
+/// A device expected in a room. Apply can enroll or unenroll it, never create it: a device
+/// onboards itself, so a missing one is for a person on site to fix.
+public struct Device: Sendable, Equatable {
+    public var metadata: ManifestMetadata
+    public var room: Located<String>
+    public var serialNumber: Located<String>
+    public var deviceType: DeviceType
+    public var manufacturer: String?
+    public var model: String?
+    public var enrollment: DesiredEnrollment
+
+    public init(
+        metadata: ManifestMetadata, room: Located<String>, serialNumber: Located<String>, deviceType: DeviceType,
+        manufacturer: String? = nil, model: String? = nil, enrollment: DesiredEnrollment = .enrolled
+    ) {
+        self.metadata = metadata
+        self.room = room
+        self.serialNumber = serialNumber
+        self.deviceType = deviceType
+        self.manufacturer = manufacturer
+        self.model = model
+        self.enrollment = enrollment
+    }
+}
+
+/// A custom update ring and the rooms in it. The default rings (staging, general, executive)
+/// always exist and are not declared.
+public struct UpdateRing: Sendable, Equatable {
+    public var metadata: ManifestMetadata
+    public var displayName: String
+    public var description: String?
+    /// Position in the rollout, 1 (first) to 9 (last), unique among rings.
+    public var order: Located<Int>
+    public var rolloutDays: Int
+    public var testDays: Int
+    public var deferralDays: Int
+    public var rooms: [Located<String>]
+    public var roomGroups: [Located<String>]
+
+    public init(
+        metadata: ManifestMetadata, displayName: String, description: String? = nil, order: Located<Int>,
+        rolloutDays: Int, testDays: Int, deferralDays: Int = 0, rooms: [Located<String>] = [],
+        roomGroups: [Located<String>] = []
+    ) {
+        self.metadata = metadata
+        self.displayName = displayName
+        self.description = description
+        self.order = order
+        self.rolloutDays = rolloutDays
+        self.testDays = testDays
+        self.deferralDays = deferralDays
+        self.rooms = rooms
+        self.roomGroups = roomGroups
+    }
+}
+
+/// One manifest document of any kind.
+public enum Manifest: Sendable, Equatable {
+    case roomGroup(RoomGroup)
+    case role(Role)
+    case roleAssignment(RoleAssignment)
+    case device(Device)
+    case updateRing(UpdateRing)
+
+    public var kind: ManifestKind {
+        switch self {
+        case .roomGroup: .roomGroup
+        case .role: .role
+        case .roleAssignment: .roleAssignment
+        case .device: .device
+        case .updateRing: .updateRing
+        }
+    }
+
+    public var metadata: ManifestMetadata {
+        switch self {
+        case .roomGroup(let value): value.metadata
+        case .role(let value): value.metadata
+        case .roleAssignment(let value): value.metadata
+        case .device(let value): value.metadata
+        case .updateRing(let value): value.metadata
+        }
+    }
+}

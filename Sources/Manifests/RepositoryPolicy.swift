@@ -1,0 +1,64 @@
+/// The reconciliation policy in the repository's `roomkeeper.yaml`: which portal, what may be
+/// pruned or adopted, the deletion guard and fields people may change in the portal.
+///
+/// Never holds a credential: tokens come from the environment or a file.
+public struct RepositoryPolicy: Sendable, Equatable {
+    /// The portal to reconcile against; nil means the embedded portal.
+    public var portalURL: String?
+    /// Kinds whose objects Roomkeeper may delete when they are no longer declared. Off by default.
+    public var prune: Set<ManifestKind>
+    /// Kinds whose unmanaged portal objects Roomkeeper may take over when a manifest declares one.
+    public var adopt: Set<ManifestKind>
+    public var deletionGuard: DeletionGuard
+    public var ignore: [IgnoreRule]
+    /// Where the policy was declared; nil when the repository has no `roomkeeper.yaml`.
+    public var location: SourceLocation?
+
+    public init(
+        portalURL: String? = nil, prune: Set<ManifestKind> = [], adopt: Set<ManifestKind> = [],
+        deletionGuard: DeletionGuard = DeletionGuard(), ignore: [IgnoreRule] = [], location: SourceLocation? = nil
+    ) {
+        self.portalURL = portalURL
+        self.prune = prune
+        self.adopt = adopt
+        self.deletionGuard = deletionGuard
+        self.ignore = ignore
+        self.location = location
+    }
+
+    /// The kinds whose objects can be pruned or adopted (devices are neither created nor deleted).
+    public static let manageableKinds: [ManifestKind] = [.roomGroup, .role, .roleAssignment, .updateRing]
+}
+
+/// Refuses a plan that deletes more than `maximumDeletes` objects, or more than
+/// `maximumDeletePercent` percent of a kind's managed objects, unless forced.
+public struct DeletionGuard: Sendable, Equatable {
+    public var maximumDeletes: Int
+    public var maximumDeletePercent: Int
+
+    public init(maximumDeletes: Int = 10, maximumDeletePercent: Int = 25) {
+        self.maximumDeletes = maximumDeletes
+        self.maximumDeletePercent = maximumDeletePercent
+    }
+}
+
+/// Fields of a kind that people may change in the portal; they stay out of the diff.
+public struct IgnoreRule: Sendable, Equatable {
+    public var kind: ManifestKind
+    /// The manifests the rule covers; empty means every object of the kind.
+    public var names: [String]
+    /// Spec field names, e.g. `description`.
+    public var fields: [String]
+    public var location: SourceLocation?
+
+    public init(kind: ManifestKind, names: [String] = [], fields: [String], location: SourceLocation? = nil) {
+        self.kind = kind
+        self.names = names
+        self.fields = fields
+        self.location = location
+    }
+
+    public static func == (lhs: IgnoreRule, rhs: IgnoreRule) -> Bool {
+        lhs.kind == rhs.kind && lhs.names == rhs.names && lhs.fields == rhs.fields
+    }
+}

@@ -1,0 +1,97 @@
+/// The expected shape of a manifest value: one description that drives both the strict checker
+/// (`ShapeChecker`) and the JSON Schema that editors use (`JSONSchema`), so the two never disagree.
+public indirect enum Shape: Sendable {
+    case string(StringFormat)
+    case integer(ClosedRange<Int>)
+    case boolean
+    /// A list; `minimumCount` items at least; `unique` when it is a set (compared case-insensitively).
+    case list(Shape, minimumCount: Int = 0, unique: Bool = true)
+    case object(ObjectShape)
+    /// A mapping of free-form string keys to string values (labels).
+    case stringMap
+
+    /// How the expected value reads in a message: "an e-mail address", "true or false".
+    var expectation: String {
+        switch self {
+        case .string(let format): format.expectation
+        case .integer(let range): "an integer from \(range.lowerBound) to \(range.upperBound)"
+        case .boolean: "true or false"
+        case .list(let item, _, _): "a list of \(item.plural)"
+        case .object: "a mapping"
+        case .stringMap: "a mapping of names to strings"
+        }
+    }
+
+    private var plural: String {
+        switch self {
+        case .string(let format): format.plural
+        case .integer: "integers"
+        case .boolean: "booleans"
+        case .list: "lists"
+        case .object: "mappings"
+        case .stringMap: "mappings"
+        }
+    }
+}
+
+/// What a string must look like.
+public enum StringFormat: Sendable {
+    case text(maximumLength: Int)
+    /// A lower-case DNS label: the identity of a manifest.
+    case dnsLabel
+    case email
+    case url
+    case oneOf([String])
+
+    var expectation: String {
+        switch self {
+        case .text: "a string"
+        case .dnsLabel: "a name (a lower-case DNS label)"
+        case .email: "an e-mail address"
+        case .url: "a URL"
+        case .oneOf(let values): "one of " + values.joined(separator: ", ")
+        }
+    }
+
+    var plural: String {
+        switch self {
+        case .text: "strings"
+        case .dnsLabel: "names"
+        case .email: "e-mail addresses"
+        case .url: "URLs"
+        case .oneOf: "values"
+        }
+    }
+}
+
+/// A field of an object: its name, shape, whether it must be present, and what it means.
+public struct FieldShape: Sendable {
+    public var name: String
+    public var shape: Shape
+    public var isRequired: Bool
+    public var summary: String
+
+    public init(_ name: String, _ shape: Shape, required: Bool = false, _ summary: String) {
+        self.name = name
+        self.shape = shape
+        self.isRequired = required
+        self.summary = summary
+    }
+}
+
+/// A mapping with known fields; any other field is an error.
+public struct ObjectShape: Sendable {
+    /// How the object is named in messages, e.g. "RoomGroup spec".
+    public var title: String
+    public var fields: [FieldShape]
+    /// Names of which exactly one must be present (e.g. a member is a `user` or a `group`).
+    public var exactlyOneOf: [String]
+
+    public init(_ title: String, fields: [FieldShape], exactlyOneOf: [String] = []) {
+        self.title = title
+        self.fields = fields
+        self.exactlyOneOf = exactlyOneOf
+    }
+
+    func field(named name: String) -> FieldShape? { fields.first { $0.name == name } }
+}

@@ -1,0 +1,277 @@
+import Foundation
+
+/// Checks a YAML node against a `Shape`, strictly, reporting every problem with its position.
+///
+/// Unknown fields get a "did you mean"; plain scalars that YAML 1.1 or 1.2 would read as another
+/// type (`yes`, `0123`, `~`) are errors where a string, boolean or integer is expected, never a
+/// guess; a field that looks like a secret is refused without echoing its value.
+struct ShapeChecker {
+    private(set) var diagnostics: [Diagnostic] = []
+
+    /// Field names that hold credentials; manifests live in git, so such a field is refused.
+    static let secretFieldNames: Set<String> = [
+        "token", "accesstoken", "bearertoken", "password", "secret", "clientsecret", "apikey", "privatekey",
+        "credentials",
+    ]
+
+    mutating func check(_ node: YAMLNode, against shape: Shape, path: String) {
+        switch shape {
+        case .string(let format): checkString(node, format: format, path: path)
+        case .integer(let range): checkInteger(node, range: range, path: path)
+        case .boolean: checkBoolean(node, path: path)
+        case .list(let item, let minimumCount, let unique):
+            checkList(node, item: item, minimumCount: minimumCount, unique: unique, path: path)
+        case .object(let object): checkObject(node, object, path: path)
+        case .stringMap: checkStringMap(node, path: path)
+        }
+    }
+
+    private mutating func error(_ message: String, at node: YAMLNode, hint: String? = nil) {
+        diagnostics.append(.error(message, at: node.location, hint: hint))
+    }
+
+    private mutating func mismatch(_ node: YAMLNode, _ shape: Shape, path: String) {
+        error("'\(path)' must be \(shape.expectation), not \(node.summary)", at: node)
+    }
+
+    // MARK: - Scalars
+
+    /// The node's text when it is a string in every YAML reader's eyes; reports and returns nil otherwise.
+    private mutating func stringValue(_ node: YAMLNode, expectation: String, path: String) -> String? {
+        guard node.kind == .scalar, let text = node.text else {
+            error("'\(path)' must be \(expectation), not \(node.summary)", at: node)
+            return nil
+        }
+        guard node.isPlainScalar else { return text }
+        switch PlainScalar.resolve(text) {
+        case .string:
+            return text
+        case .null:
+            error("'\(path)' must be \(expectation), not \(node.summary)", at: node,
+                  hint: "write a value, or remove the field")
+        case .yaml11Bool:
+            error("'\(path)' must be \(expectation), but '\(text)' is a boolean in YAML 1.1", at: node,
+                  hint: "quote it if you mean the text: \"\(text)\"")
+        case .bool:
+            error("'\(path)' must be \(expectation), not the boolean \(text)", at: node,
+                  hint: "quote it if you mean the text: \"\(text)\"")
+        case .integer, .float:
+            error("'\(path)' must be \(expectation), not the number \(text.truncatedForMessage)", at: node,
+                  hint: "quote it to keep it as written: \"\(text.truncatedForMessage)\"")
+        }
+        return nil
+    }
+
+    private mutating func checkString(_ node: YAMLNode, format: StringFormat, path: String) {
+        guard let text = stringValue(node, expectation: format.expectation, path: path) else { return }
+        if let control = text.unicodeScalars.first(where: { $0.properties.generalCategory == .control && $0 != "\n" && $0 != "\t" }) {
+            error("'\(path)' contains the control character U+\(String(control.value, radix: 16, uppercase: true).leftPadded(to: 4))",
+                  at: node, hint: "remove it")
+            return
+        }
+        switch format {
+        case .text(let maximumLength):
+            if text.count > maximumLength {
+                error("'\(path)' is \(text.count) characters long; the limit is \(maximumLength)", at: node)
+            }
+        case .dnsLabel:
+            if !Self.isDNSLabel(text) {
+                error("'\(text.truncatedForMessage)' is not a valid name", at: node,
+                      hint: "names are 1 to 63 lower-case letters, digits and '-', starting and ending with a letter or digit"
+                        + (Self.dnsLabelSuggestion(for: text).map { ", e.g. '\($0)'" } ?? ""))
+            }
+        case .email:
+            if !Self.isEmail(text) {
+                error("'\(text.truncatedForMessage)' is not a valid e-mail address", at: node,
+                      hint: "write the full address, e.g. conf-lon-3a@contoso.com")
+            }
+        case .url:
+            if !(text.hasPrefix("https://") || text.hasPrefix("http://")) || text.contains(" ") {
+                error("'\(text.truncatedForMessage)' is not a valid URL", at: node, hint: "write it as https://host/path")
+            }
+        case .oneOf(let values):
+            if !values.contains(text) {
+                error("'\(path)' must be one of \(values.joined(separator: ", ")); found '\(text.truncatedForMessage)'",
+                      at: node, hint: Suggestion.hint(for: text, in: values))
+            }
+        }
+    }
+
+    private mutating func checkInteger(_ node: YAMLNode, range: ClosedRange<Int>, path: String) {
+        let expectation = Shape.integer(range).expectation
+        guard node.kind == .scalar, let text = node.text else {
+            error("'\(path)' must be \(expectation), not \(node.summary)", at: node)
+            return
+        }
+        guard node.isPlainScalar else {
+            error("'\(path)' must be \(expectation), not the string \"\(text.truncatedForMessage)\"", at: node,
+                  hint: Int(text) != nil ? "remove the quotes" : nil)
+            return
+        }
+        switch PlainScalar.resolve(text) {
+        case .integer(let value?):
+            if !range.contains(value) {
+                error("'\(path)' must be from \(range.lowerBound) to \(range.upperBound), not \(value)", at: node)
+            }
+        case .integer(nil):
+            error("'\(path)' must be a plain decimal integer, not \(text.truncatedForMessage)", at: node,
+                  hint: "YAML readers disagree on octal, hexadecimal, '_' and ':' forms; write the number in decimal without leading zeros")
+        default:
+            error("'\(path)' must be \(expectation), not \(node.summary)", at: node)
+        }
+    }
+
+    private mutating func checkBoolean(_ node: YAMLNode, path: String) {
+        guard node.kind == .scalar, let text = node.text else {
+            error("'\(path)' must be true or false, not \(node.summary)", at: node)
+            return
+        }
+        guard node.isPlainScalar else {
+            error("'\(path)' must be true or false, not the string \"\(text.truncatedForMessage)\"", at: node,
+                  hint: ["true", "false"].contains(text.lowercased()) ? "remove the quotes" : nil)
+            return
+        }
+        switch PlainScalar.resolve(text) {
+        case .bool: break
+        case .yaml11Bool(let value):
+            error("'\(path)' must be true or false; '\(text)' is a boolean only in YAML 1.1", at: node,
+                  hint: "write \(value)")
+        default:
+            error("'\(path)' must be true or false, not \(node.summary)", at: node)
+        }
+    }
+
+    // MARK: - Containers
+
+    private mutating func checkList(_ node: YAMLNode, item: Shape, minimumCount: Int, unique: Bool, path: String) {
+        guard node.kind == .sequence else {
+            if node.isPlainScalar, PlainScalar.resolve(node.text ?? "") == .null, minimumCount == 0 { return }
+            mismatch(node, .list(item, minimumCount: minimumCount, unique: unique), path: path)
+            return
+        }
+        let elements = node.elements
+        if elements.count < minimumCount {
+            error("'\(path)' must list at least \(minimumCount == 1 ? "one item" : "\(minimumCount) items")", at: node)
+        }
+        var seen: [String: YAMLNode] = [:]
+        for (offset, element) in elements.enumerated() {
+            let before = diagnostics.count
+            check(element, against: item, path: "\(path)[\(offset)]")
+            guard unique, diagnostics.count == before, let text = element.text else { continue }
+            let key = text.lowercased()
+            if let first = seen[key] {
+                diagnostics.append(.error(
+                    "'\(text.truncatedForMessage)' is listed twice in '\(path)'", at: element.location,
+                    hint: "remove the second one", notes: [.init("first listed here", at: first.location)]))
+            } else {
+                seen[key] = element
+            }
+        }
+    }
+
+    private mutating func checkObject(_ node: YAMLNode, _ object: ObjectShape, path: String) {
+        guard node.kind == .mapping else {
+            error("'\(path)' must be a mapping (\(object.title)), not \(node.summary)", at: node)
+            return
+        }
+        var present: Set<String> = []
+        for (key, value) in node.entries {
+            guard let name = key.text else { continue }
+            present.insert(name)
+            let normalized = name.lowercased().filter { $0 != "_" && $0 != "-" }
+            if Self.secretFieldNames.contains(normalized) {
+                diagnostics.append(Diagnostic(
+                    .error, "'\(name)' looks like a secret, and secrets never belong in manifests", at: key.location,
+                    hint: "remove it, give it to Roomkeeper through the environment or a file, and rotate it: it is in git history now",
+                    showsSource: false))
+                continue
+            }
+            guard let field = object.field(named: name) else {
+                let known = object.fields.map(\.name)
+                error("unknown field '\(name.truncatedForMessage)' in \(object.title)", at: key,
+                      hint: Suggestion.hint(for: name, in: known) ?? "known fields: \(known.joined(separator: ", "))")
+                continue
+            }
+            check(value, against: field.shape, path: path.isEmpty ? name : "\(path).\(name)")
+        }
+        for field in object.fields where field.isRequired && !present.contains(field.name) {
+            error("missing required field '\(field.name)' in \(object.title)", at: node,
+                  hint: "add '\(field.name):' (\(field.shape.expectation))")
+        }
+        if !object.exactlyOneOf.isEmpty {
+            let given = object.exactlyOneOf.filter(present.contains)
+            if given.count != 1 {
+                let choices = object.exactlyOneOf.map { "'\($0)'" }.joined(separator: " or ")
+                error("\(object.title) must have exactly one of \(choices)\(given.isEmpty ? "" : ", not \(given.count)")", at: node)
+            }
+        }
+    }
+
+    private mutating func checkStringMap(_ node: YAMLNode, path: String) {
+        guard node.kind == .mapping else {
+            mismatch(node, .stringMap, path: path)
+            return
+        }
+        for (key, value) in node.entries {
+            guard let name = key.text else { continue }
+            if !Self.isLabelKey(name) {
+                error("'\(name.truncatedForMessage)' is not a valid label name", at: key,
+                      hint: "label names are 1 to 63 letters, digits, '-', '_' and '.', optionally after a 'prefix/'")
+            }
+            checkString(value, format: .text(maximumLength: 63), path: "\(path).\(name)")
+        }
+    }
+
+    // MARK: - Formats
+
+    static func isDNSLabel(_ text: String) -> Bool {
+        let bytes = Array(text.utf8)
+        guard (1...63).contains(bytes.count) else { return false }
+        func isAlphanumeric(_ byte: UInt8) -> Bool {
+            (UInt8(ascii: "a")...UInt8(ascii: "z")).contains(byte) || (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(byte)
+        }
+        guard let first = bytes.first, let last = bytes.last, isAlphanumeric(first), isAlphanumeric(last) else { return false }
+        return bytes.allSatisfy { isAlphanumeric($0) || $0 == UInt8(ascii: "-") }
+    }
+
+    /// A valid label close to `text` (lower-cased, other characters turned into '-'), if any.
+    static func dnsLabelSuggestion(for text: String) -> String? {
+        var label = String(text.lowercased().map { $0.isASCII && ($0.isLetter || $0.isNumber) ? $0 : "-" })
+        while label.contains("--") { label = label.replacingOccurrences(of: "--", with: "-") }
+        label = String(label.drop { $0 == "-" }.prefix(63))
+        while label.hasSuffix("-") { label.removeLast() }
+        return isDNSLabel(label) && label != text ? label : nil
+    }
+
+    static func isEmail(_ text: String) -> Bool {
+        let parts = text.split(separator: "@", omittingEmptySubsequences: false)
+        guard text.utf8.count <= 254, parts.count == 2 else { return false }
+        let local = parts[0]
+        let domain = parts[1]
+        let forbidden: Set<Character> = [" ", "\t", "\n", "\"", "(", ")", ",", ":", ";", "<", ">", "[", "\\", "]"]
+        guard !local.isEmpty, local.count <= 64, !local.contains(where: forbidden.contains),
+              !local.hasPrefix("."), !local.hasSuffix("."), !local.contains("..")
+        else { return false }
+        let labels = domain.split(separator: ".", omittingEmptySubsequences: false)
+        guard labels.count >= 2 else { return false }
+        return labels.allSatisfy { label in
+            !label.isEmpty && label.count <= 63 && !label.hasPrefix("-") && !label.hasSuffix("-")
+                && label.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "-") }
+        }
+    }
+
+    static func isLabelKey(_ text: String) -> Bool {
+        let pieces = text.split(separator: "/", omittingEmptySubsequences: false)
+        guard pieces.count <= 2, let name = pieces.last, (1...63).contains(name.count) else { return false }
+        if pieces.count == 2 && (pieces[0].isEmpty || pieces[0].count > 253) { return false }
+        return pieces.allSatisfy { piece in
+            piece.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber || "-_.".contains($0)) }
+        }
+    }
+}
+
+extension String {
+    func leftPadded(to length: Int) -> String {
+        count >= length ? self : String(repeating: "0", count: length - count) + self
+    }
+}

@@ -1,0 +1,151 @@
+/// A synthetic manifest repository the size of a large tenant: `sites` sites of `roomsPerSite`
+/// rooms, two devices per room, a room group per floor, assignments per site, custom roles and
+/// update rings. Deterministic, so runs compare.
+struct GeneratedRepository {
+    var sites = 200
+    var roomsPerSite = 100
+    var floorsPerSite = 10
+
+    /// Relative path and contents of every file.
+    func files() -> [(path: String, text: String)] {
+        var files: [(String, String)] = [("roomkeeper.yaml", policy), ("roles.yaml", roles), ("rings.yaml", rings)]
+        for site in 0..<sites {
+            files.append(("sites/\(siteName(site))/groups.yaml", groups(site)))
+            files.append(("sites/\(siteName(site))/devices.yaml", devices(site)))
+            files.append(("sites/\(siteName(site))/assignments.yaml", assignments(site)))
+        }
+        return files
+    }
+
+    var roomCount: Int { sites * roomsPerSite }
+
+    private func siteName(_ site: Int) -> String { "site-\(site)" }
+
+    private func room(_ site: Int, _ index: Int) -> String { "mtr-s\(site)-r\(index)@contoso.com" }
+
+    private var policy: String {
+        """
+        apiVersion: roomkeeper/v1
+        kind: Policy
+        spec:
+          prune: {roomGroups: true, roleAssignments: true}
+          deletionGuard: {maxDeletes: 50, maxDeletePercent: 10}
+
+        """
+    }
+
+    private var roles: String {
+        """
+        apiVersion: roomkeeper/v1
+        kind: Role
+        metadata: {name: helpdesk}
+        spec:
+          displayName: Help desk
+          permissions: [roomManagement.view, ticketManagement.view, ticketManagement.modify]
+        ---
+        apiVersion: roomkeeper/v1
+        kind: Role
+        metadata: {name: av-engineer}
+        spec:
+          displayName: AV engineer
+          permissions: [roomManagement.view, roomManagement.modify, roomActions.readWrite, remoteAccess.view]
+
+        """
+    }
+
+    private var rings: String {
+        """
+        apiVersion: roomkeeper/v1
+        kind: UpdateRing
+        metadata: {name: pilot}
+        spec:
+          displayName: Pilot
+          order: 1
+          rolloutDays: 2
+          testDays: 5
+          rooms: [\(room(0, 0)), \(room(0, 1))]
+
+        """
+    }
+
+    private func groups(_ site: Int) -> String {
+        let perFloor = roomsPerSite / floorsPerSite
+        return (0..<floorsPerSite).map { floor in
+            let rooms = (0..<perFloor).map { "    - \(room(site, floor * perFloor + $0))" }.joined(separator: "\n")
+            return """
+                apiVersion: roomkeeper/v1
+                kind: RoomGroup
+                metadata:
+                  name: s\(site)-floor-\(floor)
+                  labels: {site: "\(site)", floor: "\(floor)"}
+                spec:
+                  displayName: "Site \(site) / Floor \(floor)"
+                  description: All rooms on floor \(floor) of site \(site)
+                  rooms:
+                \(rooms)
+
+                """
+        }.joined(separator: "---\n")
+    }
+
+    private func devices(_ site: Int) -> String {
+        (0..<roomsPerSite).map { index in
+            let compute = """
+                apiVersion: roomkeeper/v1
+                kind: Device
+                metadata: {name: s\(site)-r\(index)-compute}
+                spec:
+                  room: \(room(site, index))
+                  serialNumber: "PF\(site)X\(index)C"
+                  deviceType: teamsRoom
+                  manufacturer: Lenovo
+                  model: ThinkSmart Core
+                  enrollment: enrolled
+
+                """
+            let console = """
+                apiVersion: roomkeeper/v1
+                kind: Device
+                metadata: {name: s\(site)-r\(index)-console}
+                spec:
+                  room: \(room(site, index))
+                  serialNumber: "TC\(site)X\(index)T"
+                  deviceType: touchConsole
+                  manufacturer: Logitech
+                  model: Tap
+
+                """
+            return compute + "---\n" + console
+        }.joined(separator: "---\n")
+    }
+
+    private func assignments(_ site: Int) -> String {
+        let groups = (0..<floorsPerSite).map { "s\(site)-floor-\($0)" }.joined(separator: ", ")
+        return """
+            apiVersion: roomkeeper/v1
+            kind: RoleAssignment
+            metadata: {name: s\(site)-leads}
+            spec:
+              role: builtin:site-lead
+              displayName: Site \(site) leads
+              emailNotifications: true
+              members:
+                - user: lead-\(site)@contoso.com
+                - group: sg-site-\(site)-leads
+              scope:
+                roomGroups: [\(groups)]
+            ---
+            apiVersion: roomkeeper/v1
+            kind: RoleAssignment
+            metadata: {name: s\(site)-helpdesk}
+            spec:
+              role: helpdesk
+              displayName: Site \(site) help desk
+              members:
+                - group: sg-helpdesk
+              scope:
+                roomGroups: [\(groups)]
+
+            """
+    }
+}
