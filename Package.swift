@@ -33,9 +33,7 @@ let package = Package(
         .executableTarget(name: "RoomkeeperBenchmarks", dependencies: ["Manifests", "CYAML"]),
 
         .testTarget(name: "PortalModelTests", dependencies: ["PortalModel"]),
-        .testTarget(
-            name: "ManifestsTests", dependencies: ["Manifests", "CYAML"],
-            resources: [.copy("Fixtures")]),
+        .testTarget(name: "ManifestsTests", dependencies: ["Manifests"]),
         .testTarget(name: "ReportsTests", dependencies: ["Reports", "Manifests"]),
         .testTarget(name: "RoomkeeperCLITests", dependencies: ["roomkeeper"]),
     ]

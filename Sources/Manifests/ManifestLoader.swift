@@ -54,6 +54,10 @@ public enum ManifestLoader {
         }
         result.diagnostics += ManifestValidator.validate(result.manifests)
         result.diagnostics = result.diagnostics.sortedByLocation()
+        // Cross-file checks point into files that parsed cleanly; keep their text for the excerpt.
+        for file in Set(result.diagnostics.compactMap(\.location?.file)) where result.sources[file] == nil {
+            if let bytes = try? tree.contents(of: file) { result.sources[file] = SourceText(path: file, bytes: bytes) }
+        }
         return result
     }
 
@@ -97,7 +101,9 @@ public enum ManifestLoader {
                 }
                 sawPolicy = true
                 checker.check(document, against: .object(ManifestShapes.policyDocument), path: "")
-                if !checker.diagnostics.hasErrors { set.policy = ManifestDecoder.decodePolicy(document) }
+                // Decoded even when the check failed, so the semantic checks of its ignore rules run
+                // too; the errors above already keep anything from being applied.
+                set.policy = ManifestDecoder.decodePolicy(document)
             } else if let kind = ManifestKind(rawValue: kindText) {
                 if isPolicyFile {
                     diagnostics.append(.error(

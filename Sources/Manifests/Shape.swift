@@ -46,9 +46,11 @@ public enum StringFormat: Sendable {
     var expectation: String {
         switch self {
         case .text: "a string"
-        case .dnsLabel: "a name (a lower-case DNS label)"
+        case .dnsLabel: "a lower-case DNS label"
         case .email: "an e-mail address"
         case .url: "a URL"
+        case .oneOf(let values) where values.count == 1: values[0]
+        case .oneOf(let values) where values.count > 10: "one of \(values.count) known values"
         case .oneOf(let values): "one of " + values.joined(separator: ", ")
         }
     }

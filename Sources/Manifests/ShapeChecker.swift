@@ -91,8 +91,13 @@ struct ShapeChecker {
             }
         case .oneOf(let values):
             if !values.contains(text) {
-                error("'\(path)' must be one of \(values.joined(separator: ", ")); found '\(text.truncatedForMessage)'",
-                      at: node, hint: Suggestion.hint(for: text, in: values))
+                if values.count > 10 {
+                    error("'\(path)' has an unknown value '\(text.truncatedForMessage)'", at: node,
+                          hint: Suggestion.hint(for: text, in: values) ?? "known values: \(values.joined(separator: ", "))")
+                } else {
+                    error("'\(path)' must be \(format.expectation), not '\(text.truncatedForMessage)'",
+                          at: node, hint: values.count == 1 ? nil : Suggestion.hint(for: text, in: values))
+                }
             }
         }
     }
@@ -175,8 +180,11 @@ struct ShapeChecker {
             return
         }
         var present: Set<String> = []
-        for (key, value) in node.entries {
-            guard let name = key.text else { continue }
+        let entries = node.entries
+        // The parser has reported a merge key; fields it would have merged are not missing.
+        let hasMergeKey = entries.contains { $0.key.text == "<<" && $0.key.isPlainScalar }
+        for (key, value) in entries {
+            guard let name = key.text, !(name == "<<" && key.isPlainScalar) else { continue }
             present.insert(name)
             let normalized = name.lowercased().filter { $0 != "_" && $0 != "-" }
             if Self.secretFieldNames.contains(normalized) {
@@ -194,9 +202,9 @@ struct ShapeChecker {
             }
             check(value, against: field.shape, path: path.isEmpty ? name : "\(path).\(name)")
         }
-        for field in object.fields where field.isRequired && !present.contains(field.name) {
+        for field in object.fields where field.isRequired && !present.contains(field.name) && !hasMergeKey {
             error("missing required field '\(field.name)' in \(object.title)", at: node,
-                  hint: "add '\(field.name):' (\(field.shape.expectation))")
+                  hint: "add '\(field.name):' with \(field.shape.expectation)")
         }
         if !object.exactlyOneOf.isEmpty {
             let given = object.exactlyOneOf.filter(present.contains)
