@@ -3,7 +3,7 @@ import PackageDescription
 
 let package = Package(
     name: "Roomkeeper",
-    platforms: [.macOS(.v14)],
+    platforms: [.macOS(.v15)],
     products: [
         .executable(name: "roomkeeper", targets: ["roomkeeper"]),
         .executable(name: "roomkeeper-bench", targets: ["RoomkeeperBenchmarks"]),

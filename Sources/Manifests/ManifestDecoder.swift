@@ -24,7 +24,7 @@ enum ManifestDecoder {
                 metadata: metadata, displayName: spec.string("displayName") ?? "", description: spec.string("description"),
                 rooms: spec.locatedList("rooms"), selector: selector))
         case .role:
-            let permissions = (spec["permissions"]?.elements ?? []).compactMap { node in
+            let permissions = spec.list("permissions").compactMap { node in
                 node.text.flatMap(Permission.init(rawValue:)).map { Located($0, at: node.location) }
             }
             return .role(Role(
@@ -34,7 +34,7 @@ enum ManifestDecoder {
             guard let role = spec.located("role") else { return nil }
             let reference: RoleReference =
                 BuiltInRole(reference: role.value).map(RoleReference.builtIn) ?? .custom(name: role.value)
-            let members = (spec["members"]?.elements ?? []).compactMap { node -> Located<AssignmentMember>? in
+            let members = spec.list("members").compactMap { node -> Located<AssignmentMember>? in
                 if let user = node.string("user") { return Located(.user(user), at: node.location) }
                 if let group = node.string("group") { return Located(.group(group), at: node.location) }
                 return nil
@@ -72,12 +72,12 @@ enum ManifestDecoder {
         }
         let defaults = DeletionGuard()
         let guardNode = spec?["deletionGuard"]
-        let ignore = (spec?["ignore"]?.elements ?? []).compactMap { rule -> IgnoreRule? in
+        let ignore = spec?.list("ignore").compactMap { rule -> IgnoreRule? in
             guard let kind = rule.string("kind").flatMap(ManifestKind.init(rawValue:)) else { return nil }
             return IgnoreRule(
                 kind: kind, names: rule.locatedList("names").map(\.value), fields: rule.locatedList("fields").map(\.value),
                 location: rule.location)
-        }
+        } ?? []
         return RepositoryPolicy(
             portalURL: spec?["portal"]?.string("url"), prune: kinds("prune"), adopt: kinds("adopt"),
             deletionGuard: DeletionGuard(
@@ -88,6 +88,11 @@ enum ManifestDecoder {
 }
 
 extension YAMLNode {
+    /// The items of the list under `key`; none when it is absent.
+    func list(_ key: String) -> Children {
+        self[key]?.elements ?? Children(tree: tree, start: 0, count: 0)
+    }
+
     func string(_ key: String) -> String? {
         guard let node = self[key], node.kind == .scalar else { return nil }
         return node.text
@@ -99,7 +104,7 @@ extension YAMLNode {
     }
 
     func locatedList(_ key: String) -> [Located<String>] {
-        (self[key]?.elements ?? []).compactMap { node in node.text.map { Located($0, at: node.location) } }
+        list(key).compactMap { node in node.text.map { Located($0, at: node.location) } }
     }
 
     func bool(_ key: String) -> Bool? {
@@ -114,7 +119,8 @@ extension YAMLNode {
 
     func stringMap(_ key: String) -> [String: String] {
         var map: [String: String] = [:]
-        for (name, value) in self[key]?.entries ?? [] {
+        guard let node = self[key] else { return map }
+        for (name, value) in node.entries {
             if let name = name.text, let value = value.text { map[name] = value }
         }
         return map

@@ -35,6 +35,16 @@ public enum ManifestKind: String, CaseIterable, Sendable, Hashable {
 
     /// The shape of a whole document of this kind.
     public var documentShape: ObjectShape {
+        switch self {
+        case .roomGroup: ManifestShapes.roomGroupDocument
+        case .role: ManifestShapes.roleDocument
+        case .roleAssignment: ManifestShapes.roleAssignmentDocument
+        case .device: ManifestShapes.deviceDocument
+        case .updateRing: ManifestShapes.updateRingDocument
+        }
+    }
+
+    fileprivate var uncachedDocumentShape: ObjectShape {
         ObjectShape(
             "\(rawValue) manifest",
             fields: [
@@ -50,6 +60,12 @@ public enum ManifestKind: String, CaseIterable, Sendable, Hashable {
 public enum ManifestShapes {
     static let apiVersionField = FieldShape(
         "apiVersion", .string(.oneOf([ManifestKind.apiVersion])), required: true, "Always roomkeeper/v1.")
+
+    static let roomGroupDocument = ManifestKind.roomGroup.uncachedDocumentShape
+    static let roleDocument = ManifestKind.role.uncachedDocumentShape
+    static let roleAssignmentDocument = ManifestKind.roleAssignment.uncachedDocumentShape
+    static let deviceDocument = ManifestKind.device.uncachedDocumentShape
+    static let updateRingDocument = ManifestKind.updateRing.uncachedDocumentShape
 
     static let displayName = FieldShape(
         "displayName", .string(.text(maximumLength: 256)), required: true, "The name people see in the portal.")

@@ -1,3 +1,6 @@
+import Foundation
+import Synchronization
+
 /// The outcome of loading a manifest tree: what it declares, and every problem found.
 public struct LoadResult: Sendable {
     public var manifests: ManifestSet
@@ -18,7 +21,13 @@ public enum ManifestLoader {
     /// The repository policy file, at the root of the tree.
     public static let policyFileName = "roomkeeper.yaml"
 
-    public static func load(from tree: some ManifestFileTree) -> LoadResult {
+    /// Loads and validates every manifest of `tree`.
+    ///
+    /// Files are parsed and checked on up to `workers` threads (one per core by default); the
+    /// result is the same whatever the number, in file order. Cross-file validation runs after.
+    public static func load(
+        from tree: some ManifestFileTree, workers: Int = ProcessInfo.processInfo.activeProcessorCount
+    ) -> LoadResult {
         var result = LoadResult(manifests: ManifestSet(), diagnostics: [], sources: [:], fileCount: 0, byteCount: 0)
         let paths: [String]
         do {
@@ -32,25 +41,14 @@ public enum ManifestLoader {
                 "no manifest files (*.yaml, *.yml) found", at: nil,
                 hint: "an empty repository declares nothing; check the path"))
         }
-        for path in paths {
-            let bytes: [UInt8]
-            do {
-                bytes = try tree.contents(of: path)
-            } catch DirectoryTreeError.tooLarge(_, let size) {
-                result.diagnostics.append(tooLarge(path, size))
-                continue
-            } catch {
-                result.diagnostics.append(.error("cannot read the file: \(error)", at: SourceLocation(file: path, line: 1, column: 1)))
-                continue
-            }
+        for outcome in loadFiles(paths, from: tree, workers: max(1, min(workers, paths.count))) {
+            result.diagnostics += outcome.diagnostics
+            guard let source = outcome.source else { continue }
             result.fileCount += 1
-            result.byteCount += bytes.count
-            let source = SourceText(path: path, bytes: bytes)
-            let diagnostics = loadFile(source, into: &result.manifests)
-            if !diagnostics.isEmpty {
-                result.diagnostics += diagnostics
-                result.sources[path] = source
-            }
+            result.byteCount += source.bytes.count
+            if !outcome.diagnostics.isEmpty { result.sources[source.path] = source }
+            outcome.manifests.forEach { result.manifests.add($0) }
+            if let policy = outcome.policy { result.manifests.policy = policy }
         }
         result.diagnostics += ManifestValidator.validate(result.manifests)
         result.diagnostics = result.diagnostics.sortedByLocation()
@@ -61,14 +59,57 @@ public enum ManifestLoader {
         return result
     }
 
-    /// Parses one file and adds its manifests to `set`; returns the file's own diagnostics.
-    static func loadFile(_ source: SourceText, into set: inout ManifestSet) -> [Diagnostic] {
+    /// What one file contributes.
+    struct FileOutcome: Sendable {
+        /// The file's text; nil when it could not be read.
+        var source: SourceText?
+        var manifests: [Manifest] = []
+        var policy: RepositoryPolicy?
+        var diagnostics: [Diagnostic] = []
+    }
+
+    /// Reads, parses and checks files on `workers` threads; outcomes come back in `paths` order.
+    private static func loadFiles(_ paths: [String], from tree: some ManifestFileTree, workers: Int) -> [FileOutcome] {
+        let collected = Mutex([Int: FileOutcome]())
+        DispatchQueue.concurrentPerform(iterations: workers) { worker in
+            var outcomes: [(Int, FileOutcome)] = []
+            for index in stride(from: worker, to: paths.count, by: workers) {
+                outcomes.append((index, loadFile(at: paths[index], from: tree)))
+            }
+            collected.withLock { all in
+                for (index, outcome) in outcomes { all[index] = outcome }
+            }
+        }
+        return collected.withLock { all in paths.indices.compactMap { all[$0] } }
+    }
+
+    private static func loadFile(at path: String, from tree: some ManifestFileTree) -> FileOutcome {
+        let bytes: [UInt8]
+        do {
+            bytes = try tree.contents(of: path)
+        } catch DirectoryTreeError.tooLarge(_, let size) {
+            return FileOutcome(diagnostics: [tooLarge(path, size)])
+        } catch {
+            return FileOutcome(diagnostics: [
+                .error("cannot read the file: \(error)", at: SourceLocation(file: path, line: 1, column: 1))
+            ])
+        }
+        return loadFile(SourceText(path: path, bytes: bytes))
+    }
+
+    /// Parses and checks one file: its manifests, its policy if it is `roomkeeper.yaml`, and its diagnostics.
+    static func loadFile(_ source: SourceText) -> FileOutcome {
+        var outcome = FileOutcome(source: source)
         let start = SourceLocation(file: source.path, line: 1, column: 1)
-        if source.bytes.count > maximumFileSize { return [tooLarge(source.path, source.bytes.count)] }
+        if source.bytes.count > maximumFileSize {
+            outcome.diagnostics = [tooLarge(source.path, source.bytes.count)]
+            return outcome
+        }
         if source.bytes.starts(with: [0xFE, 0xFF]) || source.bytes.starts(with: [0xFF, 0xFE])
             || source.bytes.starts(with: [0, 0, 0xFE, 0xFF])
         {
-            return [.error("the file is encoded as UTF-16 or UTF-32", at: start, hint: "save it as UTF-8")]
+            outcome.diagnostics = [.error("the file is encoded as UTF-16 or UTF-32", at: start, hint: "save it as UTF-8")]
+            return outcome
         }
         let (tree, parseDiagnostics) = YAMLParser.parse(source)
         var diagnostics = parseDiagnostics
@@ -100,10 +141,10 @@ public enum ManifestLoader {
                     continue
                 }
                 sawPolicy = true
-                checker.check(document, against: .object(ManifestShapes.policyDocument), path: "")
+                checker.check(document, against: .object(ManifestShapes.policyDocument), path: { "" })
                 // Decoded even when the check failed, so the semantic checks of its ignore rules run
                 // too; the errors above already keep anything from being applied.
-                set.policy = ManifestDecoder.decodePolicy(document)
+                outcome.policy = ManifestDecoder.decodePolicy(document)
             } else if let kind = ManifestKind(rawValue: kindText) {
                 if isPolicyFile {
                     diagnostics.append(.error(
@@ -111,9 +152,9 @@ public enum ManifestLoader {
                         hint: "move this document to another file"))
                     continue
                 }
-                checker.check(document, against: .object(kind.documentShape), path: "")
+                checker.check(document, against: .object(kind.documentShape), path: { "" })
                 if !checker.diagnostics.hasErrors, let manifest = ManifestDecoder.decode(document, kind: kind) {
-                    set.add(manifest)
+                    outcome.manifests.append(manifest)
                 }
             } else {
                 let known = ManifestKind.allCases.map(\.rawValue)
@@ -124,7 +165,8 @@ public enum ManifestLoader {
             }
             diagnostics += checker.diagnostics
         }
-        return diagnostics
+        outcome.diagnostics = diagnostics
+        return outcome
     }
 
     private static func tooLarge(_ path: String, _ size: Int) -> Diagnostic {

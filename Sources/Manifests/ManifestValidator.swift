@@ -6,9 +6,11 @@ import PortalModel
 public enum ManifestValidator {
     public static func validate(_ set: ManifestSet) -> [Diagnostic] {
         var diagnostics: [Diagnostic] = []
-        for kind in ManifestKind.allCases {
-            diagnostics += uniqueNames(set.all.filter { $0.kind == kind }.map(\.metadata.name), kind: kind)
-        }
+        diagnostics += uniqueNames(set.roomGroups.map(\.metadata.name), kind: .roomGroup)
+        diagnostics += uniqueNames(set.roles.map(\.metadata.name), kind: .role)
+        diagnostics += uniqueNames(set.roleAssignments.map(\.metadata.name), kind: .roleAssignment)
+        diagnostics += uniqueNames(set.devices.map(\.metadata.name), kind: .device)
+        diagnostics += uniqueNames(set.updateRings.map(\.metadata.name), kind: .updateRing)
         diagnostics += uniqueDisplayNames(set.roomGroups.map { ($0.displayName, $0.metadata.name) }, kind: .roomGroup)
         diagnostics += uniqueDisplayNames(set.roles.map { ($0.displayName, $0.metadata.name) }, kind: .role)
         diagnostics += uniqueDisplayNames(set.updateRings.map { ($0.displayName, $0.metadata.name) }, kind: .updateRing)
@@ -25,6 +27,7 @@ public enum ManifestValidator {
 
     private static func uniqueNames(_ names: [Located<String>], kind: ManifestKind) -> [Diagnostic] {
         var first: [String: Located<String>] = [:]
+        first.reserveCapacity(names.count)
         var diagnostics: [Diagnostic] = []
         for name in names {
             if let earlier = first[name.value] {
@@ -200,17 +203,18 @@ public enum ManifestValidator {
     }
 
     private static func uniqueSerialNumbers(_ devices: [Device]) -> [Diagnostic] {
-        var first: [String: Device] = [:]
+        var first: [String: (name: String, location: SourceLocation?)] = [:]
+        first.reserveCapacity(devices.count)
         var diagnostics: [Diagnostic] = []
         for device in devices {
             let key = device.serialNumber.value.uppercased()
             if let earlier = first[key] {
                 diagnostics.append(.error(
-                    "serial number '\(device.serialNumber.value.truncatedForMessage)' is declared by Device '\(earlier.metadata.name.value)' too",
+                    "serial number '\(device.serialNumber.value.truncatedForMessage)' is declared by Device '\(earlier.name)' too",
                     at: device.serialNumber.location, hint: "each physical device is declared once",
-                    notes: earlier.serialNumber.location.map { [.init("first declared here", at: $0)] } ?? []))
+                    notes: earlier.location.map { [.init("first declared here", at: $0)] } ?? []))
             } else {
-                first[key] = device
+                first[key] = (device.metadata.name.value, device.serialNumber.location)
             }
         }
         return diagnostics

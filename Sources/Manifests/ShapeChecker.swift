@@ -14,7 +14,8 @@ struct ShapeChecker {
         "credentials",
     ]
 
-    mutating func check(_ node: YAMLNode, against shape: Shape, path: String) {
+    /// Checks `node`; `path` names it in messages (`spec.rooms[2]`) and is built only for a message.
+    mutating func check(_ node: YAMLNode, against shape: Shape, path: () -> String) {
         switch shape {
         case .string(let format): checkString(node, format: format, path: path)
         case .integer(let range): checkInteger(node, range: range, path: path)
@@ -30,16 +31,18 @@ struct ShapeChecker {
         diagnostics.append(.error(message, at: node.location, hint: hint))
     }
 
-    private mutating func mismatch(_ node: YAMLNode, _ shape: Shape, path: String) {
-        error("'\(path)' must be \(shape.expectation), not \(node.summary)", at: node)
+    private mutating func mismatch(_ node: YAMLNode, _ shape: Shape, path: () -> String) {
+        error("'\(path())' must be \(shape.expectation), not \(node.summary)", at: node)
     }
 
     // MARK: - Scalars
 
     /// The node's text when it is a string in every YAML reader's eyes; reports and returns nil otherwise.
-    private mutating func stringValue(_ node: YAMLNode, expectation: String, path: String) -> String? {
+    private mutating func stringValue(
+        _ node: YAMLNode, expectation: @autoclosure () -> String, path: () -> String
+    ) -> String? {
         guard node.kind == .scalar, let text = node.text else {
-            error("'\(path)' must be \(expectation), not \(node.summary)", at: node)
+            error("'\(path())' must be \(expectation()), not \(node.summary)", at: node)
             return nil
         }
         guard node.isPlainScalar else { return text }
@@ -47,32 +50,33 @@ struct ShapeChecker {
         case .string:
             return text
         case .null:
-            error("'\(path)' must be \(expectation), not \(node.summary)", at: node,
+            error("'\(path())' must be \(expectation()), not \(node.summary)", at: node,
                   hint: "write a value, or remove the field")
         case .yaml11Bool:
-            error("'\(path)' must be \(expectation), but '\(text)' is a boolean in YAML 1.1", at: node,
+            error("'\(path())' must be \(expectation()), but '\(text)' is a boolean in YAML 1.1", at: node,
                   hint: "quote it if you mean the text: \"\(text)\"")
         case .bool:
-            error("'\(path)' must be \(expectation), not the boolean \(text)", at: node,
+            error("'\(path())' must be \(expectation()), not the boolean \(text)", at: node,
                   hint: "quote it if you mean the text: \"\(text)\"")
         case .integer, .float:
-            error("'\(path)' must be \(expectation), not the number \(text.truncatedForMessage)", at: node,
+            error("'\(path())' must be \(expectation()), not the number \(text.truncatedForMessage)", at: node,
                   hint: "quote it to keep it as written: \"\(text.truncatedForMessage)\"")
         }
         return nil
     }
 
-    private mutating func checkString(_ node: YAMLNode, format: StringFormat, path: String) {
+    private mutating func checkString(_ node: YAMLNode, format: StringFormat, path: () -> String) {
         guard let text = stringValue(node, expectation: format.expectation, path: path) else { return }
-        if let control = text.unicodeScalars.first(where: { $0.properties.generalCategory == .control && $0 != "\n" && $0 != "\t" }) {
-            error("'\(path)' contains the control character U+\(String(control.value, radix: 16, uppercase: true).leftPadded(to: 4))",
+        if let control = Self.firstControlCharacter(in: text) {
+            error("'\(path())' contains the control character U+\(String(control.value, radix: 16, uppercase: true).leftPadded(to: 4))",
                   at: node, hint: "remove it")
             return
         }
         switch format {
         case .text(let maximumLength):
-            if text.count > maximumLength {
-                error("'\(path)' is \(text.count) characters long; the limit is \(maximumLength)", at: node)
+            // Characters never outnumber UTF-8 bytes, so most strings skip the grapheme count.
+            if text.utf8.count > maximumLength, text.count > maximumLength {
+                error("'\(path())' is \(text.count) characters long; the limit is \(maximumLength)", at: node)
             }
         case .dnsLabel:
             if !Self.isDNSLabel(text) {
@@ -92,63 +96,63 @@ struct ShapeChecker {
         case .oneOf(let values):
             if !values.contains(text) {
                 if values.count > 10 {
-                    error("'\(path)' has an unknown value '\(text.truncatedForMessage)'", at: node,
+                    error("'\(path())' has an unknown value '\(text.truncatedForMessage)'", at: node,
                           hint: Suggestion.hint(for: text, in: values) ?? "known values: \(values.joined(separator: ", "))")
                 } else {
-                    error("'\(path)' must be \(format.expectation), not '\(text.truncatedForMessage)'",
+                    error("'\(path())' must be \(format.expectation), not '\(text.truncatedForMessage)'",
                           at: node, hint: values.count == 1 ? nil : Suggestion.hint(for: text, in: values))
                 }
             }
         }
     }
 
-    private mutating func checkInteger(_ node: YAMLNode, range: ClosedRange<Int>, path: String) {
-        let expectation = Shape.integer(range).expectation
+    private mutating func checkInteger(_ node: YAMLNode, range: ClosedRange<Int>, path: () -> String) {
+        func expectation() -> String { Shape.integer(range).expectation }
         guard node.kind == .scalar, let text = node.text else {
-            error("'\(path)' must be \(expectation), not \(node.summary)", at: node)
+            error("'\(path())' must be \(expectation()), not \(node.summary)", at: node)
             return
         }
         guard node.isPlainScalar else {
-            error("'\(path)' must be \(expectation), not the string \"\(text.truncatedForMessage)\"", at: node,
+            error("'\(path())' must be \(expectation()), not the string \"\(text.truncatedForMessage)\"", at: node,
                   hint: Int(text) != nil ? "remove the quotes" : nil)
             return
         }
         switch PlainScalar.resolve(text) {
         case .integer(let value?):
             if !range.contains(value) {
-                error("'\(path)' must be from \(range.lowerBound) to \(range.upperBound), not \(value)", at: node)
+                error("'\(path())' must be from \(range.lowerBound) to \(range.upperBound), not \(value)", at: node)
             }
         case .integer(nil):
-            error("'\(path)' must be a plain decimal integer, not \(text.truncatedForMessage)", at: node,
+            error("'\(path())' must be a plain decimal integer, not \(text.truncatedForMessage)", at: node,
                   hint: "YAML readers disagree on octal, hexadecimal, '_' and ':' forms; write the number in decimal without leading zeros")
         default:
-            error("'\(path)' must be \(expectation), not \(node.summary)", at: node)
+            error("'\(path())' must be \(expectation()), not \(node.summary)", at: node)
         }
     }
 
-    private mutating func checkBoolean(_ node: YAMLNode, path: String) {
+    private mutating func checkBoolean(_ node: YAMLNode, path: () -> String) {
         guard node.kind == .scalar, let text = node.text else {
-            error("'\(path)' must be true or false, not \(node.summary)", at: node)
+            error("'\(path())' must be true or false, not \(node.summary)", at: node)
             return
         }
         guard node.isPlainScalar else {
-            error("'\(path)' must be true or false, not the string \"\(text.truncatedForMessage)\"", at: node,
+            error("'\(path())' must be true or false, not the string \"\(text.truncatedForMessage)\"", at: node,
                   hint: ["true", "false"].contains(text.lowercased()) ? "remove the quotes" : nil)
             return
         }
         switch PlainScalar.resolve(text) {
         case .bool: break
         case .yaml11Bool(let value):
-            error("'\(path)' must be true or false; '\(text)' is a boolean only in YAML 1.1", at: node,
+            error("'\(path())' must be true or false; '\(text)' is a boolean only in YAML 1.1", at: node,
                   hint: "write \(value)")
         default:
-            error("'\(path)' must be true or false, not \(node.summary)", at: node)
+            error("'\(path())' must be true or false, not \(node.summary)", at: node)
         }
     }
 
     // MARK: - Containers
 
-    private mutating func checkList(_ node: YAMLNode, item: Shape, minimumCount: Int, unique: Bool, path: String) {
+    private mutating func checkList(_ node: YAMLNode, item: Shape, minimumCount: Int, unique: Bool, path: () -> String) {
         guard node.kind == .sequence else {
             if node.isPlainScalar, PlainScalar.resolve(node.text ?? "") == .null, minimumCount == 0 { return }
             mismatch(node, .list(item, minimumCount: minimumCount, unique: unique), path: path)
@@ -156,17 +160,18 @@ struct ShapeChecker {
         }
         let elements = node.elements
         if elements.count < minimumCount {
-            error("'\(path)' must list at least \(minimumCount == 1 ? "one item" : "\(minimumCount) items")", at: node)
+            error("'\(path())' must list at least \(minimumCount == 1 ? "one item" : "\(minimumCount) items")", at: node)
         }
         var seen: [String: YAMLNode] = [:]
+        let compares = unique && elements.count > 1
         for (offset, element) in elements.enumerated() {
             let before = diagnostics.count
-            check(element, against: item, path: "\(path)[\(offset)]")
-            guard unique, diagnostics.count == before, let text = element.text else { continue }
+            check(element, against: item, path: { "\(path())[\(offset)]" })
+            guard compares, diagnostics.count == before, let text = element.text else { continue }
             let key = text.lowercased()
             if let first = seen[key] {
                 diagnostics.append(.error(
-                    "'\(text.truncatedForMessage)' is listed twice in '\(path)'", at: element.location,
+                    "'\(text.truncatedForMessage)' is listed twice in '\(path())'", at: element.location,
                     hint: "remove the second one", notes: [.init("first listed here", at: first.location)]))
             } else {
                 seen[key] = element
@@ -174,40 +179,45 @@ struct ShapeChecker {
         }
     }
 
-    private mutating func checkObject(_ node: YAMLNode, _ object: ObjectShape, path: String) {
+    private mutating func checkObject(_ node: YAMLNode, _ object: ObjectShape, path: () -> String) {
         guard node.kind == .mapping else {
-            error("'\(path)' must be a mapping (\(object.title)), not \(node.summary)", at: node)
+            error("'\(path())' must be a mapping (\(object.title)), not \(node.summary)", at: node)
             return
         }
-        var present: Set<String> = []
+        var present = [Bool](repeating: false, count: object.fields.count)
+        var presentNames: [String] = []
         let entries = node.entries
         // The parser has reported a merge key; fields it would have merged are not missing.
         let hasMergeKey = entries.contains { $0.key.text == "<<" && $0.key.isPlainScalar }
         for (key, value) in entries {
             guard let name = key.text, !(name == "<<" && key.isPlainScalar) else { continue }
-            present.insert(name)
-            let normalized = name.lowercased().filter { $0 != "_" && $0 != "-" }
-            if Self.secretFieldNames.contains(normalized) {
-                diagnostics.append(Diagnostic(
-                    .error, "'\(name)' looks like a secret, and secrets never belong in manifests", at: key.location,
-                    hint: "remove it, give it to Roomkeeper through the environment or a file, and rotate it: it is in git history now",
-                    showsSource: false))
-                continue
-            }
-            guard let field = object.field(named: name) else {
+            guard let fieldIndex = object.fields.firstIndex(where: { $0.name == name }) else {
+                // No known field holds a secret, so only unknown ones need this look.
+                if Self.secretFieldNames.contains(name.lowercased().filter { $0 != "_" && $0 != "-" }) {
+                    diagnostics.append(Diagnostic(
+                        .error, "'\(name)' looks like a secret, and secrets never belong in manifests", at: key.location,
+                        hint: "remove it, give it to Roomkeeper through the environment or a file, and rotate it: it is in git history now",
+                        showsSource: false))
+                    continue
+                }
                 let known = object.fields.map(\.name)
                 error("unknown field '\(name.truncatedForMessage)' in \(object.title)", at: key,
                       hint: Suggestion.hint(for: name, in: known) ?? "known fields: \(known.joined(separator: ", "))")
                 continue
             }
-            check(value, against: field.shape, path: path.isEmpty ? name : "\(path).\(name)")
+            present[fieldIndex] = true
+            if !object.exactlyOneOf.isEmpty { presentNames.append(name) }
+            check(value, against: object.fields[fieldIndex].shape, path: {
+                let parent = path()
+                return parent.isEmpty ? name : "\(parent).\(name)"
+            })
         }
-        for field in object.fields where field.isRequired && !present.contains(field.name) && !hasMergeKey {
+        for (index, field) in object.fields.enumerated() where field.isRequired && !present[index] && !hasMergeKey {
             error("missing required field '\(field.name)' in \(object.title)", at: node,
                   hint: "add '\(field.name):' with \(field.shape.expectation)")
         }
         if !object.exactlyOneOf.isEmpty {
-            let given = object.exactlyOneOf.filter(present.contains)
+            let given = object.exactlyOneOf.filter(presentNames.contains)
             if given.count != 1 {
                 let choices = object.exactlyOneOf.map { "'\($0)'" }.joined(separator: " or ")
                 error("\(object.title) must have exactly one of \(choices)\(given.isEmpty ? "" : ", not \(given.count)")", at: node)
@@ -215,7 +225,7 @@ struct ShapeChecker {
         }
     }
 
-    private mutating func checkStringMap(_ node: YAMLNode, path: String) {
+    private mutating func checkStringMap(_ node: YAMLNode, path: () -> String) {
         guard node.kind == .mapping else {
             mismatch(node, .stringMap, path: path)
             return
@@ -226,20 +236,39 @@ struct ShapeChecker {
                 error("'\(name.truncatedForMessage)' is not a valid label name", at: key,
                       hint: "label names are 1 to 63 letters, digits, '-', '_' and '.', optionally after a 'prefix/'")
             }
-            checkString(value, format: .text(maximumLength: 63), path: "\(path).\(name)")
+            checkString(value, format: .text(maximumLength: 63), path: { "\(path()).\(name)" })
         }
     }
 
     // MARK: - Formats
 
-    static func isDNSLabel(_ text: String) -> Bool {
-        let bytes = Array(text.utf8)
-        guard (1...63).contains(bytes.count) else { return false }
-        func isAlphanumeric(_ byte: UInt8) -> Bool {
-            (UInt8(ascii: "a")...UInt8(ascii: "z")).contains(byte) || (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(byte)
+    /// The first C0 or C1 control character other than tab and line feed, looked up on UTF-8 bytes.
+    static func firstControlCharacter(in text: String) -> Unicode.Scalar? {
+        var previous: UInt8 = 0
+        for byte in text.utf8 {
+            if (byte < 0x20 && byte != 0x09 && byte != 0x0A) || byte == 0x7F {
+                return Unicode.Scalar(byte)
+            }
+            if previous == 0xC2, (0x80...0x9F).contains(byte) { return Unicode.Scalar(byte) }
+            previous = byte
         }
-        guard let first = bytes.first, let last = bytes.last, isAlphanumeric(first), isAlphanumeric(last) else { return false }
-        return bytes.allSatisfy { isAlphanumeric($0) || $0 == UInt8(ascii: "-") }
+        return nil
+    }
+
+    static func isDNSLabel(_ text: String) -> Bool {
+        let bytes = text.utf8
+        guard (1...63).contains(bytes.count), let first = bytes.first, let last = bytes.last,
+              isLowerAlphanumeric(first), isLowerAlphanumeric(last)
+        else { return false }
+        return bytes.allSatisfy { isLowerAlphanumeric($0) || $0 == UInt8(ascii: "-") }
+    }
+
+    private static func isLowerAlphanumeric(_ byte: UInt8) -> Bool {
+        (UInt8(ascii: "a")...UInt8(ascii: "z")).contains(byte) || (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(byte)
+    }
+
+    private static func isAlphanumeric(_ byte: UInt8) -> Bool {
+        isLowerAlphanumeric(byte) || (UInt8(ascii: "A")...UInt8(ascii: "Z")).contains(byte)
     }
 
     /// A valid label close to `text` (lower-cased, other characters turned into '-'), if any.
@@ -251,20 +280,23 @@ struct ShapeChecker {
         return isDNSLabel(label) && label != text ? label : nil
     }
 
+    /// A practical address check on bytes: one '@', a local part without spaces, quotes or
+    /// brackets, and a domain of at least two dot-separated labels of letters, digits and '-'.
     static func isEmail(_ text: String) -> Bool {
-        let parts = text.split(separator: "@", omittingEmptySubsequences: false)
-        guard text.utf8.count <= 254, parts.count == 2 else { return false }
-        let local = parts[0]
-        let domain = parts[1]
-        let forbidden: Set<Character> = [" ", "\t", "\n", "\"", "(", ")", ",", ":", ";", "<", ">", "[", "\\", "]"]
-        guard !local.isEmpty, local.count <= 64, !local.contains(where: forbidden.contains),
-              !local.hasPrefix("."), !local.hasSuffix("."), !local.contains("..")
+        let bytes = Array(text.utf8)
+        guard bytes.count <= 254, let at = bytes.firstIndex(of: UInt8(ascii: "@")), at > 0, at <= 64,
+              !bytes[(at + 1)...].contains(UInt8(ascii: "@"))
         else { return false }
-        let labels = domain.split(separator: ".", omittingEmptySubsequences: false)
-        guard labels.count >= 2 else { return false }
-        return labels.allSatisfy { label in
-            !label.isEmpty && label.count <= 63 && !label.hasPrefix("-") && !label.hasSuffix("-")
-                && label.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "-") }
+        let local = bytes[..<at]
+        let forbidden = Array(" \t\n\"(),:;<>[\\]".utf8)
+        guard local.first != UInt8(ascii: "."), local.last != UInt8(ascii: "."),
+              !local.contains(where: { forbidden.contains($0) || $0 < 0x20 }),
+              !zip(local, local.dropFirst()).contains(where: { $0 == UInt8(ascii: ".") && $1 == UInt8(ascii: ".") })
+        else { return false }
+        let labels = bytes[(at + 1)...].split(separator: UInt8(ascii: "."), omittingEmptySubsequences: false)
+        return labels.count >= 2 && labels.allSatisfy { label in
+            !label.isEmpty && label.count <= 63 && label.first != UInt8(ascii: "-") && label.last != UInt8(ascii: "-")
+                && label.allSatisfy { isAlphanumeric($0) || $0 == UInt8(ascii: "-") }
         }
     }
 

@@ -79,21 +79,40 @@ public struct YAMLNode: Sendable {
         return record.kind == .scalar && record.style == .plain && !record.isExplicitString
     }
 
-    /// A sequence's items; empty for other nodes.
-    public var elements: [YAMLNode] {
+    /// A sequence's items; empty for other nodes. A view into the tree: no copying.
+    public var elements: Children {
         let record = record
-        guard record.kind == .sequence else { return [] }
-        let start = Int(record.payload)
-        return (start..<start + Int(record.count)).map { YAMLNode(tree: tree, index: tree.children[$0]) }
+        guard record.kind == .sequence else { return Children(tree: tree, start: 0, count: 0) }
+        return Children(tree: tree, start: Int(record.payload), count: Int(record.count))
     }
 
-    /// A mapping's entries in written order; empty for other nodes.
-    public var entries: [(key: YAMLNode, value: YAMLNode)] {
+    /// A mapping's entries in written order; empty for other nodes. A view into the tree: no copying.
+    public var entries: Entries {
         let record = record
-        guard record.kind == .mapping else { return [] }
-        let start = Int(record.payload)
-        return stride(from: start, to: start + Int(record.count), by: 2).map {
-            (YAMLNode(tree: tree, index: tree.children[$0]), YAMLNode(tree: tree, index: tree.children[$0 + 1]))
+        guard record.kind == .mapping else { return Entries(tree: tree, start: 0, count: 0) }
+        return Entries(tree: tree, start: Int(record.payload), count: Int(record.count) / 2)
+    }
+
+    /// The items of a sequence, as a collection over the tree's storage.
+    public struct Children: RandomAccessCollection, Sendable {
+        let tree: YAMLTree
+        let start: Int
+        public let count: Int
+        public var startIndex: Int { 0 }
+        public var endIndex: Int { count }
+        public subscript(position: Int) -> YAMLNode { YAMLNode(tree: tree, index: tree.children[start + position]) }
+    }
+
+    /// The key-value pairs of a mapping, as a collection over the tree's storage.
+    public struct Entries: RandomAccessCollection, Sendable {
+        let tree: YAMLTree
+        let start: Int
+        public let count: Int
+        public var startIndex: Int { 0 }
+        public var endIndex: Int { count }
+        public subscript(position: Int) -> (key: YAMLNode, value: YAMLNode) {
+            let offset = start + 2 * position
+            return (YAMLNode(tree: tree, index: tree.children[offset]), YAMLNode(tree: tree, index: tree.children[offset + 1]))
         }
     }
 

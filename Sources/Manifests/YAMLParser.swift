@@ -213,13 +213,15 @@ private struct Composer {
         attach(frame.node)
     }
 
+    /// Reports non-scalar keys, merge keys and duplicate keys. Ordinary mappings have a handful
+    /// of keys, so they are compared pairwise; large ones go through a hash table.
     private mutating func checkKeys(_ items: ArraySlice<Int32>) {
+        let keys = stride(from: items.startIndex, to: items.endIndex, by: 2).map { items[$0] }
         var seen: [String: Int32] = [:]
-        var position = items.startIndex
-        while position < items.endIndex {
-            let key = records[Int(items[position])]
-            position += 2
-            let at = SourceLocation(file: source.path, line: Int(key.line), column: Int(key.column))
+        let useTable = keys.count > 16
+        for (position, keyNode) in keys.enumerated() {
+            let key = records[Int(keyNode)]
+            let at = location(of: key)
             guard key.kind == .scalar else {
                 diagnostics.append(.error("a mapping key must be a plain name, not a list or mapping", at: at))
                 continue
@@ -231,18 +233,27 @@ private struct Composer {
                     hint: "write the fields out, or put an alias ('*name') on a whole value"))
                 continue
             }
-            if let first = seen[text] {
-                let firstRecord = records[Int(first)]
+            let first: Int32?
+            if useTable {
+                first = seen[text]
+                if first == nil { seen[text] = keyNode }
+            } else {
+                first = keys[..<position].first { earlier in
+                    let record = records[Int(earlier)]
+                    return record.kind == .scalar && scalars[Int(record.payload)] == text
+                }
+            }
+            if let first {
                 diagnostics.append(.error(
                     "duplicate key '\(text.truncatedForMessage)'", at: at,
                     hint: "remove one of them; YAML keeps only the last, silently",
-                    notes: [.init(
-                        "first written here",
-                        at: SourceLocation(file: source.path, line: Int(firstRecord.line), column: Int(firstRecord.column)))]))
-            } else {
-                seen[text] = items[position - 2]
+                    notes: [.init("first written here", at: location(of: records[Int(first)]))]))
             }
         }
+    }
+
+    private func location(of record: YAMLTree.Record) -> SourceLocation {
+        SourceLocation(file: source.path, line: Int(record.line), column: Int(record.column))
     }
 
     private func isEmptyScalar(_ node: Int32) -> Bool {
