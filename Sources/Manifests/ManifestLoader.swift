@@ -72,9 +72,10 @@ public enum ManifestLoader {
     private static func loadFiles(_ paths: [String], from tree: some ManifestFileTree, workers: Int) -> [FileOutcome] {
         let collected = Mutex([Int: FileOutcome]())
         DispatchQueue.concurrentPerform(iterations: workers) { worker in
+            let shapes = ShapeCatalog()
             var outcomes: [(Int, FileOutcome)] = []
             for index in stride(from: worker, to: paths.count, by: workers) {
-                outcomes.append((index, loadFile(at: paths[index], from: tree)))
+                outcomes.append((index, loadFile(at: paths[index], from: tree, shapes: shapes)))
             }
             collected.withLock { all in
                 for (index, outcome) in outcomes { all[index] = outcome }
@@ -83,7 +84,7 @@ public enum ManifestLoader {
         return collected.withLock { all in paths.indices.compactMap { all[$0] } }
     }
 
-    private static func loadFile(at path: String, from tree: some ManifestFileTree) -> FileOutcome {
+    private static func loadFile(at path: String, from tree: some ManifestFileTree, shapes: ShapeCatalog) -> FileOutcome {
         let bytes: [UInt8]
         do {
             bytes = try tree.contents(of: path)
@@ -94,11 +95,11 @@ public enum ManifestLoader {
                 .error("cannot read the file: \(error)", at: SourceLocation(file: path, line: 1, column: 1))
             ])
         }
-        return loadFile(SourceText(path: path, bytes: bytes))
+        return loadFile(SourceText(path: path, bytes: bytes), shapes: shapes)
     }
 
     /// Parses and checks one file: its manifests, its policy if it is `roomkeeper.yaml`, and its diagnostics.
-    static func loadFile(_ source: SourceText) -> FileOutcome {
+    static func loadFile(_ source: SourceText, shapes: ShapeCatalog = ShapeCatalog()) -> FileOutcome {
         var outcome = FileOutcome(source: source)
         let start = SourceLocation(file: source.path, line: 1, column: 1)
         if source.bytes.count > maximumFileSize {
@@ -141,18 +142,18 @@ public enum ManifestLoader {
                     continue
                 }
                 sawPolicy = true
-                checker.check(document, against: .object(ManifestShapes.policyDocument), path: { "" })
+                checker.check(document, against: .object(shapes.policy), path: { "" })
                 // Decoded even when the check failed, so the semantic checks of its ignore rules run
                 // too; the errors above already keep anything from being applied.
                 outcome.policy = ManifestDecoder.decodePolicy(document)
-            } else if let kind = ManifestKind(rawValue: kindText) {
+            } else if let kind = ManifestKind(rawValue: kindText), let shape = shapes.documents[kind] {
                 if isPolicyFile {
                     diagnostics.append(.error(
                         "\(policyFileName) holds only the repository Policy, not a \(kind.rawValue)", at: kindNode.location,
                         hint: "move this document to another file"))
                     continue
                 }
-                checker.check(document, against: .object(kind.documentShape), path: { "" })
+                checker.check(document, against: .object(shape), path: { "" })
                 if !checker.diagnostics.hasErrors, let manifest = ManifestDecoder.decode(document, kind: kind) {
                     outcome.manifests.append(manifest)
                 }

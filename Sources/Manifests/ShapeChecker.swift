@@ -300,12 +300,14 @@ struct ShapeChecker {
         }
     }
 
+    /// A label name: 1 to 63 letters, digits, '-', '_' and '.', optionally after a 'prefix/'.
     static func isLabelKey(_ text: String) -> Bool {
-        let pieces = text.split(separator: "/", omittingEmptySubsequences: false)
+        let bytes = text.utf8
+        let pieces = bytes.split(separator: UInt8(ascii: "/"), maxSplits: 2, omittingEmptySubsequences: false)
         guard pieces.count <= 2, let name = pieces.last, (1...63).contains(name.count) else { return false }
         if pieces.count == 2 && (pieces[0].isEmpty || pieces[0].count > 253) { return false }
         return pieces.allSatisfy { piece in
-            piece.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber || "-_.".contains($0)) }
+            piece.allSatisfy { isAlphanumeric($0) || $0 == UInt8(ascii: "-") || $0 == UInt8(ascii: "_") || $0 == UInt8(ascii: ".") }
         }
     }
 }

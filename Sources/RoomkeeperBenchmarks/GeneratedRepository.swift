@@ -1,10 +1,11 @@
-/// A synthetic manifest repository the size of a large tenant: `sites` sites of `roomsPerSite`
-/// rooms, two devices per room, a room group per floor, assignments per site, custom roles and
-/// update rings. Deterministic, so runs compare.
+/// A synthetic manifest repository the size of a large tenant: by default 200 sites of 100 rooms
+/// (20,000 rooms), two devices per room (40,000), a room group per floor (2,000), 25 role
+/// assignments per site (5,000), custom roles and update rings. Deterministic, so runs compare.
 struct GeneratedRepository {
     var sites = 200
     var roomsPerSite = 100
     var floorsPerSite = 10
+    var assignmentsPerSite = 25
 
     /// Relative path and contents of every file.
     func files() -> [(path: String, text: String)] {
@@ -93,7 +94,9 @@ struct GeneratedRepository {
             let compute = """
                 apiVersion: roomkeeper/v1
                 kind: Device
-                metadata: {name: s\(site)-r\(index)-compute}
+                metadata:
+                  name: s\(site)-r\(index)-compute
+                  labels: {site: "\(site)", floor: "\(index / (roomsPerSite / floorsPerSite))", asset-tag: "A-\(site)-\(index)-C"}
                 spec:
                   room: \(room(site, index))
                   serialNumber: "PF\(site)X\(index)C"
@@ -106,7 +109,9 @@ struct GeneratedRepository {
             let console = """
                 apiVersion: roomkeeper/v1
                 kind: Device
-                metadata: {name: s\(site)-r\(index)-console}
+                metadata:
+                  name: s\(site)-r\(index)-console
+                  labels: {site: "\(site)", floor: "\(index / (roomsPerSite / floorsPerSite))", asset-tag: "A-\(site)-\(index)-T"}
                 spec:
                   room: \(room(site, index))
                   serialNumber: "TC\(site)X\(index)T"
@@ -120,32 +125,26 @@ struct GeneratedRepository {
     }
 
     private func assignments(_ site: Int) -> String {
-        let groups = (0..<floorsPerSite).map { "s\(site)-floor-\($0)" }.joined(separator: ", ")
-        return """
-            apiVersion: roomkeeper/v1
-            kind: RoleAssignment
-            metadata: {name: s\(site)-leads}
-            spec:
-              role: builtin:site-lead
-              displayName: Site \(site) leads
-              emailNotifications: true
-              members:
-                - user: lead-\(site)@contoso.com
-                - group: sg-site-\(site)-leads
-              scope:
-                roomGroups: [\(groups)]
-            ---
-            apiVersion: roomkeeper/v1
-            kind: RoleAssignment
-            metadata: {name: s\(site)-helpdesk}
-            spec:
-              role: helpdesk
-              displayName: Site \(site) help desk
-              members:
-                - group: sg-helpdesk
-              scope:
-                roomGroups: [\(groups)]
+        let roles = ["builtin:site-lead", "builtin:site-technician", "helpdesk", "av-engineer"]
+        return (0..<assignmentsPerSite).map { index in
+            let floors = [index % floorsPerSite, (index + 3) % floorsPerSite].map { "s\(site)-floor-\($0)" }
+            return """
+                apiVersion: roomkeeper/v1
+                kind: RoleAssignment
+                metadata: {name: s\(site)-team-\(index)}
+                spec:
+                  role: \(roles[index % roles.count])
+                  displayName: Site \(site) team \(index)
+                  description: Team \(index) looks after floors \(floors.joined(separator: " and ")) of site \(site)
+                  emailNotifications: \(index % 2 == 0)
+                  members:
+                    - user: lead-\(site)-\(index)@contoso.com
+                    - user: deputy-\(site)-\(index)@contoso.com
+                    - group: sg-site-\(site)-team-\(index)
+                  scope:
+                    roomGroups: [\(floors.joined(separator: ", "))]
 
-            """
+                """
+        }.joined(separator: "---\n")
     }
 }

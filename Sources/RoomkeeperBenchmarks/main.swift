@@ -44,7 +44,7 @@ func peakMemoryMiB() -> Double {
 
 let arguments = CommandLine.arguments.dropFirst()
 guard arguments.first == "load" else {
-    print("usage: roomkeeper-bench load [--sites N] [--runs N]")
+    print("usage: roomkeeper-bench load [--sites N] [--runs N] [--workers N]")
     exit(64)
 }
 func option(_ name: String, default value: Int) -> Int {
@@ -61,7 +61,8 @@ print("repository: \(repository.roomCount) rooms, \(files.count) files, \(String
 
 let cores = ProcessInfo.processInfo.activeProcessorCount
 var rawBest = Double.infinity
-var loadBest: [Int: Double] = [1: .infinity, cores: .infinity]
+let onlyWorkers = option("--workers", default: 0)
+var loadBest: [Int: Double] = onlyWorkers > 0 ? [onlyWorkers: .infinity] : [1: .infinity, cores: .infinity]
 var events = 0
 var manifests = 0
 var diagnostics = 0
