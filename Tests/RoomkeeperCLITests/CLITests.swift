@@ -1,1 +1,109 @@
+import Foundation
 import Testing
+
+/// Runs the built `roomkeeper` executable, as a user would.
+struct Roomkeeper {
+    static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .deletingLastPathComponent()
+
+    /// The executable SwiftPM built next to this test bundle.
+    static var executable: URL {
+        let beside = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("roomkeeper")
+        if FileManager.default.isExecutableFile(atPath: beside.path) { return beside }
+        return root.appendingPathComponent(".build/debug/roomkeeper")
+    }
+
+    struct Result {
+        var status: Int32
+        var output: String
+        var errors: String
+    }
+
+    static func run(_ arguments: String...) throws -> Result {
+        let process = Process()
+        process.executableURL = executable
+        process.arguments = arguments
+        process.currentDirectoryURL = root
+        var environment = ProcessInfo.processInfo.environment
+        environment["NO_COLOR"] = "1"
+        process.environment = environment
+        let output = Pipe()
+        let errors = Pipe()
+        process.standardOutput = output
+        process.standardError = errors
+        try process.run()
+        let outputData = output.fileHandleForReading.readDataToEndOfFile()
+        let errorData = errors.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return Result(
+            status: process.terminationStatus, output: String(decoding: outputData, as: UTF8.self),
+            errors: String(decoding: errorData, as: UTF8.self))
+    }
+}
+
+@Suite("roomkeeper validate and schema, end to end")
+struct CLITests {
+    @Test("validate on the example tenant exits 0 with a summary")
+    func validTenant() throws {
+        let result = try Roomkeeper.run("validate", "examples/contoso")
+        #expect(result.status == 0)
+        #expect(result.output == """
+            examples/contoso: valid: 12 files, 95 manifests (12 RoomGroup, 3 Role, 7 RoleAssignment, 71 Device, 2 UpdateRing), \
+            policy from roomkeeper.yaml
+
+            """)
+    }
+
+    @Test("validate on broken manifests lists every problem with its line, and exits 1")
+    func invalidTenant() throws {
+        let result = try Roomkeeper.run("validate", "examples/invalid")
+        #expect(result.status == 1)
+        let lines = result.output.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+        #expect(lines.contains("shapes/unknown-fields.yaml:8:3: error: unknown field 'roms' in RoomGroup spec"))
+        #expect(lines.contains("   8 |   roms:"))
+        #expect(lines.contains("   hint: did you mean 'rooms'?"))
+        #expect(lines.contains("examples/invalid: 69 errors; nothing was changed"))
+        #expect(!result.output.contains("hunter2"), "a secret from a manifest was printed")
+    }
+
+    @Test("validate --format json is a versioned report of every diagnostic")
+    func jsonReport() throws {
+        let result = try Roomkeeper.run("validate", "examples/invalid", "--format", "json")
+        #expect(result.status == 1)
+        let report = try #require(try JSONSerialization.jsonObject(with: Data(result.output.utf8)) as? [String: Any])
+        #expect(report["formatVersion"] as? String == "1.0")
+        #expect(report["valid"] as? Bool == false)
+        let diagnostics = try #require(report["diagnostics"] as? [[String: Any]])
+        #expect(diagnostics.count == 69)
+        let first = try #require(diagnostics.first)
+        #expect(first["file"] as? String == "roomkeeper.yaml")
+        #expect(first["line"] as? Int == 6)
+        #expect(first["column"] as? Int == 5)
+    }
+
+    @Test("validate on a missing folder says so and exits 1")
+    func missingFolder() throws {
+        let result = try Roomkeeper.run("validate", "no/such/folder")
+        #expect(result.status == 1)
+        #expect(result.output.contains("error: cannot list the manifest files:"))
+        #expect(result.output.contains("is not a folder"))
+    }
+
+    @Test("schema prints a draft-07 JSON Schema covering every kind")
+    func schema() throws {
+        let result = try Roomkeeper.run("schema")
+        #expect(result.status == 0)
+        let schema = try #require(try JSONSerialization.jsonObject(with: Data(result.output.utf8)) as? [String: Any])
+        #expect(schema["$schema"] as? String == "http://json-schema.org/draft-07/schema#")
+        let definitions = try #require(schema["definitions"] as? [String: Any])
+        #expect(Set(definitions.keys) == ["RoomGroup", "Role", "RoleAssignment", "Device", "UpdateRing", "Policy"])
+    }
+
+    @Test("A bad flag value is a usage error (exit 64) that names the choices")
+    func usageError() throws {
+        let result = try Roomkeeper.run("validate", "examples/contoso", "--format", "yaml")
+        #expect(result.status == 64)
+        #expect(result.errors.contains("text"))
+        #expect(result.errors.contains("json"))
+    }
+}
