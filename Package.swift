@@ -32,9 +32,11 @@ let package = Package(
         // Release-build benchmarks (`swift run -c release roomkeeper-bench`).
         .executableTarget(name: "RoomkeeperBenchmarks", dependencies: ["Manifests", "CYAML"]),
 
+        // Helpers the test targets share: running processes, example paths, in-memory trees.
+        .target(name: "TestSupport", dependencies: ["Manifests"], path: "Tests/TestSupport"),
         .testTarget(name: "PortalModelTests", dependencies: ["PortalModel"]),
-        .testTarget(name: "ManifestsTests", dependencies: ["Manifests"]),
-        .testTarget(name: "ReportsTests", dependencies: ["Reports", "Manifests"]),
-        .testTarget(name: "RoomkeeperCLITests", dependencies: ["roomkeeper"]),
+        .testTarget(name: "ManifestsTests", dependencies: ["Manifests", "TestSupport"]),
+        .testTarget(name: "ReportsTests", dependencies: ["Reports", "Manifests", "TestSupport"]),
+        .testTarget(name: "RoomkeeperCLITests", dependencies: ["roomkeeper", "TestSupport"]),
     ]
 )

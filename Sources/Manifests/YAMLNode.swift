@@ -89,8 +89,8 @@ public struct YAMLNode: Sendable {
     /// A mapping's entries in written order; empty for other nodes. A view into the tree: no copying.
     public var entries: Entries {
         let record = record
-        guard record.kind == .mapping else { return Entries(tree: tree, start: 0, count: 0) }
-        return Entries(tree: tree, start: Int(record.payload), count: Int(record.count) / 2)
+        let count = record.kind == .mapping ? Int(record.count) : 0
+        return Entries(nodes: Children(tree: tree, start: Int(record.payload), count: count))
     }
 
     /// The items of a sequence, as a collection over the tree's storage.
@@ -105,15 +105,11 @@ public struct YAMLNode: Sendable {
 
     /// The key-value pairs of a mapping, as a collection over the tree's storage.
     public struct Entries: RandomAccessCollection, Sendable {
-        let tree: YAMLTree
-        let start: Int
-        public let count: Int
+        /// Keys and values, interleaved.
+        let nodes: Children
         public var startIndex: Int { 0 }
-        public var endIndex: Int { count }
-        public subscript(position: Int) -> (key: YAMLNode, value: YAMLNode) {
-            let offset = start + 2 * position
-            return (YAMLNode(tree: tree, index: tree.children[offset]), YAMLNode(tree: tree, index: tree.children[offset + 1]))
-        }
+        public var endIndex: Int { nodes.count / 2 }
+        public subscript(position: Int) -> (key: YAMLNode, value: YAMLNode) { (nodes[2 * position], nodes[2 * position + 1]) }
     }
 
     /// The value for a scalar key in a mapping; nil when absent or when this is not a mapping.

@@ -1,4 +1,5 @@
 import Manifests
+import TestSupport
 import Testing
 
 @Suite("Writing manifests back as YAML")

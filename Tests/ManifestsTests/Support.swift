@@ -1,11 +1,6 @@
 import Foundation
 import Manifests
-
-/// The repository root, found from this file's path, for reading `examples/`.
-let repositoryRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-    .deletingLastPathComponent()
-
-func examples(_ name: String) -> URL { repositoryRoot.appendingPathComponent("examples/\(name)") }
+import TestSupport
 
 /// Diagnostics in a compact, complete text form: the location line, then hint and notes.
 func compact(_ diagnostics: [Diagnostic]) -> String {
@@ -22,9 +17,3 @@ func load(_ text: String, path: String = "test.yaml") -> LoadResult {
     ManifestLoader.load(from: MemoryTree(files: [path: Array(text.utf8)]))
 }
 
-/// A manifest tree held in memory, for tests that build repositories in code.
-struct MemoryTree: ManifestFileTree {
-    var files: [String: [UInt8]]
-    func yamlFiles() throws -> [String] { files.keys.sorted() }
-    func contents(of path: String) throws -> [UInt8] { files[path] ?? [] }
-}

@@ -1,4 +1,5 @@
 @testable import Manifests
+import TestSupport
 import Testing
 
 @Suite("YAML parsing on libyaml")

@@ -1,18 +1,16 @@
 import Foundation
 import Manifests
 import Reports
+import TestSupport
 import Testing
 
 /// Validates documents against the generated JSON Schema with Python's `jsonschema`, the
 /// reference implementation editors' validators follow.
 @Suite("The JSON Schema for editors")
 struct ManifestJSONSchemaTests {
-    private static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-        .deletingLastPathComponent()
-
     @Test("Every example manifest is valid against the schema, and typical mistakes are not")
     func schemaAgreesWithTheLoader() throws {
-        let contoso = ManifestLoader.load(from: DirectoryTree(root: Self.root.appendingPathComponent("examples/contoso")))
+        let contoso = ManifestLoader.load(from: DirectoryTree(root: examples("contoso")))
         var documents: [JSONValue] = contoso.manifests.all.map { json($0.yamlValue) }
         let valid = documents.count
         let roomGroup = json(contoso.manifests.all[0].yamlValue)
@@ -52,8 +50,7 @@ struct ManifestJSONSchemaTests {
 
     /// Whether each document is valid, by Python's jsonschema (Draft 7).
     private func validate(_ documents: [JSONValue]) throws -> [Bool] {
-        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("roomkeeper-schema-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        let folder = try temporaryFolder("roomkeeper-schema")
         defer { try? FileManager.default.removeItem(at: folder) }
         try ManifestJSONSchema.document().rendered().write(to: folder.appendingPathComponent("schema.json"), atomically: true, encoding: .utf8)
         try JSONValue.array(documents).rendered().write(to: folder.appendingPathComponent("documents.json"), atomically: true, encoding: .utf8)
@@ -64,22 +61,12 @@ struct ManifestJSONSchemaTests {
             validator = jsonschema.Draft7Validator(schema)
             print(json.dumps([validator.is_valid(d) for d in json.load(open(sys.argv[2]))]))
             """
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["python3", "-c", script, folder.appendingPathComponent("schema.json").path,
-                             folder.appendingPathComponent("documents.json").path]
-        let output = Pipe()
-        let errors = Pipe()
-        process.standardOutput = output
-        process.standardError = errors
-        try process.run()
-        let data = output.fileHandleForReading.readDataToEndOfFile()
-        let errorText = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
-        guard process.terminationStatus == 0 else {
-            Issue.record("python3 with jsonschema failed (install it: pip install jsonschema): \(errorText)")
+        let result = try runPython(
+            script, [folder.appendingPathComponent("schema.json").path, folder.appendingPathComponent("documents.json").path])
+        guard result.status == 0 else {
+            Issue.record("python3 with jsonschema failed (install it: pip install jsonschema): \(result.errors)")
             return []
         }
-        return try JSONDecoder().decode([Bool].self, from: data)
+        return try JSONDecoder().decode([Bool].self, from: Data(result.output.utf8))
     }
 }
