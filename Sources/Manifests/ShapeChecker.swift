@@ -244,15 +244,16 @@ struct ShapeChecker {
 
     /// The first C0 or C1 control character other than tab and line feed, looked up on UTF-8 bytes.
     static func firstControlCharacter(in text: String) -> Unicode.Scalar? {
-        var previous: UInt8 = 0
-        for byte in text.utf8 {
-            if (byte < 0x20 && byte != 0x09 && byte != 0x0A) || byte == 0x7F {
-                return Unicode.Scalar(byte)
+        var text = text
+        return text.withUTF8 { bytes in
+            var previous: UInt8 = 0
+            for byte in bytes {
+                if (byte < 0x20 && byte != 0x09 && byte != 0x0A) || byte == 0x7F { return Unicode.Scalar(byte) }
+                if previous == 0xC2, (0x80...0x9F).contains(byte) { return Unicode.Scalar(byte) }
+                previous = byte
             }
-            if previous == 0xC2, (0x80...0x9F).contains(byte) { return Unicode.Scalar(byte) }
-            previous = byte
+            return nil
         }
-        return nil
     }
 
     static func isDNSLabel(_ text: String) -> Bool {
