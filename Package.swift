@@ -11,6 +11,12 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
+        .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
+        .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
+        .package(url: "https://github.com/apple/swift-http-types", from: "1.8.0"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
     ],
     targets: [
         // System libraries, used as they are installed by Debian's -dev packages.
@@ -20,6 +26,27 @@ let package = Package(
         .target(name: "PortalModel"),
         // YAML with source positions, the manifest kinds, validation and diagnostics.
         .target(name: "Manifests", dependencies: ["CYAML", "PortalModel"]),
+        // The portal contract: wire types, the `Portal` protocol and the HTTP client.
+        .target(
+            name: "PortalAPI",
+            dependencies: [
+                "PortalModel",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ],
+            resources: [.copy("openapi.yaml")]),
+        // The emulated portal: SQLite store, RBAC, HTTP server, faults, agent simulation.
+        .target(
+            name: "PortalEmulator",
+            dependencies: [
+                "PortalAPI", "PortalModel",
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "Logging", package: "swift-log"),
+            ]),
         // Renderers for people and machines (diagnostics today; plans and drift reports later).
         .target(name: "Reports", dependencies: ["Manifests"]),
         // The command line: parses flags, calls the libraries, renders, sets the exit code.
@@ -33,10 +60,18 @@ let package = Package(
         .executableTarget(name: "RoomkeeperBenchmarks", dependencies: ["Manifests", "CYAML"]),
 
         // Helpers the test targets share: running processes, example paths, in-memory trees.
-        .target(name: "TestSupport", dependencies: ["Manifests"], path: "Tests/TestSupport"),
+        .target(name: "TestSupport", dependencies: ["Manifests", "PortalAPI", "PortalEmulator"], path: "Tests/TestSupport"),
         .testTarget(name: "PortalModelTests", dependencies: ["PortalModel"]),
         .testTarget(name: "ManifestsTests", dependencies: ["Manifests", "TestSupport"]),
         .testTarget(name: "ReportsTests", dependencies: ["Reports", "Manifests", "TestSupport"]),
         .testTarget(name: "RoomkeeperCLITests", dependencies: ["roomkeeper", "TestSupport"]),
+        .testTarget(
+            name: "PortalEmulatorTests",
+            dependencies: [
+                "PortalEmulator", "PortalAPI", "PortalModel", "TestSupport",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ]),
     ]
 )

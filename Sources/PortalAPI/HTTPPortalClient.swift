@@ -1,0 +1,216 @@
+import AsyncHTTPClient
+import Foundation
+import Logging
+import NIOCore
+import NIOHTTP1
+import Synchronization
+
+/// The portal over HTTP, as the contract in `openapi.yaml` describes it.
+///
+/// Follows `@odata.nextLink` to the end of a list; honours `Retry-After`; retries reads, If-Match
+/// writes and keyed creates with jittered backoff within `RetryPolicy`'s budget; never retries a
+/// create without an idempotency key after a lost answer, since it may have happened.
+/// The token is sent only in the Authorization header and is never logged or described.
+public final class HTTPPortalClient: Portal {
+    public let baseURL: String
+    private let token: String
+    private let http: HTTPClient
+    private let retry: RetryPolicy
+    private let pageSize: Int
+    private let logger: Logger
+    private let retries = Atomic<Int>(0)
+
+    /// - Parameters:
+    ///   - baseURL: e.g. `http://127.0.0.1:8080`, without `/v1`.
+    ///   - token: the bearer token, from the environment or a file.
+    public init(
+        baseURL: String, token: String, http: HTTPClient = .shared, retry: RetryPolicy = RetryPolicy(), pageSize: Int = 1000,
+        logger: Logger = Logger(label: "roomkeeper.portal-client")
+    ) {
+        self.baseURL = baseURL.hasSuffix("/") ? String(baseURL.dropLast()) : baseURL
+        self.token = token
+        self.http = http
+        self.retry = retry
+        self.pageSize = pageSize
+        self.logger = logger
+    }
+
+    public var endpointDescription: String { baseURL }
+
+    /// How many requests were retried so far (throttling, server errors, dropped connections).
+    public var retryCount: Int { retries.load(ordering: .relaxed) }
+
+    // MARK: - Portal
+
+    public func list<R: PortalResource>(_ type: R.Type) async throws -> [Tagged<R>] {
+        var items: [Tagged<R>] = []
+        var next: String? = "\(baseURL)/v1/\(R.collection.rawValue)?$top=\(pageSize)"
+        while let url = next {
+            let page: Page<Tagged<R>> = try await send(.GET, url: url, idempotent: true)
+            items += page.value
+            next = page.nextLink
+        }
+        return items
+    }
+
+    public func get<R: PortalResource>(_ type: R.Type, id: String) async throws -> Tagged<R> {
+        try await send(.GET, url: url(R.collection, id), idempotent: true)
+    }
+
+    public func create<R: OwnedResource>(_ resource: R, idempotencyKey: String?) async throws -> Tagged<R> {
+        var headers: [(String, String)] = []
+        if let idempotencyKey { headers.append(("Idempotency-Key", idempotencyKey)) }
+        return try await send(
+            .POST, url: "\(baseURL)/v1/\(R.collection.rawValue)", body: resource, headers: headers,
+            idempotent: idempotencyKey != nil)
+    }
+
+    public func replace<R: OwnedResource>(_ resource: R, ifMatch: String) async throws -> Tagged<R> {
+        try await send(.PUT, url: url(R.collection, resource.id), body: resource, headers: [("If-Match", ifMatch)], idempotent: true)
+    }
+
+    public func delete<R: OwnedResource>(_ type: R.Type, id: String, ifMatch: String) async throws {
+        let _: Empty = try await send(.DELETE, url: url(R.collection, id), headers: [("If-Match", ifMatch)], idempotent: true)
+    }
+
+    public func moveRoom(_ roomId: String, toRing ringId: String, ifMatch: String) async throws -> Tagged<PortalRoom> {
+        try await send(
+            .PUT, url: url(.rooms, roomId) + "/updateRing", body: ["updateRingId": ringId], headers: [("If-Match", ifMatch)],
+            idempotent: true)
+    }
+
+    public func queue(_ action: DeviceOperation.Action, device: String) async throws -> DeviceOperation {
+        // Queuing twice is refused with 409, so a retry after a lost answer cannot act twice.
+        try await send(.POST, url: url(.devices, device) + "/\(action.rawValue)", idempotent: true)
+    }
+
+    public func operation(_ id: String) async throws -> DeviceOperation {
+        try await send(.GET, url: "\(baseURL)/v1/operations/\(escape(id))", idempotent: true)
+    }
+
+    public func me() async throws -> Me {
+        try await send(.GET, url: "\(baseURL)/v1/me", idempotent: true)
+    }
+
+    public func acquireLease(_ name: String, _ request: LeaseRequest) async throws -> Lease {
+        do {
+            return try await send(.PUT, url: "\(baseURL)/v1/leases/\(escape(name))", body: request, idempotent: true)
+        } catch let held as HeldLeaseResponse {
+            throw LeaseHeldError(lease: held.lease)
+        }
+    }
+
+    public func releaseLease(_ name: String, holder: String) async throws {
+        let _: Empty = try await send(
+            .DELETE, url: "\(baseURL)/v1/leases/\(escape(name))?holder=\(escape(holder))", idempotent: true)
+    }
+
+    // MARK: - Transport
+
+    private struct Empty: Decodable {}
+    private struct NoBody: Encodable {}
+    private struct HeldLeaseResponse: Error { var lease: Lease }
+
+    private static let encoder: JSONEncoder = {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        encoder.dateEncodingStrategy = .iso8601
+        return encoder
+    }()
+
+    private static let decoder: JSONDecoder = {
+        let decoder = JSONDecoder()
+        decoder.dateDecodingStrategy = .iso8601
+        return decoder
+    }()
+
+    private func url(_ collection: PortalCollection, _ id: String) -> String {
+        "\(baseURL)/v1/\(collection.rawValue)/\(escape(id))"
+    }
+
+    private func escape(_ text: String) -> String {
+        text.addingPercentEncoding(withAllowedCharacters: .urlPathAllowed.subtracting(CharacterSet(charactersIn: "/?#&="))) ?? text
+    }
+
+    private func send<Response: Decodable>(
+        _ method: HTTPMethod, url: String, body: some Encodable = NoBody(), headers: [(String, String)] = [], idempotent: Bool
+    ) async throws -> Response {
+        var request = HTTPClientRequest(url: url)
+        request.method = method
+        request.headers.add(name: "Authorization", value: "Bearer \(token)")
+        request.headers.add(name: "Accept", value: "application/json")
+        for (name, value) in headers { request.headers.add(name: name, value: value) }
+        if !(body is NoBody) {
+            request.headers.add(name: "Content-Type", value: "application/json")
+            request.body = .bytes(ByteBuffer(bytes: try Self.encoder.encode(body)))
+        }
+        var attempt = 0
+        var waited = 0.0
+        while true {
+            attempt += 1
+            let outcome: Result<(HTTPResponseStatus, HTTPHeaders, ByteBuffer), any Error>
+            do {
+                let response = try await http.execute(request, timeout: .seconds(30))
+                let bytes = try await response.body.collect(upTo: 64 << 20)
+                outcome = .success((response.status, response.headers, bytes))
+            } catch {
+                outcome = .failure(error)
+            }
+            let retryAfter: Double?
+            switch outcome {
+            case .success(let (status, headers, bytes)):
+                if (200..<300).contains(status.code) {
+                    if Response.self == Empty.self || bytes.readableBytes == 0, let empty = Empty() as? Response { return empty }
+                    do {
+                        return try Self.decoder.decode(Response.self, from: Data(bytes.readableBytesView))
+                    } catch {
+                        throw PortalError(
+                            status: Int(status.code), code: "UnreadableResponse",
+                            message: "the portal's answer does not match the contract: \(error)")
+                    }
+                }
+                if status == .conflict, url.contains("/v1/leases/"), let lease = try? Self.decoder.decode(Lease.self, from: Data(bytes.readableBytesView)) {
+                    throw HeldLeaseResponse(lease: lease)
+                }
+                let error = Self.portalError(status: Int(status.code), headers: headers, body: bytes)
+                guard [429, 502, 503, 504].contains(Int(status.code)) else { throw error }
+                retryAfter = error.retryAfter
+                guard let wait = retry.delay(afterAttempt: attempt, retryAfter: retryAfter, waitedSoFar: waited) else { throw error }
+                try await pause(wait, attempt: attempt, reason: "\(status.code)", url: url)
+                waited += wait
+            case .failure(let error):
+                // The request may have reached the portal; only requests safe to repeat go again.
+                let failure = PortalError(
+                    status: 0, code: "ConnectionFailed", message: "could not reach the portal at \(baseURL): \(Self.describe(error))")
+                guard idempotent, let wait = retry.delay(afterAttempt: attempt, retryAfter: nil, waitedSoFar: waited) else {
+                    throw failure
+                }
+                try await pause(wait, attempt: attempt, reason: "connection", url: url)
+                waited += wait
+            }
+        }
+    }
+
+    private func pause(_ seconds: Double, attempt: Int, reason: String, url: String) async throws {
+        retries.add(1, ordering: .relaxed)
+        logger.debug(
+            "Retrying portal request",
+            metadata: ["attempt": "\(attempt)", "reason": "\(reason)", "wait": "\(seconds)", "url": "\(url)"])
+        try await Task.sleep(for: .seconds(seconds))
+    }
+
+    private static func portalError(status: Int, headers: HTTPHeaders, body: ByteBuffer) -> PortalError {
+        let retryAfter = headers.first(name: "Retry-After").flatMap(Double.init)
+        if let decoded = try? decoder.decode(PortalErrorBody.self, from: Data(body.readableBytesView)) {
+            return PortalError(
+                status: status, code: decoded.error.code, message: decoded.error.message, target: decoded.error.target,
+                retryAfter: retryAfter)
+        }
+        return PortalError(status: status, code: "HTTP\(status)", message: "the portal answered \(status)", retryAfter: retryAfter)
+    }
+
+    private static func describe(_ error: any Error) -> String {
+        if let error = error as? HTTPClientError { return "\(error)" }
+        return String(describing: type(of: error))
+    }
+}

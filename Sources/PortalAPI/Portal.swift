@@ -1,0 +1,23 @@
+/// The portal as the reconciler sees it: the embedded portal and the HTTP client both conform,
+/// so planning and applying have one code path whichever portal is in use.
+///
+/// Errors are `PortalError` (and `LeaseHeldError` from `acquireLease`).
+public protocol Portal: Sendable {
+    /// Which portal this is, for output: "embedded portal at ~/.local/state/..." or the URL.
+    /// Never contains a credential.
+    var endpointDescription: String { get }
+
+    /// Every object of a collection that the caller may see, following pages to the end.
+    func list<R: PortalResource>(_ type: R.Type) async throws -> [Tagged<R>]
+    func get<R: PortalResource>(_ type: R.Type, id: String) async throws -> Tagged<R>
+    /// Creates an object; repeating it with the same `idempotencyKey` creates nothing new.
+    func create<R: OwnedResource>(_ resource: R, idempotencyKey: String?) async throws -> Tagged<R>
+    func replace<R: OwnedResource>(_ resource: R, ifMatch: String) async throws -> Tagged<R>
+    func delete<R: OwnedResource>(_ type: R.Type, id: String, ifMatch: String) async throws
+    func moveRoom(_ roomId: String, toRing ringId: String, ifMatch: String) async throws -> Tagged<PortalRoom>
+    func queue(_ action: DeviceOperation.Action, device: String) async throws -> DeviceOperation
+    func operation(_ id: String) async throws -> DeviceOperation
+    func me() async throws -> Me
+    func acquireLease(_ name: String, _ request: LeaseRequest) async throws -> Lease
+    func releaseLease(_ name: String, holder: String) async throws
+}

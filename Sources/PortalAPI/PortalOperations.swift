@@ -1,0 +1,111 @@
+import Foundation
+
+/// A queued device action (enroll, unenroll), polled until it succeeds or fails.
+public struct DeviceOperation: Codable, Sendable, Equatable {
+    public enum Action: String, Codable, Sendable {
+        case enroll, unenroll
+    }
+
+    public enum Status: String, Codable, Sendable {
+        case queued, succeeded, failed
+    }
+
+    public var id: String
+    public var deviceId: String
+    public var action: Action
+    public var status: Status
+
+    public init(id: String, deviceId: String, action: Action, status: Status) {
+        self.id = id
+        self.deviceId = deviceId
+        self.action = action
+        self.status = status
+    }
+}
+
+/// What a device agent reports when it checks in with the tenant's enrollment key.
+public struct AgentCheckin: Codable, Sendable, Equatable {
+    public var serialNumber: String
+    public var deviceType: String
+    public var manufacturer: String?
+    public var model: String?
+    public var roomEmail: String?
+
+    public init(serialNumber: String, deviceType: String, manufacturer: String? = nil, model: String? = nil, roomEmail: String? = nil) {
+        self.serialNumber = serialNumber
+        self.deviceType = deviceType
+        self.manufacturer = manufacturer
+        self.model = model
+        self.roomEmail = roomEmail
+    }
+}
+
+/// The reconciler lease: one apply or controller at a time, until it expires.
+public struct Lease: Codable, Sendable, Equatable {
+    public var holder: String
+    public var acquired: Date
+    public var expires: Date
+
+    public init(holder: String, acquired: Date, expires: Date) {
+        self.holder = holder
+        self.acquired = acquired
+        self.expires = expires
+    }
+}
+
+/// A request to take or renew the lease.
+public struct LeaseRequest: Codable, Sendable, Equatable {
+    public var holder: String
+    public var durationSeconds: Int
+
+    public init(holder: String, durationSeconds: Int) {
+        self.holder = holder
+        self.durationSeconds = durationSeconds
+    }
+}
+
+/// The caller, and what its role assignments grant it where.
+public struct Me: Codable, Sendable, Equatable {
+    public struct Grant: Codable, Sendable, Equatable {
+        public var permission: String
+        public var allRooms: Bool
+        public var roomIds: [String]
+
+        public init(permission: String, allRooms: Bool, roomIds: [String]) {
+            self.permission = permission
+            self.allRooms = allRooms
+            self.roomIds = roomIds
+        }
+    }
+
+    public var userPrincipalName: String
+    public var permissions: [Grant]
+
+    public init(userPrincipalName: String, permissions: [Grant]) {
+        self.userPrincipalName = userPrincipalName
+        self.permissions = permissions
+    }
+}
+
+/// The key device agents present to check in.
+public struct EnrollmentKey: Codable, Sendable, Equatable {
+    public var key: String
+
+    public init(key: String) {
+        self.key = key
+    }
+}
+
+/// The lease is held by someone else: who, since when and until when (a 409 on the wire).
+public struct LeaseHeldError: Error, Sendable, Equatable, CustomStringConvertible {
+    public var lease: Lease
+
+    public init(lease: Lease) {
+        self.lease = lease
+    }
+
+    public var description: String {
+        "the reconciler lease is held by \(lease.holder) since \(lease.acquired.formatted(.iso8601)) "
+            + "(until \(lease.expires.formatted(.iso8601)), unless renewed)"
+    }
+}

@@ -1,0 +1,251 @@
+import Foundation
+
+/// Where a room is, in the portal inventory's location hierarchy.
+public struct RoomLocation: Codable, Sendable, Equatable {
+    public var country: String?
+    public var state: String?
+    public var city: String?
+    public var campus: String?
+    public var building: String?
+    public var floor: String?
+
+    public init(
+        country: String? = nil, state: String? = nil, city: String? = nil, campus: String? = nil, building: String? = nil,
+        floor: String? = nil
+    ) {
+        self.country = country
+        self.state = state
+        self.city = city
+        self.campus = campus
+        self.building = building
+        self.floor = floor
+    }
+}
+
+/// A room: a Teams Rooms resource account. Its `id` is the account's address in lower case.
+public struct PortalRoom: PortalResource {
+    public static let collection = PortalCollection.rooms
+    public var id: String
+    public var displayName: String
+    public var email: String
+    public var location: RoomLocation
+    public var labels: [String: String]
+    /// The update ring the room is in; every room is in exactly one.
+    public var updateRingId: String
+
+    public init(
+        id: String, displayName: String, email: String, location: RoomLocation = RoomLocation(),
+        labels: [String: String] = [:], updateRingId: String
+    ) {
+        self.id = id
+        self.displayName = displayName
+        self.email = email
+        self.location = location
+        self.labels = labels
+        self.updateRingId = updateRingId
+    }
+}
+
+/// A device the portal knows: it checked in with the tenant's enrollment key.
+public struct PortalDevice: PortalResource {
+    public static let collection = PortalCollection.devices
+    public var id: String
+    public var serialNumber: String
+    public var deviceType: String
+    public var manufacturer: String?
+    public var model: String?
+    /// The room (its id) the device serves, if it reported one.
+    public var roomId: String?
+    /// onboarding, enrolled or unenrolled.
+    public var enrollmentState: String
+    /// connected or disconnected.
+    public var connectivity: String
+    /// healthy, unhealthy or unknown.
+    public var health: String
+    public var lastSeen: Date?
+
+    public init(
+        id: String, serialNumber: String, deviceType: String, manufacturer: String? = nil, model: String? = nil,
+        roomId: String? = nil, enrollmentState: String, connectivity: String = "connected", health: String = "healthy",
+        lastSeen: Date? = nil
+    ) {
+        self.id = id
+        self.serialNumber = serialNumber
+        self.deviceType = deviceType
+        self.manufacturer = manufacturer
+        self.model = model
+        self.roomId = roomId
+        self.enrollmentState = enrollmentState
+        self.connectivity = connectivity
+        self.health = health
+        self.lastSeen = lastSeen
+    }
+}
+
+/// A role: built-in (never changed) or custom.
+public struct PortalRole: OwnedResource {
+    public static let collection = PortalCollection.roles
+    public var id: String
+    public var displayName: String
+    public var description: String?
+    public var isBuiltIn: Bool
+    /// Permission slugs, e.g. `roomGroups.modify`.
+    public var permissions: [String]
+    public var managedBy: String?
+    public var manifestName: String?
+
+    public init(
+        id: String, displayName: String, description: String? = nil, isBuiltIn: Bool = false, permissions: [String],
+        managedBy: String? = nil, manifestName: String? = nil
+    ) {
+        self.id = id
+        self.displayName = displayName
+        self.description = description
+        self.isBuiltIn = isBuiltIn
+        self.permissions = permissions
+        self.managedBy = managedBy
+        self.manifestName = manifestName
+    }
+}
+
+/// A member of a role assignment: a directory user or security group, by id.
+public struct PortalMember: Codable, Sendable, Equatable, Hashable {
+    public enum Kind: String, Codable, Sendable {
+        case user, group
+    }
+
+    public var kind: Kind
+    public var id: String
+
+    public init(kind: Kind, id: String) {
+        self.kind = kind
+        self.id = id
+    }
+}
+
+/// Where an assignment applies: every room, or listed room groups and rooms.
+public struct PortalScope: Codable, Sendable, Equatable {
+    public var allRooms: Bool
+    public var roomGroupIds: [String]
+    public var roomIds: [String]
+
+    public init(allRooms: Bool = false, roomGroupIds: [String] = [], roomIds: [String] = []) {
+        self.allRooms = allRooms
+        self.roomGroupIds = roomGroupIds
+        self.roomIds = roomIds
+    }
+}
+
+/// A role granted to members over a scope.
+public struct PortalRoleAssignment: OwnedResource {
+    public static let collection = PortalCollection.roleAssignments
+    public var id: String
+    public var roleId: String
+    public var displayName: String
+    public var description: String?
+    public var emailNotifications: Bool
+    public var members: [PortalMember]
+    public var scope: PortalScope
+    public var managedBy: String?
+    public var manifestName: String?
+
+    public init(
+        id: String, roleId: String, displayName: String, description: String? = nil, emailNotifications: Bool = false,
+        members: [PortalMember], scope: PortalScope, managedBy: String? = nil, manifestName: String? = nil
+    ) {
+        self.id = id
+        self.roleId = roleId
+        self.displayName = displayName
+        self.description = description
+        self.emailNotifications = emailNotifications
+        self.members = members
+        self.scope = scope
+        self.managedBy = managedBy
+        self.manifestName = manifestName
+    }
+}
+
+/// A named set of rooms.
+public struct PortalRoomGroup: OwnedResource {
+    public static let collection = PortalCollection.roomGroups
+    public var id: String
+    public var displayName: String
+    public var description: String?
+    public var roomIds: [String]
+    public var managedBy: String?
+    public var manifestName: String?
+
+    public init(
+        id: String, displayName: String, description: String? = nil, roomIds: [String], managedBy: String? = nil,
+        manifestName: String? = nil
+    ) {
+        self.id = id
+        self.displayName = displayName
+        self.description = description
+        self.roomIds = roomIds
+        self.managedBy = managedBy
+        self.manifestName = manifestName
+    }
+}
+
+/// An update ring. The three default rings (`staging`, `general`, `executive`) cannot be deleted.
+public struct PortalUpdateRing: OwnedResource {
+    public static let collection = PortalCollection.updateRings
+    public var id: String
+    public var displayName: String
+    public var description: String?
+    public var order: Int
+    public var rolloutDays: Int
+    public var testDays: Int
+    public var deferralDays: Int
+    public var isDefault: Bool
+    public var managedBy: String?
+    public var manifestName: String?
+
+    public init(
+        id: String, displayName: String, description: String? = nil, order: Int, rolloutDays: Int, testDays: Int,
+        deferralDays: Int = 0, isDefault: Bool = false, managedBy: String? = nil, manifestName: String? = nil
+    ) {
+        self.id = id
+        self.displayName = displayName
+        self.description = description
+        self.order = order
+        self.rolloutDays = rolloutDays
+        self.testDays = testDays
+        self.deferralDays = deferralDays
+        self.isDefault = isDefault
+        self.managedBy = managedBy
+        self.manifestName = manifestName
+    }
+}
+
+/// A user of the tenant's directory.
+public struct DirectoryUser: PortalResource {
+    public static let collection = PortalCollection.users
+    public var id: String
+    public var userPrincipalName: String
+    public var displayName: String
+    /// Security groups the user belongs to (their ids).
+    public var groupIds: [String]
+
+    public init(id: String, userPrincipalName: String, displayName: String, groupIds: [String] = []) {
+        self.id = id
+        self.userPrincipalName = userPrincipalName
+        self.displayName = displayName
+        self.groupIds = groupIds
+    }
+}
+
+/// A security group of the tenant's directory.
+public struct DirectoryGroup: PortalResource {
+    public static let collection = PortalCollection.groups
+    public var id: String
+    public var displayName: String
+    public var mail: String?
+
+    public init(id: String, displayName: String, mail: String? = nil) {
+        self.id = id
+        self.displayName = displayName
+        self.mail = mail
+    }
+}

@@ -1,0 +1,442 @@
+import Foundation
+import PortalAPI
+import PortalModel
+
+/// The emulated portal's behaviour, independent of transport: who may do what (RBAC from role
+/// assignments and their scopes), the portal's rules (built-in roles are immutable, default
+/// rings undeletable, references must exist, ring limits), device actions and agent check-ins.
+///
+/// The HTTP server and the embedded portal both call it, so both behave the same. Errors are
+/// `PortalError`s with the status the HTTP API answers.
+public final class PortalService: Sendable {
+    public let store: PortalStore
+    /// How long a queued device action takes; 0 completes it before the call returns.
+    public let operationDelay: TimeInterval
+
+    public init(store: PortalStore, operationDelay: TimeInterval = 0) {
+        self.store = store
+        self.operationDelay = operationDelay
+    }
+
+    // MARK: - Callers
+
+    /// The principal for a user, with the grants of the assignments that name the user or a group
+    /// of theirs. Unknown users are unauthorized.
+    public func principal(userPrincipalName: String) async throws -> Principal {
+        guard let user = try await read(DirectoryUser.self, id: userPrincipalName.lowercased())?.resource else {
+            throw PortalError.unauthorized("the token's user is not in the directory")
+        }
+        let assignments = try await all(PortalRoleAssignment.self).map(\.resource)
+        let roles = Dictionary(try await all(PortalRole.self).map { ($0.resource.id, $0.resource) }, uniquingKeysWith: { a, _ in a })
+        let groups = Dictionary(try await all(PortalRoomGroup.self).map { ($0.resource.id, $0.resource) }, uniquingKeysWith: { a, _ in a })
+        return Principal(
+            userPrincipalName: user.userPrincipalName,
+            grants: Principal.grants(for: user, assignments: assignments, roles: roles, roomGroups: groups))
+    }
+
+    public func me(_ principal: Principal) -> Me {
+        Me(
+            userPrincipalName: principal.userPrincipalName,
+            permissions: principal.grants.keys.sorted().map { permission in
+                let scope = principal.grants[permission] ?? RoomSet()
+                return Me.Grant(permission: permission.slug, allRooms: scope.allRooms, roomIds: scope.rooms.sorted())
+            })
+    }
+
+    // MARK: - Reading
+
+    /// The permission that lets a caller read a collection.
+    static func viewPermission(_ collection: PortalCollection) -> Permission {
+        switch collection {
+        case .rooms, .devices: .roomManagementView
+        case .roles, .roleAssignments, .users, .groups: .roleManagementView
+        case .roomGroups: .roomGroupsView
+        case .updateRings: .updateManagementView
+        }
+    }
+
+    /// A page of a collection as the caller may see it: rooms and devices outside the caller's
+    /// scope are left out, so a page can be short or empty while `more` is true.
+    public func list<R: PortalResource>(
+        _ type: R.Type, as principal: Principal, after cursor: String?, limit: Int
+    ) async throws -> (items: [Tagged<R>], more: Bool, last: String?) {
+        let permission = Self.viewPermission(R.collection)
+        guard principal.holds(permission) else { throw forbidden(permission) }
+        if R.collection == .devices { try await completeDueOperations() }
+        let stored = try await store.list(R.collection, after: cursor, limit: limit)
+        let items = try stored.map(decode(R.self)).filter { isVisible($0.resource, to: principal) }
+        return (items, stored.count == limit, stored.last?.id)
+    }
+
+    public func get<R: PortalResource>(_ type: R.Type, id: String, as principal: Principal) async throws -> Tagged<R> {
+        let permission = Self.viewPermission(R.collection)
+        guard principal.holds(permission) else { throw forbidden(permission) }
+        if R.collection == .devices { try await completeDueOperations() }
+        guard let object = try await read(R.self, id: id) else { throw notFound(R.collection, id) }
+        guard isVisible(object.resource, to: principal) else { throw forbidden(permission, target: id) }
+        return object
+    }
+
+    private func isVisible(_ resource: some PortalResource, to principal: Principal) -> Bool {
+        switch resource {
+        case let room as PortalRoom: principal.holds(.roomManagementView, over: room.id)
+        case let device as PortalDevice: principal.holds(.roomManagementView, over: device.roomId)
+        default: true
+        }
+    }
+
+    // MARK: - Writing
+
+    static func createPermission(_ collection: PortalCollection) -> Permission? {
+        switch collection {
+        case .roles, .roleAssignments: .roleManagementModify
+        case .roomGroups: .roomGroupsCreate
+        case .updateRings: .updateManagementCreate
+        default: nil
+        }
+    }
+
+    static func modifyPermission(_ collection: PortalCollection) -> Permission? {
+        switch collection {
+        case .roles, .roleAssignments: .roleManagementModify
+        case .roomGroups: .roomGroupsModify
+        case .updateRings: .updateManagementModify
+        default: nil
+        }
+    }
+
+    /// Creates an object; a missing id is assigned. A repeated `idempotencyKey` returns the first result.
+    public func create<R: OwnedResource>(_ resource: R, as principal: Principal, idempotencyKey: String? = nil) async throws -> Tagged<R> {
+        guard let permission = Self.createPermission(R.collection) else { throw methodNotAllowed(R.collection) }
+        guard principal.holds(permission) else { throw forbidden(permission) }
+        // A retried create answers as the first one did, before any rule could object to the duplicate.
+        if let idempotencyKey, let earlier = try await store.created(by: idempotencyKey, in: R.collection) {
+            return try decode(R.self)(earlier)
+        }
+        var resource = resource
+        if resource.id.isEmpty { resource.id = "\(R.collection.rawValue.prefix(2))-\(UUID().uuidString.lowercased())" }
+        try await validate(resource, replacing: nil)
+        do {
+            guard let stored = try await store.write(
+                R.collection, .create(id: resource.id, body: try encode(resource)), actor: principal.userPrincipalName,
+                idempotencyKey: idempotencyKey)
+            else { throw notFound(R.collection, resource.id) }
+            return try decode(R.self)(stored)
+        } catch PortalStoreError.alreadyExists(_, let id) {
+            throw PortalError.conflict("\(R.collection.rawValue) '\(id)' already exists", target: id)
+        }
+    }
+
+    /// Replaces an object whose entity tag is `ifMatch`.
+    public func replace<R: OwnedResource>(_ resource: R, ifMatch: String?, as principal: Principal) async throws -> Tagged<R> {
+        guard let permission = Self.modifyPermission(R.collection) else { throw methodNotAllowed(R.collection) }
+        guard principal.holds(permission) else { throw forbidden(permission) }
+        guard let ifMatch else { throw PortalError.preconditionRequired("send If-Match with the entity tag you read") }
+        guard let current = try await read(R.self, id: resource.id) else { throw notFound(R.collection, resource.id) }
+        try await validate(resource, replacing: current.resource)
+        return try await mapStoreErrors(R.collection, resource.id) {
+            guard let stored = try await store.write(
+                R.collection, .replace(id: resource.id, body: try encode(resource), ifMatch: ifMatch),
+                actor: principal.userPrincipalName)
+            else { throw notFound(R.collection, resource.id) }
+            return try decode(R.self)(stored)
+        }
+    }
+
+    /// Deletes an object whose entity tag is `ifMatch`, unless the portal's rules protect it.
+    public func delete<R: OwnedResource>(_ type: R.Type, id: String, ifMatch: String?, as principal: Principal) async throws {
+        guard let permission = Self.modifyPermission(R.collection) else { throw methodNotAllowed(R.collection) }
+        guard principal.holds(permission) else { throw forbidden(permission) }
+        guard let ifMatch else { throw PortalError.preconditionRequired("send If-Match with the entity tag you read") }
+        guard let current = try await read(R.self, id: id) else { throw notFound(R.collection, id) }
+        try await checkDeletable(current.resource)
+        try await mapStoreErrors(R.collection, id) {
+            try await store.write(R.collection, .delete(id: id, ifMatch: ifMatch), actor: principal.userPrincipalName)
+        }
+        if let ring = current.resource as? PortalUpdateRing {
+            try await returnRoomsToGeneral(from: ring.id, actor: principal.userPrincipalName)
+        }
+    }
+
+    /// Moves a room to another update ring (every room is in exactly one).
+    public func moveRoom(_ roomId: String, toRing ringId: String, ifMatch: String?, as principal: Principal) async throws -> Tagged<PortalRoom> {
+        guard principal.holds(.updateManagementModify) else { throw forbidden(.updateManagementModify) }
+        guard let ifMatch else { throw PortalError.preconditionRequired("send If-Match with the room's entity tag") }
+        guard var room = try await read(PortalRoom.self, id: roomId)?.resource else { throw notFound(.rooms, roomId) }
+        guard try await read(PortalUpdateRing.self, id: ringId) != nil else {
+            throw PortalError.badRequest("update ring '\(ringId)' does not exist", target: "updateRingId")
+        }
+        room.updateRingId = ringId
+        return try await mapStoreErrors(.rooms, roomId) {
+            guard let stored = try await store.write(
+                .rooms, .replace(id: roomId, body: try encode(room), ifMatch: ifMatch), actor: principal.userPrincipalName,
+                action: "moveToRing")
+            else { throw notFound(.rooms, roomId) }
+            return try decode(PortalRoom.self)(stored)
+        }
+    }
+
+    // MARK: - Devices
+
+    /// Queues enrollment or unenrollment; the device changes state when the operation completes.
+    public func queue(_ action: DeviceOperation.Action, device id: String, as principal: Principal) async throws -> DeviceOperation {
+        try await completeDueOperations()
+        guard let device = try await read(PortalDevice.self, id: id)?.resource else { throw notFound(.devices, id) }
+        let permission: Permission = action == .enroll ? .roomManagementModify : .roomManagementUnenroll
+        guard principal.holds(permission, over: device.roomId) else { throw forbidden(permission, target: id) }
+        let allowed = action == .enroll ? ["onboarding", "unenrolled"] : ["onboarding", "enrolled"]
+        guard allowed.contains(device.enrollmentState) else {
+            throw PortalError.conflict("device '\(id)' is already \(device.enrollmentState)", target: id)
+        }
+        let operation = DeviceOperation(id: "op-\(UUID().uuidString.lowercased())", deviceId: id, action: action, status: .queued)
+        try await store.enqueue(operation, due: Date().addingTimeInterval(operationDelay))
+        if operationDelay == 0 { try await completeDueOperations() }
+        return operation
+    }
+
+    public func operation(_ id: String, as principal: Principal) async throws -> DeviceOperation {
+        try await completeDueOperations()
+        guard let operation = try await store.operation(id) else { throw notFound(nil, id) }
+        return operation
+    }
+
+    /// Applies every queued device action whose time has come.
+    public func completeDueOperations(now: Date = Date()) async throws {
+        for operation in try await store.dueOperations(now: now) {
+            guard var device = try await read(PortalDevice.self, id: operation.deviceId)?.resource else {
+                try await store.complete(operation, status: .failed, deviceChange: nil, actor: "portal")
+                continue
+            }
+            device.enrollmentState = operation.action == .enroll ? "enrolled" : "unenrolled"
+            try await store.complete(
+                operation, status: .succeeded, deviceChange: .replace(id: device.id, body: try encode(device), ifMatch: nil),
+                actor: "portal")
+        }
+    }
+
+    /// A device agent checks in with the enrollment key: a new device appears in `onboarding`;
+    /// a known one (same serial number) is marked connected and seen now.
+    public func checkin(_ checkin: AgentCheckin, enrollmentKey: String?, now: Date = Date()) async throws -> PortalDevice {
+        guard let expected = try await store.setting(Self.enrollmentKeySetting), let enrollmentKey,
+              constantTimeEqual(enrollmentKey, expected)
+        else { throw PortalError.unauthorized("the enrollment key is missing or wrong") }
+        guard !checkin.serialNumber.isEmpty else { throw PortalError.badRequest("serialNumber is empty", target: "serialNumber") }
+        let roomId = checkin.roomEmail?.lowercased()
+        if let roomId, try await read(PortalRoom.self, id: roomId) == nil {
+            throw PortalError.badRequest("room '\(roomId)' does not exist", target: "roomEmail")
+        }
+        let existing = try await all(PortalDevice.self).first { $0.resource.serialNumber == checkin.serialNumber }
+        var device = existing?.resource ?? PortalDevice(
+            id: "dev-\(UUID().uuidString.lowercased())", serialNumber: checkin.serialNumber, deviceType: checkin.deviceType,
+            manufacturer: checkin.manufacturer, model: checkin.model, roomId: roomId, enrollmentState: "onboarding")
+        device.connectivity = "connected"
+        device.lastSeen = now
+        if let roomId { device.roomId = roomId }
+        let change: PortalStore.Change =
+            existing == nil
+            ? .create(id: device.id, body: try encode(device)) : .replace(id: device.id, body: try encode(device), ifMatch: nil)
+        try await store.write(.devices, change, actor: "agent:\(checkin.serialNumber)", action: "checkin", now: now)
+        return device
+    }
+
+    static let enrollmentKeySetting = "enrollmentKey"
+
+    public func enrollmentKey(as principal: Principal) async throws -> EnrollmentKey {
+        guard principal.holds(.serviceSettingsView) else { throw forbidden(.serviceSettingsView) }
+        return EnrollmentKey(key: try await store.setting(Self.enrollmentKeySetting) ?? "")
+    }
+
+    public func resetEnrollmentKey(as principal: Principal) async throws -> EnrollmentKey {
+        guard principal.holds(.serviceSettingsModify) else { throw forbidden(.serviceSettingsModify) }
+        let key = Self.newEnrollmentKey()
+        try await store.setSetting(Self.enrollmentKeySetting, key)
+        return EnrollmentKey(key: key)
+    }
+
+    static func newEnrollmentKey() -> String {
+        (0..<4).map { _ in UUID().uuidString.replacingOccurrences(of: "-", with: "") }.joined().lowercased()
+    }
+
+    // MARK: - Lease and audit
+
+    /// Takes or renews the reconciler lease; throws 409 naming the holder while someone else has it.
+    public func acquireLease(_ name: String, _ request: LeaseRequest, as principal: Principal) async throws -> Lease {
+        guard !request.holder.isEmpty, (1...3600).contains(request.durationSeconds) else {
+            throw PortalError.badRequest("holder must be set and durationSeconds from 1 to 3600", target: "durationSeconds")
+        }
+        let lease = try await store.acquireLease(name, holder: request.holder, duration: TimeInterval(request.durationSeconds))
+        guard lease.holder == request.holder else { throw LeaseHeldError(lease: lease) }
+        return lease
+    }
+
+    public func lease(_ name: String, as principal: Principal) async throws -> Lease {
+        guard let lease = try await store.lease(name) else { throw notFound(nil, name) }
+        return lease
+    }
+
+    public func releaseLease(_ name: String, holder: String, as principal: Principal) async throws {
+        guard try await store.releaseLease(name, holder: holder) else {
+            throw PortalError.notFound("lease '\(name)' is not held by '\(holder)'", target: name)
+        }
+    }
+
+    /// Audit entries after `sequence`, oldest first.
+    public func audit(after sequence: Int64, limit: Int, as principal: Principal) async throws -> [AuditEntry] {
+        guard principal.holds(.serviceSettingsView) else { throw forbidden(.serviceSettingsView) }
+        return try await store.audit(after: sequence, limit: limit)
+    }
+
+    // MARK: - Rules
+
+    private func validate<R: OwnedResource>(_ resource: R, replacing current: R?) async throws {
+        switch resource {
+        case let role as PortalRole:
+            if role.isBuiltIn || (current as? PortalRole)?.isBuiltIn == true {
+                throw PortalError(status: 400, code: "BuiltInRole", message: "built-in roles cannot be created or changed", target: role.id)
+            }
+            if let unknown = role.permissions.first(where: { Permission(rawValue: $0) == nil }) {
+                throw PortalError.badRequest("unknown permission '\(unknown)'", target: "permissions")
+            }
+            try await requireUniqueName(role.displayName, of: role, in: PortalRole.self) { $0.displayName }
+        case let assignment as PortalRoleAssignment:
+            guard try await read(PortalRole.self, id: assignment.roleId) != nil else {
+                throw PortalError.badRequest("role '\(assignment.roleId)' does not exist", target: "roleId")
+            }
+            guard !assignment.members.isEmpty else { throw PortalError.badRequest("an assignment needs members", target: "members") }
+            for member in assignment.members {
+                let found = member.kind == .user
+                    ? try await read(DirectoryUser.self, id: member.id) != nil
+                    : try await read(DirectoryGroup.self, id: member.id) != nil
+                guard found else { throw PortalError.badRequest("\(member.kind.rawValue) '\(member.id)' is not in the directory", target: "members") }
+            }
+            let scope = assignment.scope
+            guard scope.allRooms != !(scope.roomGroupIds.isEmpty && scope.roomIds.isEmpty) else {
+                throw PortalError.badRequest("scope is allRooms, or room groups and rooms, not both or neither", target: "scope")
+            }
+            for id in scope.roomGroupIds where try await read(PortalRoomGroup.self, id: id) == nil {
+                throw PortalError.badRequest("room group '\(id)' does not exist", target: "scope.roomGroupIds")
+            }
+            try await requireRooms(scope.roomIds, target: "scope.roomIds")
+        case let group as PortalRoomGroup:
+            try await requireRooms(group.roomIds, target: "roomIds")
+            try await requireUniqueName(group.displayName, of: group, in: PortalRoomGroup.self) { $0.displayName }
+        case let ring as PortalUpdateRing:
+            if ring.isDefault || (current as? PortalUpdateRing)?.isDefault == true {
+                throw PortalError(status: 400, code: "DefaultRing", message: "default rings cannot be created or changed here", target: ring.id)
+            }
+            guard UpdateRingLimits.orders.contains(ring.order) else {
+                throw PortalError.badRequest("order must be from 1 to 9", target: "order")
+            }
+            let others = try await all(PortalUpdateRing.self).map(\.resource).filter { $0.id != ring.id }
+            if let clash = others.first(where: { !$0.isDefault && $0.order == ring.order }) {
+                throw PortalError.conflict("ring '\(clash.id)' already has order \(ring.order)", target: "order")
+            }
+            let total = others.reduce(ring.rolloutDays + ring.testDays) { $0 + $1.rolloutDays + $1.testDays }
+            guard total <= UpdateRingLimits.maximumTotalDays else {
+                throw PortalError.badRequest(
+                    "rings would add up to \(total) days; the limit is \(UpdateRingLimits.maximumTotalDays)", target: "rolloutDays")
+            }
+        default:
+            break
+        }
+    }
+
+    private func checkDeletable(_ resource: some OwnedResource) async throws {
+        let assignments = try await all(PortalRoleAssignment.self).map(\.resource)
+        switch resource {
+        case let role as PortalRole:
+            if role.isBuiltIn { throw PortalError(status: 400, code: "BuiltInRole", message: "built-in roles cannot be deleted", target: role.id) }
+            if let user = assignments.first(where: { $0.roleId == role.id }) {
+                throw PortalError.conflict("role '\(role.id)' is used by assignment '\(user.id)'", target: role.id)
+            }
+        case let group as PortalRoomGroup:
+            if let user = assignments.first(where: { $0.scope.roomGroupIds.contains(group.id) }) {
+                throw PortalError.conflict("room group '\(group.id)' scopes assignment '\(user.id)'", target: group.id)
+            }
+        case let ring as PortalUpdateRing where ring.isDefault:
+            throw PortalError(status: 400, code: "DefaultRing", message: "default rings cannot be deleted", target: ring.id)
+        default:
+            break
+        }
+    }
+
+    private func returnRoomsToGeneral(from ringId: String, actor: String) async throws {
+        for tagged in try await all(PortalRoom.self) where tagged.resource.updateRingId == ringId {
+            var room = tagged.resource
+            room.updateRingId = DefaultUpdateRing.general.rawValue
+            try await store.write(.rooms, .replace(id: room.id, body: try encode(room), ifMatch: nil), actor: actor, action: "moveToRing")
+        }
+    }
+
+    private func requireRooms(_ ids: [String], target: String) async throws {
+        for id in ids where try await read(PortalRoom.self, id: id) == nil {
+            throw PortalError.badRequest("room '\(id)' does not exist", target: target)
+        }
+    }
+
+    private func requireUniqueName<R: OwnedResource>(
+        _ name: String, of resource: R, in type: R.Type, _ nameOf: (R) -> String
+    ) async throws {
+        guard !name.isEmpty else { throw PortalError.badRequest("displayName is empty", target: "displayName") }
+        if let clash = try await all(R.self).first(where: { $0.resource.id != resource.id && nameOf($0.resource).lowercased() == name.lowercased() }) {
+            throw PortalError.conflict("'\(name)' is already the name of \(R.collection.rawValue) '\(clash.resource.id)'", target: "displayName")
+        }
+    }
+
+    // MARK: - Storage helpers
+
+    func read<R: PortalResource>(_ type: R.Type, id: String) async throws -> Tagged<R>? {
+        try await store.get(R.collection, id: id).map(decode(R.self))
+    }
+
+    func all<R: PortalResource>(_ type: R.Type) async throws -> [Tagged<R>] {
+        try await store.all(R.collection).map(decode(R.self))
+    }
+
+    func encode(_ resource: some Encodable) throws -> Data {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        encoder.dateEncodingStrategy = .iso8601
+        return try encoder.encode(resource)
+    }
+
+    func decode<R: PortalResource>(_ type: R.Type) -> (StoredObject) throws -> Tagged<R> {
+        { object in
+            let decoder = JSONDecoder()
+            decoder.dateDecodingStrategy = .iso8601
+            return Tagged(try decoder.decode(R.self, from: object.body), etag: object.etag)
+        }
+    }
+
+    @discardableResult
+    private func mapStoreErrors<T>(_ collection: PortalCollection, _ id: String, _ body: () async throws -> T) async throws -> T {
+        do {
+            return try await body()
+        } catch PortalStoreError.preconditionFailed(let current) {
+            throw PortalError.preconditionFailed(
+                "\(collection.rawValue) '\(id)' changed since it was read (now \(current)); read it again", target: id)
+        } catch PortalStoreError.notFound {
+            throw notFound(collection, id)
+        }
+    }
+
+    private func forbidden(_ permission: Permission, target: String? = nil) -> PortalError {
+        .forbidden("this needs the \(permission.slug) permission\(target == nil ? "" : " over this object")", target: target)
+    }
+
+    private func notFound(_ collection: PortalCollection?, _ id: String) -> PortalError {
+        .notFound("\(collection?.rawValue ?? "object") '\(id)' does not exist", target: id)
+    }
+
+    private func methodNotAllowed(_ collection: PortalCollection) -> PortalError {
+        PortalError(status: 405, code: "MethodNotAllowed", message: "\(collection.rawValue) cannot be changed through this API")
+    }
+}
+
+/// Compares secrets in time independent of where they differ.
+func constantTimeEqual(_ a: String, _ b: String) -> Bool {
+    let left = Array(a.utf8)
+    let right = Array(b.utf8)
+    guard left.count == right.count else { return false }
+    return zip(left, right).reduce(UInt8(0)) { $0 | ($1.0 ^ $1.1) } == 0
+}

@@ -1,0 +1,332 @@
+import Foundation
+import GRDB
+import PortalAPI
+
+/// An object as the store keeps it: its JSON body and the version of its last write.
+public struct StoredObject: Sendable, Equatable {
+    public var collection: PortalCollection
+    public var id: String
+    public var body: Data
+    /// The sequence number of the write that produced this version; unique across the tenant,
+    /// never reused, so it doubles as the entity tag.
+    public var version: Int64
+
+    /// The strong entity tag of this version, quoted as HTTP wants it.
+    public var etag: String { "\"\(version)\"" }
+}
+
+/// One write, as the audit log records it: who, what, when, and the object before and after.
+public struct AuditEntry: Codable, Sendable, Equatable {
+    public var sequence: Int64
+    public var time: Date
+    public var actor: String
+    /// create, replace, delete, enroll, unenroll, checkin, ...
+    public var action: String
+    public var collection: String
+    public var objectId: String
+    public var before: String?
+    public var after: String?
+}
+
+/// Why the store refused a write.
+public enum PortalStoreError: Error, Equatable, Sendable {
+    case notFound(PortalCollection, String)
+    case alreadyExists(PortalCollection, String)
+    /// `If-Match` named another version; `current` is the object's entity tag now.
+    case preconditionFailed(current: String)
+}
+
+/// The emulator's storage: SQLite through GRDB, in WAL mode, so concurrent readers never block
+/// the writer and every acknowledged write survives a crash or restart.
+///
+/// Every write runs in one transaction with its audit entry; the entry's sequence number is the
+/// object's new version. Knows nothing of HTTP or RBAC.
+public final class PortalStore: Sendable {
+    private let database: DatabasePool
+
+    /// Opens (creating and migrating if needed) the store at `path`.
+    public init(path: String) throws {
+        var configuration = Configuration()
+        configuration.busyMode = .timeout(10)
+        database = try DatabasePool(path: path, configuration: configuration)
+        try Self.migrator.migrate(database)
+    }
+
+    private static var migrator: DatabaseMigrator {
+        var migrator = DatabaseMigrator()
+        migrator.registerMigration("v1") { db in
+            try db.execute(sql: """
+                CREATE TABLE object (
+                    collection TEXT NOT NULL, id TEXT NOT NULL, body BLOB NOT NULL, version INTEGER NOT NULL,
+                    PRIMARY KEY (collection, id)) WITHOUT ROWID;
+                CREATE TABLE audit (
+                    sequence INTEGER PRIMARY KEY AUTOINCREMENT, time REAL NOT NULL, actor TEXT NOT NULL,
+                    action TEXT NOT NULL, collection TEXT NOT NULL, objectId TEXT NOT NULL, before TEXT, after TEXT);
+                CREATE TABLE idempotency (
+                    key TEXT PRIMARY KEY, collection TEXT NOT NULL, objectId TEXT NOT NULL, time REAL NOT NULL);
+                CREATE TABLE lease (
+                    name TEXT PRIMARY KEY, holder TEXT NOT NULL, acquired REAL NOT NULL, expires REAL NOT NULL);
+                CREATE TABLE setting (name TEXT PRIMARY KEY, value TEXT NOT NULL);
+                """)
+        }
+        migrator.registerMigration("v1-operations") { db in
+            try db.execute(sql: """
+                CREATE TABLE operation (
+                    id TEXT PRIMARY KEY, deviceId TEXT NOT NULL, action TEXT NOT NULL, status TEXT NOT NULL, due REAL NOT NULL);
+                CREATE INDEX operation_queued ON operation (status, due);
+                """)
+        }
+        return migrator
+    }
+
+    // MARK: - Reading
+
+    public func get(_ collection: PortalCollection, id: String) async throws -> StoredObject? {
+        try await database.read { db in try Self.fetch(db, collection, id) }
+    }
+
+    /// Up to `limit` objects in id order, starting after the id `after`: a cursor that stays
+    /// correct while others write.
+    public func list(_ collection: PortalCollection, after: String?, limit: Int) async throws -> [StoredObject] {
+        try await database.read { db in
+            try Row.fetchAll(
+                db,
+                sql: "SELECT id, body, version FROM object WHERE collection = ? AND id > ? ORDER BY id LIMIT ?",
+                arguments: [collection.rawValue, after ?? "", limit]
+            ).map { StoredObject(collection: collection, id: $0["id"], body: $0["body"], version: $0["version"]) }
+        }
+    }
+
+    /// Every object of a collection, for the emulator's own rules (scope checks, ring limits).
+    public func all(_ collection: PortalCollection) async throws -> [StoredObject] {
+        try await list(collection, after: nil, limit: Int(Int32.max))
+    }
+
+    public func count(_ collection: PortalCollection) async throws -> Int {
+        try await database.read { db in
+            try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM object WHERE collection = ?", arguments: [collection.rawValue]) ?? 0
+        }
+    }
+
+    /// Audit entries after `sequence`, oldest first.
+    public func audit(after sequence: Int64, limit: Int) async throws -> [AuditEntry] {
+        try await database.read { db in
+            try Row.fetchAll(
+                db, sql: "SELECT * FROM audit WHERE sequence > ? ORDER BY sequence LIMIT ?", arguments: [sequence, limit]
+            ).map { row in
+                AuditEntry(
+                    sequence: row["sequence"], time: Date(timeIntervalSince1970: row["time"]), actor: row["actor"],
+                    action: row["action"], collection: row["collection"], objectId: row["objectId"], before: row["before"],
+                    after: row["after"])
+            }
+        }
+    }
+
+    /// The object an earlier create with `idempotencyKey` made, if any.
+    public func created(by idempotencyKey: String, in collection: PortalCollection) async throws -> StoredObject? {
+        try await database.read { db in
+            guard let id = try String.fetchOne(
+                db, sql: "SELECT objectId FROM idempotency WHERE key = ? AND collection = ?",
+                arguments: [idempotencyKey, collection.rawValue])
+            else { return nil }
+            return try Self.fetch(db, collection, id)
+        }
+    }
+
+    // MARK: - Writing
+
+    /// What a write does to one object, decided inside the transaction from its current state.
+    public enum Change: Sendable {
+        case create(id: String, body: Data)
+        case replace(id: String, body: Data, ifMatch: String?)
+        case delete(id: String, ifMatch: String?)
+    }
+
+    /// Applies `change` atomically with its audit entry. A create with an `idempotencyKey` that
+    /// was seen before returns the object that key created, and writes nothing.
+    @discardableResult
+    public func write(
+        _ collection: PortalCollection, _ change: Change, actor: String, action: String? = nil,
+        idempotencyKey: String? = nil, now: Date = Date()
+    ) async throws -> StoredObject? {
+        try await database.write { db in
+            if let idempotencyKey,
+               let earlier = try String.fetchOne(
+                   db, sql: "SELECT objectId FROM idempotency WHERE key = ? AND collection = ?",
+                   arguments: [idempotencyKey, collection.rawValue])
+            {
+                return try Self.fetch(db, collection, earlier)
+            }
+            switch change {
+            case .create(let id, let body):
+                if try Self.fetch(db, collection, id) != nil { throw PortalStoreError.alreadyExists(collection, id) }
+                let version = try Self.record(db, now, actor, action ?? "create", collection, id, before: nil, after: body)
+                try db.execute(
+                    sql: "INSERT INTO object (collection, id, body, version) VALUES (?, ?, ?, ?)",
+                    arguments: [collection.rawValue, id, body, version])
+                if let idempotencyKey {
+                    try db.execute(
+                        sql: "INSERT INTO idempotency (key, collection, objectId, time) VALUES (?, ?, ?, ?)",
+                        arguments: [idempotencyKey, collection.rawValue, id, now.timeIntervalSince1970])
+                }
+                return StoredObject(collection: collection, id: id, body: body, version: version)
+            case .replace(let id, let body, let ifMatch):
+                let current = try Self.existing(db, collection, id, ifMatch: ifMatch)
+                let version = try Self.record(db, now, actor, action ?? "replace", collection, id, before: current.body, after: body)
+                try db.execute(
+                    sql: "UPDATE object SET body = ?, version = ? WHERE collection = ? AND id = ?",
+                    arguments: [body, version, collection.rawValue, id])
+                return StoredObject(collection: collection, id: id, body: body, version: version)
+            case .delete(let id, let ifMatch):
+                let current = try Self.existing(db, collection, id, ifMatch: ifMatch)
+                try Self.record(db, now, actor, action ?? "delete", collection, id, before: current.body, after: nil)
+                try db.execute(
+                    sql: "DELETE FROM object WHERE collection = ? AND id = ?", arguments: [collection.rawValue, id])
+                return nil
+            }
+        }
+    }
+
+    private static func fetch(_ db: Database, _ collection: PortalCollection, _ id: String) throws -> StoredObject? {
+        try Row.fetchOne(
+            db, sql: "SELECT body, version FROM object WHERE collection = ? AND id = ?", arguments: [collection.rawValue, id]
+        ).map { StoredObject(collection: collection, id: id, body: $0["body"], version: $0["version"]) }
+    }
+
+    private static func existing(
+        _ db: Database, _ collection: PortalCollection, _ id: String, ifMatch: String?
+    ) throws -> StoredObject {
+        guard let current = try fetch(db, collection, id) else { throw PortalStoreError.notFound(collection, id) }
+        if let ifMatch, ifMatch != "*", ifMatch != current.etag {
+            throw PortalStoreError.preconditionFailed(current: current.etag)
+        }
+        return current
+    }
+
+    @discardableResult
+    private static func record(
+        _ db: Database, _ now: Date, _ actor: String, _ action: String, _ collection: PortalCollection, _ id: String,
+        before: Data?, after: Data?
+    ) throws -> Int64 {
+        try db.execute(
+            sql: "INSERT INTO audit (time, actor, action, collection, objectId, before, after) VALUES (?, ?, ?, ?, ?, ?, ?)",
+            arguments: [
+                now.timeIntervalSince1970, actor, action, collection.rawValue, id,
+                before.map { String(decoding: $0, as: UTF8.self) }, after.map { String(decoding: $0, as: UTF8.self) },
+            ])
+        return db.lastInsertedRowID
+    }
+
+    // MARK: - Lease
+
+    /// Takes the lease named `name` for `holder` until `now + duration`, if it is free, expired or
+    /// already `holder`'s (which renews it). Returns the lease as it stands after the attempt:
+    /// held by `holder` on success, by someone else otherwise.
+    public func acquireLease(_ name: String, holder: String, duration: TimeInterval, now: Date = Date()) async throws -> Lease {
+        try await database.write { db in
+            if let row = try Row.fetchOne(db, sql: "SELECT * FROM lease WHERE name = ?", arguments: [name]) {
+                let current = Lease(
+                    holder: row["holder"], acquired: Date(timeIntervalSince1970: row["acquired"]),
+                    expires: Date(timeIntervalSince1970: row["expires"]))
+                if current.holder != holder && current.expires > now { return current }
+                let acquired = current.holder == holder ? current.acquired : now
+                try db.execute(
+                    sql: "UPDATE lease SET holder = ?, acquired = ?, expires = ? WHERE name = ?",
+                    arguments: [holder, acquired.timeIntervalSince1970, now.addingTimeInterval(duration).timeIntervalSince1970, name])
+                return Lease(holder: holder, acquired: acquired, expires: now.addingTimeInterval(duration))
+            }
+            try db.execute(
+                sql: "INSERT INTO lease (name, holder, acquired, expires) VALUES (?, ?, ?, ?)",
+                arguments: [name, holder, now.timeIntervalSince1970, now.addingTimeInterval(duration).timeIntervalSince1970])
+            return Lease(holder: holder, acquired: now, expires: now.addingTimeInterval(duration))
+        }
+    }
+
+    /// The lease as it stands, if anyone took it (it may have expired).
+    public func lease(_ name: String) async throws -> Lease? {
+        try await database.read { db in
+            try Row.fetchOne(db, sql: "SELECT * FROM lease WHERE name = ?", arguments: [name]).map { row in
+                Lease(
+                    holder: row["holder"], acquired: Date(timeIntervalSince1970: row["acquired"]),
+                    expires: Date(timeIntervalSince1970: row["expires"]))
+            }
+        }
+    }
+
+    /// Gives the lease up if `holder` holds it; returns whether it did.
+    @discardableResult
+    public func releaseLease(_ name: String, holder: String) async throws -> Bool {
+        try await database.write { db in
+            try db.execute(sql: "DELETE FROM lease WHERE name = ? AND holder = ?", arguments: [name, holder])
+            return db.changesCount > 0
+        }
+    }
+
+    // MARK: - Device operations
+
+    /// Queues `action` on a device, due at `due`; refuses while one is queued for the device.
+    public func enqueue(_ operation: DeviceOperation, due: Date) async throws {
+        try await database.write { db in
+            let pending = try Int.fetchOne(
+                db, sql: "SELECT COUNT(*) FROM operation WHERE deviceId = ? AND status = 'queued'", arguments: [operation.deviceId]) ?? 0
+            guard pending == 0 else {
+                throw PortalError.conflict("an action is already queued for device \(operation.deviceId)", target: operation.deviceId)
+            }
+            try db.execute(
+                sql: "INSERT INTO operation (id, deviceId, action, status, due) VALUES (?, ?, ?, 'queued', ?)",
+                arguments: [operation.id, operation.deviceId, operation.action.rawValue, due.timeIntervalSince1970])
+        }
+    }
+
+    public func operation(_ id: String) async throws -> DeviceOperation? {
+        try await database.read { db in
+            try Row.fetchOne(db, sql: "SELECT * FROM operation WHERE id = ?", arguments: [id]).map(Self.operation)
+        }
+    }
+
+    /// Queued operations due by `now`, oldest first.
+    public func dueOperations(now: Date) async throws -> [DeviceOperation] {
+        try await database.read { db in
+            try Row.fetchAll(
+                db, sql: "SELECT * FROM operation WHERE status = 'queued' AND due <= ? ORDER BY due, id",
+                arguments: [now.timeIntervalSince1970]
+            ).map(Self.operation)
+        }
+    }
+
+    /// Marks an operation done and applies `change` to its device in the same transaction.
+    public func complete(
+        _ operation: DeviceOperation, status: DeviceOperation.Status, deviceChange: Change?, actor: String, now: Date = Date()
+    ) async throws {
+        try await database.write { db in
+            try db.execute(
+                sql: "UPDATE operation SET status = ? WHERE id = ? AND status = 'queued'", arguments: [status.rawValue, operation.id])
+            guard db.changesCount > 0, let deviceChange, case .replace(let id, let body, _) = deviceChange else { return }
+            let current = try Self.existing(db, .devices, id, ifMatch: nil)
+            let version = try Self.record(db, now, actor, operation.action.rawValue, .devices, id, before: current.body, after: body)
+            try db.execute(
+                sql: "UPDATE object SET body = ?, version = ? WHERE collection = ? AND id = ?",
+                arguments: [body, version, PortalCollection.devices.rawValue, id])
+        }
+    }
+
+    private static func operation(_ row: Row) -> DeviceOperation {
+        DeviceOperation(
+            id: row["id"], deviceId: row["deviceId"], action: DeviceOperation.Action(rawValue: row["action"]) ?? .enroll,
+            status: DeviceOperation.Status(rawValue: row["status"]) ?? .failed)
+    }
+
+    // MARK: - Settings
+
+    public func setting(_ name: String) async throws -> String? {
+        try await database.read { db in try String.fetchOne(db, sql: "SELECT value FROM setting WHERE name = ?", arguments: [name]) }
+    }
+
+    public func setSetting(_ name: String, _ value: String) async throws {
+        try await database.write { db in
+            try db.execute(
+                sql: "INSERT INTO setting (name, value) VALUES (?, ?) ON CONFLICT(name) DO UPDATE SET value = excluded.value",
+                arguments: [name, value])
+        }
+    }
+}

@@ -1,0 +1,240 @@
+import AsyncHTTPClient
+import Foundation
+import NIOCore
+import NIOHTTP1
+import PortalAPI
+import PortalEmulator
+import PortalModel
+import TestSupport
+import Testing
+
+/// The real server on a loopback port, driven by the real client.
+@Suite("The emulator over HTTP")
+struct PortalServerTests {
+    private func withPortal(
+        rooms: Int = 3, faults: FaultPlan = FaultPlan(), rateLimit: (perSecond: Double, burst: Double)? = nil,
+        operationDelay: TimeInterval = 0, _ body: (RunningPortal) async throws -> Void
+    ) async throws {
+        let portal = try await RunningPortal.start(
+            seed: TestTenant.seed(rooms: rooms), tokens: TestTenant.tokens, faults: faults, rateLimit: rateLimit,
+            operationDelay: operationDelay)
+        do {
+            try await body(portal)
+        } catch {
+            await portal.stopAndRemove()
+            throw error
+        }
+        await portal.stopAndRemove()
+    }
+
+    private var administrator: String { TestTenant.tokens[TestTenant.administrator] ?? "" }
+
+    /// A raw request, for what the client would never send.
+    private func raw(_ method: HTTPMethod, _ url: String, token: String? = nil, body: String? = nil) async throws -> (Int, String) {
+        var request = HTTPClientRequest(url: url)
+        request.method = method
+        if let token { request.headers.add(name: "Authorization", value: "Bearer \(token)") }
+        if let body { request.body = .bytes(ByteBuffer(string: body)) }
+        let response = try await HTTPClient.shared.execute(request, timeout: .seconds(10))
+        let bytes = try await response.body.collect(upTo: 1 << 20)
+        return (Int(response.status.code), String(buffer: bytes))
+    }
+
+    @Test("No token or an unknown one is 401 with a JSON error body")
+    func authentication() async throws {
+        try await withPortal { portal in
+            let (status, body) = try await raw(.GET, "\(portal.url)/v1/rooms")
+            #expect(status == 401)
+            #expect(body.contains("\"code\":\"Unauthorized\""))
+            #expect(try await raw(.GET, "\(portal.url)/v1/rooms", token: "not-a-token").0 == 401)
+            #expect(try await raw(.GET, "\(portal.url)/v1/rooms", token: administrator).0 == 200)
+        }
+    }
+
+    @Test("A site lead sees and may do only what the permission table grants, only in scope")
+    func rbac() async throws {
+        try await withPortal { portal in
+            let admin = portal.client(token: administrator)
+            let group = try await admin.create(
+                PortalRoomGroup(id: "", displayName: "First room", roomIds: [TestTenant.room(0)]), idempotencyKey: nil)
+            _ = try await admin.create(
+                PortalRoleAssignment(
+                    id: "", roleId: BuiltInRole.siteLead.rawValue, displayName: "Leads",
+                    members: [PortalMember(kind: .group, id: "sg-leads")], scope: PortalScope(roomGroupIds: [group.resource.id])),
+                idempotencyKey: nil)
+            let lead = portal.client(token: TestTenant.tokens[TestTenant.siteLead] ?? "")
+            #expect(try await lead.list(PortalRoom.self).map(\.resource.id) == [TestTenant.room(0)])
+            #expect(try await lead.list(PortalDevice.self).count == 1)
+            await #expect(throws: PortalError.self) { try await lead.get(PortalRoom.self, id: TestTenant.room(1)) }
+            do {
+                _ = try await lead.create(PortalRole(id: "", displayName: "Mine", permissions: ["reports.view"]), idempotencyKey: nil)
+                Issue.record("a site lead created a role")
+            } catch let error as PortalError {
+                #expect(error.status == 403)
+                #expect(error.message == "this needs the roleManagement.modify permission")
+            }
+            let nobody = portal.client(token: TestTenant.tokens[TestTenant.nobody] ?? "")
+            await #expect(throws: PortalError.self) { try await nobody.list(PortalRoom.self) }
+            let me = try await lead.me()
+            #expect(me.permissions.first { $0.permission == "roomManagement.view" }?.roomIds == [TestTenant.room(0)])
+        }
+    }
+
+    @Test("Lists page with nextLink over thousands of objects; $top is bounded")
+    func paging() async throws {
+        try await withPortal(rooms: 2_500) { portal in
+            let rooms = try await portal.client(token: administrator, pageSize: 1000).list(PortalRoom.self)
+            #expect(rooms.count == 2_500)
+            #expect(Set(rooms.map(\.resource.id)).count == 2_500)
+            let (status, body) = try await raw(.GET, "\(portal.url)/v1/rooms?$top=1001", token: administrator)
+            #expect(status == 400)
+            #expect(body.contains("$top must be from 1 to 1000"))
+            let (_, first) = try await raw(.GET, "\(portal.url)/v1/rooms?$top=2", token: administrator)
+            #expect(first.contains("\"@odata.nextLink\":\"http:"))
+            #expect(try await raw(.GET, "\(portal.url)/v1/rooms?$skiptoken=!!", token: administrator).0 == 400)
+        }
+    }
+
+    @Test("Over the rate limit the server answers 429 with Retry-After, and the client waits and finishes")
+    func throttling() async throws {
+        try await withPortal(rooms: 50, rateLimit: (perSecond: 20, burst: 2)) { portal in
+            let client = portal.client(token: administrator, pageSize: 5)
+            #expect(try await client.list(PortalRoom.self).count == 50)
+            #expect(client.retryCount > 0)
+            let impatient = portal.client(token: administrator, retry: RetryPolicy(maximumAttempts: 1), pageSize: 5)
+            do {
+                for _ in 0..<5 { _ = try await impatient.list(PortalRoom.self) }
+                Issue.record("never throttled")
+            } catch let error as PortalError {
+                #expect(error.status == 429)
+                #expect(error.retryAfter != nil)
+            }
+        }
+    }
+
+    @Test("Writes need If-Match; a stale entity tag is 412 and changes nothing")
+    func entityTags() async throws {
+        try await withPortal { portal in
+            let client = portal.client(token: administrator)
+            let created = try await client.create(
+                PortalRoomGroup(id: "", displayName: "Group", roomIds: [TestTenant.room(0)]), idempotencyKey: nil)
+            var changed = created.resource
+            changed.description = "first edit"
+            let first = try await client.replace(changed, ifMatch: created.etag)
+            #expect(first.etag != created.etag)
+            changed.description = "lost update"
+            do {
+                _ = try await client.replace(changed, ifMatch: created.etag)
+                Issue.record("a stale write went through")
+            } catch let error as PortalError {
+                #expect(error.status == 412)
+            }
+            #expect(try await client.get(PortalRoomGroup.self, id: created.resource.id).resource.description == "first edit")
+            let path = "\(portal.url)/v1/roomGroups/\(created.resource.id)"
+            #expect(try await raw(.DELETE, path, token: administrator).0 == 428)
+            try await client.delete(PortalRoomGroup.self, id: created.resource.id, ifMatch: first.etag)
+            let (status, body) = try await raw(.GET, path, token: administrator)
+            #expect(status == 404)
+            #expect(body.contains("\"target\":\"\(created.resource.id)\""))
+        }
+    }
+
+    @Test("A create repeated with its idempotency key creates one object")
+    func idempotentCreate() async throws {
+        try await withPortal { portal in
+            let client = portal.client(token: administrator)
+            let group = PortalRoomGroup(id: "", displayName: "Once", roomIds: [], managedBy: Ownership.roomkeeper, manifestName: "once")
+            let first = try await client.create(group, idempotencyKey: "plan-1/create/once")
+            let second = try await client.create(group, idempotencyKey: "plan-1/create/once")
+            #expect(first == second)
+            #expect(try await client.list(PortalRoomGroup.self).count == 1)
+        }
+    }
+
+    @Test("The portal's rules: built-in roles and default rings are immutable; rings keep their limits")
+    func rules() async throws {
+        try await withPortal { portal in
+            let client = portal.client(token: administrator)
+            let builtIn = try await client.get(PortalRole.self, id: BuiltInRole.siteLead.rawValue)
+            var edited = builtIn.resource
+            edited.permissions = []
+            await #expect(throws: PortalError.self) { try await client.replace(edited, ifMatch: builtIn.etag) }
+            let general = try await client.get(PortalUpdateRing.self, id: "general")
+            await #expect(throws: PortalError.self) { try await client.delete(PortalUpdateRing.self, id: "general", ifMatch: general.etag) }
+            let pilot = try await client.create(
+                PortalUpdateRing(id: "", displayName: "Pilot", order: 1, rolloutDays: 30, testDays: 20), idempotencyKey: nil)
+            do {
+                _ = try await client.create(PortalUpdateRing(id: "", displayName: "Late", order: 2, rolloutDays: 10, testDays: 5), idempotencyKey: nil)
+                Issue.record("rings went over 60 days")
+            } catch let error as PortalError {
+                #expect(error.message == "rings would add up to 65 days; the limit is 60")
+            }
+            let room = try await client.get(PortalRoom.self, id: TestTenant.room(0))
+            let moved = try await client.moveRoom(room.resource.id, toRing: pilot.resource.id, ifMatch: room.etag)
+            #expect(moved.resource.updateRingId == pilot.resource.id)
+            try await client.delete(PortalUpdateRing.self, id: pilot.resource.id, ifMatch: pilot.etag)
+            #expect(try await client.get(PortalRoom.self, id: room.resource.id).resource.updateRingId == "general")
+        }
+    }
+
+    @Test("A device checks in with the enrollment key, waits in onboarding, and enrolls through a 202 operation")
+    func enrollment() async throws {
+        try await withPortal(operationDelay: 0.3) { portal in
+            let client = portal.client(token: administrator)
+            let (wrong, _) = try await raw(.POST, "\(portal.url)/v1/agent/checkin", body: #"{"serialNumber":"NEW-1","deviceType":"teamsRoom"}"#)
+            #expect(wrong == 401)
+            let key = try await portal.service.enrollmentKey(as: try await portal.service.principal(userPrincipalName: TestTenant.administrator)).key
+            var request = HTTPClientRequest(url: "\(portal.url)/v1/agent/checkin")
+            request.method = .POST
+            request.headers.add(name: "X-Enrollment-Key", value: key)
+            request.body = .bytes(ByteBuffer(string: #"{"serialNumber":"NEW-1","deviceType":"teamsRoom","roomEmail":"\#(TestTenant.room(1))"}"#))
+            #expect(try await HTTPClient.shared.execute(request, timeout: .seconds(10)).status.code == 200)
+            let device = try #require(try await client.list(PortalDevice.self).first { $0.resource.serialNumber == "NEW-1" })
+            #expect(device.resource.enrollmentState == "onboarding")
+            let operation = try await client.queue(.enroll, device: device.resource.id)
+            #expect(operation.status == .queued)
+            do {
+                _ = try await client.queue(.enroll, device: device.resource.id)
+                Issue.record("the same action was queued twice")
+            } catch let error as PortalError {
+                #expect(error.status == 409)
+            }
+            try await Task.sleep(for: .milliseconds(400))
+            #expect(try await client.operation(operation.id).status == .succeeded)
+            #expect(try await client.get(PortalDevice.self, id: device.resource.id).resource.enrollmentState == "enrolled")
+        }
+    }
+
+    @Test("The lease names its holder to a second taker, and can be taken once released")
+    func lease() async throws {
+        try await withPortal { portal in
+            let client = portal.client(token: administrator)
+            let held = try await client.acquireLease("reconciler", LeaseRequest(holder: "apply on host-a", durationSeconds: 60))
+            do {
+                _ = try await client.acquireLease("reconciler", LeaseRequest(holder: "apply on host-b", durationSeconds: 60))
+                Issue.record("two holders")
+            } catch let error as LeaseHeldError {
+                #expect(error.lease.holder == "apply on host-a")
+                #expect(abs(error.lease.acquired.timeIntervalSince(held.acquired)) < 0.001)
+            }
+            try await client.releaseLease("reconciler", holder: "apply on host-a")
+            #expect(try await client.acquireLease("reconciler", LeaseRequest(holder: "apply on host-b", durationSeconds: 60)).holder == "apply on host-b")
+        }
+    }
+
+    @Test("A server restarted on the same file has every write it acknowledged")
+    func restart() async throws {
+        let first = try await RunningPortal.start(seed: TestTenant.seed(), tokens: TestTenant.tokens)
+        let created = try await first.client(token: administrator).create(
+            PortalRoomGroup(id: "", displayName: "Survivor", roomIds: [TestTenant.room(2)]), idempotencyKey: nil)
+        await first.stop()
+        let second = try await RunningPortal.start(seed: TestTenant.seed(), tokens: TestTenant.tokens, folder: first.folder)
+        let reread = try await second.client(token: administrator).get(PortalRoomGroup.self, id: created.resource.id)
+        #expect(reread == created)
+        let audit = try await second.service.audit(
+            after: 0, limit: 10_000, as: try await second.service.principal(userPrincipalName: TestTenant.administrator))
+        #expect(audit.last?.actor == TestTenant.administrator)
+        #expect(audit.last?.action == "create")
+        await second.stopAndRemove()
+    }
+}

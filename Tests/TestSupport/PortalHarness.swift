@@ -1,0 +1,83 @@
+import Foundation
+import PortalAPI
+import PortalEmulator
+
+/// A real emulator server on 127.0.0.1 and a free port, over a SQLite file in a temporary folder.
+/// `stop()` shuts it down; `restart()` starts a new server on the same file.
+public final class RunningPortal: Sendable {
+    public let folder: URL
+    public let databasePath: String
+    public let url: String
+    public let service: PortalService
+    private let server: Task<Void, any Error>
+
+    private init(folder: URL, databasePath: String, url: String, service: PortalService, server: Task<Void, any Error>) {
+        self.folder = folder
+        self.databasePath = databasePath
+        self.url = url
+        self.service = service
+        self.server = server
+    }
+
+    /// Starts a server over `folder` (a new temporary one by default), seeding the tenant if the store is empty.
+    public static func start(
+        seed: TenantSeed, tokens: [String: String], faults: FaultPlan = FaultPlan(),
+        rateLimit: (perSecond: Double, burst: Double)? = nil, operationDelay: TimeInterval = 0, folder: URL? = nil
+    ) async throws -> RunningPortal {
+        let folder = try folder ?? temporaryFolder("roomkeeper-portal")
+        let path = folder.appendingPathComponent("portal.sqlite").path
+        let store = try PortalStore(path: path)
+        try await seed.seed(into: store)
+        let service = PortalService(store: store, operationDelay: operationDelay)
+        let (ports, continuation) = AsyncStream.makeStream(of: Int.self)
+        let application = PortalServer.makeApplication(
+            service: service,
+            configuration: PortalServerConfiguration(tokens: TokenDirectory(tokens: tokens), faults: faults, rateLimit: rateLimit),
+            onServerRunning: { port in continuation.yield(port) })
+        let server = Task { try await application.run() }
+        var iterator = ports.makeAsyncIterator()
+        guard let port = await iterator.next() else { throw CancellationError() }
+        return RunningPortal(folder: folder, databasePath: path, url: "http://127.0.0.1:\(port)", service: service, server: server)
+    }
+
+    /// Stops the server and waits until it has.
+    public func stop() async {
+        server.cancel()
+        _ = await server.result
+    }
+
+    /// Stops the server and removes its folder.
+    public func stopAndRemove() async {
+        await stop()
+        try? FileManager.default.removeItem(at: folder)
+    }
+
+    /// A client for the user `userPrincipalName` (whose token is `token`).
+    public func client(token: String, retry: RetryPolicy = RetryPolicy(), pageSize: Int = 1000) -> HTTPPortalClient {
+        HTTPPortalClient(baseURL: url, token: token, retry: retry, pageSize: pageSize)
+    }
+}
+
+/// A small tenant for tests: an administrator, a site lead scoped by a room group, a user with no
+/// role, `rooms` rooms and a device in the first room.
+public enum TestTenant {
+    public static let administrator = "admin@contoso.com"
+    public static let siteLead = "lead@contoso.com"
+    public static let nobody = "nobody@contoso.com"
+    public static let tokens = [administrator: "admin-token", siteLead: "lead-token", nobody: "nobody-token"]
+
+    public static func seed(rooms: Int = 3) -> TenantSeed {
+        TenantSeed(
+            administrators: [administrator],
+            users: [
+                .init(userPrincipalName: administrator, displayName: "Admin"),
+                .init(userPrincipalName: siteLead, displayName: "Lead", groups: ["sg-leads"]),
+                .init(userPrincipalName: nobody, displayName: "Nobody"),
+            ],
+            groups: [.init(name: "sg-leads")],
+            rooms: (0..<rooms).map { .init(email: room($0), displayName: "Room \($0)") },
+            devices: [.init(serialNumber: "SN-1", deviceType: "teamsRoom", room: room(0), enrollmentState: "onboarding")])
+    }
+
+    public static func room(_ index: Int) -> String { String(format: "room-%05d@contoso.com", index) }
+}
