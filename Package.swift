@@ -41,19 +41,20 @@ let package = Package(
         .target(
             name: "PortalEmulator",
             dependencies: [
-                "PortalAPI", "PortalModel",
+                "PortalAPI", "PortalModel", "Manifests",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "Logging", package: "swift-log"),
-            ]),
+            ],
+            resources: [.copy("Fixtures")]),
         // Renderers for people and machines (diagnostics today; plans and drift reports later).
         .target(name: "Reports", dependencies: ["Manifests"]),
         // The command line: parses flags, calls the libraries, renders, sets the exit code.
         .executableTarget(
             name: "roomkeeper",
             dependencies: [
-                "Manifests", "Reports",
+                "Manifests", "Reports", "PortalAPI", "PortalEmulator",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
         // Release-build benchmarks (`swift run -c release roomkeeper-bench`).
@@ -64,7 +65,7 @@ let package = Package(
         .testTarget(name: "PortalModelTests", dependencies: ["PortalModel"]),
         .testTarget(name: "ManifestsTests", dependencies: ["Manifests", "TestSupport"]),
         .testTarget(name: "ReportsTests", dependencies: ["Reports", "Manifests", "TestSupport"]),
-        .testTarget(name: "RoomkeeperCLITests", dependencies: ["roomkeeper", "TestSupport"]),
+        .testTarget(name: "RoomkeeperCLITests", dependencies: ["roomkeeper", "TestSupport", "PortalAPI"]),
         .testTarget(
             name: "PortalEmulatorTests",
             dependencies: [

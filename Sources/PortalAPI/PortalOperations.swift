@@ -109,3 +109,9 @@ public struct LeaseHeldError: Error, Sendable, Equatable, CustomStringConvertibl
             + "(until \(lease.expires.formatted(.iso8601)), unless renewed)"
     }
 }
+
+/// The contract itself: the OpenAPI document shipped with this module.
+public enum PortalContract {
+    /// The location of `openapi.yaml` in this build's resources.
+    public static var documentURL: URL? { Bundle.module.url(forResource: "openapi", withExtension: "yaml") }
+}

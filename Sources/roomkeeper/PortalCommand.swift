@@ -1,0 +1,88 @@
+import ArgumentParser
+import Foundation
+import Manifests
+import PortalEmulator
+import Reports
+
+extension Roomkeeper {
+    struct PortalCommand: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "portal",
+            abstract: "Run the portal emulator.",
+            subcommands: [Serve.self])
+    }
+}
+
+extension Roomkeeper.PortalCommand {
+    struct Serve: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Serve the emulated Pro Management portal over HTTP.",
+            discussion: """
+                A real HTTP server implementing Roomkeeper's portal contract (openapi.yaml in \
+                Sources/PortalAPI), with SQLite storage that survives restarts. Bearer tokens come from \
+                --tokens-file (lines of 'user@domain token') or ROOMKEEPER_PORTAL_TOKENS \
+                ('user@domain=token;...'), never from arguments. Stops gracefully on SIGTERM or SIGINT.
+                """)
+
+        @Option(help: "The SQLite database file (created if missing).")
+        var db: String
+
+        @Option(help: "Address and port to listen on; port 0 picks a free one.")
+        var listen: String = "127.0.0.1:8080"
+
+        @Option(help: "Tenant fixture to seed a new database with: a YAML file, or 'contoso' for the built-in example.")
+        var seed: String = "contoso"
+
+        @Option(help: "Faults to inject, e.g. latency=50ms,429=0.1,5xx=0.05,drop=0.01,stale-etag=0.02,seed=42.")
+        var faults: String?
+
+        @Option(help: "File of 'user@domain token' lines.")
+        var tokensFile: String?
+
+        @Option(help: "Requests per second allowed per caller before 429 (burst the same).")
+        var rateLimit: Double?
+
+        @Option(help: "Seconds a queued enroll or unenroll takes.")
+        var operationDelay: Double = 2
+
+        func validate() throws {
+            guard parsedListen != nil else { throw ValidationError("--listen must be HOST:PORT, e.g. 127.0.0.1:8080") }
+            if let faults {
+                do { _ = try FaultPlan(parsing: faults) } catch { throw ValidationError("\(error)") }
+            }
+        }
+
+        private var parsedListen: (host: String, port: Int)? {
+            guard let colon = listen.lastIndex(of: ":"), let port = Int(listen[listen.index(after: colon)...]),
+                  (0...65535).contains(port)
+            else { return nil }
+            return (String(listen[..<colon]), port)
+        }
+
+        func run() async throws {
+            guard let (host, port) = parsedListen else { throw ExitCode.validationFailure }
+            let tokens = try TokenDirectory.load(
+                file: tokensFile, environment: ProcessInfo.processInfo.environment["ROOMKEEPER_PORTAL_TOKENS"])
+            guard !tokens.isEmpty else {
+                throw ValidationError("no tokens: set ROOMKEEPER_PORTAL_TOKENS='user@domain=token' or pass --tokens-file FILE")
+            }
+            let (tenant, diagnostics) = seed == "contoso" ? try TenantSeed.contoso() : try TenantSeed.load(path: seed)
+            if diagnostics.hasErrors {
+                let sources = seed == "contoso" ? [:] : [seed: SourceText(path: seed, bytes: Array(try Data(contentsOf: URL(fileURLWithPath: seed))))]
+                FileHandle.standardError.write(Data(DiagnosticRenderer(style: .automatic()).render(diagnostics, sources: sources).utf8))
+                throw ExitCode.failure
+            }
+            let store = try PortalStore(path: db)
+            try await tenant.seed(into: store)
+            let service = PortalService(store: store, operationDelay: operationDelay)
+            let configuration = PortalServerConfiguration(
+                host: host, port: port, tokens: tokens, faults: try faults.map(FaultPlan.init(parsing:)) ?? FaultPlan(),
+                rateLimit: rateLimit.map { ($0, $0) })
+            let application = PortalServer.makeApplication(service: service, configuration: configuration) { port in
+                // Written unbuffered, so a script waiting for this line sees it at once.
+                FileHandle.standardOutput.write(Data("Roomkeeper portal emulator listening on http://\(host):\(port) (database \(db))\n".utf8))
+            }
+            try await application.runService()
+        }
+    }
+}

@@ -1,0 +1,44 @@
+import Foundation
+import PortalAPI
+import TestSupport
+import Testing
+
+@Suite("roomkeeper portal serve, end to end")
+struct PortalServeTests {
+    @Test("Serves the example tenant on a free port, stops cleanly on SIGTERM, and never prints a token")
+    func serve() async throws {
+        let folder = try temporaryFolder("roomkeeper-serve")
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let secret = "tok-\(UUID().uuidString)"
+        var environment = ProcessInfo.processInfo.environment
+        environment["ROOMKEEPER_PORTAL_TOKENS"] = "megan.bowen@contoso.com=\(secret)"
+        let server = try BackgroundProcess(
+            Roomkeeper.executable,
+            ["portal", "serve", "--db", folder.appendingPathComponent("p.sqlite").path, "--listen", "127.0.0.1:0"],
+            environment: environment)
+        let line = try #require(try await server.line(containing: "listening on http://"), "no start line:\n\(server.printed)")
+        let url = try #require(line.split(separator: " ").first { $0.hasPrefix("http://") }).description
+        let client = HTTPPortalClient(baseURL: url, token: secret)
+        #expect(try await client.list(PortalRoom.self).count == 40)
+        #expect(try await server.terminate() == 0)
+        #expect(!server.printed.contains(secret))
+    }
+
+    @Test("Without tokens it refuses to start and says how to provide them")
+    func noTokens() throws {
+        var environment = ProcessInfo.processInfo.environment
+        environment["ROOMKEEPER_PORTAL_TOKENS"] = nil
+        let result = try runProcess(
+            Roomkeeper.executable, ["portal", "serve", "--db", "/nonexistent/p.sqlite", "--listen", "127.0.0.1:0"],
+            environment: environment)
+        #expect(result.status == 64)
+        #expect(result.errors.contains("ROOMKEEPER_PORTAL_TOKENS"))
+    }
+
+    @Test("A malformed --faults value is a usage error naming the part")
+    func badFaults() throws {
+        let result = try Roomkeeper.run("portal", "serve", "--db", "x.sqlite", "--faults", "429=2")
+        #expect(result.status == 64)
+        #expect(result.errors.contains("cannot read the fault '429=2'"))
+    }
+}

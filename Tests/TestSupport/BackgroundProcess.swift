@@ -1,0 +1,51 @@
+import Foundation
+import Synchronization
+
+/// A long-running child process (a server), whose output can be awaited line by line.
+public final class BackgroundProcess: Sendable {
+    private let process: Process
+    private let output = Collected()
+
+    /// What the process printed, appended from the pipe's reader.
+    private final class Collected: Sendable {
+        let text = Mutex("")
+    }
+
+    public init(_ executable: URL, _ arguments: [String], environment: [String: String]? = nil) throws {
+        let process = Process()
+        process.executableURL = executable
+        process.arguments = arguments
+        if let environment { process.environment = environment }
+        let pipe = Pipe()
+        process.standardOutput = pipe
+        process.standardError = pipe
+        self.process = process
+        let output = self.output
+        pipe.fileHandleForReading.readabilityHandler = { handle in
+            let data = handle.availableData
+            output.text.withLock { $0 += String(decoding: data, as: UTF8.self) }
+        }
+        try process.run()
+    }
+
+    /// Everything the process printed so far (standard output and error together).
+    public var printed: String { output.text.withLock { $0 } }
+
+    /// The first printed line containing `text`, waiting up to `timeout` seconds; nil if none came.
+    public func line(containing text: String, timeout: Double = 30) async throws -> String? {
+        let deadline = Date().addingTimeInterval(timeout)
+        while Date() < deadline {
+            if let line = printed.split(separator: "\n").first(where: { $0.contains(text) }) { return String(line) }
+            guard process.isRunning else { return nil }
+            try await Task.sleep(for: .milliseconds(20))
+        }
+        return nil
+    }
+
+    /// Sends SIGTERM and waits for the exit status.
+    public func terminate() async throws -> Int32 {
+        process.terminate()
+        while process.isRunning { try await Task.sleep(for: .milliseconds(20)) }
+        return process.terminationStatus
+    }
+}
