@@ -58,7 +58,7 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
         // Release-build benchmarks (`swift run -c release roomkeeper-bench`).
-        .executableTarget(name: "RoomkeeperBenchmarks", dependencies: ["Manifests", "CYAML"]),
+        .executableTarget(name: "RoomkeeperBenchmarks", dependencies: ["Manifests", "CYAML", "PortalAPI", "PortalEmulator"]),
 
         // Helpers the test targets share: running processes, example paths, in-memory trees.
         .target(name: "TestSupport", dependencies: ["Manifests", "PortalAPI", "PortalEmulator"], path: "Tests/TestSupport"),

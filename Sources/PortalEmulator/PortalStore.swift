@@ -187,6 +187,18 @@ public final class PortalStore: Sendable {
         }
     }
 
+    /// Creates many objects in one transaction (seeding a tenant), each with its audit entry.
+    public func insert(_ objects: [(collection: PortalCollection, id: String, body: Data)], actor: String, now: Date = Date()) async throws {
+        try await database.write { db in
+            for object in objects {
+                let version = try Self.record(db, now, actor, "create", object.collection, object.id, before: nil, after: object.body)
+                try db.execute(
+                    sql: "INSERT INTO object (collection, id, body, version) VALUES (?, ?, ?, ?)",
+                    arguments: [object.collection.rawValue, object.id, object.body, version])
+            }
+        }
+    }
+
     private static func fetch(_ db: Database, _ collection: PortalCollection, _ id: String) throws -> StoredObject? {
         try Row.fetchOne(
             db, sql: "SELECT body, version FROM object WHERE collection = ? AND id = ?", arguments: [collection.rawValue, id]

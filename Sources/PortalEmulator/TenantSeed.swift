@@ -88,41 +88,43 @@ public struct TenantSeed: Codable, Sendable, Equatable {
     public func seed(into store: PortalStore) async throws {
         guard try await store.count(.roles) == 0 else { return }
         let service = PortalService(store: store)
-        func put(_ resource: some PortalResource) async throws {
-            try await store.write(type(of: resource).collection, .create(id: resource.id, body: try service.encode(resource)), actor: "seed")
+        var objects: [(collection: PortalCollection, id: String, body: Data)] = []
+        func put(_ resource: some PortalResource) throws {
+            objects.append((type(of: resource).collection, resource.id, try service.encode(resource)))
         }
         for role in BuiltInRole.allCases {
-            try await put(PortalRole(
+            try put(PortalRole(
                 id: role.rawValue, displayName: role.displayName, isBuiltIn: true, permissions: role.permissions.sorted().map(\.slug)))
         }
         for ring in DefaultUpdateRing.allCases {
-            try await put(PortalUpdateRing(id: ring.rawValue, displayName: ring.displayName, order: 0, rolloutDays: 0, testDays: 0, isDefault: true))
+            try put(PortalUpdateRing(id: ring.rawValue, displayName: ring.displayName, order: 0, rolloutDays: 0, testDays: 0, isDefault: true))
         }
         for group in groups {
-            try await put(DirectoryGroup(id: Self.groupId(group.name), displayName: group.name, mail: group.mail))
+            try put(DirectoryGroup(id: Self.groupId(group.name), displayName: group.name, mail: group.mail))
         }
         for user in users {
-            try await put(DirectoryUser(
+            try put(DirectoryUser(
                 id: user.userPrincipalName.lowercased(), userPrincipalName: user.userPrincipalName, displayName: user.displayName,
                 groupIds: user.groups.map(Self.groupId)))
         }
         for room in rooms {
-            try await put(PortalRoom(
+            try put(PortalRoom(
                 id: room.email.lowercased(), displayName: room.displayName, email: room.email, location: room.location,
                 labels: room.labels, updateRingId: DefaultUpdateRing.general.rawValue))
         }
         for (index, device) in devices.enumerated() {
-            try await put(PortalDevice(
+            try put(PortalDevice(
                 id: String(format: "dev-%06d", index + 1), serialNumber: device.serialNumber, deviceType: device.deviceType,
                 manufacturer: device.manufacturer, model: device.model, roomId: device.room?.lowercased(),
                 enrollmentState: device.enrollmentState))
         }
         if !administrators.isEmpty {
-            try await put(PortalRoleAssignment(
+            try put(PortalRoleAssignment(
                 id: "pro-managers", roleId: BuiltInRole.teamsRoomsProManager.rawValue, displayName: "Pro managers",
                 description: "Created when the tenant was onboarded.", emailNotifications: true,
                 members: administrators.map { PortalMember(kind: .user, id: $0.lowercased()) }, scope: PortalScope(allRooms: true)))
         }
+        try await store.insert(objects, actor: "seed")
         try await store.setSetting(PortalService.enrollmentKeySetting, PortalService.newEnrollmentKey())
     }
 }
