@@ -48,13 +48,15 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ],
             resources: [.copy("Fixtures")]),
+        // Diff, plan, apply and drift: pure where possible, no HTTP, git or YAML of its own.
+        .target(name: "Reconciler", dependencies: ["Manifests", "PortalAPI", "PortalModel"]),
         // Renderers for people and machines (diagnostics today; plans and drift reports later).
-        .target(name: "Reports", dependencies: ["Manifests"]),
+        .target(name: "Reports", dependencies: ["Manifests", "Reconciler"]),
         // The command line: parses flags, calls the libraries, renders, sets the exit code.
         .executableTarget(
             name: "roomkeeper",
             dependencies: [
-                "Manifests", "Reports", "PortalAPI", "PortalEmulator",
+                "Manifests", "Reports", "PortalAPI", "PortalEmulator", "Reconciler",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
         // Release-build benchmarks (`swift run -c release roomkeeper-bench`).
@@ -63,6 +65,7 @@ let package = Package(
         // Helpers the test targets share: running processes, example paths, in-memory trees.
         .target(name: "TestSupport", dependencies: ["Manifests", "PortalAPI", "PortalEmulator"], path: "Tests/TestSupport"),
         .testTarget(name: "PortalModelTests", dependencies: ["PortalModel"]),
+        .testTarget(name: "ReconcilerTests", dependencies: ["Reconciler", "Manifests", "PortalAPI", "TestSupport"]),
         .testTarget(name: "ManifestsTests", dependencies: ["Manifests", "TestSupport"]),
         .testTarget(name: "ReportsTests", dependencies: ["Reports", "Manifests", "TestSupport"]),
         .testTarget(name: "RoomkeeperCLITests", dependencies: ["roomkeeper", "TestSupport", "PortalAPI"]),

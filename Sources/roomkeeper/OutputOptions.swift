@@ -17,6 +17,13 @@ struct OutputOptions: ParsableArguments {
     @Option(help: "Colour text output: auto (a terminal without NO_COLOR), always or never.")
     var color: ColorChoice = .auto
 
+    init() {}
+
+    init(format: Format, color: ColorChoice) {
+        self.format = format
+        self.color = color
+    }
+
     var style: TerminalStyle {
         switch color {
         case .auto: TerminalStyle.automatic()

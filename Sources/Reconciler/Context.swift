@@ -1,0 +1,96 @@
+import Manifests
+import PortalAPI
+import PortalModel
+
+/// Indexes over the live state, built once per plan so every lookup is constant time.
+struct Context {
+    private let roomIds: Set<String>
+    private let roomsByLocation: [String: Set<String>]
+    private let roomsByLabel: [String: Set<String>]
+    private let allRooms: Set<String>
+    private let roleNames: [String: String]
+    private let groupNames: [String: String]
+    private let ringNames: [String: String]
+    private let userIds: Set<String>
+    private let directoryGroups: [String: String]
+    private let devicesBySerial: [String: Tagged<PortalDevice>]
+    private let managed: [ManifestKind: Int]
+
+    init(live: LiveState) {
+        roomIds = Set(live.rooms.map(\.resource.id))
+        allRooms = roomIds
+        var byLocation: [String: Set<String>] = [:]
+        var byLabel: [String: Set<String>] = [:]
+        for room in live.rooms.map(\.resource) {
+            let location = room.location
+            let parts: [(LocationPart, String?)] = [
+                (.country, location.country), (.state, location.state), (.city, location.city), (.campus, location.campus),
+                (.building, location.building), (.floor, location.floor),
+            ]
+            for case let (part, value?) in parts { byLocation["\(part.rawValue)=\(value.lowercased())", default: []].insert(room.id) }
+            for (key, value) in room.labels { byLabel["\(key)=\(value)", default: []].insert(room.id) }
+        }
+        roomsByLocation = byLocation
+        roomsByLabel = byLabel
+        func logicalName(_ managedBy: String?, _ manifest: String?, _ id: String) -> String {
+            managedBy == Ownership.roomkeeper ? (manifest ?? "portal:\(id)") : "portal:\(id)"
+        }
+        roleNames = Dictionary(
+            live.roles.map { role in
+                (role.resource.id, role.resource.isBuiltIn
+                    ? BuiltInRole.referencePrefix + role.resource.id
+                    : logicalName(role.resource.managedBy, role.resource.manifestName, role.resource.id))
+            }, uniquingKeysWith: { first, _ in first })
+        groupNames = Dictionary(
+            live.roomGroups.map { ($0.resource.id, logicalName($0.resource.managedBy, $0.resource.manifestName, $0.resource.id)) },
+            uniquingKeysWith: { first, _ in first })
+        ringNames = Dictionary(
+            live.updateRings.map { ring in
+                (ring.resource.id, ring.resource.isDefault
+                    ? ring.resource.id : logicalName(ring.resource.managedBy, ring.resource.manifestName, ring.resource.id))
+            }, uniquingKeysWith: { first, _ in first })
+        userIds = Set(live.users.map(\.resource.id))
+        var groups: [String: String] = [:]
+        for group in live.groups.map(\.resource) {
+            groups[group.displayName.lowercased()] = group.id
+            if let mail = group.mail { groups[mail.lowercased()] = group.id }
+        }
+        directoryGroups = groups
+        devicesBySerial = Dictionary(live.devices.map { ($0.resource.serialNumber.uppercased(), $0) }, uniquingKeysWith: { first, _ in first })
+        var managed: [ManifestKind: Int] = [:]
+        managed[.roomGroup] = live.roomGroups.filter { $0.resource.managedBy == Ownership.roomkeeper }.count
+        managed[.role] = live.roles.filter { $0.resource.managedBy == Ownership.roomkeeper }.count
+        managed[.roleAssignment] = live.roleAssignments.filter { $0.resource.managedBy == Ownership.roomkeeper }.count
+        managed[.updateRing] = live.updateRings.filter { $0.resource.managedBy == Ownership.roomkeeper }.count
+        self.managed = managed
+    }
+
+    func roomExists(_ id: String) -> Bool { roomIds.contains(id) }
+
+    /// Rooms matching every part of a selector, by intersecting per-value indexes.
+    func rooms(matching selector: RoomSelector) -> Set<String> {
+        var result: Set<String>?
+        for (part, value) in selector.location {
+            let matches = roomsByLocation["\(part.rawValue)=\(value.lowercased())"] ?? []
+            result = result.map { $0.intersection(matches) } ?? matches
+        }
+        for (key, value) in selector.labels {
+            let matches = roomsByLabel["\(key)=\(value)"] ?? []
+            result = result.map { $0.intersection(matches) } ?? matches
+        }
+        return result ?? []
+    }
+
+    /// The name git knows a role by: `builtin:site-lead`, a manifest name, or `portal:<id>` for hand-made ones.
+    func roleName(_ id: String) -> String { roleNames[id] ?? "portal:\(id)" }
+    func groupName(_ id: String) -> String { groupNames[id] ?? "portal:\(id)" }
+    func ringName(_ id: String) -> String { ringNames[id] ?? "portal:\(id)" }
+    func ringExists(_ name: String) -> Bool { ringNames.values.contains(name) }
+    func userExists(_ upn: String) -> Bool { userIds.contains(upn.lowercased()) }
+    func groupId(named name: String) -> String? { directoryGroups[name.lowercased()] }
+    func device(serial: String) -> Tagged<PortalDevice>? { devicesBySerial[serial.uppercased()] }
+    func managedCount(_ kind: ManifestKind) -> Int { managed[kind] ?? 0 }
+
+    /// A member as plans show it: `user:<upn>` or `group:<id>`.
+    func memberName(_ member: PortalMember) -> String { "\(member.kind.rawValue):\(member.id)" }
+}

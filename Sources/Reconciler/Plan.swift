@@ -1,0 +1,141 @@
+import Foundation
+
+/// A reviewed unit of work: the ordered actions that bring the portal to what git declares, what
+/// only a person can fix, and what Roomkeeper leaves alone. Computed by `Planner`, rendered by
+/// `Reports`; a saved plan is this value as JSON (`formatVersion` changes its major number only
+/// for breaking changes).
+public struct Plan: Codable, Sendable {
+    public static let currentFormatVersion = "1.0"
+
+    public var formatVersion = Plan.currentFormatVersion
+    /// Where the manifests came from (a folder, or a repository at a commit).
+    public var source: String
+    /// Which portal was read, as `Portal.endpointDescription` says.
+    public var portal: String
+    public var createdAt: Date
+    /// In the order apply runs them: dependencies first, deletes last in reverse order.
+    public var actions: [PlannedAction]
+    public var findings: [Finding]
+    /// Portal objects Roomkeeper does not manage and leaves alone.
+    public var unmanaged: [ObjectReference]
+    /// Why the plan must not be applied as it is (the deletion guard); empty when it may.
+    public var blockers: [String]
+
+    public init(
+        source: String, portal: String, createdAt: Date = Date(), actions: [PlannedAction] = [], findings: [Finding] = [],
+        unmanaged: [ObjectReference] = [], blockers: [String] = []
+    ) {
+        self.source = source
+        self.portal = portal
+        self.createdAt = createdAt
+        self.actions = actions
+        self.findings = findings
+        self.unmanaged = unmanaged
+        self.blockers = blockers
+    }
+
+    public var hasChanges: Bool { !actions.isEmpty }
+    public var isApplyable: Bool { blockers.isEmpty && !findings.contains { $0.severity == .error } }
+
+    /// How many actions of each type.
+    public var counts: [ActionType: Int] {
+        actions.reduce(into: [:]) { $0[$1.type, default: 0] += 1 }
+    }
+}
+
+/// A portal object by the name git knows it by: `RoomGroup/london-floor-3`, `Room/conf-lon-3a@contoso.com`.
+public struct ObjectReference: Codable, Sendable, Hashable, Comparable, CustomStringConvertible {
+    /// A manifest kind, or `Room` for rooms (which are not declared, only referenced).
+    public var kind: String
+    public var name: String
+    /// The object's id in the portal, when it exists there.
+    public var portalId: String?
+
+    public init(kind: String, name: String, portalId: String? = nil) {
+        self.kind = kind
+        self.name = name
+        self.portalId = portalId
+    }
+
+    public var description: String { "\(kind)/\(name)" }
+
+    public static func < (lhs: ObjectReference, rhs: ObjectReference) -> Bool {
+        (lhs.kind, lhs.name) < (rhs.kind, rhs.name)
+    }
+}
+
+public enum ActionType: String, Codable, Sendable, CaseIterable {
+    case create, update, delete, enroll, unenroll, moveToRing
+}
+
+/// One field's change: a value (`before`/`after`) or, for sets, what is `added` and `removed`.
+public struct FieldChange: Codable, Sendable, Equatable {
+    public var field: String
+    public var before: String?
+    public var after: String?
+    public var added: [String]?
+    public var removed: [String]?
+
+    public init(field: String, before: String? = nil, after: String? = nil, added: [String]? = nil, removed: [String]? = nil) {
+        self.field = field
+        self.before = before
+        self.after = after
+        self.added = added
+        self.removed = removed
+    }
+}
+
+/// One step of a plan.
+public struct PlannedAction: Codable, Sendable, Equatable {
+    /// Stable within a plan: `create RoomGroup/london-floor-3`.
+    public var id: String
+    public var type: ActionType
+    public var target: ObjectReference
+    /// Why, for people; never used to decide what apply does.
+    public var reason: String
+    public var changes: [FieldChange]
+    /// The entity tag of the live object when planned; apply refuses the action if it changed.
+    public var fingerprint: String?
+    /// Actions that must succeed first.
+    public var dependsOn: [String]
+
+    public init(
+        type: ActionType, target: ObjectReference, reason: String, changes: [FieldChange] = [], fingerprint: String? = nil,
+        dependsOn: [String] = []
+    ) {
+        self.id = "\(type.rawValue) \(target)"
+        self.type = type
+        self.target = target
+        self.reason = reason
+        self.changes = changes
+        self.fingerprint = fingerprint
+        self.dependsOn = dependsOn
+    }
+}
+
+/// Something the plan cannot fix by itself, with what a person should do about it.
+public struct Finding: Codable, Sendable, Equatable {
+    public enum Severity: String, Codable, Sendable {
+        /// Blocks applying: the plan would otherwise do the wrong thing.
+        case error
+        /// Needs a person, but does not stop the rest.
+        case warning
+        case info
+    }
+
+    public var severity: Severity
+    public var target: ObjectReference
+    public var message: String
+    /// What to do about it.
+    public var remedy: String
+    /// `path/file.yaml:line:column` of the manifest concerned, when there is one.
+    public var location: String?
+
+    public init(severity: Severity, target: ObjectReference, message: String, remedy: String, location: String? = nil) {
+        self.severity = severity
+        self.target = target
+        self.message = message
+        self.remedy = remedy
+        self.location = location
+    }
+}

@@ -1,0 +1,69 @@
+import ArgumentParser
+import Foundation
+import Manifests
+import PortalAPI
+import Reconciler
+import Reports
+
+extension Roomkeeper {
+    struct PlanCommand: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "plan",
+            abstract: "Show what apply would change in the portal, without changing anything.",
+            discussion: """
+                Loads the manifests in DIRECTORY, reads the portal, and lists the actions that would \
+                bring the portal to what git declares (dependencies first, deletes last), what only a \
+                person can fix, and what Roomkeeper leaves alone. Exit 0 no changes, 2 changes, \
+                1 error (invalid manifests, an unreachable portal, or a plan that must not be applied).
+                """)
+
+        @Argument(help: "The manifest repository folder.", completion: .directory)
+        var directory: String = "."
+
+        @OptionGroup var portalOptions: PortalOptions
+
+        @Option(help: "Output format: text or json.")
+        var format: OutputOptions.Format = .text
+
+        @Option(help: "Colour text output: auto, always or never.")
+        var color: OutputOptions.ColorChoice = .auto
+
+        @Option(help: "Also save the plan as JSON to this file.")
+        var out: String?
+
+        @Option(help: "Limit the plan to KIND/NAME (repeatable), with what it depends on.")
+        var target: [String] = []
+
+        @Flag(help: "Allow more deletions than the deletion guard in roomkeeper.yaml.")
+        var allowMassDelete = false
+
+        func run() async throws {
+            let style = OutputOptions(format: format, color: color).style
+            let loaded = ManifestLoader.load(from: DirectoryTree(root: URL(fileURLWithPath: directory)))
+            if loaded.diagnostics.hasErrors {
+                FileHandle.standardError.write(Data(DiagnosticRenderer(style: style).render(loaded.diagnostics, sources: loaded.sources).utf8))
+                FileHandle.standardError.write(Data("\(directory): \(DiagnosticRenderer.count(loaded.diagnostics)); no plan was made\n".utf8))
+                throw ExitCode.failure
+            }
+            let portal = try await portalOptions.open(policyURL: loaded.manifests.policy.portalURL)
+            let live: LiveState
+            do {
+                live = try await LiveState.read(from: portal)
+            } catch {
+                FileHandle.standardError.write(Data("roomkeeper: error: cannot read the \(portal.endpointDescription): \(error)\n".utf8))
+                throw ExitCode.failure
+            }
+            let plan = Planner.plan(
+                declared: loaded.manifests, live: live,
+                options: PlanOptions(allowMassDelete: allowMassDelete, targets: Set(target)), source: directory,
+                portal: portal.endpointDescription)
+            switch format {
+            case .json: print(try PlanRenderer.json(plan), terminator: "")
+            case .text: print(PlanRenderer(style: style).text(plan), terminator: "")
+            }
+            if let out { try PlanRenderer.json(plan).write(toFile: out, atomically: true, encoding: .utf8) }
+            if !plan.isApplyable { throw ExitCode.failure }
+            if plan.hasChanges { throw ExitCode(2) }
+        }
+    }
+}

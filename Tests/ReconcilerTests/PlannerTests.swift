@@ -1,0 +1,206 @@
+import Manifests
+import PortalAPI
+import Reconciler
+import TestSupport
+import Testing
+
+@Suite("Planning: declared state against live state")
+struct PlannerTests {
+    private static let policy = """
+        apiVersion: roomkeeper/v1
+        kind: Policy
+        spec: {}
+        """
+
+    private func declared(_ yaml: String, policy: String = PlannerTests.policy) -> ManifestSet {
+        let result = ManifestLoader.load(from: MemoryTree(files: ["m.yaml": Array(yaml.utf8), "roomkeeper.yaml": Array(policy.utf8)]))
+        #expect(result.diagnostics.filter { $0.severity == .error }.isEmpty, "\(result.diagnostics)")
+        return result.manifests
+    }
+
+    private func live(rooms: [String] = ["a@x.com", "b@x.com", "c@x.com"]) -> LiveState {
+        var state = LiveState()
+        state.rooms = rooms.map { Tagged(PortalRoom(id: $0, displayName: $0, email: $0, updateRingId: "general"), etag: "\"r\"") }
+        state.roles = [Tagged(PortalRole(id: "site-lead", displayName: "Site Lead", isBuiltIn: true, permissions: ["reports.view"]), etag: "\"1\"")]
+        state.updateRings = ["staging", "general", "executive"].map {
+            Tagged(PortalUpdateRing(id: $0, displayName: $0.capitalized, order: 0, rolloutDays: 0, testDays: 0, isDefault: true), etag: "\"2\"")
+        }
+        state.users = [Tagged(DirectoryUser(id: "ann@x.com", userPrincipalName: "Ann@x.com", displayName: "Ann"), etag: "\"3\"")]
+        state.groups = [Tagged(DirectoryGroup(id: "sg-ops", displayName: "sg-ops", mail: "ops@x.com"), etag: "\"4\"")]
+        return state
+    }
+
+    private func group(_ name: String, rooms: [String], description: String? = nil, managed: Bool = true, display: String? = nil) -> Tagged<PortalRoomGroup> {
+        Tagged(
+            PortalRoomGroup(
+                id: "id-\(name)", displayName: display ?? name.uppercased(), description: description, roomIds: rooms,
+                managedBy: managed ? Ownership.roomkeeper : nil, manifestName: managed ? name : nil),
+            etag: "\"g-\(name)\"")
+    }
+
+    private func groupManifest(_ name: String, rooms: [String], description: String? = nil) -> String {
+        """
+        apiVersion: roomkeeper/v1
+        kind: RoomGroup
+        metadata: {name: \(name)}
+        spec:
+          displayName: \(name.uppercased())
+        \(description.map { "  description: \($0)\n" } ?? "")  rooms: [\(rooms.joined(separator: ", "))]
+        """
+    }
+
+    private func plan(_ declared: ManifestSet, _ live: LiveState, _ options: PlanOptions = PlanOptions()) -> Plan {
+        Planner.plan(declared: declared, live: live, options: options, source: "test", portal: "test portal")
+    }
+
+    @Test("What exists and matches plans nothing: sets in any order, addresses in any case, absent equals empty")
+    func noPhantomDrift() {
+        var state = live()
+        state.roomGroups = [group("g", rooms: ["b@x.com", "a@x.com"], description: "")]
+        let result = plan(declared(groupManifest("g", rooms: ["A@X.com", "b@x.com"])), state)
+        #expect(result.actions.isEmpty)
+        #expect(result.findings.isEmpty)
+    }
+
+    @Test("A changed group updates with the rooms added and removed, against the entity tag read")
+    func update() throws {
+        var state = live()
+        state.roomGroups = [group("g", rooms: ["a@x.com", "c@x.com"], description: "old")]
+        let result = plan(declared(groupManifest("g", rooms: ["a@x.com", "b@x.com"], description: "new")), state)
+        let action = try #require(result.actions.first)
+        #expect(result.actions.count == 1)
+        #expect(action.type == .update)
+        #expect(action.fingerprint == "\"g-g\"")
+        #expect(action.changes == [
+            FieldChange(field: "description", before: "old", after: "new"),
+            FieldChange(field: "rooms", added: ["b@x.com"], removed: ["c@x.com"]),
+        ])
+    }
+
+    @Test("Ignore rules keep named fields out of the diff")
+    func ignoreRules() {
+        var state = live()
+        state.roomGroups = [group("g", rooms: ["a@x.com"], description: "edited in the portal")]
+        let policy = Self.policy.replacingOccurrences(of: "spec: {}", with: "spec: {ignore: [{kind: RoomGroup, fields: [description]}]}")
+        #expect(plan(declared(groupManifest("g", rooms: ["a@x.com"], description: "from git"), policy: policy), state).actions.isEmpty)
+    }
+
+    @Test("Undeclared managed objects are kept unless prune is on; the deletion guard stops mass deletes")
+    func pruneAndGuard() {
+        var state = live()
+        state.roomGroups = (0..<4).map { group("old-\($0)", rooms: []) } + [group("keep", rooms: ["a@x.com"])]
+        let manifests = groupManifest("keep", rooms: ["a@x.com"])
+        let kept = plan(declared(manifests), state)
+        #expect(kept.actions.isEmpty)
+        #expect(kept.findings.map(\.severity) == [.info, .info, .info, .info])
+        let pruning = Self.policy.replacingOccurrences(of: "spec: {}", with: "spec: {prune: {roomGroups: true}, deletionGuard: {maxDeletes: 3, maxDeletePercent: 50}}")
+        let pruned = plan(declared(manifests, policy: pruning), state)
+        #expect(pruned.actions.map(\.type) == [.delete, .delete, .delete, .delete])
+        #expect(!pruned.isApplyable)
+        #expect(pruned.blockers.count == 2)
+        #expect(pruned.blockers[0].hasPrefix("the plan deletes 4 objects; the deletion guard allows 3"))
+        #expect(plan(declared(manifests, policy: pruning), state, PlanOptions(allowMassDelete: true)).isApplyable)
+    }
+
+    @Test("A hand-made object of the same name is an error unless the policy adopts it")
+    func adoption() throws {
+        var state = live()
+        state.roomGroups = [group("g", rooms: ["a@x.com"], managed: false, display: "G")]
+        let refused = plan(declared(groupManifest("g", rooms: ["a@x.com"])), state)
+        #expect(refused.actions.isEmpty)
+        #expect(refused.findings.first?.severity == .error)
+        #expect(!refused.isApplyable)
+        let adopting = Self.policy.replacingOccurrences(of: "spec: {}", with: "spec: {adopt: {roomGroups: true}}")
+        let adopted = plan(declared(groupManifest("g", rooms: ["a@x.com"]), policy: adopting), state)
+        let action = try #require(adopted.actions.first)
+        #expect(action.type == .update)
+        #expect(action.changes == [FieldChange(field: "managedBy", before: nil, after: Ownership.roomkeeper)])
+        #expect(adopted.unmanaged.isEmpty)
+    }
+
+    @Test("Creates come dependencies first: rings, groups, roles, assignments, then ring moves")
+    func ordering() throws {
+        let yaml = [
+            """
+            apiVersion: roomkeeper/v1
+            kind: RoleAssignment
+            metadata: {name: ops}
+            spec:
+              role: ops-role
+              displayName: Ops
+              members: [{user: ann@x.com}, {group: ops@x.com}]
+              scope: {roomGroups: [g]}
+            """,
+            """
+            apiVersion: roomkeeper/v1
+            kind: Role
+            metadata: {name: ops-role}
+            spec: {displayName: Ops role, permissions: [reports.view]}
+            """,
+            groupManifest("g", rooms: ["a@x.com"]),
+            """
+            apiVersion: roomkeeper/v1
+            kind: UpdateRing
+            metadata: {name: pilot}
+            spec: {displayName: Pilot, order: 1, rolloutDays: 1, testDays: 1, rooms: [b@x.com]}
+            """,
+        ].joined(separator: "\n---\n")
+        let result = plan(declared(yaml), live())
+        #expect(result.actions.map(\.id) == [
+            "create UpdateRing/pilot", "create RoomGroup/g", "create Role/ops-role", "create RoleAssignment/ops",
+            "moveToRing Room/b@x.com",
+        ])
+        let assignment = try #require(result.actions.first { $0.type == .create && $0.target.kind == "RoleAssignment" })
+        #expect(assignment.dependsOn == ["create Role/ops-role", "create RoomGroup/g"])
+        #expect(result.actions.last?.dependsOn == ["create UpdateRing/pilot"])
+        let targeted = plan(declared(yaml), live(), PlanOptions(targets: ["RoleAssignment/ops"]))
+        #expect(targeted.actions.map(\.id) == ["create RoomGroup/g", "create Role/ops-role", "create RoleAssignment/ops"])
+    }
+
+    @Test("What apply cannot fix is shown with what to do: unknown rooms, unknown members, missing and misplaced devices")
+    func findings() {
+        var state = live()
+        state.devices = [
+            Tagged(PortalDevice(id: "d1", serialNumber: "SN-1", deviceType: "teamsRoom", roomId: "b@x.com", enrollmentState: "onboarding"), etag: "\"d1\""),
+            Tagged(PortalDevice(id: "d9", serialNumber: "ROGUE", deviceType: "teamsRoom", roomId: "c@x.com", enrollmentState: "enrolled"), etag: "\"d9\""),
+        ]
+        let yaml = [
+            groupManifest("g", rooms: ["a@x.com", "nowhere@x.com"]),
+            """
+            apiVersion: roomkeeper/v1
+            kind: Device
+            metadata: {name: d1}
+            spec: {room: a@x.com, serialNumber: "sn-1", deviceType: teamsRoom}
+            ---
+            apiVersion: roomkeeper/v1
+            kind: Device
+            metadata: {name: d2}
+            spec: {room: a@x.com, serialNumber: "SN-2", deviceType: teamsRoom}
+            ---
+            apiVersion: roomkeeper/v1
+            kind: RoleAssignment
+            metadata: {name: ghost}
+            spec: {role: builtin:site-lead, displayName: Ghost, members: [{user: ghost@x.com}], scope: {allRooms: true}}
+            """,
+        ].joined(separator: "\n---\n")
+        let result = plan(declared(yaml), state)
+        #expect(result.findings.map(\.message).sorted() == [
+            "missing: no device with serial number SN-2 has checked in",
+            "reports from room b@x.com, not a@x.com",
+            "room nowhere@x.com is not in the portal's inventory; it is left out",
+            "user ghost@x.com is not in the directory",
+        ])
+        #expect(!result.isApplyable)
+        #expect(result.actions.contains { $0.type == .enroll && $0.target.portalId == "d1" })
+        #expect(result.unmanaged.map(\.description) == ["Device/ROGUE"])
+        let group = result.actions.first { $0.target.description == "RoomGroup/g" }
+        #expect(group?.changes.last == FieldChange(field: "rooms", added: ["a@x.com"], removed: []))
+    }
+
+    @Test("Built-in roles and default rings are never planned, nor listed as unmanaged")
+    func builtInsAreUntouched() {
+        let result = plan(declared(groupManifest("g", rooms: ["a@x.com"])), live())
+        #expect(!result.actions.contains { $0.target.kind == "Role" || $0.target.kind == "UpdateRing" })
+        #expect(result.unmanaged.isEmpty)
+    }
+}

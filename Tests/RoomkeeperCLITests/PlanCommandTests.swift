@@ -1,0 +1,79 @@
+import Foundation
+import TestSupport
+import Testing
+
+@Suite("roomkeeper plan, end to end")
+struct PlanCommandTests {
+    private func environment(state: URL, extra: [String: String] = [:]) -> [String: String] {
+        var environment = ProcessInfo.processInfo.environment
+        environment["NO_COLOR"] = "1"
+        environment["ROOMKEEPER_STATE_DIR"] = state.path
+        environment["ROOMKEEPER_PORTAL_URL"] = nil
+        environment["ROOMKEEPER_TOKEN"] = nil
+        for (key, value) in extra { environment[key] = value }
+        return environment
+    }
+
+    @Test("Against the embedded portal: says which portal, lists the changes and what needs a person, exits 2")
+    func embedded() throws {
+        let state = try temporaryFolder("roomkeeper-plan")
+        defer { try? FileManager.default.removeItem(at: state) }
+        let result = try runProcess(
+            Roomkeeper.executable, ["plan", "examples/contoso"], environment: environment(state: state), in: repositoryRoot)
+        #expect(result.status == 2, "\(result.errors)")
+        let lines = result.output.split(separator: "\n").map(String.init)
+        #expect(lines.first == "Roomkeeper plan for examples/contoso against the embedded portal (\(state.path)/embedded-portal.sqlite)")
+        #expect(lines.contains("  + RoomGroup/london-floor-3  create"))
+        #expect(lines.contains("  ~ RoleAssignment/pro-managers  update"))
+        #expect(lines.contains("  * Device/sea-10b-compute  enroll"))
+        #expect(lines.contains { $0.contains("Device/lon-5e-console: missing") })
+        #expect(lines.last == "Plan: 23 to create, 1 to update, 1 device to enroll, 6 rooms to move to another ring.")
+    }
+
+    @Test("--format json is the versioned plan, and --out saves the same")
+    func json() throws {
+        let state = try temporaryFolder("roomkeeper-plan")
+        defer { try? FileManager.default.removeItem(at: state) }
+        let saved = state.appendingPathComponent("plan.json")
+        let result = try runProcess(
+            Roomkeeper.executable, ["plan", "examples/contoso", "--format", "json", "--out", saved.path],
+            environment: environment(state: state), in: repositoryRoot)
+        #expect(result.status == 2)
+        let plan = try #require(try JSONSerialization.jsonObject(with: Data(result.output.utf8)) as? [String: Any])
+        #expect(plan["formatVersion"] as? String == "1.0")
+        #expect((plan["actions"] as? [Any])?.count == 31)
+        #expect(try String(contentsOf: saved, encoding: .utf8) == result.output)
+    }
+
+    @Test("Against a remote portal with the token from the environment; never printed")
+    func remote() async throws {
+        let portal = try await RunningPortal.start(seed: TestTenant.seed(), tokens: TestTenant.tokens)
+        let state = try temporaryFolder("roomkeeper-plan")
+        defer { try? FileManager.default.removeItem(at: state) }
+        let token = TestTenant.tokens[TestTenant.administrator] ?? ""
+        let result = try runProcess(
+            Roomkeeper.executable, ["plan", "examples/contoso", "--portal", portal.url],
+            environment: environment(state: state, extra: ["ROOMKEEPER_TOKEN": token]), in: repositoryRoot)
+        await portal.stopAndRemove()
+        #expect(result.output.hasPrefix("Roomkeeper plan for examples/contoso against the \(portal.url)"))
+        #expect(result.status == 1)  // the test tenant lacks the example's users: those are errors to fix first
+        #expect(result.output.contains("user megan.bowen@contoso.com is not in the directory"))
+        #expect(!result.output.contains(token) && !result.errors.contains(token))
+        let noToken = try runProcess(
+            Roomkeeper.executable, ["plan", "examples/contoso", "--portal", "http://127.0.0.1:9"], environment: environment(state: state),
+            in: repositoryRoot)
+        #expect(noToken.status == 64)
+        #expect(noToken.errors.contains("set ROOMKEEPER_TOKEN or pass --token-file FILE"))
+    }
+
+    @Test("Invalid manifests make no plan and touch no portal")
+    func invalid() throws {
+        let state = try temporaryFolder("roomkeeper-plan")
+        defer { try? FileManager.default.removeItem(at: state) }
+        let result = try runProcess(
+            Roomkeeper.executable, ["plan", "examples/invalid"], environment: environment(state: state), in: repositoryRoot)
+        #expect(result.status == 1)
+        #expect(result.errors.contains("examples/invalid: 69 errors; no plan was made"))
+        #expect(!FileManager.default.fileExists(atPath: state.appendingPathComponent("embedded-portal.sqlite").path))
+    }
+}
