@@ -17,6 +17,8 @@ let package = Package(
         .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
         .package(url: "https://github.com/apple/swift-http-types", from: "1.8.0"),
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "4.5.2"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
     ],
     targets: [
         // System libraries, used as they are installed by Debian's -dev packages.
@@ -49,7 +51,9 @@ let package = Package(
             ],
             resources: [.copy("Fixtures")]),
         // Diff, plan, apply and drift: pure where possible, no HTTP, git or YAML of its own.
-        .target(name: "Reconciler", dependencies: ["Manifests", "PortalAPI", "PortalModel"]),
+        .target(
+            name: "Reconciler",
+            dependencies: ["Manifests", "PortalAPI", "PortalModel", .product(name: "Crypto", package: "swift-crypto")]),
         // Renderers for people and machines (diagnostics today; plans and drift reports later).
         .target(name: "Reports", dependencies: ["Manifests", "Reconciler"]),
         // The command line: parses flags, calls the libraries, renders, sets the exit code.
@@ -63,7 +67,15 @@ let package = Package(
         .executableTarget(name: "RoomkeeperBenchmarks", dependencies: ["Manifests", "CYAML", "PortalAPI", "PortalEmulator"]),
 
         // Helpers the test targets share: running processes, example paths, in-memory trees.
-        .target(name: "TestSupport", dependencies: ["Manifests", "PortalAPI", "PortalEmulator"], path: "Tests/TestSupport"),
+        .target(
+            name: "TestSupport",
+            dependencies: [
+                "Manifests", "PortalAPI", "PortalEmulator",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            path: "Tests/TestSupport"),
         .testTarget(name: "PortalModelTests", dependencies: ["PortalModel"]),
         .testTarget(name: "ReconcilerTests", dependencies: ["Reconciler", "Manifests", "PortalAPI", "TestSupport"]),
         .testTarget(name: "ManifestsTests", dependencies: ["Manifests", "TestSupport"]),

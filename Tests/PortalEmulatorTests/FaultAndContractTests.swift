@@ -45,7 +45,7 @@ struct FaultAndContractTests {
     @Test("The OpenAPI document is valid, and every operation it documents is routed")
     func contract() async throws {
         let document = try #require(PortalContract.documentURL)
-        let result = try runPython(
+        let result = try await runPython(
             """
             import json, sys, yaml
             from openapi_spec_validator import validate
@@ -65,7 +65,7 @@ struct FaultAndContractTests {
             var request = HTTPClientRequest(url: portal.url + path)
             request.method = HTTPMethod(rawValue: operation[0])
             request.headers.add(name: "Authorization", value: "Bearer \(token)")
-            let response = try await HTTPClient.shared.execute(request, timeout: .seconds(10))
+            let response = try await portal.http.execute(request, timeout: .seconds(10))
             let bytes = try await response.body.collect(upTo: 1 << 20)
             let body: String = String(decoding: bytes.readableBytesView, as: UTF8.self)
             let status = Int(response.status.code)

@@ -30,12 +30,14 @@ struct PortalServerTests {
     private var administrator: String { TestTenant.tokens[TestTenant.administrator] ?? "" }
 
     /// A raw request, for what the client would never send.
-    private func raw(_ method: HTTPMethod, _ url: String, token: String? = nil, body: String? = nil) async throws -> (Int, String) {
+    private func raw(
+        _ method: HTTPMethod, _ url: String, token: String? = nil, body: String? = nil, on portal: RunningPortal
+    ) async throws -> (Int, String) {
         var request = HTTPClientRequest(url: url)
         request.method = method
         if let token { request.headers.add(name: "Authorization", value: "Bearer \(token)") }
         if let body { request.body = .bytes(ByteBuffer(string: body)) }
-        let response = try await HTTPClient.shared.execute(request, timeout: .seconds(10))
+        let response = try await portal.http.execute(request, timeout: .seconds(10))
         let bytes = try await response.body.collect(upTo: 1 << 20)
         return (Int(response.status.code), String(buffer: bytes))
     }
@@ -43,11 +45,11 @@ struct PortalServerTests {
     @Test("No token or an unknown one is 401 with a JSON error body")
     func authentication() async throws {
         try await withPortal { portal in
-            let (status, body) = try await raw(.GET, "\(portal.url)/v1/rooms")
+            let (status, body) = try await raw(.GET, "\(portal.url)/v1/rooms", on: portal)
             #expect(status == 401)
             #expect(body.contains("\"code\":\"Unauthorized\""))
-            #expect(try await raw(.GET, "\(portal.url)/v1/rooms", token: "not-a-token").0 == 401)
-            #expect(try await raw(.GET, "\(portal.url)/v1/rooms", token: administrator).0 == 200)
+            #expect(try await raw(.GET, "\(portal.url)/v1/rooms", token: "not-a-token", on: portal).0 == 401)
+            #expect(try await raw(.GET, "\(portal.url)/v1/rooms", token: administrator, on: portal).0 == 200)
         }
     }
 
@@ -86,12 +88,12 @@ struct PortalServerTests {
             let rooms = try await portal.client(token: administrator, pageSize: 1000).list(PortalRoom.self)
             #expect(rooms.count == 2_500)
             #expect(Set(rooms.map(\.resource.id)).count == 2_500)
-            let (status, body) = try await raw(.GET, "\(portal.url)/v1/rooms?$top=1001", token: administrator)
+            let (status, body) = try await raw(.GET, "\(portal.url)/v1/rooms?$top=1001", token: administrator, on: portal)
             #expect(status == 400)
             #expect(body.contains("$top must be from 1 to 1000"))
-            let (_, first) = try await raw(.GET, "\(portal.url)/v1/rooms?$top=2", token: administrator)
+            let (_, first) = try await raw(.GET, "\(portal.url)/v1/rooms?$top=2", token: administrator, on: portal)
             #expect(first.contains("\"@odata.nextLink\":\"http:"))
-            #expect(try await raw(.GET, "\(portal.url)/v1/rooms?$skiptoken=!!", token: administrator).0 == 400)
+            #expect(try await raw(.GET, "\(portal.url)/v1/rooms?$skiptoken=!!", token: administrator, on: portal).0 == 400)
         }
     }
 
@@ -131,9 +133,9 @@ struct PortalServerTests {
             }
             #expect(try await client.get(PortalRoomGroup.self, id: created.resource.id).resource.description == "first edit")
             let path = "\(portal.url)/v1/roomGroups/\(created.resource.id)"
-            #expect(try await raw(.DELETE, path, token: administrator).0 == 428)
+            #expect(try await raw(.DELETE, path, token: administrator, on: portal).0 == 428)
             try await client.delete(PortalRoomGroup.self, id: created.resource.id, ifMatch: first.etag)
-            let (status, body) = try await raw(.GET, path, token: administrator)
+            let (status, body) = try await raw(.GET, path, token: administrator, on: portal)
             #expect(status == 404)
             #expect(body.contains("\"target\":\"\(created.resource.id)\""))
         }
@@ -181,14 +183,14 @@ struct PortalServerTests {
     func enrollment() async throws {
         try await withPortal(operationDelay: 0.3) { portal in
             let client = portal.client(token: administrator)
-            let (wrong, _) = try await raw(.POST, "\(portal.url)/v1/agent/checkin", body: #"{"serialNumber":"NEW-1","deviceType":"teamsRoom"}"#)
+            let (wrong, _) = try await raw(.POST, "\(portal.url)/v1/agent/checkin", body: #"{"serialNumber":"NEW-1","deviceType":"teamsRoom"}"#, on: portal)
             #expect(wrong == 401)
             let key = try await portal.service.enrollmentKey(as: try await portal.service.principal(userPrincipalName: TestTenant.administrator)).key
             var request = HTTPClientRequest(url: "\(portal.url)/v1/agent/checkin")
             request.method = .POST
             request.headers.add(name: "X-Enrollment-Key", value: key)
             request.body = .bytes(ByteBuffer(string: #"{"serialNumber":"NEW-1","deviceType":"teamsRoom","roomEmail":"\#(TestTenant.room(1))"}"#))
-            #expect(try await HTTPClient.shared.execute(request, timeout: .seconds(10)).status.code == 200)
+            #expect(try await portal.http.execute(request, timeout: .seconds(10)).status.code == 200)
             let device = try #require(try await client.list(PortalDevice.self).first { $0.resource.serialNumber == "NEW-1" })
             #expect(device.resource.enrollmentState == "onboarding")
             let operation = try await client.queue(.enroll, device: device.resource.id)

@@ -9,7 +9,7 @@ import Testing
 @Suite("The JSON Schema for editors")
 struct ManifestJSONSchemaTests {
     @Test("Every example manifest is valid against the schema, and typical mistakes are not")
-    func schemaAgreesWithTheLoader() throws {
+    func schemaAgreesWithTheLoader() async throws {
         let contoso = ManifestLoader.load(from: DirectoryTree(root: examples("contoso")))
         var documents: [JSONValue] = contoso.manifests.all.map { json($0.yamlValue) }
         let valid = documents.count
@@ -20,7 +20,7 @@ struct ManifestJSONSchemaTests {
             patch(roomGroup, metadata: ["name": "Not_A_Label"]),
             patch(roomGroup, kind: "Device"),  // a RoomGroup spec is not a Device spec
         ]
-        let results = try validate(documents)
+        let results = try await validate(documents)
         #expect(results.prefix(valid).allSatisfy { $0 }, "example manifests rejected by the schema")
         #expect(results.dropFirst(valid) == [false, false, false, false])
     }
@@ -49,7 +49,7 @@ struct ManifestJSONSchemaTests {
     }
 
     /// Whether each document is valid, by Python's jsonschema (Draft 7).
-    private func validate(_ documents: [JSONValue]) throws -> [Bool] {
+    private func validate(_ documents: [JSONValue]) async throws -> [Bool] {
         let folder = try temporaryFolder("roomkeeper-schema")
         defer { try? FileManager.default.removeItem(at: folder) }
         try ManifestJSONSchema.document().rendered().write(to: folder.appendingPathComponent("schema.json"), atomically: true, encoding: .utf8)
@@ -61,7 +61,7 @@ struct ManifestJSONSchemaTests {
             validator = jsonschema.Draft7Validator(schema)
             print(json.dumps([validator.is_valid(d) for d in json.load(open(sys.argv[2]))]))
             """
-        let result = try runPython(
+        let result = try await runPython(
             script, [folder.appendingPathComponent("schema.json").path, folder.appendingPathComponent("documents.json").path])
         guard result.status == 0 else {
             Issue.record("python3 with jsonschema failed (install it: pip install jsonschema): \(result.errors)")

@@ -11,18 +11,18 @@ enum Roomkeeper {
         return repositoryRoot.appendingPathComponent(".build/debug/roomkeeper")
     }
 
-    static func run(_ arguments: String...) throws -> ProcessResult {
+    static func run(_ arguments: String...) async throws -> ProcessResult {
         var environment = ProcessInfo.processInfo.environment
         environment["NO_COLOR"] = "1"
-        return try runProcess(executable, arguments, environment: environment, in: repositoryRoot)
+        return try await runProcess(executable, arguments, environment: environment, in: repositoryRoot)
     }
 }
 
 @Suite("roomkeeper validate and schema, end to end")
 struct CLITests {
     @Test("validate on the example tenant exits 0 with a summary")
-    func validTenant() throws {
-        let result = try Roomkeeper.run("validate", "examples/contoso")
+    func validTenant() async throws {
+        let result = try await Roomkeeper.run("validate", "examples/contoso")
         #expect(result.status == 0)
         #expect(result.output == """
             examples/contoso: valid: 12 files, 95 manifests (12 RoomGroup, 3 Role, 7 RoleAssignment, 71 Device, 2 UpdateRing), \
@@ -32,8 +32,8 @@ struct CLITests {
     }
 
     @Test("validate on broken manifests lists every problem with its line, and exits 1")
-    func invalidTenant() throws {
-        let result = try Roomkeeper.run("validate", "examples/invalid")
+    func invalidTenant() async throws {
+        let result = try await Roomkeeper.run("validate", "examples/invalid")
         #expect(result.status == 1)
         let lines = result.output.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
         #expect(lines.contains("shapes/unknown-fields.yaml:8:3: error: unknown field 'roms' in RoomGroup spec"))
@@ -44,8 +44,8 @@ struct CLITests {
     }
 
     @Test("validate --format json is a versioned report of every diagnostic")
-    func jsonReport() throws {
-        let result = try Roomkeeper.run("validate", "examples/invalid", "--format", "json")
+    func jsonReport() async throws {
+        let result = try await Roomkeeper.run("validate", "examples/invalid", "--format", "json")
         #expect(result.status == 1)
         let report = try #require(try JSONSerialization.jsonObject(with: Data(result.output.utf8)) as? [String: Any])
         #expect(report["formatVersion"] as? String == "1.0")
@@ -59,16 +59,16 @@ struct CLITests {
     }
 
     @Test("validate on a missing folder says so and exits 1")
-    func missingFolder() throws {
-        let result = try Roomkeeper.run("validate", "no/such/folder")
+    func missingFolder() async throws {
+        let result = try await Roomkeeper.run("validate", "no/such/folder")
         #expect(result.status == 1)
         #expect(result.output.contains("error: cannot list the manifest files:"))
         #expect(result.output.contains("is not a folder"))
     }
 
     @Test("schema prints a draft-07 JSON Schema covering every kind")
-    func schema() throws {
-        let result = try Roomkeeper.run("schema")
+    func schema() async throws {
+        let result = try await Roomkeeper.run("schema")
         #expect(result.status == 0)
         let schema = try #require(try JSONSerialization.jsonObject(with: Data(result.output.utf8)) as? [String: Any])
         #expect(schema["$schema"] as? String == "http://json-schema.org/draft-07/schema#")
@@ -77,8 +77,8 @@ struct CLITests {
     }
 
     @Test("A bad flag value is a usage error (exit 64) that names the choices")
-    func usageError() throws {
-        let result = try Roomkeeper.run("validate", "examples/contoso", "--format", "yaml")
+    func usageError() async throws {
+        let result = try await Roomkeeper.run("validate", "examples/contoso", "--format", "yaml")
         #expect(result.status == 64)
         #expect(result.errors.contains("text"))
         #expect(result.errors.contains("json"))

@@ -25,10 +25,10 @@ struct PortalServeTests {
     }
 
     @Test("Without tokens it refuses to start and says how to provide them")
-    func noTokens() throws {
+    func noTokens() async throws {
         var environment = ProcessInfo.processInfo.environment
         environment["ROOMKEEPER_PORTAL_TOKENS"] = nil
-        let result = try runProcess(
+        let result = try await runProcess(
             Roomkeeper.executable, ["portal", "serve", "--db", "/nonexistent/p.sqlite", "--listen", "127.0.0.1:0"],
             environment: environment)
         #expect(result.status == 64)
@@ -36,8 +36,8 @@ struct PortalServeTests {
     }
 
     @Test("A malformed --faults value is a usage error naming the part")
-    func badFaults() throws {
-        let result = try Roomkeeper.run("portal", "serve", "--db", "x.sqlite", "--faults", "429=2")
+    func badFaults() async throws {
+        let result = try await Roomkeeper.run("portal", "serve", "--db", "x.sqlite", "--faults", "429=2")
         #expect(result.status == 64)
         #expect(result.errors.contains("cannot read the fault '429=2'"))
     }

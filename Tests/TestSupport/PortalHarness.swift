@@ -1,6 +1,9 @@
+import AsyncHTTPClient
 import Foundation
+import Logging
 import PortalAPI
 import PortalEmulator
+import ServiceLifecycle
 
 /// A real emulator server on 127.0.0.1 and a free port, over a SQLite file in a temporary folder.
 /// `stop()` shuts it down; `restart()` starts a new server on the same file.
@@ -9,9 +12,16 @@ public final class RunningPortal: Sendable {
     public let databasePath: String
     public let url: String
     public let service: PortalService
+    /// The HTTP client for tests' requests. It opens a connection per request, so no request can
+    /// reach a stopped server's lingering connection (a later server may get the same port).
+    public let http = RunningPortal.testClient
+    private let services: ServiceGroup
     private let server: Task<Void, any Error>
 
-    private init(folder: URL, databasePath: String, url: String, service: PortalService, server: Task<Void, any Error>) {
+    private init(
+        folder: URL, databasePath: String, url: String, service: PortalService, services: ServiceGroup, server: Task<Void, any Error>
+    ) {
+        self.services = services
         self.folder = folder
         self.databasePath = databasePath
         self.url = url
@@ -34,15 +44,42 @@ public final class RunningPortal: Sendable {
             service: service,
             configuration: PortalServerConfiguration(tokens: TokenDirectory(tokens: tokens), faults: faults, rateLimit: rateLimit),
             onServerRunning: { port in continuation.yield(port) })
-        let server = Task { try await application.run() }
+        // Run as a service, so that stopping is a graceful shutdown: cancelling the server's task
+        // while it holds accepted connections traps in NIO.
+        let services = ServiceGroup(configuration: .init(services: [application], logger: Logger(label: "roomkeeper.test-portal")))
+        let server = Task { try await services.run() }
         var iterator = ports.makeAsyncIterator()
         guard let port = await iterator.next() else { throw CancellationError() }
-        return RunningPortal(folder: folder, databasePath: path, url: "http://127.0.0.1:\(port)", service: service, server: server)
+        return RunningPortal(
+            folder: folder, databasePath: path, url: "http://127.0.0.1:\(port)", service: service, services: services, server: server)
     }
 
-    /// Stops the server and waits until it has.
+    /// Runs `body` against a server started for it, and stops and removes the server afterwards,
+    /// whether `body` returned or threw.
+    public static func with<Result>(
+        seed: TenantSeed, tokens: [String: String], _ body: (RunningPortal) async throws -> Result
+    ) async throws -> Result {
+        let portal = try await start(seed: seed, tokens: tokens)
+        do {
+            let result = try await body(portal)
+            await portal.stopAndRemove()
+            return result
+        } catch {
+            await portal.stopAndRemove()
+            throw error
+        }
+    }
+
+    /// Shared by every test server, never shut down (a client must not be deinitialised unshut).
+    public static let testClient: HTTPClient = {
+        var configuration = HTTPClient.Configuration()
+        configuration.maximumUsesPerConnection = 1
+        return HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
+    }()
+
+    /// Stops the server gracefully and waits until it has.
     public func stop() async {
-        server.cancel()
+        await services.triggerGracefulShutdown()
         _ = await server.result
     }
 
@@ -54,7 +91,7 @@ public final class RunningPortal: Sendable {
 
     /// A client for the user `userPrincipalName` (whose token is `token`).
     public func client(token: String, retry: RetryPolicy = RetryPolicy(), pageSize: Int = 1000) -> HTTPPortalClient {
-        HTTPPortalClient(baseURL: url, token: token, retry: retry, pageSize: pageSize)
+        HTTPPortalClient(baseURL: url, token: token, http: http, retry: retry, pageSize: pageSize)
     }
 }
 

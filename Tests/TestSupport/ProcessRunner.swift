@@ -8,9 +8,27 @@ public struct ProcessResult: Sendable {
     public var errors: String
 }
 
-/// Runs a program to completion, capturing standard output and standard error.
+/// Runs a program to completion, capturing standard output and standard error; standard input
+/// is `input`, or empty.
+///
+/// The waiting happens on a Dispatch thread, never on Swift's cooperative pool: a test that
+/// blocked a pool thread (two on a 2-core machine) could starve the in-process portal that the
+/// program talks to, and the two would wait on each other until timeouts broke the deadlock.
 public func runProcess(
-    _ executable: URL, _ arguments: [String], environment: [String: String]? = nil, in directory: URL? = nil
+    _ executable: URL, _ arguments: [String], environment: [String: String]? = nil, in directory: URL? = nil,
+    input: String = ""
+) async throws -> ProcessResult {
+    try await withCheckedThrowingContinuation { continuation in
+        DispatchQueue.global().async {
+            continuation.resume(with: Result {
+                try runProcessBlocking(executable, arguments, environment: environment, in: directory, input: input)
+            })
+        }
+    }
+}
+
+private func runProcessBlocking(
+    _ executable: URL, _ arguments: [String], environment: [String: String]?, in directory: URL?, input: String
 ) throws -> ProcessResult {
     let process = Process()
     process.executableURL = executable
@@ -21,7 +39,11 @@ public func runProcess(
     let errors = Pipe()
     process.standardOutput = output
     process.standardError = errors
+    let standardInput = Pipe()
+    process.standardInput = standardInput
     try process.run()
+    standardInput.fileHandleForWriting.write(Data(input.utf8))
+    try standardInput.fileHandleForWriting.close()
     // Drain both pipes before waiting, so a chatty child cannot block on a full pipe.
     let errorData = Mutex(Data())
     let drained = DispatchGroup()
@@ -38,6 +60,6 @@ public func runProcess(
 }
 
 /// Runs a Python 3 program given as text, with `arguments`.
-public func runPython(_ script: String, _ arguments: [String]) throws -> ProcessResult {
-    try runProcess(URL(fileURLWithPath: "/usr/bin/env"), ["python3", "-c", script] + arguments)
+public func runPython(_ script: String, _ arguments: [String]) async throws -> ProcessResult {
+    try await runProcess(URL(fileURLWithPath: "/usr/bin/env"), ["python3", "-c", script] + arguments)
 }
