@@ -19,13 +19,9 @@ public final class EmbeddedPortal: Portal {
     /// The service account the example tenant gives Roomkeeper.
     public static let exampleServiceAccount = "roomkeeper@contoso.com"
 
-    /// Where the embedded portal keeps its state: `$ROOMKEEPER_STATE_DIR`, else
-    /// `$XDG_STATE_HOME/roomkeeper`, else `~/.local/state/roomkeeper`.
+    /// Where the embedded portal keeps its state: in the `StateFolder`.
     public static func defaultDatabasePath(environment: [String: String] = ProcessInfo.processInfo.environment) -> String {
-        let folder = environment["ROOMKEEPER_STATE_DIR"]
-            ?? environment["XDG_STATE_HOME"].map { "\($0)/roomkeeper" }
-            ?? "\(NSHomeDirectory())/.local/state/roomkeeper"
-        return "\(folder)/embedded-portal.sqlite"
+        "\(StateFolder.path(environment: environment))/embedded-portal.sqlite"
     }
 
     /// Opens the embedded portal at `path`, creating it from the example tenant on first use.

@@ -5,11 +5,15 @@ import Foundation
 /// `Reports`; a saved plan is this value as JSON (`formatVersion` changes its major number only
 /// for breaking changes).
 public struct Plan: Codable, Sendable {
-    public static let currentFormatVersion = "1.0"
+    public static let currentFormatVersion = "1.1"
 
     public var formatVersion = Plan.currentFormatVersion
+    /// Unique per plan; apply derives each create's idempotency key from it.
+    public var id: String
     /// Where the manifests came from (a folder, or a repository at a commit).
     public var source: String
+    /// A digest of the manifests the plan was made from; a saved plan is refused once it changes.
+    public var sourceRevision: String?
     /// Which portal was read, as `Portal.endpointDescription` says.
     public var portal: String
     public var createdAt: Date
@@ -22,10 +26,13 @@ public struct Plan: Codable, Sendable {
     public var blockers: [String]
 
     public init(
-        source: String, portal: String, createdAt: Date = Date(), actions: [PlannedAction] = [], findings: [Finding] = [],
-        unmanaged: [ObjectReference] = [], blockers: [String] = []
+        id: String = UUID().uuidString.lowercased(), source: String, sourceRevision: String? = nil, portal: String,
+        createdAt: Date = Date(), actions: [PlannedAction] = [], findings: [Finding] = [], unmanaged: [ObjectReference] = [],
+        blockers: [String] = []
     ) {
+        self.id = id
         self.source = source
+        self.sourceRevision = sourceRevision
         self.portal = portal
         self.createdAt = createdAt
         self.actions = actions
@@ -98,10 +105,15 @@ public struct PlannedAction: Codable, Sendable, Equatable {
     public var fingerprint: String?
     /// Actions that must succeed first.
     public var dependsOn: [String]
+    /// Apply runs stages in ascending order, the actions of one stage concurrently; every
+    /// dependency lies in an earlier stage.
+    public var stage: Int
+    /// What apply sends: the whole desired object for creates and updates, the ring for a move.
+    public var payload: ActionPayload?
 
     public init(
         type: ActionType, target: ObjectReference, reason: String, changes: [FieldChange] = [], fingerprint: String? = nil,
-        dependsOn: [String] = []
+        dependsOn: [String] = [], stage: Int = 0, payload: ActionPayload? = nil
     ) {
         self.id = "\(type.rawValue) \(target)"
         self.type = type
@@ -110,6 +122,8 @@ public struct PlannedAction: Codable, Sendable, Equatable {
         self.changes = changes
         self.fingerprint = fingerprint
         self.dependsOn = dependsOn
+        self.stage = stage
+        self.payload = payload
     }
 }
 

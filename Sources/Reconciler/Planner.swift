@@ -28,14 +28,16 @@ public struct Planner {
     let options: PlanOptions
 
     private var actions: [(phase: Int, action: PlannedAction)] = []
+    /// Portal ids by kind and manifest name: of matched, adopted and to-be-created objects.
+    private var ids: [ManifestKind: [String: String]] = [:]
     private var unmanaged: [ObjectReference] = []
     private let context: Context
     /// Resolves references and collects findings; a reference type so diff closures can use it.
     private let resolver: Resolver
 
     public static func plan(
-        declared: ManifestSet, live: LiveState, options: PlanOptions = PlanOptions(), source: String, portal: String,
-        now: Date = Date()
+        declared: ManifestSet, live: LiveState, options: PlanOptions = PlanOptions(), source: String,
+        sourceRevision: String? = nil, portal: String, now: Date = Date()
     ) -> Plan {
         var planner = Planner(declared: declared, live: live, options: options)
         planner.planRoomGroups()
@@ -44,7 +46,9 @@ public struct Planner {
         planner.planRoleAssignments()
         planner.planRingMembership()
         planner.planDevices()
-        return planner.finish(source: source, portal: portal, now: now)
+        var plan = planner.finish(source: source, portal: portal, now: now)
+        plan.sourceRevision = sourceRevision
+        return plan
     }
 
     private init(declared: ManifestSet, live: LiveState, options: PlanOptions) {
@@ -62,14 +66,18 @@ public struct Planner {
         let resolver = resolver
         reconcile(
             kind: .roomGroup, declared: declared.roomGroups, name: \.metadata.name, live: live.roomGroups,
-            displayName: { $0.displayName }, liveDisplayName: { $0.displayName }, phase: 1
-        ) { group, current in
-            let rooms = resolver.rooms(of: group)
-            var changes: [FieldChange] = []
-            Self.compare(&changes, "displayName", current?.displayName, group.displayName, ignored: ignored[group.metadata.name.value])
-            Self.compare(&changes, "description", current?.description, group.description, ignored: ignored[group.metadata.name.value])
-            Self.compareSet(&changes, "rooms", current.map { Set($0.roomIds) }, rooms, ignored: ignored[group.metadata.name.value])
-            return changes
+            displayName: { $0.displayName }, liveDisplayName: { $0.displayName }, phase: 1, payload: ActionPayload.roomGroup
+        ) { group, current, id in
+            let name = group.metadata.name.value
+            var diff = FieldDiff(
+                desired: PortalRoomGroup(
+                    id: id, displayName: group.displayName, description: group.description,
+                    roomIds: resolver.rooms(of: group).sorted(), managedBy: Ownership.roomkeeper, manifestName: name),
+                current: current, ignored: ignored[name] ?? [])
+            diff.value("displayName", \.displayName) { shown($0) }
+            diff.value("description", \.description) { shown($0) }
+            diff.set("rooms", \.roomIds) { $0 }
+            return diff
         }
     }
 
@@ -77,14 +85,18 @@ public struct Planner {
         let ignored = ignoredFields(.role)
         reconcile(
             kind: .role, declared: declared.roles, name: \.metadata.name, live: live.roles.filter { !$0.resource.isBuiltIn },
-            displayName: { $0.displayName }, liveDisplayName: { $0.displayName }, phase: 2
-        ) { role, current in
-            var changes: [FieldChange] = []
-            let skip = ignored[role.metadata.name.value]
-            Self.compare(&changes, "displayName", current?.displayName, role.displayName, ignored: skip)
-            Self.compare(&changes, "description", current?.description, role.description, ignored: skip)
-            Self.compareSet(&changes, "permissions", current.map { Set($0.permissions) }, Set(role.permissions.map(\.value.slug)), ignored: skip)
-            return changes
+            displayName: { $0.displayName }, liveDisplayName: { $0.displayName }, phase: 2, payload: ActionPayload.role
+        ) { role, current, id in
+            let name = role.metadata.name.value
+            var diff = FieldDiff(
+                desired: PortalRole(
+                    id: id, displayName: role.displayName, description: role.description,
+                    permissions: Set(role.permissions.map(\.value.slug)).sorted(), managedBy: Ownership.roomkeeper, manifestName: name),
+                current: current, ignored: ignored[name] ?? [])
+            diff.value("displayName", \.displayName) { shown($0) }
+            diff.value("description", \.description) { shown($0) }
+            diff.set("permissions", \.permissions) { $0 }
+            return diff
         }
     }
 
@@ -93,17 +105,22 @@ public struct Planner {
         reconcile(
             kind: .updateRing, declared: declared.updateRings, name: \.metadata.name,
             live: live.updateRings.filter { !$0.resource.isDefault }, displayName: { $0.displayName },
-            liveDisplayName: { $0.displayName }, phase: 0
-        ) { ring, current in
-            var changes: [FieldChange] = []
-            let skip = ignored[ring.metadata.name.value]
-            Self.compare(&changes, "displayName", current?.displayName, ring.displayName, ignored: skip)
-            Self.compare(&changes, "description", current?.description, ring.description, ignored: skip)
-            Self.compare(&changes, "order", current.map { String($0.order) }, String(ring.order.value), ignored: skip)
-            Self.compare(&changes, "rolloutDays", current.map { String($0.rolloutDays) }, String(ring.rolloutDays), ignored: skip)
-            Self.compare(&changes, "testDays", current.map { String($0.testDays) }, String(ring.testDays), ignored: skip)
-            Self.compare(&changes, "deferralDays", current.map { String($0.deferralDays) }, String(ring.deferralDays), ignored: skip)
-            return changes
+            liveDisplayName: { $0.displayName }, phase: 0, payload: ActionPayload.updateRing
+        ) { ring, current, id in
+            let name = ring.metadata.name.value
+            var diff = FieldDiff(
+                desired: PortalUpdateRing(
+                    id: id, displayName: ring.displayName, description: ring.description, order: ring.order.value,
+                    rolloutDays: ring.rolloutDays, testDays: ring.testDays, deferralDays: ring.deferralDays,
+                    managedBy: Ownership.roomkeeper, manifestName: name),
+                current: current, ignored: ignored[name] ?? [])
+            diff.value("displayName", \.displayName) { shown($0) }
+            diff.value("description", \.description) { shown($0) }
+            diff.value("order", \.order) { shown($0) }
+            diff.value("rolloutDays", \.rolloutDays) { shown($0) }
+            diff.value("testDays", \.testDays) { shown($0) }
+            diff.value("deferralDays", \.deferralDays) { shown($0) }
+            return diff
         }
     }
 
@@ -111,36 +128,47 @@ public struct Planner {
         let ignored = ignoredFields(.roleAssignment)
         let resolver = resolver
         let context = context
+        let roleIds = ids[.role] ?? [:]
+        let groupIds = ids[.roomGroup] ?? [:]
+        let roleNames = Dictionary(roleIds.map { ($1, $0) }, uniquingKeysWith: { first, _ in first })
+        let groupNames = Dictionary(groupIds.map { ($1, $0) }, uniquingKeysWith: { first, _ in first })
         reconcile(
             kind: .roleAssignment, declared: declared.roleAssignments, name: \.metadata.name, live: live.roleAssignments,
             displayName: { $0.role.value.text + "/" + $0.displayName },
-            liveDisplayName: { context.roleName($0.roleId) + "/" + $0.displayName }, phase: 3
-        ) { assignment, current in
-            var changes: [FieldChange] = []
-            let skip = ignored[assignment.metadata.name.value]
-            Self.compare(&changes, "role", current.map { context.roleName($0.roleId) }, assignment.role.value.text, ignored: skip)
-            Self.compare(&changes, "displayName", current?.displayName, assignment.displayName, ignored: skip)
-            Self.compare(&changes, "description", current?.description, assignment.description, ignored: skip)
-            Self.compare(
-                &changes, "emailNotifications", current.map { String($0.emailNotifications) }, String(assignment.emailNotifications),
-                ignored: skip)
-            let members = resolver.members(of: assignment)
-            Self.compareSet(&changes, "members", current.map { Set($0.members.map(context.memberName)) }, members, ignored: skip)
-            Self.compare(&changes, "scope.allRooms", current.map { String($0.scope.allRooms) }, String(assignment.scope.allRooms), ignored: skip)
-            Self.compareSet(
-                &changes, "scope.roomGroups", current.map { Set($0.scope.roomGroupIds.map(context.groupName)) },
-                Set(assignment.scope.roomGroups.map(\.value)), ignored: skip)
-            Self.compareSet(
-                &changes, "scope.rooms", current.map { Set($0.scope.roomIds) },
-                resolver.rooms(assignment.scope.rooms, owner: ObjectReference(kind: ManifestKind.roleAssignment.rawValue, name: assignment.metadata.name.value)),
-                ignored: skip)
-            return changes
+            liveDisplayName: { context.roleName($0.roleId) + "/" + $0.displayName }, phase: 3, payload: ActionPayload.roleAssignment
+        ) { assignment, current, id in
+            let name = assignment.metadata.name.value
+            let roleId =
+                switch assignment.role.value {
+                case .builtIn(let role): role.rawValue
+                case .custom(let role): roleIds[role] ?? PortalIdentity.newId(.role, role)
+                }
+            let owner = ObjectReference(kind: ManifestKind.roleAssignment.rawValue, name: name)
+            let scope = PortalScope(
+                allRooms: assignment.scope.allRooms,
+                roomGroupIds: assignment.scope.roomGroups.map { groupIds[$0.value] ?? PortalIdentity.newId(.roomGroup, $0.value) }.sorted(),
+                roomIds: resolver.rooms(assignment.scope.rooms, owner: owner).sorted())
+            var diff = FieldDiff(
+                desired: PortalRoleAssignment(
+                    id: id, roleId: roleId, displayName: assignment.displayName, description: assignment.description,
+                    emailNotifications: assignment.emailNotifications, members: resolver.members(of: assignment), scope: scope,
+                    managedBy: Ownership.roomkeeper, manifestName: name),
+                current: current, ignored: ignored[name] ?? [])
+            diff.value("role", \.roleId) { roleNames[$0] ?? context.roleName($0) }
+            diff.value("displayName", \.displayName) { shown($0) }
+            diff.value("description", \.description) { shown($0) }
+            diff.value("emailNotifications", \.emailNotifications) { shown($0) }
+            diff.set("members", \.members) { context.memberName($0) }
+            diff.value("scope.allRooms", \.scope.allRooms) { shown($0) }
+            diff.set("scope.roomGroups", \.scope.roomGroupIds) { groupNames[$0] ?? context.groupName($0) }
+            diff.set("scope.rooms", \.scope.roomIds) { $0 }
+            return diff
         }
         for assignment in declared.roleAssignments {
-            guard case .custom(let role) = assignment.role.value else { continue }
-            let dependency = "create \(ObjectReference(kind: ManifestKind.role.rawValue, name: role))"
-            let groups = assignment.scope.roomGroups.map { "create \(ObjectReference(kind: ManifestKind.roomGroup.rawValue, name: $0.value))" }
-            addDependencies(to: reference(.roleAssignment, assignment.metadata.name.value), on: [dependency] + groups)
+            var dependencies: [String] = []
+            if case .custom(let role) = assignment.role.value { dependencies.append("create \(reference(.role, role))") }
+            dependencies += assignment.scope.roomGroups.map { "create \(reference(.roomGroup, $0.value))" }
+            addDependencies(to: reference(.roleAssignment, assignment.metadata.name.value), on: dependencies)
         }
     }
 
@@ -159,6 +187,7 @@ public struct Planner {
             for room in rooms { desired[room] = ring.metadata.name.value }
         }
         let declaredRings = Set(declared.updateRings.map(\.metadata.name.value))
+        let ringIds = ids[.updateRing] ?? [:]
         for room in live.rooms {
             let current = context.ringName(room.resource.updateRingId)
             let target: String
@@ -171,10 +200,12 @@ public struct Planner {
             }
             guard target != current else { continue }
             let ringReference = ObjectReference(kind: ManifestKind.updateRing.rawValue, name: target)
+            let ringId = ringIds[target] ?? target
             var action = PlannedAction(
                 type: .moveToRing, target: ObjectReference(kind: "Room", name: room.resource.id, portalId: room.resource.id),
                 reason: desired[room.resource.id] == nil ? "no longer listed by update ring '\(current)'" : "listed by update ring '\(target)'",
-                changes: [FieldChange(field: "updateRing", before: current, after: target)], fingerprint: room.etag)
+                changes: [FieldChange(field: "updateRing", before: current, after: target)], fingerprint: room.etag,
+                payload: .updateRingId(ringId))
             if !context.ringExists(target) { action.dependsOn = ["create \(ringReference)"] }
             actions.append((4, action))
         }
@@ -219,11 +250,12 @@ public struct Planner {
     // MARK: - Matching and pruning
 
     /// Matches declared objects of a kind to live ones and plans creates, updates, adoptions and
-    /// deletes. `diff` returns the field changes from the live object (nil: it does not exist).
+    /// deletes. `diff` compares a declared object with the live one (nil: it does not exist yet)
+    /// under the portal id it has or will have, and settles the object apply sends.
     private mutating func reconcile<Declared, Live: OwnedResource>(
         kind: ManifestKind, declared: [Declared], name: KeyPath<Declared, Located<String>>, live: [Tagged<Live>],
-        displayName: (Declared) -> String, liveDisplayName: (Live) -> String, phase: Int,
-        diff: (Declared, Live?) -> [FieldChange]
+        displayName: (Declared) -> String, liveDisplayName: (Live) -> String, phase: Int, payload: (Live) -> ActionPayload,
+        diff: (Declared, Live?, String) -> FieldDiff<Live>
     ) {
         var managed: [String: Tagged<Live>] = [:]
         var handMade: [String: Tagged<Live>] = [:]
@@ -241,21 +273,24 @@ public struct Planner {
             let location = manifest.location?.description
             if let current = managed.removeValue(forKey: manifest.value) {
                 target.portalId = current.resource.id
-                let changes = diff(item, current.resource)
-                if !changes.isEmpty {
+                ids[kind, default: [:]][manifest.value] = current.resource.id
+                let fields = diff(item, current.resource, current.resource.id)
+                if !fields.changes.isEmpty {
                     actions.append((phase, PlannedAction(
-                        type: .update, target: target, reason: "the portal differs from git", changes: changes,
-                        fingerprint: current.etag)))
+                        type: .update, target: target, reason: "the portal differs from git", changes: fields.changes,
+                        fingerprint: current.etag, payload: payload(fields.desired))))
                 }
             } else if let existing = handMade[displayName(item).lowercased()] {
                 target.portalId = existing.resource.id
                 if declaredPolicy.adopt.contains(kind) {
                     adopted.insert(existing.resource.id)
-                    var changes = diff(item, existing.resource)
-                    changes.insert(FieldChange(field: "managedBy", before: existing.resource.managedBy, after: Ownership.roomkeeper), at: 0)
+                    ids[kind, default: [:]][manifest.value] = existing.resource.id
+                    let fields = diff(item, existing.resource, existing.resource.id)
+                    let changes = [FieldChange(field: "managedBy", before: existing.resource.managedBy, after: Ownership.roomkeeper)]
+                        + fields.changes
                     actions.append((phase, PlannedAction(
                         type: .update, target: target, reason: "adopting the hand-made \(kind.rawValue) of the same name",
-                        changes: changes, fingerprint: existing.etag)))
+                        changes: changes, fingerprint: existing.etag, payload: payload(fields.desired))))
                 } else {
                     resolver.findings.append(Finding(
                         severity: .error, target: target,
@@ -264,8 +299,12 @@ public struct Planner {
                         location: location))
                 }
             } else {
+                let id = PortalIdentity.newId(kind, manifest.value)
+                ids[kind, default: [:]][manifest.value] = id
+                let fields = diff(item, nil, id)
                 actions.append((phase, PlannedAction(
-                    type: .create, target: target, reason: "declared in git, not in the portal", changes: diff(item, nil))))
+                    type: .create, target: target, reason: "declared in git, not in the portal", changes: fields.changes,
+                    payload: payload(fields.desired))))
             }
         }
         for (manifest, object) in managed.sorted(by: { $0.key < $1.key }) {
@@ -286,26 +325,7 @@ public struct Planner {
 
     private var declaredPolicy: RepositoryPolicy { declared.policy }
 
-    // MARK: - Field comparison
-
-    /// Compares a field as the portal means it: an absent description and an empty one are the same.
-    fileprivate static func compare(_ changes: inout [FieldChange], _ field: String, _ before: String?, _ after: String?, ignored: Set<String>?) {
-        guard ignored?.contains(field.components(separatedBy: ".")[0]) != true else { return }
-        let left = before.flatMap { $0.isEmpty ? nil : $0 }
-        let right = after.flatMap { $0.isEmpty ? nil : $0 }
-        if left != right { changes.append(FieldChange(field: field, before: left, after: right)) }
-    }
-
-    /// Compares a list that is a set: order never counts.
-    fileprivate static func compareSet(_ changes: inout [FieldChange], _ field: String, _ before: Set<String>?, _ after: Set<String>, ignored: Set<String>?) {
-        guard ignored?.contains(field.components(separatedBy: ".")[0]) != true else { return }
-        let current = before ?? []
-        let added = after.subtracting(current).sorted()
-        let removed = current.subtracting(after).sorted()
-        if !added.isEmpty || !removed.isEmpty {
-            changes.append(FieldChange(field: field, added: added, removed: removed))
-        }
-    }
+    // MARK: - Policy
 
     /// Ignore rules by manifest name; `nil` name lists mean every object of the kind.
     private func ignoredFields(_ kind: ManifestKind) -> [String: Set<String>] {
@@ -336,7 +356,11 @@ public struct Planner {
 
     private func finish(source: String, portal: String, now: Date) -> Plan {
         var ordered = actions.sorted { ($0.phase, $0.action.target, $0.action.type.rawValue) < ($1.phase, $1.action.target, $1.action.type.rawValue) }
-            .map(\.action)
+            .map { phase, action in
+                var action = action
+                action.stage = phase
+                return action
+            }
         if !options.targets.isEmpty {
             var keep = Set(ordered.filter { options.targets.contains($0.target.description) }.map(\.id))
             for action in ordered.reversed() where keep.contains(action.id) { keep.formUnion(action.dependsOn) }
@@ -406,25 +430,26 @@ private final class Resolver {
         return ids
     }
 
-    func members(of assignment: RoleAssignment) -> Set<String> {
-        var names: Set<String> = []
+    /// Members as portal ids (a user's id is the UPN in lower case), in a stable order.
+    func members(of assignment: RoleAssignment) -> [PortalMember] {
+        var members: Set<PortalMember> = []
         for member in assignment.members {
             switch member.value {
             case .user(let upn):
                 if context.userExists(upn) {
-                    names.insert("user:\(upn.lowercased())")
+                    members.insert(PortalMember(kind: .user, id: upn.lowercased()))
                 } else {
                     unresolved(assignment, member, "user \(upn) is not in the directory")
                 }
             case .group(let group):
                 if let id = context.groupId(named: group) {
-                    names.insert("group:\(id)")
+                    members.insert(PortalMember(kind: .group, id: id))
                 } else {
                     unresolved(assignment, member, "security group '\(group)' is not in the directory")
                 }
             }
         }
-        return names
+        return members.sorted { ($0.kind.rawValue, $0.id) < ($1.kind.rawValue, $1.id) }
     }
 
     private func unresolved(_ assignment: RoleAssignment, _ member: Located<AssignmentMember>, _ message: String) {

@@ -101,9 +101,6 @@ public struct PlanRenderer: Sendable {
 
     /// The plan as JSON (`formatVersion` first among equals; keys sorted).
     public static func json(_ plan: Plan) throws -> String {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-        encoder.dateEncodingStrategy = .iso8601
-        return String(decoding: try encoder.encode(plan), as: UTF8.self) + "\n"
+        try PrettyJSON.encode(plan)
     }
 }

@@ -1,6 +1,5 @@
 import ArgumentParser
 import Foundation
-import Manifests
 import PortalAPI
 import Reconciler
 import Reports
@@ -39,24 +38,19 @@ extension Roomkeeper {
 
         func run() async throws {
             let style = OutputOptions(format: format, color: color).style
-            let loaded = ManifestLoader.load(from: DirectoryTree(root: URL(fileURLWithPath: directory)))
-            if loaded.diagnostics.hasErrors {
-                FileHandle.standardError.write(Data(DiagnosticRenderer(style: style).render(loaded.diagnostics, sources: loaded.sources).utf8))
-                FileHandle.standardError.write(Data("\(directory): \(DiagnosticRenderer.count(loaded.diagnostics)); no plan was made\n".utf8))
-                throw ExitCode.failure
-            }
-            let portal = try await portalOptions.open(policyURL: loaded.manifests.policy.portalURL)
+            let source = try ManifestSource.load(directory, style: style, consequence: "no plan was made")
+            let portal = try await portalOptions.open(policyURL: source.manifests.policy.portalURL)
             let live: LiveState
             do {
                 live = try await LiveState.read(from: portal)
             } catch {
-                FileHandle.standardError.write(Data("roomkeeper: error: cannot read the \(portal.endpointDescription): \(error)\n".utf8))
+                printError("roomkeeper: error: cannot read the \(portal.endpointDescription): \(error)")
                 throw ExitCode.failure
             }
             let plan = Planner.plan(
-                declared: loaded.manifests, live: live,
+                declared: source.manifests, live: live,
                 options: PlanOptions(allowMassDelete: allowMassDelete, targets: Set(target)), source: directory,
-                portal: portal.endpointDescription)
+                sourceRevision: source.revision, portal: portal.endpointDescription)
             switch format {
             case .json: print(try PlanRenderer.json(plan), terminator: "")
             case .text: print(PlanRenderer(style: style).text(plan), terminator: "")

@@ -15,10 +15,10 @@ struct PlanCommandTests {
     }
 
     @Test("Against the embedded portal: says which portal, lists the changes and what needs a person, exits 2")
-    func embedded() throws {
+    func embedded() async throws {
         let state = try temporaryFolder("roomkeeper-plan")
         defer { try? FileManager.default.removeItem(at: state) }
-        let result = try runProcess(
+        let result = try await runProcess(
             Roomkeeper.executable, ["plan", "examples/contoso"], environment: environment(state: state), in: repositoryRoot)
         #expect(result.status == 2, "\(result.errors)")
         let lines = result.output.split(separator: "\n").map(String.init)
@@ -31,16 +31,16 @@ struct PlanCommandTests {
     }
 
     @Test("--format json is the versioned plan, and --out saves the same")
-    func json() throws {
+    func json() async throws {
         let state = try temporaryFolder("roomkeeper-plan")
         defer { try? FileManager.default.removeItem(at: state) }
         let saved = state.appendingPathComponent("plan.json")
-        let result = try runProcess(
+        let result = try await runProcess(
             Roomkeeper.executable, ["plan", "examples/contoso", "--format", "json", "--out", saved.path],
             environment: environment(state: state), in: repositoryRoot)
         #expect(result.status == 2)
         let plan = try #require(try JSONSerialization.jsonObject(with: Data(result.output.utf8)) as? [String: Any])
-        #expect(plan["formatVersion"] as? String == "1.0")
+        #expect(plan["formatVersion"] as? String == "1.1")
         #expect((plan["actions"] as? [Any])?.count == 31)
         #expect(try String(contentsOf: saved, encoding: .utf8) == result.output)
     }
@@ -51,7 +51,7 @@ struct PlanCommandTests {
         let state = try temporaryFolder("roomkeeper-plan")
         defer { try? FileManager.default.removeItem(at: state) }
         let token = TestTenant.tokens[TestTenant.administrator] ?? ""
-        let result = try runProcess(
+        let result = try await runProcess(
             Roomkeeper.executable, ["plan", "examples/contoso", "--portal", portal.url],
             environment: environment(state: state, extra: ["ROOMKEEPER_TOKEN": token]), in: repositoryRoot)
         await portal.stopAndRemove()
@@ -59,7 +59,7 @@ struct PlanCommandTests {
         #expect(result.status == 1)  // the test tenant lacks the example's users: those are errors to fix first
         #expect(result.output.contains("user megan.bowen@contoso.com is not in the directory"))
         #expect(!result.output.contains(token) && !result.errors.contains(token))
-        let noToken = try runProcess(
+        let noToken = try await runProcess(
             Roomkeeper.executable, ["plan", "examples/contoso", "--portal", "http://127.0.0.1:9"], environment: environment(state: state),
             in: repositoryRoot)
         #expect(noToken.status == 64)
@@ -67,10 +67,10 @@ struct PlanCommandTests {
     }
 
     @Test("Invalid manifests make no plan and touch no portal")
-    func invalid() throws {
+    func invalid() async throws {
         let state = try temporaryFolder("roomkeeper-plan")
         defer { try? FileManager.default.removeItem(at: state) }
-        let result = try runProcess(
+        let result = try await runProcess(
             Roomkeeper.executable, ["plan", "examples/invalid"], environment: environment(state: state), in: repositoryRoot)
         #expect(result.status == 1)
         #expect(result.errors.contains("examples/invalid: 69 errors; no plan was made"))

@@ -1,0 +1,101 @@
+import Foundation
+
+/// A write-ahead record of one apply, one JSON object a line: the run's start, each action when
+/// it is about to be sent (`intended`), queued in the portal (`sent`), answered (`confirmed` or
+/// `failed`), and the run's end. A run cut off by a crash or Ctrl-C leaves a journal without
+/// `finished`; the next apply reports what was in flight, and its fresh plan reads the results
+/// back from the portal, so nothing is done twice.
+public actor ApplyJournal {
+    public enum Event: String, Codable, Sendable {
+        case started, intended, sent, confirmed, failed, finished
+    }
+
+    public struct Entry: Codable, Sendable {
+        public var time: Date
+        public var plan: String
+        public var event: Event
+        public var action: String?
+        public var detail: String?
+    }
+
+    public let url: URL
+    private let planId: String
+    private let handle: FileHandle
+
+    /// Opens `folder/<plan id>.jsonl` for appending (a resumed saved plan continues its journal).
+    public init(folder: URL, planId: String) throws {
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        url = folder.appendingPathComponent("\(planId).jsonl")
+        if !FileManager.default.fileExists(atPath: url.path) {
+            _ = FileManager.default.createFile(atPath: url.path, contents: nil, attributes: [.posixPermissions: 0o600])
+        }
+        handle = try FileHandle(forUpdating: url)
+        // A line a crash cut short is ended, so the next entry starts on a line of its own.
+        if try handle.seekToEnd() > 0 {
+            try handle.seek(toOffset: handle.offsetInFile - 1)
+            if handle.readData(ofLength: 1) != Data("\n".utf8) { try handle.write(contentsOf: Data("\n".utf8)) }
+        }
+        self.planId = planId
+    }
+
+    deinit { try? handle.close() }
+
+    /// Appends an entry. Each line is one `write`, so a killed process leaves whole lines behind.
+    public func record(_ event: Event, action: String? = nil, detail: String? = nil) {
+        let entry = Entry(time: Date(), plan: planId, event: event, action: action, detail: detail)
+        guard let line = try? Self.encoder.encode(entry) else { return }
+        try? handle.write(contentsOf: line + Data("\n".utf8))
+    }
+
+    private static let encoder: JSONEncoder = {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        encoder.dateEncodingStrategy = .iso8601
+        return encoder
+    }()
+
+    /// What an earlier, unfinished run left in flight.
+    public struct Interrupted: Sendable, Equatable {
+        public var planId: String
+        public var startedAt: Date?
+        public var confirmed: Int
+        /// Actions sent or about to be sent whose answer never came: the portal may or may not have done them.
+        public var unanswered: [String]
+        public var url: URL
+    }
+
+    /// Journals in `folder` whose run never finished, oldest first.
+    public static func interrupted(in folder: URL) -> [Interrupted] {
+        let decoder = JSONDecoder()
+        decoder.dateDecodingStrategy = .iso8601
+        let files = (try? FileManager.default.contentsOfDirectory(at: folder, includingPropertiesForKeys: nil)) ?? []
+        return files.filter { $0.pathExtension == "jsonl" }.compactMap { url -> Interrupted? in
+            guard let text = try? String(contentsOf: url, encoding: .utf8) else { return nil }
+            // A line cut short by a crash is skipped, not fatal: the lines before it stand.
+            let entries = text.split(separator: "\n").compactMap { try? decoder.decode(Entry.self, from: Data($0.utf8)) }
+            guard let first = entries.first, !entries.contains(where: { $0.event == .finished }) else { return nil }
+            var open: [String: Bool] = [:]
+            var confirmed = 0
+            for entry in entries {
+                guard let action = entry.action else { continue }
+                switch entry.event {
+                case .intended, .sent: open[action] = true
+                case .confirmed:
+                    open[action] = nil
+                    confirmed += 1
+                case .failed: open[action] = nil
+                case .started, .finished: break
+                }
+            }
+            return Interrupted(
+                planId: first.plan, startedAt: entries.first { $0.event == .started }?.time, confirmed: confirmed,
+                unanswered: open.keys.sorted(), url: url)
+        }.sorted { ($0.startedAt ?? .distantPast) < ($1.startedAt ?? .distantPast) }
+    }
+
+    /// Marks an interrupted run as reviewed, so it is reported once.
+    public static func close(_ interrupted: Interrupted, note: String) async throws {
+        let journal = try ApplyJournal(folder: interrupted.url.deletingLastPathComponent(), planId: interrupted.planId)
+        await journal.record(.finished, detail: note)
+    }
+}

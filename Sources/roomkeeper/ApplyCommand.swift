@@ -1,0 +1,216 @@
+import ArgumentParser
+import Foundation
+import PortalAPI
+import Reconciler
+import Reports
+
+extension Roomkeeper {
+    struct ApplyCommand: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "apply",
+            abstract: "Change the portal to match git: plan, confirm, carry out.",
+            discussion: """
+                With a manifest folder, plans as `plan` does, shows the plan and asks for confirmation \
+                (or --auto-approve). With a plan saved by `plan --out FILE`, carries out exactly that \
+                plan, and refuses it if the manifests or any object it touches changed since. Holds the \
+                portal's reconciler lease throughout, so two applies never run at once. Ends with a \
+                done / failed / not attempted table. Exit 0 when every action was done (or there was \
+                nothing to do), 1 otherwise.
+                """)
+
+        @Argument(help: "The manifest repository folder, or a plan saved with `plan --out`.", completion: .file())
+        var source: String = "."
+
+        @OptionGroup var portalOptions: PortalOptions
+
+        @Flag(help: "Apply without asking for confirmation.")
+        var autoApprove = false
+
+        @Option(help: "Output format: text, or json for the apply report.")
+        var format: OutputOptions.Format = .text
+
+        @Option(help: "Colour text output: auto, always or never.")
+        var color: OutputOptions.ColorChoice = .auto
+
+        @Option(help: "Limit the plan to KIND/NAME (repeatable), with what it depends on.")
+        var target: [String] = []
+
+        @Flag(help: "Allow more deletions than the deletion guard in roomkeeper.yaml.")
+        var allowMassDelete = false
+
+        @Option(help: "Portal writes in flight at once (1 to 64).")
+        var concurrency = 8
+
+        @Option(help: "Seconds to wait for a queued device action to complete.")
+        var operationTimeout = 300
+
+        func validate() throws {
+            guard (1...64).contains(concurrency) else { throw ValidationError("--concurrency must be from 1 to 64") }
+            guard operationTimeout > 0 else { throw ValidationError("--operation-timeout must be positive") }
+        }
+
+        func run() async throws {
+            let style = OutputOptions(format: format, color: color).style
+            let renderer = PlanRenderer(style: style)
+            var isDirectory: ObjCBool = false
+            let exists = FileManager.default.fileExists(atPath: source, isDirectory: &isDirectory)
+            let saved = exists && !isDirectory.boolValue ? try SavedPlan.read(source) : nil
+            if saved != nil, !target.isEmpty || allowMassDelete {
+                throw ValidationError("--target and --allow-mass-delete shape a new plan; a saved plan is applied as it is")
+            }
+            let folder = saved?.source ?? source
+            let manifests = try ManifestSource.load(folder, style: style, consequence: "nothing was applied")
+            let portal = try await portalOptions.open(policyURL: manifests.manifests.policy.portalURL)
+            if let saved, saved.portal != portal.endpointDescription {
+                throw failure("the plan was made against the \(saved.portal), not the \(portal.endpointDescription); nothing was applied")
+            }
+
+            let lease: ReconcilerLease
+            do {
+                lease = try await ReconcilerLease.acquire(on: portal, holder: ReconcilerLease.holderName(doing: "apply"))
+            } catch let held as LeaseHeldError {
+                throw failure("another reconciler is at work: \(held); nothing was applied")
+            }
+            do {
+                let report = try await apply(saved: saved, manifests: manifests, portal: portal, lease: lease, renderer: renderer)
+                await lease.release()
+                if let report, !report.succeeded { throw ExitCode.failure }
+            } catch {
+                await lease.release()
+                throw error
+            }
+        }
+
+        /// Plans (or checks the saved plan), confirms, and carries it out under the lease.
+        /// Returns nil when nothing was carried out.
+        private func apply(
+            saved: Plan?, manifests: ManifestSource, portal: any Portal, lease: ReconcilerLease, renderer: PlanRenderer
+        ) async throws -> ApplyReport? {
+            let journals = URL(fileURLWithPath: StateFolder.path()).appendingPathComponent("journal")
+            try await reportInterruptedRuns(in: journals)
+            let live: LiveState
+            do {
+                live = try await LiveState.read(from: portal)
+            } catch {
+                throw failure("cannot read the \(portal.endpointDescription): \(error); nothing was applied")
+            }
+            let plan: Plan
+            if let saved {
+                try check(saved, manifests: manifests, live: live)
+                plan = saved
+            } else {
+                plan = Planner.plan(
+                    declared: manifests.manifests, live: live,
+                    options: PlanOptions(allowMassDelete: allowMassDelete, targets: Set(target)), source: manifests.directory,
+                    sourceRevision: manifests.revision, portal: portal.endpointDescription)
+                if format == .text { print(renderer.text(plan), terminator: "") }
+            }
+            guard plan.isApplyable else {
+                throw failure("the plan must not be applied as it is (see the errors and refusals above); nothing was applied")
+            }
+            guard plan.hasChanges else {
+                if format == .json { print(try ApplyRenderer.json(emptyReport(plan, portal)), terminator: "") }
+                return nil
+            }
+            guard saved != nil || autoApprove || confirm(portal) else {
+                throw failure("apply cancelled; nothing was applied")
+            }
+
+            let signals = SignalWatch()
+            let interruption = signals.interruption
+            let applyRenderer = ApplyRenderer(style: renderer.style)
+            let onTerminal = isatty(STDERR_FILENO) == 1 && format == .text
+            let executor = Executor(
+                portal: portal, journal: try ApplyJournal(folder: journals, planId: plan.id),
+                options: ApplyOptions(concurrency: concurrency, operationTimeout: .seconds(operationTimeout)))
+            let format = format
+            let report = await executor.apply(
+                plan, stopReason: { interruption.reason ?? lease.lostReason },
+                progress: { progress in
+                    guard format == .text else { return }
+                    if onTerminal {
+                        if progress.result.outcome == .failed { printError("\r\u{1B}[2K" + applyRenderer.progressLine(progress)) }
+                        FileHandle.standardError.write(Data(applyRenderer.counter(progress).utf8))
+                    } else {
+                        print(applyRenderer.progressLine(progress))
+                    }
+                })
+            signals.stop()
+            if onTerminal { FileHandle.standardError.write(Data("\r\u{1B}[2K".utf8)) }
+            switch format {
+            case .json: print(try ApplyRenderer.json(report), terminator: "")
+            case .text:
+                print(applyRenderer.summary(report), terminator: "")
+                if let client = portal as? HTTPPortalClient, client.retryCount > 0 {
+                    print("The portal client retried \(client.retryCount) requests (throttling, server errors or lost connections).")
+                }
+            }
+            return report
+        }
+
+        /// A saved plan is applied only while it still describes the manifests and the portal.
+        private func check(_ plan: Plan, manifests: ManifestSource, live: LiveState) throws {
+            if let revision = plan.sourceRevision, revision != manifests.revision {
+                throw failure(
+                    "the manifests in \(manifests.directory) changed since the plan was made (\(revision), now \(manifests.revision)); "
+                        + "run plan again and review it. Nothing was applied")
+            }
+            let problems = PlanFreshness.problems(plan, live: live)
+            guard problems.isEmpty else {
+                for problem in problems { printError("roomkeeper: error: \(problem)") }
+                throw failure("the saved plan is stale: \(problems.count) object\(problems.count == 1 ? "" : "s") it touches changed; "
+                    + "run plan again and review it. Nothing was applied")
+            }
+        }
+
+        private func confirm(_ portal: any Portal) -> Bool {
+            print("Apply these actions to the \(portal.endpointDescription)? Only 'yes' is accepted.")
+            print("  Enter a value: ", terminator: "")
+            fflush(nil)  // every stream: the prompt must show before the read
+            guard let answer = readLine() else {
+                printError("\nroomkeeper: no answer on standard input; pass --auto-approve to apply without one")
+                return false
+            }
+            return answer.trimmingCharacters(in: .whitespaces) == "yes"
+        }
+
+        private func reportInterruptedRuns(in folder: URL) async throws {
+            for run in ApplyJournal.interrupted(in: folder) {
+                var note = "note: an earlier apply (plan \(run.planId)) was cut off after \(run.confirmed) confirmed actions"
+                if !run.unanswered.isEmpty {
+                    note += "; \(run.unanswered.count) were sent without an answer (\(run.unanswered.prefix(5).joined(separator: ", "))"
+                        + (run.unanswered.count > 5 ? ", ..." : "") + ")"
+                }
+                printError(note + ". This run reads their results back from the portal, so nothing is done twice.")
+                try await ApplyJournal.close(run, note: "interrupted; reviewed by a later apply")
+            }
+        }
+
+        private func emptyReport(_ plan: Plan, _ portal: any Portal) -> ApplyReport {
+            ApplyReport(planId: plan.id, portal: portal.endpointDescription, startedAt: Date(), finishedAt: Date(), results: [], stoppedBecause: nil)
+        }
+
+        private func failure(_ message: String) -> ExitCode {
+            printError("roomkeeper: error: \(message)")
+            return ExitCode.failure
+        }
+    }
+}
+
+/// Reads a plan saved by `plan --out`.
+enum SavedPlan {
+    static func read(_ path: String) throws -> Plan {
+        let decoder = JSONDecoder()
+        decoder.dateDecodingStrategy = .iso8601
+        let plan: Plan
+        do {
+            plan = try decoder.decode(Plan.self, from: try Data(contentsOf: URL(fileURLWithPath: path)))
+        } catch {
+            throw ValidationError("\(path) is not a plan saved by `roomkeeper plan --out`: \(error)")
+        }
+        guard plan.formatVersion.split(separator: ".").first == Plan.currentFormatVersion.split(separator: ".").first else {
+            throw ValidationError("\(path) is a plan of format \(plan.formatVersion); this Roomkeeper applies \(Plan.currentFormatVersion)")
+        }
+        return plan
+    }
+}
