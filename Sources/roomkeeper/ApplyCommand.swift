@@ -38,6 +38,9 @@ extension Roomkeeper {
         @Flag(help: "Allow more deletions than the deletion guard in roomkeeper.yaml.")
         var allowMassDelete = false
 
+        @Flag(help: "Plan even though the portal lists far fewer objects than at the last plan.")
+        var acceptInventoryShrink = false
+
         @Option(help: "Portal writes in flight at once (1 to 64).")
         var concurrency = 8
 
@@ -50,13 +53,14 @@ extension Roomkeeper {
         }
 
         func run() async throws {
-            let style = OutputOptions(format: format, color: color).style
+            let style = color.style
             let renderer = PlanRenderer(style: style)
             var isDirectory: ObjCBool = false
             let exists = FileManager.default.fileExists(atPath: source, isDirectory: &isDirectory)
             let saved = exists && !isDirectory.boolValue ? try SavedPlan.read(source) : nil
-            if saved != nil, !target.isEmpty || allowMassDelete {
-                throw ValidationError("--target and --allow-mass-delete shape a new plan; a saved plan is applied as it is")
+            if saved != nil, !target.isEmpty || allowMassDelete || acceptInventoryShrink {
+                throw ValidationError(
+                    "--target, --allow-mass-delete and --accept-inventory-shrink shape a new plan; a saved plan is applied as it is")
             }
             let folder = saved?.source ?? source
             let manifests = try ManifestSource.load(folder, style: style, consequence: "nothing was applied")
@@ -88,21 +92,14 @@ extension Roomkeeper {
         ) async throws -> ApplyReport? {
             let journals = URL(fileURLWithPath: StateFolder.path()).appendingPathComponent("journal")
             try await reportInterruptedRuns(in: journals)
-            let live: LiveState
-            do {
-                live = try await LiveState.read(from: portal)
-            } catch {
-                throw failure("cannot read the \(portal.endpointDescription): \(error); nothing was applied")
-            }
             let plan: Plan
             if let saved {
-                try check(saved, manifests: manifests, live: live)
+                try check(saved, manifests: manifests, live: try await Planning.readLive(portal))
                 plan = saved
             } else {
-                plan = Planner.plan(
-                    declared: manifests.manifests, live: live,
-                    options: PlanOptions(allowMassDelete: allowMassDelete, targets: Set(target)), source: manifests.directory,
-                    sourceRevision: manifests.revision, portal: portal.endpointDescription)
+                plan = try await Planning.plan(
+                    manifests, portal: portal, options: PlanOptions(allowMassDelete: allowMassDelete, targets: Set(target)),
+                    acceptInventoryShrink: acceptInventoryShrink)
                 if format == .text { print(renderer.text(plan), terminator: "") }
             }
             guard plan.isApplyable else {
@@ -136,6 +133,7 @@ extension Roomkeeper {
                     }
                 })
             signals.stop()
+            try rememberInventory(after: report, portal: portal)
             if onTerminal { FileHandle.standardError.write(Data("\r\u{1B}[2K".utf8)) }
             switch format {
             case .json: print(try ApplyRenderer.json(report), terminator: "")
@@ -161,6 +159,14 @@ extension Roomkeeper {
                 throw failure("the saved plan is stale: \(problems.count) object\(problems.count == 1 ? "" : "s") it touches changed; "
                     + "run plan again and review it. Nothing was applied")
             }
+        }
+
+        /// Keeps the inventory record in step with what this apply created and deleted.
+        private func rememberInventory(after report: ApplyReport, portal: any Portal) throws {
+            let url = InventoryRecord.url(in: URL(fileURLWithPath: StateFolder.path()), portal: portal.endpointDescription)
+            guard var record = InventoryRecord.load(from: url) else { return }
+            record.account(for: report)
+            try record.save(to: url)
         }
 
         private func confirm(_ portal: any Portal) -> Bool {

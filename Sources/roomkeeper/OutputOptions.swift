@@ -9,6 +9,19 @@ struct OutputOptions: ParsableArguments {
 
     enum ColorChoice: String, ExpressibleByArgument, CaseIterable {
         case auto, always, never
+
+        var style: TerminalStyle {
+            switch self {
+            case .auto: TerminalStyle.automatic()
+            case .always: TerminalStyle(usesColor: true)
+            case .never: TerminalStyle(usesColor: false)
+            }
+        }
+    }
+
+    /// How plans are written: for people, for machines, or for a pull request comment.
+    enum PlanFormat: String, ExpressibleByArgument, CaseIterable {
+        case text, json, markdown
     }
 
     @Option(help: "Output format: text or json.")
@@ -24,11 +37,5 @@ struct OutputOptions: ParsableArguments {
         self.color = color
     }
 
-    var style: TerminalStyle {
-        switch color {
-        case .auto: TerminalStyle.automatic()
-        case .always: TerminalStyle(usesColor: true)
-        case .never: TerminalStyle(usesColor: false)
-        }
-    }
+    var style: TerminalStyle { color.style }
 }

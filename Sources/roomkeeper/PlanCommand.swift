@@ -21,8 +21,8 @@ extension Roomkeeper {
 
         @OptionGroup var portalOptions: PortalOptions
 
-        @Option(help: "Output format: text or json.")
-        var format: OutputOptions.Format = .text
+        @Option(help: "Output format: text, json, or markdown (for a pull request comment).")
+        var format: OutputOptions.PlanFormat = .text
 
         @Option(help: "Colour text output: auto, always or never.")
         var color: OutputOptions.ColorChoice = .auto
@@ -36,24 +36,20 @@ extension Roomkeeper {
         @Flag(help: "Allow more deletions than the deletion guard in roomkeeper.yaml.")
         var allowMassDelete = false
 
+        @Flag(help: "Plan even though the portal lists far fewer objects than at the last plan.")
+        var acceptInventoryShrink = false
+
         func run() async throws {
-            let style = OutputOptions(format: format, color: color).style
+            let style = color.style
             let source = try ManifestSource.load(directory, style: style, consequence: "no plan was made")
             let portal = try await portalOptions.open(policyURL: source.manifests.policy.portalURL)
-            let live: LiveState
-            do {
-                live = try await LiveState.read(from: portal)
-            } catch {
-                printError("roomkeeper: error: cannot read the \(portal.endpointDescription): \(error)")
-                throw ExitCode.failure
-            }
-            let plan = Planner.plan(
-                declared: source.manifests, live: live,
-                options: PlanOptions(allowMassDelete: allowMassDelete, targets: Set(target)), source: directory,
-                sourceRevision: source.revision, portal: portal.endpointDescription)
+            let plan = try await Planning.plan(
+                source, portal: portal, options: PlanOptions(allowMassDelete: allowMassDelete, targets: Set(target)),
+                acceptInventoryShrink: acceptInventoryShrink)
             switch format {
             case .json: print(try PlanRenderer.json(plan), terminator: "")
             case .text: print(PlanRenderer(style: style).text(plan), terminator: "")
+            case .markdown: print(PlanRenderer.markdown(plan), terminator: "")
             }
             if let out { try PlanRenderer.json(plan).write(toFile: out, atomically: true, encoding: .utf8) }
             if !plan.isApplyable { throw ExitCode.failure }

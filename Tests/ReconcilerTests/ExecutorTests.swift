@@ -257,3 +257,39 @@ struct ExecutorTests {
         #expect(ApplyJournal.interrupted(in: folder).isEmpty)
     }
 }
+
+@Suite("Remembering the inventory: a short read is not proof of absence")
+struct InventoryRecordTests {
+    private func record(rooms: Int, groups: Int) -> InventoryRecord {
+        var live = LiveState()
+        live.rooms = (0..<rooms).map { Tagged(PortalRoom(id: "r\($0)", displayName: "r", email: "r", updateRingId: "general"), etag: "1") }
+        live.roomGroups = (0..<groups).map { Tagged(PortalRoomGroup(id: "g\($0)", displayName: "g\($0)", roomIds: []), etag: "1") }
+        return InventoryRecord(portal: "p", live: live)
+    }
+
+    @Test("Losing over a quarter of a collection, and at least five, is refused; small or proportionate changes are not")
+    func shrinkage() {
+        let before = record(rooms: 100, groups: 8)
+        #expect(before.shrinkage(to: record(rooms: 80, groups: 8)).isEmpty)
+        #expect(before.shrinkage(to: record(rooms: 100, groups: 4)).isEmpty, "four lost is under the minimum")
+        let refused = before.shrinkage(to: record(rooms: 70, groups: 8))
+        #expect(refused.count == 1)
+        #expect(refused.first?.hasPrefix("the portal lists 70 rooms, down from 100 at ") == true)
+        #expect(refused.first?.contains("--accept-inventory-shrink") == true)
+    }
+
+    @Test("An apply's own deletions and creations are counted, so they are not mistaken for a short read")
+    func accounting() {
+        var before = record(rooms: 10, groups: 10)
+        let delete = PlannedAction(type: .delete, target: ObjectReference(kind: "RoomGroup", name: "g", portalId: "g1"), reason: "")
+        let create = PlannedAction(type: .create, target: ObjectReference(kind: "Role", name: "r"), reason: "")
+        before.account(for: ApplyReport(
+            planId: "p", portal: "p", startedAt: .now, finishedAt: .now,
+            results: Array(repeating: ActionResult(action: delete, outcome: .done), count: 6)
+                + [ActionResult(action: delete, outcome: .failed), ActionResult(action: create, outcome: .done)],
+            stoppedBecause: nil))
+        #expect(before.counts["roomGroups"] == 4)
+        #expect(before.counts["roles"] == 1)
+        #expect(before.shrinkage(to: record(rooms: 10, groups: 4)).isEmpty)
+    }
+}

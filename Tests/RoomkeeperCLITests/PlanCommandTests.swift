@@ -76,4 +76,38 @@ struct PlanCommandTests {
         #expect(result.errors.contains("examples/invalid: 69 errors; no plan was made"))
         #expect(!FileManager.default.fileExists(atPath: state.appendingPathComponent("embedded-portal.sqlite").path))
     }
+
+    @Test("--format markdown writes a pull request comment")
+    func markdown() async throws {
+        let state = try temporaryFolder("roomkeeper-plan")
+        defer { try? FileManager.default.removeItem(at: state) }
+        let result = try await runProcess(
+            Roomkeeper.executable, ["plan", "examples/contoso", "--format", "markdown"], environment: environment(state: state),
+            in: repositoryRoot)
+        #expect(result.status == 2)
+        #expect(result.output.hasPrefix("### Roomkeeper plan\n\nManifests `examples/contoso` (sha256:"))
+        #expect(result.output.contains("| + | `RoomGroup/london-floor-3` | create |"))
+    }
+
+    @Test("A portal that lists far fewer objects than at the last plan is refused until the shrink is accepted")
+    func inventoryShrink() async throws {
+        let state = try temporaryFolder("roomkeeper-plan")
+        defer { try? FileManager.default.removeItem(at: state) }
+        let plan = { (extra: [String]) in
+            try await runProcess(
+                Roomkeeper.executable, ["plan", "examples/contoso"] + extra, environment: environment(state: state), in: repositoryRoot)
+        }
+        #expect(try await plan([]).status == 2)
+        let folder = state.appendingPathComponent("inventory")
+        let record = try #require(try FileManager.default.contentsOfDirectory(at: folder, includingPropertiesForKeys: nil).first)
+        let text = try String(contentsOf: record, encoding: .utf8)
+        // As if the last plan had seen ten times the rooms this portal lists now.
+        try text.replacingOccurrences(of: "\"rooms\" : 40", with: "\"rooms\" : 400").write(to: record, atomically: true, encoding: .utf8)
+
+        let refused = try await plan([])
+        #expect(refused.status == 1)
+        #expect(refused.output.contains("Refused: the portal lists 40 rooms, down from 400 at "))
+        #expect(try await plan(["--accept-inventory-shrink"]).status == 2)
+        #expect(try await plan([]).status == 2, "the accepted inventory is remembered")
+    }
 }

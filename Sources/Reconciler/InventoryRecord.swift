@@ -1,0 +1,77 @@
+import Crypto
+import Foundation
+import Manifests
+
+/// How many objects of each collection the portal listed at the last plan, kept per portal in the
+/// state folder. An empty or short read is not proof of absence: when a collection shrinks
+/// suspiciously since the last run (a token that lost scope, a truncated page sequence), the plan
+/// refuses to act on the smaller picture, since it would drop rooms from groups and re-create
+/// what it could not see.
+public struct InventoryRecord: Codable, Sendable, Equatable {
+    public var portal: String
+    public var recordedAt: Date
+    public var counts: [String: Int]
+
+    public init(portal: String, recordedAt: Date = Date(), live: LiveState) {
+        self.portal = portal
+        self.recordedAt = recordedAt
+        counts = [
+            "rooms": live.rooms.count, "devices": live.devices.count, "roles": live.roles.count,
+            "roleAssignments": live.roleAssignments.count, "roomGroups": live.roomGroups.count,
+            "updateRings": live.updateRings.count, "users": live.users.count, "groups": live.groups.count,
+        ]
+    }
+
+    /// A collection counts as shrunk when it lost more than a quarter of its objects, and at least five.
+    public static let shrinkFraction = 0.25
+    public static let shrinkMinimum = 5
+
+    /// Why `current` must not be planned against, compared with this earlier record; empty when fine.
+    public func shrinkage(to current: InventoryRecord) -> [String] {
+        counts.keys.sorted().compactMap { collection in
+            guard let before = counts[collection], let now = current.counts[collection] else { return nil }
+            let lost = before - now
+            guard lost >= Self.shrinkMinimum, Double(lost) > Double(before) * Self.shrinkFraction else { return nil }
+            return "the portal lists \(now) \(collection), down from \(before) at \(recordedAt.formatted(.iso8601)); a short read "
+                + "is not proof of absence. Check the token's scope and the portal, then run with --accept-inventory-shrink "
+                + "if the objects are really gone"
+        }
+    }
+
+    /// Counts what an apply created and deleted, so its own deletions do not look like a short
+    /// read next time.
+    public mutating func account(for report: ApplyReport) {
+        for result in report.results where result.outcome == .done {
+            guard let collection = ManifestKind(rawValue: result.target.kind)?.collectionName else { continue }
+            switch result.type {
+            case .create: counts[collection, default: 0] += 1
+            case .delete: counts[collection, default: 0] -= 1
+            case .update, .enroll, .unenroll, .moveToRing: break
+            }
+        }
+    }
+
+    // MARK: - Storage
+
+    /// The file for a portal: `<state>/inventory/<digest of the endpoint>.json`.
+    public static func url(in stateFolder: URL, portal: String) -> URL {
+        let digest = SHA256.hash(data: Data(portal.utf8)).prefix(8).map { String(format: "%02x", $0) }.joined()
+        return stateFolder.appendingPathComponent("inventory/\(digest).json")
+    }
+
+    /// The last record for a portal, if any (an unreadable one counts as none).
+    public static func load(from url: URL) -> InventoryRecord? {
+        guard let data = try? Data(contentsOf: url) else { return nil }
+        let decoder = JSONDecoder()
+        decoder.dateDecodingStrategy = .iso8601
+        return try? decoder.decode(InventoryRecord.self, from: data)
+    }
+
+    public func save(to url: URL) throws {
+        try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .prettyPrinted]
+        encoder.dateEncodingStrategy = .iso8601
+        try encoder.encode(self).write(to: url, options: .atomic)
+    }
+}

@@ -1,0 +1,89 @@
+import Reconciler
+
+extension PlanRenderer {
+    /// How many actions a Markdown plan lists before it summarises the rest (a pull request
+    /// comment is limited in size).
+    public static let markdownActionLimit = 250
+
+    /// The plan as GitHub-flavoured Markdown, for a pull request comment: the summary, a table of
+    /// actions with their changes, and what needs a person. Every string from manifests or the
+    /// portal is escaped, so none can inject markup, links or HTML.
+    public static func markdown(_ plan: Plan) -> String {
+        var output = "### Roomkeeper plan\n\n"
+        output += "Manifests `\(plan.source.markdownCode)`"
+        if let revision = plan.sourceRevision { output += " (\(revision.markdownCode))" }
+        output += " against the \(plan.portal.markdownEscaped).\n\n"
+        output += "**\(summary(plan).markdownEscaped)**\n\n"
+        for blocker in plan.blockers { output += "> **Refused:** \(blocker.markdownEscaped)\n\n" }
+        if !plan.actions.isEmpty {
+            output += "| | Object | Action | Changes |\n|---|---|---|---|\n"
+            for action in plan.actions.prefix(markdownActionLimit) {
+                let changes = action.changes.map { "\($0.field.markdownEscaped): \(markdownValue($0))" }.joined(separator: "<br>")
+                output += "| \(symbol(action.type)) | `\(action.target.description.markdownCode)` | \(action.type.rawValue) | \(changes) |\n"
+            }
+            if plan.actions.count > markdownActionLimit {
+                output += "\n…and \(plan.actions.count - markdownActionLimit) more actions: run `roomkeeper plan` to see them all.\n"
+            }
+            output += "\n"
+        }
+        let attention = plan.findings.filter { $0.severity != .info }
+        if !attention.isEmpty {
+            output += "<details><summary>Needs a person (\(attention.count))</summary>\n\n"
+            for finding in attention {
+                output += "- **\(finding.severity.rawValue)** `\(finding.target.description.markdownCode)`: "
+                    + "\(finding.message.markdownEscaped)"
+                if let location = finding.location { output += " (`\(location.markdownCode)`)" }
+                output += "<br>\(finding.remedy.markdownEscaped)\n"
+            }
+            output += "\n</details>\n"
+        }
+        if !plan.unmanaged.isEmpty {
+            output += "\n\(plan.unmanaged.count) objects not managed by Roomkeeper are left alone.\n"
+        }
+        return output
+    }
+
+    private static func symbol(_ type: ActionType) -> String {
+        switch type {
+        case .create: "+"
+        case .update: "~"
+        case .delete: "−"
+        case .enroll, .unenroll: "*"
+        case .moveToRing: ">"
+        }
+    }
+
+    private static func markdownValue(_ change: FieldChange) -> String {
+        if change.added != nil || change.removed != nil {
+            let added = (change.added ?? []).map { "+\($0)" }
+            let removed = (change.removed ?? []).map { "−\($0)" }
+            return (added + removed).joined(separator: " ").markdownEscaped
+        }
+        return "\(change.before ?? "(none)") → \(change.after ?? "(none)")".markdownEscaped
+    }
+}
+
+extension String {
+    /// Text safe in a Markdown table cell: markup characters escaped, HTML neutralised, line
+    /// breaks and control characters flattened.
+    var markdownEscaped: String {
+        var escaped = ""
+        for character in terminalSafe {
+            switch character {
+            case "<": escaped += "&lt;"
+            case ">": escaped += "&gt;"
+            case "&": escaped += "&amp;"
+            case "\n", "\r": escaped += " "
+            case "\\", "`", "*", "_", "[", "]", "|", "#", "!", "~", "(", ")": escaped += "\\\(character)"
+            default: escaped.append(character)
+            }
+        }
+        return escaped
+    }
+
+    /// Text inside `code`: backticks and pipes cannot be escaped there, so they are replaced.
+    var markdownCode: String {
+        terminalSafe.replacingOccurrences(of: "`", with: "'").replacingOccurrences(of: "|", with: "/")
+            .replacingOccurrences(of: "\n", with: " ")
+    }
+}

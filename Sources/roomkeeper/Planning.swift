@@ -1,0 +1,39 @@
+import ArgumentParser
+import Foundation
+import PortalAPI
+import Reconciler
+
+/// What plan and apply share: read the portal, refuse a suspiciously short read, plan.
+enum Planning {
+    /// Reads the whole portal, or prints why it could not and exits 1.
+    static func readLive(_ portal: any Portal) async throws -> LiveState {
+        do {
+            return try await LiveState.read(from: portal)
+        } catch {
+            printError("roomkeeper: error: cannot read the \(portal.endpointDescription): \(error); nothing was changed")
+            throw ExitCode.failure
+        }
+    }
+
+    /// Plans `source` against what `portal` holds now. A collection that shrank suspiciously since
+    /// the last plan against this portal blocks the plan, unless `acceptInventoryShrink`; the
+    /// inventory is remembered only when it was not refused.
+    static func plan(
+        _ source: ManifestSource, portal: any Portal, options: PlanOptions, acceptInventoryShrink: Bool,
+        stateFolder: URL = URL(fileURLWithPath: StateFolder.path())
+    ) async throws -> Plan {
+        let live = try await readLive(portal)
+        var plan = Planner.plan(
+            declared: source.manifests, live: live, options: options, source: source.directory, sourceRevision: source.revision,
+            portal: portal.endpointDescription)
+        let recordURL = InventoryRecord.url(in: stateFolder, portal: portal.endpointDescription)
+        let current = InventoryRecord(portal: portal.endpointDescription, live: live)
+        let shrinkage = InventoryRecord.load(from: recordURL)?.shrinkage(to: current) ?? []
+        if acceptInventoryShrink || shrinkage.isEmpty {
+            try current.save(to: recordURL)
+        } else {
+            plan.blockers += shrinkage
+        }
+        return plan
+    }
+}
