@@ -13,9 +13,13 @@ public final class PortalService: Sendable {
     /// How long a queued device action takes; 0 completes it before the call returns.
     public let operationDelay: TimeInterval
 
+    /// Who may do what, kept current from the audit log.
+    private let access: AccessProjection
+
     public init(store: PortalStore, operationDelay: TimeInterval = 0) {
         self.store = store
         self.operationDelay = operationDelay
+        access = AccessProjection(store: store)
     }
 
     // MARK: - Callers
@@ -26,12 +30,11 @@ public final class PortalService: Sendable {
         guard let user = try await read(DirectoryUser.self, id: userPrincipalName.lowercased())?.resource else {
             throw PortalError.unauthorized("the token's user is not in the directory")
         }
-        let assignments = try await all(PortalRoleAssignment.self).map(\.resource)
-        let roles = Dictionary(try await all(PortalRole.self).map { ($0.resource.id, $0.resource) }, uniquingKeysWith: { a, _ in a })
-        let groups = Dictionary(try await all(PortalRoomGroup.self).map { ($0.resource.id, $0.resource) }, uniquingKeysWith: { a, _ in a })
+        let access = try await access.current()
         return Principal(
             userPrincipalName: user.userPrincipalName,
-            grants: Principal.grants(for: user, assignments: assignments, roles: roles, roomGroups: groups))
+            grants: Principal.grants(
+                for: user, assignments: Array(access.assignments.values), roles: access.roles, roomGroups: access.roomGroups))
     }
 
     public func me(_ principal: Principal) -> Me {
@@ -297,7 +300,7 @@ public final class PortalService: Sendable {
             if let unknown = role.permissions.first(where: { Permission(rawValue: $0) == nil }) {
                 throw PortalError.badRequest("unknown permission '\(unknown)'", target: "permissions")
             }
-            try await requireUniqueName(role.displayName, of: role, in: PortalRole.self) { $0.displayName }
+            try requireUniqueName(role.displayName, of: role, among: try await access.current().roles.values) { $0.displayName }
         case let assignment as PortalRoleAssignment:
             guard try await read(PortalRole.self, id: assignment.roleId) != nil else {
                 throw PortalError.badRequest("role '\(assignment.roleId)' does not exist", target: "roleId")
@@ -319,7 +322,7 @@ public final class PortalService: Sendable {
             try await requireRooms(scope.roomIds, target: "scope.roomIds")
         case let group as PortalRoomGroup:
             try await requireRooms(group.roomIds, target: "roomIds")
-            try await requireUniqueName(group.displayName, of: group, in: PortalRoomGroup.self) { $0.displayName }
+            try requireUniqueName(group.displayName, of: group, among: try await access.current().roomGroups.values) { $0.displayName }
         case let ring as PortalUpdateRing:
             if ring.isDefault || (current as? PortalUpdateRing)?.isDefault == true {
                 throw PortalError(status: 400, code: "DefaultRing", message: "default rings cannot be created or changed here", target: ring.id)
@@ -342,7 +345,7 @@ public final class PortalService: Sendable {
     }
 
     private func checkDeletable(_ resource: some OwnedResource) async throws {
-        let assignments = try await all(PortalRoleAssignment.self).map(\.resource)
+        let assignments = try await access.current().assignments.values
         switch resource {
         case let role as PortalRole:
             if role.isBuiltIn { throw PortalError(status: 400, code: "BuiltInRole", message: "built-in roles cannot be deleted", target: role.id) }
@@ -375,11 +378,11 @@ public final class PortalService: Sendable {
     }
 
     private func requireUniqueName<R: OwnedResource>(
-        _ name: String, of resource: R, in type: R.Type, _ nameOf: (R) -> String
-    ) async throws {
+        _ name: String, of resource: R, among existing: some Sequence<R>, _ nameOf: (R) -> String
+    ) throws {
         guard !name.isEmpty else { throw PortalError.badRequest("displayName is empty", target: "displayName") }
-        if let clash = try await all(R.self).first(where: { $0.resource.id != resource.id && nameOf($0.resource).lowercased() == name.lowercased() }) {
-            throw PortalError.conflict("'\(name)' is already the name of \(R.collection.rawValue) '\(clash.resource.id)'", target: "displayName")
+        if let clash = existing.first(where: { $0.id != resource.id && nameOf($0).lowercased() == name.lowercased() }) {
+            throw PortalError.conflict("'\(name)' is already the name of \(R.collection.rawValue) '\(clash.id)'", target: "displayName")
         }
     }
 

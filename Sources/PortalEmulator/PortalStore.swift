@@ -102,6 +102,46 @@ public final class PortalStore: Sendable {
         try await list(collection, after: nil, limit: Int(Int32.max))
     }
 
+    /// Every object of `collections` and the audit sequence they are current at, read in one
+    /// transaction: the starting point of a projection that `changes(after:in:)` keeps current.
+    public func snapshot(_ collections: [PortalCollection]) async throws -> (sequence: Int64, objects: [StoredObject]) {
+        try await database.read { db in
+            let sequence = try Int64.fetchOne(db, sql: "SELECT MAX(sequence) FROM audit") ?? 0
+            let objects = try collections.flatMap { collection in
+                try Row.fetchAll(db, sql: "SELECT id, body, version FROM object WHERE collection = ?", arguments: [collection.rawValue])
+                    .map { StoredObject(collection: collection, id: $0["id"], body: $0["body"], version: $0["version"]) }
+            }
+            return (sequence, objects)
+        }
+    }
+
+    /// One write, as the audit log records it: the object's body afterwards, nil once deleted.
+    public struct LoggedWrite: Sendable {
+        public var sequence: Int64
+        public var collection: PortalCollection
+        public var id: String
+        public var body: Data?
+    }
+
+    /// The writes to `collections` after audit sequence `sequence`, oldest first.
+    public func changes(after sequence: Int64, in collections: [PortalCollection]) async throws -> [LoggedWrite] {
+        let placeholders = collections.map { _ in "?" }.joined(separator: ", ")
+        return try await database.read { db in
+            try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT sequence, collection, objectId, after FROM audit
+                    WHERE sequence > ? AND collection IN (\(placeholders)) ORDER BY sequence
+                    """,
+                arguments: StatementArguments([sequence] + collections.map(\.rawValue))
+            ).compactMap { row -> LoggedWrite? in
+                guard let collection = PortalCollection(rawValue: row["collection"]) else { return nil }
+                let after: String? = row["after"]
+                return LoggedWrite(sequence: row["sequence"], collection: collection, id: row["objectId"], body: after.map { Data($0.utf8) })
+            }
+        }
+    }
+
     public func count(_ collection: PortalCollection) async throws -> Int {
         try await database.read { db in
             try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM object WHERE collection = ?", arguments: [collection.rawValue]) ?? 0
