@@ -9,7 +9,8 @@ enum ManifestDecoder {
         guard let metadataNode = document["metadata"], let spec = document["spec"],
               let name = metadataNode.located("name")
         else { return nil }
-        let metadata = ManifestMetadata(name: name, labels: metadataNode.stringMap("labels"))
+        let metadata = ManifestMetadata(
+            name: name, labels: metadataNode.stringMap("labels"), previousNames: metadataNode.locatedList("previousNames"))
         switch kind {
         case .roomGroup:
             let selector = spec["selector"].map { selector in

@@ -79,6 +79,9 @@ public enum ManifestShapes {
                 "name", .string(.dnsLabel), required: true,
                 "The object's identity in git: a lower-case DNS label, unique per kind."),
             FieldShape("labels", .stringMap, "Free-form labels for people and selectors."),
+            FieldShape(
+                "previousNames", .list(.string(.dnsLabel)),
+                "Names the object had before; renaming it updates the portal object in place."),
         ])
 
     static let roomGroupSpec = ObjectShape(

@@ -6,11 +6,11 @@ import PortalModel
 public enum ManifestValidator {
     public static func validate(_ set: ManifestSet) -> [Diagnostic] {
         var diagnostics: [Diagnostic] = []
-        diagnostics += uniqueNames(set.roomGroups.map(\.metadata.name), kind: .roomGroup)
-        diagnostics += uniqueNames(set.roles.map(\.metadata.name), kind: .role)
-        diagnostics += uniqueNames(set.roleAssignments.map(\.metadata.name), kind: .roleAssignment)
-        diagnostics += uniqueNames(set.devices.map(\.metadata.name), kind: .device)
-        diagnostics += uniqueNames(set.updateRings.map(\.metadata.name), kind: .updateRing)
+        diagnostics += uniqueNames(names(set.roomGroups), kind: .roomGroup)
+        diagnostics += uniqueNames(names(set.roles), kind: .role)
+        diagnostics += uniqueNames(names(set.roleAssignments), kind: .roleAssignment)
+        diagnostics += uniqueNames(names(set.devices), kind: .device)
+        diagnostics += uniqueNames(names(set.updateRings), kind: .updateRing)
         diagnostics += uniqueDisplayNames(set.roomGroups.map { ($0.displayName, $0.metadata.name) }, kind: .roomGroup)
         diagnostics += uniqueDisplayNames(set.roles.map { ($0.displayName, $0.metadata.name) }, kind: .role)
         diagnostics += uniqueDisplayNames(set.updateRings.map { ($0.displayName, $0.metadata.name) }, kind: .updateRing)
@@ -24,6 +24,12 @@ public enum ManifestValidator {
     }
 
     // MARK: - Names
+
+    /// Current and previous names: a previous name may not be another manifest's name, or two
+    /// objects would claim one portal object.
+    private static func names(_ manifests: [some DeclaredObject]) -> [Located<String>] {
+        manifests.flatMap { [$0.metadata.name] + $0.metadata.previousNames }
+    }
 
     private static func uniqueNames(_ names: [Located<String>], kind: ManifestKind) -> [Diagnostic] {
         var first: [String: Located<String>] = [:]

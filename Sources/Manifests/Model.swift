@@ -5,15 +5,24 @@ public struct ManifestMetadata: Sendable, Equatable {
     /// The name in git: a lower-case DNS label, unique per kind. `location` is where the document starts.
     public var name: Located<String>
     public var labels: [String: String]
+    /// Names the object had before: a rename in git updates the portal object in place (keeping
+    /// its id, and so the assignments and rings that refer to it) instead of replacing it.
+    public var previousNames: [Located<String>]
 
-    public init(name: Located<String>, labels: [String: String] = [:]) {
+    public init(name: Located<String>, labels: [String: String] = [:], previousNames: [Located<String>] = []) {
         self.name = name
         self.labels = labels
+        self.previousNames = previousNames
     }
 }
 
+/// A manifest of any kind, by what every kind has.
+public protocol DeclaredObject: Sendable {
+    var metadata: ManifestMetadata { get }
+}
+
 /// A named set of rooms: explicit resource accounts and/or a selector over inventory data.
-public struct RoomGroup: Sendable, Equatable {
+public struct RoomGroup: DeclaredObject, Equatable {
     public var metadata: ManifestMetadata
     public var displayName: String
     public var description: String?
@@ -50,7 +59,7 @@ public enum LocationPart: String, CaseIterable, Sendable, Hashable {
 }
 
 /// A custom role: a named set of permissions. Built-in roles are referenced, never declared.
-public struct Role: Sendable, Equatable {
+public struct Role: DeclaredObject, Equatable {
     public var metadata: ManifestMetadata
     public var displayName: String
     public var description: String?
@@ -100,7 +109,7 @@ public struct AssignmentScope: Sendable, Equatable {
 }
 
 /// Grants a role to members over a scope, with the portal's e-mail notification switch.
-public struct RoleAssignment: Sendable, Equatable {
+public struct RoleAssignment: DeclaredObject, Equatable {
     public var metadata: ManifestMetadata
     public var role: Located<RoleReference>
     public var displayName: String
@@ -125,7 +134,7 @@ public struct RoleAssignment: Sendable, Equatable {
 
 /// A device expected in a room. Apply can enroll or unenroll it, never create it: a device
 /// onboards itself, so a missing one is for a person on site to fix.
-public struct Device: Sendable, Equatable {
+public struct Device: DeclaredObject, Equatable {
     public var metadata: ManifestMetadata
     public var room: Located<String>
     public var serialNumber: Located<String>
@@ -150,7 +159,7 @@ public struct Device: Sendable, Equatable {
 
 /// A custom update ring and the rooms in it. The default rings (staging, general, executive)
 /// always exist and are not declared.
-public struct UpdateRing: Sendable, Equatable {
+public struct UpdateRing: DeclaredObject, Equatable {
     public var metadata: ManifestMetadata
     public var displayName: String
     public var description: String?

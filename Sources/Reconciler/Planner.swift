@@ -65,7 +65,7 @@ public struct Planner {
         let ignored = ignoredFields(.roomGroup)
         let resolver = resolver
         reconcile(
-            kind: .roomGroup, declared: declared.roomGroups, name: \.metadata.name, live: live.roomGroups,
+            kind: .roomGroup, declared: declared.roomGroups, live: live.roomGroups,
             displayName: { $0.displayName }, liveDisplayName: { $0.displayName }, phase: 1, payload: ActionPayload.roomGroup
         ) { group, current, id in
             let name = group.metadata.name.value
@@ -84,7 +84,7 @@ public struct Planner {
     private mutating func planRoles() {
         let ignored = ignoredFields(.role)
         reconcile(
-            kind: .role, declared: declared.roles, name: \.metadata.name, live: live.roles.filter { !$0.resource.isBuiltIn },
+            kind: .role, declared: declared.roles, live: live.roles.filter { !$0.resource.isBuiltIn },
             displayName: { $0.displayName }, liveDisplayName: { $0.displayName }, phase: 2, payload: ActionPayload.role
         ) { role, current, id in
             let name = role.metadata.name.value
@@ -103,7 +103,7 @@ public struct Planner {
     private mutating func planUpdateRings() {
         let ignored = ignoredFields(.updateRing)
         reconcile(
-            kind: .updateRing, declared: declared.updateRings, name: \.metadata.name,
+            kind: .updateRing, declared: declared.updateRings,
             live: live.updateRings.filter { !$0.resource.isDefault }, displayName: { $0.displayName },
             liveDisplayName: { $0.displayName }, phase: 0, payload: ActionPayload.updateRing
         ) { ring, current, id in
@@ -133,7 +133,7 @@ public struct Planner {
         let roleNames = Dictionary(roleIds.map { ($1, $0) }, uniquingKeysWith: { first, _ in first })
         let groupNames = Dictionary(groupIds.map { ($1, $0) }, uniquingKeysWith: { first, _ in first })
         reconcile(
-            kind: .roleAssignment, declared: declared.roleAssignments, name: \.metadata.name, live: live.roleAssignments,
+            kind: .roleAssignment, declared: declared.roleAssignments, live: live.roleAssignments,
             displayName: { $0.role.value.text + "/" + $0.displayName },
             liveDisplayName: { context.roleName($0.roleId) + "/" + $0.displayName }, phase: 3, payload: ActionPayload.roleAssignment
         ) { assignment, current, id in
@@ -164,11 +164,17 @@ public struct Planner {
             diff.set("scope.rooms", \.scope.roomIds) { $0 }
             return diff
         }
+        // Each assignment waits for the role and room groups it refers to, where those are created now.
+        let planned = Set(actions.map(\.action.id))
+        var dependencies: [String: [String]] = [:]
         for assignment in declared.roleAssignments {
-            var dependencies: [String] = []
-            if case .custom(let role) = assignment.role.value { dependencies.append("create \(reference(.role, role))") }
-            dependencies += assignment.scope.roomGroups.map { "create \(reference(.roomGroup, $0.value))" }
-            addDependencies(to: reference(.roleAssignment, assignment.metadata.name.value), on: dependencies)
+            var needs: [String] = []
+            if case .custom(let role) = assignment.role.value { needs.append("create \(reference(.role, role))") }
+            needs += assignment.scope.roomGroups.map { "create \(reference(.roomGroup, $0.value))" }
+            dependencies[assignment.metadata.name.value] = needs.filter(planned.contains)
+        }
+        for index in actions.indices where actions[index].action.target.kind == ManifestKind.roleAssignment.rawValue {
+            actions[index].action.dependsOn = dependencies[actions[index].action.target.name] ?? []
         }
     }
 
@@ -252,8 +258,8 @@ public struct Planner {
     /// Matches declared objects of a kind to live ones and plans creates, updates, adoptions and
     /// deletes. `diff` compares a declared object with the live one (nil: it does not exist yet)
     /// under the portal id it has or will have, and settles the object apply sends.
-    private mutating func reconcile<Declared, Live: OwnedResource>(
-        kind: ManifestKind, declared: [Declared], name: KeyPath<Declared, Located<String>>, live: [Tagged<Live>],
+    private mutating func reconcile<Declared: DeclaredObject, Live: OwnedResource>(
+        kind: ManifestKind, declared: [Declared], live: [Tagged<Live>],
         displayName: (Declared) -> String, liveDisplayName: (Live) -> String, phase: Int, payload: (Live) -> ActionPayload,
         diff: (Declared, Live?, String) -> FieldDiff<Live>
     ) {
@@ -268,17 +274,23 @@ public struct Planner {
         }
         var adopted: Set<String> = []
         for item in declared {
-            let manifest = item[keyPath: name]
+            let manifest = item.metadata.name
             var target = reference(kind, manifest.value)
             let location = manifest.location?.description
-            if let current = managed.removeValue(forKey: manifest.value) {
+            if let (current, previousName) = Self.claim(managed: &managed, item.metadata) {
                 target.portalId = current.resource.id
                 ids[kind, default: [:]][manifest.value] = current.resource.id
                 let fields = diff(item, current.resource, current.resource.id)
-                if !fields.changes.isEmpty {
+                var changes = fields.changes
+                var reason = "the portal differs from git"
+                if let previousName {
+                    changes.insert(FieldChange(field: "manifestName", before: previousName, after: manifest.value), at: 0)
+                    reason = "renamed in git from '\(previousName)'; updated in place"
+                }
+                if !changes.isEmpty {
                     actions.append((phase, PlannedAction(
-                        type: .update, target: target, reason: "the portal differs from git", changes: fields.changes,
-                        fingerprint: current.etag, payload: payload(fields.desired))))
+                        type: .update, target: target, reason: reason, changes: changes, fingerprint: current.etag,
+                        payload: payload(fields.desired))))
                 }
             } else if let existing = handMade[displayName(item).lowercased()] {
                 target.portalId = existing.resource.id
@@ -323,6 +335,18 @@ public struct Planner {
         }
     }
 
+    /// The managed object a manifest declares: by its name, else by a name it had before (a
+    /// rename, returned as the second value).
+    private static func claim<Live>(
+        managed: inout [String: Tagged<Live>], _ metadata: ManifestMetadata
+    ) -> (Tagged<Live>, previousName: String?)? {
+        if let current = managed.removeValue(forKey: metadata.name.value) { return (current, nil) }
+        for previous in metadata.previousNames {
+            if let current = managed.removeValue(forKey: previous.value) { return (current, previous.value) }
+        }
+        return nil
+    }
+
     private var declaredPolicy: RepositoryPolicy { declared.policy }
 
     // MARK: - Policy
@@ -343,13 +367,6 @@ public struct Planner {
 
     private func reference(_ kind: ManifestKind, _ name: String) -> ObjectReference {
         ObjectReference(kind: kind.rawValue, name: name)
-    }
-
-    private mutating func addDependencies(to target: ObjectReference, on dependencies: [String]) {
-        let planned = Set(actions.map(\.action.id))
-        for index in actions.indices where actions[index].action.target.kind == target.kind && actions[index].action.target.name == target.name {
-            actions[index].action.dependsOn = dependencies.filter(planned.contains)
-        }
     }
 
     // MARK: - Finishing

@@ -102,6 +102,43 @@ struct PlannerTests {
         #expect(plan(declared(manifests, policy: pruning), state, PlanOptions(allowMassDelete: true)).isApplyable)
     }
 
+    @Test("A rename declared with previousNames updates the object in place: same id, no delete, no create")
+    func rename() throws {
+        var state = live()
+        state.roomGroups = [group("old", rooms: ["a@x.com"], display: "G")]
+        let pruning = Self.policy.replacingOccurrences(of: "spec: {}", with: "spec: {prune: {roomGroups: true}}")
+        let manifest = """
+            apiVersion: roomkeeper/v1
+            kind: RoomGroup
+            metadata: {name: new, previousNames: [old]}
+            spec: {displayName: G, rooms: [a@x.com]}
+            ---
+            apiVersion: roomkeeper/v1
+            kind: RoleAssignment
+            metadata: {name: leads}
+            spec:
+              role: builtin:site-lead
+              displayName: Leads
+              members: [{user: ann@x.com}]
+              scope: {roomGroups: [new]}
+            """
+        let result = plan(declared(manifest, policy: pruning), state)
+        let update = try #require(result.actions.first { $0.target.kind == "RoomGroup" })
+        #expect(result.actions.filter { $0.target.kind == "RoomGroup" }.count == 1)
+        #expect(update.type == .update)
+        #expect(update.target.portalId == "id-old")
+        #expect(update.changes == [FieldChange(field: "manifestName", before: "old", after: "new")])
+        guard case .roomGroup(let desired) = update.payload else { Issue.record("no room group payload"); return }
+        #expect(desired.id == "id-old" && desired.manifestName == "new")
+        guard case .roleAssignment(let assignment) = result.actions.first(where: { $0.target.kind == "RoleAssignment" })?.payload else {
+            Issue.record("no assignment payload")
+            return
+        }
+        #expect(assignment.scope.roomGroupIds == ["id-old"], "references follow the renamed object")
+        let again = plan(declared(groupManifest("old", rooms: ["a@x.com"]).replacingOccurrences(of: "OLD", with: "G"), policy: pruning), state)
+        #expect(again.actions.isEmpty, "without the rename, the old name still matches")
+    }
+
     @Test("A hand-made object of the same name is an error unless the policy adopts it")
     func adoption() throws {
         var state = live()
