@@ -64,7 +64,8 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
         // Release-build benchmarks (`swift run -c release roomkeeper-bench`).
-        .executableTarget(name: "RoomkeeperBenchmarks", dependencies: ["Manifests", "CYAML", "PortalAPI", "PortalEmulator"]),
+        .executableTarget(
+            name: "RoomkeeperBenchmarks", dependencies: ["Manifests", "CYAML", "PortalAPI", "PortalEmulator", "Reconciler"]),
 
         // Helpers the test targets share: running processes, example paths, in-memory trees.
         .target(

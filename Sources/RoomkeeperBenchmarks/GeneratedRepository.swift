@@ -1,3 +1,5 @@
+import PortalEmulator
+
 /// A synthetic manifest repository the size of a large tenant: by default 200 sites of 100 rooms
 /// (20,000 rooms), two devices per room (40,000), a room group per floor (2,000), 25 role
 /// assignments per site (5,000), custom roles and update rings. Deterministic, so runs compare.
@@ -19,6 +21,35 @@ struct GeneratedRepository {
     }
 
     var roomCount: Int { sites * roomsPerSite }
+
+    /// The portal inventory and directory this repository expects: every room, both devices of
+    /// each room (one in `onboardingEvery` waits in onboarding, for apply to enroll), and the users
+    /// and security groups its assignments name.
+    func tenant(administrator: String, onboardingEvery: Int = 100) -> TenantSeed {
+        var rooms: [TenantSeed.Room] = []
+        var devices: [TenantSeed.Device] = []
+        var users: [TenantSeed.User] = [.init(userPrincipalName: administrator, displayName: "Benchmark")]
+        var groups: [TenantSeed.Group] = []
+        for site in 0..<sites {
+            for index in 0..<roomsPerSite {
+                let address = room(site, index)
+                rooms.append(.init(email: address, displayName: "Site \(site) room \(index)"))
+                let onboarding = (site * roomsPerSite + index) % onboardingEvery == 0
+                devices.append(.init(
+                    serialNumber: "PF\(site)X\(index)C", deviceType: "teamsRoom", manufacturer: "Lenovo", model: "ThinkSmart Core",
+                    room: address, enrollmentState: onboarding ? "onboarding" : "enrolled"))
+                devices.append(.init(
+                    serialNumber: "TC\(site)X\(index)T", deviceType: "touchConsole", manufacturer: "Logitech", model: "Tap",
+                    room: address, enrollmentState: "enrolled"))
+            }
+            for index in 0..<assignmentsPerSite {
+                users.append(.init(userPrincipalName: "lead-\(site)-\(index)@contoso.com", displayName: "Lead \(site)-\(index)"))
+                users.append(.init(userPrincipalName: "deputy-\(site)-\(index)@contoso.com", displayName: "Deputy \(site)-\(index)"))
+                groups.append(.init(name: "sg-site-\(site)-team-\(index)"))
+            }
+        }
+        return TenantSeed(administrators: [administrator], users: users, groups: groups, rooms: rooms, devices: devices)
+    }
 
     private func siteName(_ site: Int) -> String { "site-\(site)" }
 

@@ -2,7 +2,7 @@ import CYAML
 import Foundation
 import Manifests
 
-/// Release-build benchmarks: `swift run -c release roomkeeper-bench load|list [options]`.
+/// Release-build benchmarks: `swift run -c release roomkeeper-bench load|list|reconcile [options]`.
 struct InMemoryTree: ManifestFileTree {
     let files: [String: [UInt8]]
     func yamlFiles() throws -> [String] { files.keys.sorted() }
@@ -54,10 +54,13 @@ case "load":
     loadBenchmark()
 case "list":
     try await listBenchmark()
+case "reconcile":
+    try await reconcileBenchmark()
 default:
     print("""
         usage: roomkeeper-bench load [--sites N] [--runs N] [--workers N]
                roomkeeper-bench list [--devices N] [--page N]
+               roomkeeper-bench reconcile [--sites N] [--concurrency N]
         """)
     exit(64)
 }
