@@ -5,6 +5,7 @@ extension Manifest {
     public var yamlValue: YAMLValue {
         var metadata: [(key: String, value: YAMLValue)] = [("name", .string(self.metadata.name.value))]
         if !self.metadata.labels.isEmpty { metadata.append(("labels", Self.stringMap(self.metadata.labels))) }
+        if self.metadata.protected { metadata.append(("protected", .bool(true))) }
         if !self.metadata.previousNames.isEmpty {
             metadata.append(("previousNames", .list(self.metadata.previousNames.map { .string($0.value) })))
         }

@@ -10,7 +10,8 @@ enum ManifestDecoder {
               let name = metadataNode.located("name")
         else { return nil }
         let metadata = ManifestMetadata(
-            name: name, labels: metadataNode.stringMap("labels"), previousNames: metadataNode.locatedList("previousNames"))
+            name: name, labels: metadataNode.stringMap("labels"), previousNames: metadataNode.locatedList("previousNames"),
+            protected: metadataNode.bool("protected") ?? false)
         switch kind {
         case .roomGroup:
             let selector = spec["selector"].map { selector in
@@ -84,7 +85,11 @@ enum ManifestDecoder {
             deletionGuard: DeletionGuard(
                 maximumDeletes: guardNode?.int("maxDeletes") ?? defaults.maximumDeletes,
                 maximumDeletePercent: guardNode?.int("maxDeletePercent") ?? defaults.maximumDeletePercent),
-            ignore: ignore, location: document.location)
+            ignore: ignore,
+            absent: Dictionary(
+                uniqueKeysWithValues: RepositoryPolicy.manageableKinds.map { ($0, spec?["absent"]?.locatedList($0.collectionName) ?? []) }
+                    .filter { !$0.1.isEmpty }),
+            location: document.location)
     }
 }
 

@@ -82,6 +82,9 @@ public enum ManifestShapes {
             FieldShape(
                 "previousNames", .list(.string(.dnsLabel)),
                 "Names the object had before; renaming it updates the portal object in place."),
+            FieldShape(
+                "protected", .boolean,
+                "Protects the portal object: removing this manifest does not delete it until roomkeeper.yaml lists it as absent."),
         ])
 
     static let roomGroupSpec = ObjectShape(
@@ -178,6 +181,14 @@ public enum ManifestShapes {
             })
     }
 
+    static var kindNameLists: ObjectShape {
+        ObjectShape(
+            "kind name lists",
+            fields: RepositoryPolicy.manageableKinds.map {
+                FieldShape($0.collectionName, .list(.string(.dnsLabel)), "\($0.rawValue) manifest names.")
+            })
+    }
+
     /// The shape of `roomkeeper.yaml`.
     public static let policyDocument = ObjectShape(
         "Policy",
@@ -194,6 +205,9 @@ public enum ManifestShapes {
                             "Which portal; the embedded one when absent. Credentials never go here."),
                         FieldShape("prune", .object(kindSwitches), "Kinds whose undeclared managed objects may be deleted. Default: none."),
                         FieldShape("adopt", .object(kindSwitches), "Kinds whose unmanaged objects may be taken over. Default: none."),
+                        FieldShape(
+                            "absent", .object(kindNameLists),
+                            "Managed objects git declares gone, by kind and name: deleted even when protected or not pruned."),
                         FieldShape(
                             "deletionGuard",
                             .object(ObjectShape(

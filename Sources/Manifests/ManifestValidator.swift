@@ -20,10 +20,26 @@ public enum ManifestValidator {
         diagnostics += checkUpdateRings(set)
         diagnostics += uniqueSerialNumbers(set.devices)
         diagnostics += checkPolicy(set.policy)
+        diagnostics += declaredAbsent(set)
         return diagnostics
     }
 
     // MARK: - Names
+
+    /// An object cannot be both declared and declared absent.
+    private static func declaredAbsent(_ set: ManifestSet) -> [Diagnostic] {
+        var declared: [ManifestKind: [String: Located<String>]] = [:]
+        for manifest in set.all { declared[manifest.kind, default: [:]][manifest.metadata.name.value] = manifest.metadata.name }
+        return set.policy.absent.sorted { $0.key.rawValue < $1.key.rawValue }.flatMap { kind, names in
+            names.compactMap { name -> Diagnostic? in
+                guard let manifest = declared[kind]?[name.value] else { return nil }
+                return .error(
+                    "\(kind.rawValue) '\(name.value)' is listed as absent and declared", at: name.location,
+                    hint: "remove it from absent in roomkeeper.yaml to keep it, or delete its manifest to delete it",
+                    notes: manifest.location.map { [.init("declared here", at: $0)] } ?? [])
+            }
+        }
+    }
 
     /// Current and previous names: a previous name may not be another manifest's name, or two
     /// objects would claim one portal object.

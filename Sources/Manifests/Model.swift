@@ -8,11 +8,17 @@ public struct ManifestMetadata: Sendable, Equatable {
     /// Names the object had before: a rename in git updates the portal object in place (keeping
     /// its id, and so the assignments and rings that refer to it) instead of replacing it.
     public var previousNames: [Located<String>]
+    /// Marks the portal object protected: removing the manifest then leaves the object in place
+    /// until the policy's `absent` list names it.
+    public var protected: Bool
 
-    public init(name: Located<String>, labels: [String: String] = [:], previousNames: [Located<String>] = []) {
+    public init(
+        name: Located<String>, labels: [String: String] = [:], previousNames: [Located<String>] = [], protected: Bool = false
+    ) {
         self.name = name
         self.labels = labels
         self.previousNames = previousNames
+        self.protected = protected
     }
 }
 

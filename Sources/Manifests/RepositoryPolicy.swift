@@ -11,13 +11,17 @@ public struct RepositoryPolicy: Sendable, Equatable {
     public var adopt: Set<ManifestKind>
     public var deletionGuard: DeletionGuard
     public var ignore: [IgnoreRule]
+    /// Managed objects git declares gone, by kind: deleted even when protected or not pruned.
+    public var absent: [ManifestKind: [Located<String>]]
     /// Where the policy was declared; nil when the repository has no `roomkeeper.yaml`.
     public var location: SourceLocation?
 
     public init(
         portalURL: String? = nil, prune: Set<ManifestKind> = [], adopt: Set<ManifestKind> = [],
-        deletionGuard: DeletionGuard = DeletionGuard(), ignore: [IgnoreRule] = [], location: SourceLocation? = nil
+        deletionGuard: DeletionGuard = DeletionGuard(), ignore: [IgnoreRule] = [], absent: [ManifestKind: [Located<String>]] = [:],
+        location: SourceLocation? = nil
     ) {
+        self.absent = absent
         self.portalURL = portalURL
         self.prune = prune
         self.adopt = adopt

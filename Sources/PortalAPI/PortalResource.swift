@@ -22,6 +22,8 @@ public protocol OwnedResource: PortalResource {
     var managedBy: String? { get set }
     /// The `metadata.name` of the manifest that declares the object.
     var manifestName: String? { get set }
+    /// Set by `metadata.protected`: Roomkeeper deletes the object only when git declares it absent.
+    var protected: Bool? { get set }
 }
 
 /// The ownership marker Roomkeeper writes on its objects.

@@ -93,10 +93,12 @@ public struct PortalRole: OwnedResource {
     public var permissions: [String]
     public var managedBy: String?
     public var manifestName: String?
+    public var protected: Bool?
 
     public init(
         id: String, displayName: String, description: String? = nil, isBuiltIn: Bool = false, permissions: [String],
-        managedBy: String? = nil, manifestName: String? = nil
+        managedBy: String? = nil, manifestName: String? = nil,
+        protected: Bool? = nil
     ) {
         self.id = id
         self.displayName = displayName
@@ -105,6 +107,7 @@ public struct PortalRole: OwnedResource {
         self.permissions = permissions
         self.managedBy = managedBy
         self.manifestName = manifestName
+        self.protected = protected
     }
 }
 
@@ -148,10 +151,12 @@ public struct PortalRoleAssignment: OwnedResource {
     public var scope: PortalScope
     public var managedBy: String?
     public var manifestName: String?
+    public var protected: Bool?
 
     public init(
         id: String, roleId: String, displayName: String, description: String? = nil, emailNotifications: Bool = false,
-        members: [PortalMember], scope: PortalScope, managedBy: String? = nil, manifestName: String? = nil
+        members: [PortalMember], scope: PortalScope, managedBy: String? = nil, manifestName: String? = nil,
+        protected: Bool? = nil
     ) {
         self.id = id
         self.roleId = roleId
@@ -162,6 +167,7 @@ public struct PortalRoleAssignment: OwnedResource {
         self.scope = scope
         self.managedBy = managedBy
         self.manifestName = manifestName
+        self.protected = protected
     }
 }
 
@@ -174,10 +180,12 @@ public struct PortalRoomGroup: OwnedResource {
     public var roomIds: [String]
     public var managedBy: String?
     public var manifestName: String?
+    public var protected: Bool?
 
     public init(
         id: String, displayName: String, description: String? = nil, roomIds: [String], managedBy: String? = nil,
-        manifestName: String? = nil
+        manifestName: String? = nil,
+        protected: Bool? = nil
     ) {
         self.id = id
         self.displayName = displayName
@@ -185,6 +193,7 @@ public struct PortalRoomGroup: OwnedResource {
         self.roomIds = roomIds
         self.managedBy = managedBy
         self.manifestName = manifestName
+        self.protected = protected
     }
 }
 
@@ -201,10 +210,12 @@ public struct PortalUpdateRing: OwnedResource {
     public var isDefault: Bool
     public var managedBy: String?
     public var manifestName: String?
+    public var protected: Bool?
 
     public init(
         id: String, displayName: String, description: String? = nil, order: Int, rolloutDays: Int, testDays: Int,
-        deferralDays: Int = 0, isDefault: Bool = false, managedBy: String? = nil, manifestName: String? = nil
+        deferralDays: Int = 0, isDefault: Bool = false, managedBy: String? = nil, manifestName: String? = nil,
+        protected: Bool? = nil
     ) {
         self.id = id
         self.displayName = displayName
@@ -216,6 +227,7 @@ public struct PortalUpdateRing: OwnedResource {
         self.isDefault = isDefault
         self.managedBy = managedBy
         self.manifestName = manifestName
+        self.protected = protected
     }
 }
 

@@ -1,3 +1,5 @@
+import PortalAPI
+
 /// Compares the object git wants with the live one, field by field, as the portal means them,
 /// and settles what apply will send.
 ///
@@ -39,6 +41,14 @@ struct FieldDiff<Object> {
         guard let current, let topLevel = field.split(separator: ".").first, ignored.contains(String(topLevel)) else { return false }
         desired[keyPath: path] = current[keyPath: path]
         return true
+    }
+}
+
+extension FieldDiff where Object: OwnedResource {
+    /// Carries the manifest's `metadata.protected` onto the portal object.
+    mutating func protection(_ protected: Bool) {
+        desired.protected = protected ? true : nil
+        value("protected", \.protected) { $0 == true ? "true" : nil }
     }
 }
 

@@ -274,13 +274,18 @@ public struct Planner {
         }
         var adopted: Set<String> = []
         for item in declared {
+            func settle(_ current: Live?, id: String) -> FieldDiff<Live> {
+                var fields = diff(item, current, id)
+                fields.protection(item.metadata.protected)
+                return fields
+            }
             let manifest = item.metadata.name
             var target = reference(kind, manifest.value)
             let location = manifest.location?.description
             if let (current, previousName) = Self.claim(managed: &managed, item.metadata) {
                 target.portalId = current.resource.id
                 ids[kind, default: [:]][manifest.value] = current.resource.id
-                let fields = diff(item, current.resource, current.resource.id)
+                let fields = settle(current.resource, id: current.resource.id)
                 var changes = fields.changes
                 var reason = "the portal differs from git"
                 if let previousName {
@@ -297,7 +302,7 @@ public struct Planner {
                 if declaredPolicy.adopt.contains(kind) {
                     adopted.insert(existing.resource.id)
                     ids[kind, default: [:]][manifest.value] = existing.resource.id
-                    let fields = diff(item, existing.resource, existing.resource.id)
+                    let fields = settle(existing.resource, id: existing.resource.id)
                     let changes = [FieldChange(field: "managedBy", before: existing.resource.managedBy, after: Ownership.roomkeeper)]
                         + fields.changes
                     actions.append((phase, PlannedAction(
@@ -313,15 +318,24 @@ public struct Planner {
             } else {
                 let id = PortalIdentity.newId(kind, manifest.value)
                 ids[kind, default: [:]][manifest.value] = id
-                let fields = diff(item, nil, id)
+                let fields = settle(nil, id: id)
                 actions.append((phase, PlannedAction(
                     type: .create, target: target, reason: "declared in git, not in the portal", changes: fields.changes,
                     payload: payload(fields.desired))))
             }
         }
+        let absent = Set(declaredPolicy.absent[kind]?.map(\.value) ?? [])
         for (manifest, object) in managed.sorted(by: { $0.key < $1.key }) {
             let target = ObjectReference(kind: kind.rawValue, name: manifest, portalId: object.resource.id)
-            if declaredPolicy.prune.contains(kind) {
+            if absent.contains(manifest) {
+                actions.append((10 - phase, PlannedAction(
+                    type: .delete, target: target, reason: "declared absent in roomkeeper.yaml", fingerprint: object.etag)))
+            } else if object.resource.protected == true {
+                resolver.findings.append(Finding(
+                    severity: .warning, target: target, message: "protected: its manifest is gone, so the object stays in the portal",
+                    remedy: "to delete it, list it under absent: {\(kind.collectionName): [\(manifest)]} in roomkeeper.yaml; "
+                        + "to keep managing it, restore its manifest"))
+            } else if declaredPolicy.prune.contains(kind) {
                 actions.append((10 - phase, PlannedAction(
                     type: .delete, target: target, reason: "created by Roomkeeper and no longer declared", fingerprint: object.etag)))
             } else {

@@ -182,6 +182,31 @@ struct ExecutorTests {
         }
     }
 
+    @Test("A protected object outlives its manifest until git declares it absent")
+    func protection() async throws {
+        try await Self.withPortal { client in
+            var files = Self.manifests(rings: false)
+            files["groups.yaml"] = files["groups.yaml"]?.replacingOccurrences(
+                of: "metadata: {name: first-rooms}", with: "metadata: {name: first-rooms, protected: true}")
+            files["access.yaml"] = nil
+            #expect(await Executor(portal: client, journal: nil).apply(try await Self.plan(files, client)).succeeded)
+            #expect(try await client.list(PortalRoomGroup.self).first?.resource.protected == true)
+
+            files["groups.yaml"] = nil
+            let kept = try await Self.plan(files, client)
+            #expect(!kept.actions.contains { $0.type == .delete }, "prune is on, but the group is protected")
+            #expect(kept.findings.contains { $0.severity == .warning && $0.message.hasPrefix("protected: its manifest is gone") })
+            #expect(kept.findings.contains { $0.remedy.contains("absent: {roomGroups: [first-rooms]}") })
+
+            files["roomkeeper.yaml"] = (files["roomkeeper.yaml"] ?? "") + "\n  absent: {roomGroups: [first-rooms]}\n"
+            let removal = try await Self.plan(files, client)
+            #expect(removal.actions.map(\.id) == ["delete RoomGroup/first-rooms"])
+            #expect(removal.actions.first?.reason == "declared absent in roomkeeper.yaml")
+            #expect(await Executor(portal: client, journal: nil).apply(removal).succeeded)
+            #expect(try await client.list(PortalRoomGroup.self).isEmpty)
+        }
+    }
+
     @Test("Applying the same plan twice creates nothing twice")
     func idempotentCreates() async throws {
         try await Self.withPortal { client in
