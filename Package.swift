@@ -23,11 +23,16 @@ let package = Package(
     targets: [
         // System libraries, used as they are installed by Debian's -dev packages.
         .systemLibrary(name: "CYAML", pkgConfig: "yaml-0.1", providers: [.apt(["libyaml-dev"])]),
+        .systemLibrary(name: "CGit2", pkgConfig: "libgit2", providers: [.apt(["libgit2-dev"])]),
 
         // The portal's fixed vocabulary: permissions, built-in roles, default rings, device types.
         .target(name: "PortalModel"),
         // YAML with source positions, the manifest kinds, validation and diagnostics.
         .target(name: "Manifests", dependencies: ["CYAML", "PortalModel"]),
+        // The manifests repository on a git server: a bare cache per remote, read without a work tree.
+        .target(
+            name: "GitSource",
+            dependencies: ["CGit2", "Manifests", .product(name: "Crypto", package: "swift-crypto")]),
         // The portal contract: wire types, the `Portal` protocol and the HTTP client.
         .target(
             name: "PortalAPI",
@@ -60,7 +65,7 @@ let package = Package(
         .executableTarget(
             name: "roomkeeper",
             dependencies: [
-                "Manifests", "Reports", "PortalAPI", "PortalEmulator", "Reconciler",
+                "Manifests", "Reports", "PortalAPI", "PortalEmulator", "Reconciler", "GitSource",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
         // Release-build benchmarks (`swift run -c release roomkeeper-bench`).
@@ -78,6 +83,7 @@ let package = Package(
             ],
             path: "Tests/TestSupport"),
         .testTarget(name: "PortalModelTests", dependencies: ["PortalModel"]),
+        .testTarget(name: "GitSourceTests", dependencies: ["GitSource", "Manifests", "TestSupport"]),
         .testTarget(name: "ReconcilerTests", dependencies: ["Reconciler", "Manifests", "PortalAPI", "TestSupport"]),
         .testTarget(name: "ManifestsTests", dependencies: ["Manifests", "TestSupport"]),
         .testTarget(name: "ReportsTests", dependencies: ["Reports", "Manifests", "TestSupport"]),

@@ -12,8 +12,11 @@ public struct Plan: Codable, Sendable {
     public var id: String
     /// Where the manifests came from (a folder, or a repository at a commit).
     public var source: String
-    /// A digest of the manifests the plan was made from; a saved plan is refused once it changes.
+    /// A digest of the manifests the plan was made from (the commit id, for a git source); a saved
+    /// plan is refused once it changes.
     public var sourceRevision: String?
+    /// Where to read the manifests again: a folder, or a git remote, ref and path with the commit.
+    public var origin: SourceOrigin?
     /// Which portal was read, as `Portal.endpointDescription` says.
     public var portal: String
     public var createdAt: Date
@@ -47,6 +50,31 @@ public struct Plan: Codable, Sendable {
     /// How many actions of each type.
     public var counts: [ActionType: Int] {
         actions.reduce(into: [:]) { $0[$1.type, default: 0] += 1 }
+    }
+}
+
+/// Where a plan's manifests came from: a folder, or a git remote (credentials removed) at a ref,
+/// with the commit it resolved to and that commit's subject and author.
+public struct SourceOrigin: Codable, Sendable, Equatable {
+    public var folder: String?
+    public var url: String?
+    public var ref: String?
+    public var path: String?
+    public var commit: String?
+    public var subject: String?
+    public var author: String?
+
+    public init(
+        folder: String? = nil, url: String? = nil, ref: String? = nil, path: String? = nil, commit: String? = nil,
+        subject: String? = nil, author: String? = nil
+    ) {
+        self.folder = folder
+        self.url = url
+        self.ref = ref
+        self.path = path
+        self.commit = commit
+        self.subject = subject
+        self.author = author
     }
 }
 

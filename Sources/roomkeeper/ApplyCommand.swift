@@ -21,6 +21,8 @@ extension Roomkeeper {
         @Argument(help: "The manifest repository folder, or a plan saved with `plan --out`.", completion: .file())
         var source: String = "."
 
+        @OptionGroup var sourceOptions: SourceOptions
+
         @OptionGroup var portalOptions: PortalOptions
 
         @Flag(help: "Apply without asking for confirmation.")
@@ -62,8 +64,13 @@ extension Roomkeeper {
                 throw ValidationError(
                     "--target, --allow-mass-delete and --accept-inventory-shrink shape a new plan; a saved plan is applied as it is")
             }
-            let folder = saved?.source ?? source
-            let manifests = try ManifestSource.load(folder, style: style, consequence: "nothing was applied")
+            if saved != nil, sourceOptions.gitURL != nil {
+                throw ValidationError("a saved plan names its own source; leave out --source")
+            }
+            let origin = saved.map { $0.origin ?? SourceOrigin(folder: $0.source) } ?? sourceOptions.origin(folder: source)
+            let manifests = try await ManifestSource.load(
+                origin.commit == nil ? origin : SourceOrigin(url: origin.url, ref: origin.ref, path: origin.path),
+                cacheFolder: sourceOptions.cacheFolder, style: style, consequence: "nothing was applied")
             let portal = try await portalOptions.open(policyURL: manifests.manifests.policy.portalURL)
             if let saved, saved.portal != portal.endpointDescription {
                 throw failure("the plan was made against the \(saved.portal), not the \(portal.endpointDescription); nothing was applied")
@@ -150,7 +157,7 @@ extension Roomkeeper {
         private func check(_ plan: Plan, manifests: ManifestSource, live: LiveState) throws {
             if let revision = plan.sourceRevision, revision != manifests.revision {
                 throw failure(
-                    "the manifests in \(manifests.directory) changed since the plan was made (\(revision), now \(manifests.revision)); "
+                    "the manifests in \(manifests.description) changed since the plan was made (\(revision), now \(manifests.revision)); "
                         + "run plan again and review it. Nothing was applied")
             }
             let problems = PlanFreshness.problems(plan, live: live)

@@ -19,6 +19,8 @@ extension Roomkeeper {
         @Argument(help: "The manifest repository folder.", completion: .directory)
         var directory: String = "."
 
+        @OptionGroup var sourceOptions: SourceOptions
+
         @OptionGroup var portalOptions: PortalOptions
 
         @Option(help: "Output format: text, json, or markdown (for a pull request comment).")
@@ -41,7 +43,9 @@ extension Roomkeeper {
 
         func run() async throws {
             let style = color.style
-            let source = try ManifestSource.load(directory, style: style, consequence: "no plan was made")
+            let source = try await ManifestSource.load(
+                sourceOptions.origin(folder: directory), cacheFolder: sourceOptions.cacheFolder, style: style,
+                consequence: "no plan was made")
             let portal = try await portalOptions.open(policyURL: source.manifests.policy.portalURL)
             let plan = try await Planning.plan(
                 source, portal: portal, options: PlanOptions(allowMassDelete: allowMassDelete, targets: Set(target)),

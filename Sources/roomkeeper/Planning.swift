@@ -24,8 +24,9 @@ enum Planning {
     ) async throws -> Plan {
         let live = try await readLive(portal)
         var plan = Planner.plan(
-            declared: source.manifests, live: live, options: options, source: source.directory, sourceRevision: source.revision,
+            declared: source.manifests, live: live, options: options, source: source.description, sourceRevision: source.revision,
             portal: portal.endpointDescription)
+        plan.origin = source.origin
         let recordURL = InventoryRecord.url(in: stateFolder, portal: portal.endpointDescription)
         let current = InventoryRecord(portal: portal.endpointDescription, live: live)
         let shrinkage = InventoryRecord.load(from: recordURL)?.shrinkage(to: current) ?? []

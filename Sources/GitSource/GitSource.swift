@@ -1,0 +1,261 @@
+import CGit2
+import Crypto
+import Foundation
+import Manifests
+
+/// A manifests repository on a git server: a URL (`https://`, `ssh://`, scp-style, `git://`,
+/// `file://`), a ref (branch, tag or full commit id) and a folder inside the repository.
+///
+/// Each remote has a bare cache under `cacheFolder`: the first read clones it, later reads fetch
+/// only what is new (force-pushes included), and manifests are read straight from the object
+/// database at the resolved commit, with no work tree. A cache is built in a scratch folder and
+/// moved into place only when complete; one that cannot be opened is rebuilt. A lock file keeps
+/// two processes from updating one cache at once.
+public struct GitSource: Sendable {
+    public var url: String
+    public var ref: String
+    /// The folder inside the repository; empty for its root.
+    public var path: String
+    public var cacheFolder: URL
+    public var credentials: GitCredentials
+
+    public init(url: String, ref: String, path: String = "", cacheFolder: URL, credentials: GitCredentials = GitCredentials()) {
+        self.url = url
+        self.ref = ref
+        self.path = path.split(separator: "/").joined(separator: "/")
+        self.cacheFolder = cacheFolder
+        self.credentials = credentials
+    }
+
+    /// The default cache folder: `$XDG_CACHE_HOME/roomkeeper/git`, else `~/.cache/roomkeeper/git`.
+    public static func defaultCacheFolder(environment: [String: String] = ProcessInfo.processInfo.environment) -> URL {
+        let base = environment["XDG_CACHE_HOME"] ?? "\(NSHomeDirectory())/.cache"
+        return URL(fileURLWithPath: base).appendingPathComponent("roomkeeper/git")
+    }
+
+    /// Fetches the remote into its cache and reads the manifests at the resolved commit. Blocking;
+    /// run it off Swift's cooperative threads.
+    public func read() throws -> GitSnapshot {
+        try Libgit2.ready.get()
+        let repository = cacheFolder.appendingPathComponent(Self.cacheName(for: url))
+        try FileManager.default.createDirectory(at: cacheFolder, withIntermediateDirectories: true)
+        let lock = try CacheLock(path: repository.path + ".lock")
+        defer { lock.release() }
+        let handle = try openOrClone(repository)
+        defer { git_repository_free(handle) }
+        return try snapshot(handle)
+    }
+
+    /// One cache folder per remote, named by a digest of its redacted URL.
+    static func cacheName(for url: String) -> String {
+        SHA256.hash(data: Data(redactedURL(url).utf8)).prefix(12).map { String(format: "%02x", $0) }.joined() + ".git"
+    }
+
+    // MARK: - Cache
+
+    private static let completeMarker = "roomkeeper-complete"
+
+    private func openOrClone(_ folder: URL) throws -> OpaquePointer {
+        if FileManager.default.fileExists(atPath: folder.appendingPathComponent(Self.completeMarker).path) {
+            var handle: OpaquePointer?
+            if git_repository_open_bare(&handle, folder.path) == 0, let handle {
+                do {
+                    try fetch(into: handle)
+                    return handle
+                } catch let error as GitSourceError {
+                    git_repository_free(handle)
+                    guard case .other = error else { throw error }
+                    // A cache the fetch cannot update (damaged objects or refs) is rebuilt below.
+                }
+            }
+        }
+        try? FileManager.default.removeItem(at: folder)
+        let scratch = folder.deletingLastPathComponent().appendingPathComponent(".\(folder.lastPathComponent).partial-\(getpid())")
+        try? FileManager.default.removeItem(at: scratch)
+        var handle: OpaquePointer?
+        try Libgit2.check(git_repository_init(&handle, scratch.path, 1), "cannot create the cache at \(scratch.path)")
+        guard let created = handle else { throw GitSourceError.other("cannot create the cache at \(scratch.path)") }
+        do {
+            try fetch(into: created)
+        } catch {
+            git_repository_free(created)
+            try? FileManager.default.removeItem(at: scratch)
+            throw error
+        }
+        git_repository_free(created)
+        FileManager.default.createFile(atPath: scratch.appendingPathComponent(Self.completeMarker).path, contents: Data())
+        try FileManager.default.moveItem(at: scratch, to: folder)
+        var reopened: OpaquePointer?
+        try Libgit2.check(git_repository_open_bare(&reopened, folder.path), "cannot open the cache at \(folder.path)")
+        guard let reopened else { throw GitSourceError.other("cannot open the cache at \(folder.path)") }
+        return reopened
+    }
+
+    /// Fetches every branch (to `refs/remotes/origin/*`) and tag, pruning what the remote deleted.
+    private func fetch(into repository: OpaquePointer) throws {
+        var remote: OpaquePointer?
+        try Libgit2.check(git_remote_create_anonymous(&remote, repository, url), "'\(redactedURL(url))' is not a git URL")
+        defer { git_remote_free(remote) }
+        let session = FetchSession(credentials: credentials, url: url)
+        var options = git_fetch_options()
+        git_fetch_options_init(&options, UInt32(GIT_FETCH_OPTIONS_VERSION))
+        session.install(into: &options.callbacks)
+        options.prune = GIT_FETCH_PRUNE
+        options.download_tags = GIT_REMOTE_DOWNLOAD_TAGS_ALL
+        let proxy = ProcessInfo.processInfo.environment["https_proxy"] ?? ProcessInfo.processInfo.environment["HTTPS_PROXY"]
+            ?? ProcessInfo.processInfo.environment["http_proxy"] ?? ProcessInfo.processInfo.environment["HTTP_PROXY"]
+        let code: Int32 = withExtendedLifetime(session) {
+            proxy.withOptionalCString { proxyURL in
+                if let proxyURL {
+                    options.proxy_opts.type = GIT_PROXY_SPECIFIED
+                    options.proxy_opts.url = proxyURL
+                }
+                return withStrarray(["+refs/heads/*:refs/remotes/origin/*", "+refs/tags/*:refs/tags/*"]) { refspecs in
+                    git_remote_fetch(remote, &refspecs, &options, "roomkeeper fetch")
+                }
+            }
+        }
+        guard code < 0 else { return }
+        if let problem = session.hostKeyProblem { throw problem }
+        if session.authenticationFailed { throw GitSourceError.authentication(url: redactedURL(url)) }
+        let message = Libgit2.lastError()
+        switch Libgit2.lastErrorClass() {
+        case GIT_ERROR_NET, GIT_ERROR_SSH, GIT_ERROR_SSL, GIT_ERROR_HTTP, GIT_ERROR_OS:
+            if message.contains("401") || message.lowercased().contains("authentication") {
+                throw GitSourceError.authentication(url: redactedURL(url))
+            }
+            throw GitSourceError.unreachable(url: redactedURL(url), reason: message)
+        default:
+            if message.contains("not found") || message.contains("does not appear") || message.contains("could not find repository") {
+                throw GitSourceError.unreachable(url: redactedURL(url), reason: message)
+            }
+            throw GitSourceError.other("fetching \(redactedURL(url)) failed: \(message)")
+        }
+    }
+
+    // MARK: - Reading a commit
+
+    private func snapshot(_ repository: OpaquePointer) throws -> GitSnapshot {
+        let commit = try resolve(repository)
+        defer { git_commit_free(commit) }
+        let id = String(cString: git_oid_tostr_s(git_commit_id(commit)))
+        var root: OpaquePointer?
+        try Libgit2.check(git_commit_tree(&root, commit), "cannot read the tree of commit \(id)")
+        defer { git_tree_free(root) }
+        var tree = root
+        var subtree: OpaquePointer?
+        defer { if subtree != nil { git_tree_free(subtree) } }
+        if !path.isEmpty {
+            var entry: OpaquePointer?
+            guard git_tree_entry_bypath(&entry, root, path) == 0, let entry else { throw GitSourceError.pathNotFound(path: path, commit: id) }
+            defer { git_tree_entry_free(entry) }
+            guard git_tree_entry_type(entry) == GIT_OBJECT_TREE,
+                  git_tree_lookup(&subtree, repository, git_tree_entry_id(entry)) == 0
+            else { throw GitSourceError.pathNotFound(path: path, commit: id) }
+            tree = subtree
+        }
+        var files: [String: [UInt8]] = [:]
+        var oversized: Set<String> = []
+        try collect(tree, prefix: "", repository: repository, into: &files, oversized: &oversized)
+        let author = git_commit_author(commit).pointee
+        return GitSnapshot(
+            url: redactedURL(url), ref: ref, path: path, commit: id,
+            subject: git_commit_summary(commit).map { String(cString: $0) } ?? "",
+            author: "\(author.name.map { String(cString: $0) } ?? "") <\(author.email.map { String(cString: $0) } ?? "")>",
+            files: files, oversized: oversized)
+    }
+
+    /// The commit `ref` names: a full commit id, a branch (as fetched), a tag, or a full ref name.
+    private func resolve(_ repository: OpaquePointer) throws -> OpaquePointer {
+        var object: OpaquePointer?
+        if ref.count == 40, ref.allSatisfy(\.isHexDigit) {
+            var oid = git_oid()
+            if git_oid_fromstr(&oid, ref) == 0, git_object_lookup(&object, repository, &oid, GIT_OBJECT_COMMIT) == 0, let object {
+                return object
+            }
+            throw GitSourceError.refNotFound(ref: ref, url: redactedURL(url), available: [])
+        }
+        let candidates = ref.hasPrefix("refs/") ? [ref] : ["refs/remotes/origin/\(ref)", "refs/tags/\(ref)"]
+        for name in candidates {
+            var reference: OpaquePointer?
+            guard git_reference_lookup(&reference, repository, name) == 0 else { continue }
+            defer { git_reference_free(reference) }
+            if git_reference_peel(&object, reference, GIT_OBJECT_COMMIT) == 0, let object { return object }
+        }
+        throw GitSourceError.refNotFound(ref: ref, url: redactedURL(url), available: branches(repository))
+    }
+
+    private func branches(_ repository: OpaquePointer) -> [String] {
+        var names = git_strarray()
+        guard git_reference_list(&names, repository) == 0 else { return [] }
+        defer { git_strarray_dispose(&names) }
+        let prefix = "refs/remotes/origin/"
+        return (0..<names.count).compactMap { names.strings[$0].map { String(cString: $0) } }
+            .filter { $0.hasPrefix(prefix) }.map { String($0.dropFirst(prefix.count)) }.sorted()
+    }
+
+    /// Every `*.yaml` and `*.yml` blob below `tree`, skipping hidden entries and symbolic links,
+    /// as `DirectoryTree` does on disk.
+    private func collect(
+        _ tree: OpaquePointer?, prefix: String, repository: OpaquePointer, into files: inout [String: [UInt8]],
+        oversized: inout Set<String>
+    ) throws {
+        for index in 0..<git_tree_entrycount(tree) {
+            guard let entry = git_tree_entry_byindex(tree, index), let rawName = git_tree_entry_name(entry) else { continue }
+            let name = String(cString: rawName)
+            guard !name.hasPrefix(".") else { continue }
+            let path = prefix.isEmpty ? name : "\(prefix)/\(name)"
+            switch git_tree_entry_type(entry) {
+            case GIT_OBJECT_TREE:
+                var child: OpaquePointer?
+                try Libgit2.check(git_tree_lookup(&child, repository, git_tree_entry_id(entry)), "cannot read folder \(path)")
+                defer { git_tree_free(child) }
+                try collect(child, prefix: path, repository: repository, into: &files, oversized: &oversized)
+            case GIT_OBJECT_BLOB where git_tree_entry_filemode(entry) != GIT_FILEMODE_LINK
+                && (name.hasSuffix(".yaml") || name.hasSuffix(".yml")):
+                var blob: OpaquePointer?
+                try Libgit2.check(git_blob_lookup(&blob, repository, git_tree_entry_id(entry)), "cannot read \(path)")
+                defer { git_blob_free(blob) }
+                let size = Int(git_blob_rawsize(blob))
+                if size > ManifestLoader.maximumFileSize {
+                    oversized.insert(path)
+                    files[path] = []
+                } else if let bytes = git_blob_rawcontent(blob) {
+                    files[path] = Array(UnsafeRawBufferPointer(start: bytes, count: size))
+                } else {
+                    files[path] = []
+                }
+            default:
+                continue
+            }
+        }
+    }
+}
+
+extension Optional where Wrapped == String {
+    fileprivate func withOptionalCString<Result>(_ body: (UnsafePointer<CChar>?) -> Result) -> Result {
+        switch self {
+        case .some(let text): text.withCString { body($0) }
+        case .none: body(nil)
+        }
+    }
+}
+
+/// An exclusive lock on a cache, held by this process until released (or until it exits).
+struct CacheLock {
+    private let descriptor: Int32
+
+    init(path: String) throws {
+        descriptor = open(path, O_CREAT | O_RDWR | O_CLOEXEC, 0o600)
+        guard descriptor >= 0 else { throw GitSourceError.other("cannot create the cache lock \(path)") }
+        guard flock(descriptor, LOCK_EX) == 0 else {
+            close(descriptor)
+            throw GitSourceError.other("cannot lock the cache \(path)")
+        }
+    }
+
+    func release() {
+        flock(descriptor, LOCK_UN)
+        close(descriptor)
+    }
+}

@@ -1,0 +1,104 @@
+import CGit2
+import Crypto
+import Foundation
+
+/// What libgit2's C callbacks need during one fetch, passed to them as the payload pointer.
+final class FetchSession {
+    let credentials: GitCredentials
+    let url: String
+    /// Credential attempts so far: libgit2 asks again after a rejection, so the second ask means failure.
+    var credentialAttempts = 0
+    var authenticationFailed = false
+    var hostKeyProblem: GitSourceError?
+
+    init(credentials: GitCredentials, url: String) {
+        self.credentials = credentials
+        self.url = url
+    }
+
+    /// Fills `callbacks` so libgit2 calls back into this session.
+    func install(into callbacks: inout git_remote_callbacks) {
+        callbacks.payload = Unmanaged.passUnretained(self).toOpaque()
+        callbacks.credentials = { out, _, usernameFromURL, allowedTypes, payload in
+            guard let out, let payload else { return -1 }
+            let session = Unmanaged<FetchSession>.fromOpaque(payload).takeUnretainedValue()
+            return session.credential(out, usernameFromURL.map { String(cString: $0) }, allowedTypes)
+        }
+        callbacks.certificate_check = { certificate, valid, host, payload in
+            guard let certificate, let payload else { return -1 }
+            let session = Unmanaged<FetchSession>.fromOpaque(payload).takeUnretainedValue()
+            return session.checkCertificate(certificate, valid: valid != 0, host: host.map { String(cString: $0) } ?? "")
+        }
+    }
+
+    private func credential(_ out: UnsafeMutablePointer<UnsafeMutablePointer<git_credential>?>, _ usernameFromURL: String?, _ allowed: UInt32) -> Int32 {
+        credentialAttempts += 1
+        guard credentialAttempts == 1 else {
+            authenticationFailed = true
+            return GIT_EUSER.rawValue
+        }
+        let user = credentials.username ?? usernameFromURL ?? "git"
+        if allowed & GIT_CREDENTIAL_SSH_KEY.rawValue != 0 {
+            if let key = credentials.sshKey {
+                return git_credential_ssh_key_new(out, usernameFromURL ?? user, nil, key, credentials.sshPassphrase)
+            }
+            if credentials.useAgent { return git_credential_ssh_key_from_agent(out, usernameFromURL ?? user) }
+        }
+        if allowed & GIT_CREDENTIAL_USERPASS_PLAINTEXT.rawValue != 0, let password = credentials.password {
+            return git_credential_userpass_plaintext_new(out, user, password)
+        }
+        authenticationFailed = true
+        return GIT_EUSER.rawValue
+    }
+
+    private func checkCertificate(_ certificate: UnsafeMutablePointer<git_cert>, valid: Bool, host: String) -> Int32 {
+        guard certificate.pointee.cert_type == GIT_CERT_HOSTKEY_LIBSSH2 else {
+            // TLS: libgit2 has verified the chain against the system's CA bundle; keep its verdict.
+            return GIT_PASSTHROUGH.rawValue
+        }
+        let hostKey = UnsafeMutableRawPointer(certificate).assumingMemoryBound(to: git_cert_hostkey.self).pointee
+        guard hostKey.type.rawValue & GIT_CERT_SSH_RAW.rawValue != 0, let raw = hostKey.hostkey, hostKey.hostkey_len > 0 else {
+            hostKeyProblem = .hostKey(host: host, reason: "was not given in full by the SSH library, so it cannot be checked")
+            return GIT_EUSER.rawValue
+        }
+        let key = Data(bytes: raw, count: hostKey.hostkey_len).base64EncodedString()
+        switch KnownHosts(path: credentials.knownHosts).verdict(host: host, key: key) {
+        case .trusted: return 0
+        case .unknown:
+            hostKeyProblem = .hostKey(host: host, reason: "is not in \(credentials.knownHosts)")
+        case .changed:
+            hostKeyProblem = .hostKey(host: host, reason: "differs from the one in \(credentials.knownHosts) (changed, or an impostor)")
+        }
+        return GIT_EUSER.rawValue
+    }
+}
+
+/// An OpenSSH known_hosts file: plain and hashed (`|1|salt|hash`) host names, `[host]:port`.
+struct KnownHosts {
+    enum Verdict { case trusted, unknown, changed }
+
+    let path: String
+
+    func verdict(host: String, key: String) -> Verdict {
+        guard let text = try? String(contentsOfFile: path, encoding: .utf8) else { return .unknown }
+        var sawHost = false
+        for line in text.split(separator: "\n") {
+            let fields = line.split(separator: " ", omittingEmptySubsequences: true)
+            guard fields.count >= 3, !line.hasPrefix("#"), !line.hasPrefix("@") else { continue }
+            guard fields[0].split(separator: ",").contains(where: { Self.matches(String($0), host: host) }) else { continue }
+            sawHost = true
+            if fields[2] == key { return .trusted }
+        }
+        return sawHost ? .changed : .unknown
+    }
+
+    private static func matches(_ pattern: String, host: String) -> Bool {
+        if pattern.hasPrefix("|1|") {
+            let parts = pattern.split(separator: "|")
+            guard parts.count == 3, let salt = Data(base64Encoded: String(parts[1])) else { return false }
+            let mac = HMAC<Insecure.SHA1>.authenticationCode(for: Data(host.utf8), using: SymmetricKey(data: salt))
+            return Data(mac).base64EncodedString() == parts[2]
+        }
+        return pattern == host
+    }
+}
