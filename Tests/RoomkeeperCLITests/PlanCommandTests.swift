@@ -110,4 +110,36 @@ struct PlanCommandTests {
         #expect(try await plan(["--accept-inventory-shrink"]).status == 2)
         #expect(try await plan([]).status == 2, "the accepted inventory is remembered")
     }
+
+    @Test("--source reads the manifests from a git remote at a ref, and the plan records the commit")
+    func gitSource() async throws {
+        let state = try temporaryFolder("roomkeeper-plan")
+        let fixture = try GitFixture()
+        defer {
+            try? FileManager.default.removeItem(at: state)
+            fixture.remove()
+        }
+        try await fixture.create("tenants")
+        let files = try FileManager.default.subpathsOfDirectory(atPath: examples("contoso").path).filter { $0.hasSuffix(".yaml") }
+        var contents: [String: String] = [:]
+        for file in files { contents["contoso/\(file)"] = try String(contentsOf: examples("contoso").appendingPathComponent(file), encoding: .utf8) }
+        let commit = try await fixture.commit("tenants", "Import Contoso", files: contents)
+        let url = "file://" + fixture.exports.appendingPathComponent("tenants.git").path
+        var environment = environment(state: state)
+        environment["XDG_CACHE_HOME"] = state.appendingPathComponent("cache").path
+        let result = try await runProcess(
+            Roomkeeper.executable, ["plan", "--source", url, "--ref", "main", "--path", "contoso", "--format", "json"],
+            environment: environment, in: repositoryRoot)
+        #expect(result.status == 2, "\(result.errors)")
+        let plan = try #require(try JSONSerialization.jsonObject(with: Data(result.output.utf8)) as? [String: Any])
+        let origin = try #require(plan["origin"] as? [String: String])
+        #expect(origin == ["url": url, "ref": "main", "path": "contoso", "commit": commit, "subject": "Import Contoso", "author": "Ada Admin <ada@contoso.com>"])
+        #expect(plan["sourceRevision"] as? String == commit)
+        #expect((plan["actions"] as? [Any])?.count == 31)
+
+        let missing = try await runProcess(
+            Roomkeeper.executable, ["plan", "--source", url, "--ref", "release"], environment: environment, in: repositoryRoot)
+        #expect(missing.status == 1)
+        #expect(missing.errors.contains("roomkeeper: error: ref 'release' is not a branch, tag or commit of \(url); branches: main; no plan was made"))
+    }
 }

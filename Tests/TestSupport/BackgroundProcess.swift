@@ -42,6 +42,13 @@ public final class BackgroundProcess: Sendable {
         return nil
     }
 
+    /// Sends SIGKILL, for servers that do not stop on SIGTERM (git-daemon inherits an ignored
+    /// SIGTERM from the test process), and waits until it has gone.
+    public func kill() async throws {
+        Foundation.kill(process.processIdentifier, SIGKILL)
+        while process.isRunning { try await Task.sleep(for: .milliseconds(20)) }
+    }
+
     /// Sends SIGTERM and waits for the exit status.
     public func terminate() async throws -> Int32 {
         process.terminate()
