@@ -70,7 +70,8 @@ let package = Package(
             ]),
         // Release-build benchmarks (`swift run -c release roomkeeper-bench`).
         .executableTarget(
-            name: "RoomkeeperBenchmarks", dependencies: ["Manifests", "CYAML", "PortalAPI", "PortalEmulator", "Reconciler"]),
+            name: "RoomkeeperBenchmarks",
+            dependencies: ["Manifests", "CYAML", "PortalAPI", "PortalEmulator", "Reconciler", "GitSource"]),
 
         // Helpers the test targets share: running processes, example paths, in-memory trees.
         .target(
@@ -83,7 +84,9 @@ let package = Package(
             ],
             path: "Tests/TestSupport"),
         .testTarget(name: "PortalModelTests", dependencies: ["PortalModel"]),
-        .testTarget(name: "GitSourceTests", dependencies: ["GitSource", "Manifests", "TestSupport"]),
+        .testTarget(
+            name: "GitSourceTests",
+            dependencies: ["GitSource", "Manifests", "TestSupport", .product(name: "Crypto", package: "swift-crypto")]),
         .testTarget(name: "ReconcilerTests", dependencies: ["Reconciler", "Manifests", "PortalAPI", "TestSupport"]),
         .testTarget(name: "ManifestsTests", dependencies: ["Manifests", "TestSupport"]),
         .testTarget(name: "ReportsTests", dependencies: ["Reports", "Manifests", "TestSupport"]),

@@ -26,15 +26,7 @@ func listBenchmark() async throws {
     try await seed.seed(into: store)
     print("seeded \(rooms.count) rooms and \(devices.count) devices in \(ContinuousClock.now - seeding)")
 
-    let token = UUID().uuidString
-    let (ports, continuation) = AsyncStream.makeStream(of: Int.self)
-    let application = PortalServer.makeApplication(
-        service: PortalService(store: store),
-        configuration: PortalServerConfiguration(tokens: TokenDirectory(tokens: [administrator: token])),
-        onServerRunning: { continuation.yield($0) })
-    let server = Task { try await application.run() }
-    var iterator = ports.makeAsyncIterator()
-    guard let port = await iterator.next() else { return }
+    let (port, token, server) = try await serve(store, administrator: administrator)
 
     let client = HTTPPortalClient(baseURL: "http://127.0.0.1:\(port)", token: token, pageSize: pageSize)
     for run in 1...3 {
@@ -50,4 +42,18 @@ func listBenchmark() async throws {
     print("peak memory (client and server in one process): \(String(format: "%.0f", peakMemoryMiB())) MiB")
     server.cancel()
     _ = await server.result
+}
+
+/// Serves `store` on a free loopback port in this process, with a new token for `administrator`.
+func serve(_ store: PortalStore, administrator: String) async throws -> (port: Int, token: String, server: Task<Void, any Error>) {
+    let token = UUID().uuidString
+    let (ports, continuation) = AsyncStream.makeStream(of: Int.self)
+    let application = PortalServer.makeApplication(
+        service: PortalService(store: store),
+        configuration: PortalServerConfiguration(tokens: TokenDirectory(tokens: [administrator: token])),
+        onServerRunning: { continuation.yield($0) })
+    let server = Task { try await application.run() }
+    var iterator = ports.makeAsyncIterator()
+    guard let port = await iterator.next() else { throw CancellationError() }
+    return (port, token, server)
 }

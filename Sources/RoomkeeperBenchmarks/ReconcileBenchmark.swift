@@ -27,15 +27,7 @@ func reconcileBenchmark() async throws {
     try await seed.seed(into: store)
     print("seeded \(seed.rooms.count) rooms, \(seed.devices.count) devices, \(seed.users.count) users in \(ContinuousClock.now - seeding)")
 
-    let token = UUID().uuidString
-    let (ports, continuation) = AsyncStream.makeStream(of: Int.self)
-    let application = PortalServer.makeApplication(
-        service: PortalService(store: store),
-        configuration: PortalServerConfiguration(tokens: TokenDirectory(tokens: [administrator: token])),
-        onServerRunning: { continuation.yield($0) })
-    let server = Task { try await application.run() }
-    var iterator = ports.makeAsyncIterator()
-    guard let port = await iterator.next() else { return }
+    let (port, token, server) = try await serve(store, administrator: administrator)
     let client = HTTPPortalClient(baseURL: "http://127.0.0.1:\(port)", token: token)
 
     func timedPlan(_ label: String) async throws -> Plan {

@@ -2,7 +2,7 @@ import CYAML
 import Foundation
 import Manifests
 
-/// Release-build benchmarks: `swift run -c release roomkeeper-bench load|list|reconcile [options]`.
+/// Release-build benchmarks: `swift run -c release roomkeeper-bench load|list|reconcile|fetch [options]`.
 struct InMemoryTree: ManifestFileTree {
     let files: [String: [UInt8]]
     func yamlFiles() throws -> [String] { files.keys.sorted() }
@@ -56,11 +56,14 @@ case "list":
     try await listBenchmark()
 case "reconcile":
     try await reconcileBenchmark()
+case "fetch":
+    try await fetchBenchmark()
 default:
     print("""
         usage: roomkeeper-bench load [--sites N] [--runs N] [--workers N]
                roomkeeper-bench list [--devices N] [--page N]
                roomkeeper-bench reconcile [--sites N] [--concurrency N]
+               roomkeeper-bench fetch [--sites N] [--commits N]
         """)
     exit(64)
 }

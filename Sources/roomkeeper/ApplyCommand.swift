@@ -34,14 +34,7 @@ extension Roomkeeper {
         @Option(help: "Colour text output: auto, always or never.")
         var color: OutputOptions.ColorChoice = .auto
 
-        @Option(help: "Limit the plan to KIND/NAME (repeatable), with what it depends on.")
-        var target: [String] = []
-
-        @Flag(help: "Allow more deletions than the deletion guard in roomkeeper.yaml.")
-        var allowMassDelete = false
-
-        @Flag(help: "Plan even though the portal lists far fewer objects than at the last plan.")
-        var acceptInventoryShrink = false
+        @OptionGroup var planning: PlanningOptions
 
         @Option(help: "Portal writes in flight at once (1 to 64).")
         var concurrency = 8
@@ -60,7 +53,7 @@ extension Roomkeeper {
             var isDirectory: ObjCBool = false
             let exists = FileManager.default.fileExists(atPath: source, isDirectory: &isDirectory)
             let saved = exists && !isDirectory.boolValue ? try SavedPlan.read(source) : nil
-            if saved != nil, !target.isEmpty || allowMassDelete || acceptInventoryShrink {
+            if saved != nil, planning.shapesThePlan {
                 throw ValidationError(
                     "--target, --allow-mass-delete and --accept-inventory-shrink shape a new plan; a saved plan is applied as it is")
             }
@@ -105,8 +98,8 @@ extension Roomkeeper {
                 plan = saved
             } else {
                 plan = try await Planning.plan(
-                    manifests, portal: portal, options: PlanOptions(allowMassDelete: allowMassDelete, targets: Set(target)),
-                    acceptInventoryShrink: acceptInventoryShrink)
+                    manifests, portal: portal, options: planning.planOptions,
+                    acceptInventoryShrink: planning.acceptInventoryShrink)
                 if format == .text { print(renderer.text(plan), terminator: "") }
             }
             guard plan.isApplyable else {

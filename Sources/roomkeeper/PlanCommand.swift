@@ -32,14 +32,7 @@ extension Roomkeeper {
         @Option(help: "Also save the plan as JSON to this file.")
         var out: String?
 
-        @Option(help: "Limit the plan to KIND/NAME (repeatable), with what it depends on.")
-        var target: [String] = []
-
-        @Flag(help: "Allow more deletions than the deletion guard in roomkeeper.yaml.")
-        var allowMassDelete = false
-
-        @Flag(help: "Plan even though the portal lists far fewer objects than at the last plan.")
-        var acceptInventoryShrink = false
+        @OptionGroup var planning: PlanningOptions
 
         func run() async throws {
             let style = color.style
@@ -48,8 +41,8 @@ extension Roomkeeper {
                 consequence: "no plan was made")
             let portal = try await portalOptions.open(policyURL: source.manifests.policy.portalURL)
             let plan = try await Planning.plan(
-                source, portal: portal, options: PlanOptions(allowMassDelete: allowMassDelete, targets: Set(target)),
-                acceptInventoryShrink: acceptInventoryShrink)
+                source, portal: portal, options: planning.planOptions,
+                acceptInventoryShrink: planning.acceptInventoryShrink)
             switch format {
             case .json: print(try PlanRenderer.json(plan), terminator: "")
             case .text: print(PlanRenderer(style: style).text(plan), terminator: "")

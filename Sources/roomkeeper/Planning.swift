@@ -3,6 +3,23 @@ import Foundation
 import PortalAPI
 import Reconciler
 
+/// The flags that shape a new plan, the same for plan and apply.
+struct PlanningOptions: ParsableArguments {
+    @Option(help: "Limit the plan to KIND/NAME (repeatable), with what it depends on.")
+    var target: [String] = []
+
+    @Flag(help: "Allow more deletions than the deletion guard in roomkeeper.yaml.")
+    var allowMassDelete = false
+
+    @Flag(help: "Plan even though the portal lists far fewer objects than at the last plan.")
+    var acceptInventoryShrink = false
+
+    var planOptions: PlanOptions { PlanOptions(allowMassDelete: allowMassDelete, targets: Set(target)) }
+
+    /// Whether any was given (a saved plan is applied as it is).
+    var shapesThePlan: Bool { !target.isEmpty || allowMassDelete || acceptInventoryShrink }
+}
+
 /// What plan and apply share: read the portal, refuse a suspiciously short read, plan.
 enum Planning {
     /// Reads the whole portal, or prints why it could not and exits 1.

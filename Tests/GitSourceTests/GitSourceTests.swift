@@ -1,5 +1,6 @@
+import Crypto
 import Foundation
-import GitSource
+@testable import GitSource
 import Manifests
 import TestSupport
 import Testing
@@ -165,5 +166,33 @@ struct GitSourceTests {
         #expect(redactedURL("https://user:secret@git.example.net/org/repo.git") == "https://git.example.net/org/repo.git")
         #expect(redactedURL("https://git.example.net/a@b") == "https://git.example.net/a@b")
         #expect(redactedURL("git@github.com:org/repo.git") == "git@github.com:org/repo.git")
+    }
+}
+
+@Suite("SSH host keys against known_hosts")
+struct KnownHostsTests {
+    @Test("Plain and hashed entries are trusted; another key for a known host is a change; an unlisted host is unknown")
+    func verdicts() throws {
+        let folder = try temporaryFolder("roomkeeper-known-hosts")
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let key = Data((0..<51).map { UInt8($0) }).base64EncodedString()
+        let other = Data((0..<51).map { UInt8(255 - $0) }).base64EncodedString()
+        // A hashed entry as ssh-keygen -H writes it: |1|base64(salt)|base64(HMAC-SHA1(salt, host)).
+        let salt = Data((0..<20).map { UInt8($0 * 3) })
+        let hashed = HMAC<Insecure.SHA1>.authenticationCode(for: Data("git.internal".utf8), using: SymmetricKey(data: salt))
+        let file = folder.appendingPathComponent("known_hosts")
+        try """
+            # comment
+            git.example.net,192.0.2.10 ssh-ed25519 \(key)
+            |1|\(salt.base64EncodedString())|\(Data(hashed).base64EncodedString()) ssh-ed25519 \(key)
+            """.write(to: file, atomically: true, encoding: .utf8)
+        let hosts = KnownHosts(path: file.path)
+        #expect(hosts.verdict(host: "git.example.net", key: key) == .trusted)
+        #expect(hosts.verdict(host: "192.0.2.10", key: key) == .trusted)
+        #expect(hosts.verdict(host: "git.internal", key: key) == .trusted)
+        #expect(hosts.verdict(host: "git.example.net", key: other) == .changed)
+        #expect(hosts.verdict(host: "git.internal", key: other) == .changed)
+        #expect(hosts.verdict(host: "elsewhere.net", key: key) == .unknown)
+        #expect(KnownHosts(path: folder.appendingPathComponent("missing").path).verdict(host: "git.example.net", key: key) == .unknown)
     }
 }
