@@ -62,7 +62,7 @@ final class FetchSession {
             return GIT_EUSER.rawValue
         }
         let key = Data(bytes: raw, count: hostKey.hostkey_len).base64EncodedString()
-        switch KnownHosts(path: credentials.knownHosts).verdict(host: host, key: key) {
+        switch KnownHosts(path: credentials.knownHosts).verdict(host: host, port: Self.sshPort(of: url), key: key) {
         case .trusted: return 0
         case .unknown:
             hostKeyProblem = .hostKey(host: host, reason: "is not in \(credentials.knownHosts)")
@@ -73,13 +73,26 @@ final class FetchSession {
     }
 }
 
-/// An OpenSSH known_hosts file: plain and hashed (`|1|salt|hash`) host names, `[host]:port`.
+extension FetchSession {
+    /// The port of an `ssh://host:port/...` URL; 22 otherwise (scp-style URLs have none).
+    static func sshPort(of url: String) -> Int {
+        guard url.hasPrefix("ssh://") else { return 22 }
+        let authority = redactedURL(url).dropFirst("ssh://".count).prefix { $0 != "/" }
+        guard let colon = authority.lastIndex(of: ":"), !authority.hasSuffix("]"), let port = Int(authority[authority.index(after: colon)...])
+        else { return 22 }
+        return port
+    }
+}
+
+/// An OpenSSH known_hosts file: plain and hashed (`|1|salt|hash`) host names; a host on another
+/// port than 22 is written `[host]:port`, as OpenSSH does.
 struct KnownHosts {
     enum Verdict { case trusted, unknown, changed }
 
     let path: String
 
-    func verdict(host: String, key: String) -> Verdict {
+    func verdict(host bareHost: String, port: Int = 22, key: String) -> Verdict {
+        let host = port == 22 ? bareHost : "[\(bareHost)]:\(port)"
         guard let text = try? String(contentsOfFile: path, encoding: .utf8) else { return .unknown }
         var sawHost = false
         for line in text.split(separator: "\n") {

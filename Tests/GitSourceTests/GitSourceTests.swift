@@ -193,6 +193,9 @@ struct KnownHostsTests {
         #expect(hosts.verdict(host: "git.example.net", key: other) == .changed)
         #expect(hosts.verdict(host: "git.internal", key: other) == .changed)
         #expect(hosts.verdict(host: "elsewhere.net", key: key) == .unknown)
+        #expect(hosts.verdict(host: "git.example.net", port: 2222, key: key) == .unknown, "another port is another entry")
+        #expect(FetchSession.sshPort(of: "ssh://git@git.example.net:2222/org/repo.git") == 2222)
+        #expect(FetchSession.sshPort(of: "git@git.example.net:org/repo.git") == 22)
         #expect(KnownHosts(path: folder.appendingPathComponent("missing").path).verdict(host: "git.example.net", key: key) == .unknown)
     }
 }
