@@ -134,6 +134,40 @@ struct GitSourceTests {
         await server.stop()
     }
 
+    @Test(
+        "SSH: a key file and a known host key read; an unknown or changed host key and a refused client key are errors",
+        .enabled(if: GitFixture.canServeSSH, "needs OpenSSH's sshd (openssh-server) and root"))
+    func ssh() async throws {
+        let (fixture, first) = try await Self.fixture()
+        defer { fixture.remove() }
+        let ssh = try await fixture.sshServer()
+        let url = ssh.server.url + fixture.exports.appendingPathComponent("tenants.git").path
+        let knownHosts = fixture.root.appendingPathComponent("known_hosts")
+        try "[127.0.0.1]:\(ssh.port) \(ssh.hostKey)\n".write(to: knownHosts, atomically: true, encoding: .utf8)
+        func read(key: String, knownHosts: URL, cache: String) throws -> GitSnapshot {
+            try Self.source(
+                url, cache: fixture.root.appendingPathComponent(cache),
+                credentials: GitCredentials(sshKey: key, knownHosts: knownHosts.path)).read()
+        }
+        #expect(try read(key: ssh.clientKey, knownHosts: knownHosts, cache: "cache").commit == first)
+
+        let empty = fixture.root.appendingPathComponent("empty_known_hosts")
+        try "".write(to: empty, atomically: true, encoding: .utf8)
+        #expect(throws: GitSourceError.hostKey(host: "127.0.0.1", reason: "is not in \(empty.path)")) {
+            try read(key: ssh.clientKey, knownHosts: empty, cache: "unknown")
+        }
+        let changed = fixture.root.appendingPathComponent("changed_known_hosts")
+        let impostor = try String(contentsOfFile: ssh.strangerKey + ".pub", encoding: .utf8).split(separator: " ").prefix(2).joined(separator: " ")
+        try "[127.0.0.1]:\(ssh.port) \(impostor)\n".write(to: changed, atomically: true, encoding: .utf8)
+        #expect(throws: GitSourceError.hostKey(host: "127.0.0.1", reason: "differs from the one in \(changed.path) (changed, or an impostor)")) {
+            try read(key: ssh.clientKey, knownHosts: changed, cache: "changed")
+        }
+        #expect(throws: GitSourceError.authentication(url: redactedURL(url))) {
+            try read(key: ssh.strangerKey, knownHosts: knownHosts, cache: "stranger")
+        }
+        await ssh.stop()
+    }
+
     @Test("A damaged cache is rebuilt, and concurrent readers of one cache all succeed")
     func damagedAndConcurrent() async throws {
         let (fixture, first) = try await Self.fixture()

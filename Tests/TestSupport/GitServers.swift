@@ -18,9 +18,9 @@ public final class GitFixture: Sendable {
 
     public func remove() { try? FileManager.default.removeItem(at: root) }
 
-    /// Runs git with an identity and no system or global configuration.
+    /// Runs git (or `program`) with an identity and no system or global configuration.
     @discardableResult
-    public func git(_ arguments: [String], in directory: URL) async throws -> String {
+    public func git(_ arguments: [String], in directory: URL, program: String = "/usr/bin/git", _ programArguments: [String] = []) async throws -> String {
         var environment = ProcessInfo.processInfo.environment
         environment["GIT_CONFIG_NOSYSTEM"] = "1"
         environment["GIT_CONFIG_GLOBAL"] = "/dev/null"
@@ -28,8 +28,9 @@ public final class GitFixture: Sendable {
         environment["GIT_AUTHOR_EMAIL"] = "ada@contoso.com"
         environment["GIT_COMMITTER_NAME"] = "Ada Admin"
         environment["GIT_COMMITTER_EMAIL"] = "ada@contoso.com"
-        let result = try await runProcess(URL(fileURLWithPath: "/usr/bin/git"), arguments, environment: environment, in: directory)
-        guard result.status == 0 else { throw FixtureError("git \(arguments.joined(separator: " ")) failed: \(result.errors)") }
+        let all = arguments + programArguments
+        let result = try await runProcess(URL(fileURLWithPath: program), all, environment: environment, in: directory)
+        guard result.status == 0 else { throw FixtureError("\(program) \(all.joined(separator: " ")) failed: \(result.errors)") }
         return result.output.trimmingCharacters(in: .whitespacesAndNewlines)
     }
 
@@ -84,6 +85,50 @@ public final class GitFixture: Sendable {
             throw FixtureError("the git HTTP server did not start: \(process.printed)")
         }
         return GitServer(url: "http://127.0.0.1:\(port)", process: process)
+    }
+
+    /// Whether this machine can run `sshServer()`: OpenSSH's server is installed and we are root
+    /// (sshd's privilege separation needs /run/sshd).
+    public static var canServeSSH: Bool {
+        FileManager.default.isExecutableFile(atPath: "/usr/sbin/sshd") && getuid() == 0
+    }
+
+    /// Starts OpenSSH's sshd on a free loopback port with a new host key, accepting only a new
+    /// client key for the current user. The server's `url` is `ssh://user@127.0.0.1:port`; a
+    /// repository `name` is at `url` + `exports.path` + `/name.git`.
+    public func sshServer() async throws -> SSHServer {
+        let folder = root.appendingPathComponent("ssh")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        try FileManager.default.createDirectory(atPath: "/run/sshd", withIntermediateDirectories: true)
+        for key in ["host", "client", "stranger"] {
+            try await git([], in: folder, program: "/usr/bin/ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-f", folder.appendingPathComponent(key).path])
+        }
+        try FileManager.default.copyItem(at: folder.appendingPathComponent("client.pub"), to: folder.appendingPathComponent("authorized_keys"))
+        let port = try freeLoopbackPort()
+        try """
+            Port \(port)
+            ListenAddress 127.0.0.1
+            HostKey \(folder.appendingPathComponent("host").path)
+            AuthorizedKeysFile \(folder.appendingPathComponent("authorized_keys").path)
+            PasswordAuthentication no
+            KbdInteractiveAuthentication no
+            PermitRootLogin prohibit-password
+            StrictModes no
+            UsePAM no
+            PidFile \(folder.appendingPathComponent("sshd.pid").path)
+            """.write(to: folder.appendingPathComponent("sshd_config"), atomically: true, encoding: .utf8)
+        let process = try BackgroundProcess(
+            URL(fileURLWithPath: "/usr/sbin/sshd"), ["-D", "-e", "-f", folder.appendingPathComponent("sshd_config").path])
+        guard try await process.line(containing: "Server listening") != nil else {
+            try? await process.kill()
+            throw FixtureError("sshd did not start: \(process.printed)")
+        }
+        let hostKey = try String(contentsOf: folder.appendingPathComponent("host.pub"), encoding: .utf8)
+            .split(separator: " ").prefix(2).joined(separator: " ")
+        let user = ProcessInfo.processInfo.environment["USER"] ?? "root"
+        return SSHServer(
+            server: GitServer(url: "ssh://\(user)@127.0.0.1:\(port)", process: process), port: port, hostKey: hostKey,
+            clientKey: folder.appendingPathComponent("client").path, strangerKey: folder.appendingPathComponent("stranger").path)
     }
 
     /// A threaded HTTP server that runs `git http-backend` as a CGI for every request.
@@ -150,6 +195,17 @@ public struct GitServer: Sendable {
     let process: BackgroundProcess
 
     public func stop() async { try? await process.kill() }
+}
+
+/// An sshd for git over SSH: its host key (`type base64`), a client key it accepts and one it does not.
+public struct SSHServer: Sendable {
+    public let server: GitServer
+    public let port: Int
+    public let hostKey: String
+    public let clientKey: String
+    public let strangerKey: String
+
+    public func stop() async { await server.stop() }
 }
 
 /// A port on 127.0.0.1 that was free a moment ago.
