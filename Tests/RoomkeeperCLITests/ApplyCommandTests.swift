@@ -64,6 +64,18 @@ struct ApplyCommandTests {
         #expect(!again.output.contains("Apply complete"), "nothing to do, nothing done")
     }
 
+    @Test("Invalid manifests apply nothing: every diagnostic is listed and no portal is opened")
+    func invalidManifests() async throws {
+        let workspace = try Workspace()
+        defer { workspace.remove() }
+        try FileManager.default.copyItem(at: examples("invalid"), to: workspace.state.appendingPathComponent("invalid"))
+        let result = try await workspace.run(["apply", "invalid", "--auto-approve"])
+        #expect(result.status == 1)
+        #expect(result.errors.contains("shapes/unknown-fields.yaml:8:3: error: unknown field 'roms' in RoomGroup spec"))
+        #expect(result.errors.contains("invalid: 69 errors; nothing was applied"))
+        #expect(!FileManager.default.fileExists(atPath: workspace.state.appendingPathComponent("embedded-portal.sqlite").path))
+    }
+
     @Test("A saved plan applies as reviewed, and is refused once the manifests or a touched object changed")
     func savedPlans() async throws {
         let workspace = try Workspace()
