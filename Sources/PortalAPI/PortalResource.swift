@@ -1,3 +1,5 @@
+import Foundation
+
 /// The collections of the portal contract, named as in URLs and JSON (`/v1/roomGroups`).
 public enum PortalCollection: String, CaseIterable, Sendable, Codable, Hashable {
     case rooms
@@ -16,8 +18,17 @@ public protocol PortalResource: Codable, Sendable, Equatable {
     var id: String { get set }
 }
 
+/// An object whose last writer the portal records, as Microsoft Graph's `lastModifiedBy` does.
+/// The portal sets both fields on every write and ignores them in requests; drift reports use
+/// them to tell a person's edit in the portal from a change in git not yet applied.
+public protocol ModificationStamped {
+    /// The user principal name of the last writer.
+    var lastModifiedBy: String? { get set }
+    var lastModifiedDateTime: Date? { get set }
+}
+
 /// An object that Roomkeeper can create and change, and so can mark as its own.
-public protocol OwnedResource: PortalResource {
+public protocol OwnedResource: PortalResource, ModificationStamped {
     /// `roomkeeper` on objects Roomkeeper created or adopted; nil on hand-made ones.
     var managedBy: String? { get set }
     /// The `metadata.name` of the manifest that declares the object.

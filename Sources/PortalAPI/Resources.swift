@@ -23,7 +23,7 @@ public struct RoomLocation: Codable, Sendable, Equatable {
 }
 
 /// A room: a Teams Rooms resource account. Its `id` is the account's address in lower case.
-public struct PortalRoom: PortalResource {
+public struct PortalRoom: PortalResource, ModificationStamped {
     public static let collection = PortalCollection.rooms
     public var id: String
     public var displayName: String
@@ -32,6 +32,8 @@ public struct PortalRoom: PortalResource {
     public var labels: [String: String]
     /// The update ring the room is in; every room is in exactly one.
     public var updateRingId: String
+    public var lastModifiedBy: String?
+    public var lastModifiedDateTime: Date?
 
     public init(
         id: String, displayName: String, email: String, location: RoomLocation = RoomLocation(),
@@ -94,6 +96,8 @@ public struct PortalRole: OwnedResource {
     public var managedBy: String?
     public var manifestName: String?
     public var protected: Bool?
+    public var lastModifiedBy: String?
+    public var lastModifiedDateTime: Date?
 
     public init(
         id: String, displayName: String, description: String? = nil, isBuiltIn: Bool = false, permissions: [String],
@@ -152,6 +156,8 @@ public struct PortalRoleAssignment: OwnedResource {
     public var managedBy: String?
     public var manifestName: String?
     public var protected: Bool?
+    public var lastModifiedBy: String?
+    public var lastModifiedDateTime: Date?
 
     public init(
         id: String, roleId: String, displayName: String, description: String? = nil, emailNotifications: Bool = false,
@@ -181,6 +187,8 @@ public struct PortalRoomGroup: OwnedResource {
     public var managedBy: String?
     public var manifestName: String?
     public var protected: Bool?
+    public var lastModifiedBy: String?
+    public var lastModifiedDateTime: Date?
 
     public init(
         id: String, displayName: String, description: String? = nil, roomIds: [String], managedBy: String? = nil,
@@ -211,6 +219,8 @@ public struct PortalUpdateRing: OwnedResource {
     public var managedBy: String?
     public var manifestName: String?
     public var protected: Bool?
+    public var lastModifiedBy: String?
+    public var lastModifiedDateTime: Date?
 
     public init(
         id: String, displayName: String, description: String? = nil, order: Int, rolloutDays: Int, testDays: Int,

@@ -118,6 +118,7 @@ public final class PortalService: Sendable {
         }
         var resource = resource
         if resource.id.isEmpty { resource.id = "\(R.collection.rawValue.prefix(2))-\(UUID().uuidString.lowercased())" }
+        resource.stamp(by: principal)
         try await validate(resource, replacing: nil)
         do {
             guard let stored = try await store.write(
@@ -136,6 +137,8 @@ public final class PortalService: Sendable {
         guard principal.holds(permission) else { throw forbidden(permission) }
         guard let ifMatch else { throw PortalError.preconditionRequired("send If-Match with the entity tag you read") }
         guard let current = try await read(R.self, id: resource.id) else { throw notFound(R.collection, resource.id) }
+        var resource = resource
+        resource.stamp(by: principal)
         try await validate(resource, replacing: current.resource)
         return try await mapStoreErrors(R.collection, resource.id) {
             guard let stored = try await store.write(
@@ -170,6 +173,7 @@ public final class PortalService: Sendable {
             throw PortalError.badRequest("update ring '\(ringId)' does not exist", target: "updateRingId")
         }
         room.updateRingId = ringId
+        room.stamp(by: principal)
         return try await mapStoreErrors(.rooms, roomId) {
             guard let stored = try await store.write(
                 .rooms, .replace(id: roomId, body: try encode(room), ifMatch: ifMatch), actor: principal.userPrincipalName,
@@ -442,4 +446,12 @@ func constantTimeEqual(_ a: String, _ b: String) -> Bool {
     let right = Array(b.utf8)
     guard left.count == right.count else { return false }
     return zip(left, right).reduce(UInt8(0)) { $0 | ($1.0 ^ $1.1) } == 0
+}
+
+extension ModificationStamped {
+    /// Records the caller as the last writer, now; whatever the request said is overwritten.
+    mutating func stamp(by principal: Principal, now: Date = Date()) {
+        lastModifiedBy = principal.userPrincipalName
+        lastModifiedDateTime = now
+    }
 }
