@@ -80,6 +80,10 @@ enum ManifestDecoder {
                 kind: kind, names: rule.locatedList("names").map(\.value), fields: rule.locatedList("fields").map(\.value),
                 location: rule.location)
         } ?? []
+        let snoozes = spec?.list("snooze").compactMap { entry -> Snooze? in
+            guard let target = entry.located("target"), let until = entry.string("until").flatMap(CalendarDay.init) else { return nil }
+            return Snooze(target: target, until: until, reason: entry.string("reason") ?? "")
+        } ?? []
         return RepositoryPolicy(
             portalURL: spec?["portal"]?.string("url"), prune: kinds("prune"), adopt: kinds("adopt"),
             deletionGuard: DeletionGuard(
@@ -89,6 +93,8 @@ enum ManifestDecoder {
             absent: Dictionary(
                 uniqueKeysWithValues: RepositoryPolicy.manageableKinds.map { ($0, spec?["absent"]?.locatedList($0.collectionName) ?? []) }
                     .filter { !$0.1.isEmpty }),
+            snoozes: snoozes,
+            deviceGraceHours: spec?["drift"]?.int("deviceGraceHours") ?? RepositoryPolicy.defaultDeviceGraceHours,
             location: document.location)
     }
 }

@@ -229,6 +229,26 @@ public enum ManifestShapes {
                                     FieldShape("fields", .list(.string(.text(maximumLength: 64)), minimumCount: 1), required: true, "Spec fields to leave out of the diff."),
                                 ])), unique: false),
                             "Fields people may change in the portal."),
+                        FieldShape(
+                            "snooze",
+                            .list(.object(ObjectShape(
+                                "snooze",
+                                fields: [
+                                    FieldShape("target", .string(.text(maximumLength: 400)), required: true, "The drift item's object, KIND/NAME as drift reports show it."),
+                                    FieldShape("until", .string(.date), required: true, "The last day (UTC) the item stays snoozed."),
+                                    FieldShape("reason", .string(.text(maximumLength: 1024)), required: true, "Why, for the next person."),
+                                ])), unique: false),
+                            "Drift items put off until a day: reported as snoozed, not as drift."),
+                        FieldShape(
+                            "drift",
+                            .object(ObjectShape(
+                                "drift",
+                                fields: [
+                                    FieldShape(
+                                        "deviceGraceHours", .integer(0...8760),
+                                        "Hours a declared device may take to check in before it is reported missing. Default 48."),
+                                ])),
+                            "How drift reports judge slow convergence."),
                     ])),
                 required: true, "The policy."),
         ])

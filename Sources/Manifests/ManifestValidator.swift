@@ -243,7 +243,17 @@ public enum ManifestValidator {
     }
 
     private static func checkPolicy(_ policy: RepositoryPolicy) -> [Diagnostic] {
-        policy.ignore.flatMap { rule -> [Diagnostic] in
+        let kinds = ManifestKind.allCases.map(\.rawValue) + ["Room"]
+        let snoozes = policy.snoozes.compactMap { snooze -> Diagnostic? in
+            let parts = snooze.target.value.split(separator: "/", maxSplits: 1)
+            guard parts.count == 2, kinds.contains(String(parts[0])), !parts[1].isEmpty else {
+                return .error(
+                    "snooze target '\(snooze.target.value.truncatedForMessage)' is not KIND/NAME", at: snooze.target.location,
+                    hint: "copy the target from the drift report, e.g. RoomGroup/london-floor-3; kinds: \(kinds.joined(separator: ", "))")
+            }
+            return nil
+        }
+        return snoozes + policy.ignore.flatMap { rule -> [Diagnostic] in
             let known = rule.kind.specShape.fields.map(\.name)
             return rule.fields.filter { !known.contains($0) }.map { field in
                 .error(

@@ -13,15 +13,21 @@ public struct RepositoryPolicy: Sendable, Equatable {
     public var ignore: [IgnoreRule]
     /// Managed objects git declares gone, by kind: deleted even when protected or not pruned.
     public var absent: [ManifestKind: [Located<String>]]
+    /// Drift items a person has looked at and put off until a day.
+    public var snoozes: [Snooze]
+    /// How long a declared device may take to check in before drift reports call it missing.
+    public var deviceGraceHours: Int
     /// Where the policy was declared; nil when the repository has no `roomkeeper.yaml`.
     public var location: SourceLocation?
 
     public init(
         portalURL: String? = nil, prune: Set<ManifestKind> = [], adopt: Set<ManifestKind> = [],
         deletionGuard: DeletionGuard = DeletionGuard(), ignore: [IgnoreRule] = [], absent: [ManifestKind: [Located<String>]] = [:],
-        location: SourceLocation? = nil
+        snoozes: [Snooze] = [], deviceGraceHours: Int = RepositoryPolicy.defaultDeviceGraceHours, location: SourceLocation? = nil
     ) {
         self.absent = absent
+        self.snoozes = snoozes
+        self.deviceGraceHours = deviceGraceHours
         self.portalURL = portalURL
         self.prune = prune
         self.adopt = adopt
@@ -29,6 +35,9 @@ public struct RepositoryPolicy: Sendable, Equatable {
         self.ignore = ignore
         self.location = location
     }
+
+    /// New resource accounts can take up to 48 hours to reach the portal's inventory.
+    public static let defaultDeviceGraceHours = 48
 
     /// The kinds whose objects can be pruned or adopted (devices are neither created nor deleted).
     public static let manageableKinds: [ManifestKind] = [.roomGroup, .role, .roleAssignment, .updateRing]
@@ -64,5 +73,20 @@ public struct IgnoreRule: Sendable, Equatable {
 
     public static func == (lhs: IgnoreRule, rhs: IgnoreRule) -> Bool {
         lhs.kind == rhs.kind && lhs.names == rhs.names && lhs.fields == rhs.fields
+    }
+}
+
+/// A drift item put off until a day: drift reports list it as snoozed, not as drift, until the
+/// day has passed. Recorded in the repository, so the decision is reviewed like any change.
+public struct Snooze: Sendable, Equatable {
+    /// The drift item's object, `KIND/NAME` as reports show it (`RoomGroup/london-floor-3`).
+    public var target: Located<String>
+    public var until: CalendarDay
+    public var reason: String
+
+    public init(target: Located<String>, until: CalendarDay, reason: String) {
+        self.target = target
+        self.until = until
+        self.reason = reason
     }
 }

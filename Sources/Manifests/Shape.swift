@@ -41,6 +41,8 @@ public enum StringFormat: Sendable {
     case dnsLabel
     case email
     case url
+    /// A calendar day, `YYYY-MM-DD`.
+    case date
     case oneOf([String])
 
     var expectation: String {
@@ -49,6 +51,7 @@ public enum StringFormat: Sendable {
         case .dnsLabel: "a lower-case DNS label"
         case .email: "an e-mail address"
         case .url: "a URL"
+        case .date: "a date (YYYY-MM-DD)"
         case .oneOf(let values) where values.count == 1: values[0]
         case .oneOf(let values) where values.count > 10: "one of \(values.count) known values"
         case .oneOf(let values): "one of " + values.joined(separator: ", ")
@@ -61,6 +64,7 @@ public enum StringFormat: Sendable {
         case .dnsLabel: "names"
         case .email: "e-mail addresses"
         case .url: "URLs"
+        case .date: "dates"
         case .oneOf: "values"
         }
     }

@@ -93,6 +93,10 @@ struct ShapeChecker {
             if !(text.hasPrefix("https://") || text.hasPrefix("http://")) || text.contains(" ") {
                 error("'\(text.truncatedForMessage)' is not a valid URL", at: node, hint: "write it as https://host/path")
             }
+        case .date:
+            if CalendarDay(text) == nil {
+                error("'\(text.truncatedForMessage)' is not a date", at: node, hint: "write the day as YYYY-MM-DD, e.g. 2026-12-31")
+            }
         case .oneOf(let values):
             if !values.contains(text) {
                 if values.count > 10 {
@@ -274,10 +278,7 @@ struct ShapeChecker {
 
     /// A valid label close to `text` (lower-cased, other characters turned into '-'), if any.
     static func dnsLabelSuggestion(for text: String) -> String? {
-        var label = String(text.lowercased().map { $0.isASCII && ($0.isLetter || $0.isNumber) ? $0 : "-" })
-        while label.contains("--") { label = label.replacingOccurrences(of: "--", with: "-") }
-        label = String(label.drop { $0 == "-" }.prefix(63))
-        while label.hasSuffix("-") { label.removeLast() }
+        let label = ManifestName.derived(from: text, fallback: "")
         return isDNSLabel(label) && label != text ? label : nil
     }
 

@@ -37,6 +37,7 @@ public enum ManifestJSONSchema {
             case .dnsLabel: return ["type": "string", "pattern": "^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$"]
             case .email: return ["type": "string", "format": "email", "pattern": "^[^@\\s]+@[^@\\s]+\\.[^@\\s]+$"]
             case .url: return ["type": "string", "format": "uri", "pattern": "^https?://"]
+            case .date: return ["type": "string", "format": "date", "pattern": "^[0-9]{4}-[0-9]{2}-[0-9]{2}$"]
             case .oneOf(let values): return ["type": "string", "enum": .array(values.map { .string($0) })]
             }
         case .integer(let range):
