@@ -5,7 +5,7 @@ import Foundation
 /// `Reports`; a saved plan is this value as JSON (`formatVersion` changes its major number only
 /// for breaking changes).
 public struct Plan: Codable, Sendable {
-    public static let currentFormatVersion = "1.1"
+    public static let currentFormatVersion = "1.2"
 
     public var formatVersion = Plan.currentFormatVersion
     /// Unique per plan; apply derives each create's idempotency key from it.
@@ -165,6 +165,13 @@ public struct Finding: Codable, Sendable, Equatable {
         case info
     }
 
+    /// What kind of finding this is, for tools: stable across releases, unlike `message`.
+    public enum Code: String, Codable, Sendable {
+        case deviceMissing, deviceInWrongRoom, roomNotInInventory, memberNotInDirectory, handMadeConflict
+        case protectedKept, pruneOff
+    }
+
+    public var code: Code?
     public var severity: Severity
     public var target: ObjectReference
     public var message: String
@@ -173,7 +180,10 @@ public struct Finding: Codable, Sendable, Equatable {
     /// `path/file.yaml:line:column` of the manifest concerned, when there is one.
     public var location: String?
 
-    public init(severity: Severity, target: ObjectReference, message: String, remedy: String, location: String? = nil) {
+    public init(
+        _ code: Code? = nil, severity: Severity, target: ObjectReference, message: String, remedy: String, location: String? = nil
+    ) {
+        self.code = code
         self.severity = severity
         self.target = target
         self.message = message

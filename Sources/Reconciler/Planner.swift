@@ -224,6 +224,7 @@ public struct Planner {
             let location = device.metadata.name.location?.description
             guard let current = context.device(serial: device.serialNumber.value) else {
                 resolver.findings.append(Finding(
+                    .deviceMissing,
                     severity: .warning, target: target,
                     message: "missing: no device with serial number \(device.serialNumber.value) has checked in",
                     remedy: "install the monitoring agent on it with the tenant's enrollment key; it then appears in onboarding",
@@ -234,6 +235,7 @@ public struct Planner {
             let declaredRoom = device.room.value.lowercased()
             if current.resource.roomId != declaredRoom {
                 resolver.findings.append(Finding(
+                    .deviceInWrongRoom,
                     severity: .warning, target: target,
                     message: "reports from room \(current.resource.roomId ?? "(none)"), not \(declaredRoom)",
                     remedy: "move the device to \(declaredRoom), or correct spec.room in the manifest", location: location))
@@ -310,6 +312,7 @@ public struct Planner {
                         changes: changes, fingerprint: existing.etag, payload: payload(fields.desired))))
                 } else {
                     resolver.findings.append(Finding(
+                    .handMadeConflict,
                         severity: .error, target: target,
                         message: "a hand-made \(kind.rawValue) named '\(displayName(item))' already exists in the portal",
                         remedy: "let Roomkeeper adopt it (adopt: {\(kind.collectionName): true} in roomkeeper.yaml), or rename one of them",
@@ -332,6 +335,7 @@ public struct Planner {
                     type: .delete, target: target, reason: "declared absent in roomkeeper.yaml", fingerprint: object.etag)))
             } else if object.resource.protected == true {
                 resolver.findings.append(Finding(
+                    .protectedKept,
                     severity: .warning, target: target, message: "protected: its manifest is gone, so the object stays in the portal",
                     remedy: "to delete it, list it under absent: {\(kind.collectionName): [\(manifest)]} in roomkeeper.yaml; "
                         + "to keep managing it, restore its manifest"))
@@ -340,6 +344,7 @@ public struct Planner {
                     type: .delete, target: target, reason: "created by Roomkeeper and no longer declared", fingerprint: object.etag)))
             } else {
                 resolver.findings.append(Finding(
+                    .pruneOff,
                     severity: .info, target: target, message: "no longer declared; kept because pruning is off for \(kind.collectionName)",
                     remedy: "delete it in the portal, or set prune: {\(kind.collectionName): true} in roomkeeper.yaml"))
             }
@@ -453,6 +458,7 @@ private final class Resolver {
                 ids.insert(id)
             } else {
                 findings.append(Finding(
+                    .roomNotInInventory,
                     severity: .warning, target: owner, message: "room \(room.value) is not in the portal's inventory; it is left out",
                     remedy: "check the address; a new resource account can take up to 48 hours to appear in the inventory",
                     location: room.location?.description))
@@ -485,6 +491,7 @@ private final class Resolver {
 
     private func unresolved(_ assignment: RoleAssignment, _ member: Located<AssignmentMember>, _ message: String) {
         findings.append(Finding(
+                    .memberNotInDirectory,
             severity: .error, target: ObjectReference(kind: ManifestKind.roleAssignment.rawValue, name: assignment.metadata.name.value), message: message,
             remedy: "correct the member, or create it in the directory first", location: member.location?.description))
     }
