@@ -59,13 +59,21 @@ let package = Package(
         .target(
             name: "Reconciler",
             dependencies: ["Manifests", "PortalAPI", "PortalModel", .product(name: "Crypto", package: "swift-crypto")]),
-        // Renderers for people and machines (diagnostics today; plans and drift reports later).
+        // Renderers for people and machines: diagnostics, plans, apply and drift reports, notifications.
         .target(name: "Reports", dependencies: ["Manifests", "Reconciler"]),
+        // Delivering notifications to webhooks, with bounded retries and a timeout.
+        .target(
+            name: "Notifications",
+            dependencies: [
+                "PortalAPI",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+            ]),
         // The command line: parses flags, calls the libraries, renders, sets the exit code.
         .executableTarget(
             name: "roomkeeper",
             dependencies: [
-                "Manifests", "Reports", "PortalAPI", "PortalEmulator", "Reconciler", "GitSource",
+                "Manifests", "Reports", "PortalAPI", "PortalEmulator", "Reconciler", "GitSource", "Notifications",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
         // Release-build benchmarks (`swift run -c release roomkeeper-bench`).

@@ -55,8 +55,7 @@ public struct InventoryRecord: Codable, Sendable, Equatable {
 
     /// The file for a portal: `<state>/inventory/<digest of the endpoint>.json`.
     public static func url(in stateFolder: URL, portal: String) -> URL {
-        let digest = SHA256.hash(data: Data(portal.utf8)).prefix(8).map { String(format: "%02x", $0) }.joined()
-        return stateFolder.appendingPathComponent("inventory/\(digest).json")
+        stateFolder.appendingPathComponent("inventory/\(StableDigest.hex(portal, length: 16)).json")
     }
 
     /// The last record for a portal, if any (an unreadable one counts as none).

@@ -53,13 +53,16 @@ extension PlanRenderer {
         }
     }
 
-    private static func markdownValue(_ change: FieldChange) -> String {
+    static func markdownValue(_ change: FieldChange) -> String {
+        plainValue(change).markdownEscaped
+    }
+
+    /// A change as plain text: `+a −b` for sets, `before → after` for values.
+    static func plainValue(_ change: FieldChange) -> String {
         if change.added != nil || change.removed != nil {
-            let added = (change.added ?? []).map { "+\($0)" }
-            let removed = (change.removed ?? []).map { "−\($0)" }
-            return (added + removed).joined(separator: " ").markdownEscaped
+            return ((change.added ?? []).map { "+\($0)" } + (change.removed ?? []).map { "−\($0)" }).joined(separator: " ")
         }
-        return "\(change.before ?? "(none)") → \(change.after ?? "(none)")".markdownEscaped
+        return "\(change.before ?? "(none)") → \(change.after ?? "(none)")"
     }
 }
 

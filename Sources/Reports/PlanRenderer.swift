@@ -68,7 +68,7 @@ public struct PlanRenderer: Sendable {
         return output
     }
 
-    private func describe(_ change: FieldChange) -> String {
+    func describe(_ change: FieldChange) -> String {
         if change.added != nil || change.removed != nil {
             let added = (change.added ?? []).map { style.green("+\($0)") }
             let removed = (change.removed ?? []).map { style.red("-\($0)") }
@@ -87,7 +87,7 @@ public struct PlanRenderer: Sendable {
         Int(value) != nil || value == "true" || value == "false" ? value : "\"\(value)\""
     }
 
-    private func finding(_ finding: Finding) -> String {
+    public func finding(_ finding: Finding) -> String {
         let mark =
             switch finding.severity {
             case .error: style.red("error")

@@ -39,6 +39,15 @@ enum Planning {
         _ source: ManifestSource, portal: any Portal, options: PlanOptions, acceptInventoryShrink: Bool,
         stateFolder: URL = URL(fileURLWithPath: StateFolder.path())
     ) async throws -> Plan {
+        try await readAndPlan(source, portal: portal, options: options, acceptInventoryShrink: acceptInventoryShrink, stateFolder: stateFolder)
+            .plan
+    }
+
+    /// As `plan`, also returning the live state the plan was made from.
+    static func readAndPlan(
+        _ source: ManifestSource, portal: any Portal, options: PlanOptions, acceptInventoryShrink: Bool,
+        stateFolder: URL = URL(fileURLWithPath: StateFolder.path())
+    ) async throws -> (plan: Plan, live: LiveState) {
         let live = try await readLive(portal)
         var plan = Planner.plan(
             declared: source.manifests, live: live, options: options, source: source.description, sourceRevision: source.revision,
@@ -52,6 +61,6 @@ enum Planning {
         } else {
             plan.blockers += shrinkage
         }
-        return plan
+        return (plan, live)
     }
 }

@@ -1,0 +1,227 @@
+import Foundation
+import Manifests
+import PortalAPI
+
+/// Turns a plan into a drift report: each action becomes a difference between git and the
+/// portal, classified by cause and given its remedies; devices are judged against their grace
+/// period; the history supplies since when each item has existed. Pure and linear in the plan
+/// and the portal's size.
+public struct DriftDetector {
+    /// Flapping: an item that appeared this many times in the remembered checks is noise.
+    public static let noiseAppearances = 3
+    /// How long the snooze snippet in a report puts an item off.
+    public static let suggestedSnoozeDays = 7
+
+    let declared: ManifestSet
+    let live: LiveState
+    let memory: DriftMemory
+    /// The portal user Roomkeeper acts as: its own writes are not a person's.
+    let reconcilerIdentity: String?
+    let now: Date
+
+    private let stamps: [String: any ModificationStamped]
+    private let locations: [String: String]
+
+    public init(declared: ManifestSet, live: LiveState, memory: DriftMemory, reconcilerIdentity: String?, now: Date = Date()) {
+        self.declared = declared
+        self.live = live
+        self.memory = memory
+        self.reconcilerIdentity = reconcilerIdentity?.lowercased()
+        self.now = now
+        var stamps: [String: any ModificationStamped] = [:]
+        for group in live.roomGroups { stamps["RoomGroup/\(group.resource.id)"] = group.resource }
+        for role in live.roles { stamps["Role/\(role.resource.id)"] = role.resource }
+        for assignment in live.roleAssignments { stamps["RoleAssignment/\(assignment.resource.id)"] = assignment.resource }
+        for ring in live.updateRings { stamps["UpdateRing/\(ring.resource.id)"] = ring.resource }
+        for room in live.rooms { stamps["Room/\(room.resource.id)"] = room.resource }
+        self.stamps = stamps
+        locations = Dictionary(
+            declared.all.compactMap { manifest in
+                manifest.metadata.name.location.map { ("\(manifest.kind.rawValue)/\(manifest.metadata.name.value)", $0.description) }
+            }, uniquingKeysWith: { first, _ in first })
+    }
+
+    /// The report for `plan`, and the pending devices the history should keep following.
+    public func report(for plan: Plan) -> (report: DriftReport, pending: [DriftHistoryEntry.Tracked.Key: Date]) {
+        var items = plan.actions.map(item(for:))
+        let (deviceItems, statuses, pending) = devices(plan)
+        items += deviceItems
+        items = items.map(classifyNoise).sorted { ($0.target, $0.state.rawValue) < ($1.target, $1.state.rawValue) }
+
+        let (active, snoozed, snoozeNotes) = applySnoozes(items)
+        let needsPerson = plan.findings.filter { $0.severity != .info && $0.code != .deviceMissing }
+        let notes = plan.findings.filter { $0.severity == .info } + snoozeNotes
+        let report = DriftReport(
+            generatedAt: now, source: plan.source, sourceRevision: plan.sourceRevision, origin: plan.origin, portal: plan.portal,
+            items: active, snoozed: snoozed, devices: statuses, needsPerson: needsPerson, notes: notes,
+            unmanaged: plan.unmanaged.filter { $0.kind != ManifestKind.device.rawValue })
+        return (report, pending)
+    }
+
+    // MARK: - Plan actions
+
+    private func item(for action: PlannedAction) -> DriftItem {
+        let target = action.target
+        let location = locations[target.description]
+        switch action.type {
+        case .create:
+            return make(
+                .missing, .convergence, target, "declared in git, not in the portal", action.changes, location,
+                adopt: nil, byHand: "or remove its manifest from git if the object should not exist")
+        case .delete:
+            return make(
+                .unexpected, .convergence, target, "created by Roomkeeper and no longer declared in git", [], location,
+                adopt: exportCommand(target))
+        case .update:
+            let adopting = action.changes.contains { $0.field == "managedBy" }
+            let (cause, explanation) =
+                adopting
+                ? (DriftItem.Cause.convergence, "made by hand in the portal; git declares it and apply would adopt it")
+                : writer(of: target, kind: target.kind)
+            return make(.changed, cause, target, explanation, action.changes, location, adopt: exportCommand(target))
+        case .moveToRing:
+            let (cause, explanation) = writer(of: target, kind: "Room")
+            return make(.changed, cause, target, explanation, action.changes, location, adopt: nil)
+        case .enroll, .unenroll:
+            let state = action.changes.first?.before ?? ""
+            let (cause, explanation): (DriftItem.Cause, String) =
+                state == "onboarding"
+                ? (.convergence, "checked in and waits in onboarding; apply enrolls it")
+                : (.manual, "\(state) in the portal; git declares it \(action.changes.first?.after ?? "")")
+            return make(.changed, cause, target, explanation, action.changes, location, adopt: nil)
+        }
+    }
+
+    /// Who wrote a live object last, as a cause: a person, or Roomkeeper itself (git moved on).
+    private func writer(of target: ObjectReference, kind: String) -> (DriftItem.Cause, String) {
+        guard let id = target.portalId, let stamp = stamps["\(kind)/\(id)"], let writer = stamp.lastModifiedBy else {
+            return (.convergence, "differs from git; the portal does not say who changed it last")
+        }
+        let when = stamp.lastModifiedDateTime.map { " on \($0.formatted(.iso8601))" } ?? ""
+        if writer.lowercased() == reconcilerIdentity {
+            return (.convergence, "git changed since Roomkeeper last wrote it\(when); apply brings the portal up to date")
+        }
+        return (.manual, "changed in the portal by \(writer)\(when)")
+    }
+
+    // MARK: - Devices
+
+    /// Declared devices not seen (pending within the grace period, missing after it), enrolled
+    /// devices that are offline, and enrolled devices git does not declare.
+    private func devices(_ plan: Plan) -> ([DriftItem], [DeviceStatus], [DriftHistoryEntry.Tracked.Key: Date]) {
+        var items: [DriftItem] = []
+        var statuses: [DeviceStatus] = []
+        var pending: [DriftHistoryEntry.Tracked.Key: Date] = [:]
+        let grace = TimeInterval(declared.policy.deviceGraceHours) * 3600
+        let liveBySerial = Dictionary(live.devices.map { ($0.resource.serialNumber.uppercased(), $0.resource) }, uniquingKeysWith: { a, _ in a })
+        var declaredSerials: Set<String> = []
+        for device in declared.devices {
+            let target = ObjectReference(kind: ManifestKind.device.rawValue, name: device.metadata.name.value)
+            let serial = device.serialNumber.value
+            declaredSerials.insert(serial.uppercased())
+            let room = device.room.value.lowercased()
+            guard let current = liveBySerial[serial.uppercased()] else {
+                let fingerprint = DriftItem.fingerprint(state: .missing, target: target, changes: [])
+                let since = memory.since(fingerprint) ?? now
+                if now.timeIntervalSince(since) < grace {
+                    pending[.init(fingerprint: fingerprint, target: target.description)] = since
+                    statuses.append(DeviceStatus(
+                        target: target, status: .pending, serialNumber: serial, room: room, since: since,
+                        message: "not checked in yet; reported missing after \(declared.policy.deviceGraceHours) hours"))
+                } else {
+                    var item = make(
+                        .missing, .convergence, target,
+                        "no device with serial number \(serial) has checked in for \(declared.policy.deviceGraceHours) hours or more", [],
+                        locations[target.description], adopt: nil,
+                        byHand: "install the monitoring agent on it in \(room) with the tenant's enrollment key; it then appears in onboarding")
+                    item.remedies.revert = nil
+                    item.since = since
+                    items.append(item)
+                }
+                continue
+            }
+            if current.enrollmentState == "enrolled", current.connectivity == "disconnected" {
+                statuses.append(DeviceStatus(
+                    target: target, status: .offline, serialNumber: serial, room: room, since: current.lastSeen,
+                    message: "enrolled but not reporting; check its power and network on site"))
+            }
+        }
+        for device in live.devices where device.resource.enrollmentState == "enrolled" && !declaredSerials.contains(device.resource.serialNumber.uppercased()) {
+            let target = ObjectReference(kind: ManifestKind.device.rawValue, name: device.resource.serialNumber, portalId: device.resource.id)
+            var item = make(
+                .unexpected, .manual, target, "enrolled in the portal (room \(device.resource.roomId ?? "none")) but not declared in git", [],
+                nil, adopt: exportCommand(target), byHand: "or unenroll it in the portal if it should not be there")
+            item.remedies.revert = nil
+            items.append(item)
+        }
+        return (items, statuses, pending)
+    }
+
+    // MARK: - Classification and snoozing
+
+    private func make(
+        _ state: DriftItem.State, _ cause: DriftItem.Cause, _ target: ObjectReference, _ explanation: String, _ changes: [FieldChange],
+        _ location: String?, adopt: String?, byHand: String? = nil
+    ) -> DriftItem {
+        let fingerprint = DriftItem.fingerprint(state: state, target: target, changes: changes)
+        return DriftItem(
+            state: state, cause: cause, target: target, explanation: explanation, changes: changes,
+            since: memory.since(fingerprint) ?? now, location: location,
+            remedies: DriftItem.Remedies(
+                revert: "roomkeeper apply --target \(shellQuoted(target.description))", adopt: adopt, snooze: snoozeSnippet(target),
+                byHand: byHand))
+    }
+
+    private func classifyNoise(_ item: DriftItem) -> DriftItem {
+        guard memory.appearances(of: item.fingerprint) >= Self.noiseAppearances else { return item }
+        var item = item
+        item.cause = .noise
+        item.explanation += " (it has come and gone \(memory.appearances(of: item.fingerprint)) times recently)"
+        return item
+    }
+
+    private func applySnoozes(_ items: [DriftItem]) -> (active: [DriftItem], snoozed: [DriftItem], notes: [Finding]) {
+        var snoozes: [String: Snooze] = [:]
+        var notes: [Finding] = []
+        for snooze in declared.policy.snoozes {
+            guard let end = snooze.until.endOfDay, end > now else {
+                let parts = snooze.target.value.split(separator: "/", maxSplits: 1).map(String.init)
+                notes.append(Finding(
+                    severity: .info, target: ObjectReference(kind: parts.first ?? "", name: parts.last ?? ""),
+                    message: "the snooze until \(snooze.until) has passed", remedy: "remove it from roomkeeper.yaml, or extend it",
+                    location: snooze.target.location?.description))
+                continue
+            }
+            snoozes[snooze.target.value] = snooze
+        }
+        var active: [DriftItem] = []
+        var snoozed: [DriftItem] = []
+        for var item in items {
+            if let snooze = snoozes[item.target.description] {
+                item.snoozedUntil = snooze.until.description
+                item.snoozeReason = snooze.reason
+                snoozed.append(item)
+            } else {
+                active.append(item)
+            }
+        }
+        return (active, snoozed, notes)
+    }
+
+    private func exportCommand(_ target: ObjectReference) -> String {
+        "roomkeeper export --select \(shellQuoted(target.description)) --out adopted/"
+    }
+
+    private func snoozeSnippet(_ target: ObjectReference) -> String {
+        let formatter = ISO8601DateFormatter()
+        formatter.formatOptions = [.withFullDate]
+        let day = formatter.string(from: now.addingTimeInterval(TimeInterval(Self.suggestedSnoozeDays) * 86_400))
+        let quoted = target.description.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"")
+        return "- {target: \"\(quoted)\", until: \(day), reason: \"why it can wait\"}"
+    }
+}
+
+/// Text as one word for a POSIX shell, whatever it holds.
+func shellQuoted(_ text: String) -> String {
+    "'" + text.replacingOccurrences(of: "'", with: "'\\''") + "'"
+}

@@ -1,0 +1,166 @@
+import Foundation
+
+/// What differs between git and the live portal at one moment, and what to do about each
+/// difference. Computed by `DriftDetector` without changing anything; rendered by `Reports` as
+/// text, JSON, Markdown and HTML. The JSON is this value (`formatVersion` changes its major
+/// number only for breaking changes).
+public struct DriftReport: Codable, Sendable {
+    public static let currentFormatVersion = "1.0"
+
+    public var formatVersion = DriftReport.currentFormatVersion
+    public var generatedAt: Date
+    /// Where the manifests came from, as plans record it.
+    public var source: String
+    public var sourceRevision: String?
+    public var origin: SourceOrigin?
+    public var portal: String
+    /// Drift: what git and the portal disagree on, snoozed items left out. Empty when in sync.
+    public var items: [DriftItem]
+    /// Drift a person put off in roomkeeper.yaml, until the day given.
+    public var snoozed: [DriftItem]
+    /// Declared devices that are converging (`pending`) or unwell (`offline`): health, not drift.
+    public var devices: [DeviceStatus]
+    /// What only a person can fix that is not drift of its own: rooms the inventory lacks,
+    /// members not in the directory, devices in the wrong room.
+    public var needsPerson: [Finding]
+    /// Notes: objects kept because pruning is off, snoozes past their day.
+    public var notes: [Finding]
+    /// Portal objects Roomkeeper does not manage.
+    public var unmanaged: [ObjectReference]
+
+    public init(
+        generatedAt: Date, source: String, sourceRevision: String?, origin: SourceOrigin?, portal: String, items: [DriftItem],
+        snoozed: [DriftItem], devices: [DeviceStatus], needsPerson: [Finding], notes: [Finding], unmanaged: [ObjectReference]
+    ) {
+        self.generatedAt = generatedAt
+        self.source = source
+        self.sourceRevision = sourceRevision
+        self.origin = origin
+        self.portal = portal
+        self.items = items
+        self.snoozed = snoozed
+        self.devices = devices
+        self.needsPerson = needsPerson
+        self.notes = notes
+        self.unmanaged = unmanaged
+    }
+
+    /// True when git and the portal agree (snoozed items aside).
+    public var inSync: Bool { items.isEmpty }
+
+    /// The fingerprints of the drift items, for deduplicating notifications.
+    public var fingerprints: Set<String> { Set(items.map(\.fingerprint)) }
+}
+
+/// One difference between git and the portal.
+public struct DriftItem: Codable, Sendable, Equatable {
+    /// How the object differs.
+    public enum State: String, Codable, Sendable, CaseIterable {
+        /// Declared in git, not in the portal (for a device: never checked in, past the grace period).
+        case missing
+        /// In the portal, not declared (a managed object git dropped, an enrolled device git does not list).
+        case unexpected
+        /// In both, with fields that differ.
+        case changed
+    }
+
+    /// Why it differs, as far as the portal can tell.
+    public enum Cause: String, Codable, Sendable, CaseIterable {
+        /// A person changed the portal (the object's last writer is not Roomkeeper).
+        case manual
+        /// Git changed and the portal has not caught up yet: apply, or a device still to enroll.
+        case convergence
+        /// The item came and went on its own several times recently (flapping); likely not worth a page.
+        case noise
+    }
+
+    /// Stable while the difference stays the same: the object, the state and the changed values.
+    public var fingerprint: String
+    public var state: State
+    public var cause: Cause
+    public var target: ObjectReference
+    /// For people: what happened, e.g. "changed in the portal by megan.bowen@contoso.com on 2026-11-25".
+    public var explanation: String
+    /// Field by field: `before` is the portal's value, `after` what git declares.
+    public var changes: [FieldChange]
+    /// When a report first saw this difference (carried over from the drift history).
+    public var since: Date
+    /// The manifest that declares the object, `file:line:column`, when there is one.
+    public var location: String?
+    /// How to act on it.
+    public var remedies: Remedies
+    /// Set on snoozed items: until when (the end of that day, UTC) and why.
+    public var snoozedUntil: String?
+    public var snoozeReason: String?
+
+    public init(
+        state: State, cause: Cause, target: ObjectReference, explanation: String, changes: [FieldChange] = [], since: Date,
+        location: String? = nil, remedies: Remedies
+    ) {
+        self.state = state
+        self.cause = cause
+        self.target = target
+        self.explanation = explanation
+        self.changes = changes
+        self.since = since
+        self.location = location
+        self.remedies = remedies
+        self.fingerprint = DriftItem.fingerprint(state: state, target: target, changes: changes)
+    }
+
+    /// A short digest of what makes the difference what it is; values, not wording.
+    static func fingerprint(state: State, target: ObjectReference, changes: [FieldChange]) -> String {
+        var text = "\(state.rawValue)\u{1F}\(target.kind)\u{1F}\(target.name)"
+        for change in changes {
+            text += "\u{1E}\(change.field)\u{1F}\(change.before ?? "")\u{1F}\(change.after ?? "")"
+            text += "\u{1F}\((change.added ?? []).joined(separator: ","))\u{1F}\((change.removed ?? []).joined(separator: ","))"
+        }
+        return StableDigest.hex(text, length: 16)
+    }
+
+    /// The ways to act on a drift item; each is a command or a snippet a person can use as it is.
+    public struct Remedies: Codable, Sendable, Equatable {
+        /// Make the portal match git again: an apply limited to this object. Nil when apply cannot fix it.
+        public var revert: String?
+        /// Make git match the portal: export the live object as a manifest. Nil when there is nothing to export.
+        public var adopt: String?
+        /// What to add under `spec.snooze` in roomkeeper.yaml to put the item off.
+        public var snooze: String
+        /// What a person must do by hand, when neither apply nor git can fix it.
+        public var byHand: String?
+
+        public init(revert: String? = nil, adopt: String? = nil, snooze: String, byHand: String? = nil) {
+            self.revert = revert
+            self.adopt = adopt
+            self.snooze = snooze
+            self.byHand = byHand
+        }
+    }
+}
+
+/// A declared device that is not drift but worth knowing about.
+public struct DeviceStatus: Codable, Sendable, Equatable {
+    public enum Status: String, Codable, Sendable {
+        /// Declared, not checked in yet, within the grace period: expected convergence.
+        case pending
+        /// Enrolled but not reporting: a health matter for the people on site, not drift.
+        case offline
+    }
+
+    public var target: ObjectReference
+    public var status: Status
+    public var serialNumber: String
+    public var room: String
+    /// Pending: since when it has been declared and unseen. Offline: when it was last seen.
+    public var since: Date?
+    public var message: String
+
+    public init(target: ObjectReference, status: Status, serialNumber: String, room: String, since: Date?, message: String) {
+        self.target = target
+        self.status = status
+        self.serialNumber = serialNumber
+        self.room = room
+        self.since = since
+        self.message = message
+    }
+}

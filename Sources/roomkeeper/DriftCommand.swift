@@ -1,0 +1,172 @@
+import ArgumentParser
+import Foundation
+import Notifications
+import PortalAPI
+import Reconciler
+import Reports
+
+extension Roomkeeper {
+    struct DriftCommand: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "drift",
+            abstract: "Report where the portal differs from git, without changing anything.",
+            discussion: """
+                Loads the manifests, reads the portal and reports every difference: missing, unexpected \
+                and changed objects (field by field), each classified as a person's edit (manual), git \
+                not yet applied (convergence) or flapping (noise), with since when it exists and how to \
+                revert, adopt or snooze it. Devices not yet checked in are pending until the grace period \
+                in roomkeeper.yaml has passed; offline devices are health, not drift. Made for cron: \
+                exit 0 in sync, 2 drift, 1 error. A history of checks is kept (--history), and \
+                --notify posts to a webhook only when drift appears, changes or clears.
+                """)
+
+        @Argument(help: "The manifest repository folder.", completion: .directory)
+        var directory: String = "."
+
+        @OptionGroup var sourceOptions: SourceOptions
+
+        @OptionGroup var portalOptions: PortalOptions
+
+        @Option(help: "Output format: text, json, markdown or html.")
+        var format: ReportFormat = .text
+
+        @Option(help: "Colour text output: auto, always or never.")
+        var color: OutputOptions.ColorChoice = .auto
+
+        @Option(help: "Also write the report to this file, in the format of its extension (.json, .md, .html, else text).")
+        var out: String?
+
+        @Option(help: "The drift history file (JSON lines; default: one per portal under $ROOMKEEPER_STATE_DIR/drift).")
+        var history: String?
+
+        @OptionGroup var notification: NotificationOptions
+
+        func validate() throws {
+            try notification.validate()
+        }
+
+        func run() async throws {
+            let style = color.style
+            let source = try await ManifestSource.load(
+                sourceOptions.origin(folder: directory), cacheFolder: sourceOptions.cacheFolder, style: style,
+                consequence: "drift was not checked")
+            let portal = try await portalOptions.open(policyURL: source.manifests.policy.portalURL)
+            let historyFile = DriftHistory(
+                url: history.map { URL(fileURLWithPath: $0) }
+                    ?? DriftHistory.url(in: URL(fileURLWithPath: StateFolder.path()), portal: portal.endpointDescription))
+            let check = try await DriftCheck.run(source: source, portal: portal, history: historyFile)
+            let report = check.report
+            print(try Self.render(report, format, style: style), terminator: "")
+            if let out {
+                let fileFormat = ReportFormat(fileExtension: (out as NSString).pathExtension)
+                try Self.render(report, fileFormat, style: TerminalStyle(usesColor: false)).write(toFile: out, atomically: true, encoding: .utf8)
+            }
+            var entry = check.entry
+            let delivered = await notification.deliver(report: report, previous: check.previous, entry: &entry)
+            try historyFile.append(entry)
+            if !delivered { throw ExitCode.failure }
+            if !report.inSync { throw ExitCode(2) }
+        }
+
+        static func render(_ report: DriftReport, _ format: ReportFormat, style: TerminalStyle) throws -> String {
+            switch format {
+            case .text: DriftRenderer(style: style).text(report)
+            case .json: try DriftRenderer.json(report)
+            case .markdown: DriftRenderer.markdown(report)
+            case .html: DriftRenderer.html(report)
+            }
+        }
+    }
+}
+
+/// The formats a drift report is written in.
+enum ReportFormat: String, ExpressibleByArgument, CaseIterable {
+    case text, json, markdown, html
+
+    /// The format a file name asks for: `.json`, `.md`, `.html`/`.htm`; text otherwise.
+    init(fileExtension: String) {
+        switch fileExtension.lowercased() {
+        case "json": self = .json
+        case "md", "markdown": self = .markdown
+        case "html", "htm": self = .html
+        default: self = .text
+        }
+    }
+}
+
+/// One drift check: read the portal, plan, judge the plan as drift against the history.
+struct DriftCheck {
+    let report: DriftReport
+    /// The history entry recording this check (not yet written).
+    let entry: DriftHistoryEntry
+    /// The last entry before this check.
+    let previous: DriftHistoryEntry?
+
+    static func run(source: ManifestSource, portal: any Portal, history: DriftHistory, now: Date = Date()) async throws -> DriftCheck {
+        let (plan, live) = try await Planning.readAndPlan(
+            source, portal: portal, options: PlanOptions(allowMassDelete: true), acceptInventoryShrink: false)
+        if !plan.blockers.isEmpty {
+            for blocker in plan.blockers { printError("roomkeeper: error: \(blocker)") }
+            printError("roomkeeper: error: the portal's answer looks incomplete, so drift was not judged; nothing was changed")
+            throw ExitCode.failure
+        }
+        let identity = try? await portal.me().userPrincipalName
+        let memory = DriftMemory(entries: try history.recent())
+        let detector = DriftDetector(declared: source.manifests, live: live, memory: memory, reconcilerIdentity: identity, now: now)
+        let (report, pending) = detector.report(for: plan)
+        return DriftCheck(
+            report: report, entry: DriftHistoryEntry(recording: report, pending: pending, previous: memory.last), previous: memory.last)
+    }
+}
+
+/// Where and how drift notifications go. The URL is a secret for most receivers (Teams signs
+/// its webhook URLs), so it is best given in ROOMKEEPER_NOTIFY_URL or a file.
+struct NotificationOptions: ParsableArguments {
+    @Option(help: "POST to this webhook when drift appears, changes or clears (or set ROOMKEEPER_NOTIFY_URL).")
+    var notify: String?
+
+    @Option(help: "A file holding the webhook URL (keeps it out of shell history and process lists).")
+    var notifyFile: String?
+
+    @Option(help: "The webhook's payload: json (the report) or teams (a Teams message with an Adaptive Card).")
+    var notifyFormat: NotificationPayload.Format = .json
+
+    @Option(help: "Also send a digest while drift persists unchanged, at most once per this many hours.")
+    var digestHours: Double?
+
+    func validate() throws {
+        if notify != nil, notifyFile != nil { throw ValidationError("give --notify or --notify-file, not both") }
+        if let digestHours, digestHours <= 0 { throw ValidationError("--digest-hours must be positive") }
+        if let url = try webhookURL(), !(url.hasPrefix("https://") || url.hasPrefix("http://")) {
+            throw ValidationError("the webhook URL must start with https:// or http://")
+        }
+    }
+
+    func webhookURL(environment: [String: String] = ProcessInfo.processInfo.environment) throws -> String? {
+        if let notifyFile {
+            return try String(contentsOfFile: notifyFile, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
+        }
+        return notify ?? environment["ROOMKEEPER_NOTIFY_URL"].flatMap { $0.isEmpty ? nil : $0 }
+    }
+
+    /// Sends the notification the report calls for, if any, and records it in `entry`. Returns
+    /// false when one was due and could not be delivered (the next check tries again).
+    func deliver(report: DriftReport, previous: DriftHistoryEntry?, entry: inout DriftHistoryEntry) async -> Bool {
+        guard let url = try? webhookURL(),
+              let message = DriftNotification.decide(
+                  report, previous: previous, digestInterval: digestHours.map { $0 * 3600 }, now: report.generatedAt)
+        else { return true }
+        let sender = WebhookSender(url: url)
+        do {
+            try await sender.post(try NotificationPayload.body(message, report: report, format: notifyFormat))
+            entry.markNotified(report, at: report.generatedAt)
+            printError("roomkeeper: notified \(sender.redactedURL): drift \(message.event.rawValue)")
+            return true
+        } catch {
+            printError("roomkeeper: error: the drift notification was not delivered: \(error); the next check tries again")
+            return false
+        }
+    }
+}
+
+extension NotificationPayload.Format: ExpressibleByArgument {}
