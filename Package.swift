@@ -95,10 +95,10 @@ let package = Package(
         .testTarget(
             name: "GitSourceTests",
             dependencies: ["GitSource", "Manifests", "TestSupport", .product(name: "Crypto", package: "swift-crypto")]),
-        .testTarget(name: "ReconcilerTests", dependencies: ["Reconciler", "Manifests", "PortalAPI", "TestSupport"]),
+        .testTarget(name: "ReconcilerTests", dependencies: ["Reconciler", "Manifests", "PortalAPI", "PortalEmulator", "TestSupport"]),
         .testTarget(name: "ManifestsTests", dependencies: ["Manifests", "TestSupport"]),
         .testTarget(name: "ReportsTests", dependencies: ["Reports", "Manifests", "TestSupport"]),
-        .testTarget(name: "RoomkeeperCLITests", dependencies: ["roomkeeper", "TestSupport", "PortalAPI"]),
+        .testTarget(name: "RoomkeeperCLITests", dependencies: ["roomkeeper", "TestSupport", "PortalAPI", "PortalEmulator"]),
         .testTarget(
             name: "PortalEmulatorTests",
             dependencies: [

@@ -98,8 +98,10 @@ public struct Exporter {
                 deviceType: type, manufacturer: device.manufacturer, model: device.model, enrollment: enrollment))))
         }
 
+        // Names compare case-insensitively: serial numbers and addresses are written in either case.
+        let wanted = Set(select.map { $0.lowercased() })
         let chosen = select.isEmpty ? manifests : manifests.filter { entry in
-            entry.aliases.contains { select.contains("\(entry.manifest.kind.rawValue)/\($0)") }
+            entry.aliases.contains { wanted.contains("\(entry.manifest.kind.rawValue)/\($0)".lowercased()) }
         }
         let sorted = chosen.map(\.manifest).sorted {
             ($0.kind.rawValue, $0.metadata.name.value) < ($1.kind.rawValue, $1.metadata.name.value)

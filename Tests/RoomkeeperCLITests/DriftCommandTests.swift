@@ -1,0 +1,234 @@
+import Foundation
+import PortalAPI
+import PortalEmulator
+import TestSupport
+import Testing
+
+@Suite("roomkeeper drift and export, end to end")
+struct DriftCommandTests {
+    /// Edits the workspace's embedded portal as a person would in the portal: as Megan Bowen.
+    private static func asPerson(_ workspace: Workspace) async throws -> EmbeddedPortal {
+        let path = workspace.state.appendingPathComponent("embedded-portal.sqlite").path
+        return EmbeddedPortal(service: PortalService(store: try PortalStore(path: path)), databasePath: path, actingAs: "megan.bowen@contoso.com")
+    }
+
+    private static func json(_ text: String) throws -> [String: Any] {
+        try #require(try JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any])
+    }
+
+    @Test("Exit 2 with drift, 0 in sync, 1 on error; the JSON report is versioned and names each item's cause")
+    func exitCodesAndJSON() async throws {
+        let workspace = try Workspace()
+        defer { workspace.remove() }
+        let before = try await workspace.run(["drift", "contoso", "--format", "json"])
+        #expect(before.status == 2, "\(before.errors)")
+        let report = try Self.json(before.output)
+        #expect(report["formatVersion"] as? String == "1.0")
+        let items = try #require(report["items"] as? [[String: Any]])
+        let role = try #require(items.first { ($0["target"] as? [String: Any])?["name"] as? String == "helpdesk" })
+        #expect(role["state"] as? String == "missing")
+        #expect(role["cause"] as? String == "convergence")
+        #expect((role["fingerprint"] as? String)?.count == 16)
+
+        #expect(try await workspace.run(["apply", "contoso", "--auto-approve"]).status == 0)
+        // Export what the portal holds now: the exported repository is in sync with it.
+        let exported = try await workspace.run(["export", "--out", "exported"])
+        #expect(exported.status == 0, "\(exported.errors)")
+        #expect(exported.output.contains("Exported 95 objects"))
+        let inSync = try await workspace.run(["drift", "exported"])
+        #expect(inSync.status == 0, "\(inSync.output)\(inSync.errors)")
+        #expect(inSync.output.contains("In sync. The portal matches git."))
+
+        let invalid = try await workspace.run(["drift", "missing-folder"])
+        #expect(invalid.status == 1)
+        try await RunningPortal.with(seed: TestTenant.seed(), tokens: TestTenant.tokens) { portal in
+            let refused = try await workspace.run(["drift", "contoso", "--portal", portal.url], environment: ["ROOMKEEPER_TOKEN": "wrong"])
+            #expect(refused.status == 1)
+            #expect(refused.errors.contains("cannot read the \(portal.url)"))
+            #expect(!refused.errors.contains("wrong"), "the token is never printed")
+        }
+    }
+
+    @Test("A person's edit in the portal is reported as manual with the field's before and after; apply heals it")
+    func handEditIsReportedAndHealed() async throws {
+        let workspace = try Workspace()
+        defer { workspace.remove() }
+        #expect(try await workspace.run(["apply", "contoso", "--auto-approve"]).status == 0)
+        let megan = try await Self.asPerson(workspace)
+        let group = try #require(try await megan.list(PortalRoomGroup.self).first { $0.resource.manifestName == "london-floor-3" })
+        var edited = group.resource
+        edited.displayName = "London floor 3 (renamed by hand)"
+        _ = try await megan.replace(edited, ifMatch: group.etag)
+
+        let drift = try await workspace.run(["drift", "contoso"])
+        #expect(drift.status == 2)
+        #expect(drift.output.contains("~ RoomGroup/london-floor-3  changed  [manual]"))
+        #expect(drift.output.contains("changed in the portal by megan.bowen@contoso.com"))
+        #expect(drift.output.contains("displayName: \"London floor 3 (renamed by hand)\" -> \"London / Floor 3\""))
+        #expect(drift.output.contains("revert: roomkeeper apply --target 'RoomGroup/london-floor-3'"))
+
+        let healed = try await workspace.run(["apply", "contoso", "--auto-approve", "--target", "RoomGroup/london-floor-3"])
+        #expect(healed.status == 0, "\(healed.errors)")
+        let after = try await workspace.run(["drift", "contoso", "--format", "json"])
+        let items = try #require(try Self.json(after.output)["items"] as? [[String: Any]])
+        #expect(!items.contains { ($0["target"] as? [String: Any])?["name"] as? String == "london-floor-3" })
+    }
+
+    @Test("The HTML report is one well-formed page that escapes hostile strings from the portal")
+    func htmlEscapesHostileStrings() async throws {
+        let workspace = try Workspace()
+        defer { workspace.remove() }
+        #expect(try await workspace.run(["apply", "contoso", "--auto-approve"]).status == 0)
+        let megan = try await Self.asPerson(workspace)
+        let hostile = "<script>alert('x')</script> \"><img src=x onerror=alert(1)> & ]]> <!-- |"
+        let group = try #require(try await megan.list(PortalRoomGroup.self).first { $0.resource.manifestName == "london-floor-3" })
+        var edited = group.resource
+        edited.displayName = hostile  // (its description is left to people by an ignore rule)
+        _ = try await megan.replace(edited, ifMatch: group.etag)
+        _ = try await megan.create(
+            PortalRoomGroup(id: "", displayName: "</code></td><script>evil()</script>", roomIds: []), idempotencyKey: nil)
+
+        let result = try await workspace.run(["drift", "contoso", "--format", "html", "--out", "report.html"])
+        #expect(result.status == 2)
+        let page = try String(contentsOf: workspace.state.appendingPathComponent("report.html"), encoding: .utf8)
+        #expect(page == result.output, "--out writes the format its extension names")
+        #expect(!page.contains("<script"))
+        #expect(!page.contains("<img"))
+        #expect(!page.contains("src=\"") && !page.contains("href="), "no external assets")
+        // A strict XML parser reads the page, and finds the hostile text as text.
+        let check = try await runPython(
+            """
+            import sys, xml.dom.minidom
+            dom = xml.dom.minidom.parse(sys.argv[1])
+            assert not dom.getElementsByTagName("script"), "a script element"
+            assert not dom.getElementsByTagName("img"), "an img element"
+            assert not dom.getElementsByTagName("link"), "an external stylesheet"
+            print("ok")
+            """, [workspace.state.appendingPathComponent("report.html").path])
+        #expect(check.status == 0, "\(check.errors)")
+        #expect(page.contains("&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt; &quot;&gt;&lt;img src=x onerror=alert(1)&gt; &amp; ]]&gt; &lt;!-- |"))
+        #expect(page.contains("&lt;/code&gt;&lt;/td&gt;&lt;script&gt;evil()&lt;/script&gt;"), "unmanaged names are escaped too")
+
+        let markdown = try await workspace.run(["drift", "contoso", "--format", "markdown"])
+        #expect(!markdown.output.contains("<script"))
+        #expect(!markdown.output.contains("<img"))
+    }
+
+    @Test("Notifications reach the webhook once when drift appears and once when it clears, retried through a 503")
+    func notificationsOncePerChange() async throws {
+        let workspace = try Workspace()
+        defer { workspace.remove() }
+        let receiver = try await WebhookReceiver.start(failures: 1)
+        defer { Task { await receiver.stop() } }
+        #expect(try await workspace.run(["apply", "contoso", "--auto-approve"]).status == 0)
+        #expect(try await workspace.run(["export", "--out", "exported"]).status == 0)
+        let notify = ["--history", "drift.jsonl"]
+        let environment = ["ROOMKEEPER_NOTIFY_URL": receiver.url]
+
+        // In sync, with no earlier message: nothing to say.
+        #expect(try await workspace.run(["drift", "exported"] + notify, environment: environment).status == 0)
+        #expect(receiver.attempts == 0)
+
+        // Drift appears (the contoso repository does not declare the rogue device): one message, after one 503.
+        let appeared = try await workspace.run(["drift", "contoso"] + notify, environment: environment)
+        #expect(appeared.status == 2)
+        #expect(appeared.errors.contains("notified http://127.0.0.1:"), "\(appeared.errors)")
+        #expect(!appeared.errors.contains("/hooks/drift"), "the URL's path may hold a secret and is not shown")
+        #expect(receiver.received.count == 1)
+        #expect(receiver.attempts == 2)
+        let message = try Self.json(try #require(receiver.received.first))
+        #expect((message["notification"] as? [String: Any])?["event"] as? String == "appeared")
+        #expect((message["notification"] as? [String: Any])?["appeared"] as? [String] == ["Device/ROGUE-0001"])
+        #expect((message["report"] as? [String: Any])?["formatVersion"] as? String == "1.0")
+
+        // The same drift again: no message.
+        #expect(try await workspace.run(["drift", "contoso"] + notify, environment: environment).status == 2)
+        #expect(receiver.received.count == 1)
+
+        // It clears: one message, as a Teams card this time.
+        let cleared = try await workspace.run(["drift", "exported", "--notify-format", "teams"] + notify, environment: environment)
+        #expect(cleared.status == 0)
+        #expect(receiver.received.count == 2)
+        let card = try Self.json(receiver.received[1])
+        #expect(card["type"] as? String == "message")
+        let attachment = try #require((card["attachments"] as? [[String: Any]])?.first)
+        #expect(attachment["contentType"] as? String == "application/vnd.microsoft.card.adaptive")
+        #expect(receiver.received[1].contains("Drift cleared"))
+
+        // Each check left a line in the history.
+        let history = try String(contentsOf: workspace.state.appendingPathComponent("drift.jsonl"), encoding: .utf8)
+        #expect(history.split(separator: "\n").count == 4)
+    }
+
+    @Test("A webhook that keeps failing makes the check exit 1, and the next check tries again")
+    func failedNotificationIsRetriedNextTime() async throws {
+        let workspace = try Workspace()
+        defer { workspace.remove() }
+        let receiver = try await WebhookReceiver.start(failures: 100)
+        defer { Task { await receiver.stop() } }
+        let environment = ["ROOMKEEPER_NOTIFY_URL": receiver.url]
+        let first = try await workspace.run(["drift", "contoso", "--history", "drift.jsonl"], environment: environment)
+        #expect(first.status == 1)
+        #expect(first.errors.contains("the drift notification was not delivered"))
+        #expect(first.errors.contains("answered 503"))
+        let attempts = receiver.attempts
+        #expect(attempts == 4, "bounded retries")
+        _ = try await workspace.run(["drift", "contoso", "--history", "drift.jsonl"], environment: environment)
+        #expect(receiver.attempts == attempts * 2, "undelivered, so the next check sends again")
+    }
+
+    @Test("Export writes one file per kind in a stable order, refuses to overwrite, and --select picks objects")
+    func exportFiles() async throws {
+        let workspace = try Workspace()
+        defer { workspace.remove() }
+        #expect(try await workspace.run(["apply", "contoso", "--auto-approve"]).status == 0)
+        #expect(try await workspace.run(["export", "--out", "one"]).status == 0)
+        #expect(try await workspace.run(["export", "--out", "two"]).status == 0)
+        let one = workspace.state.appendingPathComponent("one")
+        let files = try FileManager.default.contentsOfDirectory(atPath: one.path).sorted()
+        #expect(files == ["devices.yaml", "role-assignments.yaml", "roles.yaml", "room-groups.yaml", "roomkeeper.yaml", "update-rings.yaml"])
+        for file in files {
+            let first = try String(contentsOf: one.appendingPathComponent(file), encoding: .utf8)
+            let second = try String(contentsOf: workspace.state.appendingPathComponent("two/\(file)"), encoding: .utf8)
+            #expect(first == second, "\(file) is written the same way every time")
+        }
+        #expect(try await workspace.run(["validate", "one"]).status == 0)
+        let plan = try await workspace.run(["plan", "one"])
+        #expect(plan.status == 0, "\(plan.output)")
+
+        let again = try await workspace.run(["export", "--out", "one"])
+        #expect(again.status == 1)
+        #expect(again.errors.contains("pass --force to overwrite"))
+
+        let adopted = try await workspace.run(["export", "--out", "adopted", "--select", "Device/ROGUE-0001"])
+        #expect(adopted.status == 0, "\(adopted.errors)")
+        let device = try String(contentsOf: workspace.state.appendingPathComponent("adopted/devices.yaml"), encoding: .utf8)
+        #expect(device.contains("name: rogue-0001"))
+        #expect(device.contains("serialNumber: ROGUE-0001"))
+        #expect(!FileManager.default.fileExists(atPath: workspace.state.appendingPathComponent("adopted/roomkeeper.yaml").path))
+        let nothing = try await workspace.run(["export", "--out", "none", "--select", "RoomGroup/no-such-group"])
+        #expect(nothing.status == 1)
+    }
+
+    @Test("Exporting a tenant nobody manages yet gives manifests a plan only adopts, with no field changes")
+    func exportBootstrapsFromHandMadeObjects() async throws {
+        let workspace = try Workspace()
+        defer { workspace.remove() }
+        let megan = try await Self.asPerson(workspace)
+        // The embedded portal is created on first use; a plan creates it.
+        _ = try await workspace.run(["plan", "contoso"])
+        _ = try await megan.create(PortalRoomGroup(id: "", displayName: "Lobby screens", roomIds: ["conf-lon-3a@contoso.com"]), idempotencyKey: nil)
+        #expect(try await workspace.run(["export", "--out", "bootstrap"]).status == 0)
+        let policy = try String(contentsOf: workspace.state.appendingPathComponent("bootstrap/roomkeeper.yaml"), encoding: .utf8)
+        #expect(policy.contains("roomGroups: true"))
+        let groups = try String(contentsOf: workspace.state.appendingPathComponent("bootstrap/room-groups.yaml"), encoding: .utf8)
+        #expect(groups.contains("name: lobby-screens"))
+        let plan = try await workspace.run(["plan", "bootstrap", "--format", "json"])
+        let actions = try #require(try Self.json(plan.output)["actions"] as? [[String: Any]])
+        #expect(!actions.isEmpty)
+        for action in actions where action["type"] as? String == "update" {
+            let fields = (action["changes"] as? [[String: Any]] ?? []).compactMap { $0["field"] as? String }
+            #expect(fields == ["managedBy"], "only ownership changes: \(action["target"] ?? "")")
+        }
+    }
+}

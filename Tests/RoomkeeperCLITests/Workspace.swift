@@ -1,0 +1,35 @@
+import Foundation
+import TestSupport
+
+/// A state folder (for the embedded portal and journals) and a copy of examples/contoso to edit.
+struct Workspace {
+    let state: URL
+    let repository: URL
+
+    init() throws {
+        state = try temporaryFolder("roomkeeper-apply")
+        repository = state.appendingPathComponent("contoso")
+        try FileManager.default.copyItem(at: examples("contoso"), to: repository)
+    }
+
+    func remove() { try? FileManager.default.removeItem(at: state) }
+
+    var environment: [String: String] {
+        var environment = ProcessInfo.processInfo.environment
+        environment["NO_COLOR"] = "1"
+        environment["ROOMKEEPER_STATE_DIR"] = state.path
+        environment["ROOMKEEPER_PORTAL_URL"] = nil
+        environment["ROOMKEEPER_TOKEN"] = nil
+        return environment
+    }
+
+    func run(_ arguments: [String], input: String = "", environment extra: [String: String] = [:]) async throws -> ProcessResult {
+        try await runProcess(
+            Roomkeeper.executable, arguments, environment: environment.merging(extra) { _, new in new }, in: state, input: input)
+    }
+
+    func edit(_ file: String, _ change: (String) -> String) throws {
+        let url = repository.appendingPathComponent(file)
+        try change(try String(contentsOf: url, encoding: .utf8)).write(to: url, atomically: true, encoding: .utf8)
+    }
+}
