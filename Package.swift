@@ -19,6 +19,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
         .package(url: "https://github.com/apple/swift-crypto", from: "4.5.2"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
     ],
     targets: [
         // System libraries, used as they are installed by Debian's -dev packages.
@@ -69,12 +70,28 @@ let package = Package(
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),
             ]),
+        // Loading a source, the plan and drift passes the commands share, and the controller's
+        // reconcile loop with its health, metrics and webhook endpoints.
+        .target(
+            name: "Controller",
+            dependencies: [
+                "Manifests", "GitSource", "PortalAPI", "Reconciler", "Reports", "Notifications",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]),
         // The command line: parses flags, calls the libraries, renders, sets the exit code.
         .executableTarget(
             name: "roomkeeper",
             dependencies: [
-                "Manifests", "Reports", "PortalAPI", "PortalEmulator", "Reconciler", "GitSource", "Notifications",
+                "Manifests", "Reports", "PortalAPI", "PortalEmulator", "Reconciler", "GitSource", "Notifications", "Controller",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]),
         // Release-build benchmarks (`swift run -c release roomkeeper-bench`).
         .executableTarget(
@@ -88,6 +105,7 @@ let package = Package(
                 "Manifests", "PortalAPI", "PortalEmulator",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
             path: "Tests/TestSupport"),
@@ -98,7 +116,9 @@ let package = Package(
         .testTarget(name: "ReconcilerTests", dependencies: ["Reconciler", "Manifests", "PortalAPI", "PortalEmulator", "TestSupport"]),
         .testTarget(name: "ManifestsTests", dependencies: ["Manifests", "TestSupport"]),
         .testTarget(name: "ReportsTests", dependencies: ["Reports", "Manifests", "TestSupport"]),
-        .testTarget(name: "RoomkeeperCLITests", dependencies: ["roomkeeper", "TestSupport", "PortalAPI", "PortalEmulator"]),
+        .testTarget(
+            name: "RoomkeeperCLITests",
+            dependencies: ["roomkeeper", "TestSupport", "PortalAPI", "PortalEmulator", .product(name: "Crypto", package: "swift-crypto")]),
         .testTarget(
             name: "PortalEmulatorTests",
             dependencies: [

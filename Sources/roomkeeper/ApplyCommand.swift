@@ -1,4 +1,5 @@
 import ArgumentParser
+import Controller
 import Foundation
 import PortalAPI
 import Reconciler
@@ -88,7 +89,7 @@ extension Roomkeeper {
         /// Plans (or checks the saved plan), confirms, and carries it out under the lease.
         /// Returns nil when nothing was carried out.
         private func apply(
-            saved: Plan?, manifests: ManifestSource, portal: any Portal, lease: ReconcilerLease, renderer: PlanRenderer
+            saved: Plan?, manifests: ManifestSnapshot, portal: any Portal, lease: ReconcilerLease, renderer: PlanRenderer
         ) async throws -> ApplyReport? {
             let journals = URL(fileURLWithPath: StateFolder.path()).appendingPathComponent("journal")
             try await reportInterruptedRuns(in: journals)
@@ -147,7 +148,7 @@ extension Roomkeeper {
         }
 
         /// A saved plan is applied only while it still describes the manifests and the portal.
-        private func check(_ plan: Plan, manifests: ManifestSource, live: LiveState) throws {
+        private func check(_ plan: Plan, manifests: ManifestSnapshot, live: LiveState) throws {
             if let revision = plan.sourceRevision, revision != manifests.revision {
                 throw failure(
                     "the manifests in \(manifests.description) changed since the plan was made (\(revision), now \(manifests.revision)); "

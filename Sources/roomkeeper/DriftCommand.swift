@@ -1,4 +1,5 @@
 import ArgumentParser
+import Controller
 import Foundation
 import Notifications
 import PortalAPI
@@ -54,16 +55,23 @@ extension Roomkeeper {
             let historyFile = DriftHistory(
                 url: history.map { URL(fileURLWithPath: $0) }
                     ?? DriftHistory.url(in: URL(fileURLWithPath: StateFolder.path()), portal: portal.endpointDescription))
-            let check = try await DriftCheck.run(source: source, portal: portal, history: historyFile)
+            var check: DriftCheck
+            do {
+                check = try await Planning.reporting {
+                    try await ReconcilePass.drift(source, portal: portal, history: historyFile, stateFolder: URL(fileURLWithPath: StateFolder.path()))
+                }
+            } catch let error as IncompleteReadError {
+                printError("roomkeeper: error: \(error); nothing was changed")
+                throw ExitCode.failure
+            }
             let report = check.report
             print(try Self.render(report, format, style: style), terminator: "")
             if let out {
                 let fileFormat = ReportFormat(fileExtension: (out as NSString).pathExtension)
                 try Self.render(report, fileFormat, style: TerminalStyle(usesColor: false)).write(toFile: out, atomically: true, encoding: .utf8)
             }
-            var entry = check.entry
-            let delivered = await notification.deliver(report: report, previous: check.previous, entry: &entry)
-            try historyFile.append(entry)
+            let delivered = await notification.deliver(&check)
+            try historyFile.append(check.entry)
             if !delivered { throw ExitCode.failure }
             if !report.inSync { throw ExitCode(2) }
         }
@@ -91,31 +99,6 @@ enum ReportFormat: String, ExpressibleByArgument, CaseIterable {
         case "html", "htm": self = .html
         default: self = .text
         }
-    }
-}
-
-/// One drift check: read the portal, plan, judge the plan as drift against the history.
-struct DriftCheck {
-    let report: DriftReport
-    /// The history entry recording this check (not yet written).
-    let entry: DriftHistoryEntry
-    /// The last entry before this check.
-    let previous: DriftHistoryEntry?
-
-    static func run(source: ManifestSource, portal: any Portal, history: DriftHistory, now: Date = Date()) async throws -> DriftCheck {
-        let (plan, live) = try await Planning.readAndPlan(
-            source, portal: portal, options: PlanOptions(allowMassDelete: true), acceptInventoryShrink: false)
-        if !plan.blockers.isEmpty {
-            for blocker in plan.blockers { printError("roomkeeper: error: \(blocker)") }
-            printError("roomkeeper: error: the portal's answer looks incomplete, so drift was not judged; nothing was changed")
-            throw ExitCode.failure
-        }
-        let identity = try? await portal.me().userPrincipalName
-        let memory = DriftMemory(entries: try history.recent())
-        let detector = DriftDetector(declared: source.manifests, live: live, memory: memory, reconcilerIdentity: identity, now: now)
-        let (report, pending) = detector.report(for: plan)
-        return DriftCheck(
-            report: report, entry: DriftHistoryEntry(recording: report, pending: pending, previous: memory.last), previous: memory.last)
     }
 }
 
@@ -149,18 +132,15 @@ struct NotificationOptions: ParsableArguments {
         return notify ?? environment["ROOMKEEPER_NOTIFY_URL"].flatMap { $0.isEmpty ? nil : $0 }
     }
 
-    /// Sends the notification the report calls for, if any, and records it in `entry`. Returns
-    /// false when one was due and could not be delivered (the next check tries again).
-    func deliver(report: DriftReport, previous: DriftHistoryEntry?, entry: inout DriftHistoryEntry) async -> Bool {
-        guard let url = try? webhookURL(),
-              let message = DriftNotification.decide(
-                  report, previous: previous, digestInterval: digestHours.map { $0 * 3600 }, now: report.generatedAt)
-        else { return true }
-        let sender = WebhookSender(url: url)
+    /// Sends the notification the check calls for, if any, and records it in its history entry.
+    /// Returns false when one was due and could not be delivered (the next check tries again).
+    func deliver(_ check: inout DriftCheck) async -> Bool {
+        guard let url = try? webhookURL() else { return true }
+        let notifier = DriftNotifier(url: url, format: notifyFormat, digestInterval: digestHours.map { $0 * 3600 })
         do {
-            try await sender.post(try NotificationPayload.body(message, report: report, format: notifyFormat))
-            entry.markNotified(report, at: report.generatedAt)
-            printError("roomkeeper: notified \(sender.redactedURL): drift \(message.event.rawValue)")
+            if let message = try await notifier.deliver(&check) {
+                printError("roomkeeper: notified \(notifier.sender.redactedURL): drift \(message.event.rawValue)")
+            }
             return true
         } catch {
             printError("roomkeeper: error: the drift notification was not delivered: \(error); the next check tries again")

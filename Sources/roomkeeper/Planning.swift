@@ -1,4 +1,5 @@
 import ArgumentParser
+import Controller
 import Foundation
 import PortalAPI
 import Reconciler
@@ -20,47 +21,33 @@ struct PlanningOptions: ParsableArguments {
     var shapesThePlan: Bool { !target.isEmpty || allowMassDelete || acceptInventoryShrink }
 }
 
-/// What plan and apply share: read the portal, refuse a suspiciously short read, plan.
+/// What plan and apply share: read the portal, refuse a suspiciously short read, plan; any
+/// failure to read is printed and exits 1.
 enum Planning {
     /// Reads the whole portal, or prints why it could not and exits 1.
     static func readLive(_ portal: any Portal) async throws -> LiveState {
+        try await reporting { try await ReconcilePass.readLive(portal) }
+    }
+
+    /// Plans `source` against what `portal` holds now (see `ReconcilePass.plan`).
+    static func plan(
+        _ source: ManifestSnapshot, portal: any Portal, options: PlanOptions, acceptInventoryShrink: Bool
+    ) async throws -> Plan {
+        try await reporting {
+            try await ReconcilePass.plan(
+                source, portal: portal, options: options, acceptInventoryShrink: acceptInventoryShrink,
+                stateFolder: URL(fileURLWithPath: StateFolder.path())
+            ).plan
+        }
+    }
+
+    /// Runs `work`; a portal that cannot be read is printed as an error, and exits 1.
+    static func reporting<Result>(_ work: () async throws -> Result) async throws -> Result {
         do {
-            return try await LiveState.read(from: portal)
-        } catch {
-            printError("roomkeeper: error: cannot read the \(portal.endpointDescription): \(error); nothing was changed")
+            return try await work()
+        } catch let error as PortalReadError {
+            printError("roomkeeper: error: \(error); nothing was changed")
             throw ExitCode.failure
         }
-    }
-
-    /// Plans `source` against what `portal` holds now. A collection that shrank suspiciously since
-    /// the last plan against this portal blocks the plan, unless `acceptInventoryShrink`; the
-    /// inventory is remembered only when it was not refused.
-    static func plan(
-        _ source: ManifestSource, portal: any Portal, options: PlanOptions, acceptInventoryShrink: Bool,
-        stateFolder: URL = URL(fileURLWithPath: StateFolder.path())
-    ) async throws -> Plan {
-        try await readAndPlan(source, portal: portal, options: options, acceptInventoryShrink: acceptInventoryShrink, stateFolder: stateFolder)
-            .plan
-    }
-
-    /// As `plan`, also returning the live state the plan was made from.
-    static func readAndPlan(
-        _ source: ManifestSource, portal: any Portal, options: PlanOptions, acceptInventoryShrink: Bool,
-        stateFolder: URL = URL(fileURLWithPath: StateFolder.path())
-    ) async throws -> (plan: Plan, live: LiveState) {
-        let live = try await readLive(portal)
-        var plan = Planner.plan(
-            declared: source.manifests, live: live, options: options, source: source.description, sourceRevision: source.revision,
-            portal: portal.endpointDescription)
-        plan.origin = source.origin
-        let recordURL = InventoryRecord.url(in: stateFolder, portal: portal.endpointDescription)
-        let current = InventoryRecord(portal: portal.endpointDescription, live: live)
-        let shrinkage = InventoryRecord.load(from: recordURL)?.shrinkage(to: current) ?? []
-        if acceptInventoryShrink || shrinkage.isEmpty {
-            try current.save(to: recordURL)
-        } else {
-            plan.blockers += shrinkage
-        }
-        return (plan, live)
     }
 }

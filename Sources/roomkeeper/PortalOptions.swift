@@ -16,7 +16,14 @@ struct PortalOptions: ParsableArguments {
     var tokenFile: String?
 
     func open(policyURL: String?, environment: [String: String] = ProcessInfo.processInfo.environment) async throws -> any Portal {
-        guard let url = portal ?? environment["ROOMKEEPER_PORTAL_URL"] ?? policyURL else {
+        try await Self.open(url: portal, tokenFile: tokenFile, policyURL: policyURL, environment: environment)
+    }
+
+    /// Opens the portal at `url`, else `ROOMKEEPER_PORTAL_URL`, else `policyURL`, else the embedded one.
+    static func open(
+        url: String?, tokenFile: String?, policyURL: String?, environment: [String: String] = ProcessInfo.processInfo.environment
+    ) async throws -> any Portal {
+        guard let url = url ?? environment["ROOMKEEPER_PORTAL_URL"] ?? policyURL else {
             return try await EmbeddedPortal.open()
         }
         let token: String

@@ -13,5 +13,5 @@ struct Roomkeeper: AsyncParsableCommand {
             Exit codes: 0 success (valid, in sync), 1 error, 2 changes or drift found, 64 usage error.
             """,
         version: "0.1.0",
-        subcommands: [Validate.self, PlanCommand.self, ApplyCommand.self, DriftCommand.self, ExportCommand.self, Schema.self, PortalCommand.self])
+        subcommands: [Validate.self, PlanCommand.self, ApplyCommand.self, DriftCommand.self, ExportCommand.self, ControllerCommand.self, Schema.self, PortalCommand.self])
 }

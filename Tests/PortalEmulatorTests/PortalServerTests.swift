@@ -99,7 +99,7 @@ struct PortalServerTests {
 
     @Test("Over the rate limit the server answers 429 with Retry-After, and the client waits and finishes")
     func throttling() async throws {
-        try await withPortal(rooms: 50, rateLimit: (perSecond: 20, burst: 2)) { portal in
+        try await withPortal(rooms: 50, rateLimit: (perSecond: 5, burst: 2)) { portal in
             let client = portal.client(token: administrator, pageSize: 5)
             #expect(try await client.list(PortalRoom.self).count == 50)
             #expect(client.retryCount > 0)

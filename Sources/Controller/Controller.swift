@@ -1,0 +1,335 @@
+import Foundation
+import GitSource
+import Logging
+import Manifests
+import PortalAPI
+import Reconciler
+import ServiceLifecycle
+import Synchronization
+
+/// How the controller reconciles: which source, how often, and whether it heals drift itself.
+public struct ControllerConfiguration: Sendable {
+    public var origin: SourceOrigin
+    public var cacheFolder: URL
+    public var stateFolder: URL
+    /// Between reconciles that succeeded (or stalled), give or take `jitter` of it.
+    public var interval: Duration
+    /// A fraction (0 to 0.5) of the interval to vary it by, so that many controllers do not
+    /// poll the same git server and portal in step.
+    public var jitter: Double
+    /// The first wait after a failure; it doubles with each failure in a row, up to `interval`.
+    public var retryInterval: Duration
+    /// Apply the plan when the portal differs from git (Flux's and Argo CD's self-heal); report only otherwise.
+    public var selfHeal: Bool
+    public var concurrency: Int
+    /// The drift history file; one per portal under the state folder when nil.
+    public var historyURL: URL?
+    public var notifier: DriftNotifier?
+    /// Opens the portal, given the URL the repository's policy names (if any).
+    public var openPortal: @Sendable (_ policyURL: String?) async throws -> any Portal
+
+    public init(
+        origin: SourceOrigin, cacheFolder: URL, stateFolder: URL, interval: Duration, jitter: Double = 0.1,
+        retryInterval: Duration = .seconds(30), selfHeal: Bool, concurrency: Int = 8, historyURL: URL? = nil,
+        notifier: DriftNotifier? = nil, openPortal: @escaping @Sendable (_ policyURL: String?) async throws -> any Portal
+    ) {
+        self.origin = origin
+        self.cacheFolder = cacheFolder
+        self.stateFolder = stateFolder
+        self.interval = interval
+        self.jitter = jitter
+        self.retryInterval = retryInterval
+        self.selfHeal = selfHeal
+        self.concurrency = concurrency
+        self.historyURL = historyURL
+        self.notifier = notifier
+        self.openPortal = openPortal
+    }
+}
+
+/// The reconcile loop, as Flux runs one: every interval (with jitter) fetch the source, read the
+/// portal, report drift and, in self-heal mode, apply; back off after failures; wait for a new
+/// revision when the manifests are invalid; suspend and resume on request; stop gracefully.
+///
+/// Logs fixed messages with metadata (swift-log); never logs a credential.
+public actor Controller {
+    public let configuration: ControllerConfiguration
+    public let metrics: ControllerMetrics
+    private let logger: Logger
+    private let wakeup = Wakeup()
+    private let stopping = StopFlag()
+    private(set) public var status: ControllerStatus
+    /// What the last reconcile saw, to log changes at info and repeats at debug.
+    private var lastSeen: (revision: String, drift: Set<String>)?
+    private var stalledRevision: String?
+
+    public init(configuration: ControllerConfiguration, metrics: ControllerMetrics = ControllerMetrics(), logger: Logger) {
+        self.configuration = configuration
+        self.metrics = metrics
+        self.logger = logger
+        status = ControllerStatus(mode: configuration.selfHeal ? "self-heal" : "report")
+        status.suspended = FileManager.default.fileExists(atPath: Self.suspendMarker(in: configuration.stateFolder).path)
+        if status.suspended { status.reason = .suspended }
+        metrics.suspended.set(to: status.suspended ? 1 : 0)
+    }
+
+    // MARK: - Control
+
+    /// Reconciles until `stop()`: once at start, then after each interval or trigger.
+    public func run() async {
+        logger.info("Controller started", metadata: ["mode": "\(status.mode)", "source": "\(describe(configuration.origin))"])
+        while !stopping.isSet {
+            if status.suspended {
+                logger.debug("Suspended; not reconciling")
+            } else {
+                await reconcile()
+            }
+            guard !stopping.isSet else { break }
+            let delay = nextDelay()
+            status.nextReconcileAt = Date().addingTimeInterval(delay.seconds)
+            await wakeup.wait(for: delay)
+        }
+        logger.info("Controller stopped")
+    }
+
+    /// Brings the next reconcile forward to now (a git push webhook).
+    public func trigger(because reason: String) async {
+        logger.info("Reconcile requested", metadata: ["reason": "\(reason)"])
+        await wakeup.signal()
+    }
+
+    /// Stops reconciling until `resume()`, across restarts (a marker in the state folder).
+    public func suspend() throws {
+        try FileManager.default.createDirectory(at: suspendMarker.deletingLastPathComponent(), withIntermediateDirectories: true)
+        try Data("suspended at \(Date().formatted(.iso8601))\n".utf8).write(to: suspendMarker)
+        status.suspended = true
+        status.reason = .suspended
+        status.message = "suspended; resume to reconcile again"
+        metrics.suspended.set(to: 1)
+        logger.info("Suspended")
+    }
+
+    /// Reconciles again, at once.
+    public func resume() async throws {
+        if FileManager.default.fileExists(atPath: suspendMarker.path) { try FileManager.default.removeItem(at: suspendMarker) }
+        status.suspended = false
+        metrics.suspended.set(to: 0)
+        logger.info("Resumed")
+        await wakeup.signal()
+    }
+
+    /// Ends the loop after the reconcile in progress; an apply in progress starts no new action.
+    public func stop() async {
+        stopping.set("the controller is shutting down")
+        await wakeup.signal()
+    }
+
+    private var suspendMarker: URL { Self.suspendMarker(in: configuration.stateFolder) }
+
+    /// The file whose presence means "suspended": `touch` it to suspend without the API.
+    public static func suspendMarker(in stateFolder: URL) -> URL { stateFolder.appendingPathComponent("controller/suspended") }
+
+    private func nextDelay() -> Duration {
+        let interval = configuration.interval.seconds
+        if status.condition == .failing, status.consecutiveFailures > 0 {
+            let backoff = configuration.retryInterval.seconds * pow(2, Double(min(status.consecutiveFailures - 1, 20)))
+            return .seconds(min(backoff, interval))
+        }
+        let jitter = min(max(configuration.jitter, 0), 0.5)
+        return .seconds(interval * (1 + Double.random(in: -jitter...jitter)))
+    }
+
+    // MARK: - One reconcile
+
+    /// Fetches, reads, reports drift and (in self-heal mode) applies; records the outcome in
+    /// `status` and the metrics. Never throws: every failure becomes a condition.
+    public func reconcile() async {
+        let clock = ContinuousClock()
+        let started = clock.now
+        status.reconciles += 1
+        status.lastReconcileAt = Date()
+        let outcome: Outcome
+        do {
+            outcome = try await attempt()
+        } catch {
+            outcome = Self.classify(error)
+        }
+        metrics.reconcileDuration.recordNanoseconds((clock.now - started).nanoseconds)
+        record(outcome)
+    }
+
+    private enum Outcome {
+        /// `applied`: self-heal carried out a plan (or found nothing to do) at `revision`.
+        case succeeded(reason: ControllerStatus.Reason, revision: String, drift: Set<String>, applied: Bool, message: String)
+        case stalled(ControllerStatus.Reason, String)
+        case failed(ControllerStatus.Reason, String)
+    }
+
+    private func attempt() async throws -> Outcome {
+        let snapshot = try await ManifestSnapshot.read(configuration.origin, cacheFolder: configuration.cacheFolder)
+        status.lastAttemptedRevision = snapshot.revision
+        if snapshot.hasErrors {
+            let errors = snapshot.load.diagnostics.filter { $0.severity == .error }
+            if stalledRevision != snapshot.revision {
+                for diagnostic in errors.prefix(50) {
+                    logger.error("Invalid manifest", metadata: ["location": "\(diagnostic.location?.description ?? "")", "problem": "\(diagnostic.message)"])
+                }
+                stalledRevision = snapshot.revision
+            }
+            let first = errors.first.map { "\($0.location?.description ?? ""): \($0.message)" } ?? ""
+            return .stalled(.manifestInvalid, "\(errors.count) errors in \(snapshot.description), first \(first); waiting for a new revision")
+        }
+        stalledRevision = nil
+        let portal = try await configuration.openPortal(snapshot.manifests.policy.portalURL)
+        var healed = false
+        if configuration.selfHeal {
+            switch try await heal(snapshot, portal: portal) {
+            case .some(let refusal): return refusal
+            case .none: healed = true
+            }
+        }
+        let historyFile = DriftHistory(
+            url: configuration.historyURL ?? DriftHistory.url(in: configuration.stateFolder, portal: portal.endpointDescription))
+        var check = try await ReconcilePass.drift(snapshot, portal: portal, history: historyFile, stateFolder: configuration.stateFolder)
+        if let notifier = configuration.notifier {
+            do {
+                if let message = try await notifier.deliver(&check) {
+                    logger.info("Notified", metadata: ["event": "\(message.event.rawValue)", "receiver": "\(notifier.sender.redactedURL)"])
+                }
+            } catch {
+                logger.error("Notification not delivered; the next reconcile tries again", metadata: ["error": "\(error)"])
+            }
+        }
+        try historyFile.append(check.entry)
+        let report = check.report
+        let reason: ControllerStatus.Reason = report.inSync ? (healed ? .healed : .inSync) : .driftDetected
+        let message = report.inSync ? "the portal matches git" : "\(report.items.count) drift items"
+        return .succeeded(reason: reason, revision: snapshot.revision, drift: report.fingerprints, applied: healed, message: message)
+    }
+
+    /// Self-heal: under the lease, plan and apply. Returns nil when the portal now matches what
+    /// apply could do, or the outcome that stopped it.
+    private func heal(_ snapshot: ManifestSnapshot, portal: any Portal) async throws -> Outcome? {
+        let lease = try await ReconcilerLease.acquire(on: portal, holder: ReconcilerLease.holderName(doing: "controller"))
+        do {
+            let (plan, _) = try await ReconcilePass.plan(
+                snapshot, portal: portal, options: PlanOptions(), acceptInventoryShrink: false, stateFolder: configuration.stateFolder)
+            guard plan.isApplyable else {
+                await lease.release()
+                let why = plan.blockers + plan.findings.filter { $0.severity == .error }.map { "\($0.target): \($0.message)" }
+                return .stalled(.planRefused, "the plan must not be applied: " + why.joined(separator: "; "))
+            }
+            if plan.hasChanges {
+                let journals = configuration.stateFolder.appendingPathComponent("journal")
+                let executor = Executor(
+                    portal: portal, journal: try ApplyJournal(folder: journals, planId: plan.id),
+                    options: ApplyOptions(concurrency: configuration.concurrency))
+                let stopping = stopping
+                let report = await executor.apply(plan, stopReason: { stopping.reason ?? lease.lostReason })
+                metrics.appliedActions.increment(by: Int64(report.count(.done)))
+                logger.info(
+                    "Applied", metadata: ["revision": "\(snapshot.revision)", "done": "\(report.count(.done))", "failed": "\(report.count(.failed))",
+                                          "notAttempted": "\(report.count(.notAttempted))"])
+                guard report.succeeded else {
+                    await lease.release()
+                    let failure = report.results.first { $0.outcome == .failed }
+                    return .failed(.applyFailed, "\(report.count(.failed)) actions failed" + (failure.map { ", first \($0.action): \($0.message ?? "")" } ?? ""))
+                }
+            }
+            await lease.release()
+            return nil
+        } catch {
+            await lease.release()
+            throw error
+        }
+    }
+
+    private static func classify(_ error: any Error) -> Outcome {
+        switch error {
+        case let error as GitSourceError: return .failed(.sourceFetchFailed, "\(error)")
+        case let error as LeaseHeldError: return .failed(.leaseHeld, "\(error)")
+        case let error as IncompleteReadError: return .stalled(.incompleteRead, "\(error)")
+        case let error as PortalReadError:
+            if let portal = error.underlying as? PortalError, [401, 403].contains(portal.status) {
+                return .stalled(.portalUnreachable, "\(error); fix the token or its role assignments")
+            }
+            return .failed(.portalUnreachable, "\(error)")
+        default: return .failed(.portalUnreachable, "\(error)")
+        }
+    }
+
+    private func record(_ outcome: Outcome) {
+        switch outcome {
+        case .succeeded(let reason, let revision, let drift, let applied, let message):
+            let changed = lastSeen.map { $0.revision != revision || $0.drift != drift } ?? true
+            lastSeen = (revision, drift)
+            status.condition = .ready
+            status.reason = reason
+            status.message = message
+            status.driftItems = drift.count
+            status.consecutiveFailures = 0
+            status.lastSuccessAt = Date()
+            if applied || drift.isEmpty { status.lastAppliedRevision = revision }
+            metrics.reconcileSucceeded.increment()
+            metrics.driftItems.set(to: Double(drift.count))
+            metrics.lastSuccess.set(to: Date().timeIntervalSince1970)
+            let metadata: Logger.Metadata = ["revision": "\(revision)", "reason": "\(reason.rawValue)", "driftItems": "\(drift.count)"]
+            if changed { logger.info("Reconciled", metadata: metadata) } else { logger.debug("Reconciled, nothing new", metadata: metadata) }
+        case .stalled(let reason, let message):
+            status.condition = .stalled
+            status.reason = reason
+            status.message = message
+            status.consecutiveFailures = 0
+            metrics.reconcileStalled.increment()
+            logger.error("Stalled", metadata: ["reason": "\(reason.rawValue)", "message": "\(message)"])
+        case .failed(let reason, let message):
+            status.condition = .failing
+            status.reason = reason
+            status.message = message
+            status.consecutiveFailures += 1
+            metrics.reconcileFailed.increment()
+            if reason == .portalUnreachable { metrics.portalErrors.increment() }
+            logger.error(
+                "Reconcile failed", metadata: ["reason": "\(reason.rawValue)", "message": "\(message)", "failuresInARow": "\(status.consecutiveFailures)"])
+        }
+    }
+
+    private func describe(_ origin: SourceOrigin) -> String {
+        origin.url.map { "\($0)@\(origin.ref ?? "main")\(origin.path.map { $0.isEmpty ? "" : ":\($0)" } ?? "")" } ?? (origin.folder ?? ".")
+    }
+}
+
+/// Set once when the controller stops; read by apply between actions, from any thread.
+final class StopFlag: Sendable {
+    private let value = Mutex<String?>(nil)
+
+    var reason: String? { value.withLock { $0 } }
+    var isSet: Bool { reason != nil }
+
+    func set(_ reason: String) { value.withLock { $0 = $0 ?? reason } }
+}
+
+extension Duration {
+    /// The duration in seconds, fractions included.
+    var seconds: Double { Double(components.seconds) + Double(components.attoseconds) / 1e18 }
+    var nanoseconds: Int64 { components.seconds * 1_000_000_000 + components.attoseconds / 1_000_000_000 }
+}
+
+/// The controller's loop as a service of a `ServiceGroup`: a graceful shutdown (SIGTERM) lets
+/// the reconcile in progress finish, with apply starting no new action.
+public struct ControllerService: Service {
+    public let controller: Controller
+
+    public init(controller: Controller) {
+        self.controller = controller
+    }
+
+    public func run() async throws {
+        let controller = controller
+        await withGracefulShutdownHandler {
+            await controller.run()
+        } onGracefulShutdown: {
+            Task { await controller.stop() }
+        }
+    }
+}

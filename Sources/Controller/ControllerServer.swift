@@ -1,0 +1,103 @@
+import Crypto
+import Foundation
+import HTTPTypes
+import Hummingbird
+import Logging
+import NIOCore
+
+/// The controller's HTTP endpoints: `/healthz` (the process answers), `/readyz` (a reconcile has
+/// succeeded and nothing is stalled), `/metrics` (Prometheus), `/status` (JSON), and the
+/// triggers `POST /hooks/git` (reconcile now, for a git push), `POST /suspend`, `POST /resume`.
+///
+/// With a secret configured, the triggers need it: as GitHub and Gitea sign (`X-Hub-Signature-256`,
+/// an HMAC-SHA256 of the body), as GitLab sends it (`X-Gitlab-Token`), or as a bearer token.
+public enum ControllerServer {
+    public static func makeApplication(
+        controller: Controller, host: String, port: Int, secret: String?, logger: Logger,
+        onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }
+    ) -> some ApplicationProtocol {
+        let router = Router()
+        router.get("/healthz") { _, _ in "ok\n" }
+        router.get("/readyz") { _, _ -> Response in
+            let status = await controller.status
+            let text = status.isReady ? "ready\n" : "not ready: \(status.condition.rawValue) \(status.reason.rawValue): \(status.message)\n"
+            return Response(status: status.isReady ? .ok : .serviceUnavailable, headers: [.contentType: "text/plain"], body: .init(byteBuffer: ByteBuffer(string: text)))
+        }
+        router.get("/metrics") { _, _ -> Response in
+            Response(
+                status: .ok, headers: [.contentType: "text/plain; version=0.0.4"],
+                body: .init(byteBuffer: ByteBuffer(string: controller.metrics.exposition())))
+        }
+        router.get("/status") { _, _ -> Response in
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+            encoder.dateEncodingStrategy = .iso8601
+            let body = try encoder.encode(await controller.status)
+            return Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(bytes: body)))
+        }
+        router.post("/hooks/git") { request, _ -> Response in
+            guard try await authorized(request, secret: secret) else { return refused }
+            await controller.trigger(because: "webhook")
+            return accepted("reconcile requested\n")
+        }
+        router.post("/suspend") { request, _ -> Response in
+            guard try await authorized(request, secret: secret) else { return refused }
+            try await controller.suspend()
+            return accepted("suspended\n")
+        }
+        router.post("/resume") { request, _ -> Response in
+            guard try await authorized(request, secret: secret) else { return refused }
+            try await controller.resume()
+            return accepted("resumed\n")
+        }
+        return Application(
+            router: router,
+            configuration: .init(address: .hostname(host, port: port), serverName: "roomkeeper-controller"),
+            onServerRunning: { channel in await onServerRunning(channel.localAddress?.port ?? 0) },
+            logger: logger)
+    }
+
+    private static let refused = Response(
+        status: .unauthorized, headers: [.contentType: "text/plain"], body: .init(byteBuffer: ByteBuffer(string: "a valid webhook secret is required\n")))
+
+    private static func accepted(_ text: String) -> Response {
+        Response(status: .accepted, headers: [.contentType: "text/plain"], body: .init(byteBuffer: ByteBuffer(string: text)))
+    }
+
+    // Constant, valid header names: the initialiser fails only on invalid characters.
+    private static let signatureHeader = HTTPField.Name("X-Hub-Signature-256")!
+    private static let gitlabTokenHeader = HTTPField.Name("X-Gitlab-Token")!
+
+    /// Whether the request carries the secret, in any of the ways git hosts send it; every
+    /// request is authorised when no secret is configured.
+    static func authorized(_ request: Request, secret: String?) async throws -> Bool {
+        guard let secret, !secret.isEmpty else { return true }
+        let key = SymmetricKey(data: Data(secret.utf8))
+        if let signature = request.headers[signatureHeader], signature.hasPrefix("sha256=") {
+            let body = Data(try await request.body.collect(upTo: 4 << 20).readableBytesView)
+            guard let given = Data(hexadecimal: String(signature.dropFirst("sha256=".count))) else { return false }
+            return HMAC<SHA256>.isValidAuthenticationCode(given, authenticating: body, using: key)
+        }
+        let presented = request.headers[gitlabTokenHeader]
+            ?? request.headers[.authorization].flatMap { $0.hasPrefix("Bearer ") ? String($0.dropFirst("Bearer ".count)) : nil }
+        guard let presented else { return false }
+        // Compare digests, so the comparison takes the same time whatever the prefix matched.
+        return SHA256.hash(data: Data(presented.utf8)) == SHA256.hash(data: Data(secret.utf8))
+    }
+}
+
+extension Data {
+    /// Bytes from hexadecimal text; nil when it is not hexadecimal.
+    init?(hexadecimal text: String) {
+        guard text.count.isMultiple(of: 2) else { return nil }
+        var bytes: [UInt8] = []
+        var index = text.startIndex
+        while index < text.endIndex {
+            let next = text.index(index, offsetBy: 2)
+            guard let byte = UInt8(text[index..<next], radix: 16) else { return nil }
+            bytes.append(byte)
+            index = next
+        }
+        self.init(bytes)
+    }
+}

@@ -1,0 +1,58 @@
+import Foundation
+
+/// Where the controller stands, as `/status` shows it and as Flux's conditions say it: ready,
+/// reconciling or stalled, with a stable reason and a free-text message.
+public struct ControllerStatus: Codable, Sendable, Equatable {
+    public enum Condition: String, Codable, Sendable {
+        /// The last reconcile succeeded.
+        case ready = "Ready"
+        /// A reconcile is running, or none has finished yet.
+        case reconciling = "Reconciling"
+        /// A person must act (invalid manifests, a refused plan, a denied token): no retry until the source changes.
+        case stalled = "Stalled"
+        /// The last reconcile failed for a reason that may pass (portal unreachable, lease held); retried with back-off.
+        case failing = "Failing"
+    }
+
+    /// Stable reasons, as API: tools may switch on them.
+    public enum Reason: String, Codable, Sendable {
+        case starting = "Starting"
+        case inSync = "InSync"
+        case driftDetected = "DriftDetected"
+        case healed = "Healed"
+        case manifestInvalid = "ManifestInvalid"
+        case sourceFetchFailed = "SourceFetchFailed"
+        case portalUnreachable = "PortalUnreachable"
+        case incompleteRead = "IncompleteRead"
+        case planRefused = "PlanRefused"
+        case leaseHeld = "LeaseHeld"
+        case applyFailed = "ApplyFailed"
+        case suspended = "Suspended"
+    }
+
+    public var condition: Condition = .reconciling
+    public var reason: Reason = .starting
+    public var message = "no reconcile has finished yet"
+    /// `self-heal` or `report`.
+    public var mode: String
+    public var suspended = false
+    /// The revision the last reconcile started from (written before it runs).
+    public var lastAttemptedRevision: String?
+    /// The revision the portal was last brought to (self-heal) or found in sync with.
+    public var lastAppliedRevision: String?
+    public var lastReconcileAt: Date?
+    public var lastSuccessAt: Date?
+    /// Drift items in the last report (snoozed ones not counted).
+    public var driftItems = 0
+    public var consecutiveFailures = 0
+    public var reconciles = 0
+    /// When the next reconcile is due, unless a webhook brings it forward.
+    public var nextReconcileAt: Date?
+
+    public init(mode: String) {
+        self.mode = mode
+    }
+
+    /// Ready to serve traffic, in Kubernetes' sense: a reconcile has succeeded and the controller is not stalled.
+    public var isReady: Bool { lastSuccessAt != nil && condition != .stalled }
+}

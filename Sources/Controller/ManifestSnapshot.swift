@@ -1,0 +1,50 @@
+import Foundation
+import GitSource
+import Manifests
+import Reconciler
+
+/// The manifests at one revision of their source, loaded and checked: a folder as it is on disk,
+/// or a git remote at a ref, read without a work tree. What plan, apply, drift and the controller
+/// all start from.
+public struct ManifestSnapshot: Sendable {
+    /// For people: the folder, or `url@ref:path (commit: subject)`.
+    public let description: String
+    /// Where the manifests came from, with the commit resolved for a git source.
+    public let origin: SourceOrigin
+    /// A digest of the folder's files, or the commit id.
+    public let revision: String
+    /// What loading found; `load.diagnostics` may hold errors, and then nothing may be applied.
+    public let load: LoadResult
+
+    public var manifests: ManifestSet { load.manifests }
+    public var hasErrors: Bool { load.diagnostics.hasErrors }
+
+    /// Reads the source at `origin`. Throws `GitSourceError` when a git source cannot be read;
+    /// invalid manifests are not an error here, they are in `load.diagnostics`.
+    public static func read(_ origin: SourceOrigin, cacheFolder: URL) async throws -> ManifestSnapshot {
+        if let url = origin.url {
+            let source = GitSource(
+                url: url, ref: origin.ref ?? "main", path: origin.path ?? "", cacheFolder: cacheFolder,
+                credentials: try GitCredentials.fromEnvironment())
+            let snapshot = try await offCooperativePool { try source.read() }
+            return ManifestSnapshot(
+                description: snapshot.sourceDescription,
+                origin: SourceOrigin(
+                    url: snapshot.url, ref: snapshot.ref, path: snapshot.path, commit: snapshot.commit, subject: snapshot.subject,
+                    author: snapshot.author),
+                revision: snapshot.commit, load: ManifestLoader.load(from: snapshot))
+        }
+        let folder = origin.folder ?? "."
+        let directory = DirectoryTree(root: URL(fileURLWithPath: folder))
+        return ManifestSnapshot(
+            description: folder, origin: origin, revision: try SourceRevision.of(directory), load: ManifestLoader.load(from: directory))
+    }
+}
+
+/// Runs blocking work (libgit2's network and disk I/O) on a Dispatch thread, so it never holds
+/// one of Swift's few cooperative threads.
+public func offCooperativePool<Result: Sendable>(_ work: @escaping @Sendable () throws -> Result) async throws -> Result {
+    try await withCheckedThrowingContinuation { continuation in
+        DispatchQueue.global().async { continuation.resume(with: Swift.Result { try work() }) }
+    }
+}
