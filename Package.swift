@@ -118,7 +118,9 @@ let package = Package(
         .testTarget(name: "ReportsTests", dependencies: ["Reports", "Manifests", "TestSupport"]),
         .testTarget(
             name: "RoomkeeperCLITests",
-            dependencies: ["roomkeeper", "TestSupport", "PortalAPI", "PortalEmulator", .product(name: "Crypto", package: "swift-crypto")]),
+            dependencies: [
+                "roomkeeper", "TestSupport", "PortalAPI", "PortalEmulator", "Manifests", .product(name: "Crypto", package: "swift-crypto"),
+            ]),
         .testTarget(
             name: "PortalEmulatorTests",
             dependencies: [
