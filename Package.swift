@@ -96,7 +96,7 @@ let package = Package(
         // Release-build benchmarks (`swift run -c release roomkeeper-bench`).
         .executableTarget(
             name: "RoomkeeperBenchmarks",
-            dependencies: ["Manifests", "CYAML", "PortalAPI", "PortalEmulator", "Reconciler", "GitSource"]),
+            dependencies: ["Manifests", "CYAML", "PortalAPI", "PortalEmulator", "Reconciler", "GitSource", "Controller"]),
 
         // Helpers the test targets share: running processes, example paths, in-memory trees.
         .target(

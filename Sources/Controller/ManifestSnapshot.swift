@@ -16,6 +16,13 @@ public struct ManifestSnapshot: Sendable {
     /// What loading found; `load.diagnostics` may hold errors, and then nothing may be applied.
     public let load: LoadResult
 
+    public init(description: String, origin: SourceOrigin, revision: String, load: LoadResult) {
+        self.description = description
+        self.origin = origin
+        self.revision = revision
+        self.load = load
+    }
+
     public var manifests: ManifestSet { load.manifests }
     public var hasErrors: Bool { load.diagnostics.hasErrors }
 

@@ -1,3 +1,4 @@
+import Controller
 import Foundation
 import Manifests
 import PortalAPI
@@ -6,7 +7,8 @@ import Reconciler
 
 /// Plans and applies the generated large tenant (`--sites`, 200 by default: 20,000 rooms,
 /// 40,000 devices, 2,000 room groups, 5,000 role assignments) against an emulator server on a
-/// loopback port in this process, over HTTP: a cold plan, the full apply, then a no-change plan.
+/// loopback port in this process, over HTTP: a cold plan, the full apply, a no-change plan, then
+/// drift checks of the converged tenant (the first with no history, the second with one).
 func reconcileBenchmark() async throws {
     let repository = GeneratedRepository(sites: option("--sites", default: 200))
     let concurrency = option("--concurrency", default: 8)
@@ -48,8 +50,19 @@ func reconcileBenchmark() async throws {
         + "in \(applied) (concurrency \(concurrency), \(client.retryCount) retries)")
     if let failure = report.results.first(where: { $0.outcome == .failed }) { print("first failure: \(failure.action): \(failure.message ?? "")") }
     let after = try await timedPlan("no-change plan")
+    let snapshot = ManifestSnapshot(description: "generated", origin: SourceOrigin(folder: "generated"), revision: "generated", load: loaded)
+    let history = DriftHistory(url: folder.appendingPathComponent("drift.jsonl"))
+    var drift: DriftReport?
+    for run in ["first", "second"] {
+        let start = ContinuousClock.now
+        let check = try await ReconcilePass.drift(snapshot, portal: client, history: history, stateFolder: folder)
+        try history.append(check.entry)
+        drift = check.report
+        print("drift check (\(run), history \(run == "first" ? "empty" : "of one check")): \(ContinuousClock.now - start); "
+            + "\(check.report.items.count) drift items, \(check.report.devices.count) device notes, in sync: \(check.report.inSync)")
+    }
     print("peak memory (client and server in one process): \(String(format: "%.0f", peakMemoryMiB())) MiB")
     server.cancel()
     _ = await server.result
-    if !report.succeeded || !after.actions.isEmpty { exit(1) }
+    if !report.succeeded || !after.actions.isEmpty || drift?.inSync != true { exit(1) }
 }
