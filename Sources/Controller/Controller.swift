@@ -54,7 +54,7 @@ public struct ControllerConfiguration: Sendable {
 /// Logs fixed messages with metadata (swift-log); never logs a credential.
 public actor Controller {
     public let configuration: ControllerConfiguration
-    public let metrics: ControllerMetrics
+    public nonisolated let metrics: ControllerMetrics
     private let logger: Logger
     private let wakeup = Wakeup()
     private let stopping = StopFlag()
@@ -129,7 +129,7 @@ public actor Controller {
     /// The file whose presence means "suspended": `touch` it to suspend without the API.
     public static func suspendMarker(in stateFolder: URL) -> URL { stateFolder.appendingPathComponent("controller/suspended") }
 
-    private func nextDelay() -> Duration {
+    func nextDelay() -> Duration {
         let interval = configuration.interval.seconds
         if status.condition == .failing, status.consecutiveFailures > 0 {
             let backoff = configuration.retryInterval.seconds * pow(2, Double(min(status.consecutiveFailures - 1, 20)))
@@ -177,7 +177,8 @@ public actor Controller {
                 stalledRevision = snapshot.revision
             }
             let first = errors.first.map { "\($0.location?.description ?? ""): \($0.message)" } ?? ""
-            return .stalled(.manifestInvalid, "\(errors.count) errors in \(snapshot.description), first \(first); waiting for a new revision")
+            let count = errors.count == 1 ? "1 error" : "\(errors.count) errors"
+            return .stalled(.manifestInvalid, "\(count) in \(snapshot.description), first \(first); waiting for a new revision")
         }
         stalledRevision = nil
         let portal = try await configuration.openPortal(snapshot.manifests.policy.portalURL)

@@ -88,15 +88,18 @@ public struct DriftMemory: Sendable {
     }
 }
 
-/// The drift history: one JSON line per check, appended, trimmed to the most recent
-/// `keep` entries when it grows past twice that.
+/// The drift history: one JSON line per check, appended; trimmed to the most recent `keep`
+/// entries when it grows past twice that, and to half of `maximumBytes` when it grows past
+/// that (a tenant drifting everywhere writes long lines).
 public struct DriftHistory: Sendable {
     public let url: URL
     public let keep: Int
+    public let maximumBytes: Int
 
-    public init(url: URL, keep: Int = 500) {
+    public init(url: URL, keep: Int = 500, maximumBytes: Int = 32 << 20) {
         self.url = url
         self.keep = keep
+        self.maximumBytes = maximumBytes
     }
 
     /// The default file for a portal: `<state>/drift/<digest of the endpoint>.jsonl`.
@@ -123,7 +126,17 @@ public struct DriftHistory: Sendable {
         let line = String(decoding: try encoder.encode(entry), as: UTF8.self)
         var lines = FileManager.default.fileExists(atPath: url.path) ? try Self.lines(of: url) : []
         lines.append(line)
+        var bytes = lines.reduce(0) { $0 + $1.utf8.count + 1 }
         if lines.count > keep * 2 { lines = Array(lines.suffix(keep)) }
+        if bytes > maximumBytes {
+            // Oldest first, keeping at least the newest line.
+            var dropped = 0
+            while lines.count - dropped > 1, bytes > maximumBytes / 2 {
+                bytes -= lines[dropped].utf8.count + 1
+                dropped += 1
+            }
+            lines.removeFirst(dropped)
+        }
         try Data((lines.joined(separator: "\n") + "\n").utf8).write(to: url, options: .atomic)
     }
 

@@ -255,6 +255,17 @@ struct DriftTests {
         #expect(lines.count == 3, "the seventh line took it past 6, so it was trimmed to the last 3")
         try (String(contentsOf: history.url, encoding: .utf8) + "{\"torn\": \n").write(to: history.url, atomically: true, encoding: .utf8)
         #expect(try history.recent().map(\.sourceRevision) == ["4", "5", "6"])
+
+        // Long lines are trimmed by size too, keeping the newest.
+        let small = DriftHistory(url: folder.appendingPathComponent("small.jsonl"), keep: 500, maximumBytes: 2_000)
+        for index in 0..<40 {
+            try small.append(DriftHistoryEntry(
+                time: Date(timeIntervalSince1970: Double(index)), sourceRevision: "\(index)", tracked: [:],
+                drift: (0..<3).map { "fingerprint-\(index)-\($0)" }, notified: [], notifiedAt: nil))
+        }
+        let size = try FileManager.default.attributesOfItem(atPath: small.url.path)[.size] as? Int ?? 0
+        #expect(size <= 2_000)
+        #expect(try small.recent().last?.sourceRevision == "39")
     }
 }
 
