@@ -30,7 +30,7 @@ public struct WebhookSender: Sendable {
     /// Posts `body`; returns the number of attempts it took. Throws `WebhookError` once the
     /// retry budget is spent or the receiver refuses the message (a 4xx other than 408 and 429).
     @discardableResult
-    public func post(_ body: String, http: HTTPClient = .shared) async throws -> Int {
+    public func post(_ body: String, http: HTTPClient = .roomkeeper) async throws -> Int {
         var request = HTTPClientRequest(url: url)
         request.method = .POST
         request.headers.add(name: "Content-Type", value: "application/json")

@@ -24,7 +24,7 @@ public final class HTTPPortalClient: Portal {
     ///   - baseURL: e.g. `http://127.0.0.1:8080`, without `/v1`.
     ///   - token: the bearer token, from the environment or a file.
     public init(
-        baseURL: String, token: String, http: HTTPClient = .shared, retry: RetryPolicy = RetryPolicy(), pageSize: Int = 1000,
+        baseURL: String, token: String, http: HTTPClient = .roomkeeper, retry: RetryPolicy = RetryPolicy(), pageSize: Int = 1000,
         logger: Logger = Logger(label: "roomkeeper.portal-client")
     ) {
         self.baseURL = baseURL.hasSuffix("/") ? String(baseURL.dropLast()) : baseURL

@@ -41,6 +41,11 @@ struct DriftCommandTests {
 
         let invalid = try await workspace.run(["drift", "missing-folder"])
         #expect(invalid.status == 1)
+        // A portal nobody listens for fails the check after a few bounded retries, not minutes later.
+        let unreachable = try await workspace.run(
+            ["drift", "contoso", "--portal", "http://127.0.0.1:\(try freeLoopbackPort())"], environment: ["ROOMKEEPER_TOKEN": "t"])
+        #expect(unreachable.status == 1)
+        #expect(unreachable.errors.contains("could not reach the portal"))
         try await RunningPortal.with(seed: TestTenant.seed(), tokens: TestTenant.tokens) { portal in
             let refused = try await workspace.run(["drift", "contoso", "--portal", portal.url], environment: ["ROOMKEEPER_TOKEN": "wrong"])
             #expect(refused.status == 1)
