@@ -182,6 +182,9 @@ public actor Controller {
         }
         stalledRevision = nil
         let portal = try await configuration.openPortal(snapshot.manifests.policy.portalURL)
+        defer {
+            if let client = portal as? HTTPPortalClient { metrics.portalRetries.increment(by: Int64(client.retryCount)) }
+        }
         var healed = false
         if configuration.selfHeal {
             switch try await heal(snapshot, portal: portal) {

@@ -10,6 +10,7 @@ public struct ControllerMetrics: Sendable {
     let driftItems: Gauge
     let lastSuccess: Gauge
     let portalErrors: Counter
+    let portalRetries: Counter
     let appliedActions: Counter
     let suspended: Gauge
 
@@ -28,6 +29,8 @@ public struct ControllerMetrics: Sendable {
         lastSuccess = registry.makeGauge(
             descriptor: name("last_success_timestamp", "seconds", "Unix time of the last successful reconcile."))
         portalErrors = registry.makeCounter(descriptor: name("portal_errors", "total", "Reconciles that failed on the portal's API."))
+        portalRetries = registry.makeCounter(
+            descriptor: name("portal_retries", "total", "Portal requests retried after throttling (429), server errors or lost connections."))
         appliedActions = registry.makeCounter(descriptor: name("applied_actions", "total", "Actions self-heal carried out."))
         suspended = registry.makeGauge(descriptor: name("suspended", "state", "1 while reconciling is suspended."))
     }

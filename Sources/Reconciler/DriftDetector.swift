@@ -19,6 +19,8 @@ public struct DriftDetector {
     let reconcilerIdentity: String?
     let now: Date
 
+    /// How long devices may take to converge, from the policy.
+    private var grace: TimeInterval { TimeInterval(declared.policy.deviceGraceHours) * 3600 }
     private let stamps: [String: any ModificationStamped]
     private let locations: [String: String]
 
@@ -84,11 +86,17 @@ public struct DriftDetector {
             return make(.changed, cause, target, explanation, action.changes, location, adopt: nil)
         case .enroll, .unenroll:
             let state = action.changes.first?.before ?? ""
-            let (cause, explanation): (DriftItem.Cause, String) =
-                state == "onboarding"
-                ? (.convergence, "checked in and waits in onboarding; apply enrolls it")
-                : (.manual, "\(state) in the portal; git declares it \(action.changes.first?.after ?? "")")
-            return make(.changed, cause, target, explanation, action.changes, location, adopt: nil)
+            guard state == "onboarding" else {
+                return make(
+                    .changed, .manual, target, "\(state) in the portal; git declares it \(action.changes.first?.after ?? "")",
+                    action.changes, location, adopt: nil)
+            }
+            var item = make(.changed, .convergence, target, "checked in and waits in onboarding; apply enrolls it", action.changes, location, adopt: nil)
+            if now.timeIntervalSince(item.since) >= grace {
+                item.explanation = "stuck in onboarding for \(declared.policy.deviceGraceHours) hours or more; apply enrolls it"
+                item.remedies.byHand = "if it stays in onboarding after apply, check the agent and its enrollment key on site"
+            }
+            return item
         }
     }
 
@@ -112,7 +120,6 @@ public struct DriftDetector {
         var items: [DriftItem] = []
         var statuses: [DeviceStatus] = []
         var pending: [DriftHistoryEntry.Tracked.Key: Date] = [:]
-        let grace = TimeInterval(declared.policy.deviceGraceHours) * 3600
         let liveBySerial = Dictionary(live.devices.map { ($0.resource.serialNumber.uppercased(), $0.resource) }, uniquingKeysWith: { a, _ in a })
         var declaredSerials: Set<String> = []
         for device in declared.devices {

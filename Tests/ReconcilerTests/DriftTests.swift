@@ -172,6 +172,36 @@ struct DriftTests {
         }
     }
 
+    @Test("A device waiting in onboarding is convergence apply can fix, and past the grace period it is stuck")
+    func onboardingDevice() async throws {
+        var seed = Self.seed
+        seed.devices.append(.init(serialNumber: "SN-WAIT", deviceType: "teamsRoom", room: TestTenant.room(2), enrollmentState: "onboarding"))
+        try await RunningPortal.with(seed: seed, tokens: Self.tokens) { portal in
+            let client = portal.client(token: "reconciler-token")
+            var files = Self.files()
+            files["waiting.yaml"] = """
+                apiVersion: roomkeeper/v1
+                kind: Device
+                metadata: {name: room-2-compute}
+                spec: {room: \(TestTenant.room(2)), serialNumber: SN-WAIT, deviceType: teamsRoom}
+                """
+            let start = Date(timeIntervalSince1970: 1_800_000_000)
+            let (first, pending) = try await Self.drift(files, client, now: start)
+            let waiting = try #require(first.items.first { $0.target.description == "Device/room-2-compute" })
+            #expect(waiting.cause == .convergence)
+            #expect(waiting.changes == [FieldChange(field: "enrollment", before: "onboarding", after: "enrolled")])
+            #expect(waiting.remedies.revert == "roomkeeper apply --target 'Device/room-2-compute'")
+            #expect(waiting.remedies.byHand == nil)
+
+            let memory = DriftMemory(entries: [DriftHistoryEntry(recording: first, pending: pending, previous: nil)])
+            let later = try await Self.drift(files, client, memory: memory, now: start.addingTimeInterval(49 * 3600)).report
+            let stuck = try #require(later.items.first { $0.target.description == "Device/room-2-compute" })
+            #expect(stuck.explanation.hasPrefix("stuck in onboarding for 48 hours or more"))
+            #expect(stuck.since == start)
+            #expect(stuck.remedies.byHand?.contains("check the agent") == true)
+        }
+    }
+
     @Test("Snoozed items are set aside until their day; an item that keeps coming and going is noise")
     func snoozeAndNoise() async throws {
         try await RunningPortal.with(seed: Self.seed, tokens: Self.tokens) { portal in
