@@ -19,6 +19,7 @@ public final class HTTPPortalClient: Portal {
     private let pageSize: Int
     private let logger: Logger
     private let retries = Atomic<Int>(0)
+    private let lostAnswersConfirmed = Atomic<Int>(0)
 
     /// - Parameters:
     ///   - baseURL: e.g. `http://127.0.0.1:8080`, without `/v1`.
@@ -39,6 +40,9 @@ public final class HTTPPortalClient: Portal {
 
     /// How many requests were retried so far (throttling, server errors, dropped connections).
     public var retryCount: Int { retries.load(ordering: .relaxed) }
+
+    /// How many writes lost their answer and were then confirmed by reading back that they had landed.
+    public var confirmedAfterLostAnswer: Int { lostAnswersConfirmed.load(ordering: .relaxed) }
 
     // MARK: - Portal
 
@@ -66,17 +70,31 @@ public final class HTTPPortalClient: Portal {
     }
 
     public func replace<R: OwnedResource>(_ resource: R, ifMatch: String) async throws -> Tagged<R> {
-        try await send(.PUT, url: url(R.collection, resource.id), body: resource, headers: [("If-Match", ifMatch)], idempotent: true)
+        try await send(
+            .PUT, url: url(R.collection, resource.id), body: resource, headers: [("If-Match", ifMatch)], idempotent: true,
+            afterLostAnswer: { error in
+                // Our own write may have landed and changed the tag: it did if the object now holds what we sent.
+                guard error.status == 412 else { return nil }
+                let current = try await self.get(R.self, id: resource.id)
+                return current.resource.unstamped == resource.unstamped ? current : nil
+            })
     }
 
     public func delete<R: OwnedResource>(_ type: R.Type, id: String, ifMatch: String) async throws {
-        let _: Empty = try await send(.DELETE, url: url(R.collection, id), headers: [("If-Match", ifMatch)], idempotent: true)
+        let _: Empty = try await send(
+            .DELETE, url: url(R.collection, id), headers: [("If-Match", ifMatch)], idempotent: true,
+            afterLostAnswer: { error in error.status == 404 ? Empty() : nil })
     }
 
     public func moveRoom(_ roomId: String, toRing ringId: String, ifMatch: String) async throws -> Tagged<PortalRoom> {
         try await send(
             .PUT, url: url(.rooms, roomId) + "/updateRing", body: ["updateRingId": ringId], headers: [("If-Match", ifMatch)],
-            idempotent: true)
+            idempotent: true,
+            afterLostAnswer: { error in
+                guard error.status == 412 else { return nil }
+                let current = try await self.get(PortalRoom.self, id: roomId)
+                return current.resource.updateRingId == ringId ? current : nil
+            })
     }
 
     public func queue(_ action: DeviceOperation.Action, device: String) async throws -> DeviceOperation {
@@ -102,7 +120,8 @@ public final class HTTPPortalClient: Portal {
 
     public func releaseLease(_ name: String, holder: String) async throws {
         let _: Empty = try await send(
-            .DELETE, url: "\(baseURL)/v1/leases/\(escape(name))?holder=\(escape(holder))", idempotent: true)
+            .DELETE, url: "\(baseURL)/v1/leases/\(escape(name))?holder=\(escape(holder))", idempotent: true,
+            afterLostAnswer: { error in error.status == 404 ? Empty() : nil })
     }
 
     // MARK: - Transport
@@ -132,8 +151,15 @@ public final class HTTPPortalClient: Portal {
         text.addingPercentEncoding(withAllowedCharacters: .urlPathAllowed.subtracting(CharacterSet(charactersIn: "/?#&="))) ?? text
     }
 
+    /// Sends a request, retrying within `retry`'s budget what is safe to repeat.
+    ///
+    /// When an answer was lost (the connection failed after the request may have been handled)
+    /// and the repeat is refused, `afterLostAnswer` decides whether the refusal only says that the
+    /// first attempt succeeded (a 412 because our own write changed the tag, a 404 because our
+    /// own delete went through): it returns the outcome to report, or nil to throw the refusal.
     private func send<Response: Decodable>(
-        _ method: HTTPMethod, url: String, body: some Encodable = NoBody(), headers: [(String, String)] = [], idempotent: Bool
+        _ method: HTTPMethod, url: String, body: some Encodable = NoBody(), headers: [(String, String)] = [], idempotent: Bool,
+        afterLostAnswer: ((PortalError) async throws -> Response?)? = nil
     ) async throws -> Response {
         var request = HTTPClientRequest(url: url)
         request.method = method
@@ -146,6 +172,7 @@ public final class HTTPPortalClient: Portal {
         }
         var attempt = 0
         var waited = 0.0
+        var answerLost = false
         while true {
             attempt += 1
             let outcome: Result<(HTTPResponseStatus, HTTPHeaders, ByteBuffer), any Error>
@@ -173,7 +200,14 @@ public final class HTTPPortalClient: Portal {
                     throw HeldLeaseResponse(lease: lease)
                 }
                 let error = Self.portalError(status: Int(status.code), headers: headers, body: bytes)
+                if answerLost, let afterLostAnswer, let outcome = try await afterLostAnswer(error) {
+                    lostAnswersConfirmed.add(1, ordering: .relaxed)
+                    logger.debug("A lost answer's request had succeeded", metadata: ["status": "\(status.code)", "url": "\(url)"])
+                    return outcome
+                }
                 guard [429, 502, 503, 504].contains(Int(status.code)) else { throw error }
+                // A gateway's 502 or 504 may come after the portal handled the request.
+                if [502, 504].contains(Int(status.code)) { answerLost = true }
                 retryAfter = error.retryAfter
                 guard let wait = retry.delay(afterAttempt: attempt, retryAfter: retryAfter, waitedSoFar: waited) else { throw error }
                 try await pause(wait, attempt: attempt, reason: "\(status.code)", url: url)
@@ -185,6 +219,7 @@ public final class HTTPPortalClient: Portal {
                 guard idempotent, let wait = retry.delay(afterAttempt: attempt, retryAfter: nil, waitedSoFar: waited) else {
                     throw failure
                 }
+                answerLost = true
                 try await pause(wait, attempt: attempt, reason: "connection", url: url)
                 waited += wait
             }

@@ -37,6 +37,16 @@ public protocol OwnedResource: PortalResource, ModificationStamped {
     var protected: Bool? { get set }
 }
 
+extension ModificationStamped {
+    /// The object without the portal's last-writer stamp: what a writer sent, to compare with what it reads back.
+    public var unstamped: Self {
+        var copy = self
+        copy.lastModifiedBy = nil
+        copy.lastModifiedDateTime = nil
+        return copy
+    }
+}
+
 /// The ownership marker Roomkeeper writes on its objects.
 public enum Ownership {
     public static let roomkeeper = "roomkeeper"

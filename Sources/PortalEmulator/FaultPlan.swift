@@ -1,7 +1,7 @@
 import Foundation
 
 /// Faults the emulator injects, for testing the client and the reconciler against a flaky portal:
-/// `latency=50ms,429=0.1,5xx=0.05,drop=0.01,stale-etag=0.02,seed=42`.
+/// `latency=50ms,429=0.1,5xx=0.05,drop=0.01,stale-etag=0.02,retry-after=1,seed=42`.
 public struct FaultPlan: Sendable, Equatable {
     /// Added to every request, uniformly between zero and this.
     public var maximumLatency: Duration = .zero
@@ -11,6 +11,8 @@ public struct FaultPlan: Sendable, Equatable {
     public var dropRate = 0.0
     /// Writes whose If-Match is treated as stale (412).
     public var staleETagRate = 0.0
+    /// The whole seconds injected 429s and 503s ask the client to wait (`Retry-After`).
+    public var retryAfterSeconds = 1
     public var seed: UInt64 = 1
 
     public init() {}
@@ -34,6 +36,9 @@ public struct FaultPlan: Sendable, Equatable {
             case "seed":
                 guard let number = UInt64(value) else { throw FaultPlanError(part: String(part)) }
                 seed = number
+            case "retry-after":
+                guard let seconds = Int(value), (0...3600).contains(seconds) else { throw FaultPlanError(part: String(part)) }
+                retryAfterSeconds = seconds
             case "429", "5xx", "drop", "stale-etag":
                 guard let rate = Double(value), (0...1).contains(rate) else { throw FaultPlanError(part: String(part)) }
                 switch name {
@@ -52,7 +57,7 @@ public struct FaultPlan: Sendable, Equatable {
 public struct FaultPlanError: Error, CustomStringConvertible {
     public var part: String
     public var description: String {
-        "cannot read the fault '\(part)'; write e.g. latency=50ms,429=0.1,5xx=0.05,drop=0.01,stale-etag=0.02,seed=42"
+        "cannot read the fault '\(part)'; write e.g. latency=50ms,429=0.1,5xx=0.05,drop=0.01,stale-etag=0.02,retry-after=1,seed=42"
     }
 }
 

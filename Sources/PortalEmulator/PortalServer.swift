@@ -159,9 +159,10 @@ struct FaultMiddleware: RouterMiddleware {
              Double.random(in: 0..<1, using: &generator))
         }
         if plan.maximumLatency > .zero { try await Task.sleep(for: plan.maximumLatency * latency) }
-        if roll < plan.throttleRate { throw PortalError.tooManyRequests(retryAfter: 1) }
+        let retryAfter = Double(plan.retryAfterSeconds)
+        if roll < plan.throttleRate { throw PortalError.tooManyRequests(retryAfter: retryAfter) }
         if roll < plan.throttleRate + plan.serverErrorRate {
-            throw PortalError(status: 503, code: "ServiceUnavailable", message: "the portal is busy; try again", retryAfter: 1)
+            throw PortalError(status: 503, code: "ServiceUnavailable", message: "the portal is busy; try again", retryAfter: retryAfter)
         }
         var context = context
         context.staleETag = writeRoll < plan.staleETagRate

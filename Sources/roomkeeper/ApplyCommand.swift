@@ -141,7 +141,11 @@ extension Roomkeeper {
             case .text:
                 print(applyRenderer.summary(report), terminator: "")
                 if let client = portal as? HTTPPortalClient, client.retryCount > 0 {
-                    print("The portal client retried \(client.retryCount) requests (throttling, server errors or lost connections).")
+                    var note = "The portal client retried \(client.retryCount) requests (throttling, server errors or lost connections)"
+                    if client.confirmedAfterLostAnswer > 0 {
+                        note += "; \(client.confirmedAfterLostAnswer) writes whose answer was lost were confirmed by reading them back"
+                    }
+                    print(note + ".")
                 }
             }
             return report

@@ -1,0 +1,94 @@
+import Foundation
+import Manifests
+import PortalAPI
+import PortalEmulator
+import Reconciler
+import TestSupport
+import Testing
+
+/// Apply against an emulator that throttles, fails and drops answers on purpose: every apply
+/// must land exactly what git declares, nothing twice, nothing missing, nothing extra.
+@Suite("Applying through faults")
+struct FaultToleranceTests {
+    private static let groups = 600
+    private static let rooms = 300
+
+    /// `groups` room groups and as many role assignments, each naming its group; `variant`
+    /// changes every description, so a second apply updates everything.
+    private static func files(groups: Int = groups, variant: String = "first") -> [String: String] {
+        var text = ""
+        for index in 0..<groups {
+            text += """
+                ---
+                apiVersion: roomkeeper/v1
+                kind: RoomGroup
+                metadata: {name: group-\(index)}
+                spec: {displayName: Group \(index), description: \(variant), rooms: [\(TestTenant.room(index % rooms))]}
+                ---
+                apiVersion: roomkeeper/v1
+                kind: RoleAssignment
+                metadata: {name: leads-\(index)}
+                spec:
+                  role: builtin:site-lead
+                  displayName: Leads \(index)
+                  description: \(variant)
+                  members: [{user: \(TestTenant.siteLead)}]
+                  scope: {roomGroups: [group-\(index)]}
+
+                """
+        }
+        return [
+            "roomkeeper.yaml": """
+                apiVersion: roomkeeper/v1
+                kind: Policy
+                spec:
+                  prune: {roomGroups: true, roleAssignments: true}
+                  deletionGuard: {maxDeletes: 10000, maxDeletePercent: 100}
+                """,
+            "objects.yaml": text,
+        ]
+    }
+
+    private static func plan(_ files: [String: String], _ portal: some Portal) async throws -> Plan {
+        let loaded = ManifestLoader.load(from: MemoryTree(files: files.mapValues { Array($0.utf8) }))
+        #expect(!loaded.diagnostics.hasErrors, "\(loaded.diagnostics.prefix(3))")
+        return Planner.plan(declared: loaded.manifests, live: try await LiveState.read(from: portal), source: "test", portal: "test")
+    }
+
+    @Test("Through 10% 429s, 5% 5xx, 1% lost answers and latency, creates, updates and deletes land exactly once")
+    func applyThroughFaults() async throws {
+        // Retry-After 0 keeps the test quick; the client's honouring of longer waits is tested with the emulator.
+        let faults = try FaultPlan(parsing: "latency=5ms,429=0.1,5xx=0.05,drop=0.01,retry-after=0,seed=7")
+        let portal = try await RunningPortal.start(seed: TestTenant.seed(rooms: Self.rooms), tokens: TestTenant.tokens, faults: faults)
+        defer { Task { await portal.stopAndRemove() } }
+        let client = portal.client(token: "admin-token")
+        let executor = Executor(portal: client, journal: nil, options: ApplyOptions(concurrency: 16))
+
+        var totals = (actions: 0, retries: 0)
+        for (step, files) in [Self.files(), Self.files(variant: "second"), Self.files(groups: Self.groups / 2, variant: "second")].enumerated() {
+            let plan = try await Self.plan(files, client)
+            #expect(!plan.actions.isEmpty)
+            let before = client.retryCount
+            let report = await executor.apply(plan)
+            #expect(report.succeeded, "step \(step): \(report.results.filter { $0.outcome != .done }.prefix(3).map { "\($0.action): \($0.message ?? "")" })")
+            totals.actions += plan.actions.count
+            totals.retries += client.retryCount - before
+
+            // Exactly what git declares: every object once, with the declared values, and nothing else.
+            let declared = ManifestLoader.load(from: MemoryTree(files: files.mapValues { Array($0.utf8) })).manifests
+            let groups = try await client.list(PortalRoomGroup.self).map(\.resource).filter { $0.managedBy == Ownership.roomkeeper }
+            let assignments = try await client.list(PortalRoleAssignment.self).map(\.resource).filter { $0.managedBy == Ownership.roomkeeper }
+            #expect(groups.count == declared.roomGroups.count)
+            #expect(Set(groups.compactMap(\.manifestName)) == Set(declared.roomGroups.map(\.metadata.name.value)))
+            #expect(assignments.count == declared.roleAssignments.count)
+            let description = step == 0 ? "first" : "second"
+            #expect(groups.allSatisfy { $0.description == description })
+            #expect(assignments.allSatisfy { $0.description == description })
+            #expect(try await Self.plan(files, client).actions.isEmpty, "step \(step): a re-plan finds nothing left to do")
+        }
+        #expect(totals.retries > 0, "faults were injected and retried")
+        #expect(client.confirmedAfterLostAnswer > 0, "some writes lost their answer and were confirmed by reading back")
+        print("fault tolerance: \(totals.actions) actions applied through \(totals.retries) retries; "
+            + "\(client.confirmedAfterLostAnswer) writes confirmed after a lost answer")
+    }
+}
