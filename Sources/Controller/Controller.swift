@@ -255,9 +255,11 @@ public actor Controller {
         case let error as IncompleteReadError: return .stalled(.incompleteRead, "\(error)")
         case let error as PortalReadError:
             if let portal = error.underlying as? PortalError, [401, 403].contains(portal.status) {
-                return .stalled(.portalUnreachable, "\(error); fix the token or its role assignments")
+                return .stalled(.accessDenied, "\(error); fix the token or its role assignments")
             }
             return .failed(.portalUnreachable, "\(error)")
+        case let error as PortalError where [401, 403].contains(error.status):
+            return .stalled(.accessDenied, "the portal refused: \(error); fix the token or its role assignments")
         default: return .failed(.portalUnreachable, "\(error)")
         }
     }

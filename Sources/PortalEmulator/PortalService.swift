@@ -88,6 +88,13 @@ public final class PortalService: Sendable {
         }
     }
 
+    /// Refuses a caller who holds `permission` over no room at all: checked before a request's
+    /// body is read or its target looked up, so a caller without the right learns nothing else.
+    func authorize(_ principal: Principal, _ permission: Permission?) throws {
+        guard let permission else { return }
+        guard principal.holds(permission) else { throw forbidden(permission) }
+    }
+
     // MARK: - Writing
 
     static func createPermission(_ collection: PortalCollection) -> Permission? {
@@ -187,9 +194,10 @@ public final class PortalService: Sendable {
 
     /// Queues enrollment or unenrollment; the device changes state when the operation completes.
     public func queue(_ action: DeviceOperation.Action, device id: String, as principal: Principal) async throws -> DeviceOperation {
+        let permission: Permission = action == .enroll ? .roomManagementModify : .roomManagementUnenroll
+        try authorize(principal, permission)
         try await completeDueOperations()
         guard let device = try await read(PortalDevice.self, id: id)?.resource else { throw notFound(.devices, id) }
-        let permission: Permission = action == .enroll ? .roomManagementModify : .roomManagementUnenroll
         guard principal.holds(permission, over: device.roomId) else { throw forbidden(permission, target: id) }
         let allowed = action == .enroll ? ["onboarding", "unenrolled"] : ["onboarding", "enrolled"]
         guard allowed.contains(device.enrollmentState) else {
@@ -202,6 +210,7 @@ public final class PortalService: Sendable {
     }
 
     public func operation(_ id: String, as principal: Principal) async throws -> DeviceOperation {
+        try authorize(principal, .roomManagementView)
         try await completeDueOperations()
         guard let operation = try await store.operation(id) else { throw notFound(nil, id) }
         return operation
@@ -224,9 +233,7 @@ public final class PortalService: Sendable {
     /// A device agent checks in with the enrollment key: a new device appears in `onboarding`;
     /// a known one (same serial number) is marked connected and seen now.
     public func checkin(_ checkin: AgentCheckin, enrollmentKey: String?, now: Date = Date()) async throws -> PortalDevice {
-        guard let expected = try await store.setting(Self.enrollmentKeySetting), let enrollmentKey,
-              constantTimeEqual(enrollmentKey, expected)
-        else { throw PortalError.unauthorized("the enrollment key is missing or wrong") }
+        try await verifyEnrollmentKey(enrollmentKey)
         guard !checkin.serialNumber.isEmpty else { throw PortalError.badRequest("serialNumber is empty", target: "serialNumber") }
         let roomId = checkin.roomEmail?.lowercased()
         if let roomId, try await read(PortalRoom.self, id: roomId) == nil {
@@ -244,6 +251,13 @@ public final class PortalService: Sendable {
             ? .create(id: device.id, body: try encode(device)) : .replace(id: device.id, body: try encode(device), ifMatch: nil)
         try await store.write(.devices, change, actor: "agent:\(checkin.serialNumber)", action: "checkin", now: now)
         return device
+    }
+
+    /// Refuses an agent without the tenant's enrollment key (401).
+    public func verifyEnrollmentKey(_ enrollmentKey: String?) async throws {
+        guard let expected = try await store.setting(Self.enrollmentKeySetting), let enrollmentKey,
+              constantTimeEqual(enrollmentKey, expected)
+        else { throw PortalError.unauthorized("the enrollment key is missing or wrong") }
     }
 
     static let enrollmentKeySetting = "enrollmentKey"
@@ -267,7 +281,11 @@ public final class PortalService: Sendable {
     // MARK: - Lease and audit
 
     /// Takes or renews the reconciler lease; throws 409 naming the holder while someone else has it.
+    /// Holding or reading the reconciler lease needs what every reconciler needs: reading roles and assignments.
+    static let leasePermission = Permission.roleManagementView
+
     public func acquireLease(_ name: String, _ request: LeaseRequest, as principal: Principal) async throws -> Lease {
+        try authorize(principal, Self.leasePermission)
         guard !request.holder.isEmpty, (1...3600).contains(request.durationSeconds) else {
             throw PortalError.badRequest("holder must be set and durationSeconds from 1 to 3600", target: "durationSeconds")
         }
@@ -277,11 +295,13 @@ public final class PortalService: Sendable {
     }
 
     public func lease(_ name: String, as principal: Principal) async throws -> Lease {
+        try authorize(principal, Self.leasePermission)
         guard let lease = try await store.lease(name) else { throw notFound(nil, name) }
         return lease
     }
 
     public func releaseLease(_ name: String, holder: String, as principal: Principal) async throws {
+        try authorize(principal, Self.leasePermission)
         guard try await store.releaseLease(name, holder: holder) else {
             throw PortalError.notFound("lease '\(name)' is not held by '\(holder)'", target: name)
         }

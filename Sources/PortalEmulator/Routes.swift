@@ -51,6 +51,7 @@ struct Routes {
     private func writable<R: OwnedResource>(_ type: R.Type, on api: RouterGroup<PortalRequestContext>) {
         readable(R.self, on: api)
         api.post(RouterPath(stringLiteral: R.collection.rawValue)) { request, context in
+            try service.authorize(try principal(context), PortalService.createPermission(R.collection))
             let resource = try await JSONResponse.decode(R.self, from: request, context: context)
             let created = try await service.create(
                 resource, as: try principal(context), idempotencyKey: request.headers[HTTPField.Name("Idempotency-Key")!])
@@ -60,6 +61,7 @@ struct Routes {
         }
         api.put("\(R.collection.rawValue)/:id") { request, context in
             let id = try context.parameters.require("id")
+            try service.authorize(try principal(context), PortalService.modifyPermission(R.collection))
             var resource = try await JSONResponse.decode(R.self, from: request, context: context)
             if resource.id.isEmpty { resource.id = id }
             guard resource.id == id else { throw PortalError.badRequest("the body's id is not the URL's", target: "id") }
@@ -76,6 +78,7 @@ struct Routes {
 
     private func devices(on api: RouterGroup<PortalRequestContext>) {
         api.put("rooms/:id/updateRing") { request, context in
+            try service.authorize(try principal(context), .updateManagementModify)
             let move = try await JSONResponse.decode(RingMove.self, from: request, context: context)
             return try tagged(try await service.moveRoom(
                 try context.parameters.require("id"), toRing: move.updateRingId, ifMatch: ifMatch(request, context),
@@ -91,9 +94,10 @@ struct Routes {
             try JSONResponse.make(try await service.operation(try context.parameters.require("id"), as: try principal(context)))
         }
         api.post("agent/checkin") { request, context in
+            let key = request.headers[HTTPField.Name("X-Enrollment-Key")!]
+            try await service.verifyEnrollmentKey(key)
             let checkin = try await JSONResponse.decode(AgentCheckin.self, from: request, context: context)
-            return try JSONResponse.make(
-                try await service.checkin(checkin, enrollmentKey: request.headers[HTTPField.Name("X-Enrollment-Key")!]))
+            return try JSONResponse.make(try await service.checkin(checkin, enrollmentKey: key))
         }
     }
 
@@ -111,11 +115,13 @@ struct Routes {
             try JSONResponse.make(try await service.lease(try context.parameters.require("name"), as: try principal(context)))
         }
         api.put("leases/:name") { request, context in
+            try service.authorize(try principal(context), PortalService.leasePermission)
             let body = try await JSONResponse.decode(LeaseRequest.self, from: request, context: context)
             return try JSONResponse.make(
                 try await service.acquireLease(try context.parameters.require("name"), body, as: try principal(context)))
         }
         api.delete("leases/:name") { request, context in
+            try service.authorize(try principal(context), PortalService.leasePermission)
             guard let holder = request.uri.queryParameters.get("holder") else {
                 throw PortalError.badRequest("name the holder: ?holder=...", target: "holder")
             }

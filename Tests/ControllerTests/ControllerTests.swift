@@ -63,6 +63,7 @@ struct ControllerTests {
             await controller.reconcile()
             let stalled = await controller.status
             #expect(stalled.condition == .stalled, "a token without the permissions needs a person, not retries")
+            #expect(stalled.reason == .accessDenied)
             #expect(await controller.nextDelay().seconds == 10)
 
             access.withLock { $0 = .granted }

@@ -42,8 +42,9 @@ struct FaultAndContractTests {
         await portal.stopAndRemove()
     }
 
-    @Test("The OpenAPI document is valid, and every operation it documents is routed")
-    func contract() async throws {
+    /// Every operation the OpenAPI document lists, as (method, path with placeholder ids),
+    /// after checking the document with openapi-spec-validator.
+    private static func documentedOperations() async throws -> [(method: String, path: String)] {
         let document = try #require(PortalContract.documentURL)
         let result = try await runPython(
             """
@@ -53,25 +54,65 @@ struct FaultAndContractTests {
             validate(spec)
             print(json.dumps([[m.upper(), p] for p, item in spec["paths"].items() for m in item if m in ("get","put","post","delete")]))
             """, [document.path])
-        if result.status != 0 {
+        guard result.status == 0 else {
             Issue.record("openapi-spec-validator failed: \(result.errors)")
-            return
+            return []
         }
-        let operations = try JSONDecoder().decode([[String]].self, from: Data(result.output.utf8))
+        return try JSONDecoder().decode([[String]].self, from: Data(result.output.utf8)).map { operation in
+            (operation[0], operation[1].replacingOccurrences(of: "{id}", with: "x").replacingOccurrences(of: "{name}", with: "x"))
+        }
+    }
+
+    private static func send(_ method: String, _ path: String, token: String?, on portal: RunningPortal) async throws -> (Int, String) {
+        var request = HTTPClientRequest(url: portal.url + path)
+        request.method = HTTPMethod(rawValue: method)
+        if let token { request.headers.add(name: "Authorization", value: "Bearer \(token)") }
+        if method == "PUT" || method == "POST" {
+            request.headers.add(name: "Content-Type", value: "application/json")
+            request.body = .bytes(ByteBuffer(string: "{}"))
+        }
+        let response = try await portal.http.execute(request, timeout: .seconds(10))
+        let bytes = try await response.body.collect(upTo: 1 << 20)
+        return (Int(response.status.code), String(decoding: bytes.readableBytesView, as: UTF8.self))
+    }
+
+    @Test("The OpenAPI document is valid, and every operation it documents is routed")
+    func contract() async throws {
+        let operations = try await Self.documentedOperations()
         #expect(operations.count >= 30)
         let portal = try await RunningPortal.start(seed: TestTenant.seed(), tokens: TestTenant.tokens)
-        for operation in operations {
-            let path = operation[1].replacingOccurrences(of: "{id}", with: "x").replacingOccurrences(of: "{name}", with: "x")
-            var request = HTTPClientRequest(url: portal.url + path)
-            request.method = HTTPMethod(rawValue: operation[0])
-            request.headers.add(name: "Authorization", value: "Bearer \(token)")
-            let response = try await portal.http.execute(request, timeout: .seconds(10))
-            let bytes = try await response.body.collect(upTo: 1 << 20)
-            let body: String = String(decoding: bytes.readableBytesView, as: UTF8.self)
-            let status = Int(response.status.code)
+        for (method, path) in operations {
+            let (status, body) = try await Self.send(method, path, token: token, on: portal)
             // The router's own 404 says "Not Found"; the contract's say what does not exist.
-            #expect(!(status == 404 && body.contains("Not Found")), "\(operation[0]) \(path) is not routed")
-            #expect(status < 500, "\(operation[0]) \(path): \(body)")
+            #expect(!(status == 404 && body.contains("Not Found")), "\(method) \(path) is not routed")
+            #expect(status < 500, "\(method) \(path): \(body)")
+        }
+        await portal.stopAndRemove()
+    }
+
+    @Test("Every operation refuses a missing or unknown token (401) and a user without the permission (403)")
+    func everyOperationIsGuarded() async throws {
+        let operations = try await Self.documentedOperations()
+        #expect(operations.count >= 30)
+        let portal = try await RunningPortal.start(seed: TestTenant.seed(), tokens: TestTenant.tokens)
+        let nobody = try #require(TestTenant.tokens[TestTenant.nobody])
+        // Who the caller is, any user may ask; agents authenticate with the enrollment key instead.
+        let anyUser: Set<String> = ["GET /v1/me"]
+        let agents: Set<String> = ["POST /v1/agent/checkin"]
+        for (method, path) in operations {
+            let name = "\(method) \(path)"
+            if agents.contains(name) {
+                #expect(try await Self.send(method, path, token: nil, on: portal).0 == 401, "\(name) without the enrollment key")
+                continue
+            }
+            #expect(try await Self.send(method, path, token: nil, on: portal).0 == 401, "\(name) without a token")
+            #expect(try await Self.send(method, path, token: "not-a-token", on: portal).0 == 401, "\(name) with an unknown token")
+            let (status, body) = try await Self.send(method, path, token: nobody, on: portal)
+            if anyUser.contains(name) {
+                #expect(status == 200, "\(name): \(body)")
+            } else {
+                #expect(status == 403, "\(name) as a user with no role: \(status) \(body)")
+            }
         }
         await portal.stopAndRemove()
     }
