@@ -7,8 +7,11 @@ public enum SourceRevision {
     public static func of(_ tree: some ManifestFileTree) throws -> String {
         var hash = SHA256()
         for path in try tree.yamlFiles() {
+            // A file the loader refuses to read (too large) is hashed by why, which names its size.
+            let contents: [UInt8]
+            do { contents = try tree.contents(of: path) } catch { contents = Array("unreadable: \(error)".utf8) }
             // Length-prefixed, so no two different trees hash the same bytes.
-            for field in [Array(path.utf8), try tree.contents(of: path)] {
+            for field in [Array(path.utf8), contents] {
                 withUnsafeBytes(of: UInt64(field.count).littleEndian) { hash.update(bufferPointer: $0) }
                 hash.update(data: field)
             }
