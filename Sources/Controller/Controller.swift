@@ -216,6 +216,12 @@ public actor Controller {
     private func heal(_ snapshot: ManifestSnapshot, portal: any Portal) async throws -> Outcome? {
         let lease = try await ReconcilerLease.acquire(on: portal, holder: ReconcilerLease.holderName(doing: "controller"))
         do {
+            let journals = configuration.stateFolder.appendingPathComponent("journal")
+            for run in try await InterruptedRuns.review(journals: journals, stateFolder: configuration.stateFolder, portal: portal) {
+                logger.warning(
+                    "An earlier apply was cut off; this reconcile reads its results back",
+                    metadata: ["plan": "\(run.planId)", "confirmed": "\(run.confirmed)", "unanswered": "\(run.unanswered.count)"])
+            }
             let (plan, _) = try await ReconcilePass.plan(
                 snapshot, portal: portal, options: PlanOptions(), acceptInventoryShrink: false, stateFolder: configuration.stateFolder)
             guard plan.isApplyable else {
@@ -224,7 +230,6 @@ public actor Controller {
                 return .stalled(.planRefused, "the plan must not be applied: " + why.joined(separator: "; "))
             }
             if plan.hasChanges {
-                let journals = configuration.stateFolder.appendingPathComponent("journal")
                 let executor = Executor(
                     portal: portal, journal: try ApplyJournal(folder: journals, planId: plan.id),
                     options: ApplyOptions(concurrency: configuration.concurrency))

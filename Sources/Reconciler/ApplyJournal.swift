@@ -59,8 +59,12 @@ public actor ApplyJournal {
         public var planId: String
         public var startedAt: Date?
         public var confirmed: Int
+        /// The ids of the actions the portal confirmed (`delete RoomGroup/lobby`).
+        public var confirmedActions: [String]
         /// Actions sent or about to be sent whose answer never came: the portal may or may not have done them.
         public var unanswered: [String]
+        /// The portal the run worked on, as its start line names it.
+        public var portal: String?
         public var url: URL
     }
 
@@ -75,23 +79,28 @@ public actor ApplyJournal {
             let entries = text.split(separator: "\n").compactMap { try? decoder.decode(Entry.self, from: Data($0.utf8)) }
             guard let first = entries.first, !entries.contains(where: { $0.event == .finished }) else { return nil }
             var open: [String: Bool] = [:]
-            var confirmed = 0
+            var confirmed: [String] = []
             for entry in entries {
                 guard let action = entry.action else { continue }
                 switch entry.event {
                 case .intended, .sent: open[action] = true
                 case .confirmed:
                     open[action] = nil
-                    confirmed += 1
+                    confirmed.append(action)
                 case .failed: open[action] = nil
                 case .started, .finished: break
                 }
             }
+            let start = entries.first { $0.event == .started }
+            let portal = start?.detail?.range(of: Self.portalMarker).map { String(start?.detail?[$0.upperBound...] ?? "") }
             return Interrupted(
-                planId: first.plan, startedAt: entries.first { $0.event == .started }?.time, confirmed: confirmed,
-                unanswered: open.keys.sorted(), url: url)
+                planId: first.plan, startedAt: start?.time, confirmed: confirmed.count, confirmedActions: confirmed,
+                unanswered: open.keys.sorted(), portal: portal, url: url)
         }.sorted { ($0.startedAt ?? .distantPast) < ($1.startedAt ?? .distantPast) }
     }
+
+    /// What precedes the portal's description on a run's start line.
+    static let portalMarker = " actions against the "
 
     /// Marks an interrupted run as reviewed, so it is reported once.
     public static func close(_ interrupted: Interrupted, note: String) async throws {

@@ -39,7 +39,7 @@ public struct Executor: Sendable {
         _ plan: Plan, stopReason: @Sendable () -> String? = { nil }, progress: @Sendable (ApplyProgress) -> Void = { _ in }
     ) async -> ApplyReport {
         let startedAt = Date()
-        await journal?.record(.started, detail: "\(plan.actions.count) actions against the \(portal.endpointDescription)")
+        await journal?.record(.started, detail: "\(plan.actions.count)\(ApplyJournal.portalMarker)\(portal.endpointDescription)")
         var results: [String: ActionResult] = [:]
         var stopped: String?
         var failed = 0

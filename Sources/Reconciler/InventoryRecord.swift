@@ -42,12 +42,32 @@ public struct InventoryRecord: Codable, Sendable, Equatable {
     /// read next time.
     public mutating func account(for report: ApplyReport) {
         for result in report.results where result.outcome == .done {
-            guard let collection = ManifestKind(rawValue: result.target.kind)?.collectionName else { continue }
-            switch result.type {
-            case .create: counts[collection, default: 0] += 1
-            case .delete: counts[collection, default: 0] -= 1
-            case .update, .enroll, .unenroll, .moveToRing: break
-            }
+            count(result.type, kind: result.target.kind)
+        }
+    }
+
+    /// Counts what a run cut off by a crash did: its confirmed creates and deletes, and the
+    /// deletes it sent without an answer (which may have happened; counting them keeps the
+    /// guard from taking the run's own deletions for a short read).
+    public mutating func account(for run: ApplyJournal.Interrupted) {
+        for action in run.confirmedActions { count(action) }
+        for action in run.unanswered where action.hasPrefix("\(ActionType.delete.rawValue) ") { count(action) }
+    }
+
+    /// Counts an action given by its id, `delete RoomGroup/lobby`.
+    private mutating func count(_ actionId: String) {
+        let parts = actionId.split(separator: " ", maxSplits: 1)
+        guard parts.count == 2, let type = ActionType(rawValue: String(parts[0])), let kind = parts[1].split(separator: "/").first
+        else { return }
+        count(type, kind: String(kind))
+    }
+
+    private mutating func count(_ type: ActionType, kind: String) {
+        guard let collection = ManifestKind(rawValue: kind)?.collectionName else { return }
+        switch type {
+        case .create: counts[collection, default: 0] += 1
+        case .delete: counts[collection, default: 0] -= 1
+        case .update, .enroll, .unenroll, .moveToRing: break
         }
     }
 

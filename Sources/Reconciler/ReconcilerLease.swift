@@ -27,7 +27,7 @@ public final class ReconcilerLease: Sendable {
         let lease = ReconcilerLease(portal: portal, holder: holder)
         let task = Task { [weak lease] in
             while !Task.isCancelled {
-                try? await Task.sleep(for: .seconds(max(1, duration / 3)))
+                try? await Task.sleep(for: .milliseconds(max(200, duration * 1000 / 3)))
                 guard !Task.isCancelled, let lease else { return }
                 do {
                     _ = try await portal.acquireLease(name, LeaseRequest(holder: holder, durationSeconds: duration))

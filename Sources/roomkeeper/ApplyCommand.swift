@@ -43,9 +43,13 @@ extension Roomkeeper {
         @Option(help: "Seconds to wait for a queued device action to complete.")
         var operationTimeout = 300
 
+        @Option(help: "Seconds the reconciler lease lasts unless renewed: how long a crashed apply keeps others out (1 to 3600).")
+        var leaseDuration = 120
+
         func validate() throws {
             guard (1...64).contains(concurrency) else { throw ValidationError("--concurrency must be from 1 to 64") }
             guard operationTimeout > 0 else { throw ValidationError("--operation-timeout must be positive") }
+            guard (1...3600).contains(leaseDuration) else { throw ValidationError("--lease-duration must be from 1 to 3600") }
         }
 
         func run() async throws {
@@ -72,7 +76,8 @@ extension Roomkeeper {
 
             let lease: ReconcilerLease
             do {
-                lease = try await ReconcilerLease.acquire(on: portal, holder: ReconcilerLease.holderName(doing: "apply"))
+                lease = try await ReconcilerLease.acquire(
+                    on: portal, holder: ReconcilerLease.holderName(doing: "apply"), duration: leaseDuration)
             } catch let held as LeaseHeldError {
                 throw failure("another reconciler is at work: \(held); nothing was applied")
             }
@@ -92,7 +97,7 @@ extension Roomkeeper {
             saved: Plan?, manifests: ManifestSnapshot, portal: any Portal, lease: ReconcilerLease, renderer: PlanRenderer
         ) async throws -> ApplyReport? {
             let journals = URL(fileURLWithPath: StateFolder.path()).appendingPathComponent("journal")
-            try await reportInterruptedRuns(in: journals)
+            try await reportInterruptedRuns(in: journals, portal: portal)
             let plan: Plan
             if let saved {
                 try check(saved, manifests: manifests, live: try await Planning.readLive(portal))
@@ -185,15 +190,16 @@ extension Roomkeeper {
             return answer.trimmingCharacters(in: .whitespaces) == "yes"
         }
 
-        private func reportInterruptedRuns(in folder: URL) async throws {
-            for run in ApplyJournal.interrupted(in: folder) {
+        private func reportInterruptedRuns(in folder: URL, portal: any Portal) async throws {
+            let runs = try await InterruptedRuns.review(
+                journals: folder, stateFolder: URL(fileURLWithPath: StateFolder.path()), portal: portal)
+            for run in runs {
                 var note = "note: an earlier apply (plan \(run.planId)) was cut off after \(run.confirmed) confirmed actions"
                 if !run.unanswered.isEmpty {
                     note += "; \(run.unanswered.count) were sent without an answer (\(run.unanswered.prefix(5).joined(separator: ", "))"
                         + (run.unanswered.count > 5 ? ", ..." : "") + ")"
                 }
                 printError(note + ". This run reads their results back from the portal, so nothing is done twice.")
-                try await ApplyJournal.close(run, note: "interrupted; reviewed by a later apply")
             }
         }
 

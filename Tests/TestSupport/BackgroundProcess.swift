@@ -28,6 +28,9 @@ public final class BackgroundProcess: Sendable {
         try process.run()
     }
 
+    /// Whether the process is still running.
+    public var isRunning: Bool { process.isRunning }
+
     /// Everything the process printed so far (standard output and error together).
     public var printed: String { output.text.withLock { $0 } }
 

@@ -11,15 +11,17 @@ public struct ProcessResult: Sendable {
 /// Runs a program to completion, capturing standard output and standard error; standard input
 /// is `input`, or empty.
 ///
-/// The waiting happens on a Dispatch thread, never on Swift's cooperative pool: a test that
-/// blocked a pool thread (two on a 2-core machine) could starve the in-process portal that the
-/// program talks to, and the two would wait on each other until timeouts broke the deadlock.
+/// The waiting happens on a thread of its own, never on Swift's cooperative pool nor on
+/// Dispatch's global queues: a test that blocked a pool thread (two on a 2-core machine) could
+/// starve the in-process portal that the program talks to; and on Linux the global queues do not
+/// add threads for blocked ones, so a few processes awaited at once could leave none for
+/// Foundation's own process bookkeeping, and every wait would stall until timeouts broke it.
 public func runProcess(
     _ executable: URL, _ arguments: [String], environment: [String: String]? = nil, in directory: URL? = nil,
     input: String = ""
 ) async throws -> ProcessResult {
     try await withCheckedThrowingContinuation { continuation in
-        DispatchQueue.global().async {
+        Thread.detachNewThread {
             continuation.resume(with: Result {
                 try runProcessBlocking(executable, arguments, environment: environment, in: directory, input: input)
             })
@@ -46,10 +48,11 @@ private func runProcessBlocking(
     try standardInput.fileHandleForWriting.close()
     // Drain both pipes before waiting, so a chatty child cannot block on a full pipe.
     let errorData = Mutex(Data())
-    let drained = DispatchGroup()
-    DispatchQueue.global().async(group: drained) {
+    let drained = DispatchSemaphore(value: 0)
+    Thread.detachNewThread {
         let data = errors.fileHandleForReading.readDataToEndOfFile()
         errorData.withLock { $0 = data }
+        drained.signal()
     }
     let outputData = output.fileHandleForReading.readDataToEndOfFile()
     drained.wait()

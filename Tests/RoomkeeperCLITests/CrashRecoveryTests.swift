@@ -1,0 +1,103 @@
+import Foundation
+import PortalAPI
+import PortalEmulator
+import TestSupport
+import Testing
+
+/// `kill -9` an apply at random points, again and again: every re-run must converge, nothing may
+/// be created twice, and the lease a killed apply held must free itself when it expires.
+@Suite("Crash recovery")
+struct CrashRecoveryTests {
+    private static let groups = 60
+
+    private static let policy = """
+        apiVersion: roomkeeper/v1
+        kind: Policy
+        spec:
+          prune: {roomGroups: true, roleAssignments: true}
+          deletionGuard: {maxDeletes: 1000, maxDeletePercent: 100}
+        """
+
+    /// Room groups and assignments whose descriptions carry `variant`; with `half`, only the
+    /// first half of them (so the next apply prunes the rest).
+    private static func manifests(variant: Int, half: Bool) -> String {
+        var text = ""
+        for index in 0..<(half ? groups / 2 : groups) {
+            text += """
+                ---
+                apiVersion: roomkeeper/v1
+                kind: RoomGroup
+                metadata: {name: group-\(index)}
+                spec: {displayName: Group \(index), description: variant \(variant), rooms: [\(TestTenant.room(index % 10))]}
+                ---
+                apiVersion: roomkeeper/v1
+                kind: RoleAssignment
+                metadata: {name: leads-\(index)}
+                spec:
+                  role: builtin:site-lead
+                  displayName: Leads \(index)
+                  description: variant \(variant)
+                  members: [{user: \(TestTenant.siteLead)}]
+                  scope: {roomGroups: [group-\(index)]}
+
+                """
+        }
+        return text
+    }
+
+    @Test("Twenty apply processes killed at random points: each re-run converges, nothing twice, the lease recovers")
+    func killedApplies() async throws {
+        let workspace = try Workspace()
+        defer { workspace.remove() }
+        let faults = try FaultPlan(parsing: "latency=20ms,seed=3")
+        let portal = try await RunningPortal.start(seed: TestTenant.seed(rooms: 10), tokens: TestTenant.tokens, faults: faults)
+        defer { Task { await portal.stopAndRemove() } }
+        let client = portal.client(token: "admin-token")
+        let folder = workspace.state.appendingPathComponent("crash")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        try Self.policy.write(to: folder.appendingPathComponent("roomkeeper.yaml"), atomically: true, encoding: .utf8)
+        var environment = workspace.environment
+        environment["ROOMKEEPER_PORTAL_URL"] = portal.url
+        environment["ROOMKEEPER_TOKEN"] = "admin-token"
+        let apply = ["apply", folder.path, "--auto-approve", "--lease-duration", "1", "--concurrency", "4"]
+
+        var generator = SystemRandomNumberGenerator()
+        var killedMidway = 0
+        var leaseWaits = 0
+        var interruptionsReported = 0
+        for run in 0..<20 {
+            let half = run % 4 == 3
+            try Self.manifests(variant: run, half: half).write(
+                to: folder.appendingPathComponent("objects.yaml"), atomically: true, encoding: .utf8)
+            let victim = try BackgroundProcess(Roomkeeper.executable, apply, environment: environment.merging(["NO_COLOR": "1"]) { _, new in new })
+            try await Task.sleep(for: .milliseconds(Int.random(in: 50...700, using: &generator)))
+            if victim.isRunning { killedMidway += 1 }
+            try await victim.kill()
+
+            // The re-run: refused while the dead apply's lease lasts, then converges.
+            var rerun = try await workspace.run(apply, environment: environment)
+            var attempts = 0
+            while rerun.status == 1, rerun.errors.contains("another reconciler is at work"), attempts < 10 {
+                leaseWaits += 1
+                attempts += 1
+                try await Task.sleep(for: .milliseconds(400))
+                rerun = try await workspace.run(apply, environment: environment)
+            }
+            #expect(rerun.status == 0, "run \(run): \(rerun.output.suffix(400)) \(rerun.errors.suffix(400))")
+            if rerun.errors.contains("was cut off") { interruptionsReported += 1 }
+            let plan = try await workspace.run(["plan", folder.path], environment: environment)
+            #expect(plan.status == 0, "run \(run): the portal converged: \(plan.output.suffix(400))")
+
+            let expected = half ? Self.groups / 2 : Self.groups
+            let groups = try await client.list(PortalRoomGroup.self).map(\.resource).filter { $0.managedBy == Ownership.roomkeeper }
+            let assignments = try await client.list(PortalRoleAssignment.self).map(\.resource).filter { $0.managedBy == Ownership.roomkeeper }
+            #expect(groups.count == expected && Set(groups.compactMap(\.manifestName)).count == expected, "run \(run): no group twice or missing")
+            #expect(assignments.count == expected, "run \(run): no assignment twice or missing")
+            #expect(groups.allSatisfy { $0.description == "variant \(run)" }, "run \(run)")
+        }
+        #expect(killedMidway >= 5, "many kills landed while the apply was still working")
+        #expect(leaseWaits > 0, "some re-runs found the dead apply's lease and waited it out")
+        #expect(interruptionsReported > 0, "a re-run reported the cut-off apply from its journal")
+        print("crash recovery: 20 runs, \(killedMidway) killed mid-apply, \(leaseWaits) lease waits, \(interruptionsReported) interruptions reported")
+    }
+}
