@@ -93,6 +93,8 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]),
+        // The manifest loader under libFuzzer (scripts/fuzz), or replaying kept inputs without it.
+        .executableTarget(name: "ManifestFuzzer", dependencies: ["Manifests", "Reports"]),
         // Release-build benchmarks (`swift run -c release roomkeeper-bench`).
         .executableTarget(
             name: "RoomkeeperBenchmarks",

@@ -61,7 +61,9 @@ struct FaultToleranceTests {
         let faults = try FaultPlan(parsing: "latency=5ms,429=0.1,5xx=0.05,drop=0.01,retry-after=0,seed=7")
         let portal = try await RunningPortal.start(seed: TestTenant.seed(rooms: Self.rooms), tokens: TestTenant.tokens, faults: faults)
         defer { Task { await portal.stopAndRemove() } }
-        let client = portal.client(token: "admin-token")
+        // Up to 10 attempts a request: with 15% of requests failing, 6 (the default) would leave
+        // about one run in 25 with a request that failed six times over thousands of requests.
+        let client = portal.client(token: "admin-token", retry: RetryPolicy(maximumAttempts: 10))
         let executor = Executor(portal: client, journal: nil, options: ApplyOptions(concurrency: 16))
 
         var totals = (actions: 0, retries: 0)

@@ -5,10 +5,13 @@ import Testing
 /// Runs the built `roomkeeper` executable, as a user would.
 enum Roomkeeper {
     /// The executable SwiftPM built next to this test bundle.
-    static var executable: URL {
-        let beside = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("roomkeeper")
+    static var executable: URL { built("roomkeeper") }
+
+    /// A product SwiftPM built next to this test bundle (or in .build/debug).
+    static func built(_ product: String) -> URL {
+        let beside = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent(product)
         if FileManager.default.isExecutableFile(atPath: beside.path) { return beside }
-        return repositoryRoot.appendingPathComponent(".build/debug/roomkeeper")
+        return repositoryRoot.appendingPathComponent(".build/debug/\(product)")
     }
 
     static func run(_ arguments: String...) async throws -> ProcessResult {
