@@ -77,6 +77,14 @@ struct ErrorMiddleware: RouterMiddleware {
             return Self.response(error)
         } catch let held as LeaseHeldError {
             return try JSONResponse.make(held.lease, status: .conflict)
+        } catch let error as HTTPError where error.status == .notFound {
+            // A path the contract has, asked with a method it does not take: 405 naming those it does.
+            guard let allowed = ContractRoutes.shipped.methods(for: request.uri.path), !allowed.contains(request.method.rawValue) else {
+                return Self.response(PortalError(status: 404, code: "NotFound", message: error.body ?? "Not Found"))
+            }
+            var response = Self.response(PortalError(status: 405, code: "MethodNotAllowed", message: "\(request.method) is not allowed here"))
+            response.headers[.allow] = allowed.joined(separator: ", ")
+            return response
         } catch let error as HTTPError {
             let code = error.status == .notFound ? "NotFound" : "HTTP\(error.status.code)"
             return Self.response(PortalError(status: error.status.code, code: code, message: error.body ?? error.status.reasonPhrase))
@@ -198,8 +206,24 @@ enum JSONResponse {
         return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: try encoder.encode(value))))
     }
 
-    static func decode<T: Decodable>(_ type: T.Type, from request: Request, context: PortalRequestContext) async throws -> T {
+    /// Decodes a request body. With `defaultId`, a body without an `id` gets that one (the
+    /// contract lets clients leave it out: the portal assigns it, or the URL names it).
+    static func decode<T: Decodable>(
+        _ type: T.Type, from request: Request, context: PortalRequestContext, defaultId: String? = nil
+    ) async throws -> T {
         let buffer = try await request.body.collect(upTo: context.maxUploadSize)
-        return try decoder.decode(T.self, from: Data(buffer.readableBytesView))
+        var data = Data(buffer.readableBytesView)
+        if let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any] {
+            // The entity tag a client echoes back is ignored, but must still be what the contract says.
+            if let tag = object["@odata.etag"], !(tag is String) {
+                throw PortalError.badRequest("@odata.etag must be a string", target: "@odata.etag")
+            }
+            if let defaultId, object["id"] == nil {
+                var object = object
+                object["id"] = defaultId
+                data = try JSONSerialization.data(withJSONObject: object)
+            }
+        }
+        return try decoder.decode(T.self, from: data)
     }
 }

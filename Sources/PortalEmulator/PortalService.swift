@@ -119,6 +119,9 @@ public final class PortalService: Sendable {
     public func create<R: OwnedResource>(_ resource: R, as principal: Principal, idempotencyKey: String? = nil) async throws -> Tagged<R> {
         guard let permission = Self.createPermission(R.collection) else { throw methodNotAllowed(R.collection) }
         guard principal.holds(permission) else { throw forbidden(permission) }
+        if let idempotencyKey, !(1...200).contains(idempotencyKey.count) {
+            throw PortalError.badRequest("Idempotency-Key must be 1 to 200 characters", target: "Idempotency-Key")
+        }
         // A retried create answers as the first one did, before any rule could object to the duplicate.
         if let idempotencyKey, let earlier = try await store.created(by: idempotencyKey, in: R.collection) {
             return try decode(R.self)(earlier)
@@ -135,6 +138,8 @@ public final class PortalService: Sendable {
             return try decode(R.self)(stored)
         } catch PortalStoreError.alreadyExists(_, let id) {
             throw PortalError.conflict("\(R.collection.rawValue) '\(id)' already exists", target: id)
+        } catch PortalStoreError.idempotencyKeyReused {
+            throw PortalError.conflict("this Idempotency-Key was used for another request; send a new one", target: "Idempotency-Key")
         }
     }
 
@@ -286,8 +291,8 @@ public final class PortalService: Sendable {
 
     public func acquireLease(_ name: String, _ request: LeaseRequest, as principal: Principal) async throws -> Lease {
         try authorize(principal, Self.leasePermission)
-        guard !request.holder.isEmpty, (1...3600).contains(request.durationSeconds) else {
-            throw PortalError.badRequest("holder must be set and durationSeconds from 1 to 3600", target: "durationSeconds")
+        guard (1...200).contains(request.holder.count), (1...3600).contains(request.durationSeconds) else {
+            throw PortalError.badRequest("holder must be 1 to 200 characters and durationSeconds from 1 to 3600", target: "durationSeconds")
         }
         let lease = try await store.acquireLease(name, holder: request.holder, duration: TimeInterval(request.durationSeconds))
         guard lease.holder == request.holder else { throw LeaseHeldError(lease: lease) }
@@ -315,7 +320,20 @@ public final class PortalService: Sendable {
 
     // MARK: - Rules
 
+    /// The contract's limits on what people type: display names of 1 to 256 characters,
+    /// descriptions of at most 1,024.
+    static let displayNameLimit = 1...256
+    static let descriptionLimit = 1024
+
     private func validate<R: OwnedResource>(_ resource: R, replacing current: R?) async throws {
+        if let named = resource as? any PortalNamed {
+            guard Self.displayNameLimit.contains(named.displayName.count) else {
+                throw PortalError.badRequest("displayName must be 1 to 256 characters", target: "displayName")
+            }
+            guard (named.description ?? "").count <= Self.descriptionLimit else {
+                throw PortalError.badRequest("description must be at most 1024 characters", target: "description")
+            }
+        }
         switch resource {
         case let role as PortalRole:
             if role.isBuiltIn || (current as? PortalRole)?.isBuiltIn == true {
@@ -475,3 +493,14 @@ extension ModificationStamped {
         lastModifiedDateTime = now
     }
 }
+
+/// Objects with a display name and a description, which the contract limits in length.
+protocol PortalNamed {
+    var displayName: String { get }
+    var description: String? { get }
+}
+
+extension PortalRoomGroup: PortalNamed {}
+extension PortalRole: PortalNamed {}
+extension PortalRoleAssignment: PortalNamed {}
+extension PortalUpdateRing: PortalNamed {}

@@ -32,6 +32,8 @@ public struct AuditEntry: Codable, Sendable, Equatable {
 public enum PortalStoreError: Error, Equatable, Sendable {
     case notFound(PortalCollection, String)
     case alreadyExists(PortalCollection, String)
+    /// The idempotency key was used for a create in another collection: a different request.
+    case idempotencyKeyReused(String)
     /// `If-Match` named another version; `current` is the object's entity tag now.
     case preconditionFailed(current: String)
 }
@@ -205,6 +207,9 @@ public final class PortalStore: Sendable {
                     sql: "INSERT INTO object (collection, id, body, version) VALUES (?, ?, ?, ?)",
                     arguments: [collection.rawValue, id, body, version])
                 if let idempotencyKey {
+                    if try Bool.fetchOne(db, sql: "SELECT 1 FROM idempotency WHERE key = ?", arguments: [idempotencyKey]) == true {
+                        throw PortalStoreError.idempotencyKeyReused(idempotencyKey)
+                    }
                     try db.execute(
                         sql: "INSERT INTO idempotency (key, collection, objectId, time) VALUES (?, ?, ?, ?)",
                         arguments: [idempotencyKey, collection.rawValue, id, now.timeIntervalSince1970])

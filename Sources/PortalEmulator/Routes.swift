@@ -52,7 +52,7 @@ struct Routes {
         readable(R.self, on: api)
         api.post(RouterPath(stringLiteral: R.collection.rawValue)) { request, context in
             try service.authorize(try principal(context), PortalService.createPermission(R.collection))
-            let resource = try await JSONResponse.decode(R.self, from: request, context: context)
+            let resource = try await JSONResponse.decode(R.self, from: request, context: context, defaultId: "")
             let created = try await service.create(
                 resource, as: try principal(context), idempotencyKey: request.headers[HTTPField.Name("Idempotency-Key")!])
             var response = try tagged(created, status: .created)
@@ -62,7 +62,7 @@ struct Routes {
         api.put("\(R.collection.rawValue)/:id") { request, context in
             let id = try context.parameters.require("id")
             try service.authorize(try principal(context), PortalService.modifyPermission(R.collection))
-            var resource = try await JSONResponse.decode(R.self, from: request, context: context)
+            var resource = try await JSONResponse.decode(R.self, from: request, context: context, defaultId: id)
             if resource.id.isEmpty { resource.id = id }
             guard resource.id == id else { throw PortalError.badRequest("the body's id is not the URL's", target: "id") }
             return try tagged(try await service.replace(resource, ifMatch: ifMatch(request, context), as: try principal(context)))
@@ -148,16 +148,21 @@ struct Routes {
     }
 
     /// `$top` (1...1000, default 100) and the decoded `$skiptoken` cursor.
-    private func paging(_ request: Request) throws -> (limit: Int, cursor: String?) {
+    /// A query parameter by name, whether the client wrote `$top` or percent-encoded it as `%24top`.
+    private func query(_ request: Request, _ name: String) -> String? {
         let parameters = request.uri.queryParameters
+        return parameters.get(name) ?? name.addingPercentEncoding(withAllowedCharacters: .alphanumerics).flatMap { parameters.get($0) }
+    }
+
+    private func paging(_ request: Request) throws -> (limit: Int, cursor: String?) {
         var limit = Self.defaultPageSize
-        if let top = parameters.get("$top") {
+        if let top = query(request, "$top") {
             guard let value = Int(top), (1...Self.maximumPageSize).contains(value) else {
                 throw PortalError.badRequest("$top must be from 1 to \(Self.maximumPageSize)", target: "$top")
             }
             limit = value
         }
-        let cursor = try parameters.get("$skiptoken").map { token -> String in
+        let cursor = try query(request, "$skiptoken").map { token -> String in
             guard let data = Data(base64Encoded: token), let text = String(data: data, encoding: .utf8) else {
                 throw PortalError.badRequest("$skiptoken is not one this portal issued; follow @odata.nextLink as given", target: "$skiptoken")
             }
