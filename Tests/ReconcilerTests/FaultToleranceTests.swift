@@ -93,4 +93,34 @@ struct FaultToleranceTests {
         print("fault tolerance: \(totals.actions) actions applied through \(totals.retries) retries; "
             + "\(client.confirmedAfterLostAnswer) writes confirmed after a lost answer")
     }
+
+    @Test("The portal stopped mid-apply and restarted on its file keeps every write it acknowledged; a new apply converges")
+    func portalRestartMidApply() async throws {
+        let faults = try FaultPlan(parsing: "latency=30ms,seed=11")
+        let first = try await RunningPortal.start(seed: TestTenant.seed(rooms: Self.rooms), tokens: TestTenant.tokens, faults: faults)
+        let files = Self.files(groups: 150)
+        let client = first.client(token: "admin-token", retry: RetryPolicy(maximumAttempts: 3, baseDelay: 0.05, maximumDelay: 0.2))
+        let plan = try await Self.plan(files, client)
+        let applying = Task { await Executor(portal: client, journal: nil, options: ApplyOptions(concurrency: 4)).apply(plan) }
+        try await Task.sleep(for: .milliseconds(800))
+        await first.stop()
+        let report = await applying.value
+        #expect(!report.succeeded, "the portal went away mid-apply")
+        #expect(report.count(.done) > 0, "some writes were acknowledged before it did")
+
+        let second = try await RunningPortal.start(seed: TestTenant.seed(rooms: Self.rooms), tokens: TestTenant.tokens, folder: first.folder)
+        defer { Task { await second.stopAndRemove() } }
+        let restarted = second.client(token: "admin-token")
+        let groups = Set(try await restarted.list(PortalRoomGroup.self).compactMap(\.resource.manifestName))
+        let assignments = Set(try await restarted.list(PortalRoleAssignment.self).compactMap(\.resource.manifestName))
+        for result in report.results where result.outcome == .done {
+            let kept = result.target.kind == "RoomGroup" ? groups.contains(result.target.name) : assignments.contains(result.target.name)
+            #expect(kept, "\(result.action) was acknowledged, so it survived the restart")
+        }
+        let rest = try await Self.plan(files, restarted)
+        let finish = await Executor(portal: restarted, journal: nil).apply(rest)
+        #expect(finish.succeeded)
+        #expect(try await Self.plan(files, restarted).actions.isEmpty)
+        print("portal restart: \(report.count(.done)) of \(plan.actions.count) acknowledged before the stop, all kept; \(rest.actions.count) left")
+    }
 }

@@ -74,6 +74,8 @@ public final class RunningPortal: Sendable {
     public static let testClient: HTTPClient = {
         var configuration = HTTPClient.Configuration()
         configuration.maximumUsesPerConnection = 1
+        // As Roomkeeper's own client: a refused connection fails at once, and the retry policy decides.
+        configuration.connectionPool.retryConnectionEstablishment = false
         return HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
     }()
 
