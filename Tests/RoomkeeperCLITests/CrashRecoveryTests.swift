@@ -101,3 +101,65 @@ struct CrashRecoveryTests {
         print("crash recovery: 20 runs, \(killedMidway) killed mid-apply, \(leaseWaits) lease waits, \(interruptionsReported) interruptions reported")
     }
 }
+
+/// The emulator itself killed with SIGKILL while an apply writes to it.
+@Suite("Emulator crash")
+struct EmulatorCrashTests {
+    /// Starts `roomkeeper portal serve` on `database`, returning the process and its URL.
+    private static func serve(_ database: URL) async throws -> (BackgroundProcess, String) {
+        let server = try BackgroundProcess(
+            Roomkeeper.executable, ["portal", "serve", "--db", database.path, "--listen", "127.0.0.1:0", "--faults", "latency=40ms,seed=9"],
+            environment: ["ROOMKEEPER_PORTAL_TOKENS": "roomkeeper@contoso.com=service-token", "PATH": "/usr/bin:/bin"])
+        let line = try #require(try await server.line(containing: "emulator listening on"), "\(server.printed)")
+        let url = try #require(line.split(separator: " ").first { $0.hasPrefix("http://") }.map(String.init))
+        return (server, url)
+    }
+
+    @Test("kill -9 of the portal mid-apply loses no write the apply saw confirmed, and the next apply finishes")
+    func killedPortal() async throws {
+        let workspace = try Workspace()
+        defer { workspace.remove() }
+        let database = workspace.state.appendingPathComponent("portal.sqlite")
+        let (server, url) = try await Self.serve(database)
+        var environment = workspace.environment
+        environment["ROOMKEEPER_PORTAL_URL"] = url
+        environment["ROOMKEEPER_TOKEN"] = "service-token"
+        let apply = try BackgroundProcess(
+            Roomkeeper.executable, ["apply", workspace.repository.path, "--auto-approve", "--concurrency", "1", "--lease-duration", "2"],
+            environment: environment)
+        _ = try await apply.line(containing: "done create", timeout: 30)
+        try await Task.sleep(for: .milliseconds(300))
+        try await server.kill()
+        let applyStatus = try await apply.exitStatus()
+        #expect(applyStatus == 1, "the apply ends with an error when its portal dies: \(apply.printed.suffix(500))")
+
+        // What the apply's journal says the portal confirmed must all be there after a restart.
+        let journals = workspace.state.appendingPathComponent("journal")
+        let journal = try #require(try FileManager.default.contentsOfDirectory(at: journals, includingPropertiesForKeys: nil).first)
+        let confirmed = try String(contentsOf: journal, encoding: .utf8).split(separator: "\n").compactMap { line -> String? in
+            guard let entry = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any],
+                  entry["event"] as? String == "confirmed", let action = entry["action"] as? String, action.hasPrefix("create ")
+            else { return nil }
+            return action
+        }
+        #expect(!confirmed.isEmpty, "some creates were confirmed before the kill: \(apply.printed.suffix(500))")
+        let (restarted, restartedURL) = try await Self.serve(database)
+        defer { Task { try? await restarted.kill() } }
+        let client = HTTPPortalClient(baseURL: restartedURL, token: "service-token", http: RunningPortal.testClient)
+        var present: Set<String> = []
+        for group in try await client.list(PortalRoomGroup.self) { present.insert("RoomGroup/\(group.resource.manifestName ?? "")") }
+        for role in try await client.list(PortalRole.self) { present.insert("Role/\(role.resource.manifestName ?? "")") }
+        for ring in try await client.list(PortalUpdateRing.self) { present.insert("UpdateRing/\(ring.resource.manifestName ?? "")") }
+        for assignment in try await client.list(PortalRoleAssignment.self) { present.insert("RoleAssignment/\(assignment.resource.manifestName ?? "")") }
+        for action in confirmed {
+            #expect(present.contains(String(action.dropFirst("create ".count))), "\(action) was confirmed, so it survived the kill")
+        }
+        environment["ROOMKEEPER_PORTAL_URL"] = restartedURL
+        // The cut-off apply could not give its lease back to a dead portal: it expires.
+        try await Task.sleep(for: .milliseconds(2_100))
+        let rerun = try await workspace.run(["apply", "contoso", "--auto-approve"], environment: environment)
+        #expect(rerun.status == 0, "\(rerun.errors)")
+        #expect(try await workspace.run(["plan", "contoso"], environment: environment).status == 0)
+        print("emulator crash: \(confirmed.count) creates confirmed before kill -9, all kept")
+    }
+}

@@ -52,10 +52,15 @@ public final class BackgroundProcess: Sendable {
         while process.isRunning { try await Task.sleep(for: .milliseconds(20)) }
     }
 
+    /// Waits for the process to exit by itself, and returns its status.
+    public func exitStatus() async throws -> Int32 {
+        while process.isRunning { try await Task.sleep(for: .milliseconds(20)) }
+        return process.terminationStatus
+    }
+
     /// Sends SIGTERM and waits for the exit status.
     public func terminate() async throws -> Int32 {
         process.terminate()
-        while process.isRunning { try await Task.sleep(for: .milliseconds(20)) }
-        return process.terminationStatus
+        return try await exitStatus()
     }
 }
