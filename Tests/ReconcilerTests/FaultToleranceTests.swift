@@ -16,36 +16,9 @@ struct FaultToleranceTests {
     /// `groups` room groups and as many role assignments, each naming its group; `variant`
     /// changes every description, so a second apply updates everything.
     private static func files(groups: Int = groups, variant: String = "first") -> [String: String] {
-        var text = ""
-        for index in 0..<groups {
-            text += """
-                ---
-                apiVersion: roomkeeper/v1
-                kind: RoomGroup
-                metadata: {name: group-\(index)}
-                spec: {displayName: Group \(index), description: \(variant), rooms: [\(TestTenant.room(index % rooms))]}
-                ---
-                apiVersion: roomkeeper/v1
-                kind: RoleAssignment
-                metadata: {name: leads-\(index)}
-                spec:
-                  role: builtin:site-lead
-                  displayName: Leads \(index)
-                  description: \(variant)
-                  members: [{user: \(TestTenant.siteLead)}]
-                  scope: {roomGroups: [group-\(index)]}
-
-                """
-        }
-        return [
-            "roomkeeper.yaml": """
-                apiVersion: roomkeeper/v1
-                kind: Policy
-                spec:
-                  prune: {roomGroups: true, roleAssignments: true}
-                  deletionGuard: {maxDeletes: 10000, maxDeletePercent: 100}
-                """,
-            "objects.yaml": text,
+        [
+            "roomkeeper.yaml": GeneratedManifests.pruningPolicy,
+            "objects.yaml": GeneratedManifests.groupsAndAssignments(count: groups, rooms: rooms, description: variant),
         ]
     }
 

@@ -7,19 +7,6 @@ import Testing
 struct ControllerCommandTests {
     private static let secret = "controller-webhook-secret-42"
 
-    /// Every file of examples/contoso, by path, to commit to a test repository.
-    private static func contosoFiles() throws -> [String: String] {
-        let root = examples("contoso")
-        var files: [String: String] = [:]
-        let enumerator = FileManager.default.enumerator(at: root, includingPropertiesForKeys: nil)
-        while let url = enumerator?.nextObject() as? URL {
-            guard url.pathExtension == "yaml" else { continue }
-            let path = String(url.standardizedFileURL.path.dropFirst(root.standardizedFileURL.path.count + 1))
-            files[path] = try String(contentsOf: url, encoding: .utf8)
-        }
-        return files
-    }
-
     /// The controller's `/status`, decoded.
     private static func status(_ base: String) async throws -> [String: Any] {
         let answer = try await httpRequest("GET", "\(base)/status")
@@ -46,7 +33,7 @@ struct ControllerCommandTests {
         let git = try GitFixture()
         defer { git.remove() }
         try await git.create("tenants")
-        let first = try await git.commit("tenants", "Add Contoso", files: Self.contosoFiles())
+        let first = try await git.commit("tenants", "Add Contoso", files: GeneratedManifests.example("contoso"))
         let server = try await git.daemon()
         defer { Task { await server.stop() } }
 

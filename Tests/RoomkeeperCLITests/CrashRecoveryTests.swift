@@ -10,41 +10,6 @@ import Testing
 struct CrashRecoveryTests {
     private static let groups = 60
 
-    private static let policy = """
-        apiVersion: roomkeeper/v1
-        kind: Policy
-        spec:
-          prune: {roomGroups: true, roleAssignments: true}
-          deletionGuard: {maxDeletes: 1000, maxDeletePercent: 100}
-        """
-
-    /// Room groups and assignments whose descriptions carry `variant`; with `half`, only the
-    /// first half of them (so the next apply prunes the rest).
-    private static func manifests(variant: Int, half: Bool) -> String {
-        var text = ""
-        for index in 0..<(half ? groups / 2 : groups) {
-            text += """
-                ---
-                apiVersion: roomkeeper/v1
-                kind: RoomGroup
-                metadata: {name: group-\(index)}
-                spec: {displayName: Group \(index), description: variant \(variant), rooms: [\(TestTenant.room(index % 10))]}
-                ---
-                apiVersion: roomkeeper/v1
-                kind: RoleAssignment
-                metadata: {name: leads-\(index)}
-                spec:
-                  role: builtin:site-lead
-                  displayName: Leads \(index)
-                  description: variant \(variant)
-                  members: [{user: \(TestTenant.siteLead)}]
-                  scope: {roomGroups: [group-\(index)]}
-
-                """
-        }
-        return text
-    }
-
     @Test("Twenty apply processes killed at random points: each re-run converges, nothing twice, the lease recovers")
     func killedApplies() async throws {
         let workspace = try Workspace()
@@ -55,7 +20,7 @@ struct CrashRecoveryTests {
         let client = portal.client(token: "admin-token")
         let folder = workspace.state.appendingPathComponent("crash")
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-        try Self.policy.write(to: folder.appendingPathComponent("roomkeeper.yaml"), atomically: true, encoding: .utf8)
+        try GeneratedManifests.pruningPolicy.write(to: folder.appendingPathComponent("roomkeeper.yaml"), atomically: true, encoding: .utf8)
         var environment = workspace.environment
         environment["ROOMKEEPER_PORTAL_URL"] = portal.url
         environment["ROOMKEEPER_TOKEN"] = "admin-token"
@@ -67,7 +32,7 @@ struct CrashRecoveryTests {
         var interruptionsReported = 0
         for run in 0..<20 {
             let half = run % 4 == 3
-            try Self.manifests(variant: run, half: half).write(
+            try GeneratedManifests.groupsAndAssignments(count: half ? Self.groups / 2 : Self.groups, rooms: 10, description: "variant \(run)").write(
                 to: folder.appendingPathComponent("objects.yaml"), atomically: true, encoding: .utf8)
             let victim = try BackgroundProcess(Roomkeeper.executable, apply, environment: environment.merging(["NO_COLOR": "1"]) { _, new in new })
             try await Task.sleep(for: .milliseconds(Int.random(in: 50...700, using: &generator)))

@@ -18,16 +18,6 @@ struct SecretsTests {
         [portalToken, wrongToken, gitPassword, webhookSecret, notifySignature, Data("git:\(gitPassword)".utf8).base64EncodedString()]
     }
 
-    private static func contosoFiles() throws -> [String: String] {
-        let root = examples("contoso").standardizedFileURL
-        var files: [String: String] = [:]
-        let enumerator = FileManager.default.enumerator(at: root, includingPropertiesForKeys: nil)
-        while let url = enumerator?.nextObject() as? URL {
-            guard url.pathExtension == "yaml" else { continue }
-            files["contoso/" + String(url.standardizedFileURL.path.dropFirst(root.path.count + 1))] = try String(contentsOf: url, encoding: .utf8)
-        }
-        return files
-    }
 
     /// Every file under `folder`, as text (binary files too: a secret is bytes either way).
     private static func contents(under folder: URL) -> [(path: String, text: String)] {
@@ -49,7 +39,7 @@ struct SecretsTests {
         let git = try GitFixture()
         defer { git.remove() }
         try await git.create("tenants")
-        try await git.commit("tenants", "Add Contoso", files: Self.contosoFiles())
+        try await git.commit("tenants", "Add Contoso", files: GeneratedManifests.example("contoso", under: "contoso/"))
         let gitServer = try await git.httpBackend(password: Self.gitPassword)
         defer { Task { await gitServer.stop() } }
         let (seed, _) = try TenantSeed.contoso()
