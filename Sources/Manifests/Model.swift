@@ -213,12 +213,23 @@ public enum Manifest: Sendable, Equatable {
     }
 
     public var metadata: ManifestMetadata {
-        switch self {
-        case .roomGroup(let value): value.metadata
-        case .role(let value): value.metadata
-        case .roleAssignment(let value): value.metadata
-        case .device(let value): value.metadata
-        case .updateRing(let value): value.metadata
+        get {
+            switch self {
+            case .roomGroup(let value): value.metadata
+            case .role(let value): value.metadata
+            case .roleAssignment(let value): value.metadata
+            case .device(let value): value.metadata
+            case .updateRing(let value): value.metadata
+            }
+        }
+        set {
+            switch self {
+            case .roomGroup(var value): value.metadata = newValue; self = .roomGroup(value)
+            case .role(var value): value.metadata = newValue; self = .role(value)
+            case .roleAssignment(var value): value.metadata = newValue; self = .roleAssignment(value)
+            case .device(var value): value.metadata = newValue; self = .device(value)
+            case .updateRing(var value): value.metadata = newValue; self = .updateRing(value)
+            }
         }
     }
 }

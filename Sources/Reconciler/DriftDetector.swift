@@ -216,7 +216,7 @@ public struct DriftDetector {
     }
 
     private func exportCommand(_ target: ObjectReference) -> String {
-        "roomkeeper export --select \(shellQuoted(target.description)) --out adopted/"
+        "roomkeeper export --select \(shellQuoted(target.description)) --into ."
     }
 
     private func snoozeSnippet(_ target: ObjectReference) -> String {

@@ -21,7 +21,10 @@ extension Roomkeeper {
                 """)
 
         @Option(help: "The folder to write the manifests into (created if missing).")
-        var out: String
+        var out: String?
+
+        @Option(help: "With --select: a manifest repository to adopt the objects into, rewriting the documents that declare them.")
+        var into: String?
 
         @Option(help: "Export only KIND/NAME (repeatable); NAME is a manifest name, a portal id or a device serial number.")
         var select: [String] = []
@@ -31,6 +34,11 @@ extension Roomkeeper {
 
         @OptionGroup var portalOptions: PortalOptions
 
+        func validate() throws {
+            guard (out == nil) != (into == nil) else { throw ValidationError("give --out DIR or --into REPOSITORY, one of them") }
+            if into != nil, select.isEmpty { throw ValidationError("--into adopts the objects --select names; name at least one") }
+        }
+
         func run() async throws {
             let portal = try await portalOptions.open(policyURL: nil)
             let live = try await Planning.readLive(portal)
@@ -38,6 +46,10 @@ extension Roomkeeper {
             if !select.isEmpty, result.manifests.isEmpty {
                 printError("roomkeeper: error: nothing in the \(portal.endpointDescription) matches \(select.joined(separator: ", ")); nothing was written")
                 throw ExitCode.failure
+            }
+            guard let out else {
+                if let into { try Adoption.adopt(result.manifests, into: into, from: portal.endpointDescription) }
+                return
             }
             var files: [(name: String, text: String)] = []
             for kind in ManifestKind.allCases {

@@ -44,3 +44,38 @@ struct RoundTripTests {
         }
     }
 }
+
+@Suite("Rewriting one document of a file")
+struct DocumentRewriteTests {
+    private static let file = """
+        # Header comment
+        apiVersion: roomkeeper/v1
+        kind: RoomGroup
+        metadata: {name: first}
+        spec: {displayName: First}
+
+        ---
+        # Second
+        apiVersion: roomkeeper/v1
+        kind: RoomGroup
+        metadata: {name: second}
+        spec: {displayName: Second}
+        --- # third
+        kind: RoomGroup
+        metadata: {name: third}
+        ...
+        """
+
+    @Test("Only the document holding the line changes; separators, opening comments and the rest stay byte for byte")
+    func replaces() {
+        let first = DocumentRewrite.replacingDocument(in: Self.file, containing: 4, with: "kind: RoomGroup\nmetadata: {name: first}\n")
+        #expect(first == Self.file.replacingOccurrences(
+            of: "apiVersion: roomkeeper/v1\nkind: RoomGroup\nmetadata: {name: first}\nspec: {displayName: First}\n",
+            with: "kind: RoomGroup\nmetadata: {name: first}\n"))
+        let second = DocumentRewrite.replacingDocument(in: Self.file, containing: 11, with: "kind: X\n")
+        #expect(second.contains("---\n# Second\nkind: X\n--- # third"))
+        #expect(second.hasPrefix("# Header comment\napiVersion"))
+        let third = DocumentRewrite.replacingDocument(in: Self.file, containing: 15, with: "kind: Y")
+        #expect(third.hasSuffix("--- # third\nkind: Y\n..."))
+    }
+}

@@ -121,7 +121,7 @@ struct DriftTests {
             #expect(groupItem.explanation.contains("changed in the portal by \(Self.person)"))
             #expect(groupItem.changes == [FieldChange(field: "description", before: "Edited <by hand>", after: "Rooms 0 and 1")])
             #expect(groupItem.remedies.revert == "roomkeeper apply --target 'RoomGroup/first-rooms'")
-            #expect(groupItem.remedies.adopt == "roomkeeper export --select 'RoomGroup/first-rooms' --out adopted/")
+            #expect(groupItem.remedies.adopt == "roomkeeper export --select 'RoomGroup/first-rooms' --into .")
             #expect(groupItem.location == "groups.yaml:3:18")
 
             let ringItem = try #require(byTarget["UpdateRing/pilot"])

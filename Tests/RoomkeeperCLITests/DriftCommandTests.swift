@@ -236,4 +236,38 @@ struct DriftCommandTests {
             #expect(fields == ["managedBy"], "only ownership changes: \(action["target"] ?? "")")
         }
     }
+
+    @Test("Adopting into git rewrites only the declaring document, adds undeclared objects, and clears the drift")
+    func adoptIntoGit() async throws {
+        let workspace = try Workspace()
+        defer { workspace.remove() }
+        #expect(try await workspace.run(["apply", "contoso", "--auto-approve"]).status == 0)
+        let megan = try await Self.asPerson(workspace)
+        let group = try #require(try await megan.list(PortalRoomGroup.self).first { $0.resource.manifestName == "london-floor-3" })
+        var edited = group.resource
+        edited.displayName = "London 3 (kept)"
+        _ = try await megan.replace(edited, ifMatch: group.etag)
+        let london = workspace.repository.appendingPathComponent("sites/london.yaml")
+        let before = try String(contentsOf: london, encoding: .utf8)
+
+        let invalid = try await workspace.run(["export", "--select", "RoomGroup/london-floor-3", "--into", "contoso", "--out", "x"])
+        #expect(invalid.status != 0, "--into and --out together are refused")
+        let adopted = try await workspace.run(
+            ["export", "--select", "RoomGroup/london-floor-3", "--select", "Device/ROGUE-0001", "--into", "contoso"])
+        #expect(adopted.status == 0, "\(adopted.errors)")
+        #expect(adopted.output.contains("sites/london.yaml, adopted.yaml"))
+
+        let after = try String(contentsOf: london, encoding: .utf8)
+        #expect(after.contains("displayName: London 3 (kept)"))
+        #expect(after.hasPrefix("# Room groups for London."), "the file's opening comment stays")
+        // Every other document of the file is untouched, byte for byte.
+        let otherBefore = before.components(separatedBy: "\n---").dropFirst()
+        let otherAfter = after.components(separatedBy: "\n---").dropFirst()
+        #expect(Array(otherBefore) == Array(otherAfter))
+        #expect(try String(contentsOf: workspace.repository.appendingPathComponent("adopted.yaml"), encoding: .utf8).contains("serialNumber: ROGUE-0001"))
+
+        #expect(try await workspace.run(["validate", "contoso"]).status == 0)
+        let drift = try await workspace.run(["drift", "contoso", "--format", "json"])
+        #expect(drift.status == 0, "git now says what the portal holds: \(drift.output.prefix(600))")
+    }
 }
