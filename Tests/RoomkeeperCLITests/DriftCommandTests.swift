@@ -12,6 +12,19 @@ struct DriftCommandTests {
         return EmbeddedPortal(service: PortalService(store: try PortalStore(path: path)), databasePath: path, actingAs: "megan.bowen@contoso.com")
     }
 
+    /// Applies examples/contoso, then renames the London floor 3 group in the portal as a person
+    /// would; returns that person's view of the portal.
+    @discardableResult
+    private static func applyThenRenameByHand(_ workspace: Workspace, to name: String) async throws -> EmbeddedPortal {
+        #expect(try await workspace.run(["apply", "contoso", "--auto-approve"]).status == 0)
+        let megan = try await asPerson(workspace)
+        let group = try #require(try await megan.list(PortalRoomGroup.self).first { $0.resource.manifestName == "london-floor-3" })
+        var edited = group.resource
+        edited.displayName = name
+        _ = try await megan.replace(edited, ifMatch: group.etag)
+        return megan
+    }
+
     private static func json(_ text: String) throws -> [String: Any] {
         try #require(try JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any])
     }
@@ -58,12 +71,7 @@ struct DriftCommandTests {
     func handEditIsReportedAndHealed() async throws {
         let workspace = try Workspace()
         defer { workspace.remove() }
-        #expect(try await workspace.run(["apply", "contoso", "--auto-approve"]).status == 0)
-        let megan = try await Self.asPerson(workspace)
-        let group = try #require(try await megan.list(PortalRoomGroup.self).first { $0.resource.manifestName == "london-floor-3" })
-        var edited = group.resource
-        edited.displayName = "London floor 3 (renamed by hand)"
-        _ = try await megan.replace(edited, ifMatch: group.etag)
+        try await Self.applyThenRenameByHand(workspace, to: "London floor 3 (renamed by hand)")
 
         let drift = try await workspace.run(["drift", "contoso"])
         #expect(drift.status == 2)
@@ -83,13 +91,9 @@ struct DriftCommandTests {
     func htmlEscapesHostileStrings() async throws {
         let workspace = try Workspace()
         defer { workspace.remove() }
-        #expect(try await workspace.run(["apply", "contoso", "--auto-approve"]).status == 0)
-        let megan = try await Self.asPerson(workspace)
         let hostile = "<script>alert('x')</script> \"><img src=x onerror=alert(1)> & ]]> <!-- |"
-        let group = try #require(try await megan.list(PortalRoomGroup.self).first { $0.resource.manifestName == "london-floor-3" })
-        var edited = group.resource
-        edited.displayName = hostile  // (its description is left to people by an ignore rule)
-        _ = try await megan.replace(edited, ifMatch: group.etag)
+        // The display name, since an ignore rule leaves this group's description to people.
+        let megan = try await Self.applyThenRenameByHand(workspace, to: hostile)
         _ = try await megan.create(
             PortalRoomGroup(id: "", displayName: "</code></td><script>evil()</script>", roomIds: []), idempotencyKey: nil)
 
@@ -241,12 +245,7 @@ struct DriftCommandTests {
     func adoptIntoGit() async throws {
         let workspace = try Workspace()
         defer { workspace.remove() }
-        #expect(try await workspace.run(["apply", "contoso", "--auto-approve"]).status == 0)
-        let megan = try await Self.asPerson(workspace)
-        let group = try #require(try await megan.list(PortalRoomGroup.self).first { $0.resource.manifestName == "london-floor-3" })
-        var edited = group.resource
-        edited.displayName = "London 3 (kept)"
-        _ = try await megan.replace(edited, ifMatch: group.etag)
+        try await Self.applyThenRenameByHand(workspace, to: "London 3 (kept)")
         let london = workspace.repository.appendingPathComponent("sites/london.yaml")
         let before = try String(contentsOf: london, encoding: .utf8)
 
