@@ -136,14 +136,11 @@ public struct DriftDetector {
                         target: target, status: .pending, serialNumber: serial, room: room, since: since,
                         message: "not checked in yet; reported missing after \(declared.policy.deviceGraceHours) hours"))
                 } else {
-                    var item = make(
+                    items.append(make(
                         .missing, .convergence, target,
                         "no device with serial number \(serial) has checked in for \(declared.policy.deviceGraceHours) hours or more", [],
-                        locations[target.description], adopt: nil,
-                        byHand: "install the monitoring agent on it in \(room) with the tenant's enrollment key; it then appears in onboarding")
-                    item.remedies.revert = nil
-                    item.since = since
-                    items.append(item)
+                        locations[target.description], revertable: false, adopt: nil,
+                        byHand: "install the monitoring agent on it in \(room) with the tenant's enrollment key; it then appears in onboarding"))
                 }
                 continue
             }
@@ -155,11 +152,9 @@ public struct DriftDetector {
         }
         for device in live.devices where device.resource.enrollmentState == "enrolled" && !declaredSerials.contains(device.resource.serialNumber.uppercased()) {
             let target = ObjectReference(kind: ManifestKind.device.rawValue, name: device.resource.serialNumber, portalId: device.resource.id)
-            var item = make(
+            items.append(make(
                 .unexpected, .manual, target, "enrolled in the portal (room \(device.resource.roomId ?? "none")) but not declared in git", [],
-                nil, adopt: exportCommand(target), byHand: "or unenroll it in the portal if it should not be there")
-            item.remedies.revert = nil
-            items.append(item)
+                nil, revertable: false, adopt: exportCommand(target), byHand: "or unenroll it in the portal if it should not be there"))
         }
         return (items, statuses, pending)
     }
@@ -168,14 +163,15 @@ public struct DriftDetector {
 
     private func make(
         _ state: DriftItem.State, _ cause: DriftItem.Cause, _ target: ObjectReference, _ explanation: String, _ changes: [FieldChange],
-        _ location: String?, adopt: String?, byHand: String? = nil
+        _ location: String?, revertable: Bool = true, adopt: String?, byHand: String? = nil
     ) -> DriftItem {
         let fingerprint = DriftItem.fingerprint(state: state, target: target, changes: changes)
         return DriftItem(
             state: state, cause: cause, target: target, explanation: explanation, changes: changes,
             since: memory.since(fingerprint) ?? now, location: location,
             remedies: DriftItem.Remedies(
-                revert: "roomkeeper apply --target \(shellQuoted(target.description))", adopt: adopt, snooze: snoozeSnippet(target),
+                revert: revertable ? "roomkeeper apply --target \(shellQuoted(target.description))" : nil, adopt: adopt,
+                snooze: snoozeSnippet(target),
                 byHand: byHand))
     }
 
