@@ -51,7 +51,7 @@ public struct WebhookSender: Sendable {
                     throw WebhookError(receiver: redactedURL, problem: "answered \(code)", attempts: attempt)
                 }
                 problem = "answered \(code)"
-                retryAfter = response.headers.first(name: "Retry-After").flatMap(Double.init)
+                retryAfter = RetryPolicy.retryAfterSeconds(response.headers.first(name: "Retry-After"))
             } catch let error as WebhookError {
                 throw error
             } catch {

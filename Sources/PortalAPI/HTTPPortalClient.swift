@@ -17,6 +17,7 @@ public final class HTTPPortalClient: Portal {
     private let http: HTTPClient
     private let retry: RetryPolicy
     private let pageSize: Int
+    private let requestTimeout: Duration
     private let logger: Logger
     private let retries = Atomic<Int>(0)
     private let lostAnswersConfirmed = Atomic<Int>(0)
@@ -26,8 +27,9 @@ public final class HTTPPortalClient: Portal {
     ///   - token: the bearer token, from the environment or a file.
     public init(
         baseURL: String, token: String, http: HTTPClient = .roomkeeper, retry: RetryPolicy = RetryPolicy(), pageSize: Int = 1000,
-        logger: Logger = Logger(label: "roomkeeper.portal-client")
+        requestTimeout: Duration = .seconds(30), logger: Logger = Logger(label: "roomkeeper.portal-client")
     ) {
+        self.requestTimeout = requestTimeout
         self.baseURL = baseURL.hasSuffix("/") ? String(baseURL.dropLast()) : baseURL
         self.token = token
         self.http = http
@@ -38,6 +40,9 @@ public final class HTTPPortalClient: Portal {
 
     public var endpointDescription: String { baseURL }
 
+    /// The largest answer one request may bring: a page of 1,000 objects is well under it.
+    static let maximumResponseBytes = 64 << 20
+
     /// How many requests were retried so far (throttling, server errors, dropped connections).
     public var retryCount: Int { retries.load(ordering: .relaxed) }
 
@@ -46,15 +51,64 @@ public final class HTTPPortalClient: Portal {
 
     // MARK: - Portal
 
+    /// The most pages one list may take, and the most objects it may hold: far above any real
+    /// tenant, low enough that a portal answering with endless links cannot exhaust memory.
+    public static let maximumPages = 10_000
+    public static let maximumListedObjects = 2_000_000
+
     public func list<R: PortalResource>(_ type: R.Type) async throws -> [Tagged<R>] {
         var items: [Tagged<R>] = []
         var next: String? = "\(baseURL)/v1/\(R.collection.rawValue)?$top=\(pageSize)"
+        var followed: Set<String> = []
         while let url = next {
+            guard followed.count < Self.maximumPages, items.count <= Self.maximumListedObjects else {
+                throw PortalError(
+                    status: 0, code: "TooManyPages",
+                    message: "the portal's list of \(R.collection.rawValue) went on past \(followed.count) pages and \(items.count) objects; "
+                        + "Roomkeeper stops there (a real tenant needs far fewer)")
+            }
+            guard followed.insert(url).inserted else {
+                throw PortalError(
+                    status: 0, code: "PagingLoop", message: "the portal's list of \(R.collection.rawValue) links back to a page it already gave")
+            }
             let page: Page<Tagged<R>> = try await send(.GET, url: url, idempotent: true)
             items += page.value
-            next = page.nextLink
+            next = try page.nextLink.map { try sameOriginLink($0, listing: R.collection) }
         }
         return items
+    }
+
+    /// `link` if it points into this portal's API (same scheme, host and port as `baseURL`, a path
+    /// under its `/v1/`); the token must never follow a link elsewhere.
+    private func sameOriginLink(_ link: String, listing collection: PortalCollection) throws -> String {
+        guard let target = URLComponents(string: link), let base = URLComponents(string: baseURL),
+              target.scheme?.lowercased() == base.scheme?.lowercased(), target.host?.lowercased() == base.host?.lowercased(),
+              (target.port ?? Self.defaultPort(target.scheme)) == (base.port ?? Self.defaultPort(base.scheme)),
+              target.user == nil, target.password == nil, target.fragment == nil,
+              target.percentEncodedPath.hasPrefix(base.percentEncodedPath + "/v1/")
+        else {
+            throw PortalError(
+                status: 0, code: "ForeignNextLink",
+                message: "the portal's next page of \(collection.rawValue) points to \(Self.origin(of: link)), not to \(Self.origin(of: baseURL)); "
+                    + "Roomkeeper does not follow it")
+        }
+        return link
+    }
+
+    private static func defaultPort(_ scheme: String?) -> Int? {
+        switch scheme?.lowercased() {
+        case "https": 443
+        case "http": 80
+        default: nil
+        }
+    }
+
+    /// `scheme://host[:port]` of a URL, for messages: no credentials, path or query.
+    static func origin(of url: String) -> String {
+        guard let components = URLComponents(string: url), let scheme = components.scheme, let host = components.host else {
+            return "an unreadable URL"
+        }
+        return "\(scheme)://\(host)" + (components.port.map { ":\($0)" } ?? "")
     }
 
     public func get<R: PortalResource>(_ type: R.Type, id: String) async throws -> Tagged<R> {
@@ -118,9 +172,10 @@ public final class HTTPPortalClient: Portal {
         }
     }
 
-    public func releaseLease(_ name: String, holder: String) async throws {
+    public func releaseLease(_ name: String, holder: String, secret: String) async throws {
         let _: Empty = try await send(
-            .DELETE, url: "\(baseURL)/v1/leases/\(escape(name))?holder=\(escape(holder))", idempotent: true,
+            .DELETE, url: "\(baseURL)/v1/leases/\(escape(name))?holder=\(escape(holder))", headers: [(LeaseRequest.secretHeader, secret)],
+            idempotent: true,
             afterLostAnswer: { error in error.status == 404 ? Empty() : nil })
     }
 
@@ -177,9 +232,13 @@ public final class HTTPPortalClient: Portal {
             attempt += 1
             let outcome: Result<(HTTPResponseStatus, HTTPHeaders, ByteBuffer), any Error>
             do {
-                let response = try await http.execute(request, timeout: .seconds(30))
-                let bytes = try await response.body.collect(upTo: 64 << 20)
-                outcome = .success((response.status, response.headers, bytes))
+                let (http, request, timeout) = (self.http, request, requestTimeout)
+                outcome = .success(
+                    try await withDeadline(timeout) {
+                        let response = try await http.execute(request, timeout: .seconds(timeout.components.seconds))
+                        let bytes = try await response.body.collect(upTo: Self.maximumResponseBytes)
+                        return (response.status, response.headers, bytes)
+                    })
             } catch {
                 outcome = .failure(error)
             }
@@ -235,7 +294,7 @@ public final class HTTPPortalClient: Portal {
     }
 
     private static func portalError(status: Int, headers: HTTPHeaders, body: ByteBuffer) -> PortalError {
-        let retryAfter = headers.first(name: "Retry-After").flatMap(Double.init)
+        let retryAfter = RetryPolicy.retryAfterSeconds(headers.first(name: "Retry-After"))
         if let decoded = try? decoder.decode(PortalErrorBody.self, from: Data(body.readableBytesView)) {
             return PortalError(
                 status: status, code: decoded.error.code, message: decoded.error.message, target: decoded.error.target,
@@ -246,6 +305,7 @@ public final class HTTPPortalClient: Portal {
 
     private static func describe(_ error: any Error) -> String {
         if let error = error as? HTTPClientError { return "\(error)" }
+        if let error = error as? DeadlineExceeded { return "\(error)" }
         return String(describing: type(of: error))
     }
 }

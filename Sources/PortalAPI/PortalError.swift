@@ -1,4 +1,5 @@
 /// An error from the portal, the same whether it came over HTTP or from the embedded portal, so
+import PortalModel
 /// the reconciler handles one type. Carries the HTTP status and the Graph-style body.
 public struct PortalError: Error, Sendable, Equatable, CustomStringConvertible {
     public var status: Int
@@ -17,7 +18,8 @@ public struct PortalError: Error, Sendable, Equatable, CustomStringConvertible {
     }
 
     public var description: String {
-        "\(message) (\(status) \(code)\(target.map { ", \($0)" } ?? ""))"
+        // The portal's words reach terminals and logs: no control characters from it get through.
+        "\(message.terminalSafe) (\(status) \(code.terminalSafe)\(target.map { ", \($0.terminalSafe)" } ?? ""))"
     }
 
     public static func badRequest(_ message: String, target: String? = nil) -> PortalError {

@@ -18,10 +18,33 @@ public struct RetryPolicy: Sendable {
     }
 
     /// The wait before attempt `attempt + 1` (attempts count from 1), or nil to give up.
+    ///
+    /// A server that asks for longer than the budget has left is not waited for at all: the
+    /// request fails now rather than after a wait that cannot end in success.
     public func delay(afterAttempt attempt: Int, retryAfter: Double?, waitedSoFar: Double) -> Double? {
         guard attempt < maximumAttempts else { return nil }
         let backoff = min(maximumDelay, baseDelay * pow(2, Double(attempt - 1)))
-        let wait = retryAfter.map { min($0, maximumTotalWait) } ?? Double.random(in: 0...backoff)
+        let wait = retryAfter ?? Double.random(in: 0...backoff)
+        guard wait.isFinite, wait >= 0 else { return nil }
         return waitedSoFar + wait <= maximumTotalWait ? wait : nil
+    }
+
+    /// The seconds a `Retry-After` header asks for, as RFC 9110 (section 10.2.3) and Microsoft
+    /// Graph's throttling guidance define it: delay-seconds (a non-negative integer) or an
+    /// HTTP-date. Anything else (a sign, a fraction, an exponent, infinity, garbage) is ignored,
+    /// so that the backoff applies instead; a date in the past means no wait.
+    public static func retryAfterSeconds(_ header: String?, now: Date = Date()) -> Double? {
+        guard let value = header?.trimmingCharacters(in: .whitespaces), !value.isEmpty else { return nil }
+        if value.utf8.allSatisfy({ $0 >= UInt8(ascii: "0") && $0 <= UInt8(ascii: "9") }) {
+            // More digits than a day's worth of seconds needs are still a (long) wait, never an overflow.
+            return value.utf8.count > 9 ? 999_999_999 : Double(value)
+        }
+        // IMF-fixdate, the HTTP-date form senders must use (`Sun, 06 Nov 1994 08:49:37 GMT`).
+        let formatter = DateFormatter()
+        formatter.locale = Locale(identifier: "en_US_POSIX")
+        formatter.timeZone = TimeZone(identifier: "GMT")
+        formatter.dateFormat = "EEE, dd MMM yyyy HH:mm:ss 'GMT'"
+        guard let date = formatter.date(from: value) else { return nil }
+        return max(0, date.timeIntervalSince(now))
     }
 }
