@@ -26,12 +26,12 @@ public struct ControllerConfiguration: Sendable {
     public var historyURL: URL?
     public var notifier: DriftNotifier?
     /// Opens the portal, given the URL the repository's policy names (if any).
-    public var openPortal: @Sendable (_ policyURL: String?) async throws -> any Portal
+    public var openPortal: @Sendable () async throws -> any Portal
 
     public init(
         origin: SourceOrigin, cacheFolder: URL, stateFolder: URL, interval: Duration, jitter: Double = 0.1,
         retryInterval: Duration = .seconds(30), selfHeal: Bool, concurrency: Int = 8, historyURL: URL? = nil,
-        notifier: DriftNotifier? = nil, openPortal: @escaping @Sendable (_ policyURL: String?) async throws -> any Portal
+        notifier: DriftNotifier? = nil, openPortal: @escaping @Sendable () async throws -> any Portal
     ) {
         self.origin = origin
         self.cacheFolder = cacheFolder
@@ -100,8 +100,7 @@ public actor Controller {
 
     /// Stops reconciling until `resume()`, across restarts (a marker in the state folder).
     public func suspend() throws {
-        try FileManager.default.createDirectory(at: suspendMarker.deletingLastPathComponent(), withIntermediateDirectories: true)
-        try Data("suspended at \(Date().formatted(.iso8601))\n".utf8).write(to: suspendMarker)
+        try PrivateFiles.write(Data("suspended at \(Date().formatted(.iso8601))\n".utf8), to: suspendMarker)
         status.suspended = true
         status.reason = .suspended
         status.message = "suspended; resume to reconcile again"
@@ -181,7 +180,7 @@ public actor Controller {
             return .stalled(.manifestInvalid, "\(count) in \(snapshot.description), first \(first); waiting for a new revision")
         }
         stalledRevision = nil
-        let portal = try await configuration.openPortal(snapshot.manifests.policy.portalURL)
+        let portal = try await configuration.openPortal()
         defer {
             if let client = portal as? HTTPPortalClient { metrics.portalRetries.increment(by: Int64(client.retryCount)) }
         }
@@ -214,8 +213,7 @@ public actor Controller {
     /// Self-heal: under the lease, plan and apply. Returns nil when the portal now matches what
     /// apply could do, or the outcome that stopped it.
     private func heal(_ snapshot: ManifestSnapshot, portal: any Portal) async throws -> Outcome? {
-        let lease = try await ReconcilerLease.acquire(on: portal, holder: ReconcilerLease.holderName(doing: "controller"))
-        do {
+        try await ReconcilerLease.withLease(on: portal, holder: ReconcilerLease.holderName(doing: "controller")) { lease in
             let journals = configuration.stateFolder.appendingPathComponent("journal")
             for run in try await InterruptedRuns.review(journals: journals, stateFolder: configuration.stateFolder, portal: portal) {
                 logger.warning(
@@ -225,7 +223,6 @@ public actor Controller {
             let (plan, _) = try await ReconcilePass.plan(
                 snapshot, portal: portal, options: PlanOptions(), acceptInventoryShrink: false, stateFolder: configuration.stateFolder)
             guard plan.isApplyable else {
-                await lease.release()
                 let why = plan.blockers + plan.findings.filter { $0.severity == .error }.map { "\($0.target): \($0.message)" }
                 return .stalled(.planRefused, "the plan must not be applied: " + why.joined(separator: "; "))
             }
@@ -240,16 +237,11 @@ public actor Controller {
                     "Applied", metadata: ["revision": "\(snapshot.revision)", "done": "\(report.count(.done))", "failed": "\(report.count(.failed))",
                                           "notAttempted": "\(report.count(.notAttempted))"])
                 guard report.succeeded else {
-                    await lease.release()
                     let failure = report.results.first { $0.outcome == .failed }
                     return .failed(.applyFailed, "\(report.count(.failed)) actions failed" + (failure.map { ", first \($0.action): \($0.message ?? "")" } ?? ""))
                 }
             }
-            await lease.release()
             return nil
-        } catch {
-            await lease.release()
-            throw error
         }
     }
 
@@ -306,7 +298,7 @@ public actor Controller {
     }
 
     private func describe(_ origin: SourceOrigin) -> String {
-        origin.url.map { "\($0)@\(origin.ref ?? "main")\(origin.path.map { $0.isEmpty ? "" : ":\($0)" } ?? "")" } ?? (origin.folder ?? ".")
+        origin.url.map { "\(redactedURL($0))@\(origin.ref ?? "main")\(origin.path.map { $0.isEmpty ? "" : ":\($0)" } ?? "")" } ?? (origin.folder ?? ".")
     }
 }
 

@@ -85,7 +85,7 @@ enum ManifestDecoder {
             return Snooze(target: target, until: until, reason: entry.string("reason") ?? "")
         } ?? []
         return RepositoryPolicy(
-            portalURL: spec?["portal"]?.string("url"), prune: kinds("prune"), adopt: kinds("adopt"),
+            portalKey: spec?["portal"]?.location, prune: kinds("prune"), adopt: kinds("adopt"),
             deletionGuard: DeletionGuard(
                 maximumDeletes: guardNode?.int("maxDeletes") ?? defaults.maximumDeletes,
                 maximumDeletePercent: guardNode?.int("maxDeletePercent") ?? defaults.maximumDeletePercent),

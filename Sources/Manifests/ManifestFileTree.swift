@@ -9,6 +9,22 @@ public protocol ManifestFileTree: Sendable {
     func contents(of path: String) throws -> [UInt8]
 }
 
+/// What one manifest repository may hold, however it is read: far above any real tenant's
+/// manifests, low enough that a hostile tree (one large blob named a thousand times, a folder
+/// nested ten thousand deep) is refused before it costs gigabytes or minutes.
+public enum RepositoryLimits {
+    public static let maximumFiles = 20_000
+    /// All `*.yaml` and `*.yml` files together, counting a file named twice twice.
+    public static let maximumTotalBytes = 64 << 20
+    public static let maximumFolderDepth = 32
+
+    /// The message for a tree past one of the limits.
+    public static func exceeded(_ what: String) -> String {
+        "the manifests hold \(what); Roomkeeper reads at most \(maximumFiles) files and \(maximumTotalBytes >> 20) MiB, "
+            + "in folders at most \(maximumFolderDepth) deep"
+    }
+}
+
 /// A manifest tree on disk, read as it is (for trying changes before committing them).
 ///
 /// Hidden files and folders (`.git`, `.github`) are skipped, and symbolic links are not followed,
@@ -26,19 +42,27 @@ public struct DirectoryTree: ManifestFileTree {
             throw DirectoryTreeError.notADirectory(root.path)
         }
         var files: [String] = []
-        var pending = [""]
-        while let relative = pending.popLast() {
+        var totalBytes = 0
+        var pending = [(path: "", depth: 0)]
+        while let (relative, depth) = pending.popLast() {
             let folder = relative.isEmpty ? root : root.appendingPathComponent(relative)
             let names = try FileManager.default.contentsOfDirectory(atPath: folder.path)
             for name in names where !name.hasPrefix(".") {
                 let path = relative.isEmpty ? name : "\(relative)/\(name)"
                 let values = try root.appendingPathComponent(path).resourceValues(
-                    forKeys: [.isSymbolicLinkKey, .isDirectoryKey, .isRegularFileKey])
+                    forKeys: [.isSymbolicLinkKey, .isDirectoryKey, .isRegularFileKey, .fileSizeKey])
                 if values.isSymbolicLink == true { continue }
                 if values.isDirectory == true {
-                    pending.append(path)
+                    guard depth < RepositoryLimits.maximumFolderDepth else {
+                        throw DirectoryTreeError.overLimit(RepositoryLimits.exceeded("folders nested deeper than \(depth) ('\(path)')"))
+                    }
+                    pending.append((path, depth + 1))
                 } else if values.isRegularFile == true, name.hasSuffix(".yaml") || name.hasSuffix(".yml") {
                     files.append(path)
+                    totalBytes += values.fileSize ?? 0
+                    guard files.count <= RepositoryLimits.maximumFiles, totalBytes <= RepositoryLimits.maximumTotalBytes else {
+                        throw DirectoryTreeError.overLimit(RepositoryLimits.exceeded("over \(files.count) files or \(totalBytes >> 20) MiB"))
+                    }
                 }
             }
         }
@@ -57,11 +81,13 @@ public struct DirectoryTree: ManifestFileTree {
 public enum DirectoryTreeError: Error, Equatable, CustomStringConvertible {
     case notADirectory(String)
     case tooLarge(String, Int)
+    case overLimit(String)
 
     public var description: String {
         switch self {
         case .notADirectory(let path): "'\(path)' is not a folder"
         case .tooLarge(let path, let size): "'\(path)' is \(size) bytes, over the per-file limit"
+        case .overLimit(let message): message
         }
     }
 }

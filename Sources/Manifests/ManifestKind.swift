@@ -202,7 +202,7 @@ public enum ManifestShapes {
                     fields: [
                         FieldShape(
                             "portal", .object(ObjectShape("portal", fields: [FieldShape("url", .string(.url), "The portal API's base URL.")])),
-                            "Which portal; the embedded one when absent. Credentials never go here."),
+                            "Not allowed: the operator chooses the portal (--portal or ROOMKEEPER_PORTAL_URL), never the repository."),
                         FieldShape("prune", .object(kindSwitches), "Kinds whose undeclared managed objects may be deleted. Default: none."),
                         FieldShape("adopt", .object(kindSwitches), "Kinds whose unmanaged objects may be taken over. Default: none."),
                         FieldShape(

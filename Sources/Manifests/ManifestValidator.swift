@@ -243,6 +243,12 @@ public enum ManifestValidator {
     }
 
     private static func checkPolicy(_ policy: RepositoryPolicy) -> [Diagnostic] {
+        // A commit to the repository must never redirect the portal token, so git does not choose the portal.
+        let portal = policy.portalKey.map { location in
+            Diagnostic.error(
+                "roomkeeper.yaml may not choose the portal", at: location,
+                hint: "remove 'portal:'; whoever runs Roomkeeper names it with --portal URL or ROOMKEEPER_PORTAL_URL (or --portal embedded)")
+        }
         let kinds = ManifestKind.allCases.map(\.rawValue) + ["Room"]
         let snoozes = policy.snoozes.compactMap { snooze -> Diagnostic? in
             let parts = snooze.target.value.split(separator: "/", maxSplits: 1)
@@ -253,7 +259,7 @@ public enum ManifestValidator {
             }
             return nil
         }
-        return snoozes + policy.ignore.flatMap { rule -> [Diagnostic] in
+        return Array(portal.map { [$0] } ?? []) + snoozes + policy.ignore.flatMap { rule -> [Diagnostic] in
             let known = rule.kind.specShape.fields.map(\.name)
             return rule.fields.filter { !known.contains($0) }.map { field in
                 .error(

@@ -1,10 +1,10 @@
-/// The reconciliation policy in the repository's `roomkeeper.yaml`: which portal, what may be
+/// The reconciliation policy in the repository's `roomkeeper.yaml`: what may be
 /// pruned or adopted, the deletion guard and fields people may change in the portal.
 ///
 /// Never holds a credential: tokens come from the environment or a file.
 public struct RepositoryPolicy: Sendable, Equatable {
-    /// The portal to reconcile against; nil means the embedded portal.
-    public var portalURL: String?
+    /// Where the file names a portal, which only the operator may choose (`--portal`); an error.
+    public var portalKey: SourceLocation?
     /// Kinds whose objects Roomkeeper may delete when they are no longer declared. Off by default.
     public var prune: Set<ManifestKind>
     /// Kinds whose unmanaged portal objects Roomkeeper may take over when a manifest declares one.
@@ -21,14 +21,14 @@ public struct RepositoryPolicy: Sendable, Equatable {
     public var location: SourceLocation?
 
     public init(
-        portalURL: String? = nil, prune: Set<ManifestKind> = [], adopt: Set<ManifestKind> = [],
+        portalKey: SourceLocation? = nil, prune: Set<ManifestKind> = [], adopt: Set<ManifestKind> = [],
         deletionGuard: DeletionGuard = DeletionGuard(), ignore: [IgnoreRule] = [], absent: [ManifestKind: [Located<String>]] = [:],
         snoozes: [Snooze] = [], deviceGraceHours: Int = RepositoryPolicy.defaultDeviceGraceHours, location: SourceLocation? = nil
     ) {
         self.absent = absent
         self.snoozes = snoozes
         self.deviceGraceHours = deviceGraceHours
-        self.portalURL = portalURL
+        self.portalKey = portalKey
         self.prune = prune
         self.adopt = adopt
         self.deletionGuard = deletionGuard

@@ -53,10 +53,15 @@ private struct Composer {
     private var stack: [Frame] = []
     private var pending: [Int32] = []
     private var documentFailed = false
+    /// Set when reading on would cost more than the file can be worth: libyaml is not fed again.
+    private var abandoned = false
+    /// Events left for this file: a real manifest yields fewer events than it has bytes.
+    private var eventBudget: Int
 
     init(source: SourceText, limits: YAMLLimits) {
         self.source = source
         self.limits = limits
+        eventBudget = source.bytes.count + 1_000
         records.reserveCapacity(source.bytes.count / 8)
         expandedSizes.reserveCapacity(source.bytes.count / 8)
         scalars.reserveCapacity(source.bytes.count / 16)
@@ -83,7 +88,16 @@ private struct Composer {
             }
             defer { yaml_event_delete(&event) }
             if event.type == YAML_STREAM_END_EVENT { return }
+            eventBudget -= 1
+            guard eventBudget >= 0 else {
+                fail("the file yields more YAML events than it has bytes", line: Int32(clamping: event.start_mark.line + 1),
+                     column: Int32(clamping: event.start_mark.column + 1), hint: "the rest of the file was not read")
+                return
+            }
             handle(&event)
+            // libyaml's scanner slows down with every level of flow nesting: a file nested past the
+            // limit is dropped at once rather than scanned to its end.
+            if abandoned { return }
         }
     }
 
@@ -130,7 +144,8 @@ private struct Composer {
             guard checkTag(tag, line: line, column: column, container: true) != nil else { return }
             guard stack.count < limits.maximumDepth else {
                 fail("nesting is deeper than \(limits.maximumDepth) levels", line: line, column: column,
-                     hint: "manifests are a few levels deep; this file is malformed or hostile")
+                     hint: "manifests are a few levels deep; this file is malformed or hostile, and the rest of it was not read")
+                abandoned = true
                 return
             }
             let index = addRecord(

@@ -80,8 +80,7 @@ extension Roomkeeper {
             if secret == nil, !address.isLoopback {
                 logger.warning("Listening beyond loopback without a webhook secret: anyone who can reach it can trigger, suspend and resume")
             }
-            let portalURL = portalOptions.portal
-            let tokenFile = portalOptions.tokenFile
+            let portalChoice = try portalOptions.choice()
             let notifier = try notification.webhookURL().map {
                 DriftNotifier(url: $0, format: notification.notifyFormat, digestInterval: notification.digestHours.map { $0 * 3600 })
             }
@@ -91,9 +90,7 @@ extension Roomkeeper {
                     stateFolder: URL(fileURLWithPath: StateFolder.path()), interval: .seconds(interval.seconds),
                     jitter: jitter, retryInterval: .seconds(firstRetry), selfHeal: selfHeal, concurrency: concurrency,
                     historyURL: history.map { URL(fileURLWithPath: $0) }, notifier: notifier,
-                    openPortal: { policyURL in
-                        try await PortalOptions.open(url: portalURL, tokenFile: tokenFile, policyURL: policyURL)
-                    }),
+                    openPortal: { try await portalChoice.open() }),
                 logger: logger)
             let server = ControllerServer.makeApplication(
                 controller: controller, host: address.host, port: address.port, secret: secret, logger: Logger(label: "roomkeeper.http")

@@ -48,10 +48,11 @@ extension Roomkeeper {
 
         func run() async throws {
             let style = color.style
+            let portalChoice = try portalOptions.choice()
             let source = try await ManifestSource.load(
                 sourceOptions.origin(folder: directory), cacheFolder: sourceOptions.cacheFolder, style: style,
                 consequence: "drift was not checked")
-            let portal = try await portalOptions.open(policyURL: source.manifests.policy.portalURL)
+            let portal = try await portalChoice.open()
             let historyFile = DriftHistory(
                 url: history.map { URL(fileURLWithPath: $0) }
                     ?? DriftHistory.url(in: URL(fileURLWithPath: StateFolder.path()), portal: portal.endpointDescription))

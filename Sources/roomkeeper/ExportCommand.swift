@@ -40,7 +40,7 @@ extension Roomkeeper {
         }
 
         func run() async throws {
-            let portal = try await portalOptions.open(policyURL: nil)
+            let portal = try await portalOptions.choice().open()
             let live = try await Planning.readLive(portal)
             let result = Exporter.export(live, select: Set(select))
             if !select.isEmpty, result.manifests.isEmpty {

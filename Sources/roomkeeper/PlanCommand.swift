@@ -37,10 +37,11 @@ extension Roomkeeper {
 
         func run() async throws {
             let style = color.style
+            let portalChoice = try portalOptions.choice()
             let source = try await ManifestSource.load(
                 sourceOptions.origin(folder: directory), cacheFolder: sourceOptions.cacheFolder, style: style,
                 consequence: "no plan was made")
-            let portal = try await portalOptions.open(policyURL: source.manifests.policy.portalURL)
+            let portal = try await portalChoice.open()
             let plan = try await Planning.plan(
                 source, portal: portal, options: planning.planOptions,
                 acceptInventoryShrink: planning.acceptInventoryShrink)

@@ -3,37 +3,85 @@ import Foundation
 import PortalAPI
 import PortalEmulator
 
-/// Which portal to talk to, the same flags for plan, apply and drift.
+/// Which portal to talk to, the same flags for plan, apply, drift, export and the controller.
 ///
-/// The URL comes from `--portal`, else `ROOMKEEPER_PORTAL_URL`, else `portal.url` in
-/// roomkeeper.yaml; with none, the embedded portal. The token comes from `--token-file` or
-/// `ROOMKEEPER_TOKEN`, never from an argument that would land in shell history.
+/// The operator chooses, never the repository: `--portal`, else `ROOMKEEPER_PORTAL_URL`; either
+/// is an `https://` URL (plain `http://` only on loopback) or `embedded`. There is no default:
+/// a command that needs a portal and has none says how to configure one. The token comes from
+/// `--token-file` or `ROOMKEEPER_TOKEN`, never from an argument that would land in shell history,
+/// and only ever goes to the URL configured here.
 struct PortalOptions: ParsableArguments {
-    @Option(help: "The portal API's base URL; the embedded portal when none is configured.")
+    @Option(help: "The portal: its API base URL (https://, or http:// on loopback), or 'embedded' for the built-in emulator (else ROOMKEEPER_PORTAL_URL).")
     var portal: String?
 
     @Option(help: "A file holding the portal bearer token (else ROOMKEEPER_TOKEN).")
     var tokenFile: String?
 
-    func open(policyURL: String?, environment: [String: String] = ProcessInfo.processInfo.environment) async throws -> any Portal {
-        try await Self.open(url: portal, tokenFile: tokenFile, policyURL: policyURL, environment: environment)
+    @Option(help: "Seconds one portal request may take, answer included, before it counts as failed.")
+    var portalTimeout: Int = 30
+
+    /// The portal the operator configured, checked; throws a message for the user when there is none
+    /// or it cannot be used.
+    func choice(environment: [String: String] = ProcessInfo.processInfo.environment) throws -> PortalChoice {
+        try PortalChoice(configured: portal, tokenFile: tokenFile, timeout: .seconds(max(1, portalTimeout)), environment: environment)
+    }
+}
+
+/// The portal a command will use, decided from the operator's configuration alone.
+enum PortalChoice: Sendable {
+    /// The emulator's store in this process, under the state folder.
+    case embedded
+    /// A portal that implements the contract, and the token for it.
+    case remote(PortalEndpoint, token: String, timeout: Duration)
+
+    init(configured flag: String?, tokenFile: String?, timeout: Duration, environment: [String: String]) throws {
+        let configured = flag ?? environment["ROOMKEEPER_PORTAL_URL"].flatMap { $0.isEmpty ? nil : $0 }
+        guard let configured else {
+            throw CommandFailure(
+                "no portal is configured: pass --portal URL (or set ROOMKEEPER_PORTAL_URL) with a token in ROOMKEEPER_TOKEN or --token-file, "
+                    + "or --portal embedded to try Roomkeeper against its built-in emulator")
+        }
+        let token: String?
+        if let tokenFile {
+            do {
+                token = try String(contentsOfFile: tokenFile, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
+            } catch {
+                throw CommandFailure("cannot read the token file \(tokenFile)")
+            }
+        } else {
+            token = environment["ROOMKEEPER_TOKEN"].flatMap { $0.isEmpty ? nil : $0 }
+        }
+        if configured == "embedded" {
+            guard token == nil else {
+                throw CommandFailure(
+                    "a portal token is set (\(tokenFile == nil ? "ROOMKEEPER_TOKEN" : "--token-file")) but the portal is the embedded one, "
+                        + "which takes none: name the real portal with --portal URL, or unset the token")
+            }
+            self = .embedded
+            return
+        }
+        let endpoint: PortalEndpoint
+        do {
+            endpoint = try PortalEndpoint(validating: configured)
+        } catch {
+            throw CommandFailure("\(error)")
+        }
+        guard let token, !token.isEmpty else {
+            throw CommandFailure("the portal at \(endpoint) needs a token: set ROOMKEEPER_TOKEN or pass --token-file FILE")
+        }
+        self = .remote(endpoint, token: token, timeout: timeout)
     }
 
-    /// Opens the portal at `url`, else `ROOMKEEPER_PORTAL_URL`, else `policyURL`, else the embedded one.
-    static func open(
-        url: String?, tokenFile: String?, policyURL: String?, environment: [String: String] = ProcessInfo.processInfo.environment
-    ) async throws -> any Portal {
-        guard let url = url ?? environment["ROOMKEEPER_PORTAL_URL"] ?? policyURL else {
-            return try await EmbeddedPortal.open()
+    func open() async throws -> any Portal {
+        switch self {
+        case .embedded: try await EmbeddedPortal.open()
+        case .remote(let endpoint, let token, let timeout): HTTPPortalClient(baseURL: endpoint.url, token: token, requestTimeout: timeout)
         }
-        let token: String
-        if let tokenFile {
-            token = try String(contentsOfFile: tokenFile, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
-        } else if let variable = environment["ROOMKEEPER_TOKEN"], !variable.isEmpty {
-            token = variable
-        } else {
-            throw ValidationError("the portal at \(url) needs a token: set ROOMKEEPER_TOKEN or pass --token-file FILE")
-        }
-        return HTTPPortalClient(baseURL: url, token: token)
     }
+}
+
+/// A failure the user can act on: printed as `roomkeeper: error: MESSAGE`, exit 1, no usage text.
+struct CommandFailure: Error, CustomStringConvertible {
+    var description: String
+    init(_ description: String) { self.description = description }
 }

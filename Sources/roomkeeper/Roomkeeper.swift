@@ -1,4 +1,5 @@
 import ArgumentParser
+import Reports
 
 @main
 struct Roomkeeper: AsyncParsableCommand {
@@ -14,4 +15,22 @@ struct Roomkeeper: AsyncParsableCommand {
             """,
         version: "0.1.0",
         subcommands: [Validate.self, PlanCommand.self, ApplyCommand.self, DriftCommand.self, ExportCommand.self, ControllerCommand.self, Schema.self, PortalCommand.self])
+
+    /// Runs the command the arguments name; a `CommandFailure` becomes one line on standard error
+    /// and exit 1 (never the usage text), everything else goes to ArgumentParser's own handling.
+    static func main() async {
+        do {
+            var command = try parseAsRoot()
+            if var command = command as? any AsyncParsableCommand {
+                try await command.run()
+            } else {
+                try command.run()
+            }
+        } catch let failure as CommandFailure {
+            printError("roomkeeper: error: \(failure.description.terminalSafe)")
+            exit(withError: ExitCode.failure)
+        } catch {
+            exit(withError: error)
+        }
+    }
 }

@@ -38,7 +38,7 @@ struct ControllerTests {
                     origin: .init(folder: folder.path), cacheFolder: folder.appendingPathComponent("cache"),
                     stateFolder: folder.appendingPathComponent("state"), interval: .seconds(10), jitter: 0, retryInterval: .seconds(1),
                     selfHeal: true,
-                    openPortal: { _ in
+                    openPortal: {
                         switch access.withLock({ $0 }) {
                         case .down: throw PortalError(status: 0, code: "ConnectionFailed", message: "could not reach the portal")
                         case .granted: return HTTPPortalClient(baseURL: url, token: "admin-token", http: RunningPortal.testClient)
@@ -89,7 +89,7 @@ struct ControllerTests {
             configuration: ControllerConfiguration(
                 origin: .init(folder: folder.path), cacheFolder: folder, stateFolder: folder.appendingPathComponent("state"),
                 interval: .seconds(60), selfHeal: true,
-                openPortal: { _ in
+                openPortal: {
                     opened.withLock { $0 += 1 }
                     throw PortalError(status: 0, code: "Unreachable", message: "not expected")
                 }),

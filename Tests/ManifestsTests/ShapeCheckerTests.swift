@@ -41,7 +41,7 @@ struct ShapeCheckerTests {
             apiVersion: roomkeeper/v1
             kind: Policy
             spec:
-              portal: {url: "https://portal.example.net", clientSecret: s3cr3t-value}
+              deletionGuard: {maxDeletes: 3, clientSecret: s3cr3t-value}
             """
         let result = load(text, path: "roomkeeper.yaml")
         let diagnostic = try #require(result.diagnostics.first)

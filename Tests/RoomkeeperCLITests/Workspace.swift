@@ -18,7 +18,7 @@ struct Workspace {
         var environment = ProcessInfo.processInfo.environment
         environment["NO_COLOR"] = "1"
         environment["ROOMKEEPER_STATE_DIR"] = state.path
-        environment["ROOMKEEPER_PORTAL_URL"] = nil
+        environment["ROOMKEEPER_PORTAL_URL"] = "embedded"
         environment["ROOMKEEPER_TOKEN"] = nil
         return environment
     }
