@@ -26,8 +26,6 @@ public final class EmbeddedPortal: Portal {
 
     /// Opens the embedded portal at `path`, creating it from the example tenant on first use.
     public static func open(path: String = defaultDatabasePath()) async throws -> EmbeddedPortal {
-        try FileManager.default.createDirectory(
-            atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
         let store = try PortalStore(path: path)
         let (seed, diagnostics) = try TenantSeed.contoso()
         if let problem = diagnostics.first(where: { $0.severity == .error }) {
@@ -91,7 +89,7 @@ public final class EmbeddedPortal: Portal {
         try await service.acquireLease(name, request, as: try await principal())
     }
 
-    public func releaseLease(_ name: String, holder: String) async throws {
-        try await service.releaseLease(name, holder: holder, as: try await principal())
+    public func releaseLease(_ name: String, holder: String, secret: String) async throws {
+        try await service.releaseLease(name, holder: holder, secret: secret, as: try await principal())
     }
 }

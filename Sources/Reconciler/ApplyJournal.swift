@@ -1,4 +1,5 @@
 import Foundation
+import PortalAPI
 
 /// A write-ahead record of one apply, one JSON object a line: the run's start, each action when
 /// it is about to be sent (`intended`), queued in the portal (`sent`), answered (`confirmed` or
@@ -24,11 +25,10 @@ public actor ApplyJournal {
 
     /// Opens `folder/<plan id>.jsonl` for appending (a resumed saved plan continues its journal).
     public init(folder: URL, planId: String) throws {
-        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        guard Plan.isWellFormed(id: planId) else { throw CocoaError(.fileWriteInvalidFileName) }
         url = folder.appendingPathComponent("\(planId).jsonl")
-        if !FileManager.default.fileExists(atPath: url.path) {
-            _ = FileManager.default.createFile(atPath: url.path, contents: nil, attributes: [.posixPermissions: 0o600])
-        }
+        try PrivateFiles.touch(url)
+        Self.prune(folder, keeping: url)
         handle = try FileHandle(forUpdating: url)
         // A line a crash cut short is ended, so the next entry starts on a line of its own.
         if try handle.seekToEnd() > 0 {
@@ -97,6 +97,26 @@ public actor ApplyJournal {
                 planId: first.plan, startedAt: start?.time, confirmed: confirmed.count, confirmedActions: confirmed,
                 unanswered: open.keys.sorted(), portal: portal, url: url)
         }.sorted { ($0.startedAt ?? .distantPast) < ($1.startedAt ?? .distantPast) }
+    }
+
+    /// How many journals a folder keeps: older ones are removed once their run finished (an
+    /// unfinished one stays until an apply has reviewed it).
+    public static let kept = 100
+
+    /// Removes finished journals beyond the newest `kept`, never `current`.
+    static func prune(_ folder: URL, keeping current: URL) {
+        let files = ((try? FileManager.default.contentsOfDirectory(at: folder, includingPropertiesForKeys: [.contentModificationDateKey])) ?? [])
+            .filter { $0.pathExtension == "jsonl" && $0.lastPathComponent != current.lastPathComponent }
+        guard files.count >= kept else { return }
+        let newestFirst = files.sorted {
+            let left = (try? $0.resourceValues(forKeys: [.contentModificationDateKey]).contentModificationDate) ?? .distantPast
+            let right = (try? $1.resourceValues(forKeys: [.contentModificationDateKey]).contentModificationDate) ?? .distantPast
+            return left > right
+        }
+        for file in newestFirst.dropFirst(kept - 1) {
+            guard let text = try? String(contentsOf: file, encoding: .utf8), text.contains("\"event\":\"finished\"") else { continue }
+            try? FileManager.default.removeItem(at: file)
+        }
     }
 
     /// What precedes the portal's description on a run's start line.

@@ -1,4 +1,5 @@
 import Foundation
+import PortalAPI
 
 /// One drift check as the history file keeps it: what was tracked and since when, which of it
 /// was drift, and what the last delivered notification said.
@@ -119,7 +120,6 @@ public struct DriftHistory: Sendable {
 
     /// Appends an entry, trimming old ones when the file has grown past twice `keep`.
     public func append(_ entry: DriftHistoryEntry) throws {
-        try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
         encoder.dateEncodingStrategy = .iso8601
@@ -137,7 +137,7 @@ public struct DriftHistory: Sendable {
             }
             lines.removeFirst(dropped)
         }
-        try Data((lines.joined(separator: "\n") + "\n").utf8).write(to: url, options: .atomic)
+        try PrivateFiles.write(Data((lines.joined(separator: "\n") + "\n").utf8), to: url)
     }
 
     private static func lines(of url: URL) throws -> [String] {

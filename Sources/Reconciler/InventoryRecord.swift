@@ -1,4 +1,5 @@
 import Foundation
+import PortalAPI
 import Manifests
 
 /// How many objects of each collection the portal listed at the last plan, kept per portal in the
@@ -86,10 +87,9 @@ public struct InventoryRecord: Codable, Sendable, Equatable {
     }
 
     public func save(to url: URL) throws {
-        try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .prettyPrinted]
         encoder.dateEncodingStrategy = .iso8601
-        try encoder.encode(self).write(to: url, options: .atomic)
+        try PrivateFiles.write(try encoder.encode(self), to: url)
     }
 }
