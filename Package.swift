@@ -50,6 +50,7 @@ let package = Package(
             name: "PortalEmulator",
             dependencies: [
                 "PortalAPI", "PortalModel", "Manifests",
+                .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),

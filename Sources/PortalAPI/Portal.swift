@@ -19,5 +19,5 @@ public protocol Portal: Sendable {
     func operation(_ id: String) async throws -> DeviceOperation
     func me() async throws -> Me
     func acquireLease(_ name: String, _ request: LeaseRequest) async throws -> Lease
-    func releaseLease(_ name: String, holder: String) async throws
+    func releaseLease(_ name: String, holder: String, secret: String) async throws
 }

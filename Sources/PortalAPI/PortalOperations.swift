@@ -54,13 +54,22 @@ public struct Lease: Codable, Sendable, Equatable {
 }
 
 /// A request to take or renew the lease.
+///
+/// The secret is known only to the holder: the portal renews or releases the lease only for a
+/// request that presents it, and never shows it (a 409 names the holder, never its secret).
 public struct LeaseRequest: Codable, Sendable, Equatable {
+    public static let minimumSecretLength = 16
+    /// The header a release carries the secret in.
+    public static let secretHeader = "Lease-Secret"
+
     public var holder: String
     public var durationSeconds: Int
+    public var secret: String
 
-    public init(holder: String, durationSeconds: Int) {
+    public init(holder: String, durationSeconds: Int, secret: String) {
         self.holder = holder
         self.durationSeconds = durationSeconds
+        self.secret = secret
     }
 }
 
@@ -105,7 +114,7 @@ public struct LeaseHeldError: Error, Sendable, Equatable, CustomStringConvertibl
     }
 
     public var description: String {
-        "the reconciler lease is held by \(lease.holder) since \(lease.acquired.formatted(.iso8601)) "
+        "the reconciler lease is held by \(lease.holder.terminalSafe) since \(lease.acquired.formatted(.iso8601)) "
             + "(until \(lease.expires.formatted(.iso8601)), unless renewed)"
     }
 }

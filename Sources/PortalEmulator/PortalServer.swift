@@ -28,11 +28,15 @@ public struct PortalServerConfiguration: Sendable {
     public var faults: FaultPlan
     /// Requests per second and burst per caller; nil for no limit.
     public var rateLimit: (perSecond: Double, burst: Double)?
+    /// Where clients reach the server, for the `@odata.nextLink`s it hands out; nil for
+    /// `http://host:port` of the listening socket. Never taken from a request's `Host` header.
+    public var baseURL: String?
 
     public init(
         host: String = "127.0.0.1", port: Int = 0, tokens: TokenDirectory, faults: FaultPlan = FaultPlan(),
-        rateLimit: (perSecond: Double, burst: Double)? = nil
+        rateLimit: (perSecond: Double, burst: Double)? = nil, baseURL: String? = nil
     ) {
+        self.baseURL = baseURL.map { $0.hasSuffix("/") ? String($0.dropLast()) : $0 }
         self.host = host
         self.port = port
         self.tokens = tokens
@@ -55,13 +59,27 @@ public enum PortalServer {
         if let limit = configuration.rateLimit {
             router.add(middleware: ThrottleMiddleware(limiter: RateLimiter(perSecond: limit.perSecond, burst: limit.burst)))
         }
-        Routes(service: service).add(to: router)
+        let host = configuration.host.contains(":") ? "[\(configuration.host)]" : configuration.host
+        let advertised = AdvertisedURL(configuration.baseURL ?? "http://\(host):\(configuration.port)")
+        Routes(service: service, baseURL: advertised).add(to: router)
         return Application(
             router: router,
             configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "roomkeeper-portal"),
-            onServerRunning: { channel in await onServerRunning(channel.localAddress?.port ?? 0) },
+            onServerRunning: { channel in
+                let port = channel.localAddress?.port ?? 0
+                if configuration.baseURL == nil { advertised.set("http://\(host):\(port)") }
+                await onServerRunning(port)
+            },
             logger: logger)
     }
+}
+
+/// The server's own base URL, known once the socket is bound (port 0 picks one).
+final class AdvertisedURL: Sendable {
+    private let value: Mutex<String>
+    init(_ url: String) { value = Mutex(url) }
+    func set(_ url: String) { value.withLock { $0 = url } }
+    var url: String { value.withLock { $0 } }
 }
 
 // MARK: - Middleware

@@ -291,11 +291,16 @@ public final class PortalService: Sendable {
 
     public func acquireLease(_ name: String, _ request: LeaseRequest, as principal: Principal) async throws -> Lease {
         try authorize(principal, Self.leasePermission)
-        guard (1...200).contains(request.holder.count), (1...3600).contains(request.durationSeconds) else {
-            throw PortalError.badRequest("holder must be 1 to 200 characters and durationSeconds from 1 to 3600", target: "durationSeconds")
+        guard (1...200).contains(request.holder.count), (1...3600).contains(request.durationSeconds),
+              (LeaseRequest.minimumSecretLength...200).contains(request.secret.count)
+        else {
+            throw PortalError.badRequest(
+                "holder must be 1 to 200 characters, secret \(LeaseRequest.minimumSecretLength) to 200 and durationSeconds from 1 to 3600",
+                target: "durationSeconds")
         }
-        let lease = try await store.acquireLease(name, holder: request.holder, duration: TimeInterval(request.durationSeconds))
-        guard lease.holder == request.holder else { throw LeaseHeldError(lease: lease) }
+        let (lease, granted) = try await store.acquireLease(
+            name, holder: request.holder, secret: request.secret, duration: TimeInterval(request.durationSeconds))
+        guard granted else { throw LeaseHeldError(lease: lease) }
         return lease
     }
 
@@ -305,10 +310,11 @@ public final class PortalService: Sendable {
         return lease
     }
 
-    public func releaseLease(_ name: String, holder: String, as principal: Principal) async throws {
+    /// Releases the lease; only its holder, who alone knows the secret, can.
+    public func releaseLease(_ name: String, holder: String, secret: String, as principal: Principal) async throws {
         try authorize(principal, Self.leasePermission)
-        guard try await store.releaseLease(name, holder: holder) else {
-            throw PortalError.notFound("lease '\(name)' is not held by '\(holder)'", target: name)
+        guard try await store.releaseLease(name, holder: holder, secret: secret) else {
+            throw PortalError.notFound("lease '\(name)' is not held by '\(holder)' with that secret", target: name)
         }
     }
 

@@ -1,4 +1,5 @@
 import Foundation
+import Crypto
 import GRDB
 import PortalAPI
 
@@ -48,6 +49,9 @@ public final class PortalStore: Sendable {
 
     /// Opens (creating and migrating if needed) the store at `path`.
     public init(path: String) throws {
+        // The store holds the tenant's enrollment key: only its owner may read it. SQLite gives
+        // the -wal and -shm files the database file's own permissions.
+        try PrivateFiles.touch(URL(fileURLWithPath: path))
         var configuration = Configuration()
         configuration.busyMode = .timeout(10)
         database = try DatabasePool(path: path, configuration: configuration)
@@ -77,6 +81,10 @@ public final class PortalStore: Sendable {
                     id TEXT PRIMARY KEY, deviceId TEXT NOT NULL, action TEXT NOT NULL, status TEXT NOT NULL, due REAL NOT NULL);
                 CREATE INDEX operation_queued ON operation (status, due);
                 """)
+        }
+        migrator.registerMigration("v2-lease-secret") { db in
+            // A lease taken before holders had secrets can be renewed by nobody: it just expires.
+            try db.execute(sql: "ALTER TABLE lease ADD COLUMN secret TEXT NOT NULL DEFAULT ''")
         }
         return migrator
     }
@@ -277,26 +285,35 @@ public final class PortalStore: Sendable {
     // MARK: - Lease
 
     /// Takes the lease named `name` for `holder` until `now + duration`, if it is free, expired or
-    /// already `holder`'s (which renews it). Returns the lease as it stands after the attempt:
-    /// held by `holder` on success, by someone else otherwise.
-    public func acquireLease(_ name: String, holder: String, duration: TimeInterval, now: Date = Date()) async throws -> Lease {
-        try await database.write { db in
+    /// already held with the same holder and `secret` (which renews it). Returns the lease as it
+    /// stands after the attempt, and whether the caller holds it. Only a digest of the secret is kept.
+    public func acquireLease(
+        _ name: String, holder: String, secret: String, duration: TimeInterval, now: Date = Date()
+    ) async throws -> (lease: Lease, granted: Bool) {
+        let digest = Self.digest(secret)
+        return try await database.write { db in
+            let expires = now.addingTimeInterval(duration)
             if let row = try Row.fetchOne(db, sql: "SELECT * FROM lease WHERE name = ?", arguments: [name]) {
                 let current = Lease(
                     holder: row["holder"], acquired: Date(timeIntervalSince1970: row["acquired"]),
                     expires: Date(timeIntervalSince1970: row["expires"]))
-                if current.holder != holder && current.expires > now { return current }
-                let acquired = current.holder == holder ? current.acquired : now
+                let ours = current.holder == holder && row["secret"] == digest
+                if !ours && current.expires > now { return (current, false) }
+                let acquired = ours ? current.acquired : now
                 try db.execute(
-                    sql: "UPDATE lease SET holder = ?, acquired = ?, expires = ? WHERE name = ?",
-                    arguments: [holder, acquired.timeIntervalSince1970, now.addingTimeInterval(duration).timeIntervalSince1970, name])
-                return Lease(holder: holder, acquired: acquired, expires: now.addingTimeInterval(duration))
+                    sql: "UPDATE lease SET holder = ?, acquired = ?, expires = ?, secret = ? WHERE name = ?",
+                    arguments: [holder, acquired.timeIntervalSince1970, expires.timeIntervalSince1970, digest, name])
+                return (Lease(holder: holder, acquired: acquired, expires: expires), true)
             }
             try db.execute(
-                sql: "INSERT INTO lease (name, holder, acquired, expires) VALUES (?, ?, ?, ?)",
-                arguments: [name, holder, now.timeIntervalSince1970, now.addingTimeInterval(duration).timeIntervalSince1970])
-            return Lease(holder: holder, acquired: now, expires: now.addingTimeInterval(duration))
+                sql: "INSERT INTO lease (name, holder, acquired, expires, secret) VALUES (?, ?, ?, ?, ?)",
+                arguments: [name, holder, now.timeIntervalSince1970, expires.timeIntervalSince1970, digest])
+            return (Lease(holder: holder, acquired: now, expires: expires), true)
         }
+    }
+
+    private static func digest(_ secret: String) -> String {
+        SHA256.hash(data: Data(secret.utf8)).map { String(format: "%02x", $0) }.joined()
     }
 
     /// The lease as it stands, if anyone took it (it may have expired).
@@ -310,11 +327,12 @@ public final class PortalStore: Sendable {
         }
     }
 
-    /// Gives the lease up if `holder` holds it; returns whether it did.
+    /// Gives the lease up if `holder` holds it with `secret`; returns whether it did.
     @discardableResult
-    public func releaseLease(_ name: String, holder: String) async throws -> Bool {
-        try await database.write { db in
-            try db.execute(sql: "DELETE FROM lease WHERE name = ? AND holder = ?", arguments: [name, holder])
+    public func releaseLease(_ name: String, holder: String, secret: String) async throws -> Bool {
+        let digest = Self.digest(secret)
+        return try await database.write { db in
+            try db.execute(sql: "DELETE FROM lease WHERE name = ? AND holder = ? AND secret = ?", arguments: [name, holder, digest])
             return db.changesCount > 0
         }
     }

@@ -6,6 +6,7 @@ import PortalAPI
 /// The contract's routes, grouped by resource; each maps HTTP to a `PortalService` call.
 struct Routes {
     let service: PortalService
+    let baseURL: AdvertisedURL
 
     static let defaultPageSize = 100
     static let maximumPageSize = 1000
@@ -125,7 +126,11 @@ struct Routes {
             guard let holder = request.uri.queryParameters.get("holder") else {
                 throw PortalError.badRequest("name the holder: ?holder=...", target: "holder")
             }
-            try await service.releaseLease(try context.parameters.require("name"), holder: holder, as: try principal(context))
+            guard let secret = request.headers[HTTPField.Name(LeaseRequest.secretHeader)!] else {
+                throw PortalError.badRequest("send the secret the lease was taken with in \(LeaseRequest.secretHeader)", target: "holder")
+            }
+            try await service.releaseLease(
+                try context.parameters.require("name"), holder: holder, secret: secret, as: try principal(context))
             return Response(status: .noContent)
         }
     }
@@ -173,10 +178,9 @@ struct Routes {
 
     /// The absolute link to the page after `after`, for clients to follow verbatim.
     private func nextLink(_ request: Request, limit: Int, after: String) -> String {
-        let authority = request.head.authority ?? "127.0.0.1"
         let token = Data(after.utf8).base64EncodedString()
             .addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? ""
-        return "http://\(authority)\(request.uri.path)?$top=\(limit)&$skiptoken=\(token)"
+        return "\(baseURL.url)\(request.uri.path)?$top=\(limit)&$skiptoken=\(token)"
     }
 }
 

@@ -15,9 +15,18 @@ public struct TokenDirectory: Sendable {
         users.first { constantTimeEqual($0.key, token) }?.value
     }
 
+    /// The shortest token the emulator accepts: anything shorter is guessable.
+    public static let minimumTokenLength = 12
+
     /// Reads `upn token` pairs, one per line (blank lines and `#` comments ignored), from the
-    /// file at `path`, or `upn=token` pairs separated by `;` from `environment`.
+    /// file at `path`, or `upn=token` pairs separated by `;` from `environment`. Refuses a token
+    /// shorter than `minimumTokenLength` and one token given to two users (which one a request
+    /// came from would be a guess).
     public static func load(file path: String?, environment: String?) throws -> TokenDirectory {
+        TokenDirectory(tokens: try pairs(file: path, environment: environment))
+    }
+
+    private static func pairs(file path: String?, environment: String?) throws -> [String: String] {
         var tokens: [String: String] = [:]
         if let path {
             let text = try String(contentsOfFile: path, encoding: .utf8)
@@ -34,10 +43,23 @@ public struct TokenDirectory: Sendable {
             guard parts.count == 2 else { continue }
             tokens[String(parts[0]).trimmingCharacters(in: .whitespaces)] = String(parts[1]).trimmingCharacters(in: .whitespaces)
         }
-        return TokenDirectory(tokens: tokens)
+        if let short = tokens.keys.sorted().first(where: { tokens[$0, default: ""].count < minimumTokenLength }) {
+            throw TokenDirectoryError("the token of \(short) is shorter than \(minimumTokenLength) characters; use a long random one")
+        }
+        let owners = Dictionary(grouping: tokens.keys.sorted(), by: { tokens[$0, default: ""] })
+        if let shared = owners.values.first(where: { $0.count > 1 }) {
+            throw TokenDirectoryError("\(shared.joined(separator: " and ")) have the same token; give each user its own")
+        }
+        return tokens
     }
 
     public var isEmpty: Bool { users.isEmpty }
+}
+
+/// Tokens the emulator refuses to start with. The message names users, never a token.
+public struct TokenDirectoryError: Error, CustomStringConvertible {
+    public var description: String
+    init(_ description: String) { self.description = description }
 }
 
 /// A line of a token file that is not `upn token`. The message names the line, never its text.

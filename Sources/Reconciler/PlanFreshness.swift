@@ -46,6 +46,31 @@ public enum PlanFreshness {
     }
 }
 
+extension PlanFreshness {
+    /// The saved plan's actions that `fresh` (a plan of the same manifests against the portal as it
+    /// is now, untargeted and unguarded) does not contain as they are: what the planner could not
+    /// have produced, so a plan file edited by hand (a payload, a target, an added action) is refused.
+    public static func unexplained(_ saved: Plan, fresh: Plan) -> [PlannedAction] {
+        let planned = Dictionary(fresh.actions.map { ($0.id, $0) }, uniquingKeysWith: { first, _ in first })
+        return saved.actions.filter { action in
+            guard let expected = planned[action.id] else { return true }
+            return action.type != expected.type || action.target != expected.target || action.payload != expected.payload
+                || action.fingerprint != expected.fingerprint || action.stage != expected.stage
+        }
+    }
+}
+
+extension Plan {
+    /// Whether `id` can be a plan id: letters, digits and dashes, as the planner writes them; a
+    /// saved plan's id names its journal file, so it must never carry a path.
+    public static func isWellFormed(id: String) -> Bool {
+        (1...64).contains(id.utf8.count) && id.utf8.allSatisfy { byte in
+            (byte >= UInt8(ascii: "a") && byte <= UInt8(ascii: "z")) || (byte >= UInt8(ascii: "A") && byte <= UInt8(ascii: "Z"))
+                || (byte >= UInt8(ascii: "0") && byte <= UInt8(ascii: "9")) || byte == UInt8(ascii: "-")
+        }
+    }
+}
+
 extension ActionPayload {
     /// The id of the object the payload carries.
     var objectId: String? {

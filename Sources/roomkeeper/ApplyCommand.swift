@@ -1,6 +1,7 @@
 import ArgumentParser
 import Controller
 import Foundation
+import GitSource
 import PortalAPI
 import Reconciler
 import Reports
@@ -62,33 +63,25 @@ extension Roomkeeper {
                 throw ValidationError(
                     "--target, --allow-mass-delete and --accept-inventory-shrink shape a new plan; a saved plan is applied as it is")
             }
-            if saved != nil, sourceOptions.gitURL != nil {
-                throw ValidationError("a saved plan names its own source; leave out --source")
-            }
-            let origin = saved.map { $0.origin ?? SourceOrigin(folder: $0.source) } ?? sourceOptions.origin(folder: source)
-            let manifests = try await ManifestSource.load(
-                origin.commit == nil ? origin : SourceOrigin(url: origin.url, ref: origin.ref, path: origin.path),
-                cacheFolder: sourceOptions.cacheFolder, style: style, consequence: "nothing was applied")
-            let portal = try await portalOptions.open(policyURL: manifests.manifests.policy.portalURL)
+            let portalChoice = try portalOptions.choice()
+            let origin = try saved.map(savedOrigin) ?? sourceOptions.origin(folder: source)
+            let manifests = try await ManifestSource.load(origin, cacheFolder: sourceOptions.cacheFolder, style: style, consequence: "nothing was applied")
+            let portal = try await portalChoice.open()
             if let saved, saved.portal != portal.endpointDescription {
-                throw failure("the plan was made against the \(saved.portal), not the \(portal.endpointDescription); nothing was applied")
+                throw failure("the plan was made against the \(saved.portal.terminalSafe), not the \(portal.endpointDescription); nothing was applied")
             }
 
-            let lease: ReconcilerLease
+            let report: ApplyReport?
             do {
-                lease = try await ReconcilerLease.acquire(
-                    on: portal, holder: ReconcilerLease.holderName(doing: "apply"), duration: leaseDuration)
+                report = try await ReconcilerLease.withLease(
+                    on: portal, holder: ReconcilerLease.holderName(doing: "apply"), duration: leaseDuration
+                ) { lease in
+                    try await apply(saved: saved, manifests: manifests, portal: portal, lease: lease, renderer: renderer)
+                }
             } catch let held as LeaseHeldError {
                 throw failure("another reconciler is at work: \(held); nothing was applied")
             }
-            do {
-                let report = try await apply(saved: saved, manifests: manifests, portal: portal, lease: lease, renderer: renderer)
-                await lease.release()
-                if let report, !report.succeeded { throw ExitCode.failure }
-            } catch {
-                await lease.release()
-                throw error
-            }
+            if let report, !report.succeeded { throw ExitCode.failure }
         }
 
         /// Plans (or checks the saved plan), confirms, and carries it out under the lease.
@@ -156,7 +149,33 @@ extension Roomkeeper {
             return report
         }
 
-        /// A saved plan is applied only while it still describes the manifests and the portal.
+        /// Where a saved plan's manifests are read again: the source the operator configured, never
+        /// one the plan file names (credentials go only where the operator said). A plan made from
+        /// git needs `--source` with the same remote; the commit comes from the plan.
+        private func savedOrigin(_ plan: Plan) throws -> SourceOrigin {
+            guard let recorded = plan.origin, let recordedURL = recorded.url else {
+                guard sourceOptions.gitURL == nil else {
+                    throw CommandFailure("the plan was made from the folder \(plan.source.terminalSafe), not from --source; leave out --source")
+                }
+                return SourceOrigin(folder: plan.source)
+            }
+            guard let configured = sourceOptions.gitURL else {
+                throw CommandFailure(
+                    "the plan was made from \(recordedURL.terminalSafe); pass the same remote with --source (its credentials come from your environment)")
+            }
+            guard redactedURL(configured) == recordedURL, recorded.path ?? "" == sourceOptions.path else {
+                throw CommandFailure(
+                    "the plan was made from \(recordedURL.terminalSafe) (path '\((recorded.path ?? "").terminalSafe)'), not from the configured "
+                        + "\(redactedURL(configured)) (path '\(sourceOptions.path)'); nothing was applied")
+            }
+            guard let commit = recorded.commit, commit.count == 40, commit.allSatisfy(\.isHexDigit) else {
+                throw CommandFailure("the plan names no commit of \(recordedURL.terminalSafe); run plan again")
+            }
+            return SourceOrigin(url: configured, ref: commit, path: sourceOptions.path)
+        }
+
+        /// A saved plan is applied only while it still describes the manifests and the portal, and
+        /// only with actions the planner makes for those manifests now.
         private func check(_ plan: Plan, manifests: ManifestSnapshot, live: LiveState) throws {
             if let revision = plan.sourceRevision, revision != manifests.revision {
                 throw failure(
@@ -168,6 +187,17 @@ extension Roomkeeper {
                 for problem in problems { printError("roomkeeper: error: \(problem)") }
                 throw failure("the saved plan is stale: \(problems.count) object\(problems.count == 1 ? "" : "s") it touches changed; "
                     + "run plan again and review it. Nothing was applied")
+            }
+            let fresh = Planner.plan(
+                declared: manifests.manifests, live: live, options: PlanOptions(allowMassDelete: true), source: manifests.description,
+                portal: plan.portal)
+            let unexplained = PlanFreshness.unexplained(plan, fresh: fresh)
+            guard unexplained.isEmpty else {
+                for action in unexplained.prefix(20) {
+                    printError("roomkeeper: error: '\(action.id.terminalSafe)' is not an action the manifests produce")
+                }
+                throw failure("the saved plan holds \(unexplained.count) action\(unexplained.count == 1 ? "" : "s") its manifests do not produce "
+                    + "(the file was edited); run plan again and review it. Nothing was applied")
             }
         }
 
@@ -221,12 +251,20 @@ enum SavedPlan {
         decoder.dateDecodingStrategy = .iso8601
         let plan: Plan
         do {
-            plan = try decoder.decode(Plan.self, from: try Data(contentsOf: URL(fileURLWithPath: path)))
+            let data = try Data(contentsOf: URL(fileURLWithPath: path))
+            guard data.count <= 256 << 20 else { throw CommandFailure("\(path) is larger than any saved plan (256 MiB)") }
+            plan = try decoder.decode(Plan.self, from: data)
+        } catch let failure as CommandFailure {
+            throw failure
         } catch {
-            throw ValidationError("\(path) is not a plan saved by `roomkeeper plan --out`: \(error)")
+            throw CommandFailure("\(path) is not a plan saved by `roomkeeper plan --out`")
         }
         guard plan.formatVersion.split(separator: ".").first == Plan.currentFormatVersion.split(separator: ".").first else {
-            throw ValidationError("\(path) is a plan of format \(plan.formatVersion); this Roomkeeper applies \(Plan.currentFormatVersion)")
+            throw CommandFailure(
+                "\(path) is a plan of format \(plan.formatVersion.terminalSafe); this Roomkeeper applies \(Plan.currentFormatVersion): run plan again")
+        }
+        guard Plan.isWellFormed(id: plan.id) else {
+            throw CommandFailure("\(path) has a plan id that Roomkeeper never writes (letters, digits and dashes only); nothing was applied")
         }
         return plan
     }

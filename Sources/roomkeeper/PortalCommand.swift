@@ -42,11 +42,20 @@ extension Roomkeeper.PortalCommand {
         @Option(help: "Requests per second allowed per caller before 429 (burst the same).")
         var rateLimit: Double?
 
+        @Option(help: "The URL clients reach this server at, for the links it hands out (default: http://HOST:PORT of --listen).")
+        var baseURL: String?
+
         @Option(help: "Seconds a queued enroll or unenroll takes.")
         var operationDelay: Double = 2
 
         func validate() throws {
             guard parsedListen != nil else { throw ValidationError("--listen must be HOST:PORT, e.g. 127.0.0.1:8080") }
+            if let rateLimit, !(rateLimit.isFinite && rateLimit > 0) {
+                throw ValidationError("--rate-limit must be a positive number of requests per second")
+            }
+            if let baseURL, URLComponents(string: baseURL)?.host == nil {
+                throw ValidationError("--base-url must be an absolute URL, e.g. https://portal.example.net")
+            }
             if let faults {
                 do { _ = try FaultPlan(parsing: faults) } catch { throw ValidationError("\(error)") }
             }
@@ -61,8 +70,13 @@ extension Roomkeeper.PortalCommand {
 
         func run() async throws {
             guard let (host, port) = parsedListen else { throw ExitCode.validationFailure }
-            let tokens = try TokenDirectory.load(
-                file: tokensFile, environment: ProcessInfo.processInfo.environment["ROOMKEEPER_PORTAL_TOKENS"])
+            let tokens: TokenDirectory
+            do {
+                tokens = try TokenDirectory.load(
+                    file: tokensFile, environment: ProcessInfo.processInfo.environment["ROOMKEEPER_PORTAL_TOKENS"])
+            } catch let error as TokenDirectoryError {
+                throw CommandFailure("\(error)")
+            }
             guard !tokens.isEmpty else {
                 throw ValidationError("no tokens: set ROOMKEEPER_PORTAL_TOKENS='user@domain=token' or pass --tokens-file FILE")
             }
@@ -77,7 +91,7 @@ extension Roomkeeper.PortalCommand {
             let service = PortalService(store: store, operationDelay: operationDelay)
             let configuration = PortalServerConfiguration(
                 host: host, port: port, tokens: tokens, faults: try faults.map(FaultPlan.init(parsing:)) ?? FaultPlan(),
-                rateLimit: rateLimit.map { ($0, $0) })
+                rateLimit: rateLimit.map { ($0, $0) }, baseURL: baseURL)
             let application = PortalServer.makeApplication(service: service, configuration: configuration) { port in
                 // Written unbuffered, so a script waiting for this line sees it at once.
                 FileHandle.standardOutput.write(Data("Roomkeeper portal emulator listening on http://\(host):\(port) (database \(db))\n".utf8))

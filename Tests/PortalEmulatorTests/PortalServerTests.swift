@@ -212,16 +212,25 @@ struct PortalServerTests {
     func lease() async throws {
         try await withPortal { portal in
             let client = portal.client(token: administrator)
-            let held = try await client.acquireLease("reconciler", LeaseRequest(holder: "apply on host-a", durationSeconds: 60))
-            do {
-                _ = try await client.acquireLease("reconciler", LeaseRequest(holder: "apply on host-b", durationSeconds: 60))
-                Issue.record("two holders")
-            } catch let error as LeaseHeldError {
-                #expect(error.lease.holder == "apply on host-a")
-                #expect(abs(error.lease.acquired.timeIntervalSince(held.acquired)) < 0.001)
+            let secretA = "secret-of-host-a-0123", secretB = "secret-of-host-b-0123"
+            let held = try await client.acquireLease("reconciler", LeaseRequest(holder: "apply on host-a", durationSeconds: 60, secret: secretA))
+            for request in [
+                LeaseRequest(holder: "apply on host-b", durationSeconds: 60, secret: secretB),
+                LeaseRequest(holder: "apply on host-a", durationSeconds: 60, secret: secretB),
+            ] {
+                do {
+                    _ = try await client.acquireLease("reconciler", request)
+                    Issue.record("two holders")
+                } catch let error as LeaseHeldError {
+                    #expect(error.lease.holder == "apply on host-a")
+                    #expect(abs(error.lease.acquired.timeIntervalSince(held.acquired)) < 0.001)
+                }
             }
-            try await client.releaseLease("reconciler", holder: "apply on host-a")
-            #expect(try await client.acquireLease("reconciler", LeaseRequest(holder: "apply on host-b", durationSeconds: 60)).holder == "apply on host-b")
+            // Releasing needs the holder's secret: the name alone answers as if nothing were held.
+            await #expect(throws: PortalError.self) { try await client.releaseLease("reconciler", holder: "apply on host-a", secret: secretB) }
+            try await client.releaseLease("reconciler", holder: "apply on host-a", secret: secretA)
+            let taken = try await client.acquireLease("reconciler", LeaseRequest(holder: "apply on host-b", durationSeconds: 60, secret: secretB))
+            #expect(taken.holder == "apply on host-b")
         }
     }
 

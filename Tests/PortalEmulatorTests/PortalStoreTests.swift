@@ -100,21 +100,29 @@ struct PortalStoreTests {
         }
     }
 
-    @Test("The lease is exclusive until it expires, renewable by its holder, and releasable")
+    @Test("The lease is exclusive until it expires, renewable and releasable only by its holder with its secret")
     func lease() async throws {
         try await withStore { store, _ in
             let start = Date(timeIntervalSince1970: 1_000_000)
-            let first = try await store.acquireLease("reconciler", holder: "apply-1", duration: 60, now: start)
-            #expect(first.holder == "apply-1")
-            let refused = try await store.acquireLease("reconciler", holder: "apply-2", duration: 60, now: start.addingTimeInterval(30))
-            #expect(refused == first)
-            let renewed = try await store.acquireLease("reconciler", holder: "apply-1", duration: 60, now: start.addingTimeInterval(50))
-            #expect(renewed.acquired == start)
-            #expect(renewed.expires == start.addingTimeInterval(110))
-            let afterExpiry = try await store.acquireLease("reconciler", holder: "apply-2", duration: 60, now: start.addingTimeInterval(111))
-            #expect(afterExpiry.holder == "apply-2")
-            #expect(try await store.releaseLease("reconciler", holder: "apply-1") == false)
-            #expect(try await store.releaseLease("reconciler", holder: "apply-2") == true)
+            let (first, granted) = try await store.acquireLease("reconciler", holder: "apply-1", secret: "secret-1", duration: 60, now: start)
+            #expect(first.holder == "apply-1" && granted)
+            let refused = try await store.acquireLease(
+                "reconciler", holder: "apply-2", secret: "secret-2", duration: 60, now: start.addingTimeInterval(30))
+            #expect(refused.lease == first && !refused.granted)
+            // Knowing the holder's name is not enough: renewing needs the secret too.
+            let impostor = try await store.acquireLease(
+                "reconciler", holder: "apply-1", secret: "guessed", duration: 60, now: start.addingTimeInterval(40))
+            #expect(!impostor.granted)
+            #expect(try await store.releaseLease("reconciler", holder: "apply-1", secret: "guessed") == false)
+            let renewed = try await store.acquireLease(
+                "reconciler", holder: "apply-1", secret: "secret-1", duration: 60, now: start.addingTimeInterval(50))
+            #expect(renewed.granted && renewed.lease.acquired == start)
+            #expect(renewed.lease.expires == start.addingTimeInterval(110))
+            let afterExpiry = try await store.acquireLease(
+                "reconciler", holder: "apply-2", secret: "secret-2", duration: 60, now: start.addingTimeInterval(111))
+            #expect(afterExpiry.granted && afterExpiry.lease.holder == "apply-2")
+            #expect(try await store.releaseLease("reconciler", holder: "apply-1", secret: "secret-1") == false)
+            #expect(try await store.releaseLease("reconciler", holder: "apply-2", secret: "secret-2") == true)
         }
     }
 }

@@ -96,7 +96,7 @@ struct ApplyCommandTests {
         let workspace = try Workspace()
         defer { workspace.remove() }
         let token = TestTenant.tokens[TestTenant.administrator] ?? ""
-        _ = try await portal.client(token: token).acquireLease("reconciler", LeaseRequest(holder: "ci-runner-7", durationSeconds: 600))
+        _ = try await portal.client(token: token).acquireLease("reconciler", LeaseRequest(holder: "ci-runner-7", durationSeconds: 600, secret: "secret-of-ci-runner-7"))
         let result = try await workspace.run(
             ["apply", "contoso", "--auto-approve", "--portal", portal.url], environment: ["ROOMKEEPER_TOKEN": token])
         let audit = try await portal.service.store.audit(after: 0, limit: 10_000)
