@@ -38,12 +38,14 @@ public struct GitSource: Sendable {
     public func read() throws -> GitSnapshot {
         try Libgit2.ready.get()
         let repository = cacheFolder.appendingPathComponent(Self.cacheName(for: url))
-        try FileManager.default.createDirectory(at: cacheFolder, withIntermediateDirectories: true)
+        // The cache may hold private repositories: only this user may read it.
+        try FileManager.default.createDirectory(at: cacheFolder, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+        chmod(cacheFolder.path, 0o700)
         let lock = try CacheLock(path: repository.path + ".lock")
         defer { lock.release() }
-        let handle = try openOrClone(repository)
+        let (handle, movedTags) = try openOrClone(repository)
         defer { git_repository_free(handle) }
-        return try snapshot(handle)
+        return try snapshot(handle, movedTags: movedTags)
     }
 
     /// One cache folder per remote, named by a digest of its redacted URL.
@@ -55,13 +57,16 @@ public struct GitSource: Sendable {
 
     private static let completeMarker = "roomkeeper-complete"
 
-    private func openOrClone(_ folder: URL) throws -> OpaquePointer {
+    /// The cache, fetched; and the tags the remote moved since they were first fetched (which the
+    /// cache keeps where they were).
+    private func openOrClone(_ folder: URL) throws -> (OpaquePointer, [String: MovedTag]) {
         if FileManager.default.fileExists(atPath: folder.appendingPathComponent(Self.completeMarker).path) {
             var handle: OpaquePointer?
             if git_repository_open_bare(&handle, folder.path) == 0, let handle {
                 do {
+                    let before = tags(handle)
                     try fetch(into: handle)
-                    return handle
+                    return (handle, try keepMovedTags(handle, before: before))
                 } catch let error as GitSourceError {
                     git_repository_free(handle)
                     guard case .other = error else { throw error }
@@ -88,7 +93,47 @@ public struct GitSource: Sendable {
         var reopened: OpaquePointer?
         try Libgit2.check(git_repository_open_bare(&reopened, folder.path), "cannot open the cache at \(folder.path)")
         guard let reopened else { throw GitSourceError.other("cannot open the cache at \(folder.path)") }
-        return reopened
+        return (reopened, [:])
+    }
+
+    /// A tag the remote now points elsewhere: `from` is where it pointed when first fetched.
+    struct MovedTag {
+        var from: String
+        var to: String
+    }
+
+    /// Every tag in the cache and the object it points to.
+    private func tags(_ repository: OpaquePointer) -> [String: git_oid] {
+        var names = git_strarray()
+        guard git_reference_list(&names, repository) == 0 else { return [:] }
+        defer { git_strarray_dispose(&names) }
+        var tags: [String: git_oid] = [:]
+        for index in 0..<names.count {
+            guard let raw = names.strings[index] else { continue }
+            let name = String(cString: raw)
+            guard name.hasPrefix("refs/tags/") else { continue }
+            var oid = git_oid()
+            if git_reference_name_to_id(&oid, repository, name) == 0 { tags[name] = oid }
+        }
+        return tags
+    }
+
+    /// Puts back every tag the fetch moved, so a moved tag is never silently followed; returns
+    /// them by name. (A fetch forces tags, or a deleted and re-created tag would never update.)
+    private func keepMovedTags(_ repository: OpaquePointer, before: [String: git_oid]) throws -> [String: MovedTag] {
+        var moved: [String: MovedTag] = [:]
+        for (name, now) in tags(repository) {
+            guard var first = before[name] else { continue }
+            var current = now
+            guard git_oid_equal(&first, &current) == 0 else { continue }
+            moved[name] = MovedTag(from: String(cString: git_oid_tostr_s(&first)), to: String(cString: git_oid_tostr_s(&current)))
+            var reference: OpaquePointer?
+            try Libgit2.check(
+                git_reference_create(&reference, repository, name, &first, 1, "roomkeeper: keep the tag where it was first fetched"),
+                "cannot keep tag \(name)")
+            git_reference_free(reference)
+        }
+        return moved
     }
 
     /// Fetches every branch (to `refs/remotes/origin/*`) and tag, pruning what the remote deleted.
@@ -117,6 +162,7 @@ public struct GitSource: Sendable {
         }
         guard code < 0 else { return }
         if let problem = session.hostKeyProblem { throw problem }
+        if let withheld = session.credentialsWithheld { throw withheld }
         if session.authenticationFailed { throw GitSourceError.authentication(url: redactedURL(url)) }
         let message = Libgit2.lastError()
         switch Libgit2.lastErrorClass() {
@@ -135,8 +181,8 @@ public struct GitSource: Sendable {
 
     // MARK: - Reading a commit
 
-    private func snapshot(_ repository: OpaquePointer) throws -> GitSnapshot {
-        let commit = try resolve(repository)
+    private func snapshot(_ repository: OpaquePointer, movedTags: [String: MovedTag]) throws -> GitSnapshot {
+        let commit = try resolve(repository, movedTags: movedTags)
         defer { git_commit_free(commit) }
         let id = String(cString: git_oid_tostr_s(git_commit_id(commit)))
         var root: OpaquePointer?
@@ -154,19 +200,20 @@ public struct GitSource: Sendable {
             else { throw GitSourceError.pathNotFound(path: path, commit: id) }
             tree = subtree
         }
-        var files: [String: [UInt8]] = [:]
-        var oversized: Set<String> = []
-        try collect(tree, prefix: "", repository: repository, into: &files, oversized: &oversized)
+        var reading = TreeReading()
+        try collect(tree, prefix: "", depth: 0, repository: repository, into: &reading)
         let author = git_commit_author(commit).pointee
         return GitSnapshot(
             url: redactedURL(url), ref: ref, path: path, commit: id,
             subject: git_commit_summary(commit).map { String(cString: $0) } ?? "",
             author: "\(author.name.map { String(cString: $0) } ?? "") <\(author.email.map { String(cString: $0) } ?? "")>",
-            files: files, oversized: oversized)
+            files: reading.files, oversized: reading.oversized)
     }
 
-    /// The commit `ref` names: a full commit id, a branch (as fetched), a tag, or a full ref name.
-    private func resolve(_ repository: OpaquePointer) throws -> OpaquePointer {
+    /// The commit `ref` names: a full commit id, a branch (as fetched), a tag, or a full ref name
+    /// (`refs/heads/X`, `refs/tags/X`). A bare name that is both a branch and a tag is refused, and
+    /// so is a tag the remote moved.
+    private func resolve(_ repository: OpaquePointer, movedTags: [String: MovedTag]) throws -> OpaquePointer {
         var object: OpaquePointer?
         if ref.count == 40, ref.allSatisfy(\.isHexDigit) {
             var oid = git_oid()
@@ -175,10 +222,25 @@ public struct GitSource: Sendable {
             }
             throw GitSourceError.refNotFound(ref: ref, url: redactedURL(url), available: [])
         }
-        let candidates = ref.hasPrefix("refs/") ? [ref] : ["refs/remotes/origin/\(ref)", "refs/tags/\(ref)"]
-        for name in candidates {
-            var reference: OpaquePointer?
-            guard git_reference_lookup(&reference, repository, name) == 0 else { continue }
+        let name: String
+        if ref.hasPrefix("refs/heads/") {
+            name = "refs/remotes/origin/" + ref.dropFirst("refs/heads/".count)
+        } else if ref.hasPrefix("refs/") {
+            name = ref
+        } else {
+            let found = ["refs/remotes/origin/\(ref)", "refs/tags/\(ref)"].filter { candidate in
+                var reference: OpaquePointer?
+                defer { git_reference_free(reference) }
+                return git_reference_lookup(&reference, repository, candidate) == 0
+            }
+            guard found.count < 2 else { throw GitSourceError.ambiguousRef(ref: ref) }
+            name = found.first ?? "refs/remotes/origin/\(ref)"
+        }
+        if let moved = movedTags[name] {
+            throw GitSourceError.tagMoved(tag: String(name.dropFirst("refs/tags/".count)), from: moved.from, to: moved.to)
+        }
+        var reference: OpaquePointer?
+        if git_reference_lookup(&reference, repository, name) == 0 {
             defer { git_reference_free(reference) }
             if git_reference_peel(&object, reference, GIT_OBJECT_COMMIT) == 0, let object { return object }
         }
@@ -194,12 +256,26 @@ public struct GitSource: Sendable {
             .filter { $0.hasPrefix(prefix) }.map { String($0.dropFirst(prefix.count)) }.sorted()
     }
 
+    /// The files read so far from one commit, within `RepositoryLimits`; each blob is read once
+    /// however many paths name it.
+    private struct TreeReading {
+        var files: [String: [UInt8]] = [:]
+        var oversized: Set<String> = []
+        var blobs: [String: [UInt8]] = [:]
+        var oversizedBlobs: Set<String> = []
+        var totalBytes = 0
+
+        mutating func add(_ path: String, size: Int) throws {
+            totalBytes += size
+            guard files.count < RepositoryLimits.maximumFiles, totalBytes <= RepositoryLimits.maximumTotalBytes else {
+                throw GitSourceError.other(RepositoryLimits.exceeded("over \(files.count) files or \(totalBytes >> 20) MiB"))
+            }
+        }
+    }
+
     /// Every `*.yaml` and `*.yml` blob below `tree`, skipping hidden entries and symbolic links,
     /// as `DirectoryTree` does on disk.
-    private func collect(
-        _ tree: OpaquePointer?, prefix: String, repository: OpaquePointer, into files: inout [String: [UInt8]],
-        oversized: inout Set<String>
-    ) throws {
+    private func collect(_ tree: OpaquePointer?, prefix: String, depth: Int, repository: OpaquePointer, into reading: inout TreeReading) throws {
         for index in 0..<git_tree_entrycount(tree) {
             guard let entry = git_tree_entry_byindex(tree, index), let rawName = git_tree_entry_name(entry) else { continue }
             let name = String(cString: rawName)
@@ -207,24 +283,42 @@ public struct GitSource: Sendable {
             let path = prefix.isEmpty ? name : "\(prefix)/\(name)"
             switch git_tree_entry_type(entry) {
             case GIT_OBJECT_TREE:
+                guard depth < RepositoryLimits.maximumFolderDepth else {
+                    throw GitSourceError.other(RepositoryLimits.exceeded("folders nested deeper than \(depth) ('\(path)')"))
+                }
                 var child: OpaquePointer?
                 try Libgit2.check(git_tree_lookup(&child, repository, git_tree_entry_id(entry)), "cannot read folder \(path)")
                 defer { git_tree_free(child) }
-                try collect(child, prefix: path, repository: repository, into: &files, oversized: &oversized)
+                try collect(child, prefix: path, depth: depth + 1, repository: repository, into: &reading)
             case GIT_OBJECT_BLOB where git_tree_entry_filemode(entry) != GIT_FILEMODE_LINK
                 && (name.hasSuffix(".yaml") || name.hasSuffix(".yml")):
+                let id = String(cString: git_oid_tostr_s(git_tree_entry_id(entry)))
+                if reading.oversizedBlobs.contains(id) {
+                    try reading.add(path, size: 0)
+                    reading.oversized.insert(path)
+                    reading.files[path] = []
+                    continue
+                }
+                if let known = reading.blobs[id] {
+                    try reading.add(path, size: known.count)
+                    reading.files[path] = known
+                    continue
+                }
                 var blob: OpaquePointer?
                 try Libgit2.check(git_blob_lookup(&blob, repository, git_tree_entry_id(entry)), "cannot read \(path)")
                 defer { git_blob_free(blob) }
                 let size = Int(git_blob_rawsize(blob))
                 if size > ManifestLoader.maximumFileSize {
-                    oversized.insert(path)
-                    files[path] = []
-                } else if let bytes = git_blob_rawcontent(blob) {
-                    files[path] = Array(UnsafeRawBufferPointer(start: bytes, count: size))
-                } else {
-                    files[path] = []
+                    try reading.add(path, size: 0)
+                    reading.oversizedBlobs.insert(id)
+                    reading.oversized.insert(path)
+                    reading.files[path] = []
+                    continue
                 }
+                try reading.add(path, size: size)
+                let bytes = git_blob_rawcontent(blob).map { Array(UnsafeRawBufferPointer(start: $0, count: size)) } ?? []
+                reading.blobs[id] = bytes
+                reading.files[path] = bytes
             default:
                 continue
             }

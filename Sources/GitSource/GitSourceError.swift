@@ -5,6 +5,10 @@ public enum GitSourceError: Error, Equatable, CustomStringConvertible {
     case hostKey(host: String, reason: String)
     case refNotFound(ref: String, url: String, available: [String])
     case pathNotFound(path: String, commit: String)
+    case credentialsWithheld(url: String, reason: String)
+    case ambiguousRef(ref: String)
+    case tagMoved(tag: String, from: String, to: String)
+    case timedOut(url: String, reason: String)
     case other(String)
 
     public var description: String {
@@ -22,6 +26,15 @@ public enum GitSourceError: Error, Equatable, CustomStringConvertible {
                 + (available.isEmpty ? "" : "; branches: \(available.prefix(10).joined(separator: ", "))")
         case .pathNotFound(let path, let commit):
             "'\(path)' is not a folder in commit \(commit.prefix(12))"
+        case .credentialsWithheld(let url, let reason):
+            "Roomkeeper withheld the git credentials for \(url): \(reason)"
+        case .ambiguousRef(let ref):
+            "'\(ref)' is both a branch and a tag; write refs/heads/\(ref) or refs/tags/\(ref)"
+        case .tagMoved(let tag, let from, let to):
+            "tag '\(tag)' moved from \(from.prefix(12)) to \(to.prefix(12)) since Roomkeeper first fetched it; tags are expected never to move. "
+                + "Check with the repository's owners, then name the commit (--ref \(to)) or remove the git cache to accept the move"
+        case .timedOut(let url, let reason):
+            "\(url) \(reason)"
         case .other(let message):
             message
         }

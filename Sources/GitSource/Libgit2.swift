@@ -9,10 +9,11 @@ import Foundation
 enum Libgit2 {
     static let ready: Result<Void, GitSourceError> = {
         guard git_libgit2_init() >= 0 else { return .failure(.other("libgit2 did not start")) }
-        let empty = FileManager.default.temporaryDirectory.appendingPathComponent("roomkeeper-no-gitconfig-\(getuid())")
-        try? FileManager.default.createDirectory(at: empty, withIntermediateDirectories: true)
+        // A folder below /dev/null can never exist, so no one (another user writing to a shared
+        // /tmp, say) can ever put a configuration file where libgit2 looks.
+        let nowhere = "/dev/null/roomkeeper-no-gitconfig"
         for level in [GIT_CONFIG_LEVEL_SYSTEM, GIT_CONFIG_LEVEL_XDG, GIT_CONFIG_LEVEL_GLOBAL, GIT_CONFIG_LEVEL_PROGRAMDATA] {
-            guard roomkeeper_git_set_search_path(Int32(level.rawValue), empty.path) >= 0 else {
+            guard roomkeeper_git_set_search_path(Int32(level.rawValue), nowhere) >= 0 else {
                 return .failure(.other("libgit2 would not ignore the machine's git configuration: \(lastError())"))
             }
         }

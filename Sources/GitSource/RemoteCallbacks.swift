@@ -10,6 +10,8 @@ final class FetchSession {
     var credentialAttempts = 0
     var authenticationFailed = false
     var hostKeyProblem: GitSourceError?
+    /// Why credentials were withheld: the server asked for them for another place, or over plain HTTP.
+    var credentialsWithheld: GitSourceError?
 
     init(credentials: GitCredentials, url: String) {
         self.credentials = credentials
@@ -19,10 +21,10 @@ final class FetchSession {
     /// Fills `callbacks` so libgit2 calls back into this session.
     func install(into callbacks: inout git_remote_callbacks) {
         callbacks.payload = Unmanaged.passUnretained(self).toOpaque()
-        callbacks.credentials = { out, _, usernameFromURL, allowedTypes, payload in
+        callbacks.credentials = { out, url, usernameFromURL, allowedTypes, payload in
             guard let out, let payload else { return -1 }
             let session = Unmanaged<FetchSession>.fromOpaque(payload).takeUnretainedValue()
-            return session.credential(out, usernameFromURL.map { String(cString: $0) }, allowedTypes)
+            return session.credential(out, url.map { String(cString: $0) } ?? "", usernameFromURL.map { String(cString: $0) }, allowedTypes)
         }
         callbacks.certificate_check = { certificate, valid, host, payload in
             guard let certificate, let payload else { return -1 }
@@ -31,7 +33,16 @@ final class FetchSession {
         }
     }
 
-    private func credential(_ out: UnsafeMutablePointer<UnsafeMutablePointer<git_credential>?>, _ usernameFromURL: String?, _ allowed: UInt32) -> Int32 {
+    private func credential(
+        _ out: UnsafeMutablePointer<UnsafeMutablePointer<git_credential>?>, _ askingURL: String, _ usernameFromURL: String?, _ allowed: UInt32
+    ) -> Int32 {
+        // Credentials go only to the remote the operator configured: a redirect to another host,
+        // port or scheme gets none.
+        guard let configured = RemoteEndpoint(url), let asking = RemoteEndpoint(askingURL), asking == configured else {
+            credentialsWithheld = .credentialsWithheld(
+                url: redactedURL(url), reason: "the server asked for them for \(RemoteEndpoint(askingURL)?.description ?? "another address")")
+            return GIT_EUSER.rawValue
+        }
         credentialAttempts += 1
         guard credentialAttempts == 1 else {
             authenticationFailed = true
@@ -45,6 +56,11 @@ final class FetchSession {
             if credentials.useAgent { return git_credential_ssh_key_from_agent(out, usernameFromURL ?? user) }
         }
         if allowed & GIT_CREDENTIAL_USERPASS_PLAINTEXT.rawValue != 0, let password = credentials.password {
+            guard configured.scheme != "http" || configured.isLoopback else {
+                credentialsWithheld = .credentialsWithheld(
+                    url: redactedURL(url), reason: "a password or token is sent only over https:// (plain http:// only to this machine)")
+                return GIT_EUSER.rawValue
+            }
             return git_credential_userpass_plaintext_new(out, user, password)
         }
         authenticationFailed = true
