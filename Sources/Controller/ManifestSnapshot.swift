@@ -1,6 +1,7 @@
 import Foundation
 import GitSource
 import Manifests
+import PortalAPI
 import Reconciler
 
 /// The manifests at one revision of their source, loaded and checked: a folder as it is on disk,
@@ -28,12 +29,19 @@ public struct ManifestSnapshot: Sendable {
 
     /// Reads the source at `origin`. Throws `GitSourceError` when a git source cannot be read;
     /// invalid manifests are not an error here, they are in `load.diagnostics`.
-    public static func read(_ origin: SourceOrigin, cacheFolder: URL) async throws -> ManifestSnapshot {
+    public static func read(_ origin: SourceOrigin, cacheFolder: URL, timeouts: GitTimeouts = GitTimeouts()) async throws -> ManifestSnapshot {
         if let url = origin.url {
             let source = GitSource(
                 url: url, ref: origin.ref ?? "main", path: origin.path ?? "", cacheFolder: cacheFolder,
-                credentials: try GitCredentials.fromEnvironment())
-            let snapshot = try await offCooperativePool { try source.read() }
+                credentials: try GitCredentials.fromEnvironment(), timeouts: timeouts)
+            // The watchdog stops a stalled fetch; this bound also covers waiting for the cache lock.
+            let snapshot: GitSnapshot
+            do {
+                snapshot = try await withDeadline(timeouts.overall + .seconds(30)) { try await offCooperativePool { try source.read() } }
+            } catch is DeadlineExceeded {
+                throw GitSourceError.timedOut(
+                    url: redactedURL(url), reason: "could not be read within \(timeouts.overall.components.seconds + 30) s (is another process holding the cache?)")
+            }
             return ManifestSnapshot(
                 description: snapshot.sourceDescription,
                 origin: SourceOrigin(

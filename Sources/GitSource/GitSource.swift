@@ -18,8 +18,13 @@ public struct GitSource: Sendable {
     public var path: String
     public var cacheFolder: URL
     public var credentials: GitCredentials
+    public var timeouts: GitTimeouts
 
-    public init(url: String, ref: String, path: String = "", cacheFolder: URL, credentials: GitCredentials = GitCredentials()) {
+    public init(
+        url: String, ref: String, path: String = "", cacheFolder: URL, credentials: GitCredentials = GitCredentials(),
+        timeouts: GitTimeouts = GitTimeouts()
+    ) {
+        self.timeouts = timeouts
         self.url = url
         self.ref = ref
         self.path = path.split(separator: "/").joined(separator: "/")
@@ -141,14 +146,20 @@ public struct GitSource: Sendable {
         var remote: OpaquePointer?
         try Libgit2.check(git_remote_create_anonymous(&remote, repository, url), "'\(redactedURL(url))' is not a git URL")
         defer { git_remote_free(remote) }
-        let session = FetchSession(credentials: credentials, url: url)
+        let proxy = ProcessInfo.processInfo.environment["https_proxy"] ?? ProcessInfo.processInfo.environment["HTTPS_PROXY"]
+            ?? ProcessInfo.processInfo.environment["http_proxy"] ?? ProcessInfo.processInfo.environment["HTTP_PROXY"]
+        let peers = [RemoteEndpoint(url), proxy.flatMap(RemoteEndpoint.init)].compactMap { $0 }.compactMap { endpoint in
+            endpoint.port.map { (host: endpoint.host.trimmingCharacters(in: CharacterSet(charactersIn: "[]")), port: $0) }
+        }
+        let watchdog = FetchWatchdog(timeouts: timeouts, peers: peers)
+        watchdog.start()
+        defer { watchdog.finish() }
+        let session = FetchSession(credentials: credentials, url: url, watchdog: watchdog)
         var options = git_fetch_options()
         git_fetch_options_init(&options, UInt32(GIT_FETCH_OPTIONS_VERSION))
         session.install(into: &options.callbacks)
         options.prune = GIT_FETCH_PRUNE
         options.download_tags = GIT_REMOTE_DOWNLOAD_TAGS_ALL
-        let proxy = ProcessInfo.processInfo.environment["https_proxy"] ?? ProcessInfo.processInfo.environment["HTTPS_PROXY"]
-            ?? ProcessInfo.processInfo.environment["http_proxy"] ?? ProcessInfo.processInfo.environment["HTTP_PROXY"]
         let code: Int32 = withExtendedLifetime(session) {
             proxy.withOptionalCString { proxyURL in
                 if let proxyURL {
@@ -161,6 +172,9 @@ public struct GitSource: Sendable {
             }
         }
         guard code < 0 else { return }
+        if let reason = watchdog.timedOut {
+            throw GitSourceError.timedOut(url: redactedURL(url), reason: reason + "; the fetch was stopped (raise --source-timeout if the server is just slow)")
+        }
         if let problem = session.hostKeyProblem { throw problem }
         if let withheld = session.credentialsWithheld { throw withheld }
         if session.authenticationFailed { throw GitSourceError.authentication(url: redactedURL(url)) }

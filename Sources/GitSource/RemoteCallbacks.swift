@@ -6,6 +6,7 @@ import Foundation
 final class FetchSession {
     let credentials: GitCredentials
     let url: String
+    let watchdog: FetchWatchdog
     /// Credential attempts so far: libgit2 asks again after a rejection, so the second ask means failure.
     var credentialAttempts = 0
     var authenticationFailed = false
@@ -13,22 +14,40 @@ final class FetchSession {
     /// Why credentials were withheld: the server asked for them for another place, or over plain HTTP.
     var credentialsWithheld: GitSourceError?
 
-    init(credentials: GitCredentials, url: String) {
+    init(credentials: GitCredentials, url: String, watchdog: FetchWatchdog) {
         self.credentials = credentials
         self.url = url
+        self.watchdog = watchdog
+    }
+
+    /// Called from every callback: records progress, and aborts the fetch once the watchdog cut it off.
+    private func progressed() -> Int32 {
+        guard watchdog.timedOut == nil else { return GIT_EUSER.rawValue }
+        watchdog.progressed()
+        return 0
     }
 
     /// Fills `callbacks` so libgit2 calls back into this session.
     func install(into callbacks: inout git_remote_callbacks) {
         callbacks.payload = Unmanaged.passUnretained(self).toOpaque()
+        callbacks.sideband_progress = { _, _, payload in
+            guard let payload else { return -1 }
+            return Unmanaged<FetchSession>.fromOpaque(payload).takeUnretainedValue().progressed()
+        }
+        callbacks.transfer_progress = { _, payload in
+            guard let payload else { return -1 }
+            return Unmanaged<FetchSession>.fromOpaque(payload).takeUnretainedValue().progressed()
+        }
         callbacks.credentials = { out, url, usernameFromURL, allowedTypes, payload in
             guard let out, let payload else { return -1 }
             let session = Unmanaged<FetchSession>.fromOpaque(payload).takeUnretainedValue()
+            guard session.progressed() == 0 else { return GIT_EUSER.rawValue }
             return session.credential(out, url.map { String(cString: $0) } ?? "", usernameFromURL.map { String(cString: $0) }, allowedTypes)
         }
         callbacks.certificate_check = { certificate, valid, host, payload in
             guard let certificate, let payload else { return -1 }
             let session = Unmanaged<FetchSession>.fromOpaque(payload).takeUnretainedValue()
+            guard session.progressed() == 0 else { return GIT_EUSER.rawValue }
             return session.checkCertificate(certificate, valid: valid != 0, host: host.map { String(cString: $0) } ?? "")
         }
     }

@@ -65,7 +65,7 @@ extension Roomkeeper {
             }
             let portalChoice = try portalOptions.choice()
             let origin = try saved.map(savedOrigin) ?? sourceOptions.origin(folder: source)
-            let manifests = try await ManifestSource.load(origin, cacheFolder: sourceOptions.cacheFolder, style: style, consequence: "nothing was applied")
+            let manifests = try await ManifestSource.load(origin, options: sourceOptions, style: style, consequence: "nothing was applied")
             let portal = try await portalChoice.open()
             if let saved, saved.portal != portal.endpointDescription {
                 throw failure("the plan was made against the \(saved.portal.terminalSafe), not the \(portal.endpointDescription); nothing was applied")

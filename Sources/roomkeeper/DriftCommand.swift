@@ -50,7 +50,7 @@ extension Roomkeeper {
             let style = color.style
             let portalChoice = try portalOptions.choice()
             let source = try await ManifestSource.load(
-                sourceOptions.origin(folder: directory), cacheFolder: sourceOptions.cacheFolder, style: style,
+                sourceOptions.origin(folder: directory), options: sourceOptions, style: style,
                 consequence: "drift was not checked")
             let portal = try await portalChoice.open()
             let historyFile = DriftHistory(

@@ -29,7 +29,12 @@ struct SourceOptions: ParsableArguments {
         return SourceOrigin(url: gitURL, ref: ref, path: path)
     }
 
+    @Option(help: "With --source: seconds the fetch may take in all; it is also stopped when the server sends nothing for a minute (or this long, if shorter).")
+    var sourceTimeout = 600
+
     var cacheFolder: URL { gitCache.map { URL(fileURLWithPath: $0) } ?? GitSource.defaultCacheFolder() }
+
+    var timeouts: GitTimeouts { GitTimeouts(overall: .seconds(max(1, sourceTimeout))) }
 }
 
 /// Loads the manifests a command works from, or prints why it cannot and exits 1.
@@ -37,11 +42,11 @@ enum ManifestSource {
     /// Loads the manifests at `origin`; on any error prints every diagnostic (or why the source
     /// could not be read) to standard error and exits 1, before a portal is opened.
     static func load(
-        _ origin: SourceOrigin, cacheFolder: URL, style: TerminalStyle, consequence: String
+        _ origin: SourceOrigin, options: SourceOptions, style: TerminalStyle, consequence: String
     ) async throws -> ManifestSnapshot {
         let snapshot: ManifestSnapshot
         do {
-            snapshot = try await ManifestSnapshot.read(origin, cacheFolder: cacheFolder)
+            snapshot = try await ManifestSnapshot.read(origin, cacheFolder: options.cacheFolder, timeouts: options.timeouts)
         } catch let error as GitSourceError {
             printError("roomkeeper: error: \(error); \(consequence)")
             throw ExitCode.failure

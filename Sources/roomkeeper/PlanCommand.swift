@@ -39,7 +39,7 @@ extension Roomkeeper {
             let style = color.style
             let portalChoice = try portalOptions.choice()
             let source = try await ManifestSource.load(
-                sourceOptions.origin(folder: directory), cacheFolder: sourceOptions.cacheFolder, style: style,
+                sourceOptions.origin(folder: directory), options: sourceOptions, style: style,
                 consequence: "no plan was made")
             let portal = try await portalChoice.open()
             let plan = try await Planning.plan(
