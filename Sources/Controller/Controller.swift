@@ -25,14 +25,22 @@ public struct ControllerConfiguration: Sendable {
     /// The drift history file; one per portal under the state folder when nil.
     public var historyURL: URL?
     public var notifier: DriftNotifier?
-    /// Opens the portal, given the URL the repository's policy names (if any).
+    /// How long fetching the source may take.
+    public var sourceTimeouts: GitTimeouts
+    /// How long one reconcile may take in all: past it the pass is abandoned, the lease is no
+    /// longer renewed, and `/readyz` says so.
+    public var reconcileTimeout: Duration
+    /// Opens the portal the operator configured.
     public var openPortal: @Sendable () async throws -> any Portal
 
     public init(
         origin: SourceOrigin, cacheFolder: URL, stateFolder: URL, interval: Duration, jitter: Double = 0.1,
         retryInterval: Duration = .seconds(30), selfHeal: Bool, concurrency: Int = 8, historyURL: URL? = nil,
-        notifier: DriftNotifier? = nil, openPortal: @escaping @Sendable () async throws -> any Portal
+        notifier: DriftNotifier? = nil, sourceTimeouts: GitTimeouts = GitTimeouts(), reconcileTimeout: Duration = .seconds(1800),
+        openPortal: @escaping @Sendable () async throws -> any Portal
     ) {
+        self.sourceTimeouts = sourceTimeouts
+        self.reconcileTimeout = reconcileTimeout
         self.origin = origin
         self.cacheFolder = cacheFolder
         self.stateFolder = stateFolder
@@ -148,8 +156,13 @@ public actor Controller {
         status.reconciles += 1
         status.lastReconcileAt = Date()
         let outcome: Outcome
+        let deadline = started + configuration.reconcileTimeout
         do {
-            outcome = try await attempt()
+            outcome = try await withDeadline(configuration.reconcileTimeout) { try await self.attempt(deadline: deadline) }
+        } catch is DeadlineExceeded {
+            outcome = .failed(
+                .timedOut, "the reconcile did not finish within \(configuration.reconcileTimeout.components.seconds) s; "
+                    + "it was abandoned and its lease is no longer renewed")
         } catch {
             outcome = Self.classify(error)
         }
@@ -157,15 +170,16 @@ public actor Controller {
         record(outcome)
     }
 
-    private enum Outcome {
+    private enum Outcome: Sendable {
         /// `applied`: self-heal carried out a plan (or found nothing to do) at `revision`.
         case succeeded(reason: ControllerStatus.Reason, revision: String, drift: Set<String>, applied: Bool, message: String)
         case stalled(ControllerStatus.Reason, String)
         case failed(ControllerStatus.Reason, String)
     }
 
-    private func attempt() async throws -> Outcome {
-        let snapshot = try await ManifestSnapshot.read(configuration.origin, cacheFolder: configuration.cacheFolder)
+    private func attempt(deadline: ContinuousClock.Instant) async throws -> Outcome {
+        let snapshot = try await ManifestSnapshot.read(
+            configuration.origin, cacheFolder: configuration.cacheFolder, timeouts: configuration.sourceTimeouts)
         status.lastAttemptedRevision = snapshot.revision
         if snapshot.hasErrors {
             let errors = snapshot.load.diagnostics.filter { $0.severity == .error }
@@ -186,7 +200,7 @@ public actor Controller {
         }
         var healed = false
         if configuration.selfHeal {
-            switch try await heal(snapshot, portal: portal) {
+            switch try await heal(snapshot, portal: portal, deadline: deadline) {
             case .some(let refusal): return refusal
             case .none: healed = true
             }
@@ -212,8 +226,10 @@ public actor Controller {
 
     /// Self-heal: under the lease, plan and apply. Returns nil when the portal now matches what
     /// apply could do, or the outcome that stopped it.
-    private func heal(_ snapshot: ManifestSnapshot, portal: any Portal) async throws -> Outcome? {
-        try await ReconcilerLease.withLease(on: portal, holder: ReconcilerLease.holderName(doing: "controller")) { lease in
+    private func heal(_ snapshot: ManifestSnapshot, portal: any Portal, deadline: ContinuousClock.Instant) async throws -> Outcome? {
+        try await ReconcilerLease.withLease(
+            on: portal, holder: ReconcilerLease.holderName(doing: "controller"), renewUntil: deadline
+        ) { lease in
             let journals = configuration.stateFolder.appendingPathComponent("journal")
             for run in try await InterruptedRuns.review(journals: journals, stateFolder: configuration.stateFolder, portal: portal) {
                 logger.warning(

@@ -5,18 +5,53 @@ import Hummingbird
 import Logging
 import NIOCore
 
-/// The controller's HTTP endpoints: `/healthz` (the process answers), `/readyz` (a reconcile has
-/// succeeded and nothing is stalled), `/metrics` (Prometheus), `/status` (JSON), and the
-/// triggers `POST /hooks/git` (reconcile now, for a git push), `POST /suspend`, `POST /resume`.
-///
-/// With a secret configured, the triggers need it: as GitHub and Gitea sign (`X-Hub-Signature-256`,
-/// an HMAC-SHA256 of the body), as GitLab sends it (`X-Gitlab-Token`), or as a bearer token.
+/// Who may call the controller's endpoints that change something.
+public struct ControllerCredentials: Sendable {
+    /// The git host's webhook secret: `POST /hooks/git` needs it when set.
+    public var webhookSecret: String?
+    /// The operators' token: `POST /suspend` and `/resume` need it as a bearer token. Without
+    /// one they answer only on a loopback listener; a webhook delivery never reaches them.
+    public var adminToken: String?
+    /// Whether the triggers listen on a loopback address only.
+    public var loopbackOnly: Bool
+
+    public init(webhookSecret: String?, adminToken: String?, loopbackOnly: Bool) {
+        self.webhookSecret = webhookSecret
+        self.adminToken = adminToken
+        self.loopbackOnly = loopbackOnly
+    }
+}
+
+/// The controller's HTTP endpoints. Probes, unauthenticated and read-only: `/healthz` (the
+/// process answers), `/readyz` (a reconcile has succeeded and nothing is stalled or stuck),
+/// `/metrics` (Prometheus), `/status` (JSON). Triggers: `POST /hooks/git` (reconcile now, for a
+/// git push) with the webhook secret, as GitHub and Gitea sign (`X-Hub-Signature-256`, an
+/// HMAC-SHA256 of the body), as GitLab sends it (`X-Gitlab-Token`), or as a bearer token; and
+/// `POST /suspend`, `POST /resume` with the operators' own token.
 public enum ControllerServer {
+    /// Which endpoints one listener serves: probes and triggers may listen apart.
+    public struct Endpoints: OptionSet, Sendable {
+        public let rawValue: Int
+        public init(rawValue: Int) { self.rawValue = rawValue }
+        public static let probes = Endpoints(rawValue: 1)
+        public static let triggers = Endpoints(rawValue: 2)
+    }
+
     public static func makeApplication(
-        controller: Controller, host: String, port: Int, secret: String?, logger: Logger,
-        onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }
+        controller: Controller, host: String, port: Int, endpoints: Endpoints = [.probes, .triggers], credentials: ControllerCredentials,
+        logger: Logger, onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }
     ) -> some ApplicationProtocol {
         let router = Router()
+        if endpoints.contains(.probes) { addProbes(to: router, controller: controller) }
+        if endpoints.contains(.triggers) { addTriggers(to: router, controller: controller, credentials: credentials) }
+        return Application(
+            router: router,
+            configuration: .init(address: .hostname(host, port: port), serverName: "roomkeeper-controller"),
+            onServerRunning: { channel in await onServerRunning(channel.localAddress?.port ?? 0) },
+            logger: logger)
+    }
+
+    private static func addProbes(to router: Router<BasicRequestContext>, controller: Controller) {
         router.get("/healthz") { _, _ in "ok\n" }
         router.get("/readyz") { _, _ -> Response in
             let status = await controller.status
@@ -35,30 +70,46 @@ public enum ControllerServer {
             let body = try encoder.encode(await controller.status)
             return Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(bytes: body)))
         }
+    }
+
+    private static func addTriggers(to router: Router<BasicRequestContext>, controller: Controller, credentials: ControllerCredentials) {
         router.post("/hooks/git") { request, _ -> Response in
-            guard try await authorized(request, secret: secret) else { return refused }
+            guard try await authorized(request, secret: credentials.webhookSecret) else {
+                return refusal(.unauthorized, "a valid webhook secret is required\n")
+            }
             await controller.trigger(because: "webhook")
             return accepted("reconcile requested\n")
         }
         router.post("/suspend") { request, _ -> Response in
-            guard try await authorized(request, secret: secret) else { return refused }
+            if let refused = operatorRefusal(request, credentials) { return refused }
             try await controller.suspend()
             return accepted("suspended\n")
         }
         router.post("/resume") { request, _ -> Response in
-            guard try await authorized(request, secret: secret) else { return refused }
+            if let refused = operatorRefusal(request, credentials) { return refused }
             try await controller.resume()
             return accepted("resumed\n")
         }
-        return Application(
-            router: router,
-            configuration: .init(address: .hostname(host, port: port), serverName: "roomkeeper-controller"),
-            onServerRunning: { channel in await onServerRunning(channel.localAddress?.port ?? 0) },
-            logger: logger)
     }
 
-    private static let refused = Response(
-        status: .unauthorized, headers: [.contentType: "text/plain"], body: .init(byteBuffer: ByteBuffer(string: "a valid webhook secret is required\n")))
+    /// Why an operator request is refused, or nil to let it through: the bearer token must be
+    /// the admin token (never the webhook secret, so a captured push delivery cannot suspend
+    /// reconciling); with no admin token configured, only a loopback listener takes them.
+    static func operatorRefusal(_ request: Request, _ credentials: ControllerCredentials) -> Response? {
+        guard let adminToken = credentials.adminToken else {
+            return credentials.loopbackOnly
+                ? nil : refusal(.forbidden, "suspend and resume need an admin token (--admin-token-file) on a listener beyond loopback\n")
+        }
+        let presented = request.headers[.authorization].flatMap { $0.hasPrefix("Bearer ") ? String($0.dropFirst("Bearer ".count)) : nil }
+        guard let presented, SHA256.hash(data: Data(presented.utf8)) == SHA256.hash(data: Data(adminToken.utf8)) else {
+            return refusal(.unauthorized, "a valid admin token is required (Authorization: Bearer ...)\n")
+        }
+        return nil
+    }
+
+    private static func refusal(_ status: HTTPResponse.Status, _ text: String) -> Response {
+        Response(status: status, headers: [.contentType: "text/plain"], body: .init(byteBuffer: ByteBuffer(string: text)))
+    }
 
     private static func accepted(_ text: String) -> Response {
         Response(status: .accepted, headers: [.contentType: "text/plain"], body: .init(byteBuffer: ByteBuffer(string: text)))

@@ -30,6 +30,8 @@ public struct ControllerStatus: Codable, Sendable, Equatable {
         case leaseHeld = "LeaseHeld"
         case applyFailed = "ApplyFailed"
         case suspended = "Suspended"
+        /// The last reconcile ran past its deadline (a stalled git server or portal) and was abandoned.
+        case timedOut = "ReconcileTimedOut"
     }
 
     public var condition: Condition = .reconciling
@@ -56,5 +58,6 @@ public struct ControllerStatus: Codable, Sendable, Equatable {
     }
 
     /// Ready to serve traffic, in Kubernetes' sense: a reconcile has succeeded and the controller is not stalled.
-    public var isReady: Bool { lastSuccessAt != nil && condition != .stalled }
+    /// Not while the last reconcile was abandoned as stuck: something is hanging, and a person should know.
+    public var isReady: Bool { lastSuccessAt != nil && condition != .stalled && reason != .timedOut }
 }

@@ -32,11 +32,14 @@ public final class ReconcilerLease: Sendable {
 
     /// Runs `work` holding the lease, and gives it back however `work` ends. Throws
     /// `LeaseHeldError`, which names the holder and since when, if someone else holds it.
+    ///
+    /// With `renewUntil`, the lease is not renewed past that instant: work that is stuck beyond
+    /// its deadline does not keep other reconcilers out.
     public static func withLease<Result>(
-        on portal: any Portal, holder: String, duration: Int = 120, isolation: isolated (any Actor)? = #isolation,
-        _ work: (ReconcilerLease) async throws -> Result
+        on portal: any Portal, holder: String, duration: Int = 120, renewUntil: ContinuousClock.Instant? = nil,
+        isolation: isolated (any Actor)? = #isolation, _ work: (ReconcilerLease) async throws -> Result
     ) async throws -> Result {
-        let lease = try await acquire(on: portal, holder: holder, duration: duration)
+        let lease = try await acquire(on: portal, holder: holder, duration: duration, renewUntil: renewUntil)
         do {
             let result = try await work(lease)
             await lease.release()
@@ -48,7 +51,9 @@ public final class ReconcilerLease: Sendable {
     }
 
     /// Takes the lease or throws `LeaseHeldError`. Prefer `withLease`, which always releases.
-    public static func acquire(on portal: any Portal, holder: String, duration: Int = 120) async throws -> ReconcilerLease {
+    public static func acquire(
+        on portal: any Portal, holder: String, duration: Int = 120, renewUntil: ContinuousClock.Instant? = nil
+    ) async throws -> ReconcilerLease {
         let secret = UUID().uuidString + UUID().uuidString
         let request = LeaseRequest(holder: holder, durationSeconds: duration, secret: secret)
         let margin = Duration.milliseconds(duration * 100)
@@ -60,6 +65,10 @@ public final class ReconcilerLease: Sendable {
                 try? await Task.sleep(for: .milliseconds(max(200, duration * 1000 / 3)))
                 guard !Task.isCancelled, let lease else { return }
                 let attempt = ContinuousClock.now
+                if let renewUntil, attempt > renewUntil {
+                    lease.lost.withLock { $0 = "the work holding the reconciler lease ran past its deadline; the lease is left to expire" }
+                    return
+                }
                 do {
                     _ = try await portal.acquireLease(name, request)
                     lease.heldUntil.withLock { $0 = attempt + .seconds(duration) - margin }

@@ -15,10 +15,13 @@ extension Roomkeeper {
                 report in the history (notifying on change, as `drift` does) and, with --self-heal, \
                 applies the plan under the portal's reconciler lease. Invalid manifests stall it until \
                 a new revision; failures back off from --retry-interval up to the interval. Serves \
-                /healthz, /readyz, /metrics (Prometheus), /status, and POST /hooks/git (reconcile now), \
-                /suspend and /resume on --listen. With ROOMKEEPER_WEBHOOK_SECRET (or \
-                --webhook-secret-file) set, the POST endpoints need it (GitHub signature, GitLab token \
-                or bearer). Stops gracefully on SIGTERM or Ctrl-C.
+                /healthz, /readyz, /metrics (Prometheus) and /status (unauthenticated, read-only; on \
+                --probe-listen instead, if given), and POST /hooks/git (reconcile now), /suspend and \
+                /resume on --listen. With ROOMKEEPER_WEBHOOK_SECRET (or --webhook-secret-file) set, \
+                /hooks/git needs it (GitHub signature, GitLab token or bearer); /suspend and /resume \
+                need the admin token (ROOMKEEPER_ADMIN_TOKEN or --admin-token-file) as a bearer, and \
+                without one answer only on a loopback --listen. A reconcile that runs past \
+                --reconcile-timeout is abandoned. Stops gracefully on SIGTERM or Ctrl-C.
                 """)
 
         @Argument(help: "The manifest repository folder (when not reading from --source).", completion: .directory)
@@ -40,8 +43,17 @@ extension Roomkeeper {
         @Flag(help: "Apply the plan when the portal differs from git; without it, report only.")
         var selfHeal = false
 
-        @Option(help: "Address for the health, metrics and webhook endpoints; port 0 picks a free one.")
+        @Option(help: "Address for the webhook and operator endpoints (and the probes, unless --probe-listen); port 0 picks a free one.")
         var listen = "127.0.0.1:9090"
+
+        @Option(help: "A separate address for /healthz, /readyz, /metrics and /status.")
+        var probeListen: String?
+
+        @Option(help: "A file holding the operators' token for /suspend and /resume (else ROOMKEEPER_ADMIN_TOKEN).")
+        var adminTokenFile: String?
+
+        @Option(help: "The longest one reconcile may take (fetch, read, apply, report): 90s, 5m, 1h.")
+        var reconcileTimeout: Interval = Interval(seconds: 1800)
 
         @Option(help: "Log format: text or json.")
         var logFormat: LogFormat = .text
@@ -63,6 +75,9 @@ extension Roomkeeper {
         func validate() throws {
             try notification.validate()
             guard ListenAddress(listen) != nil else { throw ValidationError("--listen must be HOST:PORT, e.g. 127.0.0.1:9090") }
+            if let probeListen, ListenAddress(probeListen) == nil {
+                throw ValidationError("--probe-listen must be HOST:PORT, e.g. 0.0.0.0:9091")
+            }
             guard (0...0.5).contains(jitter) else { throw ValidationError("--jitter must be from 0 to 0.5") }
             guard (1...64).contains(concurrency) else { throw ValidationError("--concurrency must be from 1 to 64") }
             guard firstRetry <= interval.seconds else { throw ValidationError("--retry-interval must not exceed --interval") }
@@ -75,10 +90,10 @@ extension Roomkeeper {
             let level = logLevel
             LoggingSystem.bootstrap(logFormat.handler(level: level))
             let logger = Logger(label: "roomkeeper.controller")
-            let secret = try webhookSecretFile.map { try String(contentsOfFile: $0, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines) }
-                ?? ProcessInfo.processInfo.environment["ROOMKEEPER_WEBHOOK_SECRET"].flatMap { $0.isEmpty ? nil : $0 }
+            let secret = try Self.secret(file: webhookSecretFile, variable: "ROOMKEEPER_WEBHOOK_SECRET", flag: "--webhook-secret-file")
+            let adminToken = try Self.secret(file: adminTokenFile, variable: "ROOMKEEPER_ADMIN_TOKEN", flag: "--admin-token-file")
             if secret == nil, !address.isLoopback {
-                logger.warning("Listening beyond loopback without a webhook secret: anyone who can reach it can trigger, suspend and resume")
+                logger.warning("Listening beyond loopback without a webhook secret: anyone who can reach it can trigger a reconcile")
             }
             let portalChoice = try portalOptions.choice()
             let notifier = try notification.webhookURL().map {
@@ -89,25 +104,64 @@ extension Roomkeeper {
                     origin: sourceOptions.origin(folder: directory), cacheFolder: sourceOptions.cacheFolder,
                     stateFolder: URL(fileURLWithPath: StateFolder.path()), interval: .seconds(interval.seconds),
                     jitter: jitter, retryInterval: .seconds(firstRetry), selfHeal: selfHeal, concurrency: concurrency,
-                    historyURL: history.map { URL(fileURLWithPath: $0) }, notifier: notifier,
-                    openPortal: { try await portalChoice.open() }),
+                    historyURL: history.map { URL(fileURLWithPath: $0) }, notifier: notifier, sourceTimeouts: sourceOptions.timeouts,
+                    reconcileTimeout: .seconds(reconcileTimeout.seconds), openPortal: { try await portalChoice.open() }),
                 logger: logger)
+            let credentials = ControllerCredentials(webhookSecret: secret, adminToken: adminToken, loopbackOnly: address.isLoopback)
+            let probeAddress = probeListen.flatMap(ListenAddress.init)
             let server = ControllerServer.makeApplication(
-                controller: controller, host: address.host, port: address.port, secret: secret, logger: Logger(label: "roomkeeper.http")
+                controller: controller, host: address.host, port: address.port,
+                endpoints: probeAddress == nil ? [.probes, .triggers] : [.triggers], credentials: credentials,
+                logger: Logger(label: "roomkeeper.http")
             ) { port in
                 // Written unbuffered, so a script waiting for this line sees it at once.
                 FileHandle.standardOutput.write(Data("Roomkeeper controller listening on http://\(address.host):\(port)\n".utf8))
             }
+            var services: [ServiceGroupConfiguration.ServiceConfiguration] = [
+                .init(service: server),
+                .init(service: ControllerService(controller: controller), successTerminationBehavior: .gracefullyShutdownGroup),
+            ]
+            if let probeAddress {
+                services.append(.init(service: ControllerServer.makeApplication(
+                    controller: controller, host: probeAddress.host, port: probeAddress.port, endpoints: [.probes], credentials: credentials,
+                    logger: Logger(label: "roomkeeper.http")
+                ) { port in
+                    FileHandle.standardOutput.write(Data("Roomkeeper controller probes on http://\(probeAddress.host):\(port)\n".utf8))
+                }))
+            }
             let group = ServiceGroup(
                 configuration: ServiceGroupConfiguration(
-                    services: [
-                        .init(service: server),
-                        .init(service: ControllerService(controller: controller), successTerminationBehavior: .gracefullyShutdownGroup),
-                    ],
+                    services: services,
                     gracefulShutdownSignals: [.sigterm, .sigint],
                     logger: logger))
             try await group.run()
         }
+    }
+}
+
+extension Roomkeeper.ControllerCommand {
+    /// A secret from `file`, else the environment `variable`; nil when neither is given. One that
+    /// is given but blank stops start-up: it would silently turn authentication off.
+    static func secret(
+        file: String?, variable: String, flag: String, environment: [String: String] = ProcessInfo.processInfo.environment
+    ) throws -> String? {
+        let text: String
+        if let file {
+            do {
+                text = try String(contentsOfFile: file, encoding: .utf8)
+            } catch {
+                throw CommandFailure("cannot read \(file) (\(flag))")
+            }
+        } else if let value = environment[variable] {
+            text = value
+        } else {
+            return nil
+        }
+        let secret = text.trimmingCharacters(in: .whitespacesAndNewlines)
+        guard !secret.isEmpty else {
+            throw CommandFailure("\(file.map { "\($0) (\(flag))" } ?? variable) is empty; give it a secret or leave it out")
+        }
+        return secret
     }
 }
 
