@@ -22,6 +22,9 @@ public final class PortalService: Sendable {
         access = AccessProjection(store: store)
     }
 
+    /// Assignments, roles and room groups as they are now.
+    func accessState() async throws -> AccessProjection.State { try await access.current() }
+
     // MARK: - Callers
 
     /// The principal for a user, with the grants of the assignments that name the user or a group
@@ -75,8 +78,9 @@ public final class PortalService: Sendable {
         let permission = Self.viewPermission(R.collection)
         guard principal.holds(permission) else { throw forbidden(permission) }
         if R.collection == .devices { try await completeDueOperations() }
-        guard let object = try await read(R.self, id: id) else { throw notFound(R.collection, id) }
-        guard isVisible(object.resource, to: principal) else { throw forbidden(permission, target: id) }
+        guard let object = try await read(R.self, id: id), isVisible(object.resource, to: principal) else {
+            throw notFound(R.collection, id)
+        }
         return object
     }
 
@@ -130,6 +134,7 @@ public final class PortalService: Sendable {
         if resource.id.isEmpty { resource.id = "\(R.collection.rawValue.prefix(2))-\(UUID().uuidString.lowercased())" }
         resource.stamp(by: principal)
         try await validate(resource, replacing: nil)
+        try await authorizeScope(permission, for: resource, as: principal)
         do {
             guard let stored = try await store.write(
                 R.collection, .create(id: resource.id, body: try encode(resource)), actor: principal.userPrincipalName,
@@ -148,10 +153,12 @@ public final class PortalService: Sendable {
         guard let permission = Self.modifyPermission(R.collection) else { throw methodNotAllowed(R.collection) }
         guard principal.holds(permission) else { throw forbidden(permission) }
         guard let ifMatch else { throw PortalError.preconditionRequired("send If-Match with the entity tag you read") }
-        guard let current = try await read(R.self, id: resource.id) else { throw notFound(R.collection, resource.id) }
+        guard let current = try await read(R.self, id: resource.id), try await isWithinScope(current.resource, permission, of: principal)
+        else { throw notFound(R.collection, resource.id) }
         var resource = resource
         resource.stamp(by: principal)
         try await validate(resource, replacing: current.resource)
+        try await authorizeScope(permission, for: resource, as: principal)
         return try await mapStoreErrors(R.collection, resource.id) {
             guard let stored = try await store.write(
                 R.collection, .replace(id: resource.id, body: try encode(resource), ifMatch: ifMatch),
@@ -166,7 +173,8 @@ public final class PortalService: Sendable {
         guard let permission = Self.modifyPermission(R.collection) else { throw methodNotAllowed(R.collection) }
         guard principal.holds(permission) else { throw forbidden(permission) }
         guard let ifMatch else { throw PortalError.preconditionRequired("send If-Match with the entity tag you read") }
-        guard let current = try await read(R.self, id: id) else { throw notFound(R.collection, id) }
+        guard let current = try await read(R.self, id: id), try await isWithinScope(current.resource, permission, of: principal)
+        else { throw notFound(R.collection, id) }
         try await checkDeletable(current.resource)
         try await mapStoreErrors(R.collection, id) {
             try await store.write(R.collection, .delete(id: id, ifMatch: ifMatch), actor: principal.userPrincipalName)
@@ -180,7 +188,8 @@ public final class PortalService: Sendable {
     public func moveRoom(_ roomId: String, toRing ringId: String, ifMatch: String?, as principal: Principal) async throws -> Tagged<PortalRoom> {
         guard principal.holds(.updateManagementModify) else { throw forbidden(.updateManagementModify) }
         guard let ifMatch else { throw PortalError.preconditionRequired("send If-Match with the room's entity tag") }
-        guard var room = try await read(PortalRoom.self, id: roomId)?.resource else { throw notFound(.rooms, roomId) }
+        guard var room = try await read(PortalRoom.self, id: roomId)?.resource, principal.holds(.updateManagementModify, over: room.id)
+        else { throw notFound(.rooms, roomId) }
         guard try await read(PortalUpdateRing.self, id: ringId) != nil else {
             throw PortalError.badRequest("update ring '\(ringId)' does not exist", target: "updateRingId")
         }
@@ -202,8 +211,8 @@ public final class PortalService: Sendable {
         let permission: Permission = action == .enroll ? .roomManagementModify : .roomManagementUnenroll
         try authorize(principal, permission)
         try await completeDueOperations()
-        guard let device = try await read(PortalDevice.self, id: id)?.resource else { throw notFound(.devices, id) }
-        guard principal.holds(permission, over: device.roomId) else { throw forbidden(permission, target: id) }
+        guard let device = try await read(PortalDevice.self, id: id)?.resource, principal.holds(permission, over: device.roomId)
+        else { throw notFound(.devices, id) }
         let allowed = action == .enroll ? ["onboarding", "unenrolled"] : ["onboarding", "enrolled"]
         guard allowed.contains(device.enrollmentState) else {
             throw PortalError.conflict("device '\(id)' is already \(device.enrollmentState)", target: id)
@@ -217,7 +226,9 @@ public final class PortalService: Sendable {
     public func operation(_ id: String, as principal: Principal) async throws -> DeviceOperation {
         try authorize(principal, .roomManagementView)
         try await completeDueOperations()
-        guard let operation = try await store.operation(id) else { throw notFound(nil, id) }
+        guard let operation = try await store.operation(id),
+              principal.holds(.roomManagementView, over: try await read(PortalDevice.self, id: operation.deviceId)?.resource.roomId ?? nil)
+        else { throw notFound(nil, id) }
         return operation
     }
 
@@ -319,9 +330,19 @@ public final class PortalService: Sendable {
     }
 
     /// Audit entries after `sequence`, oldest first.
-    public func audit(after sequence: Int64, limit: Int, as principal: Principal) async throws -> [AuditEntry] {
+    ///
+    /// A caller whose view is scoped sees only entries about rooms and devices in scope, so a
+    /// page may be short while `more` is true; `last` is where the next page starts.
+    public func audit(
+        after sequence: Int64, limit: Int, as principal: Principal
+    ) async throws -> (entries: [AuditEntry], more: Bool, last: Int64?) {
         guard principal.holds(.serviceSettingsView) else { throw forbidden(.serviceSettingsView) }
-        return try await store.audit(after: sequence, limit: limit)
+        let entries = try await store.audit(after: sequence, limit: limit)
+        let page = (more: entries.count == limit, last: entries.last?.sequence)
+        if principal.covers(.serviceSettingsView, RoomSet(allRooms: true)) { return (entries, page.more, page.last) }
+        let devices = Dictionary(
+            try await all(PortalDevice.self).map { ($0.resource.id, $0.resource.roomId) }, uniquingKeysWith: { first, _ in first })
+        return (entries.filter { isVisible($0, to: principal, devices: devices) }, page.more, page.last)
     }
 
     // MARK: - Rules
@@ -471,11 +492,11 @@ public final class PortalService: Sendable {
         }
     }
 
-    private func forbidden(_ permission: Permission, target: String? = nil) -> PortalError {
+    func forbidden(_ permission: Permission, target: String? = nil) -> PortalError {
         .forbidden("this needs the \(permission.slug) permission\(target == nil ? "" : " over this object")", target: target)
     }
 
-    private func notFound(_ collection: PortalCollection?, _ id: String) -> PortalError {
+    func notFound(_ collection: PortalCollection?, _ id: String) -> PortalError {
         .notFound("\(collection?.rawValue ?? "object") '\(id)' does not exist", target: id)
     }
 

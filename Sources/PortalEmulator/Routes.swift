@@ -28,9 +28,9 @@ struct Routes {
         leases(on: api)
         api.get("auditLog") { request, context in
             let (limit, cursor) = try paging(request)
-            let entries = try await service.audit(after: cursor.flatMap { Int64($0) } ?? 0, limit: limit, as: try principal(context))
-            let next = entries.count == limit ? entries.last.map { nextLink(request, limit: limit, after: String($0.sequence)) } : nil
-            return try JSONResponse.make(Page(value: entries, nextLink: next))
+            let page = try await service.audit(after: cursor.flatMap { Int64($0) } ?? 0, limit: limit, as: try principal(context))
+            let next = page.more ? page.last.map { nextLink(request, limit: limit, after: String($0)) } : nil
+            return try JSONResponse.make(Page(value: page.entries, nextLink: next))
         }
     }
 

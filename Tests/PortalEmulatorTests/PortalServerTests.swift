@@ -245,8 +245,8 @@ struct PortalServerTests {
         #expect(reread == created)
         let audit = try await second.service.audit(
             after: 0, limit: 10_000, as: try await second.service.principal(userPrincipalName: TestTenant.administrator))
-        #expect(audit.last?.actor == TestTenant.administrator)
-        #expect(audit.last?.action == "create")
+        #expect(audit.entries.last?.actor == TestTenant.administrator)
+        #expect(audit.entries.last?.action == "create")
         await second.stopAndRemove()
     }
 }
