@@ -34,11 +34,14 @@ public final class BackgroundProcess: Sendable {
     /// Everything the process printed so far (standard output and error together).
     public var printed: String { output.text.withLock { $0 } }
 
-    /// The first printed line containing `text`, waiting up to `timeout` seconds; nil if none came.
+    /// The first whole printed line containing `text`, waiting up to `timeout` seconds; nil if
+    /// none came. A line still being written is not looked at: an unbuffered `print` may arrive in
+    /// pieces ("listening on", then the port), and half a line read early is a wrong answer.
     public func line(containing text: String, timeout: Double = 30) async throws -> String? {
         let deadline = Date().addingTimeInterval(timeout)
         while Date() < deadline {
-            if let line = printed.split(separator: "\n").first(where: { $0.contains(text) }) { return String(line) }
+            let complete = printed.split(separator: "\n", omittingEmptySubsequences: false).dropLast()
+            if let line = complete.first(where: { $0.contains(text) }) { return String(line) }
             guard process.isRunning else { return nil }
             try await Task.sleep(for: .milliseconds(20))
         }
