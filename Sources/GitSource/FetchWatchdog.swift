@@ -45,10 +45,10 @@ final class FetchWatchdog: Sendable {
                 Thread.sleep(forTimeInterval: 0.2)
                 let now = ContinuousClock.now
                 let reason: String?
-                if now - started > timeouts.overall {
-                    reason = "did not finish within \(timeouts.overall.components.seconds) s"
-                } else if now - lastProgress.withLock({ $0 }) > timeouts.idle {
+                if now - lastProgress.withLock({ $0 }) > timeouts.idle {
                     reason = "sent nothing for \(timeouts.idle.components.seconds) s"
+                } else if now - started > timeouts.overall {
+                    reason = "did not finish within \(timeouts.overall.components.seconds) s"
                 } else {
                     reason = nil
                 }

@@ -46,6 +46,19 @@ public struct GitCredentials: Sendable {
     }
 }
 
+/// `text` with the user information of every URL in it removed.
+func redactingURLs(in text: String) -> String {
+    var result = ""
+    var rest = Substring(text)
+    while let schemeEnd = rest.range(of: "://") {
+        result += rest[..<schemeEnd.upperBound]
+        rest = rest[schemeEnd.upperBound...]
+        let authorityEnd = rest.firstIndex { $0 == "/" || $0 == " " || $0 == "'" || $0 == "\"" } ?? rest.endIndex
+        if let at = rest[..<authorityEnd].lastIndex(of: "@") { rest = rest[rest.index(after: at)...] }
+    }
+    return result + rest
+}
+
 /// A remote URL as it may be shown: any user information (`https://user:token@host/...`) removed.
 public func redactedURL(_ url: String) -> String {
     guard let schemeEnd = url.range(of: "://") else { return url }

@@ -27,10 +27,11 @@ enum Libgit2 {
         throw GitSourceError.other("\(doing()): \(lastError())")
     }
 
-    /// libgit2's message for the last error on this thread.
+    /// libgit2's message for the last error on this thread, with the user information of any URL
+    /// in it removed (libgit2 quotes the URL it was given, credentials and all).
     static func lastError() -> String {
         guard let error = git_error_last(), let message = error.pointee.message else { return "unknown libgit2 error" }
-        return String(cString: message)
+        return redactingURLs(in: String(cString: message))
     }
 
     static func lastErrorClass() -> git_error_t? {

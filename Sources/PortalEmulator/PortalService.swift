@@ -278,13 +278,14 @@ public final class PortalService: Sendable {
 
     static let enrollmentKeySetting = "enrollmentKey"
 
+    /// The key is the tenant's: reading it needs the permission over all rooms, not some.
     public func enrollmentKey(as principal: Principal) async throws -> EnrollmentKey {
-        guard principal.holds(.serviceSettingsView) else { throw forbidden(.serviceSettingsView) }
+        guard principal.covers(.serviceSettingsView, RoomSet(allRooms: true)) else { throw forbidden(.serviceSettingsView) }
         return EnrollmentKey(key: try await store.setting(Self.enrollmentKeySetting) ?? "")
     }
 
     public func resetEnrollmentKey(as principal: Principal) async throws -> EnrollmentKey {
-        guard principal.holds(.serviceSettingsModify) else { throw forbidden(.serviceSettingsModify) }
+        guard principal.covers(.serviceSettingsModify, RoomSet(allRooms: true)) else { throw forbidden(.serviceSettingsModify) }
         let key = Self.newEnrollmentKey()
         try await store.setSetting(Self.enrollmentKeySetting, key)
         return EnrollmentKey(key: key)

@@ -75,7 +75,12 @@ struct FaultToleranceTests {
         let client = first.client(token: "admin-token", retry: RetryPolicy(maximumAttempts: 3, baseDelay: 0.05, maximumDelay: 0.2))
         let plan = try await Self.plan(files, client)
         let applying = Task { await Executor(portal: client, journal: nil, options: ApplyOptions(concurrency: 4)).apply(plan) }
-        try await Task.sleep(for: .milliseconds(800))
+        // Stop the portal once some writes have landed, however long that takes on a busy machine.
+        let deadline = ContinuousClock.now + .seconds(60)
+        while try await first.service.store.audit(after: 0, limit: 10_000).filter({ $0.action == "create" && $0.actor == TestTenant.administrator }).count < 10,
+              ContinuousClock.now < deadline {
+            try await Task.sleep(for: .milliseconds(20))
+        }
         await first.stop()
         let report = await applying.value
         #expect(!report.succeeded, "the portal went away mid-apply")

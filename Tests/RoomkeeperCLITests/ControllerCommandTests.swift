@@ -6,6 +6,7 @@ import Testing
 @Suite("roomkeeper controller, end to end")
 struct ControllerCommandTests {
     private static let secret = "controller-webhook-secret-42"
+    private static let adminToken = "controller-admin-token-77"
 
     /// The controller's `/status`, decoded.
     private static func status(_ base: String) async throws -> [String: Any] {
@@ -39,6 +40,7 @@ struct ControllerCommandTests {
 
         var environment = workspace.environment
         environment["ROOMKEEPER_WEBHOOK_SECRET"] = Self.secret
+        environment["ROOMKEEPER_ADMIN_TOKEN"] = Self.adminToken
         let controller = try BackgroundProcess(
             Roomkeeper.executable,
             [
@@ -89,12 +91,17 @@ struct ControllerCommandTests {
         #expect(stalled["lastAppliedRevision"] as? String == second)
         #expect(try await httpRequest("GET", "\(base)/readyz").status == 503)
 
-        // Suspend and resume.
-        #expect(try await httpRequest("POST", "\(base)/suspend", headers: ["X-Gitlab-Token": Self.secret]).status == 202)
+        // Suspend and resume need the admin token: a captured push delivery (the webhook secret or
+        // its signature) cannot be replayed against them.
+        #expect(try await httpRequest("POST", "\(base)/suspend", headers: ["X-Gitlab-Token": Self.secret]).status == 401)
+        #expect(try await httpRequest("POST", "\(base)/suspend", headers: ["Authorization": "Bearer \(Self.secret)"]).status == 401)
+        #expect(try await httpRequest("POST", "\(base)/suspend", headers: ["X-Hub-Signature-256": "sha256=\(signature)"], body: payload).status == 401)
+        #expect(try await Self.status(base)["suspended"] as? Bool == false)
+        #expect(try await httpRequest("POST", "\(base)/suspend", headers: ["Authorization": "Bearer \(Self.adminToken)"]).status == 202)
         #expect(try await Self.status(base)["suspended"] as? Bool == true)
         #expect(FileManager.default.fileExists(atPath: workspace.state.appendingPathComponent("controller/suspended").path))
         #expect(try await httpRequest("GET", "\(base)/metrics").body.contains("roomkeeper_suspended_state 1"))
-        #expect(try await httpRequest("POST", "\(base)/resume", headers: ["X-Gitlab-Token": Self.secret]).status == 202)
+        #expect(try await httpRequest("POST", "\(base)/resume", headers: ["Authorization": "Bearer \(Self.adminToken)"]).status == 202)
         #expect(try await Self.status(base)["suspended"] as? Bool == false)
 
         // SIGTERM: a clean stop.
@@ -107,5 +114,57 @@ struct ControllerCommandTests {
         }
         #expect(controller.printed.contains("\"message\":\"Controller stopped\""))
         #expect(!controller.printed.contains(Self.secret), "the secret is never logged")
+    }
+
+    @Test("A blank webhook secret or admin token stops start-up instead of turning authentication off")
+    func blankSecrets() async throws {
+        let workspace = try Workspace()
+        defer { workspace.remove() }
+        let blank = workspace.state.appendingPathComponent("secret")
+        try " \n\t\n".write(to: blank, atomically: true, encoding: .utf8)
+        let fromFile = try await workspace.run(["controller", "contoso", "--webhook-secret-file", blank.path, "--listen", "127.0.0.1:0"])
+        #expect(fromFile.status == 1)
+        #expect(fromFile.errors.contains("\(blank.path) (--webhook-secret-file) is empty; give it a secret or leave it out"), "\(fromFile.errors)")
+        let fromEnvironment = try await workspace.run(["controller", "contoso", "--listen", "127.0.0.1:0"], environment: ["ROOMKEEPER_ADMIN_TOKEN": "  "])
+        #expect(fromEnvironment.status == 1)
+        #expect(fromEnvironment.errors.contains("ROOMKEEPER_ADMIN_TOKEN is empty"), "\(fromEnvironment.errors)")
+    }
+
+    @Test("A reconcile stuck on a stalled portal is abandoned at its deadline; /readyz says so; probes listen apart; the source URL is logged without credentials")
+    func stuckReconcile() async throws {
+        let workspace = try Workspace()
+        defer { workspace.remove() }
+        let stalled = try await HostileServer.start(.stallAfterHeaders)
+        defer { Task { await stalled.stop() } }
+        let git = try GitFixture()
+        defer { git.remove() }
+        try await git.create("tenants")
+        try await git.commit("tenants", "Add Contoso", files: GeneratedManifests.example("contoso"))
+        let daemon = try await git.daemon()
+        defer { Task { await daemon.stop() } }
+        let remote = daemon.url.replacingOccurrences(of: "git://", with: "git://git-user:git-password-99@") + "/tenants.git"
+        var environment = workspace.environment
+        environment["ROOMKEEPER_PORTAL_URL"] = stalled.url
+        environment["ROOMKEEPER_TOKEN"] = "portal-token-abc"
+        let controller = try BackgroundProcess(
+            Roomkeeper.executable,
+            [
+                "controller", "--source", remote, "--git-cache", workspace.state.appendingPathComponent("git").path, "--interval", "1h",
+                "--listen", "127.0.0.1:0", "--probe-listen", "127.0.0.1:0", "--reconcile-timeout", "2s", "--portal-timeout", "600",
+            ],
+            environment: environment)
+        defer { Task { try? await controller.kill() } }
+        let probes = try #require(try await controller.line(containing: "controller probes on"), "\(controller.printed)")
+        let base = try #require(probes.split(separator: " ").last.map(String.init))
+        let triggers = try #require(try await controller.line(containing: "controller listening on"))
+        let triggerBase = try #require(triggers.split(separator: " ").last.map(String.init))
+
+        let timedOut = try await Self.waitForStatus(base, seconds: 60) { $0["reason"] as? String == "ReconcileTimedOut" }
+        #expect(timedOut["condition"] as? String == "Failing")
+        #expect((timedOut["message"] as? String)?.contains("did not finish within 2 s") == true)
+        let readiness = try await httpRequest("GET", "\(base)/readyz")
+        #expect(readiness.status == 503)
+        #expect(try await httpRequest("GET", "\(triggerBase)/status").status == 404, "the probes listen apart")
+        #expect(!controller.printed.contains("git-password-99"), "\(controller.printed)")
     }
 }

@@ -37,10 +37,13 @@ public final class BackgroundProcess: Sendable {
     /// The first whole printed line containing `text`, waiting up to `timeout` seconds; nil if
     /// none came. A line still being written is not looked at: an unbuffered `print` may arrive in
     /// pieces ("listening on", then the port), and half a line read early is a wrong answer.
-    public func line(containing text: String, timeout: Double = 30) async throws -> String? {
+    public func line(containing text: String, timeout: Double = 120) async throws -> String? {
         let deadline = Date().addingTimeInterval(timeout)
         while Date() < deadline {
-            let complete = printed.split(separator: "\n", omittingEmptySubsequences: false).dropLast()
+            // "\r\n" is one Character in Swift: split on any newline, and drop a last line not yet ended.
+            let output = printed
+            let lines = output.split(whereSeparator: \.isNewline)
+            let complete = output.last?.isNewline == true ? lines[...] : lines.dropLast()
             if let line = complete.first(where: { $0.contains(text) }) { return String(line) }
             guard process.isRunning else { return nil }
             try await Task.sleep(for: .milliseconds(20))

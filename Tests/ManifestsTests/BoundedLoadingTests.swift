@@ -1,0 +1,35 @@
+import Foundation
+import Manifests
+import TestSupport
+import Testing
+
+/// Whatever a file or a folder holds, loading it costs bounded time and memory.
+@Suite("Bounded loading")
+struct BoundedLoadingTests {
+    @Test("A 200 KB file of nested flow sequences is rejected at the depth limit, without scanning the rest", arguments: ["[", "{a: "])
+    func deepFlow(_ opener: String) throws {
+        let text = String(repeating: opener, count: 200_000 / opener.count)
+        let started = ContinuousClock.now
+        let result = YAMLParser.parse(SourceText(path: "deep.yaml", bytes: Array(text.utf8)))
+        let elapsed = ContinuousClock.now - started
+        #expect(result.diagnostics.map(\.message) == ["nesting is deeper than 64 levels"])
+        #expect(result.diagnostics.first?.location?.line == 1)
+        // libyaml alone takes about a minute on this file; stopping at the limit takes milliseconds.
+        // The bound is generous so that a busy machine does not fail it.
+        #expect(elapsed < .seconds(10), "took \(elapsed)")
+    }
+
+    @Test("A folder whose files add up past the limit is refused before any is parsed")
+    func manyLinksToOneFile() throws {
+        let folder = try temporaryFolder("roomkeeper-bounded")
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let original = folder.appendingPathComponent("big.yaml")
+        try Data(("# " + String(repeating: "x", count: 1 << 20) + "\n").utf8).write(to: original)
+        for index in 0..<80 {
+            try FileManager.default.linkItem(at: original, to: folder.appendingPathComponent("copy-\(index).yaml"))
+        }
+        let result = ManifestLoader.load(from: DirectoryTree(root: folder))
+        #expect(result.fileCount == 0)
+        #expect(result.diagnostics.contains { $0.message.contains("Roomkeeper reads at most 20000 files and 64 MiB") }, "\(result.diagnostics)")
+    }
+}
