@@ -43,17 +43,24 @@ public struct WebhookSender: Sendable {
             let problem: String
             var retryAfter: Double?
             do {
-                let response = try await http.execute(request, timeout: .seconds(timeout.components.seconds))
-                _ = try await response.body.collect(upTo: 1 << 20)
-                let code = Int(response.status.code)
+                // The deadline covers the answer's body too: a receiver may stall after its headers.
+                let (request, timeout) = (request, timeout)
+                let (status, headers) = try await withDeadline(timeout) {
+                    let response = try await http.execute(request, timeout: .seconds(timeout.components.seconds))
+                    _ = try await response.body.collect(upTo: 1 << 20)
+                    return (response.status, response.headers)
+                }
+                let code = Int(status.code)
                 if (200..<300).contains(code) { return attempt }
                 guard [408, 429].contains(code) || code >= 500 else {
                     throw WebhookError(receiver: redactedURL, problem: "answered \(code)", attempts: attempt)
                 }
                 problem = "answered \(code)"
-                retryAfter = RetryPolicy.retryAfterSeconds(response.headers.first(name: "Retry-After"))
+                retryAfter = RetryPolicy.retryAfterSeconds(headers.first(name: "Retry-After"))
             } catch let error as WebhookError {
                 throw error
+            } catch let error as DeadlineExceeded {
+                problem = "did not answer in full within \(error.limit.components.seconds) s"
             } catch {
                 problem = "could not be reached (\(String(describing: type(of: error))))"
             }

@@ -16,3 +16,20 @@ struct WebhookSenderTests {
         #expect(ContinuousClock.now - started < .seconds(20))
     }
 }
+
+extension WebhookSenderTests {
+    @Test("A receiver that stalls after its headers is given up on at the attempt's deadline")
+    func stalledReceiver() async throws {
+        let receiver = try await HostileServer.start(.stallAfterHeaders)
+        defer { Task { await receiver.stop() } }
+        let sender = WebhookSender(
+            url: "\(receiver.url)/hook", retry: RetryPolicy(maximumAttempts: 2, baseDelay: 0.05, maximumDelay: 0.1, maximumTotalWait: 5),
+            timeout: .seconds(1))
+        do {
+            try await sender.post("{}")
+            Issue.record("a stalled receiver took the message")
+        } catch let error as WebhookError {
+            #expect(error.description.contains("did not answer in full within 1 s (after 2 attempts)"), "\(error)")
+        }
+    }
+}
