@@ -118,7 +118,7 @@ let package = Package(
             dependencies: ["GitSource", "Manifests", "TestSupport", .product(name: "Crypto", package: "swift-crypto")]),
         .testTarget(name: "ReconcilerTests", dependencies: ["Reconciler", "Manifests", "PortalAPI", "PortalEmulator", "TestSupport"]),
         .testTarget(name: "ManifestsTests", dependencies: ["Manifests", "TestSupport"]),
-        .testTarget(name: "ControllerTests", dependencies: ["Controller", "PortalAPI", "TestSupport"]),
+        .testTarget(name: "ControllerTests", dependencies: ["Controller", "GitSource", "Notifications", "PortalAPI", "TestSupport"]),
         .testTarget(name: "ReportsTests", dependencies: ["Reports", "Manifests", "TestSupport"]),
         .testTarget(
             name: "RoomkeeperCLITests",

@@ -27,6 +27,8 @@ public struct ControllerConfiguration: Sendable {
     public var notifier: DriftNotifier?
     /// How long fetching the source may take.
     public var sourceTimeouts: GitTimeouts
+    /// Whose signatures a revision must carry before it is reconciled; nil for any.
+    public var trust: SignatureTrust?
     /// How long one reconcile may take in all: past it the pass is abandoned, the lease is no
     /// longer renewed, and `/readyz` says so.
     public var reconcileTimeout: Duration
@@ -36,10 +38,11 @@ public struct ControllerConfiguration: Sendable {
     public init(
         origin: SourceOrigin, cacheFolder: URL, stateFolder: URL, interval: Duration, jitter: Double = 0.1,
         retryInterval: Duration = .seconds(30), selfHeal: Bool, concurrency: Int = 8, historyURL: URL? = nil,
-        notifier: DriftNotifier? = nil, sourceTimeouts: GitTimeouts = GitTimeouts(), reconcileTimeout: Duration = .seconds(1800),
-        openPortal: @escaping @Sendable () async throws -> any Portal
+        notifier: DriftNotifier? = nil, sourceTimeouts: GitTimeouts = GitTimeouts(), trust: SignatureTrust? = nil,
+        reconcileTimeout: Duration = .seconds(1800), openPortal: @escaping @Sendable () async throws -> any Portal
     ) {
         self.sourceTimeouts = sourceTimeouts
+        self.trust = trust
         self.reconcileTimeout = reconcileTimeout
         self.origin = origin
         self.cacheFolder = cacheFolder
@@ -179,7 +182,7 @@ public actor Controller {
 
     private func attempt(deadline: ContinuousClock.Instant) async throws -> Outcome {
         let snapshot = try await ManifestSnapshot.read(
-            configuration.origin, cacheFolder: configuration.cacheFolder, timeouts: configuration.sourceTimeouts)
+            configuration.origin, cacheFolder: configuration.cacheFolder, timeouts: configuration.sourceTimeouts, trust: configuration.trust)
         status.lastAttemptedRevision = snapshot.revision
         if snapshot.hasErrors {
             let errors = snapshot.load.diagnostics.filter { $0.severity == .error }
@@ -263,6 +266,9 @@ public actor Controller {
 
     private static func classify(_ error: any Error) -> Outcome {
         switch error {
+        case GitSourceError.unverified(let unverified):
+            // As with invalid manifests: the last applied revision stands until a trusted one comes.
+            return .stalled(.unverifiedRevision, "\(unverified)")
         case let error as GitSourceError: return .failed(.sourceFetchFailed, "\(error)")
         case let error as LeaseHeldError: return .failed(.leaseHeld, "\(error)")
         case let error as IncompleteReadError: return .stalled(.incompleteRead, "\(error)")

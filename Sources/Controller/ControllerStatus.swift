@@ -30,6 +30,8 @@ public struct ControllerStatus: Codable, Sendable, Equatable {
         case leaseHeld = "LeaseHeld"
         case applyFailed = "ApplyFailed"
         case suspended = "Suspended"
+        /// The revision's signature is missing, unknown or bad; the last applied revision stands.
+        case unverifiedRevision = "UnverifiedRevision"
         /// The last reconcile ran past its deadline (a stalled git server or portal) and was abandoned.
         case timedOut = "ReconcileTimedOut"
     }

@@ -29,11 +29,15 @@ public struct ManifestSnapshot: Sendable {
 
     /// Reads the source at `origin`. Throws `GitSourceError` when a git source cannot be read;
     /// invalid manifests are not an error here, they are in `load.diagnostics`.
-    public static func read(_ origin: SourceOrigin, cacheFolder: URL, timeouts: GitTimeouts = GitTimeouts()) async throws -> ManifestSnapshot {
+    ///
+    /// With `trust`, a git revision whose signature is not trusted is a `GitSourceError.unverified`.
+    public static func read(
+        _ origin: SourceOrigin, cacheFolder: URL, timeouts: GitTimeouts = GitTimeouts(), trust: SignatureTrust? = nil
+    ) async throws -> ManifestSnapshot {
         if let url = origin.url {
             let source = GitSource(
                 url: url, ref: origin.ref ?? "main", path: origin.path ?? "", cacheFolder: cacheFolder,
-                credentials: try GitCredentials.fromEnvironment(), timeouts: timeouts)
+                credentials: try GitCredentials.fromEnvironment(), timeouts: timeouts, trust: trust)
             // The watchdog stops a stalled fetch; this bound also covers waiting for the cache lock.
             let snapshot: GitSnapshot
             do {
@@ -46,7 +50,7 @@ public struct ManifestSnapshot: Sendable {
                 description: snapshot.sourceDescription,
                 origin: SourceOrigin(
                     url: snapshot.url, ref: snapshot.ref, path: snapshot.path, commit: snapshot.commit, subject: snapshot.subject,
-                    author: snapshot.author),
+                    author: snapshot.author, verifiedSigners: snapshot.signers.isEmpty ? nil : snapshot.signers.map(\.description)),
                 revision: snapshot.commit, load: ManifestLoader.load(from: snapshot))
         }
         let folder = origin.folder ?? "."

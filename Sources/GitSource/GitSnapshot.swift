@@ -12,6 +12,8 @@ public struct GitSnapshot: ManifestFileTree {
     public var subject: String
     /// `Name <email>` of the commit's author.
     public var author: String
+    /// Who signed what was verified (the tag, then the commit); empty when no trust was configured.
+    public var signers: [VerifiedSigner] = []
     let files: [String: [UInt8]]
     let oversized: Set<String>
 

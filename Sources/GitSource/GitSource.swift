@@ -19,12 +19,15 @@ public struct GitSource: Sendable {
     public var cacheFolder: URL
     public var credentials: GitCredentials
     public var timeouts: GitTimeouts
+    /// Whose signatures the revision must carry; nil to read any revision.
+    public var trust: SignatureTrust?
 
     public init(
         url: String, ref: String, path: String = "", cacheFolder: URL, credentials: GitCredentials = GitCredentials(),
-        timeouts: GitTimeouts = GitTimeouts()
+        timeouts: GitTimeouts = GitTimeouts(), trust: SignatureTrust? = nil
     ) {
         self.timeouts = timeouts
+        self.trust = trust
         self.url = url
         self.ref = ref
         self.path = path.split(separator: "/").joined(separator: "/")
@@ -99,6 +102,33 @@ public struct GitSource: Sendable {
         try Libgit2.check(git_repository_open_bare(&reopened, folder.path), "cannot open the cache at \(folder.path)")
         guard let reopened else { throw GitSourceError.other("cannot open the cache at \(folder.path)") }
         return (reopened, [:])
+    }
+
+    /// Verifies what `trust.mode` asks for; the signers, tag first.
+    private func verify(
+        _ commit: OpaquePointer, tag: (name: String, target: git_oid)?, repository: OpaquePointer, trust: SignatureTrust
+    ) throws -> [VerifiedSigner] {
+        let verifier = SignatureVerifier(trust: trust)
+        var signers: [VerifiedSigner] = []
+        if trust.mode != .head {
+            guard let tag else {
+                throw GitSourceError.unverified(UnverifiedRevision(
+                    object: "ref '\(ref)'", problem: "is not a tag, but --verify-mode \(trust.mode.rawValue) verifies a tag's signature"))
+            }
+            do {
+                signers.append(try verifier.verifyTag(repository, tag.target, name: tag.name))
+            } catch let unverified as UnverifiedRevision {
+                throw GitSourceError.unverified(unverified)
+            }
+        }
+        if trust.mode != .tag {
+            do {
+                signers.append(try verifier.verifyCommit(repository, git_commit_id(commit).pointee))
+            } catch let unverified as UnverifiedRevision {
+                throw GitSourceError.unverified(unverified)
+            }
+        }
+        return signers
     }
 
     /// A tag the remote now points elsewhere: `from` is where it pointed when first fetched.
@@ -196,9 +226,10 @@ public struct GitSource: Sendable {
     // MARK: - Reading a commit
 
     private func snapshot(_ repository: OpaquePointer, movedTags: [String: MovedTag]) throws -> GitSnapshot {
-        let commit = try resolve(repository, movedTags: movedTags)
+        let (commit, tag) = try resolve(repository, movedTags: movedTags)
         defer { git_commit_free(commit) }
         let id = String(cString: git_oid_tostr_s(git_commit_id(commit)))
+        let signers = try trust.map { try verify(commit, tag: tag, repository: repository, trust: $0) } ?? []
         var root: OpaquePointer?
         try Libgit2.check(git_commit_tree(&root, commit), "cannot read the tree of commit \(id)")
         defer { git_tree_free(root) }
@@ -221,18 +252,23 @@ public struct GitSource: Sendable {
             url: redactedURL(url), ref: ref, path: path, commit: id,
             subject: git_commit_summary(commit).map { String(cString: $0) } ?? "",
             author: "\(author.name.map { String(cString: $0) } ?? "") <\(author.email.map { String(cString: $0) } ?? "")>",
-            files: reading.files, oversized: reading.oversized)
+            signers: signers, files: reading.files, oversized: reading.oversized)
     }
 
     /// The commit `ref` names: a full commit id, a branch (as fetched), a tag, or a full ref name
     /// (`refs/heads/X`, `refs/tags/X`). A bare name that is both a branch and a tag is refused, and
     /// so is a tag the remote moved.
-    private func resolve(_ repository: OpaquePointer, movedTags: [String: MovedTag]) throws -> OpaquePointer {
+    ///
+    /// Returns the commit (to free with `git_commit_free`) and, when `ref` names a tag, the tag's
+    /// name and the object its ref points to (an annotated tag object, or the commit itself).
+    private func resolve(
+        _ repository: OpaquePointer, movedTags: [String: MovedTag]
+    ) throws -> (commit: OpaquePointer, tag: (name: String, target: git_oid)?) {
         var object: OpaquePointer?
         if ref.count == 40, ref.allSatisfy(\.isHexDigit) {
             var oid = git_oid()
             if git_oid_fromstr(&oid, ref) == 0, git_object_lookup(&object, repository, &oid, GIT_OBJECT_COMMIT) == 0, let object {
-                return object
+                return (object, nil)
             }
             throw GitSourceError.refNotFound(ref: ref, url: redactedURL(url), available: [])
         }
@@ -256,7 +292,10 @@ public struct GitSource: Sendable {
         var reference: OpaquePointer?
         if git_reference_lookup(&reference, repository, name) == 0 {
             defer { git_reference_free(reference) }
-            if git_reference_peel(&object, reference, GIT_OBJECT_COMMIT) == 0, let object { return object }
+            if git_reference_peel(&object, reference, GIT_OBJECT_COMMIT) == 0, let object {
+                guard name.hasPrefix("refs/tags/"), let target = git_reference_target(reference) else { return (object, nil) }
+                return (object, (String(name.dropFirst("refs/tags/".count)), target.pointee))
+            }
         }
         throw GitSourceError.refNotFound(ref: ref, url: redactedURL(url), available: branches(repository))
     }

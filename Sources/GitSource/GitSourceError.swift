@@ -9,6 +9,7 @@ public enum GitSourceError: Error, Equatable, CustomStringConvertible {
     case ambiguousRef(ref: String)
     case tagMoved(tag: String, from: String, to: String)
     case timedOut(url: String, reason: String)
+    case unverified(UnverifiedRevision)
     case other(String)
 
     public var description: String {
@@ -35,6 +36,8 @@ public enum GitSourceError: Error, Equatable, CustomStringConvertible {
                 + "Check with the repository's owners, then name the commit (--ref \(to)) or remove the git cache to accept the move"
         case .timedOut(let url, let reason):
             "\(url) \(reason)"
+        case .unverified(let unverified):
+            unverified.description
         case .other(let message):
             message
         }

@@ -5,7 +5,7 @@ import Foundation
 /// text, JSON, Markdown and HTML. The JSON is this value (`formatVersion` changes its major
 /// number only for breaking changes).
 public struct DriftReport: Codable, Sendable {
-    public static let currentFormatVersion = "1.0"
+    public static let currentFormatVersion = "1.1"
 
     public var formatVersion = DriftReport.currentFormatVersion
     public var generatedAt: Date

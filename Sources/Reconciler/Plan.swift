@@ -5,7 +5,7 @@ import Foundation
 /// `Reports`; a saved plan is this value as JSON (`formatVersion` changes its major number only
 /// for breaking changes).
 public struct Plan: Codable, Sendable {
-    public static let currentFormatVersion = "1.2"
+    public static let currentFormatVersion = "1.3"
 
     public var formatVersion = Plan.currentFormatVersion
     /// Unique per plan; apply derives each create's idempotency key from it.
@@ -63,11 +63,15 @@ public struct SourceOrigin: Codable, Sendable, Equatable {
     public var commit: String?
     public var subject: String?
     public var author: String?
+    /// Who signed the revision, when signatures were verified: `commit 1a2b3c4d5e6f signed by
+    /// alice@contoso.com (ssh key SHA256:...)`, the tag first under `--verify-mode tag-and-head`.
+    public var verifiedSigners: [String]?
 
     public init(
         folder: String? = nil, url: String? = nil, ref: String? = nil, path: String? = nil, commit: String? = nil,
-        subject: String? = nil, author: String? = nil
+        subject: String? = nil, author: String? = nil, verifiedSigners: [String]? = nil
     ) {
+        self.verifiedSigners = verifiedSigners
         self.folder = folder
         self.url = url
         self.ref = ref

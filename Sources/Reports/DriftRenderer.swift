@@ -15,7 +15,8 @@ public struct DriftRenderer: Sendable {
         let plan = PlanRenderer(style: style)
         var output = "Roomkeeper drift report for \(report.source.terminalSafe)"
         if let revision = report.sourceRevision { output += " at \(revision.terminalSafe)" }
-        output += " against the \(report.portal.terminalSafe), \(Self.timestamp(report.generatedAt))\n\n"
+        output += " against the \(report.portal.terminalSafe), \(Self.timestamp(report.generatedAt))\n"
+        output += PlanRenderer.signers(report.origin) + "\n"
         if report.inSync {
             output += style.green("In sync.") + " The portal matches git.\n"
         }

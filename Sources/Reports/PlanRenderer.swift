@@ -9,10 +9,16 @@ public struct PlanRenderer: Sendable {
         self.style = style
     }
 
+    /// `Verified: commit ... signed by ...` lines, one per verified signature; empty when none were checked.
+    static func signers(_ origin: SourceOrigin?) -> String {
+        (origin?.verifiedSigners ?? []).map { "Verified: \($0.terminalSafe)\n" }.joined()
+    }
+
     /// The plan as people read it: each action with its changed fields, what needs a person,
     /// what is left alone, and a summary with counts.
     public func text(_ plan: Plan) -> String {
-        var output = "Roomkeeper plan for \(plan.source.terminalSafe) against the \(plan.portal.terminalSafe)\n\n"
+        var output = "Roomkeeper plan for \(plan.source.terminalSafe) against the \(plan.portal.terminalSafe)\n"
+        output += Self.signers(plan.origin) + "\n"
         if plan.actions.isEmpty {
             output += style.green("No changes.") + " The portal matches git.\n"
         }

@@ -104,7 +104,7 @@ extension Roomkeeper {
                     origin: sourceOptions.origin(folder: directory), cacheFolder: sourceOptions.cacheFolder,
                     stateFolder: URL(fileURLWithPath: StateFolder.path()), interval: .seconds(interval.seconds),
                     jitter: jitter, retryInterval: .seconds(firstRetry), selfHeal: selfHeal, concurrency: concurrency,
-                    historyURL: history.map { URL(fileURLWithPath: $0) }, notifier: notifier, sourceTimeouts: sourceOptions.timeouts,
+                    historyURL: history.map { URL(fileURLWithPath: $0) }, notifier: notifier, sourceTimeouts: sourceOptions.timeouts, trust: sourceOptions.trust(),
                     reconcileTimeout: .seconds(reconcileTimeout.seconds), openPortal: { try await portalChoice.open() }),
                 logger: logger)
             let credentials = ControllerCredentials(webhookSecret: secret, adminToken: adminToken, loopbackOnly: address.isLoopback)

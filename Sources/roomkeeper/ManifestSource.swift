@@ -32,10 +32,37 @@ struct SourceOptions: ParsableArguments {
     @Option(help: "With --source: seconds the fetch may take in all; it is also stopped when the server sends nothing for a minute (or this long, if shorter).")
     var sourceTimeout = 600
 
+    @Option(help: "With --source: reconcile only revisions signed by a key in this OpenSSH allowed_signers file (else ROOMKEEPER_ALLOWED_SIGNERS).")
+    var allowedSigners: String?
+
+    @Option(help: "With --source: reconcile only revisions signed by a key in this OpenPGP keyring (else ROOMKEEPER_GPG_KEYRING).")
+    var gpgKeyring: String?
+
+    @Option(help: "With --allowed-signers or --gpg-keyring: what must be signed: head (the commit), tag (the annotated tag the ref names) or tag-and-head.")
+    var verifyMode: SignatureTrust.Mode = .head
+
+    func validate() throws {
+        if sourceTimeout < 1 { throw ValidationError("--source-timeout must be at least 1 second") }
+        if gitURL == nil, allowedSigners != nil || gpgKeyring != nil {
+            throw ValidationError("--allowed-signers and --gpg-keyring verify revisions read with --source")
+        }
+    }
+
+    /// The signatures a revision must carry, from the flags or the environment; nil when none are
+    /// configured. The files live outside the repository they protect.
+    func trust(environment: [String: String] = ProcessInfo.processInfo.environment) -> SignatureTrust? {
+        let allowedSigners = allowedSigners ?? environment["ROOMKEEPER_ALLOWED_SIGNERS"].flatMap { $0.isEmpty ? nil : $0 }
+        let gpgKeyring = gpgKeyring ?? environment["ROOMKEEPER_GPG_KEYRING"].flatMap { $0.isEmpty ? nil : $0 }
+        guard gitURL != nil, allowedSigners != nil || gpgKeyring != nil else { return nil }
+        return SignatureTrust(allowedSigners: allowedSigners, gpgKeyring: gpgKeyring, mode: verifyMode)
+    }
+
     var cacheFolder: URL { gitCache.map { URL(fileURLWithPath: $0) } ?? GitSource.defaultCacheFolder() }
 
     var timeouts: GitTimeouts { GitTimeouts(overall: .seconds(max(1, sourceTimeout))) }
 }
+
+extension SignatureTrust.Mode: ExpressibleByArgument {}
 
 /// Loads the manifests a command works from, or prints why it cannot and exits 1.
 enum ManifestSource {
@@ -46,7 +73,8 @@ enum ManifestSource {
     ) async throws -> ManifestSnapshot {
         let snapshot: ManifestSnapshot
         do {
-            snapshot = try await ManifestSnapshot.read(origin, cacheFolder: options.cacheFolder, timeouts: options.timeouts)
+            snapshot = try await ManifestSnapshot.read(
+                origin, cacheFolder: options.cacheFolder, timeouts: options.timeouts, trust: options.trust())
         } catch let error as GitSourceError {
             printError("roomkeeper: error: \(error); \(consequence)")
             throw ExitCode.failure

@@ -180,7 +180,7 @@ struct HostileSavedPlanTests {
 
         let future = try await Self.apply(workspace) { $0["formatVersion"] = "9.0" }
         #expect(future.status == 1)
-        #expect(future.errors.contains("is a plan of format 9.0; this Roomkeeper applies 1.2: run plan again"), "\(future.errors)")
+        #expect(future.errors.contains("is a plan of format 9.0; this Roomkeeper applies 1.3: run plan again"), "\(future.errors)")
 
         let otherPortal = try await Self.apply(workspace) { $0["portal"] = "https://portal.example.net" }
         #expect(otherPortal.status == 1)

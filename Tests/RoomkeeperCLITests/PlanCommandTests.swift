@@ -40,7 +40,7 @@ struct PlanCommandTests {
             environment: environment(state: state), in: repositoryRoot)
         #expect(result.status == 2)
         let plan = try #require(try JSONSerialization.jsonObject(with: Data(result.output.utf8)) as? [String: Any])
-        #expect(plan["formatVersion"] as? String == "1.2")
+        #expect(plan["formatVersion"] as? String == "1.3")
         #expect((plan["actions"] as? [Any])?.count == 31)
         #expect(try String(contentsOf: saved, encoding: .utf8) == result.output)
     }

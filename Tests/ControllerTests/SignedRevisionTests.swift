@@ -1,0 +1,55 @@
+import Foundation
+import GitSource
+import Logging
+import PortalAPI
+import TestSupport
+import Testing
+
+@testable import Controller
+
+@Suite("The controller and signed revisions")
+struct SignedRevisionTests {
+    private static func group(_ name: String) -> String {
+        "apiVersion: roomkeeper/v1\nkind: RoomGroup\nmetadata: {name: \(name)}\nspec: {displayName: \(name), rooms: [\(TestTenant.room(0))]}\n"
+    }
+
+    @Test("An unsigned push stalls the controller with UnverifiedRevision and the last applied revision stands; a signed one heals")
+    func stallsAndRecovers() async throws {
+        let keys = try await SigningKeys.make()
+        defer { keys.remove() }
+        let fixture = try GitFixture()
+        defer { fixture.remove() }
+        try await fixture.create("tenants")
+        let signed = try await fixture.signedCommit("tenants", "Add first", files: ["a.yaml": Self.group("first")], signer: .ssh("alice"), keys: keys)
+        try await RunningPortal.with(seed: TestTenant.seed(), tokens: TestTenant.tokens) { portal in
+            let url = portal.url
+            let controller = Controller(
+                configuration: ControllerConfiguration(
+                    origin: .init(url: "file://" + fixture.exports.appendingPathComponent("tenants.git").path, ref: "main", path: ""),
+                    cacheFolder: fixture.root.appendingPathComponent("cache"), stateFolder: fixture.root.appendingPathComponent("state"),
+                    interval: .seconds(3600), jitter: 0, selfHeal: true,
+                    trust: SignatureTrust(allowedSigners: keys.allowedSigners.path),
+                    openPortal: { HTTPPortalClient(baseURL: url, token: "admin-token", http: RunningPortal.testClient) }),
+                logger: Logger(label: "test"))
+            let client = portal.client(token: "admin-token")
+
+            await controller.reconcile()
+            #expect(await controller.status.lastAppliedRevision == signed)
+            #expect(try await client.list(PortalRoomGroup.self).compactMap(\.resource.manifestName) == ["first"])
+
+            let unsigned = try await fixture.signedCommit("tenants", "Add second", files: ["b.yaml": Self.group("second")], signer: nil, keys: keys)
+            await controller.reconcile()
+            let stalled = await controller.status
+            #expect(stalled.condition == .stalled && stalled.reason == .unverifiedRevision, "\(stalled)")
+            #expect(stalled.message.contains("commit \(unsigned.prefix(12)) is not signed"))
+            #expect(stalled.lastAppliedRevision == signed)
+            #expect(try await client.list(PortalRoomGroup.self).compactMap(\.resource.manifestName) == ["first"], "nothing unverified was applied")
+
+            let resigned = try await fixture.signedCommit("tenants", "Sign it", files: ["c.yaml": "# signed\n"], signer: .ssh("alice"), keys: keys)
+            await controller.reconcile()
+            let healed = await controller.status
+            #expect(healed.lastAppliedRevision == resigned, "\(healed)")
+            #expect(Set(try await client.list(PortalRoomGroup.self).compactMap(\.resource.manifestName)) == ["first", "second"])
+        }
+    }
+}
