@@ -71,12 +71,17 @@ let package = Package(
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),
             ]),
-        // Loading a source, the plan and drift passes the commands share, and the controller's
-        // reconcile loop with its health, metrics and webhook endpoints.
+        // The reconcile pipeline both front ends call: load a source, read the portal with the
+        // inventory guard, plan, apply with journal and inventory accounting, check drift with
+        // history and notification. Owns the state folder; links no server or metrics library.
+        .target(
+            name: "Engine",
+            dependencies: ["Manifests", "GitSource", "PortalAPI", "Reconciler", "Reports", "Notifications"]),
+        // The controller: the reconcile loop, its status, metrics and HTTP endpoints.
         .target(
             name: "Controller",
             dependencies: [
-                "Manifests", "GitSource", "PortalAPI", "Reconciler", "Reports", "Notifications",
+                "Engine", "Manifests", "GitSource", "PortalAPI", "Reconciler", "Reports", "Notifications",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
@@ -89,7 +94,7 @@ let package = Package(
         .executableTarget(
             name: "roomkeeper",
             dependencies: [
-                "Manifests", "Reports", "PortalAPI", "PortalEmulator", "Reconciler", "GitSource", "Notifications", "Controller",
+                "Manifests", "Reports", "PortalAPI", "PortalEmulator", "Reconciler", "GitSource", "Notifications", "Engine", "Controller",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -99,7 +104,7 @@ let package = Package(
         // Release-build benchmarks (`swift run -c release roomkeeper-bench`).
         .executableTarget(
             name: "RoomkeeperBenchmarks",
-            dependencies: ["Manifests", "CYAML", "PortalAPI", "PortalEmulator", "Reconciler", "GitSource", "Controller"]),
+            dependencies: ["Manifests", "CYAML", "PortalAPI", "PortalEmulator", "Reconciler", "GitSource", "Engine"]),
 
         // Helpers the test targets share: running processes, example paths, in-memory trees.
         .target(
@@ -118,7 +123,7 @@ let package = Package(
             dependencies: ["GitSource", "Manifests", "TestSupport", .product(name: "Crypto", package: "swift-crypto")]),
         .testTarget(name: "ReconcilerTests", dependencies: ["Reconciler", "Manifests", "PortalAPI", "PortalEmulator", "TestSupport"]),
         .testTarget(name: "ManifestsTests", dependencies: ["Manifests", "TestSupport"]),
-        .testTarget(name: "ControllerTests", dependencies: ["Controller", "GitSource", "Notifications", "PortalAPI", "TestSupport"]),
+        .testTarget(name: "ControllerTests", dependencies: ["Controller", "Engine", "GitSource", "Notifications", "PortalAPI", "TestSupport"]),
         .testTarget(name: "ReportsTests", dependencies: ["Reports", "Manifests", "TestSupport"]),
         .testTarget(
             name: "RoomkeeperCLITests",

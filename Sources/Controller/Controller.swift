@@ -1,9 +1,11 @@
+import Engine
 import Foundation
 import GitSource
 import Logging
 import Manifests
 import PortalAPI
 import Reconciler
+import Reports
 import ServiceLifecycle
 import Synchronization
 
@@ -66,6 +68,7 @@ public struct ControllerConfiguration: Sendable {
 public actor Controller {
     public let configuration: ControllerConfiguration
     public nonisolated let metrics: ControllerMetrics
+    private let engine: Engine
     private let logger: Logger
     private let wakeup = Wakeup()
     private let stopping = StopFlag()
@@ -77,6 +80,7 @@ public actor Controller {
     public init(configuration: ControllerConfiguration, metrics: ControllerMetrics = ControllerMetrics(), logger: Logger) {
         self.configuration = configuration
         self.metrics = metrics
+        engine = Engine(stateFolder: configuration.stateFolder)
         self.logger = logger
         status = ControllerStatus(mode: configuration.selfHeal ? "self-heal" : "report")
         status.suspended = FileManager.default.fileExists(atPath: Self.suspendMarker(in: configuration.stateFolder).path)
@@ -208,20 +212,16 @@ public actor Controller {
             case .none: healed = true
             }
         }
-        let historyFile = DriftHistory(
-            url: configuration.historyURL ?? DriftHistory.url(in: configuration.stateFolder, portal: portal.endpointDescription))
-        var check = try await ReconcilePass.drift(snapshot, portal: portal, history: historyFile, stateFolder: configuration.stateFolder)
-        if let notifier = configuration.notifier {
-            do {
-                if let message = try await notifier.deliver(&check) {
-                    logger.info("Notified", metadata: ["event": "\(message.event.rawValue)", "receiver": "\(notifier.sender.redactedURL)"])
-                }
-            } catch {
-                logger.error("Notification not delivered; the next reconcile tries again", metadata: ["error": "\(error)"])
-            }
+        let drift = try await engine.checkDrift(
+            snapshot, portal: portal, history: engine.history(for: portal, explicit: configuration.historyURL), notifier: configuration.notifier)
+        switch drift.delivery {
+        case .notDue: break
+        case .delivered(let message, let receiver):
+            logger.info("Notified", metadata: ["event": "\(message.event.rawValue)", "receiver": "\(receiver)"])
+        case .failed(let error):
+            logger.error("Notification not delivered; the next reconcile tries again", metadata: ["error": "\(error)"])
         }
-        try historyFile.append(check.entry)
-        let report = check.report
+        let report = drift.report
         let reason: ControllerStatus.Reason = report.inSync ? (healed ? .healed : .inSync) : .driftDetected
         let message = report.inSync ? "the portal matches git" : "\(report.items.count) drift items"
         return .succeeded(reason: reason, revision: snapshot.revision, drift: report.fingerprints, applied: healed, message: message)
@@ -233,24 +233,21 @@ public actor Controller {
         try await ReconcilerLease.withLease(
             on: portal, holder: ReconcilerLease.holderName(doing: "controller"), renewUntil: deadline
         ) { lease in
-            let journals = configuration.stateFolder.appendingPathComponent("journal")
-            for run in try await InterruptedRuns.review(journals: journals, stateFolder: configuration.stateFolder, portal: portal) {
+            for run in try await engine.reviewInterruptedRuns(on: portal) {
                 logger.warning(
                     "An earlier apply was cut off; this reconcile reads its results back",
                     metadata: ["plan": "\(run.planId)", "confirmed": "\(run.confirmed)", "unanswered": "\(run.unanswered.count)"])
             }
-            let (plan, _) = try await ReconcilePass.plan(
-                snapshot, portal: portal, options: PlanOptions(), acceptInventoryShrink: false, stateFolder: configuration.stateFolder)
+            let (plan, _) = try await engine.plan(snapshot, portal: portal, options: PlanOptions())
             guard plan.isApplyable else {
-                let why = plan.blockers + plan.findings.filter { $0.severity == .error }.map { "\($0.target): \($0.message)" }
+                let why = plan.blockers.map(BlockerWords.controller) + plan.findings.filter { $0.severity == .error }.map { "\($0.target): \($0.message)" }
                 return .stalled(.planRefused, "the plan must not be applied: " + why.joined(separator: "; "))
             }
             if plan.hasChanges {
-                let executor = Executor(
-                    portal: portal, journal: try ApplyJournal(folder: journals, planId: plan.id),
-                    options: ApplyOptions(concurrency: configuration.concurrency))
                 let stopping = stopping
-                let report = await executor.apply(plan, stopReason: { stopping.reason ?? lease.lostReason })
+                let report = try await engine.apply(
+                    plan, on: portal, options: ApplyOptions(concurrency: configuration.concurrency),
+                    stopReason: { stopping.reason ?? lease.lostReason })
                 metrics.appliedActions.increment(by: Int64(report.count(.done)))
                 logger.info(
                     "Applied", metadata: ["revision": "\(snapshot.revision)", "done": "\(report.count(.done))", "failed": "\(report.count(.failed))",

@@ -27,14 +27,12 @@ public struct InventoryRecord: Codable, Sendable, Equatable {
     public static let shrinkMinimum = 5
 
     /// Why `current` must not be planned against, compared with this earlier record; empty when fine.
-    public func shrinkage(to current: InventoryRecord) -> [String] {
+    public func shrinkage(to current: InventoryRecord) -> [PlanBlocker] {
         counts.keys.sorted().compactMap { collection in
             guard let before = counts[collection], let now = current.counts[collection] else { return nil }
             let lost = before - now
             guard lost >= Self.shrinkMinimum, Double(lost) > Double(before) * Self.shrinkFraction else { return nil }
-            return "the portal lists \(now) \(collection), down from \(before) at \(recordedAt.formatted(.iso8601)); a short read "
-                + "is not proof of absence. Check the token's scope and the portal, then run with --accept-inventory-shrink "
-                + "if the objects are really gone"
+            return .inventoryShrink(collection: collection, before: before, now: now, recordedAt: recordedAt)
         }
     }
 

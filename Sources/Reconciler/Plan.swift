@@ -26,12 +26,12 @@ public struct Plan: Codable, Sendable {
     /// Portal objects Roomkeeper does not manage and leaves alone.
     public var unmanaged: [ObjectReference]
     /// Why the plan must not be applied as it is (the deletion guard); empty when it may.
-    public var blockers: [String]
+    public var blockers: [PlanBlocker]
 
     public init(
         id: String = UUID().uuidString.lowercased(), source: String, sourceRevision: String? = nil, portal: String,
         createdAt: Date = Date(), actions: [PlannedAction] = [], findings: [Finding] = [], unmanaged: [ObjectReference] = [],
-        blockers: [String] = []
+        blockers: [PlanBlocker] = []
     ) {
         self.id = id
         self.source = source

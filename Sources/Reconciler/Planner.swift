@@ -408,23 +408,19 @@ public struct Planner {
     }
 
     /// Refuses more deletions than the policy's guard allows, in all or as a share of a kind.
-    private func deletionGuard(_ actions: [PlannedAction]) -> [String] {
+    private func deletionGuard(_ actions: [PlannedAction]) -> [PlanBlocker] {
         let deletes = actions.filter { $0.type == .delete }
         guard !deletes.isEmpty else { return [] }
         let guardPolicy = declared.policy.deletionGuard
-        var blockers: [String] = []
+        var blockers: [PlanBlocker] = []
         if deletes.count > guardPolicy.maximumDeletes {
-            blockers.append(
-                "the plan deletes \(deletes.count) objects; the deletion guard allows \(guardPolicy.maximumDeletes). "
-                    + "Review the deletions, then run with --allow-mass-delete")
+            blockers.append(.deletionGuard(deletes: deletes.count, limit: guardPolicy.maximumDeletes))
         }
         for kind in ManifestKind.allCases {
             let count = deletes.filter { $0.target.kind == kind.rawValue }.count
             let managed = context.managedCount(kind)
             guard count > 0, managed > 0, count * 100 > guardPolicy.maximumDeletePercent * managed else { continue }
-            blockers.append(
-                "the plan deletes \(count) of \(managed) \(kind.collectionName) managed by Roomkeeper, over the guard's "
-                    + "\(guardPolicy.maximumDeletePercent)%. Review the deletions, then run with --allow-mass-delete")
+            blockers.append(.kindShare(kind: kind, deletes: count, managed: managed, limitPercent: guardPolicy.maximumDeletePercent))
         }
         return blockers
     }

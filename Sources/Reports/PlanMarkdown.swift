@@ -14,7 +14,7 @@ extension PlanRenderer {
         if let revision = plan.sourceRevision { output += " (\(revision.markdownCode))" }
         output += " against the \(plan.portal.markdownEscaped).\n\n"
         output += "**\(summary(plan).markdownEscaped)**\n\n"
-        for blocker in plan.blockers { output += "> **Refused:** \(blocker.markdownEscaped)\n\n" }
+        for blocker in plan.blockers { output += "> **Refused:** \(BlockerWords.commandLine(blocker).markdownEscaped)\n\n" }
         if !plan.actions.isEmpty {
             output += "| | Object | Action | Changes |\n|---|---|---|---|\n"
             for action in plan.actions.prefix(markdownActionLimit) {

@@ -40,7 +40,7 @@ public struct PlanRenderer: Sendable {
             output += "\nNot managed by Roomkeeper, left alone: \(byKind.joined(separator: ", ")).\n"
         }
         for blocker in plan.blockers {
-            output += "\n" + style.red("Refused:") + " " + blocker.terminalSafe + "\n"
+            output += "\n" + style.red("Refused:") + " " + BlockerWords.commandLine(blocker).terminalSafe + "\n"
         }
         output += "\n" + style.bold(Self.summary(plan)) + "\n"
         return output

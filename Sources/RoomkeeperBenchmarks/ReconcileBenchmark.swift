@@ -1,4 +1,4 @@
-import Controller
+import Engine
 import Foundation
 import Manifests
 import PortalAPI
@@ -55,8 +55,7 @@ func reconcileBenchmark() async throws {
     var drift: DriftReport?
     for run in ["first", "second"] {
         let start = ContinuousClock.now
-        let check = try await ReconcilePass.drift(snapshot, portal: client, history: history, stateFolder: folder)
-        try history.append(check.entry)
+        let check = try await Engine(stateFolder: folder).checkDrift(snapshot, portal: client, history: history, notifier: nil)
         drift = check.report
         print("drift check (\(run), history \(run == "first" ? "empty" : "of one check")): \(ContinuousClock.now - start); "
             + "\(check.report.items.count) drift items, \(check.report.devices.count) device notes, in sync: \(check.report.inSync)")

@@ -1,5 +1,5 @@
 import ArgumentParser
-import Controller
+import Engine
 import Foundation
 import GitSource
 import PortalAPI
@@ -89,8 +89,8 @@ extension Roomkeeper {
         private func apply(
             saved: Plan?, manifests: ManifestSnapshot, portal: any Portal, lease: ReconcilerLease, renderer: PlanRenderer
         ) async throws -> ApplyReport? {
-            let journals = URL(fileURLWithPath: StateFolder.path()).appendingPathComponent("journal")
-            try await reportInterruptedRuns(in: journals, portal: portal)
+            let engine = Engine(stateFolder: URL(fileURLWithPath: StateFolder.path()))
+            try await reportInterruptedRuns(engine, portal: portal)
             let plan: Plan
             if let saved {
                 try check(saved, manifests: manifests, live: try await Planning.readLive(portal))
@@ -116,12 +116,10 @@ extension Roomkeeper {
             let interruption = signals.interruption
             let applyRenderer = ApplyRenderer(style: renderer.style)
             let onTerminal = isatty(STDERR_FILENO) == 1 && format == .text
-            let executor = Executor(
-                portal: portal, journal: try ApplyJournal(folder: journals, planId: plan.id),
-                options: ApplyOptions(concurrency: concurrency, operationTimeout: .seconds(operationTimeout)))
             let format = format
-            let report = await executor.apply(
-                plan, stopReason: { interruption.reason ?? lease.lostReason },
+            let report = try await engine.apply(
+                plan, on: portal, options: ApplyOptions(concurrency: concurrency, operationTimeout: .seconds(operationTimeout)),
+                stopReason: { interruption.reason ?? lease.lostReason },
                 progress: { progress in
                     guard format == .text else { return }
                     if onTerminal {
@@ -132,7 +130,6 @@ extension Roomkeeper {
                     }
                 })
             signals.stop()
-            try rememberInventory(after: report, portal: portal)
             if onTerminal { FileHandle.standardError.write(Data("\r\u{1B}[2K".utf8)) }
             switch format {
             case .json: print(try ApplyRenderer.json(report), terminator: "")
@@ -201,14 +198,6 @@ extension Roomkeeper {
             }
         }
 
-        /// Keeps the inventory record in step with what this apply created and deleted.
-        private func rememberInventory(after report: ApplyReport, portal: any Portal) throws {
-            let url = InventoryRecord.url(in: URL(fileURLWithPath: StateFolder.path()), portal: portal.endpointDescription)
-            guard var record = InventoryRecord.load(from: url) else { return }
-            record.account(for: report)
-            try record.save(to: url)
-        }
-
         private func confirm(_ portal: any Portal) -> Bool {
             print("Apply these actions to the \(portal.endpointDescription)? Only 'yes' is accepted.")
             print("  Enter a value: ", terminator: "")
@@ -220,10 +209,8 @@ extension Roomkeeper {
             return answer.trimmingCharacters(in: .whitespaces) == "yes"
         }
 
-        private func reportInterruptedRuns(in folder: URL, portal: any Portal) async throws {
-            let runs = try await InterruptedRuns.review(
-                journals: folder, stateFolder: URL(fileURLWithPath: StateFolder.path()), portal: portal)
-            for run in runs {
+        private func reportInterruptedRuns(_ engine: Engine, portal: any Portal) async throws {
+            for run in try await engine.reviewInterruptedRuns(on: portal) {
                 var note = "note: an earlier apply (plan \(run.planId)) was cut off after \(run.confirmed) confirmed actions"
                 if !run.unanswered.isEmpty {
                     note += "; \(run.unanswered.count) were sent without an answer (\(run.unanswered.prefix(5).joined(separator: ", "))"

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Controller
+import Engine
 import Foundation
 import Logging
 import PortalAPI
@@ -96,9 +97,7 @@ extension Roomkeeper {
                 logger.warning("Listening beyond loopback without a webhook secret: anyone who can reach it can trigger a reconcile")
             }
             let portalChoice = try portalOptions.choice()
-            let notifier = try notification.webhookURL().map {
-                DriftNotifier(url: $0, format: notification.notifyFormat, digestInterval: notification.digestHours.map { $0 * 3600 })
-            }
+            let notifier = try notification.notifier()
             let controller = Controller(
                 configuration: ControllerConfiguration(
                     origin: sourceOptions.origin(folder: directory), cacheFolder: sourceOptions.cacheFolder,

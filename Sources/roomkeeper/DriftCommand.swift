@@ -1,5 +1,5 @@
 import ArgumentParser
-import Controller
+import Engine
 import Foundation
 import Notifications
 import PortalAPI
@@ -53,27 +53,32 @@ extension Roomkeeper {
                 sourceOptions.origin(folder: directory), options: sourceOptions, style: style,
                 consequence: "drift was not checked")
             let portal = try await portalChoice.open()
-            let historyFile = DriftHistory(
-                url: history.map { URL(fileURLWithPath: $0) }
-                    ?? DriftHistory.url(in: URL(fileURLWithPath: StateFolder.path()), portal: portal.endpointDescription))
-            var check: DriftCheck
+            let engine = Engine(stateFolder: URL(fileURLWithPath: StateFolder.path()))
+            let outcome: DriftOutcome
             do {
-                check = try await Planning.reporting {
-                    try await ReconcilePass.drift(source, portal: portal, history: historyFile, stateFolder: URL(fileURLWithPath: StateFolder.path()))
+                outcome = try await Planning.reporting {
+                    try await engine.checkDrift(
+                        source, portal: portal, history: engine.history(for: portal, explicit: history.map { URL(fileURLWithPath: $0) }),
+                        notifier: try notification.notifier())
                 }
             } catch let error as IncompleteReadError {
                 printError("roomkeeper: error: \(error); nothing was changed")
                 throw ExitCode.failure
             }
-            let report = check.report
+            let report = outcome.report
             print(try Self.render(report, format, style: style), terminator: "")
             if let out {
                 let fileFormat = ReportFormat(fileExtension: (out as NSString).pathExtension)
                 try Self.render(report, fileFormat, style: TerminalStyle(usesColor: false)).write(toFile: out, atomically: true, encoding: .utf8)
             }
-            let delivered = await notification.deliver(&check)
-            try historyFile.append(check.entry)
-            if !delivered { throw ExitCode.failure }
+            switch outcome.delivery {
+            case .notDue: break
+            case .delivered(let message, let receiver):
+                printError("roomkeeper: notified \(receiver): drift \(message.event.rawValue)")
+            case .failed(let error):
+                printError("roomkeeper: error: the drift notification was not delivered: \(error); the next check tries again")
+                throw ExitCode.failure
+            }
             if !report.inSync { throw ExitCode(2) }
         }
 
@@ -133,20 +138,9 @@ struct NotificationOptions: ParsableArguments {
         return notify ?? environment["ROOMKEEPER_NOTIFY_URL"].flatMap { $0.isEmpty ? nil : $0 }
     }
 
-    /// Sends the notification the check calls for, if any, and records it in its history entry.
-    /// Returns false when one was due and could not be delivered (the next check tries again).
-    func deliver(_ check: inout DriftCheck) async -> Bool {
-        guard let url = try? webhookURL() else { return true }
-        let notifier = DriftNotifier(url: url, format: notifyFormat, digestInterval: digestHours.map { $0 * 3600 })
-        do {
-            if let message = try await notifier.deliver(&check) {
-                printError("roomkeeper: notified \(notifier.sender.redactedURL): drift \(message.event.rawValue)")
-            }
-            return true
-        } catch {
-            printError("roomkeeper: error: the drift notification was not delivered: \(error); the next check tries again")
-            return false
-        }
+    /// The notifier these options configure; nil when no webhook is configured.
+    func notifier() throws -> DriftNotifier? {
+        try webhookURL().map { DriftNotifier(url: $0, format: notifyFormat, digestInterval: digestHours.map { $0 * 3600 }) }
     }
 }
 

@@ -1,5 +1,5 @@
 import ArgumentParser
-import Controller
+import Engine
 import Foundation
 import PortalAPI
 import Reconciler

@@ -1,5 +1,5 @@
 import ArgumentParser
-import Controller
+import Engine
 import Foundation
 import PortalAPI
 import Reconciler
@@ -26,17 +26,16 @@ struct PlanningOptions: ParsableArguments {
 enum Planning {
     /// Reads the whole portal, or prints why it could not and exits 1.
     static func readLive(_ portal: any Portal) async throws -> LiveState {
-        try await reporting { try await ReconcilePass.readLive(portal) }
+        try await reporting { try await Engine.readLive(portal) }
     }
 
-    /// Plans `source` against what `portal` holds now (see `ReconcilePass.plan`).
+    /// Plans `source` against what `portal` holds now (see `Engine.plan`).
     static func plan(
         _ source: ManifestSnapshot, portal: any Portal, options: PlanOptions, acceptInventoryShrink: Bool
     ) async throws -> Plan {
         try await reporting {
-            try await ReconcilePass.plan(
-                source, portal: portal, options: options, acceptInventoryShrink: acceptInventoryShrink,
-                stateFolder: URL(fileURLWithPath: StateFolder.path())
+            try await Engine(stateFolder: URL(fileURLWithPath: StateFolder.path())).plan(
+                source, portal: portal, options: options, acceptInventoryShrink: acceptInventoryShrink
             ).plan
         }
     }

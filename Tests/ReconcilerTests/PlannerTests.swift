@@ -97,8 +97,8 @@ struct PlannerTests {
         let pruned = plan(declared(manifests, policy: pruning), state)
         #expect(pruned.actions.map(\.type) == [.delete, .delete, .delete, .delete])
         #expect(!pruned.isApplyable)
-        #expect(pruned.blockers.count == 2)
-        #expect(pruned.blockers[0].hasPrefix("the plan deletes 4 objects; the deletion guard allows 3"))
+        #expect(pruned.blockers == [.deletionGuard(deletes: 4, limit: 3), .kindShare(kind: .roomGroup, deletes: 4, managed: 5, limitPercent: 50)])
+        #expect(pruned.blockers[0].facts == "the plan deletes 4 objects; the deletion guard allows 3")
         #expect(plan(declared(manifests, policy: pruning), state, PlanOptions(allowMassDelete: true)).isApplyable)
     }
 

@@ -4,18 +4,30 @@ import PortalAPI
 import Reconciler
 import Reports
 
-/// The steps plan, apply, drift and the controller share: read the portal, refuse a
-/// suspiciously short read, plan; judge the plan as drift against the history; notify.
-public enum ReconcilePass {
+/// The reconcile pipeline, written once: `plan`, `apply`, `drift`, `export` and the controller
+/// call its steps and none of them re-assembles them. One function per step, one input and one
+/// output: load a source (`ManifestSnapshot.read`), read the live portal (`readLive`), plan with
+/// the inventory-shrink guard (`plan`), review cut-off runs and apply with journal and inventory
+/// accounting (`Engine+Apply.swift`), check drift with history and notification (`checkDrift`).
+///
+/// It owns the local state folder (inventory records, journals, drift history) and prints
+/// nothing: front ends turn its values and errors into words.
+public struct Engine: Sendable {
+    public let stateFolder: URL
+
+    public init(stateFolder: URL) {
+        self.stateFolder = stateFolder
+    }
+
     /// Plans `snapshot` against what `portal` holds now, returning the live state read for it.
     ///
     /// A collection that shrank suspiciously since the last plan against this portal blocks the
     /// plan (its `blockers`), unless `acceptInventoryShrink`; the inventory is remembered only
     /// when it was not refused. Throws `PortalReadError` when the portal cannot be read whole.
-    public static func plan(
-        _ snapshot: ManifestSnapshot, portal: any Portal, options: PlanOptions, acceptInventoryShrink: Bool, stateFolder: URL
+    public func plan(
+        _ snapshot: ManifestSnapshot, portal: any Portal, options: PlanOptions, acceptInventoryShrink: Bool = false
     ) async throws -> (plan: Plan, live: LiveState) {
-        let live = try await readLive(portal)
+        let live = try await Self.readLive(portal)
         var plan = Planner.plan(
             declared: snapshot.manifests, live: live, options: options, source: snapshot.description, sourceRevision: snapshot.revision,
             portal: portal.endpointDescription)
@@ -40,14 +52,34 @@ public enum ReconcilePass {
         }
     }
 
-    /// One drift check: plan (the deletion guard does not apply to a report), then judge the plan
-    /// as drift against the history. Throws `IncompleteReadError` when the inventory guard
-    /// refuses the read, since missing objects would then be reported as drift.
-    public static func drift(
-        _ snapshot: ManifestSnapshot, portal: any Portal, history: DriftHistory, stateFolder: URL, now: Date = Date()
-    ) async throws -> DriftCheck {
-        let (plan, live) = try await Self.plan(
-            snapshot, portal: portal, options: PlanOptions(allowMassDelete: true), acceptInventoryShrink: false, stateFolder: stateFolder)
+    /// The drift history file for `portal`: `explicit`, else one per portal under the state folder.
+    public func history(for portal: any Portal, explicit: URL? = nil) -> DriftHistory {
+        DriftHistory(url: explicit ?? DriftHistory.url(in: stateFolder, portal: portal.endpointDescription))
+    }
+
+    /// One drift check, in the order that loses nothing: plan (the deletion guard does not apply
+    /// to a report), judge the plan as drift against the history, send the notification it calls
+    /// for, then record the check (and the delivery) in the history. Throws `IncompleteReadError`
+    /// when the inventory guard refuses the read, since missing objects would then be reported as drift.
+    public func checkDrift(
+        _ snapshot: ManifestSnapshot, portal: any Portal, history: DriftHistory, notifier: DriftNotifier?, now: Date = Date()
+    ) async throws -> DriftOutcome {
+        var check = try await judgeDrift(snapshot, portal: portal, history: history, now: now)
+        var delivery = DriftOutcome.Delivery.notDue
+        if let notifier {
+            do {
+                if let message = try await notifier.deliver(&check) { delivery = .delivered(message, receiver: notifier.sender.redactedURL) }
+            } catch {
+                delivery = .failed("\(error)")
+            }
+        }
+        try history.append(check.entry)
+        return DriftOutcome(report: check.report, delivery: delivery)
+    }
+
+    /// Plans and judges the plan as drift, without writing anything but the inventory record.
+    func judgeDrift(_ snapshot: ManifestSnapshot, portal: any Portal, history: DriftHistory, now: Date) async throws -> DriftCheck {
+        let (plan, live) = try await self.plan(snapshot, portal: portal, options: PlanOptions(allowMassDelete: true))
         guard plan.blockers.isEmpty else { throw IncompleteReadError(blockers: plan.blockers) }
         let identity = try? await portal.me().userPrincipalName
         let memory = DriftMemory(entries: try history.recent())
@@ -56,6 +88,20 @@ public enum ReconcilePass {
         return DriftCheck(
             report: report, entry: DriftHistoryEntry(recording: report, pending: pending, previous: memory.last), previous: memory.last)
     }
+}
+
+/// What a drift check found, and what became of its notification.
+public struct DriftOutcome: Sendable {
+    public enum Delivery: Sendable {
+        /// Nothing was due (or no receiver is configured).
+        case notDue
+        case delivered(DriftNotification, receiver: String)
+        /// It was due and could not be delivered; the next check tries again.
+        case failed(String)
+    }
+
+    public let report: DriftReport
+    public let delivery: Delivery
 }
 
 /// A drift report with the history entry that records it (not yet written) and the entry before.
@@ -76,10 +122,10 @@ public struct PortalReadError: Error, CustomStringConvertible {
 /// The portal listed far fewer objects than at the last check: a token that lost scope or a
 /// short page sequence, more likely than a mass deletion.
 public struct IncompleteReadError: Error, CustomStringConvertible {
-    public var blockers: [String]
+    public var blockers: [PlanBlocker]
 
     public var description: String {
-        "the portal's answer looks incomplete, so drift was not judged: " + blockers.joined(separator: "; ")
+        "the portal's answer looks incomplete, so drift was not judged: " + blockers.map(\.facts).joined(separator: "; ")
     }
 }
 

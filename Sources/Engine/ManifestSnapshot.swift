@@ -31,6 +31,7 @@ public struct ManifestSnapshot: Sendable {
     /// invalid manifests are not an error here, they are in `load.diagnostics`.
     ///
     /// With `trust`, a git revision whose signature is not trusted is a `GitSourceError.unverified`.
+    /// Fetching, hashing and parsing all run on Dispatch threads, never on Swift's cooperative pool.
     public static func read(
         _ origin: SourceOrigin, cacheFolder: URL, timeouts: GitTimeouts = GitTimeouts(), trust: SignatureTrust? = nil
     ) async throws -> ManifestSnapshot {
@@ -46,17 +47,19 @@ public struct ManifestSnapshot: Sendable {
                 throw GitSourceError.timedOut(
                     url: redactedURL(url), reason: "could not be read within \(timeouts.overall.components.seconds + 30) s (is another process holding the cache?)")
             }
-            return ManifestSnapshot(
-                description: snapshot.sourceDescription,
-                origin: SourceOrigin(
-                    url: snapshot.url, ref: snapshot.ref, path: snapshot.path, commit: snapshot.commit, subject: snapshot.subject,
-                    author: snapshot.author, verifiedSigners: snapshot.signers.isEmpty ? nil : snapshot.signers.map(\.description)),
-                revision: snapshot.commit, load: ManifestLoader.load(from: snapshot))
+            let origin = SourceOrigin(
+                url: snapshot.url, ref: snapshot.ref, path: snapshot.path, commit: snapshot.commit, subject: snapshot.subject,
+                author: snapshot.author, verifiedSigners: snapshot.signers.isEmpty ? nil : snapshot.signers.map(\.description))
+            return try await offCooperativePool {
+                ManifestSnapshot(description: snapshot.sourceDescription, origin: origin, revision: snapshot.commit, load: ManifestLoader.load(from: snapshot))
+            }
         }
         let folder = origin.folder ?? "."
         let directory = DirectoryTree(root: URL(fileURLWithPath: folder))
-        return ManifestSnapshot(
-            description: folder, origin: origin, revision: try SourceRevision.of(directory), load: ManifestLoader.load(from: directory))
+        return try await offCooperativePool {
+            ManifestSnapshot(
+                description: folder, origin: origin, revision: try SourceRevision.of(directory), load: ManifestLoader.load(from: directory))
+        }
     }
 }
 
