@@ -34,17 +34,19 @@ let package = Package(
         .target(
             name: "GitSource",
             dependencies: ["CGit2", "Manifests", .product(name: "Crypto", package: "swift-crypto")]),
-        // The portal contract: wire types, the `Portal` protocol and the HTTP client.
+        // The portal contract, apart from any transport: wire types, the `Portal` protocol,
+        // `PortalError`, retry and deadline policy, the local state folder's private files.
+        .target(name: "PortalAPI", dependencies: ["PortalModel"], resources: [.copy("openapi.yaml")]),
+        // The contract over HTTP: the AsyncHTTPClient client with paging, retries and deadlines.
         .target(
-            name: "PortalAPI",
+            name: "PortalClient",
             dependencies: [
-                "PortalModel",
+                "PortalAPI",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
-            ],
-            resources: [.copy("openapi.yaml")]),
+            ]),
         // The emulated portal: SQLite store, RBAC, HTTP server, faults, agent simulation.
         .target(
             name: "PortalEmulator",
@@ -67,7 +69,7 @@ let package = Package(
         .target(
             name: "Notifications",
             dependencies: [
-                "PortalAPI",
+                "PortalAPI", "PortalClient",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),
             ]),
@@ -81,7 +83,7 @@ let package = Package(
         .target(
             name: "Controller",
             dependencies: [
-                "Engine", "Manifests", "GitSource", "PortalAPI", "Reconciler", "Reports", "Notifications",
+                "Engine", "Manifests", "GitSource", "PortalAPI", "PortalClient", "Reconciler", "Reports", "Notifications",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
@@ -94,7 +96,8 @@ let package = Package(
         .executableTarget(
             name: "roomkeeper",
             dependencies: [
-                "Manifests", "Reports", "PortalAPI", "PortalEmulator", "Reconciler", "GitSource", "Notifications", "Engine", "Controller",
+                "Manifests", "Reports", "PortalAPI", "PortalClient", "PortalEmulator", "Reconciler", "GitSource", "Notifications", "Engine",
+                "Controller",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -104,13 +107,13 @@ let package = Package(
         // Release-build benchmarks (`swift run -c release roomkeeper-bench`).
         .executableTarget(
             name: "RoomkeeperBenchmarks",
-            dependencies: ["Manifests", "CYAML", "PortalAPI", "PortalEmulator", "Reconciler", "GitSource", "Engine"]),
+            dependencies: ["Manifests", "CYAML", "PortalAPI", "PortalClient", "PortalEmulator", "Reconciler", "GitSource", "Engine"]),
 
         // Helpers the test targets share: running processes, example paths, in-memory trees.
         .target(
             name: "TestSupport",
             dependencies: [
-                "Manifests", "PortalAPI", "PortalEmulator",
+                "Manifests", "PortalAPI", "PortalClient", "PortalEmulator",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -121,19 +124,19 @@ let package = Package(
         .testTarget(
             name: "GitSourceTests",
             dependencies: ["GitSource", "Manifests", "TestSupport", .product(name: "Crypto", package: "swift-crypto")]),
-        .testTarget(name: "ReconcilerTests", dependencies: ["Reconciler", "Manifests", "PortalAPI", "PortalEmulator", "TestSupport"]),
+        .testTarget(name: "ReconcilerTests", dependencies: ["Reconciler", "Manifests", "PortalAPI", "PortalClient", "PortalEmulator", "TestSupport"]),
         .testTarget(name: "ManifestsTests", dependencies: ["Manifests", "TestSupport"]),
-        .testTarget(name: "ControllerTests", dependencies: ["Controller", "Engine", "GitSource", "Notifications", "PortalAPI", "TestSupport"]),
+        .testTarget(name: "ControllerTests", dependencies: ["Controller", "Engine", "GitSource", "Notifications", "PortalAPI", "PortalClient", "TestSupport"]),
         .testTarget(name: "ReportsTests", dependencies: ["Reports", "Manifests", "TestSupport"]),
         .testTarget(
             name: "RoomkeeperCLITests",
             dependencies: [
-                "roomkeeper", "TestSupport", "PortalAPI", "PortalEmulator", "Manifests", .product(name: "Crypto", package: "swift-crypto"),
+                "roomkeeper", "TestSupport", "PortalAPI", "PortalClient", "PortalEmulator", "Manifests", .product(name: "Crypto", package: "swift-crypto"),
             ]),
         .testTarget(
             name: "PortalEmulatorTests",
             dependencies: [
-                "PortalEmulator", "PortalAPI", "PortalModel", "TestSupport",
+                "PortalEmulator", "PortalAPI", "PortalClient", "PortalModel", "TestSupport",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),

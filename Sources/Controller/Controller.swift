@@ -4,6 +4,7 @@ import GitSource
 import Logging
 import Manifests
 import PortalAPI
+import PortalClient
 import Reconciler
 import Reports
 import ServiceLifecycle

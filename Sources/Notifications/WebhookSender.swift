@@ -2,6 +2,7 @@ import AsyncHTTPClient
 import Foundation
 import NIOCore
 import PortalAPI
+import PortalClient
 
 /// Posts a JSON body to a webhook (a Teams incoming webhook, a chat relay, an alerting system),
 /// retrying throttling, server errors and lost connections within a bounded budget, each

@@ -1,5 +1,6 @@
 import Foundation
 import PortalAPI
+import PortalClient
 import PortalEmulator
 
 /// Lists `--devices` devices (40,000 by default) through the HTTP client from an emulator server

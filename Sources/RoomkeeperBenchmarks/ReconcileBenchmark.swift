@@ -2,6 +2,7 @@ import Engine
 import Foundation
 import Manifests
 import PortalAPI
+import PortalClient
 import PortalEmulator
 import Reconciler
 

@@ -3,6 +3,7 @@ import Engine
 import Foundation
 import GitSource
 import PortalAPI
+import PortalClient
 import Reconciler
 import Reports
 

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import PortalAPI
+import PortalClient
 import PortalEmulator
 
 /// Which portal to talk to, the same flags for plan, apply, drift, export and the controller.

@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import PortalAPI
+import PortalClient
 import Synchronization
 import TestSupport
 import Testing

@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import PortalAPI
+import PortalClient
 import TestSupport
 import Testing
 

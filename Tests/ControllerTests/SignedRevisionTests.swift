@@ -2,6 +2,7 @@ import Foundation
 import GitSource
 import Logging
 import PortalAPI
+import PortalClient
 import TestSupport
 import Testing
 

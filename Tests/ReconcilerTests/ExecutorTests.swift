@@ -1,6 +1,7 @@
 import Foundation
 import Manifests
 import PortalAPI
+import PortalClient
 import Reconciler
 import TestSupport
 import Testing

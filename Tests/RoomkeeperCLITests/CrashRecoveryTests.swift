@@ -1,5 +1,6 @@
 import Foundation
 import PortalAPI
+import PortalClient
 import PortalEmulator
 import TestSupport
 import Testing

@@ -1,5 +1,6 @@
 import Foundation
 import PortalAPI
+import PortalClient
 import TestSupport
 import Testing
 

@@ -2,6 +2,7 @@ import AsyncHTTPClient
 import Foundation
 import Logging
 import PortalAPI
+import PortalClient
 import PortalEmulator
 import ServiceLifecycle
 

@@ -3,6 +3,7 @@ import Foundation
 import Logging
 import NIOCore
 import NIOHTTP1
+import PortalAPI
 import Synchronization
 
 /// The portal over HTTP, as the contract in `openapi.yaml` describes it.

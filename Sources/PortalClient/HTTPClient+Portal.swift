@@ -1,4 +1,5 @@
 import AsyncHTTPClient
+import PortalAPI
 
 extension HTTPClient {
     /// The client Roomkeeper's own requests go through by default. A refused or failed connection
