@@ -92,9 +92,10 @@ let package = Package(
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]),
-        // The command line: parses flags, calls the libraries, renders, sets the exit code.
-        .executableTarget(
-            name: "roomkeeper",
+        // The command line as a library tests can call: commands, option groups declared once, one
+        // error-to-exit mapping.
+        .target(
+            name: "RoomkeeperCLI",
             dependencies: [
                 "Manifests", "Reports", "PortalAPI", "PortalClient", "PortalEmulator", "Reconciler", "GitSource", "Notifications", "Engine",
                 "Controller",
@@ -102,6 +103,8 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]),
+        // The `roomkeeper` executable: only `main`.
+        .executableTarget(name: "roomkeeper", dependencies: ["RoomkeeperCLI"]),
         // The manifest loader under libFuzzer (scripts/fuzz), or replaying kept inputs without it.
         .executableTarget(name: "ManifestFuzzer", dependencies: ["Manifests", "Reports"]),
         // Release-build benchmarks (`swift run -c release roomkeeper-bench`).
@@ -131,7 +134,7 @@ let package = Package(
         .testTarget(
             name: "RoomkeeperCLITests",
             dependencies: [
-                "roomkeeper", "TestSupport", "PortalAPI", "PortalClient", "PortalEmulator", "Manifests", .product(name: "Crypto", package: "swift-crypto"),
+                "roomkeeper", "RoomkeeperCLI", "TestSupport", "PortalAPI", "PortalClient", "PortalEmulator", "Manifests", .product(name: "Crypto", package: "swift-crypto"),
             ]),
         .testTarget(
             name: "PortalEmulatorTests",

@@ -27,8 +27,7 @@ extension Roomkeeper {
         @Option(help: "Output format: text, json, or markdown (for a pull request comment).")
         var format: OutputOptions.PlanFormat = .text
 
-        @Option(help: "Colour text output: auto, always or never.")
-        var color: OutputOptions.ColorChoice = .auto
+        @OptionGroup var colorOptions: ColorOptions
 
         @Option(help: "Also save the plan as JSON to this file.")
         var out: String?
@@ -36,7 +35,7 @@ extension Roomkeeper {
         @OptionGroup var planning: PlanningOptions
 
         func run() async throws {
-            let style = color.style
+            let style = colorOptions.style
             let portalChoice = try portalOptions.choice()
             let source = try await ManifestSource.load(
                 sourceOptions.origin(folder: directory), options: sourceOptions, style: style,

@@ -27,15 +27,15 @@ struct OutputOptions: ParsableArguments {
     @Option(help: "Output format: text or json.")
     var format: Format = .text
 
+    @OptionGroup var colorOptions: ColorOptions
+
+    var style: TerminalStyle { colorOptions.style }
+}
+
+/// `--color`, declared once for every command that writes text.
+struct ColorOptions: ParsableArguments {
     @Option(help: "Colour text output: auto (a terminal without NO_COLOR), always or never.")
-    var color: ColorChoice = .auto
-
-    init() {}
-
-    init(format: Format, color: ColorChoice) {
-        self.format = format
-        self.color = color
-    }
+    var color: OutputOptions.ColorChoice = .auto
 
     var style: TerminalStyle { color.style }
 }

@@ -34,8 +34,7 @@ extension Roomkeeper {
         @Option(help: "Output format: text, or json for the apply report.")
         var format: OutputOptions.Format = .text
 
-        @Option(help: "Colour text output: auto, always or never.")
-        var color: OutputOptions.ColorChoice = .auto
+        @OptionGroup var colorOptions: ColorOptions
 
         @OptionGroup var planning: PlanningOptions
 
@@ -55,7 +54,7 @@ extension Roomkeeper {
         }
 
         func run() async throws {
-            let style = color.style
+            let style = colorOptions.style
             let renderer = PlanRenderer(style: style)
             var isDirectory: ObjCBool = false
             let exists = FileManager.default.fileExists(atPath: source, isDirectory: &isDirectory)

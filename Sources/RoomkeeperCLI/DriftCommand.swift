@@ -31,8 +31,7 @@ extension Roomkeeper {
         @Option(help: "Output format: text, json, markdown or html.")
         var format: ReportFormat = .text
 
-        @Option(help: "Colour text output: auto, always or never.")
-        var color: OutputOptions.ColorChoice = .auto
+        @OptionGroup var colorOptions: ColorOptions
 
         @Option(help: "Also write the report to this file, in the format of its extension (.json, .md, .html, else text).")
         var out: String?
@@ -47,7 +46,7 @@ extension Roomkeeper {
         }
 
         func run() async throws {
-            let style = color.style
+            let style = colorOptions.style
             let portalChoice = try portalOptions.choice()
             let source = try await ManifestSource.load(
                 sourceOptions.origin(folder: directory), options: sourceOptions, style: style,

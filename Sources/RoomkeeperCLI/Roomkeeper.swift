@@ -1,9 +1,11 @@
 import ArgumentParser
 import Reports
 
-@main
-struct Roomkeeper: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(
+/// The `roomkeeper` command: every subcommand, and the one place errors become messages and exit codes.
+public struct Roomkeeper: AsyncParsableCommand {
+    public init() {}
+
+    public static let configuration = CommandConfiguration(
         commandName: "roomkeeper",
         abstract: "GitOps for the Microsoft Teams Rooms Pro Management portal.",
         discussion: """
@@ -16,9 +18,12 @@ struct Roomkeeper: AsyncParsableCommand {
         version: "0.1.0",
         subcommands: [Validate.self, PlanCommand.self, ApplyCommand.self, DriftCommand.self, ExportCommand.self, ControllerCommand.self, Schema.self, PortalCommand.self])
 
+    /// The executable's entry point (not named `main`: from another module that name would reach
+    /// ArgumentParser's synchronous `main`, which cannot run an async command).
+    ///
     /// Runs the command the arguments name; a `CommandFailure` becomes one line on standard error
     /// and exit 1 (never the usage text), everything else goes to ArgumentParser's own handling.
-    static func main() async {
+    public static func execute() async {
         do {
             var command = try parseAsRoot()
             if var command = command as? any AsyncParsableCommand {

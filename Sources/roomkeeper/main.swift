@@ -1,0 +1,3 @@
+import RoomkeeperCLI
+
+await Roomkeeper.execute()
