@@ -69,29 +69,29 @@ public struct DriftDetector {
         case .create:
             return make(
                 .missing, .convergence, target, "declared in git, not in the portal", action.changes, location,
-                adopt: nil, byHand: "or remove its manifest from git if the object should not exist")
+                adopt: false, byHand: "or remove its manifest from git if the object should not exist")
         case .delete:
             return make(
                 .unexpected, .convergence, target, "created by Roomkeeper and no longer declared in git", [], location,
-                adopt: exportCommand(target))
+                adopt: true)
         case .update:
             let adopting = action.changes.contains { $0.field == "managedBy" }
             let (cause, explanation) =
                 adopting
                 ? (DriftItem.Cause.convergence, "made by hand in the portal; git declares it and apply would adopt it")
                 : writer(of: target, kind: target.kind)
-            return make(.changed, cause, target, explanation, action.changes, location, adopt: exportCommand(target))
+            return make(.changed, cause, target, explanation, action.changes, location, adopt: true)
         case .moveToRing:
             let (cause, explanation) = writer(of: target, kind: "Room")
-            return make(.changed, cause, target, explanation, action.changes, location, adopt: nil)
+            return make(.changed, cause, target, explanation, action.changes, location, adopt: false)
         case .enroll, .unenroll:
             let state = action.changes.first?.before ?? ""
             guard state == "onboarding" else {
                 return make(
                     .changed, .manual, target, "\(state) in the portal; git declares it \(action.changes.first?.after ?? "")",
-                    action.changes, location, adopt: nil)
+                    action.changes, location, adopt: false)
             }
-            var item = make(.changed, .convergence, target, "checked in and waits in onboarding; apply enrolls it", action.changes, location, adopt: nil)
+            var item = make(.changed, .convergence, target, "checked in and waits in onboarding; apply enrolls it", action.changes, location, adopt: false)
             if now.timeIntervalSince(item.since) >= grace {
                 item.explanation = "stuck in onboarding for \(declared.policy.deviceGraceHours) hours or more; apply enrolls it"
                 item.remedies.byHand = "if it stays in onboarding after apply, check the agent and its enrollment key on site"
@@ -139,7 +139,7 @@ public struct DriftDetector {
                     items.append(make(
                         .missing, .convergence, target,
                         "no device with serial number \(serial) has checked in for \(declared.policy.deviceGraceHours) hours or more", [],
-                        locations[target.description], revertable: false, adopt: nil,
+                        locations[target.description], revertable: false, adopt: false,
                         byHand: "install the monitoring agent on it in \(room) with the tenant's enrollment key; it then appears in onboarding"))
                 }
                 continue
@@ -154,7 +154,7 @@ public struct DriftDetector {
             let target = ObjectReference(kind: ManifestKind.device.rawValue, name: device.resource.serialNumber, portalId: device.resource.id)
             items.append(make(
                 .unexpected, .manual, target, "enrolled in the portal (room \(device.resource.roomId ?? "none")) but not declared in git", [],
-                nil, revertable: false, adopt: exportCommand(target), byHand: "or unenroll it in the portal if it should not be there"))
+                nil, revertable: false, adopt: true, byHand: "or unenroll it in the portal if it should not be there"))
         }
         return (items, statuses, pending)
     }
@@ -163,16 +163,13 @@ public struct DriftDetector {
 
     private func make(
         _ state: DriftItem.State, _ cause: DriftItem.Cause, _ target: ObjectReference, _ explanation: String, _ changes: [FieldChange],
-        _ location: String?, revertable: Bool = true, adopt: String?, byHand: String? = nil
+        _ location: String?, revertable: Bool = true, adopt: Bool, byHand: String? = nil
     ) -> DriftItem {
         let fingerprint = DriftItem.fingerprint(state: state, target: target, changes: changes)
         return DriftItem(
             state: state, cause: cause, target: target, explanation: explanation, changes: changes,
             since: memory.since(fingerprint) ?? now, location: location,
-            remedies: DriftItem.Remedies(
-                revert: revertable ? "roomkeeper apply --target \(shellQuoted(target.description))" : nil, adopt: adopt,
-                snooze: snoozeSnippet(target),
-                byHand: byHand))
+            remedies: DriftItem.Remedies(revert: revertable, adopt: adopt, snoozeUntil: suggestedSnoozeEnd, byHand: byHand))
     }
 
     private func classifyNoise(_ item: DriftItem) -> DriftItem {
@@ -211,20 +208,10 @@ public struct DriftDetector {
         return (active, snoozed, notes)
     }
 
-    private func exportCommand(_ target: ObjectReference) -> String {
-        "roomkeeper export --select \(shellQuoted(target.description)) --into ."
-    }
-
-    private func snoozeSnippet(_ target: ObjectReference) -> String {
+    /// The day a suggested snooze runs to: `suggestedSnoozeDays` from now.
+    private var suggestedSnoozeEnd: String {
         let formatter = ISO8601DateFormatter()
         formatter.formatOptions = [.withFullDate]
-        let day = formatter.string(from: now.addingTimeInterval(TimeInterval(Self.suggestedSnoozeDays) * 86_400))
-        let quoted = target.description.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"")
-        return "- {target: \"\(quoted)\", until: \(day), reason: \"why it can wait\"}"
+        return formatter.string(from: now.addingTimeInterval(TimeInterval(Self.suggestedSnoozeDays) * 86_400))
     }
-}
-
-/// Text as one word for a POSIX shell, whatever it holds.
-func shellQuoted(_ text: String) -> String {
-    "'" + text.replacingOccurrences(of: "'", with: "'\\''") + "'"
 }

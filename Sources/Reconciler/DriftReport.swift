@@ -118,21 +118,22 @@ public struct DriftItem: Codable, Sendable, Equatable {
         return StableDigest.hex(text, length: 16)
     }
 
-    /// The ways to act on a drift item; each is a command or a snippet a person can use as it is.
+    /// The ways to act on a drift item, as data: `Reports` turns them into the commands and
+    /// snippets of each place it is shown (the command line, Markdown, HTML).
     public struct Remedies: Codable, Sendable, Equatable {
-        /// Make the portal match git again: an apply limited to this object. Nil when apply cannot fix it.
-        public var revert: String?
-        /// Make git match the portal: export the live object as a manifest. Nil when there is nothing to export.
-        public var adopt: String?
-        /// What to add under `spec.snooze` in roomkeeper.yaml to put the item off.
-        public var snooze: String
+        /// Whether apply can make the portal match git again (an apply limited to this object).
+        public var revert: Bool
+        /// Whether git can take the portal's value (the live object exported as a manifest).
+        public var adopt: Bool
+        /// The day a snooze of the item would run to, if a person puts it off (`YYYY-MM-DD`).
+        public var snoozeUntil: String
         /// What a person must do by hand, when neither apply nor git can fix it.
         public var byHand: String?
 
-        public init(revert: String? = nil, adopt: String? = nil, snooze: String, byHand: String? = nil) {
+        public init(revert: Bool, adopt: Bool, snoozeUntil: String, byHand: String? = nil) {
             self.revert = revert
             self.adopt = adopt
-            self.snooze = snooze
+            self.snoozeUntil = snoozeUntil
             self.byHand = byHand
         }
     }

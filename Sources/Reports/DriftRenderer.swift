@@ -143,10 +143,11 @@ public struct DriftRenderer: Sendable {
 
     private func remedies(_ item: DriftItem) -> String {
         var output = ""
-        if let revert = item.remedies.revert { output += "      revert: \(revert.terminalSafe)\n" }
-        if let adopt = item.remedies.adopt { output += "      adopt:  \(adopt.terminalSafe)\n" }
-        if let byHand = item.remedies.byHand { output += "      by hand: \(byHand.terminalSafe)\n" }
-        output += "      snooze: add to spec.snooze in roomkeeper.yaml: \(item.remedies.snooze.terminalSafe)\n"
+        let words = RemedyWords(item)
+        if let revert = words.revert { output += "      revert: \(revert.terminalSafe)\n" }
+        if let adopt = words.adopt { output += "      adopt:  \(adopt.terminalSafe)\n" }
+        if let byHand = words.byHand { output += "      by hand: \(byHand.terminalSafe)\n" }
+        output += "      snooze: add to spec.snooze in roomkeeper.yaml: \(words.snooze.terminalSafe)\n"
         return output
     }
 }
