@@ -1,4 +1,5 @@
 import Foundation
+import PortalModel
 
 /// Where a room is, in the portal inventory's location hierarchy.
 public struct RoomLocation: Codable, Sendable, Equatable {
@@ -53,22 +54,20 @@ public struct PortalDevice: PortalResource {
     public static let collection = PortalCollection.devices
     public var id: String
     public var serialNumber: String
-    public var deviceType: String
+    public var deviceType: Vocabulary<DeviceType>
     public var manufacturer: String?
     public var model: String?
     /// The room (its id) the device serves, if it reported one.
     public var roomId: String?
-    /// onboarding, enrolled or unenrolled.
-    public var enrollmentState: String
-    /// connected or disconnected.
-    public var connectivity: String
-    /// healthy, unhealthy or unknown.
-    public var health: String
+    public var enrollmentState: Vocabulary<EnrollmentState>
+    public var connectivity: Vocabulary<Connectivity>
+    public var health: Vocabulary<DeviceHealth>
     public var lastSeen: Date?
 
     public init(
-        id: String, serialNumber: String, deviceType: String, manufacturer: String? = nil, model: String? = nil,
-        roomId: String? = nil, enrollmentState: String, connectivity: String = "connected", health: String = "healthy",
+        id: String, serialNumber: String, deviceType: Vocabulary<DeviceType>, manufacturer: String? = nil, model: String? = nil,
+        roomId: String? = nil, enrollmentState: Vocabulary<EnrollmentState>, connectivity: Vocabulary<Connectivity> = .known(.connected),
+        health: Vocabulary<DeviceHealth> = .known(.healthy),
         lastSeen: Date? = nil
     ) {
         self.id = id

@@ -213,7 +213,7 @@ public final class PortalService: Sendable {
         try await completeDueOperations()
         guard let device = try await read(PortalDevice.self, id: id)?.resource, principal.holds(permission, over: device.roomId)
         else { throw notFound(.devices, id) }
-        let allowed = action == .enroll ? ["onboarding", "unenrolled"] : ["onboarding", "enrolled"]
+        let allowed: [Vocabulary<EnrollmentState>] = action == .enroll ? [.known(.onboarding), .known(.unenrolled)] : [.known(.onboarding), .known(.enrolled)]
         guard allowed.contains(device.enrollmentState) else {
             throw PortalError.conflict("device '\(id)' is already \(device.enrollmentState)", target: id)
         }
@@ -257,7 +257,7 @@ public final class PortalService: Sendable {
         }
         let existing = try await all(PortalDevice.self).first { $0.resource.serialNumber == checkin.serialNumber }
         var device = existing?.resource ?? PortalDevice(
-            id: "dev-\(UUID().uuidString.lowercased())", serialNumber: checkin.serialNumber, deviceType: checkin.deviceType,
+            id: "dev-\(UUID().uuidString.lowercased())", serialNumber: checkin.serialNumber, deviceType: Vocabulary(checkin.deviceType),
             manufacturer: checkin.manufacturer, model: checkin.model, roomId: roomId, enrollmentState: "onboarding")
         device.connectivity = "connected"
         device.lastSeen = now

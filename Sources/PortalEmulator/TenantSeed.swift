@@ -114,9 +114,9 @@ public struct TenantSeed: Codable, Sendable, Equatable {
         }
         for (index, device) in devices.enumerated() {
             try put(PortalDevice(
-                id: String(format: "dev-%06d", index + 1), serialNumber: device.serialNumber, deviceType: device.deviceType,
+                id: String(format: "dev-%06d", index + 1), serialNumber: device.serialNumber, deviceType: Vocabulary(device.deviceType),
                 manufacturer: device.manufacturer, model: device.model, roomId: device.room?.lowercased(),
-                enrollmentState: device.enrollmentState))
+                enrollmentState: Vocabulary(device.enrollmentState)))
         }
         if !administrators.isEmpty {
             try put(PortalRoleAssignment(

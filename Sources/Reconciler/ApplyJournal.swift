@@ -17,6 +17,8 @@ public actor ApplyJournal {
         public var event: Event
         public var action: String?
         public var detail: String?
+        /// On the `started` entry: the portal the run works on, as `Portal.endpointDescription` says.
+        public var portal: String?
     }
 
     public let url: URL
@@ -41,8 +43,8 @@ public actor ApplyJournal {
     deinit { try? handle.close() }
 
     /// Appends an entry. Each line is one `write`, so a killed process leaves whole lines behind.
-    public func record(_ event: Event, action: String? = nil, detail: String? = nil) {
-        let entry = Entry(time: Date(), plan: planId, event: event, action: action, detail: detail)
+    public func record(_ event: Event, action: String? = nil, detail: String? = nil, portal: String? = nil) {
+        let entry = Entry(time: Date(), plan: planId, event: event, action: action, detail: detail, portal: portal)
         guard let line = try? Self.encoder.encode(entry) else { return }
         try? handle.write(contentsOf: line + Data("\n".utf8))
     }
@@ -92,7 +94,8 @@ public actor ApplyJournal {
                 }
             }
             let start = entries.first { $0.event == .started }
-            let portal = start?.detail?.range(of: Self.portalMarker).map { String(start?.detail?[$0.upperBound...] ?? "") }
+            // Journals written before the portal had a field of its own named it in the start line's detail.
+            let portal = start?.portal ?? start?.detail?.range(of: Self.legacyPortalMarker).map { String(start?.detail?[$0.upperBound...] ?? "") }
             return Interrupted(
                 planId: first.plan, startedAt: start?.time, confirmed: confirmed.count, confirmedActions: confirmed,
                 unanswered: open.keys.sorted(), portal: portal, url: url)
@@ -119,8 +122,8 @@ public actor ApplyJournal {
         }
     }
 
-    /// What precedes the portal's description on a run's start line.
-    static let portalMarker = " actions against the "
+    /// What preceded the portal's description in the start line's detail of older journals.
+    static let legacyPortalMarker = " actions against the "
 
     /// Marks an interrupted run as reviewed, so it is reported once.
     public static func close(_ interrupted: Interrupted, note: String) async throws {

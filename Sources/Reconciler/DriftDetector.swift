@@ -144,13 +144,13 @@ public struct DriftDetector {
                 }
                 continue
             }
-            if current.enrollmentState == "enrolled", current.connectivity == "disconnected" {
+            if current.enrollmentState == .known(.enrolled), current.connectivity == .known(.disconnected) {
                 statuses.append(DeviceStatus(
                     target: target, status: .offline, serialNumber: serial, room: room, since: current.lastSeen,
                     message: "enrolled but not reporting; check its power and network on site"))
             }
         }
-        for device in live.devices where device.resource.enrollmentState == "enrolled" && !declaredSerials.contains(device.resource.serialNumber.uppercased()) {
+        for device in live.devices where device.resource.enrollmentState == .known(.enrolled) && !declaredSerials.contains(device.resource.serialNumber.uppercased()) {
             let target = ObjectReference(kind: ManifestKind.device.rawValue, name: device.resource.serialNumber, portalId: device.resource.id)
             items.append(make(
                 .unexpected, .manual, target, "enrolled in the portal (room \(device.resource.roomId ?? "none")) but not declared in git", [],

@@ -39,7 +39,7 @@ public struct Executor: Sendable {
         _ plan: Plan, stopReason: @Sendable () -> String? = { nil }, progress: @Sendable (ApplyProgress) -> Void = { _ in }
     ) async -> ApplyReport {
         let startedAt = Date()
-        await journal?.record(.started, detail: "\(plan.actions.count)\(ApplyJournal.portalMarker)\(portal.endpointDescription)")
+        await journal?.record(.started, detail: "\(plan.actions.count) actions", portal: portal.endpointDescription)
         var results: [String: ActionResult] = [:]
         var stopped: String?
         var failed = 0
@@ -152,7 +152,7 @@ public struct Executor: Sendable {
         } catch let error as PortalError where error.status == 409 {
             // Already done, or already queued by an earlier run that was cut off.
             let current = try await portal.get(PortalDevice.self, id: device).resource
-            if current.enrollmentState == wanted { return "already \(wanted)" }
+            if current.enrollmentState.rawValue == wanted { return "already \(wanted)" }
             throw error
         }
         await journal?.record(.sent, action: action.id, detail: "operation \(operation.id)")

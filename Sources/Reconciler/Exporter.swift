@@ -86,8 +86,8 @@ public struct Exporter {
                 rooms: rooms.map { Located($0) }))))
         }
         for device in live.devices.map(\.resource) {
-            guard let room = device.roomId, let type = DeviceType(rawValue: device.deviceType),
-                  let enrollment = DesiredEnrollment(rawValue: device.enrollmentState == "onboarding" ? "enrolled" : device.enrollmentState)
+            guard let room = device.roomId, let type = device.deviceType.value,
+                  let enrollment = device.enrollmentState == .known(.onboarding) ? .enrolled : DesiredEnrollment(rawValue: device.enrollmentState.rawValue)
             else {
                 skipped.append(skip(.device, device.serialNumber, "reports no room or an unknown device type"))
                 continue

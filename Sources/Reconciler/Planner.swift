@@ -240,7 +240,7 @@ public struct Planner {
                     message: "reports from room \(current.resource.roomId ?? "(none)"), not \(declaredRoom)",
                     remedy: "move the device to \(declaredRoom), or correct spec.room in the manifest", location: location))
             }
-            let state = current.resource.enrollmentState
+            let state = current.resource.enrollmentState.rawValue
             let wanted = device.enrollment.rawValue
             guard state != wanted else { continue }
             let type: ActionType = device.enrollment == .enrolled ? .enroll : .unenroll
