@@ -195,3 +195,19 @@ public struct Finding: Codable, Sendable, Equatable {
         self.location = location
     }
 }
+
+/// The stages of a plan, in the order apply runs them: what others refer to first (rings, room
+/// groups and roles before the assignments that name them), then rooms' ring moves and device
+/// enrollment. Deletions are derived here, in one place: they run after every other stage, in
+/// reverse (assignments before the roles and groups they name), as `deletionOrder` says. The
+/// numbers are what a plan's `stage` field holds.
+public enum PlanStage: Int, CaseIterable, Sendable {
+    case updateRings = 0, roomGroups, roles, roleAssignments, ringMoves, devices
+
+    /// When creates, updates and moves of this stage run.
+    public var order: Int { rawValue }
+
+    /// When deletions of this stage's objects run: after every stage's creates and updates, the
+    /// stages in reverse, so that nothing is deleted while something still refers to it.
+    public var deletionOrder: Int { 10 - rawValue }
+}

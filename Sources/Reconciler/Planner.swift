@@ -27,7 +27,7 @@ public struct Planner {
     let live: LiveState
     let options: PlanOptions
 
-    private var actions: [(phase: Int, action: PlannedAction)] = []
+    private var actions: [(order: Int, action: PlannedAction)] = []
     /// Portal ids by kind and manifest name: of matched, adopted and to-be-created objects.
     private var ids: [ManifestKind: [String: String]] = [:]
     private var unmanaged: [ObjectReference] = []
@@ -37,7 +37,7 @@ public struct Planner {
 
     public static func plan(
         declared: ManifestSet, live: LiveState, options: PlanOptions = PlanOptions(), source: String,
-        sourceRevision: String? = nil, portal: String, now: Date = Date()
+        sourceRevision: String? = nil, portal: String, now: Date = Date(), id: String = UUID().uuidString.lowercased()
     ) -> Plan {
         var planner = Planner(declared: declared, live: live, options: options)
         planner.planRoomGroups()
@@ -47,6 +47,7 @@ public struct Planner {
         planner.planRingMembership()
         planner.planDevices()
         var plan = planner.finish(source: source, portal: portal, now: now)
+        plan.id = id
         plan.sourceRevision = sourceRevision
         return plan
     }
@@ -66,7 +67,7 @@ public struct Planner {
         let resolver = resolver
         reconcile(
             kind: .roomGroup, declared: declared.roomGroups, live: live.roomGroups,
-            displayName: { $0.displayName }, liveDisplayName: { $0.displayName }, phase: 1, payload: ActionPayload.roomGroup
+            displayName: { $0.displayName }, liveDisplayName: { $0.displayName }, stage: .roomGroups, payload: ActionPayload.roomGroup
         ) { group, current, id in
             let name = group.metadata.name.value
             var diff = FieldDiff(
@@ -85,7 +86,7 @@ public struct Planner {
         let ignored = ignoredFields(.role)
         reconcile(
             kind: .role, declared: declared.roles, live: live.roles.filter { !$0.resource.isBuiltIn },
-            displayName: { $0.displayName }, liveDisplayName: { $0.displayName }, phase: 2, payload: ActionPayload.role
+            displayName: { $0.displayName }, liveDisplayName: { $0.displayName }, stage: .roles, payload: ActionPayload.role
         ) { role, current, id in
             let name = role.metadata.name.value
             var diff = FieldDiff(
@@ -105,7 +106,7 @@ public struct Planner {
         reconcile(
             kind: .updateRing, declared: declared.updateRings,
             live: live.updateRings.filter { !$0.resource.isDefault }, displayName: { $0.displayName },
-            liveDisplayName: { $0.displayName }, phase: 0, payload: ActionPayload.updateRing
+            liveDisplayName: { $0.displayName }, stage: .updateRings, payload: ActionPayload.updateRing
         ) { ring, current, id in
             let name = ring.metadata.name.value
             var diff = FieldDiff(
@@ -135,7 +136,7 @@ public struct Planner {
         reconcile(
             kind: .roleAssignment, declared: declared.roleAssignments, live: live.roleAssignments,
             displayName: { $0.role.value.text + "/" + $0.displayName },
-            liveDisplayName: { context.roleName($0.roleId) + "/" + $0.displayName }, phase: 3, payload: ActionPayload.roleAssignment
+            liveDisplayName: { context.roleName($0.roleId) + "/" + $0.displayName }, stage: .roleAssignments, payload: ActionPayload.roleAssignment
         ) { assignment, current, id in
             let name = assignment.metadata.name.value
             let roleId =
@@ -213,7 +214,7 @@ public struct Planner {
                 changes: [FieldChange(field: "updateRing", before: current, after: target)], fingerprint: room.etag,
                 payload: .updateRingId(ringId))
             if !context.ringExists(target) { action.dependsOn = ["create \(ringReference)"] }
-            actions.append((4, action))
+            actions.append((PlanStage.ringMoves.order, action))
         }
     }
 
@@ -246,7 +247,7 @@ public struct Planner {
             let type: ActionType = device.enrollment == .enrolled ? .enroll : .unenroll
             var deviceTarget = target
             deviceTarget.portalId = current.resource.id
-            actions.append((5, PlannedAction(
+            actions.append((PlanStage.devices.order, PlannedAction(
                 type: type, target: deviceTarget, reason: "the device is \(state); the manifest asks for \(wanted)",
                 changes: [FieldChange(field: "enrollment", before: state, after: wanted)], fingerprint: current.etag)))
         }
@@ -262,7 +263,7 @@ public struct Planner {
     /// under the portal id it has or will have, and settles the object apply sends.
     private mutating func reconcile<Declared: DeclaredObject, Live: OwnedResource>(
         kind: ManifestKind, declared: [Declared], live: [Tagged<Live>],
-        displayName: (Declared) -> String, liveDisplayName: (Live) -> String, phase: Int, payload: (Live) -> ActionPayload,
+        displayName: (Declared) -> String, liveDisplayName: (Live) -> String, stage: PlanStage, payload: (Live) -> ActionPayload,
         diff: (Declared, Live?, String) -> FieldDiff<Live>
     ) {
         var managed: [String: Tagged<Live>] = [:]
@@ -295,7 +296,7 @@ public struct Planner {
                     reason = "renamed in git from '\(previousName)'; updated in place"
                 }
                 if !changes.isEmpty {
-                    actions.append((phase, PlannedAction(
+                    actions.append((stage.order, PlannedAction(
                         type: .update, target: target, reason: reason, changes: changes, fingerprint: current.etag,
                         payload: payload(fields.desired))))
                 }
@@ -307,7 +308,7 @@ public struct Planner {
                     let fields = settle(existing.resource, id: existing.resource.id)
                     let changes = [FieldChange(field: "managedBy", before: existing.resource.managedBy, after: Ownership.roomkeeper)]
                         + fields.changes
-                    actions.append((phase, PlannedAction(
+                    actions.append((stage.order, PlannedAction(
                         type: .update, target: target, reason: "adopting the hand-made \(kind.rawValue) of the same name",
                         changes: changes, fingerprint: existing.etag, payload: payload(fields.desired))))
                 } else {
@@ -322,7 +323,7 @@ public struct Planner {
                 let id = PortalIdentity.newId(kind, manifest.value)
                 ids[kind, default: [:]][manifest.value] = id
                 let fields = settle(nil, id: id)
-                actions.append((phase, PlannedAction(
+                actions.append((stage.order, PlannedAction(
                     type: .create, target: target, reason: "declared in git, not in the portal", changes: fields.changes,
                     payload: payload(fields.desired))))
             }
@@ -331,7 +332,7 @@ public struct Planner {
         for (manifest, object) in managed.sorted(by: { $0.key < $1.key }) {
             let target = ObjectReference(kind: kind.rawValue, name: manifest, portalId: object.resource.id)
             if absent.contains(manifest) {
-                actions.append((10 - phase, PlannedAction(
+                actions.append((stage.deletionOrder, PlannedAction(
                     type: .delete, target: target, reason: "declared absent in roomkeeper.yaml", fingerprint: object.etag)))
             } else if object.resource.protected == true {
                 resolver.findings.append(Finding(
@@ -340,7 +341,7 @@ public struct Planner {
                     remedy: "to delete it, list it under absent: {\(kind.collectionName): [\(manifest)]} in roomkeeper.yaml; "
                         + "to keep managing it, restore its manifest"))
             } else if declaredPolicy.prune.contains(kind) {
-                actions.append((10 - phase, PlannedAction(
+                actions.append((stage.deletionOrder, PlannedAction(
                     type: .delete, target: target, reason: "created by Roomkeeper and no longer declared", fingerprint: object.etag)))
             } else {
                 resolver.findings.append(Finding(
@@ -391,10 +392,10 @@ public struct Planner {
     // MARK: - Finishing
 
     private func finish(source: String, portal: String, now: Date) -> Plan {
-        var ordered = actions.sorted { ($0.phase, $0.action.target, $0.action.type.rawValue) < ($1.phase, $1.action.target, $1.action.type.rawValue) }
-            .map { phase, action in
+        var ordered = actions.sorted { ($0.order, $0.action.target, $0.action.type.rawValue) < ($1.order, $1.action.target, $1.action.type.rawValue) }
+            .map { order, action in
                 var action = action
-                action.stage = phase
+                action.stage = order
                 return action
             }
         if !options.targets.isEmpty {

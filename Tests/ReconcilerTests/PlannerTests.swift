@@ -1,3 +1,4 @@
+import Foundation
 import Manifests
 import PortalAPI
 import Reconciler
@@ -60,6 +61,26 @@ struct PlannerTests {
         let result = plan(declared(groupManifest("g", rooms: ["A@X.com", "b@x.com"])), state)
         #expect(result.actions.isEmpty)
         #expect(result.findings.isEmpty)
+    }
+
+    @Test("The plan id and the clock are inputs: the same inputs give the same plan; stages are named and deletes come last")
+    func deterministic() throws {
+        var state = live()
+        state.roomGroups = [group("old", rooms: ["a@x.com"])]
+        let pruning = Self.policy.replacingOccurrences(of: "spec: {}", with: "spec: {prune: {roomGroups: true}, deletionGuard: {maxDeletes: 9, maxDeletePercent: 100}}")
+        let manifests = declared(groupManifest("new", rooms: ["b@x.com"]), policy: pruning)
+        let at = Date(timeIntervalSince1970: 1_800_000_000)
+        func make() throws -> Data {
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.sortedKeys]
+            encoder.dateEncodingStrategy = .iso8601
+            return try encoder.encode(Planner.plan(declared: manifests, live: state, source: "test", portal: "p", now: at, id: "plan-1"))
+        }
+        #expect(try make() == make())
+        let plan = Planner.plan(declared: manifests, live: state, source: "test", portal: "p", now: at, id: "plan-1")
+        #expect(plan.id == "plan-1" && plan.createdAt == at)
+        #expect(plan.actions.map(\.stage) == [PlanStage.roomGroups.order, PlanStage.roomGroups.deletionOrder])
+        #expect(plan.actions.map(\.type) == [.create, .delete])
     }
 
     @Test("A changed group updates with the rooms added and removed, against the entity tag read")
