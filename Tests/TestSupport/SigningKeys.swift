@@ -38,10 +38,9 @@ public final class SigningKeys: Sendable {
         let home = folder.appendingPathComponent("gnupg")
         try FileManager.default.createDirectory(at: home, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
         for (program, faked) in [("gpg-now", ""), ("gpg-2020", " --faked-system-time 20200101T120000!")] {
-            let script = folder.appendingPathComponent(program)
-            try "#!/bin/sh\nexec /usr/bin/gpg --homedir '\(home.path)' --batch --pinentry-mode loopback --passphrase ''\(faked) \"$@\"\n"
-                .write(to: script, atomically: true, encoding: .utf8)
-            chmod(script.path, 0o755)
+            try writeExecutable(
+                "#!/bin/sh\nexec /usr/bin/gpg --homedir '\(home.path)' --batch --pinentry-mode loopback --passphrase ''\(faked) \"$@\"\n",
+                to: folder.appendingPathComponent(program))
         }
         try await keys.run(folder.appendingPathComponent("gpg-now").path, ["--quick-gen-key", "Carol <carol@contoso.com>", "ed25519", "sign", "1y"])
         try await keys.run(folder.appendingPathComponent("gpg-2020").path, ["--quick-gen-key", "Dave <dave@contoso.com>", "ed25519", "sign", "1d"])
@@ -51,6 +50,18 @@ public final class SigningKeys: Sendable {
     }
 
     public func remove() { try? FileManager.default.removeItem(at: folder) }
+
+    /// Writes a script with a descriptor closed on exec: a server another test forks meanwhile
+    /// must not inherit it open for writing, or running the script fails with "Text file busy".
+    private static func writeExecutable(_ text: String, to url: URL) throws {
+        let descriptor = open(url.path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o755)
+        guard descriptor >= 0 else { throw FixtureError("cannot create \(url.path)") }
+        defer { close(descriptor) }
+        let bytes = Array(text.utf8)
+        guard bytes.withUnsafeBytes({ write(descriptor, $0.baseAddress, $0.count) }) == bytes.count else {
+            throw FixtureError("cannot write \(url.path)")
+        }
+    }
 
     /// The `git -c` settings that make `git commit -S` or `git tag -s` sign as `signer`.
     public func gitSettings(_ signer: Signer) -> [String] {
