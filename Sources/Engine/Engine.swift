@@ -73,7 +73,8 @@ public struct Engine: Sendable {
                 delivery = .failed("\(error)")
             }
         }
-        try history.append(check.entry)
+        let entry = check.entry
+        try await offCooperativePool { try history.append(entry) }
         return DriftOutcome(report: check.report, delivery: delivery)
     }
 
@@ -82,7 +83,7 @@ public struct Engine: Sendable {
         let (plan, live) = try await self.plan(snapshot, portal: portal, options: PlanOptions(allowMassDelete: true))
         guard plan.blockers.isEmpty else { throw IncompleteReadError(blockers: plan.blockers) }
         let identity = try? await portal.me().userPrincipalName
-        let memory = DriftMemory(entries: try history.recent())
+        let memory = DriftMemory(entries: try await offCooperativePool { try history.recent() })
         let detector = DriftDetector(declared: snapshot.manifests, live: live, memory: memory, reconcilerIdentity: identity, now: now)
         let (report, pending) = detector.report(for: plan)
         return DriftCheck(

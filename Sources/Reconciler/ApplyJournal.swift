@@ -15,7 +15,7 @@ public actor ApplyJournal {
         public var time: Date
         public var plan: String
         public var event: Event
-        public var action: String?
+        public var action: ActionID?
         public var detail: String?
         /// On the `started` entry: the portal the run works on, as `Portal.endpointDescription` says.
         public var portal: String?
@@ -43,7 +43,7 @@ public actor ApplyJournal {
     deinit { try? handle.close() }
 
     /// Appends an entry. Each line is one `write`, so a killed process leaves whole lines behind.
-    public func record(_ event: Event, action: String? = nil, detail: String? = nil, portal: String? = nil) {
+    public func record(_ event: Event, action: ActionID? = nil, detail: String? = nil, portal: String? = nil) {
         let entry = Entry(time: Date(), plan: planId, event: event, action: action, detail: detail, portal: portal)
         guard let line = try? Self.encoder.encode(entry) else { return }
         try? handle.write(contentsOf: line + Data("\n".utf8))
@@ -62,9 +62,9 @@ public actor ApplyJournal {
         public var startedAt: Date?
         public var confirmed: Int
         /// The ids of the actions the portal confirmed (`delete RoomGroup/lobby`).
-        public var confirmedActions: [String]
+        public var confirmedActions: [ActionID]
         /// Actions sent or about to be sent whose answer never came: the portal may or may not have done them.
-        public var unanswered: [String]
+        public var unanswered: [ActionID]
         /// The portal the run worked on, as its start line names it.
         public var portal: String?
         public var url: URL
@@ -80,8 +80,8 @@ public actor ApplyJournal {
             // A line cut short by a crash is skipped, not fatal: the lines before it stand.
             let entries = text.split(separator: "\n").compactMap { try? decoder.decode(Entry.self, from: Data($0.utf8)) }
             guard let first = entries.first, !entries.contains(where: { $0.event == .finished }) else { return nil }
-            var open: [String: Bool] = [:]
-            var confirmed: [String] = []
+            var open: [ActionID: Bool] = [:]
+            var confirmed: [ActionID] = []
             for entry in entries {
                 guard let action = entry.action else { continue }
                 switch entry.event {

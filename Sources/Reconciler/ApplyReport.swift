@@ -10,7 +10,7 @@ public enum ActionOutcome: String, Codable, Sendable, CaseIterable {
 
 /// One action's result, with what went wrong in words a person can act on.
 public struct ActionResult: Codable, Sendable, Equatable {
-    public var action: String
+    public var action: ActionID
     public var type: ActionType
     public var target: ObjectReference
     public var outcome: ActionOutcome

@@ -40,7 +40,7 @@ public struct Executor: Sendable {
     ) async -> ApplyReport {
         let startedAt = Date()
         await journal?.record(.started, detail: "\(plan.actions.count) actions", portal: portal.endpointDescription)
-        var results: [String: ActionResult] = [:]
+        var results: [ActionID: ActionResult] = [:]
         var stopped: String?
         var failed = 0
         let stages = Dictionary(grouping: plan.actions, by: \.stage).sorted { $0.key < $1.key }

@@ -48,16 +48,8 @@ public struct InventoryRecord: Codable, Sendable, Equatable {
     /// deletes it sent without an answer (which may have happened; counting them keeps the
     /// guard from taking the run's own deletions for a short read).
     public mutating func account(for run: ApplyJournal.Interrupted) {
-        for action in run.confirmedActions { count(action) }
-        for action in run.unanswered where action.hasPrefix("\(ActionType.delete.rawValue) ") { count(action) }
-    }
-
-    /// Counts an action given by its id, `delete RoomGroup/lobby`.
-    private mutating func count(_ actionId: String) {
-        let parts = actionId.split(separator: " ", maxSplits: 1)
-        guard parts.count == 2, let type = ActionType(rawValue: String(parts[0])), let kind = parts[1].split(separator: "/").first
-        else { return }
-        count(type, kind: String(kind))
+        for action in run.confirmedActions { count(action.type, kind: action.kind) }
+        for action in run.unanswered where action.type == .delete { count(action.type, kind: action.kind) }
     }
 
     private mutating func count(_ type: ActionType, kind: String) {

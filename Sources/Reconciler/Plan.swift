@@ -127,7 +127,7 @@ public struct FieldChange: Codable, Sendable, Equatable {
 /// One step of a plan.
 public struct PlannedAction: Codable, Sendable, Equatable {
     /// Stable within a plan: `create RoomGroup/london-floor-3`.
-    public var id: String
+    public var id: ActionID
     public var type: ActionType
     public var target: ObjectReference
     /// Why, for people; never used to decide what apply does.
@@ -136,7 +136,7 @@ public struct PlannedAction: Codable, Sendable, Equatable {
     /// The entity tag of the live object when planned; apply refuses the action if it changed.
     public var fingerprint: String?
     /// Actions that must succeed first.
-    public var dependsOn: [String]
+    public var dependsOn: [ActionID]
     /// Apply runs stages in ascending order, the actions of one stage concurrently; every
     /// dependency lies in an earlier stage.
     public var stage: Int
@@ -145,9 +145,9 @@ public struct PlannedAction: Codable, Sendable, Equatable {
 
     public init(
         type: ActionType, target: ObjectReference, reason: String, changes: [FieldChange] = [], fingerprint: String? = nil,
-        dependsOn: [String] = [], stage: Int = 0, payload: ActionPayload? = nil
+        dependsOn: [ActionID] = [], stage: Int = 0, payload: ActionPayload? = nil
     ) {
-        self.id = "\(type.rawValue) \(target)"
+        self.id = ActionID(type, target)
         self.type = type
         self.target = target
         self.reason = reason
@@ -210,4 +210,48 @@ public enum PlanStage: Int, CaseIterable, Sendable {
     /// When deletions of this stage's objects run: after every stage's creates and updates, the
     /// stages in reverse, so that nothing is deleted while something still refers to it.
     public var deletionOrder: Int { 10 - rawValue }
+}
+
+/// An action's identity within a plan: its type and target, written as saved plans and journals
+/// have always written it, `create RoomGroup/london-floor-3`.
+public struct ActionID: Hashable, Sendable, Comparable, CustomStringConvertible {
+    public var type: ActionType
+    /// `KIND/NAME` of the target.
+    public var target: String
+
+    public init(_ type: ActionType, _ target: ObjectReference) {
+        self.type = type
+        self.target = target.description
+    }
+
+    /// Reads `TYPE KIND/NAME`; nil for anything else.
+    public init?(_ text: String) {
+        let parts = text.split(separator: " ", maxSplits: 1)
+        guard parts.count == 2, let type = ActionType(rawValue: String(parts[0])), parts[1].contains("/") else { return nil }
+        self.type = type
+        target = String(parts[1])
+    }
+
+    /// The manifest kind (or `Room`) of the target.
+    public var kind: String { String(target.prefix { $0 != "/" }) }
+
+    public var description: String { "\(type.rawValue) \(target)" }
+
+    public static func < (lhs: ActionID, rhs: ActionID) -> Bool { lhs.description < rhs.description }
+}
+
+extension ActionID: Codable {
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.singleValueContainer()
+        let text = try container.decode(String.self)
+        guard let id = ActionID(text) else {
+            throw DecodingError.dataCorruptedError(in: container, debugDescription: "'\(text)' is not an action id (TYPE KIND/NAME)")
+        }
+        self = id
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.singleValueContainer()
+        try container.encode(description)
+    }
 }

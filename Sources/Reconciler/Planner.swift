@@ -167,11 +167,11 @@ public struct Planner {
         }
         // Each assignment waits for the role and room groups it refers to, where those are created now.
         let planned = Set(actions.map(\.action.id))
-        var dependencies: [String: [String]] = [:]
+        var dependencies: [String: [ActionID]] = [:]
         for assignment in declared.roleAssignments {
-            var needs: [String] = []
-            if case .custom(let role) = assignment.role.value { needs.append("create \(reference(.role, role))") }
-            needs += assignment.scope.roomGroups.map { "create \(reference(.roomGroup, $0.value))" }
+            var needs: [ActionID] = []
+            if case .custom(let role) = assignment.role.value { needs.append(ActionID(.create, reference(.role, role))) }
+            needs += assignment.scope.roomGroups.map { ActionID(.create, reference(.roomGroup, $0.value)) }
             dependencies[assignment.metadata.name.value] = needs.filter(planned.contains)
         }
         for index in actions.indices where actions[index].action.target.kind == ManifestKind.roleAssignment.rawValue {
@@ -213,7 +213,7 @@ public struct Planner {
                 reason: desired[room.resource.id] == nil ? "no longer listed by update ring '\(current)'" : "listed by update ring '\(target)'",
                 changes: [FieldChange(field: "updateRing", before: current, after: target)], fingerprint: room.etag,
                 payload: .updateRingId(ringId))
-            if !context.ringExists(target) { action.dependsOn = ["create \(ringReference)"] }
+            if !context.ringExists(target) { action.dependsOn = [ActionID(.create, ringReference)] }
             actions.append((PlanStage.ringMoves.order, action))
         }
     }

@@ -33,11 +33,11 @@ public struct ApplyRenderer: Sendable {
             output += style.red("Stopped:") + " " + reason.terminalSafe + "; no further action was started.\n\n"
         }
         for result in failed {
-            output += "  " + style.red("failed") + "         \(result.action.terminalSafe)\n"
+            output += "  " + style.red("failed") + "         \(result.action.description.terminalSafe)\n"
             output += "                 " + (result.message ?? "no reason given").terminalSafe + "\n"
         }
         for result in skipped {
-            output += "  " + style.yellow("not attempted") + "  \(result.action.terminalSafe)\n"
+            output += "  " + style.yellow("not attempted") + "  \(result.action.description.terminalSafe)\n"
         }
         if !failed.isEmpty || !skipped.isEmpty { output += "\n" }
         let rows: [(String, Int)] = [

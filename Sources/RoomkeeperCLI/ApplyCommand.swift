@@ -191,7 +191,7 @@ extension Roomkeeper {
             let unexplained = PlanFreshness.unexplained(plan, fresh: fresh)
             guard unexplained.isEmpty else {
                 for action in unexplained.prefix(20) {
-                    printError("roomkeeper: error: '\(action.id.terminalSafe)' is not an action the manifests produce")
+                    printError("roomkeeper: error: '\(action.id.description.terminalSafe)' is not an action the manifests produce")
                 }
                 throw failure("the saved plan holds \(unexplained.count) action\(unexplained.count == 1 ? "" : "s") its manifests do not produce "
                     + "(the file was edited); run plan again and review it. Nothing was applied")
@@ -213,7 +213,7 @@ extension Roomkeeper {
             for run in try await engine.reviewInterruptedRuns(on: portal) {
                 var note = "note: an earlier apply (plan \(run.planId)) was cut off after \(run.confirmed) confirmed actions"
                 if !run.unanswered.isEmpty {
-                    note += "; \(run.unanswered.count) were sent without an answer (\(run.unanswered.prefix(5).joined(separator: ", "))"
+                    note += "; \(run.unanswered.count) were sent without an answer (\(run.unanswered.prefix(5).map(\.description).joined(separator: ", "))"
                         + (run.unanswered.count > 5 ? ", ..." : "") + ")"
                 }
                 printError(note + ". This run reads their results back from the portal, so nothing is done twice.")
