@@ -56,7 +56,7 @@ public struct DriftDetector {
         let report = DriftReport(
             generatedAt: now, source: plan.source, sourceRevision: plan.sourceRevision, origin: plan.origin, portal: plan.portal,
             items: active, snoozed: snoozed, devices: statuses, needsPerson: needsPerson, notes: notes,
-            unmanaged: plan.unmanaged.filter { $0.kind != ManifestKind.device.rawValue })
+            unmanaged: plan.unmanaged.filter { $0.kind != .manifest(.device) })
         return (report, pending)
     }
 
@@ -82,7 +82,7 @@ public struct DriftDetector {
                 : writer(of: target, kind: target.kind)
             return make(.changed, cause, target, explanation, action.changes, location, adopt: true)
         case .moveToRing:
-            let (cause, explanation) = writer(of: target, kind: "Room")
+            let (cause, explanation) = writer(of: target, kind: .room)
             return make(.changed, cause, target, explanation, action.changes, location, adopt: false)
         case .enroll, .unenroll:
             let state = action.changes.first?.before ?? ""
@@ -101,7 +101,7 @@ public struct DriftDetector {
     }
 
     /// Who wrote a live object last, as a cause: a person, or Roomkeeper itself (git moved on).
-    private func writer(of target: ObjectReference, kind: String) -> (DriftItem.Cause, String) {
+    private func writer(of target: ObjectReference, kind: ObjectKind) -> (DriftItem.Cause, String) {
         guard let id = target.portalId, let stamp = stamps["\(kind)/\(id)"], let writer = stamp.lastModifiedBy else {
             return (.convergence, "differs from git; the portal does not say who changed it last")
         }
@@ -123,7 +123,7 @@ public struct DriftDetector {
         let liveBySerial = Dictionary(live.devices.map { ($0.resource.serialNumber.uppercased(), $0.resource) }, uniquingKeysWith: { a, _ in a })
         var declaredSerials: Set<String> = []
         for device in declared.devices {
-            let target = ObjectReference(kind: ManifestKind.device.rawValue, name: device.metadata.name.value)
+            let target = ObjectReference(kind: .manifest(.device), name: device.metadata.name.value)
             let serial = device.serialNumber.value
             declaredSerials.insert(serial.uppercased())
             let room = device.room.value.lowercased()
@@ -151,7 +151,7 @@ public struct DriftDetector {
             }
         }
         for device in live.devices where device.resource.enrollmentState == .known(.enrolled) && !declaredSerials.contains(device.resource.serialNumber.uppercased()) {
-            let target = ObjectReference(kind: ManifestKind.device.rawValue, name: device.resource.serialNumber, portalId: device.resource.id)
+            let target = ObjectReference(kind: .manifest(.device), name: device.resource.serialNumber, portalId: device.resource.id)
             items.append(make(
                 .unexpected, .manual, target, "enrolled in the portal (room \(device.resource.roomId ?? "none")) but not declared in git", [],
                 nil, revertable: false, adopt: true, byHand: "or unenroll it in the portal if it should not be there"))
@@ -186,8 +186,10 @@ public struct DriftDetector {
         for snooze in declared.policy.snoozes {
             guard let end = snooze.until.endOfDay, end > now else {
                 let parts = snooze.target.value.split(separator: "/", maxSplits: 1).map(String.init)
+                // The policy check refused snoozes whose kind is not one Roomkeeper knows.
+                guard let kind = parts.first.flatMap(ObjectKind.init(rawValue:)) else { continue }
                 notes.append(Finding(
-                    severity: .info, target: ObjectReference(kind: parts.first ?? "", name: parts.last ?? ""),
+                    severity: .info, target: ObjectReference(kind: kind, name: parts.last ?? ""),
                     message: "the snooze until \(snooze.until) has passed", remedy: "remove it from roomkeeper.yaml, or extend it",
                     location: snooze.target.location?.description))
                 continue

@@ -108,7 +108,7 @@ public struct Executor: Sendable {
             return nil
         case .delete:
             let (id, etag) = try identity(action)
-            switch ManifestKind(rawValue: action.target.kind) {
+            switch action.target.kind.manifestKind {
             case .roomGroup: try await portal.delete(PortalRoomGroup.self, id: id, ifMatch: etag)
             case .role: try await portal.delete(PortalRole.self, id: id, ifMatch: etag)
             case .roleAssignment: try await portal.delete(PortalRoleAssignment.self, id: id, ifMatch: etag)

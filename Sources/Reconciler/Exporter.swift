@@ -139,7 +139,7 @@ public struct Exporter {
     }
 
     private func skip(_ kind: ManifestKind, _ name: String, _ why: String) -> Finding {
-        Finding(severity: .warning, target: ObjectReference(kind: kind.rawValue, name: name), message: "not exported: \(why)",
+        Finding(severity: .warning, target: ObjectReference(kind: .manifest(kind), name: name), message: "not exported: \(why)",
                 remedy: "fix it in the portal, or declare it by hand")
     }
 

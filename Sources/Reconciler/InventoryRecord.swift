@@ -48,12 +48,12 @@ public struct InventoryRecord: Codable, Sendable, Equatable {
     /// deletes it sent without an answer (which may have happened; counting them keeps the
     /// guard from taking the run's own deletions for a short read).
     public mutating func account(for run: ApplyJournal.Interrupted) {
-        for action in run.confirmedActions { count(action.type, kind: action.kind) }
-        for action in run.unanswered where action.type == .delete { count(action.type, kind: action.kind) }
+        for action in run.confirmedActions { if let kind = action.kind { count(action.type, kind: kind) } }
+        for action in run.unanswered where action.type == .delete { if let kind = action.kind { count(action.type, kind: kind) } }
     }
 
-    private mutating func count(_ type: ActionType, kind: String) {
-        guard let collection = ManifestKind(rawValue: kind)?.collectionName else { return }
+    private mutating func count(_ type: ActionType, kind: ObjectKind) {
+        guard let collection = kind.manifestKind?.collectionName else { return }
         switch type {
         case .create: counts[collection, default: 0] += 1
         case .delete: counts[collection, default: 0] -= 1

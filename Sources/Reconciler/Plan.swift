@@ -1,4 +1,5 @@
 import Foundation
+import Manifests
 
 /// A reviewed unit of work: the ordered actions that bring the portal to what git declares, what
 /// only a person can fix, and what Roomkeeper leaves alone. Computed by `Planner`, rendered by
@@ -82,15 +83,64 @@ public struct SourceOrigin: Codable, Sendable, Equatable {
     }
 }
 
+/// What a plan or report refers to: an object of a manifest kind, or a room (which is referenced,
+/// never declared). Written as the kind's name, `RoomGroup` or `Room`.
+public enum ObjectKind: Sendable, Hashable, Comparable, CustomStringConvertible {
+    case manifest(ManifestKind)
+    case room
+
+    public init?(rawValue: String) {
+        if rawValue == "Room" {
+            self = .room
+        } else if let kind = ManifestKind(rawValue: rawValue) {
+            self = .manifest(kind)
+        } else {
+            return nil
+        }
+    }
+
+    public var rawValue: String {
+        switch self {
+        case .manifest(let kind): kind.rawValue
+        case .room: "Room"
+        }
+    }
+
+    /// The manifest kind, or nil for a room.
+    public var manifestKind: ManifestKind? {
+        if case .manifest(let kind) = self { return kind }
+        return nil
+    }
+
+    public var description: String { rawValue }
+
+    public static func < (lhs: ObjectKind, rhs: ObjectKind) -> Bool { lhs.rawValue < rhs.rawValue }
+}
+
+extension ObjectKind: Codable {
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.singleValueContainer()
+        let text = try container.decode(String.self)
+        guard let kind = ObjectKind(rawValue: text) else {
+            throw DecodingError.dataCorruptedError(in: container, debugDescription: "'\(text)' is not a kind Roomkeeper knows")
+        }
+        self = kind
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.singleValueContainer()
+        try container.encode(rawValue)
+    }
+}
+
 /// A portal object by the name git knows it by: `RoomGroup/london-floor-3`, `Room/conf-lon-3a@contoso.com`.
 public struct ObjectReference: Codable, Sendable, Hashable, Comparable, CustomStringConvertible {
-    /// A manifest kind, or `Room` for rooms (which are not declared, only referenced).
-    public var kind: String
+    public var kind: ObjectKind
     public var name: String
     /// The object's id in the portal, when it exists there.
     public var portalId: String?
 
-    public init(kind: String, name: String, portalId: String? = nil) {
+    public init(kind: ObjectKind, name: String, portalId: String? = nil) {
         self.kind = kind
         self.name = name
         self.portalId = portalId
@@ -232,8 +282,8 @@ public struct ActionID: Hashable, Sendable, Comparable, CustomStringConvertible 
         target = String(parts[1])
     }
 
-    /// The manifest kind (or `Room`) of the target.
-    public var kind: String { String(target.prefix { $0 != "/" }) }
+    /// The kind of the target; nil for a kind this release does not know.
+    public var kind: ObjectKind? { ObjectKind(rawValue: String(target.prefix { $0 != "/" })) }
 
     public var description: String { "\(type.rawValue) \(target)" }
 

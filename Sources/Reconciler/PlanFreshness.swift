@@ -6,23 +6,23 @@ import PortalAPI
 public enum PlanFreshness {
     /// Every reason the plan no longer fits the portal, one per object; empty when it may be applied.
     public static func problems(_ plan: Plan, live: LiveState) -> [String] {
-        var tags: [String: [String: String]] = [:]
+        var tags: [ObjectKind: [String: String]] = [:]
         var managedNames: Set<String> = []
-        func index<R: PortalResource>(_ kind: String, _ items: [Tagged<R>]) {
+        func index<R: PortalResource>(_ kind: ObjectKind, _ items: [Tagged<R>]) {
             tags[kind] = Dictionary(items.map { ($0.resource.id, $0.etag) }, uniquingKeysWith: { first, _ in first })
         }
-        func names<R: OwnedResource>(_ kind: String, _ items: [Tagged<R>]) {
+        func names<R: OwnedResource>(_ kind: ObjectKind, _ items: [Tagged<R>]) {
             index(kind, items)
             for item in items where item.resource.managedBy == Ownership.roomkeeper {
                 if let name = item.resource.manifestName { managedNames.insert("\(kind)/\(name)") }
             }
         }
-        index("Room", live.rooms)
-        index("Device", live.devices)
-        names("RoomGroup", live.roomGroups)
-        names("Role", live.roles)
-        names("RoleAssignment", live.roleAssignments)
-        names("UpdateRing", live.updateRings)
+        index(.room, live.rooms)
+        index(.manifest(.device), live.devices)
+        names(.manifest(.roomGroup), live.roomGroups)
+        names(.manifest(.role), live.roles)
+        names(.manifest(.roleAssignment), live.roleAssignments)
+        names(.manifest(.updateRing), live.updateRings)
 
         var problems: [String] = []
         for action in plan.actions {

@@ -144,7 +144,7 @@ public struct Planner {
                 case .builtIn(let role): role.rawValue
                 case .custom(let role): roleIds[role] ?? PortalIdentity.newId(.role, role)
                 }
-            let owner = ObjectReference(kind: ManifestKind.roleAssignment.rawValue, name: name)
+            let owner = ObjectReference(kind: .manifest(.roleAssignment), name: name)
             let scope = PortalScope(
                 allRooms: assignment.scope.allRooms,
                 roomGroupIds: assignment.scope.roomGroups.map { groupIds[$0.value] ?? PortalIdentity.newId(.roomGroup, $0.value) }.sorted(),
@@ -174,7 +174,7 @@ public struct Planner {
             needs += assignment.scope.roomGroups.map { ActionID(.create, reference(.roomGroup, $0.value)) }
             dependencies[assignment.metadata.name.value] = needs.filter(planned.contains)
         }
-        for index in actions.indices where actions[index].action.target.kind == ManifestKind.roleAssignment.rawValue {
+        for index in actions.indices where actions[index].action.target.kind == .manifest(.roleAssignment) {
             actions[index].action.dependsOn = dependencies[actions[index].action.target.name] ?? []
         }
     }
@@ -206,10 +206,10 @@ public struct Planner {
                 continue
             }
             guard target != current else { continue }
-            let ringReference = ObjectReference(kind: ManifestKind.updateRing.rawValue, name: target)
+            let ringReference = ObjectReference(kind: .manifest(.updateRing), name: target)
             let ringId = ringIds[target] ?? target
             var action = PlannedAction(
-                type: .moveToRing, target: ObjectReference(kind: "Room", name: room.resource.id, portalId: room.resource.id),
+                type: .moveToRing, target: ObjectReference(kind: .room, name: room.resource.id, portalId: room.resource.id),
                 reason: desired[room.resource.id] == nil ? "no longer listed by update ring '\(current)'" : "listed by update ring '\(target)'",
                 changes: [FieldChange(field: "updateRing", before: current, after: target)], fingerprint: room.etag,
                 payload: .updateRingId(ringId))
@@ -252,7 +252,7 @@ public struct Planner {
                 changes: [FieldChange(field: "enrollment", before: state, after: wanted)], fingerprint: current.etag)))
         }
         for device in live.devices where !seen.contains(device.resource.id) {
-            unmanaged.append(ObjectReference(kind: ManifestKind.device.rawValue, name: device.resource.serialNumber, portalId: device.resource.id))
+            unmanaged.append(ObjectReference(kind: .manifest(.device), name: device.resource.serialNumber, portalId: device.resource.id))
         }
     }
 
@@ -330,7 +330,7 @@ public struct Planner {
         }
         let absent = Set(declaredPolicy.absent[kind]?.map(\.value) ?? [])
         for (manifest, object) in managed.sorted(by: { $0.key < $1.key }) {
-            let target = ObjectReference(kind: kind.rawValue, name: manifest, portalId: object.resource.id)
+            let target = ObjectReference(kind: .manifest(kind), name: manifest, portalId: object.resource.id)
             if absent.contains(manifest) {
                 actions.append((stage.deletionOrder, PlannedAction(
                     type: .delete, target: target, reason: "declared absent in roomkeeper.yaml", fingerprint: object.etag)))
@@ -351,7 +351,7 @@ public struct Planner {
             }
         }
         for object in handMade.values where !adopted.contains(object.resource.id) {
-            unmanaged.append(ObjectReference(kind: kind.rawValue, name: liveDisplayName(object.resource), portalId: object.resource.id))
+            unmanaged.append(ObjectReference(kind: .manifest(kind), name: liveDisplayName(object.resource), portalId: object.resource.id))
         }
     }
 
@@ -386,7 +386,7 @@ public struct Planner {
     }
 
     private func reference(_ kind: ManifestKind, _ name: String) -> ObjectReference {
-        ObjectReference(kind: kind.rawValue, name: name)
+        ObjectReference(kind: .manifest(kind), name: name)
     }
 
     // MARK: - Finishing
@@ -418,7 +418,7 @@ public struct Planner {
             blockers.append(.deletionGuard(deletes: deletes.count, limit: guardPolicy.maximumDeletes))
         }
         for kind in ManifestKind.allCases {
-            let count = deletes.filter { $0.target.kind == kind.rawValue }.count
+            let count = deletes.filter { $0.target.kind == .manifest(kind) }.count
             let managed = context.managedCount(kind)
             guard count > 0, managed > 0, count * 100 > guardPolicy.maximumDeletePercent * managed else { continue }
             blockers.append(.kindShare(kind: kind, deletes: count, managed: managed, limitPercent: guardPolicy.maximumDeletePercent))
@@ -441,7 +441,7 @@ private final class Resolver {
 
 
     func rooms(of group: RoomGroup) -> Set<String> {
-        var rooms = rooms(group.rooms, owner: ObjectReference(kind: ManifestKind.roomGroup.rawValue, name: group.metadata.name.value))
+        var rooms = rooms(group.rooms, owner: ObjectReference(kind: .manifest(.roomGroup), name: group.metadata.name.value))
         if let selector = group.selector { rooms.formUnion(context.rooms(matching: selector)) }
         return rooms
     }
@@ -489,7 +489,7 @@ private final class Resolver {
     private func unresolved(_ assignment: RoleAssignment, _ member: Located<AssignmentMember>, _ message: String) {
         findings.append(Finding(
                     .memberNotInDirectory,
-            severity: .error, target: ObjectReference(kind: ManifestKind.roleAssignment.rawValue, name: assignment.metadata.name.value), message: message,
+            severity: .error, target: ObjectReference(kind: .manifest(.roleAssignment), name: assignment.metadata.name.value), message: message,
             remedy: "correct the member, or create it in the directory first", location: member.location?.description))
     }
 }

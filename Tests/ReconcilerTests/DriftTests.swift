@@ -241,7 +241,7 @@ struct DriftTests {
                 generatedAt: time, source: "test", sourceRevision: nil, origin: nil, portal: "test",
                 items: targets.map {
                     DriftItem(
-                        state: .changed, cause: .manual, target: ObjectReference(kind: "RoomGroup", name: $0), explanation: "",
+                        state: .changed, cause: .manual, target: ObjectReference(kind: .manifest(.roomGroup), name: $0), explanation: "",
                         since: time, remedies: .init(revert: true, adopt: true, snoozeUntil: "2027-01-01"))
                 }, snoozed: [], devices: [], needsPerson: [], notes: [], unmanaged: [])
         }

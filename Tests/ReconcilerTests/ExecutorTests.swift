@@ -156,14 +156,14 @@ struct ExecutorTests {
         try await Self.withPortal { client in
             var plan = try await Self.plan(Self.manifests(), client)
             // Break the role (stage 2): room groups and rings (stages 0, 1) land, assignments and later never start.
-            let roleIndex = try #require(plan.actions.firstIndex { $0.target.kind == "Role" })
+            let roleIndex = try #require(plan.actions.firstIndex { $0.target.kind == .manifest(.role) })
             plan.actions[roleIndex].payload = .role(PortalRole(id: "role-av-engineer", displayName: "AV engineer", permissions: ["no.such"]))
 
             let folder = try temporaryFolder("roomkeeper-journal")
             defer { try? FileManager.default.removeItem(at: folder) }
             let report = await Executor(portal: client, journal: try ApplyJournal(folder: folder, planId: plan.id)).apply(plan)
             #expect(report.stoppedBecause == "create Role/av-engineer failed")
-            let outcomes = Dictionary(report.results.map { ($0.target.kind, $0.outcome) }, uniquingKeysWith: { first, _ in first })
+            let outcomes = Dictionary(report.results.map { ($0.target.kind.rawValue, $0.outcome) }, uniquingKeysWith: { first, _ in first })
             #expect(outcomes["RoomGroup"] == .done)
             #expect(outcomes["UpdateRing"] == .done)
             #expect(outcomes["Role"] == .failed)
@@ -177,7 +177,7 @@ struct ExecutorTests {
             #expect(ApplyJournal.interrupted(in: folder).isEmpty, "a run that ended is not reported as cut off")
 
             let rerun = try await Self.plan(Self.manifests(), client)
-            #expect(!rerun.actions.contains { $0.target.kind == "RoomGroup" }, "what landed is not planned again")
+            #expect(!rerun.actions.contains { $0.target.kind == .manifest(.roomGroup) }, "what landed is not planned again")
             #expect(await Executor(portal: client, journal: nil).apply(rerun).succeeded)
             #expect(try await Self.plan(Self.manifests(), client).actions.isEmpty)
         }
@@ -306,8 +306,8 @@ struct InventoryRecordTests {
     @Test("An apply's own deletions and creations are counted, so they are not mistaken for a short read")
     func accounting() {
         var before = record(rooms: 10, groups: 10)
-        let delete = PlannedAction(type: .delete, target: ObjectReference(kind: "RoomGroup", name: "g", portalId: "g1"), reason: "")
-        let create = PlannedAction(type: .create, target: ObjectReference(kind: "Role", name: "r"), reason: "")
+        let delete = PlannedAction(type: .delete, target: ObjectReference(kind: .manifest(.roomGroup), name: "g", portalId: "g1"), reason: "")
+        let create = PlannedAction(type: .create, target: ObjectReference(kind: .manifest(.role), name: "r"), reason: "")
         before.account(for: ApplyReport(
             planId: "p", portal: "p", startedAt: .now, finishedAt: .now,
             results: Array(repeating: ActionResult(action: delete, outcome: .done), count: 6)

@@ -92,7 +92,7 @@ struct FaultToleranceTests {
         let groups = Set(try await restarted.list(PortalRoomGroup.self).compactMap(\.resource.manifestName))
         let assignments = Set(try await restarted.list(PortalRoleAssignment.self).compactMap(\.resource.manifestName))
         for result in report.results where result.outcome == .done {
-            let kept = result.target.kind == "RoomGroup" ? groups.contains(result.target.name) : assignments.contains(result.target.name)
+            let kept = result.target.kind == .manifest(.roomGroup) ? groups.contains(result.target.name) : assignments.contains(result.target.name)
             #expect(kept, "\(result.action) was acknowledged, so it survived the restart")
         }
         let rest = try await Self.plan(files, restarted)

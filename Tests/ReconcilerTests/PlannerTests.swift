@@ -144,14 +144,14 @@ struct PlannerTests {
               scope: {roomGroups: [new]}
             """
         let result = plan(declared(manifest, policy: pruning), state)
-        let update = try #require(result.actions.first { $0.target.kind == "RoomGroup" })
-        #expect(result.actions.filter { $0.target.kind == "RoomGroup" }.count == 1)
+        let update = try #require(result.actions.first { $0.target.kind == .manifest(.roomGroup) })
+        #expect(result.actions.filter { $0.target.kind == .manifest(.roomGroup) }.count == 1)
         #expect(update.type == .update)
         #expect(update.target.portalId == "id-old")
         #expect(update.changes == [FieldChange(field: "manifestName", before: "old", after: "new")])
         guard case .roomGroup(let desired) = update.payload else { Issue.record("no room group payload"); return }
         #expect(desired.id == "id-old" && desired.manifestName == "new")
-        guard case .roleAssignment(let assignment) = result.actions.first(where: { $0.target.kind == "RoleAssignment" })?.payload else {
+        guard case .roleAssignment(let assignment) = result.actions.first(where: { $0.target.kind == .manifest(.roleAssignment) })?.payload else {
             Issue.record("no assignment payload")
             return
         }
@@ -208,7 +208,7 @@ struct PlannerTests {
             "create UpdateRing/pilot", "create RoomGroup/g", "create Role/ops-role", "create RoleAssignment/ops",
             "moveToRing Room/b@x.com",
         ])
-        let assignment = try #require(result.actions.first { $0.type == .create && $0.target.kind == "RoleAssignment" })
+        let assignment = try #require(result.actions.first { $0.type == .create && $0.target.kind == .manifest(.roleAssignment) })
         #expect(assignment.dependsOn.map(\.description) == ["create Role/ops-role", "create RoomGroup/g"])
         #expect(result.actions.last?.dependsOn.map(\.description) == ["create UpdateRing/pilot"])
         let targeted = plan(declared(yaml), live(), PlanOptions(targets: ["RoleAssignment/ops"]))
@@ -258,7 +258,7 @@ struct PlannerTests {
     @Test("Built-in roles and default rings are never planned, nor listed as unmanaged")
     func builtInsAreUntouched() {
         let result = plan(declared(groupManifest("g", rooms: ["a@x.com"])), live())
-        #expect(!result.actions.contains { $0.target.kind == "Role" || $0.target.kind == "UpdateRing" })
+        #expect(!result.actions.contains { $0.target.kind == .manifest(.role) || $0.target.kind == .manifest(.updateRing) })
         #expect(result.unmanaged.isEmpty)
     }
 }

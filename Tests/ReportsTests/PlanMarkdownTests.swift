@@ -13,13 +13,13 @@ struct PlanMarkdownTests {
         let markdown = PlanRenderer.markdown(plan(
             actions: [
                 PlannedAction(
-                    type: .create, target: ObjectReference(kind: "RoomGroup", name: "london-floor-3"), reason: "",
+                    type: .create, target: ObjectReference(kind: .manifest(.roomGroup), name: "london-floor-3"), reason: "",
                     changes: [FieldChange(field: "rooms", added: ["a@contoso.com"])]),
                 PlannedAction(
-                    type: .update, target: ObjectReference(kind: "Role", name: "av"), reason: "",
+                    type: .update, target: ObjectReference(kind: .manifest(.role), name: "av"), reason: "",
                     changes: [FieldChange(field: "displayName", before: "AV", after: "AV engineers")]),
             ],
-            findings: [Finding(severity: .warning, target: ObjectReference(kind: "Device", name: "d"), message: "missing", remedy: "install it")]))
+            findings: [Finding(severity: .warning, target: ObjectReference(kind: .manifest(.device), name: "d"), message: "missing", remedy: "install it")]))
         let lines = markdown.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
         #expect(lines.first == "### Roomkeeper plan")
         #expect(lines.contains("**Plan: 1 to create, 1 to update.**"))
@@ -34,7 +34,7 @@ struct PlanMarkdownTests {
         let hostile = "<img src=x onerror=alert(1)> | [click](http://evil) **bold** `code`\n# heading"
         let markdown = PlanRenderer.markdown(plan(actions: [
             PlannedAction(
-                type: .update, target: ObjectReference(kind: "RoomGroup", name: "g`|x"), reason: "",
+                type: .update, target: ObjectReference(kind: .manifest(.roomGroup), name: "g`|x"), reason: "",
                 changes: [FieldChange(field: "description", before: nil, after: hostile)])
         ]))
         #expect(!markdown.contains("<img"))
@@ -49,7 +49,7 @@ struct PlanMarkdownTests {
     @Test("A very large plan lists the first actions and says how many more there are")
     func truncation() {
         let actions = (0..<(PlanRenderer.markdownActionLimit + 7)).map {
-            PlannedAction(type: .create, target: ObjectReference(kind: "RoomGroup", name: "g\($0)"), reason: "")
+            PlannedAction(type: .create, target: ObjectReference(kind: .manifest(.roomGroup), name: "g\($0)"), reason: "")
         }
         let markdown = PlanRenderer.markdown(plan(actions: actions))
         #expect(markdown.split(separator: "\n").filter { $0.hasPrefix("| + |") }.count == PlanRenderer.markdownActionLimit)

@@ -7,7 +7,7 @@ import Testing
 struct RemedyWordsTests {
     private static func item(_ name: String, revert: Bool, adopt: Bool, byHand: String? = nil) -> DriftItem {
         DriftItem(
-            state: .changed, cause: .manual, target: ObjectReference(kind: "RoomGroup", name: name), explanation: "", since: Date(),
+            state: .changed, cause: .manual, target: ObjectReference(kind: .manifest(.roomGroup), name: name), explanation: "", since: Date(),
             remedies: .init(revert: revert, adopt: adopt, snoozeUntil: "2026-12-06", byHand: byHand))
     }
 
