@@ -116,7 +116,7 @@ let package = Package(
         .target(
             name: "TestSupport",
             dependencies: [
-                "Manifests", "PortalAPI", "PortalClient", "PortalEmulator",
+                "Manifests", "PortalAPI", "PortalClient", "PortalEmulator", "Reconciler",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),

@@ -37,13 +37,17 @@ public struct ControllerConfiguration: Sendable {
     public var reconcileTimeout: Duration
     /// Opens the portal the operator configured.
     public var openPortal: @Sendable () async throws -> any Portal
+    /// The time the loop, its deadlines and the lease go by.
+    public var clock: any ReconcileClock
 
     public init(
         origin: SourceOrigin, cacheFolder: URL, stateFolder: URL, interval: Duration, jitter: Double = 0.1,
         retryInterval: Duration = .seconds(30), selfHeal: Bool, concurrency: Int = 8, historyURL: URL? = nil,
         notifier: DriftNotifier? = nil, sourceTimeouts: GitTimeouts = GitTimeouts(), trust: SignatureTrust? = nil,
-        reconcileTimeout: Duration = .seconds(1800), openPortal: @escaping @Sendable () async throws -> any Portal
+        reconcileTimeout: Duration = .seconds(1800), clock: any ReconcileClock = MonotonicClock(),
+        openPortal: @escaping @Sendable () async throws -> any Portal
     ) {
+        self.clock = clock
         self.sourceTimeouts = sourceTimeouts
         self.trust = trust
         self.reconcileTimeout = reconcileTimeout
@@ -71,7 +75,7 @@ public actor Controller {
     public nonisolated let metrics: ControllerMetrics
     private let engine: Engine
     private let logger: Logger
-    private let wakeup = Wakeup()
+    private let wakeup: Wakeup
     private let stopping = StopFlag()
     private(set) public var status: ControllerStatus
     /// What the last reconcile saw, to log changes at info and repeats at debug.
@@ -82,6 +86,7 @@ public actor Controller {
         self.configuration = configuration
         self.metrics = metrics
         engine = Engine(stateFolder: configuration.stateFolder)
+        wakeup = Wakeup(clock: configuration.clock)
         self.logger = logger
         status = ControllerStatus(mode: configuration.selfHeal ? "self-heal" : "report")
         status.suspended = FileManager.default.fileExists(atPath: Self.suspendMarker(in: configuration.stateFolder).path)
@@ -159,8 +164,8 @@ public actor Controller {
     /// Fetches, reads, reports drift and (in self-heal mode) applies; records the outcome in
     /// `status` and the metrics. Never throws: every failure becomes a condition.
     public func reconcile() async {
-        let clock = ContinuousClock()
-        let started = clock.now
+        let clock = configuration.clock
+        let started = clock.elapsed
         status.reconciles += 1
         status.lastReconcileAt = Date()
         let outcome: Outcome
@@ -174,7 +179,7 @@ public actor Controller {
         } catch {
             outcome = Self.classify(error)
         }
-        metrics.reconcileDuration.recordNanoseconds((clock.now - started).nanoseconds)
+        metrics.reconcileDuration.recordNanoseconds((clock.elapsed - started).nanoseconds)
         record(outcome)
     }
 
@@ -185,7 +190,7 @@ public actor Controller {
         case failed(ControllerStatus.Reason, String)
     }
 
-    private func attempt(deadline: ContinuousClock.Instant) async throws -> Outcome {
+    private func attempt(deadline: Duration) async throws -> Outcome {
         let snapshot = try await ManifestSnapshot.read(
             configuration.origin, cacheFolder: configuration.cacheFolder, timeouts: configuration.sourceTimeouts, trust: configuration.trust)
         status.lastAttemptedRevision = snapshot.revision
@@ -230,9 +235,9 @@ public actor Controller {
 
     /// Self-heal: under the lease, plan and apply. Returns nil when the portal now matches what
     /// apply could do, or the outcome that stopped it.
-    private func heal(_ snapshot: ManifestSnapshot, portal: any Portal, deadline: ContinuousClock.Instant) async throws -> Outcome? {
+    private func heal(_ snapshot: ManifestSnapshot, portal: any Portal, deadline: Duration) async throws -> Outcome? {
         try await ReconcilerLease.withLease(
-            on: portal, holder: ReconcilerLease.holderName(doing: "controller"), renewUntil: deadline
+            on: portal, holder: ReconcilerLease.holderName(doing: "controller"), clock: configuration.clock, renewUntil: deadline
         ) { lease in
             for run in try await engine.reviewInterruptedRuns(on: portal) {
                 logger.warning(

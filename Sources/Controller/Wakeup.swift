@@ -1,10 +1,17 @@
+import Reconciler
+
 /// Lets the reconcile loop sleep until its next interval, or until something (a git push, a
 /// resume, shutdown) asks for it sooner. A signal that comes while nobody waits is kept for the
 /// next wait, so none is lost.
 actor Wakeup {
+    private let clock: any ReconcileClock
     private var pending = false
     private var waiter: (id: Int, continuation: CheckedContinuation<Void, Never>)?
     private var lastId = 0
+
+    init(clock: any ReconcileClock = MonotonicClock()) {
+        self.clock = clock
+    }
 
     /// Ends the current wait now, or the next one at once.
     func signal() {
@@ -24,8 +31,9 @@ actor Wakeup {
         }
         lastId += 1
         let id = lastId
+        let clock = clock
         let timer = Task { [weak self] in
-            try? await Task.sleep(for: duration)
+            try? await clock.sleep(for: duration)
             await self?.expire(id)
         }
         await withCheckedContinuation { waiter = (id, $0) }

@@ -17,29 +17,31 @@ public final class ReconcilerLease: Sendable {
     public let holder: String
     private let secret: String
     private let portal: any Portal
+    private let clock: any ReconcileClock
     private let lost = Mutex<String?>(nil)
-    /// Until when the lease is surely still ours: the start of the last successful request plus
-    /// the duration, less a margin for clocks and transit.
-    private let heldUntil: Mutex<ContinuousClock.Instant>
+    /// Until when (on `clock`) the lease is surely still ours: the start of the last successful
+    /// request plus the duration, less a margin for clocks and transit.
+    private let heldUntil: Mutex<Duration>
     private let renewal = Mutex<Task<Void, Never>?>(nil)
 
-    private init(portal: any Portal, holder: String, secret: String, heldUntil: ContinuousClock.Instant) {
+    private init(portal: any Portal, holder: String, secret: String, clock: any ReconcileClock, heldUntil: Duration) {
         self.portal = portal
         self.holder = holder
         self.secret = secret
+        self.clock = clock
         self.heldUntil = Mutex(heldUntil)
     }
 
     /// Runs `work` holding the lease, and gives it back however `work` ends. Throws
     /// `LeaseHeldError`, which names the holder and since when, if someone else holds it.
     ///
-    /// With `renewUntil`, the lease is not renewed past that instant: work that is stuck beyond
-    /// its deadline does not keep other reconcilers out.
+    /// With `renewUntil` (a time on `clock`), the lease is not renewed past it: work that is
+    /// stuck beyond its deadline does not keep other reconcilers out.
     public static func withLease<Result>(
-        on portal: any Portal, holder: String, duration: Int = 120, renewUntil: ContinuousClock.Instant? = nil,
-        isolation: isolated (any Actor)? = #isolation, _ work: (ReconcilerLease) async throws -> Result
+        on portal: any Portal, holder: String, duration: Int = 120, clock: any ReconcileClock = MonotonicClock(),
+        renewUntil: Duration? = nil, isolation: isolated (any Actor)? = #isolation, _ work: (ReconcilerLease) async throws -> Result
     ) async throws -> Result {
-        let lease = try await acquire(on: portal, holder: holder, duration: duration, renewUntil: renewUntil)
+        let lease = try await acquire(on: portal, holder: holder, duration: duration, clock: clock, renewUntil: renewUntil)
         do {
             let result = try await work(lease)
             await lease.release()
@@ -52,19 +54,20 @@ public final class ReconcilerLease: Sendable {
 
     /// Takes the lease or throws `LeaseHeldError`. Prefer `withLease`, which always releases.
     public static func acquire(
-        on portal: any Portal, holder: String, duration: Int = 120, renewUntil: ContinuousClock.Instant? = nil
+        on portal: any Portal, holder: String, duration: Int = 120, clock: any ReconcileClock = MonotonicClock(), renewUntil: Duration? = nil
     ) async throws -> ReconcilerLease {
         let secret = UUID().uuidString + UUID().uuidString
         let request = LeaseRequest(holder: holder, durationSeconds: duration, secret: secret)
         let margin = Duration.milliseconds(duration * 100)
-        let started = ContinuousClock.now
+        let started = clock.elapsed
         _ = try await portal.acquireLease(name, request)
-        let lease = ReconcilerLease(portal: portal, holder: holder, secret: secret, heldUntil: started + .seconds(duration) - margin)
+        let lease = ReconcilerLease(
+            portal: portal, holder: holder, secret: secret, clock: clock, heldUntil: started + .seconds(duration) - margin)
         let task = Task { [weak lease] in
             while !Task.isCancelled {
-                try? await Task.sleep(for: .milliseconds(max(200, duration * 1000 / 3)))
+                try? await clock.sleep(for: .milliseconds(max(200, duration * 1000 / 3)))
                 guard !Task.isCancelled, let lease else { return }
-                let attempt = ContinuousClock.now
+                let attempt = clock.elapsed
                 if let renewUntil, attempt > renewUntil {
                     lease.lost.withLock { $0 = "the work holding the reconciler lease ran past its deadline; the lease is left to expire" }
                     return
@@ -85,7 +88,7 @@ public final class ReconcilerLease: Sendable {
     /// Why the lease can no longer be trusted; nil while it is held.
     public var lostReason: String? {
         if let reason = lost.withLock({ $0 }) { return reason }
-        guard ContinuousClock.now < heldUntil.withLock({ $0 }) else {
+        guard clock.elapsed < heldUntil.withLock({ $0 }) else {
             return "lost the reconciler lease: it could not be renewed in time, and the portal may have given it to someone else"
         }
         return nil

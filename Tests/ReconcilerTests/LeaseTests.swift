@@ -33,16 +33,34 @@ struct LeaseTests {
         }
     }
 
+    @Test("A lease not renewed in time counts as lost by the clock alone, before the portal could hand it on")
+    func lapsed() async throws {
+        try await RunningPortal.with(seed: TestTenant.seed(), tokens: TestTenant.tokens) { portal in
+            let clock = ManualClock()
+            let lease = try await ReconcilerLease.acquire(on: portal.client(token: Self.token), holder: "slow", duration: 60, clock: clock)
+            // Renewals sleep on the clock; the holder's view of time moves past the lease, less its margin.
+            let deadline = ContinuousClock.now + .seconds(30)
+            while clock.sleepers == 0, ContinuousClock.now < deadline { await Task.yield() }
+            #expect(lease.lostReason == nil)
+            clock.jump(by: .seconds(55))  // as if the renewal hung
+            #expect(lease.lostReason?.contains("could not be renewed in time") == true)
+            await lease.release()
+        }
+    }
+
     @Test("A lease its work outlived is not renewed; the apply then stops before its next write")
     func lostLeaseStopsApply() async throws {
         try await RunningPortal.with(seed: TestTenant.seed(rooms: 5), tokens: TestTenant.tokens) { portal in
             let client = portal.client(token: Self.token)
-            let lease = try await ReconcilerLease.acquire(on: client, holder: "stuck", duration: 1, renewUntil: ContinuousClock.now)
+            let clock = ManualClock()
+            // The work's deadline is 30 s away on the clock; the lease lasts two minutes.
+            let lease = try await ReconcilerLease.acquire(on: client, holder: "stuck", duration: 120, clock: clock, renewUntil: clock.elapsed + .seconds(30))
+            #expect(lease.lostReason == nil)
+            // The renewal wakes at 40 s, past the deadline, and declines to renew: no real time passes.
             let deadline = ContinuousClock.now + .seconds(30)
-            // The lease first counts as lost by the clock, then by the renewal that declined to run.
-            while lease.lostReason?.contains("ran past its deadline") != true, ContinuousClock.now < deadline {
-                try await Task.sleep(for: .milliseconds(50))
-            }
+            while clock.sleepers == 0, ContinuousClock.now < deadline { await Task.yield() }
+            clock.advance(by: .seconds(40))
+            while lease.lostReason == nil, ContinuousClock.now < deadline { await Task.yield() }
             let reason = try #require(lease.lostReason)
             #expect(reason.contains("ran past its deadline"))
 
