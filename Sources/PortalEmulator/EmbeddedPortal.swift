@@ -19,13 +19,8 @@ public final class EmbeddedPortal: Portal {
     /// The service account the example tenant gives Roomkeeper.
     public static let exampleServiceAccount = "roomkeeper@contoso.com"
 
-    /// Where the embedded portal keeps its state: in the `StateFolder`.
-    public static func defaultDatabasePath(environment: [String: String] = ProcessInfo.processInfo.environment) -> String {
-        "\(StateFolder.path(environment: environment))/embedded-portal.sqlite"
-    }
-
     /// Opens the embedded portal at `path`, creating it from the example tenant on first use.
-    public static func open(path: String = defaultDatabasePath()) async throws -> EmbeddedPortal {
+    public static func open(path: String) async throws -> EmbeddedPortal {
         let store = try PortalStore(path: path)
         let (seed, diagnostics) = try TenantSeed.contoso()
         if let problem = diagnostics.first(where: { $0.severity == .error }) {

@@ -89,7 +89,7 @@ extension Roomkeeper {
         private func apply(
             saved: Plan?, manifests: ManifestSnapshot, portal: any Portal, lease: ReconcilerLease, renderer: PlanRenderer
         ) async throws -> ApplyReport? {
-            let engine = Engine(stateFolder: URL(fileURLWithPath: StateFolder.path()))
+            let engine = Engine.forThisMachine()
             try await reportInterruptedRuns(engine, portal: portal)
             let plan: Plan
             if let saved {

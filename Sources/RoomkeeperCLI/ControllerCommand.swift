@@ -101,7 +101,7 @@ extension Roomkeeper {
             let controller = Controller(
                 configuration: ControllerConfiguration(
                     origin: sourceOptions.origin(folder: directory), cacheFolder: sourceOptions.cacheFolder,
-                    stateFolder: URL(fileURLWithPath: StateFolder.path()), interval: .seconds(interval.seconds),
+                    stateFolder: StateFolder.url(), interval: .seconds(interval.seconds),
                     jitter: jitter, retryInterval: .seconds(firstRetry), selfHeal: selfHeal, concurrency: concurrency,
                     historyURL: history.map { URL(fileURLWithPath: $0) }, notifier: notifier, sourceTimeouts: sourceOptions.timeouts, trust: sourceOptions.trust(),
                     reconcileTimeout: .seconds(reconcileTimeout.seconds), openPortal: { try await portalChoice.open() }),

@@ -52,7 +52,7 @@ extension Roomkeeper {
                 sourceOptions.origin(folder: directory), options: sourceOptions, style: style,
                 consequence: "drift was not checked")
             let portal = try await portalChoice.open()
-            let engine = Engine(stateFolder: URL(fileURLWithPath: StateFolder.path()))
+            let engine = Engine.forThisMachine()
             let outcome: DriftOutcome
             do {
                 outcome = try await Planning.reporting {

@@ -34,7 +34,7 @@ enum Planning {
         _ source: ManifestSnapshot, portal: any Portal, options: PlanOptions, acceptInventoryShrink: Bool
     ) async throws -> Plan {
         try await reporting {
-            try await Engine(stateFolder: URL(fileURLWithPath: StateFolder.path())).plan(
+            try await Engine.forThisMachine().plan(
                 source, portal: portal, options: options, acceptInventoryShrink: acceptInventoryShrink
             ).plan
         }

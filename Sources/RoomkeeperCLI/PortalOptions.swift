@@ -1,4 +1,5 @@
 import ArgumentParser
+import Engine
 import Foundation
 import PortalAPI
 import PortalClient
@@ -75,7 +76,7 @@ enum PortalChoice: Sendable {
 
     func open() async throws -> any Portal {
         switch self {
-        case .embedded: try await EmbeddedPortal.open()
+        case .embedded: try await EmbeddedPortal.open(path: Engine.forThisMachine().embeddedPortalDatabase)
         case .remote(let endpoint, let token, let timeout): HTTPPortalClient(baseURL: endpoint.url, token: token, requestTimeout: timeout)
         }
     }

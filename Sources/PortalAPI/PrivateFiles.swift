@@ -1,15 +1,5 @@
 import Foundation
 
-/// Where Roomkeeper keeps what it writes on this machine (the embedded portal, apply journals):
-/// `$ROOMKEEPER_STATE_DIR`, else `$XDG_STATE_HOME/roomkeeper`, else `~/.local/state/roomkeeper`.
-public enum StateFolder {
-    public static func path(environment: [String: String] = ProcessInfo.processInfo.environment) -> String {
-        environment["ROOMKEEPER_STATE_DIR"]
-            ?? environment["XDG_STATE_HOME"].map { "\($0)/roomkeeper" }
-            ?? "\(NSHomeDirectory())/.local/state/roomkeeper"
-    }
-}
-
 /// Files only this user may read: the state folder holds the embedded portal (with its
 /// enrollment key), journals, history and inventory records. Folders are 0700 and files 0600,
 /// also after an atomic rewrite, whatever the process's umask.
