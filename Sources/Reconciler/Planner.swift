@@ -22,6 +22,9 @@ public struct PlanOptions: Sendable {
 /// Objects are matched by Roomkeeper's ownership marker (`managedBy` + `manifestName`); a
 /// hand-made object is taken over only where the policy says `adopt`, and deleted only where it
 /// says `prune`. Built-in roles and default rings are never touched.
+/// The portal id each declared object of one kind has or will have, by manifest name.
+typealias PortalIds = [String: String]
+
 public struct Planner {
     let declared: ManifestSet
     let live: LiveState
@@ -29,7 +32,6 @@ public struct Planner {
 
     private var actions: [(order: Int, action: PlannedAction)] = []
     /// Portal ids by kind and manifest name: of matched, adopted and to-be-created objects.
-    private var ids: [ManifestKind: [String: String]] = [:]
     private var unmanaged: [ObjectReference] = []
     private let context: Context
     /// Resolves references and collects findings; a reference type so diff closures can use it.
@@ -40,11 +42,12 @@ public struct Planner {
         sourceRevision: String? = nil, portal: String, now: Date = Date(), id: String = UUID().uuidString.lowercased()
     ) -> Plan {
         var planner = Planner(declared: declared, live: live, options: options)
-        planner.planRoomGroups()
-        planner.planRoles()
-        planner.planUpdateRings()
-        planner.planRoleAssignments()
-        planner.planRingMembership()
+        // The passes that give objects their ids come first; the ids are inputs to those after.
+        let groupIds = planner.planRoomGroups()
+        let roleIds = planner.planRoles()
+        let ringIds = planner.planUpdateRings()
+        planner.planRoleAssignments(roleIds: roleIds, groupIds: groupIds)
+        planner.planRingMembership(ringIds: ringIds)
         planner.planDevices()
         var plan = planner.finish(source: source, portal: portal, now: now)
         plan.id = id
@@ -62,10 +65,10 @@ public struct Planner {
 
     // MARK: - Kinds
 
-    private mutating func planRoomGroups() {
+    private mutating func planRoomGroups() -> PortalIds {
         let ignored = ignoredFields(.roomGroup)
         let resolver = resolver
-        reconcile(
+        return reconcile(
             kind: .roomGroup, declared: declared.roomGroups, live: live.roomGroups,
             displayName: { $0.displayName }, liveDisplayName: { $0.displayName }, stage: .roomGroups, payload: ActionPayload.roomGroup
         ) { group, current, id in
@@ -82,9 +85,9 @@ public struct Planner {
         }
     }
 
-    private mutating func planRoles() {
+    private mutating func planRoles() -> PortalIds {
         let ignored = ignoredFields(.role)
-        reconcile(
+        return reconcile(
             kind: .role, declared: declared.roles, live: live.roles.filter { !$0.resource.isBuiltIn },
             displayName: { $0.displayName }, liveDisplayName: { $0.displayName }, stage: .roles, payload: ActionPayload.role
         ) { role, current, id in
@@ -101,9 +104,9 @@ public struct Planner {
         }
     }
 
-    private mutating func planUpdateRings() {
+    private mutating func planUpdateRings() -> PortalIds {
         let ignored = ignoredFields(.updateRing)
-        reconcile(
+        return reconcile(
             kind: .updateRing, declared: declared.updateRings,
             live: live.updateRings.filter { !$0.resource.isDefault }, displayName: { $0.displayName },
             liveDisplayName: { $0.displayName }, stage: .updateRings, payload: ActionPayload.updateRing
@@ -125,15 +128,15 @@ public struct Planner {
         }
     }
 
-    private mutating func planRoleAssignments() {
+    /// Takes the ids the role and room group passes gave (existing, adopted or new), so that an
+    /// assignment names what it refers to by the id it has or will have.
+    private mutating func planRoleAssignments(roleIds: PortalIds, groupIds: PortalIds) {
         let ignored = ignoredFields(.roleAssignment)
         let resolver = resolver
         let context = context
-        let roleIds = ids[.role] ?? [:]
-        let groupIds = ids[.roomGroup] ?? [:]
         let roleNames = Dictionary(roleIds.map { ($1, $0) }, uniquingKeysWith: { first, _ in first })
         let groupNames = Dictionary(groupIds.map { ($1, $0) }, uniquingKeysWith: { first, _ in first })
-        reconcile(
+        _ = reconcile(
             kind: .roleAssignment, declared: declared.roleAssignments, live: live.roleAssignments,
             displayName: { $0.role.value.text + "/" + $0.displayName },
             liveDisplayName: { context.roleName($0.roleId) + "/" + $0.displayName }, stage: .roleAssignments, payload: ActionPayload.roleAssignment
@@ -181,7 +184,7 @@ public struct Planner {
 
     /// Rooms move to the ring that declares them; rooms left in a managed ring that no longer
     /// lists them go back to General.
-    private mutating func planRingMembership() {
+    private mutating func planRingMembership(ringIds: PortalIds) {
         var desired: [String: String] = [:]
         for ring in declared.updateRings {
             let owner = reference(.updateRing, ring.metadata.name.value)
@@ -194,7 +197,6 @@ public struct Planner {
             for room in rooms { desired[room] = ring.metadata.name.value }
         }
         let declaredRings = Set(declared.updateRings.map(\.metadata.name.value))
-        let ringIds = ids[.updateRing] ?? [:]
         for room in live.rooms {
             let current = context.ringName(room.resource.updateRingId)
             let target: String
@@ -260,12 +262,14 @@ public struct Planner {
 
     /// Matches declared objects of a kind to live ones and plans creates, updates, adoptions and
     /// deletes. `diff` compares a declared object with the live one (nil: it does not exist yet)
-    /// under the portal id it has or will have, and settles the object apply sends.
+    /// under the portal id it has or will have, and settles the object apply sends. Returns those
+    /// ids by manifest name: the input of the passes that refer to this kind.
     private mutating func reconcile<Declared: DeclaredObject, Live: OwnedResource>(
         kind: ManifestKind, declared: [Declared], live: [Tagged<Live>],
         displayName: (Declared) -> String, liveDisplayName: (Live) -> String, stage: PlanStage, payload: (Live) -> ActionPayload,
         diff: (Declared, Live?, String) -> FieldDiff<Live>
-    ) {
+    ) -> PortalIds {
+        var ids: PortalIds = [:]
         var managed: [String: Tagged<Live>] = [:]
         var handMade: [String: Tagged<Live>] = [:]
         for object in live {
@@ -287,7 +291,7 @@ public struct Planner {
             let location = manifest.location?.description
             if let (current, previousName) = Self.claim(managed: &managed, item.metadata) {
                 target.portalId = current.resource.id
-                ids[kind, default: [:]][manifest.value] = current.resource.id
+                ids[manifest.value] = current.resource.id
                 let fields = settle(current.resource, id: current.resource.id)
                 var changes = fields.changes
                 var reason = "the portal differs from git"
@@ -304,7 +308,7 @@ public struct Planner {
                 target.portalId = existing.resource.id
                 if declaredPolicy.adopt.contains(kind) {
                     adopted.insert(existing.resource.id)
-                    ids[kind, default: [:]][manifest.value] = existing.resource.id
+                    ids[manifest.value] = existing.resource.id
                     let fields = settle(existing.resource, id: existing.resource.id)
                     let changes = [FieldChange(field: "managedBy", before: existing.resource.managedBy, after: Ownership.roomkeeper)]
                         + fields.changes
@@ -321,7 +325,7 @@ public struct Planner {
                 }
             } else {
                 let id = PortalIdentity.newId(kind, manifest.value)
-                ids[kind, default: [:]][manifest.value] = id
+                ids[manifest.value] = id
                 let fields = settle(nil, id: id)
                 actions.append((stage.order, PlannedAction(
                     type: .create, target: target, reason: "declared in git, not in the portal", changes: fields.changes,
@@ -353,6 +357,7 @@ public struct Planner {
         for object in handMade.values where !adopted.contains(object.resource.id) {
             unmanaged.append(ObjectReference(kind: .manifest(kind), name: liveDisplayName(object.resource), portalId: object.resource.id))
         }
+        return ids
     }
 
     /// The managed object a manifest declares: by its name, else by a name it had before (a
