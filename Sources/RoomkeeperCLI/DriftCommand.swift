@@ -47,11 +47,8 @@ extension Roomkeeper {
 
         func run() async throws {
             let style = colorOptions.style
-            let portalChoice = try portalOptions.choice()
-            let source = try await ManifestSource.load(
-                sourceOptions.origin(folder: directory), options: sourceOptions, style: style,
-                consequence: "drift was not checked")
-            let portal = try await portalChoice.open()
+            let (source, portal) = try await ManifestSource.loadThenOpen(
+                folder: directory, source: sourceOptions, portal: portalOptions, style: style, consequence: "drift was not checked")
             let engine = Engine.forThisMachine()
             let outcome: DriftOutcome
             do {

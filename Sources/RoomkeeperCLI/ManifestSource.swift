@@ -3,6 +3,7 @@ import Engine
 import Foundation
 import GitSource
 import Manifests
+import PortalAPI
 import Reconciler
 import Reports
 
@@ -66,6 +67,16 @@ extension SignatureTrust.Mode: ExpressibleByArgument {}
 
 /// Loads the manifests a command works from, or prints why it cannot and exits 1.
 enum ManifestSource {
+    /// How plan and drift begin: the portal must be configured (checked before any work), the
+    /// manifests must load without errors, and only then is the portal opened.
+    static func loadThenOpen(
+        folder: String, source: SourceOptions, portal: PortalOptions, style: TerminalStyle, consequence: String
+    ) async throws -> (ManifestSnapshot, any Portal) {
+        let choice = try portal.choice()
+        let snapshot = try await load(source.origin(folder: folder), options: source, style: style, consequence: consequence)
+        return (snapshot, try await choice.open())
+    }
+
     /// Loads the manifests at `origin`; on any error prints every diagnostic (or why the source
     /// could not be read) to standard error and exits 1, before a portal is opened.
     static func load(

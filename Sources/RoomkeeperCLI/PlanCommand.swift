@@ -36,11 +36,8 @@ extension Roomkeeper {
 
         func run() async throws {
             let style = colorOptions.style
-            let portalChoice = try portalOptions.choice()
-            let source = try await ManifestSource.load(
-                sourceOptions.origin(folder: directory), options: sourceOptions, style: style,
-                consequence: "no plan was made")
-            let portal = try await portalChoice.open()
+            let (source, portal) = try await ManifestSource.loadThenOpen(
+                folder: directory, source: sourceOptions, portal: portalOptions, style: style, consequence: "no plan was made")
             let plan = try await Planning.plan(
                 source, portal: portal, options: planning.planOptions,
                 acceptInventoryShrink: planning.acceptInventoryShrink)

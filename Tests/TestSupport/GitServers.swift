@@ -41,10 +41,13 @@ public final class GitFixture: Sendable {
         try await git(["remote", "add", "origin", exports.appendingPathComponent("\(name).git").path], in: work.appendingPathComponent(name))
     }
 
-    /// Writes `files` into the work tree, commits them and pushes (`force` for a rewritten history).
+    /// Writes `files` into the work tree, commits them (signed with `signingSettings`, the `git -c`
+    /// options for `commit -S`, when given) and pushes (`force` for a rewritten history).
     /// Returns the new commit id.
     @discardableResult
-    public func commit(_ name: String, _ message: String, files: [String: String], force: Bool = false) async throws -> String {
+    public func commit(
+        _ name: String, _ message: String, files: [String: String], force: Bool = false, signingSettings: [String]? = nil
+    ) async throws -> String {
         let tree = work.appendingPathComponent(name)
         for (path, text) in files {
             let url = tree.appendingPathComponent(path)
@@ -52,7 +55,7 @@ public final class GitFixture: Sendable {
             try text.write(to: url, atomically: true, encoding: .utf8)
         }
         try await git(["add", "-A"], in: tree)
-        try await git(["commit", "-q", "--allow-empty", "-m", message], in: tree)
+        try await git((signingSettings ?? []) + ["commit", "-q", "--allow-empty"] + (signingSettings == nil ? [] : ["-S"]) + ["-m", message], in: tree)
         try await git(["push", "-q"] + (force ? ["--force"] : []) + ["origin", "HEAD:main", "--tags"], in: tree)
         return try await git(["rev-parse", "HEAD"], in: tree)
     }

@@ -85,16 +85,7 @@ extension GitFixture {
     /// Writes `files`, commits them signed by `signer` (unsigned when nil) and pushes; returns the commit id.
     @discardableResult
     public func signedCommit(_ name: String, _ message: String, files: [String: String], signer: SigningKeys.Signer?, keys: SigningKeys) async throws -> String {
-        let tree = work.appendingPathComponent(name)
-        for (path, text) in files {
-            let url = tree.appendingPathComponent(path)
-            try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
-            try text.write(to: url, atomically: true, encoding: .utf8)
-        }
-        try await git(["add", "-A"], in: tree)
-        try await git((signer.map(keys.gitSettings) ?? []) + ["commit", "-q", "--allow-empty"] + (signer == nil ? [] : ["-S"]) + ["-m", message], in: tree)
-        try await git(["push", "-q", "origin", "HEAD:main"], in: tree)
-        return try await git(["rev-parse", "HEAD"], in: tree)
+        try await commit(name, message, files: files, signingSettings: signer.map(keys.gitSettings))
     }
 
     /// A copy of the last commit with its message changed but its signature kept, pushed as the
