@@ -94,7 +94,8 @@ public struct DriftDetector {
             var item = make(.changed, .convergence, target, "checked in and waits in onboarding; apply enrolls it", action.changes, location, adopt: false)
             if now.timeIntervalSince(item.since) >= grace {
                 item.explanation = "stuck in onboarding for \(declared.policy.deviceGraceHours) hours or more; apply enrolls it"
-                item.remedies.byHand = "if it stays in onboarding after apply, check the agent and its enrollment key on site"
+                item.remedies.removeAll { if case .byHand = $0 { true } else { false } }
+                item.remedies.append(.byHand(instructions: "if it stays in onboarding after apply, check the agent and its enrollment key on site"))
             }
             return item
         }
@@ -169,7 +170,8 @@ public struct DriftDetector {
         return DriftItem(
             state: state, cause: cause, target: target, explanation: explanation, changes: changes,
             since: memory.since(fingerprint) ?? now, location: location,
-            remedies: DriftItem.Remedies(revert: revertable, adopt: adopt, snoozeUntil: suggestedSnoozeEnd, byHand: byHand))
+            remedies: (revertable ? [.revert] : []) + (adopt ? [.adopt] : []) + [.snooze(until: suggestedSnoozeEnd)]
+                + (byHand.map { [.byHand(instructions: $0)] } ?? []))
     }
 
     private func classifyNoise(_ item: DriftItem) -> DriftItem {

@@ -88,14 +88,14 @@ public struct DriftItem: Codable, Sendable, Equatable {
     /// The manifest that declares the object, `file:line:column`, when there is one.
     public var location: String?
     /// How to act on it.
-    public var remedies: Remedies
+    public var remedies: [Remedy]
     /// Set on snoozed items: until when (the end of that day, UTC) and why.
     public var snoozedUntil: String?
     public var snoozeReason: String?
 
     public init(
         state: State, cause: Cause, target: ObjectReference, explanation: String, changes: [FieldChange] = [], since: Date,
-        location: String? = nil, remedies: Remedies
+        location: String? = nil, remedies: [Remedy]
     ) {
         self.state = state
         self.cause = cause
@@ -118,24 +118,17 @@ public struct DriftItem: Codable, Sendable, Equatable {
         return StableDigest.hex(text, length: 16)
     }
 
-    /// The ways to act on a drift item, as data: `Reports` turns them into the commands and
-    /// snippets of each place it is shown (the command line, Markdown, HTML).
-    public struct Remedies: Codable, Sendable, Equatable {
-        /// Whether apply can make the portal match git again (an apply limited to this object).
-        public var revert: Bool
-        /// Whether git can take the portal's value (the live object exported as a manifest).
-        public var adopt: Bool
-        /// The day a snooze of the item would run to, if a person puts it off (`YYYY-MM-DD`).
-        public var snoozeUntil: String
+    /// One way to act on a drift item, as data: `Reports` turns it into the command or snippet
+    /// of each place it is shown (the command line, Markdown, HTML).
+    public enum Remedy: Codable, Sendable, Equatable {
+        /// Apply can make the portal match git again (an apply limited to this object).
+        case revert
+        /// Git can take the portal's value (the live object exported as a manifest).
+        case adopt
+        /// A person may put the item off; the suggested snooze runs to this day (`YYYY-MM-DD`).
+        case snooze(until: String)
         /// What a person must do by hand, when neither apply nor git can fix it.
-        public var byHand: String?
-
-        public init(revert: Bool, adopt: Bool, snoozeUntil: String, byHand: String? = nil) {
-            self.revert = revert
-            self.adopt = adopt
-            self.snoozeUntil = snoozeUntil
-            self.byHand = byHand
-        }
+        case byHand(instructions: String)
     }
 }
 
@@ -163,5 +156,22 @@ public struct DeviceStatus: Codable, Sendable, Equatable {
         self.room = room
         self.since = since
         self.message = message
+    }
+}
+
+extension Array where Element == DriftItem.Remedy {
+    /// Whether apply can put the portal back.
+    public var canRevert: Bool { contains(.revert) }
+    /// Whether git can take the portal's value.
+    public var canAdopt: Bool { contains(.adopt) }
+    /// The day a suggested snooze runs to.
+    public var snoozeUntil: String? {
+        for remedy in self { if case .snooze(let until) = remedy { return until } }
+        return nil
+    }
+    /// What a person must do by hand, if only a person can.
+    public var byHand: String? {
+        for remedy in self { if case .byHand(let instructions) = remedy { return instructions } }
+        return nil
     }
 }

@@ -79,7 +79,7 @@ extension DriftRenderer {
         if let revert = words.revert { actions.append("Revert: <code>\(revert.htmlEscaped)</code>") }
         if let adopt = words.adopt { actions.append("Adopt into git: <code>\(adopt.htmlEscaped)</code>") }
         if let byHand = words.byHand { actions.append("By hand: \(byHand.htmlEscaped)") }
-        actions.append("Snooze (roomkeeper.yaml, spec.snooze): <code>\(words.snooze.htmlEscaped)</code>")
+        if let snooze = words.snooze { actions.append("Snooze (roomkeeper.yaml, spec.snooze): <code>\(snooze.htmlEscaped)</code>") }
         return "<tr><td><code>\(item.target.description.htmlEscaped)</code></td><td>\(item.state.rawValue)</td>"
             + "<td class=\"\(item.cause.rawValue)\">\(item.cause.rawValue)</td><td>\(timestamp(item.since).htmlEscaped)</td>"
             + "<td>\(differs)</td><td>\(actions.map { "<p>\($0)</p>" }.joined())</td></tr>\n"

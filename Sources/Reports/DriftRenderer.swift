@@ -147,7 +147,7 @@ public struct DriftRenderer: Sendable {
         if let revert = words.revert { output += "      revert: \(revert.terminalSafe)\n" }
         if let adopt = words.adopt { output += "      adopt:  \(adopt.terminalSafe)\n" }
         if let byHand = words.byHand { output += "      by hand: \(byHand.terminalSafe)\n" }
-        output += "      snooze: add to spec.snooze in roomkeeper.yaml: \(words.snooze.terminalSafe)\n"
+        if let snooze = words.snooze { output += "      snooze: add to spec.snooze in roomkeeper.yaml: \(snooze.terminalSafe)\n" }
         return output
     }
 }

@@ -224,10 +224,7 @@ extension Roomkeeper {
             ApplyReport(planId: plan.id, portal: portal.endpointDescription, startedAt: Date(), finishedAt: Date(), results: [], stoppedBecause: nil)
         }
 
-        private func failure(_ message: String) -> ExitCode {
-            printError("roomkeeper: error: \(message)")
-            return ExitCode.failure
-        }
+        private func failure(_ message: String) -> CommandFailure { CommandFailure(message) }
     }
 }
 

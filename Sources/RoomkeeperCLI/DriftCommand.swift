@@ -58,8 +58,7 @@ extension Roomkeeper {
                         notifier: try notification.notifier())
                 }
             } catch let error as IncompleteReadError {
-                printError("roomkeeper: error: \(error); nothing was changed")
-                throw ExitCode.failure
+                throw CommandFailure("\(error); nothing was changed")
             }
             let report = outcome.report
             print(try Self.render(report, format, style: style), terminator: "")
@@ -72,8 +71,7 @@ extension Roomkeeper {
             case .delivered(let message, let receiver):
                 printError("roomkeeper: notified \(receiver): drift \(message.event.rawValue)")
             case .failed(let error):
-                printError("roomkeeper: error: the drift notification was not delivered: \(error); the next check tries again")
-                throw ExitCode.failure
+                throw CommandFailure("the drift notification was not delivered: \(error); the next check tries again")
             }
             if !report.inSync { throw ExitCode(2) }
         }

@@ -45,8 +45,7 @@ extension Roomkeeper {
             let live = try await Planning.readLive(portal)
             let result = Exporter.export(live, select: Set(select))
             if !select.isEmpty, result.manifests.isEmpty {
-                printError("roomkeeper: error: nothing in the \(portal.endpointDescription) matches \(select.joined(separator: ", ")); nothing was written")
-                throw ExitCode.failure
+                throw CommandFailure("nothing in the \(portal.endpointDescription) matches \(select.joined(separator: ", ")); nothing was written")
             }
             guard let out else {
                 if let into { try Adoption.adopt(result.manifests, into: into, from: portal.endpointDescription) }
@@ -65,9 +64,9 @@ extension Roomkeeper {
             }
             let existing = files.map { folder.appendingPathComponent($0.name).path }.filter(FileManager.default.fileExists(atPath:))
             if !force, !existing.isEmpty {
-                printError("roomkeeper: error: \(existing.joined(separator: ", ")) already exist\(existing.count == 1 ? "s" : ""); "
-                    + "pass --force to overwrite, or choose another --out. Nothing was written")
-                throw ExitCode.failure
+                throw CommandFailure(
+                    "\(existing.joined(separator: ", ")) already exist\(existing.count == 1 ? "s" : ""); "
+                        + "pass --force to overwrite, or choose another --out. Nothing was written")
             }
             try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
             for file in files {

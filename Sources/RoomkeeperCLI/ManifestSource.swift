@@ -87,8 +87,7 @@ enum ManifestSource {
             snapshot = try await ManifestSnapshot.read(
                 origin, cacheFolder: options.cacheFolder, timeouts: options.timeouts, trust: options.trust())
         } catch let error as GitSourceError {
-            printError("roomkeeper: error: \(error); \(consequence)")
-            throw ExitCode.failure
+            throw CommandFailure("\(error); \(consequence)")
         }
         if snapshot.hasErrors {
             let renderer = DiagnosticRenderer(style: style)

@@ -45,8 +45,7 @@ enum Planning {
         do {
             return try await work()
         } catch let error as PortalReadError {
-            printError("roomkeeper: error: \(error); nothing was changed")
-            throw ExitCode.failure
+            throw CommandFailure("\(error); nothing was changed")
         }
     }
 }

@@ -81,9 +81,3 @@ enum PortalChoice: Sendable {
         }
     }
 }
-
-/// A failure the user can act on: printed as `roomkeeper: error: MESSAGE`, exit 1, no usage text.
-struct CommandFailure: Error, CustomStringConvertible {
-    var description: String
-    init(_ description: String) { self.description = description }
-}

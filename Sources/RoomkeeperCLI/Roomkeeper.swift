@@ -39,3 +39,10 @@ public struct Roomkeeper: AsyncParsableCommand {
         }
     }
 }
+
+/// A failure the user can act on: printed as `roomkeeper: error: MESSAGE`, exit 1, no usage text.
+/// Commands throw it; `Roomkeeper.execute()` is the one place that turns it into words and a code.
+struct CommandFailure: Error, CustomStringConvertible {
+    var description: String
+    init(_ description: String) { self.description = description }
+}

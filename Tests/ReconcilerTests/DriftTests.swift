@@ -120,7 +120,7 @@ struct DriftTests {
             #expect(groupItem.cause == .manual)
             #expect(groupItem.explanation.contains("changed in the portal by \(Self.person)"))
             #expect(groupItem.changes == [FieldChange(field: "description", before: "Edited <by hand>", after: "Rooms 0 and 1")])
-            #expect(groupItem.remedies.revert && groupItem.remedies.adopt)
+            #expect(groupItem.remedies.canRevert && groupItem.remedies.canAdopt)
             #expect(groupItem.location == "groups.yaml:3:18")
 
             let ringItem = try #require(byTarget["UpdateRing/pilot"])
@@ -160,7 +160,7 @@ struct DriftTests {
             let item = try #require(missing.items.first { $0.target.description == "Device/room-1-bar" })
             #expect(item.state == .missing)
             #expect(item.since == start)
-            #expect(!item.remedies.revert, "apply cannot make a device check in")
+            #expect(!item.remedies.canRevert, "apply cannot make a device check in")
             #expect(item.remedies.byHand?.contains("install the monitoring agent") == true)
 
             // A shorter grace period in the policy judges the same device missing sooner.
@@ -189,7 +189,7 @@ struct DriftTests {
             let waiting = try #require(first.items.first { $0.target.description == "Device/room-2-compute" })
             #expect(waiting.cause == .convergence)
             #expect(waiting.changes == [FieldChange(field: "enrollment", before: "onboarding", after: "enrolled")])
-            #expect(waiting.remedies.revert)
+            #expect(waiting.remedies.canRevert)
             #expect(waiting.remedies.byHand == nil)
 
             let memory = DriftMemory(entries: [DriftHistoryEntry(recording: first, pending: pending, previous: nil)])
@@ -242,7 +242,7 @@ struct DriftTests {
                 items: targets.map {
                     DriftItem(
                         state: .changed, cause: .manual, target: ObjectReference(kind: .manifest(.roomGroup), name: $0), explanation: "",
-                        since: time, remedies: .init(revert: true, adopt: true, snoozeUntil: "2027-01-01"))
+                        since: time, remedies: [.revert, .adopt, .snooze(until: "2027-01-01")])
                 }, snoozed: [], devices: [], needsPerson: [], notes: [], unmanaged: [])
         }
         let start = Date(timeIntervalSince1970: 1_800_000_000)

@@ -8,7 +8,7 @@ struct RemedyWordsTests {
     private static func item(_ name: String, revert: Bool, adopt: Bool, byHand: String? = nil) -> DriftItem {
         DriftItem(
             state: .changed, cause: .manual, target: ObjectReference(kind: .manifest(.roomGroup), name: name), explanation: "", since: Date(),
-            remedies: .init(revert: revert, adopt: adopt, snoozeUntil: "2026-12-06", byHand: byHand))
+            remedies: (revert ? [.revert] : []) + (adopt ? [.adopt] : []) + [.snooze(until: "2026-12-06")] + (byHand.map { [.byHand(instructions: $0)] } ?? []))
     }
 
     @Test("The command line gets commands quoted for a shell and a snooze line for roomkeeper.yaml; the core only said what is possible")
@@ -20,6 +20,6 @@ struct RemedyWordsTests {
         let hostile = RemedyWords(Self.item("it's\"; rm -rf ~", revert: true, adopt: false, byHand: "unenroll it"))
         #expect(hostile.revert == #"roomkeeper apply --target 'RoomGroup/it'\''s"; rm -rf ~'"#)
         #expect(hostile.adopt == nil && hostile.byHand == "unenroll it")
-        #expect(hostile.snooze.contains(#"target: "RoomGroup/it's\"; rm -rf ~""#))
+        #expect(hostile.snooze?.contains(#"target: "RoomGroup/it's\"; rm -rf ~""#) == true)
     }
 }
