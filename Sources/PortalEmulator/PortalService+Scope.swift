@@ -5,9 +5,11 @@ import PortalModel
 /// Scope on every write and read: a permission held over some rooms lets a caller act on what
 /// lies within those rooms, never beyond them.
 ///
-/// Microsoft documents the permission table and that assignments are scoped to rooms and room
-/// groups, but not how a scoped role manager's rights reach; these rules are the safe reading,
-/// and Roomkeeper's own design:
+/// Microsoft documents the permission table, that assignments are scoped to rooms and room
+/// groups, and that roles are created or edited by a Global Administrator or a Teams Rooms Pro
+/// Manager and assigned also by holders of Role management
+/// (learn.microsoft.com/microsoftteams/rooms/rooms-pro-rbac). It does not say how far a scoped
+/// role manager's rights reach; these rules are the safe reading, and Roomkeeper's own design:
 /// - a room group, or a role assignment's scope, may be created, changed or deleted only by a
 ///   caller whose permission covers every room it reaches, before and after the change;
 /// - a caller whose role management is scoped may grant in an assignment only permissions it
