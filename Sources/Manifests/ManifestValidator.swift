@@ -116,6 +116,13 @@ public enum ManifestValidator {
         for assignment in set.roleAssignments {
             let role = assignment.role
             switch role.value {
+            case .builtIn(.teamsRoomsProManager) where !assignment.scope.allRooms:
+                // "The assignment will apply to all rooms and room groups": the portal's Pro Manager
+                // wizard has no scope step (learn.microsoft.com/microsoftteams/rooms/enrolling-mtrp-managed-service).
+                diagnostics.append(.error(
+                    "a Teams Rooms Pro Manager assignment applies to all rooms and room groups; it cannot be scoped",
+                    at: (assignment.scope.roomGroups.first ?? assignment.scope.rooms.first)?.location ?? role.location,
+                    hint: "set scope: {allRooms: true}, or give these rooms a custom role or builtin:site-lead instead"))
             case .builtIn:
                 break
             case .custom(let name) where name.hasPrefix(BuiltInRole.referencePrefix):

@@ -354,6 +354,11 @@ public final class PortalService: Sendable {
     static let descriptionLimit = 1024
 
     private func validate<R: OwnedResource>(_ resource: R, replacing current: R?) async throws {
+        if let assignment = resource as? PortalRoleAssignment, assignment.roleId == BuiltInRole.teamsRoomsProManager.rawValue,
+           !assignment.scope.allRooms {
+            // The portal's Pro Manager assignment "will apply to all rooms and room groups" (enrolling-mtrp-managed-service).
+            throw PortalError.badRequest("a Teams Rooms Pro Manager assignment applies to all rooms; its scope must be allRooms", target: "scope")
+        }
         if let named = resource as? any PortalNamed {
             guard Self.displayNameLimit.contains(named.displayName.count) else {
                 throw PortalError.badRequest("displayName must be 1 to 256 characters", target: "displayName")

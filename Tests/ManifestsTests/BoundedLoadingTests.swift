@@ -33,3 +33,30 @@ struct BoundedLoadingTests {
         #expect(result.diagnostics.contains { $0.message.contains("Roomkeeper reads at most 20000 files and 64 MiB") }, "\(result.diagnostics)")
     }
 }
+
+@Suite("Pro Manager assignments")
+struct ProManagerScopeTests {
+    @Test("A scoped Teams Rooms Pro Manager assignment is an error at its scope, as the portal's wizard has no scope step")
+    func scoped() throws {
+        let text = """
+            apiVersion: roomkeeper/v1
+            kind: RoomGroup
+            metadata: {name: lobby}
+            spec: {displayName: Lobby, rooms: [conf-lon-3a@contoso.com]}
+            ---
+            apiVersion: roomkeeper/v1
+            kind: RoleAssignment
+            metadata: {name: managers}
+            spec:
+              role: builtin:teams-rooms-pro-manager
+              displayName: Managers
+              members: [{user: megan.bowen@contoso.com}]
+              scope: {roomGroups: [lobby]}
+            """
+        let result = ManifestLoader.load(from: MemoryTree(files: ["access.yaml": Array(text.utf8)]))
+        let errors = result.diagnostics.filter { $0.severity == .error }
+        #expect(errors.map(\.message) == ["a Teams Rooms Pro Manager assignment applies to all rooms and room groups; it cannot be scoped"])
+        #expect(errors.first?.location?.description == "access.yaml:13:24")
+        #expect(errors.first?.hint == "set scope: {allRooms: true}, or give these rooms a custom role or builtin:site-lead instead")
+    }
+}

@@ -57,7 +57,7 @@ struct ScopedAccessTests {
         #expect(await Self.status { _ = try await scoped.create(proManager, idempotencyKey: nil) } == 403)
         var scopedProManager = proManager
         scopedProManager.scope = PortalScope(roomGroupIds: ["rg-one"])
-        #expect(await Self.status { _ = try await scoped.create(scopedProManager, idempotencyKey: nil) } == 403)
+        #expect(await Self.status { _ = try await scoped.create(scopedProManager, idempotencyKey: nil) } == 400, "Pro Manager cannot be scoped at all")
 
         var wider = own.resource
         wider.scope = PortalScope(allRooms: true)
