@@ -12,7 +12,10 @@ struct Context {
     private let groupNames: [String: String]
     private let ringNames: [String: String]
     private let userIds: Set<String>
-    private let directoryGroups: [String: String]
+    /// Directory groups by id; their ids by mail (unique) and by display name (not unique).
+    private let directoryGroups: [String: DirectoryGroup]
+    private let groupIdsByMail: [String: String]
+    private let groupIdsByName: [String: [String]]
     private let devicesBySerial: [String: Tagged<PortalDevice>]
     private let managed: [ManifestKind: Int]
 
@@ -50,12 +53,10 @@ struct Context {
                     ? ring.resource.id : logicalName(ring.resource.managedBy, ring.resource.manifestName, ring.resource.id))
             }, uniquingKeysWith: { first, _ in first })
         userIds = Set(live.users.map(\.resource.id))
-        var groups: [String: String] = [:]
-        for group in live.groups.map(\.resource) {
-            groups[group.displayName.lowercased()] = group.id
-            if let mail = group.mail { groups[mail.lowercased()] = group.id }
-        }
-        directoryGroups = groups
+        let groups = live.groups.map(\.resource)
+        directoryGroups = Dictionary(groups.map { ($0.id, $0) }, uniquingKeysWith: { first, _ in first })
+        groupIdsByMail = Dictionary(groups.compactMap { group in group.mail.map { ($0.lowercased(), group.id) } }, uniquingKeysWith: { first, _ in first })
+        groupIdsByName = Dictionary(grouping: groups, by: { $0.displayName.lowercased() }).mapValues { $0.map(\.id).sorted() }
         devicesBySerial = Dictionary(live.devices.map { ($0.resource.serialNumber.uppercased(), $0) }, uniquingKeysWith: { first, _ in first })
         var managed: [ManifestKind: Int] = [:]
         managed[.roomGroup] = live.roomGroups.filter { $0.resource.managedBy == Ownership.roomkeeper }.count
@@ -87,7 +88,20 @@ struct Context {
     func ringName(_ id: String) -> String { ringNames[id] ?? "portal:\(id)" }
     func ringExists(_ name: String) -> Bool { ringNames.values.contains(name) }
     func userExists(_ upn: String) -> Bool { userIds.contains(upn.lowercased()) }
-    func groupId(named name: String) -> String? { directoryGroups[name.lowercased()] }
+    /// The directory groups a manifest's `group:` may mean: the group with that id, else the one
+    /// with that mail, else every group with that display name. Display names are not unique in
+    /// Entra ID, so more than one is an ambiguity a person must resolve, never a guess.
+    func groupIds(named name: String) -> [String] {
+        if directoryGroups[name] != nil { return [name] }
+        if let id = groupIdsByMail[name.lowercased()] { return [id] }
+        return groupIdsByName[name.lowercased()] ?? []
+    }
+
+    /// `Display name <mail> (id)`, for messages that must tell groups apart.
+    func groupDescription(_ id: String) -> String {
+        guard let group = directoryGroups[id] else { return id }
+        return group.displayName + (group.mail.map { " <\($0)>" } ?? "") + " (\(id))"
+    }
     func device(serial: String) -> Tagged<PortalDevice>? { devicesBySerial[serial.uppercased()] }
     func managedCount(_ kind: ManifestKind) -> Int { managed[kind] ?? 0 }
 

@@ -221,7 +221,7 @@ public struct Finding: Codable, Sendable, Equatable {
 
     /// What kind of finding this is, for tools: stable across releases, unlike `message`.
     public enum Code: String, Codable, Sendable {
-        case deviceMissing, deviceInWrongRoom, roomNotInInventory, memberNotInDirectory, handMadeConflict
+        case deviceMissing, deviceInWrongRoom, roomNotInInventory, memberNotInDirectory, memberAmbiguous, handMadeConflict
         case protectedKept, pruneOff
     }
 

@@ -481,10 +481,18 @@ private final class Resolver {
                     unresolved(assignment, member, "user \(upn) is not in the directory")
                 }
             case .group(let group):
-                if let id = context.groupId(named: group) {
+                let ids = context.groupIds(named: group)
+                if ids.count == 1, let id = ids.first {
                     members.insert(PortalMember(kind: .group, id: id))
-                } else {
+                } else if ids.isEmpty {
                     unresolved(assignment, member, "security group '\(group)' is not in the directory")
+                } else {
+                    findings.append(Finding(
+                        .memberAmbiguous,
+                        severity: .error, target: ObjectReference(kind: .manifest(.roleAssignment), name: assignment.metadata.name.value),
+                        message: "security group '\(group)' matches \(ids.count) directory groups: "
+                            + ids.map(context.groupDescription).joined(separator: ", "),
+                        remedy: "name the group by its id or mail instead of its display name", location: member.location?.description))
                 }
             }
         }

@@ -83,6 +83,33 @@ struct PlannerTests {
         #expect(plan.actions.map(\.type) == [.create, .delete])
     }
 
+    @Test("A group display name two directory groups share is an error naming both; an id or a mail picks one")
+    func ambiguousGroups() throws {
+        var state = live()
+        state.groups += [
+            Tagged(DirectoryGroup(id: "g-1", displayName: "Helpdesk", mail: "helpdesk-emea@x.com"), etag: "\"5\""),
+            Tagged(DirectoryGroup(id: "g-2", displayName: "Helpdesk", mail: "helpdesk-us@x.com"), etag: "\"6\""),
+        ]
+        func assignment(_ group: String) -> String {
+            """
+            apiVersion: roomkeeper/v1
+            kind: RoleAssignment
+            metadata: {name: desk}
+            spec: {role: builtin:site-lead, displayName: Desk, members: [{group: \(group)}], scope: {allRooms: true}}
+            """
+        }
+        let ambiguous = plan(declared(assignment("Helpdesk")), state)
+        let finding = try #require(ambiguous.findings.first { $0.code == .memberAmbiguous })
+        #expect(finding.severity == .error && !ambiguous.isApplyable)
+        #expect(finding.message == "security group 'Helpdesk' matches 2 directory groups: Helpdesk <helpdesk-emea@x.com> (g-1), Helpdesk <helpdesk-us@x.com> (g-2)")
+        #expect(finding.location == "m.yaml:4:62")
+        for (name, id) in [("g-2", "g-2"), ("helpdesk-emea@x.com", "g-1")] {
+            let chosen = plan(declared(assignment(name)), state)
+            guard case .roleAssignment(let desired) = chosen.actions.first?.payload else { Issue.record("no assignment for \(name)"); continue }
+            #expect(desired.members == [PortalMember(kind: .group, id: id)])
+        }
+    }
+
     @Test("A changed group updates with the rooms added and removed, against the entity tag read")
     func update() throws {
         var state = live()
