@@ -186,18 +186,8 @@ public final class HTTPPortalClient: Portal {
     private struct NoBody: Encodable {}
     private struct HeldLeaseResponse: Error { var lease: Lease }
 
-    private static let encoder: JSONEncoder = {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys]
-        encoder.dateEncodingStrategy = .iso8601
-        return encoder
-    }()
-
-    private static let decoder: JSONDecoder = {
-        let decoder = JSONDecoder()
-        decoder.dateDecodingStrategy = .iso8601
-        return decoder
-    }()
+    private static var encoder: JSONEncoder { PortalJSON.encoder }
+    private static var decoder: JSONDecoder { PortalJSON.decoder }
 
     private func url(_ collection: PortalCollection, _ id: String) -> String {
         "\(baseURL)/v1/\(collection.rawValue)/\(escape(id))"

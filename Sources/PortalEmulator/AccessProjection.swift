@@ -54,8 +54,7 @@ final class AccessProjection: Sendable {
 
 extension AccessProjection.State {
     fileprivate mutating func apply(_ collection: PortalCollection, _ id: String, _ body: Data?) throws {
-        let decoder = JSONDecoder()
-        decoder.dateDecodingStrategy = .iso8601
+        let decoder = PortalJSON.decoder
         switch collection {
         case .roleAssignments: assignments[id] = try body.map { try decoder.decode(PortalRoleAssignment.self, from: $0) }
         case .roles: roles[id] = try body.map { try decoder.decode(PortalRole.self, from: $0) }

@@ -472,18 +472,11 @@ public final class PortalService: Sendable {
     }
 
     func encode(_ resource: some Encodable) throws -> Data {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys]
-        encoder.dateEncodingStrategy = .iso8601
-        return try encoder.encode(resource)
+        try PortalJSON.encoder.encode(resource)
     }
 
     func decode<R: PortalResource>(_ type: R.Type) -> (StoredObject) throws -> Tagged<R> {
-        { object in
-            let decoder = JSONDecoder()
-            decoder.dateDecodingStrategy = .iso8601
-            return Tagged(try decoder.decode(R.self, from: object.body), etag: object.etag)
-        }
+        { object in Tagged(try PortalJSON.decoder.decode(R.self, from: object.body), etag: object.etag) }
     }
 
     @discardableResult
