@@ -61,14 +61,13 @@ extension Manifest {
             fields.add("deviceType", device.deviceType.rawValue)
             fields.add("manufacturer", device.manufacturer)
             fields.add("model", device.model)
-            if device.enrollment != .enrolled { fields.add("enrollment", device.enrollment.rawValue) }
+            if let enrollment = device.enrollment { fields.add("enrollment", enrollment.value.rawValue) }
         case .updateRing(let ring):
             fields.add("displayName", ring.displayName)
             fields.add("description", ring.description)
             fields.entries.append(("order", .int(ring.order.value)))
             fields.entries.append(("rolloutDays", .int(ring.rolloutDays)))
             fields.entries.append(("testDays", .int(ring.testDays)))
-            if ring.deferralDays != 0 { fields.entries.append(("deferralDays", .int(ring.deferralDays))) }
             fields.add("rooms", ring.rooms.map(\.value))
             fields.add("roomGroups", ring.roomGroups.map(\.value))
         }

@@ -56,13 +56,16 @@ enum ManifestDecoder {
             return .device(Device(
                 metadata: metadata, room: room, serialNumber: serial, deviceType: type,
                 manufacturer: spec.string("manufacturer"), model: spec.string("model"),
-                enrollment: spec.string("enrollment").flatMap(DesiredEnrollment.init(rawValue:)) ?? .enrolled))
+                enrollment: spec.located("enrollment").flatMap { written in
+                    DesiredEnrollment(rawValue: written.value).map { Located($0, at: written.location) }
+                }))
         case .updateRing:
             guard let orderNode = spec["order"], let order = orderNode.text.flatMap({ Int($0) }) else { return nil }
             return .updateRing(UpdateRing(
                 metadata: metadata, displayName: spec.string("displayName") ?? "", description: spec.string("description"),
                 order: Located(order, at: orderNode.location), rolloutDays: spec.int("rolloutDays") ?? 0,
-                testDays: spec.int("testDays") ?? 0, deferralDays: spec.int("deferralDays") ?? 0,
+                testDays: spec.int("testDays") ?? 0,
+                deferralDays: spec.located("deferralDays").flatMap { written in Int(written.value).map { Located($0, at: written.location) } },
                 rooms: spec.locatedList("rooms"), roomGroups: spec.locatedList("roomGroups")))
         }
     }
@@ -95,6 +98,7 @@ enum ManifestDecoder {
                     .filter { !$0.1.isEmpty }),
             snoozes: snoozes,
             deviceGraceHours: spec?["drift"]?.int("deviceGraceHours") ?? RepositoryPolicy.defaultDeviceGraceHours,
+            countDefaultRingDays: spec?["updateRings"]?.bool("countDefaultRingDays") ?? true,
             location: document.location)
     }
 }

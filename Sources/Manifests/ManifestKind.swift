@@ -153,12 +153,14 @@ public enum ManifestShapes {
         fields: [
             FieldShape("room", .string(.email), required: true, "The room's resource-account address."),
             FieldShape("serialNumber", .string(.text(maximumLength: 128)), required: true, "The hardware serial number."),
-            FieldShape("deviceType", .string(.oneOf(DeviceType.allCases.map(\.rawValue))), required: true, "The kind of device."),
-            FieldShape("manufacturer", .string(.text(maximumLength: 128)), "e.g. Lenovo."),
+            FieldShape(
+                "deviceType", .string(.oneOf(DeviceType.allCases.map(\.rawValue))), required: true,
+                "The kind of device: teamsRoom, collaborationBar or surfaceHub for the room's main unit; any other is a peripheral."),
+            FieldShape("manufacturer", .string(.text(maximumLength: 128)), "e.g. Lenovo. With the serial number, the device's identity."),
             FieldShape("model", .string(.text(maximumLength: 128)), "e.g. ThinkSmart Core."),
             FieldShape(
                 "enrollment", .string(.oneOf(DesiredEnrollment.allCases.map(\.rawValue))),
-                "enrolled (default) or unenrolled."),
+                "The room's enrollment, on its main unit only: enrolled (default) or unenrolled."),
         ])
 
     static let updateRingSpec = ObjectShape(
@@ -168,7 +170,9 @@ public enum ManifestShapes {
             FieldShape("order", .integer(UpdateRingLimits.orders), required: true, "Position in the rollout: 1 first, 9 last."),
             FieldShape("rolloutDays", .integer(0...UpdateRingLimits.maximumTotalDays), required: true, "Days to roll out."),
             FieldShape("testDays", .integer(0...UpdateRingLimits.maximumTotalDays), required: true, "Days to test before the next ring."),
-            FieldShape("deferralDays", .integer(0...UpdateRingLimits.maximumTotalDays), "Days after the first ring starts. Default 0."),
+            FieldShape(
+                "deferralDays", .integer(0...UpdateRingLimits.maximumTotalDays),
+                "Ignored, with a warning: the portal derives it from the rings before this one."),
             FieldShape("rooms", .list(.string(.email)), "Rooms in this ring."),
             FieldShape("roomGroups", .list(.string(.dnsLabel)), "RoomGroups whose rooms are in this ring."),
         ])
@@ -249,6 +253,16 @@ public enum ManifestShapes {
                                         "Hours a declared device may take to check in before it is reported missing. Default 48."),
                                 ])),
                             "How drift reports judge slow convergence."),
+                        FieldShape(
+                            "updateRings",
+                            .object(ObjectShape(
+                                "updateRings",
+                                fields: [
+                                    FieldShape(
+                                        "countDefaultRingDays", .boolean,
+                                        "Count Staging, General and Executive (14 days, Roomkeeper's reading) toward the 60-day limit. Default true."),
+                                ])),
+                            "How validate reads the update rings' limits."),
                     ])),
                 required: true, "The policy."),
         ])

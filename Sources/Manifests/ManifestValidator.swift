@@ -2,7 +2,7 @@ import PortalModel
 
 /// Checks that span manifests: unique names, references that resolve, and the portal's own
 /// rules (built-in roles are not declared, ring orders and the 60-day budget, one ring per room,
-/// unique serial numbers). Runs on typed manifests, in time linear in their number.
+/// one device per manufacturer and serial number, one main unit per room). Runs on typed manifests, in time linear in their number.
 public enum ManifestValidator {
     public static func validate(_ set: ManifestSet) -> [Diagnostic] {
         var diagnostics: [Diagnostic] = []
@@ -18,7 +18,7 @@ public enum ManifestValidator {
         diagnostics += set.roles.flatMap(checkRole)
         diagnostics += checkRoleAssignments(set)
         diagnostics += checkUpdateRings(set)
-        diagnostics += uniqueSerialNumbers(set.devices)
+        diagnostics += checkDevices(set.devices)
         diagnostics += checkPolicy(set.policy)
         diagnostics += declaredAbsent(set)
         return diagnostics
@@ -217,11 +217,24 @@ public enum ManifestValidator {
                 }
             }
         }
-        let totalDays = set.updateRings.reduce(0) { $0 + $1.rolloutDays + $1.testDays }
+        for ring in set.updateRings {
+            guard let deferral = ring.deferralDays else { continue }
+            // "The delay in days before the update is initiated on this ring": the portal works it out
+            // from the rings before (learn.microsoft.com/microsoftteams/rooms/update-management).
+            diagnostics.append(.warning(
+                "UpdateRing '\(ring.metadata.name.value)' declares deferralDays: \(deferral.value), which is ignored: the portal derives it from the rings before this one",
+                at: deferral.location, hint: "remove 'deferralDays'; the portal shows the deferment it derives"))
+        }
+        let defaultDays = set.policy.countDefaultRingDays ? DefaultUpdateRing.totalDays : 0
+        let totalDays = set.updateRings.reduce(defaultDays) { $0 + $1.rolloutDays + $1.testDays }
         if totalDays > UpdateRingLimits.maximumTotalDays, let last = set.updateRings.last {
+            let defaults = defaultDays == 0 ? "" : " (\(defaultDays) of them the default rings')"
             diagnostics.append(.error(
-                "update rings add up to \(totalDays) days of rollout and test; the portal allows \(UpdateRingLimits.maximumTotalDays)",
-                at: last.metadata.name.location, hint: "shorten rolloutDays or testDays",
+                "update rings add up to \(totalDays) days of rollout and test\(defaults); the portal allows \(UpdateRingLimits.maximumTotalDays)",
+                at: last.metadata.name.location,
+                hint: defaultDays == 0
+                    ? "shorten rolloutDays or testDays"
+                    : "shorten rolloutDays or testDays; if your tenant does not count the default rings, set updateRings.countDefaultRingDays: false in roomkeeper.yaml",
                 notes: set.updateRings.compactMap { ring in
                     ring.metadata.name.location.map {
                         .init("'\(ring.metadata.name.value)': \(ring.rolloutDays) + \(ring.testDays) days", at: $0)
@@ -231,19 +244,40 @@ public enum ManifestValidator {
         return diagnostics
     }
 
-    private static func uniqueSerialNumbers(_ devices: [Device]) -> [Diagnostic] {
-        var first: [String: (name: String, location: SourceLocation?)] = [:]
+    /// A device is declared once per manufacturer and serial number (serial numbers alone are not
+    /// unique across makers); a room has one main unit, which carries its enrollment; a
+    /// peripheral's `enrollment` is ignored with a warning, since peripherals never enroll.
+    private static func checkDevices(_ devices: [Device]) -> [Diagnostic] {
+        var first: [HardwareIdentity: (name: String, location: SourceLocation?)] = [:]
+        var unitOfRoom: [String: (name: String, location: SourceLocation?)] = [:]
         first.reserveCapacity(devices.count)
         var diagnostics: [Diagnostic] = []
         for device in devices {
-            let key = device.serialNumber.value.uppercased()
+            let key = HardwareIdentity(manufacturer: device.manufacturer, serialNumber: device.serialNumber.value)
             if let earlier = first[key] {
                 diagnostics.append(.error(
-                    "serial number '\(device.serialNumber.value.truncatedForMessage)' is declared by Device '\(earlier.name)' too",
-                    at: device.serialNumber.location, hint: "each physical device is declared once",
+                    "\(key) is declared by Device '\(earlier.name)' too", at: device.serialNumber.location,
+                    hint: "each physical device is declared once; if these are two devices, give each its manufacturer",
                     notes: earlier.location.map { [.init("first declared here", at: $0)] } ?? []))
             } else {
                 first[key] = (device.metadata.name.value, device.serialNumber.location)
+            }
+            if device.isRoomUnit {
+                let room = device.room.value.lowercased()
+                if let earlier = unitOfRoom[room] {
+                    diagnostics.append(.error(
+                        "room '\(device.room.value.truncatedForMessage)' has two main units: '\(earlier.name)' and '\(device.metadata.name.value)'",
+                        at: device.room.location,
+                        hint: "a room has one main unit (teamsRoom, collaborationBar or surfaceHub); declare the others as peripherals or in their own rooms",
+                        notes: earlier.location.map { [.init("'\(earlier.name)' declared here", at: $0)] } ?? []))
+                } else {
+                    unitOfRoom[room] = (device.metadata.name.value, device.metadata.name.location)
+                }
+            } else if let enrollment = device.enrollment {
+                diagnostics.append(.warning(
+                    "Device '\(device.metadata.name.value)' is a \(device.deviceType.rawValue), a peripheral: peripherals never enroll, so 'enrollment' is ignored",
+                    at: enrollment.location,
+                    hint: "remove 'enrollment'; the room enrolls through its main unit (teamsRoom, collaborationBar or surfaceHub)"))
             }
         }
         return diagnostics

@@ -138,8 +138,11 @@ public struct RoleAssignment: DeclaredObject, Equatable {
     }
 }
 
-/// A device expected in a room. Apply can enroll or unenroll it, never create it: a device
-/// onboards itself, so a missing one is for a person on site to fix.
+/// A device expected in a room, known by manufacturer and serial number. Apply never creates
+/// one: a room's main unit onboards itself, so a missing one is for a person on site to fix.
+///
+/// A room's main unit (`isRoomUnit`) carries the room's enrollment, which apply can change;
+/// every other device is a peripheral, checked for presence only.
 public struct Device: DeclaredObject, Equatable {
     public var metadata: ManifestMetadata
     public var room: Located<String>
@@ -147,11 +150,12 @@ public struct Device: DeclaredObject, Equatable {
     public var deviceType: DeviceType
     public var manufacturer: String?
     public var model: String?
-    public var enrollment: DesiredEnrollment
+    /// As written; nil when the manifest does not say. Only a main unit's counts.
+    public var enrollment: Located<DesiredEnrollment>?
 
     public init(
         metadata: ManifestMetadata, room: Located<String>, serialNumber: Located<String>, deviceType: DeviceType,
-        manufacturer: String? = nil, model: String? = nil, enrollment: DesiredEnrollment = .enrolled
+        manufacturer: String? = nil, model: String? = nil, enrollment: Located<DesiredEnrollment>? = nil
     ) {
         self.metadata = metadata
         self.room = room
@@ -161,6 +165,12 @@ public struct Device: DeclaredObject, Equatable {
         self.model = model
         self.enrollment = enrollment
     }
+
+    public var isRoomUnit: Bool { deviceType.isRoomUnit }
+
+    /// The enrollment the room should have, for a main unit (enrolled unless written otherwise);
+    /// nil for a peripheral, which never enrolls.
+    public var roomEnrollment: DesiredEnrollment? { isRoomUnit ? enrollment?.value ?? .enrolled : nil }
 }
 
 /// A custom update ring and the rooms in it. The default rings (staging, general, executive)
@@ -173,13 +183,15 @@ public struct UpdateRing: DeclaredObject, Equatable {
     public var order: Located<Int>
     public var rolloutDays: Int
     public var testDays: Int
-    public var deferralDays: Int
+    /// Written by older manifests only: the portal derives a ring's deferment from the rings
+    /// before it, so the value is ignored with a warning.
+    public var deferralDays: Located<Int>?
     public var rooms: [Located<String>]
     public var roomGroups: [Located<String>]
 
     public init(
         metadata: ManifestMetadata, displayName: String, description: String? = nil, order: Located<Int>,
-        rolloutDays: Int, testDays: Int, deferralDays: Int = 0, rooms: [Located<String>] = [],
+        rolloutDays: Int, testDays: Int, deferralDays: Located<Int>? = nil, rooms: [Located<String>] = [],
         roomGroups: [Located<String>] = []
     ) {
         self.metadata = metadata

@@ -17,14 +17,19 @@ public struct RepositoryPolicy: Sendable, Equatable {
     public var snoozes: [Snooze]
     /// How long a declared device may take to check in before drift reports call it missing.
     public var deviceGraceHours: Int
+    /// Whether the default rings' days count toward the 60-day limit in `validate` (Microsoft
+    /// does not say; on by default, the safe reading).
+    public var countDefaultRingDays: Bool
     /// Where the policy was declared; nil when the repository has no `roomkeeper.yaml`.
     public var location: SourceLocation?
 
     public init(
         portalKey: SourceLocation? = nil, prune: Set<ManifestKind> = [], adopt: Set<ManifestKind> = [],
         deletionGuard: DeletionGuard = DeletionGuard(), ignore: [IgnoreRule] = [], absent: [ManifestKind: [Located<String>]] = [:],
-        snoozes: [Snooze] = [], deviceGraceHours: Int = RepositoryPolicy.defaultDeviceGraceHours, location: SourceLocation? = nil
+        snoozes: [Snooze] = [], deviceGraceHours: Int = RepositoryPolicy.defaultDeviceGraceHours, countDefaultRingDays: Bool = true,
+        location: SourceLocation? = nil
     ) {
+        self.countDefaultRingDays = countDefaultRingDays
         self.absent = absent
         self.snoozes = snoozes
         self.deviceGraceHours = deviceGraceHours

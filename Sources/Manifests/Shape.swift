@@ -53,7 +53,7 @@ public enum StringFormat: Sendable {
         case .url: "a URL"
         case .date: "a date (YYYY-MM-DD)"
         case .oneOf(let values) where values.count == 1: values[0]
-        case .oneOf(let values) where values.count > 10: "one of \(values.count) known values"
+        case .oneOf(let values) where values.count > 16: "one of \(values.count) known values"
         case .oneOf(let values): "one of " + values.joined(separator: ", ")
         }
     }

@@ -99,7 +99,7 @@ struct ShapeChecker {
             }
         case .oneOf(let values):
             if !values.contains(text) {
-                if values.count > 10 {
+                if values.count > 16 {
                     error("'\(path())' has an unknown value '\(text.truncatedForMessage)'", at: node,
                           hint: Suggestion.hint(for: text, in: values) ?? "known values: \(values.joined(separator: ", "))")
                 } else {

@@ -15,8 +15,10 @@ public protocol Portal: Sendable {
     func replace<R: OwnedResource>(_ resource: R, ifMatch: String) async throws -> Tagged<R>
     func delete<R: OwnedResource>(_ type: R.Type, id: String, ifMatch: String) async throws
     func moveRoom(_ roomId: String, toRing ringId: String, ifMatch: String) async throws -> Tagged<PortalRoom>
-    func queue(_ action: DeviceOperation.Action, device: String) async throws -> DeviceOperation
-    func operation(_ id: String) async throws -> DeviceOperation
+    /// Queues enrolling or unenrolling a room.
+    func queue(_ action: RoomOperation.Action, room: String) async throws -> RoomOperation
+    func operation(_ id: String) async throws -> RoomOperation
+    func tenantSettings() async throws -> TenantSettings
     func me() async throws -> Me
     func acquireLease(_ name: String, _ request: LeaseRequest) async throws -> Lease
     func releaseLease(_ name: String, holder: String, secret: String) async throws

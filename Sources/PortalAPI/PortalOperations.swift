@@ -1,7 +1,7 @@
 import Foundation
 
-/// A queued device action (enroll, unenroll), polled until it succeeds or fails.
-public struct DeviceOperation: Codable, Sendable, Equatable {
+/// A queued room action (enroll, unenroll), polled until it succeeds or fails.
+public struct RoomOperation: Codable, Sendable, Equatable {
     public enum Action: String, Codable, Sendable {
         case enroll, unenroll
     }
@@ -11,32 +11,74 @@ public struct DeviceOperation: Codable, Sendable, Equatable {
     }
 
     public var id: String
-    public var deviceId: String
+    public var roomId: String
     public var action: Action
     public var status: Status
 
-    public init(id: String, deviceId: String, action: Action, status: Status) {
+    public init(id: String, roomId: String, action: Action, status: Status) {
         self.id = id
-        self.deviceId = deviceId
+        self.roomId = roomId
         self.action = action
         self.status = status
     }
 }
 
-/// What a device agent reports when it checks in with the tenant's enrollment key.
+/// What a room's main unit reports when its agent checks in with the tenant's enrollment key:
+/// itself, and the peripherals connected to it (which carry no agent of their own).
 public struct AgentCheckin: Codable, Sendable, Equatable {
+    public struct Peripheral: Codable, Sendable, Equatable {
+        public var serialNumber: String
+        public var deviceType: String
+        public var manufacturer: String?
+        public var model: String?
+
+        public init(serialNumber: String, deviceType: String, manufacturer: String? = nil, model: String? = nil) {
+            self.serialNumber = serialNumber
+            self.deviceType = deviceType
+            self.manufacturer = manufacturer
+            self.model = model
+        }
+    }
+
     public var serialNumber: String
     public var deviceType: String
     public var manufacturer: String?
     public var model: String?
+    public var operatingSystem: String?
     public var roomEmail: String?
+    public var peripherals: [Peripheral]?
 
-    public init(serialNumber: String, deviceType: String, manufacturer: String? = nil, model: String? = nil, roomEmail: String? = nil) {
+    public init(
+        serialNumber: String, deviceType: String, manufacturer: String? = nil, model: String? = nil, operatingSystem: String? = nil,
+        roomEmail: String? = nil, peripherals: [Peripheral]? = nil
+    ) {
         self.serialNumber = serialNumber
         self.deviceType = deviceType
         self.manufacturer = manufacturer
         self.model = model
+        self.operatingSystem = operatingSystem
         self.roomEmail = roomEmail
+        self.peripherals = peripherals
+    }
+}
+
+/// Tenant-wide settings that change what other objects mean.
+public struct TenantSettings: Codable, Sendable, Equatable {
+    /// Settings > Remote Access: off until an admin opts the tenant in; only then do custom
+    /// roles' Remote Access permissions take effect
+    /// (learn.microsoft.com/microsoftteams/rooms/remotely-access-teams-rooms).
+    public var remoteAccessEnabled: Bool
+    /// Whether a room may be in more than one room group. Microsoft does not document it; the
+    /// emulator allows it unless started with single membership.
+    public var roomGroupMembership: RoomGroupMembership
+
+    public enum RoomGroupMembership: String, Codable, Sendable, CaseIterable {
+        case multiple, single
+    }
+
+    public init(remoteAccessEnabled: Bool = false, roomGroupMembership: RoomGroupMembership = .multiple) {
+        self.remoteAccessEnabled = remoteAccessEnabled
+        self.roomGroupMembership = roomGroupMembership
     }
 }
 

@@ -24,6 +24,9 @@ public struct RoomLocation: Codable, Sendable, Equatable {
 }
 
 /// A room: a Teams Rooms resource account. Its `id` is the account's address in lower case.
+///
+/// Enrollment belongs to the room: its main unit's agent puts it in onboarding, and an admin
+/// enrolls or unenrolls the room (learn.microsoft.com/microsoftteams/rooms/enroll-a-device).
 public struct PortalRoom: PortalResource, ModificationStamped {
     public static let collection = PortalCollection.rooms
     public var id: String
@@ -33,12 +36,20 @@ public struct PortalRoom: PortalResource, ModificationStamped {
     public var labels: [String: String]
     /// The update ring the room is in; every room is in exactly one.
     public var updateRingId: String
+    /// Nil until the room's main unit has checked in.
+    public var enrollmentState: Vocabulary<EnrollmentState>?
+    public var licence: Vocabulary<RoomLicence>
+    public var roomType: Vocabulary<RoomType>
+    public var capacity: Int?
+    public var health: Vocabulary<RoomHealth>
     public var lastModifiedBy: String?
     public var lastModifiedDateTime: Date?
 
     public init(
         id: String, displayName: String, email: String, location: RoomLocation = RoomLocation(),
-        labels: [String: String] = [:], updateRingId: String
+        labels: [String: String] = [:], updateRingId: String, enrollmentState: Vocabulary<EnrollmentState>? = nil,
+        licence: Vocabulary<RoomLicence> = .known(.pro), roomType: Vocabulary<RoomType> = .known(.teamsRooms), capacity: Int? = nil,
+        health: Vocabulary<RoomHealth> = .known(.healthy)
     ) {
         self.id = id
         self.displayName = displayName
@@ -46,10 +57,16 @@ public struct PortalRoom: PortalResource, ModificationStamped {
         self.location = location
         self.labels = labels
         self.updateRingId = updateRingId
+        self.enrollmentState = enrollmentState
+        self.licence = licence
+        self.roomType = roomType
+        self.capacity = capacity
+        self.health = health
     }
 }
 
-/// A device the portal knows: it checked in with the tenant's enrollment key.
+/// A device the portal knows: a room's main unit that checked in with the tenant's enrollment
+/// key, or a peripheral its main unit reports. Devices do not enroll; rooms do.
 public struct PortalDevice: PortalResource {
     public static let collection = PortalCollection.devices
     public var id: String
@@ -59,16 +76,16 @@ public struct PortalDevice: PortalResource {
     public var model: String?
     /// The room (its id) the device serves, if it reported one.
     public var roomId: String?
-    public var enrollmentState: Vocabulary<EnrollmentState>
+    /// As the device reports it, e.g. `Windows 11 IoT Enterprise`; remote access needs Windows 11.
+    public var operatingSystem: String?
     public var connectivity: Vocabulary<Connectivity>
     public var health: Vocabulary<DeviceHealth>
     public var lastSeen: Date?
 
     public init(
         id: String, serialNumber: String, deviceType: Vocabulary<DeviceType>, manufacturer: String? = nil, model: String? = nil,
-        roomId: String? = nil, enrollmentState: Vocabulary<EnrollmentState>, connectivity: Vocabulary<Connectivity> = .known(.connected),
-        health: Vocabulary<DeviceHealth> = .known(.healthy),
-        lastSeen: Date? = nil
+        roomId: String? = nil, operatingSystem: String? = nil, connectivity: Vocabulary<Connectivity> = .known(.connected),
+        health: Vocabulary<DeviceHealth> = .known(.healthy), lastSeen: Date? = nil
     ) {
         self.id = id
         self.serialNumber = serialNumber
@@ -76,11 +93,16 @@ public struct PortalDevice: PortalResource {
         self.manufacturer = manufacturer
         self.model = model
         self.roomId = roomId
-        self.enrollmentState = enrollmentState
+        self.operatingSystem = operatingSystem
         self.connectivity = connectivity
         self.health = health
         self.lastSeen = lastSeen
     }
+
+    /// Manufacturer and serial number: how a device is told apart, since Microsoft "can't
+    /// guarantee that devices provide unique data like serial numbers"
+    /// (learn.microsoft.com/microsoftteams/rooms/bring-your-own-device).
+    public var hardwareIdentity: HardwareIdentity { HardwareIdentity(manufacturer: manufacturer, serialNumber: serialNumber) }
 }
 
 /// A role: built-in (never changed) or custom.
@@ -179,6 +201,10 @@ public struct PortalRoleAssignment: OwnedResource {
 /// A named set of rooms.
 public struct PortalRoomGroup: OwnedResource {
     public static let collection = PortalCollection.roomGroups
+    /// The group every tenant starts with: "By default, there is one room group, and more can be
+    /// added" (learn.microsoft.com/microsoftteams/rooms/microsoft-teams-rooms-configure-servicenow).
+    /// It cannot be deleted.
+    public static let defaultGroupId = "default"
     public var id: String
     public var displayName: String
     public var description: String?
@@ -205,6 +231,8 @@ public struct PortalRoomGroup: OwnedResource {
 }
 
 /// An update ring. The three default rings (`staging`, `general`, `executive`) cannot be deleted.
+/// `deferralDays` is the portal's to work out (the days of the rings before this one); a
+/// value sent with a write is ignored.
 public struct PortalUpdateRing: OwnedResource {
     public static let collection = PortalCollection.updateRings
     public var id: String
@@ -243,17 +271,25 @@ public struct PortalUpdateRing: OwnedResource {
 /// A user of the tenant's directory.
 public struct DirectoryUser: PortalResource {
     public static let collection = PortalCollection.users
+    /// The directory's object id: never changes, unlike the UPN.
     public var id: String
     public var userPrincipalName: String
     public var displayName: String
     /// Security groups the user belongs to (their ids).
     public var groupIds: [String]
+    /// The Entra directory roles the user holds that reach the portal (absent: none). Read-only:
+    /// they are managed in Entra ID, not in the portal.
+    public var directoryRoles: [Vocabulary<DirectoryRole>]?
 
-    public init(id: String, userPrincipalName: String, displayName: String, groupIds: [String] = []) {
+    public init(
+        id: String, userPrincipalName: String, displayName: String, groupIds: [String] = [],
+        directoryRoles: [Vocabulary<DirectoryRole>]? = nil
+    ) {
         self.id = id
         self.userPrincipalName = userPrincipalName
         self.displayName = displayName
         self.groupIds = groupIds
+        self.directoryRoles = directoryRoles
     }
 }
 

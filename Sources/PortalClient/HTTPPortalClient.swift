@@ -152,13 +152,17 @@ public final class HTTPPortalClient: Portal {
             })
     }
 
-    public func queue(_ action: DeviceOperation.Action, device: String) async throws -> DeviceOperation {
+    public func queue(_ action: RoomOperation.Action, room: String) async throws -> RoomOperation {
         // Queuing twice is refused with 409, so a retry after a lost answer cannot act twice.
-        try await send(.POST, url: url(.devices, device) + "/\(action.rawValue)", idempotent: true)
+        try await send(.POST, url: url(.rooms, room) + "/\(action.rawValue)", idempotent: true)
     }
 
-    public func operation(_ id: String) async throws -> DeviceOperation {
+    public func operation(_ id: String) async throws -> RoomOperation {
         try await send(.GET, url: "\(baseURL)/v1/operations/\(escape(id))", idempotent: true)
+    }
+
+    public func tenantSettings() async throws -> TenantSettings {
+        try await send(.GET, url: "\(baseURL)/v1/tenant/settings", idempotent: true)
     }
 
     public func me() async throws -> Me {

@@ -2,7 +2,8 @@ import Foundation
 import PortalAPI
 import Synchronization
 
-/// The objects that decide who may do what (role assignments, roles, room groups), kept in
+/// The objects that decide who may do what (role assignments, roles, room groups, and users by
+/// principal name with their directory roles), kept in
 /// memory and brought up to date from the audit log before each use, so that authorising a
 /// request costs one small query instead of decoding every assignment in the tenant.
 ///
@@ -14,9 +15,12 @@ final class AccessProjection: Sendable {
         var assignments: [String: PortalRoleAssignment] = [:]
         var roles: [String: PortalRole] = [:]
         var roomGroups: [String: PortalRoomGroup] = [:]
+        /// Users by id, and their ids by principal name in lower case (a sign-in names the UPN).
+        var users: [String: DirectoryUser] = [:]
+        var userIdsByPrincipalName: [String: String] = [:]
     }
 
-    static let collections: [PortalCollection] = [.roleAssignments, .roles, .roomGroups]
+    static let collections: [PortalCollection] = [.roleAssignments, .roles, .roomGroups, .users]
 
     private let store: PortalStore
     private let state = Mutex<State?>(nil)
@@ -59,6 +63,12 @@ extension AccessProjection.State {
         case .roleAssignments: assignments[id] = try body.map { try decoder.decode(PortalRoleAssignment.self, from: $0) }
         case .roles: roles[id] = try body.map { try decoder.decode(PortalRole.self, from: $0) }
         case .roomGroups: roomGroups[id] = try body.map { try decoder.decode(PortalRoomGroup.self, from: $0) }
+        case .users:
+            // A renamed user keeps its id: forget the old name before learning the new one.
+            if let old = users[id] { userIdsByPrincipalName[old.userPrincipalName.lowercased()] = nil }
+            let user = try body.map { try decoder.decode(DirectoryUser.self, from: $0) }
+            users[id] = user
+            if let user { userIdsByPrincipalName[user.userPrincipalName.lowercased()] = id }
         default: break
         }
     }

@@ -68,12 +68,16 @@ public final class EmbeddedPortal: Portal {
         try await service.moveRoom(roomId, toRing: ringId, ifMatch: ifMatch, as: try await principal())
     }
 
-    public func queue(_ action: DeviceOperation.Action, device: String) async throws -> DeviceOperation {
-        try await service.queue(action, device: device, as: try await principal())
+    public func queue(_ action: RoomOperation.Action, room: String) async throws -> RoomOperation {
+        try await service.queue(action, room: room, as: try await principal())
     }
 
-    public func operation(_ id: String) async throws -> DeviceOperation {
+    public func operation(_ id: String) async throws -> RoomOperation {
         try await service.operation(id, as: try await principal())
+    }
+
+    public func tenantSettings() async throws -> TenantSettings {
+        try await service.tenantSettings(as: try await principal())
     }
 
     public func me() async throws -> Me {

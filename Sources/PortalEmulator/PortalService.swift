@@ -27,17 +27,21 @@ public final class PortalService: Sendable {
 
     // MARK: - Callers
 
-    /// The principal for a user, with the grants of the assignments that name the user or a group
-    /// of theirs. Unknown users are unauthorized.
+    /// The principal for a user, with the grants of their directory roles and of the assignments
+    /// that name the user or a group of theirs. Unknown users are unauthorized. Remote access
+    /// permissions take effect only while the tenant has opted in
+    /// (learn.microsoft.com/microsoftteams/rooms/remotely-access-teams-rooms).
     public func principal(userPrincipalName: String) async throws -> Principal {
-        guard let user = try await read(DirectoryUser.self, id: userPrincipalName.lowercased())?.resource else {
+        let access = try await access.current()
+        guard let id = access.userIdsByPrincipalName[userPrincipalName.lowercased()], let user = access.users[id] else {
             throw PortalError.unauthorized("the token's user is not in the directory")
         }
-        let access = try await access.current()
-        return Principal(
-            userPrincipalName: user.userPrincipalName,
-            grants: Principal.grants(
-                for: user, assignments: Array(access.assignments.values), roles: access.roles, roomGroups: access.roomGroups))
+        var grants = AccessGrants.grants(
+            for: user, assignments: Array(access.assignments.values), roles: access.roles, roomGroups: access.roomGroups)
+        if grants.keys.contains(where: \.isCustomRoleOnly), try await !tenantSettings().remoteAccessEnabled {
+            grants = grants.filter { !$0.key.isCustomRoleOnly }
+        }
+        return Principal(userPrincipalName: user.userPrincipalName, grants: grants)
     }
 
     public func me(_ principal: Principal) -> Me {
@@ -68,20 +72,33 @@ public final class PortalService: Sendable {
     ) async throws -> (items: [Tagged<R>], more: Bool, last: String?) {
         let permission = Self.viewPermission(R.collection)
         guard principal.holds(permission) else { throw forbidden(permission) }
-        if R.collection == .devices { try await completeDueOperations() }
+        if R.collection == .rooms { try await completeDueOperations() }
         let stored = try await store.list(R.collection, after: cursor, limit: limit)
-        let items = try stored.map(decode(R.self)).filter { isVisible($0.resource, to: principal) }
+        let items = try await withDerivedFields(try stored.map(decode(R.self)).filter { isVisible($0.resource, to: principal) })
         return (items, stored.count == limit, stored.last?.id)
     }
 
     public func get<R: PortalResource>(_ type: R.Type, id: String, as principal: Principal) async throws -> Tagged<R> {
         let permission = Self.viewPermission(R.collection)
         guard principal.holds(permission) else { throw forbidden(permission) }
-        if R.collection == .devices { try await completeDueOperations() }
+        if R.collection == .rooms { try await completeDueOperations() }
         guard let object = try await read(R.self, id: id), isVisible(object.resource, to: principal) else {
             throw notFound(R.collection, id)
         }
-        return object
+        return try await withDerivedFields([object])[0]
+    }
+
+    /// Fills in what the portal works out rather than stores: a ring's deferment, "the delay in
+    /// days before the update is initiated on this ring", is the days of every ring before it
+    /// (learn.microsoft.com/microsoftteams/rooms/update-management).
+    private func withDerivedFields<R: PortalResource>(_ items: [Tagged<R>]) async throws -> [Tagged<R>] {
+        guard R.self == PortalUpdateRing.self, !items.isEmpty else { return items }
+        let rings = try await all(PortalUpdateRing.self).map(\.resource)
+        return items.map { item in
+            guard var ring = item.resource as? PortalUpdateRing else { return item }
+            ring.deferralDays = rings.filter { $0.order < ring.order }.reduce(0) { $0 + $1.rolloutDays + $1.testDays }
+            return (ring as? R).map { Tagged($0, etag: item.etag) } ?? item
+        }
     }
 
     private func isVisible(_ resource: some PortalResource, to principal: Principal) -> Bool {
@@ -204,69 +221,93 @@ public final class PortalService: Sendable {
         }
     }
 
-    // MARK: - Devices
+    // MARK: - Enrollment
 
-    /// Queues enrollment or unenrollment; the device changes state when the operation completes.
-    public func queue(_ action: DeviceOperation.Action, device id: String, as principal: Principal) async throws -> DeviceOperation {
+    /// Queues enrolling or unenrolling a room; the room changes state when the operation
+    /// completes. A room enrolls once its main unit has checked in (it is then onboarding), and
+    /// unenrolls from onboarding or enrolled (learn.microsoft.com/microsoftteams/rooms/enroll-a-device).
+    public func queue(_ action: RoomOperation.Action, room id: String, as principal: Principal) async throws -> RoomOperation {
         let permission: Permission = action == .enroll ? .roomManagementModify : .roomManagementUnenroll
         try authorize(principal, permission)
         try await completeDueOperations()
-        guard let device = try await read(PortalDevice.self, id: id)?.resource, principal.holds(permission, over: device.roomId)
-        else { throw notFound(.devices, id) }
+        guard let room = try await read(PortalRoom.self, id: id)?.resource, principal.holds(permission, over: room.id)
+        else { throw notFound(.rooms, id) }
         let allowed: [Vocabulary<EnrollmentState>] = action == .enroll ? [.known(.onboarding), .known(.unenrolled)] : [.known(.onboarding), .known(.enrolled)]
-        guard allowed.contains(device.enrollmentState) else {
-            throw PortalError.conflict("device '\(id)' is already \(device.enrollmentState)", target: id)
+        guard let state = room.enrollmentState else {
+            throw PortalError.conflict("room '\(id)' has no main unit checked in; install the agent on it first", target: id)
         }
-        let operation = DeviceOperation(id: "op-\(UUID().uuidString.lowercased())", deviceId: id, action: action, status: .queued)
+        guard allowed.contains(state) else { throw PortalError.conflict("room '\(id)' is already \(state)", target: id) }
+        let operation = RoomOperation(id: "op-\(UUID().uuidString.lowercased())", roomId: id, action: action, status: .queued)
         try await store.enqueue(operation, due: Date().addingTimeInterval(operationDelay))
         if operationDelay == 0 { try await completeDueOperations() }
         return operation
     }
 
-    public func operation(_ id: String, as principal: Principal) async throws -> DeviceOperation {
+    public func operation(_ id: String, as principal: Principal) async throws -> RoomOperation {
         try authorize(principal, .roomManagementView)
         try await completeDueOperations()
-        guard let operation = try await store.operation(id),
-              principal.holds(.roomManagementView, over: try await read(PortalDevice.self, id: operation.deviceId)?.resource.roomId ?? nil)
+        guard let operation = try await store.operation(id), principal.holds(.roomManagementView, over: operation.roomId)
         else { throw notFound(nil, id) }
         return operation
     }
 
-    /// Applies every queued device action whose time has come.
+    /// Applies every queued room action whose time has come.
     public func completeDueOperations(now: Date = Date()) async throws {
         for operation in try await store.dueOperations(now: now) {
-            guard var device = try await read(PortalDevice.self, id: operation.deviceId)?.resource else {
-                try await store.complete(operation, status: .failed, deviceChange: nil, actor: "portal")
+            guard var room = try await read(PortalRoom.self, id: operation.roomId)?.resource else {
+                try await store.complete(operation, status: .failed, roomBody: nil, actor: "portal")
                 continue
             }
-            device.enrollmentState = operation.action == .enroll ? "enrolled" : "unenrolled"
-            try await store.complete(
-                operation, status: .succeeded, deviceChange: .replace(id: device.id, body: try encode(device), ifMatch: nil),
-                actor: "portal")
+            room.enrollmentState = .known(operation.action == .enroll ? .enrolled : .unenrolled)
+            try await store.complete(operation, status: .succeeded, roomBody: try encode(room), actor: "portal")
         }
     }
 
-    /// A device agent checks in with the enrollment key: a new device appears in `onboarding`;
-    /// a known one (same serial number) is marked connected and seen now.
+    /// A room's main unit checks in with the enrollment key, reporting its peripherals. A unit
+    /// not seen before appears; its room, if it had no agent or was unenrolled, goes to
+    /// onboarding (learn.microsoft.com/microsoftteams/rooms/enroll-a-device). Devices are known
+    /// by manufacturer and serial number together.
     public func checkin(_ checkin: AgentCheckin, enrollmentKey: String?, now: Date = Date()) async throws -> PortalDevice {
         try await verifyEnrollmentKey(enrollmentKey)
         guard !checkin.serialNumber.isEmpty else { throw PortalError.badRequest("serialNumber is empty", target: "serialNumber") }
-        let roomId = checkin.roomEmail?.lowercased()
-        if let roomId, try await read(PortalRoom.self, id: roomId) == nil {
-            throw PortalError.badRequest("room '\(roomId)' does not exist", target: "roomEmail")
+        guard DeviceType(rawValue: checkin.deviceType)?.isRoomUnit == true else {
+            throw PortalError.badRequest(
+                "a \(checkin.deviceType) carries no agent; the room's main unit (teamsRoom, collaborationBar or surfaceHub) checks in and reports it",
+                target: "deviceType")
         }
-        let existing = try await all(PortalDevice.self).first { $0.resource.serialNumber == checkin.serialNumber }
-        var device = existing?.resource ?? PortalDevice(
-            id: "dev-\(UUID().uuidString.lowercased())", serialNumber: checkin.serialNumber, deviceType: Vocabulary(checkin.deviceType),
-            manufacturer: checkin.manufacturer, model: checkin.model, roomId: roomId, enrollmentState: "onboarding")
-        device.connectivity = "connected"
-        device.lastSeen = now
-        if let roomId { device.roomId = roomId }
-        let change: PortalStore.Change =
-            existing == nil
-            ? .create(id: device.id, body: try encode(device)) : .replace(id: device.id, body: try encode(device), ifMatch: nil)
-        try await store.write(.devices, change, actor: "agent:\(checkin.serialNumber)", action: "checkin", now: now)
-        return device
+        let roomId = checkin.roomEmail?.lowercased()
+        var room: PortalRoom?
+        if let roomId {
+            guard let found = try await read(PortalRoom.self, id: roomId)?.resource else {
+                throw PortalError.badRequest("room '\(roomId)' does not exist", target: "roomEmail")
+            }
+            room = found
+        }
+        let known = Dictionary(try await all(PortalDevice.self).map { ($0.resource.hardwareIdentity, $0.resource) }, uniquingKeysWith: { first, _ in first })
+        let actor = "agent:\(checkin.serialNumber)"
+        func report(_ serial: String, _ type: String, _ manufacturer: String?, _ model: String?, _ os: String?) async throws -> PortalDevice {
+            let existing = known[HardwareIdentity(manufacturer: manufacturer, serialNumber: serial)]
+            var device = existing ?? PortalDevice(
+                id: "dev-\(UUID().uuidString.lowercased())", serialNumber: serial, deviceType: Vocabulary(type),
+                manufacturer: manufacturer, model: model)
+            device.connectivity = .known(.connected)
+            device.lastSeen = now
+            if let os { device.operatingSystem = os }
+            if let roomId { device.roomId = roomId }
+            let change: PortalStore.Change =
+                existing == nil ? .create(id: device.id, body: try encode(device)) : .replace(id: device.id, body: try encode(device), ifMatch: nil)
+            try await store.write(.devices, change, actor: actor, action: "checkin", now: now)
+            return device
+        }
+        let unit = try await report(checkin.serialNumber, checkin.deviceType, checkin.manufacturer, checkin.model, checkin.operatingSystem)
+        for peripheral in checkin.peripherals ?? [] where !peripheral.serialNumber.isEmpty {
+            _ = try await report(peripheral.serialNumber, peripheral.deviceType, peripheral.manufacturer, peripheral.model, nil)
+        }
+        if var room, room.enrollmentState == nil || room.enrollmentState == .known(.unenrolled) {
+            room.enrollmentState = .known(.onboarding)
+            try await store.write(.rooms, .replace(id: room.id, body: try encode(room), ifMatch: nil), actor: actor, action: "checkin", now: now)
+        }
+        return unit
     }
 
     /// Refuses an agent without the tenant's enrollment key (401).
@@ -293,6 +334,37 @@ public final class PortalService: Sendable {
 
     static func newEnrollmentKey() -> String {
         (0..<4).map { _ in UUID().uuidString.replacingOccurrences(of: "-", with: "") }.joined().lowercased()
+    }
+
+    // MARK: - Tenant settings
+
+    static let remoteAccessSetting = "remoteAccessEnabled"
+    public static let roomGroupMembershipSetting = "roomGroupMembership"
+
+    /// Reading the tenant's settings needs the settings view permission, over any rooms.
+    public func tenantSettings(as principal: Principal) async throws -> TenantSettings {
+        try authorize(principal, .serviceSettingsView)
+        return try await tenantSettings()
+    }
+
+    func tenantSettings() async throws -> TenantSettings {
+        TenantSettings(
+            remoteAccessEnabled: try await store.setting(Self.remoteAccessSetting) == "true",
+            roomGroupMembership: try await store.setting(Self.roomGroupMembershipSetting)
+                .flatMap(TenantSettings.RoomGroupMembership.init(rawValue:)) ?? .multiple)
+    }
+
+    /// Turning remote access on or off is a tenant-wide change: it needs the settings modify
+    /// permission over all rooms. Room group membership is the emulator's start-up switch, not a
+    /// portal setting, and cannot be changed here.
+    public func updateTenantSettings(_ settings: TenantSettings, as principal: Principal) async throws -> TenantSettings {
+        guard principal.covers(.serviceSettingsModify, RoomSet(allRooms: true)) else { throw forbidden(.serviceSettingsModify) }
+        let current = try await tenantSettings()
+        guard settings.roomGroupMembership == current.roomGroupMembership else {
+            throw PortalError.badRequest("roomGroupMembership is fixed when the portal starts", target: "roomGroupMembership")
+        }
+        try await store.setSetting(Self.remoteAccessSetting, settings.remoteAccessEnabled ? "true" : "false")
+        return try await tenantSettings()
     }
 
     // MARK: - Lease and audit
@@ -397,7 +469,18 @@ public final class PortalService: Sendable {
             try await requireRooms(scope.roomIds, target: "scope.roomIds")
         case let group as PortalRoomGroup:
             try await requireRooms(group.roomIds, target: "roomIds")
-            try requireUniqueName(group.displayName, of: group, among: try await access.current().roomGroups.values) { $0.displayName }
+            let groups = try await access.current().roomGroups.values
+            try requireUniqueName(group.displayName, of: group, among: groups) { $0.displayName }
+            if try await tenantSettings().roomGroupMembership == .single {
+                // Whether the portal allows a room in several groups is not documented; this is
+                // the emulator's stricter mode. The default group does not count.
+                let rooms = Set(group.roomIds)
+                if let other = groups.first(where: { $0.id != group.id && $0.id != PortalRoomGroup.defaultGroupId && !rooms.isDisjoint(with: $0.roomIds) }),
+                   let room = rooms.intersection(other.roomIds).sorted().first {
+                    throw PortalError.conflict(
+                        "room '\(room)' is already in room group '\(other.id)'; this portal allows one room group per room", target: "roomIds")
+                }
+            }
         case let ring as PortalUpdateRing:
             if ring.isDefault || (current as? PortalUpdateRing)?.isDefault == true {
                 throw PortalError(status: 400, code: "DefaultRing", message: "default rings cannot be created or changed here", target: ring.id)
@@ -428,6 +511,9 @@ public final class PortalService: Sendable {
                 throw PortalError.conflict("role '\(role.id)' is used by assignment '\(user.id)'", target: role.id)
             }
         case let group as PortalRoomGroup:
+            if group.id == PortalRoomGroup.defaultGroupId {
+                throw PortalError(status: 400, code: "DefaultRoomGroup", message: "the default room group cannot be deleted", target: group.id)
+            }
             if let user = assignments.first(where: { $0.scope.roomGroupIds.contains(group.id) }) {
                 throw PortalError.conflict("room group '\(group.id)' scopes assignment '\(user.id)'", target: group.id)
             }

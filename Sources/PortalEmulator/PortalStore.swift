@@ -86,6 +86,26 @@ public final class PortalStore: Sendable {
             // A lease taken before holders had secrets can be renewed by nobody: it just expires.
             try db.execute(sql: "ALTER TABLE lease ADD COLUMN secret TEXT NOT NULL DEFAULT ''")
         }
+        migrator.registerMigration("v3-room-enrollment") { db in
+            // Enrollment moved from devices to rooms: a room takes its main unit's state, and
+            // operations queued for a device now name that device's room.
+            try db.execute(sql: """
+                UPDATE object SET body = CAST(json_set(CAST(body AS TEXT), '$.enrollmentState', (
+                    SELECT json_extract(CAST(unit.body AS TEXT), '$.enrollmentState') FROM object AS unit
+                    WHERE unit.collection = 'devices'
+                      AND json_extract(CAST(unit.body AS TEXT), '$.roomId') = object.id
+                      AND json_extract(CAST(unit.body AS TEXT), '$.deviceType') IN ('teamsRoom', 'collaborationBar', 'surfaceHub')
+                    LIMIT 1)) AS BLOB)
+                WHERE collection = 'rooms' AND EXISTS (
+                    SELECT 1 FROM object AS unit WHERE unit.collection = 'devices'
+                      AND json_extract(CAST(unit.body AS TEXT), '$.roomId') = object.id
+                      AND json_extract(CAST(unit.body AS TEXT), '$.deviceType') IN ('teamsRoom', 'collaborationBar', 'surfaceHub'));
+                ALTER TABLE operation RENAME COLUMN deviceId TO roomId;
+                UPDATE operation SET roomId = COALESCE((
+                    SELECT json_extract(CAST(unit.body AS TEXT), '$.roomId') FROM object AS unit
+                    WHERE unit.collection = 'devices' AND unit.id = operation.roomId), roomId);
+                """)
+        }
         return migrator
     }
 
@@ -337,30 +357,30 @@ public final class PortalStore: Sendable {
         }
     }
 
-    // MARK: - Device operations
+    // MARK: - Room operations
 
-    /// Queues `action` on a device, due at `due`; refuses while one is queued for the device.
-    public func enqueue(_ operation: DeviceOperation, due: Date) async throws {
+    /// Queues `action` on a room, due at `due`; refuses while one is queued for the room.
+    public func enqueue(_ operation: RoomOperation, due: Date) async throws {
         try await database.write { db in
             let pending = try Int.fetchOne(
-                db, sql: "SELECT COUNT(*) FROM operation WHERE deviceId = ? AND status = 'queued'", arguments: [operation.deviceId]) ?? 0
+                db, sql: "SELECT COUNT(*) FROM operation WHERE roomId = ? AND status = 'queued'", arguments: [operation.roomId]) ?? 0
             guard pending == 0 else {
-                throw PortalError.conflict("an action is already queued for device \(operation.deviceId)", target: operation.deviceId)
+                throw PortalError.conflict("an action is already queued for room \(operation.roomId)", target: operation.roomId)
             }
             try db.execute(
-                sql: "INSERT INTO operation (id, deviceId, action, status, due) VALUES (?, ?, ?, 'queued', ?)",
-                arguments: [operation.id, operation.deviceId, operation.action.rawValue, due.timeIntervalSince1970])
+                sql: "INSERT INTO operation (id, roomId, action, status, due) VALUES (?, ?, ?, 'queued', ?)",
+                arguments: [operation.id, operation.roomId, operation.action.rawValue, due.timeIntervalSince1970])
         }
     }
 
-    public func operation(_ id: String) async throws -> DeviceOperation? {
+    public func operation(_ id: String) async throws -> RoomOperation? {
         try await database.read { db in
             try Row.fetchOne(db, sql: "SELECT * FROM operation WHERE id = ?", arguments: [id]).map(Self.operation)
         }
     }
 
     /// Queued operations due by `now`, oldest first.
-    public func dueOperations(now: Date) async throws -> [DeviceOperation] {
+    public func dueOperations(now: Date) async throws -> [RoomOperation] {
         try await database.read { db in
             try Row.fetchAll(
                 db, sql: "SELECT * FROM operation WHERE status = 'queued' AND due <= ? ORDER BY due, id",
@@ -369,26 +389,27 @@ public final class PortalStore: Sendable {
         }
     }
 
-    /// Marks an operation done and applies `change` to its device in the same transaction.
+    /// Marks an operation done and writes the room's new body in the same transaction.
     public func complete(
-        _ operation: DeviceOperation, status: DeviceOperation.Status, deviceChange: Change?, actor: String, now: Date = Date()
+        _ operation: RoomOperation, status: RoomOperation.Status, roomBody: Data?, actor: String, now: Date = Date()
     ) async throws {
         try await database.write { db in
             try db.execute(
                 sql: "UPDATE operation SET status = ? WHERE id = ? AND status = 'queued'", arguments: [status.rawValue, operation.id])
-            guard db.changesCount > 0, let deviceChange, case .replace(let id, let body, _) = deviceChange else { return }
-            let current = try Self.existing(db, .devices, id, ifMatch: nil)
-            let version = try Self.record(db, now, actor, operation.action.rawValue, .devices, id, before: current.body, after: body)
+            guard db.changesCount > 0, let roomBody else { return }
+            let id = operation.roomId
+            let current = try Self.existing(db, .rooms, id, ifMatch: nil)
+            let version = try Self.record(db, now, actor, operation.action.rawValue, .rooms, id, before: current.body, after: roomBody)
             try db.execute(
                 sql: "UPDATE object SET body = ?, version = ? WHERE collection = ? AND id = ?",
-                arguments: [body, version, PortalCollection.devices.rawValue, id])
+                arguments: [roomBody, version, PortalCollection.rooms.rawValue, id])
         }
     }
 
-    private static func operation(_ row: Row) -> DeviceOperation {
-        DeviceOperation(
-            id: row["id"], deviceId: row["deviceId"], action: DeviceOperation.Action(rawValue: row["action"]) ?? .enroll,
-            status: DeviceOperation.Status(rawValue: row["status"]) ?? .failed)
+    private static func operation(_ row: Row) -> RoomOperation {
+        RoomOperation(
+            id: row["id"], roomId: row["roomId"], action: RoomOperation.Action(rawValue: row["action"]) ?? .enroll,
+            status: RoomOperation.Status(rawValue: row["status"]) ?? .failed)
     }
 
     // MARK: - Settings

@@ -85,9 +85,9 @@ struct Routes {
                 try context.parameters.require("id"), toRing: move.updateRingId, ifMatch: ifMatch(request, context),
                 as: try principal(context)))
         }
-        for action in [DeviceOperation.Action.enroll, .unenroll] {
-            api.post("devices/:id/\(action.rawValue)") { _, context in
-                let operation = try await service.queue(action, device: try context.parameters.require("id"), as: try principal(context))
+        for action in [RoomOperation.Action.enroll, .unenroll] {
+            api.post("rooms/:id/\(action.rawValue)") { _, context in
+                let operation = try await service.queue(action, room: try context.parameters.require("id"), as: try principal(context))
                 return try JSONResponse.make(operation, status: .accepted, headers: [.location: "/v1/operations/\(operation.id)"])
             }
         }
@@ -103,6 +103,14 @@ struct Routes {
     }
 
     private func tenant(on api: RouterGroup<PortalRequestContext>) {
+        api.get("tenant/settings") { _, context in
+            try JSONResponse.make(try await service.tenantSettings(as: try principal(context)))
+        }
+        api.put("tenant/settings") { request, context in
+            try service.authorize(try principal(context), .serviceSettingsModify)
+            let settings = try await JSONResponse.decode(TenantSettings.self, from: request, context: context)
+            return try JSONResponse.make(try await service.updateTenantSettings(settings, as: try principal(context)))
+        }
         api.get("tenant/enrollmentKey") { _, context in
             try JSONResponse.make(try await service.enrollmentKey(as: try principal(context)))
         }

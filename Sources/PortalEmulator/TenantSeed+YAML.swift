@@ -33,13 +33,17 @@ extension TenantSeed {
         let seed = TenantSeed(
             administrators: items("administrators").compactMap(\.text), users: items("users").map(user),
             groups: items("groups").map { Group(name: $0["name"]?.text ?? "", mail: $0["mail"]?.text) },
-            rooms: items("rooms").map(room), devices: items("devices").map(device))
+            rooms: items("rooms").map(room), devices: items("devices").map(device),
+            remoteAccessEnabled: document["settings"]?["remoteAccessEnabled"]?.text == "true")
         return (seed, diagnostics)
     }
 
     private static func user(_ node: YAMLNode) -> User {
         let groups: [String] = node["groups"].map { $0.elements.compactMap(\.text) } ?? []
-        return User(userPrincipalName: node["userPrincipalName"]?.text ?? "", displayName: node["displayName"]?.text ?? "", groups: groups)
+        let roles = node["directoryRoles"].map { $0.elements.compactMap { $0.text.flatMap(DirectoryRole.init(rawValue:)) } } ?? []
+        return User(
+            id: node["id"]?.text, userPrincipalName: node["userPrincipalName"]?.text ?? "", displayName: node["displayName"]?.text ?? "",
+            groups: groups, directoryRoles: roles)
     }
 
     private static func room(_ node: YAMLNode) -> Room {
@@ -55,14 +59,16 @@ extension TenantSeed {
             location: RoomLocation(
                 country: location?["country"]?.text, state: location?["state"]?.text, city: location?["city"]?.text,
                 campus: location?["campus"]?.text, building: location?["building"]?.text, floor: location?["floor"]?.text),
-            labels: labels)
+            labels: labels, enrollmentState: node["enrollmentState"]?.text, licence: node["licence"]?.text ?? "pro",
+            roomType: node["roomType"]?.text ?? "teamsRooms", capacity: node["capacity"]?.text.flatMap { Int($0) },
+            health: node["health"]?.text ?? "healthy")
     }
 
     private static func device(_ node: YAMLNode) -> Device {
         Device(
             serialNumber: node["serialNumber"]?.text ?? "", deviceType: node["deviceType"]?.text ?? "",
             manufacturer: node["manufacturer"]?.text, model: node["model"]?.text, room: node["room"]?.text,
-            enrollmentState: node["enrollmentState"]?.text ?? "enrolled")
+            operatingSystem: node["operatingSystem"]?.text)
     }
 
     /// The fixture format, for strict checking.
@@ -77,7 +83,11 @@ extension TenantSeed {
                     fields: [
                         FieldShape("userPrincipalName", .string(.email), required: true, "The user's UPN."),
                         FieldShape("displayName", .string(.text(maximumLength: 256)), required: true, "The user's name."),
+                        FieldShape("id", .string(.text(maximumLength: 64)), "The directory object id; derived from the UPN when absent."),
                         FieldShape("groups", .list(.string(.text(maximumLength: 256))), "Security groups the user is in."),
+                        FieldShape(
+                            "directoryRoles", .list(.string(.oneOf(DirectoryRole.allCases.map(\.rawValue)))),
+                            "Entra directory roles that reach the portal without an assignment."),
                     ])), unique: false),
                 "The directory's users."),
             FieldShape(
@@ -105,6 +115,13 @@ extension TenantSeed {
                                 })),
                             "Where the room is."),
                         FieldShape("labels", .stringMap, "Free-form labels."),
+                        FieldShape(
+                            "enrollmentState", .string(.oneOf(EnrollmentState.allCases.map(\.rawValue))),
+                            "onboarding, enrolled or unenrolled; default enrolled when a main unit is listed for the room, else no agent yet."),
+                        FieldShape("licence", .string(.oneOf(RoomLicence.allCases.map(\.rawValue))), "The room's Teams Rooms licence. Default pro."),
+                        FieldShape("roomType", .string(.oneOf(RoomType.allCases.map(\.rawValue))), "teamsRooms (default) or bringYourOwnDevice."),
+                        FieldShape("capacity", .integer(0...10_000), "Seats."),
+                        FieldShape("health", .string(.oneOf(RoomHealth.allCases.map(\.rawValue))), "The room's health. Default healthy."),
                     ])), unique: false),
                 "The inventory's rooms."),
             FieldShape(
@@ -117,10 +134,14 @@ extension TenantSeed {
                         FieldShape("manufacturer", .string(.text(maximumLength: 128)), "Maker."),
                         FieldShape("model", .string(.text(maximumLength: 128)), "Model."),
                         FieldShape("room", .string(.email), "The room it serves."),
-                        FieldShape(
-                            "enrollmentState", .string(.oneOf(EnrollmentState.allCases.map(\.rawValue))),
-                            "onboarding, enrolled (default) or unenrolled."),
+                        FieldShape("operatingSystem", .string(.text(maximumLength: 128)), "As the main unit reports it, e.g. Windows 11 IoT Enterprise."),
                     ])), unique: false),
-                "Devices that have checked in."),
+                "Main units that have checked in, and the peripherals they report. Rooms enroll, devices do not."),
+            FieldShape(
+                "settings",
+                .object(ObjectShape(
+                    "settings",
+                    fields: [FieldShape("remoteAccessEnabled", .boolean, "Settings > Remote Access. Default false.")])),
+                "Tenant settings."),
         ])
 }

@@ -57,3 +57,27 @@ public enum Connectivity: String, CaseIterable, Sendable, Hashable {
 public enum DeviceHealth: String, CaseIterable, Sendable, Hashable {
     case healthy, unhealthy, unknown
 }
+
+/// A room's health as the portal's Rooms page shows it: *Suppressed* is silenced on purpose (for
+/// maintenance), *Unmonitored* has no agent reporting
+/// (learn.microsoft.com/microsoftteams/rooms/managed-meeting-rooms-portal).
+public enum RoomHealth: String, CaseIterable, Sendable, Hashable {
+    case healthy, unhealthy, suppressed, unmonitored
+}
+
+/// The Teams Rooms licence a room's resource account holds. Update rings orchestrate updates
+/// only for rooms with Pro; the others follow the device's nightly window
+/// (learn.microsoft.com/microsoftteams/rooms/update-management).
+public enum RoomLicence: String, CaseIterable, Sendable, Hashable {
+    case pro, premium, basic, standard, shared, unlicensed
+
+    /// Whether the licence lets the portal's update rings manage the room. Premium is the
+    /// retired predecessor of Pro and carries its management features.
+    public var includesRingManagement: Bool { self == .pro || self == .premium }
+}
+
+/// What kind of room the portal lists: a Teams Rooms device, or a bring-your-own-device room
+/// (learn.microsoft.com/microsoftteams/rooms/bring-your-own-device).
+public enum RoomType: String, CaseIterable, Sendable, Hashable {
+    case teamsRooms, bringYourOwnDevice
+}

@@ -11,12 +11,15 @@ struct Context {
     private let roleNames: [String: String]
     private let groupNames: [String: String]
     private let ringNames: [String: String]
-    private let userIds: Set<String>
+    /// Users' object ids by UPN in lower case, and UPNs by id.
+    private let userIdsByPrincipalName: [String: String]
+    private let principalNames: [String: String]
     /// Directory groups by id; their ids by mail (unique) and by display name (not unique).
     private let directoryGroups: [String: DirectoryGroup]
     private let groupIdsByMail: [String: String]
     private let groupIdsByName: [String: [String]]
-    private let devicesBySerial: [String: Tagged<PortalDevice>]
+    let devices: DeviceIndex
+    private let roomsById: [String: Tagged<PortalRoom>]
     private let managed: [ManifestKind: Int]
 
     init(live: LiveState) {
@@ -30,7 +33,7 @@ struct Context {
                 (.country, location.country), (.state, location.state), (.city, location.city), (.campus, location.campus),
                 (.building, location.building), (.floor, location.floor),
             ]
-            for case let (part, value?) in parts { byLocation["\(part.rawValue)=\(value.lowercased())", default: []].insert(room.id) }
+            for case let (part, value?) in parts { byLocation[Self.locationKey(part, value), default: []].insert(room.id) }
             for (key, value) in room.labels { byLabel["\(key)=\(value)", default: []].insert(room.id) }
         }
         roomsByLocation = byLocation
@@ -52,12 +55,15 @@ struct Context {
                 (ring.resource.id, ring.resource.isDefault
                     ? ring.resource.id : logicalName(ring.resource.managedBy, ring.resource.manifestName, ring.resource.id))
             }, uniquingKeysWith: { first, _ in first })
-        userIds = Set(live.users.map(\.resource.id))
+        userIdsByPrincipalName = Dictionary(
+            live.users.map { ($0.resource.userPrincipalName.lowercased(), $0.resource.id) }, uniquingKeysWith: { first, _ in first })
+        principalNames = Dictionary(live.users.map { ($0.resource.id, $0.resource.userPrincipalName) }, uniquingKeysWith: { first, _ in first })
+        roomsById = Dictionary(live.rooms.map { ($0.resource.id, $0) }, uniquingKeysWith: { first, _ in first })
         let groups = live.groups.map(\.resource)
         directoryGroups = Dictionary(groups.map { ($0.id, $0) }, uniquingKeysWith: { first, _ in first })
         groupIdsByMail = Dictionary(groups.compactMap { group in group.mail.map { ($0.lowercased(), group.id) } }, uniquingKeysWith: { first, _ in first })
         groupIdsByName = Dictionary(grouping: groups, by: { $0.displayName.lowercased() }).mapValues { $0.map(\.id).sorted() }
-        devicesBySerial = Dictionary(live.devices.map { ($0.resource.serialNumber.uppercased(), $0) }, uniquingKeysWith: { first, _ in first })
+        devices = DeviceIndex(live.devices)
         var managed: [ManifestKind: Int] = [:]
         managed[.roomGroup] = live.roomGroups.filter { $0.resource.managedBy == Ownership.roomkeeper }.count
         managed[.role] = live.roles.filter { $0.resource.managedBy == Ownership.roomkeeper }.count
@@ -67,12 +73,19 @@ struct Context {
     }
 
     func roomExists(_ id: String) -> Bool { roomIds.contains(id) }
+    func room(_ id: String) -> Tagged<PortalRoom>? { roomsById[id] }
+
+    /// How a location value is indexed and looked up: countries by ISO code, whichever way they
+    /// are written; everything else in lower case.
+    private static func locationKey(_ part: LocationPart, _ value: String) -> String {
+        "\(part.rawValue)=\(part == .country ? Country.key(value) : value.lowercased())"
+    }
 
     /// Rooms matching every part of a selector, by intersecting per-value indexes.
     func rooms(matching selector: RoomSelector) -> Set<String> {
         var result: Set<String>?
         for (part, value) in selector.location {
-            let matches = roomsByLocation["\(part.rawValue)=\(value.lowercased())"] ?? []
+            let matches = roomsByLocation[Self.locationKey(part, value)] ?? []
             result = result.map { $0.intersection(matches) } ?? matches
         }
         for (key, value) in selector.labels {
@@ -87,7 +100,9 @@ struct Context {
     func groupName(_ id: String) -> String { groupNames[id] ?? "portal:\(id)" }
     func ringName(_ id: String) -> String { ringNames[id] ?? "portal:\(id)" }
     func ringExists(_ name: String) -> Bool { ringNames.values.contains(name) }
-    func userExists(_ upn: String) -> Bool { userIds.contains(upn.lowercased()) }
+    /// The directory object id of the user with this UPN: what an assignment stores, so a
+    /// renamed UPN changes nothing in the portal.
+    func userId(principalName upn: String) -> String? { userIdsByPrincipalName[upn.lowercased()] }
     /// The directory groups a manifest's `group:` may mean: the group with that id, else the one
     /// with that mail, else every group with that display name. Display names are not unique in
     /// Entra ID, so more than one is an ambiguity a person must resolve, never a guess.
@@ -102,9 +117,32 @@ struct Context {
         guard let group = directoryGroups[id] else { return id }
         return group.displayName + (group.mail.map { " <\($0)>" } ?? "") + " (\(id))"
     }
-    func device(serial: String) -> Tagged<PortalDevice>? { devicesBySerial[serial.uppercased()] }
+    func devices(matching device: Device) -> [Tagged<PortalDevice>] { devices.matches(device) }
     func managedCount(_ kind: ManifestKind) -> Int { managed[kind] ?? 0 }
 
-    /// A member as plans show it: `user:<upn>` or `group:<id>`.
-    func memberName(_ member: PortalMember) -> String { "\(member.kind.rawValue):\(member.id)" }
+    /// A member as plans show it: `user:<upn>` (the id when the directory no longer has the
+    /// user) or `group:<id>`.
+    func memberName(_ member: PortalMember) -> String {
+        switch member.kind {
+        case .user: "user:\(principalNames[member.id] ?? member.id)"
+        case .group: "group:\(member.id)"
+        }
+    }
+}
+
+/// Live devices by serial number, to match declared ones by manufacturer and serial number.
+struct DeviceIndex {
+    private let bySerial: [String: [Tagged<PortalDevice>]]
+
+    init(_ devices: [Tagged<PortalDevice>]) {
+        bySerial = Dictionary(grouping: devices, by: { $0.resource.serialNumber.uppercased() })
+    }
+
+    /// The live devices a manifest's device may be: those with its serial number, and its
+    /// manufacturer when both sides name one. More than one is an ambiguity to report, never a match.
+    func matches(_ device: Device) -> [Tagged<PortalDevice>] {
+        let candidates = bySerial[device.serialNumber.value.uppercased()] ?? []
+        guard let manufacturer = device.manufacturer?.lowercased(), !manufacturer.isEmpty else { return candidates }
+        return candidates.filter { ($0.resource.manufacturer ?? "").isEmpty || $0.resource.manufacturer?.lowercased() == manufacturer }
+    }
 }

@@ -91,11 +91,11 @@ public struct DriftDetector {
                     .changed, .manual, target, "\(state) in the portal; git declares it \(action.changes.first?.after ?? "")",
                     action.changes, location, adopt: false)
             }
-            var item = make(.changed, .convergence, target, "checked in and waits in onboarding; apply enrolls it", action.changes, location, adopt: false)
+            var item = make(.changed, .convergence, target, "the room's main unit checked in and the room waits in onboarding; apply enrolls it", action.changes, location, adopt: false)
             if now.timeIntervalSince(item.since) >= grace {
                 item.explanation = "stuck in onboarding for \(declared.policy.deviceGraceHours) hours or more; apply enrolls it"
                 item.remedies.removeAll { if case .byHand = $0 { true } else { false } }
-                item.remedies.append(.byHand(instructions: "if it stays in onboarding after apply, check the agent and its enrollment key on site"))
+                item.remedies.append(.byHand(instructions: "if the room stays in onboarding after apply, check the agent and its enrollment key on site"))
             }
             return item
         }
@@ -115,47 +115,62 @@ public struct DriftDetector {
 
     // MARK: - Devices
 
-    /// Declared devices not seen (pending within the grace period, missing after it), enrolled
-    /// devices that are offline, and enrolled devices git does not declare.
+    /// Declared devices not seen (pending within the grace period, missing after it), main
+    /// units of enrolled rooms that are offline, and enrolled rooms whose main unit git does
+    /// not declare. Peripherals are reported for presence only.
     private func devices(_ plan: Plan) -> ([DriftItem], [DeviceStatus], [DriftHistoryEntry.Tracked.Key: Date]) {
         var items: [DriftItem] = []
         var statuses: [DeviceStatus] = []
         var pending: [DriftHistoryEntry.Tracked.Key: Date] = [:]
-        let liveBySerial = Dictionary(live.devices.map { ($0.resource.serialNumber.uppercased(), $0.resource) }, uniquingKeysWith: { a, _ in a })
-        var declaredSerials: Set<String> = []
+        let index = DeviceIndex(live.devices)
+        let roomStates = Dictionary(live.rooms.map { ($0.resource.id, $0.resource.enrollmentState) }, uniquingKeysWith: { first, _ in first })
+        var matched: Set<String> = []
         for device in declared.devices {
             let target = ObjectReference(kind: .manifest(.device), name: device.metadata.name.value)
             let serial = device.serialNumber.value
-            declaredSerials.insert(serial.uppercased())
             let room = device.room.value.lowercased()
-            guard let current = liveBySerial[serial.uppercased()] else {
+            let candidates = index.matches(device)
+            matched.formUnion(candidates.map(\.resource.id))
+            guard let current = candidates.first else {
                 let fingerprint = DriftItem.fingerprint(state: .missing, target: target, changes: [])
                 let since = memory.since(fingerprint) ?? now
                 if now.timeIntervalSince(since) < grace {
                     pending[.init(fingerprint: fingerprint, target: target.description)] = since
                     statuses.append(DeviceStatus(
                         target: target, status: .pending, serialNumber: serial, room: room, since: since,
-                        message: "not checked in yet; reported missing after \(declared.policy.deviceGraceHours) hours"))
+                        message: device.isRoomUnit
+                            ? "not checked in yet; reported missing after \(declared.policy.deviceGraceHours) hours"
+                            : "not reported by the room's main unit yet; reported missing after \(declared.policy.deviceGraceHours) hours"))
+                } else if device.isRoomUnit {
+                    items.append(make(
+                        .missing, .convergence, target,
+                        "no \(device.deviceType.rawValue) with serial number \(serial) has checked in for \(declared.policy.deviceGraceHours) hours or more", [],
+                        locations[target.description], revertable: false, adopt: false,
+                        byHand: "install the Teams Rooms Pro agent on it in \(room) with the tenant's enrollment key; the room then appears in onboarding"))
                 } else {
                     items.append(make(
                         .missing, .convergence, target,
-                        "no device with serial number \(serial) has checked in for \(declared.policy.deviceGraceHours) hours or more", [],
-                        locations[target.description], revertable: false, adopt: false,
-                        byHand: "install the monitoring agent on it in \(room) with the tenant's enrollment key; it then appears in onboarding"))
+                        "the main unit of \(room) has not reported a \(device.deviceType.rawValue) with serial number \(serial) for \(declared.policy.deviceGraceHours) hours or more",
+                        [], locations[target.description], revertable: false, adopt: false,
+                        byHand: "connect it to the room's main unit and check it there; peripherals carry no agent of their own"))
                 }
                 continue
             }
-            if current.enrollmentState == .known(.enrolled), current.connectivity == .known(.disconnected) {
+            if candidates.count == 1, roomStates[room] == .known(.enrolled), current.resource.connectivity == .known(.disconnected) {
                 statuses.append(DeviceStatus(
-                    target: target, status: .offline, serialNumber: serial, room: room, since: current.lastSeen,
-                    message: "enrolled but not reporting; check its power and network on site"))
+                    target: target, status: .offline, serialNumber: serial, room: room, since: current.resource.lastSeen,
+                    message: device.isRoomUnit
+                        ? "its room is enrolled but the agent is not reporting; check its power and network on site"
+                        : "not connected; check its cable and the room's main unit on site"))
             }
         }
-        for device in live.devices where device.resource.enrollmentState == .known(.enrolled) && !declaredSerials.contains(device.resource.serialNumber.uppercased()) {
-            let target = ObjectReference(kind: .manifest(.device), name: device.resource.serialNumber, portalId: device.resource.id)
+        let roomsWithDeclaredUnits = Set(declared.devices.filter(\.isRoomUnit).map { $0.room.value.lowercased() })
+        for device in live.devices.map(\.resource) where device.deviceType.value?.isRoomUnit == true && !matched.contains(device.id) {
+            guard let room = device.roomId, roomStates[room] == .known(.enrolled), !roomsWithDeclaredUnits.contains(room) else { continue }
+            let target = ObjectReference(kind: .manifest(.device), name: device.serialNumber, portalId: device.id)
             items.append(make(
-                .unexpected, .manual, target, "enrolled in the portal (room \(device.resource.roomId ?? "none")) but not declared in git", [],
-                nil, revertable: false, adopt: true, byHand: "or unenroll it in the portal if it should not be there"))
+                .unexpected, .manual, target, "main unit of \(room), which is enrolled in the portal, but not declared in git", [],
+                nil, revertable: false, adopt: true, byHand: "or unenroll the room in the portal if it should not be monitored"))
         }
         return (items, statuses, pending)
     }

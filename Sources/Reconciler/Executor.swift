@@ -122,8 +122,9 @@ public struct Executor: Sendable {
             _ = try await portal.moveRoom(id, toRing: ring, ifMatch: etag)
             return nil
         case .enroll, .unenroll:
-            guard let id = action.target.portalId else { throw ExecutorError("the plan names no device id") }
-            return try await runDeviceAction(action.type == .enroll ? .enroll : .unenroll, device: id, action: action)
+            // A Device manifest's enrollment is its room's: the action's portal id is the room.
+            guard let id = action.target.portalId else { throw ExecutorError("the plan names no room id") }
+            return try await runRoomAction(action.type == .enroll ? .enroll : .unenroll, room: id, action: action)
         }
     }
 
@@ -143,16 +144,16 @@ public struct Executor: Sendable {
         return (id, etag)
     }
 
-    /// Queues a device action and waits until the portal completes it, within the timeout.
-    private func runDeviceAction(_ type: DeviceOperation.Action, device: String, action: PlannedAction) async throws -> String? {
+    /// Queues enrolling or unenrolling a room and waits until the portal completes it, within the timeout.
+    private func runRoomAction(_ type: RoomOperation.Action, room: String, action: PlannedAction) async throws -> String? {
         let wanted = type == .enroll ? "enrolled" : "unenrolled"
-        var operation: DeviceOperation
+        var operation: RoomOperation
         do {
-            operation = try await portal.queue(type, device: device)
+            operation = try await portal.queue(type, room: room)
         } catch let error as PortalError where error.status == 409 {
             // Already done, or already queued by an earlier run that was cut off.
-            let current = try await portal.get(PortalDevice.self, id: device).resource
-            if current.enrollmentState.rawValue == wanted { return "already \(wanted)" }
+            let current = try await portal.get(PortalRoom.self, id: room).resource
+            if current.enrollmentState?.rawValue == wanted { return "already \(wanted)" }
             throw error
         }
         await journal?.record(.sent, action: action.id, detail: "operation \(operation.id)")

@@ -23,9 +23,14 @@ public struct Exporter {
 
     let live: LiveState
     private var names = NameBook()
+    /// Members are written as people know them: users by UPN, groups by mail or display name.
+    private let usersById: [String: DirectoryUser]
+    private let groupsById: [String: DirectoryGroup]
 
     public init(live: LiveState) {
         self.live = live
+        usersById = Dictionary(live.users.map { ($0.resource.id, $0.resource) }, uniquingKeysWith: { first, _ in first })
+        groupsById = Dictionary(live.groups.map { ($0.resource.id, $0.resource) }, uniquingKeysWith: { first, _ in first })
     }
 
     /// Exports every manageable object, or only those `select` names (`KIND/NAME`, where NAME
@@ -40,7 +45,7 @@ public struct Exporter {
         var handMade: Set<ManifestKind> = []
         let rings = live.updateRings.map(\.resource).filter { !$0.isDefault }
         let roles = live.roles.map(\.resource).filter { !$0.isBuiltIn }
-        let groups = live.roomGroups.map(\.resource)
+        let groups = live.roomGroups.map(\.resource).filter { $0.id != PortalRoomGroup.defaultGroupId }
         let assignments = live.roleAssignments.map(\.resource)
         // Names first, so references resolve whatever order the kinds are written in.
         // Managed objects keep their names, so they are named before hand-made ones take any.
@@ -82,20 +87,31 @@ public struct Exporter {
             let rooms = live.rooms.map(\.resource).filter { $0.updateRingId == ring.id }.map(\.id).sorted()
             manifests.append((aliases(.updateRing, ring.id), .updateRing(UpdateRing(
                 metadata: metadata(.updateRing, ring), displayName: ring.displayName, description: ring.description,
-                order: Located(ring.order), rolloutDays: ring.rolloutDays, testDays: ring.testDays, deferralDays: ring.deferralDays,
+                order: Located(ring.order), rolloutDays: ring.rolloutDays, testDays: ring.testDays,
                 rooms: rooms.map { Located($0) }))))
         }
-        for device in live.devices.map(\.resource) {
-            guard let room = device.roomId, let type = device.deviceType.value,
-                  let enrollment = device.enrollmentState == .known(.onboarding) ? .enrolled : DesiredEnrollment(rawValue: device.enrollmentState.rawValue)
-            else {
+        let roomsById = Dictionary(live.rooms.map { ($0.resource.id, $0.resource) }, uniquingKeysWith: { first, _ in first })
+        var unitOfRoom: [String: String] = [:]
+        for device in live.devices.map(\.resource).sorted(by: { $0.serialNumber < $1.serialNumber }) {
+            guard let room = device.roomId, let type = device.deviceType.value else {
                 skipped.append(skip(.device, device.serialNumber, "reports no room or an unknown device type"))
                 continue
             }
+            if type.isRoomUnit {
+                if let first = unitOfRoom[room] {
+                    skipped.append(skip(.device, device.serialNumber, "reports from \(room), whose main unit is \(first); a room has one"))
+                    continue
+                }
+                unitOfRoom[room] = device.serialNumber
+            }
+            // A main unit carries its room's enrollment; one waiting in onboarding is exported as
+            // enrolled, what an admin who declares it wants. Peripherals never enroll.
+            let unenrolled = type.isRoomUnit && roomsById[room]?.enrollmentState == .known(.unenrolled)
             let name = names.unique(.device, ManifestName.derived(from: device.serialNumber, fallback: "device"))
             manifests.append(([name, device.id.lowercased(), device.serialNumber.lowercased()], .device(Device(
                 metadata: ManifestMetadata(name: Located(name)), room: Located(room), serialNumber: Located(device.serialNumber),
-                deviceType: type, manufacturer: device.manufacturer, model: device.model, enrollment: enrollment))))
+                deviceType: type, manufacturer: device.manufacturer, model: device.model,
+                enrollment: unenrolled ? Located(DesiredEnrollment.unenrolled) : nil))))
         }
 
         // Names compare case-insensitively: serial numbers and addresses are written in either case.
@@ -113,10 +129,9 @@ public struct Exporter {
         let role: RoleReference =
             BuiltInRole(rawValue: assignment.roleId).map(RoleReference.builtIn)
             ?? .custom(name: names.name(.role, assignment.roleId) ?? assignment.roleId)
-        let groupsById = Dictionary(live.groups.map { ($0.resource.id, $0.resource) }, uniquingKeysWith: { first, _ in first })
         let members: [AssignmentMember] = assignment.members.compactMap { member in
             switch member.kind {
-            case .user: .user(member.id)
+            case .user: usersById[member.id].map { .user($0.userPrincipalName) }
             case .group: groupsById[member.id].map { .group($0.mail ?? $0.displayName) }
             }
         }

@@ -10,6 +10,11 @@ public struct LiveState: Sendable {
     public var updateRings: [Tagged<PortalUpdateRing>] = []
     public var users: [Tagged<DirectoryUser>] = []
     public var groups: [Tagged<DirectoryGroup>] = []
+    /// Who Roomkeeper signs in as; nil when not read (the plan's lock-out guard then checks only
+    /// that a Pro Manager assignment remains).
+    public var me: Me?
+    /// Nil when the caller may not read them: checks that need them are then skipped.
+    public var tenantSettings: TenantSettings?
 
     public init() {}
 
@@ -27,6 +32,8 @@ public struct LiveState: Sendable {
             { .updateRings(try await portal.list(PortalUpdateRing.self)) },
             { .users(try await portal.list(DirectoryUser.self)) },
             { .groups(try await portal.list(DirectoryGroup.self)) },
+            { .me(try await portal.me()) },
+            { .tenantSettings(try await Self.readable { try await portal.tenantSettings() }) },
         ]
         try await withThrowingTaskGroup(of: Part.self) { group in
             var pending = readers[...]
@@ -50,6 +57,17 @@ public struct LiveState: Sendable {
         case updateRings([Tagged<PortalUpdateRing>])
         case users([Tagged<DirectoryUser>])
         case groups([Tagged<DirectoryGroup>])
+        case me(Me)
+        case tenantSettings(TenantSettings?)
+    }
+
+    /// The value, or nil when the portal says the caller may not read it or does not have it.
+    private static func readable<T: Sendable>(_ read: @Sendable () async throws -> T) async throws -> T? {
+        do {
+            return try await read()
+        } catch let error as PortalError where [403, 404].contains(error.status) {
+            return nil
+        }
     }
 
     private mutating func merge(_ part: Part) {
@@ -62,6 +80,8 @@ public struct LiveState: Sendable {
         case .updateRings(let items): updateRings = items
         case .users(let items): users = items
         case .groups(let items): groups = items
+        case .me(let value): me = value
+        case .tenantSettings(let value): tenantSettings = value
         }
     }
 }

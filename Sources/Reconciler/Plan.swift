@@ -153,6 +153,14 @@ public struct ObjectReference: Codable, Sendable, Hashable, Comparable, CustomSt
     }
 }
 
+extension PlannedAction {
+    /// The kind of portal object the action writes: its target's, except that enrolling or
+    /// unenrolling a Device manifest writes its room (whose id is then the target's portal id).
+    public var writtenKind: ObjectKind {
+        type == .enroll || type == .unenroll ? .room : target.kind
+    }
+}
+
 public enum ActionType: String, Codable, Sendable, CaseIterable {
     case create, update, delete, enroll, unenroll, moveToRing
 }
@@ -221,8 +229,9 @@ public struct Finding: Codable, Sendable, Equatable {
 
     /// What kind of finding this is, for tools: stable across releases, unlike `message`.
     public enum Code: String, Codable, Sendable {
-        case deviceMissing, deviceInWrongRoom, roomNotInInventory, memberNotInDirectory, memberAmbiguous, handMadeConflict
-        case protectedKept, pruneOff
+        case deviceMissing, deviceInWrongRoom, deviceAmbiguous, peripheralMissing, roomNotInInventory
+        case memberNotInDirectory, memberAmbiguous, handMadeConflict, protectedKept, pruneOff
+        case ringWithoutProLicence, remoteAccessOff, remoteAccessUnreachable
     }
 
     public var code: Code?

@@ -1,5 +1,6 @@
 import Foundation
 import Manifests
+import PortalModel
 
 /// Why a plan must not be applied as it is. The core states the facts; `Reports` says them in
 /// the words of each front end (the flag that overrides it on the command line, what a person
@@ -11,13 +12,18 @@ public enum PlanBlocker: Sendable, Equatable {
     case kindShare(kind: ManifestKind, deletes: Int, managed: Int, limitPercent: Int)
     /// The portal lists far fewer objects of a collection than at the last read.
     case inventoryShrink(collection: String, before: Int, now: Int, recordedAt: Date)
+    /// The plan removes the last Teams Rooms Pro Manager assignment that has members.
+    case lastProManager
+    /// The plan takes from Roomkeeper's own account permissions it holds over all rooms and
+    /// needs to reconcile (slugs, sorted).
+    case selfLockOut(account: String, lost: [String])
     /// A blocker of a plan saved by an earlier release, which wrote them as sentences.
     case recorded(String)
 }
 
 extension PlanBlocker: Codable {
     private enum Key: String, CodingKey {
-        case code, deletes, limit, kind, managed, limitPercent, collection, before, now, recordedAt, message
+        case code, deletes, limit, kind, managed, limitPercent, collection, before, now, recordedAt, message, account, lost
     }
 
     public init(from decoder: any Decoder) throws {
@@ -40,6 +46,10 @@ extension PlanBlocker: Codable {
             self = .inventoryShrink(
                 collection: try container.decode(String.self, forKey: .collection), before: try container.decode(Int.self, forKey: .before),
                 now: try container.decode(Int.self, forKey: .now), recordedAt: try container.decode(Date.self, forKey: .recordedAt))
+        case "lastProManager":
+            self = .lastProManager
+        case "selfLockOut":
+            self = .selfLockOut(account: try container.decode(String.self, forKey: .account), lost: try container.decode([String].self, forKey: .lost))
         default:
             self = .recorded(try container.decodeIfPresent(String.self, forKey: .message) ?? "a blocker this release does not know")
         }
@@ -64,6 +74,12 @@ extension PlanBlocker: Codable {
             try container.encode(before, forKey: .before)
             try container.encode(now, forKey: .now)
             try container.encode(recordedAt, forKey: .recordedAt)
+        case .lastProManager:
+            try container.encode("lastProManager", forKey: .code)
+        case .selfLockOut(let account, let lost):
+            try container.encode("selfLockOut", forKey: .code)
+            try container.encode(account, forKey: .account)
+            try container.encode(lost, forKey: .lost)
         case .recorded(let message):
             try container.encode("recorded", forKey: .code)
             try container.encode(message, forKey: .message)
@@ -81,6 +97,10 @@ extension PlanBlocker {
             "the plan deletes \(deletes) of \(managed) \(kind.collectionName) managed by Roomkeeper, over the guard's \(limitPercent)%"
         case .inventoryShrink(let collection, let before, let now, let recordedAt):
             "the portal lists \(now) \(collection), down from \(before) at \(recordedAt.formatted(.iso8601)); a short read is not proof of absence"
+        case .lastProManager:
+            "the plan removes the last Teams Rooms Pro Manager assignment; nobody could then manage roles and assignments in the portal"
+        case .selfLockOut(let account, let lost):
+            "the plan takes from \(account.terminalSafe), the account Roomkeeper signs in with, \(lost.joined(separator: ", ")) over all rooms, which it needs to reconcile"
         case .recorded(let message):
             message
         }

@@ -18,7 +18,6 @@ public enum PlanFreshness {
             }
         }
         index(.room, live.rooms)
-        index(.manifest(.device), live.devices)
         names(.manifest(.roomGroup), live.roomGroups)
         names(.manifest(.role), live.roles)
         names(.manifest(.roleAssignment), live.roleAssignments)
@@ -34,7 +33,7 @@ public enum PlanFreshness {
                 continue
             }
             guard let id = target.portalId, let planned = action.fingerprint else { continue }
-            guard let current = tags[target.kind]?[id] else {
+            guard let current = tags[action.writtenKind]?[id] else {
                 problems.append("\(target) no longer exists in the portal")
                 continue
             }

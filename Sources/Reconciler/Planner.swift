@@ -21,7 +21,7 @@ public struct PlanOptions: Sendable {
 ///
 /// Objects are matched by Roomkeeper's ownership marker (`managedBy` + `manifestName`); a
 /// hand-made object is taken over only where the policy says `adopt`, and deleted only where it
-/// says `prune`. Built-in roles and default rings are never touched.
+/// says `prune`. Built-in roles, default rings and the default room group are never touched.
 /// The portal id each declared object of one kind has or will have, by manifest name.
 typealias PortalIds = [String: String]
 
@@ -49,6 +49,7 @@ public struct Planner {
         planner.planRoleAssignments(roleIds: roleIds, groupIds: groupIds)
         planner.planRingMembership(ringIds: ringIds)
         planner.planDevices()
+        planner.warnAboutRemoteAccess()
         var plan = planner.finish(source: source, portal: portal, now: now)
         plan.id = id
         plan.sourceRevision = sourceRevision
@@ -69,7 +70,8 @@ public struct Planner {
         let ignored = ignoredFields(.roomGroup)
         let resolver = resolver
         return reconcile(
-            kind: .roomGroup, declared: declared.roomGroups, live: live.roomGroups,
+            kind: .roomGroup, declared: declared.roomGroups,
+            live: live.roomGroups.filter { $0.resource.id != PortalRoomGroup.defaultGroupId },
             displayName: { $0.displayName }, liveDisplayName: { $0.displayName }, stage: .roomGroups, payload: ActionPayload.roomGroup
         ) { group, current, id in
             let name = group.metadata.name.value
@@ -115,15 +117,13 @@ public struct Planner {
             var diff = FieldDiff(
                 desired: PortalUpdateRing(
                     id: id, displayName: ring.displayName, description: ring.description, order: ring.order.value,
-                    rolloutDays: ring.rolloutDays, testDays: ring.testDays, deferralDays: ring.deferralDays,
-                    managedBy: Ownership.roomkeeper, manifestName: name),
+                    rolloutDays: ring.rolloutDays, testDays: ring.testDays, managedBy: Ownership.roomkeeper, manifestName: name),
                 current: current, ignored: ignored[name] ?? [])
             diff.value("displayName", \.displayName) { shown($0) }
             diff.value("description", \.description) { shown($0) }
             diff.value("order", \.order) { shown($0) }
             diff.value("rolloutDays", \.rolloutDays) { shown($0) }
             diff.value("testDays", \.testDays) { shown($0) }
-            diff.value("deferralDays", \.deferralDays) { shown($0) }
             return diff
         }
     }
@@ -196,6 +196,7 @@ public struct Planner {
             }
             for room in rooms { desired[room] = ring.metadata.name.value }
         }
+        warnAboutRoomsWithoutPro(desired)
         let declaredRings = Set(declared.updateRings.map(\.metadata.name.value))
         for room in live.rooms {
             let current = context.ringName(room.resource.updateRingId)
@@ -220,38 +221,124 @@ public struct Planner {
         }
     }
 
+    /// Rings "orchestrate updates" only for rooms with a Teams Rooms Pro licence; the others
+    /// update in the device's nightly window whatever ring they are in
+    /// (learn.microsoft.com/microsoftteams/rooms/update-management). One warning per ring.
+    private mutating func warnAboutRoomsWithoutPro(_ ringOfRoom: [String: String]) {
+        var withoutPro: [String: [String]] = [:]
+        for (room, ring) in ringOfRoom {
+            guard let licence = context.room(room)?.resource.licence, licence.value?.includesRingManagement != true else { continue }
+            withoutPro[ring, default: []].append("\(room) (\(licence))")
+        }
+        for (ring, rooms) in withoutPro.sorted(by: { $0.key < $1.key }) {
+            let target = reference(.updateRing, ring)
+            resolver.findings.append(Finding(
+                .ringWithoutProLicence, severity: .warning, target: target,
+                message: "\(rooms.count) room\(rooms.count == 1 ? "" : "s") without a Teams Rooms Pro licence: \(Self.listed(rooms.sorted()))",
+                remedy: "rings orchestrate updates only for Pro rooms; license them with Teams Rooms Pro, or leave them out of the ring",
+                location: declared.updateRings.first { $0.metadata.name.value == ring }?.metadata.name.location?.description))
+        }
+    }
+
+    /// Up to ten items, then how many more.
+    static func listed(_ items: [String], limit: Int = 10) -> String {
+        items.prefix(limit).joined(separator: ", ") + (items.count > limit ? " and \(items.count - limit) more" : "")
+    }
+
+    /// Remote access needs the tenant's opt-in (Settings > Remote Access) and reaches only
+    /// Windows 11 Teams Rooms (learn.microsoft.com/microsoftteams/rooms/remotely-access-teams-rooms).
+    /// Warns about roles that grant it while the tenant has it off, and lists the rooms an
+    /// assignment of such a role cannot reach.
+    private mutating func warnAboutRemoteAccess() {
+        let remoteRoles = declared.roles.filter { $0.permissions.contains { $0.value.isCustomRoleOnly } }
+        guard !remoteRoles.isEmpty else { return }
+        if live.tenantSettings?.remoteAccessEnabled == false {
+            for role in remoteRoles {
+                resolver.findings.append(Finding(
+                    .remoteAccessOff, severity: .warning, target: reference(.role, role.metadata.name.value),
+                    message: "grants Remote Access, which this tenant has not turned on: the permission does nothing yet",
+                    remedy: "a Pro Manager turns it on in the portal under Settings > Remote Access, or remove the remoteAccess permissions",
+                    location: role.metadata.name.location?.description))
+            }
+        }
+        let names = Set(remoteRoles.map(\.metadata.name.value))
+        var operatingSystems: [String: String] = [:]
+        for device in live.devices.map(\.resource) where device.deviceType.value?.isRoomUnit == true {
+            if let room = device.roomId, let system = device.operatingSystem { operatingSystems[room] = system }
+        }
+        for assignment in declared.roleAssignments {
+            guard case .custom(let role) = assignment.role.value, names.contains(role) else { continue }
+            var rooms = Set(assignment.scope.rooms.map { $0.value.lowercased() })
+            if assignment.scope.allRooms { rooms = Set(live.rooms.map(\.resource.id)) }
+            for group in assignment.scope.roomGroups {
+                if let declaredGroup = declared.roomGroups.first(where: { $0.metadata.name.value == group.value }) {
+                    rooms.formUnion(resolver.rooms(of: declaredGroup))
+                }
+            }
+            let unreachable = rooms.compactMap { room in
+                operatingSystems[room].flatMap { $0.hasPrefix("Windows 11") ? nil : "\(room) (\($0))" }
+            }.sorted()
+            guard !unreachable.isEmpty else { continue }
+            resolver.findings.append(Finding(
+                .remoteAccessUnreachable, severity: .info, target: reference(.roleAssignment, assignment.metadata.name.value),
+                message: "grants Remote Access to \(unreachable.count) room\(unreachable.count == 1 ? "" : "s") it cannot reach, not Windows 11: \(Self.listed(unreachable))",
+                remedy: "remote access works on Windows 11 Teams Rooms only; upgrade them, or expect no remote session there",
+                location: assignment.metadata.name.location?.description))
+        }
+    }
+
+    /// Devices are matched by manufacturer and serial number. A room's main unit carries the
+    /// room's enrollment, which apply changes; peripherals are checked for presence only.
     private mutating func planDevices() {
         var seen: Set<String> = []
         for device in declared.devices {
             let target = reference(.device, device.metadata.name.value)
             let location = device.metadata.name.location?.description
-            guard let current = context.device(serial: device.serialNumber.value) else {
+            let declaredRoom = device.room.value.lowercased()
+            let candidates = context.devices(matching: device)
+            guard candidates.count <= 1 else {
+                seen.formUnion(candidates.map(\.resource.id))
                 resolver.findings.append(Finding(
-                    .deviceMissing,
-                    severity: .warning, target: target,
-                    message: "missing: no device with serial number \(device.serialNumber.value) has checked in",
-                    remedy: "install the monitoring agent on it with the tenant's enrollment key; it then appears in onboarding",
-                    location: location))
+                    .deviceAmbiguous, severity: .warning, target: target,
+                    message: "\(candidates.count) devices in the portal have serial number \(device.serialNumber.value): "
+                        + candidates.map { "\($0.resource.manufacturer ?? "unknown maker") \($0.resource.model ?? "") in \($0.resource.roomId ?? "no room")" }
+                        .joined(separator: "; "),
+                    remedy: "give spec.manufacturer so Roomkeeper can tell them apart; until then it matches neither", location: location))
+                continue
+            }
+            guard let current = candidates.first else {
+                resolver.findings.append(device.isRoomUnit
+                    ? Finding(
+                        .deviceMissing, severity: .warning, target: target,
+                        message: "missing: no \(device.deviceType.rawValue) with serial number \(device.serialNumber.value) has checked in",
+                        remedy: "install the Teams Rooms Pro agent on it with the tenant's enrollment key; the room then appears in onboarding",
+                        location: location)
+                    : Finding(
+                        .peripheralMissing, severity: .warning, target: target,
+                        message: "missing: the room's main unit does not report a \(device.deviceType.rawValue) with serial number \(device.serialNumber.value)",
+                        remedy: "connect it to \(declaredRoom)'s main unit (peripherals carry no agent; the main unit reports them)",
+                        location: location))
                 continue
             }
             seen.insert(current.resource.id)
-            let declaredRoom = device.room.value.lowercased()
             if current.resource.roomId != declaredRoom {
                 resolver.findings.append(Finding(
                     .deviceInWrongRoom,
                     severity: .warning, target: target,
                     message: "reports from room \(current.resource.roomId ?? "(none)"), not \(declaredRoom)",
                     remedy: "move the device to \(declaredRoom), or correct spec.room in the manifest", location: location))
+                continue
             }
-            let state = current.resource.enrollmentState.rawValue
-            let wanted = device.enrollment.rawValue
-            guard state != wanted else { continue }
-            let type: ActionType = device.enrollment == .enrolled ? .enroll : .unenroll
-            var deviceTarget = target
-            deviceTarget.portalId = current.resource.id
+            guard let wanted = device.roomEnrollment, let room = context.room(declaredRoom)
+            else { continue }
+            let state = room.resource.enrollmentState?.rawValue ?? "not onboarded"
+            guard state != wanted.rawValue, room.resource.enrollmentState != nil || wanted == .enrolled else { continue }
+            var roomTarget = target
+            roomTarget.portalId = room.resource.id
             actions.append((PlanStage.devices.order, PlannedAction(
-                type: type, target: deviceTarget, reason: "the device is \(state); the manifest asks for \(wanted)",
-                changes: [FieldChange(field: "enrollment", before: state, after: wanted)], fingerprint: current.etag)))
+                type: wanted == .enrolled ? .enroll : .unenroll, target: roomTarget,
+                reason: "room \(room.resource.id) is \(state); the manifest asks for \(wanted.rawValue)",
+                changes: [FieldChange(field: "enrollment", before: state, after: wanted.rawValue)], fingerprint: room.etag)))
         }
         for device in live.devices where !seen.contains(device.resource.id) {
             unmanaged.append(ObjectReference(kind: .manifest(.device), name: device.resource.serialNumber, portalId: device.resource.id))
@@ -410,7 +497,8 @@ public struct Planner {
         }
         return Plan(
             source: source, portal: portal, createdAt: now, actions: ordered, findings: resolver.findings,
-            unmanaged: unmanaged.sorted(), blockers: options.allowMassDelete ? [] : deletionGuard(ordered))
+            unmanaged: unmanaged.sorted(),
+            blockers: (options.allowMassDelete ? [] : deletionGuard(ordered)) + LockOutGuard.blockers(live: live, actions: ordered))
     }
 
     /// Refuses more deletions than the policy's guard allows, in all or as a share of a kind.
@@ -469,14 +557,15 @@ private final class Resolver {
         return ids
     }
 
-    /// Members as portal ids (a user's id is the UPN in lower case), in a stable order.
+    /// Members as the directory's object ids, which never change (a renamed UPN keeps its id),
+    /// in a stable order.
     func members(of assignment: RoleAssignment) -> [PortalMember] {
         var members: Set<PortalMember> = []
         for member in assignment.members {
             switch member.value {
             case .user(let upn):
-                if context.userExists(upn) {
-                    members.insert(PortalMember(kind: .user, id: upn.lowercased()))
+                if let id = context.userId(principalName: upn) {
+                    members.insert(PortalMember(kind: .user, id: id))
                 } else {
                     unresolved(assignment, member, "user \(upn) is not in the directory")
                 }

@@ -9,6 +9,8 @@ public enum BlockerWords {
             blocker.facts + ". Review the deletions, then run with --allow-mass-delete"
         case .inventoryShrink:
             blocker.facts + ". Check the token's scope and the portal, then run with --accept-inventory-shrink if the objects are really gone"
+        case .lastProManager, .selfLockOut:
+            blocker.facts + ". Keep the assignment in git (no flag overrides this); change Roomkeeper's own access in the portal by hand if you mean to"
         case .recorded:
             blocker.facts
         }
@@ -22,6 +24,8 @@ public enum BlockerWords {
         case .inventoryShrink:
             blocker.facts + ". Check the token's scope and the portal; if the objects are really gone, run "
                 + "a plan by hand with the same state folder to accept the smaller inventory"
+        case .lastProManager, .selfLockOut:
+            blocker.facts + ". Restore the assignment in git; change Roomkeeper's own access in the portal by hand if you mean to"
         case .recorded:
             blocker.facts
         }

@@ -51,7 +51,7 @@ public struct PlanRenderer: Sendable {
         let counts = plan.counts
         let parts: [(ActionType, String, String)] = [
             (.create, "to create", "to create"), (.update, "to update", "to update"), (.delete, "to delete", "to delete"),
-            (.enroll, "device to enroll", "devices to enroll"), (.unenroll, "device to unenroll", "devices to unenroll"),
+            (.enroll, "room to enroll", "rooms to enroll"), (.unenroll, "room to unenroll", "rooms to unenroll"),
             (.moveToRing, "room to move to another ring", "rooms to move to another ring"),
         ]
         let written = parts.compactMap { type, one, many in counts[type].map { "\($0) \($0 == 1 ? one : many)" } }

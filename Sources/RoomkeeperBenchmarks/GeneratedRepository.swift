@@ -22,8 +22,9 @@ struct GeneratedRepository {
 
     var roomCount: Int { sites * roomsPerSite }
 
-    /// The portal inventory and directory this repository expects: every room, both devices of
-    /// each room (one in `onboardingEvery` waits in onboarding, for apply to enroll), and the users
+    /// The portal inventory and directory this repository expects: every room (one in
+    /// `onboardingEvery` waits in onboarding, for apply to enroll), its main unit and touch
+    /// console, and the users
     /// and security groups its assignments name.
     func tenant(administrator: String, onboardingEvery: Int = 100) -> TenantSeed {
         var rooms: [TenantSeed.Room] = []
@@ -33,14 +34,14 @@ struct GeneratedRepository {
         for site in 0..<sites {
             for index in 0..<roomsPerSite {
                 let address = room(site, index)
-                rooms.append(.init(email: address, displayName: "Site \(site) room \(index)"))
                 let onboarding = (site * roomsPerSite + index) % onboardingEvery == 0
+                rooms.append(.init(
+                    email: address, displayName: "Site \(site) room \(index)", enrollmentState: onboarding ? "onboarding" : "enrolled"))
                 devices.append(.init(
                     serialNumber: "PF\(site)X\(index)C", deviceType: "teamsRoom", manufacturer: "Lenovo", model: "ThinkSmart Core",
-                    room: address, enrollmentState: onboarding ? "onboarding" : "enrolled"))
+                    room: address))
                 devices.append(.init(
-                    serialNumber: "TC\(site)X\(index)T", deviceType: "touchConsole", manufacturer: "Logitech", model: "Tap",
-                    room: address, enrollmentState: "enrolled"))
+                    serialNumber: "TC\(site)X\(index)T", deviceType: "touchConsole", manufacturer: "Logitech", model: "Tap", room: address))
             }
             for index in 0..<assignmentsPerSite {
                 users.append(.init(userPrincipalName: "lead-\(site)-\(index)@contoso.com", displayName: "Lead \(site)-\(index)"))

@@ -126,7 +126,9 @@ extension Roomkeeper {
                         if progress.result.outcome == .failed { printError("\r\u{1B}[2K" + applyRenderer.progressLine(progress)) }
                         FileHandle.standardError.write(Data(applyRenderer.counter(progress).utf8))
                     } else {
+                        // Piped (CI logs, tee): each line as it happens, not when a buffer fills.
                         print(applyRenderer.progressLine(progress))
+                        fflush(nil)
                     }
                 })
             signals.stop()

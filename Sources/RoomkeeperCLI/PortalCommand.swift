@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Manifests
+import PortalAPI
 import PortalEmulator
 import Reports
 
@@ -48,6 +49,11 @@ extension Roomkeeper.PortalCommand {
         @Option(help: "Seconds a queued enroll or unenroll takes.")
         var operationDelay: Double = 2
 
+        @Option(help: ArgumentHelp(
+            "Whether a room may be in several room groups: multiple or single.",
+            discussion: "Microsoft does not document it; multiple is the emulator's default, single the stricter reading."))
+        var roomGroupMembership: TenantSettings.RoomGroupMembership = .multiple
+
         func validate() throws {
             guard parsedListen != nil else { throw ValidationError("--listen must be HOST:PORT, e.g. 127.0.0.1:8080") }
             if let rateLimit, !(rateLimit.isFinite && rateLimit > 0) {
@@ -88,6 +94,7 @@ extension Roomkeeper.PortalCommand {
             }
             let store = try PortalStore(path: db)
             try await tenant.seed(into: store)
+            try await store.setSetting(PortalService.roomGroupMembershipSetting, roomGroupMembership.rawValue)
             let service = PortalService(store: store, operationDelay: operationDelay)
             let configuration = PortalServerConfiguration(
                 host: host, port: port, tokens: tokens, faults: try faults.map(FaultPlan.init(parsing:)) ?? FaultPlan(),
@@ -100,3 +107,5 @@ extension Roomkeeper.PortalCommand {
         }
     }
 }
+
+extension TenantSettings.RoomGroupMembership: ExpressibleByArgument {}

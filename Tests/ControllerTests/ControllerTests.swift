@@ -74,7 +74,7 @@ struct ControllerTests {
             #expect(ready.reason == .healed, "self-heal created the group, and the report found the portal in sync")
             #expect(ready.consecutiveFailures == 0)
             #expect(ready.isReady)
-            let groups = try await portal.client(token: "admin-token").list(PortalRoomGroup.self)
+            let groups = try await portal.client(token: "admin-token").roomGroupsBesidesDefault()
             #expect(groups.contains { $0.resource.manifestName == "first-rooms" })
         }
     }

@@ -50,7 +50,7 @@ struct PipelineTests {
             await controller.reconcile()
             let status = await controller.status
             #expect(status.condition == .ready && status.reason == .healed, "\(status.reason): \(status.message)")
-            #expect(try await portal.client(token: "admin-token").list(PortalRoomGroup.self).filter { $0.resource.managedBy != nil }.count == 2)
+            #expect(try await portal.client(token: "admin-token").roomGroupsBesidesDefault().filter { $0.resource.managedBy != nil }.count == 2)
         }
     }
 

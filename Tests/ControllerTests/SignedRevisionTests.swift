@@ -36,7 +36,7 @@ struct SignedRevisionTests {
 
             await controller.reconcile()
             #expect(await controller.status.lastAppliedRevision == signed)
-            #expect(try await client.list(PortalRoomGroup.self).compactMap(\.resource.manifestName) == ["first"])
+            #expect(try await client.roomGroupsBesidesDefault().compactMap(\.resource.manifestName) == ["first"])
 
             let unsigned = try await fixture.signedCommit("tenants", "Add second", files: ["b.yaml": Self.group("second")], signer: nil, keys: keys)
             await controller.reconcile()
@@ -44,13 +44,13 @@ struct SignedRevisionTests {
             #expect(stalled.condition == .stalled && stalled.reason == .unverifiedRevision, "\(stalled)")
             #expect(stalled.message.contains("commit \(unsigned.prefix(12)) is not signed"))
             #expect(stalled.lastAppliedRevision == signed)
-            #expect(try await client.list(PortalRoomGroup.self).compactMap(\.resource.manifestName) == ["first"], "nothing unverified was applied")
+            #expect(try await client.roomGroupsBesidesDefault().compactMap(\.resource.manifestName) == ["first"], "nothing unverified was applied")
 
             let resigned = try await fixture.signedCommit("tenants", "Sign it", files: ["c.yaml": "# signed\n"], signer: .ssh("alice"), keys: keys)
             await controller.reconcile()
             let healed = await controller.status
             #expect(healed.lastAppliedRevision == resigned, "\(healed)")
-            #expect(Set(try await client.list(PortalRoomGroup.self).compactMap(\.resource.manifestName)) == ["first", "second"])
+            #expect(Set(try await client.roomGroupsBesidesDefault().compactMap(\.resource.manifestName)) == ["first", "second"])
         }
     }
 }

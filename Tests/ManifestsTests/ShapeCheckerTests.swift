@@ -68,24 +68,94 @@ struct ShapeCheckerTests {
         #expect(selector.labels == ["wing": "east"])
     }
 
-    @Test("An update ring budget of exactly 60 days is allowed, 61 is not")
+    @Test("The 60-day budget counts the default rings' 14 days unless the policy says not to: 46 custom days pass, 47 do not")
     func ringBudget() {
-        func rings(_ days: Int) -> String {
-            """
+        func rings(_ days: Int, countDefaults: Bool? = nil) -> MemoryTree {
+            var files = ["rings.yaml": Array("""
+                apiVersion: roomkeeper/v1
+                kind: UpdateRing
+                metadata: {name: a}
+                spec: {displayName: A, order: 1, rolloutDays: 30, testDays: 0}
+                ---
+                apiVersion: roomkeeper/v1
+                kind: UpdateRing
+                metadata: {name: b}
+                spec: {displayName: B, order: 2, rolloutDays: \(days - 30), testDays: 0}
+                """.utf8)]
+            if let countDefaults {
+                files["roomkeeper.yaml"] = Array("""
+                    apiVersion: roomkeeper/v1
+                    kind: Policy
+                    spec:
+                      updateRings: {countDefaultRingDays: \(countDefaults)}
+                    """.utf8)
+            }
+            return MemoryTree(files: files)
+        }
+        #expect(ManifestLoader.load(from: rings(46)).diagnostics.isEmpty)
+        #expect(ManifestLoader.load(from: rings(47)).diagnostics.map(\.message) == [
+            "update rings add up to 61 days of rollout and test (14 of them the default rings'); the portal allows 60"
+        ])
+        #expect(ManifestLoader.load(from: rings(60, countDefaults: false)).diagnostics.isEmpty)
+        #expect(ManifestLoader.load(from: rings(61, countDefaults: false)).diagnostics.map(\.message) == [
+            "update rings add up to 61 days of rollout and test; the portal allows 60"
+        ])
+    }
+
+    @Test("A declared deferralDays is a warning at its line and is ignored; the manifests still load")
+    func derivedDeferral() {
+        let result = load("""
             apiVersion: roomkeeper/v1
             kind: UpdateRing
             metadata: {name: a}
-            spec: {displayName: A, order: 1, rolloutDays: 30, testDays: 0}
+            spec: {displayName: A, order: 1, rolloutDays: 3, testDays: 2, deferralDays: 9}
+            """)
+        #expect(compact(result.diagnostics) == """
+            test.yaml:4:77: warning: UpdateRing 'a' declares deferralDays: 9, which is ignored: the portal derives it from the rings before this one
+              hint: remove 'deferralDays'; the portal shows the deferment it derives
+
+            """)
+        #expect(result.manifests.updateRings.count == 1)
+    }
+
+    @Test("Devices: manufacturer plus serial is the identity, a room has one main unit, a peripheral's enrollment is ignored with a warning")
+    func deviceRules() {
+        let result = load("""
+            apiVersion: roomkeeper/v1
+            kind: Device
+            metadata: {name: unit}
+            spec: {room: a@x.com, serialNumber: "S1", deviceType: teamsRoom, manufacturer: Lenovo}
             ---
             apiVersion: roomkeeper/v1
-            kind: UpdateRing
-            metadata: {name: b}
-            spec: {displayName: B, order: 2, rolloutDays: \(days - 30), testDays: 0}
-            """
-        }
-        #expect(load(rings(60)).diagnostics.isEmpty)
-        #expect(load(rings(61)).diagnostics.map(\.message) == [
-            "update rings add up to 61 days of rollout and test; the portal allows 60"
-        ])
+            kind: Device
+            metadata: {name: same-serial-other-maker}
+            spec: {room: b@x.com, serialNumber: "s1", deviceType: teamsRoom, manufacturer: Dell}
+            ---
+            apiVersion: roomkeeper/v1
+            kind: Device
+            metadata: {name: second-unit}
+            spec: {room: A@x.com, serialNumber: "S2", deviceType: collaborationBar}
+            ---
+            apiVersion: roomkeeper/v1
+            kind: Device
+            metadata: {name: tap}
+            spec: {room: a@x.com, serialNumber: "T1", deviceType: touchConsole, enrollment: unenrolled}
+            ---
+            apiVersion: roomkeeper/v1
+            kind: Device
+            metadata: {name: twin}
+            spec: {room: c@x.com, serialNumber: "T1", deviceType: roomCamera}
+            """)
+        #expect(compact(result.diagnostics) == """
+            test.yaml:14:14: error: room 'A@x.com' has two main units: 'unit' and 'second-unit'
+              hint: a room has one main unit (teamsRoom, collaborationBar or surfaceHub); declare the others as peripherals or in their own rooms
+              note: test.yaml:3:18: 'unit' declared here
+            test.yaml:19:81: warning: Device 'tap' is a touchConsole, a peripheral: peripherals never enroll, so 'enrollment' is ignored
+              hint: remove 'enrollment'; the room enrolls through its main unit (teamsRoom, collaborationBar or surfaceHub)
+            test.yaml:24:37: error: serial number T1 is declared by Device 'tap' too
+              hint: each physical device is declared once; if these are two devices, give each its manufacturer
+              note: test.yaml:19:37: first declared here
+
+            """)
     }
 }

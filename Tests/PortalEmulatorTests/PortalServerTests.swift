@@ -150,11 +150,11 @@ struct PortalServerTests {
             let first = try await client.create(group, idempotencyKey: "plan-1/create/once")
             let second = try await client.create(group, idempotencyKey: "plan-1/create/once")
             #expect(first == second)
-            #expect(try await client.list(PortalRoomGroup.self).count == 1)
+            #expect(try await client.roomGroupsBesidesDefault().count == 1)
         }
     }
 
-    @Test("The portal's rules: built-in roles and default rings are immutable; rings keep their limits")
+    @Test("The portal's rules: built-in roles, default rings and the default room group are immutable; rings keep their limits, the default rings' 14 days included; deferment is derived")
     func rules() async throws {
         try await withPortal { portal in
             let client = portal.client(token: administrator)
@@ -164,14 +164,22 @@ struct PortalServerTests {
             await #expect(throws: PortalError.self) { try await client.replace(edited, ifMatch: builtIn.etag) }
             let general = try await client.get(PortalUpdateRing.self, id: "general")
             await #expect(throws: PortalError.self) { try await client.delete(PortalUpdateRing.self, id: "general", ifMatch: general.etag) }
+            let defaultGroup = try await client.get(PortalRoomGroup.self, id: PortalRoomGroup.defaultGroupId)
+            #expect(defaultGroup.resource.roomIds.count == 3, "the default room group starts with every room")
+            await #expect(throws: PortalError.self) {
+                try await client.delete(PortalRoomGroup.self, id: PortalRoomGroup.defaultGroupId, ifMatch: defaultGroup.etag)
+            }
             let pilot = try await client.create(
-                PortalUpdateRing(id: "", displayName: "Pilot", order: 1, rolloutDays: 30, testDays: 20), idempotencyKey: nil)
+                PortalUpdateRing(id: "", displayName: "Pilot", order: 1, rolloutDays: 20, testDays: 16, deferralDays: 99), idempotencyKey: nil)
+            #expect(try await client.get(PortalUpdateRing.self, id: pilot.resource.id).resource.deferralDays == 4, "after Staging's 1 + 3 days")
             do {
-                _ = try await client.create(PortalUpdateRing(id: "", displayName: "Late", order: 2, rolloutDays: 10, testDays: 5), idempotencyKey: nil)
+                _ = try await client.create(PortalUpdateRing(id: "", displayName: "Late", order: 2, rolloutDays: 10, testDays: 1), idempotencyKey: nil)
                 Issue.record("rings went over 60 days")
             } catch let error as PortalError {
-                #expect(error.message == "rings would add up to 65 days; the limit is 60")
+                #expect(error.message == "rings would add up to 61 days; the limit is 60")
             }
+            let late = try await client.create(PortalUpdateRing(id: "", displayName: "Late", order: 2, rolloutDays: 10, testDays: 0), idempotencyKey: nil)
+            #expect(try await client.get(PortalUpdateRing.self, id: late.resource.id).resource.deferralDays == 40)
             let room = try await client.get(PortalRoom.self, id: TestTenant.room(0))
             let moved = try await client.moveRoom(room.resource.id, toRing: pilot.resource.id, ifMatch: room.etag)
             #expect(moved.resource.updateRingId == pilot.resource.id)
@@ -180,37 +188,57 @@ struct PortalServerTests {
         }
     }
 
-    @Test("A device checks in with the enrollment key, waits in onboarding, and enrolls through a 202 operation")
+    @Test("A room's main unit checks in with the key and its peripherals; the room waits in onboarding and enrolls through a 202 operation; a peripheral cannot check in")
     func enrollment() async throws {
         try await withPortal(operationDelay: 0.3) { portal in
             let client = portal.client(token: administrator)
             let (wrong, _) = try await raw(.POST, "\(portal.url)/v1/agent/checkin", body: #"{"serialNumber":"NEW-1","deviceType":"teamsRoom"}"#, on: portal)
             #expect(wrong == 401)
             let key = try await portal.service.enrollmentKey(as: try await portal.service.principal(userPrincipalName: TestTenant.administrator)).key
-            var request = HTTPClientRequest(url: "\(portal.url)/v1/agent/checkin")
-            request.method = .POST
-            request.headers.add(name: "X-Enrollment-Key", value: key)
-            request.body = .bytes(ByteBuffer(string: #"{"serialNumber":"NEW-1","deviceType":"teamsRoom","roomEmail":"\#(TestTenant.room(1))"}"#))
-            #expect(try await portal.http.execute(request, timeout: .seconds(10)).status.code == 200)
-            let device = try #require(try await client.list(PortalDevice.self).first { $0.resource.serialNumber == "NEW-1" })
-            #expect(device.resource.enrollmentState == "onboarding")
-            let operation = try await client.queue(.enroll, device: device.resource.id)
-            #expect(operation.status == .queued)
+            func checkin(_ body: String) async throws -> (Int, String) {
+                var request = HTTPClientRequest(url: "\(portal.url)/v1/agent/checkin")
+                request.method = .POST
+                request.headers.add(name: "X-Enrollment-Key", value: key)
+                request.body = .bytes(ByteBuffer(string: body))
+                let response = try await portal.http.execute(request, timeout: .seconds(10))
+                return (Int(response.status.code), String(buffer: try await response.body.collect(upTo: 1 << 20)))
+            }
+            let (peripheral, refusal) = try await checkin(#"{"serialNumber":"TAP-1","deviceType":"touchConsole","roomEmail":"\#(TestTenant.room(1))"}"#)
+            #expect(peripheral == 400 && refusal.contains("carries no agent"), "\(refusal)")
+            #expect(try await client.get(PortalRoom.self, id: TestTenant.room(1)).resource.enrollmentState == nil, "no agent has checked in yet")
             do {
-                _ = try await client.queue(.enroll, device: device.resource.id)
+                _ = try await client.queue(.enroll, room: TestTenant.room(1))
+                Issue.record("a room with no main unit was enrolled")
+            } catch let error as PortalError {
+                #expect(error.status == 409)
+            }
+
+            let (status, _) = try await checkin(
+                #"{"serialNumber":"NEW-1","deviceType":"teamsRoom","manufacturer":"Lenovo","roomEmail":"\#(TestTenant.room(1))","peripherals":[{"serialNumber":"TAP-1","deviceType":"touchConsole","manufacturer":"Logitech"}]}"#)
+            #expect(status == 200)
+            let devices = try await client.list(PortalDevice.self).map(\.resource).filter { $0.roomId == TestTenant.room(1) }
+            #expect(Set(devices.map(\.serialNumber)) == ["NEW-1", "TAP-1"], "the main unit reports its peripheral")
+            #expect(try await client.get(PortalRoom.self, id: TestTenant.room(1)).resource.enrollmentState == "onboarding")
+            let operation = try await client.queue(.enroll, room: TestTenant.room(1))
+            #expect(operation.status == .queued && operation.roomId == TestTenant.room(1))
+            do {
+                _ = try await client.queue(.enroll, room: TestTenant.room(1))
                 Issue.record("the same action was queued twice")
             } catch let error as PortalError {
                 #expect(error.status == 409)
             }
             // The operation completes once its 0.3 s have passed: wait for it, however busy the machine.
             let deadline = ContinuousClock.now + .seconds(60)
-            var status = try await client.operation(operation.id).status
-            while status == .queued, ContinuousClock.now < deadline {
+            var current = try await client.operation(operation.id).status
+            while current == .queued, ContinuousClock.now < deadline {
                 try await Task.sleep(for: .milliseconds(50))
-                status = try await client.operation(operation.id).status
+                current = try await client.operation(operation.id).status
             }
-            #expect(status == .succeeded)
-            #expect(try await client.get(PortalDevice.self, id: device.resource.id).resource.enrollmentState == "enrolled")
+            #expect(current == .succeeded)
+            #expect(try await client.get(PortalRoom.self, id: TestTenant.room(1)).resource.enrollmentState == "enrolled")
+            // The same unit checking in again leaves an enrolled room enrolled.
+            _ = try await checkin(#"{"serialNumber":"NEW-1","deviceType":"teamsRoom","manufacturer":"Lenovo","roomEmail":"\#(TestTenant.room(1))"}"#)
+            #expect(try await client.get(PortalRoom.self, id: TestTenant.room(1)).resource.enrollmentState == "enrolled")
         }
     }
 

@@ -23,7 +23,7 @@ struct ScopedAccessTests {
         return try await admin.create(
             PortalRoleAssignment(
                 id: "as-nobody", roleId: "scoped-admin", displayName: "Nobody, one group",
-                members: [PortalMember(kind: .user, id: TestTenant.nobody)], scope: PortalScope(roomGroupIds: ["rg-one"])),
+                members: [PortalMember(kind: .user, id: TenantSeed.userId(TestTenant.nobody))], scope: PortalScope(roomGroupIds: ["rg-one"])),
             idempotencyKey: nil)
     }
 
@@ -53,7 +53,7 @@ struct ScopedAccessTests {
 
         let proManager = PortalRoleAssignment(
             id: "as-escalate", roleId: "teams-rooms-pro-manager", displayName: "Me, everywhere",
-            members: [PortalMember(kind: .user, id: TestTenant.nobody)], scope: PortalScope(allRooms: true))
+            members: [PortalMember(kind: .user, id: TenantSeed.userId(TestTenant.nobody))], scope: PortalScope(allRooms: true))
         #expect(await Self.status { _ = try await scoped.create(proManager, idempotencyKey: nil) } == 403)
         var scopedProManager = proManager
         scopedProManager.scope = PortalScope(roomGroupIds: ["rg-one"])
@@ -68,7 +68,7 @@ struct ScopedAccessTests {
         let grab = PortalRoomGroup(id: "rg-grab", displayName: "Grab", roomIds: [TestTenant.room(1), TestTenant.room(2)])
         #expect(await Self.status { _ = try await scoped.create(grab, idempotencyKey: nil) } == 403)
         let site = PortalRoleAssignment(
-            id: "as-lead", roleId: "site-lead", displayName: "Leads", members: [PortalMember(kind: .user, id: TestTenant.siteLead)],
+            id: "as-lead", roleId: "site-lead", displayName: "Leads", members: [PortalMember(kind: .user, id: TenantSeed.userId(TestTenant.siteLead))],
             scope: PortalScope(roomGroupIds: ["rg-one"]))
         #expect(await Self.status { _ = try await scoped.create(site, idempotencyKey: nil) } == 403, "site lead grants rights the author lacks")
 

@@ -20,8 +20,8 @@ struct DriftTests {
             users: [.init(userPrincipalName: reconciler, displayName: "Roomkeeper"), .init(userPrincipalName: person, displayName: "Megan")],
             rooms: (0..<4).map { .init(email: TestTenant.room($0), displayName: "Room \($0)") },
             devices: [
-                .init(serialNumber: "SN-1", deviceType: "teamsRoom", room: TestTenant.room(0), enrollmentState: "enrolled"),
-                .init(serialNumber: "SN-STRAY", deviceType: "teamsRoom", room: TestTenant.room(3), enrollmentState: "enrolled"),
+                .init(serialNumber: "SN-1", deviceType: "teamsRoom", room: TestTenant.room(0)),
+                .init(serialNumber: "SN-STRAY", deviceType: "teamsRoom", room: TestTenant.room(3)),
             ])
     }
 
@@ -100,7 +100,7 @@ struct DriftTests {
             #expect(clean.devices.first?.target.description == "Device/room-1-bar")
 
             // A person edits the group and moves a room to another ring; git changes the ring; git drops nothing.
-            let group = try #require(try await megan.list(PortalRoomGroup.self).first { $0.resource.manifestName == "first-rooms" })
+            let group = try #require(try await megan.roomGroupsBesidesDefault().first { $0.resource.manifestName == "first-rooms" })
             var edited = group.resource
             edited.description = "Edited <by hand>"
             _ = try await megan.replace(edited, ifMatch: group.etag)
@@ -161,7 +161,7 @@ struct DriftTests {
             #expect(item.state == .missing)
             #expect(item.since == start)
             #expect(!item.remedies.canRevert, "apply cannot make a device check in")
-            #expect(item.remedies.byHand?.contains("install the monitoring agent") == true)
+            #expect(item.remedies.byHand?.contains("install the Teams Rooms Pro agent") == true)
 
             // A shorter grace period in the policy judges the same device missing sooner.
             let strict = try await Self.drift(
@@ -174,7 +174,8 @@ struct DriftTests {
     @Test("A device waiting in onboarding is convergence apply can fix, and past the grace period it is stuck")
     func onboardingDevice() async throws {
         var seed = Self.seed
-        seed.devices.append(.init(serialNumber: "SN-WAIT", deviceType: "teamsRoom", room: TestTenant.room(2), enrollmentState: "onboarding"))
+        seed.devices.append(.init(serialNumber: "SN-WAIT", deviceType: "teamsRoom", room: TestTenant.room(2)))
+        seed.rooms[2].enrollmentState = "onboarding"
         try await RunningPortal.with(seed: seed, tokens: Self.tokens) { portal in
             let client = portal.client(token: "reconciler-token")
             var files = Self.files()

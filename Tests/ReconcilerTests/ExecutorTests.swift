@@ -106,7 +106,7 @@ struct ExecutorTests {
 
             let rooms = try await client.list(PortalRoom.self)
             #expect(rooms.filter { $0.resource.updateRingId == "ring-pilot" }.count == 3)
-            #expect(try await client.list(PortalDevice.self).first?.resource.enrollmentState == "enrolled")
+            #expect(try await client.get(PortalRoom.self, id: TestTenant.room(0)).resource.enrollmentState == "enrolled")
             let assignment = try #require(try await client.list(PortalRoleAssignment.self).first { $0.resource.manifestName == "av-engineers" })
             #expect(assignment.resource.roleId == "role-av-engineer")
             #expect(assignment.resource.scope.roomGroupIds == ["rg-first-rooms"])
@@ -120,7 +120,7 @@ struct ExecutorTests {
             #expect(try await Self.plan(Self.manifests(rings: false, enroll: "unenrolled", groupDescription: "Changed"), client).actions.isEmpty)
             #expect(try await client.list(PortalUpdateRing.self).count == 3, "only the default rings are left")
             #expect(try await client.list(PortalRoom.self).allSatisfy { $0.resource.updateRingId == "general" })
-            #expect(try await client.list(PortalDevice.self).first?.resource.enrollmentState == "unenrolled")
+            #expect(try await client.get(PortalRoom.self, id: TestTenant.room(0)).resource.enrollmentState == "unenrolled")
         }
     }
 
@@ -132,7 +132,7 @@ struct ExecutorTests {
             let plan = try await Self.plan(Self.manifests(groupDescription: "From git"), client)
             #expect(plan.actions.map(\.type) == [.update])
             // Someone renames the group in the portal after the plan was made.
-            let live = try #require(try await client.list(PortalRoomGroup.self).first { $0.resource.manifestName == "first-rooms" })
+            let live = try #require(try await client.roomGroupsBesidesDefault().first { $0.resource.manifestName == "first-rooms" })
             var edited = live.resource
             edited.displayName = "Renamed by hand"
             _ = try await client.replace(edited, ifMatch: live.etag)
@@ -191,7 +191,7 @@ struct ExecutorTests {
                 of: "metadata: {name: first-rooms}", with: "metadata: {name: first-rooms, protected: true}")
             files["access.yaml"] = nil
             #expect(await Executor(portal: client, journal: nil).apply(try await Self.plan(files, client)).succeeded)
-            #expect(try await client.list(PortalRoomGroup.self).first?.resource.protected == true)
+            #expect(try await client.roomGroupsBesidesDefault().first?.resource.protected == true)
 
             files["groups.yaml"] = nil
             let kept = try await Self.plan(files, client)
@@ -204,7 +204,7 @@ struct ExecutorTests {
             #expect(removal.actions.map(\.id.description) == ["delete RoomGroup/first-rooms"])
             #expect(removal.actions.first?.reason == "declared absent in roomkeeper.yaml")
             #expect(await Executor(portal: client, journal: nil).apply(removal).succeeded)
-            #expect(try await client.list(PortalRoomGroup.self).isEmpty)
+            #expect(try await client.roomGroupsBesidesDefault().isEmpty)
         }
     }
 
@@ -217,7 +217,7 @@ struct ExecutorTests {
             for result in repeated.results where result.type == .create {
                 #expect(result.outcome == .done, "a keyed create answers as the first one did: \(result.message ?? "")")
             }
-            #expect(try await client.list(PortalRoomGroup.self).count == 1)
+            #expect(try await client.roomGroupsBesidesDefault().count == 1)
             #expect(try await client.list(PortalRoleAssignment.self).filter { $0.resource.managedBy == Ownership.roomkeeper }.count == 1)
         }
     }
@@ -237,7 +237,7 @@ struct ExecutorTests {
             #expect(PlanFreshness.problems(plan, live: try await LiveState.read(from: client)).isEmpty)
 
             // The group the plan updates changes: stale, and the message names it.
-            let group = try #require(try await client.list(PortalRoomGroup.self).first)
+            let group = try #require(try await client.roomGroupsBesidesDefault().first)
             var edited = group.resource
             edited.roomIds = [TestTenant.room(4)]
             _ = try await client.replace(edited, ifMatch: group.etag)

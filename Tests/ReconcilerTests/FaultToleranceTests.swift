@@ -51,7 +51,7 @@ struct FaultToleranceTests {
 
             // Exactly what git declares: every object once, with the declared values, and nothing else.
             let declared = ManifestLoader.load(from: MemoryTree(files: files.mapValues { Array($0.utf8) })).manifests
-            let groups = try await client.list(PortalRoomGroup.self).map(\.resource).filter { $0.managedBy == Ownership.roomkeeper }
+            let groups = try await client.roomGroupsBesidesDefault().map(\.resource).filter { $0.managedBy == Ownership.roomkeeper }
             let assignments = try await client.list(PortalRoleAssignment.self).map(\.resource).filter { $0.managedBy == Ownership.roomkeeper }
             #expect(groups.count == declared.roomGroups.count)
             #expect(Set(groups.compactMap(\.manifestName)) == Set(declared.roomGroups.map(\.metadata.name.value)))
@@ -89,7 +89,7 @@ struct FaultToleranceTests {
         let second = try await RunningPortal.start(seed: TestTenant.seed(rooms: Self.rooms), tokens: TestTenant.tokens, folder: first.folder)
         defer { Task { await second.stopAndRemove() } }
         let restarted = second.client(token: "admin-token")
-        let groups = Set(try await restarted.list(PortalRoomGroup.self).compactMap(\.resource.manifestName))
+        let groups = Set(try await restarted.roomGroupsBesidesDefault().compactMap(\.resource.manifestName))
         let assignments = Set(try await restarted.list(PortalRoleAssignment.self).compactMap(\.resource.manifestName))
         for result in report.results where result.outcome == .done {
             let kept = result.target.kind == .manifest(.roomGroup) ? groups.contains(result.target.name) : assignments.contains(result.target.name)

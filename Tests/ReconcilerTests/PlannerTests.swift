@@ -245,9 +245,11 @@ struct PlannerTests {
     @Test("What apply cannot fix is shown with what to do: unknown rooms, unknown members, missing and misplaced devices")
     func findings() {
         var state = live()
+        state.rooms[0].resource.enrollmentState = "onboarding"
         state.devices = [
-            Tagged(PortalDevice(id: "d1", serialNumber: "SN-1", deviceType: "teamsRoom", roomId: "b@x.com", enrollmentState: "onboarding"), etag: "\"d1\""),
-            Tagged(PortalDevice(id: "d9", serialNumber: "ROGUE", deviceType: "teamsRoom", roomId: "c@x.com", enrollmentState: "enrolled"), etag: "\"d9\""),
+            Tagged(PortalDevice(id: "d1", serialNumber: "SN-1", deviceType: "teamsRoom", roomId: "a@x.com"), etag: "\"d1\""),
+            Tagged(PortalDevice(id: "d3", serialNumber: "SN-3", deviceType: "touchConsole", roomId: "c@x.com"), etag: "\"d3\""),
+            Tagged(PortalDevice(id: "d9", serialNumber: "ROGUE", deviceType: "teamsRoom", roomId: "c@x.com"), etag: "\"d9\""),
         ]
         let yaml = [
             groupManifest("g", rooms: ["a@x.com", "nowhere@x.com"]),
@@ -260,7 +262,12 @@ struct PlannerTests {
             apiVersion: roomkeeper/v1
             kind: Device
             metadata: {name: d2}
-            spec: {room: a@x.com, serialNumber: "SN-2", deviceType: teamsRoom}
+            spec: {room: b@x.com, serialNumber: "SN-2", deviceType: teamsRoom}
+            ---
+            apiVersion: roomkeeper/v1
+            kind: Device
+            metadata: {name: d3}
+            spec: {room: b@x.com, serialNumber: "SN-3", deviceType: touchConsole}
             ---
             apiVersion: roomkeeper/v1
             kind: RoleAssignment
@@ -270,13 +277,14 @@ struct PlannerTests {
         ].joined(separator: "\n---\n")
         let result = plan(declared(yaml), state)
         #expect(result.findings.map(\.message).sorted() == [
-            "missing: no device with serial number SN-2 has checked in",
-            "reports from room b@x.com, not a@x.com",
+            "missing: no teamsRoom with serial number SN-2 has checked in",
+            "reports from room c@x.com, not b@x.com",
             "room nowhere@x.com is not in the portal's inventory; it is left out",
             "user ghost@x.com is not in the directory",
         ])
         #expect(!result.isApplyable)
-        #expect(result.actions.contains { $0.type == .enroll && $0.target.portalId == "d1" })
+        #expect(result.actions.contains { $0.type == .enroll && $0.target.portalId == "a@x.com" }, "the room enrolls, through its main unit")
+        #expect(result.actions.filter { $0.type == .enroll }.count == 1, "a misplaced device enrolls nothing")
         #expect(result.unmanaged.map(\.description) == ["Device/ROGUE"])
         let group = result.actions.first { $0.target.description == "RoomGroup/g" }
         #expect(group?.changes.last == FieldChange(field: "rooms", added: ["a@x.com"], removed: []))

@@ -45,7 +45,7 @@ struct ConcurrencyTests {
         let after = try await workspace.run(["apply", "contoso", "--auto-approve"], environment: environment)
         #expect(after.status == 0, "\(after.errors)")
         #expect(!after.output.contains("Apply complete"), "the controller had done it all, once")
-        let groups = try await portal.client(token: "service-token").list(PortalRoomGroup.self).map(\.resource)
+        let groups = try await portal.client(token: "service-token").roomGroupsBesidesDefault().map(\.resource)
         let managed = groups.compactMap(\.manifestName)
         #expect(managed.count == Set(managed).count, "no object twice")
         _ = try await controller.terminate()

@@ -27,7 +27,7 @@ struct PlanCommandTests {
         #expect(lines.contains("  ~ RoleAssignment/pro-managers  update"))
         #expect(lines.contains("  * Device/sea-10b-compute  enroll"))
         #expect(lines.contains { $0.contains("Device/lon-5e-console: missing") })
-        #expect(lines.last == "Plan: 23 to create, 1 to update, 1 device to enroll, 6 rooms to move to another ring.")
+        #expect(lines.last == "Plan: 23 to create, 1 to update, 1 room to enroll, 6 rooms to move to another ring.")
     }
 
     @Test("--format json is the versioned plan, and --out saves the same")
@@ -102,11 +102,11 @@ struct PlanCommandTests {
         let record = try #require(try FileManager.default.contentsOfDirectory(at: folder, includingPropertiesForKeys: nil).first)
         let text = try String(contentsOf: record, encoding: .utf8)
         // As if the last plan had seen ten times the rooms this portal lists now.
-        try text.replacingOccurrences(of: "\"rooms\" : 40", with: "\"rooms\" : 400").write(to: record, atomically: true, encoding: .utf8)
+        try text.replacingOccurrences(of: "\"rooms\" : 41", with: "\"rooms\" : 410").write(to: record, atomically: true, encoding: .utf8)
 
         let refused = try await plan([])
         #expect(refused.status == 1)
-        #expect(refused.output.contains("Refused: the portal lists 40 rooms, down from 400 at "))
+        #expect(refused.output.contains("Refused: the portal lists 41 rooms, down from 410 at "))
         #expect(try await plan(["--accept-inventory-shrink"]).status == 2)
         #expect(try await plan([]).status == 2, "the accepted inventory is remembered")
     }

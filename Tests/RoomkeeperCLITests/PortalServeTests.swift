@@ -20,7 +20,7 @@ struct PortalServeTests {
         let line = try #require(try await server.line(containing: "listening on http://"), "no start line:\n\(server.printed)")
         let url = try #require(line.split(separator: " ").first { $0.hasPrefix("http://") }).description
         let client = HTTPPortalClient(baseURL: url, token: secret)
-        #expect(try await client.list(PortalRoom.self).count == 40)
+        #expect(try await client.list(PortalRoom.self).count == 41)
         #expect(try await server.terminate() == 0)
         #expect(!server.printed.contains(secret))
     }

@@ -115,9 +115,16 @@ public enum TestTenant {
                 .init(userPrincipalName: nobody, displayName: "Nobody"),
             ],
             groups: [.init(name: "sg-leads")],
-            rooms: (0..<rooms).map { .init(email: room($0), displayName: "Room \($0)") },
-            devices: [.init(serialNumber: "SN-1", deviceType: "teamsRoom", room: room(0), enrollmentState: "onboarding")])
+            rooms: (0..<rooms).map { .init(email: room($0), displayName: "Room \($0)", enrollmentState: $0 == 0 ? "onboarding" : nil) },
+            devices: [.init(serialNumber: "SN-1", deviceType: "teamsRoom", room: room(0))])
     }
 
     public static func room(_ index: Int) -> String { String(format: "room-%05d@contoso.com", index) }
+}
+
+extension Portal {
+    /// The tenant's room groups other than the default one every portal starts with.
+    public func roomGroupsBesidesDefault() async throws -> [Tagged<PortalRoomGroup>] {
+        try await list(PortalRoomGroup.self).filter { $0.resource.id != PortalRoomGroup.defaultGroupId }
+    }
 }
