@@ -141,6 +141,7 @@ let package = Package(
             dependencies: [
                 "PortalEmulator", "PortalAPI", "PortalClient", "PortalModel", "TestSupport",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
             ]),

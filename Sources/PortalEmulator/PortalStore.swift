@@ -88,8 +88,14 @@ public final class PortalStore: Sendable {
         }
         migrator.registerMigration("v3-room-enrollment") { db in
             // Enrollment moved from devices to rooms: a room takes its main unit's state, and
-            // operations queued for a device now name that device's room.
+            // operations queued for a device now name that device's room. Rooms gained a licence,
+            // a type and a health, which older rows get as the defaults the seed gives.
             try db.execute(sql: """
+                UPDATE object SET body = CAST(json_set(CAST(body AS TEXT),
+                    '$.licence', COALESCE(json_extract(CAST(body AS TEXT), '$.licence'), 'pro'),
+                    '$.roomType', COALESCE(json_extract(CAST(body AS TEXT), '$.roomType'), 'teamsRooms'),
+                    '$.health', COALESCE(json_extract(CAST(body AS TEXT), '$.health'), 'healthy')) AS BLOB)
+                WHERE collection = 'rooms';
                 UPDATE object SET body = CAST(json_set(CAST(body AS TEXT), '$.enrollmentState', (
                     SELECT json_extract(CAST(unit.body AS TEXT), '$.enrollmentState') FROM object AS unit
                     WHERE unit.collection = 'devices'

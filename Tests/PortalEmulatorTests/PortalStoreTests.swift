@@ -1,4 +1,5 @@
 import Foundation
+import GRDB
 import PortalAPI
 import PortalEmulator
 import TestSupport
@@ -124,5 +125,53 @@ struct PortalStoreTests {
             #expect(try await store.releaseLease("reconciler", holder: "apply-1", secret: "secret-1") == false)
             #expect(try await store.releaseLease("reconciler", holder: "apply-2", secret: "secret-2") == true)
         }
+    }
+
+    @Test("A database from before rooms enrolled is migrated: each room takes its main unit's state, queued operations name the room")
+    func roomEnrollmentMigration() async throws {
+        let folder = try temporaryFolder("roomkeeper-store")
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let path = folder.appendingPathComponent("portal.sqlite").path
+        // The schema and rows an emulator wrote before migration v3, when devices carried enrollment.
+        let old = try DatabaseQueue(path: path)
+        try await old.write { db in
+            try db.execute(sql: """
+                CREATE TABLE grdb_migrations (identifier TEXT NOT NULL PRIMARY KEY);
+                INSERT INTO grdb_migrations VALUES ('v1'), ('v1-operations'), ('v2-lease-secret');
+                CREATE TABLE object (
+                    collection TEXT NOT NULL, id TEXT NOT NULL, body BLOB NOT NULL, version INTEGER NOT NULL,
+                    PRIMARY KEY (collection, id)) WITHOUT ROWID;
+                CREATE TABLE audit (
+                    sequence INTEGER PRIMARY KEY AUTOINCREMENT, time REAL NOT NULL, actor TEXT NOT NULL,
+                    action TEXT NOT NULL, collection TEXT NOT NULL, objectId TEXT NOT NULL, before TEXT, after TEXT);
+                CREATE TABLE idempotency (key TEXT PRIMARY KEY, collection TEXT NOT NULL, objectId TEXT NOT NULL, time REAL NOT NULL);
+                CREATE TABLE lease (
+                    name TEXT PRIMARY KEY, holder TEXT NOT NULL, acquired REAL NOT NULL, expires REAL NOT NULL, secret TEXT NOT NULL DEFAULT '');
+                CREATE TABLE setting (name TEXT PRIMARY KEY, value TEXT NOT NULL);
+                CREATE TABLE operation (
+                    id TEXT PRIMARY KEY, deviceId TEXT NOT NULL, action TEXT NOT NULL, status TEXT NOT NULL, due REAL NOT NULL);
+                CREATE INDEX operation_queued ON operation (status, due);
+                """)
+            let rows: [(String, String, String)] = [
+                ("rooms", "a@x.com", #"{"id":"a@x.com","displayName":"A","email":"a@x.com","location":{},"labels":{},"updateRingId":"general"}"#),
+                ("rooms", "b@x.com", #"{"id":"b@x.com","displayName":"B","email":"b@x.com","location":{},"labels":{},"updateRingId":"general"}"#),
+                ("devices", "d1", #"{"id":"d1","serialNumber":"S1","deviceType":"teamsRoom","roomId":"a@x.com","enrollmentState":"onboarding","connectivity":"connected","health":"healthy"}"#),
+                ("devices", "d2", #"{"id":"d2","serialNumber":"T1","deviceType":"touchConsole","roomId":"a@x.com","enrollmentState":"enrolled","connectivity":"connected","health":"healthy"}"#),
+            ]
+            for (collection, id, body) in rows {
+                try db.execute(
+                    sql: "INSERT INTO object (collection, id, body, version) VALUES (?, ?, ?, 1)", arguments: [collection, id, Data(body.utf8)])
+            }
+            try db.execute(sql: "INSERT INTO operation VALUES ('op-1', 'd1', 'enroll', 'queued', 0)")
+        }
+        try old.close()
+
+        let store = try PortalStore(path: path)
+        func room(_ id: String) async throws -> PortalRoom {
+            try PortalJSON.decoder.decode(PortalRoom.self, from: try #require(try await store.get(.rooms, id: id)).body)
+        }
+        #expect(try await room("a@x.com").enrollmentState == "onboarding", "the main unit's state, not the peripheral's")
+        #expect(try await room("b@x.com").enrollmentState == nil, "no main unit, no agent")
+        #expect(try await store.operation("op-1")?.roomId == "a@x.com")
     }
 }
