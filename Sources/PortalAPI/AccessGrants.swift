@@ -42,14 +42,18 @@ public enum AccessGrants {
                 member.kind == .user ? member.id == user.id : groups.contains(member.id)
             }
             guard applies, let role = roles[assignment.roleId] else { continue }
-            var scope = RoomSet(allRooms: assignment.scope.allRooms, rooms: Set(assignment.scope.roomIds))
-            for groupId in assignment.scope.roomGroupIds {
-                scope.rooms.formUnion(roomGroups[groupId]?.roomIds ?? [])
-            }
+            let scope = reach(of: assignment, roomGroups: roomGroups)
             for permission in role.permissions.compactMap(Permission.init(rawValue:)) {
                 grants[permission, default: RoomSet()].formUnion(scope)
             }
         }
         return grants
+    }
+
+    /// The rooms an assignment reaches: all rooms, or its rooms plus the rooms of its room groups.
+    public static func reach(of assignment: PortalRoleAssignment, roomGroups: [String: PortalRoomGroup]) -> RoomSet {
+        var rooms = Set(assignment.scope.roomIds)
+        for groupId in assignment.scope.roomGroupIds { rooms.formUnion(roomGroups[groupId]?.roomIds ?? []) }
+        return RoomSet(allRooms: assignment.scope.allRooms, rooms: rooms)
     }
 }

@@ -27,10 +27,7 @@ extension PortalService {
         case let group as PortalRoomGroup:
             return RoomSet(rooms: Set(group.roomIds))
         case let assignment as PortalRoleAssignment:
-            let roomGroups = try await accessState().roomGroups
-            var rooms = Set(assignment.scope.roomIds)
-            for groupId in assignment.scope.roomGroupIds { rooms.formUnion(roomGroups[groupId]?.roomIds ?? []) }
-            return RoomSet(allRooms: assignment.scope.allRooms, rooms: rooms)
+            return AccessGrants.reach(of: assignment, roomGroups: try await accessState().roomGroups)
         default:
             return RoomSet(allRooms: true)
         }

@@ -7,9 +7,15 @@ import PortalModel
 /// members and the directory.
 public struct AccessReport: Codable, Sendable, Equatable {
     /// One way a person gets in.
+    /// How a grant reaches the person.
+    public enum Source: String, Codable, Sendable, Comparable {
+        case directoryRole, assignment
+
+        public static func < (lhs: Source, rhs: Source) -> Bool { lhs.rawValue < rhs.rawValue }
+    }
+
     public struct Grant: Codable, Sendable, Equatable {
-        /// `directoryRole` or `assignment`.
-        public var source: String
+        public var source: Source
         /// The directory role's name, or the assignment's display name and role.
         public var name: String
         public var role: String
@@ -36,32 +42,29 @@ public struct AccessReport: Codable, Sendable, Equatable {
         let roles = Dictionary(live.roles.map { ($0.resource.id, $0.resource) }, uniquingKeysWith: { first, _ in first })
         let roomGroups = Dictionary(live.roomGroups.map { ($0.resource.id, $0.resource) }, uniquingKeysWith: { first, _ in first })
         let groups = Dictionary(live.groups.map { ($0.resource.id, $0.resource) }, uniquingKeysWith: { first, _ in first })
-        var usersInGroup: [String: [String]] = [:]
-        for user in live.users.map(\.resource) {
-            for group in user.groupIds { usersInGroup[group, default: []].append(user.id) }
-        }
         let remoteAccess = live.tenantSettings?.remoteAccessEnabled
+        var usersInGroup: [String: [String]] = [:]
         var grants: [String: [Grant]] = [:]
         for user in live.users.map(\.resource) {
+            for group in user.groupIds { usersInGroup[group, default: []].append(user.id) }
             for role in (user.directoryRoles ?? []).compactMap(\.value) {
                 grants[user.id, default: []].append(Grant(
-                    source: "directoryRole", name: role.displayName, role: role.displayName, viaGroup: nil, allRooms: true,
+                    source: .directoryRole, name: role.displayName, role: role.displayName, viaGroup: nil, allRooms: true,
                     roomGroups: [], roomCount: live.rooms.count, permissions: role.permissions.map(\.slug).sorted()))
             }
         }
         for assignment in live.roleAssignments.map(\.resource) {
             guard let role = roles[assignment.roleId] else { continue }
-            var rooms = Set(assignment.scope.roomIds)
-            for group in assignment.scope.roomGroupIds { rooms.formUnion(roomGroups[group]?.roomIds ?? []) }
+            let reach = AccessGrants.reach(of: assignment, roomGroups: roomGroups)
             let permissions = role.permissions.filter { slug in
                 Permission(rawValue: slug).map { !$0.isCustomRoleOnly || remoteAccess != false } ?? false
             }.sorted()
             func grant(via group: String?) -> Grant {
                 Grant(
-                    source: "assignment", name: assignment.displayName, role: role.displayName, viaGroup: group,
-                    allRooms: assignment.scope.allRooms,
+                    source: .assignment, name: assignment.displayName, role: role.displayName, viaGroup: group,
+                    allRooms: reach.allRooms,
                     roomGroups: assignment.scope.roomGroupIds.map { roomGroups[$0]?.displayName ?? $0 }.sorted(),
-                    roomCount: assignment.scope.allRooms ? live.rooms.count : rooms.count, permissions: permissions)
+                    roomCount: reach.allRooms ? live.rooms.count : reach.rooms.count, permissions: permissions)
             }
             for member in assignment.members {
                 switch member.kind {

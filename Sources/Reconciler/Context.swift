@@ -117,7 +117,6 @@ struct Context {
         guard let group = directoryGroups[id] else { return id }
         return group.displayName + (group.mail.map { " <\($0)>" } ?? "") + " (\(id))"
     }
-    func devices(matching device: Device) -> [Tagged<PortalDevice>] { devices.matches(device) }
     func managedCount(_ kind: ManifestKind) -> Int { managed[kind] ?? 0 }
 
     /// A member as plans show it: `user:<upn>` (the id when the directory no longer has the

@@ -189,11 +189,7 @@ public struct Planner {
         for ring in declared.updateRings {
             let owner = reference(.updateRing, ring.metadata.name.value)
             var rooms = resolver.rooms(ring.rooms, owner: owner)
-            for group in ring.roomGroups {
-                if let declaredGroup = declared.roomGroups.first(where: { $0.metadata.name.value == group.value }) {
-                    rooms.formUnion(resolver.rooms(of: declaredGroup))
-                }
-            }
+            for group in ring.roomGroups { rooms.formUnion(resolver.rooms(ofGroupNamed: group.value)) }
             for room in rooms { desired[room] = ring.metadata.name.value }
         }
         warnAboutRoomsWithoutPro(desired)
@@ -270,11 +266,7 @@ public struct Planner {
             guard case .custom(let role) = assignment.role.value, names.contains(role) else { continue }
             var rooms = Set(assignment.scope.rooms.map { $0.value.lowercased() })
             if assignment.scope.allRooms { rooms = Set(live.rooms.map(\.resource.id)) }
-            for group in assignment.scope.roomGroups {
-                if let declaredGroup = declared.roomGroups.first(where: { $0.metadata.name.value == group.value }) {
-                    rooms.formUnion(resolver.rooms(of: declaredGroup))
-                }
-            }
+            for group in assignment.scope.roomGroups { rooms.formUnion(resolver.rooms(ofGroupNamed: group.value)) }
             let unreachable = rooms.compactMap { room in
                 operatingSystems[room].flatMap { $0.hasPrefix("Windows 11") ? nil : "\(room) (\($0))" }
             }.sorted()
@@ -295,7 +287,7 @@ public struct Planner {
             let target = reference(.device, device.metadata.name.value)
             let location = device.metadata.name.location?.description
             let declaredRoom = device.room.value.lowercased()
-            let candidates = context.devices(matching: device)
+            let candidates = context.devices.matches(device)
             guard candidates.count <= 1 else {
                 seen.formUnion(candidates.map(\.resource.id))
                 resolver.findings.append(Finding(
@@ -329,10 +321,10 @@ public struct Planner {
                     remedy: "move the device to \(declaredRoom), or correct spec.room in the manifest", location: location))
                 continue
             }
-            guard let wanted = device.roomEnrollment, let room = context.room(declaredRoom)
+            // A room the portal shows no agent for has nothing to enroll or unenroll yet.
+            guard let wanted = device.roomEnrollment, let room = context.room(declaredRoom),
+                  let state = room.resource.enrollmentState?.rawValue, state != wanted.rawValue
             else { continue }
-            let state = room.resource.enrollmentState?.rawValue ?? "not onboarded"
-            guard state != wanted.rawValue, room.resource.enrollmentState != nil || wanted == .enrolled else { continue }
             var roomTarget = target
             roomTarget.portalId = room.resource.id
             actions.append((PlanStage.devices.order, PlannedAction(
@@ -527,17 +519,28 @@ private final class Resolver {
     let declared: ManifestSet
     var findings: [Finding] = []
 
+    /// Declared room groups by name, and the rooms of those resolved so far: each group is
+    /// resolved once, so its findings are recorded once however many rings and scopes name it.
+    private let declaredGroups: [String: RoomGroup]
+    private var roomsOfGroup: [String: Set<String>] = [:]
+
     init(context: Context, declared: ManifestSet) {
         self.context = context
         self.declared = declared
+        declaredGroups = Dictionary(declared.roomGroups.map { ($0.metadata.name.value, $0) }, uniquingKeysWith: { first, _ in first })
     }
-
 
     func rooms(of group: RoomGroup) -> Set<String> {
-        var rooms = rooms(group.rooms, owner: ObjectReference(kind: .manifest(.roomGroup), name: group.metadata.name.value))
+        let name = group.metadata.name.value
+        if let resolved = roomsOfGroup[name] { return resolved }
+        var rooms = rooms(group.rooms, owner: ObjectReference(kind: .manifest(.roomGroup), name: name))
         if let selector = group.selector { rooms.formUnion(context.rooms(matching: selector)) }
+        roomsOfGroup[name] = rooms
         return rooms
     }
+
+    /// The rooms of the declared group with this name; none for a name git does not declare.
+    func rooms(ofGroupNamed name: String) -> Set<String> { declaredGroups[name].map(rooms(of:)) ?? [] }
 
     /// Room ids for declared addresses; an address the inventory does not know is reported, not guessed.
     func rooms(_ rooms: [Located<String>], owner: ObjectReference) -> Set<String> {

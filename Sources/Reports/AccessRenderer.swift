@@ -36,7 +36,7 @@ public enum AccessRenderer {
     }
 
     private static func source(_ grant: AccessReport.Grant) -> String {
-        if grant.source == "directoryRole" { return "Entra role \(grant.name.terminalSafe), without a portal assignment" }
+        if grant.source == .directoryRole { return "Entra role \(grant.name.terminalSafe), without a portal assignment" }
         let via = grant.viaGroup.map { " through group \($0.terminalSafe)" } ?? ""
         return "assignment '\(grant.name.terminalSafe)' (\(grant.role.terminalSafe))\(via)"
     }
