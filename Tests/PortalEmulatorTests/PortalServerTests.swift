@@ -242,6 +242,56 @@ struct PortalServerTests {
         }
     }
 
+    @Test("Remote access takes effect only once the tenant opts in; only settings-modify over all rooms may switch it, and membership is fixed at start")
+    func remoteAccessSetting() async throws {
+        try await withPortal { portal in
+            let admin = portal.client(token: administrator)
+            let nobody = portal.client(token: TestTenant.tokens[TestTenant.nobody] ?? "")
+            #expect(try await admin.tenantSettings() == TenantSettings(remoteAccessEnabled: false, roomGroupMembership: .multiple))
+            let role = try await admin.create(
+                PortalRole(id: "", displayName: "Remote", permissions: [Permission.remoteAccessView.slug]), idempotencyKey: nil)
+            _ = try await admin.create(
+                PortalRoleAssignment(
+                    id: "", roleId: role.resource.id, displayName: "Remote", members: [PortalMember(kind: .user, id: TenantSeed.userId(TestTenant.nobody))],
+                    scope: PortalScope(allRooms: true)),
+                idempotencyKey: nil)
+            #expect(try await nobody.me().permissions.isEmpty, "granted, but the tenant has not opted in")
+
+            let on = #"{"remoteAccessEnabled":true,"roomGroupMembership":"multiple"}"#
+            let lead = TestTenant.tokens[TestTenant.siteLead] ?? ""
+            #expect(try await raw(.PUT, "\(portal.url)/v1/tenant/settings", token: lead, body: on, on: portal).0 == 403)
+            #expect(try await admin.tenantSettings().remoteAccessEnabled == false, "a refused switch changes nothing")
+            let (status, _) = try await raw(.PUT, "\(portal.url)/v1/tenant/settings", token: administrator, body: on, on: portal)
+            #expect(status == 200)
+            #expect(try await nobody.me().permissions.map(\.permission) == [Permission.remoteAccessView.slug])
+            let single = #"{"remoteAccessEnabled":true,"roomGroupMembership":"single"}"#
+            #expect(try await raw(.PUT, "\(portal.url)/v1/tenant/settings", token: administrator, body: single, on: portal).0 == 400)
+        }
+    }
+
+    @Test("With single membership a room joins one room group besides the default one (409 otherwise); by default it may join several")
+    func singleMembership() async throws {
+        try await withPortal { portal in
+            let admin = portal.client(token: administrator)
+            func group(_ name: String, _ rooms: [Int]) async throws -> Tagged<PortalRoomGroup> {
+                try await admin.create(PortalRoomGroup(id: "", displayName: name, roomIds: rooms.map(TestTenant.room)), idempotencyKey: nil)
+            }
+            _ = try await group("One", [0])
+            _ = try await group("Two", [0, 1])
+            try await portal.service.store.setSetting(PortalService.roomGroupMembershipSetting, "single")
+            do {
+                _ = try await group("Three", [1, 2])
+                Issue.record("a room joined a second group under single membership")
+            } catch let error as PortalError {
+                #expect(error.status == 409)
+                #expect(error.message.contains(TestTenant.room(1)))
+            }
+            _ = try await group("Four", [2])
+            let defaultGroup = try await admin.get(PortalRoomGroup.self, id: PortalRoomGroup.defaultGroupId)
+            #expect(defaultGroup.resource.roomIds.contains(TestTenant.room(2)), "the default group does not count")
+        }
+    }
+
     @Test("The lease names its holder to a second taker, and can be taken once released")
     func lease() async throws {
         try await withPortal { portal in

@@ -171,6 +171,30 @@ struct DriftTests {
         }
     }
 
+    @Test("A peripheral the main unit does not report is missing after the grace period, with what to do on site and no agent to install")
+    func missingPeripheral() async throws {
+        try await RunningPortal.with(seed: Self.seed, tokens: Self.tokens) { portal in
+            let client = portal.client(token: "reconciler-token")
+            var files = Self.files()
+            files["tap.yaml"] = """
+                apiVersion: roomkeeper/v1
+                kind: Device
+                metadata: {name: room-0-tap}
+                spec: {room: \(TestTenant.room(0)), serialNumber: TAP-NEVER, deviceType: touchConsole, manufacturer: Logitech}
+                """
+            try await Self.apply(files, client)
+            let start = Date(timeIntervalSince1970: 1_800_000_000)
+            let (first, pending) = try await Self.drift(files, client, now: start)
+            #expect(first.devices.first { $0.target.description == "Device/room-0-tap" }?.status == .pending)
+            let entry = DriftHistoryEntry(recording: first, pending: pending, previous: nil)
+            let past = try await Self.drift(files, client, memory: DriftMemory(entries: [entry]), now: start.addingTimeInterval(49 * 3600)).report
+            let item = try #require(past.items.first { $0.target.description == "Device/room-0-tap" })
+            #expect(item.state == .missing)
+            #expect(item.remedies.byHand?.contains("connect it to the room's main unit") == true)
+            #expect(item.remedies.byHand?.contains("agent") == true && item.remedies.byHand?.contains("install") == false)
+        }
+    }
+
     @Test("A device waiting in onboarding is convergence apply can fix, and past the grace period it is stuck")
     func onboardingDevice() async throws {
         var seed = Self.seed
