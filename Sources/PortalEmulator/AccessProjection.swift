@@ -2,8 +2,8 @@ import Foundation
 import PortalAPI
 import Synchronization
 
-/// The objects that decide who may do what (role assignments, roles, room groups, and users by
-/// principal name with their directory roles), kept in
+/// The objects that decide who may do what (role assignments, roles, room groups) and which user
+/// id a principal name signs in as, kept in
 /// memory and brought up to date from the audit log before each use, so that authorising a
 /// request costs one small query instead of decoding every assignment in the tenant.
 ///
@@ -15,15 +15,19 @@ final class AccessProjection: Sendable {
         var assignments: [String: PortalRoleAssignment] = [:]
         var roles: [String: PortalRole] = [:]
         var roomGroups: [String: PortalRoomGroup] = [:]
-        /// Users by id, and their ids by principal name in lower case (a sign-in names the UPN).
-        var users: [String: DirectoryUser] = [:]
+        /// User ids by principal name in lower case (a sign-in names the UPN), and the reverse, so a
+        /// rename forgets the old name. Only the names: the user itself is read when it signs in.
         var userIdsByPrincipalName: [String: String] = [:]
+        var principalNames: [String: String] = [:]
     }
 
     static let collections: [PortalCollection] = [.roleAssignments, .roles, .roomGroups, .users]
 
     private let store: PortalStore
     private let state = Mutex<State?>(nil)
+    /// The first snapshot, shared by the requests that arrive before it is done: a burst of
+    /// requests at start-up builds one, not one each.
+    private let firstSnapshot = Mutex<Task<State, any Error>?>(nil)
 
     init(store: PortalStore) {
         self.store = store
@@ -31,13 +35,26 @@ final class AccessProjection: Sendable {
 
     /// The projection as of now.
     func current() async throws -> State {
-        guard let known = state.withLock({ $0 }) else {
-            let (sequence, objects) = try await store.snapshot(Self.collections)
-            var fresh = State(sequence: sequence)
-            for object in objects { try fresh.apply(object.collection, object.id, object.body) }
-            return try await advance(from: fresh)
+        if let known = state.withLock({ $0 }) { return try await advance(from: known) }
+        let snapshot = firstSnapshot.withLock { pending in
+            if let pending { return pending }
+            let store = store
+            let started = Task {
+                let (sequence, objects) = try await store.snapshot(Self.collections)
+                var fresh = State(sequence: sequence)
+                for object in objects { try fresh.apply(object.collection, object.id, object.body) }
+                return fresh
+            }
+            pending = started
+            return started
         }
-        return try await advance(from: known)
+        do {
+            return try await advance(from: try await snapshot.value)
+        } catch {
+            // A failed snapshot is not kept: the next request tries again.
+            firstSnapshot.withLock { pending in if pending == snapshot { pending = nil } }
+            throw error
+        }
     }
 
     private func advance(from base: State) async throws -> State {
@@ -65,11 +82,16 @@ extension AccessProjection.State {
         case .roomGroups: roomGroups[id] = try body.map { try decoder.decode(PortalRoomGroup.self, from: $0) }
         case .users:
             // A renamed user keeps its id: forget the old name before learning the new one.
-            if let old = users[id] { userIdsByPrincipalName[old.userPrincipalName.lowercased()] = nil }
-            let user = try body.map { try decoder.decode(DirectoryUser.self, from: $0) }
-            users[id] = user
-            if let user { userIdsByPrincipalName[user.userPrincipalName.lowercased()] = id }
+            if let old = principalNames[id] { userIdsByPrincipalName[old] = nil }
+            let name = try body.map { try decoder.decode(PrincipalName.self, from: $0).userPrincipalName.lowercased() }
+            principalNames[id] = name
+            if let name { userIdsByPrincipalName[name] = id }
         default: break
         }
     }
+}
+
+/// The one field of a directory user the projection keeps.
+private struct PrincipalName: Decodable {
+    var userPrincipalName: String
 }

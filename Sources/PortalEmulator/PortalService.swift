@@ -33,7 +33,9 @@ public final class PortalService: Sendable {
     /// (learn.microsoft.com/microsoftteams/rooms/remotely-access-teams-rooms).
     public func principal(userPrincipalName: String) async throws -> Principal {
         let access = try await access.current()
-        guard let id = access.userIdsByPrincipalName[userPrincipalName.lowercased()], let user = access.users[id] else {
+        guard let id = access.userIdsByPrincipalName[userPrincipalName.lowercased()],
+              let user = try await read(DirectoryUser.self, id: id)?.resource
+        else {
             throw PortalError.unauthorized("the token's user is not in the directory")
         }
         var grants = AccessGrants.grants(

@@ -4,10 +4,8 @@ import PortalModel
 
 /// Indexes over the live state, built once per plan so every lookup is constant time.
 struct Context {
-    private let roomIds: Set<String>
     private let roomsByLocation: [String: Set<String>]
     private let roomsByLabel: [String: Set<String>]
-    private let allRooms: Set<String>
     private let roleNames: [String: String]
     private let groupNames: [String: String]
     private let ringNames: [String: String]
@@ -19,12 +17,14 @@ struct Context {
     private let groupIdsByMail: [String: String]
     private let groupIdsByName: [String: [String]]
     let devices: DeviceIndex
-    private let roomsById: [String: Tagged<PortalRoom>]
+    /// The live rooms, and their positions by id.
+    private let liveRooms: [Tagged<PortalRoom>]
+    private let roomIndex: [String: Int]
     private let managed: [ManifestKind: Int]
 
     init(live: LiveState) {
-        roomIds = Set(live.rooms.map(\.resource.id))
-        allRooms = roomIds
+        liveRooms = live.rooms
+        roomIndex = Dictionary(live.rooms.indices.map { (live.rooms[$0].resource.id, $0) }, uniquingKeysWith: { first, _ in first })
         var byLocation: [String: Set<String>] = [:]
         var byLabel: [String: Set<String>] = [:]
         for room in live.rooms.map(\.resource) {
@@ -58,7 +58,6 @@ struct Context {
         userIdsByPrincipalName = Dictionary(
             live.users.map { ($0.resource.userPrincipalName.lowercased(), $0.resource.id) }, uniquingKeysWith: { first, _ in first })
         principalNames = Dictionary(live.users.map { ($0.resource.id, $0.resource.userPrincipalName) }, uniquingKeysWith: { first, _ in first })
-        roomsById = Dictionary(live.rooms.map { ($0.resource.id, $0) }, uniquingKeysWith: { first, _ in first })
         let groups = live.groups.map(\.resource)
         directoryGroups = Dictionary(groups.map { ($0.id, $0) }, uniquingKeysWith: { first, _ in first })
         groupIdsByMail = Dictionary(groups.compactMap { group in group.mail.map { ($0.lowercased(), group.id) } }, uniquingKeysWith: { first, _ in first })
@@ -72,8 +71,8 @@ struct Context {
         self.managed = managed
     }
 
-    func roomExists(_ id: String) -> Bool { roomIds.contains(id) }
-    func room(_ id: String) -> Tagged<PortalRoom>? { roomsById[id] }
+    func roomExists(_ id: String) -> Bool { roomIndex[id] != nil }
+    func room(_ id: String) -> Tagged<PortalRoom>? { roomIndex[id].map { liveRooms[$0] } }
 
     /// How a location value is indexed and looked up: countries by ISO code, whichever way they
     /// are written; everything else in lower case.
@@ -131,16 +130,19 @@ struct Context {
 
 /// Live devices by serial number, to match declared ones by manufacturer and serial number.
 struct DeviceIndex {
-    private let bySerial: [String: [Tagged<PortalDevice>]]
+    private let devices: [Tagged<PortalDevice>]
+    /// Positions in `devices` by serial number in upper case.
+    private let bySerial: [String: [Int]]
 
     init(_ devices: [Tagged<PortalDevice>]) {
-        bySerial = Dictionary(grouping: devices, by: { $0.resource.serialNumber.uppercased() })
+        self.devices = devices
+        bySerial = Dictionary(grouping: devices.indices, by: { devices[$0].resource.serialNumber.uppercased() })
     }
 
     /// The live devices a manifest's device may be: those with its serial number, and its
     /// manufacturer when both sides name one. More than one is an ambiguity to report, never a match.
     func matches(_ device: Device) -> [Tagged<PortalDevice>] {
-        let candidates = bySerial[device.serialNumber.value.uppercased()] ?? []
+        let candidates = (bySerial[device.serialNumber.value.uppercased()] ?? []).map { devices[$0] }
         guard let manufacturer = device.manufacturer?.lowercased(), !manufacturer.isEmpty else { return candidates }
         return candidates.filter { ($0.resource.manufacturer ?? "").isEmpty || $0.resource.manufacturer?.lowercased() == manufacturer }
     }
