@@ -292,6 +292,22 @@ struct PortalServerTests {
         }
     }
 
+    @Test("A user renamed in the directory signs in under the new name only, and keeps what their assignments grant")
+    func renamedUser() async throws {
+        try await withPortal { portal in
+            let service = portal.service
+            let before = try await service.principal(userPrincipalName: TestTenant.administrator)
+            let id = TenantSeed.userId(TestTenant.administrator)
+            let stored = try #require(try await service.store.get(.users, id: id))
+            var user = try PortalJSON.decoder.decode(DirectoryUser.self, from: stored.body)
+            user.userPrincipalName = "renamed.admin@contoso.com"
+            try await service.store.write(.users, .replace(id: id, body: try PortalJSON.encoder.encode(user), ifMatch: nil), actor: "directory")
+            await #expect(throws: PortalError.self) { try await service.principal(userPrincipalName: TestTenant.administrator) }
+            let after = try await service.principal(userPrincipalName: "Renamed.Admin@contoso.com")
+            #expect(after.grants == before.grants, "the assignment names the id, not the UPN")
+        }
+    }
+
     @Test("The lease names its holder to a second taker, and can be taken once released")
     func lease() async throws {
         try await withPortal { portal in
