@@ -264,10 +264,10 @@ public struct Planner {
         }
         for assignment in declared.roleAssignments {
             guard case .custom(let role) = assignment.role.value, names.contains(role) else { continue }
+            // Only rooms whose main unit reports its system can be judged; all rooms means all of those.
             var rooms = Set(assignment.scope.rooms.map { $0.value.lowercased() })
-            if assignment.scope.allRooms { rooms = Set(live.rooms.map(\.resource.id)) }
             for group in assignment.scope.roomGroups { rooms.formUnion(resolver.rooms(ofGroupNamed: group.value)) }
-            let unreachable = rooms.compactMap { room in
+            let unreachable = (assignment.scope.allRooms ? Set(operatingSystems.keys) : rooms).compactMap { room in
                 operatingSystems[room].flatMap { $0.hasPrefix("Windows 11") ? nil : "\(room) (\($0))" }
             }.sorted()
             guard !unreachable.isEmpty else { continue }

@@ -125,6 +125,36 @@ struct FidelityTests {
         #expect(result.findings.first?.message == "1 room without a Teams Rooms Pro licence: b@x.com (basic)")
     }
 
+    @Test("An assignment granting remote access lists the rooms it cannot reach, those whose main unit is not on Windows 11")
+    func remoteAccessReach() {
+        var state = live()
+        state.tenantSettings = TenantSettings(remoteAccessEnabled: true)
+        state.devices = [
+            Tagged(PortalDevice(id: "d1", serialNumber: "S1", deviceType: "teamsRoom", roomId: "a@x.com", operatingSystem: "Windows 10 IoT Enterprise"), etag: "\"d1\""),
+            Tagged(PortalDevice(id: "d2", serialNumber: "S2", deviceType: "collaborationBar", roomId: "b@x.com", operatingSystem: "Android 12"), etag: "\"d2\""),
+            Tagged(PortalDevice(id: "d3", serialNumber: "S3", deviceType: "teamsRoom", roomId: "c@x.com", operatingSystem: "Windows 11 IoT Enterprise"), etag: "\"d3\""),
+            Tagged(PortalDevice(id: "d4", serialNumber: "S4", deviceType: "touchConsole", roomId: "c@x.com", operatingSystem: "Android 9"), etag: "\"d4\""),
+        ]
+        func plan(scope: String) -> Plan {
+            self.plan("""
+                apiVersion: roomkeeper/v1
+                kind: Role
+                metadata: {name: remote}
+                spec: {displayName: Remote, permissions: [remoteAccess.modify]}
+                ---
+                apiVersion: roomkeeper/v1
+                kind: RoleAssignment
+                metadata: {name: engineers}
+                spec: {role: remote, displayName: Engineers, members: [{user: ann.renamed@x.com}], scope: \(scope)}
+                """, state)
+        }
+        let everywhere = plan(scope: "{allRooms: true}")
+        #expect(everywhere.findings.map(\.code) == [.remoteAccessUnreachable], "the tenant has it on: no remoteAccessOff")
+        #expect(everywhere.findings.first?.message
+            == "grants Remote Access to 2 rooms it cannot reach, not Windows 11: a@x.com (Windows 10 IoT Enterprise), b@x.com (Android 12)")
+        #expect(plan(scope: "{rooms: [c@x.com]}").findings.isEmpty, "a peripheral's system does not count")
+    }
+
     @Test("Two live devices with the declared serial and no manufacturer to tell them apart match neither; a manufacturer settles it")
     func duplicateSerials() {
         var state = live()
