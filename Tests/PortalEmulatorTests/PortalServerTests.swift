@@ -308,6 +308,34 @@ struct PortalServerTests {
         }
     }
 
+    @Test("Entra directory roles reach the portal with no assignment: Global Reader only reads, Teams Devices Administrator writes but not Roles")
+    func directoryRoles() async throws {
+        var seed = TestTenant.seed()
+        seed.users += [
+            .init(userPrincipalName: "reader@contoso.com", displayName: "Reader", directoryRoles: [.globalReader]),
+            .init(userPrincipalName: "devices@contoso.com", displayName: "Devices", directoryRoles: [.teamsDevicesAdministrator]),
+        ]
+        var tokens = TestTenant.tokens
+        tokens["reader@contoso.com"] = "reader-token-1"
+        tokens["devices@contoso.com"] = "devices-token-1"
+        try await RunningPortal.with(seed: seed, tokens: tokens) { portal in
+            let reader = portal.client(token: "reader-token-1")
+            let devices = portal.client(token: "devices-token-1")
+            #expect(try await reader.list(PortalRoom.self).count == 3)
+            #expect(try await reader.list(PortalRoleAssignment.self).count == 1)
+            await #expect(throws: PortalError.self) {
+                try await reader.create(PortalRoomGroup(id: "", displayName: "Nope", roomIds: [TestTenant.room(0)]), idempotencyKey: nil)
+            }
+            _ = try await devices.create(PortalRoomGroup(id: "", displayName: "Yes", roomIds: [TestTenant.room(0)]), idempotencyKey: nil)
+            do {
+                _ = try await devices.list(PortalRoleAssignment.self)
+                Issue.record("a Teams Devices Administrator read the Roles area")
+            } catch let error as PortalError {
+                #expect(error.status == 403)
+            }
+        }
+    }
+
     @Test("The lease names its holder to a second taker, and can be taken once released")
     func lease() async throws {
         try await withPortal { portal in
