@@ -18,6 +18,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-http-types", from: "1.8.0"),
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
         .package(url: "https://github.com/apple/swift-crypto", from: "4.5.2"),
+        .package(url: "https://github.com/apple/swift-certificates", from: "1.21.1"),
+        .package(url: "https://github.com/apple/swift-asn1", from: "1.7.4"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
     ],
@@ -46,6 +48,42 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
+            ]),
+        // Microsoft Graph's wire types, apart from any transport: the clouds, app-only sign-in
+        // settings, client certificates and assertions, the entity types Roomkeeper reads.
+        .target(
+            name: "GraphAPI",
+            dependencies: [
+                "PortalAPI",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "_CryptoExtras", package: "swift-crypto"),
+                .product(name: "X509", package: "swift-certificates"),
+                .product(name: "SwiftASN1", package: "swift-asn1"),
+            ]),
+        // Graph over HTTP: sign-in and token cache, paging, batching, throttling, delta reads of
+        // the directory.
+        .target(
+            name: "GraphClient",
+            dependencies: [
+                "GraphAPI", "PortalAPI", "PortalModel",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ]),
+        // The Graph emulator: the token endpoint and the Graph v1.0 reads Roomkeeper makes,
+        // in memory, for tests, demos and benchmarks.
+        .target(
+            name: "GraphEmulator",
+            dependencies: [
+                "GraphAPI", "Manifests",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "_CryptoExtras", package: "swift-crypto"),
+                .product(name: "X509", package: "swift-certificates"),
+                .product(name: "SwiftASN1", package: "swift-asn1"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "Logging", package: "swift-log"),
             ]),
         // The emulated portal: SQLite store, RBAC, HTTP server, faults, agent simulation.
         .target(
@@ -116,14 +154,23 @@ let package = Package(
         .target(
             name: "TestSupport",
             dependencies: [
-                "Manifests", "PortalAPI", "PortalClient", "PortalEmulator", "Reconciler",
+                "Manifests", "PortalAPI", "PortalClient", "PortalEmulator", "Reconciler", "GraphAPI", "GraphClient", "GraphEmulator",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "X509", package: "swift-certificates"),
+                .product(name: "_CryptoExtras", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
             path: "Tests/TestSupport"),
         .testTarget(name: "PortalModelTests", dependencies: ["PortalModel"]),
+        .testTarget(
+            name: "GraphTests",
+            dependencies: [
+                "GraphAPI", "GraphClient", "GraphEmulator", "PortalAPI", "PortalModel", "TestSupport",
+                .product(name: "X509", package: "swift-certificates"),
+            ],
+            resources: [.copy("Fixtures")]),
         .testTarget(
             name: "GitSourceTests",
             dependencies: ["GitSource", "Manifests", "TestSupport", .product(name: "Crypto", package: "swift-crypto")]),

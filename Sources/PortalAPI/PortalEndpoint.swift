@@ -36,8 +36,9 @@ public struct PortalEndpoint: Sendable, Equatable, CustomStringConvertible {
         return octets.count == 4 && octets[0] == "127" && octets.allSatisfy { UInt8($0) != nil }
     }
 
-    /// Text from the operator shown back without control characters or anything after `@`.
-    private static func shown(_ text: String) -> String {
+    /// Text from the operator shown back without control characters or anything before `@`
+    /// (where a URL keeps a user name and password).
+    public static func shown(_ text: String) -> String {
         let visible = String(text.prefix(200).unicodeScalars.filter { $0.value >= 0x20 && $0.value != 0x7f }.map(Character.init))
         guard let at = visible.lastIndex(of: "@") else { return visible }
         return "…" + visible[visible.index(after: at)...]

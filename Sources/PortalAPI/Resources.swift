@@ -280,16 +280,19 @@ public struct DirectoryUser: PortalResource {
     /// The Entra directory roles the user holds that reach the portal (absent: none). Read-only:
     /// they are managed in Entra ID, not in the portal.
     public var directoryRoles: [Vocabulary<DirectoryRole>]?
+    /// False when the account is disabled and cannot sign in; nil when the source does not say.
+    public var accountEnabled: Bool?
 
     public init(
         id: String, userPrincipalName: String, displayName: String, groupIds: [String] = [],
-        directoryRoles: [Vocabulary<DirectoryRole>]? = nil
+        directoryRoles: [Vocabulary<DirectoryRole>]? = nil, accountEnabled: Bool? = nil
     ) {
         self.id = id
         self.userPrincipalName = userPrincipalName
         self.displayName = displayName
         self.groupIds = groupIds
         self.directoryRoles = directoryRoles
+        self.accountEnabled = accountEnabled
     }
 }
 
@@ -299,10 +302,14 @@ public struct DirectoryGroup: PortalResource {
     public var id: String
     public var displayName: String
     public var mail: String?
+    /// False for a group that is not security-enabled (a distribution or plain Microsoft 365
+    /// group), which cannot be a member of a role assignment; nil when the source does not say.
+    public var securityEnabled: Bool?
 
-    public init(id: String, displayName: String, mail: String? = nil) {
+    public init(id: String, displayName: String, mail: String? = nil, securityEnabled: Bool? = nil) {
         self.id = id
         self.displayName = displayName
         self.mail = mail
+        self.securityEnabled = securityEnabled
     }
 }

@@ -1,0 +1,289 @@
+import Foundation
+import GraphAPI
+import PortalAPI
+import PortalModel
+
+/// Reads a tenant's directory through Graph and keeps what it read, so that the next read asks
+/// only for what changed.
+///
+/// - Users and groups come from delta queries (learn.microsoft.com/graph/delta-query-overview):
+///   the first read walks every page and keeps the `@odata.deltaLink`; later reads follow it and
+///   get only the changes. A delta link Graph no longer knows (410 Gone, `syncStateNotFound`)
+///   starts a full round again.
+/// - Rooms and room lists come from Places, which has no delta and allows four concurrent
+///   requests per app: they are read again only once `placesRefresh` has passed.
+/// - Licence details are read with JSON batches for the room accounts whose assigned licences
+///   are new or changed since the last read.
+/// - The holders of the directory roles that reach the portal are read every time (four requests).
+///
+/// One read at a time: a read that starts while another runs waits for it and shares its result.
+public actor GraphDirectoryReader {
+    public nonisolated let session: GraphSession
+    private let placesRefresh: Duration
+    private let now: @Sendable () -> Date
+
+    private var users: [String: GraphUser] = [:]
+    private var usersDeltaLink: String?
+    private var groups: [String: GraphGroup] = [:]
+    private var groupsDeltaLink: String?
+    private var places: Places?
+    /// Licence details by user id, with the assigned licences they were read for.
+    private var licences: [String: (assigned: Set<GraphAssignedLicence>, details: [GraphLicenceDetails])] = [:]
+    private var inFlight: Task<TenantDirectory, any Error>?
+
+    private struct Places: Sendable {
+        var rooms: [GraphRoom]
+        var lists: [GraphRoomList]
+        /// Room addresses (lower case) by room list address (lower case).
+        var members: [String: [String]]
+        var readAt: Date
+    }
+
+    public init(session: GraphSession, placesRefresh: Duration = .seconds(3600), now: @escaping @Sendable () -> Date = Date.init) {
+        self.session = session
+        self.placesRefresh = placesRefresh
+        self.now = now
+    }
+
+    /// The directory as Graph has it now.
+    public func read() async throws -> TenantDirectory {
+        if let inFlight { return try await inFlight.value }
+        let task = Task { try await self.readOnce() }
+        inFlight = task
+        defer { inFlight = nil }
+        return try await task.value
+    }
+
+    private func readOnce() async throws -> TenantDirectory {
+        async let roleHolders = readRoleHolders()
+        try await refreshUsers()
+        try await refreshGroups()
+        try await refreshPlaces()
+        try await refreshLicences()
+        return assemble(roleHolders: try await roleHolders)
+    }
+
+    // MARK: - Users and groups, by delta
+
+    private func refreshUsers() async throws {
+        let start = session.url("/users/delta?$select=\(GraphUser.selected.joined(separator: ","))")
+        let (changes, link, full) = try await deltaRound(GraphUser.self, start: start, link: usersDeltaLink)
+        if full { users = [:] }
+        for user in changes {
+            if user.removed != nil { users[user.id] = nil } else { users[user.id] = merged(users[user.id], user) }
+        }
+        usersDeltaLink = link
+    }
+
+    private func refreshGroups() async throws {
+        let start = session.url("/groups/delta?$select=\(GraphGroup.selected.joined(separator: ","))")
+        let (changes, link, full) = try await deltaRound(GraphGroup.self, start: start, link: groupsDeltaLink)
+        if full { groups = [:] }
+        for group in changes {
+            groups[group.id] = group.removed == nil ? group : nil
+        }
+        groupsDeltaLink = link
+    }
+
+    /// A delta round from `link`, or a full one from `start` when there is no link or Graph no
+    /// longer knows it. `full` says the changes are the whole collection.
+    private func deltaRound<Item: Codable & Sendable>(
+        _ item: Item.Type, start: String, link: String?
+    ) async throws -> (changes: [Item], link: String?, full: Bool) {
+        if let link {
+            do {
+                let (changes, next) = try await session.list(Item.self, from: link)
+                return (changes, next, false)
+            } catch let error as GraphError where error.status == 410 || error.code.lowercased() == "syncstatenotfound" {
+                // The delta token expired: start again with a full round.
+            }
+        }
+        let (items, next) = try await session.list(Item.self, from: start)
+        return (items, next, true)
+    }
+
+    /// A delta round sends only the properties that changed, with the id: keep the rest.
+    private func merged(_ old: GraphUser?, _ new: GraphUser) -> GraphUser {
+        guard let old else { return new }
+        return GraphUser(
+            id: new.id, userPrincipalName: new.userPrincipalName ?? old.userPrincipalName, displayName: new.displayName ?? old.displayName,
+            mail: new.mail ?? old.mail, accountEnabled: new.accountEnabled ?? old.accountEnabled,
+            assignedLicenses: new.assignedLicenses ?? old.assignedLicenses)
+    }
+
+    // MARK: - Places
+
+    private func refreshPlaces() async throws {
+        if let places, now().timeIntervalSince(places.readAt) < Double(placesRefresh.components.seconds) { return }
+        let readAt = now()
+        let (rooms, _) = try await session.list(
+            GraphRoom.self, from: session.url("/places/microsoft.graph.room?$select=\(GraphRoom.selected.joined(separator: ","))&$top=100"),
+            service: .places)
+        let (lists, _) = try await session.list(
+            GraphRoomList.self,
+            from: session.url("/places/microsoft.graph.roomlist?$select=\(GraphRoomList.selected.joined(separator: ","))&$top=100"),
+            service: .places)
+        let session = session
+        let members = try await withThrowingTaskGroup(of: (String, [String]).self) { group in
+            for list in lists {
+                guard let address = list.emailAddress?.lowercased(), let escaped = Self.pathSegment(address) else { continue }
+                group.addTask {
+                    let (rooms, _) = try await session.list(
+                        GraphRoom.self,
+                        from: session.url("/places/\(escaped)/microsoft.graph.roomlist/rooms?$select=id,emailAddress,displayName&$top=100"),
+                        service: .places)
+                    return (address, rooms.compactMap { $0.emailAddress?.lowercased() })
+                }
+            }
+            var members: [String: [String]] = [:]
+            for try await (list, rooms) in group { members[list] = rooms }
+            return members
+        }
+        places = Places(rooms: rooms, lists: lists, members: members, readAt: readAt)
+    }
+
+    // MARK: - Licences, by batch
+
+    /// Reads licence details for every room account whose assigned licences changed.
+    private func refreshLicences() async throws {
+        let roomAddresses = Set((places?.rooms ?? []).compactMap { $0.emailAddress?.lowercased() })
+        var stale: [String: Set<GraphAssignedLicence>] = [:]
+        for user in users.values {
+            guard let upn = user.userPrincipalName?.lowercased(), roomAddresses.contains(upn) || user.mail.map({ roomAddresses.contains($0.lowercased()) }) == true
+            else { continue }
+            let assigned = Set(user.assignedLicenses ?? [])
+            if licences[user.id]?.assigned != assigned { stale[user.id] = assigned }
+        }
+        let roomAccounts = Set(users.values.filter { user in
+            [user.userPrincipalName, user.mail].contains { $0.map { roomAddresses.contains($0.lowercased()) } == true }
+        }.map(\.id))
+        licences = licences.filter { roomAccounts.contains($0.key) }
+        let ids = stale.keys.sorted()
+        let session = session
+        let batches = stride(from: 0, to: ids.count, by: GraphBatchRequest.maximumRequests).map {
+            Array(ids[$0..<min($0 + GraphBatchRequest.maximumRequests, ids.count)])
+        }
+        try await withThrowingTaskGroup(of: [String: Result<GraphPage<GraphLicenceDetails>, GraphError>].self) { group in
+            var pending = batches[...]
+            func next() {
+                guard let batch = pending.popFirst() else { return }
+                group.addTask {
+                    try await session.batch(
+                        GraphPage<GraphLicenceDetails>.self,
+                        paths: Dictionary(uniqueKeysWithValues: batch.map {
+                            ($0, "/users/\($0)/licenseDetails?$select=\(GraphLicenceDetails.selected.joined(separator: ","))")
+                        }))
+                }
+            }
+            for _ in 0..<8 { next() }
+            while let answers = try await group.next() {
+                for (id, answer) in answers {
+                    switch answer {
+                    case .success(let page): licences[id] = (stale[id] ?? [], page.value)
+                    case .failure(let error) where error.status == 404: licences[id] = nil
+                    case .failure(let error): throw error
+                    }
+                }
+                next()
+            }
+        }
+    }
+
+    // MARK: - Directory roles
+
+    /// The ids of the users and groups holding each directory role that reaches the portal,
+    /// over the whole tenant (an assignment scoped to an administrative unit does not reach it).
+    private func readRoleHolders() async throws -> [String: Set<DirectoryRole>] {
+        let session = session
+        return try await withThrowingTaskGroup(of: (DirectoryRole, [GraphRoleAssignment]).self) { group in
+            for role in DirectoryRole.allCases {
+                group.addTask {
+                    let filter = "roleDefinitionId eq '\(role.templateId)'".addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? ""
+                    let (assignments, _) = try await session.list(
+                        GraphRoleAssignment.self,
+                        from: session.url(
+                            "/roleManagement/directory/roleAssignments?$filter=\(filter)&$select=\(GraphRoleAssignment.selected.joined(separator: ","))"))
+                    return (role, assignments)
+                }
+            }
+            var holders: [String: Set<DirectoryRole>] = [:]
+            for try await (role, assignments) in group {
+                for assignment in assignments where assignment.directoryScopeId == "/" {
+                    if let principal = assignment.principalId { holders[principal, default: []].insert(role) }
+                }
+            }
+            return holders
+        }
+    }
+
+    // MARK: - Assembly
+
+    private func assemble(roleHolders: [String: Set<DirectoryRole>]) -> TenantDirectory {
+        let places = places ?? Places(rooms: [], lists: [], members: [:], readAt: .distantPast)
+        var listsByRoom: [String: [String]] = [:]
+        for (list, rooms) in places.members {
+            for room in rooms { listsByRoom[room, default: []].append(list) }
+        }
+        var licenceByAccount: [String: RoomLicence] = [:]
+        for user in users.values {
+            guard let details = licences[user.id]?.details else { continue }
+            let licence = RoomLicence(skuPartNumbers: details.compactMap(\.skuPartNumber))
+            for name in [user.userPrincipalName, user.mail].compactMap({ $0?.lowercased() }) { licenceByAccount[name] = licence }
+        }
+        let directoryUsers = users.values.compactMap { user -> DirectoryUser? in
+            guard let upn = user.userPrincipalName else { return nil }
+            let roles = roleHolders[user.id].map { $0.sorted { $0.rawValue < $1.rawValue }.map { Vocabulary.known($0) } }
+            return DirectoryUser(
+                id: user.id, userPrincipalName: upn, displayName: user.displayName ?? upn, directoryRoles: roles,
+                accountEnabled: user.accountEnabled)
+        }
+        let directoryGroups = groups.values.map { group in
+            DirectoryGroup(id: group.id, displayName: group.displayName ?? group.id, mail: group.mail, securityEnabled: group.securityEnabled)
+        }
+        let rooms = places.rooms.compactMap { room -> DirectoryRoom? in
+            guard let email = room.emailAddress?.lowercased() else { return nil }
+            // Places answers "" for an address part nobody filled in.
+            func given(_ text: String?) -> String? { text.flatMap { $0.isEmpty ? nil : $0 } }
+            let address = room.address
+            return DirectoryRoom(
+                email: email, displayName: room.displayName,
+                location: RoomLocation(
+                    country: given(address?.countryOrRegion), state: given(address?.state), city: given(address?.city),
+                    building: given(room.building), floor: given(room.floorLabel) ?? room.floorNumber.map(String.init)),
+                capacity: room.capacity, tags: room.tags ?? [], roomLists: (listsByRoom[email] ?? []).sorted(), licence: licenceByAccount[email])
+        }
+        return TenantDirectory(
+            users: directoryUsers.sorted { $0.id < $1.id }, groups: directoryGroups.sorted { $0.id < $1.id },
+            rooms: rooms.sorted { $0.email < $1.email },
+            roomLists: places.lists.compactMap { list in list.emailAddress.map { DirectoryRoomList(email: $0, displayName: list.displayName) } }
+                .sorted { $0.email < $1.email })
+    }
+
+    /// An address as one URL path segment, or nil when it could not be one.
+    static func pathSegment(_ text: String) -> String? {
+        text.addingPercentEncoding(withAllowedCharacters: .urlPathAllowed.subtracting(CharacterSet(charactersIn: "/?#")))
+    }
+}
+
+extension RoomLicence {
+    /// The Teams Rooms licence among a resource account's SKUs, by the SKU part numbers
+    /// Microsoft lists in "Product names and service plan identifiers for licensing"
+    /// (learn.microsoft.com/entra/identity/users/licensing-service-plan-reference). The most
+    /// capable wins; an account with none of them is unlicensed for Teams Rooms.
+    public init(skuPartNumbers: [String]) {
+        let parts = skuPartNumbers.map { $0.uppercased() }
+        if parts.contains(where: { $0.hasPrefix("MICROSOFT_TEAMS_ROOMS_PRO") }) {
+            self = .pro
+        } else if parts.contains("MTR_PREM") {
+            self = .premium
+        } else if parts.contains("MEETING_ROOM") {
+            self = .standard
+        } else if parts.contains(where: { $0.hasPrefix("MICROSOFT_TEAMS_ROOMS_BASIC") }) {
+            self = .basic
+        } else if parts.contains("MCOCAP") {
+            self = .shared
+        } else {
+            self = .unlicensed
+        }
+    }
+}

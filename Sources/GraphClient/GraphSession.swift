@@ -1,0 +1,308 @@
+import AsyncHTTPClient
+import Foundation
+import GraphAPI
+import Logging
+import NIOCore
+import NIOHTTP1
+import PortalAPI
+import Synchronization
+
+/// Requests to Microsoft Graph v1.0 as Graph asks clients to make them
+/// (learn.microsoft.com/graph/best-practices-concept, learn.microsoft.com/graph/throttling):
+///
+/// - every read names its properties with `$select`; lists page with `$top` and follow
+///   `@odata.nextLink` only on the configured Graph host, within bounds;
+/// - `429` and `503` wait for `Retry-After` (else jittered backoff) within `RetryPolicy`'s budget;
+/// - each service has its own concurrency limit (Places allows four concurrent requests per app);
+/// - a background caller marks its requests `x-ms-throttle-priority: low`;
+/// - a `401` signs in again once; the token goes only to the Graph host;
+/// - Graph's error body becomes a `GraphError` with its request id.
+public final class GraphSession: Sendable {
+    /// How urgent the caller's requests are, sent as `x-ms-throttle-priority`.
+    public enum Priority: String, Sendable {
+        /// A person is waiting (plan, validate).
+        case normal
+        /// Nobody is waiting (the controller's periodic reads).
+        case low
+    }
+
+    /// A Graph service with its own throttling limits, and so its own concurrency gate.
+    public enum Service: Sendable {
+        case directory, places
+    }
+
+    public let tokens: GraphTokenProvider
+    private let http: HTTPClient
+    private let retry: RetryPolicy
+    private let timeout: Duration
+    private let priority: Priority
+    private let logger: Logger
+    private let gates: [Service: ConcurrencyGate]
+    private let counters = Mutex(Counters())
+
+    /// What a session has done so far, for benchmarks and tests.
+    public struct Counters: Sendable, Equatable {
+        public var requests = 0
+        public var retries = 0
+        public var throttled = 0
+    }
+
+    /// The most bytes one answer may hold, the most pages one list may take and the most objects
+    /// it may hold: far above any tenant, low enough that a server cannot exhaust memory.
+    static let maximumResponseBytes = 64 << 20
+    public static let maximumPages = 20_000
+    public static let maximumListedObjects = 5_000_000
+
+    public init(
+        tokens: GraphTokenProvider, http: HTTPClient, retry: RetryPolicy = RetryPolicy(), timeout: Duration = .seconds(60),
+        priority: Priority = .normal, directoryConcurrency: Int = 8, placesConcurrency: Int = 4,
+        logger: Logger = Logger(label: "roomkeeper.graph")
+    ) {
+        self.tokens = tokens
+        self.http = http
+        self.retry = retry
+        self.timeout = timeout
+        self.priority = priority
+        self.logger = logger
+        gates = [.directory: ConcurrencyGate(limit: directoryConcurrency), .places: ConcurrencyGate(limit: placesConcurrency)]
+    }
+
+    public var counts: Counters { counters.withLock { $0 } }
+
+    /// The Graph host, e.g. `https://graph.microsoft.com`.
+    public var host: GraphHost { tokens.signIn.graph }
+
+    /// `https://graph.microsoft.com/v1.0` + `path` (which starts with `/`).
+    public func url(_ path: String) -> String { "\(host.origin)/v1.0\(path)" }
+
+    /// Every page of a list from `firstURL`, following `@odata.nextLink` on the Graph host only.
+    /// Returns the items and, for a delta round, the `@odata.deltaLink` of its last page.
+    public func list<Item: Codable & Sendable>(
+        _ item: Item.Type, from firstURL: String, service: Service = .directory, advancedQuery: Bool = false
+    ) async throws -> (items: [Item], deltaLink: String?) {
+        var items: [Item] = []
+        var next: String? = firstURL
+        var pages = 0
+        while let url = next {
+            guard pages < Self.maximumPages, items.count <= Self.maximumListedObjects else {
+                throw GraphError(
+                    status: 0, code: "TooManyPages",
+                    message: "a Graph list went on past \(pages) pages and \(items.count) objects; Roomkeeper stops there")
+            }
+            let page: GraphPage<Item> = try await get(url, service: service, advancedQuery: advancedQuery)
+            pages += 1
+            items += page.value
+            if let deltaLink = page.deltaLink, page.nextLink == nil { return (items, try onGraphHost(deltaLink)) }
+            next = try page.nextLink.map(onGraphHost)
+        }
+        return (items, nil)
+    }
+
+    /// Answers to up to 20 GET requests (paths relative to `/v1.0`) in one `$batch` request, by
+    /// request id. A member that failed is reported in its place; the batch does not fail for it.
+    /// Members throttled with 429 are sent again in a later batch, after their Retry-After.
+    public func batch<Body: Codable & Sendable>(
+        _ body: Body.Type, paths: [String: String], service: Service = .directory
+    ) async throws -> [String: Result<Body, GraphError>] {
+        precondition(paths.count <= GraphBatchRequest.maximumRequests, "a Graph batch holds at most 20 requests")
+        var remaining = paths
+        var answers: [String: Result<Body, GraphError>] = [:]
+        var attempt = 0
+        var waited = 0.0
+        while !remaining.isEmpty {
+            attempt += 1
+            let request = GraphBatchRequest(requests: remaining.sorted { $0.key < $1.key }.map { .init(id: $0.key, url: $0.value) })
+            let response: GraphBatchResponse<Body> = try await send(
+                .POST, url: url("/$batch"), body: try JSONEncoder().encode(request), service: service, advancedQuery: false)
+            var throttledWait: Double?
+            for item in response.responses where remaining[item.id] != nil {
+                if (200..<300).contains(item.status), let body = item.body {
+                    answers[item.id] = .success(body)
+                    remaining[item.id] = nil
+                } else if item.status == 429 || item.status == 503 {
+                    let wait = RetryPolicy.retryAfterSeconds(item.headers?.first { $0.key.lowercased() == "retry-after" }?.value)
+                    throttledWait = max(throttledWait ?? 0, wait ?? 0)
+                } else {
+                    let detail = item.error?.error
+                    answers[item.id] = .failure(GraphError(
+                        status: item.status, code: detail?.code ?? "HTTP\(item.status)",
+                        message: detail?.message ?? "Graph answered \(item.status)", requestId: detail?.innerError?.requestId))
+                    remaining[item.id] = nil
+                }
+            }
+            guard !remaining.isEmpty else { break }
+            counters.withLock { $0.throttled += 1 }
+            guard let wait = retry.delay(afterAttempt: attempt, retryAfter: throttledWait, waitedSoFar: waited) else {
+                for id in remaining.keys {
+                    answers[id] = .failure(GraphError(status: 429, code: "TooManyRequests", message: "Graph kept throttling this request"))
+                }
+                break
+            }
+            try await pause(wait, reason: "batch members throttled")
+            waited += wait
+        }
+        return answers
+    }
+
+    /// One GET, decoded.
+    public func get<Response: Decodable>(_ url: String, service: Service = .directory, advancedQuery: Bool = false) async throws -> Response {
+        try await send(.GET, url: url, body: nil, service: service, advancedQuery: advancedQuery)
+    }
+
+    /// `link` if it is on the Graph host this session signs in for; a token never follows a
+    /// link anywhere else.
+    private func onGraphHost(_ link: String) throws -> String {
+        guard host.contains(link), URLComponents(string: link)?.percentEncodedPath.hasPrefix("/v1.0/") == true else {
+            throw GraphError(
+                status: 0, code: "ForeignNextLink",
+                message: "Graph's next page points to \(Self.origin(of: link)), not to \(host); Roomkeeper does not follow it")
+        }
+        return link
+    }
+
+    private func send<Response: Decodable>(
+        _ method: HTTPMethod, url: String, body: Data?, service: Service, advancedQuery: Bool
+    ) async throws -> Response {
+        guard host.contains(url) else {
+            throw GraphError(status: 0, code: "ForeignURL", message: "refusing to send a Graph token to \(Self.origin(of: url))")
+        }
+        var attempt = 0
+        var waited = 0.0
+        var signedInAgain = false
+        while true {
+            attempt += 1
+            let token = try await tokens.token()
+            var request = HTTPClientRequest(url: url)
+            request.method = method
+            request.headers.add(name: "Authorization", value: "Bearer \(token)")
+            request.headers.add(name: "Accept", value: "application/json")
+            request.headers.add(name: "client-request-id", value: UUID().uuidString.lowercased())
+            if priority == .low { request.headers.add(name: "x-ms-throttle-priority", value: "low") }
+            // Advanced queries ($count, OData casts on member lists) need eventual consistency
+            // (learn.microsoft.com/graph/aad-advanced-queries).
+            if advancedQuery { request.headers.add(name: "ConsistencyLevel", value: "eventual") }
+            if let body {
+                request.headers.add(name: "Content-Type", value: "application/json")
+                request.body = .bytes(ByteBuffer(bytes: body))
+            }
+            counters.withLock { $0.requests += 1 }
+            let outcome: Result<(HTTPResponseStatus, HTTPHeaders, ByteBuffer), any Error>
+            do {
+                let gate = gates[service] ?? ConcurrencyGate(limit: 1)
+                let (http, request, timeout) = (self.http, request, self.timeout)
+                outcome = .success(
+                    try await gate.run {
+                        try await withDeadline(timeout) {
+                            let response = try await http.execute(request, timeout: .seconds(timeout.components.seconds))
+                            return (response.status, response.headers, try await response.body.collect(upTo: Self.maximumResponseBytes))
+                        }
+                    })
+            } catch let error as CancellationError {
+                throw error
+            } catch {
+                outcome = .failure(error)
+            }
+            switch outcome {
+            case .success(let (status, headers, bytes)):
+                if (200..<300).contains(status.code) {
+                    do {
+                        return try JSONDecoder().decode(Response.self, from: Data(bytes.readableBytesView))
+                    } catch {
+                        throw GraphError(
+                            status: Int(status.code), code: "UnreadableResponse", message: "Graph's answer to \(Self.path(of: url)) could not be read: \(error)",
+                            requestId: headers.first(name: "request-id"))
+                    }
+                }
+                let error = Self.graphError(status: Int(status.code), headers: headers, body: bytes)
+                if status == .unauthorized, !signedInAgain {
+                    signedInAgain = true
+                    await tokens.refused(token)
+                    continue
+                }
+                guard [429, 503, 504].contains(Int(status.code)) else { throw error }
+                if status == .tooManyRequests { counters.withLock { $0.throttled += 1 } }
+                guard let wait = retry.delay(afterAttempt: attempt, retryAfter: error.retryAfter, waitedSoFar: waited) else { throw error }
+                try await pause(wait, reason: "\(status.code)")
+                waited += wait
+            case .failure(let failure):
+                let error = GraphError(status: 0, code: "ConnectionFailed", message: "could not reach Graph at \(host): \(Self.describe(failure))")
+                guard let wait = retry.delay(afterAttempt: attempt, retryAfter: nil, waitedSoFar: waited) else { throw error }
+                try await pause(wait, reason: "connection")
+                waited += wait
+            }
+        }
+    }
+
+    private func pause(_ seconds: Double, reason: String) async throws {
+        counters.withLock { $0.retries += 1 }
+        logger.debug("Retrying Graph request", metadata: ["reason": "\(reason)", "wait": "\(seconds)"])
+        try await Task.sleep(for: .seconds(seconds))
+    }
+
+    static func graphError(status: Int, headers: HTTPHeaders, body: ByteBuffer) -> GraphError {
+        let retryAfter = RetryPolicy.retryAfterSeconds(headers.first(name: "Retry-After"))
+        if let decoded = try? JSONDecoder().decode(GraphErrorBody.self, from: Data(body.readableBytesView)) {
+            return GraphError(
+                status: status, code: String(decoded.error.code.prefix(100)), message: String(decoded.error.message.prefix(1000)),
+                requestId: decoded.error.innerError?.requestId ?? headers.first(name: "request-id"), retryAfter: retryAfter)
+        }
+        return GraphError(
+            status: status, code: "HTTP\(status)", message: "Graph answered \(status)", requestId: headers.first(name: "request-id"),
+            retryAfter: retryAfter)
+    }
+
+    /// The path of a URL, for messages: no host or query.
+    static func path(of url: String) -> String { URLComponents(string: url)?.path ?? "a Graph URL" }
+
+    /// `scheme://host[:port]` of a URL, for messages: no credentials, path or query.
+    static func origin(of url: String) -> String {
+        guard let components = URLComponents(string: url), let scheme = components.scheme, let host = components.host else {
+            return "an unreadable URL"
+        }
+        return "\(scheme)://\(host)" + (components.port.map { ":\($0)" } ?? "")
+    }
+
+    static func describe(_ error: any Error) -> String {
+        if let error = error as? HTTPClientError { return "\(error)" }
+        if let error = error as? DeadlineExceeded { return "\(error)" }
+        return String(describing: type(of: error))
+    }
+}
+
+/// At most `limit` operations at a time; the others wait their turn in order.
+final class ConcurrencyGate: Sendable {
+    private struct State {
+        var running = 0
+        var waiting: [CheckedContinuation<Void, Never>] = []
+    }
+
+    private let limit: Int
+    private let state = Mutex(State())
+
+    init(limit: Int) { self.limit = max(1, limit) }
+
+    func run<Result: Sendable>(_ operation: @Sendable () async throws -> Result) async throws -> Result {
+        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+            let admitted = state.withLock { state in
+                guard state.running < limit else {
+                    state.waiting.append(continuation)
+                    return false
+                }
+                state.running += 1
+                return true
+            }
+            if admitted { continuation.resume() }
+        }
+        defer {
+            let next = state.withLock { state -> CheckedContinuation<Void, Never>? in
+                guard !state.waiting.isEmpty else {
+                    state.running -= 1
+                    return nil
+                }
+                return state.waiting.removeFirst()
+            }
+            next?.resume()
+        }
+        return try await operation()
+    }
+}

@@ -1,0 +1,115 @@
+import AsyncHTTPClient
+import Foundation
+import GraphAPI
+import NIOCore
+import PortalAPI
+
+/// App-only access tokens for Graph from the Microsoft identity platform's token endpoint.
+///
+/// A token is kept in memory until five minutes before it expires, shared by every request, and
+/// fetched by one request at a time however many need it. It is never logged, described or
+/// written. The credential goes only to the configured sign-in host.
+public actor GraphTokenProvider {
+    public nonisolated let signIn: GraphSignIn
+    private let http: HTTPClient
+    private let timeout: Duration
+    private let now: @Sendable () -> Date
+    private var cached: (token: String, refreshAfter: Date)?
+    private var pending: Task<(String, Date), any Error>?
+    /// How many tokens were fetched: a test counts the sign-ins a run made.
+    public private(set) var signIns = 0
+
+    public init(signIn: GraphSignIn, http: HTTPClient, timeout: Duration = .seconds(30), now: @escaping @Sendable () -> Date = Date.init) {
+        self.signIn = signIn
+        self.http = http
+        self.timeout = timeout
+        self.now = now
+    }
+
+    /// A token good for at least five more minutes.
+    public func token() async throws -> String {
+        if let cached, cached.refreshAfter > now() { return cached.token }
+        if let pending { return try await pending.value.0 }
+        let (signIn, http, timeout, now) = (signIn, http, timeout, now)
+        let task = Task { try await Self.fetch(signIn: signIn, http: http, timeout: timeout, now: now) }
+        pending = task
+        defer { pending = nil }
+        let (token, refreshAfter) = try await task.value
+        signIns += 1
+        cached = (token, refreshAfter)
+        return token
+    }
+
+    /// Drops `token` after Graph refused it (401), so the next `token()` signs in again. A
+    /// token that was already replaced is left alone: many requests may report the same one.
+    public func refused(_ token: String) {
+        if cached?.token == token { cached = nil }
+    }
+
+    private static func fetch(signIn: GraphSignIn, http: HTTPClient, timeout: Duration, now: @Sendable () -> Date) async throws -> (String, Date) {
+        var form = [
+            ("client_id", signIn.clientId), ("scope", signIn.scope), ("grant_type", "client_credentials"),
+        ]
+        var secret: String?
+        switch signIn.credential {
+        case .certificate(let certificate):
+            form.append(("client_assertion_type", TokenRequestField.assertionType))
+            form.append(("client_assertion", try certificate.assertion(clientId: signIn.clientId, audience: signIn.tokenEndpoint, now: now())))
+        case .secret(let clientSecret):
+            secret = clientSecret.value
+            form.append(("client_secret", clientSecret.value))
+        case .federatedTokenFile(let path):
+            guard let data = try? FileHandle.readBounded(path: path, limit: 64 << 10),
+                  let token = String(data: data, encoding: .utf8)?.trimmingCharacters(in: .whitespacesAndNewlines), !token.isEmpty
+            else { throw failure(signIn, "cannot read the federated token file \(path)") }
+            secret = token
+            form.append(("client_assertion_type", TokenRequestField.assertionType))
+            form.append(("client_assertion", token))
+        }
+        var request = HTTPClientRequest(url: signIn.tokenEndpoint)
+        request.method = .POST
+        request.headers.add(name: "Content-Type", value: "application/x-www-form-urlencoded")
+        request.headers.add(name: "Accept", value: "application/json")
+        request.body = .bytes(ByteBuffer(string: form.map { "\($0)=\(formEncoded($1))" }.joined(separator: "&")))
+        let started = now()
+        let sent = request
+        let status: UInt
+        let body: ByteBuffer
+        do {
+            (status, body) = try await withDeadline(timeout) {
+                let response = try await http.execute(sent, timeout: .seconds(timeout.components.seconds))
+                return (response.status.code, try await response.body.collect(upTo: 64 << 10))
+            }
+        } catch {
+            throw failure(signIn, "could not reach \(signIn.authority): \(GraphSession.describe(error))")
+        }
+        let bytes = Data(body.readableBytesView)
+        guard status == 200 else {
+            let detail: String
+            if let answer = try? JSONDecoder().decode(TokenErrorBody.self, from: bytes) {
+                detail = "\(answer.error): \(answer.errorDescription.split(separator: "\r\n").first.map(String.init) ?? answer.errorDescription)"
+                    + (answer.traceId.map { " (trace id \($0))" } ?? "")
+            } else {
+                detail = "the sign-in endpoint answered \(status)"
+            }
+            throw failure(signIn, redacting: secret, detail)
+        }
+        guard let answer = try? JSONDecoder().decode(TokenResponse.self, from: bytes), answer.tokenType.lowercased() == "bearer",
+              !answer.accessToken.isEmpty, answer.expiresIn > 0
+        else { throw failure(signIn, "the sign-in endpoint's answer holds no bearer token") }
+        // Refresh five minutes early, or halfway through a token that lives less than ten.
+        let lifetime = Double(min(answer.expiresIn, 86_400))
+        return (answer.accessToken, started.addingTimeInterval(lifetime > 600 ? lifetime - 300 : lifetime / 2))
+    }
+
+    /// The error a failed sign-in throws: which tenant and app, how, and why; never the credential.
+    private static func failure(_ signIn: GraphSignIn, redacting secret: String? = nil, _ detail: String) -> GraphError {
+        var message = "signing in to tenant \(signIn.tenantId) as client \(signIn.clientId) with its \(signIn.credential.kind) failed: \(detail)"
+        if let secret, !secret.isEmpty { message = message.replacingOccurrences(of: secret, with: "(hidden)") }
+        return GraphError(status: 0, code: "SignInFailed", message: message)
+    }
+
+    private static func formEncoded(_ text: String) -> String {
+        text.addingPercentEncoding(withAllowedCharacters: CharacterSet.alphanumerics.union(CharacterSet(charactersIn: "-._~"))) ?? ""
+    }
+}

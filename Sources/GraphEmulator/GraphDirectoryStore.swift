@@ -1,0 +1,136 @@
+import Crypto
+import Foundation
+import GraphAPI
+import PortalModel
+import Synchronization
+
+/// The Graph emulator's state, in memory: the directory, a change log for delta queries, the
+/// access tokens it issued and its request counters. Tests and benchmarks change the directory
+/// through it to make delta rounds report something.
+public final class GraphDirectoryStore: Sendable {
+    struct Versioned<Value: Sendable>: Sendable {
+        var value: Value
+        /// The change sequence number of the last change.
+        var changed: Int
+    }
+
+    struct State: Sendable {
+        var tenant: GraphTenant
+        var users: [String: Versioned<GraphTenant.User>] = [:]
+        var userIdsByName: [String: String] = [:]
+        var groups: [String: Versioned<GraphTenant.Group>] = [:]
+        /// Deleted objects, by id, with the change that deleted them.
+        var removedUsers: [String: Int] = [:]
+        var removedGroups: [String: Int] = [:]
+        var sequence = 0
+        /// Delta links minted before this change are expired (410 Gone).
+        var deltaFloor = 0
+        var tokens: [String: IssuedToken] = [:]
+        var requests = 0
+        var lowPriorityRequests = 0
+        var placesInFlight: [String: Int] = [:]
+        /// Sorted ids, rebuilt after a change.
+        var sortedUserIds: [String]?
+        var sortedGroupIds: [String]?
+    }
+
+    struct IssuedToken: Sendable {
+        var clientId: String
+        var permissions: Set<String>
+        var expires: Date
+    }
+
+    let state: Mutex<State>
+
+    public init(tenant: GraphTenant) {
+        var state = State(tenant: tenant)
+        var people = tenant.users
+        // Every room mailbox has a resource account: a user with the room's address.
+        for room in tenant.rooms where !people.contains(where: { $0.userPrincipalName.lowercased() == room.email }) {
+            people.append(.init(
+                userPrincipalName: room.email, displayName: room.displayName, mail: room.email,
+                licences: room.licence.flatMap(TeamsRoomsSKU.sku).map { [$0.partNumber] } ?? []))
+        }
+        for user in people {
+            state.users[user.id] = Versioned(value: user, changed: 0)
+            state.userIdsByName[user.userPrincipalName.lowercased()] = user.id
+        }
+        for group in tenant.groups { state.groups[group.id] = Versioned(value: group, changed: 0) }
+        self.state = Mutex(state)
+    }
+
+    public var tenantId: String { state.withLock { $0.tenant.tenantId } }
+
+    /// How many Graph requests (batch members included) the emulator has answered.
+    public var requestCount: Int { state.withLock { $0.requests } }
+
+    /// How many requests came marked `x-ms-throttle-priority: low`.
+    public var lowPriorityRequests: Int { state.withLock { $0.lowPriorityRequests } }
+
+    /// Forgets every access token issued, as a revoked consent or a key rollover would.
+    public func revokeTokens() {
+        state.withLock { $0.tokens = [:] }
+    }
+
+    // MARK: - Changes, for delta rounds
+
+    /// Adds or replaces a user.
+    public func put(_ user: GraphTenant.User) {
+        state.withLock { state in
+            state.sequence += 1
+            if state.users[user.id] == nil { state.sortedUserIds = nil }
+            state.users[user.id] = Versioned(value: user, changed: state.sequence)
+            state.userIdsByName[user.userPrincipalName.lowercased()] = user.id
+            state.removedUsers[user.id] = nil
+        }
+    }
+
+    /// Deletes a user.
+    public func removeUser(id: String) {
+        state.withLock { state in
+            guard let user = state.users.removeValue(forKey: id) else { return }
+            state.sequence += 1
+            state.sortedUserIds = nil
+            state.userIdsByName[user.value.userPrincipalName.lowercased()] = nil
+            state.removedUsers[id] = state.sequence
+        }
+    }
+
+    /// Adds or replaces a group.
+    public func put(_ group: GraphTenant.Group) {
+        state.withLock { state in
+            state.sequence += 1
+            if state.groups[group.id] == nil { state.sortedGroupIds = nil }
+            state.groups[group.id] = Versioned(value: group, changed: state.sequence)
+            state.removedGroups[group.id] = nil
+        }
+    }
+
+    /// Makes every delta link handed out so far expire, as Graph's do after a while.
+    public func expireDeltaLinks() {
+        state.withLock { $0.deltaFloor = $0.sequence + 1 }
+    }
+
+    public func user(named name: String) -> GraphTenant.User? {
+        state.withLock { state in state.userIdsByName[name.lowercased()].flatMap { state.users[$0]?.value } }
+    }
+
+    /// The first group with this display name.
+    public func group(named name: String) -> GraphTenant.Group? {
+        state.withLock { state in state.groups.values.map(\.value).filter { $0.displayName == name }.min { $0.id < $1.id } }
+    }
+
+    // MARK: - Helpers
+
+    /// A stable object id (a GUID in form) derived from a kind and a name, so that seeds need no ids.
+    public static func objectId(_ kind: String, _ name: String) -> String {
+        let digest = Array(SHA256.hash(data: Data("\(kind):\(name)".utf8)))
+        let hex = digest.prefix(16).map { String(format: "%02x", $0) }.joined()
+        let characters = Array(hex)
+        return [0..<8, 8..<12, 12..<16, 16..<20, 20..<32].map { String(characters[$0]) }.joined(separator: "-")
+    }
+
+    static func sha256(_ text: String) -> String {
+        SHA256.hash(data: Data(text.utf8)).map { String(format: "%02x", $0) }.joined()
+    }
+}

@@ -1,0 +1,229 @@
+import Foundation
+import GraphAPI
+import PortalModel
+
+/// The tenant the Graph emulator serves: its app registrations, people, groups, rooms, room
+/// lists, licences and directory role holders.
+public struct GraphTenant: Sendable {
+    public var tenantId: String
+    public var apps: [App]
+    public var users: [User]
+    public var groups: [Group]
+    public var rooms: [Room]
+    public var roomLists: [RoomList]
+    public var roleHolders: [RoleHolder]
+
+    public init(
+        tenantId: String, apps: [App] = [], users: [User] = [], groups: [Group] = [], rooms: [Room] = [], roomLists: [RoomList] = [],
+        roleHolders: [RoleHolder] = []
+    ) {
+        self.tenantId = tenantId.lowercased()
+        self.apps = apps
+        self.users = users
+        self.groups = groups
+        self.rooms = rooms
+        self.roomLists = roomLists
+        self.roleHolders = roleHolders
+    }
+
+    /// An app registration: its credentials and the application permissions an admin consented to.
+    public struct App: Sendable {
+        public var clientId: String
+        /// Registered certificates, PEM.
+        public var certificates: [String]
+        /// Client secrets, as the SHA-256 of the secret in hexadecimal, with their expiry.
+        public var secrets: [Secret]
+        public var federated: [FederatedCredential]
+        public var permissions: Set<String>
+
+        public init(
+            clientId: String, certificates: [String] = [], secrets: [Secret] = [], federated: [FederatedCredential] = [],
+            permissions: Set<String> = GraphPermission.leastPrivileged
+        ) {
+            self.clientId = clientId.lowercased()
+            self.certificates = certificates
+            self.secrets = secrets
+            self.federated = federated
+            self.permissions = permissions
+        }
+    }
+
+    public struct Secret: Sendable {
+        public var sha256: String
+        public var expires: Date?
+        public init(sha256: String, expires: Date? = nil) {
+            self.sha256 = sha256.lowercased()
+            self.expires = expires
+        }
+
+        /// A secret registered by its value (tests): only its hash is kept.
+        public init(value: String, expires: Date? = nil) {
+            self.init(sha256: GraphDirectoryStore.sha256(value), expires: expires)
+        }
+    }
+
+    /// A federated identity credential: tokens from `issuer` about `subject`, signed by the
+    /// issuer's key (given here as a certificate, PEM, where Entra would fetch the issuer's keys).
+    public struct FederatedCredential: Sendable {
+        public var issuer: String
+        public var subject: String
+        public var signingCertificate: String
+        public init(issuer: String, subject: String, signingCertificate: String) {
+            self.issuer = issuer
+            self.subject = subject
+            self.signingCertificate = signingCertificate
+        }
+    }
+
+    public struct User: Sendable {
+        public var id: String
+        public var userPrincipalName: String
+        public var displayName: String
+        public var mail: String?
+        public var accountEnabled: Bool
+        /// SKU part numbers of the licences assigned, e.g. `Microsoft_Teams_Rooms_Pro`.
+        public var licences: [String]
+        public var jobTitle: String?
+
+        public init(
+            id: String? = nil, userPrincipalName: String, displayName: String, mail: String? = nil, accountEnabled: Bool = true,
+            licences: [String] = [], jobTitle: String? = nil
+        ) {
+            self.id = id ?? GraphDirectoryStore.objectId("user", userPrincipalName.lowercased())
+            self.userPrincipalName = userPrincipalName
+            self.displayName = displayName
+            self.mail = mail
+            self.accountEnabled = accountEnabled
+            self.licences = licences
+            self.jobTitle = jobTitle
+        }
+    }
+
+    public struct Group: Sendable {
+        public var id: String
+        public var displayName: String
+        public var mail: String?
+        public var securityEnabled: Bool
+        public var mailEnabled: Bool
+        /// `Unified` for a Microsoft 365 group.
+        public var groupTypes: [String]
+        /// Members: users by principal name, groups by id.
+        public var members: [String]
+
+        public init(
+            id: String? = nil, displayName: String, mail: String? = nil, securityEnabled: Bool = true, mailEnabled: Bool = false,
+            groupTypes: [String] = [], members: [String] = []
+        ) {
+            self.id = id ?? GraphDirectoryStore.objectId("group", (mail ?? displayName).lowercased())
+            self.displayName = displayName
+            self.mail = mail
+            self.securityEnabled = securityEnabled
+            self.mailEnabled = mailEnabled
+            self.groupTypes = groupTypes
+            self.members = members
+        }
+    }
+
+    /// A room mailbox; its resource account is a user with the same address.
+    public struct Room: Sendable {
+        public var email: String
+        public var displayName: String
+        public var address: GraphPhysicalAddress?
+        public var building: String?
+        public var floorLabel: String?
+        public var floorNumber: Int?
+        public var capacity: Int?
+        public var tags: [String]
+        /// The Teams Rooms licence of the resource account, nil for none.
+        public var licence: RoomLicence?
+        /// Hidden from the address list: Places does not list it.
+        public var hidden: Bool
+
+        public init(
+            email: String, displayName: String, address: GraphPhysicalAddress? = nil, building: String? = nil, floorLabel: String? = nil,
+            floorNumber: Int? = nil, capacity: Int? = nil, tags: [String] = [], licence: RoomLicence? = .pro, hidden: Bool = false
+        ) {
+            self.email = email.lowercased()
+            self.displayName = displayName
+            self.address = address
+            self.building = building
+            self.floorLabel = floorLabel
+            self.floorNumber = floorNumber
+            self.capacity = capacity
+            self.tags = tags
+            self.licence = licence
+            self.hidden = hidden
+        }
+    }
+
+    public struct RoomList: Sendable {
+        public var email: String
+        public var displayName: String
+        public var address: GraphPhysicalAddress?
+        public var rooms: [String]
+
+        public init(email: String, displayName: String, address: GraphPhysicalAddress? = nil, rooms: [String]) {
+            self.email = email.lowercased()
+            self.displayName = displayName
+            self.address = address
+            self.rooms = rooms.map { $0.lowercased() }
+        }
+    }
+
+    /// A directory role held by a user (by principal name) or a group (by id), over the whole
+    /// tenant (`/`) or an administrative unit.
+    public struct RoleHolder: Sendable {
+        public var role: DirectoryRole
+        public var principal: String
+        public var directoryScopeId: String
+
+        public init(role: DirectoryRole, principal: String, directoryScopeId: String = "/") {
+            self.role = role
+            self.principal = principal
+            self.directoryScopeId = directoryScopeId
+        }
+    }
+}
+
+/// The Graph application permissions Roomkeeper needs, least privileged first
+/// (learn.microsoft.com/graph/permissions-reference).
+public enum GraphPermission {
+    public static let userRead = "User.Read.All"
+    public static let groupMemberRead = "GroupMember.Read.All"
+    public static let placeRead = "Place.Read.All"
+    public static let roleManagementRead = "RoleManagement.Read.Directory"
+    /// What `roomkeeper` asks an admin to consent to.
+    public static let leastPrivileged: Set<String> = [userRead, groupMemberRead, placeRead, roleManagementRead]
+    /// Higher permissions that also allow each read, as Graph's reference lists them.
+    static let alsoAllowed: [String: Set<String>] = [
+        userRead: ["User.ReadWrite.All", "Directory.Read.All", "Directory.ReadWrite.All"],
+        groupMemberRead: ["Group.Read.All", "Group.ReadWrite.All", "Directory.Read.All", "Directory.ReadWrite.All"],
+        placeRead: ["Place.ReadWrite.All"],
+        roleManagementRead: ["RoleManagement.Read.All", "RoleManagement.ReadWrite.Directory", "Directory.Read.All"],
+    ]
+}
+
+/// The Teams Rooms SKUs, by licence: the SKU id and part number Microsoft's licensing
+/// reference lists (learn.microsoft.com/entra/identity/users/licensing-service-plan-reference).
+enum TeamsRoomsSKU {
+    static func sku(_ licence: RoomLicence) -> (id: String, partNumber: String)? {
+        switch licence {
+        case .pro: ("4cde982a-ede4-4409-9ae6-b003453c8ea6", "Microsoft_Teams_Rooms_Pro")
+        case .basic: ("6af4b3d6-14bb-4a2a-960c-6c902aad34f3", "Microsoft_Teams_Rooms_Basic")
+        case .standard: ("6070a4c8-34c6-4937-8dfb-39bbc6397a60", "MEETING_ROOM")
+        case .premium: ("4fb214cb-a430-4a91-9c91-4976763aa78f", "MTR_PREM")
+        case .shared: ("295a8eb0-f78d-45c7-8b5b-1eed5ed02dff", "MCOCAP")
+        case .unlicensed: nil
+        }
+    }
+
+    /// Office 365 E3, the licence the seeded people hold.
+    static let officeE3 = (id: "6fd2c87f-b296-42f0-b197-1e91e994b900", partNumber: "ENTERPRISEPACK")
+
+    static func id(partNumber: String) -> String {
+        for licence in RoomLicence.allCases {
+            if let sku = sku(licence), sku.partNumber == partNumber { return sku.id }
+        }
+        return partNumber == officeE3.partNumber ? officeE3.id : GraphDirectoryStore.objectId("sku", partNumber)
+    }
+}

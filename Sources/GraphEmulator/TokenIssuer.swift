@@ -1,0 +1,129 @@
+import Crypto
+import Foundation
+import GraphAPI
+import SwiftASN1
+import X509
+import _CryptoExtras
+
+/// The emulator's token endpoint: the client-credentials flow, checked as Microsoft Entra ID
+/// checks it, with Entra's error answers (learn.microsoft.com/entra/identity-platform/reference-error-codes).
+///
+/// - a certificate assertion must be signed RS256 by a certificate registered on the app (found
+///   by its `x5t` or `x5t#S256` thumbprint), name the token endpoint as its audience and the app
+///   as issuer and subject, and be within its validity window;
+/// - a secret must match one registered on the app that has not expired;
+/// - a federated token must come from a trusted issuer about the registered subject, for the
+///   `api://AzureADTokenExchange` audience, signed by the issuer's key.
+struct TokenIssuer: Sendable {
+    let store: GraphDirectoryStore
+    /// The token endpoint's own URL, the audience a certificate assertion must name.
+    let endpoint: @Sendable (String) -> String
+    let lifetime: TimeInterval
+    let now: @Sendable () -> Date
+
+    struct Refusal: Error {
+        var status: Int
+        var body: TokenErrorBody
+    }
+
+    func issue(tenant: String, form: [String: String]) throws(Refusal) -> TokenResponse {
+        let tenantId = store.tenantId
+        guard tenant.lowercased() == tenantId else {
+            throw refusal(400, "invalid_request", 90002, "Tenant '\(tenant)' not found. Check to make sure you have the correct tenant ID and are signing into the correct cloud.")
+        }
+        guard form["grant_type"] == "client_credentials" else {
+            throw refusal(400, "unsupported_grant_type", 70003, "The app requested an unsupported grant type.")
+        }
+        guard let clientId = form["client_id"]?.lowercased(), let app = store.state.withLock({ state in
+            state.tenant.apps.first { $0.clientId == clientId }
+        }) else {
+            throw refusal(
+                400, "unauthorized_client", 700016,
+                "Application with identifier '\(form["client_id"] ?? "")' was not found in the directory '\(tenantId)'.")
+        }
+        guard let scope = form["scope"], scope.hasSuffix("/.default") else {
+            throw refusal(400, "invalid_scope", 1002012, "The provided value for scope is not valid. Client credential flows must have a scope value with /.default suffixed to the resource identifier.")
+        }
+        if let secret = form["client_secret"] {
+            let hash = GraphDirectoryStore.sha256(secret)
+            guard let registered = app.secrets.first(where: { $0.sha256 == hash }) else {
+                throw refusal(401, "invalid_client", 7000215, "Invalid client secret provided. Ensure the secret being sent in the request is the client secret value, not the client secret ID, for a secret added to app '\(clientId)'.")
+            }
+            if let expires = registered.expires, expires <= now() {
+                throw refusal(401, "invalid_client", 7000222, "The provided client secret keys for app '\(clientId)' are expired.")
+            }
+        } else if form["client_assertion_type"] == TokenRequestField.assertionType, let assertion = form["client_assertion"] {
+            try check(assertion: assertion, app: app, tenant: tenantId)
+        } else {
+            throw refusal(401, "invalid_client", 7000218, "The request body must contain the following parameter: 'client_assertion' or 'client_secret'.")
+        }
+        let token = Base64URL.encode(Data((0..<32).map { _ in UInt8.random(in: 0...255) }))
+        store.state.withLock {
+            $0.tokens[token] = .init(clientId: clientId, permissions: app.permissions, expires: now().addingTimeInterval(lifetime))
+        }
+        return TokenResponse(expiresIn: Int(lifetime), accessToken: token)
+    }
+
+    private func check(assertion: String, app: GraphTenant.App, tenant: String) throws(Refusal) {
+        guard let jwt = CompactJWT(assertion), jwt.header.alg == "RS256" || jwt.header.alg == "PS256" else {
+            throw refusal(401, "invalid_client", 50027, "JWT token is invalid or malformed.")
+        }
+        let instant = Int(now().timeIntervalSince1970)
+        let skew = 300
+        if let federated = app.federated.first(where: { $0.issuer == jwt.claims.iss }) {
+            guard jwt.claims.sub == federated.subject else {
+                throw refusal(400, "invalid_request", 700213, "No matching federated identity record found for presented assertion subject '\(jwt.claims.sub)'.")
+            }
+            guard jwt.claims.aud == TokenRequestField.federatedAudience else {
+                throw refusal(400, "invalid_request", 700212, "No matching federated identity record found for presented assertion audience '\(jwt.claims.aud)'.")
+            }
+            guard verify(jwt, with: federated.signingCertificate) else {
+                throw refusal(401, "invalid_client", 700027, "Client assertion failed signature validation.")
+            }
+        } else if jwt.claims.iss.lowercased() == app.clientId {
+            guard jwt.claims.sub.lowercased() == app.clientId else {
+                throw refusal(401, "invalid_client", 700023, "Client assertion subject does not match the client id.")
+            }
+            guard jwt.claims.aud == endpoint(tenant) else {
+                throw refusal(401, "invalid_client", 700027, "Client assertion contains an invalid audience '\(jwt.claims.aud)'.")
+            }
+            guard let certificate = app.certificates.first(where: { matches(jwt.header, $0) }) else {
+                throw refusal(
+                    401, "invalid_client", 700027,
+                    "The certificate with identifier used to sign the client assertion is not registered on application. [Reason - The key was not found.]")
+            }
+            guard verify(jwt, with: certificate) else {
+                throw refusal(401, "invalid_client", 700027, "Client assertion failed signature validation.")
+            }
+        } else {
+            throw refusal(400, "invalid_request", 700211, "No matching federated identity record found for presented assertion issuer '\(jwt.claims.iss)'.")
+        }
+        guard jwt.claims.exp > instant - skew, (jwt.claims.nbf ?? 0) <= instant + skew else {
+            throw refusal(401, "invalid_client", 700024, "Client assertion is not within its valid time range.")
+        }
+    }
+
+    /// Whether the header's thumbprint names this PEM certificate.
+    private func matches(_ header: ClientAssertionHeader, _ pem: String) -> Bool {
+        guard let der = try? PEMDocument(pemString: pem).derBytes else { return false }
+        let sha1 = Base64URL.encode(Data(Insecure.SHA1.hash(data: der)))
+        let sha256 = Base64URL.encode(Data(SHA256.hash(data: der)))
+        return header.x5t == sha1 || header.x5tS256 == sha256
+    }
+
+    private func verify(_ jwt: CompactJWT, with pem: String) -> Bool {
+        guard let certificate = try? Certificate(pemEncoded: pem), let key = _RSA.Signing.PublicKey(certificate.publicKey) else { return false }
+        let signature = _RSA.Signing.RSASignature(rawRepresentation: jwt.signature)
+        let padding: _RSA.Signing.Padding = jwt.header.alg == "PS256" ? .PSS : .insecurePKCS1v1_5
+        return key.isValidSignature(signature, for: jwt.signingInput, padding: padding)
+    }
+
+    private func refusal(_ status: Int, _ error: String, _ code: Int, _ description: String) -> Refusal {
+        Refusal(
+            status: status,
+            body: TokenErrorBody(
+                error: error, errorDescription: "AADSTS\(code): \(description) Trace ID: \(UUID().uuidString.lowercased())",
+                errorCodes: [code], traceId: UUID().uuidString.lowercased(), correlationId: UUID().uuidString.lowercased(),
+                timestamp: GraphEndpoints.timestamp()))
+    }
+}

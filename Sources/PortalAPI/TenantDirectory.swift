@@ -1,0 +1,61 @@
+import Foundation
+import PortalModel
+
+/// What Microsoft's own directory says about a tenant, read through Microsoft Graph: people and
+/// security groups (Entra ID), room mailboxes and room lists (Exchange, through Places), the
+/// rooms' licences and who holds the directory roles that reach the portal.
+///
+/// When a tenant is connected this is the source of truth for everything the manifests refer to;
+/// the portal contract keeps the portal-only kinds.
+public struct TenantDirectory: Sendable, Equatable {
+    public var users: [DirectoryUser]
+    public var groups: [DirectoryGroup]
+    public var rooms: [DirectoryRoom]
+    public var roomLists: [DirectoryRoomList]
+
+    public init(users: [DirectoryUser] = [], groups: [DirectoryGroup] = [], rooms: [DirectoryRoom] = [], roomLists: [DirectoryRoomList] = []) {
+        self.users = users
+        self.groups = groups
+        self.rooms = rooms
+        self.roomLists = roomLists
+    }
+}
+
+/// A room mailbox as Places describes it.
+public struct DirectoryRoom: Sendable, Equatable {
+    /// The room's address in lower case: the same key the portal's rooms have.
+    public var email: String
+    public var displayName: String
+    public var location: RoomLocation
+    public var capacity: Int?
+    public var tags: [String]
+    /// The addresses (lower case) of the room lists the room is in.
+    public var roomLists: [String]
+    /// The Teams Rooms licence the resource account holds; nil when it was not read.
+    public var licence: RoomLicence?
+
+    public init(
+        email: String, displayName: String, location: RoomLocation = RoomLocation(), capacity: Int? = nil, tags: [String] = [],
+        roomLists: [String] = [], licence: RoomLicence? = nil
+    ) {
+        self.email = email.lowercased()
+        self.displayName = displayName
+        self.location = location
+        self.capacity = capacity
+        self.tags = tags
+        self.roomLists = roomLists.map { $0.lowercased() }
+        self.licence = licence
+    }
+}
+
+/// A room list: a named set of rooms, usually a building or a site.
+public struct DirectoryRoomList: Sendable, Equatable {
+    /// The list's address in lower case.
+    public var email: String
+    public var displayName: String
+
+    public init(email: String, displayName: String) {
+        self.email = email.lowercased()
+        self.displayName = displayName
+    }
+}

@@ -1,0 +1,175 @@
+import Foundation
+import GraphAPI
+import GraphClient
+import GraphEmulator
+import PortalAPI
+import PortalModel
+import Testing
+import TestSupport
+
+@Suite("Reading the directory through Graph")
+struct GraphReadTests {
+    private let secret = GraphCredential.secret(ClientSecret(TestDirectory.secret))
+
+    @Test("The directory reads users, groups, rooms with their lists and licences, and role holders")
+    func directory() async throws {
+        let graph = try await RunningGraph.start(tenant: TestDirectory.tenant())
+        defer { Task { await graph.stop() } }
+        let reader = GraphDirectoryReader(session: try graph.session(secret))
+        let directory = try await reader.read()
+
+        let megan = try #require(directory.users.first { $0.userPrincipalName == "megan.bowen@contoso.com" })
+        #expect(megan.directoryRoles == [.known(.teamsAdministrator)])
+        #expect(directory.users.first { $0.userPrincipalName == "gone.user@contoso.com" }?.accountEnabled == false)
+        #expect(directory.users.first { $0.userPrincipalName == "person2@contoso.com" }?.directoryRoles == [.known(.globalReader)])
+        // A role scoped to an administrative unit does not reach the portal.
+        #expect(directory.users.first { $0.userPrincipalName == "person3@contoso.com" }?.directoryRoles == nil)
+
+        #expect(directory.groups.filter { $0.displayName == "London Leads" }.count == 2)
+        #expect(directory.groups.first { $0.displayName == "All Staff" }?.securityEnabled == false)
+
+        // Places lists no room hidden from the address list.
+        #expect(directory.rooms.map(\.email) == ["conf-lon-3a@contoso.com", "conf-lon-3b@contoso.com", "conf-par-1a@contoso.com"])
+        let london = try #require(directory.rooms.first)
+        #expect(london.location == RoomLocation(country: "United Kingdom", city: "London", building: "One Canada Square", floor: "3"))
+        #expect(london.roomLists == ["london-rooms@contoso.com"])
+        #expect(london.licence == .pro)
+        #expect(directory.rooms[1].licence == .basic)
+        #expect(directory.rooms[1].location.floor == "3")
+        #expect(directory.roomLists.map(\.email) == ["london-rooms@contoso.com", "paris-rooms@contoso.com"])
+    }
+
+    @Test("A second read follows the delta links and sees only what changed; an expired link reads everything again")
+    func delta() async throws {
+        let graph = try await RunningGraph.start(tenant: TestDirectory.tenant(people: 250))
+        defer { Task { await graph.stop() } }
+        let session = try graph.session(secret)
+        let reader = GraphDirectoryReader(session: session)
+        let first = try await reader.read()
+        let firstRequests = session.counts.requests
+        #expect(first.users.count == 256)
+
+        var person = try #require(graph.store.user(named: "person7@contoso.com"))
+        person.accountEnabled = false
+        person.displayName = "Person Seven"
+        graph.store.put(person)
+        graph.store.put(GraphTenant.User(userPrincipalName: "new.hire@contoso.com", displayName: "New Hire"))
+        let leaver = try #require(graph.store.user(named: "person8@contoso.com"))
+        graph.store.removeUser(id: leaver.id)
+
+        let second = try await reader.read()
+        let secondRequests = session.counts.requests - firstRequests
+        #expect(second.users.count == 256)
+        let seven = try #require(second.users.first { $0.userPrincipalName == "person7@contoso.com" })
+        #expect(seven.accountEnabled == false)
+        #expect(seven.displayName == "Person Seven")
+        #expect(second.users.contains { $0.userPrincipalName == "new.hire@contoso.com" })
+        #expect(!second.users.contains { $0.userPrincipalName == "person8@contoso.com" })
+        // Users and groups by delta, role holders again; Places and licences not at all.
+        #expect(secondRequests == 2 + DirectoryRole.allCases.count)
+
+        graph.store.expireDeltaLinks()
+        let third = try await reader.read()
+        #expect(third.users.map(\.id) == second.users.map(\.id))
+    }
+
+    @Test("Pages are followed to the end, and a next link to another host is refused")
+    func paging() async throws {
+        let graph = try await RunningGraph.start(tenant: TestDirectory.tenant(people: 230))
+        let session = try graph.session(secret)
+        let (users, _) = try await session.list(GraphUser.self, from: session.url("/users?$select=id,userPrincipalName&$top=50"))
+        #expect(users.count == 236)
+        #expect(Set(users.map(\.id)).count == 236)
+        #expect(session.counts.requests == 5)
+        await graph.stop()
+
+        // A server that hands out links to another host: the token does not follow them.
+        let port = try freeLoopbackPort()
+        let foreign = try await RunningGraph.start(
+            tenant: TestDirectory.tenant(people: 230), configuration: GraphServerConfiguration(port: port, baseURL: "http://127.0.0.2:\(port)"))
+        defer { Task { await foreign.stop() } }
+        let misled = try foreign.session(secret)
+        let error = await #expect(throws: GraphError.self) {
+            _ = try await misled.list(GraphUser.self, from: misled.url("/users?$top=50"))
+        }
+        #expect(error?.code == "ForeignNextLink")
+        #expect(misled.counts.requests == 1)
+    }
+
+    @Test("Throttled requests wait for Retry-After and the read still completes with the same result")
+    func throttling() async throws {
+        let calm = try await RunningGraph.start(tenant: TestDirectory.tenant(people: 120))
+        let expected = try await GraphDirectoryReader(session: try calm.session(secret)).read()
+        await calm.stop()
+
+        let busy = try await RunningGraph.start(
+            tenant: TestDirectory.tenant(people: 120), configuration: GraphServerConfiguration(throttleEvery: 3, retryAfterSeconds: 0))
+        defer { Task { await busy.stop() } }
+        let session = try busy.session(secret)
+        let directory = try await GraphDirectoryReader(session: session).read()
+        #expect(directory == expected)
+        #expect(session.counts.throttled > 0)
+        #expect(session.counts.retries > 0)
+    }
+
+    @Test("A batch answers each member on its own: one failing does not fail the others")
+    func batchWithFailedMember() async throws {
+        let graph = try await RunningGraph.start(tenant: TestDirectory.tenant())
+        defer { Task { await graph.stop() } }
+        let session = try graph.session(secret)
+        let answers = try await session.batch(
+            GraphPage<GraphLicenceDetails>.self,
+            paths: [
+                "1": "/users/conf-lon-3a@contoso.com/licenseDetails?$select=id,skuId,skuPartNumber",
+                "2": "/users/nobody@contoso.com/licenseDetails?$select=id,skuId,skuPartNumber",
+            ])
+        #expect(session.counts.requests == 1)
+        let licences = try answers["1"]?.get().value.compactMap(\.skuPartNumber)
+        #expect(licences == ["Microsoft_Teams_Rooms_Pro"])
+        guard case .failure(let error) = answers["2"] else {
+            Issue.record("the batch member for a missing user succeeded")
+            return
+        }
+        #expect(error.status == 404)
+        #expect(error.code == "Request_ResourceNotFound")
+        #expect(error.requestId != nil)
+    }
+
+    @Test("Graph's errors reach the user with code, message and request id")
+    func errors() async throws {
+        let app = GraphTenant.App(clientId: TestDirectory.clientId, secrets: [.init(value: TestDirectory.secret)],
+            permissions: [GraphPermission.userRead, GraphPermission.groupMemberRead])
+        let graph = try await RunningGraph.start(tenant: TestDirectory.tenant(app: app))
+        defer { Task { await graph.stop() } }
+        let session = try graph.session(secret)
+        let denied = await #expect(throws: GraphError.self) {
+            _ = try await session.list(GraphRoom.self, from: session.url("/places/microsoft.graph.room"), service: .places)
+        }
+        #expect(denied?.status == 403)
+        #expect(denied?.code == "Authorization_RequestDenied")
+        #expect(denied?.description.contains("request id") == true)
+
+        let unknown = await #expect(throws: GraphError.self) {
+            _ = try await session.list(GraphUser.self, from: session.url("/users?$select=id,favouriteColour"))
+        }
+        #expect(unknown?.message == "Could not find a property named 'favouriteColour' on type 'microsoft.graph.user'.")
+
+        // An OData cast on members is an advanced query: without ConsistencyLevel it is refused.
+        let groupId = try #require(graph.store.group(named: "Room Admins")?.id)
+        let cast = session.url("/groups/\(groupId)/transitiveMembers/microsoft.graph.user?$count=true&$select=id,userPrincipalName")
+        let plain = await #expect(throws: GraphError.self) { _ = try await session.list(GraphMember.self, from: cast) }
+        #expect(plain?.code == "Request_UnsupportedQuery")
+    }
+
+    @Test("A background caller marks its requests low priority; a refused token signs in again once")
+    func lowPriorityAndRefresh() async throws {
+        let graph = try await RunningGraph.start(tenant: TestDirectory.tenant())
+        defer { Task { await graph.stop() } }
+        let session = try graph.session(secret, priority: .low)
+        _ = try await session.list(GraphUser.self, from: session.url("/users?$top=20"))
+        graph.store.revokeTokens()
+        _ = try await session.list(GraphUser.self, from: session.url("/users?$top=20"))
+        #expect(await session.tokens.signIns == 2)
+        #expect(graph.store.lowPriorityRequests == 3)
+    }
+}

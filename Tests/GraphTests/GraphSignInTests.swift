@@ -1,0 +1,150 @@
+import Foundation
+import GraphAPI
+import GraphClient
+import GraphEmulator
+import Testing
+import TestSupport
+
+@Suite("Signing in to Microsoft Graph")
+struct GraphSignInTests {
+    private func folder() throws -> URL {
+        let url = FileManager.default.temporaryDirectory.appendingPathComponent("roomkeeper-graph-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+        return url
+    }
+
+    @Test("A registered certificate signs in, and the token is reused until it nears expiry")
+    func certificate() async throws {
+        let certificate = try TestCertificate.make()
+        let app = GraphTenant.App(clientId: TestDirectory.clientId, certificates: [certificate.certificatePEM])
+        let graph = try await RunningGraph.start(tenant: TestDirectory.tenant(app: app))
+        defer { Task { await graph.stop() } }
+        let file = try folder().appendingPathComponent("app.pem")
+        try certificate.pem.write(to: file, atomically: true, encoding: .utf8)
+        let session = try graph.session(.certificate(ClientCertificate(pemFile: file.path)))
+        let first: GraphPage<GraphUser> = try await session.get(session.url("/users?$select=id,userPrincipalName"))
+        let second: GraphPage<GraphUser> = try await session.get(session.url("/users?$select=id,userPrincipalName"))
+        #expect(first.value.count == 7 + 4)  // people, and the resource accounts of the four rooms
+        #expect(second.value.map(\.id) == first.value.map(\.id))
+        #expect(await session.tokens.signIns == 1)
+    }
+
+    @Test("A certificate the app does not have is refused with Entra's reason, naming tenant and client")
+    func wrongCertificate() async throws {
+        let registered = try TestCertificate.make()
+        let other = try TestCertificate.make(name: "someone-else")
+        let app = GraphTenant.App(clientId: TestDirectory.clientId, certificates: [registered.certificatePEM])
+        let graph = try await RunningGraph.start(tenant: TestDirectory.tenant(app: app))
+        defer { Task { await graph.stop() } }
+        let session = try graph.session(.certificate(ClientCertificate(pem: other.pem)))
+        let error = await #expect(throws: GraphError.self) {
+            let _: GraphPage<GraphUser> = try await session.get(session.url("/users"))
+        }
+        let message = error?.description ?? ""
+        #expect(message.contains("tenant \(TestDirectory.tenantId)"))
+        #expect(message.contains("client \(TestDirectory.clientId)"))
+        #expect(message.contains("AADSTS700027"))
+        #expect(!message.contains("PRIVATE KEY"))
+    }
+
+    @Test("An assertion outside its validity window is refused as expired")
+    func expiredAssertion() async throws {
+        let certificate = try TestCertificate.make()
+        let app = GraphTenant.App(clientId: TestDirectory.clientId, certificates: [certificate.certificatePEM])
+        let graph = try await RunningGraph.start(tenant: TestDirectory.tenant(app: app))
+        defer { Task { await graph.stop() } }
+        // A client whose clock is an hour behind signs an assertion that expired long ago.
+        let session = try graph.session(.certificate(ClientCertificate(pem: certificate.pem)), now: { Date().addingTimeInterval(-3600) })
+        let error = await #expect(throws: GraphError.self) {
+            let _: GraphPage<GraphUser> = try await session.get(session.url("/users"))
+        }
+        #expect(error?.description.contains("AADSTS700024") == true)
+    }
+
+    @Test("A revoked secret is refused without the secret appearing anywhere in the error")
+    func revokedSecret() async throws {
+        let graph = try await RunningGraph.start(tenant: TestDirectory.tenant())
+        defer { Task { await graph.stop() } }
+        let working = try graph.session(.secret(ClientSecret(TestDirectory.secret)))
+        let _: GraphPage<GraphUser> = try await working.get(working.url("/users?$top=1"))
+        let revoked = "revoked-secret-\(UUID().uuidString)"
+        let session = try graph.session(.secret(ClientSecret(revoked)))
+        let error = await #expect(throws: GraphError.self) {
+            let _: GraphPage<GraphUser> = try await session.get(session.url("/users"))
+        }
+        let message = error?.description ?? ""
+        #expect(message.contains("AADSTS7000215"))
+        #expect(message.contains("client secret"))
+        #expect(!message.contains(revoked))
+        #expect(!"\(ClientSecret(revoked))".contains(revoked))
+    }
+
+    @Test("An expired secret is refused as expired")
+    func expiredSecret() async throws {
+        let app = GraphTenant.App(clientId: TestDirectory.clientId, secrets: [.init(value: TestDirectory.secret, expires: Date().addingTimeInterval(-60))])
+        let graph = try await RunningGraph.start(tenant: TestDirectory.tenant(app: app))
+        defer { Task { await graph.stop() } }
+        let session = try graph.session(.secret(ClientSecret(TestDirectory.secret)))
+        let error = await #expect(throws: GraphError.self) {
+            let _: GraphPage<GraphUser> = try await session.get(session.url("/users"))
+        }
+        #expect(error?.description.contains("AADSTS7000222") == true)
+    }
+
+    @Test("A workload identity's federated token file signs in; a token for another subject does not")
+    func federatedToken() async throws {
+        let issuerKey = try TestCertificate.make(name: "cluster-oidc")
+        let issuer = "https://oidc.cluster.example/7c1d"
+        let subject = "system:serviceaccount:roomkeeper:controller"
+        let app = GraphTenant.App(
+            clientId: TestDirectory.clientId, federated: [.init(issuer: issuer, subject: subject, signingCertificate: issuerKey.certificatePEM)])
+        let graph = try await RunningGraph.start(tenant: TestDirectory.tenant(app: app))
+        defer { Task { await graph.stop() } }
+        let file = try folder().appendingPathComponent("token")
+        let expiry = Int(Date().timeIntervalSince1970) + 3600
+        try issuerKey.sign(.init(aud: TokenRequestField.federatedAudience, iss: issuer, sub: subject, exp: expiry))
+            .write(to: file, atomically: true, encoding: .utf8)
+        let session = try graph.session(.federatedTokenFile(path: file.path))
+        let page: GraphPage<GraphUser> = try await session.get(session.url("/users?$top=2"))
+        #expect(page.value.count == 2)
+
+        // The kubelet rotates the file; a token for another service account is refused.
+        try issuerKey.sign(.init(aud: TokenRequestField.federatedAudience, iss: issuer, sub: "system:serviceaccount:other:app", exp: expiry))
+            .write(to: file, atomically: true, encoding: .utf8)
+        let refused = try graph.session(.federatedTokenFile(path: file.path))
+        let error = await #expect(throws: GraphError.self) {
+            let _: GraphPage<GraphUser> = try await refused.get(refused.url("/users"))
+        }
+        #expect(error?.description.contains("AADSTS700213") == true)
+        #expect(error?.description.contains(String(try String(contentsOf: file, encoding: .utf8).prefix(40))) == false)
+    }
+
+    @Test("Settings come from flags, then Azure's environment variables; more than one credential is refused")
+    func settings() throws {
+        let environment = [
+            "AZURE_TENANT_ID": TestDirectory.tenantId, "AZURE_CLIENT_ID": TestDirectory.clientId, "AZURE_CLIENT_SECRET": "s3cret",
+        ]
+        let signIn = try GraphSignInSettings().resolve(environment: environment)
+        #expect(signIn.tokenEndpoint == "https://login.microsoftonline.com/\(TestDirectory.tenantId)/oauth2/v2.0/token")
+        #expect(signIn.scope == "https://graph.microsoft.com/.default")
+        #expect(!"\(signIn)".contains("s3cret"))
+
+        let china = try GraphSignInSettings(cloud: "china").resolve(environment: environment)
+        #expect(china.scope == "https://microsoftgraph.chinacloudapi.cn/.default")
+        #expect(china.authority.origin == "https://login.chinacloudapi.cn")
+
+        var both = environment
+        both["AZURE_FEDERATED_TOKEN_FILE"] = "/var/run/secrets/azure/tokens/azure-identity-token"
+        #expect(throws: GraphConfigurationError.self) { try GraphSignInSettings().resolve(environment: both) }
+        // A flag chooses among them.
+        let chosen = try GraphSignInSettings(federatedTokenFile: "/token").resolve(environment: both)
+        #expect(chosen.credential.kind == "federated token file /token")
+
+        #expect(throws: GraphConfigurationError.self) {
+            try GraphSignInSettings(graphEndpoint: "http://graph.example.net").resolve(environment: environment)
+        }
+        #expect(throws: GraphConfigurationError.self) {
+            try GraphSignInSettings(tenantId: "../../evil").resolve(environment: environment)
+        }
+    }
+}

@@ -1,0 +1,139 @@
+import AsyncHTTPClient
+import Foundation
+import GraphAPI
+import GraphClient
+import GraphEmulator
+import Logging
+import ServiceLifecycle
+import X509
+import _CryptoExtras
+
+/// A real Graph emulator on 127.0.0.1 and a free port. `stop()` shuts it down.
+public final class RunningGraph: Sendable {
+    public let url: String
+    public let store: GraphDirectoryStore
+    private let services: ServiceGroup
+    private let server: Task<Void, any Error>
+
+    private init(url: String, store: GraphDirectoryStore, services: ServiceGroup, server: Task<Void, any Error>) {
+        self.url = url
+        self.store = store
+        self.services = services
+        self.server = server
+    }
+
+    public static func start(tenant: GraphTenant, configuration: GraphServerConfiguration = GraphServerConfiguration()) async throws -> RunningGraph {
+        let store = GraphDirectoryStore(tenant: tenant)
+        let (ports, continuation) = AsyncStream.makeStream(of: Int.self)
+        let application = GraphServer.makeApplication(store: store, configuration: configuration, onServerRunning: { continuation.yield($0) })
+        let services = ServiceGroup(configuration: .init(services: [application], logger: Logger(label: "roomkeeper.test-graph")))
+        let server = Task { try await services.run() }
+        var iterator = ports.makeAsyncIterator()
+        guard let port = await iterator.next() else { throw CancellationError() }
+        return RunningGraph(url: "http://127.0.0.1:\(port)", store: store, services: services, server: server)
+    }
+
+    public func stop() async {
+        await services.triggerGracefulShutdown()
+        _ = await server.result
+    }
+
+    /// Sign-in settings for this emulator with `credential`.
+    public func signIn(_ credential: GraphCredential, tenantId: String? = nil, clientId: String = TestDirectory.clientId) throws -> GraphSignIn {
+        let host = try GraphHost(validating: url, purpose: "emulator")
+        return try GraphSignIn(tenantId: tenantId ?? store.tenantId, clientId: clientId, credential: credential, authority: host, graph: host)
+    }
+
+    /// A session signing in with `credential`, retrying quickly.
+    public func session(
+        _ credential: GraphCredential, priority: GraphSession.Priority = .normal, now: @escaping @Sendable () -> Date = Date.init
+    ) throws -> GraphSession {
+        let tokens = GraphTokenProvider(signIn: try signIn(credential), http: RunningPortal.testClient, now: now)
+        return GraphSession(
+            tokens: tokens, http: RunningPortal.testClient, retry: RetryPolicyForTests.quick, priority: priority)
+    }
+}
+
+import PortalAPI
+
+public enum RetryPolicyForTests {
+    /// Retries within seconds, so that a test of throttling ends soon.
+    public static let quick = RetryPolicy(maximumAttempts: 8, baseDelay: 0.05, maximumDelay: 1, maximumTotalWait: 30)
+}
+
+/// A certificate and its key made for a test, as a PEM file's text.
+public struct TestCertificate: Sendable {
+    public let pem: String
+    public let certificatePEM: String
+    public let privateKeyPEM: String
+
+    public static func make(name: String = "roomkeeper-test", validFor days: Double = 365, now: Date = Date()) throws -> TestCertificate {
+        let key = try _RSA.Signing.PrivateKey(keySize: .bits2048)
+        let subject = try DistinguishedName { CommonName(name) }
+        let certificate = try Certificate(
+            version: .v3, serialNumber: Certificate.SerialNumber(), publicKey: .init(key.publicKey),
+            notValidBefore: now.addingTimeInterval(-3600), notValidAfter: now.addingTimeInterval(days * 86_400), issuer: subject,
+            subject: subject, signatureAlgorithm: .sha256WithRSAEncryption, extensions: Certificate.Extensions(),
+            issuerPrivateKey: Certificate.PrivateKey(key))
+        let certificatePEM = try certificate.serializeAsPEM().pemString
+        return TestCertificate(pem: key.pemRepresentation + "\n" + certificatePEM + "\n", certificatePEM: certificatePEM, privateKeyPEM: key.pemRepresentation)
+    }
+
+    /// Signs a token with this certificate's key (a workload identity issuer's, in tests).
+    public func sign(_ claims: ClientAssertionClaims) throws -> String {
+        let key = try _RSA.Signing.PrivateKey(pemRepresentation: privateKeyPEM)
+        return try CompactJWT.sign(header: ClientAssertionHeader(alg: "RS256", typ: "JWT"), claims: claims) { input in
+            Data(try key.signature(for: input, padding: .insecurePKCS1v1_5).rawRepresentation)
+        }
+    }
+}
+
+/// A small directory for Graph tests.
+public enum TestDirectory {
+    public static let tenantId = "5f1d7c2a-3b4e-4f60-8a9b-0c1d2e3f4a5b"
+    public static let clientId = "0a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d"
+    public static let secret = "test-secret-value-7Q~x"
+
+    public static func tenant(app: GraphTenant.App? = nil, people: Int = 5) -> GraphTenant {
+        let users = (0..<people).map { index in
+            GraphTenant.User(userPrincipalName: "person\(index)@contoso.com", displayName: "Person \(index)", licences: ["ENTERPRISEPACK"])
+        } + [
+            GraphTenant.User(userPrincipalName: "megan.bowen@contoso.com", displayName: "Megan Bowen"),
+            GraphTenant.User(userPrincipalName: "gone.user@contoso.com", displayName: "Gone User", accountEnabled: false),
+        ]
+        return GraphTenant(
+            tenantId: tenantId,
+            apps: [app ?? GraphTenant.App(clientId: clientId, secrets: [.init(value: secret)])],
+            users: users,
+            groups: [
+                GraphTenant.Group(displayName: "Room Admins", members: ["megan.bowen@contoso.com", "person0@contoso.com"]),
+                GraphTenant.Group(displayName: "London Leads", mail: "london-leads@contoso.com", members: ["person1@contoso.com"]),
+                GraphTenant.Group(displayName: "London Leads", mail: "london-leads-old@contoso.com", members: []),
+                GraphTenant.Group(
+                    displayName: "All Staff", mail: "all-staff@contoso.com", securityEnabled: false, mailEnabled: true, groupTypes: ["Unified"]),
+            ],
+            rooms: [
+                GraphTenant.Room(
+                    email: "conf-lon-3a@contoso.com", displayName: "London 3A",
+                    address: GraphPhysicalAddress(city: "London", countryOrRegion: "United Kingdom"), building: "One Canada Square",
+                    floorLabel: "3", floorNumber: 3, capacity: 8, tags: ["video"]),
+                GraphTenant.Room(
+                    email: "conf-lon-3b@contoso.com", displayName: "London 3B",
+                    address: GraphPhysicalAddress(city: "London", countryOrRegion: "United Kingdom"), building: "One Canada Square",
+                    floorNumber: 3, capacity: 4, licence: .basic),
+                GraphTenant.Room(
+                    email: "conf-par-1a@contoso.com", displayName: "Paris 1A", address: GraphPhysicalAddress(city: "Paris", countryOrRegion: "France"),
+                    building: "Tour Eiffel", floorNumber: 1, capacity: 12),
+                GraphTenant.Room(email: "conf-hidden@contoso.com", displayName: "Hidden", hidden: true),
+            ],
+            roomLists: [
+                GraphTenant.RoomList(email: "london-rooms@contoso.com", displayName: "London", rooms: ["conf-lon-3a@contoso.com", "conf-lon-3b@contoso.com"]),
+                GraphTenant.RoomList(email: "paris-rooms@contoso.com", displayName: "Paris", rooms: ["conf-par-1a@contoso.com"]),
+            ],
+            roleHolders: [
+                .init(role: .globalReader, principal: "person2@contoso.com"),
+                .init(role: .teamsAdministrator, principal: "megan.bowen@contoso.com"),
+                .init(role: .teamsDevicesAdministrator, principal: "person3@contoso.com", directoryScopeId: "/administrativeUnits/1234"),
+            ])
+    }
+}
