@@ -84,7 +84,8 @@ let package = Package(
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "Logging", package: "swift-log"),
-            ]),
+            ],
+            resources: [.copy("Fixtures")]),
         // The emulated portal: SQLite store, RBAC, HTTP server, faults, agent simulation.
         .target(
             name: "PortalEmulator",
@@ -136,7 +137,7 @@ let package = Package(
             name: "RoomkeeperCLI",
             dependencies: [
                 "Manifests", "Reports", "PortalAPI", "PortalClient", "PortalEmulator", "Reconciler", "GitSource", "Notifications", "Engine",
-                "Controller",
+                "Controller", "GraphAPI", "GraphClient", "GraphEmulator",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),

@@ -39,14 +39,18 @@ public struct ControllerConfiguration: Sendable {
     public var openPortal: @Sendable () async throws -> any Portal
     /// The time the loop, its deadlines and the lease go by.
     public var clock: any ReconcileClock
+    /// The tenant's directory (Microsoft Graph), read beside the portal on every pass; one
+    /// reader for the controller's life, so later passes read only what changed.
+    public var directory: (any DirectorySource)?
 
     public init(
         origin: SourceOrigin, cacheFolder: URL, stateFolder: URL, interval: Duration, jitter: Double = 0.1,
         retryInterval: Duration = .seconds(30), selfHeal: Bool, concurrency: Int = 8, historyURL: URL? = nil,
         notifier: DriftNotifier? = nil, sourceTimeouts: GitTimeouts = GitTimeouts(), trust: SignatureTrust? = nil,
         reconcileTimeout: Duration = .seconds(1800), clock: any ReconcileClock = MonotonicClock(),
-        openPortal: @escaping @Sendable () async throws -> any Portal
+        directory: (any DirectorySource)? = nil, openPortal: @escaping @Sendable () async throws -> any Portal
     ) {
+        self.directory = directory
         self.clock = clock
         self.sourceTimeouts = sourceTimeouts
         self.trust = trust
@@ -85,7 +89,7 @@ public actor Controller {
     public init(configuration: ControllerConfiguration, metrics: ControllerMetrics = ControllerMetrics(), logger: Logger) {
         self.configuration = configuration
         self.metrics = metrics
-        engine = Engine(stateFolder: configuration.stateFolder)
+        engine = Engine(stateFolder: configuration.stateFolder, directory: configuration.directory)
         wakeup = Wakeup(clock: configuration.clock)
         self.logger = logger
         status = ControllerStatus(mode: configuration.selfHeal ? "self-heal" : "report")

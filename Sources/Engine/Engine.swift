@@ -14,9 +14,12 @@ import Reports
 /// nothing: front ends turn its values and errors into words.
 public struct Engine: Sendable {
     public let stateFolder: URL
+    /// The tenant's own directory (Microsoft Graph), read beside the portal when connected.
+    public let directory: (any DirectorySource)?
 
-    public init(stateFolder: URL) {
+    public init(stateFolder: URL, directory: (any DirectorySource)? = nil) {
         self.stateFolder = stateFolder
+        self.directory = directory
     }
 
     /// Plans `snapshot` against what `portal` holds now, returning the live state read for it.
@@ -27,7 +30,7 @@ public struct Engine: Sendable {
     public func plan(
         _ snapshot: ManifestSnapshot, portal: any Portal, options: PlanOptions, acceptInventoryShrink: Bool = false
     ) async throws -> (plan: Plan, live: LiveState) {
-        let live = try await Self.readLive(portal)
+        let live = try await readLive(portal)
         var plan = Planner.plan(
             declared: snapshot.manifests, live: live, options: options, source: snapshot.description, sourceRevision: snapshot.revision,
             portal: portal.endpointDescription)
@@ -43,10 +46,13 @@ public struct Engine: Sendable {
         return (plan, live)
     }
 
-    /// Reads the whole portal; any failure is a `PortalReadError` (a partial picture is never planned against).
-    public static func readLive(_ portal: any Portal) async throws -> LiveState {
+    /// Reads the whole portal, and the directory when one is connected; any failure is a
+    /// `PortalReadError` or a `DirectoryReadError` (a partial picture is never planned against).
+    public func readLive(_ portal: any Portal) async throws -> LiveState {
         do {
-            return try await LiveState.read(from: portal)
+            return try await LiveState.read(from: portal, directory: directory)
+        } catch let error as DirectoryReadError {
+            throw error
         } catch {
             throw PortalReadError(portal: portal.endpointDescription, underlying: error)
         }

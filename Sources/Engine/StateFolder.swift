@@ -1,4 +1,5 @@
 import Foundation
+import PortalAPI
 
 /// Where Roomkeeper keeps what it writes on this machine (inventory records, journals, drift
 /// history, the embedded portal, the controller's suspension marker): `$ROOMKEEPER_STATE_DIR`,
@@ -12,9 +13,11 @@ public enum StateFolder {
 }
 
 extension Engine {
-    /// The engine for the state folder the environment names.
-    public static func forThisMachine(environment: [String: String] = ProcessInfo.processInfo.environment) -> Engine {
-        Engine(stateFolder: StateFolder.url(environment: environment))
+    /// The engine for the state folder the environment names, reading `directory` when given.
+    public static func forThisMachine(
+        directory: (any DirectorySource)? = nil, environment: [String: String] = ProcessInfo.processInfo.environment
+    ) -> Engine {
+        Engine(stateFolder: StateFolder.url(environment: environment), directory: directory)
     }
 
     /// Where the embedded portal keeps its tenant.

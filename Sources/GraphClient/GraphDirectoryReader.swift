@@ -287,3 +287,37 @@ extension RoomLicence {
         }
     }
 }
+
+extension GraphDirectoryReader: DirectorySource {
+    public nonisolated var directoryDescription: String {
+        "Microsoft Graph at \(session.host) (\(session.tokens.signIn))"
+    }
+
+    public func readDirectory() async throws -> TenantDirectory { try await read() }
+
+    /// Reads each group's transitive user members: an OData cast on `transitiveMembers`, which
+    /// Graph treats as an advanced query (learn.microsoft.com/graph/aad-advanced-queries).
+    public nonisolated func transitiveMembers(ofGroups ids: Set<String>) async throws -> [String: Set<String>] {
+        let session = session
+        return try await withThrowingTaskGroup(of: (String, Set<String>).self) { group in
+            for id in ids {
+                guard let segment = Self.pathSegment(id) else { continue }
+                group.addTask {
+                    do {
+                        let (members, _) = try await session.list(
+                            GraphMember.self,
+                            from: session.url(
+                                "/groups/\(segment)/transitiveMembers/microsoft.graph.user?$count=true&$select=\(GraphMember.selected.joined(separator: ","))&$top=999"),
+                            advancedQuery: true)
+                        return (id, Set(members.map(\.id)))
+                    } catch let error as GraphError where error.status == 404 {
+                        return (id, [])
+                    }
+                }
+            }
+            var members: [String: Set<String>] = [:]
+            for try await (id, users) in group { members[id] = users }
+            return members
+        }
+    }
+}

@@ -31,6 +31,7 @@ extension Manifest {
                 }
                 if !location.isEmpty { selectorFields.entries.append(("location", .mapping(location))) }
                 if !selector.labels.isEmpty { selectorFields.entries.append(("labels", Self.stringMap(selector.labels))) }
+                if let roomList = selector.roomList { selectorFields.entries.append(("roomList", .string(roomList.value))) }
                 fields.entries.append(("selector", .mapping(selectorFields.entries)))
             }
         case .role(let role):

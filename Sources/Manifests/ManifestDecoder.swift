@@ -20,7 +20,7 @@ enum ManifestDecoder {
                         uniqueKeysWithValues: LocationPart.allCases.compactMap { part in
                             selector["location"]?.string(part.rawValue).map { (part, $0) }
                         }),
-                    labels: selector.stringMap("labels"))
+                    labels: selector.stringMap("labels"), roomList: selector.located("roomList"))
             }
             return .roomGroup(RoomGroup(
                 metadata: metadata, displayName: spec.string("displayName") ?? "", description: spec.string("description"),

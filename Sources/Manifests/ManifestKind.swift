@@ -106,6 +106,9 @@ public enum ManifestShapes {
                                 })),
                             "Matches rooms by their inventory location."),
                         FieldShape("labels", .stringMap, "Matches rooms carrying all of these labels."),
+                        FieldShape(
+                            "roomList", .string(.text(maximumLength: 256)),
+                            "Matches the rooms of a Places room list, by its address or display name (read through Microsoft Graph)."),
                     ])),
                 "Adds every inventory room that matches."),
         ])

@@ -48,14 +48,18 @@ public struct RoomGroup: DeclaredObject, Equatable {
     }
 }
 
-/// Rooms chosen by their inventory location and labels; every given part must match.
+/// Rooms chosen by their inventory location, labels and Places room list; every given part must match.
 public struct RoomSelector: Sendable, Equatable {
     public var location: [LocationPart: String]
     public var labels: [String: String]
+    /// A Places room list, by its address or display name: known only from the tenant's
+    /// directory (Microsoft Graph).
+    public var roomList: Located<String>?
 
-    public init(location: [LocationPart: String] = [:], labels: [String: String] = [:]) {
+    public init(location: [LocationPart: String] = [:], labels: [String: String] = [:], roomList: Located<String>? = nil) {
         self.location = location
         self.labels = labels
+        self.roomList = roomList
     }
 }
 

@@ -59,3 +59,15 @@ public struct DirectoryRoomList: Sendable, Equatable {
         self.displayName = displayName
     }
 }
+
+/// Where a tenant's own directory is read from: Microsoft Graph for a real tenant, or the Graph
+/// emulator.
+public protocol DirectorySource: Sendable {
+    /// What messages name, e.g. `Microsoft Graph at https://graph.microsoft.com (tenant …)`.
+    var directoryDescription: String { get }
+    /// The whole directory; a failure is never a partial answer.
+    func readDirectory() async throws -> TenantDirectory
+    /// The users in each of these groups, directly or through nested groups, by group id; a
+    /// group the directory does not have maps to none.
+    func transitiveMembers(ofGroups ids: Set<String>) async throws -> [String: Set<String>]
+}

@@ -21,8 +21,28 @@ struct Context {
     private let liveRooms: [Tagged<PortalRoom>]
     private let roomIndex: [String: Int]
     private let managed: [ManifestKind: Int]
+    /// The tenant's directory, when one is connected: its room mailboxes, the rooms of each room
+    /// list (by the list's address and by its display name where that is unique), and the users
+    /// whose accounts are disabled.
+    let hasDirectory: Bool
+    private let roomMailboxes: Set<String>
+    private let roomsByList: [String: Set<String>]
+    private let disabledUsers: Set<String>
 
     init(live: LiveState) {
+        hasDirectory = live.directory != nil
+        roomMailboxes = Set(live.directory?.rooms.map(\.email) ?? [])
+        var byList: [String: Set<String>] = [:]
+        for room in live.directory?.rooms ?? [] {
+            for list in room.roomLists { byList[list, default: []].insert(room.email) }
+        }
+        let lists = live.directory?.roomLists ?? []
+        for (name, named) in Dictionary(grouping: lists, by: { $0.displayName.lowercased() }) where named.count == 1 {
+            byList[name] = byList[named[0].email] ?? []
+        }
+        for list in lists where byList[list.email] == nil { byList[list.email] = [] }
+        roomsByList = byList
+        disabledUsers = Set(live.users.filter { $0.resource.accountEnabled == false }.map(\.resource.id))
         liveRooms = live.rooms
         roomIndex = Dictionary(live.rooms.indices.map { (live.rooms[$0].resource.id, $0) }, uniquingKeysWith: { first, _ in first })
         var byLocation: [String: Set<String>] = [:]
@@ -91,8 +111,24 @@ struct Context {
             let matches = roomsByLabel["\(key)=\(value)"] ?? []
             result = result.map { $0.intersection(matches) } ?? matches
         }
+        if let list = selector.roomList {
+            let matches = (roomsByList[list.value.lowercased()] ?? []).filter { roomIndex[$0] != nil }
+            result = result.map { $0.intersection(matches) } ?? matches
+        }
         return result ?? []
     }
+
+    /// Whether the directory has a room list with this address or display name.
+    func roomListExists(_ name: String) -> Bool { roomsByList[name.lowercased()] != nil }
+
+    /// Whether the directory lists this address as a room mailbox (Places).
+    func isRoomMailbox(_ address: String) -> Bool { roomMailboxes.contains(address.lowercased()) }
+
+    /// Whether the directory says this user's account is disabled.
+    func isDisabled(userId: String) -> Bool { disabledUsers.contains(userId) }
+
+    /// Whether the directory says this group is not security-enabled.
+    func isNotSecurityGroup(_ id: String) -> Bool { directoryGroups[id]?.securityEnabled == false }
 
     /// The name git knows a role by: `builtin:site-lead`, a manifest name, or `portal:<id>` for hand-made ones.
     func roleName(_ id: String) -> String { roleNames[id] ?? "portal:\(id)" }

@@ -35,12 +35,15 @@ public struct Exporter {
 
     /// Exports every manageable object, or only those `select` names (`KIND/NAME`, where NAME
     /// is the manifest name, the portal id, or a device's serial number).
-    public static func export(_ live: LiveState, select: Set<String> = []) -> Result {
+    ///
+    /// With `roomListGroups`, also a room group per Places room list of the tenant's directory,
+    /// selecting the list's rooms (a new repository's first room groups).
+    public static func export(_ live: LiveState, select: Set<String> = [], roomListGroups: Bool = false) -> Result {
         var exporter = Exporter(live: live)
-        return exporter.run(select: select)
+        return exporter.run(select: select, roomListGroups: roomListGroups)
     }
 
-    private mutating func run(select: Set<String>) -> Result {
+    private mutating func run(select: Set<String>, roomListGroups: Bool) -> Result {
         var skipped: [Finding] = []
         var handMade: Set<ManifestKind> = []
         let rings = live.updateRings.map(\.resource).filter { !$0.isDefault }
@@ -65,6 +68,14 @@ public struct Exporter {
             manifests.append((aliases(.roomGroup, group.id), .roomGroup(RoomGroup(
                 metadata: metadata(.roomGroup, group), displayName: group.displayName, description: group.description,
                 rooms: group.roomIds.sorted().map { Located($0) }))))
+        }
+        if roomListGroups {
+            for list in live.directory?.roomLists ?? [] {
+                let name = names.unique(.roomGroup, ManifestName.derived(from: list.displayName, fallback: "room-list"))
+                manifests.append(([name, list.email], .roomGroup(RoomGroup(
+                    metadata: ManifestMetadata(name: Located(name)), displayName: list.displayName,
+                    description: "The rooms of the room list \(list.email).", selector: RoomSelector(roomList: Located(list.email))))))
+            }
         }
         for role in roles {
             let permissions = role.permissions.compactMap(Permission.init(rawValue:)).sorted { $0.slug < $1.slug }

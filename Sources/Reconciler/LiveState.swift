@@ -1,4 +1,5 @@
 import PortalAPI
+import PortalModel
 
 /// Everything the planner needs from the portal, read once per plan.
 public struct LiveState: Sendable {
@@ -15,15 +16,63 @@ public struct LiveState: Sendable {
     public var me: Me?
     /// Nil when the caller may not read them: checks that need them are then skipped.
     public var tenantSettings: TenantSettings?
+    /// The tenant's own directory (Microsoft Graph), when one is connected: then the source of
+    /// users, groups, the rooms' places and licences, and room lists.
+    public var directory: TenantDirectory?
 
     public init() {}
+
+    /// What can be known from the directory alone, with no portal: its users, groups and room
+    /// mailboxes (as rooms in the default ring), for checking manifests against the directory.
+    public init(directory: TenantDirectory) {
+        rooms = directory.rooms.map { room in
+            Tagged(
+                PortalRoom(
+                    id: room.email, displayName: room.displayName, email: room.email, location: room.location,
+                    updateRingId: DefaultUpdateRing.general.rawValue, licence: .known(room.licence ?? .unlicensed), capacity: room.capacity),
+                etag: "")
+        }
+        connect(directory)
+    }
+
+    /// Records which of these groups each user is in.
+    mutating func place(inGroups members: [String: Set<String>]) {
+        var groupsByUser: [String: [String]] = [:]
+        for (group, users) in members {
+            for user in users { groupsByUser[user, default: []].append(group) }
+        }
+        for index in users.indices {
+            users[index].resource.groupIds = (groupsByUser[users[index].resource.id] ?? []).sorted()
+        }
+    }
+
+    /// Takes the directory as the source of truth for what it knows: users and groups replace
+    /// the portal's copies, and each room the directory lists takes its place (address, building,
+    /// floor), capacity and licence from it.
+    public mutating func connect(_ directory: TenantDirectory) {
+        self.directory = directory
+        users = directory.users.map { Tagged($0, etag: "") }
+        groups = directory.groups.map { Tagged($0, etag: "") }
+        let places = Dictionary(directory.rooms.map { ($0.email, $0) }, uniquingKeysWith: { first, _ in first })
+        for index in rooms.indices {
+            guard let place = places[rooms[index].resource.id] else { continue }
+            let campus = rooms[index].resource.location.campus
+            rooms[index].resource.location = place.location
+            rooms[index].resource.location.campus = campus
+            rooms[index].resource.capacity = place.capacity ?? rooms[index].resource.capacity
+            if let licence = place.licence { rooms[index].resource.licence = .known(licence) }
+        }
+    }
 
     /// Reads every collection, at most `concurrency` at a time. Any failure fails the read: a
     /// partial picture of the portal is never planned against, because an object missing from a
     /// failed read is not an object that is absent.
-    public static func read(from portal: some Portal, concurrency: Int = 4) async throws -> LiveState {
+    public static func read(
+        from portal: some Portal, directory source: (any DirectorySource)? = nil, concurrency: Int = 4
+    ) async throws -> LiveState {
         var state = LiveState()
-        let readers: [@Sendable () async throws -> Part] = [
+        var directory: TenantDirectory?
+        var readers: [@Sendable () async throws -> Part] = [
             { .rooms(try await portal.list(PortalRoom.self)) },
             { .devices(try await portal.list(PortalDevice.self)) },
             { .roles(try await portal.list(PortalRole.self)) },
@@ -35,14 +84,37 @@ public struct LiveState: Sendable {
             { .me(try await portal.me()) },
             { .tenantSettings(try await Self.readable { try await portal.tenantSettings() }) },
         ]
+        if let source {
+            // First, since it is the longest read.
+            readers.insert({
+                do {
+                    return .directory(try await source.readDirectory())
+                } catch {
+                    throw DirectoryReadError(source: source.directoryDescription, underlying: error)
+                }
+            }, at: 0)
+        }
         try await withThrowingTaskGroup(of: Part.self) { group in
             var pending = readers[...]
             for _ in 0..<max(1, concurrency) {
                 if let reader = pending.popFirst() { group.addTask(operation: reader) }
             }
             while let part = try await group.next() {
-                state.merge(part)
+                if case .directory(let read) = part { directory = read } else { state.merge(part) }
                 if let reader = pending.popFirst() { group.addTask(operation: reader) }
+            }
+        }
+        if let source, let directory {
+            state.connect(directory)
+            // Who is in the groups the portal's assignments name: for the access report and the
+            // lock-out guard, which follow grants through groups.
+            let groups = Set(state.roleAssignments.flatMap(\.resource.members).filter { $0.kind == .group }.map(\.id))
+            if !groups.isEmpty {
+                do {
+                    state.place(inGroups: try await source.transitiveMembers(ofGroups: groups))
+                } catch {
+                    throw DirectoryReadError(source: source.directoryDescription, underlying: error)
+                }
             }
         }
         return state
@@ -59,6 +131,7 @@ public struct LiveState: Sendable {
         case groups([Tagged<DirectoryGroup>])
         case me(Me)
         case tenantSettings(TenantSettings?)
+        case directory(TenantDirectory)
     }
 
     /// The value, or nil when the portal says the caller may not read it or does not have it.
@@ -82,6 +155,15 @@ public struct LiveState: Sendable {
         case .groups(let items): groups = items
         case .me(let value): me = value
         case .tenantSettings(let value): tenantSettings = value
+        case .directory: break
         }
     }
+}
+
+/// The tenant's directory could not be read whole.
+public struct DirectoryReadError: Error, CustomStringConvertible {
+    public var source: String
+    public var underlying: any Error
+
+    public var description: String { "cannot read the tenant's directory from \(source): \(underlying)" }
 }

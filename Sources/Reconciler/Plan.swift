@@ -232,6 +232,15 @@ public struct Finding: Codable, Sendable, Equatable {
         case deviceMissing, deviceInWrongRoom, deviceAmbiguous, peripheralMissing, roomNotInInventory
         case memberNotInDirectory, memberAmbiguous, handMadeConflict, protectedKept, pruneOff
         case ringWithoutProLicence, remoteAccessOff, remoteAccessUnreachable
+        /// Found by checking the manifests against the tenant's directory (Microsoft Graph).
+        case memberDisabled, groupNotSecurityEnabled, roomNotRoomMailbox, roomListUnknown, roomListNeedsDirectory
+        case selectorMatchesNothing
+
+        /// The findings that checking the manifests against the directory alone can make.
+        public static let directoryChecks: Set<Code> = [
+            .memberNotInDirectory, .memberAmbiguous, .memberDisabled, .groupNotSecurityEnabled, .roomNotRoomMailbox, .roomListUnknown,
+            .selectorMatchesNothing, .ringWithoutProLicence,
+        ]
     }
 
     public var code: Code?

@@ -533,10 +533,41 @@ private final class Resolver {
     func rooms(of group: RoomGroup) -> Set<String> {
         let name = group.metadata.name.value
         if let resolved = roomsOfGroup[name] { return resolved }
-        var rooms = rooms(group.rooms, owner: ObjectReference(kind: .manifest(.roomGroup), name: name))
-        if let selector = group.selector { rooms.formUnion(context.rooms(matching: selector)) }
+        let owner = ObjectReference(kind: .manifest(.roomGroup), name: name)
+        var rooms = rooms(group.rooms, owner: owner)
+        if let selector = group.selector { rooms.formUnion(self.rooms(matching: selector, owner: owner, at: group.metadata.name.location)) }
         roomsOfGroup[name] = rooms
         return rooms
+    }
+
+    /// The rooms a selector picks; a room list the directory does not have, or a selector that
+    /// picks nothing, is reported.
+    private func rooms(matching selector: RoomSelector, owner: ObjectReference, at location: SourceLocation?) -> Set<String> {
+        if let list = selector.roomList {
+            guard context.hasDirectory else {
+                findings.append(Finding(
+                    .roomListNeedsDirectory, severity: .error, target: owner,
+                    message: "the selector picks rooms by the room list '\(list.value)', which only the tenant's directory knows",
+                    remedy: "connect the tenant's directory (Microsoft Graph), or select by location instead",
+                    location: (list.location ?? location)?.description))
+                return []
+            }
+            guard context.roomListExists(list.value) else {
+                findings.append(Finding(
+                    .roomListUnknown, severity: .error, target: owner,
+                    message: "the directory has no room list with the address or name '\(list.value)'",
+                    remedy: "name a room list by its address (as Places lists it), or by a display name no other list has",
+                    location: (list.location ?? location)?.description))
+                return []
+            }
+        }
+        let matched = context.rooms(matching: selector)
+        if matched.isEmpty {
+            findings.append(Finding(
+                .selectorMatchesNothing, severity: .warning, target: owner, message: "the selector matches no room in the inventory",
+                remedy: "check the selector's values against the rooms' location, labels and room lists", location: location?.description))
+        }
+        return matched
     }
 
     /// The rooms of the declared group with this name; none for a name git does not declare.
@@ -547,7 +578,13 @@ private final class Resolver {
         var ids: Set<String> = []
         for room in rooms {
             let id = room.value.lowercased()
-            if context.roomExists(id) {
+            if context.hasDirectory, !context.isRoomMailbox(id) {
+                findings.append(Finding(
+                    .roomNotRoomMailbox, severity: .error, target: owner,
+                    message: "\(room.value) is not a room mailbox in the tenant's directory",
+                    remedy: "name the room's resource account; Places lists room mailboxes only, and none hidden from the address list",
+                    location: room.location?.description))
+            } else if context.roomExists(id) {
                 ids.insert(id)
             } else {
                 findings.append(Finding(
@@ -569,6 +606,12 @@ private final class Resolver {
             case .user(let upn):
                 if let id = context.userId(principalName: upn) {
                     members.insert(PortalMember(kind: .user, id: id))
+                    if context.isDisabled(userId: id) {
+                        findings.append(Finding(
+                            .memberDisabled, severity: .error, target: ObjectReference(kind: .manifest(.roleAssignment), name: assignment.metadata.name.value),
+                            message: "user \(upn)'s account is disabled in the directory",
+                            remedy: "remove the member, or enable the account first", location: member.location?.description))
+                    }
                 } else {
                     unresolved(assignment, member, "user \(upn) is not in the directory")
                 }
@@ -576,6 +619,12 @@ private final class Resolver {
                 let ids = context.groupIds(named: group)
                 if ids.count == 1, let id = ids.first {
                     members.insert(PortalMember(kind: .group, id: id))
+                    if context.isNotSecurityGroup(id) {
+                        findings.append(Finding(
+                            .groupNotSecurityEnabled, severity: .error, target: ObjectReference(kind: .manifest(.roleAssignment), name: assignment.metadata.name.value),
+                            message: "group \(context.groupDescription(id)) is not a security group; the portal assigns roles to security groups only",
+                            remedy: "name a security group, or make this one security-enabled", location: member.location?.description))
+                    }
                 } else if ids.isEmpty {
                     unresolved(assignment, member, "security group '\(group)' is not in the directory")
                 } else {

@@ -17,6 +17,8 @@ extension Roomkeeper {
 
         @OptionGroup var portalOptions: PortalOptions
 
+        @OptionGroup var graphOptions: GraphOptions
+
         @Option(help: "Output format: text, json, or markdown (for an audit ticket).")
         var format: OutputOptions.PlanFormat = .text
 
@@ -26,8 +28,9 @@ extension Roomkeeper {
         @OptionGroup var colorOptions: ColorOptions
 
         func run() async throws {
+            let engine = try graphOptions.engine()
             let portal = try await portalOptions.choice().open()
-            var report = AccessReport.make(try await Planning.readLive(portal))
+            var report = AccessReport.make(try await Planning.readLive(portal, engine: engine))
             if let user { report.people = report.people.filter { $0.userPrincipalName.lowercased() == user.lowercased() } }
             switch format {
             case .json: print(try AccessRenderer.json(report), terminator: "")

@@ -28,6 +28,8 @@ extension Roomkeeper {
 
         @OptionGroup var portalOptions: PortalOptions
 
+        @OptionGroup var graphOptions: GraphOptions
+
         @Flag(help: "Apply without asking for confirmation.")
         var autoApprove = false
 
@@ -64,6 +66,7 @@ extension Roomkeeper {
                     "--target, --allow-mass-delete and --accept-inventory-shrink shape a new plan; a saved plan is applied as it is")
             }
             let portalChoice = try portalOptions.choice()
+            let engine = try graphOptions.engine()
             let origin = try saved.map(savedOrigin) ?? sourceOptions.origin(folder: source)
             let manifests = try await ManifestSource.load(origin, options: sourceOptions, style: style, consequence: "nothing was applied")
             let portal = try await portalChoice.open()
@@ -76,7 +79,7 @@ extension Roomkeeper {
                 report = try await ReconcilerLease.withLease(
                     on: portal, holder: ReconcilerLease.holderName(doing: "apply"), duration: leaseDuration
                 ) { lease in
-                    try await apply(saved: saved, manifests: manifests, portal: portal, lease: lease, renderer: renderer)
+                    try await apply(saved: saved, manifests: manifests, portal: portal, engine: engine, lease: lease, renderer: renderer)
                 }
             } catch let held as LeaseHeldError {
                 throw failure("another reconciler is at work: \(held); nothing was applied")
@@ -87,17 +90,16 @@ extension Roomkeeper {
         /// Plans (or checks the saved plan), confirms, and carries it out under the lease.
         /// Returns nil when nothing was carried out.
         private func apply(
-            saved: Plan?, manifests: ManifestSnapshot, portal: any Portal, lease: ReconcilerLease, renderer: PlanRenderer
+            saved: Plan?, manifests: ManifestSnapshot, portal: any Portal, engine: Engine, lease: ReconcilerLease, renderer: PlanRenderer
         ) async throws -> ApplyReport? {
-            let engine = Engine.forThisMachine()
             try await reportInterruptedRuns(engine, portal: portal)
             let plan: Plan
             if let saved {
-                try check(saved, manifests: manifests, live: try await Planning.readLive(portal))
+                try check(saved, manifests: manifests, live: try await Planning.readLive(portal, engine: engine))
                 plan = saved
             } else {
                 plan = try await Planning.plan(
-                    manifests, portal: portal, options: planning.planOptions,
+                    manifests, portal: portal, engine: engine, options: planning.planOptions,
                     acceptInventoryShrink: planning.acceptInventoryShrink)
                 if format == .text { print(renderer.text(plan), terminator: "") }
             }

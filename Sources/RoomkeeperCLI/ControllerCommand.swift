@@ -32,6 +32,8 @@ extension Roomkeeper {
 
         @OptionGroup var portalOptions: PortalOptions
 
+        @OptionGroup var graphOptions: GraphOptions
+
         @Option(help: "Time between reconciles: 90s, 5m, 1h.")
         var interval: Interval = Interval(seconds: 300)
 
@@ -104,7 +106,7 @@ extension Roomkeeper {
                     stateFolder: StateFolder.url(), interval: .seconds(interval.seconds),
                     jitter: jitter, retryInterval: .seconds(firstRetry), selfHeal: selfHeal, concurrency: concurrency,
                     historyURL: history.map { URL(fileURLWithPath: $0) }, notifier: notifier, sourceTimeouts: sourceOptions.timeouts, trust: sourceOptions.trust(),
-                    reconcileTimeout: .seconds(reconcileTimeout.seconds), openPortal: { try await portalChoice.open() }),
+                    reconcileTimeout: .seconds(reconcileTimeout.seconds), directory: try graphOptions.reader(priority: .low), openPortal: { try await portalChoice.open() }),
                 logger: logger)
             let credentials = ControllerCredentials(webhookSecret: secret, adminToken: adminToken, loopbackOnly: address.isLoopback)
             let probeAddress = probeListen.flatMap(ListenAddress.init)

@@ -28,6 +28,8 @@ extension Roomkeeper {
 
         @OptionGroup var portalOptions: PortalOptions
 
+        @OptionGroup var graphOptions: GraphOptions
+
         @Option(help: "Output format: text, json, markdown or html.")
         var format: ReportFormat = .text
 
@@ -47,9 +49,9 @@ extension Roomkeeper {
 
         func run() async throws {
             let style = colorOptions.style
+            let engine = try graphOptions.engine()
             let (source, portal) = try await ManifestSource.loadThenOpen(
                 folder: directory, source: sourceOptions, portal: portalOptions, style: style, consequence: "drift was not checked")
-            let engine = Engine.forThisMachine()
             let outcome: DriftOutcome
             do {
                 outcome = try await Planning.reporting {

@@ -16,7 +16,9 @@ extension Roomkeeper {
                 repository can start from an existing tenant. Objects Roomkeeper manages keep their \
                 manifest names; hand-made ones are named after their display names, and a roomkeeper.yaml \
                 allowing their adoption is written when the folder has none. With --select, only the \
-                named objects are written (the adopt remedy of a drift report). Existing files are not \
+                named objects are written (the adopt remedy of a drift report). With --graph \
+                --room-lists, a room group per Places room list is added, selecting the list's rooms. \
+                Existing files are not \
                 overwritten without --force. Planning the exported folder against the same portal shows \
                 no changes, apart from taking ownership of hand-made objects.
                 """)
@@ -33,17 +35,26 @@ extension Roomkeeper {
         @Flag(help: "Overwrite files that already exist.")
         var force = false
 
+        @Flag(help: "With --graph: also write a room group per Places room list, selecting its rooms.")
+        var roomLists = false
+
         @OptionGroup var portalOptions: PortalOptions
+
+        @OptionGroup var graphOptions: GraphOptions
 
         func validate() throws {
             guard (out == nil) != (into == nil) else { throw ValidationError("give --out DIR or --into REPOSITORY, one of them") }
             if into != nil, select.isEmpty { throw ValidationError("--into adopts the objects --select names; name at least one") }
+            if roomLists, !graphOptions.isEnabled() {
+                throw ValidationError("--room-lists reads the tenant's room lists through Microsoft Graph; add --graph")
+            }
         }
 
         func run() async throws {
+            let engine = try graphOptions.engine()
             let portal = try await portalOptions.choice().open()
-            let live = try await Planning.readLive(portal)
-            let result = Exporter.export(live, select: Set(select))
+            let live = try await Planning.readLive(portal, engine: engine)
+            let result = Exporter.export(live, select: Set(select), roomListGroups: roomLists)
             if !select.isEmpty, result.manifests.isEmpty {
                 throw CommandFailure("nothing in the \(portal.endpointDescription) matches \(select.joined(separator: ", ")); nothing was written")
             }

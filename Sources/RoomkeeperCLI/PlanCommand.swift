@@ -24,6 +24,8 @@ extension Roomkeeper {
 
         @OptionGroup var portalOptions: PortalOptions
 
+        @OptionGroup var graphOptions: GraphOptions
+
         @Option(help: "Output format: text, json, or markdown (for a pull request comment).")
         var format: OutputOptions.PlanFormat = .text
 
@@ -36,10 +38,11 @@ extension Roomkeeper {
 
         func run() async throws {
             let style = colorOptions.style
+            let engine = try graphOptions.engine()
             let (source, portal) = try await ManifestSource.loadThenOpen(
                 folder: directory, source: sourceOptions, portal: portalOptions, style: style, consequence: "no plan was made")
             let plan = try await Planning.plan(
-                source, portal: portal, options: planning.planOptions,
+                source, portal: portal, engine: engine, options: planning.planOptions,
                 acceptInventoryShrink: planning.acceptInventoryShrink)
             switch format {
             case .json: print(try PlanRenderer.json(plan), terminator: "")

@@ -24,27 +24,28 @@ struct PlanningOptions: ParsableArguments {
 /// What plan and apply share: read the portal, refuse a suspiciously short read, plan; any
 /// failure to read is printed and exits 1.
 enum Planning {
-    /// Reads the whole portal, or prints why it could not and exits 1.
-    static func readLive(_ portal: any Portal) async throws -> LiveState {
-        try await reporting { try await Engine.readLive(portal) }
+    /// Reads the whole portal (and the directory, when the engine has one), or prints why it
+    /// could not and exits 1.
+    static func readLive(_ portal: any Portal, engine: Engine) async throws -> LiveState {
+        try await reporting { try await engine.readLive(portal) }
     }
 
     /// Plans `source` against what `portal` holds now (see `Engine.plan`).
     static func plan(
-        _ source: ManifestSnapshot, portal: any Portal, options: PlanOptions, acceptInventoryShrink: Bool
+        _ source: ManifestSnapshot, portal: any Portal, engine: Engine, options: PlanOptions, acceptInventoryShrink: Bool
     ) async throws -> Plan {
         try await reporting {
-            try await Engine.forThisMachine().plan(
-                source, portal: portal, options: options, acceptInventoryShrink: acceptInventoryShrink
-            ).plan
+            try await engine.plan(source, portal: portal, options: options, acceptInventoryShrink: acceptInventoryShrink).plan
         }
     }
 
-    /// Runs `work`; a portal that cannot be read is printed as an error, and exits 1.
+    /// Runs `work`; a portal or directory that cannot be read is printed as an error, and exits 1.
     static func reporting<Result>(_ work: () async throws -> Result) async throws -> Result {
         do {
             return try await work()
         } catch let error as PortalReadError {
+            throw CommandFailure("\(error); nothing was changed")
+        } catch let error as DirectoryReadError {
             throw CommandFailure("\(error); nothing was changed")
         }
     }

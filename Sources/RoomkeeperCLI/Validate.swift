@@ -1,17 +1,21 @@
 import ArgumentParser
 import Foundation
 import Manifests
+import PortalAPI
+import Reconciler
 import Reports
 
 extension Roomkeeper {
     struct Validate: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Check a folder of manifests without contacting the portal.",
+            abstract: "Check a folder of manifests, without contacting the portal.",
             discussion: """
                 Loads every *.yaml and *.yml file under DIRECTORY (recursively, several documents \
                 per file), the repository policy in DIRECTORY/roomkeeper.yaml, and checks shapes, \
-                names, references and the portal's rules. Every problem is listed at once as \
-                file:line:column. Exit 0 when valid (warnings allowed), 1 when not.
+                names, references and the portal's rules. With --graph, also checks every member, \
+                room, room list and ring licence against the tenant's directory through Microsoft \
+                Graph. Every problem is listed at once as file:line:column. Exit 0 when valid \
+                (warnings allowed), 1 when not.
                 """)
 
         @Argument(help: "The manifest repository folder.", completion: .directory)
@@ -19,8 +23,22 @@ extension Roomkeeper {
 
         @OptionGroup var output: OutputOptions
 
+        @OptionGroup var graphOptions: GraphOptions
+
         func run() async throws {
-            let result = ManifestLoader.load(from: DirectoryTree(root: URL(fileURLWithPath: directory)))
+            let reader = try graphOptions.reader()
+            var result = ManifestLoader.load(from: DirectoryTree(root: URL(fileURLWithPath: directory)))
+            if let reader, !result.diagnostics.hasErrors {
+                let directory: TenantDirectory
+                do {
+                    directory = try await reader.readDirectory()
+                } catch {
+                    throw CommandFailure("cannot read the tenant's directory from \(reader.directoryDescription): \(error)")
+                }
+                result.diagnostics = (result.diagnostics
+                    + DirectoryCheck.findings(declared: result.manifests, directory: directory).compactMap(Diagnostic.init))
+                    .sortedByLocation()
+            }
             switch output.format {
             case .json:
                 print(ValidationReport.json(result).rendered(), terminator: "")

@@ -1,0 +1,114 @@
+import ArgumentParser
+import Foundation
+import GraphAPI
+import GraphEmulator
+import Manifests
+import Reports
+
+extension Roomkeeper {
+    struct GraphCommand: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "graph",
+            abstract: "Run the Microsoft Graph emulator.",
+            subcommands: [Serve.self])
+    }
+}
+
+extension Roomkeeper.GraphCommand {
+    struct Serve: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Serve an emulated tenant's directory through Graph v1.0 and its token endpoint over HTTP.",
+            discussion: """
+                A real HTTP server answering the Graph v1.0 reads Roomkeeper makes (users, groups and \
+                members, Places rooms and room lists, licence details, directory role assignments, \
+                delta queries, JSON batches) and the Microsoft identity platform's token endpoint at \
+                /TENANT/oauth2/v2.0/token, on one port: point both --authority-host and \
+                --graph-endpoint at it. The app that may sign in is registered with --client-id and \
+                a credential (--client-certificate, --client-secret-file), or in the fixture. Its \
+                directory lives in memory. Stops gracefully on SIGTERM or SIGINT.
+                """)
+
+        @Option(help: "Directory fixture: a YAML file, or 'contoso' for the built-in example.")
+        var seed: String = "contoso"
+
+        @Option(help: "Address and port to listen on; port 0 picks a free one.")
+        var listen: String = "127.0.0.1:8081"
+
+        @Option(help: "Register this application (client) id as an app that may sign in.")
+        var clientId: String?
+
+        @Option(help: "With --client-id: a PEM file holding the app's certificate (a private key in it is not read).", completion: .file())
+        var clientCertificate: String?
+
+        @Option(help: "With --client-id: a file holding a client secret the app may sign in with.", completion: .file())
+        var clientSecretFile: String?
+
+        @Option(help: "Answer every n-th Graph request with 429 and Retry-After, to try throttling.")
+        var throttleEvery: Int?
+
+        @Option(help: "Seconds an access token lives.")
+        var tokenLifetime: Int = 3599
+
+        func validate() throws {
+            guard parsedListen != nil else { throw ValidationError("--listen must be HOST:PORT, e.g. 127.0.0.1:8081") }
+            if clientId == nil, clientCertificate != nil || clientSecretFile != nil {
+                throw ValidationError("--client-certificate and --client-secret-file register a credential for --client-id; give it")
+            }
+            if let clientId, UUID(uuidString: clientId) == nil { throw ValidationError("--client-id must be a GUID") }
+            if let throttleEvery, throttleEvery < 1 { throw ValidationError("--throttle-every must be at least 1") }
+            if tokenLifetime < 1 { throw ValidationError("--token-lifetime must be at least 1 second") }
+        }
+
+        private var parsedListen: (host: String, port: Int)? {
+            guard let colon = listen.lastIndex(of: ":"), let port = Int(listen[listen.index(after: colon)...]), (0...65535).contains(port)
+            else { return nil }
+            return (String(listen[..<colon]), port)
+        }
+
+        func run() async throws {
+            guard let (host, port) = parsedListen else { throw ExitCode.validationFailure }
+            var (tenant, diagnostics) = seed == "contoso" ? try GraphTenant.contoso() : try GraphTenant.load(path: seed)
+            if !diagnostics.isEmpty {
+                let sources = seed == "contoso" ? [:] : [seed: SourceText(path: seed, bytes: Array(try Data(contentsOf: URL(fileURLWithPath: seed))))]
+                FileHandle.standardError.write(Data(DiagnosticRenderer(style: .automatic()).render(diagnostics, sources: sources).utf8))
+                if diagnostics.hasErrors { throw ExitCode.failure }
+            }
+            if let clientId { try register(clientId, in: &tenant) }
+            let store = GraphDirectoryStore(tenant: tenant)
+            let tenantId = tenant.tenantId
+            let configuration = GraphServerConfiguration(
+                host: host, port: port, tokenLifetime: TimeInterval(tokenLifetime), throttleEvery: throttleEvery)
+            let application = GraphServer.makeApplication(store: store, configuration: configuration, onServerRunning: { port in
+                // Written unbuffered, so a script waiting for this line sees it at once.
+                FileHandle.standardOutput.write(Data("Roomkeeper Graph emulator listening on http://\(host):\(port) (tenant \(tenantId))\n".utf8))
+            })
+            try await application.runService()
+        }
+
+        /// Adds the credentials from the flags to the app `clientId` (registering it if the fixture does not).
+        private func register(_ clientId: String, in tenant: inout GraphTenant) throws {
+            var app = tenant.apps.first { $0.clientId == clientId.lowercased() } ?? GraphTenant.App(clientId: clientId)
+            if let clientCertificate {
+                do {
+                    let text = try String(data: FileHandle.readBounded(path: clientCertificate, limit: 256 << 10), encoding: .utf8) ?? ""
+                    guard let start = text.range(of: "-----BEGIN CERTIFICATE-----"), let end = text.range(of: "-----END CERTIFICATE-----") else {
+                        throw CommandFailure("\(clientCertificate) holds no CERTIFICATE block")
+                    }
+                    app.certificates.append(String(text[start.lowerBound..<end.upperBound]))
+                } catch let failure as CommandFailure {
+                    throw failure
+                } catch {
+                    throw CommandFailure("cannot read the certificate file \(clientCertificate)")
+                }
+            }
+            if let clientSecretFile {
+                guard let data = try? FileHandle.readBounded(path: clientSecretFile, limit: 4096),
+                      let secret = String(data: data, encoding: .utf8)?.trimmingCharacters(in: .whitespacesAndNewlines), !secret.isEmpty
+                else { throw CommandFailure("cannot read a client secret from \(clientSecretFile)") }
+                app.secrets.append(GraphTenant.Secret(value: secret))
+            }
+            tenant.apps.removeAll { $0.clientId == app.clientId }
+            tenant.apps.append(app)
+        }
+    }
+}
