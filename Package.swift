@@ -149,7 +149,10 @@ let package = Package(
         // Release-build benchmarks (`swift run -c release roomkeeper-bench`).
         .executableTarget(
             name: "RoomkeeperBenchmarks",
-            dependencies: ["Manifests", "CYAML", "PortalAPI", "PortalClient", "PortalEmulator", "Reconciler", "GitSource", "Engine"]),
+            dependencies: [
+                "Manifests", "CYAML", "PortalAPI", "PortalClient", "PortalEmulator", "Reconciler", "GitSource", "Engine", "GraphAPI", "GraphClient",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            ]),
 
         // Helpers the test targets share: running processes, example paths, in-memory trees.
         .target(

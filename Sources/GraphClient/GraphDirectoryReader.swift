@@ -85,6 +85,9 @@ public actor GraphDirectoryReader {
         groupsDeltaLink = link
     }
 
+    /// Delta rounds take no `$top`; this many objects a page are asked for with `Prefer`.
+    static let deltaPageSize = 999
+
     /// A delta round from `link`, or a full one from `start` when there is no link or Graph no
     /// longer knows it. `full` says the changes are the whole collection.
     private func deltaRound<Item: Codable & Sendable>(
@@ -92,13 +95,13 @@ public actor GraphDirectoryReader {
     ) async throws -> (changes: [Item], link: String?, full: Bool) {
         if let link {
             do {
-                let (changes, next) = try await session.list(Item.self, from: link)
+                let (changes, next) = try await session.list(Item.self, from: link, pageSize: Self.deltaPageSize)
                 return (changes, next, false)
             } catch let error as GraphError where error.status == 410 || error.code.lowercased() == "syncstatenotfound" {
                 // The delta token expired: start again with a full round.
             }
         }
-        let (items, next) = try await session.list(Item.self, from: start)
+        let (items, next) = try await session.list(Item.self, from: start, pageSize: Self.deltaPageSize)
         return (items, next, true)
     }
 

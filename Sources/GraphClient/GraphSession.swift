@@ -77,8 +77,11 @@ public final class GraphSession: Sendable {
 
     /// Every page of a list from `firstURL`, following `@odata.nextLink` on the Graph host only.
     /// Returns the items and, for a delta round, the `@odata.deltaLink` of its last page.
+    ///
+    /// `pageSize` asks for pages that large with `Prefer: odata.maxpagesize`, for reads that
+    /// take no `$top` (delta rounds).
     public func list<Item: Codable & Sendable>(
-        _ item: Item.Type, from firstURL: String, service: Service = .directory, advancedQuery: Bool = false
+        _ item: Item.Type, from firstURL: String, service: Service = .directory, advancedQuery: Bool = false, pageSize: Int? = nil
     ) async throws -> (items: [Item], deltaLink: String?) {
         var items: [Item] = []
         var next: String? = firstURL
@@ -89,7 +92,8 @@ public final class GraphSession: Sendable {
                     status: 0, code: "TooManyPages",
                     message: "a Graph list went on past \(pages) pages and \(items.count) objects; Roomkeeper stops there")
             }
-            let page: GraphPage<Item> = try await get(url, service: service, advancedQuery: advancedQuery)
+            let page: GraphPage<Item> = try await send(
+                .GET, url: url, body: nil, service: service, advancedQuery: advancedQuery, pageSize: pageSize)
             pages += 1
             items += page.value
             if let deltaLink = page.deltaLink, page.nextLink == nil { return (items, try onGraphHost(deltaLink)) }
@@ -113,7 +117,7 @@ public final class GraphSession: Sendable {
             attempt += 1
             let request = GraphBatchRequest(requests: remaining.sorted { $0.key < $1.key }.map { .init(id: $0.key, url: $0.value) })
             let response: GraphBatchResponse<Body> = try await send(
-                .POST, url: url("/$batch"), body: try JSONEncoder().encode(request), service: service, advancedQuery: false)
+                .POST, url: url("/$batch"), body: try JSONEncoder().encode(request), service: service, advancedQuery: false, pageSize: nil)
             var throttledWait: Double?
             for item in response.responses where remaining[item.id] != nil {
                 if (200..<300).contains(item.status), let body = item.body {
@@ -146,7 +150,7 @@ public final class GraphSession: Sendable {
 
     /// One GET, decoded.
     public func get<Response: Decodable>(_ url: String, service: Service = .directory, advancedQuery: Bool = false) async throws -> Response {
-        try await send(.GET, url: url, body: nil, service: service, advancedQuery: advancedQuery)
+        try await send(.GET, url: url, body: nil, service: service, advancedQuery: advancedQuery, pageSize: nil)
     }
 
     /// `link` if it is on the Graph host this session signs in for; a token never follows a
@@ -161,7 +165,7 @@ public final class GraphSession: Sendable {
     }
 
     private func send<Response: Decodable>(
-        _ method: HTTPMethod, url: String, body: Data?, service: Service, advancedQuery: Bool
+        _ method: HTTPMethod, url: String, body: Data?, service: Service, advancedQuery: Bool, pageSize: Int?
     ) async throws -> Response {
         guard host.contains(url) else {
             throw GraphError(status: 0, code: "ForeignURL", message: "refusing to send a Graph token to \(Self.origin(of: url))")
@@ -181,6 +185,7 @@ public final class GraphSession: Sendable {
             // Advanced queries ($count, OData casts on member lists) need eventual consistency
             // (learn.microsoft.com/graph/aad-advanced-queries).
             if advancedQuery { request.headers.add(name: "ConsistencyLevel", value: "eventual") }
+            if let pageSize { request.headers.add(name: "Prefer", value: "odata.maxpagesize=\(pageSize)") }
             if let body {
                 request.headers.add(name: "Content-Type", value: "application/json")
                 request.body = .bytes(ByteBuffer(bytes: body))

@@ -10,6 +10,8 @@ struct GraphCall {
     var query: [String: String]
     var consistencyLevelEventual: Bool
     var body: Data?
+    /// From `Prefer: odata.maxpagesize=N`.
+    var maximumPageSize: Int? = nil
 }
 
 /// The emulator's answer: status, headers and a JSON value (`[String: Any]`, arrays, scalars).
@@ -245,7 +247,7 @@ public struct GraphEndpoints {
                     ? .success(linkSelection) : selection(call, kind: kind, token: nil)
                 switch chosen {
                 case .success(let select):
-                    let top = call.query["$top"].flatMap(Int.init) ?? 100
+                    let top = min(call.query["$top"].flatMap(Int.init) ?? call.maximumPageSize ?? 100, kind.pageSizes.maximum)
                     pageCall.query["$skiptoken"] = PageToken(offset: 0, top: top, select: select, since: since, until: until).encoded
                 case .failure(let error): return error.answer
                 }

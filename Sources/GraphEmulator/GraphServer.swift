@@ -116,8 +116,11 @@ private struct Served: Sendable {
         }
         let endpoints = GraphEndpoints(store: store, baseURL: base())
         let eventual = request.headers[HTTPField.Name("ConsistencyLevel")!]?.lowercased() == "eventual"
-        guard let call = Self.call(method: request.method.rawValue, target: request.uri.description, eventual: eventual, body: body) else {
+        guard var call = Self.call(method: request.method.rawValue, target: request.uri.description, eventual: eventual, body: body) else {
             return respond(.error(400, "BadRequest", "Invalid request URL."))
+        }
+        if let prefer = request.headers[HTTPField.Name("Prefer")!], let range = prefer.range(of: "odata.maxpagesize=") {
+            call.maximumPageSize = Int(prefer[range.upperBound...].prefix { $0.isNumber })
         }
         if call.path == "/$batch" { return respond(batch(call, endpoints: endpoints, issued: issued)) }
         return respond(single(call, endpoints: endpoints, issued: issued))

@@ -84,7 +84,7 @@ public enum ManifestValidator {
     // MARK: - Kinds
 
     private static func checkRoomGroup(_ group: RoomGroup) -> [Diagnostic] {
-        let selectorIsEmpty = group.selector.map { $0.location.isEmpty && $0.labels.isEmpty } ?? true
+        let selectorIsEmpty = group.selector.map { $0.location.isEmpty && $0.labels.isEmpty && $0.roomList == nil } ?? true
         guard group.rooms.isEmpty && selectorIsEmpty else { return [] }
         return [.error(
             "RoomGroup '\(group.metadata.name.value)' has neither rooms nor a selector", at: group.metadata.name.location,

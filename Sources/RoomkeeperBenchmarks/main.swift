@@ -2,7 +2,7 @@ import CYAML
 import Foundation
 import Manifests
 
-/// Release-build benchmarks: `swift run -c release roomkeeper-bench load|list|reconcile|fetch [options]`.
+/// Release-build benchmarks: `swift run -c release roomkeeper-bench load|list|reconcile|fetch|directory [options]`.
 struct InMemoryTree: ManifestFileTree {
     let files: [String: [UInt8]]
     func yamlFiles() throws -> [String] { files.keys.sorted() }
@@ -58,9 +58,12 @@ case "reconcile":
     try await reconcileBenchmark()
 case "fetch":
     try await fetchBenchmark()
+case "directory":
+    try await directoryBenchmark()
 default:
     print("""
         usage: roomkeeper-bench load [--sites N] [--runs N] [--workers N]
+               roomkeeper-bench directory [--users N] [--groups N] [--rooms N] [--passes N]
                roomkeeper-bench list [--devices N] [--page N]
                roomkeeper-bench reconcile [--sites N] [--concurrency N]
                roomkeeper-bench fetch [--sites N] [--commits N]

@@ -28,7 +28,7 @@ extension Roomkeeper.GraphCommand {
                 directory lives in memory. Stops gracefully on SIGTERM or SIGINT.
                 """)
 
-        @Option(help: "Directory fixture: a YAML file, or 'contoso' for the built-in example.")
+        @Option(help: "Directory fixture: a YAML file, 'contoso' for the built-in example, or generated:USERS:GROUPS:ROOMS for a large generated one (needs --client-id).")
         var seed: String = "contoso"
 
         @Option(help: "Address and port to listen on; port 0 picks a free one.")
@@ -57,7 +57,21 @@ extension Roomkeeper.GraphCommand {
             if let clientId, UUID(uuidString: clientId) == nil { throw ValidationError("--client-id must be a GUID") }
             if let throttleEvery, throttleEvery < 1 { throw ValidationError("--throttle-every must be at least 1") }
             if tokenLifetime < 1 { throw ValidationError("--token-lifetime must be at least 1 second") }
+            if seed.hasPrefix("generated:") {
+                guard generatedSize != nil else { throw ValidationError("--seed generated:USERS:GROUPS:ROOMS takes three counts up to 1000000") }
+                guard clientId != nil else { throw ValidationError("a generated directory has no app registration: give --client-id") }
+            }
         }
+
+        /// The counts of `--seed generated:USERS:GROUPS:ROOMS`.
+        private var generatedSize: (users: Int, groups: Int, rooms: Int)? {
+            let counts = seed.split(separator: ":").dropFirst().compactMap { Int($0) }
+            guard counts.count == 3, counts.allSatisfy({ (0...1_000_000).contains($0) }) else { return nil }
+            return (counts[0], counts[1], counts[2])
+        }
+
+        /// The tenant id of generated directories.
+        static let generatedTenantId = "0b5e6c1d-2f3a-4b5c-8d7e-9f0a1b2c3d4e"
 
         private var parsedListen: (host: String, port: Int)? {
             guard let colon = listen.lastIndex(of: ":"), let port = Int(listen[listen.index(after: colon)...]), (0...65535).contains(port)
@@ -67,7 +81,16 @@ extension Roomkeeper.GraphCommand {
 
         func run() async throws {
             guard let (host, port) = parsedListen else { throw ExitCode.validationFailure }
-            var (tenant, diagnostics) = seed == "contoso" ? try GraphTenant.contoso() : try GraphTenant.load(path: seed)
+            var (tenant, diagnostics): (GraphTenant, [Diagnostic])
+            if let size = generatedSize, let clientId {
+                (tenant, diagnostics) = (
+                    GraphTenant.generated(
+                        tenantId: Self.generatedTenantId, app: GraphTenant.App(clientId: clientId), users: size.users, groups: size.groups,
+                        rooms: size.rooms), []
+                )
+            } else {
+                (tenant, diagnostics) = seed == "contoso" ? try GraphTenant.contoso() : try GraphTenant.load(path: seed)
+            }
             if !diagnostics.isEmpty {
                 let sources = seed == "contoso" ? [:] : [seed: SourceText(path: seed, bytes: Array(try Data(contentsOf: URL(fileURLWithPath: seed))))]
                 FileHandle.standardError.write(Data(DiagnosticRenderer(style: .automatic()).render(diagnostics, sources: sources).utf8))

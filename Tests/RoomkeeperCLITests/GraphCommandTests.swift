@@ -1,0 +1,119 @@
+import Foundation
+import TestSupport
+import Testing
+
+/// The README's walk-through against a tenant's directory: `roomkeeper graph serve` as the
+/// tenant (a real process, the token endpoint and Graph on one loopback port), the embedded
+/// portal for the portal-only kinds, and the commands with --graph.
+@Suite("roomkeeper with --graph, end to end")
+struct GraphCommandTests {
+    static let tenantId = "8c3d2f1e-5a6b-4c7d-9e0f-1a2b3c4d5e6f"
+    static let clientId = "2f9e8d7c-6b5a-4e3d-8c2b-1a0f9e8d7c6b"
+
+    /// Starts the emulator with the Contoso directory and an app that signs in with `secret`.
+    private static func serve(_ workspace: Workspace, secret: String) async throws -> (BackgroundProcess, [String: String]) {
+        let secretFile = workspace.state.appendingPathComponent("app-secret")
+        try secret.write(to: secretFile, atomically: true, encoding: .utf8)
+        let server = try BackgroundProcess(
+            Roomkeeper.executable,
+            ["graph", "serve", "--listen", "127.0.0.1:0", "--client-id", clientId, "--client-secret-file", secretFile.path],
+            environment: workspace.environment)
+        let line = try #require(try await server.line(containing: "listening on http://"), "no start line:\n\(server.printed)")
+        let url = try #require(line.split(separator: " ").first { $0.hasPrefix("http://") }).description
+        let environment = [
+            "AZURE_TENANT_ID": tenantId, "AZURE_CLIENT_ID": clientId, "AZURE_CLIENT_SECRET": secret, "AZURE_AUTHORITY_HOST": url,
+            "ROOMKEEPER_GRAPH_ENDPOINT": url,
+        ]
+        return (server, environment)
+    }
+
+    @Test("validate and plan check members, rooms and room lists against the directory, with exact diagnostics")
+    func directoryChecks() async throws {
+        let workspace = try Workspace()
+        defer { workspace.remove() }
+        let secret = "app-secret-\(UUID().uuidString)"
+        let (server, graph) = try await Self.serve(workspace, secret: secret)
+        defer { Task { _ = try? await server.terminate() } }
+
+        let valid = try await workspace.run(["validate", "contoso", "--graph"], environment: graph)
+        #expect(valid.status == 0, "\(valid.errors)")
+        #expect(valid.output.contains(
+            "rings/rings.yaml:20:9: warning: UpdateRing/early-sites: 1 room without a Teams Rooms Pro licence: conf-par-1b@contoso.com (basic)"))
+
+        let plain = try await workspace.run(["plan", "contoso"])
+        let checked = try await workspace.run(["plan", "contoso", "--graph"], environment: graph)
+        #expect(checked.status == 2, "\(checked.errors)")
+        #expect(checked.output.components(separatedBy: "\n").last { !$0.isEmpty } == plain.output.components(separatedBy: "\n").last { !$0.isEmpty })
+
+        try workspace.edit("access/assignments.yaml") {
+            $0.replacingOccurrences(
+                of: "    - user: isaiah.langer@contoso.com\n    - group: sg-emea-facilities",
+                with: "    - user: isaiah.langer@contoso.com\n    - user: adele.vance@contoso.com\n    - group: sg-emea-facilities\n    - group: All Contoso")
+        }
+        try workspace.edit("sites/paris.yaml") {
+            $0.replacingOccurrences(of: "    - conf-par-1d@contoso.com\n", with: "    - conf-par-1d@contoso.com\n    - conf-lyo-1a@contoso.com\n")
+                + "---\napiVersion: roomkeeper/v1\nkind: RoomGroup\nmetadata:\n  name: paris-all-rooms\nspec:\n  displayName: Paris\n  selector:\n    roomList: Berlin rooms\n"
+        }
+        let invalid = try await workspace.run(["validate", "contoso", "--graph"], environment: graph)
+        #expect(invalid.status == 1)
+        let expected = [
+            "access/assignments.yaml:29:7: error: RoleAssignment/emea-site-leads: user adele.vance@contoso.com's account is disabled in the directory",
+            "access/assignments.yaml:31:7: error: RoleAssignment/emea-site-leads: group All Contoso <all@contoso.com>",
+            "sites/paris.yaml:16:7: error: RoomGroup/paris-floor-1: conf-lyo-1a@contoso.com is not a room mailbox in the tenant's directory",
+            "sites/paris.yaml:53:15: error: RoomGroup/paris-all-rooms: the directory has no room list with the address or name 'Berlin rooms'",
+        ]
+        for line in expected { #expect(invalid.output.contains(line), "missing: \(line)\n\(invalid.output)") }
+        #expect(invalid.output.contains("hint: remove the member, or enable the account first"))
+
+        let refused = try await workspace.run(["plan", "contoso", "--graph"], environment: graph)
+        #expect(refused.status == 1)
+        #expect(refused.output.contains("user adele.vance@contoso.com's account is disabled in the directory"))
+    }
+
+    @Test("access names the Entra role holders Graph reports, and export writes a room group per room list")
+    func accessAndExport() async throws {
+        let workspace = try Workspace()
+        defer { workspace.remove() }
+        let (server, graph) = try await Self.serve(workspace, secret: "app-secret-\(UUID().uuidString)")
+        defer { Task { _ = try? await server.terminate() } }
+        #expect(try await workspace.run(["apply", "contoso", "--auto-approve", "--graph"], environment: graph).status == 0)
+
+        let access = try await workspace.run(["access", "--graph", "--format", "markdown", "--user", "alex.wilber@contoso.com"], environment: graph)
+        #expect(access.status == 0, "\(access.errors)")
+        #expect(access.output.contains("| alex.wilber@contoso.com | Entra role Teams Administrator"), "\(access.output)")
+        let lead = try await workspace.run(["access", "--graph", "--format", "json", "--user", "isaiah.langer@contoso.com"], environment: graph)
+        #expect(lead.output.contains("emea-facilities@contoso.com"), "grants through sg-emea-facilities, whose members Graph lists")
+
+        let out = workspace.state.appendingPathComponent("exported")
+        let export = try await workspace.run(["export", "--graph", "--room-lists", "--out", out.path], environment: graph)
+        #expect(export.status == 0, "\(export.errors)")
+        let groups = try String(contentsOf: out.appendingPathComponent("room-groups.yaml"), encoding: .utf8)
+        #expect(groups.contains("roomList: rooms-paris@contoso.com"))
+        #expect(groups.contains("name: paris-rooms"))
+        let replanned = try await workspace.run(["validate", out.path, "--graph"], environment: graph)
+        #expect(replanned.status == 0, "\(replanned.output)")
+    }
+
+    @Test("A wrong secret fails with Entra's reason, naming tenant and client, and never shows the secret")
+    func wrongSecret() async throws {
+        let workspace = try Workspace()
+        defer { workspace.remove() }
+        let (server, started) = try await Self.serve(workspace, secret: "app-secret-\(UUID().uuidString)")
+        defer { Task { _ = try? await server.terminate() } }
+        var graph = started
+        let wrong = "wrong-secret-\(UUID().uuidString)"
+        graph["AZURE_CLIENT_SECRET"] = wrong
+        let result = try await workspace.run(["plan", "contoso", "--graph"], environment: graph)
+        #expect(result.status == 1)
+        #expect(result.errors.contains("AADSTS7000215"), "\(result.errors)")
+        #expect(result.errors.contains("tenant \(Self.tenantId)"))
+        #expect(result.errors.contains("client \(Self.clientId)"))
+        #expect(result.errors.contains("nothing was changed"))
+        #expect(!(result.errors + result.output).contains(wrong))
+
+        graph["AZURE_FEDERATED_TOKEN_FILE"] = "/var/run/secrets/token"
+        let ambiguous = try await workspace.run(["validate", "contoso", "--graph"], environment: graph)
+        #expect(ambiguous.status == 1)
+        #expect(ambiguous.errors.contains("choose one way to sign in"))
+    }
+}
