@@ -54,11 +54,14 @@ public actor GraphDirectoryReader {
         return try await task.value
     }
 
+    /// Users, groups, Places and role holders at once (each walks its own pages); then the
+    /// licences, which need to know the room accounts.
     private func readOnce() async throws -> TenantDirectory {
         async let roleHolders = readRoleHolders()
-        try await refreshUsers()
-        try await refreshGroups()
-        try await refreshPlaces()
+        async let users: Void = refreshUsers()
+        async let groups: Void = refreshGroups()
+        async let places: Void = refreshPlaces()
+        _ = try await (users, groups, places)
         try await refreshLicences()
         return assemble(roleHolders: try await roleHolders)
     }

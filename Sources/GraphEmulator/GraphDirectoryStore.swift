@@ -32,6 +32,36 @@ public final class GraphDirectoryStore: Sendable {
         /// Sorted ids, rebuilt after a change.
         var sortedUserIds: [String]?
         var sortedGroupIds: [String]?
+        /// The rows of the delta round with this window, kept while its pages are read.
+        var deltaRounds: [DeltaWindow: [String]] = [:]
+        /// Places, which do not change: rooms Places lists (none hidden), by id in id order;
+        /// room lists by id in id order; each list's rooms by the list's address.
+        var places: Places = Places(rooms: [], lists: [])
+    }
+
+    struct DeltaWindow: Hashable, Sendable {
+        var users: Bool
+        var since: Int?
+        var until: Int
+    }
+
+    struct Places: Sendable {
+        var rooms: [(id: String, room: GraphTenant.Room)]
+        var lists: [(id: String, list: GraphTenant.RoomList)]
+        var roomsByList: [String: [(id: String, room: GraphTenant.Room)]] = [:]
+        var roomIndex: [String: Int] = [:]
+        var listIndex: [String: Int] = [:]
+
+        init(rooms: [GraphTenant.Room], lists: [GraphTenant.RoomList]) {
+            self.rooms = rooms.filter { !$0.hidden }.map { (GraphDirectoryStore.objectId("room", $0.email), $0) }.sorted { $0.id < $1.id }
+            self.lists = lists.map { (GraphDirectoryStore.objectId("roomList", $0.email), $0) }.sorted { $0.id < $1.id }
+            let byEmail = Dictionary(self.rooms.map { ($0.room.email, $0) }, uniquingKeysWith: { first, _ in first })
+            for list in lists {
+                roomsByList[list.email] = list.rooms.compactMap { byEmail[$0] }.sorted { $0.id < $1.id }
+            }
+            roomIndex = Dictionary(self.rooms.indices.map { (self.rooms[$0].id, $0) }, uniquingKeysWith: { first, _ in first })
+            listIndex = Dictionary(self.lists.indices.map { (self.lists[$0].id, $0) }, uniquingKeysWith: { first, _ in first })
+        }
     }
 
     struct IssuedToken: Sendable {
@@ -44,9 +74,11 @@ public final class GraphDirectoryStore: Sendable {
 
     public init(tenant: GraphTenant) {
         var state = State(tenant: tenant)
+        state.places = Places(rooms: tenant.rooms, lists: tenant.roomLists)
         var people = tenant.users
+        let named = Set(people.map { $0.userPrincipalName.lowercased() })
         // Every room mailbox has a resource account: a user with the room's address.
-        for room in tenant.rooms where !people.contains(where: { $0.userPrincipalName.lowercased() == room.email }) {
+        for room in tenant.rooms where !named.contains(room.email) {
             people.append(.init(
                 userPrincipalName: room.email, displayName: room.displayName, mail: room.email,
                 licences: room.licence.flatMap(TeamsRoomsSKU.sku).map { [$0.partNumber] } ?? []))
@@ -124,13 +156,16 @@ public final class GraphDirectoryStore: Sendable {
 
     /// A stable object id (a GUID in form) derived from a kind and a name, so that seeds need no ids.
     public static func objectId(_ kind: String, _ name: String) -> String {
-        let digest = Array(SHA256.hash(data: Data("\(kind):\(name)".utf8)))
-        let hex = digest.prefix(16).map { String(format: "%02x", $0) }.joined()
-        let characters = Array(hex)
-        return [0..<8, 8..<12, 12..<16, 16..<20, 20..<32].map { String(characters[$0]) }.joined(separator: "-")
+        let hex = Array(hexadecimal(SHA256.hash(data: Data("\(kind):\(name)".utf8))).prefix(32))
+        return [0..<8, 8..<12, 12..<16, 16..<20, 20..<32].map { String(hex[$0]) }.joined(separator: "-")
     }
 
-    static func sha256(_ text: String) -> String {
-        SHA256.hash(data: Data(text.utf8)).map { String(format: "%02x", $0) }.joined()
+    static func sha256(_ text: String) -> String { hexadecimal(SHA256.hash(data: Data(text.utf8))) }
+
+    private static func hexadecimal(_ bytes: some Sequence<UInt8>) -> String {
+        let digits = Array("0123456789abcdef".utf8)
+        var text: [UInt8] = []
+        for byte in bytes { text += [digits[Int(byte >> 4)], digits[Int(byte & 0xf)]] }
+        return String(decoding: text, as: UTF8.self)
     }
 }

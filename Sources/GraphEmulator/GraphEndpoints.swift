@@ -173,12 +173,15 @@ public struct GraphEndpoints {
             case .group:
                 return page(call, kind: kind, ids: sortedGroupIds(&state), render: { id in state.groups[id].map { render($0.value) } })
             case .room:
-                let rooms = state.tenant.rooms.filter { !$0.hidden }
-                let byId = Dictionary(rooms.map { (GraphDirectoryStore.objectId("room", $0.email), $0) }, uniquingKeysWith: { a, _ in a })
-                return page(call, kind: kind, ids: byId.keys.sorted(), render: { byId[$0].map(render) })
+                let places = state.places
+                return page(
+                    call, kind: kind, ids: places.rooms.map(\.id),
+                    render: { id in places.roomIndex[id].map { render(places.rooms[$0].room, id: id) } })
             case .roomList:
-                let lists = Dictionary(state.tenant.roomLists.map { (GraphDirectoryStore.objectId("roomList", $0.email), $0) }, uniquingKeysWith: { a, _ in a })
-                return page(call, kind: kind, ids: lists.keys.sorted(), render: { lists[$0].map(render) })
+                let places = state.places
+                return page(
+                    call, kind: kind, ids: places.lists.map(\.id),
+                    render: { id in places.listIndex[id].map { render(places.lists[$0].list, id: id) } })
             default:
                 return .error(400, "BadRequest", "Unsupported collection.")
             }
@@ -221,25 +224,16 @@ public struct GraphEndpoints {
                 return .error(410, "SyncStateNotFound", "The sync state generation in the delta link is not found; start a new round.")
             }
             let until = token?.until ?? state.sequence
-            let changed: [String]
-            let removed: [String: Int]
-            switch kind {
-            case .user:
-                changed = sortedUserIds(&state).filter { id in
-                    guard let changedAt = state.users[id]?.changed else { return false }
-                    return since.map { changedAt > $0 && changedAt <= until } ?? true
-                }
-                removed = state.removedUsers
-            default:
-                changed = sortedGroupIds(&state).filter { id in
-                    guard let changedAt = state.groups[id]?.changed else { return false }
-                    return since.map { changedAt > $0 && changedAt <= until } ?? true
-                }
-                removed = state.removedGroups
+            let window = GraphDirectoryStore.DeltaWindow(users: kind == .user, since: since, until: until)
+            let ids: [String]
+            if let cached = state.deltaRounds[window] {
+                ids = cached
+            } else {
+                ids = deltaRows(&state, kind: kind, since: since, until: until)
+                // A round is read page by page; keep the rows of the last few rounds, not of every one.
+                if state.deltaRounds.count > 16 { state.deltaRounds = [:] }
+                state.deltaRounds[window] = ids
             }
-            let gone = since.map { since in removed.filter { $0.value > since && $0.value <= until }.keys.sorted() } ?? []
-            let goneSet = Set(gone)
-            let ids = changed + gone
             var pageCall = call
             if token == nil {
                 // The first page: its token carries the change window and selection to every later page.
@@ -255,17 +249,28 @@ public struct GraphEndpoints {
             return page(
                 pageCall, kind: kind, ids: ids,
                 render: { id in
-                    if goneSet.contains(id) { return ["id": id, "@removed": ["reason": "deleted"]] }
-                    switch kind {
-                    case .user: return state.users[id].map { render($0.value) }
-                    default: return state.groups[id].map { render($0.value) }
-                    }
+                    let current: [String: Any]? = kind == .user ? state.users[id].map { render($0.value) } : state.groups[id].map { render($0.value) }
+                    return current ?? ["id": id, "@removed": ["reason": "deleted"]]
                 },
                 finalLink: { _ in
                     let select = pageCall.query["$skiptoken"].flatMap(PageToken.init)?.select
                     return "\(baseURL)/v1.0\(call.path)?$deltatoken=\(PageToken(offset: 0, top: 0, select: select, since: until).encoded)"
                 })
         }
+    }
+
+    /// The ids a delta round reports: every object for a first round; else those changed in the
+    /// window, then those deleted in it.
+    private func deltaRows(_ state: inout GraphDirectoryStore.State, kind: Kind, since: Int?, until: Int) -> [String] {
+        let users = kind == .user
+        let ids = users ? sortedUserIds(&state) : sortedGroupIds(&state)
+        let changed = ids.filter { id in
+            guard let changedAt = users ? state.users[id]?.changed : state.groups[id]?.changed else { return false }
+            return since.map { changedAt > $0 && changedAt <= until } ?? true
+        }
+        guard let since else { return changed }
+        let removed = users ? state.removedUsers : state.removedGroups
+        return changed + removed.filter { $0.value > since && $0.value <= until }.keys.sorted()
     }
 
     // MARK: - Single objects and relationships
@@ -342,13 +347,11 @@ public struct GraphEndpoints {
 
     private func roomsOfList(_ address: String, _ call: GraphCall) -> GraphAnswer {
         store.state.withLock { state in
-            guard let list = state.tenant.roomLists.first(where: { $0.email == address.lowercased() }) else {
+            guard let rooms = state.places.roomsByList[address.lowercased()] else {
                 return .error(404, "ErrorItemNotFound", "The room list '\(address)' was not found.")
             }
-            let rooms = Dictionary(
-                state.tenant.rooms.filter { list.rooms.contains($0.email) && !$0.hidden }.map { (GraphDirectoryStore.objectId("room", $0.email), $0) },
-                uniquingKeysWith: { a, _ in a })
-            return page(call, kind: .room, ids: rooms.keys.sorted(), render: { rooms[$0].map(render) })
+            let byId = Dictionary(rooms.map { ($0.id, $0.room) }, uniquingKeysWith: { first, _ in first })
+            return page(call, kind: .room, ids: rooms.map(\.id), render: { id in byId[id].map { render($0, id: id) } })
         }
     }
 
@@ -424,9 +427,9 @@ public struct GraphEndpoints {
         ]
     }
 
-    private func render(_ room: GraphTenant.Room) -> [String: Any] {
+    private func render(_ room: GraphTenant.Room, id: String) -> [String: Any] {
         [
-            "@odata.type": "#microsoft.graph.room", "id": GraphDirectoryStore.objectId("room", room.email), "emailAddress": room.email,
+            "@odata.type": "#microsoft.graph.room", "id": id, "emailAddress": room.email,
             "displayName": room.displayName, "address": render(room.address), "geoCoordinates": NSNull(), "phone": "",
             "nickname": room.displayName, "building": room.building ?? NSNull(), "floorNumber": room.floorNumber ?? NSNull(),
             "floorLabel": room.floorLabel ?? NSNull(), "label": "", "capacity": room.capacity ?? NSNull(), "bookingType": "standard",
@@ -435,9 +438,9 @@ public struct GraphEndpoints {
         ]
     }
 
-    private func render(_ list: GraphTenant.RoomList) -> [String: Any] {
+    private func render(_ list: GraphTenant.RoomList, id: String) -> [String: Any] {
         [
-            "@odata.type": "#microsoft.graph.roomList", "id": GraphDirectoryStore.objectId("roomList", list.email), "emailAddress": list.email,
+            "@odata.type": "#microsoft.graph.roomList", "id": id, "emailAddress": list.email,
             "displayName": list.displayName, "address": render(list.address), "geoCoordinates": NSNull(), "phone": "", "tags": [String](),
         ]
     }

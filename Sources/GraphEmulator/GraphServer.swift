@@ -180,7 +180,7 @@ private struct Served: Sendable {
     }
 
     private func respond(_ answer: GraphAnswer) -> Response {
-        let body = answer.json.flatMap { try? JSONSerialization.data(withJSONObject: $0, options: [.sortedKeys, .withoutEscapingSlashes]) } ?? Data()
+        let body = answer.json.flatMap { try? JSONSerialization.data(withJSONObject: $0, options: [.withoutEscapingSlashes]) } ?? Data()
         return GraphServer.json(answer.status, body, headers: answer.headers)
     }
 

@@ -23,14 +23,9 @@ extension GraphTenant {
     }
 
     static func parse(_ source: SourceText, folder: URL) -> (tenant: GraphTenant, diagnostics: [Diagnostic]) {
-        let (tree, parseDiagnostics) = YAMLParser.parse(source)
-        var diagnostics = parseDiagnostics
-        guard let document = tree.documents.first else {
-            diagnostics.append(.error("the fixture is empty", at: SourceLocation(file: source.path, line: 1, column: 1)))
-            return (GraphTenant(tenantId: ""), diagnostics)
-        }
-        diagnostics += ShapeValidation.check(document, against: .object(fixtureShape))
-        guard !diagnostics.hasErrors else { return (GraphTenant(tenantId: ""), diagnostics) }
+        let fixture = ShapeValidation.fixture(source, shape: fixtureShape)
+        var diagnostics = fixture.diagnostics
+        guard let document = fixture.document, !diagnostics.hasErrors else { return (GraphTenant(tenantId: ""), diagnostics) }
         func items(_ key: String) -> [YAMLNode] { document[key].map { Array($0.elements) } ?? [] }
         func strings(_ node: YAMLNode?, _ key: String) -> [String] { node?[key].map { $0.elements.compactMap(\.text) } ?? [] }
         func pem(_ node: YAMLNode) -> String? {

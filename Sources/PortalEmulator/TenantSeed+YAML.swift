@@ -22,13 +22,8 @@ extension TenantSeed {
     }
 
     static func parse(_ source: SourceText) -> (seed: TenantSeed, diagnostics: [Diagnostic]) {
-        let (tree, parseDiagnostics) = YAMLParser.parse(source)
-        var diagnostics = parseDiagnostics
-        guard let document = tree.documents.first else {
-            diagnostics.append(.error("the fixture is empty", at: SourceLocation(file: source.path, line: 1, column: 1)))
-            return (TenantSeed(administrators: [], users: []), diagnostics)
-        }
-        diagnostics += ShapeValidation.check(document, against: .object(fixtureShape))
+        let (document, diagnostics) = ShapeValidation.fixture(source, shape: fixtureShape)
+        guard let document else { return (TenantSeed(administrators: [], users: []), diagnostics) }
         func items(_ key: String) -> [YAMLNode] { document[key].map { Array($0.elements) } ?? [] }
         let seed = TenantSeed(
             administrators: items("administrators").compactMap(\.text), users: items("users").map(user),

@@ -50,7 +50,7 @@ extension Roomkeeper.GraphCommand {
         var tokenLifetime: Int = 3599
 
         func validate() throws {
-            guard parsedListen != nil else { throw ValidationError("--listen must be HOST:PORT, e.g. 127.0.0.1:8081") }
+            guard ListenAddress(listen) != nil else { throw ValidationError("--listen must be HOST:PORT, e.g. 127.0.0.1:8081") }
             if clientId == nil, clientCertificate != nil || clientSecretFile != nil {
                 throw ValidationError("--client-certificate and --client-secret-file register a credential for --client-id; give it")
             }
@@ -73,14 +73,10 @@ extension Roomkeeper.GraphCommand {
         /// The tenant id of generated directories.
         static let generatedTenantId = "0b5e6c1d-2f3a-4b5c-8d7e-9f0a1b2c3d4e"
 
-        private var parsedListen: (host: String, port: Int)? {
-            guard let colon = listen.lastIndex(of: ":"), let port = Int(listen[listen.index(after: colon)...]), (0...65535).contains(port)
-            else { return nil }
-            return (String(listen[..<colon]), port)
-        }
 
         func run() async throws {
-            guard let (host, port) = parsedListen else { throw ExitCode.validationFailure }
+            guard let address = ListenAddress(listen) else { throw ExitCode.validationFailure }
+            let (host, port) = (address.host, address.port)
             var (tenant, diagnostics): (GraphTenant, [Diagnostic])
             if let size = generatedSize, let clientId {
                 (tenant, diagnostics) = (

@@ -55,7 +55,7 @@ extension Roomkeeper.PortalCommand {
         var roomGroupMembership: TenantSettings.RoomGroupMembership = .multiple
 
         func validate() throws {
-            guard parsedListen != nil else { throw ValidationError("--listen must be HOST:PORT, e.g. 127.0.0.1:8080") }
+            guard ListenAddress(listen) != nil else { throw ValidationError("--listen must be HOST:PORT, e.g. 127.0.0.1:8080") }
             if let rateLimit, !(rateLimit.isFinite && rateLimit > 0) {
                 throw ValidationError("--rate-limit must be a positive number of requests per second")
             }
@@ -67,15 +67,10 @@ extension Roomkeeper.PortalCommand {
             }
         }
 
-        private var parsedListen: (host: String, port: Int)? {
-            guard let colon = listen.lastIndex(of: ":"), let port = Int(listen[listen.index(after: colon)...]),
-                  (0...65535).contains(port)
-            else { return nil }
-            return (String(listen[..<colon]), port)
-        }
 
         func run() async throws {
-            guard let (host, port) = parsedListen else { throw ExitCode.validationFailure }
+            guard let address = ListenAddress(listen) else { throw ExitCode.validationFailure }
+            let (host, port) = (address.host, address.port)
             let tokens: TokenDirectory
             do {
                 tokens = try TokenDirectory.load(

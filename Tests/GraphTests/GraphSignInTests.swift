@@ -148,3 +148,45 @@ struct GraphSignInTests {
         }
     }
 }
+
+@Suite("Client certificates made the way the README says")
+struct ClientCertificateFileTests {
+    @Test("A certificate and key from openssl load, with the thumbprint openssl reports; a key that does not match is refused")
+    func opensslCertificate() async throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("roomkeeper-openssl-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        func openssl(_ arguments: [String]) async throws -> String {
+            let result = try await runProcess(URL(fileURLWithPath: "/usr/bin/openssl"), arguments, in: folder)
+            #expect(result.status == 0, "openssl \(arguments): \(result.errors)")
+            return result.output
+        }
+        for name in ["first", "second"] {
+            _ = try await openssl([
+                "req", "-x509", "-newkey", "rsa:3072", "-sha256", "-days", "365", "-nodes", "-subj", "/CN=Roomkeeper",
+                "-keyout", "\(name).key", "-out", "\(name).crt",
+            ])
+        }
+        let key = try String(contentsOf: folder.appendingPathComponent("first.key"), encoding: .utf8)
+        let certificate = try String(contentsOf: folder.appendingPathComponent("first.crt"), encoding: .utf8)
+        let loaded = try ClientCertificate(pem: key + certificate)
+        let fingerprint = try await openssl(["x509", "-in", "first.crt", "-noout", "-fingerprint", "-sha1"])
+        #expect(fingerprint.contains(loaded.thumbprint.chunked(by: 2).joined(separator: ":")), "\(fingerprint) vs \(loaded.thumbprint)")
+
+        let other = try String(contentsOf: folder.appendingPathComponent("second.crt"), encoding: .utf8)
+        let mismatch = #expect(throws: GraphConfigurationError.self) { try ClientCertificate(pem: key + other) }
+        #expect(mismatch?.description.contains("does not belong to the certificate") == true)
+        let keyOnly = #expect(throws: GraphConfigurationError.self) { try ClientCertificate(pem: key, source: "app.pem") }
+        #expect(keyOnly?.description.contains("must hold both") == true)
+    }
+}
+
+extension String {
+    /// The string in pieces of `size` characters.
+    fileprivate func chunked(by size: Int) -> [String] {
+        stride(from: 0, to: count, by: size).map { offset in
+            let start = index(startIndex, offsetBy: offset)
+            return String(self[start..<(index(start, offsetBy: size, limitedBy: endIndex) ?? endIndex)])
+        }
+    }
+}
