@@ -180,7 +180,12 @@ let package = Package(
             dependencies: ["GitSource", "Manifests", "TestSupport", .product(name: "Crypto", package: "swift-crypto")]),
         .testTarget(name: "ReconcilerTests", dependencies: ["Reconciler", "Manifests", "PortalAPI", "PortalClient", "PortalEmulator", "TestSupport"]),
         .testTarget(name: "ManifestsTests", dependencies: ["Manifests", "TestSupport"]),
-        .testTarget(name: "ControllerTests", dependencies: ["Controller", "Engine", "GitSource", "Notifications", "PortalAPI", "PortalClient", "TestSupport"]),
+        .testTarget(
+            name: "ControllerTests",
+            dependencies: [
+                "Controller", "Engine", "GitSource", "Notifications", "PortalAPI", "PortalClient", "PortalEmulator", "TestSupport", "GraphAPI",
+                "GraphClient", "GraphEmulator",
+            ]),
         .testTarget(name: "ReportsTests", dependencies: ["Reports", "Manifests", "TestSupport"]),
         .testTarget(
             name: "RoomkeeperCLITests",

@@ -284,6 +284,11 @@ public actor Controller {
                 return .stalled(.accessDenied, "\(error); fix the token or its role assignments")
             }
             return .failed(.portalUnreachable, "\(error)")
+        case let error as DirectoryReadError:
+            if let refusal = error.underlying as? any AccessRefusal, refusal.isAccessRefused {
+                return .stalled(.accessDenied, "\(error); fix the app registration's credential or its admin consent")
+            }
+            return .failed(.directoryUnreachable, "\(error)")
         case let error as PortalError where [401, 403].contains(error.status):
             return .stalled(.accessDenied, "the portal refused: \(error); fix the token or its role assignments")
         default: return .failed(.portalUnreachable, "\(error)")

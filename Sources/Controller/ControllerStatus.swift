@@ -23,6 +23,8 @@ public struct ControllerStatus: Codable, Sendable, Equatable {
         case manifestInvalid = "ManifestInvalid"
         case sourceFetchFailed = "SourceFetchFailed"
         case portalUnreachable = "PortalUnreachable"
+        /// The tenant's directory (Microsoft Graph) could not be read.
+        case directoryUnreachable = "DirectoryUnreachable"
         /// The token is unknown, or its user lacks a permission Roomkeeper needs.
         case accessDenied = "AccessDenied"
         case incompleteRead = "IncompleteRead"

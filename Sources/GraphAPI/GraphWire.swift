@@ -1,4 +1,5 @@
 import Foundation
+import PortalAPI
 
 /// Graph's error body (learn.microsoft.com/graph/errors): `error.code`, `error.message`, and
 /// `error.innerError` with the `request-id` and `date` support asks for.
@@ -185,4 +186,9 @@ public struct GraphError: Error, Sendable, CustomStringConvertible, Equatable {
     public var description: String {
         (status > 0 ? "Graph answered \(status) \(code): " : "\(code): ") + message + (requestId.map { " (request id \($0))" } ?? "")
     }
+}
+
+extension GraphError: AccessRefusal {
+    /// A refused sign-in, or a 401 or 403 from Graph (a missing permission or admin consent).
+    public var isAccessRefused: Bool { code == "SignInFailed" || status == 401 || status == 403 }
 }

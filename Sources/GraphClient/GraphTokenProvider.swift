@@ -81,7 +81,7 @@ public actor GraphTokenProvider {
                 return (response.status.code, try await response.body.collect(upTo: 64 << 10))
             }
         } catch {
-            throw failure(signIn, "could not reach \(signIn.authority): \(GraphSession.describe(error))")
+            throw failure(signIn, "could not reach \(signIn.authority): \(GraphSession.describe(error))", code: "SignInUnreachable")
         }
         let bytes = Data(body.readableBytesView)
         guard status == 200 else {
@@ -103,10 +103,10 @@ public actor GraphTokenProvider {
     }
 
     /// The error a failed sign-in throws: which tenant and app, how, and why; never the credential.
-    private static func failure(_ signIn: GraphSignIn, redacting secret: String? = nil, _ detail: String) -> GraphError {
+    private static func failure(_ signIn: GraphSignIn, redacting secret: String? = nil, _ detail: String, code: String = "SignInFailed") -> GraphError {
         var message = "signing in to tenant \(signIn.tenantId) as client \(signIn.clientId) with its \(signIn.credential.kind) failed: \(detail)"
         if let secret, !secret.isEmpty { message = message.replacingOccurrences(of: secret, with: "(hidden)") }
-        return GraphError(status: 0, code: "SignInFailed", message: message)
+        return GraphError(status: 0, code: code, message: message)
     }
 
     private static func formEncoded(_ text: String) -> String {

@@ -27,6 +27,7 @@ public final class GraphDirectoryStore: Sendable {
         var deltaFloor = 0
         var tokens: [String: IssuedToken] = [:]
         var requests = 0
+        var httpRequests = 0
         var lowPriorityRequests = 0
         var placesInFlight: [String: Int] = [:]
         /// Sorted ids, rebuilt after a change.
@@ -95,6 +96,9 @@ public final class GraphDirectoryStore: Sendable {
 
     /// How many Graph requests (batch members included) the emulator has answered.
     public var requestCount: Int { state.withLock { $0.requests } }
+
+    /// How many HTTP requests reached Graph (a batch counts once, a refused one too).
+    public var httpRequestCount: Int { state.withLock { $0.httpRequests } }
 
     /// How many requests came marked `x-ms-throttle-priority: low`.
     public var lowPriorityRequests: Int { state.withLock { $0.lowPriorityRequests } }

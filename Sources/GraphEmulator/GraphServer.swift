@@ -101,8 +101,10 @@ private struct Served: Sendable {
     let now: @Sendable () -> Date
 
     func answer(_ request: Request, body: Data?) -> Response {
-        if request.headers[HTTPField.Name("x-ms-throttle-priority")!]?.lowercased() == "low" {
-            store.state.withLock { $0.lowPriorityRequests += 1 }
+        let low = request.headers[HTTPField.Name("x-ms-throttle-priority")!]?.lowercased() == "low"
+        store.state.withLock { state in
+            state.httpRequests += 1
+            if low { state.lowPriorityRequests += 1 }
         }
         guard let header = request.headers[.authorization], header.hasPrefix("Bearer ") else {
             return respond(.error(401, "InvalidAuthenticationToken", "Access token is empty."))

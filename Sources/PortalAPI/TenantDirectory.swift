@@ -71,3 +71,9 @@ public protocol DirectorySource: Sendable {
     /// group the directory does not have maps to none.
     func transitiveMembers(ofGroups ids: Set<String>) async throws -> [String: Set<String>]
 }
+
+/// An error saying the caller's credential or permissions were refused: a person must fix
+/// them, and trying again will not help.
+public protocol AccessRefusal: Error {
+    var isAccessRefused: Bool { get }
+}
