@@ -63,7 +63,19 @@ public actor GraphDirectoryReader {
         async let places: Void = refreshPlaces()
         _ = try await (users, groups, places)
         try await refreshLicences()
-        return assemble(roleHolders: try await roleHolders)
+        return assemble(roleHolders: try await throughGroups(try await roleHolders))
+    }
+
+    /// Role holders with the roles of role-assignable groups given to the groups' members, who
+    /// hold them as much as a user assigned directly does.
+    private func throughGroups(_ holders: [String: Set<DirectoryRole>]) async throws -> [String: Set<DirectoryRole>] {
+        let groupHolders = holders.filter { groups[$0.key] != nil }
+        guard !groupHolders.isEmpty else { return holders }
+        var result = holders
+        for (group, members) in try await transitiveMembers(ofGroups: Set(groupHolders.keys)) {
+            for member in members { result[member, default: []].formUnion(groupHolders[group] ?? []) }
+        }
+        return result
     }
 
     // MARK: - Users and groups, by delta

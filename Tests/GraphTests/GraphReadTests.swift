@@ -22,6 +22,8 @@ struct GraphReadTests {
         #expect(megan.directoryRoles == [.known(.teamsAdministrator)])
         #expect(directory.users.first { $0.userPrincipalName == "gone.user@contoso.com" }?.accountEnabled == false)
         #expect(directory.users.first { $0.userPrincipalName == "person2@contoso.com" }?.directoryRoles == [.known(.globalReader)])
+        // Through a role-assignable group: London Leads holds Global Reader.
+        #expect(directory.users.first { $0.userPrincipalName == "person1@contoso.com" }?.directoryRoles == [.known(.globalReader)])
         // A role scoped to an administrative unit does not reach the portal.
         #expect(directory.users.first { $0.userPrincipalName == "person3@contoso.com" }?.directoryRoles == nil)
 
@@ -65,8 +67,9 @@ struct GraphReadTests {
         #expect(seven.displayName == "Person Seven")
         #expect(second.users.contains { $0.userPrincipalName == "new.hire@contoso.com" })
         #expect(!second.users.contains { $0.userPrincipalName == "person8@contoso.com" })
-        // Users and groups by delta, role holders again; Places and licences not at all.
-        #expect(secondRequests == 2 + DirectoryRole.allCases.count)
+        // Users and groups by delta, role holders and the role-holding group's members again;
+        // Places and licences not at all.
+        #expect(secondRequests == 2 + DirectoryRole.allCases.count + 1)
 
         graph.store.expireDeltaLinks()
         let third = try await reader.read()

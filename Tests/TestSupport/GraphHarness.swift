@@ -134,6 +134,8 @@ public enum TestDirectory {
                 .init(role: .globalReader, principal: "person2@contoso.com"),
                 .init(role: .teamsAdministrator, principal: "megan.bowen@contoso.com"),
                 .init(role: .teamsDevicesAdministrator, principal: "person3@contoso.com", directoryScopeId: "/administrativeUnits/1234"),
+                // A role-assignable group: its members hold the role.
+                .init(role: .globalReader, principal: GraphDirectoryStore.objectId("group", "london-leads@contoso.com")),
             ])
     }
 }
