@@ -165,17 +165,17 @@ public actor GraphDirectoryReader {
     /// Reads licence details for every room account whose assigned licences changed.
     private func refreshLicences() async throws {
         let roomAddresses = Set((places?.rooms ?? []).compactMap { $0.emailAddress?.lowercased() })
-        var stale: [String: Set<GraphAssignedLicence>] = [:]
-        for user in users.values {
-            guard let upn = user.userPrincipalName?.lowercased(), roomAddresses.contains(upn) || user.mail.map({ roomAddresses.contains($0.lowercased()) }) == true
-            else { continue }
-            let assigned = Set(user.assignedLicenses ?? [])
-            if licences[user.id]?.assigned != assigned { stale[user.id] = assigned }
-        }
-        let roomAccounts = Set(users.values.filter { user in
+        let roomAccounts = users.values.filter { user in
             [user.userPrincipalName, user.mail].contains { $0.map { roomAddresses.contains($0.lowercased()) } == true }
-        }.map(\.id))
-        licences = licences.filter { roomAccounts.contains($0.key) }
+        }
+        // Forget accounts that are no longer rooms; read those whose assigned licences changed.
+        let roomAccountIds = Set(roomAccounts.map(\.id))
+        licences = licences.filter { roomAccountIds.contains($0.key) }
+        var stale: [String: Set<GraphAssignedLicence>] = [:]
+        for account in roomAccounts {
+            let assigned = Set(account.assignedLicenses ?? [])
+            if licences[account.id]?.assigned != assigned { stale[account.id] = assigned }
+        }
         let ids = stale.keys.sorted()
         let session = session
         let batches = stride(from: 0, to: ids.count, by: GraphBatchRequest.maximumRequests).map {

@@ -71,9 +71,19 @@ struct GraphReadTests {
         // Places and licences not at all.
         #expect(secondRequests == 2 + DirectoryRole.allCases.count + 1)
 
+        // A licence change reaches the next pass through the user delta and one batch.
+        var account = try #require(graph.store.user(named: "conf-lon-3a@contoso.com"))
+        account.licences = ["Microsoft_Teams_Rooms_Basic"]
+        graph.store.put(account)
+        let beforeThird = session.counts.requests
+        let relicensed = try await reader.read()
+        #expect(relicensed.rooms.first { $0.email == "conf-lon-3a@contoso.com" }?.licence == .basic)
+        #expect(session.counts.requests - beforeThird == secondRequests + 1)
+
         graph.store.expireDeltaLinks()
         let third = try await reader.read()
         #expect(third.users.map(\.id) == second.users.map(\.id))
+        #expect(third == relicensed)
     }
 
     @Test("Pages are followed to the end, and a next link to another host is refused")
