@@ -234,3 +234,68 @@ public struct GraphPage<Item: Codable & Sendable>: Codable, Sendable {
         case deltaLink = "@odata.deltaLink"
     }
 }
+
+/// A device Intune manages (`microsoft.graph.managedDevice`): a Teams Rooms compute or panel
+/// signs in as its room's resource account, which is its `userPrincipalName`.
+public struct GraphManagedDevice: GraphEntity, Equatable {
+    public static let entityType = "microsoft.graph.managedDevice"
+    public static let selected = [
+        "id", "deviceName", "serialNumber", "manufacturer", "model", "operatingSystem", "osVersion", "lastSyncDateTime", "complianceState",
+        "userPrincipalName",
+    ]
+    public var id: String
+    public var deviceName: String?
+    public var serialNumber: String?
+    public var manufacturer: String?
+    public var model: String?
+    public var operatingSystem: String?
+    public var osVersion: String?
+    /// ISO 8601, as Graph sends it.
+    public var lastSyncDateTime: String?
+    public var complianceState: String?
+    public var userPrincipalName: String?
+
+    public init(
+        id: String, deviceName: String?, serialNumber: String?, manufacturer: String?, model: String?, operatingSystem: String? = "Windows",
+        osVersion: String? = nil, lastSyncDateTime: String?, complianceState: String? = "compliant", userPrincipalName: String? = nil
+    ) {
+        self.id = id
+        self.deviceName = deviceName
+        self.serialNumber = serialNumber
+        self.manufacturer = manufacturer
+        self.model = model
+        self.operatingSystem = operatingSystem
+        self.osVersion = osVersion
+        self.lastSyncDateTime = lastSyncDateTime
+        self.complianceState = complianceState
+        self.userPrincipalName = userPrincipalName
+    }
+}
+
+/// A device registered in Windows Autopilot (`microsoft.graph.windowsAutopilotDeviceIdentity`),
+/// by its hardware hash: serial number, manufacturer, model and the group tag that picks its
+/// deployment profile.
+public struct GraphAutopilotDevice: GraphEntity, Equatable {
+    public static let entityType = "microsoft.graph.windowsAutopilotDeviceIdentity"
+    public static let selected = ["id", "serialNumber", "manufacturer", "model", "groupTag", "lastContactedDateTime", "managedDeviceId"]
+    public var id: String
+    public var serialNumber: String?
+    public var manufacturer: String?
+    public var model: String?
+    public var groupTag: String?
+    public var lastContactedDateTime: String?
+    public var managedDeviceId: String?
+
+    public init(
+        id: String, serialNumber: String?, manufacturer: String?, model: String?, groupTag: String?, lastContactedDateTime: String? = nil,
+        managedDeviceId: String? = nil
+    ) {
+        self.id = id
+        self.serialNumber = serialNumber
+        self.manufacturer = manufacturer
+        self.model = model
+        self.groupTag = groupTag
+        self.lastContactedDateTime = lastContactedDateTime
+        self.managedDeviceId = managedDeviceId
+    }
+}

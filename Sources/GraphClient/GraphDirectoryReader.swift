@@ -11,7 +11,9 @@ import PortalModel
 ///   get only the changes. A delta link Graph no longer knows (410 Gone, `syncStateNotFound`)
 ///   starts a full round again.
 /// - Rooms and room lists come from Places, which has no delta and allows four concurrent
-///   requests per app: they are read again only once `placesRefresh` has passed.
+///   requests per app; Intune's managed devices and Autopilot's registrations have no delta
+///   either: these are read again only once `refreshInterval` has passed. Devices the app may
+///   not read (no device permission: 403) are left unread, and device checks are not made.
 /// - Licence details are read with JSON batches for the room accounts whose assigned licences
 ///   are new or changed since the last read.
 /// - The holders of the directory roles that reach the portal are read every time (four requests).
@@ -19,7 +21,7 @@ import PortalModel
 /// One read at a time: a read that starts while another runs waits for it and shares its result.
 public actor GraphDirectoryReader {
     public nonisolated let session: GraphSession
-    private let placesRefresh: Duration
+    private let refreshInterval: Duration
     private let now: @Sendable () -> Date
 
     private var users: [String: GraphUser] = [:]
@@ -27,6 +29,7 @@ public actor GraphDirectoryReader {
     private var groups: [String: GraphGroup] = [:]
     private var groupsDeltaLink: String?
     private var places: Places?
+    private var devices: (registry: DeviceRegistry?, readAt: Date)?
     /// Licence details by user id, with the assigned licences they were read for.
     private var licences: [String: (assigned: Set<GraphAssignedLicence>, details: [GraphLicenceDetails])] = [:]
     private var inFlight: Task<TenantDirectory, any Error>?
@@ -39,9 +42,9 @@ public actor GraphDirectoryReader {
         var readAt: Date
     }
 
-    public init(session: GraphSession, placesRefresh: Duration = .seconds(3600), now: @escaping @Sendable () -> Date = Date.init) {
+    public init(session: GraphSession, refreshInterval: Duration = .seconds(3600), now: @escaping @Sendable () -> Date = Date.init) {
         self.session = session
-        self.placesRefresh = placesRefresh
+        self.refreshInterval = refreshInterval
         self.now = now
     }
 
@@ -61,7 +64,8 @@ public actor GraphDirectoryReader {
         async let users: Void = refreshUsers()
         async let groups: Void = refreshGroups()
         async let places: Void = refreshPlaces()
-        _ = try await (users, groups, places)
+        async let devices: Void = refreshDevices()
+        _ = try await (users, groups, places, devices)
         try await refreshLicences()
         return assemble(roleHolders: try await throughGroups(try await roleHolders))
     }
@@ -132,7 +136,7 @@ public actor GraphDirectoryReader {
     // MARK: - Places
 
     private func refreshPlaces() async throws {
-        if let places, now().timeIntervalSince(places.readAt) < Double(placesRefresh.components.seconds) { return }
+        if let places, now().timeIntervalSince(places.readAt) < Double(refreshInterval.components.seconds) { return }
         let readAt = now()
         let (rooms, _) = try await session.list(
             GraphRoom.self, from: session.url("/places/microsoft.graph.room?$select=\(GraphRoom.selected.joined(separator: ","))&$top=100"),
@@ -158,6 +162,50 @@ public actor GraphDirectoryReader {
             return members
         }
         places = Places(rooms: rooms, lists: lists, members: members, readAt: readAt)
+    }
+
+    // MARK: - Devices
+
+    private func refreshDevices() async throws {
+        if let devices, now().timeIntervalSince(devices.readAt) < Double(refreshInterval.components.seconds) { return }
+        let readAt = now()
+        do {
+            async let managed = session.list(
+                GraphManagedDevice.self,
+                from: session.url("/deviceManagement/managedDevices?$select=\(GraphManagedDevice.selected.joined(separator: ","))&$top=999"))
+            async let autopilot = session.list(
+                GraphAutopilotDevice.self,
+                from: session.url(
+                    "/deviceManagement/windowsAutopilotDeviceIdentities?$select=\(GraphAutopilotDevice.selected.joined(separator: ","))&$top=999"))
+            let registry = DeviceRegistry(
+                managed: try await managed.items.compactMap(Self.registered), autopilot: try await autopilot.items.compactMap(Self.registered))
+            devices = (registry, readAt)
+        } catch let error as GraphError where error.status == 403 {
+            devices = (nil, readAt)
+        }
+    }
+
+    private static func registered(_ device: GraphManagedDevice) -> RegisteredDevice? {
+        guard let serial = device.serialNumber, !serial.isEmpty else { return nil }
+        return RegisteredDevice(
+            id: device.id, name: device.deviceName ?? device.id, serialNumber: serial, manufacturer: device.manufacturer, model: device.model,
+            operatingSystem: device.operatingSystem, lastSync: device.lastSyncDateTime.flatMap(Self.date), compliance: device.complianceState,
+            account: device.userPrincipalName)
+    }
+
+    private static func registered(_ device: GraphAutopilotDevice) -> AutopilotRegistration? {
+        guard let serial = device.serialNumber, !serial.isEmpty else { return nil }
+        return AutopilotRegistration(id: device.id, serialNumber: serial, manufacturer: device.manufacturer, model: device.model, groupTag: device.groupTag)
+    }
+
+    /// An ISO 8601 time as Graph writes it, with or without fractional seconds; Intune's
+    /// "never" (`0001-01-01T00:00:00Z`) is nil.
+    static func date(_ text: String) -> Date? {
+        let plain = ISO8601DateFormatter()
+        let fractional = ISO8601DateFormatter()
+        fractional.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+        guard let date = plain.date(from: text) ?? fractional.date(from: text), date.timeIntervalSince1970 > 0 else { return nil }
+        return date
     }
 
     // MARK: - Licences, by batch
@@ -274,7 +322,8 @@ public actor GraphDirectoryReader {
             users: directoryUsers.sorted { $0.id < $1.id }, groups: directoryGroups.sorted { $0.id < $1.id },
             rooms: rooms.sorted { $0.email < $1.email },
             roomLists: places.lists.compactMap { list in list.emailAddress.map { DirectoryRoomList(email: $0, displayName: list.displayName) } }
-                .sorted { $0.email < $1.email })
+                .sorted { $0.email < $1.email },
+            devices: devices?.registry)
     }
 
     /// An address as one URL path segment, or nil when it could not be one.

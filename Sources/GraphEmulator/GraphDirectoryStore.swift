@@ -72,8 +72,11 @@ public final class GraphDirectoryStore: Sendable {
     }
 
     let state: Mutex<State>
+    /// When the store was made: the devices' last syncs count back from it.
+    let started: Date
 
-    public init(tenant: GraphTenant) {
+    public init(tenant: GraphTenant, now: Date = Date()) {
+        started = now
         var state = State(tenant: tenant)
         state.places = Places(rooms: tenant.rooms, lists: tenant.roomLists)
         var people = tenant.users

@@ -66,6 +66,10 @@ public struct GraphEndpoints {
             return require(GraphPermission.placeRead) { roomsOfList(p[1], call) }
         case ["roleManagement", "directory", "roleAssignments"]:
             return require(GraphPermission.roleManagementRead) { roleAssignments(call) }
+        case ["deviceManagement", "managedDevices"]:
+            return require(GraphPermission.managedDevicesRead) { devices(call, kind: .managedDevice) }
+        case ["deviceManagement", "windowsAutopilotDeviceIdentities"]:
+            return require(GraphPermission.autopilotRead) { devices(call, kind: .autopilotDevice) }
         default:
             return .error(400, "BadRequest", "Resource not found for the segment '\(parts.last ?? "")'.")
         }
@@ -74,7 +78,7 @@ public struct GraphEndpoints {
     // MARK: - Collections
 
     enum Kind {
-        case user, group, room, roomList, licence, member, roleAssignment
+        case user, group, room, roomList, licence, member, roleAssignment, managedDevice, autopilotDevice
 
         var entityType: String {
             switch self {
@@ -84,6 +88,8 @@ public struct GraphEndpoints {
             case .roomList: "microsoft.graph.roomList"
             case .licence: "microsoft.graph.licenseDetails"
             case .roleAssignment: "microsoft.graph.unifiedRoleAssignment"
+            case .managedDevice: "microsoft.graph.managedDevice"
+            case .autopilotDevice: "microsoft.graph.windowsAutopilotDeviceIdentity"
             }
         }
 
@@ -101,6 +107,7 @@ public struct GraphEndpoints {
         var pageSizes: (maximum: Int, standard: Int) {
             switch self {
             case .room, .roomList: (100, 100)
+            case .managedDevice, .autopilotDevice: (1000, 1000)
             default: (999, 100)
             }
         }
@@ -377,6 +384,25 @@ public struct GraphEndpoints {
         }
     }
 
+    /// Intune's managed devices or Autopilot's registrations, in id order.
+    private func devices(_ call: GraphCall, kind: Kind) -> GraphAnswer {
+        store.state.withLock { state in
+            if kind == .managedDevice {
+                let devices = Dictionary(state.tenant.managedDevices.map { ($0.id, $0) }, uniquingKeysWith: { first, _ in first })
+                return page(call, kind: kind, ids: devices.keys.sorted(), render: { devices[$0].map(render) })
+            }
+            let devices = Dictionary(state.tenant.autopilotDevices.map { ($0.id, $0) }, uniquingKeysWith: { first, _ in first })
+            let managedIds = Dictionary(
+                state.tenant.managedDevices.map { ("\($0.manufacturer.lowercased())/\($0.serialNumber.uppercased())", $0.id) },
+                uniquingKeysWith: { first, _ in first })
+            return page(
+                call, kind: kind, ids: devices.keys.sorted(),
+                render: { id in
+                    devices[id].map { render($0, managedId: managedIds["\($0.manufacturer.lowercased())/\($0.serialNumber.uppercased())"]) }
+                })
+        }
+    }
+
     // MARK: - Rendering, with only properties the v1.0 metadata declares
 
     /// Every selectable property of a type, comma-separated, for a `$select` that asks for all.
@@ -398,6 +424,14 @@ public struct GraphEndpoints {
         "microsoft.graph.roomList": ["id", "emailAddress", "displayName", "address", "geoCoordinates", "phone", "placeId", "tags"],
         "microsoft.graph.licenseDetails": ["id", "skuId", "skuPartNumber", "servicePlans"],
         "microsoft.graph.unifiedRoleAssignment": ["id", "principalId", "roleDefinitionId", "directoryScopeId", "appScopeId"],
+        "microsoft.graph.managedDevice": [
+            "id", "deviceName", "serialNumber", "manufacturer", "model", "operatingSystem", "osVersion", "lastSyncDateTime",
+            "complianceState", "userPrincipalName", "enrolledDateTime", "managedDeviceOwnerType",
+        ],
+        "microsoft.graph.windowsAutopilotDeviceIdentity": [
+            "id", "serialNumber", "manufacturer", "model", "groupTag", "lastContactedDateTime", "enrollmentState", "managedDeviceId",
+            "displayName", "productKey", "purchaseOrderIdentifier", "skuNumber", "systemFamily", "userPrincipalName",
+        ],
     ]
 
     private func render(_ user: GraphTenant.User) -> [String: Any] {
@@ -442,6 +476,28 @@ public struct GraphEndpoints {
         [
             "@odata.type": "#microsoft.graph.roomList", "id": id, "emailAddress": list.email,
             "displayName": list.displayName, "address": render(list.address), "geoCoordinates": NSNull(), "phone": "", "tags": [String](),
+        ]
+    }
+
+    private func render(_ device: GraphTenant.ManagedDevice) -> [String: Any] {
+        let formatter = ISO8601DateFormatter()
+        return [
+            "id": device.id, "deviceName": device.name, "serialNumber": device.serialNumber, "manufacturer": device.manufacturer,
+            "model": device.model, "operatingSystem": device.operatingSystem, "osVersion": device.osVersion,
+            // Intune writes a device that never synced as the year 1.
+            "lastSyncDateTime": device.lastSyncHoursAgo.map { formatter.string(from: store.started.addingTimeInterval(-$0 * 3600)) }
+                ?? "0001-01-01T00:00:00Z",
+            "complianceState": device.compliance, "userPrincipalName": device.account ?? "",
+            "enrolledDateTime": formatter.string(from: store.started.addingTimeInterval(-90 * 86_400)), "managedDeviceOwnerType": "company",
+        ]
+    }
+
+    private func render(_ device: GraphTenant.AutopilotDevice, managedId: String?) -> [String: Any] {
+        [
+            "id": device.id, "serialNumber": device.serialNumber, "manufacturer": device.manufacturer, "model": device.model,
+            "groupTag": device.groupTag ?? "", "lastContactedDateTime": ISO8601DateFormatter().string(from: store.started),
+            "enrollmentState": managedId == nil ? "notContacted" : "enrolled", "managedDeviceId": managedId ?? "", "displayName": "",
+            "productKey": "", "purchaseOrderIdentifier": "", "skuNumber": "", "systemFamily": "", "userPrincipalName": "",
         ]
     }
 

@@ -87,10 +87,23 @@ extension GraphTenant {
             guard let role = entry["role"]?.text.flatMap(DirectoryRole.init(rawValue:)), let principal = entry["principal"]?.text else { return nil }
             return RoleHolder(role: role, principal: groupIds[principal.lowercased()] ?? principal, directoryScopeId: entry["scope"]?.text ?? "/")
         }
+        let managedDevices = items("managedDevices").map { device in
+            ManagedDevice(
+                serialNumber: device["serialNumber"]?.text ?? "", manufacturer: device["manufacturer"]?.text ?? "",
+                model: device["model"]?.text ?? "", name: device["name"]?.text ?? "", operatingSystem: device["operatingSystem"]?.text ?? "Windows",
+                osVersion: device["osVersion"]?.text ?? "10.0.22631",
+                lastSyncHoursAgo: device["lastSyncHoursAgo"].map { $0.text.flatMap(Double.init) } ?? 1,
+                compliance: device["compliance"]?.text ?? "compliant", account: device["account"]?.text)
+        }
+        let autopilotDevices = items("autopilotDevices").map { device in
+            AutopilotDevice(
+                serialNumber: device["serialNumber"]?.text ?? "", manufacturer: device["manufacturer"]?.text ?? "",
+                model: device["model"]?.text ?? "", groupTag: device["groupTag"]?.text)
+        }
         return (
             GraphTenant(
                 tenantId: document["tenantId"]?.text ?? "", apps: apps, users: users, groups: groups, rooms: rooms, roomLists: roomLists,
-                roleHolders: holders),
+                roleHolders: holders, managedDevices: managedDevices, autopilotDevices: autopilotDevices),
             diagnostics
         )
     }
@@ -192,5 +205,35 @@ extension GraphTenant {
                         FieldShape("scope", .string(.text(maximumLength: 256)), "/ (default) or /administrativeUnits/{id}."),
                     ])), unique: false),
                 "Holders of the Entra roles that reach the portal."),
+            FieldShape(
+                "managedDevices",
+                .list(.object(ObjectShape(
+                    "managed device",
+                    fields: [
+                        FieldShape("serialNumber", .string(.text(maximumLength: 128)), required: true, "Hardware serial number."),
+                        FieldShape("manufacturer", .string(.text(maximumLength: 128)), required: true, "Maker, as Intune reports it."),
+                        FieldShape("model", .string(.text(maximumLength: 128)), required: true, "Model."),
+                        FieldShape("name", .string(.text(maximumLength: 128)), required: true, "Device name."),
+                        FieldShape("operatingSystem", .string(.text(maximumLength: 64)), "Windows (default) or Android."),
+                        FieldShape("osVersion", .string(.text(maximumLength: 64)), "Version."),
+                        FieldShape("lastSyncHoursAgo", .integer(0...100_000), "Hours before the emulator started that it last synced; default 1."),
+                        FieldShape(
+                            "compliance",
+                            .string(.oneOf(["unknown", "compliant", "noncompliant", "conflict", "error", "inGracePeriod", "configManager"])),
+                            "Graph's complianceState; default compliant."),
+                        FieldShape("account", .string(.email), "The account it signs in with (a room's resource account)."),
+                    ])), unique: false),
+                "Devices Intune manages."),
+            FieldShape(
+                "autopilotDevices",
+                .list(.object(ObjectShape(
+                    "Autopilot device",
+                    fields: [
+                        FieldShape("serialNumber", .string(.text(maximumLength: 128)), required: true, "Hardware serial number."),
+                        FieldShape("manufacturer", .string(.text(maximumLength: 128)), required: true, "Maker."),
+                        FieldShape("model", .string(.text(maximumLength: 128)), required: true, "Model."),
+                        FieldShape("groupTag", .string(.text(maximumLength: 128)), "The group tag; Teams Rooms need one starting with MTR-."),
+                    ])), unique: false),
+                "Devices registered in Windows Autopilot."),
         ])
 }

@@ -12,11 +12,16 @@ public struct GraphTenant: Sendable {
     public var rooms: [Room]
     public var roomLists: [RoomList]
     public var roleHolders: [RoleHolder]
+    /// Intune's managed devices and Windows Autopilot's registrations.
+    public var managedDevices: [ManagedDevice]
+    public var autopilotDevices: [AutopilotDevice]
 
     public init(
         tenantId: String, apps: [App] = [], users: [User] = [], groups: [Group] = [], rooms: [Room] = [], roomLists: [RoomList] = [],
-        roleHolders: [RoleHolder] = []
+        roleHolders: [RoleHolder] = [], managedDevices: [ManagedDevice] = [], autopilotDevices: [AutopilotDevice] = []
     ) {
+        self.managedDevices = managedDevices
+        self.autopilotDevices = autopilotDevices
         self.tenantId = tenantId.lowercased()
         self.apps = apps
         self.users = users
@@ -170,6 +175,56 @@ public struct GraphTenant: Sendable {
         }
     }
 
+    /// A device Intune manages.
+    public struct ManagedDevice: Sendable {
+        public var serialNumber: String
+        public var manufacturer: String
+        public var model: String
+        public var name: String
+        public var operatingSystem: String
+        public var osVersion: String
+        /// How long before the emulator started the device last synced; nil for never.
+        public var lastSyncHoursAgo: Double?
+        /// `compliant`, `noncompliant`, ... as Graph's `complianceState`.
+        public var compliance: String
+        /// The account it signs in with: a room's resource account for a Teams Rooms device.
+        public var account: String?
+
+        public init(
+            serialNumber: String, manufacturer: String, model: String, name: String, operatingSystem: String = "Windows",
+            osVersion: String = "10.0.22631", lastSyncHoursAgo: Double? = 1, compliance: String = "compliant", account: String? = nil
+        ) {
+            self.serialNumber = serialNumber
+            self.manufacturer = manufacturer
+            self.model = model
+            self.name = name
+            self.operatingSystem = operatingSystem
+            self.osVersion = osVersion
+            self.lastSyncHoursAgo = lastSyncHoursAgo
+            self.compliance = compliance
+            self.account = account?.lowercased()
+        }
+
+        var id: String { GraphDirectoryStore.objectId("managedDevice", "\(manufacturer.lowercased())/\(serialNumber.uppercased())") }
+    }
+
+    /// A device registered in Windows Autopilot.
+    public struct AutopilotDevice: Sendable {
+        public var serialNumber: String
+        public var manufacturer: String
+        public var model: String
+        public var groupTag: String?
+
+        public init(serialNumber: String, manufacturer: String, model: String, groupTag: String?) {
+            self.serialNumber = serialNumber
+            self.manufacturer = manufacturer
+            self.model = model
+            self.groupTag = groupTag
+        }
+
+        var id: String { GraphDirectoryStore.objectId("autopilot", "\(manufacturer.lowercased())/\(serialNumber.uppercased())") }
+    }
+
     /// A directory role held by a user (by principal name) or a group (by id), over the whole
     /// tenant (`/`) or an administrative unit.
     public struct RoleHolder: Sendable {
@@ -192,14 +247,20 @@ public enum GraphPermission {
     public static let groupMemberRead = "GroupMember.Read.All"
     public static let placeRead = "Place.Read.All"
     public static let roleManagementRead = "RoleManagement.Read.Directory"
+    public static let managedDevicesRead = "DeviceManagementManagedDevices.Read.All"
+    public static let autopilotRead = "DeviceManagementServiceConfig.Read.All"
     /// What `roomkeeper` asks an admin to consent to.
-    public static let leastPrivileged: Set<String> = [userRead, groupMemberRead, placeRead, roleManagementRead]
+    public static let leastPrivileged: Set<String> = [
+        userRead, groupMemberRead, placeRead, roleManagementRead, managedDevicesRead, autopilotRead,
+    ]
     /// Higher permissions that also allow each read, as Graph's reference lists them.
     static let alsoAllowed: [String: Set<String>] = [
         userRead: ["User.ReadWrite.All", "Directory.Read.All", "Directory.ReadWrite.All"],
         groupMemberRead: ["Group.Read.All", "Group.ReadWrite.All", "Directory.Read.All", "Directory.ReadWrite.All"],
         placeRead: ["Place.ReadWrite.All"],
         roleManagementRead: ["RoleManagement.Read.All", "RoleManagement.ReadWrite.Directory", "Directory.Read.All"],
+        managedDevicesRead: ["DeviceManagementManagedDevices.ReadWrite.All"],
+        autopilotRead: ["DeviceManagementServiceConfig.ReadWrite.All"],
     ]
 }
 

@@ -12,12 +12,19 @@ public struct TenantDirectory: Sendable, Equatable {
     public var groups: [DirectoryGroup]
     public var rooms: [DirectoryRoom]
     public var roomLists: [DirectoryRoomList]
+    /// Intune's and Autopilot's devices; nil when they could not be read (the app lacks the
+    /// device permissions): device checks are then not made, never made against nothing.
+    public var devices: DeviceRegistry?
 
-    public init(users: [DirectoryUser] = [], groups: [DirectoryGroup] = [], rooms: [DirectoryRoom] = [], roomLists: [DirectoryRoomList] = []) {
+    public init(
+        users: [DirectoryUser] = [], groups: [DirectoryGroup] = [], rooms: [DirectoryRoom] = [], roomLists: [DirectoryRoomList] = [],
+        devices: DeviceRegistry? = nil
+    ) {
         self.users = users
         self.groups = groups
         self.rooms = rooms
         self.roomLists = roomLists
+        self.devices = devices
     }
 }
 
@@ -76,4 +83,62 @@ public protocol DirectorySource: Sendable {
 /// them, and trying again will not help.
 public protocol AccessRefusal: Error {
     var isAccessRefused: Bool { get }
+}
+
+/// What Intune and Windows Autopilot know of the tenant's devices.
+public struct DeviceRegistry: Sendable, Equatable {
+    public var managed: [RegisteredDevice]
+    public var autopilot: [AutopilotRegistration]
+
+    public init(managed: [RegisteredDevice] = [], autopilot: [AutopilotRegistration] = []) {
+        self.managed = managed
+        self.autopilot = autopilot
+    }
+}
+
+/// A device Intune manages.
+public struct RegisteredDevice: Sendable, Equatable {
+    public var id: String
+    public var name: String
+    public var serialNumber: String
+    public var manufacturer: String?
+    public var model: String?
+    public var operatingSystem: String?
+    /// When it last checked in with Intune; nil when it never has.
+    public var lastSync: Date?
+    public var compliance: String?
+    /// The account it signs in with, in lower case: a room's resource account for a Teams Rooms device.
+    public var account: String?
+
+    public init(
+        id: String, name: String, serialNumber: String, manufacturer: String?, model: String?, operatingSystem: String?, lastSync: Date?,
+        compliance: String?, account: String?
+    ) {
+        self.id = id
+        self.name = name
+        self.serialNumber = serialNumber
+        self.manufacturer = manufacturer
+        self.model = model
+        self.operatingSystem = operatingSystem
+        self.lastSync = lastSync
+        self.compliance = compliance
+        self.account = account?.lowercased()
+    }
+}
+
+/// A device registered in Windows Autopilot.
+public struct AutopilotRegistration: Sendable, Equatable {
+    public var id: String
+    public var serialNumber: String
+    public var manufacturer: String?
+    public var model: String?
+    public var groupTag: String?
+
+    public init(id: String, serialNumber: String, manufacturer: String?, model: String?, groupTag: String?) {
+        self.id = id
+        self.serialNumber = serialNumber
+        self.manufacturer = manufacturer
+        self.model = model
+        self.groupTag = groupTag
+    }
 }

@@ -235,11 +235,14 @@ public struct Finding: Codable, Sendable, Equatable {
         /// Found by checking the manifests against the tenant's directory (Microsoft Graph).
         case memberDisabled, groupNotSecurityEnabled, roomNotRoomMailbox, roomListUnknown, roomListNeedsDirectory
         case selectorMatchesNothing
+        /// Found by checking declared main units against Intune and Windows Autopilot.
+        case deviceNotRegistered, deviceOffline, groupTagInvalid, deviceUndeclared
 
         /// The findings that checking the manifests against the directory alone can make.
         public static let directoryChecks: Set<Code> = [
             .memberNotInDirectory, .memberAmbiguous, .memberDisabled, .groupNotSecurityEnabled, .roomNotRoomMailbox, .roomListUnknown,
-            .selectorMatchesNothing, .ringWithoutProLicence,
+            .selectorMatchesNothing, .ringWithoutProLicence, .deviceNotRegistered, .deviceOffline, .groupTagInvalid, .deviceUndeclared,
+            .deviceAmbiguous,
         ]
     }
 

@@ -49,6 +49,7 @@ public struct Planner {
         planner.planRoleAssignments(roleIds: roleIds, groupIds: groupIds)
         planner.planRingMembership(ringIds: ringIds)
         planner.planDevices()
+        planner.checkDeviceRegistry(now: now)
         planner.warnAboutRemoteAccess()
         var plan = planner.finish(source: source, portal: portal, now: now)
         plan.id = id
@@ -281,6 +282,15 @@ public struct Planner {
 
     /// Devices are matched by manufacturer and serial number. A room's main unit carries the
     /// room's enrollment, which apply changes; peripherals are checked for presence only.
+    /// With Intune's and Autopilot's devices read, checks the declared main units against them.
+    private mutating func checkDeviceRegistry(now: Date) {
+        guard let directory = live.directory, let registry = directory.devices else { return }
+        let check = DeviceRegistryCheck(
+            registry: registry, roomAccounts: Set(directory.rooms.map(\.email)),
+            grace: TimeInterval(declared.policy.deviceGraceHours) * 3600, now: now)
+        resolver.findings += check.findings(for: declared.devices)
+    }
+
     private mutating func planDevices() {
         var seen: Set<String> = []
         for device in declared.devices {

@@ -129,7 +129,7 @@ struct GraphMetadataTests {
     @Test("Every object the emulator serves has only declared properties of compatible types and declared enum values")
     func emulatorJSON() async throws {
         let metadata = try GraphMetadata.load()
-        let graph = try await RunningGraph.start(tenant: TestDirectory.tenant())
+        let graph = try await RunningGraph.start(tenant: TestDirectory.tenant(devices: true))
         defer { Task { await graph.stop() } }
         let session = try graph.session(.secret(ClientSecret(TestDirectory.secret)))
         let groupId = try #require(graph.store.group(named: "Room Admins")?.id)
@@ -146,6 +146,8 @@ struct GraphMetadataTests {
             ("/places/london-rooms@contoso.com/microsoft.graph.roomlist/rooms", "microsoft.graph.room", false),
             ("/users/conf-lon-3a@contoso.com/licenseDetails", "microsoft.graph.licenseDetails", false),
             ("/roleManagement/directory/roleAssignments", "microsoft.graph.unifiedRoleAssignment", false),
+            ("/deviceManagement/managedDevices", "microsoft.graph.managedDevice", false),
+            ("/deviceManagement/windowsAutopilotDeviceIdentities", "microsoft.graph.windowsAutopilotDeviceIdentity", false),
         ]
         for read in reads {
             let (objects, _) = try await session.list(JSONObject.self, from: session.url(read.path), advancedQuery: read.advanced)
@@ -165,6 +167,7 @@ struct GraphMetadataTests {
             (GraphMember.entityType, GraphMember.selected), (GraphRoom.entityType, GraphRoom.selected),
             (GraphRoomList.entityType, GraphRoomList.selected), (GraphLicenceDetails.entityType, GraphLicenceDetails.selected),
             (GraphRoleAssignment.entityType, GraphRoleAssignment.selected),
+            (GraphManagedDevice.entityType, GraphManagedDevice.selected), (GraphAutopilotDevice.entityType, GraphAutopilotDevice.selected),
         ]
         for (type, selected) in selections {
             let declared = try #require(metadata.types[type])
@@ -180,6 +183,12 @@ struct GraphMetadataTests {
             (GraphRoomList.entityType, GraphRoomList(id: "1", emailAddress: "l@b.c", displayName: "L")),
             (GraphLicenceDetails.entityType, GraphLicenceDetails(id: "1", skuId: "s", skuPartNumber: "p")),
             (GraphRoleAssignment.entityType, GraphRoleAssignment(id: "1", principalId: "p", roleDefinitionId: "r")),
+            (GraphManagedDevice.entityType, GraphManagedDevice(
+                id: "1", deviceName: "d", serialNumber: "s", manufacturer: "m", model: "x", osVersion: "10", lastSyncDateTime: "2026-11-30T00:00:00Z",
+                userPrincipalName: "r@b.c")),
+            (GraphAutopilotDevice.entityType, GraphAutopilotDevice(
+                id: "1", serialNumber: "s", manufacturer: "m", model: "x", groupTag: "MTR-x", lastContactedDateTime: "2026-11-30T00:00:00Z",
+                managedDeviceId: "2")),
         ]
         for (type, sample) in samples {
             let object = try JSONDecoder().decode(JSONObject.self, from: JSONEncoder().encode(sample)).value

@@ -186,3 +186,29 @@ struct GraphReadTests {
         #expect(graph.store.lowPriorityRequests == 3)
     }
 }
+
+@Suite("Reading Intune and Autopilot through Graph")
+struct GraphDeviceReadTests {
+    @Test("Managed devices and Autopilot registrations are read with their sync times and group tags; without the permission they are left unread")
+    func devices() async throws {
+        let graph = try await RunningGraph.start(tenant: TestDirectory.tenant(devices: true))
+        defer { Task { await graph.stop() } }
+        let directory = try await GraphDirectoryReader(session: try graph.session(.secret(ClientSecret(TestDirectory.secret)))).read()
+        let registry = try #require(directory.devices)
+        #expect(registry.managed.count == 4)
+        let stale = try #require(registry.managed.first { $0.serialNumber == "SN-LON-3B" })
+        let age = Date().timeIntervalSince(try #require(stale.lastSync)) / 3600
+        #expect(age > 499 && age < 502)
+        #expect(stale.account == "conf-lon-3b@contoso.com")
+        #expect(registry.autopilot.map(\.groupTag).sorted { ($0 ?? "") < ($1 ?? "") } == ["Kiosk", "MTR-London", "Office"])
+
+        let app = GraphTenant.App(
+            clientId: TestDirectory.clientId, secrets: [.init(value: TestDirectory.secret)],
+            permissions: GraphPermission.leastPrivileged.subtracting([GraphPermission.managedDevicesRead]))
+        let limited = try await RunningGraph.start(tenant: TestDirectory.tenant(app: app, devices: true))
+        defer { Task { await limited.stop() } }
+        let withoutDevices = try await GraphDirectoryReader(session: try limited.session(.secret(ClientSecret(TestDirectory.secret)))).read()
+        #expect(withoutDevices.devices == nil, "not observable, never an empty fleet")
+        #expect(withoutDevices.users.count == directory.users.count)
+    }
+}

@@ -94,7 +94,10 @@ public enum TestDirectory {
     public static let clientId = "0a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d"
     public static let secret = "test-secret-value-7Q~x"
 
-    public static func tenant(app: GraphTenant.App? = nil, people: Int = 5) -> GraphTenant {
+    /// With `devices`, a small fleet: London 3A's Lenovo in Intune and Autopilot, London 3B's
+    /// Dell in Intune only and weeks without a sync, an HP sharing the Lenovo's serial number,
+    /// and a Surface Hub signed in as Paris 1A that nothing declares.
+    public static func tenant(app: GraphTenant.App? = nil, people: Int = 5, devices: Bool = false) -> GraphTenant {
         let users = (0..<people).map { index in
             GraphTenant.User(userPrincipalName: "person\(index)@contoso.com", displayName: "Person \(index)", licences: ["ENTERPRISEPACK"])
         } + [
@@ -136,6 +139,21 @@ public enum TestDirectory {
                 .init(role: .teamsDevicesAdministrator, principal: "person3@contoso.com", directoryScopeId: "/administrativeUnits/1234"),
                 // A role-assignable group: its members hold the role.
                 .init(role: .globalReader, principal: GraphDirectoryStore.objectId("group", "london-leads@contoso.com")),
-            ])
+            ],
+            managedDevices: devices ? [
+                .init(serialNumber: "SN-LON-3A", manufacturer: "LENOVO", model: "ThinkSmart Core", name: "MTR-LON-3A", account: "conf-lon-3a@contoso.com"),
+                .init(
+                    serialNumber: "SN-LON-3B", manufacturer: "Dell Inc.", model: "OptiPlex 7090", name: "MTR-LON-3B", lastSyncHoursAgo: 500,
+                    account: "conf-lon-3b@contoso.com"),
+                .init(serialNumber: "SN-LON-3A", manufacturer: "HP", model: "EliteDesk", name: "DESK-1", account: "person0@contoso.com"),
+                .init(
+                    serialNumber: "SN-PAR-HUB", manufacturer: "Microsoft Corporation", model: "Surface Hub 2S", name: "HUB-PAR-1A",
+                    account: "conf-par-1a@contoso.com"),
+            ] : [],
+            autopilotDevices: devices ? [
+                .init(serialNumber: "SN-LON-3A", manufacturer: "LENOVO", model: "ThinkSmart Core", groupTag: "MTR-London"),
+                .init(serialNumber: "SN-LON-3A", manufacturer: "HP", model: "EliteDesk", groupTag: "Office"),
+                .init(serialNumber: "SN-PAR-1A", manufacturer: "Lenovo", model: "ThinkSmart Core", groupTag: "Kiosk"),
+            ] : [])
     }
 }

@@ -1,0 +1,96 @@
+import Foundation
+import Manifests
+import PortalAPI
+import PortalModel
+
+/// Checks the rooms' main units the manifests declare against what Microsoft really knows of
+/// them: Intune's managed devices and Windows Autopilot's registrations, matched by
+/// manufacturer and serial number (serial numbers alone are not unique, Microsoft warns:
+/// learn.microsoft.com/microsoftteams/rooms/bring-your-own-device).
+///
+/// Reports a unit registered nowhere (what a person on site must do), one that has not synced
+/// within the grace period (health, a note, not drift), an Autopilot group tag that keeps the
+/// Teams Rooms auto-login profile from applying (it must start with `MTR-`,
+/// learn.microsoft.com/microsoftteams/rooms/autopilot-autologin), and a device signed in as a
+/// room's resource account that git does not declare. Pure.
+struct DeviceRegistryCheck {
+    let registry: DeviceRegistry
+    /// The room mailboxes' addresses: a managed device signed in as one is a Teams Rooms device.
+    let roomAccounts: Set<String>
+    let grace: TimeInterval
+    let now: Date
+
+    /// The group tag prefix the Teams Rooms Autopilot deployment profile is assigned by.
+    static let teamsRoomsGroupTagPrefix = "MTR-"
+
+    func findings(for devices: [Device]) -> [Finding] {
+        let managedBySerial = Dictionary(grouping: registry.managed, by: { $0.serialNumber.uppercased() })
+        let autopilotBySerial = Dictionary(grouping: registry.autopilot, by: { $0.serialNumber.uppercased() })
+        var findings: [Finding] = []
+        var matched: Set<String> = []
+        for device in devices where device.isRoomUnit {
+            let target = ObjectReference(kind: .manifest(.device), name: device.metadata.name.value)
+            let location = device.metadata.name.location?.description
+            let serial = device.serialNumber.value.uppercased()
+            let managed = (managedBySerial[serial] ?? []).filter { Self.sameMaker(device.manufacturer, $0.manufacturer) }
+            let autopilot = (autopilotBySerial[serial] ?? []).filter { Self.sameMaker(device.manufacturer, $0.manufacturer) }
+            // Candidates count as declared either way: an ambiguity is not an undeclared device.
+            matched.formUnion(managed.map(\.id))
+            guard managed.count <= 1, autopilot.count <= 1 else {
+                findings.append(Finding(
+                    .deviceAmbiguous, severity: .warning, target: target,
+                    message: "Intune and Autopilot have \(managed.count + autopilot.count) devices with serial number \(device.serialNumber.value): "
+                        + (managed.map { "\($0.manufacturer ?? "unknown maker") \($0.model ?? "") (Intune)" }
+                            + autopilot.map { "\($0.manufacturer ?? "unknown maker") \($0.model ?? "") (Autopilot)" }).joined(separator: "; "),
+                    remedy: "give spec.manufacturer so Roomkeeper can tell them apart", location: location))
+                continue
+            }
+            let identity = HardwareIdentity(manufacturer: device.manufacturer, serialNumber: device.serialNumber.value)
+            guard managed.first != nil || autopilot.first != nil else {
+                findings.append(Finding(
+                    .deviceNotRegistered, severity: .warning, target: target,
+                    message: "not registered: neither Intune nor Windows Autopilot has \(identity)",
+                    remedy: device.deviceType == .teamsRoom
+                        ? "on site: import the device's hardware hash into Windows Autopilot with a group tag starting MTR-, then deploy it"
+                        : "on site: sign the device in with \(device.room.value) so that it enrolls in Intune",
+                    location: location))
+                continue
+            }
+            if let unit = managed.first {
+                if let synced = unit.lastSync, now.timeIntervalSince(synced) > grace {
+                    let hours = Int(now.timeIntervalSince(synced) / 3600)
+                    findings.append(Finding(
+                        .deviceOffline, severity: .info, target: target,
+                        message: "offline: \(unit.name) last synced with Intune \(hours) hours ago (\(ISO8601DateFormatter().string(from: synced)))",
+                        remedy: "check that it is powered on and online; this is health, not drift", location: location))
+                }
+            }
+            if device.deviceType == .teamsRoom, let registration = autopilot.first,
+               registration.groupTag?.uppercased().hasPrefix(Self.teamsRoomsGroupTagPrefix) != true {
+                findings.append(Finding(
+                    .groupTagInvalid, severity: .warning, target: target,
+                    message: "its Autopilot group tag is \(registration.groupTag.map { "'\($0)'" } ?? "empty"), which does not start with MTR-: "
+                        + "the Teams Rooms auto-login profile will not apply",
+                    remedy: "set a group tag starting with MTR- in Intune (Devices > Windows > Enrollment > Devices)", location: location))
+            }
+        }
+        for unit in registry.managed where !matched.contains(unit.id) {
+            guard let account = unit.account, roomAccounts.contains(account) else { continue }
+            findings.append(Finding(
+                .deviceUndeclared, severity: .warning,
+                target: ObjectReference(kind: .manifest(.device), name: unit.serialNumber.lowercased()),
+                message: "Intune has \(unit.name) (\(HardwareIdentity(manufacturer: unit.manufacturer, serialNumber: unit.serialNumber))) "
+                    + "signed in as \(account), which git does not declare",
+                remedy: "declare it as a Device of \(account), or retire it in Intune"))
+        }
+        return findings
+    }
+
+    /// Whether a registry's maker is the declared one: any when none is declared; else the same
+    /// name, or one the start of the other ("Dell" and "Dell Inc."), in any case.
+    static func sameMaker(_ declared: String?, _ registered: String?) -> Bool {
+        guard let declared = declared?.lowercased(), !declared.isEmpty, let registered = registered?.lowercased(), !registered.isEmpty
+        else { return true }
+        return registered.hasPrefix(declared) || declared.hasPrefix(registered)
+    }
+}

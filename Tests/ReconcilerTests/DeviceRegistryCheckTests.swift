@@ -1,0 +1,90 @@
+import Foundation
+import Manifests
+import PortalAPI
+import PortalModel
+import Reconciler
+import TestSupport
+import Testing
+
+@Suite("Declared main units against Intune and Autopilot")
+struct DeviceRegistryCheckTests {
+    private let now = Date(timeIntervalSince1970: 1_796_000_000)
+
+    private func declared() -> ManifestSet {
+        let devices = [
+            ("lon-3a-compute", "conf-lon-3a@x.com", "SN-1", "teamsRoom", "Lenovo"),
+            ("lon-3b-compute", "conf-lon-3b@x.com", "SN-2", "teamsRoom", "Dell"),
+            ("par-1a-compute", "conf-par-1a@x.com", "SN-3", "teamsRoom", "Lenovo"),
+            ("par-1b-bar", "conf-par-1b@x.com", "SN-4", "collaborationBar", "Poly"),
+            ("lon-3a-console", "conf-lon-3a@x.com", "SN-5", "touchConsole", "Logitech"),
+            ("sea-1a-compute", "conf-sea-1a@x.com", "SN-6", "teamsRoom", ""),
+        ]
+        let yaml = devices.map { name, room, serial, type, maker in
+            """
+            apiVersion: roomkeeper/v1
+            kind: Device
+            metadata: {name: \(name)}
+            spec: {room: \(room), serialNumber: \(serial), deviceType: \(type)\(maker.isEmpty ? "" : ", manufacturer: \(maker)")}
+            """
+        }.joined(separator: "\n---\n")
+        let result = ManifestLoader.load(from: MemoryTree(files: ["devices.yaml": Array(yaml.utf8)]))
+        #expect(!result.diagnostics.hasErrors, "\(result.diagnostics)")
+        return result.manifests
+    }
+
+    private func registry() -> DeviceRegistry {
+        DeviceRegistry(
+            managed: [
+                RegisteredDevice(
+                    id: "m1", name: "MTR-LON-3A", serialNumber: "sn-1", manufacturer: "LENOVO", model: nil, operatingSystem: "Windows",
+                    lastSync: now.addingTimeInterval(-3600), compliance: "compliant", account: "conf-lon-3a@x.com"),
+                RegisteredDevice(
+                    id: "m2", name: "MTR-LON-3B", serialNumber: "SN-2", manufacturer: "Dell Inc.", model: nil, operatingSystem: "Windows",
+                    lastSync: now.addingTimeInterval(-100 * 3600), compliance: "compliant", account: "conf-lon-3b@x.com"),
+                RegisteredDevice(
+                    id: "m3", name: "BAR-PAR-1B", serialNumber: "SN-4", manufacturer: "Poly", model: nil, operatingSystem: "Android",
+                    lastSync: now, compliance: "compliant", account: "conf-par-1b@x.com"),
+                RegisteredDevice(
+                    id: "m4", name: "HUB-PAR-1A", serialNumber: "SN-9", manufacturer: "Microsoft", model: nil, operatingSystem: "Windows",
+                    lastSync: now, compliance: "compliant", account: "conf-par-1a@x.com"),
+                RegisteredDevice(
+                    id: "m5", name: "LAPTOP", serialNumber: "SN-8", manufacturer: "HP", model: nil, operatingSystem: "Windows",
+                    lastSync: now, compliance: "compliant", account: "ann@x.com"),
+                RegisteredDevice(
+                    id: "m6", name: "SEA-A", serialNumber: "SN-6", manufacturer: "Lenovo", model: nil, operatingSystem: "Windows",
+                    lastSync: now, compliance: "compliant", account: "conf-sea-1a@x.com"),
+                RegisteredDevice(
+                    id: "m7", name: "SEA-B", serialNumber: "SN-6", manufacturer: "HP", model: nil, operatingSystem: "Windows",
+                    lastSync: now, compliance: "compliant", account: "bob@x.com"),
+            ],
+            autopilot: [
+                AutopilotRegistration(id: "a1", serialNumber: "SN-1", manufacturer: "Lenovo", model: nil, groupTag: "MTR-London"),
+                AutopilotRegistration(id: "a2", serialNumber: "SN-1", manufacturer: "HP", model: nil, groupTag: "Office"),
+                AutopilotRegistration(id: "a3", serialNumber: "SN-2", manufacturer: "Dell", model: nil, groupTag: "Kiosk"),
+            ])
+    }
+
+    @Test("Each finding says what Intune or Autopilot shows and what to do, matched by maker and serial number")
+    func findings() {
+        var live = LiveState()
+        live.connect(TenantDirectory(
+            rooms: ["conf-lon-3a@x.com", "conf-lon-3b@x.com", "conf-par-1a@x.com", "conf-par-1b@x.com", "conf-sea-1a@x.com"].map {
+                DirectoryRoom(email: $0, displayName: $0, licence: .pro)
+            },
+            devices: registry()))
+        let plan = Planner.plan(declared: declared(), live: live, source: "test", portal: "test", now: now)
+        func found(_ code: Finding.Code) -> [String] { plan.findings.filter { $0.code == code }.map { "\($0.target.name): \($0.message)" }.sorted() }
+        #expect(found(.deviceNotRegistered) == ["par-1a-compute: not registered: neither Intune nor Windows Autopilot has lenovo serial number SN-3"])
+        #expect(found(.deviceOffline) == ["lon-3b-compute: offline: MTR-LON-3B last synced with Intune 100 hours ago (2026-11-25T20:53:20Z)"])
+        #expect(found(.groupTagInvalid) == [
+            "lon-3b-compute: its Autopilot group tag is 'Kiosk', which does not start with MTR-: the Teams Rooms auto-login profile will not apply",
+        ])
+        #expect(found(.deviceUndeclared) == [
+            "sn-9: Intune has HUB-PAR-1A (microsoft serial number SN-9) signed in as conf-par-1a@x.com, which git does not declare",
+        ])
+        #expect(found(.deviceAmbiguous).count == 1, "a serial number two makers share, with no maker declared")
+        #expect(found(.deviceAmbiguous).first?.hasPrefix("sea-1a-compute: Intune and Autopilot have 2 devices") == true)
+        #expect(plan.findings.first { $0.code == .deviceOffline }?.severity == .info, "health, not drift")
+        #expect(!plan.findings.contains { $0.target.name == "lon-3a-console" && $0.code == .deviceNotRegistered }, "peripherals are not registered")
+    }
+}
