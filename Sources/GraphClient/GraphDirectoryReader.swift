@@ -360,6 +360,8 @@ extension GraphDirectoryReader: DirectorySource {
         "Microsoft Graph at \(session.host) (\(session.tokens.signIn))"
     }
 
+    public nonisolated var tenantKey: String { "\(session.host.origin)/\(session.tokens.signIn.tenantId)" }
+
     public func readDirectory() async throws -> TenantDirectory { try await read() }
 
     /// Reads each group's transitive user members: an OData cast on `transitiveMembers`, which

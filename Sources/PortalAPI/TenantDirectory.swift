@@ -72,6 +72,8 @@ public struct DirectoryRoomList: Sendable, Equatable {
 public protocol DirectorySource: Sendable {
     /// What messages name, e.g. `Microsoft Graph at https://graph.microsoft.com (tenant …)`.
     var directoryDescription: String { get }
+    /// Which tenant it is, however Roomkeeper signs in: what state kept per tenant is filed under.
+    var tenantKey: String { get }
     /// The whole directory; a failure is never a partial answer.
     func readDirectory() async throws -> TenantDirectory
     /// The users in each of these groups, directly or through nested groups, by group id; a

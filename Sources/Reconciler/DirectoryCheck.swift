@@ -10,10 +10,18 @@ import PortalAPI
 /// The same resolution the planner does (so `validate` and `plan` can never disagree), against
 /// a live state built from the directory, keeping only the findings about the directory.
 public enum DirectoryCheck {
-    public static func findings(declared: ManifestSet, directory: TenantDirectory) -> [Finding] {
-        let plan = Planner.plan(
-            declared: declared, live: LiveState(directory: directory), source: "manifests", portal: "directory",
-            now: Date(timeIntervalSince1970: 0), id: "directory-check")
-        return plan.findings.filter { $0.code.map(Finding.Code.directoryChecks.contains) == true }
+    public static func findings(declared: ManifestSet, directory: TenantDirectory, now: Date = Date()) -> [Finding] {
+        plan(declared: declared, directory: directory, source: "manifests", now: now).findings
+    }
+
+    /// The plan against the directory alone: every portal-only object is an action (nothing of
+    /// the portal is observable), and only the findings about the directory and the devices are
+    /// kept (what the portal's own device view would say is unknown).
+    public static func plan(declared: ManifestSet, directory: TenantDirectory, source: String, sourceRevision: String? = nil, now: Date = Date()) -> Plan {
+        var plan = Planner.plan(
+            declared: declared, live: LiveState(directory: directory), source: source, sourceRevision: sourceRevision, portal: "tenant's directory (the portal has no API)",
+            now: now, id: "directory-check")
+        plan.findings = plan.findings.filter { $0.code.map(Finding.Code.directoryChecks.contains) == true }
+        return plan
     }
 }

@@ -1,11 +1,12 @@
 import Foundation
+import Manifests
 
 /// What differs between git and the live portal at one moment, and what to do about each
 /// difference. Computed by `DriftDetector` without changing anything; rendered by `Reports` as
 /// text, JSON, Markdown and HTML. The JSON is this value (`formatVersion` changes its major
 /// number only for breaking changes).
 public struct DriftReport: Codable, Sendable {
-    public static let currentFormatVersion = "1.1"
+    public static let currentFormatVersion = "1.2"
 
     public var formatVersion = DriftReport.currentFormatVersion
     public var generatedAt: Date
@@ -27,6 +28,11 @@ public struct DriftReport: Codable, Sendable {
     public var notes: [Finding]
     /// Portal objects Roomkeeper does not manage.
     public var unmanaged: [ObjectReference]
+    /// What git declares that could not be observed at all (no portal API): neither in sync nor
+    /// missing, only unknown. Nil when everything was observed.
+    public var notObservable: [NotObservable]?
+    /// Without a portal API: the checklist steps no person has confirmed yet.
+    public var checklistStepsLeft: Int?
 
     public init(
         generatedAt: Date, source: String, sourceRevision: String?, origin: SourceOrigin?, portal: String, items: [DriftItem],
@@ -48,8 +54,38 @@ public struct DriftReport: Codable, Sendable {
     /// True when git and the portal agree (snoozed items aside).
     public var inSync: Bool { items.isEmpty }
 
+    /// A report where nothing of the portal can be observed: only what the tenant's directory
+    /// and devices say (`findings`), and how many declared objects of each kind are unknown.
+    public static func withoutPortal(
+        _ plan: Plan, declared counts: [ManifestKind: Int], stepsLeft: Int, generatedAt: Date
+    ) -> DriftReport {
+        var report = DriftReport(
+            generatedAt: generatedAt, source: plan.source, sourceRevision: plan.sourceRevision, origin: plan.origin,
+            portal: "tenant's directory (the portal has no API)",
+            items: [], snoozed: [], devices: [], needsPerson: plan.findings.filter { $0.severity != .info },
+            notes: plan.findings.filter { $0.severity == .info }, unmanaged: [])
+        report.notObservable = ManifestKind.allCases.compactMap { kind in
+            guard let count = counts[kind], count > 0 else { return nil }
+            return NotObservable(
+                kind: kind.rawValue, declared: count,
+                reason: kind == .device ? "the portal's enrollment cannot be read; Intune and Autopilot are checked instead"
+                    : "the portal cannot be read without an API")
+        }
+        report.checklistStepsLeft = stepsLeft
+        return report
+    }
+
+
     /// The fingerprints of the drift items, for deduplicating notifications.
     public var fingerprints: Set<String> { Set(items.map(\.fingerprint)) }
+}
+
+/// Declared objects of one kind whose state in the portal is unknown.
+public struct NotObservable: Codable, Sendable, Equatable {
+    /// The manifest kind, e.g. `RoomGroup`.
+    public var kind: String
+    public var declared: Int
+    public var reason: String
 }
 
 /// One difference between git and the portal.

@@ -23,8 +23,22 @@ public struct LiveState: Sendable {
     public init() {}
 
     /// What can be known from the directory alone, with no portal: its users, groups and room
-    /// mailboxes (as rooms in the default ring), for checking manifests against the directory.
+    /// mailboxes (as rooms in the default ring), and the portal's fixed objects (the built-in
+    /// roles and default rings), for checking manifests against the directory and listing the
+    /// portal steps no API can take.
     public init(directory: TenantDirectory) {
+        roles = BuiltInRole.allCases.map { role in
+            Tagged(
+                PortalRole(id: role.rawValue, displayName: role.displayName, isBuiltIn: true, permissions: role.permissions.map(\.slug).sorted()),
+                etag: "")
+        }
+        updateRings = DefaultUpdateRing.allCases.map { ring in
+            Tagged(
+                PortalUpdateRing(
+                    id: ring.rawValue, displayName: ring.displayName, order: ring.order, rolloutDays: ring.rolloutDays, testDays: ring.testDays,
+                    isDefault: true),
+                etag: "")
+        }
         rooms = directory.rooms.map { room in
             Tagged(
                 PortalRoom(
@@ -164,6 +178,11 @@ public struct LiveState: Sendable {
 public struct DirectoryReadError: Error, CustomStringConvertible {
     public var source: String
     public var underlying: any Error
+
+    public init(source: String, underlying: any Error) {
+        self.source = source
+        self.underlying = underlying
+    }
 
     public var description: String { "cannot read the tenant's directory from \(source): \(underlying)" }
 }

@@ -236,13 +236,13 @@ public struct Finding: Codable, Sendable, Equatable {
         case memberDisabled, groupNotSecurityEnabled, roomNotRoomMailbox, roomListUnknown, roomListNeedsDirectory
         case selectorMatchesNothing
         /// Found by checking declared main units against Intune and Windows Autopilot.
-        case deviceNotRegistered, deviceOffline, groupTagInvalid, deviceUndeclared
+        case deviceNotRegistered, deviceOffline, groupTagInvalid, deviceUndeclared, devicesNotObservable
 
         /// The findings that checking the manifests against the directory alone can make.
         public static let directoryChecks: Set<Code> = [
             .memberNotInDirectory, .memberAmbiguous, .memberDisabled, .groupNotSecurityEnabled, .roomNotRoomMailbox, .roomListUnknown,
             .selectorMatchesNothing, .ringWithoutProLicence, .deviceNotRegistered, .deviceOffline, .groupTagInvalid, .deviceUndeclared,
-            .deviceAmbiguous,
+            .deviceAmbiguous, .devicesNotObservable,
         ]
     }
 

@@ -284,7 +284,16 @@ public struct Planner {
     /// room's enrollment, which apply changes; peripherals are checked for presence only.
     /// With Intune's and Autopilot's devices read, checks the declared main units against them.
     private mutating func checkDeviceRegistry(now: Date) {
-        guard let directory = live.directory, let registry = directory.devices else { return }
+        guard let directory = live.directory else { return }
+        guard let registry = directory.devices else {
+            if declared.devices.contains(where: \.isRoomUnit) {
+                resolver.findings.append(Finding(
+                    .devicesNotObservable, severity: .info, target: ObjectReference(kind: .manifest(.device), name: "*"),
+                    message: "Intune and Windows Autopilot could not be read, so the declared main units were not checked against them",
+                    remedy: "grant the app DeviceManagementManagedDevices.Read.All and DeviceManagementServiceConfig.Read.All, with admin consent"))
+            }
+            return
+        }
         let check = DeviceRegistryCheck(
             registry: registry, roomAccounts: Set(directory.rooms.map(\.email)),
             grace: TimeInterval(declared.policy.deviceGraceHours) * 3600, now: now)

@@ -17,7 +17,9 @@ public struct DriftRenderer: Sendable {
         if let revision = report.sourceRevision { output += " at \(revision.terminalSafe)" }
         output += " against the \(report.portal.terminalSafe), \(Self.timestamp(report.generatedAt))\n"
         output += PlanRenderer.signers(report.origin) + "\n"
-        if report.inSync {
+        if report.notObservable != nil {
+            output += "The portal has no API: only the tenant's directory and devices were compared with git.\n"
+        } else if report.inSync {
             output += style.green("In sync.") + " The portal matches git.\n"
         }
         for item in report.items {
@@ -46,6 +48,13 @@ public struct DriftRenderer: Sendable {
                     + "\(device.room.terminalSafe)): \(device.message.terminalSafe)\n"
             }
         }
+        if let unknown = report.notObservable, !unknown.isEmpty {
+            output += "\n" + style.bold("Not observable (no portal API; neither in sync nor missing):") + "\n"
+            for entry in unknown { output += "  \(entry.declared) \(entry.kind): \(entry.reason)\n" }
+            if let left = report.checklistStepsLeft {
+                output += "  \(left) checklist step\(left == 1 ? "" : "s") not yet confirmed by a person (roomkeeper plan lists them)\n"
+            }
+        }
         if !report.needsPerson.isEmpty {
             output += "\n" + style.bold("Needs a person:") + "\n"
             for finding in report.needsPerson { output += plan.finding(finding) }
@@ -65,7 +74,9 @@ public struct DriftRenderer: Sendable {
     /// "Drift: 3 items (2 manual, 1 convergence); 1 snoozed; 2 devices pending." or "In sync."
     public static func summary(_ report: DriftReport) -> String {
         var parts: [String] = []
-        if report.inSync {
+        if report.notObservable != nil {
+            parts.append(report.needsPerson.isEmpty ? "Directory and devices match git" : "Directory and devices")
+        } else if report.inSync {
             parts.append("In sync")
         } else {
             let causes = DriftItem.Cause.allCases.compactMap { cause -> String? in
@@ -80,6 +91,9 @@ public struct DriftRenderer: Sendable {
         if pending > 0 { parts.append("\(count(pending, "device")) pending") }
         if offline > 0 { parts.append("\(count(offline, "device")) offline") }
         if !report.needsPerson.isEmpty { parts.append("\(report.needsPerson.count) for a person") }
+        if let unknown = report.notObservable, !unknown.isEmpty {
+            parts.append("\(count(unknown.map(\.declared).reduce(0, +), "object")) not observable")
+        }
         return parts.joined(separator: "; ") + "."
     }
 
@@ -95,6 +109,10 @@ public struct DriftRenderer: Sendable {
         if let revision = report.sourceRevision { output += " (`\(revision.markdownCode)`)" }
         output += " against the \(report.portal.markdownEscaped), \(timestamp(report.generatedAt)).\n\n"
         output += "**\(summary(report).markdownEscaped)**\n\n"
+        if let unknown = report.notObservable, !unknown.isEmpty {
+            output += "Not observable without a portal API: "
+                + unknown.map { "\($0.declared) \($0.kind.markdownEscaped)" }.joined(separator: ", ") + ".\n\n"
+        }
         if !report.items.isEmpty {
             output += "| Object | State | Cause | Since | Changes (portal → git) |\n|---|---|---|---|---|\n"
             for item in report.items.prefix(PlanRenderer.markdownActionLimit) {

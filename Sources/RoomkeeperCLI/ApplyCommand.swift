@@ -18,7 +18,9 @@ extension Roomkeeper {
                 plan, and refuses it if the manifests or any object it touches changed since. Holds the \
                 portal's reconciler lease throughout, so two applies never run at once. Ends with a \
                 done / failed / not attempted table. Exit 0 when every action was done (or there was \
-                nothing to do), 1 otherwise.
+                nothing to do), 1 otherwise. With --graph and no portal, the portal has no API: apply \
+                refuses, or with --walk-through takes the checklist step by step and records each step \
+                a person confirms, so the next plan lists only what is left.
                 """)
 
         @Argument(help: "The manifest repository folder, or a plan saved with `plan --out`.", completion: .file())
@@ -49,6 +51,12 @@ extension Roomkeeper {
         @Option(help: "Seconds the reconciler lease lasts unless renewed: how long a crashed apply keeps others out (1 to 3600).")
         var leaseDuration = 120
 
+        @Flag(help: "With --graph and no portal: take the checklist step by step, recording each step confirmed as done in the portal.")
+        var walkThrough = false
+
+        @Option(help: "With --walk-through: who confirms the steps, as the record keeps it (else $USER).")
+        var confirmedBy: String?
+
         func validate() throws {
             guard (1...64).contains(concurrency) else { throw ValidationError("--concurrency must be from 1 to 64") }
             guard operationTimeout > 0 else { throw ValidationError("--operation-timeout must be positive") }
@@ -57,6 +65,8 @@ extension Roomkeeper {
 
         func run() async throws {
             let style = colorOptions.style
+            if graphOptions.isEnabled(), !portalOptions.isConfigured() { return try await walkThroughChecklist(style: style) }
+            if walkThrough { throw ValidationError("--walk-through takes the checklist made with --graph and no portal") }
             let renderer = PlanRenderer(style: style)
             var isDirectory: ObjCBool = false
             let exists = FileManager.default.fileExists(atPath: source, isDirectory: &isDirectory)
@@ -255,5 +265,40 @@ enum SavedPlan {
             throw CommandFailure("\(path) has a plan id that Roomkeeper never writes (letters, digits and dashes only); nothing was applied")
         }
         return plan
+    }
+}
+
+extension Roomkeeper.ApplyCommand {
+    /// With no portal API: refuses, or with --walk-through shows each open step and records the
+    /// ones a person confirms as done. Exit 0 when none is left, 2 when some are.
+    fileprivate func walkThroughChecklist(style: TerminalStyle) async throws {
+        let engine = try graphOptions.engine()
+        let snapshot = try await ManifestSource.load(
+            sourceOptions.origin(folder: source), options: sourceOptions, style: style, consequence: "nothing was recorded")
+        let run = try await Planning.reporting { try await engine.checklist(snapshot) }
+        guard walkThrough else {
+            throw CommandFailure(
+                "the portal has no API, so its \(run.checklist.steps.count) checklist steps are for a person: "
+                    + "`roomkeeper plan --graph` lists them; run apply --graph --walk-through to confirm them one by one as you do them. "
+                    + "Nothing was changed")
+        }
+        guard run.plan.isApplyable else {
+            throw CommandFailure("the manifests have errors against the tenant's directory (see roomkeeper plan --graph); nothing was recorded")
+        }
+        let person = confirmedBy ?? ProcessInfo.processInfo.environment["USER"] ?? "unknown"
+        var left = run.checklist.steps.count
+        let numbers = Dictionary(run.checklist.steps.map { ($0.id, $0.number) }, uniquingKeysWith: { first, _ in first })
+        print("\(ChecklistRenderer.summary(run.checklist)) Do each in the portal, then confirm it here.\n")
+        for step in run.checklist.steps {
+            print(ChecklistRenderer.text(step, after: step.after.compactMap { numbers[$0] }.sorted(), style: style), terminator: "")
+            print("Done in the portal? [y]es, [s]kip, [q]uit: ", terminator: "")
+            let answer = try await offCooperativePool { readLine(strippingNewline: true) }?.lowercased()
+            if answer == "q" || answer == nil { break }
+            guard answer == "y" || answer == "yes" else { continue }
+            try await engine.confirm(step, by: person)
+            left -= 1
+        }
+        print("\n" + (left == 0 ? "Every step is confirmed." : "\(left) step\(left == 1 ? "" : "s") left: roomkeeper plan --graph lists them."))
+        if left > 0 { throw ExitCode(2) }
     }
 }

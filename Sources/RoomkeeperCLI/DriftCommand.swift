@@ -50,6 +50,7 @@ extension Roomkeeper {
         func run() async throws {
             let style = colorOptions.style
             let engine = try graphOptions.engine()
+            if graphOptions.isEnabled(), !portalOptions.isConfigured() { return try await withoutPortal(engine, style: style) }
             let (source, portal) = try await ManifestSource.loadThenOpen(
                 folder: directory, source: sourceOptions, portal: portalOptions, style: style, consequence: "drift was not checked")
             let outcome: DriftOutcome
@@ -76,6 +77,23 @@ extension Roomkeeper {
                 throw CommandFailure("the drift notification was not delivered: \(error); the next check tries again")
             }
             if !report.inSync { throw ExitCode(2) }
+        }
+
+        /// With no portal API: what the directory and devices say, the portal-only kinds as not
+        /// observable. Exit 2 when something needs a person; what cannot be observed never counts.
+        private func withoutPortal(_ engine: Engine, style: TerminalStyle) async throws {
+            if try history != nil || notification.notifier() != nil {
+                throw ValidationError("--history and --notify need a portal to compare with; without one drift is reported, not recorded")
+            }
+            let snapshot = try await ManifestSource.load(
+                sourceOptions.origin(folder: directory), options: sourceOptions, style: style, consequence: "drift was not checked")
+            let report = try await Planning.reporting { try await engine.checkDriftWithoutPortal(snapshot) }
+            print(try Self.render(report, format, style: style), terminator: "")
+            if let out {
+                let fileFormat = ReportFormat(fileExtension: (out as NSString).pathExtension)
+                try Self.render(report, fileFormat, style: TerminalStyle(usesColor: false)).write(toFile: out, atomically: true, encoding: .utf8)
+            }
+            if !report.needsPerson.isEmpty { throw ExitCode(2) }
         }
 
         static func render(_ report: DriftReport, _ format: ReportFormat, style: TerminalStyle) throws -> String {

@@ -13,8 +13,10 @@ extension Roomkeeper {
             discussion: """
                 Loads the manifests in DIRECTORY, reads the portal, and lists the actions that would \
                 bring the portal to what git declares (dependencies first, deletes last), what only a \
-                person can fix, and what Roomkeeper leaves alone. Exit 0 no changes, 2 changes, \
-                1 error (invalid manifests, an unreachable portal, or a plan that must not be applied).
+                person can fix, and what Roomkeeper leaves alone. With --graph and no portal, lists \
+                the steps a person takes in the portal instead (a checklist; the portal has no \
+                API). Exit 0 no changes, 2 changes (or steps), 1 error (invalid manifests, an \
+                unreachable portal or directory, or a plan that must not be applied).
                 """)
 
         @Argument(help: "The manifest repository folder.", completion: .directory)
@@ -39,6 +41,7 @@ extension Roomkeeper {
         func run() async throws {
             let style = colorOptions.style
             let engine = try graphOptions.engine()
+            if graphOptions.isEnabled(), !portalOptions.isConfigured() { return try await checklist(engine, style: style) }
             let (source, portal) = try await ManifestSource.loadThenOpen(
                 folder: directory, source: sourceOptions, portal: portalOptions, style: style, consequence: "no plan was made")
             let plan = try await Planning.plan(
@@ -52,6 +55,22 @@ extension Roomkeeper {
             if let out { try PlanRenderer.json(plan).write(toFile: out, atomically: true, encoding: .utf8) }
             if !plan.isApplyable { throw ExitCode.failure }
             if plan.hasChanges { throw ExitCode(2) }
+        }
+
+        /// With no portal API: the checklist of portal steps, and the directory's findings.
+        private func checklist(_ engine: Engine, style: TerminalStyle) async throws {
+            let snapshot = try await ManifestSource.load(
+                sourceOptions.origin(folder: directory), options: sourceOptions, style: style, consequence: "no checklist was made")
+            let run = try await Planning.reporting { try await engine.checklist(snapshot) }
+            let tenant = engine.directory?.directoryDescription ?? "the tenant's directory"
+            switch format {
+            case .json: print(try ChecklistRenderer.json(run.checklist, plan: run.plan, directory: tenant), terminator: "")
+            case .text: print(ChecklistRenderer.text(run.checklist, plan: run.plan, directory: tenant, style: style), terminator: "")
+            case .markdown: print(ChecklistRenderer.markdown(run.checklist, plan: run.plan, directory: tenant), terminator: "")
+            }
+            if let out { try ChecklistRenderer.json(run.checklist, plan: run.plan, directory: tenant).write(toFile: out, atomically: true, encoding: .utf8) }
+            if !run.plan.isApplyable { throw ExitCode.failure }
+            if !run.checklist.steps.isEmpty { throw ExitCode(2) }
         }
     }
 }

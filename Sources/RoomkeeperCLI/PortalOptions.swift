@@ -22,6 +22,12 @@ struct PortalOptions: ParsableArguments {
     @Option(help: "Seconds one portal request may take, answer included, before it counts as failed.")
     var portalTimeout: Int = 30
 
+    /// Whether the operator named a portal at all. With none and `--graph`, commands that can work
+    /// without a portal API (plan, apply --walk-through, drift) make a checklist instead.
+    func isConfigured(environment: [String: String] = ProcessInfo.processInfo.environment) -> Bool {
+        portal != nil || !(environment["ROOMKEEPER_PORTAL_URL"] ?? "").isEmpty
+    }
+
     /// The portal the operator configured, checked; throws a message for the user when there is none
     /// or it cannot be used.
     func choice(environment: [String: String] = ProcessInfo.processInfo.environment) throws -> PortalChoice {

@@ -36,7 +36,7 @@ struct DriftCommandTests {
         let before = try await workspace.run(["drift", "contoso", "--format", "json"])
         #expect(before.status == 2, "\(before.errors)")
         let report = try Self.json(before.output)
-        #expect(report["formatVersion"] as? String == "1.1")
+        #expect(report["formatVersion"] as? String == "1.2")
         let items = try #require(report["items"] as? [[String: Any]])
         let role = try #require(items.first { ($0["target"] as? [String: Any])?["name"] as? String == "helpdesk" })
         #expect(role["state"] as? String == "missing")
@@ -148,7 +148,7 @@ struct DriftCommandTests {
         let message = try Self.json(try #require(receiver.received.first))
         #expect((message["notification"] as? [String: Any])?["event"] as? String == "appeared")
         #expect((message["notification"] as? [String: Any])?["appeared"] as? [String] == ["Device/ROGUE-0001"])
-        #expect((message["report"] as? [String: Any])?["formatVersion"] as? String == "1.1")
+        #expect((message["report"] as? [String: Any])?["formatVersion"] as? String == "1.2")
 
         // The same drift again: no message.
         #expect(try await workspace.run(["drift", "contoso"] + notify, environment: environment).status == 2)

@@ -116,4 +116,64 @@ struct GraphCommandTests {
         #expect(ambiguous.status == 1)
         #expect(ambiguous.errors.contains("choose one way to sign in"))
     }
+
+    @Test("With no portal API: plan is a checklist, apply walks a person through it, drift reports the portal as not observable")
+    func withoutPortal() async throws {
+        let workspace = try Workspace()
+        defer { workspace.remove() }
+        let (server, started) = try await Self.serve(workspace, secret: "app-secret-\(UUID().uuidString)")
+        defer { Task { _ = try? await server.terminate() } }
+        var graph = started
+        graph["ROOMKEEPER_PORTAL_URL"] = ""
+
+        let plan = try await workspace.run(["plan", "contoso", "--graph"], environment: graph)
+        #expect(plan.status == 2, "\(plan.errors)")
+        #expect(plan.output.contains("The Pro Management portal has no API for these: do them in the portal, in this order."))
+        #expect(plan.output.contains("""
+             19. Assign Site Lead: EMEA site leads
+                 Settings > Roles > Site Lead > Assignments > Add
+                   Assignment name: EMEA site leads
+                   E-mail notifications: On
+                   Member (user): isaiah.langer@contoso.com
+                   Member (security group): sg-emea-facilities
+                   Scope (room group): London / All rooms
+                   Scope (room group): Paris / All rooms
+                   after step 3, 6
+            """), "\(plan.output)")
+        #expect(plan.output.contains("Rooms > Seattle 10A (conf-sea-10a@contoso.com) > Status > Enroll"))
+        // What is real is checked for real in the same run: devices against Intune and Autopilot.
+        #expect(plan.output.contains(
+            "warning: Device/sea-10b-compute: not registered: neither Intune nor Windows Autopilot has dell serial number DLSEA10B1002"))
+        #expect(plan.output.contains("its Autopilot group tag is 'Contoso-Kiosk', which does not start with MTR-"))
+        #expect(plan.output.contains("Intune has MTR-SEA10C-HUB (microsoft corporation serial number MSSEA10C9001) signed in as conf-sea-10c@contoso.com"))
+        #expect(plan.output.contains("note: Device/lon-3d-compute: offline: MTR-HPLON3D1004 last synced with Intune 400 hours ago"))
+        #expect(plan.output.hasSuffix("Checklist: 70 steps in the portal.\n"))
+
+        let ticket = try await workspace.run(["plan", "contoso", "--graph", "--format", "markdown"], environment: graph)
+        #expect(ticket.output.contains("- [ ] **19. Assign Site Lead: EMEA site leads**: Settings &gt; Roles &gt; Site Lead &gt; Assignments &gt; Add"))
+
+        let refused = try await workspace.run(["apply", "contoso", "--graph", "--auto-approve"], environment: graph)
+        #expect(refused.status == 1)
+        #expect(refused.errors.contains("the portal has no API, so its 70 checklist steps are for a person"))
+
+        let walked = try await workspace.run(
+            ["apply", "contoso", "--graph", "--walk-through", "--confirmed-by", "megan.bowen@contoso.com"], input: "y\ns\ny\nq\n",
+            environment: graph)
+        #expect(walked.status == 2)
+        #expect(walked.output.contains("68 steps left: roomkeeper plan --graph lists them."))
+        let replanned = try await workspace.run(["plan", "contoso", "--graph"], environment: graph)
+        #expect(replanned.output.hasSuffix("Checklist: 68 steps in the portal (2 confirmed earlier).\n"))
+        #expect(!replanned.output.contains("Create the update ring Early sites"), "confirmed steps are left out")
+        #expect(replanned.output.contains("Create the update ring IT pilot"), "a skipped step stays")
+
+        let drift = try await workspace.run(["drift", "contoso", "--graph", "--format", "json"], environment: graph)
+        #expect(drift.status == 2, "the directory and devices need a person")
+        let report = try #require(try JSONSerialization.jsonObject(with: Data(drift.output.utf8)) as? [String: Any])
+        #expect((report["items"] as? [Any])?.isEmpty == true, "nothing of the portal is reported missing or deleted")
+        let unknown = try #require(report["notObservable"] as? [[String: Any]])
+        #expect(unknown.contains { $0["kind"] as? String == "RoomGroup" && $0["declared"] as? Int == 12 })
+        #expect(report["checklistStepsLeft"] as? Int == 68)
+        let text = try await workspace.run(["drift", "contoso", "--graph"], environment: graph)
+        #expect(text.output.contains("The portal has no API: only the tenant's directory and devices were compared with git."))
+    }
 }

@@ -1,0 +1,89 @@
+import Foundation
+import Manifests
+import PortalAPI
+import Reconciler
+
+/// The pipeline with no portal API: the tenant's directory is read for real, the portal-only
+/// kinds become a checklist for a person, and what a person confirmed is remembered in the state
+/// folder (one file per directory), so the next plan lists only what is left.
+extension Engine {
+    /// What a checklist run found: the plan against the directory alone (its findings are
+    /// real), the steps still to take, and the directory read.
+    public struct ChecklistRun: Sendable {
+        public let plan: Plan
+        public let checklist: Checklist
+        public let directory: TenantDirectory
+    }
+
+    /// Reads the directory and makes the checklist for `snapshot`. Throws `DirectoryReadError`
+    /// when the directory cannot be read whole.
+    public func checklist(_ snapshot: ManifestSnapshot, now: Date = Date()) async throws -> ChecklistRun {
+        guard let directory else { throw DirectoryReadError(source: "nowhere", underlying: NoDirectory()) }
+        let read: TenantDirectory
+        do {
+            read = try await directory.readDirectory()
+        } catch {
+            throw DirectoryReadError(source: directory.directoryDescription, underlying: error)
+        }
+        var plan = DirectoryCheck.plan(
+            declared: snapshot.manifests, directory: read, source: snapshot.description, sourceRevision: snapshot.revision, now: now)
+        plan.origin = snapshot.origin
+        let confirmed = try await offCooperativePool { [self] in try confirmations(for: directory) }
+        let checklist = Checklist.make(plan: plan, declared: snapshot.manifests, live: LiveState(directory: read), confirmed: Set(confirmed.keys))
+        return ChecklistRun(plan: plan, checklist: checklist, directory: read)
+    }
+
+    /// Records that a person did `step` in the portal.
+    public func confirm(_ step: Checklist.Step, by person: String, at time: Date = Date()) async throws {
+        guard let directory else { return }
+        try await offCooperativePool { [self] in
+            var confirmed = try confirmations(for: directory)
+            confirmed[step.id] = Confirmation(title: step.title, by: person, at: time)
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+            encoder.dateEncodingStrategy = .iso8601
+            try PrivateFiles.createFolder(confirmationsURL(for: directory).deletingLastPathComponent())
+            try PrivateFiles.write(try encoder.encode(confirmed), to: confirmationsURL(for: directory))
+        }
+    }
+
+    /// A step a person said they did.
+    struct Confirmation: Codable {
+        var title: String
+        var by: String
+        var at: Date
+    }
+
+    private func confirmationsURL(for directory: any DirectorySource) -> URL {
+        stateFolder.appendingPathComponent("checklist/\(StableDigest.hex(directory.tenantKey, length: 16)).json")
+    }
+
+    /// The confirmed steps by id; none when the file does not exist yet.
+    private func confirmations(for directory: any DirectorySource) throws -> [String: Confirmation] {
+        let url = confirmationsURL(for: directory)
+        guard FileManager.default.fileExists(atPath: url.path) else { return [:] }
+        let decoder = JSONDecoder()
+        decoder.dateDecodingStrategy = .iso8601
+        return try decoder.decode([String: Confirmation].self, from: Data(contentsOf: url))
+    }
+}
+
+/// A checklist was asked for with no directory connected.
+struct NoDirectory: Error, CustomStringConvertible {
+    var description: String { "no directory is connected; the checklist needs Microsoft Graph (--graph)" }
+}
+
+extension Engine {
+    /// Drift with no portal API: what the directory and devices say, and how many declared
+    /// objects cannot be observed at all. Not written to the drift history: it compares nothing
+    /// with the portal, so it can neither start nor clear portal drift.
+    public func checkDriftWithoutPortal(_ snapshot: ManifestSnapshot, now: Date = Date()) async throws -> DriftReport {
+        let run = try await checklist(snapshot, now: now)
+        let manifests = snapshot.manifests
+        let counts: [ManifestKind: Int] = [
+            .roomGroup: manifests.roomGroups.count, .role: manifests.roles.count, .roleAssignment: manifests.roleAssignments.count,
+            .updateRing: manifests.updateRings.count, .device: manifests.devices.filter(\.isRoomUnit).count,
+        ]
+        return DriftReport.withoutPortal(run.plan, declared: counts, stepsLeft: run.checklist.steps.count, generatedAt: now)
+    }
+}
