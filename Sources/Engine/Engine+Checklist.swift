@@ -17,7 +17,7 @@ extension Engine {
 
     /// Reads the directory and makes the checklist for `snapshot`. Throws `DirectoryReadError`
     /// when the directory cannot be read whole.
-    public func checklist(_ snapshot: ManifestSnapshot, now: Date = Date()) async throws -> ChecklistRun {
+    public func checklist(_ snapshot: ManifestSnapshot, acceptInventoryShrink: Bool = false, now: Date = Date()) async throws -> ChecklistRun {
         guard let directory else { throw DirectoryReadError(source: "nowhere", underlying: NoDirectory()) }
         let read: TenantDirectory
         do {
@@ -28,6 +28,12 @@ extension Engine {
         var plan = DirectoryCheck.plan(
             declared: snapshot.manifests, directory: read, source: snapshot.description, sourceRevision: snapshot.revision, now: now)
         plan.origin = snapshot.origin
+        // The directory's sources are guarded as the portal's collections are: a read that
+        // shrank suspiciously since the last one is not planned against.
+        let recordURL = InventoryRecord.url(in: stateFolder, portal: "directory \(directory.tenantKey)")
+        let current = InventoryRecord(portal: "directory \(directory.tenantKey)", live: LiveState(directory: read))
+        let shrinkage = InventoryRecord.load(from: recordURL)?.shrinkage(to: current) ?? []
+        if acceptInventoryShrink || shrinkage.isEmpty { try current.save(to: recordURL) } else { plan.blockers += shrinkage }
         let confirmed = try await offCooperativePool { [self] in try confirmations(for: directory) }
         let checklist = Checklist.make(plan: plan, declared: snapshot.manifests, live: LiveState(directory: read), confirmed: Set(confirmed.keys))
         return ChecklistRun(plan: plan, checklist: checklist, directory: read)
@@ -79,6 +85,7 @@ extension Engine {
     /// with the portal, so it can neither start nor clear portal drift.
     public func checkDriftWithoutPortal(_ snapshot: ManifestSnapshot, now: Date = Date()) async throws -> DriftReport {
         let run = try await checklist(snapshot, now: now)
+        guard run.plan.blockers.isEmpty else { throw IncompleteReadError(blockers: run.plan.blockers) }
         let manifests = snapshot.manifests
         let counts: [ManifestKind: Int] = [
             .roomGroup: manifests.roomGroups.count, .role: manifests.roles.count, .roleAssignment: manifests.roleAssignments.count,

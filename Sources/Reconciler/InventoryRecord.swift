@@ -20,7 +20,20 @@ public struct InventoryRecord: Codable, Sendable, Equatable {
             "roleAssignments": live.roleAssignments.count, "roomGroups": live.roomGroups.count,
             "updateRings": live.updateRings.count, "users": live.users.count, "groups": live.groups.count,
         ]
+        // The tenant's directory, source by source. A source that could not be observed has no
+        // count at all, so it is neither compared nor taken for an empty one.
+        if let directory = live.directory {
+            counts["roomMailboxes"] = directory.rooms.count
+            counts["roomLists"] = directory.roomLists.count
+            if let devices = directory.devices {
+                counts["intuneDevices"] = devices.managed.count
+                counts["autopilotDevices"] = devices.autopilot.count
+            }
+        }
     }
+
+    /// The collections only the tenant's directory reports.
+    public static let directoryCollections: Set<String> = ["roomMailboxes", "roomLists", "intuneDevices", "autopilotDevices"]
 
     /// A collection counts as shrunk when it lost more than a quarter of its objects, and at least five.
     public static let shrinkFraction = 0.25

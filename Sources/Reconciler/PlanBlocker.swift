@@ -96,7 +96,8 @@ extension PlanBlocker {
         case .kindShare(let kind, let deletes, let managed, let limitPercent):
             "the plan deletes \(deletes) of \(managed) \(kind.collectionName) managed by Roomkeeper, over the guard's \(limitPercent)%"
         case .inventoryShrink(let collection, let before, let now, let recordedAt):
-            "the portal lists \(now) \(collection), down from \(before) at \(recordedAt.formatted(.iso8601)); a short read is not proof of absence"
+            "the \(InventoryRecord.directoryCollections.contains(collection) ? "tenant's directory" : "portal") lists \(now) \(collection), "
+                + "down from \(before) at \(recordedAt.formatted(.iso8601)); a short read is not proof of absence"
         case .lastProManager:
             "the plan removes the last Teams Rooms Pro Manager assignment; nobody could then manage roles and assignments in the portal"
         case .selfLockOut(let account, let lost):

@@ -45,6 +45,9 @@ public enum ChecklistRenderer {
             output += "\n" + style.bold("Notes:") + "\n"
             for finding in notes { output += renderer.finding(finding) }
         }
+        for blocker in plan.blockers {
+            output += "\n" + style.red("Refused:") + " " + BlockerWords.commandLine(blocker).terminalSafe + "\n"
+        }
         output += "\n" + style.bold(summary(checklist)) + "\n"
         return output
     }
@@ -66,6 +69,7 @@ public enum ChecklistRenderer {
         output += ", checked against \(directory.markdownEscaped). The Pro Management portal has no API for these steps: "
             + "a person does them in the portal, in this order.\n\n"
         output += "**\(summary(checklist).markdownEscaped)**\n\n"
+        for blocker in plan.blockers { output += "> **Refused:** \(BlockerWords.commandLine(blocker).markdownEscaped)\n\n" }
         for step in checklist.steps {
             output += "- [ ] **\(step.number). \(step.title.markdownEscaped)**: \(step.navigation.map(\.markdownEscaped).joined(separator: " &gt; "))\n"
             for value in step.values { output += "  - \(value.label.markdownEscaped): `\(value.value.markdownCode)`\n" }

@@ -87,7 +87,12 @@ extension Roomkeeper {
             }
             let snapshot = try await ManifestSource.load(
                 sourceOptions.origin(folder: directory), options: sourceOptions, style: style, consequence: "drift was not checked")
-            let report = try await Planning.reporting { try await engine.checkDriftWithoutPortal(snapshot) }
+            let report: DriftReport
+            do {
+                report = try await Planning.reporting { try await engine.checkDriftWithoutPortal(snapshot) }
+            } catch let error as IncompleteReadError {
+                throw CommandFailure("\(error); nothing was changed")
+            }
             print(try Self.render(report, format, style: style), terminator: "")
             if let out {
                 let fileFormat = ReportFormat(fileExtension: (out as NSString).pathExtension)

@@ -61,7 +61,7 @@ extension Roomkeeper {
         private func checklist(_ engine: Engine, style: TerminalStyle) async throws {
             let snapshot = try await ManifestSource.load(
                 sourceOptions.origin(folder: directory), options: sourceOptions, style: style, consequence: "no checklist was made")
-            let run = try await Planning.reporting { try await engine.checklist(snapshot) }
+            let run = try await Planning.reporting { try await engine.checklist(snapshot, acceptInventoryShrink: planning.acceptInventoryShrink) }
             let tenant = engine.directory?.directoryDescription ?? "the tenant's directory"
             switch format {
             case .json: print(try ChecklistRenderer.json(run.checklist, plan: run.plan, directory: tenant), terminator: "")

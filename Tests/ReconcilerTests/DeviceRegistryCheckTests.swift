@@ -87,4 +87,28 @@ struct DeviceRegistryCheckTests {
         #expect(plan.findings.first { $0.code == .deviceOffline }?.severity == .info, "health, not drift")
         #expect(!plan.findings.contains { $0.target.name == "lon-3a-console" && $0.code == .deviceNotRegistered }, "peripherals are not registered")
     }
+
+    @Test("An unreadable device source has no count, so it is never taken for an empty fleet; one that shrank blocks the plan")
+    func inventoryGuard() {
+        func live(devices: Int?) -> LiveState {
+            var state = LiveState()
+            state.connect(TenantDirectory(
+                rooms: (0..<10).map { DirectoryRoom(email: "room\($0)@x.com", displayName: "Room \($0)") },
+                devices: devices.map { count in
+                    DeviceRegistry(managed: (0..<count).map {
+                        RegisteredDevice(
+                            id: "\($0)", name: "D\($0)", serialNumber: "SN\($0)", manufacturer: nil, model: nil, operatingSystem: nil, lastSync: now,
+                            compliance: nil, account: nil)
+                    })
+                }))
+            return state
+        }
+        let record = InventoryRecord(portal: "directory", live: live(devices: 10))
+        #expect(record.counts["intuneDevices"] == 10)
+        #expect(record.counts["roomMailboxes"] == 10)
+        #expect(record.shrinkage(to: InventoryRecord(portal: "directory", live: live(devices: nil))).isEmpty)
+        let blockers = record.shrinkage(to: InventoryRecord(portal: "directory", live: live(devices: 2)))
+        #expect(blockers.count == 1)
+        #expect(blockers.first?.facts.hasPrefix("the tenant's directory lists 2 intuneDevices, down from 10") == true)
+    }
 }
