@@ -126,6 +126,11 @@ struct GraphCommandTests {
         var graph = started
         graph["ROOMKEEPER_PORTAL_URL"] = ""
 
+        let validate = try await workspace.run(["validate", "contoso", "--graph"], environment: graph)
+        #expect(validate.status == 0, "warnings only: \(validate.output)")
+        #expect(validate.output.contains("sites/seattle-devices.yaml:28:9: warning: Device/sea-10b-compute: not registered"))
+        #expect(validate.output.hasSuffix("policy from roomkeeper.yaml, 4 warnings\n"), "\(validate.output)")
+
         let plan = try await workspace.run(["plan", "contoso", "--graph"], environment: graph)
         #expect(plan.status == 2, "\(plan.errors)")
         #expect(plan.output.contains("The Pro Management portal has no API for these: do them in the portal, in this order."))
