@@ -34,17 +34,7 @@ public enum ChecklistRenderer {
         for step in checklist.steps {
             output += text(step, after: step.after.compactMap { numbers[$0] }.sorted(), style: style)
         }
-        let renderer = PlanRenderer(style: style)
-        let attention = plan.findings.filter { $0.severity != .info }
-        if !attention.isEmpty {
-            output += "\n" + style.bold("Needs a person:") + "\n"
-            for finding in attention { output += renderer.finding(finding) }
-        }
-        let notes = plan.findings.filter { $0.severity == .info }
-        if !notes.isEmpty {
-            output += "\n" + style.bold("Notes:") + "\n"
-            for finding in notes { output += renderer.finding(finding) }
-        }
+        output += PlanRenderer(style: style).findings(plan.findings)
         for blocker in plan.blockers {
             output += "\n" + style.red("Refused:") + " " + BlockerWords.commandLine(blocker).terminalSafe + "\n"
         }

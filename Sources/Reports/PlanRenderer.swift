@@ -25,16 +25,7 @@ public struct PlanRenderer: Sendable {
         for action in plan.actions {
             output += line(action)
         }
-        let attention = plan.findings.filter { $0.severity != .info }
-        if !attention.isEmpty {
-            output += "\n" + style.bold("Needs a person:") + "\n"
-            for finding in attention { output += self.finding(finding) }
-        }
-        let notes = plan.findings.filter { $0.severity == .info }
-        if !notes.isEmpty {
-            output += "\n" + style.bold("Notes:") + "\n"
-            for finding in notes { output += self.finding(finding) }
-        }
+        output += findings(plan.findings)
         if !plan.unmanaged.isEmpty {
             let byKind = Dictionary(grouping: plan.unmanaged, by: \.kind).map { "\($0.value.count) \($0.key)" }.sorted()
             output += "\nNot managed by Roomkeeper, left alone: \(byKind.joined(separator: ", ")).\n"
@@ -43,6 +34,22 @@ public struct PlanRenderer: Sendable {
             output += "\n" + style.red("Refused:") + " " + BlockerWords.commandLine(blocker).terminalSafe + "\n"
         }
         output += "\n" + style.bold(Self.summary(plan)) + "\n"
+        return output
+    }
+
+    /// The findings under "Needs a person:" and "Notes:" (`info`), each section only when it has any.
+    public func findings(_ findings: [Finding]) -> String {
+        var output = ""
+        let attention = findings.filter { $0.severity != .info }
+        if !attention.isEmpty {
+            output += "\n" + style.bold("Needs a person:") + "\n"
+            for finding in attention { output += self.finding(finding) }
+        }
+        let notes = findings.filter { $0.severity == .info }
+        if !notes.isEmpty {
+            output += "\n" + style.bold("Notes:") + "\n"
+            for finding in notes { output += self.finding(finding) }
+        }
         return output
     }
 
