@@ -30,7 +30,9 @@ extension Engine {
         _ plan: Plan, on portal: any Portal, options: ApplyOptions, stopReason: @escaping @Sendable () -> String? = { nil },
         progress: @escaping @Sendable (ApplyProgress) -> Void = { _ in }
     ) async throws -> ApplyReport {
-        let executor = Executor(portal: portal, journal: try ApplyJournal(folder: journals, planId: plan.id), options: options)
+        let executor = Executor(
+            portal: portal, journal: try ApplyJournal(folder: journals, planId: plan.id), options: options,
+            devices: directory as? any DeviceRegistryWriter)
         let report = await executor.apply(plan, stopReason: stopReason, progress: progress)
         let recordURL = InventoryRecord.url(in: stateFolder, portal: portal.endpointDescription)
         if var record = InventoryRecord.load(from: recordURL) {

@@ -390,3 +390,14 @@ extension GraphDirectoryReader: DirectorySource {
         }
     }
 }
+
+extension GraphDirectoryReader: DeviceRegistryWriter {
+    /// `updateDeviceProperties` on the registration
+    /// (learn.microsoft.com/graph/api/intune-enrollment-windowsautopilotdeviceidentity-updatedeviceproperties);
+    /// needs DeviceManagementServiceConfig.ReadWrite.All. Setting the same tag again changes nothing.
+    public nonisolated func setAutopilotGroupTag(_ tag: String, registration id: String) async throws {
+        guard let segment = Self.pathSegment(id) else { throw GraphError(status: 0, code: "BadId", message: "an Autopilot registration id cannot be a path") }
+        try await session.post(
+            session.url("/deviceManagement/windowsAutopilotDeviceIdentities/\(segment)/updateDeviceProperties"), body: ["groupTag": tag])
+    }
+}

@@ -148,6 +148,12 @@ public final class GraphSession: Sendable {
         return answers
     }
 
+    /// One POST whose answer has no body (204), e.g. an action; retried as reads are, so only
+    /// for actions that are safe to repeat.
+    public func post(_ url: String, body: some Encodable, service: Service = .directory) async throws {
+        let _: GraphNoContent = try await send(.POST, url: url, body: try JSONEncoder().encode(body), service: service, advancedQuery: false, pageSize: nil)
+    }
+
     /// One GET, decoded.
     public func get<Response: Decodable>(_ url: String, service: Service = .directory, advancedQuery: Bool = false) async throws -> Response {
         try await send(.GET, url: url, body: nil, service: service, advancedQuery: advancedQuery, pageSize: nil)
@@ -210,6 +216,7 @@ public final class GraphSession: Sendable {
             switch outcome {
             case .success(let (status, headers, bytes)):
                 if (200..<300).contains(status.code) {
+                    if bytes.readableBytes == 0, let nothing = GraphNoContent() as? Response { return nothing }
                     do {
                         return try JSONDecoder().decode(Response.self, from: Data(bytes.readableBytesView))
                     } catch {
@@ -273,6 +280,9 @@ public final class GraphSession: Sendable {
         return String(describing: type(of: error))
     }
 }
+
+/// The answer of a request that returns no body.
+public struct GraphNoContent: Decodable, Sendable {}
 
 /// At most `limit` operations at a time; the others wait their turn in order.
 final class ConcurrencyGate: Sendable {

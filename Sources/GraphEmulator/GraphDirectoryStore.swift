@@ -150,6 +150,11 @@ public final class GraphDirectoryStore: Sendable {
         state.withLock { $0.deltaFloor = $0.sequence + 1 }
     }
 
+    /// The group tag of the Autopilot registration with this serial number.
+    public func autopilotGroupTag(serialNumber: String) -> String? {
+        state.withLock { state in state.tenant.autopilotDevices.first { $0.serialNumber.uppercased() == serialNumber.uppercased() }?.groupTag }
+    }
+
     public func user(named name: String) -> GraphTenant.User? {
         state.withLock { state in state.userIdsByName[name.lowercased()].flatMap { state.users[$0]?.value } }
     }

@@ -41,6 +41,13 @@ public struct GraphEndpoints {
 
     func handle(_ call: GraphCall, permissions: Set<String>) -> GraphAnswer {
         let parts = call.path.split(separator: "/", omittingEmptySubsequences: true).map(String.init)
+        if call.method == "POST", parts.count == 4, parts[0] == "deviceManagement", parts[1] == "windowsAutopilotDeviceIdentities",
+           parts[3] == "updateDeviceProperties" {
+            guard permissions.contains(GraphPermission.autopilotWrite) else {
+                return .error(403, "Authorization_RequestDenied", "Insufficient privileges to complete the operation.")
+            }
+            return updateDeviceProperties(parts[2], call.body)
+        }
         guard call.method == "GET" else { return .error(405, "Request_BadRequest", "Only GET is supported here.") }
         func require(_ permission: String, _ answer: () -> GraphAnswer) -> GraphAnswer {
             let allowed = GraphPermission.alsoAllowed[permission, default: []].union([permission])
@@ -381,6 +388,21 @@ public struct GraphEndpoints {
             }
             let byId = Dictionary(assignments.map { ($0["id"] as? String ?? "", $0) }, uniquingKeysWith: { a, _ in a })
             return page(call, kind: .roleAssignment, ids: byId.keys.sorted(), render: { byId[$0] })
+        }
+    }
+
+    /// Sets an Autopilot registration's group tag; 204 with no body, as Graph answers.
+    private func updateDeviceProperties(_ id: String, _ body: Data?) -> GraphAnswer {
+        struct Properties: Decodable { var groupTag: String? }
+        guard let body, let properties = try? JSONDecoder().decode(Properties.self, from: body) else {
+            return .error(400, "BadRequest", "The request body is not valid.")
+        }
+        return store.state.withLock { state in
+            guard let index = state.tenant.autopilotDevices.firstIndex(where: { $0.id == id }) else {
+                return .error(404, "ResourceNotFound", "The Autopilot device '\(id)' was not found.")
+            }
+            if let tag = properties.groupTag { state.tenant.autopilotDevices[index].groupTag = tag }
+            return GraphAnswer(status: 204)
         }
     }
 

@@ -61,7 +61,8 @@ public enum GraphServer {
         }
         let served = Served(store: store, configuration: configuration, base: { base.withLock { $0 } }, now: now)
         router.get("/v1.0/**") { request, _ in served.answer(request, body: nil) }
-        router.post("/v1.0/$batch") { request, _ in
+        // Batches and actions (one wildcard: a more specific route would shadow the GET wildcard's paths).
+        router.post("/v1.0/**") { request, _ in
             served.answer(request, body: Data(buffer: try await request.body.collect(upTo: 4 << 20)))
         }
         return Application(

@@ -249,6 +249,8 @@ public enum GraphPermission {
     public static let roleManagementRead = "RoleManagement.Read.Directory"
     public static let managedDevicesRead = "DeviceManagementManagedDevices.Read.All"
     public static let autopilotRead = "DeviceManagementServiceConfig.Read.All"
+    /// Only for setting group tags (roomkeeper.yaml's devices.autopilotGroupTag).
+    public static let autopilotWrite = "DeviceManagementServiceConfig.ReadWrite.All"
     /// What `roomkeeper` asks an admin to consent to.
     public static let leastPrivileged: Set<String> = [
         userRead, groupMemberRead, placeRead, roleManagementRead, managedDevicesRead, autopilotRead,

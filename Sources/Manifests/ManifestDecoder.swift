@@ -99,7 +99,7 @@ enum ManifestDecoder {
             snoozes: snoozes,
             deviceGraceHours: spec?["drift"]?.int("deviceGraceHours") ?? RepositoryPolicy.defaultDeviceGraceHours,
             countDefaultRingDays: spec?["updateRings"]?.bool("countDefaultRingDays") ?? true,
-            location: document.location)
+            autopilotGroupTag: spec?["devices"]?.located("autopilotGroupTag"), location: document.location)
     }
 }
 

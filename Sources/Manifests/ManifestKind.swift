@@ -266,6 +266,17 @@ public enum ManifestShapes {
                                         "Count Staging, General and Executive (14 days, Roomkeeper's reading) toward the 60-day limit. Default true."),
                                 ])),
                             "How validate reads the update rings' limits."),
+                        FieldShape(
+                            "devices",
+                            .object(ObjectShape(
+                                "devices",
+                                fields: [
+                                    FieldShape(
+                                        "autopilotGroupTag", .string(.text(maximumLength: 128)),
+                                        "With --graph: give the declared Windows main units this Autopilot group tag (it must start with MTR-). "
+                                            + "Unset, the default: wrong tags are only reported."),
+                                ])),
+                            "What Roomkeeper may change in Intune and Autopilot."),
                     ])),
                 required: true, "The policy."),
         ])

@@ -300,7 +300,14 @@ public enum ManifestValidator {
             }
             return nil
         }
-        return Array(portal.map { [$0] } ?? []) + snoozes + policy.ignore.flatMap { rule -> [Diagnostic] in
+        // The Teams Rooms Autopilot profile is assigned by a group tag starting MTR-
+        // (learn.microsoft.com/microsoftteams/rooms/autopilot-autologin).
+        let groupTag = policy.autopilotGroupTag.flatMap { tag -> Diagnostic? in
+            tag.value.uppercased().hasPrefix("MTR-") && tag.value.count > 4 ? nil : .error(
+                "devices.autopilotGroupTag '\(tag.value.truncatedForMessage)' does not start with MTR-", at: tag.location,
+                hint: "the Teams Rooms auto-login profile applies to group tags starting with MTR-, e.g. MTR-contoso")
+        }
+        return Array(portal.map { [$0] } ?? []) + Array(groupTag.map { [$0] } ?? []) + snoozes + policy.ignore.flatMap { rule -> [Diagnostic] in
             let known = rule.kind.specShape.fields.map(\.name)
             return rule.fields.filter { !known.contains($0) }.map { field in
                 .error(

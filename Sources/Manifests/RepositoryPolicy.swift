@@ -20,6 +20,9 @@ public struct RepositoryPolicy: Sendable, Equatable {
     /// Whether the default rings' days count toward the 60-day limit in `validate` (Microsoft
     /// does not say; on by default, the safe reading).
     public var countDefaultRingDays: Bool
+    /// When set, the Autopilot group tag Roomkeeper gives the declared Windows main units
+    /// (through Microsoft Graph); nil, the default, only reports a wrong tag.
+    public var autopilotGroupTag: Located<String>?
     /// Where the policy was declared; nil when the repository has no `roomkeeper.yaml`.
     public var location: SourceLocation?
 
@@ -27,8 +30,9 @@ public struct RepositoryPolicy: Sendable, Equatable {
         portalKey: SourceLocation? = nil, prune: Set<ManifestKind> = [], adopt: Set<ManifestKind> = [],
         deletionGuard: DeletionGuard = DeletionGuard(), ignore: [IgnoreRule] = [], absent: [ManifestKind: [Located<String>]] = [:],
         snoozes: [Snooze] = [], deviceGraceHours: Int = RepositoryPolicy.defaultDeviceGraceHours, countDefaultRingDays: Bool = true,
-        location: SourceLocation? = nil
+        autopilotGroupTag: Located<String>? = nil, location: SourceLocation? = nil
     ) {
+        self.autopilotGroupTag = autopilotGroupTag
         self.countDefaultRingDays = countDefaultRingDays
         self.absent = absent
         self.snoozes = snoozes

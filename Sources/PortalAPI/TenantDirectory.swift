@@ -144,3 +144,9 @@ public struct AutopilotRegistration: Sendable, Equatable {
         self.groupTag = groupTag
     }
 }
+
+/// Where Roomkeeper may change what Intune and Windows Autopilot hold (Microsoft Graph).
+public protocol DeviceRegistryWriter: Sendable {
+    /// Gives the Autopilot registration `id` the group tag `tag`; setting the tag it has is no change.
+    func setAutopilotGroupTag(_ tag: String, registration id: String) async throws
+}

@@ -11,11 +11,13 @@ public enum ActionPayload: Sendable, Equatable {
     case updateRing(PortalUpdateRing)
     /// The ring a room moves to.
     case updateRingId(String)
+    /// The group tag an Autopilot registration gets.
+    case autopilotGroupTag(String)
 }
 
 extension ActionPayload: Codable {
     private enum Key: String, CodingKey, CaseIterable {
-        case roomGroup, role, roleAssignment, updateRing, updateRingId
+        case roomGroup, role, roleAssignment, updateRing, updateRingId, autopilotGroupTag
     }
 
     public init(from decoder: any Decoder) throws {
@@ -30,6 +32,7 @@ extension ActionPayload: Codable {
         case .roleAssignment: self = .roleAssignment(try container.decode(PortalRoleAssignment.self, forKey: key))
         case .updateRing: self = .updateRing(try container.decode(PortalUpdateRing.self, forKey: key))
         case .updateRingId: self = .updateRingId(try container.decode(String.self, forKey: key))
+        case .autopilotGroupTag: self = .autopilotGroupTag(try container.decode(String.self, forKey: key))
         }
     }
 
@@ -41,6 +44,7 @@ extension ActionPayload: Codable {
         case .roleAssignment(let object): try container.encode(object, forKey: .roleAssignment)
         case .updateRing(let object): try container.encode(object, forKey: .updateRing)
         case .updateRingId(let id): try container.encode(id, forKey: .updateRingId)
+        case .autopilotGroupTag(let tag): try container.encode(tag, forKey: .autopilotGroupTag)
         }
     }
 }

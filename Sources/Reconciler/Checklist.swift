@@ -133,6 +133,12 @@ public struct Checklist: Codable, Sendable, Equatable {
                 return Step(
                     id: "", number: 0, target: action.target, title: "Put \(room) in the update ring \(ring)",
                     navigation: ["Rooms", room, "Assigned ring", "Change"], values: [Value(label: "Ring", value: ring)], after: [])
+            case (.setGroupTag, _, .autopilotGroupTag(let tag)):
+                let serial = declared.devices.first { $0.metadata.name.value == name }?.serialNumber.value ?? name
+                return Step(
+                    id: "", number: 0, target: action.target, title: "Give \(serial) the Autopilot group tag \(tag)",
+                    navigation: ["Intune admin center", "Devices", "Windows", "Enrollment", "Devices", serial, "Group tag"],
+                    values: [Value(label: "Group tag", value: tag)], after: [])
             default:
                 return nil
             }

@@ -19,14 +19,26 @@ struct DeviceRegistryCheck {
     let roomAccounts: Set<String>
     let grace: TimeInterval
     let now: Date
+    /// The group tag roomkeeper.yaml asks Roomkeeper to set; nil to report wrong tags only.
+    let wantedGroupTag: String?
+
+    /// A registration whose group tag Roomkeeper is to change.
+    struct TagChange {
+        let device: Device
+        let registration: AutopilotRegistration
+    }
 
     /// The group tag prefix the Teams Rooms Autopilot deployment profile is assigned by.
     static let teamsRoomsGroupTagPrefix = "MTR-"
 
-    func findings(for devices: [Device]) -> [Finding] {
+    func findings(for devices: [Device]) -> [Finding] { check(devices).findings }
+
+    /// The findings, and the group tags to set when roomkeeper.yaml names one.
+    func check(_ devices: [Device]) -> (findings: [Finding], tagChanges: [TagChange]) {
         let managedBySerial = Dictionary(grouping: registry.managed, by: { $0.serialNumber.uppercased() })
         let autopilotBySerial = Dictionary(grouping: registry.autopilot, by: { $0.serialNumber.uppercased() })
         var findings: [Finding] = []
+        var tagChanges: [TagChange] = []
         var matched: Set<String> = []
         for device in devices where device.isRoomUnit {
             let target = ObjectReference(kind: .manifest(.device), name: device.metadata.name.value)
@@ -65,13 +77,16 @@ struct DeviceRegistryCheck {
                         remedy: "check that it is powered on and online; this is health, not drift", location: location))
                 }
             }
-            if device.deviceType == .teamsRoom, let registration = autopilot.first,
+            if device.deviceType == .teamsRoom, let registration = autopilot.first, let wanted = wantedGroupTag {
+                if registration.groupTag != wanted { tagChanges.append(TagChange(device: device, registration: registration)) }
+            } else if device.deviceType == .teamsRoom, let registration = autopilot.first,
                registration.groupTag?.uppercased().hasPrefix(Self.teamsRoomsGroupTagPrefix) != true {
                 findings.append(Finding(
                     .groupTagInvalid, severity: .warning, target: target,
                     message: "its Autopilot group tag is \(registration.groupTag.map { "'\($0)'" } ?? "empty"), which does not start with MTR-: "
                         + "the Teams Rooms auto-login profile will not apply",
-                    remedy: "set a group tag starting with MTR- in Intune (Devices > Windows > Enrollment > Devices)", location: location))
+                    remedy: "set a group tag starting with MTR- in Intune (Devices > Windows > Enrollment > Devices), "
+                        + "or name one in roomkeeper.yaml (devices.autopilotGroupTag) for apply to set", location: location))
             }
         }
         for unit in registry.managed where !matched.contains(unit.id) {
@@ -83,7 +98,7 @@ struct DeviceRegistryCheck {
                     + "signed in as \(account), which git does not declare",
                 remedy: "declare it as a Device of \(account), or retire it in Intune"))
         }
-        return findings
+        return (findings, tagChanges)
     }
 
     /// Whether a registry's maker is the declared one: any when none is declared; else the same

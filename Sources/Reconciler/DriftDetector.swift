@@ -84,6 +84,10 @@ public struct DriftDetector {
         case .moveToRing:
             let (cause, explanation) = writer(of: target, kind: .room)
             return make(.changed, cause, target, explanation, action.changes, location, adopt: false)
+        case .setGroupTag:
+            return make(
+                .changed, .convergence, target, "its Autopilot group tag is not the one roomkeeper.yaml names; apply sets it",
+                action.changes, location, adopt: false)
         case .enroll, .unenroll:
             let state = action.changes.first?.before ?? ""
             guard state == "onboarding" else {

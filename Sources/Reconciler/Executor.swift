@@ -28,11 +28,14 @@ public struct Executor: Sendable {
     let portal: any Portal
     let journal: ApplyJournal?
     let options: ApplyOptions
+    /// Where Autopilot group tags are set (Microsoft Graph); nil when no directory is connected.
+    let devices: (any DeviceRegistryWriter)?
 
-    public init(portal: any Portal, journal: ApplyJournal?, options: ApplyOptions = ApplyOptions()) {
+    public init(portal: any Portal, journal: ApplyJournal?, options: ApplyOptions = ApplyOptions(), devices: (any DeviceRegistryWriter)? = nil) {
         self.portal = portal
         self.journal = journal
         self.options = options
+        self.devices = devices
     }
 
     public func apply(
@@ -103,7 +106,7 @@ public struct Executor: Sendable {
             case .role(let object): try await write(object, action, idempotencyKey: key)
             case .roleAssignment(let object): try await write(object, action, idempotencyKey: key)
             case .updateRing(let object): try await write(object, action, idempotencyKey: key)
-            case .updateRingId: throw ExecutorError("the plan gives a ring, not an object, to \(action.type.rawValue)")
+            case .updateRingId, .autopilotGroupTag: throw ExecutorError("the plan gives no object to \(action.type.rawValue)")
             }
             return nil
         case .delete:
@@ -125,6 +128,14 @@ public struct Executor: Sendable {
             // A Device manifest's enrollment is its room's: the action's portal id is the room.
             guard let id = action.target.portalId else { throw ExecutorError("the plan names no room id") }
             return try await runRoomAction(action.type == .enroll ? .enroll : .unenroll, room: id, action: action)
+        case .setGroupTag:
+            // The action's portal id is the Autopilot registration's.
+            guard let id = action.target.portalId, case .autopilotGroupTag(let tag) = action.payload else {
+                throw ExecutorError("the plan names no Autopilot registration or group tag")
+            }
+            guard let devices else { throw ExecutorError("no directory is connected to set Autopilot group tags through (--graph)") }
+            try await devices.setAutopilotGroupTag(tag, registration: id)
+            return nil
         }
     }
 

@@ -70,7 +70,7 @@ public struct InventoryRecord: Codable, Sendable, Equatable {
         switch type {
         case .create: counts[collection, default: 0] += 1
         case .delete: counts[collection, default: 0] -= 1
-        case .update, .enroll, .unenroll, .moveToRing: break
+        case .update, .enroll, .unenroll, .moveToRing, .setGroupTag: break
         }
     }
 

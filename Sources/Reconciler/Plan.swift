@@ -163,6 +163,8 @@ extension PlannedAction {
 
 public enum ActionType: String, Codable, Sendable, CaseIterable {
     case create, update, delete, enroll, unenroll, moveToRing
+    /// Give a Windows main unit's Autopilot registration a group tag (through Microsoft Graph).
+    case setGroupTag
 }
 
 /// One field's change: a value (`before`/`after`) or, for sets, what is `added` and `removed`.

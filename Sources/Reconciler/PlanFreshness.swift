@@ -78,7 +78,7 @@ extension ActionPayload {
         case .role(let object): object.id
         case .roleAssignment(let object): object.id
         case .updateRing(let object): object.id
-        case .updateRingId: nil
+        case .updateRingId, .autopilotGroupTag: nil
         }
     }
 }

@@ -294,10 +294,21 @@ public struct Planner {
             }
             return
         }
+        let wanted = declared.policy.autopilotGroupTag?.value
         let check = DeviceRegistryCheck(
             registry: registry, roomAccounts: Set(directory.rooms.map(\.email)),
-            grace: TimeInterval(declared.policy.deviceGraceHours) * 3600, now: now)
-        resolver.findings += check.findings(for: declared.devices)
+            grace: TimeInterval(declared.policy.deviceGraceHours) * 3600, now: now, wantedGroupTag: wanted)
+        let (findings, tagChanges) = check.check(declared.devices)
+        resolver.findings += findings
+        for change in tagChanges {
+            guard let wanted else { continue }
+            actions.append((PlanStage.devices.order, PlannedAction(
+                type: .setGroupTag,
+                target: ObjectReference(kind: .manifest(.device), name: change.device.metadata.name.value, portalId: change.registration.id),
+                reason: "roomkeeper.yaml asks for the Autopilot group tag \(wanted)",
+                changes: [FieldChange(field: "groupTag", before: change.registration.groupTag ?? "", after: wanted)],
+                payload: .autopilotGroupTag(wanted))))
+        }
     }
 
     private mutating func planDevices() {

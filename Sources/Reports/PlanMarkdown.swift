@@ -49,7 +49,7 @@ extension PlanRenderer {
         case .update: "~"
         case .delete: "−"
         case .enroll, .unenroll: "*"
-        case .moveToRing: ">"
+        case .moveToRing, .setGroupTag: ">"
         }
     }
 

@@ -60,6 +60,7 @@ public struct PlanRenderer: Sendable {
             (.create, "to create", "to create"), (.update, "to update", "to update"), (.delete, "to delete", "to delete"),
             (.enroll, "room to enroll", "rooms to enroll"), (.unenroll, "room to unenroll", "rooms to unenroll"),
             (.moveToRing, "room to move to another ring", "rooms to move to another ring"),
+            (.setGroupTag, "Autopilot group tag to set", "Autopilot group tags to set"),
         ]
         let written = parts.compactMap { type, one, many in counts[type].map { "\($0) \($0 == 1 ? one : many)" } }
         return "Plan: " + (written.isEmpty ? "no changes" : written.joined(separator: ", ")) + "."
@@ -72,7 +73,7 @@ public struct PlanRenderer: Sendable {
             case .update: ("~", style.yellow)
             case .delete: ("-", style.red)
             case .enroll, .unenroll: ("*", style.cyan)
-            case .moveToRing: (">", style.cyan)
+            case .moveToRing, .setGroupTag: (">", style.cyan)
             }
         var output = "  " + paint(symbol) + " " + style.bold(action.target.description.terminalSafe) + "  " + style.dim(action.type.rawValue) + "\n"
         for change in action.changes {

@@ -43,6 +43,9 @@ extension Roomkeeper.GraphCommand {
         @Option(help: "With --client-id: a file holding a client secret the app may sign in with.", completion: .file())
         var clientSecretFile: String?
 
+        @Option(help: "With --client-id: also grant the app this application permission (repeatable), e.g. DeviceManagementServiceConfig.ReadWrite.All.")
+        var grant: [String] = []
+
         @Option(help: "Answer every n-th Graph request with 429 and Retry-After, to try throttling.")
         var throttleEvery: Int?
 
@@ -51,8 +54,8 @@ extension Roomkeeper.GraphCommand {
 
         func validate() throws {
             guard ListenAddress(listen) != nil else { throw ValidationError("--listen must be HOST:PORT, e.g. 127.0.0.1:8081") }
-            if clientId == nil, clientCertificate != nil || clientSecretFile != nil {
-                throw ValidationError("--client-certificate and --client-secret-file register a credential for --client-id; give it")
+            if clientId == nil, clientCertificate != nil || clientSecretFile != nil || !grant.isEmpty {
+                throw ValidationError("--client-certificate, --client-secret-file and --grant register a credential or permission for --client-id; give it")
             }
             if let clientId, UUID(uuidString: clientId) == nil { throw ValidationError("--client-id must be a GUID") }
             if let throttleEvery, throttleEvery < 1 { throw ValidationError("--throttle-every must be at least 1") }
@@ -126,6 +129,7 @@ extension Roomkeeper.GraphCommand {
                 else { throw CommandFailure("cannot read a client secret from \(clientSecretFile)") }
                 app.secrets.append(GraphTenant.Secret(value: secret))
             }
+            app.permissions.formUnion(grant)
             tenant.apps.removeAll { $0.clientId == app.clientId }
             tenant.apps.append(app)
         }

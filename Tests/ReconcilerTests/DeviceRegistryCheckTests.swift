@@ -112,3 +112,54 @@ struct DeviceRegistryCheckTests {
         #expect(blockers.first?.facts.hasPrefix("the tenant's directory lists 2 intuneDevices, down from 10") == true)
     }
 }
+
+@Suite("Setting Autopilot group tags, when roomkeeper.yaml asks")
+struct GroupTagPlanTests {
+    @Test("With devices.autopilotGroupTag, a Windows main unit with another tag gets a planned setGroupTag instead of a warning")
+    func plannedTag() throws {
+        let yaml = """
+            apiVersion: roomkeeper/v1
+            kind: Policy
+            spec:
+              devices: {autopilotGroupTag: MTR-contoso}
+            """
+        let devices = """
+            apiVersion: roomkeeper/v1
+            kind: Device
+            metadata: {name: lon-3a-compute}
+            spec: {room: conf-lon-3a@x.com, serialNumber: SN-1, deviceType: teamsRoom, manufacturer: Lenovo}
+            ---
+            apiVersion: roomkeeper/v1
+            kind: Device
+            metadata: {name: lon-3b-compute}
+            spec: {room: conf-lon-3b@x.com, serialNumber: SN-2, deviceType: teamsRoom, manufacturer: Dell}
+            """
+        let result = ManifestLoader.load(from: MemoryTree(files: ["roomkeeper.yaml": Array(yaml.utf8), "devices.yaml": Array(devices.utf8)]))
+        #expect(!result.diagnostics.hasErrors, "\(result.diagnostics)")
+        var live = LiveState()
+        live.connect(TenantDirectory(
+            rooms: [DirectoryRoom(email: "conf-lon-3a@x.com", displayName: "A"), DirectoryRoom(email: "conf-lon-3b@x.com", displayName: "B")],
+            devices: DeviceRegistry(autopilot: [
+                AutopilotRegistration(id: "ap-1", serialNumber: "SN-1", manufacturer: "Lenovo", model: nil, groupTag: "MTR-contoso"),
+                AutopilotRegistration(id: "ap-2", serialNumber: "SN-2", manufacturer: "Dell", model: nil, groupTag: "Kiosk"),
+            ])))
+        let plan = Planner.plan(declared: result.manifests, live: live, source: "test", portal: "test")
+        let actions = plan.actions.filter { $0.type == .setGroupTag }
+        #expect(actions.count == 1)
+        let action = try #require(actions.first)
+        #expect(action.target.name == "lon-3b-compute")
+        #expect(action.target.portalId == "ap-2")
+        #expect(action.changes == [FieldChange(field: "groupTag", before: "Kiosk", after: "MTR-contoso")])
+        #expect(action.payload == .autopilotGroupTag("MTR-contoso"))
+        #expect(!plan.findings.contains { $0.code == .groupTagInvalid }, "the plan fixes it; no warning")
+    }
+
+    @Test("A group tag that does not start with MTR- is refused in roomkeeper.yaml")
+    func refusedTag() {
+        let yaml = "apiVersion: roomkeeper/v1\nkind: Policy\nspec:\n  devices: {autopilotGroupTag: Contoso-Rooms}\n"
+        let result = ManifestLoader.load(from: MemoryTree(files: ["roomkeeper.yaml": Array(yaml.utf8)]))
+        let error = result.diagnostics.first { $0.severity == .error }
+        #expect(error?.message == "devices.autopilotGroupTag 'Contoso-Rooms' does not start with MTR-")
+        #expect(error?.location?.description == "roomkeeper.yaml:4:32")
+    }
+}

@@ -10,13 +10,15 @@ struct GraphCommandTests {
     static let tenantId = "8c3d2f1e-5a6b-4c7d-9e0f-1a2b3c4d5e6f"
     static let clientId = "2f9e8d7c-6b5a-4e3d-8c2b-1a0f9e8d7c6b"
 
-    /// Starts the emulator with the Contoso directory and an app that signs in with `secret`.
-    private static func serve(_ workspace: Workspace, secret: String) async throws -> (BackgroundProcess, [String: String]) {
+    /// Starts the emulator with the Contoso directory and an app that signs in with `secret`,
+    /// granted `grant` beyond the fixture's read permissions.
+    private static func serve(_ workspace: Workspace, secret: String, grant: [String] = []) async throws -> (BackgroundProcess, [String: String]) {
         let secretFile = workspace.state.appendingPathComponent("app-secret")
         try secret.write(to: secretFile, atomically: true, encoding: .utf8)
         let server = try BackgroundProcess(
             Roomkeeper.executable,
-            ["graph", "serve", "--listen", "127.0.0.1:0", "--client-id", clientId, "--client-secret-file", secretFile.path],
+            ["graph", "serve", "--listen", "127.0.0.1:0", "--client-id", clientId, "--client-secret-file", secretFile.path]
+                + grant.flatMap { ["--grant", $0] },
             environment: workspace.environment)
         let line = try #require(try await server.line(containing: "listening on http://"), "no start line:\n\(server.printed)")
         let url = try #require(line.split(separator: " ").first { $0.hasPrefix("http://") }).description
@@ -180,5 +182,31 @@ struct GraphCommandTests {
         #expect(report["checklistStepsLeft"] as? Int == 68)
         let text = try await workspace.run(["drift", "contoso", "--graph"], environment: graph)
         #expect(text.output.contains("The portal has no API: only the tenant's directory and devices were compared with git."))
+    }
+
+    @Test("With devices.autopilotGroupTag, apply sets the Autopilot group tag through Graph; without the write permission the action fails and says why")
+    func groupTags() async throws {
+        let workspace = try Workspace()
+        defer { workspace.remove() }
+        try workspace.edit("roomkeeper.yaml") { $0 + "  devices:\n    autopilotGroupTag: MTR-contoso\n" }
+
+        let (readOnly, readOnlyGraph) = try await Self.serve(workspace, secret: "app-secret-\(UUID().uuidString)")
+        let plan = try await workspace.run(["plan", "contoso", "--graph"], environment: readOnlyGraph)
+        #expect(plan.status == 2)
+        #expect(plan.output.contains("Device/par-2b-compute  setGroupTag"), "\(plan.output)")
+        #expect(plan.output.contains(#"groupTag: "Contoso-Kiosk" -> "MTR-contoso""#))
+        let refused = try await workspace.run(["apply", "contoso", "--graph", "--auto-approve"], environment: readOnlyGraph)
+        #expect(refused.status == 1)
+        #expect(refused.output.contains("Authorization_RequestDenied"), "\(refused.output)")
+        _ = try await readOnly.terminate()
+
+        let (server, graph) = try await Self.serve(
+            workspace, secret: "app-secret-\(UUID().uuidString)", grant: ["DeviceManagementServiceConfig.ReadWrite.All"])
+        defer { Task { _ = try? await server.terminate() } }
+        let applied = try await workspace.run(["apply", "contoso", "--graph", "--auto-approve"], environment: graph)
+        #expect(applied.status == 0, "\(applied.output)\n\(applied.errors)")
+        let after = try await workspace.run(["plan", "contoso", "--graph"], environment: graph)
+        #expect(!after.output.contains("setGroupTag"), "the tag is set: \(after.output)")
+        #expect(!after.output.contains("Contoso-Kiosk"))
     }
 }
