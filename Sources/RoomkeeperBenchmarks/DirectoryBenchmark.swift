@@ -67,7 +67,7 @@ func directoryBenchmark() async throws {
 
 /// The `http://...` address in the line the server prints when it listens; read on a dispatch
 /// queue, since reading a pipe blocks and must not hold a thread of the cooperative pool.
-private func listeningURL(_ handle: FileHandle) async throws -> String? {
+func listeningURL(_ handle: FileHandle) async throws -> String? {
     await withCheckedContinuation { continuation in
         DispatchQueue.global().async {
             var buffer = Data()

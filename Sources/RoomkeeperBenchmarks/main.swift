@@ -2,7 +2,7 @@ import CYAML
 import Foundation
 import Manifests
 
-/// Release-build benchmarks: `swift run -c release roomkeeper-bench load|list|reconcile|fetch|directory [options]`.
+/// Release-build benchmarks: `swift run -c release roomkeeper-bench load|list|reconcile|fetch|directory|e2e [options]`.
 struct InMemoryTree: ManifestFileTree {
     let files: [String: [UInt8]]
     func yamlFiles() throws -> [String] { files.keys.sorted() }
@@ -60,10 +60,13 @@ case "fetch":
     try await fetchBenchmark()
 case "directory":
     try await directoryBenchmark()
+case "e2e":
+    try await endToEndBenchmark()
 default:
     print("""
         usage: roomkeeper-bench load [--sites N] [--runs N] [--workers N]
                roomkeeper-bench directory [--users N] [--groups N] [--rooms N] [--passes N]
+               roomkeeper-bench e2e [--sites N]
                roomkeeper-bench list [--devices N] [--page N]
                roomkeeper-bench reconcile [--sites N] [--concurrency N]
                roomkeeper-bench fetch [--sites N] [--commits N]
