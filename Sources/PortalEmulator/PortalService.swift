@@ -241,8 +241,11 @@ public final class PortalService: Sendable {
         guard allowed.contains(state) else { throw PortalError.conflict("room '\(id)' is already \(state)", target: id) }
         let operation = RoomOperation(id: "op-\(UUID().uuidString.lowercased())", roomId: id, action: action, status: .queued)
         try await store.enqueue(operation, due: Date().addingTimeInterval(operationDelay))
-        if operationDelay == 0 { try await completeDueOperations() }
-        return operation
+        guard operationDelay == 0 else { return operation }
+        // Done at once: the answer says so, and the caller need not poll (the contract's 202 and
+        // Location still hold, so a client that polls anyway reads the same result).
+        try await completeDueOperations()
+        return try await store.operation(operation.id) ?? operation
     }
 
     public func operation(_ id: String, as principal: Principal) async throws -> RoomOperation {

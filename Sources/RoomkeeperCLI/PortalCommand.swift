@@ -46,8 +46,8 @@ extension Roomkeeper.PortalCommand {
         @Option(help: "The URL clients reach this server at, for the links it hands out (default: http://HOST:PORT of --listen).")
         var baseURL: String?
 
-        @Option(help: "Seconds a queued enroll or unenroll takes.")
-        var operationDelay: Double = 2
+        @Option(help: "Seconds a queued enroll or unenroll takes; 0 (the default) completes it at once, as fast as the contract allows.")
+        var operationDelay: Double = 0
 
         @Option(help: ArgumentHelp(
             "Whether a room may be in several room groups: multiple or single.",
