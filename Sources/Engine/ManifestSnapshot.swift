@@ -57,8 +57,9 @@ public struct ManifestSnapshot: Sendable {
         let folder = origin.folder ?? "."
         let directory = DirectoryTree(root: URL(fileURLWithPath: folder))
         return try await offCooperativePool {
-            ManifestSnapshot(
-                description: folder, origin: origin, revision: try SourceRevision.of(directory), load: ManifestLoader.load(from: directory))
+            // One read of each file serves both the revision digest and the loader.
+            let tree = try ReadTree(reading: directory)
+            return ManifestSnapshot(description: folder, origin: origin, revision: try SourceRevision.of(tree), load: ManifestLoader.load(from: tree))
         }
     }
 }

@@ -91,3 +91,26 @@ public enum DirectoryTreeError: Error, Equatable, CustomStringConvertible {
         }
     }
 }
+
+/// A tree read once into memory: its file list and every file's bytes (or why a file could not
+/// be read). The revision digest and the loader then share one read of each file, instead of
+/// each reading the disk.
+public struct ReadTree: ManifestFileTree {
+    private let paths: [String]
+    private let files: [String: Result<[UInt8], any Error>]
+
+    /// Reads `tree`; throws what listing it throws.
+    public init(reading tree: some ManifestFileTree) throws {
+        paths = try tree.yamlFiles()
+        var files: [String: Result<[UInt8], any Error>] = [:]
+        for path in paths { files[path] = Result { try tree.contents(of: path) } }
+        self.files = files
+    }
+
+    public func yamlFiles() throws -> [String] { paths }
+
+    public func contents(of path: String) throws -> [UInt8] {
+        guard let file = files[path] else { throw CocoaError(.fileNoSuchFile) }
+        return try file.get()
+    }
+}
