@@ -40,7 +40,9 @@ public enum PortalStoreError: Error, Equatable, Sendable {
 }
 
 /// The emulator's storage: SQLite through GRDB, in WAL mode, so concurrent readers never block
-/// the writer and every acknowledged write survives a crash or restart.
+/// the writer, with SQLite's default `synchronous = FULL`: every acknowledged write survives the
+/// emulator's crash and a power loss. (`NORMAL`, which keeps only the first guarantee, made no
+/// measurable difference to the end-to-end benchmark's apply, so durability stays.)
 ///
 /// Every write runs in one transaction with its audit entry; the entry's sequence number is the
 /// object's new version. Knows nothing of HTTP or RBAC.
