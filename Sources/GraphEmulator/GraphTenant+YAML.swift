@@ -141,9 +141,9 @@ extension GraphTenant {
                 .list(.object(ObjectShape(
                     "user",
                     fields: [
-                        FieldShape("userPrincipalName", .string(.email), required: true, "The user's UPN."),
-                        FieldShape("displayName", .string(.text(maximumLength: 256)), required: true, "The user's name."),
-                        FieldShape("id", .string(.text(maximumLength: 64)), "The object id; derived from the UPN when absent."),
+                        FixtureFields.userPrincipalName,
+                        FixtureFields.userDisplayName,
+                        FixtureFields.objectId,
                         FieldShape("mail", .string(.email), "The user's address."),
                         FieldShape("accountEnabled", .boolean, "False for a disabled account. Default true."),
                         FieldShape("licences", .list(.string(.text(maximumLength: 128))), "SKU part numbers assigned."),
@@ -170,7 +170,7 @@ extension GraphTenant {
                     "room",
                     fields: [
                         FieldShape("email", .string(.email), required: true, "The room mailbox."),
-                        FieldShape("displayName", .string(.text(maximumLength: 256)), required: true, "The room's name."),
+                        FixtureFields.roomDisplayName,
                         FieldShape("street", .string(.text(maximumLength: 256)), "Street."),
                         FieldShape("city", .string(.text(maximumLength: 128)), "City."),
                         FieldShape("state", .string(.text(maximumLength: 128)), "State."),
@@ -179,7 +179,7 @@ extension GraphTenant {
                         FieldShape("building", .string(.text(maximumLength: 128)), "Building."),
                         FieldShape("floor", .string(.text(maximumLength: 64)), "Floor label."),
                         FieldShape("floorNumber", .integer(-100...500), "Floor number."),
-                        FieldShape("capacity", .integer(0...10_000), "Seats."),
+                        FixtureFields.capacity,
                         FieldShape("tags", .list(.string(.text(maximumLength: 64))), "Places tags."),
                         FieldShape("licence", .string(.oneOf(RoomLicence.allCases.map(\.rawValue))), "The resource account's Teams Rooms licence. Default pro."),
                         FieldShape("hidden", .boolean, "Hidden from the address list: Places does not list it."),
@@ -210,7 +210,7 @@ extension GraphTenant {
                 .list(.object(ObjectShape(
                     "managed device",
                     fields: [
-                        FieldShape("serialNumber", .string(.text(maximumLength: 128)), required: true, "Hardware serial number."),
+                        FixtureFields.serialNumber,
                         FieldShape("manufacturer", .string(.text(maximumLength: 128)), required: true, "Maker, as Intune reports it."),
                         FieldShape("model", .string(.text(maximumLength: 128)), required: true, "Model."),
                         FieldShape("name", .string(.text(maximumLength: 128)), required: true, "Device name."),
@@ -229,7 +229,7 @@ extension GraphTenant {
                 .list(.object(ObjectShape(
                     "Autopilot device",
                     fields: [
-                        FieldShape("serialNumber", .string(.text(maximumLength: 128)), required: true, "Hardware serial number."),
+                        FixtureFields.serialNumber,
                         FieldShape("manufacturer", .string(.text(maximumLength: 128)), required: true, "Maker."),
                         FieldShape("model", .string(.text(maximumLength: 128)), required: true, "Model."),
                         FieldShape("groupTag", .string(.text(maximumLength: 128)), "The group tag; Teams Rooms need one starting with MTR-."),

@@ -101,3 +101,15 @@ public struct ObjectShape: Sendable {
 
     func field(named name: String) -> FieldShape? { fields.first { $0.name == name } }
 }
+
+/// Fields the emulators' fixture formats (`portal serve --seed`, `graph serve --seed`) share, so
+/// the two describe a user, a room and a device alike.
+public enum FixtureFields {
+    public static let userPrincipalName = FieldShape("userPrincipalName", .string(.email), required: true, "The user's UPN.")
+    public static let userDisplayName = FieldShape("displayName", .string(.text(maximumLength: 256)), required: true, "The user's name.")
+    public static let objectId = FieldShape("id", .string(.text(maximumLength: 64)), "The directory object id; derived from the UPN when absent.")
+    public static let roomDisplayName = FieldShape("displayName", .string(.text(maximumLength: 256)), required: true, "The room's name.")
+    public static let capacity = FieldShape("capacity", .integer(0...10_000), "Seats.")
+    public static let serialNumber = FieldShape("serialNumber", .string(.text(maximumLength: 128)), required: true, "Hardware serial number.")
+    public static let model = FieldShape("model", .string(.text(maximumLength: 128)), "Model.")
+}

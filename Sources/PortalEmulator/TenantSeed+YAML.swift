@@ -76,9 +76,9 @@ extension TenantSeed {
                 .list(.object(ObjectShape(
                     "user",
                     fields: [
-                        FieldShape("userPrincipalName", .string(.email), required: true, "The user's UPN."),
-                        FieldShape("displayName", .string(.text(maximumLength: 256)), required: true, "The user's name."),
-                        FieldShape("id", .string(.text(maximumLength: 64)), "The directory object id; derived from the UPN when absent."),
+                        FixtureFields.userPrincipalName,
+                        FixtureFields.userDisplayName,
+                        FixtureFields.objectId,
                         FieldShape("groups", .list(.string(.text(maximumLength: 256))), "Security groups the user is in."),
                         FieldShape(
                             "directoryRoles", .list(.string(.oneOf(DirectoryRole.allCases.map(\.rawValue)))),
@@ -100,7 +100,7 @@ extension TenantSeed {
                     "room",
                     fields: [
                         FieldShape("email", .string(.email), required: true, "The resource account."),
-                        FieldShape("displayName", .string(.text(maximumLength: 256)), required: true, "The room's name."),
+                        FixtureFields.roomDisplayName,
                         FieldShape(
                             "location",
                             .object(ObjectShape(
@@ -115,7 +115,7 @@ extension TenantSeed {
                             "onboarding, enrolled or unenrolled; default enrolled when a main unit is listed for the room, else no agent yet."),
                         FieldShape("licence", .string(.oneOf(RoomLicence.allCases.map(\.rawValue))), "The room's Teams Rooms licence. Default pro."),
                         FieldShape("roomType", .string(.oneOf(RoomType.allCases.map(\.rawValue))), "teamsRooms (default) or bringYourOwnDevice."),
-                        FieldShape("capacity", .integer(0...10_000), "Seats."),
+                        FixtureFields.capacity,
                         FieldShape("health", .string(.oneOf(RoomHealth.allCases.map(\.rawValue))), "The room's health. Default healthy."),
                     ])), unique: false),
                 "The inventory's rooms."),
@@ -124,10 +124,10 @@ extension TenantSeed {
                 .list(.object(ObjectShape(
                     "device",
                     fields: [
-                        FieldShape("serialNumber", .string(.text(maximumLength: 128)), required: true, "Hardware serial number."),
+                        FixtureFields.serialNumber,
                         FieldShape("deviceType", .string(.oneOf(DeviceType.allCases.map(\.rawValue))), required: true, "Kind of device."),
                         FieldShape("manufacturer", .string(.text(maximumLength: 128)), "Maker."),
-                        FieldShape("model", .string(.text(maximumLength: 128)), "Model."),
+                        FixtureFields.model,
                         FieldShape("room", .string(.email), "The room it serves."),
                         FieldShape("operatingSystem", .string(.text(maximumLength: 128)), "As the main unit reports it, e.g. Windows 11 IoT Enterprise."),
                     ])), unique: false),
