@@ -67,19 +67,22 @@ public struct Checklist: Codable, Sendable, Equatable {
     /// Names manifests and their portal objects as a person sees them in the portal.
     private struct Builder {
         let declared: ManifestSet
-        let live: LiveState
         let roomGroups: [String: RoomGroup]
         let roles: [String: Role]
         let rings: [String: UpdateRing]
         let assignments: [String: RoleAssignment]
+        let devices: [String: Device]
+        /// Rooms' display names by id.
+        let roomNames: [String: String]
 
         init(declared: ManifestSet, live: LiveState) {
             self.declared = declared
-            self.live = live
+            roomNames = Dictionary(live.rooms.map { ($0.resource.id, $0.resource.displayName) }, uniquingKeysWith: { first, _ in first })
             roomGroups = Dictionary(declared.roomGroups.map { ($0.metadata.name.value, $0) }, uniquingKeysWith: { first, _ in first })
             roles = Dictionary(declared.roles.map { ($0.metadata.name.value, $0) }, uniquingKeysWith: { first, _ in first })
             rings = Dictionary(declared.updateRings.map { ($0.metadata.name.value, $0) }, uniquingKeysWith: { first, _ in first })
             assignments = Dictionary(declared.roleAssignments.map { ($0.metadata.name.value, $0) }, uniquingKeysWith: { first, _ in first })
+            devices = Dictionary(declared.devices.map { ($0.metadata.name.value, $0) }, uniquingKeysWith: { first, _ in first })
         }
 
         func step(for action: PlannedAction) -> Step? {
@@ -134,7 +137,7 @@ public struct Checklist: Codable, Sendable, Equatable {
                     id: "", number: 0, target: action.target, title: "Put \(room) in the update ring \(ring)",
                     navigation: ["Rooms", room, "Assigned ring", "Change"], values: [Value(label: "Ring", value: ring)], after: [])
             case (.setGroupTag, _, .autopilotGroupTag(let tag)):
-                let serial = declared.devices.first { $0.metadata.name.value == name }?.serialNumber.value ?? name
+                let serial = devices[name]?.serialNumber.value ?? name
                 return Step(
                     id: "", number: 0, target: action.target, title: "Give \(serial) the Autopilot group tag \(tag)",
                     navigation: ["Intune admin center", "Devices", "Windows", "Enrollment", "Devices", serial, "Group tag"],
@@ -177,7 +180,7 @@ public struct Checklist: Codable, Sendable, Equatable {
         }
 
         private func roomName(_ id: String) -> String {
-            live.rooms.first { $0.resource.id == id }.map { "\($0.resource.displayName) (\(id))" } ?? id
+            roomNames[id].map { "\($0) (\(id))" } ?? id
         }
 
         private func optional(_ label: String, _ value: String?) -> [Value] {
