@@ -165,7 +165,7 @@ public final class GraphSession: Sendable {
         guard host.contains(link), URLComponents(string: link)?.percentEncodedPath.hasPrefix("/v1.0/") == true else {
             throw GraphError(
                 status: 0, code: "ForeignNextLink",
-                message: "Graph's next page points to \(Self.origin(of: link)), not to \(host); Roomkeeper does not follow it")
+                message: "Graph's next page points to \(PortalEndpoint.origin(of: link)), not to \(host); Roomkeeper does not follow it")
         }
         return link
     }
@@ -174,7 +174,7 @@ public final class GraphSession: Sendable {
         _ method: HTTPMethod, url: String, body: Data?, service: Service, advancedQuery: Bool, pageSize: Int?
     ) async throws -> Response {
         guard host.contains(url) else {
-            throw GraphError(status: 0, code: "ForeignURL", message: "refusing to send a Graph token to \(Self.origin(of: url))")
+            throw GraphError(status: 0, code: "ForeignURL", message: "refusing to send a Graph token to \(PortalEndpoint.origin(of: url))")
         }
         var attempt = 0
         var waited = 0.0
@@ -266,13 +266,6 @@ public final class GraphSession: Sendable {
     /// The path of a URL, for messages: no host or query.
     static func path(of url: String) -> String { URLComponents(string: url)?.path ?? "a Graph URL" }
 
-    /// `scheme://host[:port]` of a URL, for messages: no credentials, path or query.
-    static func origin(of url: String) -> String {
-        guard let components = URLComponents(string: url), let scheme = components.scheme, let host = components.host else {
-            return "an unreadable URL"
-        }
-        return "\(scheme)://\(host)" + (components.port.map { ":\($0)" } ?? "")
-    }
 
     static func describe(_ error: any Error) -> String {
         if let error = error as? HTTPClientError { return "\(error)" }

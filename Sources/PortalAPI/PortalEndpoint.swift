@@ -28,6 +28,14 @@ public struct PortalEndpoint: Sendable, Equatable, CustomStringConvertible {
 
     public var description: String { url }
 
+    /// `scheme://host[:port]` of a URL, for messages: no credentials, path or query.
+    public static func origin(of url: String) -> String {
+        guard let components = URLComponents(string: url), let scheme = components.scheme, let host = components.host else {
+            return "an unreadable URL"
+        }
+        return "\(scheme)://\(host)" + (components.port.map { ":\($0)" } ?? "")
+    }
+
     /// Whether `host` names this machine: `localhost`, 127.0.0.0/8 or `::1`.
     public static func isLoopback(_ host: String) -> Bool {
         let bare = host.trimmingCharacters(in: CharacterSet(charactersIn: "[]")).lowercased()

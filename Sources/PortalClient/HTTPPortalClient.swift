@@ -90,7 +90,7 @@ public final class HTTPPortalClient: Portal {
         else {
             throw PortalError(
                 status: 0, code: "ForeignNextLink",
-                message: "the portal's next page of \(collection.rawValue) points to \(Self.origin(of: link)), not to \(Self.origin(of: baseURL)); "
+                message: "the portal's next page of \(collection.rawValue) points to \(PortalEndpoint.origin(of: link)), not to \(PortalEndpoint.origin(of: baseURL)); "
                     + "Roomkeeper does not follow it")
         }
         return link
@@ -104,13 +104,6 @@ public final class HTTPPortalClient: Portal {
         }
     }
 
-    /// `scheme://host[:port]` of a URL, for messages: no credentials, path or query.
-    static func origin(of url: String) -> String {
-        guard let components = URLComponents(string: url), let scheme = components.scheme, let host = components.host else {
-            return "an unreadable URL"
-        }
-        return "\(scheme)://\(host)" + (components.port.map { ":\($0)" } ?? "")
-    }
 
     public func get<R: PortalResource>(_ type: R.Type, id: String) async throws -> Tagged<R> {
         try await send(.GET, url: url(R.collection, id), idempotent: true)
