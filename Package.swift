@@ -150,7 +150,7 @@ let package = Package(
         .executableTarget(
             name: "RoomkeeperBenchmarks",
             dependencies: [
-                "Manifests", "CYAML", "PortalAPI", "PortalClient", "PortalEmulator", "Reconciler", "GitSource", "Engine", "GraphAPI", "GraphClient",
+                "Manifests", "CYAML", "PortalAPI", "PortalModel", "PortalClient", "PortalEmulator", "Reconciler", "GitSource", "Engine", "GraphAPI", "GraphClient",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
             ]),
 
