@@ -190,7 +190,7 @@ let package = Package(
         .testTarget(
             name: "RoomkeeperCLITests",
             dependencies: [
-                "roomkeeper", "RoomkeeperCLI", "TestSupport", "PortalAPI", "PortalClient", "PortalEmulator", "Manifests", .product(name: "Crypto", package: "swift-crypto"),
+                "roomkeeper", "RoomkeeperCLI", "TestSupport", "PortalAPI", "PortalClient", "PortalEmulator", "Manifests", "Reconciler", .product(name: "Crypto", package: "swift-crypto"),
             ]),
         .testTarget(
             name: "PortalEmulatorTests",

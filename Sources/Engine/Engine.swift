@@ -48,9 +48,20 @@ public struct Engine: Sendable {
 
     /// Reads the whole portal, and the directory when one is connected; any failure is a
     /// `PortalReadError` or a `DirectoryReadError` (a partial picture is never planned against).
+    ///
+    /// The portal is read by delta from the last read kept in the state folder (`cache/`), and
+    /// whole when there is none or it cannot be used; the cache is written again only when the
+    /// read brought changes.
     public func readLive(_ portal: any Portal) async throws -> LiveState {
+        let cacheURL = PortalReadCache.url(in: stateFolder, portal: portal.endpointDescription)
+        let cached = try await offCooperativePool { PortalReadCache.load(from: cacheURL, portal: portal.endpointDescription) }
         do {
-            return try await LiveState.read(from: portal, directory: directory)
+            let (live, cache) = try await LiveState.read(from: portal, directory: directory, cache: cached)
+            if cached == nil || cache.objectsRead > 0 {
+                // The cache only saves reading: a cache that cannot be written costs the next run a whole read, nothing else.
+                try? await offCooperativePool { try cache.save(to: cacheURL) }
+            }
+            return live
         } catch let error as DirectoryReadError {
             throw error
         } catch {

@@ -176,14 +176,3 @@ public enum Base64URL {
         return Data(base64Encoded: base64)
     }
 }
-
-extension FileHandle {
-    /// The file's bytes, refusing a file larger than `limit`: nothing a path points at can exhaust memory.
-    public static func readBounded(path: String, limit: Int) throws -> Data {
-        let handle = try FileHandle(forReadingFrom: URL(fileURLWithPath: path))
-        defer { try? handle.close() }
-        let data = try handle.read(upToCount: limit + 1) ?? Data()
-        guard data.count <= limit else { throw CocoaError(.fileReadTooLarge) }
-        return data
-    }
-}

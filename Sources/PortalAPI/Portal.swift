@@ -9,6 +9,10 @@ public protocol Portal: Sendable {
 
     /// Every object of a collection that the caller may see, following pages to the end.
     func list<R: PortalResource>(_ type: R.Type) async throws -> [Tagged<R>]
+    /// What changed in a collection since `token`: with no token, every object the caller may
+    /// see. Throws `PortalError` 410 when the portal can no longer honour the token; read again
+    /// without one.
+    func changes<R: PortalResource>(_ type: R.Type, since token: DeltaToken?) async throws -> CollectionChanges<R>
     func get<R: PortalResource>(_ type: R.Type, id: String) async throws -> Tagged<R>
     /// Creates an object; repeating it with the same `idempotencyKey` creates nothing new.
     func create<R: OwnedResource>(_ resource: R, idempotencyKey: String?) async throws -> Tagged<R>

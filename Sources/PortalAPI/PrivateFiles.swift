@@ -42,3 +42,14 @@ public enum PrivateFiles {
         guard fchmod(descriptor, 0o600) == 0 else { throw CocoaError(.fileWriteNoPermission, userInfo: [NSFilePathErrorKey: url.path]) }
     }
 }
+
+extension FileHandle {
+    /// The file's bytes, refusing a file larger than `limit`: nothing a path points at can exhaust memory.
+    public static func readBounded(path: String, limit: Int) throws -> Data {
+        let handle = try FileHandle(forReadingFrom: URL(fileURLWithPath: path))
+        defer { try? handle.close() }
+        let data = try handle.read(upToCount: limit + 1) ?? Data()
+        guard data.count <= limit else { throw CocoaError(.fileReadTooLarge) }
+        return data
+    }
+}

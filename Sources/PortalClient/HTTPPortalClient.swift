@@ -59,24 +59,69 @@ public final class HTTPPortalClient: Portal {
 
     public func list<R: PortalResource>(_ type: R.Type) async throws -> [Tagged<R>] {
         var items: [Tagged<R>] = []
-        var next: String? = "\(baseURL)/v1/\(R.collection.rawValue)?$top=\(pageSize)"
+        try await followPages(from: "\(baseURL)/v1/\(R.collection.rawValue)?$top=\(pageSize)", of: R.collection) { (page: Page<Tagged<R>>) in
+            items += page.value
+            return (items.count, page.nextLink)
+        }
+        return items
+    }
+
+    public func changes<R: PortalResource>(_ type: R.Type, since token: DeltaToken?) async throws -> CollectionChanges<R> {
+        let delta = "\(baseURL)/v1/\(R.collection.rawValue)/delta"
+        // The token is the only part of a saved delta link Roomkeeper keeps: the request goes to
+        // the configured portal, never to an address read back from a file.
+        let first = token.map { "\(delta)?$deltatoken=\(Self.queryValue($0.value))" } ?? "\(delta)?$top=\(pageSize)"
+        var changes = CollectionChanges<R>(changed: [], removed: [], token: DeltaToken(""))
+        var deltaLink: String?
+        try await followPages(from: first, of: R.collection) { (page: DeltaPage<R>) in
+            changes.record(page.value)
+            deltaLink = page.deltaLink
+            return (changes.changed.count + changes.removed.count, page.nextLink)
+        }
+        guard let deltaLink, let link = URLComponents(string: try sameOriginLink(deltaLink, listing: R.collection)),
+              link.path == URLComponents(string: delta)?.path,
+              let value = link.queryItems?.first(where: { $0.name == "$deltatoken" })?.value, !value.isEmpty, value.utf8.count <= 4096
+        else {
+            throw PortalError(
+                status: 0, code: "MissingDeltaLink",
+                message: "the portal's delta read of \(R.collection.rawValue) ended without a delta link to \(R.collection.rawValue)/delta with a $deltatoken")
+        }
+        changes.token = DeltaToken(value)
+        return changes
+    }
+
+    /// Reads pages from `url` on: `consume` takes each page and returns how many objects were
+    /// read so far and the next page's link. Bounded in pages and objects, refuses loops, and
+    /// follows only links into this portal.
+    private func followPages<P: Decodable & Sendable>(
+        from url: String, of collection: PortalCollection, _ consume: (P) throws -> (objects: Int, next: String?)
+    ) async throws {
+        var next: String? = url
         var followed: Set<String> = []
+        var objects = 0
         while let url = next {
-            guard followed.count < Self.maximumPages, items.count <= Self.maximumListedObjects else {
+            guard followed.count < Self.maximumPages, objects <= Self.maximumListedObjects else {
                 throw PortalError(
                     status: 0, code: "TooManyPages",
-                    message: "the portal's list of \(R.collection.rawValue) went on past \(followed.count) pages and \(items.count) objects; "
+                    message: "the portal's list of \(collection.rawValue) went on past \(followed.count) pages and \(objects) objects; "
                         + "Roomkeeper stops there (a real tenant needs far fewer)")
             }
             guard followed.insert(url).inserted else {
                 throw PortalError(
-                    status: 0, code: "PagingLoop", message: "the portal's list of \(R.collection.rawValue) links back to a page it already gave")
+                    status: 0, code: "PagingLoop", message: "the portal's list of \(collection.rawValue) links back to a page it already gave")
             }
-            let page: Page<Tagged<R>> = try await send(.GET, url: url, idempotent: true)
-            items += page.value
-            next = try page.nextLink.map { try sameOriginLink($0, listing: R.collection) }
+            let page: P = try await send(.GET, url: url, idempotent: true)
+            let consumed = try consume(page)
+            objects = consumed.objects
+            next = try consumed.next.map { try sameOriginLink($0, listing: collection) }
         }
-        return items
+    }
+
+    /// `value` percent-encoded for a query string.
+    private static func queryValue(_ value: String) -> String {
+        var allowed = CharacterSet.alphanumerics
+        allowed.insert(charactersIn: "-._~")
+        return value.addingPercentEncoding(withAllowedCharacters: allowed) ?? ""
     }
 
     /// `link` if it points into this portal's API (same scheme, host and port as `baseURL`, a path

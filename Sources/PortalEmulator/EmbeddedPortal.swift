@@ -48,6 +48,22 @@ public final class EmbeddedPortal: Portal {
         }
     }
 
+    public func changes<R: PortalResource>(_ type: R.Type, since token: DeltaToken?) async throws -> CollectionChanges<R> {
+        let principal = try await principal()
+        var changes = CollectionChanges<R>(changed: [], removed: [], token: DeltaToken(""))
+        var page: String?
+        while true {
+            let read = try await service.delta(R.self, as: principal, token: page == nil ? token?.value : nil, page: page, limit: 1000)
+            changes.record(read.entries)
+            if let next = read.nextPage {
+                page = next
+            } else {
+                changes.token = DeltaToken(read.deltaToken ?? "")
+                return changes
+            }
+        }
+    }
+
     public func get<R: PortalResource>(_ type: R.Type, id: String) async throws -> Tagged<R> {
         try await service.get(R.self, id: id, as: try await principal())
     }

@@ -16,9 +16,14 @@ public final class PortalService: Sendable {
     /// Who may do what, kept current from the audit log.
     private let access: AccessProjection
 
-    public init(store: PortalStore, operationDelay: TimeInterval = 0) {
+    /// How long a delta token stays good: Microsoft Graph's delta links for identity resources
+    /// live seven days (devblogs.microsoft.com/microsoft365dev/duration-of-change-tracking-tokens-for-identity-and-education-resources).
+    public let deltaTokenLifetime: TimeInterval
+
+    public init(store: PortalStore, operationDelay: TimeInterval = 0, deltaTokenLifetime: TimeInterval = 7 * 86_400) {
         self.store = store
         self.operationDelay = operationDelay
+        self.deltaTokenLifetime = deltaTokenLifetime
         access = AccessProjection(store: store)
     }
 
@@ -93,7 +98,7 @@ public final class PortalService: Sendable {
     /// Fills in what the portal works out rather than stores: a ring's deferment, "the delay in
     /// days before the update is initiated on this ring", is the days of every ring before it
     /// (learn.microsoft.com/microsoftteams/rooms/update-management).
-    private func withDerivedFields<R: PortalResource>(_ items: [Tagged<R>]) async throws -> [Tagged<R>] {
+    func withDerivedFields<R: PortalResource>(_ items: [Tagged<R>]) async throws -> [Tagged<R>] {
         guard R.self == PortalUpdateRing.self, !items.isEmpty else { return items }
         let rings = try await all(PortalUpdateRing.self).map(\.resource)
         return items.map { item in
@@ -103,7 +108,7 @@ public final class PortalService: Sendable {
         }
     }
 
-    private func isVisible(_ resource: some PortalResource, to principal: Principal) -> Bool {
+    func isVisible(_ resource: some PortalResource, to principal: Principal) -> Bool {
         switch resource {
         case let room as PortalRoom: principal.holds(.roomManagementView, over: room.id)
         case let device as PortalDevice: principal.holds(.roomManagementView, over: device.roomId)

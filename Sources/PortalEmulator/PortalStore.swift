@@ -114,6 +114,11 @@ public final class PortalStore: Sendable {
                     WHERE unit.collection = 'devices' AND unit.id = operation.roomId), roomId);
                 """)
         }
+        migrator.registerMigration("v4-delta-epoch") { db in
+            // Delta tokens name the store they came from: a token from another store (a tenant
+            // seeded again at the same address) is refused rather than misread.
+            try db.execute(sql: "INSERT INTO setting (name, value) VALUES ('deltaEpoch', lower(hex(randomblob(16))))")
+        }
         return migrator
     }
 
@@ -177,6 +182,35 @@ public final class PortalStore: Sendable {
                 let after: String? = row["after"]
                 return LoggedWrite(sequence: row["sequence"], collection: collection, id: row["objectId"], body: after.map { Data($0.utf8) })
             }
+        }
+    }
+
+    /// The sequence number of the latest write; 0 before any.
+    public func latestSequence() async throws -> Int64 {
+        try await database.read { db in try Int64.fetchOne(db, sql: "SELECT MAX(sequence) FROM audit") ?? 0 }
+    }
+
+    /// Up to `limit` ids, in order, after the id `after`, of objects of `collection` written in
+    /// the sequence range `(from, through]`: what a delta read reports.
+    public func writtenIds(
+        _ collection: PortalCollection, from: Int64, through: Int64, after: String?, limit: Int
+    ) async throws -> [String] {
+        try await database.read { db in
+            try String.fetchAll(
+                db,
+                sql: """
+                    SELECT DISTINCT objectId FROM audit
+                    WHERE sequence > ? AND sequence <= ? AND collection = ? AND objectId > ? ORDER BY objectId LIMIT ?
+                    """,
+                arguments: [from, through, collection.rawValue, after ?? "", limit])
+        }
+    }
+
+    /// The objects of `collection` with these ids that exist.
+    public func objects(_ collection: PortalCollection, ids: [String]) async throws -> [StoredObject] {
+        guard !ids.isEmpty else { return [] }
+        return try await database.read { db in
+            try ids.compactMap { id in try Self.fetch(db, collection, id) }
         }
     }
 

@@ -44,6 +44,15 @@ struct Routes {
             let next = page.more ? page.last.map { nextLink(request, limit: limit, after: $0) } : nil
             return try JSONResponse.make(Page(value: page.items, nextLink: next))
         }
+        api.get("\(R.collection.rawValue)/delta") { request, context in
+            let limit = try pageSize(request)
+            let read = try await service.delta(
+                R.self, as: try principal(context), token: query(request, "$deltatoken"), page: query(request, "$skiptoken"), limit: limit)
+            let link = "\(baseURL.url)\(request.uri.path)"
+            return try JSONResponse.make(DeltaPage(
+                value: read.entries, nextLink: read.nextPage.map { "\(link)?$top=\(limit)&$skiptoken=\($0)" },
+                deltaLink: read.deltaToken.map { "\(link)?$deltatoken=\($0)" }))
+        }
         api.get("\(R.collection.rawValue)/:id") { request, context in
             try tagged(try await service.get(R.self, id: try context.parameters.require("id"), as: try principal(context)))
         }
@@ -160,21 +169,24 @@ struct Routes {
         try JSONResponse.make(object, status: status, headers: [.eTag: object.etag])
     }
 
-    /// `$top` (1...1000, default 100) and the decoded `$skiptoken` cursor.
     /// A query parameter by name, whether the client wrote `$top` or percent-encoded it as `%24top`.
     private func query(_ request: Request, _ name: String) -> String? {
         let parameters = request.uri.queryParameters
         return parameters.get(name) ?? name.addingPercentEncoding(withAllowedCharacters: .alphanumerics).flatMap { parameters.get($0) }
     }
 
-    private func paging(_ request: Request) throws -> (limit: Int, cursor: String?) {
-        var limit = Self.defaultPageSize
-        if let top = query(request, "$top") {
-            guard let value = Int(top), (1...Self.maximumPageSize).contains(value) else {
-                throw PortalError.badRequest("$top must be from 1 to \(Self.maximumPageSize)", target: "$top")
-            }
-            limit = value
+    /// `$top`: 1...1000, default 100.
+    private func pageSize(_ request: Request) throws -> Int {
+        guard let top = query(request, "$top") else { return Self.defaultPageSize }
+        guard let value = Int(top), (1...Self.maximumPageSize).contains(value) else {
+            throw PortalError.badRequest("$top must be from 1 to \(Self.maximumPageSize)", target: "$top")
         }
+        return value
+    }
+
+    /// `$top` and the decoded `$skiptoken` cursor.
+    private func paging(_ request: Request) throws -> (limit: Int, cursor: String?) {
+        let limit = try pageSize(request)
         let cursor = try query(request, "$skiptoken").map { token -> String in
             guard let data = Data(base64Encoded: token), let text = String(data: data, encoding: .utf8) else {
                 throw PortalError.badRequest("$skiptoken is not one this portal issued; follow @odata.nextLink as given", target: "$skiptoken")

@@ -78,23 +78,27 @@ public struct LiveState: Sendable {
         }
     }
 
-    /// Reads every collection, at most `concurrency` at a time. Any failure fails the read: a
-    /// partial picture of the portal is never planned against, because an object missing from a
-    /// failed read is not an object that is absent.
+    /// Reads every collection, at most `concurrency` at a time: by delta from `cache` (only what
+    /// changed since, merged into the cached copy), else whole; a collection whose token the
+    /// portal no longer honours (410) is read whole. Returns the state and the cache for next time.
+    ///
+    /// Any failure fails the read: a partial picture of the portal is never planned against,
+    /// because an object missing from a failed read is not an object that is absent.
     public static func read(
-        from portal: some Portal, directory source: (any DirectorySource)? = nil, concurrency: Int = 4
-    ) async throws -> LiveState {
+        from portal: some Portal, directory source: (any DirectorySource)? = nil, cache: PortalReadCache? = nil, concurrency: Int = 4
+    ) async throws -> (state: LiveState, cache: PortalReadCache) {
         var state = LiveState()
         var directory: TenantDirectory?
+        var next = PortalReadCache(portal: portal.endpointDescription)
         var readers: [@Sendable () async throws -> Part] = [
-            { .rooms(try await portal.list(PortalRoom.self)) },
-            { .devices(try await portal.list(PortalDevice.self)) },
-            { .roles(try await portal.list(PortalRole.self)) },
-            { .roleAssignments(try await portal.list(PortalRoleAssignment.self)) },
-            { .roomGroups(try await portal.list(PortalRoomGroup.self)) },
-            { .updateRings(try await portal.list(PortalUpdateRing.self)) },
-            { .users(try await portal.list(DirectoryUser.self)) },
-            { .groups(try await portal.list(DirectoryGroup.self)) },
+            { .rooms(try await refresh(from: portal, cache?.rooms)) },
+            { .devices(try await refresh(from: portal, cache?.devices)) },
+            { .roles(try await refresh(from: portal, cache?.roles)) },
+            { .roleAssignments(try await refresh(from: portal, cache?.roleAssignments)) },
+            { .roomGroups(try await refresh(from: portal, cache?.roomGroups)) },
+            { .updateRings(try await refresh(from: portal, cache?.updateRings)) },
+            { .users(try await refresh(from: portal, cache?.users)) },
+            { .groups(try await refresh(from: portal, cache?.groups)) },
             { .me(try await portal.me()) },
             { .tenantSettings(try await Self.readable { try await portal.tenantSettings() }) },
         ]
@@ -114,7 +118,7 @@ public struct LiveState: Sendable {
                 if let reader = pending.popFirst() { group.addTask(operation: reader) }
             }
             while let part = try await group.next() {
-                if case .directory(let read) = part { directory = read } else { state.merge(part) }
+                if case .directory(let read) = part { directory = read } else { state.merge(part, into: &next) }
                 if let reader = pending.popFirst() { group.addTask(operation: reader) }
             }
         }
@@ -131,18 +135,39 @@ public struct LiveState: Sendable {
                 }
             }
         }
-        return state
+        return (state, next)
+    }
+
+    /// One collection brought up to date: by delta from the cached copy, else whole.
+    private static func refresh<R: PortalResource>(
+        from portal: some Portal, _ cached: CachedCollection<R>?
+    ) async throws -> Refreshed<R> {
+        if let cached {
+            do {
+                let changes = try await portal.changes(R.self, since: cached.token)
+                return Refreshed(collection: cached.merging(changes), objectsRead: changes.changed.count + changes.removed.count)
+            } catch let error as PortalError where error.status == 410 {
+                // The portal can no longer say what changed since that token: read it whole.
+            }
+        }
+        let whole = try await portal.changes(R.self, since: nil)
+        return Refreshed(collection: CachedCollection(token: whole.token, items: whole.changed), objectsRead: whole.changed.count)
+    }
+
+    private struct Refreshed<R: PortalResource>: Sendable {
+        var collection: CachedCollection<R>
+        var objectsRead: Int
     }
 
     private enum Part: Sendable {
-        case rooms([Tagged<PortalRoom>])
-        case devices([Tagged<PortalDevice>])
-        case roles([Tagged<PortalRole>])
-        case roleAssignments([Tagged<PortalRoleAssignment>])
-        case roomGroups([Tagged<PortalRoomGroup>])
-        case updateRings([Tagged<PortalUpdateRing>])
-        case users([Tagged<DirectoryUser>])
-        case groups([Tagged<DirectoryGroup>])
+        case rooms(Refreshed<PortalRoom>)
+        case devices(Refreshed<PortalDevice>)
+        case roles(Refreshed<PortalRole>)
+        case roleAssignments(Refreshed<PortalRoleAssignment>)
+        case roomGroups(Refreshed<PortalRoomGroup>)
+        case updateRings(Refreshed<PortalUpdateRing>)
+        case users(Refreshed<DirectoryUser>)
+        case groups(Refreshed<DirectoryGroup>)
         case me(Me)
         case tenantSettings(TenantSettings?)
         case directory(TenantDirectory)
@@ -157,16 +182,21 @@ public struct LiveState: Sendable {
         }
     }
 
-    private mutating func merge(_ part: Part) {
+    private mutating func merge(_ part: Part, into cache: inout PortalReadCache) {
+        func take<R>(_ refreshed: Refreshed<R>, _ slot: inout CachedCollection<R>?) -> [Tagged<R>] {
+            slot = refreshed.collection
+            cache.objectsRead += refreshed.objectsRead
+            return refreshed.collection.items
+        }
         switch part {
-        case .rooms(let items): rooms = items
-        case .devices(let items): devices = items
-        case .roles(let items): roles = items
-        case .roleAssignments(let items): roleAssignments = items
-        case .roomGroups(let items): roomGroups = items
-        case .updateRings(let items): updateRings = items
-        case .users(let items): users = items
-        case .groups(let items): groups = items
+        case .rooms(let read): rooms = take(read, &cache.rooms)
+        case .devices(let read): devices = take(read, &cache.devices)
+        case .roles(let read): roles = take(read, &cache.roles)
+        case .roleAssignments(let read): roleAssignments = take(read, &cache.roleAssignments)
+        case .roomGroups(let read): roomGroups = take(read, &cache.roomGroups)
+        case .updateRings(let read): updateRings = take(read, &cache.updateRings)
+        case .users(let read): users = take(read, &cache.users)
+        case .groups(let read): groups = take(read, &cache.groups)
         case .me(let value): me = value
         case .tenantSettings(let value): tenantSettings = value
         case .directory: break

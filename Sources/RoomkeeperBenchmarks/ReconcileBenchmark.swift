@@ -35,7 +35,7 @@ func reconcileBenchmark() async throws {
 
     func timedPlan(_ label: String) async throws -> Plan {
         let start = ContinuousClock.now
-        let live = try await LiveState.read(from: client)
+        let live = try await LiveState.read(from: client).state
         let read = ContinuousClock.now - start
         let plan = Planner.plan(declared: loaded.manifests, live: live, source: "generated", portal: client.endpointDescription)
         print("\(label): read the portal in \(read), planned in \(ContinuousClock.now - start - read); "

@@ -73,13 +73,13 @@ struct DriftTests {
         _ files: [String: String], _ portal: some Portal, memory: DriftMemory = DriftMemory(), now: Date = Date()
     ) async throws -> (report: DriftReport, pending: [DriftHistoryEntry.Tracked.Key: Date]) {
         let declared = load(files)
-        let live = try await LiveState.read(from: portal)
+        let live = try await LiveState.read(from: portal).state
         let plan = Planner.plan(declared: declared, live: live, options: PlanOptions(allowMassDelete: true), source: "test", portal: "test")
         return DriftDetector(declared: declared, live: live, memory: memory, reconcilerIdentity: reconciler, now: now).report(for: plan)
     }
 
     private static func apply(_ files: [String: String], _ portal: some Portal) async throws {
-        let plan = Planner.plan(declared: load(files), live: try await LiveState.read(from: portal), source: "test", portal: "test")
+        let plan = Planner.plan(declared: load(files), live: try await LiveState.read(from: portal).state, source: "test", portal: "test")
         let report = await Executor(portal: portal, journal: nil).apply(plan)
         #expect(report.succeeded, "\(report.results.filter { $0.outcome != .done })")
     }

@@ -82,7 +82,7 @@ struct ExecutorTests {
 
     private static func plan(_ files: [String: String], _ portal: some Portal, options: PlanOptions = PlanOptions()) async throws -> Plan {
         Planner.plan(
-            declared: load(files), live: try await LiveState.read(from: portal), options: options, source: "test",
+            declared: load(files), live: try await LiveState.read(from: portal).state, options: options, source: "test",
             portal: portal.endpointDescription)
     }
 
@@ -227,21 +227,21 @@ struct ExecutorTests {
         try await Self.withPortal { client in
             _ = await Executor(portal: client, journal: nil).apply(try await Self.plan(Self.manifests(rings: false), client))
             let plan = try await Self.plan(Self.manifests(rings: false, groupDescription: "New"), client)
-            #expect(PlanFreshness.problems(plan, live: try await LiveState.read(from: client)).isEmpty)
+            #expect(PlanFreshness.problems(plan, live: try await LiveState.read(from: client).state).isEmpty)
 
             // An unrelated object changes: the plan still applies.
             let role = try #require(try await client.list(PortalRole.self).first { $0.resource.manifestName == "av-engineer" })
             var renamed = role.resource
             renamed.description = "edited elsewhere"
             _ = try await client.replace(renamed, ifMatch: role.etag)
-            #expect(PlanFreshness.problems(plan, live: try await LiveState.read(from: client)).isEmpty)
+            #expect(PlanFreshness.problems(plan, live: try await LiveState.read(from: client).state).isEmpty)
 
             // The group the plan updates changes: stale, and the message names it.
             let group = try #require(try await client.roomGroupsBesidesDefault().first)
             var edited = group.resource
             edited.roomIds = [TestTenant.room(4)]
             _ = try await client.replace(edited, ifMatch: group.etag)
-            let problems = PlanFreshness.problems(plan, live: try await LiveState.read(from: client))
+            let problems = PlanFreshness.problems(plan, live: try await LiveState.read(from: client).state)
             #expect(problems.count == 1)
             #expect(problems.first?.hasPrefix("RoomGroup/first-rooms changed in the portal since the plan was made") == true)
         }

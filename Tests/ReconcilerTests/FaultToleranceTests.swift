@@ -25,7 +25,7 @@ struct FaultToleranceTests {
     private static func plan(_ files: [String: String], _ portal: some Portal) async throws -> Plan {
         let loaded = ManifestLoader.load(from: MemoryTree(files: files.mapValues { Array($0.utf8) }))
         #expect(!loaded.diagnostics.hasErrors, "\(loaded.diagnostics.prefix(3))")
-        return Planner.plan(declared: loaded.manifests, live: try await LiveState.read(from: portal), source: "test", portal: "test")
+        return Planner.plan(declared: loaded.manifests, live: try await LiveState.read(from: portal).state, source: "test", portal: "test")
     }
 
     @Test("Through 10% 429s, 5% 5xx, 1% lost answers and latency, creates, updates and deletes land exactly once")

@@ -68,7 +68,7 @@ struct LeaseTests {
                 "apiVersion: roomkeeper/v1\nkind: RoomGroup\nmetadata: {name: g\(index)}\nspec: {displayName: G\(index), rooms: [\(TestTenant.room(0))]}\n"
             }
             let loaded = ManifestLoader.load(from: MemoryTree(files: ["groups.yaml": Array(groups.joined(separator: "---\n").utf8)]))
-            let plan = Planner.plan(declared: loaded.manifests, live: try await LiveState.read(from: client), source: "test", portal: "test")
+            let plan = Planner.plan(declared: loaded.manifests, live: try await LiveState.read(from: client).state, source: "test", portal: "test")
             #expect(plan.actions.count == 3)
             let report = await Executor(portal: client, journal: nil).apply(plan, stopReason: { lease.lostReason })
             #expect(report.count(.notAttempted) == 3)

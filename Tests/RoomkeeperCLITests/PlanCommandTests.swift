@@ -1,4 +1,5 @@
 import Foundation
+import Reconciler
 import TestSupport
 import Testing
 
@@ -54,11 +55,24 @@ struct PlanCommandTests {
         let result = try await runProcess(
             Roomkeeper.executable, ["plan", "examples/contoso", "--portal", portal.url],
             environment: environment(state: state, extra: ["ROOMKEEPER_TOKEN": token]), in: repositoryRoot)
+        // The second plan reads the portal by delta from the cache the first one left.
+        let again = try await runProcess(
+            Roomkeeper.executable, ["plan", "examples/contoso", "--portal", portal.url],
+            environment: environment(state: state, extra: ["ROOMKEEPER_TOKEN": token]), in: repositoryRoot)
         await portal.stopAndRemove()
         #expect(result.output.hasPrefix("Roomkeeper plan for examples/contoso against the \(portal.url)"))
         #expect(result.status == 1)  // the test tenant lacks the example's users: those are errors to fix first
         #expect(result.output.contains("user megan.bowen@contoso.com is not in the directory"))
         #expect(!result.output.contains(token) && !result.errors.contains(token))
+        #expect(again.status == result.status && again.output == result.output)
+        // What the plan left in the state folder is private and holds no credential.
+        let cache = PortalReadCache.url(in: state, portal: portal.url)
+        let mode = try FileManager.default.attributesOfItem(atPath: cache.path)[.posixPermissions] as? Int
+        #expect(mode == 0o600)
+        let files = FileManager.default.enumerator(at: state, includingPropertiesForKeys: nil)?.compactMap { $0 as? URL } ?? []
+        for file in files where (try? file.resourceValues(forKeys: [.isRegularFileKey]).isRegularFile) == true {
+            #expect(!(try String(decoding: Data(contentsOf: file), as: UTF8.self)).contains(token), "\(file.lastPathComponent) holds the token")
+        }
         let noToken = try await runProcess(
             Roomkeeper.executable, ["plan", "examples/contoso", "--portal", "http://127.0.0.1:9"], environment: environment(state: state),
             in: repositoryRoot)
