@@ -39,6 +39,9 @@ extension Engine {
             record.account(for: report)
             try record.save(to: recordURL)
         }
+        // Fetch this run's own writes into the read cache now, so the next plan or drift check
+        // need not; the cache only saves reading, so a failure here changes nothing.
+        _ = try? await readThroughCache(portal, directory: nil)
         return report
     }
 }

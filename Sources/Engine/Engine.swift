@@ -17,9 +17,19 @@ public struct Engine: Sendable {
     /// The tenant's own directory (Microsoft Graph), read beside the portal when connected.
     public let directory: (any DirectorySource)?
 
+    /// The last read of each portal, loaded from the state folder once and then kept current.
+    private let readCaches = ReadCaches()
+
     public init(stateFolder: URL, directory: (any DirectorySource)? = nil) {
         self.stateFolder = stateFolder
         self.directory = directory
+    }
+
+    /// Starts loading the last read of the portal that calls itself `endpoint` from the state
+    /// folder, so that it is ready when the portal is read (a front end calls this before it
+    /// loads the manifests). Reads only local files.
+    public func prefetchReadCache(for endpoint: String) {
+        readCaches.prefetch(endpoint, from: PortalReadCache.folder(in: stateFolder, portal: endpoint))
     }
 
     /// Plans `snapshot` against what `portal` holds now, returning the live state read for it.
@@ -53,20 +63,27 @@ public struct Engine: Sendable {
     /// whole when there is none or it cannot be used; the cache is written again only when the
     /// read brought changes.
     public func readLive(_ portal: any Portal) async throws -> LiveState {
-        let cacheURL = PortalReadCache.url(in: stateFolder, portal: portal.endpointDescription)
-        let cached = try await offCooperativePool { PortalReadCache.load(from: cacheURL, portal: portal.endpointDescription) }
         do {
-            let (live, cache) = try await LiveState.read(from: portal, directory: directory, cache: cached)
-            if cached == nil || cache.objectsRead > 0 {
-                // The cache only saves reading: a cache that cannot be written costs the next run a whole read, nothing else.
-                try? await offCooperativePool { try cache.save(to: cacheURL) }
-            }
-            return live
+            return try await readThroughCache(portal, directory: directory)
         } catch let error as DirectoryReadError {
             throw error
         } catch {
             throw PortalReadError(portal: portal.endpointDescription, underlying: error)
         }
+    }
+
+    /// Reads the portal by delta from its cache, then keeps the cache current, in memory and in
+    /// the state folder.
+    func readThroughCache(_ portal: any Portal, directory: (any DirectorySource)?) async throws -> LiveState {
+        let endpoint = portal.endpointDescription
+        let folder = PortalReadCache.folder(in: stateFolder, portal: endpoint)
+        let (live, cache) = try await LiveState.read(from: portal, directory: directory, cache: await readCaches.cache(endpoint, from: folder))
+        if cache.hasChanges {
+            // The cache only saves reading: a cache that cannot be written costs the next run a whole read, nothing else.
+            try? await offCooperativePool { try cache.save(to: folder) }
+        }
+        readCaches.keep(cache.saved)
+        return live
     }
 
     /// The drift history file for `portal`: `explicit`, else one per portal under the state folder.

@@ -31,7 +31,7 @@ public final class HTTPPortalClient: Portal {
         requestTimeout: Duration = .seconds(30), logger: Logger = Logger(label: "roomkeeper.portal-client")
     ) {
         self.requestTimeout = requestTimeout
-        self.baseURL = baseURL.hasSuffix("/") ? String(baseURL.dropLast()) : baseURL
+        self.baseURL = Self.endpointDescription(baseURL: baseURL)
         self.token = token
         self.http = http
         self.retry = retry
@@ -40,6 +40,11 @@ public final class HTTPPortalClient: Portal {
     }
 
     public var endpointDescription: String { baseURL }
+
+    /// The description a client for `baseURL` gives, known before one is made: the URL without a trailing slash.
+    public static func endpointDescription(baseURL: String) -> String {
+        baseURL.hasSuffix("/") ? String(baseURL.dropLast()) : baseURL
+    }
 
     /// The largest answer one request may bring: a page of 1,000 objects is well under it.
     static let maximumResponseBytes = 64 << 20

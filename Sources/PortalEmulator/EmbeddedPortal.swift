@@ -30,7 +30,10 @@ public final class EmbeddedPortal: Portal {
         return EmbeddedPortal(service: PortalService(store: store), databasePath: path, actingAs: exampleServiceAccount)
     }
 
-    public var endpointDescription: String { "embedded portal (\(databasePath))" }
+    public var endpointDescription: String { Self.endpointDescription(path: databasePath) }
+
+    /// The description the embedded portal at `path` gives, known before it is opened.
+    public static func endpointDescription(path: String) -> String { "embedded portal (\(path))" }
 
     private func principal() async throws -> Principal {
         try await service.principal(userPrincipalName: userPrincipalName)

@@ -145,18 +145,21 @@ public struct LiveState: Sendable {
         if let cached {
             do {
                 let changes = try await portal.changes(R.self, since: cached.token)
-                return Refreshed(collection: cached.merging(changes), objectsRead: changes.changed.count + changes.removed.count)
+                let count = changes.changed.count + changes.removed.count
+                return Refreshed(collection: cached.merging(changes), objectsRead: count, changed: count > 0)
             } catch let error as PortalError where error.status == 410 {
                 // The portal can no longer say what changed since that token: read it whole.
             }
         }
         let whole = try await portal.changes(R.self, since: nil)
-        return Refreshed(collection: CachedCollection(token: whole.token, items: whole.changed), objectsRead: whole.changed.count)
+        return Refreshed(collection: CachedCollection(token: whole.token, items: whole.changed), objectsRead: whole.changed.count, changed: true)
     }
 
     private struct Refreshed<R: PortalResource>: Sendable {
         var collection: CachedCollection<R>
         var objectsRead: Int
+        /// Whether the collection differs from the cached one (or there was none).
+        var changed: Bool
     }
 
     private enum Part: Sendable {
@@ -183,20 +186,19 @@ public struct LiveState: Sendable {
     }
 
     private mutating func merge(_ part: Part, into cache: inout PortalReadCache) {
-        func take<R>(_ refreshed: Refreshed<R>, _ slot: inout CachedCollection<R>?) -> [Tagged<R>] {
-            slot = refreshed.collection
-            cache.objectsRead += refreshed.objectsRead
+        func take<R>(_ refreshed: Refreshed<R>, _ slot: WritableKeyPath<PortalReadCache, CachedCollection<R>?>) -> [Tagged<R>] {
+            cache.store(refreshed.collection, at: slot, objectsRead: refreshed.objectsRead, changed: refreshed.changed)
             return refreshed.collection.items
         }
         switch part {
-        case .rooms(let read): rooms = take(read, &cache.rooms)
-        case .devices(let read): devices = take(read, &cache.devices)
-        case .roles(let read): roles = take(read, &cache.roles)
-        case .roleAssignments(let read): roleAssignments = take(read, &cache.roleAssignments)
-        case .roomGroups(let read): roomGroups = take(read, &cache.roomGroups)
-        case .updateRings(let read): updateRings = take(read, &cache.updateRings)
-        case .users(let read): users = take(read, &cache.users)
-        case .groups(let read): groups = take(read, &cache.groups)
+        case .rooms(let read): rooms = take(read, \.rooms)
+        case .devices(let read): devices = take(read, \.devices)
+        case .roles(let read): roles = take(read, \.roles)
+        case .roleAssignments(let read): roleAssignments = take(read, \.roleAssignments)
+        case .roomGroups(let read): roomGroups = take(read, \.roomGroups)
+        case .updateRings(let read): updateRings = take(read, \.updateRings)
+        case .users(let read): users = take(read, \.users)
+        case .groups(let read): groups = take(read, \.groups)
         case .me(let value): me = value
         case .tenantSettings(let value): tenantSettings = value
         case .directory: break

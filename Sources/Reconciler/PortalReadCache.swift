@@ -1,17 +1,22 @@
 import Foundation
 import PortalAPI
+import Synchronization
 
 /// The portal's collections as the last read saw them, each with the delta token that read
 /// ended at: the next read asks the portal only for what changed since and merges it in. Holds
 /// what the portal showed the caller, no credential; a delta token is opaque and useful only
 /// with a credential for that portal.
-public struct PortalReadCache: Codable, Sendable {
-    /// Bumped when the layout changes; a cache of another format is not read.
+///
+/// Kept in the state folder as one file per collection, in `BinaryCoding`'s form (which a cold
+/// process reads several times faster than JSON): the files load in parallel, only collections
+/// that changed are written again, and each file is a consistent pair of objects and token, so
+/// files of different reads mix safely.
+public struct PortalReadCache: Sendable {
+    /// Bumped when the layout changes; a file of another format is not read.
     public static let currentFormat = 1
 
-    public var format = Self.currentFormat
     /// The portal it was read from (its endpoint description).
-    public var portal: String
+    public let portal: String
     var rooms: CachedCollection<PortalRoom>?
     var devices: CachedCollection<PortalDevice>?
     var roles: CachedCollection<PortalRole>?
@@ -20,39 +25,129 @@ public struct PortalReadCache: Codable, Sendable {
     var updateRings: CachedCollection<PortalUpdateRing>?
     var users: CachedCollection<DirectoryUser>?
     var groups: CachedCollection<DirectoryGroup>?
-
-    public init(portal: String) {
-        self.portal = portal
-    }
+    /// Collections changed since loaded: what `save` writes.
+    private(set) var changed: Set<PortalCollection> = []
 
     /// How many objects came from the portal in the read that made this cache: all of a
     /// collection read whole, only the changes of one read by delta.
     public internal(set) var objectsRead = 0
 
-    private enum CodingKeys: String, CodingKey {
-        case format, portal, rooms, devices, roles, roleAssignments, roomGroups, updateRings, users, groups
+    public init(portal: String) {
+        self.portal = portal
     }
 
     /// Where the cache for `portal` lives in the state folder.
-    public static func url(in stateFolder: URL, portal: String) -> URL {
-        stateFolder.appendingPathComponent("cache/\(StableDigest.hex(portal, length: 16)).json")
+    public static func folder(in stateFolder: URL, portal: String) -> URL {
+        stateFolder.appendingPathComponent("cache/\(StableDigest.hex(portal, length: 16))")
     }
 
-    /// The largest cache file read: far above a tenant of 100,000 rooms.
-    public static let maximumBytes = 1 << 30
+    /// The largest file read: far above a tenant of 100,000 rooms.
+    public static let maximumFileBytes = 1 << 30
 
-    /// The cache for `portal` at `url`, or nil when there is none, it is of another format or
-    /// portal, or it cannot be read (the read then starts over, whole).
-    public static func load(from url: URL, portal: String) -> PortalReadCache? {
-        guard let data = try? FileHandle.readBounded(path: url.path, limit: maximumBytes),
-              let cache = try? PortalJSON.decoder.decode(PortalReadCache.self, from: data),
-              cache.format == currentFormat, cache.portal == portal
-        else { return nil }
+    /// The cache for `portal` in `folder`, one collection per file, read in parallel. A
+    /// collection whose file is missing, damaged, of another format or of another portal is
+    /// left out, and the next read reads it whole. Blocks while it reads.
+    public static func load(from folder: URL, portal: String) -> PortalReadCache {
+        let readers: [@Sendable () -> Loaded] = [
+            { .rooms(read(folder, portal)) }, { .devices(read(folder, portal)) }, { .roles(read(folder, portal)) },
+            { .roleAssignments(read(folder, portal)) }, { .roomGroups(read(folder, portal)) }, { .updateRings(read(folder, portal)) },
+            { .users(read(folder, portal)) }, { .groups(read(folder, portal)) },
+        ]
+        let results = Results(count: readers.count)
+        DispatchQueue.concurrentPerform(iterations: readers.count) { index in results.set(index, readers[index]()) }
+        var cache = PortalReadCache(portal: portal)
+        for loaded in results.all {
+            switch loaded {
+            case .rooms(let collection): cache.rooms = collection
+            case .devices(let collection): cache.devices = collection
+            case .roles(let collection): cache.roles = collection
+            case .roleAssignments(let collection): cache.roleAssignments = collection
+            case .roomGroups(let collection): cache.roomGroups = collection
+            case .updateRings(let collection): cache.updateRings = collection
+            case .users(let collection): cache.users = collection
+            case .groups(let collection): cache.groups = collection
+            }
+        }
         return cache
     }
 
-    public func save(to url: URL) throws {
-        try PrivateFiles.write(try PortalJSON.encoder.encode(self), to: url)
+    /// Writes the collections that changed since the cache was loaded, each atomically.
+    public func save(to folder: URL) throws {
+        try write(rooms, folder)
+        try write(devices, folder)
+        try write(roles, folder)
+        try write(roleAssignments, folder)
+        try write(roomGroups, folder)
+        try write(updateRings, folder)
+        try write(users, folder)
+        try write(groups, folder)
+    }
+
+    /// Whether any collection changed since the cache was loaded.
+    public var hasChanges: Bool { !changed.isEmpty }
+
+    /// The cache as it stands once saved: nothing changed since, nothing read yet.
+    public var saved: PortalReadCache {
+        var saved = self
+        saved.changed = []
+        saved.objectsRead = 0
+        return saved
+    }
+
+    /// Puts a collection's new read in its place, noting whether it changed.
+    mutating func store<R: PortalResource>(
+        _ collection: CachedCollection<R>, at slot: WritableKeyPath<PortalReadCache, CachedCollection<R>?>, objectsRead: Int, changed isChanged: Bool
+    ) {
+        self[keyPath: slot] = collection
+        self.objectsRead += objectsRead
+        if isChanged { changed.insert(R.collection) }
+    }
+
+    // MARK: - Files
+
+    /// One collection's file: the format and portal it belongs to, and the collection.
+    private struct File<R: PortalResource>: Codable {
+        var format: Int
+        var portal: String
+        var collection: CachedCollection<R>
+    }
+
+    private static func url(_ folder: URL, _ collection: PortalCollection) -> URL {
+        folder.appendingPathComponent("\(collection.rawValue).bin")
+    }
+
+    private static func read<R: PortalResource>(_ folder: URL, _ portal: String) -> CachedCollection<R>? {
+        guard let data = try? FileHandle.readBounded(path: url(folder, R.collection).path, limit: maximumFileBytes),
+              let file = try? BinaryCoding.decode(File<R>.self, from: [UInt8](data)),
+              file.format == currentFormat, file.portal == portal
+        else { return nil }
+        return file.collection
+    }
+
+    private func write<R: PortalResource>(_ collection: CachedCollection<R>?, _ folder: URL) throws {
+        guard let collection, changed.contains(R.collection) else { return }
+        let file = File(format: Self.currentFormat, portal: portal, collection: collection)
+        try PrivateFiles.write(Data(try BinaryCoding.encode(file)), to: Self.url(folder, R.collection))
+    }
+
+    private enum Loaded: Sendable {
+        case rooms(CachedCollection<PortalRoom>?)
+        case devices(CachedCollection<PortalDevice>?)
+        case roles(CachedCollection<PortalRole>?)
+        case roleAssignments(CachedCollection<PortalRoleAssignment>?)
+        case roomGroups(CachedCollection<PortalRoomGroup>?)
+        case updateRings(CachedCollection<PortalUpdateRing>?)
+        case users(CachedCollection<DirectoryUser>?)
+        case groups(CachedCollection<DirectoryGroup>?)
+    }
+
+    /// Slots the parallel readers fill, one each.
+    private final class Results: Sendable {
+        private let slots: Mutex<[Loaded?]>
+
+        init(count: Int) { slots = Mutex(Array(repeating: nil, count: count)) }
+        func set(_ index: Int, _ value: Loaded) { slots.withLock { $0[index] = value } }
+        var all: [Loaded] { slots.withLock { $0.compactMap { $0 } } }
     }
 }
 

@@ -77,6 +77,7 @@ extension Roomkeeper {
             }
             let portalChoice = try portalOptions.choice()
             let engine = try graphOptions.engine()
+            engine.prefetchReadCache(for: portalChoice.endpointDescription)
             let origin = try saved.map(savedOrigin) ?? sourceOptions.origin(folder: source)
             let manifests = try await ManifestSource.load(origin, options: sourceOptions, style: style, consequence: "nothing was applied")
             let portal = try await portalChoice.open()

@@ -52,7 +52,7 @@ extension Roomkeeper {
             let engine = try graphOptions.engine()
             if graphOptions.isEnabled(), !portalOptions.isConfigured() { return try await withoutPortal(engine, style: style) }
             let (source, portal) = try await ManifestSource.loadThenOpen(
-                folder: directory, source: sourceOptions, portal: portalOptions, style: style, consequence: "drift was not checked")
+                folder: directory, source: sourceOptions, portal: portalOptions, engine: engine, style: style, consequence: "drift was not checked")
             let outcome: DriftOutcome
             do {
                 outcome = try await Planning.reporting {

@@ -68,11 +68,13 @@ extension SignatureTrust.Mode: ExpressibleByArgument {}
 /// Loads the manifests a command works from, or prints why it cannot and exits 1.
 enum ManifestSource {
     /// How plan and drift begin: the portal must be configured (checked before any work), the
-    /// manifests must load without errors, and only then is the portal opened.
+    /// manifests must load without errors, and only then is the portal opened. The last read of
+    /// the portal loads from the state folder meanwhile: it touches nothing but local files.
     static func loadThenOpen(
-        folder: String, source: SourceOptions, portal: PortalOptions, style: TerminalStyle, consequence: String
+        folder: String, source: SourceOptions, portal: PortalOptions, engine: Engine, style: TerminalStyle, consequence: String
     ) async throws -> (ManifestSnapshot, any Portal) {
         let choice = try portal.choice()
+        engine.prefetchReadCache(for: choice.endpointDescription)
         let snapshot = try await load(source.origin(folder: folder), options: source, style: style, consequence: consequence)
         return (snapshot, try await choice.open())
     }

@@ -43,7 +43,7 @@ extension Roomkeeper {
             let engine = try graphOptions.engine()
             if graphOptions.isEnabled(), !portalOptions.isConfigured() { return try await checklist(engine, style: style) }
             let (source, portal) = try await ManifestSource.loadThenOpen(
-                folder: directory, source: sourceOptions, portal: portalOptions, style: style, consequence: "no plan was made")
+                folder: directory, source: sourceOptions, portal: portalOptions, engine: engine, style: style, consequence: "no plan was made")
             let plan = try await Planning.plan(
                 source, portal: portal, engine: engine, options: planning.planOptions,
                 acceptInventoryShrink: planning.acceptInventoryShrink)

@@ -80,6 +80,14 @@ enum PortalChoice: Sendable {
         self = .remote(endpoint, token: token, timeout: timeout)
     }
 
+    /// What the portal will call itself once opened.
+    var endpointDescription: String {
+        switch self {
+        case .embedded: EmbeddedPortal.endpointDescription(path: Engine.forThisMachine().embeddedPortalDatabase)
+        case .remote(let endpoint, _, _): HTTPPortalClient.endpointDescription(baseURL: endpoint.url)
+        }
+    }
+
     func open() async throws -> any Portal {
         switch self {
         case .embedded: try await EmbeddedPortal.open(path: Engine.forThisMachine().embeddedPortalDatabase)

@@ -91,21 +91,34 @@ struct IncrementalReadTests {
             // A cache whose tokens are damaged still gives the whole, right picture.
             let state = try temporaryFolder("roomkeeper-cache")
             defer { try? FileManager.default.removeItem(at: state) }
-            let url = PortalReadCache.url(in: state, portal: client.endpointDescription)
+            let folder = PortalReadCache.folder(in: state, portal: client.endpointDescription)
             let (_, cache) = try await LiveState.read(from: client)
-            try cache.save(to: url)
-            let text = try String(contentsOf: url, encoding: .utf8)
-            try text.replacingOccurrences(of: "\"value\":\"", with: "\"value\":\"x").write(to: url, atomically: true, encoding: .utf8)
-            let damaged = try #require(PortalReadCache.load(from: url, portal: client.endpointDescription))
-            let (reread, recovered) = try await LiveState.read(from: client, cache: damaged)
+            try cache.save(to: folder)
+            let files = try FileManager.default.contentsOfDirectory(at: folder, includingPropertiesForKeys: nil)
+            #expect(files.count == 8)
+            for file in files {
+                // The emulator's tokens are base64 of JSON: each starts "eyJ"; "xyJ" is no token.
+                var bytes = [UInt8](try Data(contentsOf: file))
+                let start = try #require(bytes.indices.dropLast(2).first { bytes[$0...].starts(with: Array("eyJ".utf8)) })
+                bytes[start] = UInt8(ascii: "x")
+                try Data(bytes).write(to: file)
+            }
+            let (reread, recovered) = try await LiveState.read(from: client, cache: PortalReadCache.load(from: folder, portal: client.endpointDescription))
             #expect(recovered.objectsRead == cache.objectsRead)
             Self.expectSame(reread, try await LiveState.read(from: client).state)
 
-            // A file that is not a cache, or the cache of another portal, is no cache.
-            try Data("{\"format\": 1, \"portal\": ".utf8).write(to: url)
-            #expect(PortalReadCache.load(from: url, portal: client.endpointDescription) == nil)
-            try cache.save(to: url)
-            #expect(PortalReadCache.load(from: url, portal: "http://elsewhere.example") == nil)
+            // A file that is not a cache, a cut-off file, or another portal's cache is no cache:
+            // those collections are read whole, the others by delta.
+            try cache.save(to: folder)
+            let rooms = folder.appendingPathComponent("rooms.bin")
+            let devices = folder.appendingPathComponent("devices.bin")
+            try Data("{\"format\": 1, \"portal\": ".utf8).write(to: rooms)
+            let written = try Data(contentsOf: devices)
+            try written.prefix(written.count / 2).write(to: devices)
+            let (_, partly) = try await LiveState.read(from: client, cache: PortalReadCache.load(from: folder, portal: client.endpointDescription))
+            #expect(partly.objectsRead == reread.rooms.count + reread.devices.count)
+            let (_, other) = try await LiveState.read(from: client, cache: PortalReadCache.load(from: folder, portal: "http://elsewhere.example"))
+            #expect(other.objectsRead == cache.objectsRead)
         }
     }
 

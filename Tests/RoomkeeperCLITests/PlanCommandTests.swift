@@ -66,7 +66,7 @@ struct PlanCommandTests {
         #expect(!result.output.contains(token) && !result.errors.contains(token))
         #expect(again.status == result.status && again.output == result.output)
         // What the plan left in the state folder is private and holds no credential.
-        let cache = PortalReadCache.url(in: state, portal: portal.url)
+        let cache = PortalReadCache.folder(in: state, portal: portal.url).appendingPathComponent("rooms.bin")
         let mode = try FileManager.default.attributesOfItem(atPath: cache.path)[.posixPermissions] as? Int
         #expect(mode == 0o600)
         let files = FileManager.default.enumerator(at: state, includingPropertiesForKeys: nil)?.compactMap { $0 as? URL } ?? []
