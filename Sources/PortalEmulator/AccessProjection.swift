@@ -19,6 +19,19 @@ final class AccessProjection: Sendable {
         /// rename forgets the old name. Only the names: the user itself is read when it signs in.
         var userIdsByPrincipalName: [String: String] = [:]
         var principalNames: [String: String] = [:]
+        /// Ids of the assignments that name each user or group, so that a caller's grants are
+        /// worked out from their own assignments, not by scanning the tenant's.
+        var assignmentsByMember: [String: Set<String>] = [:]
+        /// Ids of roles and of room groups by display name in lower case, for the unique-name rule.
+        var roleIdsByName: [String: Set<String>] = [:]
+        var roomGroupIdsByName: [String: Set<String>] = [:]
+
+        /// The assignments that name the user or one of the user's groups.
+        func assignments(naming user: DirectoryUser) -> [PortalRoleAssignment] {
+            var ids = assignmentsByMember[user.id] ?? []
+            for group in user.groupIds { ids.formUnion(assignmentsByMember[group] ?? []) }
+            return ids.sorted().compactMap { assignments[$0] }
+        }
     }
 
     static let collections: [PortalCollection] = [.roleAssignments, .roles, .roomGroups, .users]
@@ -77,9 +90,18 @@ extension AccessProjection.State {
     fileprivate mutating func apply(_ collection: PortalCollection, _ id: String, _ body: Data?) throws {
         let decoder = PortalJSON.decoder
         switch collection {
-        case .roleAssignments: assignments[id] = try body.map { try decoder.decode(PortalRoleAssignment.self, from: $0) }
-        case .roles: roles[id] = try body.map { try decoder.decode(PortalRole.self, from: $0) }
-        case .roomGroups: roomGroups[id] = try body.map { try decoder.decode(PortalRoomGroup.self, from: $0) }
+        case .roleAssignments:
+            for member in assignments[id]?.members ?? [] { assignmentsByMember[member.id]?.remove(id) }
+            assignments[id] = try body.map { try decoder.decode(PortalRoleAssignment.self, from: $0) }
+            for member in assignments[id]?.members ?? [] { assignmentsByMember[member.id, default: []].insert(id) }
+        case .roles:
+            if let old = roles[id] { roleIdsByName[old.displayName.lowercased()]?.remove(id) }
+            roles[id] = try body.map { try decoder.decode(PortalRole.self, from: $0) }
+            if let new = roles[id] { roleIdsByName[new.displayName.lowercased(), default: []].insert(id) }
+        case .roomGroups:
+            if let old = roomGroups[id] { roomGroupIdsByName[old.displayName.lowercased()]?.remove(id) }
+            roomGroups[id] = try body.map { try decoder.decode(PortalRoomGroup.self, from: $0) }
+            if let new = roomGroups[id] { roomGroupIdsByName[new.displayName.lowercased(), default: []].insert(id) }
         case .users:
             // A renamed user keeps its id: forget the old name before learning the new one.
             if let old = principalNames[id] { userIdsByPrincipalName[old] = nil }

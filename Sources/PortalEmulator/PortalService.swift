@@ -44,7 +44,7 @@ public final class PortalService: Sendable {
             throw PortalError.unauthorized("the token's user is not in the directory")
         }
         var grants = AccessGrants.grants(
-            for: user, assignments: Array(access.assignments.values), roles: access.roles, roomGroups: access.roomGroups)
+            for: user, assignments: access.assignments(naming: user), roles: access.roles, roomGroups: access.roomGroups)
         if grants.keys.contains(where: \.isCustomRoleOnly), try await !tenantSettings().remoteAccessEnabled {
             grants = grants.filter { !$0.key.isCustomRoleOnly }
         }
@@ -457,7 +457,7 @@ public final class PortalService: Sendable {
             if let unknown = role.permissions.first(where: { Permission(rawValue: $0) == nil }) {
                 throw PortalError.badRequest("unknown permission '\(unknown)'", target: "permissions")
             }
-            try requireUniqueName(role.displayName, of: role, among: try await access.current().roles.values) { $0.displayName }
+            try requireUniqueName(role.displayName, of: role, among: try await access.current().roleIdsByName)
         case let assignment as PortalRoleAssignment:
             guard try await read(PortalRole.self, id: assignment.roleId) != nil else {
                 throw PortalError.badRequest("role '\(assignment.roleId)' does not exist", target: "roleId")
@@ -479,8 +479,9 @@ public final class PortalService: Sendable {
             try await requireRooms(scope.roomIds, target: "scope.roomIds")
         case let group as PortalRoomGroup:
             try await requireRooms(group.roomIds, target: "roomIds")
-            let groups = try await access.current().roomGroups.values
-            try requireUniqueName(group.displayName, of: group, among: groups) { $0.displayName }
+            let access = try await access.current()
+            let groups = access.roomGroups.values
+            try requireUniqueName(group.displayName, of: group, among: access.roomGroupIdsByName)
             if try await tenantSettings().roomGroupMembership == .single {
                 // Whether the portal allows a room in several groups is not documented; this is
                 // the emulator's stricter mode. The default group does not count.
@@ -543,17 +544,18 @@ public final class PortalService: Sendable {
     }
 
     private func requireRooms(_ ids: [String], target: String) async throws {
-        for id in ids where try await read(PortalRoom.self, id: id) == nil {
-            throw PortalError.badRequest("room '\(id)' does not exist", target: target)
+        let existing = try await store.existingIds(.rooms, among: ids)
+        if let missing = ids.first(where: { !existing.contains($0) }) {
+            throw PortalError.badRequest("room '\(missing)' does not exist", target: target)
         }
     }
 
-    private func requireUniqueName<R: OwnedResource>(
-        _ name: String, of resource: R, among existing: some Sequence<R>, _ nameOf: (R) -> String
-    ) throws {
+    /// Refuses a name another object of the collection has, in any case (`idsByName` is keyed by
+    /// lower-case display name).
+    private func requireUniqueName<R: OwnedResource>(_ name: String, of resource: R, among idsByName: [String: Set<String>]) throws {
         guard !name.isEmpty else { throw PortalError.badRequest("displayName is empty", target: "displayName") }
-        if let clash = existing.first(where: { $0.id != resource.id && nameOf($0).lowercased() == name.lowercased() }) {
-            throw PortalError.conflict("'\(name)' is already the name of \(R.collection.rawValue) '\(clash.id)'", target: "displayName")
+        if let clash = idsByName[name.lowercased()]?.subtracting([resource.id]).sorted().first {
+            throw PortalError.conflict("'\(name)' is already the name of \(R.collection.rawValue) '\(clash)'", target: "displayName")
         }
     }
 

@@ -206,6 +206,17 @@ public final class PortalStore: Sendable {
         }
     }
 
+    /// Which of these ids name objects of `collection`, without reading the objects.
+    public func existingIds(_ collection: PortalCollection, among ids: [String]) async throws -> Set<String> {
+        guard !ids.isEmpty else { return [] }
+        return try await database.read { db in
+            var found: Set<String> = []
+            let statement = try db.cachedStatement(sql: "SELECT 1 FROM object WHERE collection = ? AND id = ?")
+            for id in ids where try Bool.fetchOne(statement, arguments: [collection.rawValue, id]) == true { found.insert(id) }
+            return found
+        }
+    }
+
     /// The objects of `collection` with these ids that exist.
     public func objects(_ collection: PortalCollection, ids: [String]) async throws -> [StoredObject] {
         guard !ids.isEmpty else { return [] }

@@ -8,8 +8,9 @@ import PortalEmulator
 /// repository as files, the tenant as a fixture). Then a cold plan of the same shape at twice the
 /// size, for linear growth. Prints each row beside its goal and exits 1 when a goal is missed.
 ///
-/// `roomkeeper-bench e2e [--sites 200] [--keep]`: `--keep` leaves the work folder (repository,
-/// fixture, database, state folder) for profiling a step by hand.
+/// `roomkeeper-bench e2e [--sites 200] [--keep] [--port N]`: `--keep` leaves the work folder
+/// (repository, fixture, database, state folder) for profiling a step by hand, against a
+/// `portal serve` started again on the same `--port` (the read cache is kept per portal address).
 /// `roomkeeper-bench e2e --linearity`: only cold plans at 100, 200 and 400 sites.
 func endToEndBenchmark() async throws {
     let sites = option("--sites", default: 200)
@@ -137,7 +138,7 @@ private struct PortalProcess {
         server.executableURL = executable
         server.arguments = [
             "portal", "serve", "--db", tenant.folder.appendingPathComponent("portal.sqlite").path, "--seed", tenant.fixture.path,
-            "--listen", "127.0.0.1:0",
+            "--listen", "127.0.0.1:\(option("--port", default: 0))",
         ]
         server.environment = environment
         let output = Pipe()

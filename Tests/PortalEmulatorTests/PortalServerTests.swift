@@ -143,6 +143,38 @@ struct PortalServerTests {
         }
     }
 
+    @Test("Room group and role names are unique in any case, a renamed object frees its old name, and every room must exist")
+    func uniqueNamesAndRooms() async throws {
+        try await withPortal { portal in
+            let client = portal.client(token: administrator)
+            func status(_ work: () async throws -> Void) async -> Int? {
+                do { try await work(); return nil } catch let error as PortalError { return error.status } catch { return -1 }
+            }
+            let lobby = try await client.create(PortalRoomGroup(id: "rg-lobby", displayName: "Lobby", roomIds: [TestTenant.room(0)]), idempotencyKey: nil)
+            #expect(await status { _ = try await client.create(PortalRoomGroup(id: "rg-other", displayName: "LOBBY", roomIds: []), idempotencyKey: nil) } == 409)
+            // Keeping its own name is no clash; after a rename the old name is free.
+            let renamed = try await client.replace(
+                PortalRoomGroup(id: "rg-lobby", displayName: "Lobby", description: "same name", roomIds: [TestTenant.room(0)]), ifMatch: lobby.etag)
+            _ = try await client.replace(PortalRoomGroup(id: "rg-lobby", displayName: "Foyer", roomIds: [TestTenant.room(0)]), ifMatch: renamed.etag)
+            #expect(await status { _ = try await client.create(PortalRoomGroup(id: "rg-other", displayName: "lobby", roomIds: []), idempotencyKey: nil) } == nil)
+
+            _ = try await client.create(PortalRole(id: "r-a", displayName: "Help desk", permissions: ["roomManagement.view"]), idempotencyKey: nil)
+            #expect(await status {
+                _ = try await client.create(PortalRole(id: "r-b", displayName: "HELP DESK", permissions: ["roomManagement.view"]), idempotencyKey: nil)
+            } == 409)
+
+            var refusal: PortalError?
+            do {
+                _ = try await client.create(
+                    PortalRoomGroup(id: "rg-ghost", displayName: "Ghost", roomIds: [TestTenant.room(1), "nowhere@contoso.com"]), idempotencyKey: nil)
+            } catch let error as PortalError {
+                refusal = error
+            }
+            #expect(refusal?.status == 400)
+            #expect(refusal?.message == "room 'nowhere@contoso.com' does not exist")
+        }
+    }
+
     @Test("A create repeated with its idempotency key creates one object")
     func idempotentCreate() async throws {
         try await withPortal { portal in
