@@ -49,17 +49,18 @@ public struct DirectoryTree: ManifestFileTree {
             let names = try FileManager.default.contentsOfDirectory(atPath: folder.path)
             for name in names where !name.hasPrefix(".") {
                 let path = relative.isEmpty ? name : "\(relative)/\(name)"
-                let values = try root.appendingPathComponent(path).resourceValues(
-                    forKeys: [.isSymbolicLinkKey, .isDirectoryKey, .isRegularFileKey, .fileSizeKey])
-                if values.isSymbolicLink == true { continue }
-                if values.isDirectory == true {
+                // lstat, not stat: a symbolic link is skipped, never followed.
+                var status = stat()
+                guard lstat(absolute(path), &status) == 0 else { continue }
+                let type = status.st_mode & S_IFMT
+                if type == S_IFDIR {
                     guard depth < RepositoryLimits.maximumFolderDepth else {
                         throw DirectoryTreeError.overLimit(RepositoryLimits.exceeded("folders nested deeper than \(depth) ('\(path)')"))
                     }
                     pending.append((path, depth + 1))
-                } else if values.isRegularFile == true, name.hasSuffix(".yaml") || name.hasSuffix(".yml") {
+                } else if type == S_IFREG, name.hasSuffix(".yaml") || name.hasSuffix(".yml") {
                     files.append(path)
-                    totalBytes += values.fileSize ?? 0
+                    totalBytes += Int(status.st_size)
                     guard files.count <= RepositoryLimits.maximumFiles, totalBytes <= RepositoryLimits.maximumTotalBytes else {
                         throw DirectoryTreeError.overLimit(RepositoryLimits.exceeded("over \(files.count) files or \(totalBytes >> 20) MiB"))
                     }
@@ -70,11 +71,29 @@ public struct DirectoryTree: ManifestFileTree {
     }
 
     public func contents(of path: String) throws -> [UInt8] {
-        let url = root.appendingPathComponent(path)
-        let size = (try? url.resourceValues(forKeys: [.fileSizeKey]).fileSize) ?? 0
+        let descriptor = open(absolute(path), O_RDONLY | O_NOFOLLOW | O_CLOEXEC)
+        guard descriptor >= 0 else { throw CocoaError(.fileReadNoSuchFile, userInfo: [NSFilePathErrorKey: path]) }
+        defer { close(descriptor) }
+        var status = stat()
+        guard fstat(descriptor, &status) == 0 else { throw CocoaError(.fileReadUnknown, userInfo: [NSFilePathErrorKey: path]) }
+        let size = Int(status.st_size)
         if size > ManifestLoader.maximumFileSize { throw DirectoryTreeError.tooLarge(path, size) }
-        return Array(try Data(contentsOf: url))
+        // Read to the end, but never past the limit: the file may grow while it is read.
+        var bytes = [UInt8](repeating: 0, count: size + 1)
+        var filled = 0
+        while filled < bytes.count {
+            let count = bytes.withUnsafeMutableBytes { buffer in read(descriptor, buffer.baseAddress! + filled, buffer.count - filled) }
+            if count < 0 { throw CocoaError(.fileReadUnknown, userInfo: [NSFilePathErrorKey: path]) }
+            if count == 0 { break }
+            filled += count
+            if filled == bytes.count, filled <= ManifestLoader.maximumFileSize { bytes += [UInt8](repeating: 0, count: 64 << 10) }
+        }
+        if filled > ManifestLoader.maximumFileSize { throw DirectoryTreeError.tooLarge(path, filled) }
+        bytes.removeSubrange(filled...)
+        return bytes
     }
+
+    private func absolute(_ path: String) -> String { root.path + "/" + path }
 }
 
 /// Why a folder could not be read as a manifest tree.

@@ -29,7 +29,8 @@ struct Context {
     private let roomsByList: [String: Set<String>]
     private let disabledUsers: Set<String>
 
-    init(live: LiveState) {
+    /// - Parameter locationParts: the parts of a room's location that selectors use: only those are indexed.
+    init(live: LiveState, locationParts: Set<LocationPart>) {
         hasDirectory = live.directory != nil
         roomMailboxes = Set(live.directory?.rooms.map(\.email) ?? [])
         var byList: [String: Set<String>] = [:]
@@ -49,11 +50,10 @@ struct Context {
         var byLabel: [String: Set<String>] = [:]
         for room in live.rooms.map(\.resource) {
             let location = room.location
-            let parts: [(LocationPart, String?)] = [
-                (.country, location.country), (.state, location.state), (.city, location.city), (.campus, location.campus),
-                (.building, location.building), (.floor, location.floor),
-            ]
-            for case let (part, value?) in parts { byLocation[Self.locationKey(part, value), default: []].insert(room.id) }
+            for part in locationParts {
+                guard let value = location[part] else { continue }
+                byLocation[Self.locationKey(part, value), default: []].insert(room.id)
+            }
             for (key, value) in room.labels { byLabel["\(key)=\(value)", default: []].insert(room.id) }
         }
         roomsByLocation = byLocation
@@ -181,5 +181,19 @@ struct DeviceIndex {
         let candidates = (bySerial[device.serialNumber.value.uppercased()] ?? []).map { devices[$0] }
         guard let manufacturer = device.manufacturer?.lowercased(), !manufacturer.isEmpty else { return candidates }
         return candidates.filter { ($0.resource.manufacturer ?? "").isEmpty || $0.resource.manufacturer?.lowercased() == manufacturer }
+    }
+}
+
+extension RoomLocation {
+    /// One part of the location, by the name selectors give it.
+    subscript(part: LocationPart) -> String? {
+        switch part {
+        case .country: country
+        case .state: state
+        case .city: city
+        case .campus: campus
+        case .building: building
+        case .floor: floor
+        }
     }
 }

@@ -28,8 +28,9 @@ struct FieldDiff<Object> {
         if before != after { changes.append(FieldChange(field: field, before: before, after: after)) }
     }
 
-    mutating func set<Element>(_ field: String, _ path: WritableKeyPath<Object, [Element]>, show: (Element) -> String) {
-        guard !keepsLiveValue(field, path) else { return }
+    mutating func set<Element: Equatable>(_ field: String, _ path: WritableKeyPath<Object, [Element]>, show: (Element) -> String) {
+        // The same list in the same order, the common case, needs no sets.
+        guard current?[keyPath: path] != desired[keyPath: path], !keepsLiveValue(field, path) else { return }
         let before = Set(current.map { $0[keyPath: path].map(show) } ?? [])
         let after = Set(desired[keyPath: path].map(show))
         let added = after.subtracting(before).sorted()

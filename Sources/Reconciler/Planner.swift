@@ -61,7 +61,7 @@ public struct Planner {
         self.declared = declared
         self.live = live
         self.options = options
-        self.context = Context(live: live)
+        self.context = Context(live: live, locationParts: Set(declared.roomGroups.compactMap(\.selector).flatMap(\.location.keys)))
         self.resolver = Resolver(context: context, declared: declared)
     }
 

@@ -4,8 +4,8 @@ import PortalModel
 
 /// A synthetic manifest repository and the tenant it expects, in the shape of a large estate.
 /// Deterministic, so runs compare. With the default 200 sites of 100 rooms:
-/// - 20,000 rooms in 40 cities, each site one building of ten floors, display names in several
-///   scripts;
+/// - 20,000 rooms in 40 cities of five sites, each site one building of ten floors, display
+///   names in several scripts;
 /// - 30,000 devices: a main unit per room and a touch console in every other room; in the portal
 ///   1% of rooms wait in onboarding (apply enrolls them), one room in 200 has a console that has not reported
 ///   and one main unit in 500 reports from the neighbouring room;
@@ -23,6 +23,7 @@ struct GeneratedRepository {
     let groupsPerSite = 10
     let customRoles = 25
     let customRings = 6
+    let sitesPerCity = 5
 
     /// Relative path and contents of every file.
     func files() -> [(path: String, text: String)] {
@@ -88,8 +89,13 @@ struct GeneratedRepository {
     private static let familyNames = ["Müller", "Ångström", "Nuñez", "Ó Briain", "Şahin", "Dvořák", "Lefèvre", "Wójcik", "Søndergaard", "Kovačević"]
 
     private func siteName(_ site: Int) -> String { "site-\(site)" }
-    private func city(_ site: Int) -> (name: String, country: String) { Self.cities[site % Self.cities.count] }
-    private func building(_ site: Int) -> String { "\(city(site).name) · Bâtiment \(site / Self.cities.count + 1)" }
+    /// Five sites to a city, at any size: a city group selects 500 rooms however large the estate.
+    private func city(_ site: Int) -> (name: String, country: String) {
+        let index = site / sitesPerCity
+        let (name, country) = Self.cities[index % Self.cities.count]
+        return (index < Self.cities.count ? name : "\(name) \(index / Self.cities.count + 1)", country)
+    }
+    private func building(_ site: Int) -> String { "\(city(site).name) · Bâtiment \(site % sitesPerCity + 1)" }
     private func floor(_ index: Int) -> Int { index / (roomsPerSite / floorsPerSite) }
     private func room(_ site: Int, _ index: Int) -> String { "mtr-s\(site)-r\(index)@contoso.com" }
     private func roomDisplayName(_ site: Int, _ index: Int) -> String { "\(city(site).name) — Salle \(index) (étage \(floor(index)))" }
