@@ -19,6 +19,26 @@ struct BoundedLoadingTests {
         #expect(elapsed < .seconds(10), "took \(elapsed)")
     }
 
+    @Test("Symbolic links, to files or to folders outside, are neither listed nor followed; hidden folders are skipped")
+    func linksAreNotFollowed() throws {
+        let folder = try temporaryFolder("roomkeeper-links")
+        let outside = try temporaryFolder("roomkeeper-outside")
+        defer {
+            try? FileManager.default.removeItem(at: folder)
+            try? FileManager.default.removeItem(at: outside)
+        }
+        try Data("kind: Secret\n".utf8).write(to: outside.appendingPathComponent("secret.yaml"))
+        try FileManager.default.createDirectory(at: folder.appendingPathComponent("site/.hidden"), withIntermediateDirectories: true)
+        try Data("a: 1\n".utf8).write(to: folder.appendingPathComponent("site/real.yaml"))
+        try Data("a: 1\n".utf8).write(to: folder.appendingPathComponent("site/.hidden/skipped.yaml"))
+        try FileManager.default.createSymbolicLink(at: folder.appendingPathComponent("linked.yaml"), withDestinationURL: outside.appendingPathComponent("secret.yaml"))
+        try FileManager.default.createSymbolicLink(at: folder.appendingPathComponent("elsewhere"), withDestinationURL: outside)
+        let tree = DirectoryTree(root: folder)
+        #expect(try tree.yamlFiles() == ["site/real.yaml"])
+        #expect(throws: (any Error).self) { _ = try tree.contents(of: "linked.yaml") }
+        #expect(try tree.contents(of: "site/real.yaml") == Array("a: 1\n".utf8))
+    }
+
     @Test("A folder whose files add up past the limit is refused before any is parsed")
     func manyLinksToOneFile() throws {
         let folder = try temporaryFolder("roomkeeper-bounded")
