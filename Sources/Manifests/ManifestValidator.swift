@@ -28,6 +28,7 @@ public enum ManifestValidator {
 
     /// An object cannot be both declared and declared absent.
     private static func declaredAbsent(_ set: ManifestSet) -> [Diagnostic] {
+        guard !set.policy.absent.isEmpty else { return [] }
         var declared: [ManifestKind: [String: Located<String>]] = [:]
         for manifest in set.all { declared[manifest.kind, default: [:]][manifest.metadata.name.value] = manifest.metadata.name }
         return set.policy.absent.sorted { $0.key.rawValue < $1.key.rawValue }.flatMap { kind, names in

@@ -21,8 +21,9 @@ public struct DriftDetector {
 
     /// How long devices may take to converge, from the policy.
     private var grace: TimeInterval { TimeInterval(declared.policy.deviceGraceHours) * 3600 }
-    private let stamps: [String: any ModificationStamped]
-    private let locations: [String: String]
+    /// Who last wrote each live object, and where each manifest is declared: built when a report
+    /// first needs them, so a check that finds nothing does not index the whole tenant.
+    private let lookups: Lookups
 
     public init(declared: ManifestSet, live: LiveState, memory: DriftMemory, reconcilerIdentity: String?, now: Date = Date()) {
         self.declared = declared
@@ -30,18 +31,38 @@ public struct DriftDetector {
         self.memory = memory
         self.reconcilerIdentity = reconcilerIdentity?.lowercased()
         self.now = now
-        var stamps: [String: any ModificationStamped] = [:]
-        for group in live.roomGroups { stamps["RoomGroup/\(group.resource.id)"] = group.resource }
-        for role in live.roles { stamps["Role/\(role.resource.id)"] = role.resource }
-        for assignment in live.roleAssignments { stamps["RoleAssignment/\(assignment.resource.id)"] = assignment.resource }
-        for ring in live.updateRings { stamps["UpdateRing/\(ring.resource.id)"] = ring.resource }
-        for room in live.rooms { stamps["Room/\(room.resource.id)"] = room.resource }
-        self.stamps = stamps
-        locations = Dictionary(
+        lookups = Lookups(declared: declared, live: live)
+    }
+
+    private final class Lookups {
+        let declared: ManifestSet
+        let live: LiveState
+
+        init(declared: ManifestSet, live: LiveState) {
+            self.declared = declared
+            self.live = live
+        }
+
+        /// Live objects by "Kind/id".
+        lazy var stamps: [String: any ModificationStamped] = {
+            var stamps: [String: any ModificationStamped] = [:]
+            for group in live.roomGroups { stamps["RoomGroup/\(group.resource.id)"] = group.resource }
+            for role in live.roles { stamps["Role/\(role.resource.id)"] = role.resource }
+            for assignment in live.roleAssignments { stamps["RoleAssignment/\(assignment.resource.id)"] = assignment.resource }
+            for ring in live.updateRings { stamps["UpdateRing/\(ring.resource.id)"] = ring.resource }
+            for room in live.rooms { stamps["Room/\(room.resource.id)"] = room.resource }
+            return stamps
+        }()
+
+        /// Where each manifest is declared, by "Kind/name".
+        lazy var locations: [String: String] = Dictionary(
             declared.all.compactMap { manifest in
                 manifest.metadata.name.location.map { ("\(manifest.kind.rawValue)/\(manifest.metadata.name.value)", $0.description) }
             }, uniquingKeysWith: { first, _ in first })
     }
+
+    private var locations: [String: String] { lookups.locations }
+    private var stamps: [String: any ModificationStamped] { lookups.stamps }
 
     /// The report for `plan`, and the pending devices the history should keep following.
     public func report(for plan: Plan) -> (report: DriftReport, pending: [DriftHistoryEntry.Tracked.Key: Date]) {
