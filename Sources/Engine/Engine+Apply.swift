@@ -41,7 +41,7 @@ extension Engine {
         }
         // Fetch this run's own writes into the read cache now, so the next plan or drift check
         // need not; the cache only saves reading, so a failure here changes nothing.
-        _ = try? await readThroughCache(portal, directory: nil)
+        if let (_, caching) = try? await readThroughCache(portal, directory: nil) { await caching.value }
         return report
     }
 }

@@ -40,7 +40,7 @@ public struct Engine: Sendable {
     public func plan(
         _ snapshot: ManifestSnapshot, portal: any Portal, options: PlanOptions, acceptInventoryShrink: Bool = false
     ) async throws -> (plan: Plan, live: LiveState) {
-        let live = try await readLive(portal)
+        let (live, caching) = try await readLiveCachingMeanwhile(portal)
         var plan = Planner.plan(
             declared: snapshot.manifests, live: live, options: options, source: snapshot.description, sourceRevision: snapshot.revision,
             portal: portal.endpointDescription)
@@ -53,6 +53,7 @@ public struct Engine: Sendable {
         } else {
             plan.blockers += shrinkage
         }
+        await caching.value
         return (plan, live)
     }
 
@@ -63,6 +64,14 @@ public struct Engine: Sendable {
     /// whole when there is none or it cannot be used; the cache is written again only when the
     /// read brought changes.
     public func readLive(_ portal: any Portal) async throws -> LiveState {
+        let (live, caching) = try await readLiveCachingMeanwhile(portal)
+        await caching.value
+        return live
+    }
+
+    /// `readLive`, returning while the read cache is still being written: the caller plans on
+    /// one core while the other writes, and awaits the writing before it finishes.
+    private func readLiveCachingMeanwhile(_ portal: any Portal) async throws -> (LiveState, caching: Task<Void, Never>) {
         do {
             return try await readThroughCache(portal, directory: directory)
         } catch let error as DirectoryReadError {
@@ -72,18 +81,19 @@ public struct Engine: Sendable {
         }
     }
 
-    /// Reads the portal by delta from its cache, then keeps the cache current, in memory and in
-    /// the state folder.
-    func readThroughCache(_ portal: any Portal, directory: (any DirectorySource)?) async throws -> LiveState {
+    /// Reads the portal by delta from its cache, then keeps the cache current: in memory at
+    /// once, in the state folder by the task returned.
+    func readThroughCache(_ portal: any Portal, directory: (any DirectorySource)?) async throws -> (LiveState, caching: Task<Void, Never>) {
         let endpoint = portal.endpointDescription
         let folder = PortalReadCache.folder(in: stateFolder, portal: endpoint)
         let (live, cache) = try await LiveState.read(from: portal, directory: directory, cache: await readCaches.cache(endpoint, from: folder))
-        if cache.hasChanges {
+        readCaches.keep(cache.saved)
+        let caching = Task {
+            guard cache.hasChanges else { return }
             // The cache only saves reading: a cache that cannot be written costs the next run a whole read, nothing else.
             try? await offCooperativePool { try cache.save(to: folder) }
         }
-        readCaches.keep(cache.saved)
-        return live
+        return (live, caching)
     }
 
     /// The drift history file for `portal`: `explicit`, else one per portal under the state folder.
@@ -116,7 +126,7 @@ public struct Engine: Sendable {
     func judgeDrift(_ snapshot: ManifestSnapshot, portal: any Portal, history: DriftHistory, now: Date) async throws -> DriftCheck {
         let (plan, live) = try await self.plan(snapshot, portal: portal, options: PlanOptions(allowMassDelete: true))
         guard plan.blockers.isEmpty else { throw IncompleteReadError(blockers: plan.blockers) }
-        let identity = try? await portal.me().userPrincipalName
+        let identity = live.me?.userPrincipalName
         let memory = DriftMemory(entries: try await offCooperativePool { try history.recent() })
         let detector = DriftDetector(declared: snapshot.manifests, live: live, memory: memory, reconcilerIdentity: identity, now: now)
         let (report, pending) = detector.report(for: plan)

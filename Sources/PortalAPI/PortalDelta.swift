@@ -56,11 +56,13 @@ public enum DeltaEntry<R: PortalResource>: Codable, Sendable {
     }
 
     public init(from decoder: any Decoder) throws {
-        let container = try decoder.container(keyedBy: Key.self)
-        if container.contains(.removed) {
-            self = .removed(id: try container.decode(String.self, forKey: .id))
-        } else {
+        // Objects outnumber removals: try the object first, so most entries are read once.
+        do {
             self = .present(try Tagged<R>(from: decoder))
+        } catch let notAnObject {
+            let container = try decoder.container(keyedBy: Key.self)
+            guard container.contains(.removed) else { throw notAnObject }
+            self = .removed(id: try container.decode(String.self, forKey: .id))
         }
     }
 
