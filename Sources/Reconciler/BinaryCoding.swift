@@ -145,17 +145,16 @@ private enum Scalar {
     }
 
     /// The bytes of a scalar, or nil for a value that encodes itself through containers.
-    static func bytes(of value: some Encodable) -> [UInt8]? {
-        switch value {
-        case let value as String: bytes(value)
-        case let value as Bool: bytes(value)
-        case let value as Int: bytes(signed: Int64(value))
-        case let value as Int64: bytes(signed: value)
-        case let value as Int32: bytes(signed: Int64(value))
-        case let value as UInt64: bytes(unsigned: value)
-        case let value as Double: bytes(value)
-        default: nil
-        }
+    static func bytes<T: Encodable>(of value: T) -> [UInt8]? {
+        // Metatype equality is a pointer comparison; matching with `as` would cast per call.
+        if T.self == String.self, let value = value as? String { return bytes(value) }
+        if T.self == Bool.self, let value = value as? Bool { return bytes(value) }
+        if T.self == Int.self, let value = value as? Int { return bytes(signed: Int64(value)) }
+        if T.self == Double.self, let value = value as? Double { return bytes(value) }
+        if T.self == Int64.self, let value = value as? Int64 { return bytes(signed: value) }
+        if T.self == Int32.self, let value = value as? Int32 { return bytes(signed: Int64(value)) }
+        if T.self == UInt64.self, let value = value as? UInt64 { return bytes(unsigned: value) }
+        return nil
     }
 }
 
@@ -330,25 +329,41 @@ private struct ValueDecoder: Decoder {
 
     /// Decodes a value of `type`: scalars from their bytes, anything else through its own `init(from:)`.
     func decode<T: Decodable>(_ type: T.Type) throws -> T {
-        let isScalar = type is String.Type || type is Bool.Type || type is Int.Type || type is Int64.Type || type is Int32.Type
-            || type is UInt64.Type || type is Double.Type
-        // A nil decodes only as a type that reads it itself (an Optional asks `decodeNil`).
-        guard isScalar else { return try T(from: self) }
-        var reader = try reader()
-        switch type {
-        case is String.Type: return try reader.string(length: value.end - value.start) as! T
-        case is Bool.Type: return (try reader.varint() != 0) as! T
-        case is Int.Type: return Int(truncatingIfNeeded: try Self.signed(&reader)) as! T
-        case is Int64.Type: return try Self.signed(&reader) as! T
-        case is Int32.Type: return Int32(truncatingIfNeeded: try Self.signed(&reader)) as! T
-        case is UInt64.Type: return try reader.varint() as! T
-        case is Double.Type:
-            guard value.end - value.start == 8 else { throw BinaryCodingError.damaged("a number of the wrong size") }
-            var bits: UInt64 = 0
-            for index in 0..<8 { bits |= UInt64(buffer.bytes[value.start + index]) << (8 * UInt64(index)) }
-            return Double(bitPattern: bits) as! T
-        default: return try T(from: self)
+        // Metatype equality is a pointer comparison; `is` would be a dynamic cast per call.
+        if T.self == String.self { return try string() as! T }
+        if T.self == Bool.self { return try bool() as! T }
+        if T.self == Int.self { return Int(truncatingIfNeeded: try signed()) as! T }
+        if T.self == Double.self { return try double() as! T }
+        if T.self == Int64.self { return try signed() as! T }
+        if T.self == Int32.self { return Int32(truncatingIfNeeded: try signed()) as! T }
+        if T.self == UInt64.self {
+            var reader = try reader()
+            return try reader.varint() as! T
         }
+        // Anything else reads itself; a nil only as a type that asks `decodeNil` (an Optional).
+        return try T(from: self)
+    }
+
+    func string() throws -> String {
+        var reader = try reader()
+        return try reader.string(length: value.end - value.start)
+    }
+
+    func bool() throws -> Bool {
+        var reader = try reader()
+        return try reader.varint() != 0
+    }
+
+    func signed() throws -> Int64 {
+        var reader = try reader()
+        return try Self.signed(&reader)
+    }
+
+    func double() throws -> Double {
+        guard !value.isNil, value.end - value.start == 8 else { throw BinaryCodingError.damaged("a number of the wrong size") }
+        var bits: UInt64 = 0
+        for index in 0..<8 { bits |= UInt64(buffer.bytes[value.start + index]) << (8 * UInt64(index)) }
+        return Double(bitPattern: bits)
     }
 
     private static func signed(_ reader: inout Reader) throws -> Int64 {
@@ -410,6 +425,18 @@ private final class KeyedDecoder<Key: CodingKey>: KeyedDecodingContainerProtocol
 
     func decode<T: Decodable>(_ type: T.Type, forKey key: Key) throws -> T {
         try ValueDecoder(buffer: buffer, value: try require(key)).decode(type)
+    }
+
+    func decode(_ type: String.Type, forKey key: Key) throws -> String { try ValueDecoder(buffer: buffer, value: try require(key)).string() }
+    func decode(_ type: Bool.Type, forKey key: Key) throws -> Bool { try ValueDecoder(buffer: buffer, value: try require(key)).bool() }
+    func decode(_ type: Int.Type, forKey key: Key) throws -> Int {
+        Int(truncatingIfNeeded: try ValueDecoder(buffer: buffer, value: try require(key)).signed())
+    }
+    func decode(_ type: Double.Type, forKey key: Key) throws -> Double { try ValueDecoder(buffer: buffer, value: try require(key)).double() }
+
+    func decodeIfPresent(_ type: String.Type, forKey key: Key) throws -> String? {
+        guard let value = find(key), !value.isNil else { return nil }
+        return try ValueDecoder(buffer: buffer, value: value).string()
     }
 
     func nestedContainer<NestedKey: CodingKey>(keyedBy type: NestedKey.Type, forKey key: Key) throws -> KeyedDecodingContainer<NestedKey> {
@@ -476,4 +503,6 @@ private struct SingleValueDecoder: SingleValueDecodingContainer {
 
     func decodeNil() -> Bool { value.isNil }
     func decode<T: Decodable>(_ type: T.Type) throws -> T { try ValueDecoder(buffer: buffer, value: value).decode(type) }
+    func decode(_ type: String.Type) throws -> String { try ValueDecoder(buffer: buffer, value: value).string() }
+    func decode(_ type: Double.Type) throws -> Double { try ValueDecoder(buffer: buffer, value: value).double() }
 }
