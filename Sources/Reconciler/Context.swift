@@ -76,7 +76,7 @@ struct Context {
                     ? ring.resource.id : logicalName(ring.resource.managedBy, ring.resource.manifestName, ring.resource.id))
             }, uniquingKeysWith: { first, _ in first })
         userIdsByPrincipalName = Dictionary(
-            live.users.map { ($0.resource.userPrincipalName.lowercased(), $0.resource.id) }, uniquingKeysWith: { first, _ in first })
+            live.users.map { ($0.resource.userPrincipalName.lowercasedIfNeeded, $0.resource.id) }, uniquingKeysWith: { first, _ in first })
         principalNames = Dictionary(live.users.map { ($0.resource.id, $0.resource.userPrincipalName) }, uniquingKeysWith: { first, _ in first })
         let groups = live.groups.map(\.resource)
         directoryGroups = Dictionary(groups.map { ($0.id, $0) }, uniquingKeysWith: { first, _ in first })
@@ -122,7 +122,7 @@ struct Context {
     func roomListExists(_ name: String) -> Bool { roomsByList[name.lowercased()] != nil }
 
     /// Whether the directory lists this address as a room mailbox (Places).
-    func isRoomMailbox(_ address: String) -> Bool { roomMailboxes.contains(address.lowercased()) }
+    func isRoomMailbox(_ address: String) -> Bool { roomMailboxes.contains(address.lowercasedIfNeeded) }
 
     /// Whether the directory says this user's account is disabled.
     func isDisabled(userId: String) -> Bool { disabledUsers.contains(userId) }
@@ -137,7 +137,7 @@ struct Context {
     func ringExists(_ name: String) -> Bool { ringNames.values.contains(name) }
     /// The directory object id of the user with this UPN: what an assignment stores, so a
     /// renamed UPN changes nothing in the portal.
-    func userId(principalName upn: String) -> String? { userIdsByPrincipalName[upn.lowercased()] }
+    func userId(principalName upn: String) -> String? { userIdsByPrincipalName[upn.lowercasedIfNeeded] }
     /// The directory groups a manifest's `group:` may mean: the group with that id, else the one
     /// with that mail, else every group with that display name. Display names are not unique in
     /// Entra ID, so more than one is an ambiguity a person must resolve, never a guess.
@@ -172,15 +172,15 @@ struct DeviceIndex {
 
     init(_ devices: [Tagged<PortalDevice>]) {
         self.devices = devices
-        bySerial = Dictionary(grouping: devices.indices, by: { devices[$0].resource.serialNumber.uppercased() })
+        bySerial = Dictionary(grouping: devices.indices, by: { devices[$0].resource.serialNumber.uppercasedIfNeeded })
     }
 
     /// The live devices a manifest's device may be: those with its serial number, and its
     /// manufacturer when both sides name one. More than one is an ambiguity to report, never a match.
     func matches(_ device: Device) -> [Tagged<PortalDevice>] {
-        let candidates = (bySerial[device.serialNumber.value.uppercased()] ?? []).map { devices[$0] }
-        guard let manufacturer = device.manufacturer?.lowercased(), !manufacturer.isEmpty else { return candidates }
-        return candidates.filter { ($0.resource.manufacturer ?? "").isEmpty || $0.resource.manufacturer?.lowercased() == manufacturer }
+        let candidates = (bySerial[device.serialNumber.value.uppercasedIfNeeded] ?? []).map { devices[$0] }
+        guard let manufacturer = device.manufacturer?.lowercasedIfNeeded, !manufacturer.isEmpty else { return candidates }
+        return candidates.filter { ($0.resource.manufacturer ?? "").isEmpty || $0.resource.manufacturer?.lowercasedIfNeeded == manufacturer }
     }
 }
 
@@ -195,5 +195,18 @@ extension RoomLocation {
         case .building: building
         case .floor: floor
         }
+    }
+}
+
+extension String {
+    /// `lowercased()`, without a copy when there is nothing to lower: addresses and names are
+    /// mostly written in lower case already, and the planner lowers tens of thousands of them.
+    var lowercasedIfNeeded: String {
+        utf8.contains { (UInt8(ascii: "A")...UInt8(ascii: "Z")).contains($0) || $0 >= 0x80 } ? lowercased() : self
+    }
+
+    /// `uppercased()`, without a copy when there is nothing to raise.
+    var uppercasedIfNeeded: String {
+        utf8.contains { (UInt8(ascii: "a")...UInt8(ascii: "z")).contains($0) || $0 >= 0x80 } ? uppercased() : self
     }
 }

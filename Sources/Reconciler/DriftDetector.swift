@@ -153,7 +153,7 @@ public struct DriftDetector {
         for device in declared.devices {
             let target = ObjectReference(kind: .manifest(.device), name: device.metadata.name.value)
             let serial = device.serialNumber.value
-            let room = device.room.value.lowercased()
+            let room = device.room.value.lowercasedIfNeeded
             let candidates = index.matches(device)
             matched.formUnion(candidates.map(\.resource.id))
             guard let current = candidates.first else {
@@ -189,7 +189,7 @@ public struct DriftDetector {
                         : "not connected; check its cable and the room's main unit on site"))
             }
         }
-        let roomsWithDeclaredUnits = Set(declared.devices.filter(\.isRoomUnit).map { $0.room.value.lowercased() })
+        let roomsWithDeclaredUnits = Set(declared.devices.filter(\.isRoomUnit).map(\.room.value.lowercasedIfNeeded))
         for device in live.devices.map(\.resource) where device.deviceType.value?.isRoomUnit == true && !matched.contains(device.id) {
             guard let room = device.roomId, roomStates[room] == .known(.enrolled), !roomsWithDeclaredUnits.contains(room) else { continue }
             let target = ObjectReference(kind: .manifest(.device), name: device.serialNumber, portalId: device.id)

@@ -266,7 +266,7 @@ public struct Planner {
         for assignment in declared.roleAssignments {
             guard case .custom(let role) = assignment.role.value, names.contains(role) else { continue }
             // Only rooms whose main unit reports its system can be judged; all rooms means all of those.
-            var rooms = Set(assignment.scope.rooms.map { $0.value.lowercased() })
+            var rooms = Set(assignment.scope.rooms.map(\.value.lowercasedIfNeeded))
             for group in assignment.scope.roomGroups { rooms.formUnion(resolver.rooms(ofGroupNamed: group.value)) }
             let unreachable = (assignment.scope.allRooms ? Set(operatingSystems.keys) : rooms).compactMap { room in
                 operatingSystems[room].flatMap { $0.hasPrefix("Windows 11") ? nil : "\(room) (\($0))" }
@@ -315,8 +315,9 @@ public struct Planner {
         var seen: Set<String> = []
         for device in declared.devices {
             let target = reference(.device, device.metadata.name.value)
-            let location = device.metadata.name.location?.description
-            let declaredRoom = device.room.value.lowercased()
+            // Formatted only for a finding: most devices have none.
+            var location: String? { device.metadata.name.location?.description }
+            let declaredRoom = device.room.value.lowercasedIfNeeded
             let candidates = context.devices.matches(device)
             guard candidates.count <= 1 else {
                 seen.formUnion(candidates.map(\.resource.id))
@@ -397,7 +398,7 @@ public struct Planner {
             }
             let manifest = item.metadata.name
             var target = reference(kind, manifest.value)
-            let location = manifest.location?.description
+            var location: String? { manifest.location?.description }
             if let (current, previousName) = Self.claim(managed: &managed, item.metadata) {
                 target.portalId = current.resource.id
                 ids[manifest.value] = current.resource.id
@@ -607,7 +608,7 @@ private final class Resolver {
     func rooms(_ rooms: [Located<String>], owner: ObjectReference) -> Set<String> {
         var ids: Set<String> = []
         for room in rooms {
-            let id = room.value.lowercased()
+            let id = room.value.lowercasedIfNeeded
             if context.hasDirectory, !context.isRoomMailbox(id) {
                 findings.append(Finding(
                     .roomNotRoomMailbox, severity: .error, target: owner,
