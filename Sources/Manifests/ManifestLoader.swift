@@ -71,10 +71,13 @@ public enum ManifestLoader {
     /// Reads, parses and checks files on `workers` threads; outcomes come back in `paths` order.
     private static func loadFiles(_ paths: [String], from tree: some ManifestFileTree, workers: Int) -> [FileOutcome] {
         let collected = Mutex([Int: FileOutcome]())
-        DispatchQueue.concurrentPerform(iterations: workers) { worker in
+        // Each worker takes the next file when it is free: a worker slowed by other work on the
+        // machine (the read cache loads meanwhile) does not hold the others up at the end.
+        let next = Atomic(0)
+        DispatchQueue.concurrentPerform(iterations: workers) { _ in
             let shapes = ShapeCatalog()
             var outcomes: [(Int, FileOutcome)] = []
-            for index in stride(from: worker, to: paths.count, by: workers) {
+            while case let index = next.add(1, ordering: .relaxed).oldValue, index < paths.count {
                 outcomes.append((index, loadFile(at: paths[index], from: tree, shapes: shapes)))
             }
             collected.withLock { all in

@@ -4,33 +4,47 @@ import Foundation
 /// process decodes tens of thousands of cached portal objects several times faster than from
 /// JSON, and any `Codable` type is covered with no per-type code to forget a field in.
 ///
-/// Layout: the magic `RKB1`, the table of key names, then the root value. A keyed container is
-/// a count and, per field, its key's table index and its value; an unkeyed container is a count
-/// and its elements. Every field and element is prefixed by its length plus one (0: nil), so a
-/// reader can skip what it does not ask for. Integers are varints (signed ones zigzag), doubles
-/// their IEEE bits, strings UTF-8. Every read is bounds-checked: damaged bytes throw, never trap.
+/// Layout: the magic `RKB2`, the offset of the key table (4 bytes), the root value, then the
+/// table of key names. A keyed container is a count (4 bytes) and, per field, its key's table
+/// index and its value; an unkeyed container is a count and its elements. Every field and
+/// element is prefixed by its length plus one in 4 bytes (0: nil), so a reader can skip what it
+/// does not ask for. Integers are varints (signed ones zigzag), doubles their IEEE bits,
+/// strings UTF-8. Every read is bounds-checked: damaged bytes throw, never trap.
+///
+/// The encoder writes straight into one buffer and fills in lengths and counts as values end;
+/// it therefore needs containers written in nesting order, as synthesized `Codable` does, and
+/// throws (rather than writes a damaged file) for code that returns to a container it left.
 enum BinaryCoding {
-    static let magic: [UInt8] = Array("RKB1".utf8)
+    static let magic: [UInt8] = Array("RKB2".utf8)
 
     static func encode(_ value: some Encodable) throws -> [UInt8] {
-        let keys = KeyTable()
-        let root = Node()
-        try value.encode(to: NodeEncoder(node: root, keys: keys))
-        var output = magic
-        output.appendVarint(UInt64(keys.names.count))
-        for name in keys.names { output.appendString(name) }
-        root.writeField(into: &output)
-        return output
+        let writer = Writer()
+        writer.bytes = magic
+        let tableOffsetAt = writer.reserve32()
+        let prefixAt = writer.reserve32()
+        let root = ValueEncoder(writer: writer)
+        try root.encode(value)
+        root.finish()
+        writer.closeField(prefixAt: prefixAt, isNil: root.isNil)
+        if let failure = writer.failure { throw BinaryCodingError.unsupported(failure) }
+        writer.patch32(tableOffsetAt, writer.bytes.count)
+        writer.bytes.appendVarint(UInt64(writer.keyNames.count))
+        for name in writer.keyNames { writer.bytes.appendString(name) }
+        return writer.bytes
     }
 
     static func decode<T: Decodable>(_ type: T.Type, from bytes: [UInt8]) throws -> T {
         guard bytes.starts(with: magic) else { throw BinaryCodingError.damaged("not a binary cache") }
-        var reader = Reader(bytes: bytes, position: magic.count, end: bytes.count)
-        let count = try reader.count()
+        var header = Reader(bytes: bytes, position: magic.count, end: bytes.count)
+        let tableOffset = try header.uint32()
+        guard tableOffset >= header.position, tableOffset <= bytes.count else { throw BinaryCodingError.damaged("a key table out of place") }
+        var table = Reader(bytes: bytes, position: tableOffset, end: bytes.count)
+        let count = try table.count()
         var names: [String] = []
         names.reserveCapacity(count)
-        for _ in 0..<count { names.append(try reader.string(length: reader.count())) }
+        for _ in 0..<count { names.append(try table.string(length: table.count())) }
         let buffer = Buffer(bytes: bytes, keys: names)
+        var reader = Reader(bytes: bytes, position: header.position, end: tableOffset)
         let root = try reader.field()
         return try T(from: ValueDecoder(buffer: buffer, value: root))
     }
@@ -38,78 +52,197 @@ enum BinaryCoding {
 
 enum BinaryCodingError: Error {
     case damaged(String)
+    case unsupported(String)
 }
 
 // MARK: - Encoding
 
-/// Key names, each written once and referred to by index.
-private final class KeyTable {
-    var indices: [String: Int] = [:]
-    var names: [String] = []
+/// The buffer being written, the key names met so far, and the first misuse seen.
+private final class Writer {
+    var bytes: [UInt8] = []
+    var keyIndices: [String: Int] = [:]
+    var keyNames: [String] = []
+    var failure: String?
 
-    func index(_ name: String) -> Int {
-        if let index = indices[name] { return index }
-        indices[name] = names.count
-        names.append(name)
-        return names.count - 1
+    func keyIndex(_ name: String) -> Int {
+        if let index = keyIndices[name] { return index }
+        keyIndices[name] = keyNames.count
+        keyNames.append(name)
+        return keyNames.count - 1
+    }
+
+    /// Appends 4 bytes to fill in later; returns where they are.
+    func reserve32() -> Int {
+        bytes.append(contentsOf: [0, 0, 0, 0])
+        return bytes.count - 4
+    }
+
+    func patch32(_ position: Int, _ value: Int) {
+        let value = UInt32(truncatingIfNeeded: value)
+        for index in 0..<4 { bytes[position + index] = UInt8(truncatingIfNeeded: value >> (8 * UInt32(index))) }
+    }
+
+    /// Fills in the length prefix at `prefixAt` for the value written after it.
+    func closeField(prefixAt: Int, isNil: Bool) {
+        patch32(prefixAt, isNil ? 0 : bytes.count - (prefixAt + 4) + 1)
     }
 }
 
-/// One value being encoded: a scalar, a keyed or an unkeyed container, or nil. A class, since
-/// containers are handed out and written to after the call that made them returns.
-private final class Node {
-    var scalar: [UInt8]?
-    var fields: [(key: Int, value: Node)]?
-    var elements: [Node]?
+/// A container being written: its count, filled in as fields are added, and the field whose
+/// value may still be being written (through a nested container), closed when the container
+/// moves on or ends.
+private final class ContainerWriter {
+    let writer: Writer
+    private let countAt: Int
+    private var count = 0
+    private var open: (prefixAt: Int, value: ValueEncoder)?
+    private(set) var isClosed = false
+
+    init(writer: Writer) {
+        self.writer = writer
+        countAt = writer.reserve32()
+    }
+
+    /// Starts a field (with its key's index, in a keyed container): closes the one before.
+    func beginField(key: String?) -> ValueEncoder {
+        if isClosed { writer.failure = writer.failure ?? "a container was written to after it ended" }
+        closeOpenField()
+        if let key { writer.bytes.appendVarint(UInt64(writer.keyIndex(key))) }
+        let prefixAt = writer.reserve32()
+        count += 1
+        writer.patch32(countAt, count)
+        let value = ValueEncoder(writer: writer)
+        open = (prefixAt, value)
+        return value
+    }
+
+    /// Writes a whole value as the next field.
+    func field(key: String?, _ value: some Encodable) throws {
+        let encoder = beginField(key: key)
+        try encoder.encode(value)
+        closeOpenField()
+    }
+
+    func nilField(key: String?) {
+        beginField(key: key).isNil = true
+        closeOpenField()
+    }
+
+    func closeOpenField() {
+        guard let (prefixAt, value) = open else { return }
+        value.finish()
+        writer.closeField(prefixAt: prefixAt, isNil: value.isNil)
+        open = nil
+    }
+
+    /// Ends the container: its last field is closed and nothing more may be added.
+    func close() {
+        closeOpenField()
+        isClosed = true
+    }
+}
+
+/// An encoder for one value, written where the buffer ends when it starts.
+private final class ValueEncoder: Encoder {
+    let writer: Writer
+    private var container: ContainerWriter?
     var isNil = false
-    private var cachedSize: Int?
+    var codingPath: [any CodingKey] { [] }
+    var userInfo: [CodingUserInfoKey: Any] { [:] }
 
-    /// The encoded size of the value itself, without its length prefix.
-    var size: Int {
-        if let cachedSize { return cachedSize }
-        var total = 0
-        if let scalar {
-            total = scalar.count
-        } else if let fields {
-            total = varintSize(UInt64(fields.count))
-            for field in fields { total += varintSize(UInt64(field.key)) + field.value.fieldSize }
-        } else if let elements {
-            total = varintSize(UInt64(elements.count))
-            for element in elements { total += element.fieldSize }
-        }
-        cachedSize = total
-        return total
+    init(writer: Writer) {
+        self.writer = writer
     }
 
-    /// The size with the length prefix.
-    var fieldSize: Int { isNil ? 1 : varintSize(UInt64(size + 1)) + size }
-
-    func writeField(into output: inout [UInt8]) {
-        guard !isNil else { return output.append(0) }
-        output.appendVarint(UInt64(size + 1))
-        if let scalar {
-            output += scalar
-        } else if let fields {
-            output.appendVarint(UInt64(fields.count))
-            for field in fields {
-                output.appendVarint(UInt64(field.key))
-                field.value.writeField(into: &output)
-            }
-        } else if let elements {
-            output.appendVarint(UInt64(elements.count))
-            for element in elements { element.writeField(into: &output) }
+    /// Scalars as their bytes; anything else through its own `encode(to:)`.
+    func encode<T: Encodable>(_ value: T) throws {
+        if let bytes = Scalar.bytes(of: value) {
+            writer.bytes += bytes
+        } else {
+            try value.encode(to: self)
         }
+    }
+
+    /// Ends the value: closes its container.
+    func finish() { container?.close() }
+
+    private func openContainer() -> ContainerWriter {
+        // A second request (`Tagged` adds its entity tag to its resource's fields) continues the first.
+        if let container { return container }
+        let opened = ContainerWriter(writer: writer)
+        container = opened
+        return opened
+    }
+
+    func container<Key: CodingKey>(keyedBy type: Key.Type) -> KeyedEncodingContainer<Key> {
+        KeyedEncodingContainer(KeyedWriter<Key>(container: openContainer()))
+    }
+
+    func unkeyedContainer() -> any UnkeyedEncodingContainer { UnkeyedWriter(container: openContainer()) }
+    func singleValueContainer() -> any SingleValueEncodingContainer { SingleValueWriter(value: self) }
+}
+
+private struct KeyedWriter<Key: CodingKey>: KeyedEncodingContainerProtocol {
+    let container: ContainerWriter
+    var codingPath: [any CodingKey] { [] }
+
+    mutating func encodeNil(forKey key: Key) throws { container.nilField(key: key.stringValue) }
+    mutating func encode(_ value: some Encodable, forKey key: Key) throws { try container.field(key: key.stringValue, value) }
+    mutating func encode(_ value: String, forKey key: Key) throws { try container.field(key: key.stringValue, value) }
+
+    mutating func nestedContainer<NestedKey: CodingKey>(keyedBy keyType: NestedKey.Type, forKey key: Key) -> KeyedEncodingContainer<NestedKey> {
+        container.beginField(key: key.stringValue).container(keyedBy: keyType)
+    }
+
+    mutating func nestedUnkeyedContainer(forKey key: Key) -> any UnkeyedEncodingContainer {
+        container.beginField(key: key.stringValue).unkeyedContainer()
+    }
+
+    mutating func superEncoder() -> any Encoder { container.beginField(key: "super") }
+    mutating func superEncoder(forKey key: Key) -> any Encoder { container.beginField(key: key.stringValue) }
+}
+
+private struct UnkeyedWriter: UnkeyedEncodingContainer {
+    let container: ContainerWriter
+    private(set) var count = 0
+    var codingPath: [any CodingKey] { [] }
+
+    init(container: ContainerWriter) {
+        self.container = container
+    }
+
+    mutating func encodeNil() throws {
+        count += 1
+        container.nilField(key: nil)
+    }
+
+    mutating func encode(_ value: some Encodable) throws {
+        count += 1
+        try container.field(key: nil, value)
+    }
+
+    mutating func nestedContainer<NestedKey: CodingKey>(keyedBy keyType: NestedKey.Type) -> KeyedEncodingContainer<NestedKey> {
+        count += 1
+        return container.beginField(key: nil).container(keyedBy: keyType)
+    }
+
+    mutating func nestedUnkeyedContainer() -> any UnkeyedEncodingContainer {
+        count += 1
+        return container.beginField(key: nil).unkeyedContainer()
+    }
+
+    mutating func superEncoder() -> any Encoder {
+        count += 1
+        return container.beginField(key: nil)
     }
 }
 
-private func varintSize(_ value: UInt64) -> Int {
-    var value = value
-    var size = 1
-    while value >= 0x80 {
-        value >>= 7
-        size += 1
-    }
-    return size
+private struct SingleValueWriter: SingleValueEncodingContainer {
+    let value: ValueEncoder
+    var codingPath: [any CodingKey] { [] }
+
+    mutating func encodeNil() throws { value.isNil = true }
+    mutating func encode(_ value: some Encodable) throws { try self.value.encode(value) }
 }
 
 extension [UInt8] {
@@ -158,94 +291,6 @@ private enum Scalar {
     }
 }
 
-private struct NodeEncoder: Encoder {
-    let node: Node
-    let keys: KeyTable
-    var codingPath: [any CodingKey] { [] }
-    var userInfo: [CodingUserInfoKey: Any] { [:] }
-
-    func container<Key: CodingKey>(keyedBy type: Key.Type) -> KeyedEncodingContainer<Key> {
-        if node.fields == nil { node.fields = [] }
-        return KeyedEncodingContainer(KeyedEncoder<Key>(node: node, keys: keys))
-    }
-
-    func unkeyedContainer() -> any UnkeyedEncodingContainer {
-        if node.elements == nil { node.elements = [] }
-        return UnkeyedEncoder(node: node, keys: keys)
-    }
-
-    func singleValueContainer() -> any SingleValueEncodingContainer { SingleValueEncoder(node: node, keys: keys) }
-
-    /// Encodes `value` into `node`: scalars directly, anything else through its own `encode(to:)`.
-    static func encode(_ value: some Encodable, into node: Node, keys: KeyTable) throws {
-        if let bytes = Scalar.bytes(of: value) {
-            node.scalar = bytes
-        } else {
-            try value.encode(to: NodeEncoder(node: node, keys: keys))
-        }
-    }
-}
-
-private struct KeyedEncoder<Key: CodingKey>: KeyedEncodingContainerProtocol {
-    let node: Node
-    let keys: KeyTable
-    var codingPath: [any CodingKey] { [] }
-
-    private func child(_ key: Key) -> Node { child(named: key.stringValue) }
-
-    private func child(named name: String) -> Node {
-        let child = Node()
-        node.fields?.append((keys.index(name), child))
-        return child
-    }
-
-    mutating func encodeNil(forKey key: Key) throws { child(key).isNil = true }
-    mutating func encode(_ value: some Encodable, forKey key: Key) throws { try NodeEncoder.encode(value, into: child(key), keys: keys) }
-
-    mutating func nestedContainer<NestedKey: CodingKey>(keyedBy keyType: NestedKey.Type, forKey key: Key) -> KeyedEncodingContainer<NestedKey> {
-        NodeEncoder(node: child(key), keys: keys).container(keyedBy: keyType)
-    }
-
-    mutating func nestedUnkeyedContainer(forKey key: Key) -> any UnkeyedEncodingContainer {
-        NodeEncoder(node: child(key), keys: keys).unkeyedContainer()
-    }
-
-    mutating func superEncoder() -> any Encoder { NodeEncoder(node: child(named: "super"), keys: keys) }
-    mutating func superEncoder(forKey key: Key) -> any Encoder { NodeEncoder(node: child(key), keys: keys) }
-}
-
-private struct UnkeyedEncoder: UnkeyedEncodingContainer {
-    let node: Node
-    let keys: KeyTable
-    var codingPath: [any CodingKey] { [] }
-    var count: Int { node.elements?.count ?? 0 }
-
-    private func child() -> Node {
-        let child = Node()
-        node.elements?.append(child)
-        return child
-    }
-
-    mutating func encodeNil() throws { child().isNil = true }
-    mutating func encode(_ value: some Encodable) throws { try NodeEncoder.encode(value, into: child(), keys: keys) }
-
-    mutating func nestedContainer<NestedKey: CodingKey>(keyedBy keyType: NestedKey.Type) -> KeyedEncodingContainer<NestedKey> {
-        NodeEncoder(node: child(), keys: keys).container(keyedBy: keyType)
-    }
-
-    mutating func nestedUnkeyedContainer() -> any UnkeyedEncodingContainer { NodeEncoder(node: child(), keys: keys).unkeyedContainer() }
-    mutating func superEncoder() -> any Encoder { NodeEncoder(node: child(), keys: keys) }
-}
-
-private struct SingleValueEncoder: SingleValueEncodingContainer {
-    let node: Node
-    let keys: KeyTable
-    var codingPath: [any CodingKey] { [] }
-
-    mutating func encodeNil() throws { node.isNil = true }
-    mutating func encode(_ value: some Encodable) throws { try NodeEncoder.encode(value, into: node, keys: keys) }
-}
-
 // MARK: - Decoding
 
 /// The bytes and the key table, shared by every decoder of one value.
@@ -292,6 +337,21 @@ private struct Reader {
         return Int(value)
     }
 
+    mutating func uint32() throws -> Int {
+        guard end - position >= 4 else { throw BinaryCodingError.damaged("a length runs past its value") }
+        var value = 0
+        for index in 0..<4 { value |= Int(bytes[position + index]) << (8 * index) }
+        position += 4
+        return value
+    }
+
+    /// A container's count: 4 bytes, each item taking at least 4.
+    mutating func containerCount() throws -> Int {
+        let value = try uint32()
+        guard value <= (end - position) / 4 else { throw BinaryCodingError.damaged("a count larger than its container") }
+        return value
+    }
+
     mutating func string(length: Int) throws -> String {
         guard length <= end - position else { throw BinaryCodingError.damaged("a string runs past its value") }
         defer { position += length }
@@ -300,10 +360,10 @@ private struct Reader {
 
     /// A length-prefixed field or element, which the reader then steps over.
     mutating func field() throws -> Value {
-        let prefix = try varint()
+        let prefix = try uint32()
         guard prefix > 0 else { return Value(start: position, end: position, isNil: true) }
-        guard prefix - 1 <= UInt64(end - position) else { throw BinaryCodingError.damaged("a value runs past its container") }
-        let value = Value(start: position, end: position + Int(prefix - 1), isNil: false)
+        guard prefix - 1 <= end - position else { throw BinaryCodingError.damaged("a value runs past its container") }
+        let value = Value(start: position, end: position + prefix - 1, isNil: false)
         position = value.end
         return value
     }
@@ -384,7 +444,7 @@ private final class KeyedDecoder<Key: CodingKey>: KeyedDecodingContainerProtocol
     init(buffer: Buffer, value: Value) throws {
         self.buffer = buffer
         var reader = try ValueDecoder(buffer: buffer, value: value).reader()
-        let count = try reader.count()
+        let count = try reader.containerCount()
         var fields: [(name: String, value: Value)] = []
         fields.reserveCapacity(count)
         for _ in 0..<count {
@@ -466,7 +526,7 @@ private struct UnkeyedDecoder: UnkeyedDecodingContainer {
     init(buffer: Buffer, value: Value) throws {
         self.buffer = buffer
         reader = try ValueDecoder(buffer: buffer, value: value).reader()
-        count = try reader.count()
+        count = try reader.containerCount()
     }
 
     private mutating func element() throws -> Value {

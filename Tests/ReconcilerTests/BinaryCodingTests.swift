@@ -49,6 +49,20 @@ struct BinaryCodingTests {
         #expect(throws: (any Error).self) { _ = try BinaryCoding.decode(Wider.self, from: bytes) }
     }
 
+    @Test("Code that returns to a container it left is refused, not written damaged")
+    func outOfOrder() throws {
+        struct Misbehaving: Encodable {
+            enum Key: CodingKey { case a, b }
+            func encode(to encoder: any Encoder) throws {
+                var outer = encoder.container(keyedBy: Key.self)
+                var first = outer.nestedContainer(keyedBy: Key.self, forKey: .a)
+                try outer.encode(1, forKey: .b)
+                try first.encode(2, forKey: .a)
+            }
+        }
+        #expect(throws: BinaryCodingError.self) { _ = try BinaryCoding.encode(Misbehaving()) }
+    }
+
     @Test("Cut-off and corrupted bytes throw, never trap")
     func damage() throws {
         // A nil where a string is wanted: String's own decoding would ask for the string again.
