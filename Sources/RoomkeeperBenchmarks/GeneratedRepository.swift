@@ -211,39 +211,34 @@ struct GeneratedRepository {
 
     private func devices(_ site: Int) -> String {
         (0..<roomsPerSite).map { index in
-            var documents = ["""
-                apiVersion: roomkeeper/v1
-                kind: Device
-                metadata:
-                  name: s\(site)-r\(index)-compute
-                  labels: {site: "\(site)", floor: "\(floor(index))", asset-tag: "A-\(site)-\(index)-C"}
-                spec:
-                  room: \(room(site, index))
-                  serialNumber: "\(mainUnitSerial(site, index))"
-                  deviceType: teamsRoom
-                  manufacturer: Lenovo
-                  model: ThinkSmart Core
-                  enrollment: enrolled
-
-                """]
+            var documents = [
+                device(site, index, ("compute", "C"), mainUnitSerial(site, index), "teamsRoom", "Lenovo", "ThinkSmart Core", enrolled: true)
+            ]
             if hasConsole(index) {
-                documents.append("""
-                    apiVersion: roomkeeper/v1
-                    kind: Device
-                    metadata:
-                      name: s\(site)-r\(index)-console
-                      labels: {site: "\(site)", floor: "\(floor(index))", asset-tag: "A-\(site)-\(index)-T"}
-                    spec:
-                      room: \(room(site, index))
-                      serialNumber: "\(consoleSerial(site, index))"
-                      deviceType: touchConsole
-                      manufacturer: Logitech
-                      model: Tap
-
-                    """)
+                documents.append(device(site, index, ("console", "T"), consoleSerial(site, index), "touchConsole", "Logitech", "Tap"))
             }
             return documents.joined(separator: "---\n")
         }.joined(separator: "---\n")
+    }
+
+    private func device(
+        _ site: Int, _ index: Int, _ role: (name: String, tag: String), _ serial: String, _ type: String, _ maker: String, _ model: String,
+        enrolled: Bool = false
+    ) -> String {
+        """
+        apiVersion: roomkeeper/v1
+        kind: Device
+        metadata:
+          name: s\(site)-r\(index)-\(role.name)
+          labels: {site: "\(site)", floor: "\(floor(index))", asset-tag: "A-\(site)-\(index)-\(role.tag)"}
+        spec:
+          room: \(room(site, index))
+          serialNumber: "\(serial)"
+          deviceType: \(type)
+          manufacturer: \(maker)
+          model: \(model)
+        \(enrolled ? "  enrollment: enrolled\n" : "")
+        """
     }
 
     private func assignments(_ site: Int) -> String {

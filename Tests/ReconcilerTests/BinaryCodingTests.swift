@@ -1,5 +1,6 @@
 import Foundation
 import PortalAPI
+import PortalEmulator
 @testable import Reconciler
 import Testing
 
@@ -73,7 +74,7 @@ struct BinaryCodingTests {
         for length in 0..<bytes.count {
             #expect(throws: (any Error).self) { _ = try BinaryCoding.decode(Sample.self, from: Array(bytes.prefix(length))) }
         }
-        var generator = SplitMix(seed: 7)
+        var generator = SeededRandom(seed: 7)
         for _ in 0..<2_000 {
             var damaged = bytes
             for _ in 0..<3 { damaged[Int(generator.next() % UInt64(damaged.count))] = UInt8(truncatingIfNeeded: generator.next()) }
@@ -84,18 +85,5 @@ struct BinaryCodingTests {
     /// A generic field: encoded with `encode`, not `encodeIfPresent`, so a nil is written.
     private struct Boxed<T: Codable>: Codable {
         var value: T
-    }
-
-    /// A small deterministic generator, so a failure reproduces.
-    private struct SplitMix {
-        var state: UInt64
-        init(seed: UInt64) { state = seed }
-        mutating func next() -> UInt64 {
-            state &+= 0x9E37_79B9_7F4A_7C15
-            var z = state
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return z ^ (z >> 31)
-        }
     }
 }
