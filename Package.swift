@@ -103,7 +103,7 @@ let package = Package(
             name: "Reconciler",
             dependencies: ["Manifests", "PortalAPI", "PortalModel", .product(name: "Crypto", package: "swift-crypto")]),
         // Renderers for people and machines: diagnostics, plans, apply and drift reports, notifications.
-        .target(name: "Reports", dependencies: ["Manifests", "Reconciler"]),
+        .target(name: "Reports", dependencies: ["Manifests", "PortalAPI", "Reconciler"]),
         // Delivering notifications to webhooks, with bounded retries and a timeout.
         .target(
             name: "Notifications",

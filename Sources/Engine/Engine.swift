@@ -161,7 +161,7 @@ public struct PortalReadError: Error, CustomStringConvertible {
     public var portal: String
     public var underlying: any Error
 
-    public var description: String { "cannot read the \(portal): \(underlying)" }
+    public var description: String { "cannot read \(PortalEndpoint.phrase(portal)): \(underlying)" }
 }
 
 /// The portal listed far fewer objects than at the last check: a token that lost scope or a

@@ -46,6 +46,12 @@ public struct PortalEndpoint: Sendable, Equatable, CustomStringConvertible {
 
     /// Text from the operator shown back without control characters or anything before `@`
     /// (where a URL keeps a user name and password).
+    /// How a sentence names the portal with this endpoint description: "the embedded portal
+    /// (PATH)", "the portal at https://...".
+    public static func phrase(_ description: String) -> String {
+        description.hasPrefix("embedded portal") ? "the \(description)" : "the portal at \(description)"
+    }
+
     public static func shown(_ text: String) -> String {
         let visible = String(text.prefix(200).unicodeScalars.filter { $0.value >= 0x20 && $0.value != 0x7f }.map(Character.init))
         guard let at = visible.lastIndex(of: "@") else { return visible }

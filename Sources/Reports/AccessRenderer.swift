@@ -1,3 +1,4 @@
+import PortalAPI
 import Reconciler
 
 /// The access report as people read it: a terminal listing, Markdown for an audit ticket, or JSON.
@@ -6,7 +7,7 @@ public enum AccessRenderer {
 
     /// One block per person: each way they get in, and what it lets them do where.
     public static func text(_ report: AccessReport, portal: String, style: TerminalStyle) -> String {
-        var lines = ["Access to the \(portal.terminalSafe): \(report.people.count) \(report.people.count == 1 ? "person" : "people")", ""]
+        var lines = ["Access to \(PortalEndpoint.phrase(portal.terminalSafe)): \(report.people.count) \(report.people.count == 1 ? "person" : "people")", ""]
         for person in report.people {
             lines.append(style.bold("\(person.userPrincipalName.terminalSafe)") + " (\(person.displayName.terminalSafe))")
             for grant in person.grants {
@@ -21,7 +22,7 @@ public enum AccessRenderer {
 
     public static func markdown(_ report: AccessReport, portal: String) -> String {
         var lines = [
-            "### Access to the \(portal.markdownEscaped)", "",
+            "### Access to \(PortalEndpoint.phrase(portal.markdownEscaped))", "",
             "| Person | Through | Where | Permissions |", "|---|---|---|---|",
         ]
         for person in report.people {

@@ -1,4 +1,5 @@
 import Foundation
+import PortalAPI
 import Reconciler
 
 extension DriftRenderer {
@@ -9,7 +10,7 @@ extension DriftRenderer {
         var body = "<h1>Roomkeeper drift report</h1>\n"
         body += "<p class=\"meta\">Manifests <code>\(report.source.htmlEscaped)</code>"
         if let revision = report.sourceRevision { body += " at <code>\(revision.htmlEscaped)</code>" }
-        body += " against the \(report.portal.htmlEscaped), generated \(timestamp(report.generatedAt).htmlEscaped).</p>\n"
+        body += " against \(PortalEndpoint.phrase(report.portal.htmlEscaped)), generated \(timestamp(report.generatedAt).htmlEscaped).</p>\n"
         let status = report.inSync ? "in-sync" : "drift"
         body += "<p class=\"summary \(status)\">\(summary(report).htmlEscaped)</p>\n"
         if !report.items.isEmpty {

@@ -1,4 +1,5 @@
 import Foundation
+import PortalAPI
 import Reconciler
 
 /// Renders drift reports: for people on a terminal, for machines (versioned JSON), for pull
@@ -15,7 +16,7 @@ public struct DriftRenderer: Sendable {
         let plan = PlanRenderer(style: style)
         var output = "Roomkeeper drift report for \(report.source.terminalSafe)"
         if let revision = report.sourceRevision { output += " at \(revision.terminalSafe)" }
-        output += " against the \(report.portal.terminalSafe), \(Self.timestamp(report.generatedAt))\n"
+        output += " against \(PortalEndpoint.phrase(report.portal.terminalSafe)), \(Self.timestamp(report.generatedAt))\n"
         output += PlanRenderer.signers(report.origin) + "\n"
         if report.notObservable != nil {
             output += "The portal has no API: only the tenant's directory and devices were compared with git.\n"
@@ -107,7 +108,7 @@ public struct DriftRenderer: Sendable {
         var output = "### Roomkeeper drift report\n\n"
         output += "Manifests `\(report.source.markdownCode)`"
         if let revision = report.sourceRevision { output += " (`\(revision.markdownCode)`)" }
-        output += " against the \(report.portal.markdownEscaped), \(timestamp(report.generatedAt)).\n\n"
+        output += " against \(PortalEndpoint.phrase(report.portal.markdownEscaped)), \(timestamp(report.generatedAt)).\n\n"
         output += "**\(summary(report).markdownEscaped)**\n\n"
         if let unknown = report.notObservable, !unknown.isEmpty {
             output += "Not observable without a portal API: "

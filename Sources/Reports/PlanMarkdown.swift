@@ -1,3 +1,4 @@
+import PortalAPI
 import Reconciler
 
 extension PlanRenderer {
@@ -12,7 +13,7 @@ extension PlanRenderer {
         var output = "### Roomkeeper plan\n\n"
         output += "Manifests `\(plan.source.markdownCode)`"
         if let revision = plan.sourceRevision { output += " (\(revision.markdownCode))" }
-        output += " against the \(plan.portal.markdownEscaped).\n\n"
+        output += " against \(PortalEndpoint.phrase(plan.portal.markdownEscaped)).\n\n"
         output += "**\(summary(plan).markdownEscaped)**\n\n"
         for blocker in plan.blockers { output += "> **Refused:** \(BlockerWords.commandLine(blocker).markdownEscaped)\n\n" }
         if !plan.actions.isEmpty {
@@ -38,7 +39,7 @@ extension PlanRenderer {
             output += "\n</details>\n"
         }
         if !plan.unmanaged.isEmpty {
-            output += "\n\(plan.unmanaged.count) objects not managed by Roomkeeper are left alone.\n"
+            output += "\n\(plan.unmanaged.count) \(plan.unmanaged.count == 1 ? "object" : "objects") not managed by Roomkeeper \(plan.unmanaged.count == 1 ? "is" : "are") left alone.\n"
         }
         return output
     }

@@ -1,4 +1,5 @@
 import Foundation
+import PortalAPI
 import Reconciler
 
 /// Renders plans for people (coloured text) and for machines (versioned JSON).
@@ -17,7 +18,7 @@ public struct PlanRenderer: Sendable {
     /// The plan as people read it: each action with its changed fields, what needs a person,
     /// what is left alone, and a summary with counts.
     public func text(_ plan: Plan) -> String {
-        var output = "Roomkeeper plan for \(plan.source.terminalSafe) against the \(plan.portal.terminalSafe)\n"
+        var output = "Roomkeeper plan for \(plan.source.terminalSafe) against \(PortalEndpoint.phrase(plan.portal.terminalSafe))\n"
         output += Self.signers(plan.origin) + "\n"
         if plan.actions.isEmpty {
             output += style.green("No changes.") + " The portal matches git.\n"

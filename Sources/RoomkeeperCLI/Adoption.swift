@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Manifests
+import PortalAPI
 import Reports
 
 /// Adopting live objects into git: each object's document in the file that declares it is
@@ -50,7 +51,7 @@ enum Adoption {
             try text.write(to: url, atomically: true, encoding: .utf8)
             changed.append(newObjectsFile)
         }
-        print("Adopted \(manifests.count) objects from the \(portal) into \(folder): \(changed.joined(separator: ", ")). "
+        print("Adopted \(counted(manifests.count, "object")) from \(PortalEndpoint.phrase(portal)) into \(folder): \(changed.joined(separator: ", ")). "
             + "Rewritten documents keep their metadata but not their comments; review with git diff, then commit.")
     }
 }

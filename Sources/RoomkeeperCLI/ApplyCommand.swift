@@ -82,7 +82,7 @@ extension Roomkeeper {
             let manifests = try await ManifestSource.load(origin, options: sourceOptions, style: style, consequence: "nothing was applied")
             let portal = try await portalChoice.open()
             if let saved, saved.portal != portal.endpointDescription {
-                throw failure("the plan was made against the \(saved.portal.terminalSafe), not the \(portal.endpointDescription); nothing was applied")
+                throw failure("the plan was made against \(PortalEndpoint.phrase(saved.portal.terminalSafe)), not \(PortalEndpoint.phrase(portal.endpointDescription)); nothing was applied")
             }
 
             let report: ApplyReport?
@@ -214,7 +214,7 @@ extension Roomkeeper {
         }
 
         private func confirm(_ portal: any Portal) -> Bool {
-            print("Apply these actions to the \(portal.endpointDescription)? Only 'yes' is accepted.")
+            print("Apply these actions to \(PortalEndpoint.phrase(portal.endpointDescription))? Only 'yes' is accepted.")
             print("  Enter a value: ", terminator: "")
             fflush(nil)  // every stream: the prompt must show before the read
             guard let answer = readLine() else {

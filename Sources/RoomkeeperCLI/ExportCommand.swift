@@ -2,6 +2,7 @@ import ArgumentParser
 import Engine
 import Foundation
 import Manifests
+import PortalAPI
 import Reconciler
 import Reports
 
@@ -56,7 +57,7 @@ extension Roomkeeper {
             let live = try await Planning.readLive(portal, engine: engine)
             let result = Exporter.export(live, select: Set(select), roomListGroups: roomLists)
             if !select.isEmpty, result.manifests.isEmpty {
-                throw CommandFailure("nothing in the \(portal.endpointDescription) matches \(select.joined(separator: ", ")); nothing was written")
+                throw CommandFailure("nothing in \(PortalEndpoint.phrase(portal.endpointDescription)) matches \(select.joined(separator: ", ")); nothing was written")
             }
             guard let out else {
                 if let into { try Adoption.adopt(result.manifests, into: into, from: portal.endpointDescription) }
@@ -85,7 +86,7 @@ extension Roomkeeper {
             }
             let renderer = PlanRenderer(style: TerminalStyle.automatic())
             for finding in result.skipped { printError(renderer.finding(finding).trimmingCharacters(in: .newlines)) }
-            print("Exported \(result.manifests.count) objects from the \(portal.endpointDescription) to \(out): "
+            print("Exported \(counted(result.manifests.count, "object")) from \(PortalEndpoint.phrase(portal.endpointDescription)) to \(out): "
                 + files.map(\.name).joined(separator: ", ") + ".")
         }
 

@@ -62,7 +62,7 @@ struct DriftCommandTests {
         try await RunningPortal.with(seed: TestTenant.seed(), tokens: TestTenant.tokens) { portal in
             let refused = try await workspace.run(["drift", "contoso", "--portal", portal.url], environment: ["ROOMKEEPER_TOKEN": "wrong"])
             #expect(refused.status == 1)
-            #expect(refused.errors.contains("cannot read the \(portal.url)"))
+            #expect(refused.errors.contains("cannot read the portal at \(portal.url)"))
             #expect(!refused.errors.contains("wrong"), "the token is never printed")
         }
     }

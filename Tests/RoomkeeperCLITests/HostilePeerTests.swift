@@ -184,7 +184,7 @@ struct HostileSavedPlanTests {
 
         let otherPortal = try await Self.apply(workspace) { $0["portal"] = "https://portal.example.net" }
         #expect(otherPortal.status == 1)
-        #expect(otherPortal.errors.contains("the plan was made against the https://portal.example.net"), "\(otherPortal.errors)")
+        #expect(otherPortal.errors.contains("the plan was made against the portal at https://portal.example.net"), "\(otherPortal.errors)")
 
         // Someone widened an assignment in the file: the planner would never produce it.
         let widened = try await Self.apply(workspace) { plan in
