@@ -180,6 +180,14 @@ struct Interval: ExpressibleByArgument {
         guard let value = Double(number), value > 0, value.isFinite else { return nil }
         seconds = value * unit
     }
+
+    /// As it is written on the command line: `5m`, `1h`, `90s`.
+    var defaultValueDescription: String {
+        for (unit, length) in [("h", 3600.0), ("m", 60.0)] where seconds >= length && seconds.truncatingRemainder(dividingBy: length) == 0 {
+            return "\(Int(seconds / length))\(unit)"
+        }
+        return seconds == seconds.rounded() ? "\(Int(seconds))s" : "\(seconds)s"
+    }
 }
 
 /// `HOST:PORT`, as --listen takes it.

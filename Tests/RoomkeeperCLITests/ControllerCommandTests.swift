@@ -116,6 +116,16 @@ struct ControllerCommandTests {
         #expect(!controller.printed.contains(Self.secret), "the secret is never logged")
     }
 
+    @Test("--help shows durations as they are written: the default interval is 5m")
+    func helpShowsDurations() async throws {
+        let workspace = try Workspace()
+        defer { workspace.remove() }
+        let help = try await workspace.run(["controller", "--help"])
+        #expect(help.status == 0)
+        #expect(help.output.contains("(default: 5m)"), "\(help.output)")
+        #expect(!help.output.contains("Interval("))
+    }
+
     @Test("A blank webhook secret or admin token stops start-up instead of turning authentication off")
     func blankSecrets() async throws {
         let workspace = try Workspace()
