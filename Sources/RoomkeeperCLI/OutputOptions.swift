@@ -1,8 +1,8 @@
 import ArgumentParser
 import Reports
 
-/// How a command writes its result: for people (coloured text) or for machines (JSON).
-struct OutputOptions: ParsableArguments {
+/// How commands write their results: for people (coloured text) or for machines (JSON).
+enum OutputOptions {
     enum Format: String, ExpressibleByArgument, CaseIterable {
         case text, json
     }
@@ -24,12 +24,6 @@ struct OutputOptions: ParsableArguments {
         case text, json, markdown
     }
 
-    @Option(help: "Output format: text or json.")
-    var format: Format = .text
-
-    @OptionGroup var colorOptions: ColorOptions
-
-    var style: TerminalStyle { colorOptions.style }
 }
 
 /// `--color`, declared once for every command that writes text.

@@ -21,7 +21,15 @@ extension Roomkeeper {
         @Argument(help: "The manifest repository folder.", completion: .directory)
         var directory: String = "."
 
-        @OptionGroup var output: OutputOptions
+        /// How diagnostics are written: for people, machines, GitHub Actions annotations or code scanning.
+        enum Format: String, ExpressibleByArgument, CaseIterable {
+            case text, json, github, sarif
+        }
+
+        @Option(help: "Output format: text, json, github (workflow annotations) or sarif (code scanning).")
+        var format: Format = .text
+
+        @OptionGroup var colorOptions: ColorOptions
 
         @OptionGroup var graphOptions: GraphOptions
 
@@ -39,11 +47,18 @@ extension Roomkeeper {
                     + DirectoryCheck.findings(declared: result.manifests, directory: directory).compactMap(Diagnostic.init))
                     .sortedByLocation()
             }
-            switch output.format {
+            switch format {
             case .json:
                 print(ValidationReport.json(result).rendered(), terminator: "")
+            case .github:
+                print(ValidationReport.github(result.diagnostics, folder: directory), terminator: "")
+                print(result.diagnostics.hasErrors
+                    ? "\(directory): \(DiagnosticRenderer.count(result.diagnostics)); nothing was changed"
+                    : summary(result, style: TerminalStyle(usesColor: false)))
+            case .sarif:
+                print(ValidationReport.sarif(result.diagnostics, folder: directory, toolVersion: Roomkeeper.configuration.version).rendered(), terminator: "")
             case .text:
-                let style = output.style
+                let style = colorOptions.style
                 print(DiagnosticRenderer(style: style).render(result.diagnostics, sources: result.sources), terminator: "")
                 if result.diagnostics.hasErrors {
                     print("\(directory): \(DiagnosticRenderer.count(result.diagnostics)); nothing was changed")

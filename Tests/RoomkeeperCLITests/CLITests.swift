@@ -61,6 +61,40 @@ struct CLITests {
         #expect(first["column"] as? Int == 5)
     }
 
+    @Test("validate --format github writes one workflow annotation per diagnostic, escaped, with the workspace path")
+    func githubAnnotations() async throws {
+        let result = try await Roomkeeper.run("validate", "examples/invalid", "--format", "github")
+        #expect(result.status == 1)
+        let annotations = result.output.split(separator: "\n").filter { $0.hasPrefix("::error ") || $0.hasPrefix("::warning ") }
+        #expect(annotations.count == 69)
+        #expect(annotations.contains(
+            "::error file=examples/invalid/shapes/unknown-fields.yaml,line=8,col=3,title=Roomkeeper%3A error::unknown field 'roms' in RoomGroup spec%0Ahint: did you mean 'rooms'?"))
+        // A message's line breaks are escaped: every annotation is one line.
+        #expect(result.output.split(separator: "\n").allSatisfy { $0.hasPrefix("::") || $0.hasPrefix("examples/invalid: ") })
+        #expect(!result.output.contains("hunter2"), "a secret from a manifest was printed")
+    }
+
+    @Test("validate --format sarif is a SARIF 2.1.0 log with one located result per diagnostic")
+    func sarifLog() async throws {
+        let result = try await Roomkeeper.run("validate", "examples/invalid", "--format", "sarif")
+        #expect(result.status == 1)
+        let log = try #require(try JSONSerialization.jsonObject(with: Data(result.output.utf8)) as? [String: Any])
+        #expect(log["version"] as? String == "2.1.0")
+        let run = try #require((log["runs"] as? [[String: Any]])?.first)
+        let driver = try #require((run["tool"] as? [String: Any])?["driver"] as? [String: Any])
+        #expect(driver["name"] as? String == "roomkeeper")
+        let results = try #require(run["results"] as? [[String: Any]])
+        #expect(results.count == 69)
+        let first = try #require(results.first)
+        #expect(first["level"] as? String == "error")
+        let physical = try #require(((first["locations"] as? [[String: Any]])?.first)?["physicalLocation"] as? [String: Any])
+        #expect((physical["artifactLocation"] as? [String: Any])?["uri"] as? String == "examples/invalid/roomkeeper.yaml")
+        #expect((physical["region"] as? [String: Any])?["startLine"] as? Int == 6)
+        let valid = try await Roomkeeper.run("validate", "examples/contoso", "--format", "sarif")
+        #expect(valid.status == 0)
+        #expect(valid.output.contains("\"results\" : [") || valid.output.contains("\"results\": ["))
+    }
+
     @Test("validate on a missing folder says so and exits 1")
     func missingFolder() async throws {
         let result = try await Roomkeeper.run("validate", "no/such/folder")
