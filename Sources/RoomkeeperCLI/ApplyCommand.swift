@@ -250,8 +250,12 @@ enum SavedPlan {
         decoder.dateDecodingStrategy = .iso8601
         let plan: Plan
         do {
-            let data = try Data(contentsOf: URL(fileURLWithPath: path))
-            guard data.count <= 256 << 20 else { throw CommandFailure("\(path) is larger than any saved plan (256 MiB)") }
+            let data: Data
+            do {
+                data = try FileHandle.readBounded(path: path, limit: 256 << 20)
+            } catch CocoaError.fileReadTooLarge {
+                throw CommandFailure("\(path) is larger than any saved plan (256 MiB)")
+            }
             plan = try decoder.decode(Plan.self, from: data)
         } catch let failure as CommandFailure {
             throw failure

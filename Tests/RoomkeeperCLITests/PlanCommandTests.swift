@@ -46,6 +46,30 @@ struct PlanCommandTests {
         #expect(try String(contentsOf: saved, encoding: .utf8) == result.output)
     }
 
+    @Test("show prints a saved plan as plan printed it, in text, Markdown and JSON, without a portal; a file that is not a plan is refused")
+    func show() async throws {
+        let state = try temporaryFolder("roomkeeper-plan")
+        defer { try? FileManager.default.removeItem(at: state) }
+        let saved = state.appendingPathComponent("plan.json")
+        let planned = try await runProcess(
+            Roomkeeper.executable, ["plan", "examples/contoso", "--out", saved.path], environment: environment(state: state), in: repositoryRoot)
+        #expect(planned.status == 2)
+        // No portal is configured for show: it reads only the file.
+        var withoutPortal = environment(state: state)
+        withoutPortal["ROOMKEEPER_PORTAL_URL"] = nil
+        let text = try await runProcess(Roomkeeper.executable, ["show", saved.path], environment: withoutPortal, in: repositoryRoot)
+        #expect(text.status == 0)
+        #expect(text.output == planned.output)
+        let json = try await runProcess(Roomkeeper.executable, ["show", saved.path, "--format", "json"], environment: withoutPortal, in: repositoryRoot)
+        #expect(json.output == (try String(contentsOf: saved, encoding: .utf8)))
+        let markdown = try await runProcess(
+            Roomkeeper.executable, ["show", saved.path, "--format", "markdown"], environment: withoutPortal, in: repositoryRoot)
+        #expect(markdown.output.contains("23 to create"))
+        let notAPlan = try await runProcess(Roomkeeper.executable, ["show", "README.md"], environment: withoutPortal, in: repositoryRoot)
+        #expect(notAPlan.status == 1)
+        #expect(notAPlan.errors.contains("README.md is not a plan saved by `roomkeeper plan --out`"))
+    }
+
     @Test("Against a remote portal with the token from the environment; never printed")
     func remote() async throws {
         let portal = try await RunningPortal.start(seed: TestTenant.seed(), tokens: TestTenant.tokens)
