@@ -106,6 +106,10 @@ extension Roomkeeper {
             try await reportInterruptedRuns(engine, portal: portal)
             let plan: Plan
             if let saved {
+                if format == .text {
+                    print("Roomkeeper apply of the plan saved in \(source.terminalSafe) for \(saved.source.terminalSafe), "
+                        + "made \(ISO8601DateFormatter().string(from: saved.createdAt)), to \(PortalEndpoint.phrase(portal.endpointDescription))")
+                }
                 try check(saved, manifests: manifests, live: try await Planning.readLive(portal, engine: engine))
                 plan = saved
             } else {

@@ -61,6 +61,10 @@ struct ApplyCommandTests {
         #expect(applied.status == 0, "\(applied.errors)")
         #expect(applied.output.contains("Apply complete: 31 actions done."))
         #expect(!applied.output.contains("Only 'yes'"), "a saved plan was reviewed already")
+        // Its first line says which plan goes to which portal.
+        #expect(applied.output.hasPrefix("Roomkeeper apply of the plan saved in first.json for contoso, made "), "\(applied.output.prefix(200))")
+        #expect(applied.output.split(separator: "\n").first?.hasSuffix(
+            "to the embedded portal (\(workspace.state.path)/embedded-portal.sqlite)") == true)
 
         let stale = try await workspace.run(["apply", "second.json"])
         #expect(stale.status == 1)
