@@ -13,7 +13,7 @@ import Synchronization
 /// files of different reads mix safely.
 public struct PortalReadCache: Sendable {
     /// Bumped when the layout changes; a file of another format is not read.
-    public static let currentFormat = 1
+    public static let currentFormat = 2
 
     /// The portal it was read from (its endpoint description).
     public let portal: String
@@ -155,6 +155,35 @@ public struct PortalReadCache: Sendable {
 struct CachedCollection<R: PortalResource>: Codable, Sendable {
     var token: DeltaToken
     var items: [Tagged<R>]
+
+    init(token: DeltaToken, items: [Tagged<R>]) {
+        self.token = token
+        self.items = items
+    }
+
+    /// Objects and their entity tags are kept apart: each object is then one container to
+    /// read, not the two a `Tagged` object takes.
+    private enum CodingKeys: String, CodingKey {
+        case token, objects, etags
+    }
+
+    init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        token = try container.decode(DeltaToken.self, forKey: .token)
+        let objects = try container.decode([R].self, forKey: .objects)
+        let etags = try container.decode([String].self, forKey: .etags)
+        guard objects.count == etags.count else {
+            throw DecodingError.dataCorruptedError(forKey: .etags, in: container, debugDescription: "an entity tag for every object")
+        }
+        items = zip(objects, etags).map { Tagged($0, etag: $1) }
+    }
+
+    func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(token, forKey: .token)
+        try container.encode(items.map(\.resource), forKey: .objects)
+        try container.encode(items.map(\.etag), forKey: .etags)
+    }
 
     /// The collection with `changes` merged in, in id order. With no changes it keeps its
     /// token: still good, and a cache that did not change need not be written again.
