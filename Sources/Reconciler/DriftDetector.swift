@@ -155,7 +155,7 @@ public struct DriftDetector {
             let serial = device.serialNumber.value
             let room = device.room.value.lowercasedIfNeeded
             let candidates = index.matches(device)
-            matched.formUnion(candidates.map(\.resource.id))
+            for candidate in candidates { matched.insert(candidate.resource.id) }
             guard let current = candidates.first else {
                 let fingerprint = DriftItem.fingerprint(state: .missing, target: target, changes: [])
                 let since = memory.since(fingerprint) ?? now
@@ -190,7 +190,8 @@ public struct DriftDetector {
             }
         }
         let roomsWithDeclaredUnits = Set(declared.devices.filter(\.isRoomUnit).map(\.room.value.lowercasedIfNeeded))
-        for device in live.devices.map(\.resource) where device.deviceType.value?.isRoomUnit == true && !matched.contains(device.id) {
+        for tagged in live.devices where tagged.resource.deviceType.value?.isRoomUnit == true && !matched.contains(tagged.resource.id) {
+            let device = tagged.resource
             guard let room = device.roomId, roomStates[room] == .known(.enrolled), !roomsWithDeclaredUnits.contains(room) else { continue }
             let target = ObjectReference(kind: .manifest(.device), name: device.serialNumber, portalId: device.id)
             items.append(make(

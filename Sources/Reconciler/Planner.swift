@@ -260,8 +260,8 @@ public struct Planner {
         }
         let names = Set(remoteRoles.map(\.metadata.name.value))
         var operatingSystems: [String: String] = [:]
-        for device in live.devices.map(\.resource) where device.deviceType.value?.isRoomUnit == true {
-            if let room = device.roomId, let system = device.operatingSystem { operatingSystems[room] = system }
+        for tagged in live.devices where tagged.resource.deviceType.value?.isRoomUnit == true {
+            if let room = tagged.resource.roomId, let system = tagged.resource.operatingSystem { operatingSystems[room] = system }
         }
         for assignment in declared.roleAssignments {
             guard case .custom(let role) = assignment.role.value, names.contains(role) else { continue }
