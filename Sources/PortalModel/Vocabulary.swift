@@ -10,7 +10,13 @@ where Known: RawRepresentable & CaseIterable & Sendable & Hashable, Known.RawVal
     case unknown(String)
 
     public init(_ text: String) {
-        if let known = Known.allCases.first(where: { $0.rawValue.lowercased() == text.lowercased() }) {
+        // The exact spelling first: it is what almost every answer sends, and it costs one lookup.
+        if let known = Known(rawValue: text) {
+            self = .known(known)
+            return
+        }
+        let lowered = text.lowercased()
+        if let known = Known.allCases.first(where: { $0.rawValue.lowercased() == lowered }) {
             self = .known(known)
         } else {
             self = .unknown(text)
