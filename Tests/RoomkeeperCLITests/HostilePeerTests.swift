@@ -68,6 +68,15 @@ struct HostilePeerTests {
         #expect(foreign.errors.contains("points to \(elsewhere.url), not to \(hostile.url); Roomkeeper does not follow it"), "\(foreign.errors)")
         #expect(elsewhere.requests.isEmpty, "the token followed the link: \(elsewhere.requests)")
 
+        // A delta read's last link names where to ask next time: only its token is kept, and a
+        // link to another origin is refused rather than trusted.
+        let foreignDelta = try await HostileServer.start(.deltaLink("\(elsewhere.url)/v1/rooms/delta?$deltatoken=abc"))
+        defer { Task { await foreignDelta.stop() } }
+        let refused = try await workspace.run(["plan", "contoso"], environment: Self.remote(workspace, foreignDelta.url))
+        #expect(refused.status == 1)
+        #expect(refused.errors.contains("points to \(elsewhere.url), not to \(foreignDelta.url); Roomkeeper does not follow it"), "\(refused.errors)")
+        #expect(elsewhere.requests.isEmpty, "a request went to the delta link's host: \(elsewhere.requests)")
+
         let loop = try await workspace.run(["plan", "contoso"], environment: Self.remote(workspace, looping.url))
         #expect(loop.status == 1)
         #expect(loop.errors.contains("links back to a page it already gave"), "\(loop.errors)")

@@ -8,6 +8,8 @@ public final class HostileServer: Sendable {
     public enum Behaviour: Sendable {
         /// Answers every GET with an empty page whose `@odata.nextLink` is `link`.
         case nextLink(String)
+        /// Answers every GET with an empty last page whose delta link is this one.
+        case deltaLink(String)
         /// Answers every GET with an empty page that links to itself.
         case loopingNextLink
         /// Answers 429 (or `status`) with this Retry-After header, every time.
@@ -27,6 +29,7 @@ public final class HostileServer: Sendable {
         var arguments: [String] {
             switch self {
             case .nextLink(let link): ["next", link]
+            case .deltaLink(let link): ["delta", link]
             case .loopingNextLink: ["loop", ""]
             case .retryAfter(let value, let status): ["retry-after", "\(status) \(value)"]
             case .stallAfterHeaders: ["stall", ""]
@@ -84,6 +87,8 @@ public final class HostileServer: Sendable {
                 if mode == "next" or mode == "loop":
                     link = argument if mode == "next" else "http://%s%s" % (self.headers.get("Host"), self.path)
                     self.send_json(200, {"value": [], "@odata.nextLink": link})
+                elif mode == "delta":
+                    self.send_json(200, {"value": [], "@odata.deltaLink": argument})
                 elif mode == "retry-after":
                     status, value = argument.split(" ", 1)
                     body = b'{"error":{"code":"TooManyRequests","message":"slow down"}}'
