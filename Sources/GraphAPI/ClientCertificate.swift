@@ -1,8 +1,9 @@
+import _CryptoExtras
 import Crypto
 import Foundation
+import PortalAPI
 import SwiftASN1
 import X509
-import _CryptoExtras
 
 /// A certificate registered on the app registration, with its RSA private key: what signs the
 /// client assertions of certificate sign-in.
@@ -160,19 +161,5 @@ public struct CompactJWT: Sendable {
         encoder.outputFormatting = .sortedKeys
         let input = Base64URL.encode(try encoder.encode(header)) + "." + Base64URL.encode(try encoder.encode(claims))
         return input + "." + Base64URL.encode(try sign(Data(input.utf8)))
-    }
-}
-
-/// Base64 with the URL-safe alphabet and no padding (RFC 4648 section 5), as JWTs use it.
-public enum Base64URL {
-    public static func encode(_ data: Data) -> String {
-        data.base64EncodedString().replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_")
-            .replacingOccurrences(of: "=", with: "")
-    }
-
-    public static func decode(_ text: some StringProtocol) -> Data? {
-        var base64 = text.replacingOccurrences(of: "-", with: "+").replacingOccurrences(of: "_", with: "/")
-        base64 += String(repeating: "=", count: (4 - base64.utf8.count % 4) % 4)
-        return Data(base64Encoded: base64)
     }
 }

@@ -1,5 +1,6 @@
 import Foundation
 import GraphAPI
+import PortalAPI
 import PortalModel
 
 /// One Graph v1.0 request as the emulator handles it, whether it came on its own or in a batch.

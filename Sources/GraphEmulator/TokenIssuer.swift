@@ -1,9 +1,10 @@
+import _CryptoExtras
 import Crypto
 import Foundation
 import GraphAPI
+import PortalAPI
 import SwiftASN1
 import X509
-import _CryptoExtras
 
 /// The emulator's token endpoint: the client-credentials flow, checked as Microsoft Entra ID
 /// checks it, with Entra's error answers (learn.microsoft.com/entra/identity-platform/reference-error-codes).

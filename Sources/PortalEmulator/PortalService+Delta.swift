@@ -35,20 +35,14 @@ extension PortalService {
         /// When the read began, seconds since 1970.
         var issued: Double
 
-        var encoded: String {
-            let json = (try? JSONEncoder().encode(self)) ?? Data()
-            return json.base64EncodedString().replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_")
-                .replacingOccurrences(of: "=", with: "")
-        }
+        var encoded: String { Base64URL.encode((try? JSONEncoder().encode(self)) ?? Data()) }
 
         init(epoch: String, view: String, since: Int64?, through: Int64, after: String?, issued: Double) {
             (self.epoch, self.view, self.since, self.through, self.after, self.issued) = (epoch, view, since, through, after, issued)
         }
 
         init?(encoded: String) {
-            var base64 = encoded.replacingOccurrences(of: "-", with: "+").replacingOccurrences(of: "_", with: "/")
-            base64 += String(repeating: "=", count: (4 - base64.count % 4) % 4)
-            guard encoded.utf8.count <= 4096, let data = Data(base64Encoded: base64),
+            guard encoded.utf8.count <= 4096, let data = Base64URL.decode(encoded),
                   let position = try? JSONDecoder().decode(Self.self, from: data)
             else { return nil }
             self = position
