@@ -44,11 +44,10 @@ public struct DiagnosticRenderer: Sendable {
     public static func count(_ diagnostics: [Diagnostic]) -> String {
         let errors = diagnostics.filter { $0.severity == .error }.count
         let warnings = diagnostics.count - errors
-        func plural(_ count: Int, _ word: String) -> String { "\(count) \(word)\(count == 1 ? "" : "s")" }
         switch (errors, warnings) {
-        case (_, 0): return plural(errors, "error")
-        case (0, _): return plural(warnings, "warning")
-        default: return plural(errors, "error") + " and " + plural(warnings, "warning")
+        case (_, 0): return counted(errors, "error")
+        case (0, _): return counted(warnings, "warning")
+        default: return counted(errors, "error") + " and " + counted(warnings, "warning")
         }
     }
 

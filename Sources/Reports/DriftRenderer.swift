@@ -84,16 +84,16 @@ public struct DriftRenderer: Sendable {
                 let count = report.items.filter { $0.cause == cause }.count
                 return count == 0 ? nil : "\(count) \(cause.rawValue)"
             }
-            parts.append("Drift: \(count(report.items.count, "item")) (\(causes.joined(separator: ", ")))")
+            parts.append("Drift: \(counted(report.items.count, "item")) (\(causes.joined(separator: ", ")))")
         }
         if !report.snoozed.isEmpty { parts.append("\(report.snoozed.count) snoozed") }
         let pending = report.devices.filter { $0.status == .pending }.count
         let offline = report.devices.filter { $0.status == .offline }.count
-        if pending > 0 { parts.append("\(count(pending, "device")) pending") }
-        if offline > 0 { parts.append("\(count(offline, "device")) offline") }
+        if pending > 0 { parts.append("\(counted(pending, "device")) pending") }
+        if offline > 0 { parts.append("\(counted(offline, "device")) offline") }
         if !report.needsPerson.isEmpty { parts.append("\(report.needsPerson.count) for a person") }
         if let unknown = report.notObservable, !unknown.isEmpty {
-            parts.append("\(count(unknown.map(\.declared).reduce(0, +), "object")) not observable")
+            parts.append("\(counted(unknown.map(\.declared).reduce(0, +), "object")) not observable")
         }
         return parts.joined(separator: "; ") + "."
     }
@@ -146,10 +146,6 @@ public struct DriftRenderer: Sendable {
 
     static func timestamp(_ date: Date) -> String {
         date.formatted(.iso8601)
-    }
-
-    private static func count(_ number: Int, _ noun: String) -> String {
-        "\(number) \(noun)\(number == 1 ? "" : "s")"
     }
 
     private func mark(_ item: DriftItem) -> String {

@@ -39,7 +39,7 @@ extension PlanRenderer {
             output += "\n</details>\n"
         }
         if !plan.unmanaged.isEmpty {
-            output += "\n\(plan.unmanaged.count) \(plan.unmanaged.count == 1 ? "object" : "objects") not managed by Roomkeeper \(plan.unmanaged.count == 1 ? "is" : "are") left alone.\n"
+            output += "\n\(counted(plan.unmanaged.count, "object")) not managed by Roomkeeper \(plan.unmanaged.count == 1 ? "is" : "are") left alone.\n"
         }
         return output
     }
