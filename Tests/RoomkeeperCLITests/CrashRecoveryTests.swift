@@ -77,7 +77,7 @@ struct EmulatorCrashTests {
     /// Starts `roomkeeper portal serve` on `database`, returning the process and its URL.
     private static func serve(_ database: URL) async throws -> (BackgroundProcess, String) {
         let server = try BackgroundProcess(
-            Roomkeeper.executable, ["portal", "serve", "--db", database.path, "--listen", "127.0.0.1:0", "--faults", "latency=40ms,seed=9"],
+            Roomkeeper.executable, ["portal", "serve", "--db", database.path, "--listen", "127.0.0.1:0", "--faults", "latency=150ms,seed=9"],
             environment: ["ROOMKEEPER_PORTAL_TOKENS": "roomkeeper@contoso.com=service-token", "PATH": "/usr/bin:/bin"])
         let line = try #require(try await server.line(containing: "emulator listening on"), "\(server.printed)")
         let url = try #require(line.split(separator: " ").first { $0.hasPrefix("http://") }.map(String.init))
@@ -96,8 +96,9 @@ struct EmulatorCrashTests {
         let apply = try BackgroundProcess(
             Roomkeeper.executable, ["apply", workspace.repository.path, "--auto-approve", "--concurrency", "1", "--lease-duration", "2"],
             environment: environment)
-        _ = try await apply.line(containing: "done create", timeout: 30)
-        try await Task.sleep(for: .milliseconds(300))
+        // Killed as soon as the fifth action, a create, is confirmed: with up to 150 ms per request,
+        // more than twenty actions are still to come, however fast or slow the machine.
+        _ = try await apply.line(containing: "[5/", timeout: 30)
         try await server.kill()
         let applyStatus = try await apply.exitStatus()
         #expect(applyStatus == 1, "the apply ends with an error when its portal dies: \(apply.printed.suffix(3000))")
