@@ -246,7 +246,9 @@ public actor Controller {
             for run in try await engine.reviewInterruptedRuns(on: portal) {
                 logger.warning(
                     "An earlier apply was cut off; this reconcile reads its results back",
-                    metadata: ["plan": "\(run.planId)", "confirmed": "\(run.confirmed)", "unanswered": "\(run.unanswered.count)"])
+                    metadata: [
+                        "plan": "\(run.planId)", "confirmed": .stringConvertible(run.confirmed), "unanswered": .stringConvertible(run.unanswered.count),
+                    ])
             }
             let (plan, _) = try await engine.plan(snapshot, portal: portal, options: PlanOptions())
             guard plan.isApplyable else {
@@ -260,8 +262,11 @@ public actor Controller {
                     stopReason: { stopping.reason ?? lease.lostReason })
                 metrics.appliedActions.increment(by: Int64(report.count(.done)))
                 logger.info(
-                    "Applied", metadata: ["revision": "\(snapshot.revision)", "done": "\(report.count(.done))", "failed": "\(report.count(.failed))",
-                                          "notAttempted": "\(report.count(.notAttempted))"])
+                    "Applied",
+                    metadata: [
+                        "revision": "\(snapshot.revision)", "done": .stringConvertible(report.count(.done)),
+                        "failed": .stringConvertible(report.count(.failed)), "notAttempted": .stringConvertible(report.count(.notAttempted)),
+                    ])
                 guard report.succeeded else {
                     let failure = report.results.first { $0.outcome == .failed }
                     return .failed(.applyFailed, "\(report.count(.failed)) actions failed" + (failure.map { ", first \($0.action): \($0.message ?? "")" } ?? ""))
@@ -327,7 +332,7 @@ public actor Controller {
             metrics.reconcileFailed.increment()
             if reason == .portalUnreachable { metrics.portalErrors.increment() }
             logger.error(
-                "Reconcile failed", metadata: ["reason": "\(reason.rawValue)", "message": "\(message)", "failuresInARow": "\(status.consecutiveFailures)"])
+                "Reconcile failed", metadata: ["reason": "\(reason.rawValue)", "message": "\(message)", "failuresInARow": .stringConvertible(status.consecutiveFailures)])
         }
     }
 

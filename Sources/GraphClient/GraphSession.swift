@@ -247,7 +247,7 @@ public final class GraphSession: Sendable {
 
     private func pause(_ seconds: Double, reason: String) async throws {
         counters.withLock { $0.retries += 1 }
-        logger.debug("Retrying Graph request", metadata: ["reason": "\(reason)", "wait": "\(seconds)"])
+        logger.info("Retrying a Graph request", metadata: ["reason": "\(reason)", "waitSeconds": .stringConvertible(seconds)])
         try await Task.sleep(for: .seconds(seconds))
     }
 

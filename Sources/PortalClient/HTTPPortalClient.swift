@@ -299,7 +299,7 @@ public final class HTTPPortalClient: Portal {
                 let error = Self.portalError(status: Int(status.code), headers: headers, body: bytes)
                 if answerLost, let afterLostAnswer, let outcome = try await afterLostAnswer(error) {
                     lostAnswersConfirmed.add(1, ordering: .relaxed)
-                    logger.debug("A lost answer's request had succeeded", metadata: ["status": "\(status.code)", "url": "\(url)"])
+                    logger.info("A lost answer's request had succeeded", metadata: ["status": .stringConvertible(Int(status.code)), "url": "\(url)"])
                     return outcome
                 }
                 guard [429, 502, 503, 504].contains(Int(status.code)) else { throw error }
@@ -325,9 +325,9 @@ public final class HTTPPortalClient: Portal {
 
     private func pause(_ seconds: Double, attempt: Int, reason: String, url: String) async throws {
         retries.add(1, ordering: .relaxed)
-        logger.debug(
-            "Retrying portal request",
-            metadata: ["attempt": "\(attempt)", "reason": "\(reason)", "wait": "\(seconds)", "url": "\(url)"])
+        logger.info(
+            "Retrying a portal request",
+            metadata: ["attempt": .stringConvertible(attempt), "reason": "\(reason)", "waitSeconds": .stringConvertible(seconds), "url": "\(url)"])
         try await Task.sleep(for: .seconds(seconds))
     }
 

@@ -3,7 +3,7 @@ import Reconciler
 import Reports
 
 extension Roomkeeper {
-    struct AccessCommand: AsyncParsableCommand {
+    struct AccessCommand: AsyncParsableCommand, LoggingCommand {
         static let configuration = CommandConfiguration(
             commandName: "access",
             abstract: "Show who can do what in which rooms: portal assignments and Entra directory roles together.",
@@ -26,6 +26,8 @@ extension Roomkeeper {
         var user: String?
 
         @OptionGroup var colorOptions: ColorOptions
+
+        @OptionGroup var logging: LoggingOptions
 
         func run() async throws {
             let engine = try graphOptions.engine()

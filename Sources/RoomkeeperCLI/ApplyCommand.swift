@@ -8,7 +8,7 @@ import Reconciler
 import Reports
 
 extension Roomkeeper {
-    struct ApplyCommand: AsyncParsableCommand {
+    struct ApplyCommand: AsyncParsableCommand, LoggingCommand {
         static let configuration = CommandConfiguration(
             commandName: "apply",
             abstract: "Change the portal to match git: plan, confirm, carry out.",
@@ -56,6 +56,8 @@ extension Roomkeeper {
 
         @Option(help: "With --walk-through: who confirms the steps, as the record keeps it (else $USER).")
         var confirmedBy: String?
+
+        @OptionGroup var logging: LoggingOptions
 
         func validate() throws {
             guard (1...64).contains(concurrency) else { throw ValidationError("--concurrency must be from 1 to 64") }

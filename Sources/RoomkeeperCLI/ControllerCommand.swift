@@ -7,7 +7,7 @@ import PortalAPI
 import ServiceLifecycle
 
 extension Roomkeeper {
-    struct ControllerCommand: AsyncParsableCommand {
+    struct ControllerCommand: AsyncParsableCommand, LoggingCommand {
         static let configuration = CommandConfiguration(
             commandName: "controller",
             abstract: "Reconcile continuously: poll git, report drift, and heal it if asked.",
@@ -58,12 +58,6 @@ extension Roomkeeper {
         @Option(help: "The longest one reconcile may take (fetch, read, apply, report): 90s, 5m, 1h.")
         var reconcileTimeout: Interval = Interval(seconds: 1800)
 
-        @Option(help: "Log format: text or json.")
-        var logFormat: LogFormat = .text
-
-        @Option(help: "Log level: trace, debug, info, notice, warning, error or critical.")
-        var logLevel: Logger.Level = .info
-
         @Option(help: "The drift history file (default: one per portal under $ROOMKEEPER_STATE_DIR/drift).")
         var history: String?
 
@@ -74,6 +68,8 @@ extension Roomkeeper {
         var concurrency = 8
 
         @OptionGroup var notification: NotificationOptions
+
+        @OptionGroup var logging: LoggingOptions
 
         func validate() throws {
             try notification.validate()
@@ -90,8 +86,6 @@ extension Roomkeeper {
 
         func run() async throws {
             guard let address = ListenAddress(listen) else { throw ExitCode.validationFailure }
-            let level = logLevel
-            LoggingSystem.bootstrap(logFormat.handler(level: level))
             let logger = Logger(label: "roomkeeper.controller")
             let secret = try Self.secret(file: webhookSecretFile, variable: "ROOMKEEPER_WEBHOOK_SECRET", flag: "--webhook-secret-file")
             let adminToken = try Self.secret(file: adminTokenFile, variable: "ROOMKEEPER_ADMIN_TOKEN", flag: "--admin-token-file")
@@ -206,5 +200,3 @@ struct ListenAddress {
     var isLoopback: Bool { host == "localhost" || host == "::1" || host.hasPrefix("127.") }
 }
 
-extension LogFormat: ExpressibleByArgument {}
-extension Logger.Level: @retroactive ExpressibleByArgument {}

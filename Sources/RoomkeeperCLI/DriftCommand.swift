@@ -7,7 +7,7 @@ import Reconciler
 import Reports
 
 extension Roomkeeper {
-    struct DriftCommand: AsyncParsableCommand {
+    struct DriftCommand: AsyncParsableCommand, LoggingCommand {
         static let configuration = CommandConfiguration(
             commandName: "drift",
             abstract: "Report where the portal differs from git, without changing anything.",
@@ -43,8 +43,14 @@ extension Roomkeeper {
 
         @OptionGroup var notification: NotificationOptions
 
+        @Option(help: "The exit status when drift is found: 2, or 0 for a scheduler that counts every other status as a failure (a Kubernetes Job, cron's mail).")
+        var driftExitCode: Int32 = 2
+
+        @OptionGroup var logging: LoggingOptions
+
         func validate() throws {
             try notification.validate()
+            guard driftExitCode == 0 || driftExitCode == 2 else { throw ValidationError("--drift-exit-code must be 0 or 2 (1 means an error)") }
         }
 
         func run() async throws {
@@ -64,11 +70,7 @@ extension Roomkeeper {
                 throw CommandFailure("\(error); nothing was changed")
             }
             let report = outcome.report
-            print(try Self.render(report, format, style: style), terminator: "")
-            if let out {
-                let fileFormat = ReportFormat(fileExtension: (out as NSString).pathExtension)
-                try Self.render(report, fileFormat, style: TerminalStyle(usesColor: false)).write(toFile: out, atomically: true, encoding: .utf8)
-            }
+            try emit(report, style: style)
             switch outcome.delivery {
             case .notDue: break
             case .delivered(let message, let receiver):
@@ -76,7 +78,7 @@ extension Roomkeeper {
             case .failed(let error):
                 throw CommandFailure("the drift notification was not delivered: \(error); the next check tries again")
             }
-            if !report.inSync { throw ExitCode(2) }
+            if !report.inSync, driftExitCode != 0 { throw ExitCode(driftExitCode) }
         }
 
         /// With no portal API: what the directory and devices say, the portal-only kinds as not
@@ -93,12 +95,17 @@ extension Roomkeeper {
             } catch let error as IncompleteReadError {
                 throw CommandFailure("\(error); nothing was changed")
             }
+            try emit(report, style: style)
+            if !report.needsPerson.isEmpty, driftExitCode != 0 { throw ExitCode(driftExitCode) }
+        }
+
+        /// Prints the report in --format, and writes it to --out in the format of its extension.
+        private func emit(_ report: DriftReport, style: TerminalStyle) throws {
             print(try Self.render(report, format, style: style), terminator: "")
             if let out {
                 let fileFormat = ReportFormat(fileExtension: (out as NSString).pathExtension)
                 try Self.render(report, fileFormat, style: TerminalStyle(usesColor: false)).write(toFile: out, atomically: true, encoding: .utf8)
             }
-            if !report.needsPerson.isEmpty { throw ExitCode(2) }
         }
 
         static func render(_ report: DriftReport, _ format: ReportFormat, style: TerminalStyle) throws -> String {

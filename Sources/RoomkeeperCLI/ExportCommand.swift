@@ -7,7 +7,7 @@ import Reconciler
 import Reports
 
 extension Roomkeeper {
-    struct ExportCommand: AsyncParsableCommand {
+    struct ExportCommand: AsyncParsableCommand, LoggingCommand {
         static let configuration = CommandConfiguration(
             commandName: "export",
             abstract: "Write manifests from the live portal: bootstrap a repository, or adopt a change into git.",
@@ -42,6 +42,8 @@ extension Roomkeeper {
         @OptionGroup var portalOptions: PortalOptions
 
         @OptionGroup var graphOptions: GraphOptions
+
+        @OptionGroup var logging: LoggingOptions
 
         func validate() throws {
             guard (out == nil) != (into == nil) else { throw ValidationError("give --out DIR or --into REPOSITORY, one of them") }

@@ -15,7 +15,7 @@ extension Roomkeeper {
 }
 
 extension Roomkeeper.GraphCommand {
-    struct Serve: AsyncParsableCommand {
+    struct Serve: AsyncParsableCommand, LoggingCommand {
         static let configuration = CommandConfiguration(
             abstract: "Serve an emulated tenant's directory through Graph v1.0 and its token endpoint over HTTP.",
             discussion: """
@@ -51,6 +51,8 @@ extension Roomkeeper.GraphCommand {
 
         @Option(help: "Seconds an access token lives.")
         var tokenLifetime: Int = 3599
+
+        @OptionGroup var logging: LoggingOptions
 
         func validate() throws {
             guard ListenAddress(listen) != nil else { throw ValidationError("--listen must be HOST:PORT, e.g. 127.0.0.1:8081") }

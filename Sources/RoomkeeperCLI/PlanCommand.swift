@@ -6,7 +6,7 @@ import Reconciler
 import Reports
 
 extension Roomkeeper {
-    struct PlanCommand: AsyncParsableCommand {
+    struct PlanCommand: AsyncParsableCommand, LoggingCommand {
         static let configuration = CommandConfiguration(
             commandName: "plan",
             abstract: "Show what apply would change in the portal, without changing anything.",
@@ -37,6 +37,8 @@ extension Roomkeeper {
         var out: String?
 
         @OptionGroup var planning: PlanningOptions
+
+        @OptionGroup var logging: LoggingOptions
 
         func run() async throws {
             let style = colorOptions.style

@@ -15,7 +15,7 @@ extension Roomkeeper {
 }
 
 extension Roomkeeper.PortalCommand {
-    struct Serve: AsyncParsableCommand {
+    struct Serve: AsyncParsableCommand, LoggingCommand {
         static let configuration = CommandConfiguration(
             abstract: "Serve the emulated Pro Management portal over HTTP.",
             discussion: """
@@ -53,6 +53,8 @@ extension Roomkeeper.PortalCommand {
             "Whether a room may be in several room groups: multiple or single.",
             discussion: "Microsoft does not document it; multiple is the emulator's default, single the stricter reading."))
         var roomGroupMembership: TenantSettings.RoomGroupMembership = .multiple
+
+        @OptionGroup var logging: LoggingOptions
 
         func validate() throws {
             guard ListenAddress(listen) != nil else { throw ValidationError("--listen must be HOST:PORT, e.g. 127.0.0.1:8080") }

@@ -2,7 +2,7 @@ import ArgumentParser
 import Reports
 
 extension Roomkeeper {
-    struct Schema: AsyncParsableCommand {
+    struct Schema: AsyncParsableCommand, LoggingCommand {
         static let configuration = CommandConfiguration(
             abstract: "Print the JSON Schema of the manifest kinds, for editors.",
             discussion: """
@@ -11,6 +11,8 @@ extension Roomkeeper {
                 `# yaml-language-server: $schema=./roomkeeper.schema.json` in each file. \
                 The README shows how to map it for a whole folder.
                 """)
+
+        @OptionGroup var logging: LoggingOptions
 
         func run() async throws {
             print(ManifestJSONSchema.document().rendered(), terminator: "")

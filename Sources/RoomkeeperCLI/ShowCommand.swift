@@ -3,7 +3,7 @@ import Reports
 
 extension Roomkeeper {
     /// `roomkeeper show plan.json`: a saved plan, read back as `plan` printed it.
-    struct ShowCommand: AsyncParsableCommand {
+    struct ShowCommand: AsyncParsableCommand, LoggingCommand {
         static let configuration = CommandConfiguration(
             commandName: "show",
             abstract: "Print a plan saved by `plan --out`, as text, Markdown or JSON, without contacting the portal.",
@@ -20,6 +20,8 @@ extension Roomkeeper {
         var format: OutputOptions.PlanFormat = .text
 
         @OptionGroup var colorOptions: ColorOptions
+
+        @OptionGroup var logging: LoggingOptions
 
         func run() async throws {
             let saved = try SavedPlan.read(plan)

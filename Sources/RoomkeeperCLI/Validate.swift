@@ -6,7 +6,7 @@ import Reconciler
 import Reports
 
 extension Roomkeeper {
-    struct Validate: AsyncParsableCommand {
+    struct Validate: AsyncParsableCommand, LoggingCommand {
         static let configuration = CommandConfiguration(
             abstract: "Check a folder of manifests, without contacting the portal.",
             discussion: """
@@ -32,6 +32,8 @@ extension Roomkeeper {
         @OptionGroup var colorOptions: ColorOptions
 
         @OptionGroup var graphOptions: GraphOptions
+
+        @OptionGroup var logging: LoggingOptions
 
         func run() async throws {
             let reader = try graphOptions.reader()

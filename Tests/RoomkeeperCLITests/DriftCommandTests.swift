@@ -42,6 +42,10 @@ struct DriftCommandTests {
         #expect(role["state"] as? String == "missing")
         #expect(role["cause"] as? String == "convergence")
         #expect((role["fingerprint"] as? String)?.count == 16)
+        // For a scheduler that fails on any status but 0, found drift can exit 0; 1 stays an error.
+        let forJob = try await workspace.run(["drift", "contoso", "--drift-exit-code", "0"])
+        #expect(forJob.status == 0 && forJob.output.contains("missing"), "\(forJob.errors)")
+        #expect(try await workspace.run(["drift", "contoso", "--drift-exit-code", "1"]).errors.contains("must be 0 or 2"))
 
         #expect(try await workspace.run(["apply", "contoso", "--auto-approve"]).status == 0)
         // Export what the portal holds now: the exported repository is in sync with it.
@@ -55,10 +59,17 @@ struct DriftCommandTests {
         let invalid = try await workspace.run(["drift", "missing-folder"])
         #expect(invalid.status == 1)
         // A portal nobody listens for fails the check after a few bounded retries, not minutes later.
+        // Its retries show at the default level, info; as JSON, numbers stay numbers.
         let unreachable = try await workspace.run(
-            ["drift", "contoso", "--portal", "http://127.0.0.1:\(try freeLoopbackPort())"], environment: ["ROOMKEEPER_TOKEN": "t"])
+            ["drift", "contoso", "--portal", "http://127.0.0.1:\(try freeLoopbackPort())", "--log-format", "json"], environment: ["ROOMKEEPER_TOKEN": "t"])
         #expect(unreachable.status == 1)
         #expect(unreachable.errors.contains("could not reach the portal"))
+        let logLines = unreachable.errors.split(separator: "\n").compactMap { try? Self.json(String($0)) }
+        let retry = try #require(logLines.first { $0["message"] as? String == "Retrying a portal request" }, "\(unreachable.errors)")
+        #expect(retry["attempt"] is Int && retry["waitSeconds"] is NSNumber && retry["level"] as? String == "info", "\(retry)")
+        let quiet = try await workspace.run(
+            ["drift", "contoso", "--portal", "http://127.0.0.1:\(try freeLoopbackPort())", "--log-level", "warning"], environment: ["ROOMKEEPER_TOKEN": "t"])
+        #expect(quiet.status == 1 && !quiet.errors.contains("Retrying"), "\(quiet.errors)")
         try await RunningPortal.with(seed: TestTenant.seed(), tokens: TestTenant.tokens) { portal in
             let refused = try await workspace.run(["drift", "contoso", "--portal", portal.url], environment: ["ROOMKEEPER_TOKEN": "wrong"])
             #expect(refused.status == 1)
