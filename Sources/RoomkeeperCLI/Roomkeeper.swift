@@ -15,7 +15,7 @@ public struct Roomkeeper: AsyncParsableCommand {
 
             Exit codes: 0 success (valid, in sync), 1 error, 2 changes or drift found, 64 usage error.
             """,
-        version: "0.1.0",
+        version: "0.2.0",
         subcommands: [Validate.self, PlanCommand.self, ShowCommand.self, ApplyCommand.self, DriftCommand.self, ExportCommand.self, AccessCommand.self, ControllerCommand.self, Schema.self, PortalCommand.self, GraphCommand.self])
 
     /// The executable's entry point (not named `main`: from another module that name would reach
@@ -26,6 +26,7 @@ public struct Roomkeeper: AsyncParsableCommand {
     public static func execute() async {
         do {
             var command = try parseAsRoot()
+            (command as? any LoggingCommand)?.logging.bootstrap()
             if var command = command as? any AsyncParsableCommand {
                 try await command.run()
             } else {

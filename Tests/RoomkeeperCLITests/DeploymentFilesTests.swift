@@ -13,7 +13,8 @@ struct DeploymentFilesTests {
         let enumerator = FileManager.default.enumerator(at: folder, includingPropertiesForKeys: nil)
         var files: [URL] = []
         while let url = enumerator?.nextObject() as? URL {
-            if ["yaml", "service", "timer", "crontab"].contains(url.pathExtension) { files.append(url) }
+            let isCronFile = url.deletingLastPathComponent().lastPathComponent == "cron"
+            if ["yaml", "service", "timer"].contains(url.pathExtension) || isCronFile { files.append(url) }
         }
         return files.sorted { $0.path < $1.path }
     }
@@ -68,7 +69,7 @@ struct DeploymentFilesTests {
             let (tree, diagnostics) = YAMLParser.parse(source)
             #expect(!diagnostics.hasErrors, "\(url.lastPathComponent): \(diagnostics)")
             for document in tree.documents {
-                if let kind = document["kind"]?.text {
+                if let kind = document["kind"]?.text, kind != "Kustomization" {
                     kinds.append(kind)
                     #expect(document["apiVersion"]?.text != nil, "\(url.lastPathComponent): \(kind) without apiVersion")
                     #expect(document["metadata"]?["name"]?.text != nil, "\(url.lastPathComponent): \(kind) without a name")
@@ -107,6 +108,23 @@ struct DeploymentFilesTests {
                         "\(line): \(flag) is not an option of roomkeeper \(line.subcommand)")
             }
         }
+    }
+
+    @Test("One version everywhere: roomkeeper --version, CHANGELOG.md's newest release, the image tags in manifests/")
+    func oneVersion() async throws {
+        let version = try await runProcess(Roomkeeper.executable, ["--version"]).output.trimmingCharacters(in: .whitespacesAndNewlines)
+        let changelog = try String(contentsOf: repositoryRoot.appendingPathComponent("CHANGELOG.md"), encoding: .utf8)
+        let newest = changelog.split(separator: "\n").first { $0.hasPrefix("## [") && $0.dropFirst(4).first?.isNumber == true }
+        #expect(newest?.hasPrefix("## [\(version)]") == true, "CHANGELOG.md's newest release is \(newest ?? "missing"), the binary says \(version)")
+        var tags: [String] = []
+        for url in try Self.files() {
+            let text = try String(contentsOf: url, encoding: .utf8)
+            for line in text.split(separator: "\n") {
+                if let range = line.range(of: "roomkeeper:") { tags.append(String(line[range.upperBound...].prefix { !$0.isWhitespace })) }
+                if line.contains("newTag:") { tags.append(line.split(separator: ":").last.map { $0.trimmingCharacters(in: .whitespaces) } ?? "") }
+            }
+        }
+        #expect(!tags.isEmpty && tags.allSatisfy { $0 == version }, "image tags \(tags), version \(version)")
     }
 
     @Test("The command line finder catches a misspelt command and flag")
