@@ -97,14 +97,14 @@ public struct DriftDetector {
                 adopt: true)
         case .update:
             let adopting = action.changes.contains { $0.field == "managedBy" }
-            let (cause, explanation) =
+            let (cause, explanation, person) =
                 adopting
-                ? (DriftItem.Cause.convergence, "made by hand in the portal; git declares it and apply would adopt it")
+                ? (DriftItem.Cause.convergence, "made by hand in the portal; git declares it and apply would adopt it", nil)
                 : writer(of: target, kind: target.kind)
-            return make(.changed, cause, target, explanation, action.changes, location, adopt: true)
+            return make(.changed, cause, target, explanation, action.changes, location, adopt: true, changedBy: person)
         case .moveToRing:
-            let (cause, explanation) = writer(of: target, kind: .room)
-            return make(.changed, cause, target, explanation, action.changes, location, adopt: false)
+            let (cause, explanation, person) = writer(of: target, kind: .room)
+            return make(.changed, cause, target, explanation, action.changes, location, adopt: false, changedBy: person)
         case .setGroupTag:
             return make(
                 .changed, .convergence, target, "its Autopilot group tag is not the one roomkeeper.yaml names; apply sets it",
@@ -126,16 +126,16 @@ public struct DriftDetector {
         }
     }
 
-    /// Who wrote a live object last, as a cause: a person, or Roomkeeper itself (git moved on).
-    private func writer(of target: ObjectReference, kind: ObjectKind) -> (DriftItem.Cause, String) {
+    /// Who wrote a live object last, as a cause: a person (named), or Roomkeeper itself (git moved on).
+    private func writer(of target: ObjectReference, kind: ObjectKind) -> (DriftItem.Cause, String, person: String?) {
         guard let id = target.portalId, let stamp = stamps["\(kind)/\(id)"], let writer = stamp.lastModifiedBy else {
-            return (.convergence, "differs from git; the portal does not say who changed it last")
+            return (.convergence, "differs from git; the portal does not say who changed it last", nil)
         }
         let when = stamp.lastModifiedDateTime.map { " on \($0.formatted(.iso8601))" } ?? ""
         if writer.lowercased() == reconcilerIdentity {
-            return (.convergence, "git changed since Roomkeeper last wrote it\(when); apply brings the portal up to date")
+            return (.convergence, "git changed since Roomkeeper last wrote it\(when); apply brings the portal up to date", nil)
         }
-        return (.manual, "changed in the portal by \(writer)\(when)")
+        return (.manual, "changed in the portal by \(writer)\(when)", writer)
     }
 
     // MARK: - Devices
@@ -205,11 +205,11 @@ public struct DriftDetector {
 
     private func make(
         _ state: DriftItem.State, _ cause: DriftItem.Cause, _ target: ObjectReference, _ explanation: String, _ changes: [FieldChange],
-        _ location: String?, revertable: Bool = true, adopt: Bool, byHand: String? = nil
+        _ location: String?, revertable: Bool = true, adopt: Bool, byHand: String? = nil, changedBy: String? = nil
     ) -> DriftItem {
         let fingerprint = DriftItem.fingerprint(state: state, target: target, changes: changes)
         return DriftItem(
-            state: state, cause: cause, target: target, explanation: explanation, changes: changes,
+            state: state, cause: cause, target: target, explanation: explanation, changedBy: changedBy, changes: changes,
             since: memory.since(fingerprint) ?? now, location: location,
             remedies: (revertable ? [.revert] : []) + (adopt ? [.adopt] : []) + [.snooze(until: suggestedSnoozeEnd)]
                 + (byHand.map { [.byHand(instructions: $0)] } ?? []))

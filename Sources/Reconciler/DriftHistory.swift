@@ -8,11 +8,15 @@ public struct DriftHistoryEntry: Codable, Sendable, Equatable {
         public var target: String
         public var state: String
         public var since: Date
+        /// The drift item's cause (`manual`, `convergence`, `noise`); nil for pending devices and
+        /// in entries written before causes were kept.
+        public var cause: String?
 
-        public init(target: String, state: String, since: Date) {
+        public init(target: String, state: String, since: Date, cause: String? = nil) {
             self.target = target
             self.state = state
             self.since = since
+            self.cause = cause
         }
     }
 
@@ -42,7 +46,8 @@ public struct DriftHistoryEntry: Codable, Sendable, Equatable {
     public init(recording report: DriftReport, pending: [DriftHistoryEntry.Tracked.Key: Date], previous: DriftHistoryEntry?) {
         var tracked: [String: Tracked] = [:]
         for item in report.items + report.snoozed {
-            tracked[item.fingerprint] = Tracked(target: item.target.description, state: item.state.rawValue, since: item.since)
+            tracked[item.fingerprint] = Tracked(
+                target: item.target.description, state: item.state.rawValue, since: item.since, cause: item.cause.rawValue)
         }
         for (key, since) in pending {
             tracked[key.fingerprint] = Tracked(target: key.target, state: "pending", since: since)
@@ -50,6 +55,15 @@ public struct DriftHistoryEntry: Codable, Sendable, Equatable {
         self.init(
             time: report.generatedAt, sourceRevision: report.sourceRevision, tracked: tracked, drift: report.items.map(\.fingerprint).sorted(),
             notified: previous?.notified ?? [], notifiedAt: previous?.notifiedAt)
+    }
+}
+
+extension DriftHistoryEntry {
+    /// How many drift items this check found, by cause; `unknown` for entries that kept none.
+    public var driftByCause: [String: Int] {
+        var counts: [String: Int] = [:]
+        for fingerprint in drift { counts[tracked[fingerprint]?.cause ?? "unknown", default: 0] += 1 }
+        return counts
     }
 }
 

@@ -6,7 +6,7 @@ import Manifests
 /// text, JSON, Markdown and HTML. The JSON is this value (`formatVersion` changes its major
 /// number only for breaking changes).
 public struct DriftReport: Codable, Sendable {
-    public static let currentFormatVersion = "1.2"
+    public static let currentFormatVersion = "1.3"
 
     public var formatVersion = DriftReport.currentFormatVersion
     public var generatedAt: Date
@@ -117,6 +117,9 @@ public struct DriftItem: Codable, Sendable, Equatable {
     public var target: ObjectReference
     /// For people: what happened, e.g. "changed in the portal by megan.bowen@contoso.com on 2026-11-25".
     public var explanation: String
+    /// The person whose edit in the portal made the difference, when the portal records one
+    /// (cause `manual`).
+    public var changedBy: String?
     /// Field by field: `before` is the portal's value, `after` what git declares.
     public var changes: [FieldChange]
     /// When a report first saw this difference (carried over from the drift history).
@@ -130,13 +133,14 @@ public struct DriftItem: Codable, Sendable, Equatable {
     public var snoozeReason: String?
 
     public init(
-        state: State, cause: Cause, target: ObjectReference, explanation: String, changes: [FieldChange] = [], since: Date,
-        location: String? = nil, remedies: [Remedy]
+        state: State, cause: Cause, target: ObjectReference, explanation: String, changedBy: String? = nil, changes: [FieldChange] = [],
+        since: Date, location: String? = nil, remedies: [Remedy]
     ) {
         self.state = state
         self.cause = cause
         self.target = target
         self.explanation = explanation
+        self.changedBy = changedBy
         self.changes = changes
         self.since = since
         self.location = location

@@ -60,17 +60,16 @@ extension Roomkeeper {
             let (source, portal) = try await ManifestSource.loadThenOpen(
                 folder: directory, source: sourceOptions, portal: portalOptions, engine: engine, style: style, consequence: "drift was not checked")
             let outcome: DriftOutcome
+            let checks = engine.history(for: portal, explicit: history.map { URL(fileURLWithPath: $0) })
             do {
                 outcome = try await Planning.reporting {
-                    try await engine.checkDrift(
-                        source, portal: portal, history: engine.history(for: portal, explicit: history.map { URL(fileURLWithPath: $0) }),
-                        notifier: try notification.notifier())
+                    try await engine.checkDrift(source, portal: portal, history: checks, notifier: try notification.notifier())
                 }
             } catch let error as IncompleteReadError {
                 throw CommandFailure("\(error); nothing was changed")
             }
             let report = outcome.report
-            try emit(report, style: style)
+            try emit(report, style: style, history: (try? checks.recent(limit: DriftRenderer.chartedChecks)) ?? [])
             switch outcome.delivery {
             case .notDue: break
             case .delivered(let message, let receiver):
@@ -99,21 +98,23 @@ extension Roomkeeper {
             if !report.needsPerson.isEmpty, driftExitCode != 0 { throw ExitCode(driftExitCode) }
         }
 
-        /// Prints the report in --format, and writes it to --out in the format of its extension.
-        private func emit(_ report: DriftReport, style: TerminalStyle) throws {
-            print(try Self.render(report, format, style: style), terminator: "")
+        /// Prints the report in --format, and writes it to --out in the format of its extension;
+        /// the HTML report charts `history`.
+        private func emit(_ report: DriftReport, style: TerminalStyle, history: [DriftHistoryEntry] = []) throws {
+            print(try Self.render(report, format, style: style, history: history), terminator: "")
             if let out {
                 let fileFormat = ReportFormat(fileExtension: (out as NSString).pathExtension)
-                try Self.render(report, fileFormat, style: TerminalStyle(usesColor: false)).write(toFile: out, atomically: true, encoding: .utf8)
+                try Self.render(report, fileFormat, style: TerminalStyle(usesColor: false), history: history)
+                    .write(toFile: out, atomically: true, encoding: .utf8)
             }
         }
 
-        static func render(_ report: DriftReport, _ format: ReportFormat, style: TerminalStyle) throws -> String {
+        static func render(_ report: DriftReport, _ format: ReportFormat, style: TerminalStyle, history: [DriftHistoryEntry] = []) throws -> String {
             switch format {
             case .text: DriftRenderer(style: style).text(report)
             case .json: try DriftRenderer.json(report)
             case .markdown: DriftRenderer.markdown(report)
-            case .html: DriftRenderer.html(report)
+            case .html: DriftRenderer.html(report, history: history)
             }
         }
     }

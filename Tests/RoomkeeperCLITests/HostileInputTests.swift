@@ -204,8 +204,11 @@ struct HostileInputTests {
             import sys, xml.dom.minidom
             dom = xml.dom.minidom.parse(sys.argv[1])
             tags = {node.tagName for node in dom.getElementsByTagName("*")}
-            allowed = {"html", "head", "meta", "title", "style", "body", "h1", "h2", "p", "code", "table", "thead", "tbody", "tr", "th", "td", "ul", "li", "strong", "br"}
+            allowed = {"html", "head", "meta", "title", "style", "body", "h1", "h2", "p", "code", "table", "thead", "tbody", "tr", "th", "td", "ul", "li", "strong", "br",
+                       "details", "summary", "span", "a", "figure", "figcaption", "svg", "rect", "line", "text"}
             assert tags <= allowed, tags - allowed
+            links = [node.getAttribute("href") for node in dom.getElementsByTagName("a")]
+            assert all(link.startswith("#") for link in links), links
             text = dom.documentElement.toxml()
             print("ok")
             """, [workspace.state.appendingPathComponent("report.html").path])
