@@ -82,6 +82,10 @@ public actor Controller {
     private let wakeup: Wakeup
     private let stopping = StopFlag()
     private(set) public var status: ControllerStatus
+    /// The last drift report, as `/report` serves it; nil before the first check.
+    private(set) public var latestReport: DriftReport?
+    /// The history the last check was recorded in.
+    private var latestHistory: DriftHistory?
     /// What the last reconcile saw, to log changes at info and repeats at debug.
     private var lastSeen: (revision: String, drift: Set<String>)?
     private var stalledRevision: String?
@@ -170,7 +174,6 @@ public actor Controller {
     public func reconcile() async {
         let clock = configuration.clock
         let started = clock.elapsed
-        status.reconciles += 1
         status.lastReconcileAt = Date()
         let outcome: Outcome
         let deadline = started + configuration.reconcileTimeout
@@ -215,15 +218,29 @@ public actor Controller {
         defer {
             if let client = portal as? HTTPPortalClient { metrics.portalRetries.increment(by: Int64(client.retryCount)) }
         }
-        var healed = false
-        if configuration.selfHeal {
-            switch try await heal(snapshot, portal: portal, deadline: deadline) {
-            case .some(let refusal): return refusal
-            case .none: healed = true
+        let history = engine.history(for: portal, explicit: configuration.historyURL)
+        var drift = try await checkDrift(snapshot, portal: portal, history: history)
+        var healedActions = 0
+        // Snoozed items are left out of the report, not out of self-heal: apply still reverts them.
+        // An error a person must fix (a disabled member) makes the plan refused: self-heal stalls on it.
+        let needsApply = !drift.items.isEmpty || !drift.snoozed.isEmpty || drift.needsPerson.contains { $0.severity == .error }
+        if configuration.selfHeal, needsApply {
+            switch try await heal(snapshot, portal: portal, deadline: deadline, reverting: drift) {
+            case .refused(let outcome): return outcome
+            case .applied(let done): healedActions = done
             }
+            // The history now holds the drift self-heal found; this check records the portal healed.
+            if healedActions > 0 { drift = try await checkDrift(snapshot, portal: portal, history: history) }
         }
-        let drift = try await engine.checkDrift(
-            snapshot, portal: portal, history: engine.history(for: portal, explicit: configuration.historyURL), notifier: configuration.notifier)
+        let reason: ControllerStatus.Reason = drift.inSync ? (healedActions > 0 ? .healed : .inSync) : .driftDetected
+        let healedWords = healedActions > 0 ? "healed, \(healedActions) actions applied; " : ""
+        let message = healedWords + (drift.inSync ? "the portal matches git" : "\(drift.items.count) drift items left")
+        return .succeeded(reason: reason, revision: snapshot.revision, drift: drift.fingerprints, applied: configuration.selfHeal, message: message)
+    }
+
+    /// One drift check, recorded in the history and notified; the delivery is logged.
+    private func checkDrift(_ snapshot: ManifestSnapshot, portal: any Portal, history: DriftHistory) async throws -> DriftReport {
+        let drift = try await engine.checkDrift(snapshot, portal: portal, history: history, notifier: configuration.notifier)
         switch drift.delivery {
         case .notDue: break
         case .delivered(let message, let receiver):
@@ -231,15 +248,26 @@ public actor Controller {
         case .failed(let error):
             logger.error("Notification not delivered; the next reconcile tries again", metadata: ["error": "\(error)"])
         }
-        let report = drift.report
-        let reason: ControllerStatus.Reason = report.inSync ? (healed ? .healed : .inSync) : .driftDetected
-        let message = report.inSync ? "the portal matches git" : "\(report.items.count) drift items"
-        return .succeeded(reason: reason, revision: snapshot.revision, drift: report.fingerprints, applied: healed, message: message)
+        latestReport = drift.report
+        latestHistory = history
+        return drift.report
     }
 
-    /// Self-heal: under the lease, plan and apply. Returns nil when the portal now matches what
-    /// apply could do, or the outcome that stopped it.
-    private func heal(_ snapshot: ManifestSnapshot, portal: any Portal, deadline: Duration) async throws -> Outcome? {
+    /// The latest checks recorded, oldest first, for the report's chart; none before the first check.
+    public func driftHistory() async -> [DriftHistoryEntry] {
+        guard let history = latestHistory else { return [] }
+        return (try? await offCooperativePool { try history.recent(limit: DriftRenderer.chartedChecks) }) ?? []
+    }
+
+    private enum HealOutcome {
+        case refused(Outcome)
+        /// The plan was applied; how many actions were done (0 when nothing was left to do).
+        case applied(Int)
+    }
+
+    /// Self-heal: under the lease, plan and apply, logging each drift item it reverts and whose
+    /// edit that undoes.
+    private func heal(_ snapshot: ManifestSnapshot, portal: any Portal, deadline: Duration, reverting drift: DriftReport) async throws -> HealOutcome {
         try await ReconcilerLease.withLease(
             on: portal, holder: ReconcilerLease.holderName(doing: "controller"), clock: configuration.clock, renewUntil: deadline
         ) { lease in
@@ -253,26 +281,35 @@ public actor Controller {
             let (plan, _) = try await engine.plan(snapshot, portal: portal, options: PlanOptions())
             guard plan.isApplyable else {
                 let why = plan.blockers.map(BlockerWords.controller) + plan.findings.filter { $0.severity == .error }.map { "\($0.target): \($0.message)" }
-                return .stalled(.planRefused, "the plan must not be applied: " + why.joined(separator: "; "))
+                return .refused(.stalled(.planRefused, "the plan must not be applied: " + why.joined(separator: "; ")))
             }
-            if plan.hasChanges {
-                let stopping = stopping
-                let report = try await engine.apply(
-                    plan, on: portal, options: ApplyOptions(concurrency: configuration.concurrency),
-                    stopReason: { stopping.reason ?? lease.lostReason })
-                metrics.appliedActions.increment(by: Int64(report.count(.done)))
-                logger.info(
-                    "Applied",
-                    metadata: [
-                        "revision": "\(snapshot.revision)", "done": .stringConvertible(report.count(.done)),
-                        "failed": .stringConvertible(report.count(.failed)), "notAttempted": .stringConvertible(report.count(.notAttempted)),
-                    ])
-                guard report.succeeded else {
-                    let failure = report.results.first { $0.outcome == .failed }
-                    return .failed(.applyFailed, "\(report.count(.failed)) actions failed" + (failure.map { ", first \($0.action): \($0.message ?? "")" } ?? ""))
-                }
+            guard plan.hasChanges else { return .applied(0) }
+            let acted = Set(plan.actions.map { $0.target.description })
+            for item in drift.items + drift.snoozed where acted.contains(item.target.description) {
+                var metadata: Logger.Metadata = [
+                    "object": "\(item.target)", "state": "\(item.state.rawValue)", "cause": "\(item.cause.rawValue)",
+                    "explanation": "\(item.explanation)",
+                ]
+                if let person = item.changedBy { metadata["changedBy"] = "\(person)" }
+                logger.notice(item.changedBy == nil ? "Self-heal reverts drift" : "Self-heal reverts a person's edit", metadata: metadata)
             }
-            return nil
+            let stopping = stopping
+            let report = try await engine.apply(
+                plan, on: portal, options: ApplyOptions(concurrency: configuration.concurrency),
+                stopReason: { stopping.reason ?? lease.lostReason })
+            metrics.appliedActions.increment(by: Int64(report.count(.done)))
+            logger.info(
+                "Applied",
+                metadata: [
+                    "revision": "\(snapshot.revision)", "done": .stringConvertible(report.count(.done)),
+                    "failed": .stringConvertible(report.count(.failed)), "notAttempted": .stringConvertible(report.count(.notAttempted)),
+                ])
+            guard report.succeeded else {
+                let failure = report.results.first { $0.outcome == .failed }
+                return .refused(
+                    .failed(.applyFailed, "\(report.count(.failed)) actions failed" + (failure.map { ", first \($0.action): \($0.message ?? "")" } ?? "")))
+            }
+            return .applied(report.count(.done))
         }
     }
 
@@ -301,6 +338,7 @@ public actor Controller {
     }
 
     private func record(_ outcome: Outcome) {
+        status.reconciles += 1
         switch outcome {
         case .succeeded(let reason, let revision, let drift, let applied, let message):
             let changed = lastSeen.map { $0.revision != revision || $0.drift != drift } ?? true

@@ -1,14 +1,19 @@
+import enum CoreMetrics.MetricsSystem
 import Prometheus
+import Synchronization
 
 /// The controller's Prometheus metrics, served at `/metrics` in the text exposition format.
+/// Gauges of what a reconcile finds have no sample until the first reconcile sets them: unknown,
+/// not 0. The HTTP server's own request metrics (Hummingbird's, through swift-metrics) land in the
+/// same registry once `bootstrapRequestMetrics()` has run.
 public struct ControllerMetrics: Sendable {
     public let registry = PrometheusCollectorRegistry()
     let reconcileSucceeded: Counter
     let reconcileFailed: Counter
     let reconcileStalled: Counter
     let reconcileDuration: DurationHistogram
-    let driftItems: Gauge
-    let lastSuccess: Gauge
+    let driftItems: LateGauge
+    let lastSuccess: LateGauge
     let portalErrors: Counter
     let portalRetries: Counter
     let appliedActions: Counter
@@ -25,9 +30,8 @@ public struct ControllerMetrics: Sendable {
         reconcileDuration = registry.makeDurationHistogram(
             descriptor: name("reconcile_duration", "seconds", "How long a reconcile took, from fetching the source to the drift report."),
             buckets: [.milliseconds(100), .milliseconds(500), .seconds(1), .seconds(5), .seconds(15), .seconds(60), .seconds(300)])
-        driftItems = registry.makeGauge(descriptor: name("drift", "items", "Drift items in the last report, snoozed ones excluded."))
-        lastSuccess = registry.makeGauge(
-            descriptor: name("last_success_timestamp", "seconds", "Unix time of the last successful reconcile."))
+        driftItems = LateGauge(registry, metric: "drift", unit: "items", help: "Drift items in the last report, snoozed ones excluded.")
+        lastSuccess = LateGauge(registry, metric: "last_success_timestamp", unit: "seconds", help: "Unix time of the last successful reconcile.")
         portalErrors = registry.makeCounter(descriptor: name("portal_errors", "total", "Reconciles that failed on the portal's API."))
         portalRetries = registry.makeCounter(
             descriptor: name("portal_retries", "total", "Portal requests retried after throttling (429), server errors or lost connections."))
@@ -37,4 +41,35 @@ public struct ControllerMetrics: Sendable {
 
     /// The exposition text.
     public func exposition() -> String { registry.emitToString() }
+
+    /// Routes swift-metrics, and so the HTTP server's request counts and durations, into this
+    /// registry. Once per process: swift-metrics has one backend.
+    public func bootstrapRequestMetrics() {
+        MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry))
+    }
+}
+
+/// A gauge registered with its first value, so that until then the exposition has no sample for it.
+final class LateGauge: Sendable {
+    private let registry: PrometheusCollectorRegistry
+    private let metric: String
+    private let unit: String
+    private let help: String
+    private let gauge = Mutex<Gauge?>(nil)
+
+    init(_ registry: PrometheusCollectorRegistry, metric: String, unit: String, help: String) {
+        self.registry = registry
+        self.metric = metric
+        self.unit = unit
+        self.help = help
+    }
+
+    func set(to value: Double) {
+        gauge.withLock { gauge in
+            let registered = gauge ?? registry.makeGauge(
+                descriptor: MetricNameDescriptor(namespace: "roomkeeper", metricName: metric, unitName: unit, helpText: help))
+            gauge = registered
+            registered.set(to: value)
+        }
+    }
 }

@@ -4,6 +4,7 @@ import HTTPTypes
 import Hummingbird
 import Logging
 import NIOCore
+import Reports
 
 /// Who may call the controller's endpoints that change something.
 public struct ControllerCredentials: Sendable {
@@ -23,11 +24,12 @@ public struct ControllerCredentials: Sendable {
 }
 
 /// The controller's HTTP endpoints. Probes, unauthenticated and read-only: `/healthz` (the
-/// process answers), `/readyz` (a reconcile has succeeded and nothing is stalled or stuck),
-/// `/metrics` (Prometheus), `/status` (JSON). Triggers: `POST /hooks/git` (reconcile now, for a
-/// git push) with the webhook secret, as GitHub and Gitea sign (`X-Hub-Signature-256`, an
-/// HMAC-SHA256 of the body), as GitLab sends it (`X-Gitlab-Token`), or as a bearer token; and
-/// `POST /suspend`, `POST /resume` with the operators' own token.
+/// process answers), `/readyz` (the first reconcile has finished and none is stuck), `/metrics`
+/// (Prometheus), `/status` (JSON), `/report` (the last drift report as HTML). Triggers:
+/// `POST /hooks/git` (reconcile now, for a git push) with the webhook secret, as GitHub and Gitea
+/// sign (`X-Hub-Signature-256`, an HMAC-SHA256 of the body), as GitLab sends it
+/// (`X-Gitlab-Token`), or as a bearer token; and `POST /reconcile`, `/suspend`, `/resume` with the
+/// operators' own token.
 public enum ControllerServer {
     /// Which endpoints one listener serves: probes and triggers may listen apart.
     public struct Endpoints: OptionSet, Sendable {
@@ -42,6 +44,8 @@ public enum ControllerServer {
         logger: Logger, onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }
     ) -> some ApplicationProtocol {
         let router = Router()
+        // Request counts and durations, through swift-metrics (a no-op until a backend is bootstrapped).
+        router.middlewares.add(MetricsMiddleware())
         if endpoints.contains(.probes) { addProbes(to: router, controller: controller) }
         if endpoints.contains(.triggers) { addTriggers(to: router, controller: controller, credentials: credentials) }
         return Application(
@@ -63,6 +67,14 @@ public enum ControllerServer {
                 status: .ok, headers: [.contentType: "text/plain; version=0.0.4"],
                 body: .init(byteBuffer: ByteBuffer(string: controller.metrics.exposition())))
         }
+        router.get("/report") { _, _ -> Response in
+            guard let report = await controller.latestReport else {
+                return refusal(.notFound, "no drift report yet: the first check has not finished\n")
+            }
+            return Response(
+                status: .ok, headers: [.contentType: "text/html; charset=utf-8"],
+                body: .init(byteBuffer: ByteBuffer(string: DriftRenderer.html(report, history: await controller.driftHistory()))))
+        }
         router.get("/status") { _, _ -> Response in
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
@@ -77,7 +89,19 @@ public enum ControllerServer {
             guard try await authorized(request, secret: credentials.webhookSecret) else {
                 return refusal(.unauthorized, "a valid webhook secret is required\n")
             }
+            // A suspended controller does not reconcile: say so, rather than accept and ignore it.
+            guard await !controller.status.suspended else {
+                return refusal(.conflict, "the controller is suspended; resume it to reconcile\n")
+            }
             await controller.trigger(because: "webhook")
+            return accepted("reconcile requested\n")
+        }
+        router.post("/reconcile") { request, _ -> Response in
+            if let refused = operatorRefusal(request, credentials) { return refused }
+            guard await !controller.status.suspended else {
+                return refusal(.conflict, "the controller is suspended; resume it to reconcile\n")
+            }
+            await controller.trigger(because: "operator")
             return accepted("reconcile requested\n")
         }
         router.post("/suspend") { request, _ -> Response in
@@ -98,7 +122,7 @@ public enum ControllerServer {
     static func operatorRefusal(_ request: Request, _ credentials: ControllerCredentials) -> Response? {
         guard let adminToken = credentials.adminToken else {
             return credentials.loopbackOnly
-                ? nil : refusal(.forbidden, "suspend and resume need an admin token (--admin-token-file) on a listener beyond loopback\n")
+                ? nil : refusal(.forbidden, "reconcile, suspend and resume need an admin token (--admin-token-file) on a listener beyond loopback\n")
         }
         let presented = request.headers[.authorization].flatMap { $0.hasPrefix("Bearer ") ? String($0.dropFirst("Bearer ".count)) : nil }
         guard let presented, SHA256.hash(data: Data(presented.utf8)) == SHA256.hash(data: Data(adminToken.utf8)) else {

@@ -53,6 +53,7 @@ public struct ControllerStatus: Codable, Sendable, Equatable {
     /// Drift items in the last report (snoozed ones not counted).
     public var driftItems = 0
     public var consecutiveFailures = 0
+    /// Reconciles finished, whatever their outcome.
     public var reconciles = 0
     /// When the next reconcile is due, unless a webhook brings it forward.
     public var nextReconcileAt: Date?
@@ -61,7 +62,9 @@ public struct ControllerStatus: Codable, Sendable, Equatable {
         self.mode = mode
     }
 
-    /// Ready to serve traffic, in Kubernetes' sense: a reconcile has succeeded and the controller is not stalled.
-    /// Not while the last reconcile was abandoned as stuck: something is hanging, and a person should know.
-    public var isReady: Bool { lastSuccessAt != nil && condition != .stalled && reason != .timedOut }
+    /// Ready to serve traffic, in Kubernetes' sense: the first reconcile has finished, whatever its
+    /// outcome. Stalled and failing are statuses, not reasons to take the pod out of service: its
+    /// webhook is how a fixed revision arrives. Not while the last reconcile was abandoned as
+    /// stuck: something is hanging, and a person should know.
+    public var isReady: Bool { reason != .starting && reason != .timedOut }
 }

@@ -7,19 +7,21 @@ import PortalAPI
 import ServiceLifecycle
 
 extension Roomkeeper {
-    struct ControllerCommand: AsyncParsableCommand, LoggingCommand {
+    /// `roomkeeper controller [run]`: the reconcile loop and its HTTP endpoints.
+    struct ControllerRun: AsyncParsableCommand, LoggingCommand {
         static let configuration = CommandConfiguration(
-            commandName: "controller",
-            abstract: "Reconcile continuously: poll git, report drift, and heal it if asked.",
+            commandName: "run",
+            abstract: "Reconcile continuously: poll git, report drift, and heal it if asked (the default).",
             discussion: """
                 Every --interval (with jitter), fetches the source, reads the portal, records a drift \
                 report in the history (notifying on change, as `drift` does) and, with --self-heal, \
                 applies the plan under the portal's reconciler lease. Invalid manifests stall it until \
                 a new revision; failures back off from --retry-interval up to the interval. Serves \
-                /healthz, /readyz, /metrics (Prometheus) and /status (unauthenticated, read-only; on \
-                --probe-listen instead, if given), and POST /hooks/git (reconcile now), /suspend and \
-                /resume on --listen. With ROOMKEEPER_WEBHOOK_SECRET (or --webhook-secret-file) set, \
-                /hooks/git needs it (GitHub signature, GitLab token or bearer); /suspend and /resume \
+                /healthz, /readyz, /metrics (Prometheus), /status and /report (the last drift report \
+                as HTML; all unauthenticated and read-only, on --probe-listen instead, if given), and \
+                POST /hooks/git (reconcile now; 409 while suspended), /reconcile, /suspend and /resume \
+                on --listen. With ROOMKEEPER_WEBHOOK_SECRET (or --webhook-secret-file) set, /hooks/git \
+                needs it (GitHub signature, GitLab token or bearer); /reconcile, /suspend and /resume \
                 need the admin token (ROOMKEEPER_ADMIN_TOKEN or --admin-token-file) as a bearer, and \
                 without one answer only on a loopback --listen. A reconcile that runs past \
                 --reconcile-timeout is abandoned. Stops gracefully on SIGTERM or Ctrl-C.
@@ -94,6 +96,8 @@ extension Roomkeeper {
             }
             let portalChoice = try portalOptions.choice()
             let notifier = try notification.notifier()
+            let metrics = ControllerMetrics()
+            metrics.bootstrapRequestMetrics()
             let controller = Controller(
                 configuration: ControllerConfiguration(
                     origin: sourceOptions.origin(folder: directory), cacheFolder: sourceOptions.cacheFolder,
@@ -101,7 +105,7 @@ extension Roomkeeper {
                     jitter: jitter, retryInterval: .seconds(firstRetry), selfHeal: selfHeal, concurrency: concurrency,
                     historyURL: history.map { URL(fileURLWithPath: $0) }, notifier: notifier, sourceTimeouts: sourceOptions.timeouts, trust: sourceOptions.trust(),
                     reconcileTimeout: .seconds(reconcileTimeout.seconds), directory: try graphOptions.reader(priority: .low), openPortal: { try await portalChoice.open() }),
-                logger: logger)
+                metrics: metrics, logger: logger)
             let credentials = ControllerCredentials(webhookSecret: secret, adminToken: adminToken, loopbackOnly: address.isLoopback)
             let probeAddress = probeListen.flatMap(ListenAddress.init)
             let server = ControllerServer.makeApplication(
@@ -134,7 +138,7 @@ extension Roomkeeper {
     }
 }
 
-extension Roomkeeper.ControllerCommand {
+extension Roomkeeper.ControllerRun {
     /// A secret from `file`, else the environment `variable`; nil when neither is given. One that
     /// is given but blank stops start-up: it would silently turn authentication off.
     static func secret(

@@ -48,6 +48,10 @@ struct ControllerTests {
                     }),
                 logger: Logger(label: "test"))
 
+            // Before a reconcile has found anything, what it finds is unknown: no sample, not 0.
+            let unknown = controller.metrics.exposition()
+            #expect(!unknown.contains("roomkeeper_drift_items") && !unknown.contains("roomkeeper_last_success_timestamp"), "\(unknown)")
+            #expect(await !controller.status.isReady, "starting")
             var delays: [Double] = []
             for _ in 0..<5 {
                 await controller.reconcile()
@@ -59,6 +63,9 @@ struct ControllerTests {
             #expect(failing.consecutiveFailures == 5)
             #expect(delays == [1, 2, 4, 8, 10], "doubling from the retry interval, capped at the interval")
             #expect(controller.metrics.exposition().contains("roomkeeper_reconcile_total{result=\"failure\"} 5"))
+            #expect(!controller.metrics.exposition().contains("roomkeeper_drift_items"), "still unknown: no check has succeeded")
+            #expect(failing.isReady, "failing is a status; the pod still takes the webhook that may bring the fix")
+            #expect(await controller.latestReport == nil)
 
             access.withLock { $0 = .refused }
             await controller.reconcile()
@@ -66,6 +73,7 @@ struct ControllerTests {
             #expect(stalled.condition == .stalled, "a token without the permissions needs a person, not retries")
             #expect(stalled.reason == .accessDenied)
             #expect(await controller.nextDelay().seconds == 10)
+            #expect(stalled.isReady, "stalled is a status, not a reason to drop the pod")
 
             access.withLock { $0 = .granted }
             await controller.reconcile()
@@ -74,6 +82,10 @@ struct ControllerTests {
             #expect(ready.reason == .healed, "self-heal created the group, and the report found the portal in sync")
             #expect(ready.consecutiveFailures == 0)
             #expect(ready.isReady)
+            #expect(controller.metrics.exposition().contains("roomkeeper_drift_items 0"))
+            #expect(await controller.latestReport?.inSync == true)
+            await controller.reconcile()
+            #expect(await controller.status.reason == .inSync, "nothing was applied this time")
             let groups = try await portal.client(token: "admin-token").roomGroupsBesidesDefault()
             #expect(groups.contains { $0.resource.manifestName == "first-rooms" })
         }

@@ -80,16 +80,44 @@ struct ControllerCommandTests {
         #expect(hooked.status == 202)
         let healed = try await Self.waitForStatus(base, seconds: 30) { $0["lastAppliedRevision"] as? String == second }
         #expect(healed["condition"] as? String == "Ready")
+        // The rogue device is drift that apply cannot fix, so the reason stays DriftDetected.
+        #expect((healed["message"] as? String)?.hasPrefix("healed, 1 actions applied") == true, "\(healed)")
         #expect(try await httpRequest("GET", "\(base)/metrics").body.contains("roomkeeper_applied_actions_total 32"))
 
-        // Invalid manifests stall the controller until a new revision; nothing is applied.
+        // A person renames a group in the portal; the next reconcile reverts it, and says whose edit it undid.
+        let megan = try await DriftCommandTests.asPerson(workspace)
+        let group = try #require(try await megan.roomGroupsBesidesDefault().first { $0.resource.manifestName == "london-floor-3" })
+        var renamed = group.resource
+        renamed.displayName = "Megan's rooms"
+        _ = try await megan.replace(renamed, ifMatch: group.etag)
+        let operatorEnvironment = ["ROOMKEEPER_ADMIN_TOKEN": Self.adminToken, "PATH": "/usr/bin:/bin"]
+        let finished = healed["reconciles"] as? Int ?? 0
+        let asked = try await workspace.run(["controller", "reconcile", "--controller", base], environment: operatorEnvironment)
+        #expect(asked.status == 0 && asked.output.contains("reconcile requested"), "\(asked.output) \(asked.errors)")
+        let reverted = try await Self.waitForStatus(base, seconds: 30) { ($0["reconciles"] as? Int ?? 0) > finished }
+        #expect((reverted["message"] as? String)?.hasPrefix("healed, 1 actions applied") == true, "\(reverted)")
+        let revertLine = try #require(
+            controller.printed.split(separator: "\n").first { $0.contains("Self-heal reverts a person's edit") }, "\(controller.printed.suffix(3000))")
+        #expect(revertLine.contains("\"changedBy\":\"megan.bowen@contoso.com\"") && revertLine.contains("london-floor-3"), "\(revertLine)")
+        // Nothing left to apply: in sync, not healed.
+        #expect(try await workspace.run(["controller", "reconcile", "--controller", base], environment: operatorEnvironment).status == 0)
+        let quiet = try await Self.waitForStatus(base, seconds: 30) { ($0["reconciles"] as? Int ?? 0) > finished + 1 }
+        #expect(quiet["reason"] as? String == "DriftDetected" && quiet["message"] as? String == "1 drift items left", "nothing applied: \(quiet)")
+        let report = try await httpRequest("GET", "\(base)/report")
+        #expect(report.status == 200 && report.body.contains("Roomkeeper drift report") && report.body.contains("<svg"), "the chart of the checks so far")
+
+        // Invalid manifests stall the controller until a new revision; nothing is applied. Stalled
+        // is a status, not a reason to take the pod out of service: /readyz stays ready.
         let broken = try await git.commit("tenants", "Typo", files: ["sites/lobby.yaml": "apiVersion: roomkeeper/v1\nkind: RoomGroup\nmetadata: {name: lobby}\nspec: {displayName: Lobby, roms: []}\n"])
         #expect(try await httpRequest("POST", "\(base)/hooks/git", headers: ["Authorization": "Bearer \(Self.secret)"]).status == 202)
         let stalled = try await Self.waitForStatus(base, seconds: 30) { $0["lastAttemptedRevision"] as? String == broken && $0["condition"] as? String == "Stalled" }
         #expect(stalled["reason"] as? String == "ManifestInvalid")
         #expect((stalled["message"] as? String)?.contains("sites/lobby.yaml:4:28: unknown field 'roms' in RoomGroup spec") == true)
         #expect(stalled["lastAppliedRevision"] as? String == second)
-        #expect(try await httpRequest("GET", "\(base)/readyz").status == 503)
+        let readiness = try await httpRequest("GET", "\(base)/readyz")
+        #expect(readiness.status == 200, "\(readiness.body)")
+        let shown = try await workspace.run(["controller", "status", "--controller", base], environment: operatorEnvironment)
+        #expect(shown.status == 2 && shown.output.contains("Stalled, ManifestInvalid (self-heal)"), "\(shown.output) \(shown.errors)")
 
         // Suspend and resume need the admin token: a captured push delivery (the webhook secret or
         // its signature) cannot be replayed against them.
@@ -97,12 +125,19 @@ struct ControllerCommandTests {
         #expect(try await httpRequest("POST", "\(base)/suspend", headers: ["Authorization": "Bearer \(Self.secret)"]).status == 401)
         #expect(try await httpRequest("POST", "\(base)/suspend", headers: ["X-Hub-Signature-256": "sha256=\(signature)"], body: payload).status == 401)
         #expect(try await Self.status(base)["suspended"] as? Bool == false)
-        #expect(try await httpRequest("POST", "\(base)/suspend", headers: ["Authorization": "Bearer \(Self.adminToken)"]).status == 202)
+        let suspended = try await workspace.run(["controller", "suspend", "--controller", base], environment: operatorEnvironment)
+        #expect(suspended.status == 0, "\(suspended.errors)")
         #expect(try await Self.status(base)["suspended"] as? Bool == true)
         #expect(FileManager.default.fileExists(atPath: workspace.state.appendingPathComponent("controller/suspended").path))
         #expect(try await httpRequest("GET", "\(base)/metrics").body.contains("roomkeeper_suspended_state 1"))
-        #expect(try await httpRequest("POST", "\(base)/resume", headers: ["Authorization": "Bearer \(Self.adminToken)"]).status == 202)
+        // A suspended controller refuses a push rather than accept and ignore it.
+        #expect(try await httpRequest("POST", "\(base)/hooks/git", headers: ["Authorization": "Bearer \(Self.secret)"]).status == 409)
+        let refused = try await workspace.run(["controller", "reconcile", "--controller", base], environment: operatorEnvironment)
+        #expect(refused.status == 1 && refused.errors.contains("suspended"), "\(refused.errors)")
+        #expect(try await workspace.run(["controller", "resume", "--controller", base], environment: operatorEnvironment).status == 0)
         #expect(try await Self.status(base)["suspended"] as? Bool == false)
+        let metricsText = try await httpRequest("GET", "\(base)/metrics").body
+        #expect(metricsText.contains("hb_requests_total") || metricsText.contains("hb_requests"), "Hummingbird's request metrics: \(metricsText.prefix(2000))")
 
         // SIGTERM: a clean stop.
         let exit = try await controller.terminate()
@@ -120,7 +155,7 @@ struct ControllerCommandTests {
     func helpShowsDurations() async throws {
         let workspace = try Workspace()
         defer { workspace.remove() }
-        let help = try await workspace.run(["controller", "--help"])
+        let help = try await workspace.run(["controller", "run", "--help"])
         #expect(help.status == 0)
         #expect(help.output.contains("(default: 5m)"), "\(help.output)")
         #expect(!help.output.contains("Interval("))

@@ -101,7 +101,9 @@ struct DeploymentFilesTests {
         for line in lines {
             #expect(Self.subcommands.contains(line.subcommand), "\(line): no such command")
             if help[line.subcommand] == nil {
-                help[line.subcommand] = try await runProcess(Roomkeeper.executable, [line.subcommand, "--help"]).output
+                // `controller` is a group whose default subcommand, `run`, takes the flags.
+                let words = line.subcommand == "controller" ? ["controller", "run"] : [line.subcommand]
+                help[line.subcommand] = try await runProcess(Roomkeeper.executable, words + ["--help"]).output
             }
             for flag in line.flags {
                 #expect(help[line.subcommand]?.contains("\(flag) ") == true || help[line.subcommand]?.contains("\(flag)\n") == true,

@@ -7,7 +7,7 @@ import Testing
 @Suite("roomkeeper drift and export, end to end")
 struct DriftCommandTests {
     /// Edits the workspace's embedded portal as a person would in the portal: as Megan Bowen.
-    private static func asPerson(_ workspace: Workspace) async throws -> EmbeddedPortal {
+    static func asPerson(_ workspace: Workspace) async throws -> EmbeddedPortal {
         let path = workspace.state.appendingPathComponent("embedded-portal.sqlite").path
         return EmbeddedPortal(service: PortalService(store: try PortalStore(path: path)), databasePath: path, actingAs: "megan.bowen@contoso.com")
     }
@@ -36,7 +36,7 @@ struct DriftCommandTests {
         let before = try await workspace.run(["drift", "contoso", "--format", "json"])
         #expect(before.status == 2, "\(before.errors)")
         let report = try Self.json(before.output)
-        #expect(report["formatVersion"] as? String == "1.2")
+        #expect(report["formatVersion"] as? String == "1.3")
         let items = try #require(report["items"] as? [[String: Any]])
         let role = try #require(items.first { ($0["target"] as? [String: Any])?["name"] as? String == "helpdesk" })
         #expect(role["state"] as? String == "missing")
@@ -114,7 +114,8 @@ struct DriftCommandTests {
         #expect(page == result.output, "--out writes the format its extension names")
         #expect(!page.contains("<script"))
         #expect(!page.contains("<img"))
-        #expect(!page.contains("src=\"") && !page.contains("href="), "no external assets")
+        #expect(!page.contains("src=\"") && !page.contains("url("), "no external assets")
+        #expect(page.components(separatedBy: "href=\"").dropFirst().allSatisfy { $0.hasPrefix("#") }, "links only within the page")
         // A strict XML parser reads the page, and finds the hostile text as text.
         let check = try await runPython(
             """
@@ -159,7 +160,7 @@ struct DriftCommandTests {
         let message = try Self.json(try #require(receiver.received.first))
         #expect((message["notification"] as? [String: Any])?["event"] as? String == "appeared")
         #expect((message["notification"] as? [String: Any])?["appeared"] as? [String] == ["Device/ROGUE-0001"])
-        #expect((message["report"] as? [String: Any])?["formatVersion"] as? String == "1.2")
+        #expect((message["report"] as? [String: Any])?["formatVersion"] as? String == "1.3")
 
         // The same drift again: no message.
         #expect(try await workspace.run(["drift", "contoso"] + notify, environment: environment).status == 2)

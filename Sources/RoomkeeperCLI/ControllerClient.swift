@@ -1,0 +1,138 @@
+import ArgumentParser
+import AsyncHTTPClient
+import Controller
+import Foundation
+import NIOCore
+import NIOHTTP1
+import Reports
+
+extension Roomkeeper {
+    /// `roomkeeper controller`: the reconcile loop (`run`, the default) and the operators' commands
+    /// that talk to a running one, so nobody needs `curl`.
+    struct ControllerCommand: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "controller",
+            abstract: "Run the reconcile loop, or ask a running controller for its status, a reconcile, a suspend or a resume.",
+            subcommands: [ControllerRun.self, ControllerStatusCommand.self, ControllerRequest.Reconcile.self, ControllerRequest.Suspend.self,
+                          ControllerRequest.Resume.self],
+            defaultSubcommand: ControllerRun.self)
+    }
+
+    /// `roomkeeper controller status`: where a running controller stands.
+    struct ControllerStatusCommand: AsyncParsableCommand, LoggingCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "status",
+            abstract: "Show a running controller's condition, reason and last reconcile (its /status).",
+            discussion: "Exit 0 when it is Ready, 2 when it is Stalled or Failing, 1 when it cannot be reached.")
+
+        @OptionGroup var endpoint: ControllerEndpointOptions
+
+        @Option(help: "Output format: text or json (the /status document as it is).")
+        var format: OutputOptions.Format = .text
+
+        @OptionGroup var logging: LoggingOptions
+
+        func run() async throws {
+            let (code, body) = try await endpoint.send(.GET, "/status", authorized: false)
+            guard code == 200 else { throw CommandFailure("the controller at \(endpoint.url) answered \(code): \(body.terminalSafe)") }
+            let decoder = JSONDecoder()
+            decoder.dateDecodingStrategy = .iso8601
+            guard let status = try? decoder.decode(ControllerStatus.self, from: Data(body.utf8)) else {
+                throw CommandFailure("the controller at \(endpoint.url) answered /status with something that is not a controller's status")
+            }
+            if format == .json { print(body, terminator: body.hasSuffix("\n") ? "" : "\n") } else { print(Self.describe(status, at: endpoint.url)) }
+            if status.condition == .stalled || status.condition == .failing { throw ExitCode(2) }
+        }
+
+        static func describe(_ status: ControllerStatus, at url: String) -> String {
+            func time(_ date: Date?) -> String { date.map { $0.formatted(.iso8601) } ?? "never" }
+            var lines = ["Controller at \(url): \(status.condition.rawValue), \(status.reason.rawValue) (\(status.mode))"]
+            lines.append("  \(status.message.terminalSafe)")
+            lines.append("  last reconcile    \(time(status.lastReconcileAt)) (\(counted(status.reconciles, "reconcile")), \(status.consecutiveFailures) failed in a row)")
+            lines.append("  last success      \(time(status.lastSuccessAt))")
+            lines.append("  revision          \(status.lastAttemptedRevision?.terminalSafe ?? "none") (applied: \(status.lastAppliedRevision?.terminalSafe ?? "none"))")
+            lines.append("  drift items       \(status.driftItems)")
+            lines.append("  suspended         \(status.suspended ? "yes" : "no")")
+            if let next = status.nextReconcileAt, !status.suspended { lines.append("  next reconcile    \(time(next))") }
+            return lines.joined(separator: "\n")
+        }
+    }
+
+    /// The operators' requests: each a POST with the admin token.
+    enum ControllerRequest {
+        struct Reconcile: AsyncParsableCommand, LoggingCommand {
+            static let configuration = CommandConfiguration(
+                abstract: "Ask a running controller to reconcile now (POST /reconcile, with the admin token).")
+            @OptionGroup var endpoint: ControllerEndpointOptions
+            @OptionGroup var logging: LoggingOptions
+            func run() async throws { try await endpoint.request("/reconcile") }
+        }
+
+        struct Suspend: AsyncParsableCommand, LoggingCommand {
+            static let configuration = CommandConfiguration(
+                abstract: "Stop a running controller from reconciling until resumed, across restarts (POST /suspend).")
+            @OptionGroup var endpoint: ControllerEndpointOptions
+            @OptionGroup var logging: LoggingOptions
+            func run() async throws { try await endpoint.request("/suspend") }
+        }
+
+        struct Resume: AsyncParsableCommand, LoggingCommand {
+            static let configuration = CommandConfiguration(
+                abstract: "Let a suspended controller reconcile again, at once (POST /resume).")
+            @OptionGroup var endpoint: ControllerEndpointOptions
+            @OptionGroup var logging: LoggingOptions
+            func run() async throws { try await endpoint.request("/resume") }
+        }
+    }
+}
+
+/// Where the running controller listens, and the operators' token it wants.
+struct ControllerEndpointOptions: ParsableArguments {
+    @Option(help: "The controller's --listen address as a URL (else ROOMKEEPER_CONTROLLER_URL, else http://127.0.0.1:9090).")
+    var controller: String?
+
+    @Option(help: "A file holding the operators' admin token (else ROOMKEEPER_ADMIN_TOKEN); a loopback controller without one needs none.", completion: .file())
+    var adminTokenFile: String?
+
+    @Option(help: "Seconds to wait for the controller's answer.")
+    var timeout: Int = 30
+
+    var url: String {
+        let configured = controller ?? ProcessInfo.processInfo.environment["ROOMKEEPER_CONTROLLER_URL"] ?? "http://127.0.0.1:9090"
+        return configured.hasSuffix("/") ? String(configured.dropLast()) : configured
+    }
+
+    func validate() throws {
+        guard let parsed = URL(string: url), ["http", "https"].contains(parsed.scheme ?? ""), parsed.host != nil, parsed.user == nil, parsed.query == nil else {
+            throw ValidationError("--controller must be an http:// or https:// URL without credentials or a query, e.g. http://127.0.0.1:9090")
+        }
+        guard (1...600).contains(timeout) else { throw ValidationError("--timeout must be from 1 to 600 seconds") }
+    }
+
+    /// POSTs an operator request and prints the controller's answer; a refusal is an error.
+    func request(_ path: String) async throws {
+        let (code, body) = try await send(.POST, path, authorized: true)
+        let answer = body.trimmingCharacters(in: .whitespacesAndNewlines).terminalSafe
+        switch code {
+        case 200..<300: print("The controller at \(url): \(answer)")
+        case 409: throw CommandFailure("the controller at \(url) refused: \(answer) (roomkeeper controller resume)")
+        default: throw CommandFailure("the controller at \(url) answered \(code): \(answer)")
+        }
+    }
+
+    /// One request, bounded in time and size; the admin token goes only to the URL the operator gave.
+    func send(_ method: HTTPMethod, _ path: String, authorized: Bool) async throws -> (Int, String) {
+        var request = HTTPClientRequest(url: url + path)
+        request.method = method
+        if authorized, let token = try Roomkeeper.ControllerRun.secret(file: adminTokenFile, variable: "ROOMKEEPER_ADMIN_TOKEN", flag: "--admin-token-file") {
+            request.headers.add(name: "Authorization", value: "Bearer \(token)")
+        }
+        do {
+            let response = try await HTTPClient.shared.execute(request, timeout: .seconds(Int64(timeout)))
+            let body = try await response.body.collect(upTo: 1 << 20)
+            return (Int(response.status.code), String(buffer: body))
+        } catch {
+            throw CommandFailure("cannot reach the controller at \(url): \(error)")
+        }
+    }
+}
