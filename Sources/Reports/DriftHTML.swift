@@ -63,8 +63,11 @@ extension DriftRenderer {
             th, td { border-bottom: 1px solid #e2e2e2; padding: 0.2em 0.6em; text-align: left; vertical-align: top; }
             th { background: #f4f4f4; font-weight: 600; }
             td.count, th.count { text-align: right; font-variant-numeric: tabular-nums; }
-            table.items { width: 100%; }
-            table.items td:first-child { width: 28%; }
+            table.items { width: 100%; table-layout: fixed; }
+            table.items th:nth-child(1) { width: 26%; }
+            table.items th:nth-child(2) { width: 6em; }
+            table.items th:nth-child(3) { width: 12em; }
+            table.items th:nth-child(5) { width: 18%; }
             code { font-family: ui-monospace, monospace; font-size: 0.92em; }
             .name { font-family: ui-monospace, monospace; font-size: 0.92em; overflow-wrap: break-word; }
             .nowrap { white-space: nowrap; }
