@@ -192,11 +192,23 @@ public struct DriftDetector {
         let roomsWithDeclaredUnits = Set(declared.devices.filter(\.isRoomUnit).map(\.room.value.lowercasedIfNeeded))
         for tagged in live.devices where tagged.resource.deviceType.value?.isRoomUnit == true && !matched.contains(tagged.resource.id) {
             let device = tagged.resource
-            guard let room = device.roomId, roomStates[room] == .known(.enrolled), !roomsWithDeclaredUnits.contains(room) else { continue }
+            guard let room = device.roomId, !roomsWithDeclaredUnits.contains(room) else { continue }
             let target = ObjectReference(kind: .manifest(.device), name: device.serialNumber, portalId: device.id)
-            items.append(make(
-                .unexpected, .manual, target, "main unit of \(room), which is enrolled in the portal, but not declared in git", [],
-                nil, revertable: false, adopt: true, byHand: "or unenroll the room in the portal if it should not be monitored"))
+            switch roomStates[room] {
+            case .known(.enrolled):
+                items.append(make(
+                    .unexpected, .manual, target, "main unit of \(room), which is enrolled in the portal, but not declared in git", [],
+                    nil, revertable: false, adopt: true, byHand: "or unenroll the room in the portal if it should not be monitored"))
+            case .known(.onboarding):
+                // Someone installed the agent with the tenant's enrollment key: the room waits in
+                // onboarding for an enrollment git does not ask for (enroll-a-device).
+                items.append(make(
+                    .unexpected, .manual, target, "main unit of \(room), which checked in and waits in onboarding, but git does not declare it", [],
+                    nil, revertable: false, adopt: true,
+                    byHand: "declare it in git to have apply enroll the room, or remove the agent from it if the room should not be managed"))
+            default:
+                continue
+            }
         }
         return (items, statuses, pending)
     }

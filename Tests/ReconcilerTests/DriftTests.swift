@@ -223,6 +223,14 @@ struct DriftTests {
             #expect(stuck.explanation.hasPrefix("stuck in onboarding for 48 hours or more"))
             #expect(stuck.since == start)
             #expect(stuck.remedies.byHand?.contains("check the agent") == true)
+
+            // Without its manifest the same device is a person's doing that git does not know about.
+            files["waiting.yaml"] = nil
+            let undeclared = try await Self.drift(files, client, now: start).report
+            let stranger = try #require(undeclared.items.first { $0.target.name == "SN-WAIT" }, "\(undeclared.items.map(\.target))")
+            #expect(stranger.state == .unexpected && stranger.cause == .manual)
+            #expect(stranger.explanation.contains("waits in onboarding"))
+            #expect(!stranger.remedies.canRevert && stranger.remedies.canAdopt)
         }
     }
 
