@@ -128,7 +128,11 @@ public struct Engine: Sendable {
         guard plan.blockers.isEmpty else { throw IncompleteReadError(blockers: plan.blockers) }
         let identity = live.me?.userPrincipalName
         let memory = DriftMemory(entries: try await offCooperativePool { try history.recent() })
-        let detector = DriftDetector(declared: snapshot.manifests, live: live, memory: memory, reconcilerIdentity: identity, now: now)
+        // Who deleted a declared object is in the audit log; read its deletions only when something
+        // is missing, and go on without them when the token may not read the log.
+        let deletions = plan.actions.contains { $0.type == .create } ? ((try? await portal.deletions()) ?? []) : []
+        let detector = DriftDetector(
+            declared: snapshot.manifests, live: live, memory: memory, reconcilerIdentity: identity, deletions: deletions, now: now)
         let (report, pending) = detector.report(for: plan)
         return DriftCheck(
             report: report, entry: DriftHistoryEntry(recording: report, pending: pending, previous: memory.last), previous: memory.last)

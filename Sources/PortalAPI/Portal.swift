@@ -24,6 +24,9 @@ public protocol Portal: Sendable {
     func operation(_ id: String) async throws -> RoomOperation
     func tenantSettings() async throws -> TenantSettings
     func me() async throws -> Me
+    /// Every deletion the audit log records, oldest first (`GET /v1/auditLog` with
+    /// `$filter=action eq 'delete'`); needs serviceSettings.view.
+    func deletions() async throws -> [AuditEntry]
     func acquireLease(_ name: String, _ request: LeaseRequest) async throws -> Lease
     func releaseLease(_ name: String, holder: String, secret: String) async throws
 }

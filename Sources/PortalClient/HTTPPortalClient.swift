@@ -64,11 +64,21 @@ public final class HTTPPortalClient: Portal {
 
     public func list<R: PortalResource>(_ type: R.Type) async throws -> [Tagged<R>] {
         var items: [Tagged<R>] = []
-        try await followPages(from: "\(baseURL)/v1/\(R.collection.rawValue)?$top=\(pageSize)", of: R.collection) { (page: Page<Tagged<R>>) in
+        try await followPages(from: "\(baseURL)/v1/\(R.collection.rawValue)?$top=\(pageSize)", of: R.collection.rawValue) { (page: Page<Tagged<R>>) in
             items += page.value
             return (items.count, page.nextLink)
         }
         return items
+    }
+
+    public func deletions() async throws -> [AuditEntry] {
+        var entries: [AuditEntry] = []
+        let first = "\(baseURL)/v1/auditLog?$top=\(pageSize)&$filter=\(Self.queryValue(AuditEntry.deletionsFilter))"
+        try await followPages(from: first, of: "the audit log's deletions") { (page: Page<AuditEntry>) in
+            entries += page.value
+            return (entries.count, page.nextLink)
+        }
+        return entries
     }
 
     public func changes<R: PortalResource>(_ type: R.Type, since token: DeltaToken?) async throws -> CollectionChanges<R> {
@@ -78,12 +88,12 @@ public final class HTTPPortalClient: Portal {
         let first = token.map { "\(delta)?$deltatoken=\(Self.queryValue($0.value))" } ?? "\(delta)?$top=\(pageSize)"
         var changes = CollectionChanges<R>(changed: [], removed: [], token: DeltaToken(""))
         var deltaLink: String?
-        try await followPages(from: first, of: R.collection) { (page: DeltaPage<R>) in
+        try await followPages(from: first, of: R.collection.rawValue) { (page: DeltaPage<R>) in
             changes.record(page.value)
             deltaLink = page.deltaLink
             return (changes.changed.count + changes.removed.count, page.nextLink)
         }
-        guard let deltaLink, let link = URLComponents(string: try sameOriginLink(deltaLink, listing: R.collection)),
+        guard let deltaLink, let link = URLComponents(string: try sameOriginLink(deltaLink, listing: R.collection.rawValue)),
               link.path == URLComponents(string: delta)?.path,
               let value = link.queryItems?.first(where: { $0.name == "$deltatoken" })?.value, !value.isEmpty, value.utf8.count <= 4096
         else {
@@ -99,7 +109,7 @@ public final class HTTPPortalClient: Portal {
     /// read so far and the next page's link. Bounded in pages and objects, refuses loops, and
     /// follows only links into this portal.
     private func followPages<P: Decodable & Sendable>(
-        from url: String, of collection: PortalCollection, _ consume: (P) throws -> (objects: Int, next: String?)
+        from url: String, of listing: String, _ consume: (P) throws -> (objects: Int, next: String?)
     ) async throws {
         var next: String? = url
         var followed: Set<String> = []
@@ -108,17 +118,17 @@ public final class HTTPPortalClient: Portal {
             guard followed.count < Self.maximumPages, objects <= Self.maximumListedObjects else {
                 throw PortalError(
                     status: 0, code: "TooManyPages",
-                    message: "the portal's list of \(collection.rawValue) went on past \(followed.count) pages and \(objects) objects; "
+                    message: "the portal's list of \(listing) went on past \(followed.count) pages and \(objects) objects; "
                         + "Roomkeeper stops there (a real tenant needs far fewer)")
             }
             guard followed.insert(url).inserted else {
                 throw PortalError(
-                    status: 0, code: "PagingLoop", message: "the portal's list of \(collection.rawValue) links back to a page it already gave")
+                    status: 0, code: "PagingLoop", message: "the portal's list of \(listing) links back to a page it already gave")
             }
             let page: P = try await send(.GET, url: url, idempotent: true)
             let consumed = try consume(page)
             objects = consumed.objects
-            next = try consumed.next.map { try sameOriginLink($0, listing: collection) }
+            next = try consumed.next.map { try sameOriginLink($0, listing: listing) }
         }
     }
 
@@ -131,7 +141,7 @@ public final class HTTPPortalClient: Portal {
 
     /// `link` if it points into this portal's API (same scheme, host and port as `baseURL`, a path
     /// under its `/v1/`); the token must never follow a link elsewhere.
-    private func sameOriginLink(_ link: String, listing collection: PortalCollection) throws -> String {
+    private func sameOriginLink(_ link: String, listing: String) throws -> String {
         guard let target = URLComponents(string: link), let base = URLComponents(string: baseURL),
               target.scheme?.lowercased() == base.scheme?.lowercased(), target.host?.lowercased() == base.host?.lowercased(),
               (target.port ?? Self.defaultPort(target.scheme)) == (base.port ?? Self.defaultPort(base.scheme)),
@@ -140,7 +150,7 @@ public final class HTTPPortalClient: Portal {
         else {
             throw PortalError(
                 status: 0, code: "ForeignNextLink",
-                message: "the portal's next page of \(collection.rawValue) points to \(PortalEndpoint.origin(of: link)), not to \(PortalEndpoint.origin(of: baseURL)); "
+                message: "the portal's next page of \(listing) points to \(PortalEndpoint.origin(of: link)), not to \(PortalEndpoint.origin(of: baseURL)); "
                     + "Roomkeeper does not follow it")
         }
         return link

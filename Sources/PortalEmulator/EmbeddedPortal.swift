@@ -99,6 +99,18 @@ public final class EmbeddedPortal: Portal {
         try await service.tenantSettings(as: try await principal())
     }
 
+    public func deletions() async throws -> [AuditEntry] {
+        let principal = try await principal()
+        var entries: [AuditEntry] = []
+        var after: Int64 = 0
+        while true {
+            let page = try await service.audit(after: after, limit: 1000, action: "delete", as: principal)
+            entries += page.entries
+            guard page.more, let last = page.last else { return entries }
+            after = last
+        }
+    }
+
     public func me() async throws -> Me {
         service.me(try await principal())
     }

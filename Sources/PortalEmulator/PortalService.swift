@@ -417,10 +417,10 @@ public final class PortalService: Sendable {
     /// A caller whose view is scoped sees only entries about rooms and devices in scope, so a
     /// page may be short while `more` is true; `last` is where the next page starts.
     public func audit(
-        after sequence: Int64, limit: Int, as principal: Principal
+        after sequence: Int64, limit: Int, action: String? = nil, as principal: Principal
     ) async throws -> (entries: [AuditEntry], more: Bool, last: Int64?) {
         guard principal.holds(.serviceSettingsView) else { throw forbidden(.serviceSettingsView) }
-        let entries = try await store.audit(after: sequence, limit: limit)
+        let entries = try await store.audit(after: sequence, limit: limit, action: action)
         let page = (more: entries.count == limit, last: entries.last?.sequence)
         if principal.covers(.serviceSettingsView, RoomSet(allRooms: true)) { return (entries, page.more, page.last) }
         let devices = Dictionary(

@@ -16,19 +16,6 @@ public struct StoredObject: Sendable, Equatable {
     public var etag: String { "\"\(version)\"" }
 }
 
-/// One write, as the audit log records it: who, what, when, and the object before and after.
-public struct AuditEntry: Codable, Sendable, Equatable {
-    public var sequence: Int64
-    public var time: Date
-    public var actor: String
-    /// create, replace, delete, enroll, unenroll, checkin, ...
-    public var action: String
-    public var collection: String
-    public var objectId: String
-    public var before: String?
-    public var after: String?
-}
-
 /// Why the store refused a write.
 public enum PortalStoreError: Error, Equatable, Sendable {
     case notFound(PortalCollection, String)
@@ -118,6 +105,10 @@ public final class PortalStore: Sendable {
             // Delta tokens name the store they came from: a token from another store (a tenant
             // seeded again at the same address) is refused rather than misread.
             try db.execute(sql: "INSERT INTO setting (name, value) VALUES ('deltaEpoch', lower(hex(randomblob(16))))")
+        }
+        migrator.registerMigration("v5-audit-by-action") { db in
+            // The audit log filtered by action (deletions, for drift) reads only those entries.
+            try db.execute(sql: "CREATE INDEX audit_by_action ON audit (action, sequence)")
         }
         return migrator
     }
@@ -232,11 +223,17 @@ public final class PortalStore: Sendable {
     }
 
     /// Audit entries after `sequence`, oldest first.
-    public func audit(after sequence: Int64, limit: Int) async throws -> [AuditEntry] {
+    /// Audit entries after `sequence`, oldest first; only those of `action` when given.
+    public func audit(after sequence: Int64, limit: Int, action: String? = nil) async throws -> [AuditEntry] {
         try await database.read { db in
-            try Row.fetchAll(
-                db, sql: "SELECT * FROM audit WHERE sequence > ? ORDER BY sequence LIMIT ?", arguments: [sequence, limit]
-            ).map { row in
+            let rows =
+                if let action {
+                    try Row.fetchAll(
+                        db, sql: "SELECT * FROM audit WHERE action = ? AND sequence > ? ORDER BY sequence LIMIT ?", arguments: [action, sequence, limit])
+                } else {
+                    try Row.fetchAll(db, sql: "SELECT * FROM audit WHERE sequence > ? ORDER BY sequence LIMIT ?", arguments: [sequence, limit])
+                }
+            return rows.map { row in
                 AuditEntry(
                     sequence: row["sequence"], time: Date(timeIntervalSince1970: row["time"]), actor: row["actor"],
                     action: row["action"], collection: row["collection"], objectId: row["objectId"], before: row["before"],

@@ -28,8 +28,10 @@ struct Routes {
         leases(on: api)
         api.get("auditLog") { request, context in
             let (limit, cursor) = try paging(request)
-            let page = try await service.audit(after: cursor.flatMap { Int64($0) } ?? 0, limit: limit, as: try principal(context))
-            let next = page.more ? page.last.map { nextLink(request, limit: limit, after: String($0)) } : nil
+            let filter = query(request, "$filter")
+            let action = try filter.map(auditAction)
+            let page = try await service.audit(after: cursor.flatMap { Int64($0) } ?? 0, limit: limit, action: action, as: try principal(context))
+            let next = page.more ? page.last.map { nextLink(request, limit: limit, after: String($0), filter: filter) } : nil
             return try JSONResponse.make(Page(value: page.entries, nextLink: next))
         }
     }
@@ -196,11 +198,27 @@ struct Routes {
         return (limit, cursor)
     }
 
-    /// The absolute link to the page after `after`, for clients to follow verbatim.
-    private func nextLink(_ request: Request, limit: Int, after: String) -> String {
+    /// The absolute link to the page after `after`, for clients to follow verbatim; it keeps the
+    /// request's `$filter`.
+    private func nextLink(_ request: Request, limit: Int, after: String, filter: String? = nil) -> String {
         let token = Data(after.utf8).base64EncodedString()
             .addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? ""
-        return "\(baseURL.url)\(request.uri.path)?$top=\(limit)&$skiptoken=\(token)"
+        let kept = filter.map { "&$filter=" + ($0.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? "") } ?? ""
+        return "\(baseURL.url)\(request.uri.path)?$top=\(limit)&$skiptoken=\(token)\(kept)"
+    }
+
+    /// The action an audit log `$filter` names: the contract takes `action eq 'WORD'` only, as
+    /// Microsoft Graph's directory audits take `$filter` on their activity.
+    private func auditAction(_ filter: String) throws -> String {
+        let prefix = "action eq '"
+        guard filter.hasPrefix(prefix), filter.hasSuffix("'"), filter.count > prefix.count + 1 else {
+            throw PortalError.badRequest("the audit log's $filter takes only action eq 'ACTION', e.g. \(AuditEntry.deletionsFilter)", target: "$filter")
+        }
+        let action = filter.dropFirst(prefix.count).dropLast()
+        guard action.count <= 64, action.allSatisfy({ $0.isASCII && $0.isLetter }) else {
+            throw PortalError.badRequest("the audit log's $filter names an action of letters only, e.g. \(AuditEntry.deletionsFilter)", target: "$filter")
+        }
+        return String(action)
     }
 }
 

@@ -25,23 +25,39 @@ public struct DriftDetector {
     /// first needs them, so a check that finds nothing does not index the whole tenant.
     private let lookups: Lookups
 
-    public init(declared: ManifestSet, live: LiveState, memory: DriftMemory, reconcilerIdentity: String?, now: Date = Date()) {
+    /// `deletions`: the portal audit log's deletions, so that an object a person deleted is
+    /// reported as their edit; empty when the log cannot be read (then such an object is convergence).
+    public init(
+        declared: ManifestSet, live: LiveState, memory: DriftMemory, reconcilerIdentity: String?, deletions: [AuditEntry] = [], now: Date = Date()
+    ) {
         self.declared = declared
         self.live = live
         self.memory = memory
         self.reconcilerIdentity = reconcilerIdentity?.lowercased()
         self.now = now
-        lookups = Lookups(declared: declared, live: live)
+        lookups = Lookups(declared: declared, live: live, deletions: deletions)
     }
 
     private final class Lookups {
         let declared: ManifestSet
         let live: LiveState
 
-        init(declared: ManifestSet, live: LiveState) {
+        let deletions: [AuditEntry]
+
+        init(declared: ManifestSet, live: LiveState, deletions: [AuditEntry]) {
             self.declared = declared
             self.live = live
+            self.deletions = deletions
         }
+
+        /// The last deletion of each managed object, by "collection/manifest name".
+        lazy var lastDeletions: [String: AuditEntry] = {
+            var last: [String: AuditEntry] = [:]
+            for entry in deletions.sorted(by: { $0.sequence < $1.sequence }) {
+                if let name = entry.deletedManifestName { last["\(entry.collection)/\(name)"] = entry }
+            }
+            return last
+        }()
 
         /// Live objects by "Kind/id".
         lazy var stamps: [String: any ModificationStamped] = {
@@ -88,6 +104,11 @@ public struct DriftDetector {
         let location = locations[target.description]
         switch action.type {
         case .create:
+            if let deletion = deletion(of: target) {
+                return make(
+                    .missing, .manual, target, "deleted in the portal by \(deletion.actor) on \(deletion.time.formatted(.iso8601))", action.changes,
+                    location, adopt: false, byHand: "or remove its manifest from git if the object should stay deleted", changedBy: deletion.actor)
+            }
             return make(
                 .missing, .convergence, target, "declared in git, not in the portal", action.changes, location,
                 adopt: false, byHand: "or remove its manifest from git if the object should not exist")
@@ -124,6 +145,15 @@ public struct DriftDetector {
             }
             return item
         }
+    }
+
+    /// A person's deletion of the object `target` names, when the audit log's last deletion of
+    /// it was not Roomkeeper's own (a prune, before git declared it again).
+    private func deletion(of target: ObjectReference) -> AuditEntry? {
+        guard case .manifest(let kind) = target.kind, let entry = lookups.lastDeletions["\(kind.collectionName)/\(target.name)"],
+              entry.actor.lowercased() != reconcilerIdentity
+        else { return nil }
+        return entry
     }
 
     /// Who wrote a live object last, as a cause: a person (named), or Roomkeeper itself (git moved on).

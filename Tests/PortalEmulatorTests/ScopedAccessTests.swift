@@ -104,5 +104,15 @@ struct ScopedAccessTests {
         let everything = try await httpRequest("GET", "\(portal.url)/v1/auditLog?$top=1000", headers: ["Authorization": "Bearer admin-token"])
         #expect(everything.body.contains(TestTenant.room(2)), "the administrator sees the ring move")
         #expect(entries.allSatisfy { ($0["objectId"] as? String) == TestTenant.room(1) }, "\(entries)")
+
+        // Filtered by action, across pages: the next link keeps the filter.
+        let moves = try await httpRequest(
+            "GET", "\(portal.url)/v1/auditLog?$top=1&$filter=action%20eq%20'moveToRing'", headers: ["Authorization": "Bearer admin-token"])
+        let page = try #require(try JSONSerialization.jsonObject(with: Data(moves.body.utf8)) as? [String: Any])
+        #expect((page["value"] as? [[String: Any]])?.map { $0["action"] as? String } == ["moveToRing"], "\(moves.body)")
+        if let next = page["@odata.nextLink"] as? String { #expect(next.contains("$filter=action%20eq%20%27moveToRing%27"), "\(next)") }
+        #expect(try await admin.deletions().isEmpty, "nothing deleted yet")
+        let refused = try await httpRequest("GET", "\(portal.url)/v1/auditLog?$filter=actor%20eq%20'x'", headers: ["Authorization": "Bearer admin-token"])
+        #expect(refused.status == 400 && refused.body.contains("action eq 'ACTION'"), "\(refused.body)")
     }
 }

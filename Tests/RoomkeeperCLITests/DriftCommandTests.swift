@@ -96,6 +96,19 @@ struct DriftCommandTests {
         let after = try await workspace.run(["drift", "contoso", "--format", "json"])
         let items = try #require(try Self.json(after.output)["items"] as? [[String: Any]])
         #expect(!items.contains { ($0["target"] as? [String: Any])?["name"] as? String == "london-floor-3" })
+
+        // A person deletes a managed group: the audit log names them, so it is their edit, not
+        // git waiting to be applied.
+        let megan = try await Self.asPerson(workspace)
+        let group = try #require(try await megan.roomGroupsBesidesDefault().first { $0.resource.manifestName == "london-floor-5" })
+        try await megan.delete(PortalRoomGroup.self, id: group.resource.id, ifMatch: group.etag)
+        let deleted = try await workspace.run(["drift", "contoso", "--format", "json"])
+        let deletedItems = try #require(try Self.json(deleted.output)["items"] as? [[String: Any]])
+        let missing = try #require(deletedItems.first { ($0["target"] as? [String: Any])?["name"] as? String == "london-floor-5" })
+        #expect(missing["state"] as? String == "missing" && missing["cause"] as? String == "manual", "\(missing)")
+        #expect(missing["changedBy"] as? String == "megan.bowen@contoso.com")
+        #expect((missing["explanation"] as? String)?.hasPrefix("deleted in the portal by megan.bowen@contoso.com on ") == true)
+        #expect(try await workspace.run(["apply", "contoso", "--auto-approve"]).status == 0, "apply creates it again")
     }
 
     @Test("The HTML report is one well-formed page that escapes hostile strings from the portal")
