@@ -6,6 +6,8 @@
 # The image's tag is the version `roomkeeper --version` prints and CHANGELOG.md's newest heading.
 
 FROM swift:6.3-bookworm AS build
+# Unpinned on purpose: Debian stable only takes security and bug fixes, which pins would block.
+# hadolint ignore=DL3008
 RUN apt-get update \
     && apt-get install -y --no-install-recommends libyaml-dev libgit2-dev libsqlite3-dev pkg-config \
     && rm -rf /var/lib/apt/lists/*
@@ -22,6 +24,8 @@ FROM debian:bookworm-slim
 # libyaml, libgit2 and libsqlite3 are linked; ca-certificates for HTTPS to the portal, Graph and git;
 # ssh-keygen (openssh-client) and gpgv check signed commits when --allowed-signers or --gpg-keyring
 # is given. The git command itself is not needed: Roomkeeper reads git through libgit2.
+# Unpinned on purpose, as above. glibc, libstdc++, libgcc and zlib come with the base image.
+# hadolint ignore=DL3008
 RUN apt-get update \
     && apt-get install -y --no-install-recommends libyaml-0-2 libgit2-1.5 libsqlite3-0 ca-certificates openssh-client gpgv \
     && rm -rf /var/lib/apt/lists/* \

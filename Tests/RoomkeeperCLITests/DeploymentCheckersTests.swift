@@ -165,6 +165,12 @@ struct DeploymentCheckersTests {
         #expect(linted.status == 0, "\(linted.output) \(linted.errors)")
     }
 
+    @Test("The Dockerfile passes hadolint", .enabled(if: checkable("hadolint")))
+    func dockerfileLints() async throws {
+        let linted = try await Self.run("hadolint", [repositoryRoot.appendingPathComponent("Dockerfile").path])
+        #expect(linted.status == 0, "\(linted.output) \(linted.errors)")
+    }
+
     @Test("The cron file has a name cron reads, a git cache a system user can write, and reports every failing exit status")
     func cronFile() throws {
         let folder = Self.manifests.appendingPathComponent("cron")

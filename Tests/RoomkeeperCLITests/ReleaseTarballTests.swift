@@ -45,6 +45,22 @@ struct ReleaseTarballTests {
         let ldd = try await runProcess(URL(fileURLWithPath: "/usr/bin/ldd"), [binary.path], environment: environment)
         #expect(ldd.status == 0 && !ldd.output.contains("not found") && !ldd.output.lowercased().contains("swift"), "\(ldd.output)")
 
+        // The container image installs the package of every library the binary links directly,
+        // or its base image has it.
+        let dockerfile = try String(contentsOf: repositoryRoot.appendingPathComponent("Dockerfile"), encoding: .utf8)
+        let runtime = dockerfile.components(separatedBy: "FROM debian:").last ?? ""
+        let base: Set<String> = ["libc6", "libstdc++6", "libgcc-s1", "zlib1g"]
+        var checked = 0
+        for line in ldd.output.split(separator: "\n") {
+            let parts = line.split(whereSeparator: \.isWhitespace)
+            guard let name = parts.first, needed.contains(String(name)), parts.count >= 3, parts[2].hasPrefix("/") else { continue }
+            checked += 1
+            let owner = try await runProcess(URL(fileURLWithPath: "/usr/bin/dpkg"), ["-S", String(parts[2])])
+            let package = owner.output.split(separator: ":").first.map(String.init) ?? ""
+            #expect(base.contains(package) || runtime.contains(" \(package) "), "\(name) comes from \(package), which the Dockerfile's runtime stage does not install")
+        }
+        #expect(checked == needed.count - 1, "every direct library but the dynamic loader was traced to its package: \(checked) of \(needed)")
+
         // It runs, from a clean environment, the way the README's first command does.
         let printed = try await runProcess(binary, ["--version"], environment: environment)
         #expect(printed.output.trimmingCharacters(in: .whitespacesAndNewlines) == version)
