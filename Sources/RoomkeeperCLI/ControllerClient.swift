@@ -60,30 +60,41 @@ extension Roomkeeper {
 
     /// The operators' requests: each a POST with the admin token.
     enum ControllerRequest {
-        struct Reconcile: AsyncParsableCommand, LoggingCommand {
-            static let configuration = CommandConfiguration(
-                abstract: "Ask a running controller to reconcile now (POST /reconcile, with the admin token).")
-            @OptionGroup var endpoint: ControllerEndpointOptions
-            @OptionGroup var logging: LoggingOptions
-            func run() async throws { try await endpoint.request("/reconcile") }
+        struct Reconcile: ControllerRequestCommand {
+            static let configuration = CommandConfiguration(abstract: "Ask a running controller to reconcile now (POST /reconcile, with the admin token).")
+            static let path = "/reconcile"
+            @OptionGroup var options: ControllerRequestOptions
         }
 
-        struct Suspend: AsyncParsableCommand, LoggingCommand {
-            static let configuration = CommandConfiguration(
-                abstract: "Stop a running controller from reconciling until resumed, across restarts (POST /suspend).")
-            @OptionGroup var endpoint: ControllerEndpointOptions
-            @OptionGroup var logging: LoggingOptions
-            func run() async throws { try await endpoint.request("/suspend") }
+        struct Suspend: ControllerRequestCommand {
+            static let configuration = CommandConfiguration(abstract: "Stop a running controller from reconciling until resumed, across restarts (POST /suspend).")
+            static let path = "/suspend"
+            @OptionGroup var options: ControllerRequestOptions
         }
 
-        struct Resume: AsyncParsableCommand, LoggingCommand {
-            static let configuration = CommandConfiguration(
-                abstract: "Let a suspended controller reconcile again, at once (POST /resume).")
-            @OptionGroup var endpoint: ControllerEndpointOptions
-            @OptionGroup var logging: LoggingOptions
-            func run() async throws { try await endpoint.request("/resume") }
+        struct Resume: ControllerRequestCommand {
+            static let configuration = CommandConfiguration(abstract: "Let a suspended controller reconcile again, at once (POST /resume).")
+            static let path = "/resume"
+            @OptionGroup var options: ControllerRequestOptions
         }
     }
+}
+
+/// A command that POSTs one operator request to a running controller.
+protocol ControllerRequestCommand: AsyncParsableCommand, LoggingCommand {
+    static var path: String { get }
+    var options: ControllerRequestOptions { get }
+}
+
+extension ControllerRequestCommand {
+    var logging: LoggingOptions { options.logging }
+    func run() async throws { try await options.endpoint.request(Self.path) }
+}
+
+/// What every operator request takes: where the controller is, and the logging options.
+struct ControllerRequestOptions: ParsableArguments {
+    @OptionGroup var endpoint: ControllerEndpointOptions
+    @OptionGroup var logging: LoggingOptions
 }
 
 /// Where the running controller listens, and the operators' token it wants.

@@ -31,7 +31,7 @@ struct ControllerTests {
     func failuresAndRecovery() async throws {
         let folder = try Self.repository()
         defer { try? FileManager.default.removeItem(at: folder) }
-        try await RunningPortal.with(seed: TestTenant.seed(), tokens: TestTenant.tokens) { portal in
+        try await RunningPortal.with(seed: TestTenant.seed(onboardingUnit: false), tokens: TestTenant.tokens) { portal in
             let access = Mutex(Access.down)
             let url = portal.url
             let controller = Controller(
@@ -79,7 +79,7 @@ struct ControllerTests {
             await controller.reconcile()
             let ready = await controller.status
             #expect(ready.condition == .ready)
-            #expect(ready.reason == .healed, "self-heal created the group, and the report found the portal in sync")
+            #expect(ready.reason == .healed, "self-heal created the group, and the report found the portal in sync: \(ready.message)")
             #expect(ready.consecutiveFailures == 0)
             #expect(ready.isReady)
             #expect(controller.metrics.exposition().contains("roomkeeper_drift_items 0"))

@@ -49,7 +49,7 @@ struct DirectoryControllerTests {
             """.write(to: folder.appendingPathComponent("manifests.yaml"), atomically: true, encoding: .utf8)
         let graph = try await RunningGraph.start(tenant: Self.directory())
         defer { Task { await graph.stop() } }
-        try await RunningPortal.with(seed: TestTenant.seed(), tokens: TestTenant.tokens) { portal in
+        try await RunningPortal.with(seed: TestTenant.seed(onboardingUnit: false), tokens: TestTenant.tokens) { portal in
             let url = portal.url
             let controller = Controller(
                 configuration: ControllerConfiguration(
@@ -92,7 +92,7 @@ struct DirectoryControllerTests {
             .write(to: folder.appendingPathComponent("g.yaml"), atomically: true, encoding: .utf8)
         let graph = try await RunningGraph.start(tenant: Self.directory())
         defer { Task { await graph.stop() } }
-        try await RunningPortal.with(seed: TestTenant.seed(), tokens: TestTenant.tokens) { portal in
+        try await RunningPortal.with(seed: TestTenant.seed(onboardingUnit: false), tokens: TestTenant.tokens) { portal in
             let url = portal.url
             let controller = Controller(
                 configuration: ControllerConfiguration(

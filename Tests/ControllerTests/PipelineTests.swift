@@ -41,7 +41,7 @@ struct PipelineTests {
         let folder = try temporaryFolder("roomkeeper-pipeline")
         defer { try? FileManager.default.removeItem(at: folder) }
         try Self.write(folder, groups: 8, guardLine: "deletionGuard: {maxDeletes: 100, maxDeletePercent: 100}")
-        try await RunningPortal.with(seed: TestTenant.seed(), tokens: TestTenant.tokens) { portal in
+        try await RunningPortal.with(seed: TestTenant.seed(onboardingUnit: false), tokens: TestTenant.tokens) { portal in
             let controller = Self.controller(folder, portal: portal)
             await controller.reconcile()
             #expect(await controller.status.condition == .ready)
@@ -59,7 +59,7 @@ struct PipelineTests {
         let folder = try temporaryFolder("roomkeeper-pipeline")
         defer { try? FileManager.default.removeItem(at: folder) }
         try Self.write(folder, groups: 6, guardLine: "deletionGuard: {maxDeletes: 100, maxDeletePercent: 100}")
-        try await RunningPortal.with(seed: TestTenant.seed(), tokens: TestTenant.tokens) { portal in
+        try await RunningPortal.with(seed: TestTenant.seed(onboardingUnit: false), tokens: TestTenant.tokens) { portal in
             let controller = Self.controller(folder, portal: portal)
             await controller.reconcile()
             try Self.write(folder, groups: 0, guardLine: "deletionGuard: {maxDeletes: 1, maxDeletePercent: 10}")

@@ -106,7 +106,9 @@ public enum TestTenant {
     public static let nobody = "nobody@contoso.com"
     public static let tokens = [administrator: "admin-token", siteLead: "lead-token", nobody: "nobody-token"]
 
-    public static func seed(rooms: Int = 3) -> TenantSeed {
+    /// Room 0 waits in onboarding with its main unit checked in, unless `onboardingUnit` is false
+    /// (for tests whose manifests declare no devices and must converge to in sync).
+    public static func seed(rooms: Int = 3, onboardingUnit: Bool = true) -> TenantSeed {
         TenantSeed(
             administrators: [administrator],
             users: [
@@ -116,7 +118,7 @@ public enum TestTenant {
             ],
             groups: [.init(name: "sg-leads")],
             rooms: (0..<rooms).map { .init(email: room($0), displayName: "Room \($0)", enrollmentState: $0 == 0 ? "onboarding" : nil) },
-            devices: [.init(serialNumber: "SN-1", deviceType: "teamsRoom", room: room(0))])
+            devices: onboardingUnit ? [.init(serialNumber: "SN-1", deviceType: "teamsRoom", room: room(0))] : [])
     }
 
     public static func room(_ index: Int) -> String { String(format: "room-%05d@contoso.com", index) }
