@@ -264,7 +264,7 @@ public enum ManifestValidator {
                 first[key] = (device.metadata.name.value, device.serialNumber.location)
             }
             if device.isRoomUnit {
-                let room = device.room.value.lowercased()
+                let room = device.room.value.lowercasedIfNeeded
                 if let earlier = unitOfRoom[room] {
                     diagnostics.append(.error(
                         "room '\(device.room.value.truncatedForMessage)' has two main units: '\(earlier.name)' and '\(device.metadata.name.value)'",

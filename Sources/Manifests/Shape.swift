@@ -94,6 +94,8 @@ public struct ObjectShape: Sendable {
     public var exactlyOneOf: [String]
 
     public init(_ title: String, fields: [FieldShape], exactlyOneOf: [String] = []) {
+        // The checker keeps which fields it saw in the bits of a UInt64.
+        precondition(fields.count <= 64, "an object shape has at most 64 fields")
         self.title = title
         self.fields = fields
         self.exactlyOneOf = exactlyOneOf

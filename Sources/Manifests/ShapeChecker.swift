@@ -172,7 +172,7 @@ struct ShapeChecker {
             let before = diagnostics.count
             check(element, against: item, path: { "\(path())[\(offset)]" })
             guard compares, diagnostics.count == before, let text = element.text else { continue }
-            let key = text.lowercased()
+            let key = text.lowercasedIfNeeded
             if let first = seen[key] {
                 diagnostics.append(.error(
                     "'\(text.truncatedForMessage)' is listed twice in '\(path())'", at: element.location,
@@ -188,14 +188,15 @@ struct ShapeChecker {
             error("'\(path())' must be a mapping (\(object.title)), not \(node.summary)", at: node)
             return
         }
-        var present = [Bool](repeating: false, count: object.fields.count)
+        // Which fields were given, as bits: an object shape has far fewer than 64 fields.
+        var present: UInt64 = 0
         var presentNames: [String] = []
         let entries = node.entries
         // The parser has reported a merge key; fields it would have merged are not missing.
-        let hasMergeKey = entries.contains { $0.key.text == "<<" && $0.key.isPlainScalar }
+        let hasMergeKey = entries.contains { $0.key.isPlainScalar && $0.key.text?.sameText(as: "<<") == true }
         for (key, value) in entries {
-            guard let name = key.text, !(name == "<<" && key.isPlainScalar) else { continue }
-            guard let fieldIndex = object.fields.firstIndex(where: { $0.name == name }) else {
+            guard let name = key.text, !(key.isPlainScalar && name.sameText(as: "<<")) else { continue }
+            guard let fieldIndex = object.fields.firstIndex(where: { $0.name.sameText(as: name) }) else {
                 // No known field holds a secret, so only unknown ones need this look.
                 if Self.secretFieldNames.contains(name.lowercased().filter { $0 != "_" && $0 != "-" }) {
                     diagnostics.append(Diagnostic(
@@ -209,14 +210,14 @@ struct ShapeChecker {
                       hint: Suggestion.hint(for: name, in: known) ?? "known fields: \(known.joined(separator: ", "))")
                 continue
             }
-            present[fieldIndex] = true
+            present |= 1 << UInt64(fieldIndex)
             if !object.exactlyOneOf.isEmpty { presentNames.append(name) }
             check(value, against: object.fields[fieldIndex].shape, path: {
                 let parent = path()
                 return parent.isEmpty ? name : "\(parent).\(name)"
             })
         }
-        for (index, field) in object.fields.enumerated() where field.isRequired && !present[index] && !hasMergeKey {
+        for (index, field) in object.fields.enumerated() where field.isRequired && present & (1 << UInt64(index)) == 0 && !hasMergeKey {
             error("missing required field '\(field.name)' in \(object.title)", at: node,
                   hint: "add '\(field.name):' with \(field.shape.expectation)")
         }
@@ -285,20 +286,45 @@ struct ShapeChecker {
     /// A practical address check on bytes: one '@', a local part without spaces, quotes or
     /// brackets, and a domain of at least two dot-separated labels of letters, digits and '-'.
     static func isEmail(_ text: String) -> Bool {
-        let bytes = Array(text.utf8)
-        guard bytes.count <= 254, let at = bytes.firstIndex(of: UInt8(ascii: "@")), at > 0, at <= 64,
-              !bytes[(at + 1)...].contains(UInt8(ascii: "@"))
-        else { return false }
-        let local = bytes[..<at]
-        let forbidden = Array(" \t\n\"(),:;<>[\\]".utf8)
-        guard local.first != UInt8(ascii: "."), local.last != UInt8(ascii: "."),
-              !local.contains(where: { forbidden.contains($0) || $0 < 0x20 }),
-              !zip(local, local.dropFirst()).contains(where: { $0 == UInt8(ascii: ".") && $1 == UInt8(ascii: ".") })
-        else { return false }
-        let labels = bytes[(at + 1)...].split(separator: UInt8(ascii: "."), omittingEmptySubsequences: false)
-        return labels.count >= 2 && labels.allSatisfy { label in
-            !label.isEmpty && label.count <= 63 && label.first != UInt8(ascii: "-") && label.last != UInt8(ascii: "-")
-                && label.allSatisfy { isAlphanumeric($0) || $0 == UInt8(ascii: "-") }
+        var text = text
+        return text.withUTF8 { bytes in
+            guard bytes.count <= 254, let at = bytes.firstIndex(of: UInt8(ascii: "@")), at > 0, at <= 64 else { return false }
+            var previous: UInt8 = 0
+            for byte in bytes[..<at] {
+                if byte < 0x20 || forbiddenInLocalPart(byte) || (byte == UInt8(ascii: ".") && previous == UInt8(ascii: ".")) { return false }
+                previous = byte
+            }
+            guard bytes[0] != UInt8(ascii: "."), bytes[at - 1] != UInt8(ascii: ".") else { return false }
+            // The domain: labels of 1 to 63 letters, digits and '-', not starting or ending with '-'.
+            var labels = 0
+            var length = 0
+            previous = UInt8(ascii: ".")
+            for byte in bytes[(at + 1)...] {
+                if byte == UInt8(ascii: ".") {
+                    guard length > 0, previous != UInt8(ascii: "-") else { return false }
+                    labels += 1
+                    length = 0
+                } else {
+                    guard isAlphanumeric(byte) || byte == UInt8(ascii: "-"), length < 63 else { return false }
+                    if length == 0, byte == UInt8(ascii: "-") { return false }
+                    length += 1
+                }
+                previous = byte
+            }
+            guard length > 0, previous != UInt8(ascii: "-") else { return false }
+            return labels + 1 >= 2
+        }
+    }
+
+    /// Characters an unquoted local part may not hold (the '@' is found before).
+    private static func forbiddenInLocalPart(_ byte: UInt8) -> Bool {
+        switch byte {
+        case UInt8(ascii: " "), UInt8(ascii: "\t"), UInt8(ascii: "\n"), UInt8(ascii: "\""), UInt8(ascii: "("), UInt8(ascii: ")"),
+             UInt8(ascii: ","), UInt8(ascii: ":"), UInt8(ascii: ";"), UInt8(ascii: "<"), UInt8(ascii: ">"), UInt8(ascii: "["),
+             UInt8(ascii: "\\"), UInt8(ascii: "]"), UInt8(ascii: "@"):
+            true
+        default:
+            false
         }
     }
 

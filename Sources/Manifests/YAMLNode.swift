@@ -119,7 +119,7 @@ public struct YAMLNode: Sendable {
         let start = Int(record.payload)
         for position in stride(from: start, to: start + Int(record.count), by: 2) {
             let keyRecord = tree.records[Int(tree.children[position])]
-            if keyRecord.kind == .scalar, tree.scalars[Int(keyRecord.payload)] == key {
+            if keyRecord.kind == .scalar, tree.scalars[Int(keyRecord.payload)].sameText(as: key) {
                 return YAMLNode(tree: tree, index: tree.children[position + 1])
             }
         }
@@ -149,5 +149,14 @@ extension String {
     /// At most 60 characters, for quoting user input in a one-line message.
     var truncatedForMessage: String {
         count <= 60 ? self : String(prefix(57)) + "..."
+    }
+}
+
+extension String {
+    /// `==`, with the lengths compared first: keys and field names mostly differ in length, and
+    /// that test costs far less than a comparison of their text.
+    @inline(__always)
+    func sameText(as other: String) -> Bool {
+        utf8.count == other.utf8.count && self == other
     }
 }

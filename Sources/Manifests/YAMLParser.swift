@@ -231,36 +231,40 @@ private struct Composer {
     /// Reports non-scalar keys, merge keys and duplicate keys. Ordinary mappings have a handful
     /// of keys, so they are compared pairwise; large ones go through a hash table.
     private mutating func checkKeys(_ items: ArraySlice<Int32>) {
-        let keys = stride(from: items.startIndex, to: items.endIndex, by: 2).map { items[$0] }
+        let keyCount = items.count / 2
         var seen: [String: Int32] = [:]
-        let useTable = keys.count > 16
-        for (position, keyNode) in keys.enumerated() {
+        let useTable = keyCount > 16
+        for position in 0..<keyCount {
+            let keyNode = items[items.startIndex + 2 * position]
             let key = records[Int(keyNode)]
-            let at = location(of: key)
             guard key.kind == .scalar else {
-                diagnostics.append(.error("a mapping key must be a plain name, not a list or mapping", at: at))
+                diagnostics.append(.error("a mapping key must be a plain name, not a list or mapping", at: location(of: key)))
                 continue
             }
             let text = scalars[Int(key.payload)]
-            if text == "<<" && key.style == .plain {
+            if key.style == .plain, text.sameText(as: "<<") {
                 diagnostics.append(.error(
-                    "merge keys ('<<') are not supported", at: at,
+                    "merge keys ('<<') are not supported", at: location(of: key),
                     hint: "write the fields out, or put an alias ('*name') on a whole value"))
                 continue
             }
-            let first: Int32?
+            var first: Int32?
             if useTable {
                 first = seen[text]
                 if first == nil { seen[text] = keyNode }
             } else {
-                first = keys[..<position].first { earlier in
+                for earlierPosition in 0..<position {
+                    let earlier = items[items.startIndex + 2 * earlierPosition]
                     let record = records[Int(earlier)]
-                    return record.kind == .scalar && scalars[Int(record.payload)] == text
+                    if record.kind == .scalar, scalars[Int(record.payload)].sameText(as: text) {
+                        first = earlier
+                        break
+                    }
                 }
             }
             if let first {
                 diagnostics.append(.error(
-                    "duplicate key '\(text.truncatedForMessage)'", at: at,
+                    "duplicate key '\(text.truncatedForMessage)'", at: location(of: key),
                     hint: "remove one of them; YAML keeps only the last, silently",
                     notes: [.init("first written here", at: location(of: records[Int(first)]))]))
             }

@@ -60,8 +60,8 @@ public struct HardwareIdentity: Sendable, Hashable, CustomStringConvertible {
     public let serialNumber: String
 
     public init(manufacturer: String?, serialNumber: String) {
-        self.manufacturer = (manufacturer ?? "").lowercased()
-        self.serialNumber = serialNumber.uppercased()
+        self.manufacturer = (manufacturer ?? "").lowercasedIfNeeded
+        self.serialNumber = serialNumber.uppercasedIfNeeded
     }
 
     public var description: String {
