@@ -41,6 +41,15 @@ public struct Engine: Sendable {
         _ snapshot: ManifestSnapshot, portal: any Portal, options: PlanOptions, acceptInventoryShrink: Bool = false
     ) async throws -> (plan: Plan, live: LiveState) {
         let (live, caching) = try await readLiveCachingMeanwhile(portal)
+        let plan = try plan(snapshot, against: live, portal: portal, options: options, acceptInventoryShrink: acceptInventoryShrink)
+        await caching.value
+        return (plan, live)
+    }
+
+    /// The plan against a live state already read, with the inventory guard's blockers.
+    private func plan(
+        _ snapshot: ManifestSnapshot, against live: LiveState, portal: any Portal, options: PlanOptions, acceptInventoryShrink: Bool
+    ) throws -> Plan {
         var plan = Planner.plan(
             declared: snapshot.manifests, live: live, options: options, source: snapshot.description, sourceRevision: snapshot.revision,
             portal: portal.endpointDescription)
@@ -53,8 +62,7 @@ public struct Engine: Sendable {
         } else {
             plan.blockers += shrinkage
         }
-        await caching.value
-        return (plan, live)
+        return plan
     }
 
     /// Reads the whole portal, and the directory when one is connected; any failure is a
@@ -124,16 +132,31 @@ public struct Engine: Sendable {
 
     /// Plans and judges the plan as drift, without writing anything but the inventory record.
     func judgeDrift(_ snapshot: ManifestSnapshot, portal: any Portal, history: DriftHistory, now: Date) async throws -> DriftCheck {
-        let (plan, live) = try await self.plan(snapshot, portal: portal, options: PlanOptions(allowMassDelete: true))
-        guard plan.blockers.isEmpty else { throw IncompleteReadError(blockers: plan.blockers) }
+        let (live, caching) = try await readLiveCachingMeanwhile(portal)
         let identity = live.me?.userPrincipalName
         let memory = DriftMemory(entries: try await offCooperativePool { try history.recent() })
+        // The devices are judged on the second core while this one plans (detached, so it never
+        // waits for whatever executor the caller runs on).
+        let declared = snapshot.manifests
+        let devices = Task.detached {
+            DriftDetector(declared: declared, live: live, memory: memory, reconcilerIdentity: identity, now: now).devices()
+        }
+        let plan: Plan
+        do {
+            plan = try self.plan(snapshot, against: live, portal: portal, options: PlanOptions(allowMassDelete: true), acceptInventoryShrink: false)
+        } catch {
+            devices.cancel()
+            await caching.value
+            throw error
+        }
+        await caching.value
+        guard plan.blockers.isEmpty else { throw IncompleteReadError(blockers: plan.blockers) }
         // Who deleted a declared object is in the audit log; read its deletions only when something
         // is missing, and go on without them when the token may not read the log.
         let deletions = plan.actions.contains { $0.type == .create } ? ((try? await portal.deletions()) ?? []) : []
         let detector = DriftDetector(
             declared: snapshot.manifests, live: live, memory: memory, reconcilerIdentity: identity, deletions: deletions, now: now)
-        let (report, pending) = detector.report(for: plan)
+        let (report, pending) = detector.report(for: plan, devices: await devices.value)
         return DriftCheck(
             report: report, entry: DriftHistoryEntry(recording: report, pending: pending, previous: memory.last), previous: memory.last)
     }

@@ -82,8 +82,14 @@ public struct DriftDetector {
 
     /// The report for `plan`, and the pending devices the history should keep following.
     public func report(for plan: Plan) -> (report: DriftReport, pending: [DriftHistoryEntry.Tracked.Key: Date]) {
+        report(for: plan, devices: devices())
+    }
+
+    /// The report for `plan`, given what `devices()` found, which needs no plan: a caller may
+    /// judge the devices while the plan is made.
+    public func report(for plan: Plan, devices: DeviceFindings) -> (report: DriftReport, pending: [DriftHistoryEntry.Tracked.Key: Date]) {
         var items = plan.actions.map(item(for:))
-        let (deviceItems, statuses, pending) = devices(plan)
+        let (deviceItems, statuses, pending) = (devices.items, devices.statuses, devices.pending)
         items += deviceItems
         items = items.map(classifyNoise).sorted { ($0.target, $0.state.rawValue) < ($1.target, $1.state.rawValue) }
 
@@ -173,7 +179,19 @@ public struct DriftDetector {
     /// Declared devices not seen (pending within the grace period, missing after it), main
     /// units of enrolled rooms that are offline, and enrolled rooms whose main unit git does
     /// not declare. Peripherals are reported for presence only.
-    private func devices(_ plan: Plan) -> ([DriftItem], [DeviceStatus], [DriftHistoryEntry.Tracked.Key: Date]) {
+    /// What the devices say, apart from the plan: drift items, health, and what is pending.
+    public struct DeviceFindings: Sendable {
+        var items: [DriftItem]
+        var statuses: [DeviceStatus]
+        var pending: [DriftHistoryEntry.Tracked.Key: Date]
+    }
+
+    public func devices() -> DeviceFindings {
+        let (items, statuses, pending) = deviceDrift()
+        return DeviceFindings(items: items, statuses: statuses, pending: pending)
+    }
+
+    private func deviceDrift() -> ([DriftItem], [DeviceStatus], [DriftHistoryEntry.Tracked.Key: Date]) {
         var items: [DriftItem] = []
         var statuses: [DeviceStatus] = []
         var pending: [DriftHistoryEntry.Tracked.Key: Date] = [:]
