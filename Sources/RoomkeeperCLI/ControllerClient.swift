@@ -13,6 +13,10 @@ extension Roomkeeper {
         static let configuration = CommandConfiguration(
             commandName: "controller",
             abstract: "Run the reconcile loop, or ask a running controller for its status, a reconcile, a suspend or a resume.",
+            discussion: """
+                With no subcommand, `controller` runs the loop: `roomkeeper controller run --help` lists its \
+                options (every 5m by default, report only unless --self-heal).
+                """,
             subcommands: [ControllerRun.self, ControllerStatusCommand.self, ControllerRequest.Reconcile.self, ControllerRequest.Suspend.self,
                           ControllerRequest.Resume.self],
             defaultSubcommand: ControllerRun.self)

@@ -155,6 +155,8 @@ struct ControllerCommandTests {
     func helpShowsDurations() async throws {
         let workspace = try Workspace()
         defer { workspace.remove() }
+        let group = try await workspace.run(["controller", "--help"])
+        #expect(group.output.contains("run (default)") && group.output.contains("every 5m by default"), "\(group.output)")
         let help = try await workspace.run(["controller", "run", "--help"])
         #expect(help.status == 0)
         #expect(help.output.contains("(default: 5m)"), "\(help.output)")
