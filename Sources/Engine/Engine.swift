@@ -134,18 +134,20 @@ public struct Engine: Sendable {
     func judgeDrift(_ snapshot: ManifestSnapshot, portal: any Portal, history: DriftHistory, now: Date) async throws -> DriftCheck {
         let (live, caching) = try await readLiveCachingMeanwhile(portal)
         let identity = live.me?.userPrincipalName
-        let memory = DriftMemory(entries: try await offCooperativePool { try history.recent() })
-        // The devices are judged on the second core while this one plans (detached, so it never
-        // waits for whatever executor the caller runs on).
-        let declared = snapshot.manifests
-        let devices = Task.detached {
-            DriftDetector(declared: declared, live: live, memory: memory, reconcilerIdentity: identity, now: now).devices()
-        }
+        let memory: DriftMemory
         let plan: Plan
+        let devices: Task<DriftDetector.DeviceFindings, Never>
         do {
+            memory = DriftMemory(entries: try await offCooperativePool { try history.recent() })
+            // The devices are judged on the second core while this one plans (detached, so it
+            // never waits for whatever executor the caller runs on).
+            let declared = snapshot.manifests
+            devices = Task.detached {
+                DriftDetector(declared: declared, live: live, memory: memory, reconcilerIdentity: identity, now: now).devices()
+            }
             plan = try self.plan(snapshot, against: live, portal: portal, options: PlanOptions(allowMassDelete: true), acceptInventoryShrink: false)
         } catch {
-            devices.cancel()
+            // What was read is kept for the next run even when this one stops here.
             await caching.value
             throw error
         }
