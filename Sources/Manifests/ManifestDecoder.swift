@@ -136,6 +136,7 @@ extension YAMLNode {
     func stringMap(_ key: String) -> [String: String] {
         var map: [String: String] = [:]
         guard let node = self[key] else { return map }
+        map.reserveCapacity(node.entries.count)
         for (name, value) in node.entries {
             if let name = name.text, let value = value.text { map[name] = value }
         }

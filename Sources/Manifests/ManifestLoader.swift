@@ -132,7 +132,6 @@ public enum ManifestLoader {
                     hint: "add 'kind:' (one of \(ManifestKind.allCases.map(\.rawValue).joined(separator: ", ")))"))
                 continue
             }
-            var checker = ShapeChecker()
             if kindText == "Policy" {
                 guard isPolicyFile else {
                     diagnostics.append(.error(
@@ -145,7 +144,7 @@ public enum ManifestLoader {
                     continue
                 }
                 sawPolicy = true
-                checker.check(document, against: .object(shapes.policy), path: { "" })
+                diagnostics += ShapeChecker.diagnostics(for: document, against: .object(shapes.policy))
                 // Decoded even when the check failed, so the semantic checks of its ignore rules run
                 // too; the errors above already keep anything from being applied.
                 outcome.policy = ManifestDecoder.decodePolicy(document)
@@ -156,18 +155,17 @@ public enum ManifestLoader {
                         hint: "move this document to another file"))
                     continue
                 }
-                checker.check(document, against: .object(shape), path: { "" })
-                if !checker.diagnostics.hasErrors, let manifest = ManifestDecoder.decode(document, kind: kind) {
+                let shapeDiagnostics = ShapeChecker.diagnostics(for: document, against: .object(shape))
+                if !shapeDiagnostics.hasErrors, let manifest = ManifestDecoder.decode(document, kind: kind) {
                     outcome.manifests.append(manifest)
                 }
+                diagnostics += shapeDiagnostics
             } else {
                 let known = ManifestKind.allCases.map(\.rawValue)
                 diagnostics.append(.error(
                     "unknown kind '\(kindText.truncatedForMessage)'", at: kindNode.location,
                     hint: Suggestion.hint(for: kindText, in: known) ?? "known kinds: \(known.joined(separator: ", "))"))
-                continue
             }
-            diagnostics += checker.diagnostics
         }
         outcome.diagnostics = diagnostics
         return outcome

@@ -69,7 +69,7 @@ public enum ManifestValidator {
         var first: [String: Located<String>] = [:]
         var diagnostics: [Diagnostic] = []
         for (displayName, name) in entries {
-            let key = displayName.lowercased()
+            let key = displayName.lowercasedIfNeeded
             if let earlier = first[key] {
                 diagnostics.append(.error(
                     "\(kind.rawValue) '\(name.value)' has the same displayName as '\(earlier.value)': '\(displayName.truncatedForMessage)'",
@@ -155,8 +155,8 @@ public enum ManifestValidator {
             for member in assignment.members {
                 let key: AssignmentMember =
                     switch member.value {
-                    case .user(let user): .user(user.lowercased())
-                    case .group(let group): .group(group.lowercased())
+                    case .user(let user): .user(user.lowercasedIfNeeded)
+                    case .group(let group): .group(group.lowercasedIfNeeded)
                     }
                 if let first = members[key] {
                     diagnostics.append(.error(
@@ -166,7 +166,7 @@ public enum ManifestValidator {
                     members[key] = member
                 }
             }
-            let displayKey = role.value.text + "\u{0}" + assignment.displayName.lowercased()
+            let displayKey = role.value.text + "\u{0}" + assignment.displayName.lowercasedIfNeeded
             if let earlier = displayNames[displayKey] {
                 diagnostics.append(.error(
                     "RoleAssignment '\(name.value)' has the same displayName as '\(earlier.value)' for the same role",
@@ -207,7 +207,7 @@ public enum ManifestValidator {
                 (groupRooms[group.value] ?? []).map { Located($0.value, at: group.location) }
             }
             for room in ring.rooms + viaGroups {
-                let key = room.value.lowercased()
+                let key = room.value.lowercasedIfNeeded
                 if let other = ringOfRoom[key], other.ring != name.value {
                     diagnostics.append(.error(
                         "room '\(room.value)' is in UpdateRing '\(name.value)' and in '\(other.ring)'", at: room.location,

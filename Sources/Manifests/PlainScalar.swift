@@ -22,13 +22,14 @@ enum PlainScalar {
         return text.withUTF8 { resolve(bytes: $0) }
     }
 
-    private static func resolve(bytes: UnsafeBufferPointer<UInt8>) -> Resolution {
+    static func resolve(bytes: UnsafeBufferPointer<UInt8>) -> Resolution {
         guard let first = bytes.first else { return .null }
-        // Fast path: most strings start with a letter no keyword starts with.
+        // Keywords (null, true, yes, off...) start with one of these letters and are at most five
+        // letters long; text that starts otherwise is a string unless it starts like a number.
         switch first {
-        case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"):
-            if !"tTfFyYnNoO".utf8.contains(first) { return .string }
-            return keyword(bytes)
+        case UInt8(ascii: "t"), UInt8(ascii: "T"), UInt8(ascii: "f"), UInt8(ascii: "F"), UInt8(ascii: "y"), UInt8(ascii: "Y"),
+             UInt8(ascii: "n"), UInt8(ascii: "N"), UInt8(ascii: "o"), UInt8(ascii: "O"):
+            return bytes.count <= 5 ? keyword(bytes) : .string
         case UInt8(ascii: "~"):
             return bytes.count == 1 ? .null : .string
         case UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "+"), UInt8(ascii: "-"), UInt8(ascii: "."):

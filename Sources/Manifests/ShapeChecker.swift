@@ -6,6 +6,11 @@ import Foundation
 /// type (`yes`, `0123`, `~`) are errors where a string, boolean or integer is expected, never a
 /// guess; a field that looks like a secret is refused without echoing its value.
 struct ShapeChecker {
+    /// The tree the checked nodes belong to, for messages.
+    private let tree: YAMLTree
+    /// Its storage: nodes are passed as indices into it, so that walking a document neither copies
+    /// text nor counts references.
+    private let storage: YAMLTree.Storage
     private(set) var diagnostics: [Diagnostic] = []
 
     /// Field names that hold credentials; manifests live in git, so such a field is refused.
@@ -14,255 +19,344 @@ struct ShapeChecker {
         "credentials",
     ]
 
-    /// Checks `node`; `path` names it in messages (`spec.rooms[2]`) and is built only for a message.
-    mutating func check(_ node: YAMLNode, against shape: Shape, path: () -> String) {
-        switch shape {
-        case .string(let format): checkString(node, format: format, path: path)
-        case .integer(let range): checkInteger(node, range: range, path: path)
-        case .boolean: checkBoolean(node, path: path)
-        case .list(let item, let minimumCount, let unique):
-            checkList(node, item: item, minimumCount: minimumCount, unique: unique, path: path)
-        case .object(let object): checkObject(node, object, path: path)
-        case .stringMap: checkStringMap(node, path: path)
+    /// Every problem of `node` against `shape`.
+    static func diagnostics(for node: YAMLNode, against shape: Shape) -> [Diagnostic] {
+        node.tree.withStorage { storage in
+            var checker = ShapeChecker(tree: node.tree, storage: storage)
+            checker.check(node.index, against: shape, path: { "" })
+            return checker.diagnostics
         }
     }
 
-    private mutating func error(_ message: String, at node: YAMLNode, hint: String? = nil) {
-        diagnostics.append(.error(message, at: node.location, hint: hint))
+    private init(tree: YAMLTree, storage: YAMLTree.Storage) {
+        self.tree = tree
+        self.storage = storage
     }
 
-    private mutating func mismatch(_ node: YAMLNode, _ shape: Shape, path: () -> String) {
-        error("'\(path())' must be \(shape.expectation), not \(node.summary)", at: node)
+    /// Checks node `index`; `path` names it in messages (`spec.rooms[2]`) and is built only for a message.
+    private mutating func check(_ index: Int32, against shape: Shape, path: () -> String) {
+        switch shape {
+        case .string(let format): checkString(index, format: format, path: path)
+        case .integer(let range): checkInteger(index, range: range, path: path)
+        case .boolean: checkBoolean(index, path: path)
+        case .list(let item, let minimumCount, let unique):
+            checkList(index, item: item, minimumCount: minimumCount, unique: unique, path: path)
+        case .object(let object): checkObject(index, object, path: path)
+        case .stringMap: checkStringMap(index, path: path)
+        }
+    }
+
+    private func record(_ index: Int32) -> YAMLTree.Record { storage[index] }
+
+    /// The node, for a message: its location, text and summary.
+    private func node(_ index: Int32) -> YAMLNode { YAMLNode(tree: tree, index: index) }
+
+    private mutating func error(_ message: String, at index: Int32, hint: String? = nil) {
+        diagnostics.append(.error(message, at: node(index).location, hint: hint))
+    }
+
+    private mutating func mismatch(_ index: Int32, _ shape: Shape, path: () -> String) {
+        error("'\(path())' must be \(shape.expectation), not \(node(index).summary)", at: index)
     }
 
     // MARK: - Scalars
 
-    /// The node's text when it is a string in every YAML reader's eyes; reports and returns nil otherwise.
-    private mutating func stringValue(
-        _ node: YAMLNode, expectation: @autoclosure () -> String, path: () -> String
-    ) -> String? {
-        guard node.kind == .scalar, let text = node.text else {
-            error("'\(path())' must be \(expectation()), not \(node.summary)", at: node)
-            return nil
+    /// What YAML makes of a plain scalar's text.
+    private func resolution(of record: YAMLTree.Record) -> PlainScalar.Resolution {
+        PlainScalar.resolve(bytes: storage.bytes(of: record))
+    }
+
+    /// Whether the node is a string in every YAML reader's eyes; reports why not otherwise.
+    private mutating func isString(_ index: Int32, expectation: @autoclosure () -> String, path: () -> String) -> Bool {
+        let record = record(index)
+        guard record.kind == .scalar else {
+            error("'\(path())' must be \(expectation()), not \(node(index).summary)", at: index)
+            return false
         }
-        guard node.isPlainScalar else { return text }
-        switch PlainScalar.resolve(text) {
+        guard record.style == .plain && !record.isExplicitString else { return true }
+        let resolution = resolution(of: record)
+        let text = resolution == .string ? "" : storage.string(of: record)
+        switch resolution {
         case .string:
-            return text
+            return true
         case .null:
-            error("'\(path())' must be \(expectation()), not \(node.summary)", at: node,
+            error("'\(path())' must be \(expectation()), not \(node(index).summary)", at: index,
                   hint: "write a value, or remove the field")
         case .yaml11Bool:
-            error("'\(path())' must be \(expectation()), but '\(text)' is a boolean in YAML 1.1", at: node,
+            error("'\(path())' must be \(expectation()), but '\(text)' is a boolean in YAML 1.1", at: index,
                   hint: "quote it if you mean the text: \"\(text)\"")
         case .bool:
-            error("'\(path())' must be \(expectation()), not the boolean \(text)", at: node,
+            error("'\(path())' must be \(expectation()), not the boolean \(text)", at: index,
                   hint: "quote it if you mean the text: \"\(text)\"")
         case .integer, .float:
-            error("'\(path())' must be \(expectation()), not the number \(text.truncatedForMessage)", at: node,
+            error("'\(path())' must be \(expectation()), not the number \(text.truncatedForMessage)", at: index,
                   hint: "quote it to keep it as written: \"\(text.truncatedForMessage)\"")
         }
-        return nil
+        return false
     }
 
-    private mutating func checkString(_ node: YAMLNode, format: StringFormat, path: () -> String) {
-        guard let text = stringValue(node, expectation: format.expectation, path: path) else { return }
-        if let control = Self.firstControlCharacter(in: text) {
+    private mutating func checkString(_ index: Int32, format: StringFormat, path: () -> String) {
+        guard isString(index, expectation: format.expectation, path: path) else { return }
+        let record = record(index)
+        guard let problem = Self.problem(with: storage.bytes(of: record), format: format) else { return }
+        let text = storage.string(of: record)
+        switch problem {
+        case .controlCharacter(let control):
             error("'\(path())' contains the control character U+\(String(control.value, radix: 16, uppercase: true).leftPadded(to: 4))",
-                  at: node, hint: "remove it")
-            return
-        }
-        switch format {
-        case .text(let maximumLength):
-            // Characters never outnumber UTF-8 bytes, so most strings skip the grapheme count.
-            if text.utf8.count > maximumLength, text.count > maximumLength {
-                error("'\(path())' is \(text.count) characters long; the limit is \(maximumLength)", at: node)
+                  at: index, hint: "remove it")
+        case .tooLong(let maximumLength):
+            // More bytes than the limit; the limit counts characters, which are fewer when not ASCII.
+            if text.count > maximumLength {
+                error("'\(path())' is \(text.count) characters long; the limit is \(maximumLength)", at: index)
             }
-        case .dnsLabel:
-            if !Self.isDNSLabel(text) {
-                error("'\(text.truncatedForMessage)' is not a valid name", at: node,
+        case .malformed:
+            switch format {
+            case .text:
+                break
+            case .dnsLabel:
+                error("'\(text.truncatedForMessage)' is not a valid name", at: index,
                       hint: "names are 1 to 63 lower-case letters, digits and '-', starting and ending with a letter or digit"
                         + (Self.dnsLabelSuggestion(for: text).map { ", e.g. '\($0)'" } ?? ""))
-            }
-        case .email:
-            if !Self.isEmail(text) {
-                error("'\(text.truncatedForMessage)' is not a valid e-mail address", at: node,
+            case .email:
+                error("'\(text.truncatedForMessage)' is not a valid e-mail address", at: index,
                       hint: "write the full address, e.g. conf-lon-3a@contoso.com")
-            }
-        case .url:
-            if !(text.hasPrefix("https://") || text.hasPrefix("http://")) || text.contains(" ") {
-                error("'\(text.truncatedForMessage)' is not a valid URL", at: node, hint: "write it as https://host/path")
-            }
-        case .date:
-            if CalendarDay(text) == nil {
-                error("'\(text.truncatedForMessage)' is not a date", at: node, hint: "write the day as YYYY-MM-DD, e.g. 2026-12-31")
-            }
-        case .oneOf(let values):
-            if !values.contains(text) {
-                if values.count > 16 {
-                    error("'\(path())' has an unknown value '\(text.truncatedForMessage)'", at: node,
-                          hint: Suggestion.hint(for: text, in: values) ?? "known values: \(values.joined(separator: ", "))")
-                } else {
-                    error("'\(path())' must be \(format.expectation), not '\(text.truncatedForMessage)'",
-                          at: node, hint: values.count == 1 ? nil : Suggestion.hint(for: text, in: values))
-                }
+            case .url:
+                error("'\(text.truncatedForMessage)' is not a valid URL", at: index, hint: "write it as https://host/path")
+            case .date:
+                error("'\(text.truncatedForMessage)' is not a date", at: index, hint: "write the day as YYYY-MM-DD, e.g. 2026-12-31")
+            case .oneOf(let values) where values.count > 16:
+                error("'\(path())' has an unknown value '\(text.truncatedForMessage)'", at: index,
+                      hint: Suggestion.hint(for: text, in: values) ?? "known values: \(values.joined(separator: ", "))")
+            case .oneOf(let values):
+                error("'\(path())' must be \(format.expectation), not '\(text.truncatedForMessage)'",
+                      at: index, hint: values.count == 1 ? nil : Suggestion.hint(for: text, in: values))
             }
         }
     }
 
-    private mutating func checkInteger(_ node: YAMLNode, range: ClosedRange<Int>, path: () -> String) {
+    /// What is wrong with a string's text, judged on its bytes.
+    enum StringProblem: Equatable {
+        case controlCharacter(Unicode.Scalar)
+        /// More UTF-8 bytes than the limit on characters.
+        case tooLong(maximumLength: Int)
+        /// Not in the format.
+        case malformed
+    }
+
+    static func problem(with bytes: UnsafeBufferPointer<UInt8>, format: StringFormat) -> StringProblem? {
+        if let control = firstControlCharacter(in: bytes) { return .controlCharacter(control) }
+        let isWellFormed: Bool
+        switch format {
+        case .text(let maximumLength):
+            return bytes.count > maximumLength ? .tooLong(maximumLength: maximumLength) : nil
+        case .dnsLabel:
+            isWellFormed = isDNSLabel(bytes)
+        case .email:
+            isWellFormed = isEmail(bytes)
+        case .url:
+            isWellFormed = (bytes.starts(with: "https://".utf8) || bytes.starts(with: "http://".utf8)) && !bytes.contains(UInt8(ascii: " "))
+        case .date:
+            isWellFormed = CalendarDay(String(decoding: bytes, as: UTF8.self)) != nil
+        case .oneOf(let values):
+            isWellFormed = values.indices.contains { bytes.spell(values[$0]) }
+        }
+        return isWellFormed ? nil : .malformed
+    }
+
+    private mutating func checkInteger(_ index: Int32, range: ClosedRange<Int>, path: () -> String) {
         func expectation() -> String { Shape.integer(range).expectation }
-        guard node.kind == .scalar, let text = node.text else {
-            error("'\(path())' must be \(expectation()), not \(node.summary)", at: node)
+        let record = record(index)
+        guard record.kind == .scalar else {
+            error("'\(path())' must be \(expectation()), not \(node(index).summary)", at: index)
             return
         }
-        guard node.isPlainScalar else {
-            error("'\(path())' must be \(expectation()), not the string \"\(text.truncatedForMessage)\"", at: node,
+        let text = storage.string(of: record)
+        guard record.style == .plain && !record.isExplicitString else {
+            error("'\(path())' must be \(expectation()), not the string \"\(text.truncatedForMessage)\"", at: index,
                   hint: Int(text) != nil ? "remove the quotes" : nil)
             return
         }
-        switch PlainScalar.resolve(text) {
+        switch resolution(of: record) {
         case .integer(let value?):
             if !range.contains(value) {
-                error("'\(path())' must be from \(range.lowerBound) to \(range.upperBound), not \(value)", at: node)
+                error("'\(path())' must be from \(range.lowerBound) to \(range.upperBound), not \(value)", at: index)
             }
         case .integer(nil):
-            error("'\(path())' must be a plain decimal integer, not \(text.truncatedForMessage)", at: node,
+            error("'\(path())' must be a plain decimal integer, not \(text.truncatedForMessage)", at: index,
                   hint: "YAML readers disagree on octal, hexadecimal, '_' and ':' forms; write the number in decimal without leading zeros")
         default:
-            error("'\(path())' must be \(expectation()), not \(node.summary)", at: node)
+            error("'\(path())' must be \(expectation()), not \(node(index).summary)", at: index)
         }
     }
 
-    private mutating func checkBoolean(_ node: YAMLNode, path: () -> String) {
-        guard node.kind == .scalar, let text = node.text else {
-            error("'\(path())' must be true or false, not \(node.summary)", at: node)
+    private mutating func checkBoolean(_ index: Int32, path: () -> String) {
+        let record = record(index)
+        guard record.kind == .scalar else {
+            error("'\(path())' must be true or false, not \(node(index).summary)", at: index)
             return
         }
-        guard node.isPlainScalar else {
-            error("'\(path())' must be true or false, not the string \"\(text.truncatedForMessage)\"", at: node,
+        guard record.style == .plain && !record.isExplicitString else {
+            let text = storage.string(of: record)
+            error("'\(path())' must be true or false, not the string \"\(text.truncatedForMessage)\"", at: index,
                   hint: ["true", "false"].contains(text.lowercased()) ? "remove the quotes" : nil)
             return
         }
-        switch PlainScalar.resolve(text) {
+        switch resolution(of: record) {
         case .bool: break
         case .yaml11Bool(let value):
-            error("'\(path())' must be true or false; '\(text)' is a boolean only in YAML 1.1", at: node,
+            error("'\(path())' must be true or false; '\(storage.string(of: record))' is a boolean only in YAML 1.1", at: index,
                   hint: "write \(value)")
         default:
-            error("'\(path())' must be true or false, not \(node.summary)", at: node)
+            error("'\(path())' must be true or false, not \(node(index).summary)", at: index)
         }
     }
 
     // MARK: - Containers
 
-    private mutating func checkList(_ node: YAMLNode, item: Shape, minimumCount: Int, unique: Bool, path: () -> String) {
-        guard node.kind == .sequence else {
-            if node.isPlainScalar, PlainScalar.resolve(node.text ?? "") == .null, minimumCount == 0 { return }
-            mismatch(node, .list(item, minimumCount: minimumCount, unique: unique), path: path)
+    private mutating func checkList(_ index: Int32, item: Shape, minimumCount: Int, unique: Bool, path: () -> String) {
+        let record = record(index)
+        guard record.kind == .sequence else {
+            if record.kind == .scalar, record.style == .plain, !record.isExplicitString, resolution(of: record) == .null,
+               minimumCount == 0
+            {
+                return
+            }
+            mismatch(index, .list(item, minimumCount: minimumCount, unique: unique), path: path)
             return
         }
-        let elements = node.elements
-        if elements.count < minimumCount {
-            error("'\(path())' must list at least \(minimumCount == 1 ? "one item" : "\(minimumCount) items")", at: node)
+        let count = Int(record.count)
+        if count < minimumCount {
+            error("'\(path())' must list at least \(minimumCount == 1 ? "one item" : "\(minimumCount) items")", at: index)
         }
-        var seen: [String: YAMLNode] = [:]
-        let compares = unique && elements.count > 1
-        for (offset, element) in elements.enumerated() {
+        let compares = unique && count > 1
+        var seen: [String: Int32] = [:]
+        if compares { seen.reserveCapacity(count) }
+        for offset in 0..<count {
+            let element = storage.children[Int(record.payload) + offset]
             let before = diagnostics.count
             check(element, against: item, path: { "\(path())[\(offset)]" })
-            guard compares, diagnostics.count == before, let text = element.text else { continue }
+            let elementRecord = self.record(element)
+            guard compares, diagnostics.count == before, elementRecord.kind == .scalar else { continue }
+            let text = storage.string(of: elementRecord)
             let key = text.lowercasedIfNeeded
             if let first = seen[key] {
                 diagnostics.append(.error(
-                    "'\(text.truncatedForMessage)' is listed twice in '\(path())'", at: element.location,
-                    hint: "remove the second one", notes: [.init("first listed here", at: first.location)]))
+                    "'\(text.truncatedForMessage)' is listed twice in '\(path())'", at: node(element).location,
+                    hint: "remove the second one", notes: [.init("first listed here", at: node(first).location)]))
             } else {
                 seen[key] = element
             }
         }
     }
 
-    private mutating func checkObject(_ node: YAMLNode, _ object: ObjectShape, path: () -> String) {
-        guard node.kind == .mapping else {
-            error("'\(path())' must be a mapping (\(object.title)), not \(node.summary)", at: node)
+    private mutating func checkObject(_ index: Int32, _ object: ObjectShape, path: () -> String) {
+        let record = record(index)
+        guard record.kind == .mapping else {
+            error("'\(path())' must be a mapping (\(object.title)), not \(node(index).summary)", at: index)
             return
         }
         // Which fields were given, as bits: an object shape has far fewer than 64 fields.
         var present: UInt64 = 0
-        var presentNames: [String] = []
-        let entries = node.entries
         // The parser has reported a merge key; fields it would have merged are not missing.
-        let hasMergeKey = entries.contains { $0.key.isPlainScalar && $0.key.text?.sameText(as: "<<") == true }
-        for (key, value) in entries {
-            guard let name = key.text, !(key.isPlainScalar && name.sameText(as: "<<")) else { continue }
-            guard let fieldIndex = object.fields.firstIndex(where: { $0.name.sameText(as: name) }) else {
-                // No known field holds a secret, so only unknown ones need this look.
-                if Self.secretFieldNames.contains(name.lowercased().filter { $0 != "_" && $0 != "-" }) {
-                    diagnostics.append(Diagnostic(
-                        .error, "'\(name)' looks like a secret, and secrets never belong in manifests", at: key.location,
-                        hint: "remove it, give it to Roomkeeper through the environment or a file, and rotate it: it is in git history now",
-                        showsSource: false))
+        var hasMergeKey = false
+        for entry in stride(from: Int(record.payload), to: Int(record.payload + record.count), by: 2) {
+            let key = storage.children[entry]
+            let keyRecord = self.record(key)
+            guard keyRecord.kind == .scalar else { continue }
+            guard let fieldIndex = fieldIndex(of: keyRecord, in: object) else {
+                if keyRecord.style == .plain && storage.isScalar(keyRecord, reading: "<<") {
+                    hasMergeKey = true
                     continue
                 }
-                let known = object.fields.map(\.name)
-                error("unknown field '\(name.truncatedForMessage)' in \(object.title)", at: key,
-                      hint: Suggestion.hint(for: name, in: known) ?? "known fields: \(known.joined(separator: ", "))")
+                unknownField(key, in: object)
                 continue
             }
             present |= 1 << UInt64(fieldIndex)
-            if !object.exactlyOneOf.isEmpty { presentNames.append(name) }
-            check(value, against: object.fields[fieldIndex].shape, path: {
+            check(storage.children[entry + 1], against: object.fields[fieldIndex].shape, path: {
                 let parent = path()
+                let name = object.fields[fieldIndex].name
                 return parent.isEmpty ? name : "\(parent).\(name)"
             })
         }
-        for (index, field) in object.fields.enumerated() where field.isRequired && present & (1 << UInt64(index)) == 0 && !hasMergeKey {
-            error("missing required field '\(field.name)' in \(object.title)", at: node,
+        for (fieldIndex, field) in object.fields.enumerated()
+        where field.isRequired && present & (1 << UInt64(fieldIndex)) == 0 && !hasMergeKey {
+            error("missing required field '\(field.name)' in \(object.title)", at: index,
                   hint: "add '\(field.name):' with \(field.shape.expectation)")
         }
         if !object.exactlyOneOf.isEmpty {
-            let given = object.exactlyOneOf.filter(presentNames.contains)
+            let given = object.exactlyOneOf.filter { name in
+                object.fields.indices.contains { object.fields[$0].name == name && present & (1 << UInt64($0)) != 0 }
+            }
             if given.count != 1 {
                 let choices = object.exactlyOneOf.map { "'\($0)'" }.joined(separator: " or ")
-                error("\(object.title) must have exactly one of \(choices)\(given.isEmpty ? "" : ", not \(given.count)")", at: node)
+                error("\(object.title) must have exactly one of \(choices)\(given.isEmpty ? "" : ", not \(given.count)")", at: index)
             }
         }
     }
 
-    private mutating func checkStringMap(_ node: YAMLNode, path: () -> String) {
-        guard node.kind == .mapping else {
-            mismatch(node, .stringMap, path: path)
+    /// The index of the field that `key` names.
+    private func fieldIndex(of key: YAMLTree.Record, in object: ObjectShape) -> Int? {
+        // An index loop: `firstIndex(where:)` would copy every field it passes.
+        var index = 0
+        while index < object.fields.count {
+            if storage.isScalar(key, reading: object.fields[index].name) { return index }
+            index += 1
+        }
+        return nil
+    }
+
+    /// Reports a key no field of `object` has: a secret never echoed, or an unknown field with a suggestion.
+    private mutating func unknownField(_ key: Int32, in object: ObjectShape) {
+        let name = storage.string(of: record(key))
+        // No known field holds a secret, so only unknown ones need this look.
+        if Self.secretFieldNames.contains(name.lowercased().filter { $0 != "_" && $0 != "-" }) {
+            diagnostics.append(Diagnostic(
+                .error, "'\(name)' looks like a secret, and secrets never belong in manifests", at: node(key).location,
+                hint: "remove it, give it to Roomkeeper through the environment or a file, and rotate it: it is in git history now",
+                showsSource: false))
             return
         }
-        for (key, value) in node.entries {
-            guard let name = key.text else { continue }
-            if !Self.isLabelKey(name) {
-                error("'\(name.truncatedForMessage)' is not a valid label name", at: key,
+        let known = object.fields.map(\.name)
+        error("unknown field '\(name.truncatedForMessage)' in \(object.title)", at: key,
+              hint: Suggestion.hint(for: name, in: known) ?? "known fields: \(known.joined(separator: ", "))")
+    }
+
+    private mutating func checkStringMap(_ index: Int32, path: () -> String) {
+        // A local copy for the path closures: capturing `self` would overlap the checks' mutation.
+        let storage = storage
+        let record = record(index)
+        guard record.kind == .mapping else {
+            mismatch(index, .stringMap, path: path)
+            return
+        }
+        for entry in stride(from: Int(record.payload), to: Int(record.payload + record.count), by: 2) {
+            let key = storage.children[entry]
+            let keyRecord = self.record(key)
+            guard keyRecord.kind == .scalar else { continue }
+            if !Self.isLabelKey(storage.bytes(of: keyRecord)) {
+                error("'\(storage.string(of: keyRecord).truncatedForMessage)' is not a valid label name", at: key,
                       hint: "label names are 1 to 63 letters, digits, '-', '_' and '.', optionally after a 'prefix/'")
             }
-            checkString(value, format: .text(maximumLength: 63), path: { "\(path()).\(name)" })
+            checkString(storage.children[entry + 1], format: .text(maximumLength: 63), path: {
+                "\(path()).\(storage.string(of: keyRecord))"
+            })
         }
     }
 
     // MARK: - Formats
 
     /// The first C0 or C1 control character other than tab and line feed, looked up on UTF-8 bytes.
-    static func firstControlCharacter(in text: String) -> Unicode.Scalar? {
-        var text = text
-        return text.withUTF8 { bytes in
-            var previous: UInt8 = 0
-            for byte in bytes {
-                if (byte < 0x20 && byte != 0x09 && byte != 0x0A) || byte == 0x7F { return Unicode.Scalar(byte) }
-                if previous == 0xC2, (0x80...0x9F).contains(byte) { return Unicode.Scalar(byte) }
-                previous = byte
-            }
-            return nil
+    static func firstControlCharacter(in bytes: UnsafeBufferPointer<UInt8>) -> Unicode.Scalar? {
+        var previous: UInt8 = 0
+        for byte in bytes {
+            if (byte < 0x20 && byte != 0x09 && byte != 0x0A) || byte == 0x7F { return Unicode.Scalar(byte) }
+            if previous == 0xC2, (0x80...0x9F).contains(byte) { return Unicode.Scalar(byte) }
+            previous = byte
         }
+        return nil
     }
 
-    static func isDNSLabel(_ text: String) -> Bool {
-        let bytes = text.utf8
+    static func isDNSLabel(_ bytes: some BidirectionalCollection<UInt8>) -> Bool {
         guard (1...63).contains(bytes.count), let first = bytes.first, let last = bytes.last,
               isLowerAlphanumeric(first), isLowerAlphanumeric(last)
         else { return false }
@@ -280,40 +374,38 @@ struct ShapeChecker {
     /// A valid label close to `text` (lower-cased, other characters turned into '-'), if any.
     static func dnsLabelSuggestion(for text: String) -> String? {
         let label = ManifestName.derived(from: text, fallback: "")
-        return isDNSLabel(label) && label != text ? label : nil
+        return isDNSLabel(label.utf8) && label != text ? label : nil
     }
 
     /// A practical address check on bytes: one '@', a local part without spaces, quotes or
     /// brackets, and a domain of at least two dot-separated labels of letters, digits and '-'.
-    static func isEmail(_ text: String) -> Bool {
-        var text = text
-        return text.withUTF8 { bytes in
-            guard bytes.count <= 254, let at = bytes.firstIndex(of: UInt8(ascii: "@")), at > 0, at <= 64 else { return false }
-            var previous: UInt8 = 0
-            for byte in bytes[..<at] {
-                if byte < 0x20 || forbiddenInLocalPart(byte) || (byte == UInt8(ascii: ".") && previous == UInt8(ascii: ".")) { return false }
-                previous = byte
-            }
-            guard bytes[0] != UInt8(ascii: "."), bytes[at - 1] != UInt8(ascii: ".") else { return false }
-            // The domain: labels of 1 to 63 letters, digits and '-', not starting or ending with '-'.
-            var labels = 0
-            var length = 0
-            previous = UInt8(ascii: ".")
-            for byte in bytes[(at + 1)...] {
-                if byte == UInt8(ascii: ".") {
-                    guard length > 0, previous != UInt8(ascii: "-") else { return false }
-                    labels += 1
-                    length = 0
-                } else {
-                    guard isAlphanumeric(byte) || byte == UInt8(ascii: "-"), length < 63 else { return false }
-                    if length == 0, byte == UInt8(ascii: "-") { return false }
-                    length += 1
-                }
-                previous = byte
-            }
-            guard length > 0, previous != UInt8(ascii: "-") else { return false }
-            return labels + 1 >= 2
+    static func isEmail(_ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
+        guard bytes.count <= 254, let at = bytes.firstIndex(of: UInt8(ascii: "@")), at > 0, at <= 64 else { return false }
+        var previous: UInt8 = 0
+        for byte in bytes[..<at] {
+            if byte < 0x20 || forbiddenInLocalPart(byte) || (byte == UInt8(ascii: ".") && previous == UInt8(ascii: ".")) { return false }
+            previous = byte
         }
+        guard bytes[0] != UInt8(ascii: "."), bytes[at - 1] != UInt8(ascii: ".") else { return false }
+        // The domain: labels of 1 to 63 letters, digits and '-', not starting or ending with '-'.
+        var labels = 0
+        var length = 0
+        previous = UInt8(ascii: ".")
+        for byte in bytes[(at + 1)...] {
+            if byte == UInt8(ascii: ".") {
+                guard length > 0, previous != UInt8(ascii: "-") else { return false }
+                labels += 1
+                length = 0
+            } else {
+                guard isAlphanumeric(byte) || byte == UInt8(ascii: "-"), length < 63 else { return false }
+                if length == 0, byte == UInt8(ascii: "-") { return false }
+                length += 1
+            }
+            previous = byte
+        }
+        guard length > 0, previous != UInt8(ascii: "-") else { return false }
+        return labels + 1 >= 2
+        return labels + 1 >= 2
     }
 
     /// Characters an unquoted local part may not hold (the '@' is found before).
@@ -329,14 +421,22 @@ struct ShapeChecker {
     }
 
     /// A label name: 1 to 63 letters, digits, '-', '_' and '.', optionally after a 'prefix/'.
-    static func isLabelKey(_ text: String) -> Bool {
-        let bytes = text.utf8
-        let pieces = bytes.split(separator: UInt8(ascii: "/"), maxSplits: 2, omittingEmptySubsequences: false)
-        guard pieces.count <= 2, let name = pieces.last, (1...63).contains(name.count) else { return false }
-        if pieces.count == 2 && (pieces[0].isEmpty || pieces[0].count > 253) { return false }
-        return pieces.allSatisfy { piece in
-            piece.allSatisfy { isAlphanumeric($0) || $0 == UInt8(ascii: "-") || $0 == UInt8(ascii: "_") || $0 == UInt8(ascii: ".") }
+    static func isLabelKey(_ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
+        var prefixLength: Int?
+        var length = 0
+        for byte in bytes {
+            if byte == UInt8(ascii: "/") {
+                guard prefixLength == nil else { return false }
+                prefixLength = length
+                length = 0
+            } else if isAlphanumeric(byte) || byte == UInt8(ascii: "-") || byte == UInt8(ascii: "_") || byte == UInt8(ascii: ".") {
+                length += 1
+            } else {
+                return false
+            }
         }
+        if let prefixLength, !(1...253).contains(prefixLength) { return false }
+        return (1...63).contains(length)
     }
 }
 

@@ -12,8 +12,6 @@ public enum ShapeValidation {
     }
 
     public static func check(_ node: YAMLNode, against shape: Shape) -> [Diagnostic] {
-        var checker = ShapeChecker()
-        checker.check(node, against: shape, path: { "" })
-        return checker.diagnostics
+        ShapeChecker.diagnostics(for: node, against: shape)
     }
 }

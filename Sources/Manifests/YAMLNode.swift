@@ -1,3 +1,5 @@
+import Foundation
+
 /// How a scalar was written. Only `plain` scalars are subject to YAML's type resolution
 /// (`yes`, `0123`, `null`); quoted and block scalars are always strings.
 public enum ScalarStyle: UInt8, Sendable {
@@ -9,7 +11,7 @@ public enum ScalarStyle: UInt8, Sendable {
 }
 
 /// The nodes of one parsed YAML file, stored flat for speed: a node is an index into `records`;
-/// a container's children are a run of `children`.
+/// a container's children are a run of `children`; a scalar's text is a run of `text`.
 ///
 /// Immutable once built, so it is safe to share across tasks.
 public final class YAMLTree: Sendable {
@@ -20,28 +22,121 @@ public final class YAMLTree: Sendable {
         var isExplicitString: Bool
         var line: Int32
         var column: Int32
-        /// The scalar's index in `scalars`, or the container's first index in `children`.
+        /// A scalar's first byte in `text`, or a container's first index in `children`.
         var payload: Int32
-        /// Number of children (for a mapping, two per entry: key then value).
+        /// A scalar's length in bytes, or a container's number of children (two per mapping entry).
         var count: Int32
     }
 
     public let file: String
     let records: [Record]
     let children: [Int32]
-    let scalars: [String]
+    /// Every scalar's text.
+    let text: ScalarText
     let roots: [Int32]
 
-    init(file: String, records: [Record], children: [Int32], scalars: [String], roots: [Int32]) {
+    init(file: String, records: [Record], children: [Int32], text: ScalarText, roots: [Int32]) {
         self.file = file
         self.records = records
         self.children = children
-        self.scalars = scalars
+        self.text = text
         self.roots = roots
     }
 
     /// The root node of each document in the file, in order; empty documents are left out.
     public var documents: [YAMLNode] { roots.map { YAMLNode(tree: self, index: $0) } }
+
+    /// Calls `body` with a view of the tree's storage that is valid only during the call: walking
+    /// it neither copies text nor counts references.
+    func withStorage<Result>(_ body: (Storage) -> Result) -> Result {
+        records.withUnsafeBufferPointer { records in
+            children.withUnsafeBufferPointer { children in
+                text.withUnsafeBufferPointer { text in body(Storage(records: records, children: children, text: text)) }
+            }
+        }
+    }
+
+    /// The tree's storage, borrowed for the length of a `withStorage` call.
+    struct Storage {
+        let records: UnsafeBufferPointer<Record>
+        let children: UnsafeBufferPointer<Int32>
+        let text: UnsafeBufferPointer<UInt8>
+
+        subscript(node: Int32) -> Record { records[Int(node)] }
+
+        /// The UTF-8 bytes of the scalar `record`.
+        func bytes(of record: Record) -> UnsafeBufferPointer<UInt8> {
+            UnsafeBufferPointer(rebasing: text[Int(record.payload)..<Int(record.payload) + Int(record.count)])
+        }
+
+        func string(of record: Record) -> String { String(decoding: bytes(of: record), as: UTF8.self) }
+
+        /// Whether `record` is a scalar that reads `name`.
+        func isScalar(_ record: Record, reading name: String) -> Bool {
+            record.kind == .scalar && bytes(of: record).spell(name)
+        }
+    }
+}
+
+/// The UTF-8 text of a file's scalars, one after another: a key or value becomes a `String` only
+/// when something asks for it, and keys are compared byte for byte.
+struct ScalarText: Sendable {
+    private var bytes: [UInt8] = []
+
+    init(capacity: Int) {
+        bytes.reserveCapacity(capacity)
+    }
+
+    /// Appends a scalar's bytes; returns the range they take.
+    mutating func append(_ scalar: UnsafeBufferPointer<UInt8>) -> (start: Int32, count: Int32) {
+        let start = bytes.count
+        bytes.append(contentsOf: scalar)
+        return (Int32(start), Int32(scalar.count))
+    }
+
+    /// Calls `body` with the bytes of the scalar `record`.
+    func withBytes<Result>(of record: YAMLTree.Record, _ body: (UnsafeBufferPointer<UInt8>) -> Result) -> Result {
+        bytes.withUnsafeBufferPointer { all in
+            body(UnsafeBufferPointer(rebasing: all[Int(record.payload)..<Int(record.payload) + Int(record.count)]))
+        }
+    }
+
+    func withUnsafeBufferPointer<Result>(_ body: (UnsafeBufferPointer<UInt8>) -> Result) -> Result {
+        bytes.withUnsafeBufferPointer(body)
+    }
+
+    /// The scalar `record`'s text.
+    func string(of record: YAMLTree.Record) -> String {
+        withBytes(of: record) { String(decoding: $0, as: UTF8.self) }
+    }
+
+    /// Whether `record` is a scalar that reads `name`.
+    func isScalar(_ record: YAMLTree.Record, reading name: String) -> Bool {
+        record.kind == .scalar && withBytes(of: record) { $0.spell(name) }
+    }
+
+    /// Whether two records are scalars with the same text.
+    func areSame(_ first: YAMLTree.Record, _ second: YAMLTree.Record) -> Bool {
+        guard first.kind == .scalar, second.kind == .scalar else { return false }
+        return withBytes(of: first) { firstBytes in withBytes(of: second) { $0.hasSameBytes(as: firstBytes) } }
+    }
+}
+
+extension UnsafeBufferPointer<UInt8> {
+    /// Whether these bytes are the UTF-8 of `text`.
+    @inline(__always)
+    func spell(_ text: String) -> Bool {
+        count == text.utf8.count
+            && (text.utf8.withContiguousStorageIfAvailable { hasSameBytes(as: $0) } ?? text.utf8.elementsEqual(self))
+    }
+
+    /// Whether both buffers hold the same bytes.
+    @inline(__always)
+    func hasSameBytes(as other: UnsafeBufferPointer<UInt8>) -> Bool {
+        guard count == other.count else { return false }
+        guard let base = baseAddress, let otherBase = other.baseAddress else { return true }
+        return memcmp(base, otherBase, count) == 0
+    }
 }
 
 /// A node of a parsed YAML file: a scalar, a sequence or a mapping, with its source location.
@@ -68,7 +163,7 @@ public struct YAMLNode: Sendable {
     /// The scalar's text as written (after YAML unescaping); nil for containers.
     public var text: String? {
         let record = record
-        return record.kind == .scalar ? tree.scalars[Int(record.payload)] : nil
+        return record.kind == .scalar ? tree.text.string(of: record) : nil
     }
 
     public var style: ScalarStyle { record.style }
@@ -118,8 +213,7 @@ public struct YAMLNode: Sendable {
         guard record.kind == .mapping else { return nil }
         let start = Int(record.payload)
         for position in stride(from: start, to: start + Int(record.count), by: 2) {
-            let keyRecord = tree.records[Int(tree.children[position])]
-            if keyRecord.kind == .scalar, tree.scalars[Int(keyRecord.payload)].sameText(as: key) {
+            if tree.text.isScalar(tree.records[Int(tree.children[position])], reading: key) {
                 return YAMLNode(tree: tree, index: tree.children[position + 1])
             }
         }
@@ -149,14 +243,5 @@ extension String {
     /// At most 60 characters, for quoting user input in a one-line message.
     var truncatedForMessage: String {
         count <= 60 ? self : String(prefix(57)) + "..."
-    }
-}
-
-extension String {
-    /// `==`, with the lengths compared first: keys and field names mostly differ in length, and
-    /// that test costs far less than a comparison of their text.
-    @inline(__always)
-    func sameText(as other: String) -> Bool {
-        utf8.count == other.utf8.count && self == other
     }
 }

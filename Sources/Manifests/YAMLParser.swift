@@ -27,7 +27,7 @@ public enum YAMLParser {
         source.bytes.withUnsafeBufferPointer { composer.run($0) }
         let tree = YAMLTree(
             file: source.path, records: composer.records, children: composer.children,
-            scalars: composer.scalars, roots: composer.roots)
+            text: composer.text, roots: composer.roots)
         return (tree, composer.diagnostics)
     }
 }
@@ -42,7 +42,7 @@ private struct Composer {
     let limits: YAMLLimits
     var records: [YAMLTree.Record] = []
     var children: [Int32] = []
-    var scalars: [String] = []
+    var text: ScalarText
     var roots: [Int32] = []
     var diagnostics: [Diagnostic] = []
 
@@ -64,7 +64,7 @@ private struct Composer {
         eventBudget = source.bytes.count + 1_000
         records.reserveCapacity(source.bytes.count / 8)
         expandedSizes.reserveCapacity(source.bytes.count / 8)
-        scalars.reserveCapacity(source.bytes.count / 16)
+        text = ScalarText(capacity: source.bytes.count / 2)
     }
 
     mutating func run(_ bytes: UnsafeBufferPointer<UInt8>) {
@@ -118,9 +118,6 @@ private struct Composer {
         case YAML_SCALAR_EVENT:
             guard !documentFailed else { return }
             let data = event.data.scalar
-            let text = data.value.map {
-                String(decoding: UnsafeBufferPointer(start: $0, count: data.length), as: UTF8.self)
-            } ?? ""
             guard let explicitString = checkTag(data.tag, line: line, column: column) else { return }
             let style: ScalarStyle
             switch data.style {
@@ -130,11 +127,11 @@ private struct Composer {
             case YAML_FOLDED_SCALAR_STYLE: style = .folded
             default: style = .plain
             }
-            scalars.append(text)
+            let range = text.append(UnsafeBufferPointer(start: data.value, count: data.value == nil ? 0 : data.length))
             let index = addRecord(
                 .init(
                     kind: .scalar, style: style, isExplicitString: explicitString, line: line, column: column,
-                    payload: Int32(scalars.count - 1), count: 0), size: 1)
+                    payload: range.start, count: range.count), size: 1)
             register(anchor: data.anchor, for: index)
             attach(index)
         case YAML_SEQUENCE_START_EVENT, YAML_MAPPING_START_EVENT:
@@ -216,12 +213,14 @@ private struct Composer {
     private mutating func close(_ frame: Frame) {
         let node = Int(frame.node)
         let start = children.count
-        let items = pending[frame.pendingStart...]
+        let items = frame.pendingStart..<pending.count
         var size = 1
-        for child in items { size = size.addingReportingOverflow(expandedSizes[Int(child)]).partialValue }
+        for position in items { size = size.addingReportingOverflow(expandedSizes[Int(pending[position])]).partialValue }
+        // Indices rather than a slice of `pending`: a slice alive across the removal below would
+        // make that removal copy the whole array.
         if records[node].kind == .mapping { checkKeys(items) }
-        children.append(contentsOf: items)
-        pending.removeSubrange(frame.pendingStart...)
+        children.append(contentsOf: pending[items])
+        pending.removeLast(items.count)
         records[node].payload = Int32(start)
         records[node].count = Int32(children.count - start)
         expandedSizes[node] = max(size, 1)
@@ -230,19 +229,18 @@ private struct Composer {
 
     /// Reports non-scalar keys, merge keys and duplicate keys. Ordinary mappings have a handful
     /// of keys, so they are compared pairwise; large ones go through a hash table.
-    private mutating func checkKeys(_ items: ArraySlice<Int32>) {
+    private mutating func checkKeys(_ items: Range<Int>) {
         let keyCount = items.count / 2
         var seen: [String: Int32] = [:]
         let useTable = keyCount > 16
         for position in 0..<keyCount {
-            let keyNode = items[items.startIndex + 2 * position]
+            let keyNode = pending[items.lowerBound + 2 * position]
             let key = records[Int(keyNode)]
             guard key.kind == .scalar else {
                 diagnostics.append(.error("a mapping key must be a plain name, not a list or mapping", at: location(of: key)))
                 continue
             }
-            let text = scalars[Int(key.payload)]
-            if key.style == .plain, text.sameText(as: "<<") {
+            if key.style == .plain, text.isScalar(key, reading: "<<") {
                 diagnostics.append(.error(
                     "merge keys ('<<') are not supported", at: location(of: key),
                     hint: "write the fields out, or put an alias ('*name') on a whole value"))
@@ -250,13 +248,13 @@ private struct Composer {
             }
             var first: Int32?
             if useTable {
-                first = seen[text]
-                if first == nil { seen[text] = keyNode }
+                let name = text.string(of: key)
+                first = seen[name]
+                if first == nil { seen[name] = keyNode }
             } else {
                 for earlierPosition in 0..<position {
-                    let earlier = items[items.startIndex + 2 * earlierPosition]
-                    let record = records[Int(earlier)]
-                    if record.kind == .scalar, scalars[Int(record.payload)].sameText(as: text) {
+                    let earlier = pending[items.lowerBound + 2 * earlierPosition]
+                    if text.areSame(records[Int(earlier)], key) {
                         first = earlier
                         break
                     }
@@ -264,7 +262,7 @@ private struct Composer {
             }
             if let first {
                 diagnostics.append(.error(
-                    "duplicate key '\(text.truncatedForMessage)'", at: location(of: key),
+                    "duplicate key '\(text.string(of: key).truncatedForMessage)'", at: location(of: key),
                     hint: "remove one of them; YAML keeps only the last, silently",
                     notes: [.init("first written here", at: location(of: records[Int(first)]))]))
             }
@@ -277,7 +275,7 @@ private struct Composer {
 
     private func isEmptyScalar(_ node: Int32) -> Bool {
         let record = records[Int(node)]
-        return record.kind == .scalar && record.style == .plain && scalars[Int(record.payload)].isEmpty
+        return record.kind == .scalar && record.style == .plain && record.count == 0
     }
 
     private mutating func fail(_ message: String, line: Int32, column: Int32, hint: String? = nil) {

@@ -50,6 +50,25 @@ struct ShapeCheckerTests {
         #expect(!compact(result.diagnostics).contains("s3cr3t"))
     }
 
+    @Test(
+        "Label names are 1 to 63 letters, digits, '-', '_' and '.', after at most one 'prefix/' of 1 to 253",
+        arguments: [
+            ("wing", true), ("team.name_2-x", true), ("example.com/wing", true), ("/wing", false), ("a/b/c", false),
+            ("wing/", false), ("bad name", false), ("flügel", false), (String(repeating: "w", count: 63), true),
+            (String(repeating: "w", count: 64), false), (String(repeating: "p", count: 253) + "/w", true),
+            (String(repeating: "p", count: 254) + "/w", false),
+        ])
+    func labelNames(name: String, valid: Bool) {
+        let text = """
+            apiVersion: roomkeeper/v1
+            kind: RoomGroup
+            metadata: {name: g, labels: {"\(name)": x}}
+            spec: {displayName: G, rooms: [r@contoso.com]}
+            """
+        let messages = load(text).diagnostics.map(\.message)
+        #expect(messages == (valid ? [] : ["'\(name.truncatedForTest)' is not a valid label name"]))
+    }
+
     @Test("Selectors decode every location part and label")
     func selector() throws {
         let result = load("""
@@ -158,4 +177,9 @@ struct ShapeCheckerTests {
 
             """)
     }
+}
+
+extension String {
+    /// As `truncatedForMessage` quotes user input: at most 60 characters.
+    fileprivate var truncatedForTest: String { count <= 60 ? self : String(prefix(57)) + "..." }
 }
