@@ -12,6 +12,16 @@ struct ShapeChecker {
     /// text nor counts references.
     private let storage: YAMLTree.Storage
     private(set) var diagnostics: [Diagnostic] = []
+    /// Where the checker is, from the document's root: read only to name a field in a message.
+    private var path: [PathStep] = []
+
+    /// A step from a node to one of its children.
+    private enum PathStep {
+        case field(String)
+        case item(Int)
+        /// A key of a free-form mapping, by its node.
+        case key(Int32)
+    }
 
     /// Field names that hold credentials; manifests live in git, so such a field is refused.
     static let secretFieldNames: Set<String> = [
@@ -23,7 +33,7 @@ struct ShapeChecker {
     static func diagnostics(for node: YAMLNode, against shape: Shape) -> [Diagnostic] {
         node.tree.withStorage { storage in
             var checker = ShapeChecker(tree: node.tree, storage: storage)
-            checker.check(node.index, against: shape, path: { "" })
+            checker.check(node.index, against: shape)
             return checker.diagnostics
         }
     }
@@ -33,20 +43,38 @@ struct ShapeChecker {
         self.storage = storage
     }
 
-    /// Checks node `index`; `path` names it in messages (`spec.rooms[2]`) and is built only for a message.
-    private mutating func check(_ index: Int32, against shape: Shape, path: () -> String) {
+    /// Checks node `index`, found at `path`.
+    private mutating func check(_ index: Int32, against shape: Shape) {
         switch shape {
-        case .string(let format): checkString(index, format: format, path: path)
-        case .integer(let range): checkInteger(index, range: range, path: path)
-        case .boolean: checkBoolean(index, path: path)
+        case .string(let format): checkString(index, format: format)
+        case .integer(let range): checkInteger(index, range: range)
+        case .boolean: checkBoolean(index)
         case .list(let item, let minimumCount, let unique):
-            checkList(index, item: item, minimumCount: minimumCount, unique: unique, path: path)
-        case .object(let object): checkObject(index, object, path: path)
-        case .stringMap: checkStringMap(index, path: path)
+            checkList(index, item: item, minimumCount: minimumCount, unique: unique)
+        case .object(let object): checkObject(index, object)
+        case .stringMap: checkStringMap(index)
         }
     }
 
     private func record(_ index: Int32) -> YAMLTree.Record { storage[index] }
+
+    /// Checks a child of the current node, one step down `path`.
+    private mutating func check(_ index: Int32, at step: PathStep, against shape: Shape) {
+        path.append(step)
+        check(index, against: shape)
+        path.removeLast()
+    }
+
+    /// The current node's path as messages name it: `spec.rooms[2]`, `metadata.labels.wing`.
+    private var pathText: String {
+        path.reduce(into: "") { text, step in
+            switch step {
+            case .field(let name): text += text.isEmpty ? name : ".\(name)"
+            case .item(let offset): text += "[\(offset)]"
+            case .key(let node): text += ".\(storage.string(of: storage[node]))"
+            }
+        }
+    }
 
     /// The node, for a message: its location, text and summary.
     private func node(_ index: Int32) -> YAMLNode { YAMLNode(tree: tree, index: index) }
@@ -55,8 +83,8 @@ struct ShapeChecker {
         diagnostics.append(.error(message, at: node(index).location, hint: hint))
     }
 
-    private mutating func mismatch(_ index: Int32, _ shape: Shape, path: () -> String) {
-        error("'\(path())' must be \(shape.expectation), not \(node(index).summary)", at: index)
+    private mutating func mismatch(_ index: Int32, _ shape: Shape) {
+        error("'\(pathText)' must be \(shape.expectation), not \(node(index).summary)", at: index)
     }
 
     // MARK: - Scalars
@@ -67,10 +95,10 @@ struct ShapeChecker {
     }
 
     /// Whether the node is a string in every YAML reader's eyes; reports why not otherwise.
-    private mutating func isString(_ index: Int32, expectation: @autoclosure () -> String, path: () -> String) -> Bool {
+    private mutating func isString(_ index: Int32, expectation: @autoclosure () -> String) -> Bool {
         let record = record(index)
         guard record.kind == .scalar else {
-            error("'\(path())' must be \(expectation()), not \(node(index).summary)", at: index)
+            error("'\(pathText)' must be \(expectation()), not \(node(index).summary)", at: index)
             return false
         }
         guard record.style == .plain && !record.isExplicitString else { return true }
@@ -80,34 +108,34 @@ struct ShapeChecker {
         case .string:
             return true
         case .null:
-            error("'\(path())' must be \(expectation()), not \(node(index).summary)", at: index,
+            error("'\(pathText)' must be \(expectation()), not \(node(index).summary)", at: index,
                   hint: "write a value, or remove the field")
         case .yaml11Bool:
-            error("'\(path())' must be \(expectation()), but '\(text)' is a boolean in YAML 1.1", at: index,
+            error("'\(pathText)' must be \(expectation()), but '\(text)' is a boolean in YAML 1.1", at: index,
                   hint: "quote it if you mean the text: \"\(text)\"")
         case .bool:
-            error("'\(path())' must be \(expectation()), not the boolean \(text)", at: index,
+            error("'\(pathText)' must be \(expectation()), not the boolean \(text)", at: index,
                   hint: "quote it if you mean the text: \"\(text)\"")
         case .integer, .float:
-            error("'\(path())' must be \(expectation()), not the number \(text.truncatedForMessage)", at: index,
+            error("'\(pathText)' must be \(expectation()), not the number \(text.truncatedForMessage)", at: index,
                   hint: "quote it to keep it as written: \"\(text.truncatedForMessage)\"")
         }
         return false
     }
 
-    private mutating func checkString(_ index: Int32, format: StringFormat, path: () -> String) {
-        guard isString(index, expectation: format.expectation, path: path) else { return }
+    private mutating func checkString(_ index: Int32, format: StringFormat) {
+        guard isString(index, expectation: format.expectation) else { return }
         let record = record(index)
         guard let problem = Self.problem(with: storage.bytes(of: record), format: format) else { return }
         let text = storage.string(of: record)
         switch problem {
         case .controlCharacter(let control):
-            error("'\(path())' contains the control character U+\(String(control.value, radix: 16, uppercase: true).leftPadded(to: 4))",
+            error("'\(pathText)' contains the control character U+\(String(control.value, radix: 16, uppercase: true).leftPadded(to: 4))",
                   at: index, hint: "remove it")
         case .tooLong(let maximumLength):
             // More bytes than the limit; the limit counts characters, which are fewer when not ASCII.
             if text.count > maximumLength {
-                error("'\(path())' is \(text.count) characters long; the limit is \(maximumLength)", at: index)
+                error("'\(pathText)' is \(text.count) characters long; the limit is \(maximumLength)", at: index)
             }
         case .malformed:
             switch format {
@@ -125,10 +153,10 @@ struct ShapeChecker {
             case .date:
                 error("'\(text.truncatedForMessage)' is not a date", at: index, hint: "write the day as YYYY-MM-DD, e.g. 2026-12-31")
             case .oneOf(let values) where values.count > 16:
-                error("'\(path())' has an unknown value '\(text.truncatedForMessage)'", at: index,
+                error("'\(pathText)' has an unknown value '\(text.truncatedForMessage)'", at: index,
                       hint: Suggestion.hint(for: text, in: values) ?? "known values: \(values.joined(separator: ", "))")
             case .oneOf(let values):
-                error("'\(path())' must be \(format.expectation), not '\(text.truncatedForMessage)'",
+                error("'\(pathText)' must be \(format.expectation), not '\(text.truncatedForMessage)'",
                       at: index, hint: values.count == 1 ? nil : Suggestion.hint(for: text, in: values))
             }
         }
@@ -163,57 +191,57 @@ struct ShapeChecker {
         return isWellFormed ? nil : .malformed
     }
 
-    private mutating func checkInteger(_ index: Int32, range: ClosedRange<Int>, path: () -> String) {
+    private mutating func checkInteger(_ index: Int32, range: ClosedRange<Int>) {
         func expectation() -> String { Shape.integer(range).expectation }
         let record = record(index)
         guard record.kind == .scalar else {
-            error("'\(path())' must be \(expectation()), not \(node(index).summary)", at: index)
+            error("'\(pathText)' must be \(expectation()), not \(node(index).summary)", at: index)
             return
         }
         let text = storage.string(of: record)
         guard record.style == .plain && !record.isExplicitString else {
-            error("'\(path())' must be \(expectation()), not the string \"\(text.truncatedForMessage)\"", at: index,
+            error("'\(pathText)' must be \(expectation()), not the string \"\(text.truncatedForMessage)\"", at: index,
                   hint: Int(text) != nil ? "remove the quotes" : nil)
             return
         }
         switch resolution(of: record) {
         case .integer(let value?):
             if !range.contains(value) {
-                error("'\(path())' must be from \(range.lowerBound) to \(range.upperBound), not \(value)", at: index)
+                error("'\(pathText)' must be from \(range.lowerBound) to \(range.upperBound), not \(value)", at: index)
             }
         case .integer(nil):
-            error("'\(path())' must be a plain decimal integer, not \(text.truncatedForMessage)", at: index,
+            error("'\(pathText)' must be a plain decimal integer, not \(text.truncatedForMessage)", at: index,
                   hint: "YAML readers disagree on octal, hexadecimal, '_' and ':' forms; write the number in decimal without leading zeros")
         default:
-            error("'\(path())' must be \(expectation()), not \(node(index).summary)", at: index)
+            error("'\(pathText)' must be \(expectation()), not \(node(index).summary)", at: index)
         }
     }
 
-    private mutating func checkBoolean(_ index: Int32, path: () -> String) {
+    private mutating func checkBoolean(_ index: Int32) {
         let record = record(index)
         guard record.kind == .scalar else {
-            error("'\(path())' must be true or false, not \(node(index).summary)", at: index)
+            error("'\(pathText)' must be true or false, not \(node(index).summary)", at: index)
             return
         }
         guard record.style == .plain && !record.isExplicitString else {
             let text = storage.string(of: record)
-            error("'\(path())' must be true or false, not the string \"\(text.truncatedForMessage)\"", at: index,
+            error("'\(pathText)' must be true or false, not the string \"\(text.truncatedForMessage)\"", at: index,
                   hint: ["true", "false"].contains(text.lowercased()) ? "remove the quotes" : nil)
             return
         }
         switch resolution(of: record) {
         case .bool: break
         case .yaml11Bool(let value):
-            error("'\(path())' must be true or false; '\(storage.string(of: record))' is a boolean only in YAML 1.1", at: index,
+            error("'\(pathText)' must be true or false; '\(storage.string(of: record))' is a boolean only in YAML 1.1", at: index,
                   hint: "write \(value)")
         default:
-            error("'\(path())' must be true or false, not \(node(index).summary)", at: index)
+            error("'\(pathText)' must be true or false, not \(node(index).summary)", at: index)
         }
     }
 
     // MARK: - Containers
 
-    private mutating func checkList(_ index: Int32, item: Shape, minimumCount: Int, unique: Bool, path: () -> String) {
+    private mutating func checkList(_ index: Int32, item: Shape, minimumCount: Int, unique: Bool) {
         let record = record(index)
         guard record.kind == .sequence else {
             if record.kind == .scalar, record.style == .plain, !record.isExplicitString, resolution(of: record) == .null,
@@ -221,12 +249,12 @@ struct ShapeChecker {
             {
                 return
             }
-            mismatch(index, .list(item, minimumCount: minimumCount, unique: unique), path: path)
+            mismatch(index, .list(item, minimumCount: minimumCount, unique: unique))
             return
         }
         let count = Int(record.count)
         if count < minimumCount {
-            error("'\(path())' must list at least \(minimumCount == 1 ? "one item" : "\(minimumCount) items")", at: index)
+            error("'\(pathText)' must list at least \(minimumCount == 1 ? "one item" : "\(minimumCount) items")", at: index)
         }
         let compares = unique && count > 1
         var seen: [String: Int32] = [:]
@@ -234,14 +262,14 @@ struct ShapeChecker {
         for offset in 0..<count {
             let element = storage.children[Int(record.payload) + offset]
             let before = diagnostics.count
-            check(element, against: item, path: { "\(path())[\(offset)]" })
+            check(element, at: .item(offset), against: item)
             let elementRecord = self.record(element)
             guard compares, diagnostics.count == before, elementRecord.kind == .scalar else { continue }
             let text = storage.string(of: elementRecord)
             let key = text.lowercasedIfNeeded
             if let first = seen[key] {
                 diagnostics.append(.error(
-                    "'\(text.truncatedForMessage)' is listed twice in '\(path())'", at: node(element).location,
+                    "'\(text.truncatedForMessage)' is listed twice in '\(pathText)'", at: node(element).location,
                     hint: "remove the second one", notes: [.init("first listed here", at: node(first).location)]))
             } else {
                 seen[key] = element
@@ -249,10 +277,10 @@ struct ShapeChecker {
         }
     }
 
-    private mutating func checkObject(_ index: Int32, _ object: ObjectShape, path: () -> String) {
+    private mutating func checkObject(_ index: Int32, _ object: ObjectShape) {
         let record = record(index)
         guard record.kind == .mapping else {
-            error("'\(path())' must be a mapping (\(object.title)), not \(node(index).summary)", at: index)
+            error("'\(pathText)' must be a mapping (\(object.title)), not \(node(index).summary)", at: index)
             return
         }
         // Which fields were given, as bits: an object shape has far fewer than 64 fields.
@@ -272,11 +300,7 @@ struct ShapeChecker {
                 continue
             }
             present |= 1 << UInt64(fieldIndex)
-            check(storage.children[entry + 1], against: object.fields[fieldIndex].shape, path: {
-                let parent = path()
-                let name = object.fields[fieldIndex].name
-                return parent.isEmpty ? name : "\(parent).\(name)"
-            })
+            check(storage.children[entry + 1], at: .field(object.fields[fieldIndex].name), against: object.fields[fieldIndex].shape)
         }
         for (fieldIndex, field) in object.fields.enumerated()
         where field.isRequired && present & (1 << UInt64(fieldIndex)) == 0 && !hasMergeKey {
@@ -321,12 +345,10 @@ struct ShapeChecker {
               hint: Suggestion.hint(for: name, in: known) ?? "known fields: \(known.joined(separator: ", "))")
     }
 
-    private mutating func checkStringMap(_ index: Int32, path: () -> String) {
-        // A local copy for the path closures: capturing `self` would overlap the checks' mutation.
-        let storage = storage
+    private mutating func checkStringMap(_ index: Int32) {
         let record = record(index)
         guard record.kind == .mapping else {
-            mismatch(index, .stringMap, path: path)
+            mismatch(index, .stringMap)
             return
         }
         for entry in stride(from: Int(record.payload), to: Int(record.payload + record.count), by: 2) {
@@ -337,9 +359,9 @@ struct ShapeChecker {
                 error("'\(storage.string(of: keyRecord).truncatedForMessage)' is not a valid label name", at: key,
                       hint: "label names are 1 to 63 letters, digits, '-', '_' and '.', optionally after a 'prefix/'")
             }
-            checkString(storage.children[entry + 1], format: .text(maximumLength: 63), path: {
-                "\(path()).\(storage.string(of: keyRecord))"
-            })
+            path.append(.key(key))
+            checkString(storage.children[entry + 1], format: .text(maximumLength: 63))
+            path.removeLast()
         }
     }
 
