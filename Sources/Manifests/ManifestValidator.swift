@@ -6,11 +6,11 @@ import PortalModel
 public enum ManifestValidator {
     public static func validate(_ set: ManifestSet) -> [Diagnostic] {
         var diagnostics: [Diagnostic] = []
-        diagnostics += uniqueNames(names(set.roomGroups), kind: .roomGroup)
-        diagnostics += uniqueNames(names(set.roles), kind: .role)
-        diagnostics += uniqueNames(names(set.roleAssignments), kind: .roleAssignment)
-        diagnostics += uniqueNames(names(set.devices), kind: .device)
-        diagnostics += uniqueNames(names(set.updateRings), kind: .updateRing)
+        diagnostics += uniqueNames(set.roomGroups, kind: .roomGroup)
+        diagnostics += uniqueNames(set.roles, kind: .role)
+        diagnostics += uniqueNames(set.roleAssignments, kind: .roleAssignment)
+        diagnostics += uniqueNames(set.devices, kind: .device)
+        diagnostics += uniqueNames(set.updateRings, kind: .updateRing)
         diagnostics += uniqueDisplayNames(set.roomGroups.map { ($0.displayName, $0.metadata.name) }, kind: .roomGroup)
         diagnostics += uniqueDisplayNames(set.roles.map { ($0.displayName, $0.metadata.name) }, kind: .role)
         diagnostics += uniqueDisplayNames(set.updateRings.map { ($0.displayName, $0.metadata.name) }, kind: .updateRing)
@@ -42,27 +42,38 @@ public enum ManifestValidator {
         }
     }
 
-    /// Current and previous names: a previous name may not be another manifest's name, or two
-    /// objects would claim one portal object.
-    private static func names(_ manifests: [some DeclaredObject]) -> [Located<String>] {
-        manifests.flatMap { [$0.metadata.name] + $0.metadata.previousNames }
-    }
-
-    private static func uniqueNames(_ names: [Located<String>], kind: ManifestKind) -> [Diagnostic] {
-        var first: [String: Located<String>] = [:]
-        first.reserveCapacity(names.count)
+    /// Names are unique per kind, previous names included: a previous name may not be another
+    /// manifest's name, or two objects would claim one portal object.
+    ///
+    /// Objects are visited by index and names remembered by position, not copied: this runs over
+    /// tens of thousands of manifests on every load.
+    private static func uniqueNames<Object: DeclaredObject>(_ objects: [Object], kind: ManifestKind) -> [Diagnostic] {
+        func name(at site: NameSite) -> Located<String> {
+            site.previous < 0 ? objects[site.object].metadata.name : objects[site.object].metadata.previousNames[site.previous]
+        }
+        var first: [String: NameSite] = [:]
+        first.reserveCapacity(objects.count)
         var diagnostics: [Diagnostic] = []
-        for name in names {
-            if let earlier = first[name.value] {
+        for object in objects.indices {
+            for previous in -1..<objects[object].metadata.previousNames.count {
+                let site = NameSite(object: object, previous: previous)
+                let value = previous < 0 ? objects[object].metadata.name.value : objects[object].metadata.previousNames[previous].value
+                guard let earlier = first.updateValue(site, forKey: value) else { continue }
+                first[value] = earlier
+                let location = name(at: earlier).location
                 diagnostics.append(.error(
-                    "duplicate \(kind.rawValue) name '\(name.value)'", at: name.location,
+                    "duplicate \(kind.rawValue) name '\(value)'", at: name(at: site).location,
                     hint: "names are unique per kind; rename one of them",
-                    notes: earlier.location.map { [.init("first declared here", at: $0)] } ?? []))
-            } else {
-                first[name.value] = name
+                    notes: location.map { [.init("first declared here", at: $0)] } ?? []))
             }
         }
         return diagnostics
+    }
+
+    /// A name's place: its object, and -1 for the current name or the index of a previous one.
+    private struct NameSite {
+        var object: Int
+        var previous: Int
     }
 
     private static func uniqueDisplayNames(_ entries: [(String, Located<String>)], kind: ManifestKind) -> [Diagnostic] {
@@ -113,7 +124,13 @@ public enum ManifestValidator {
         let roleNames = Set(set.roles.map(\.metadata.name.value))
         let groupNames = Set(set.roomGroups.map(\.metadata.name.value))
         var diagnostics: [Diagnostic] = []
-        var displayNames: [String: Located<String>] = [:]
+        /// Assignments are named within their role.
+        struct RoleDisplayName: Hashable {
+            var role: RoleReference
+            var displayName: String
+        }
+        var displayNames: [RoleDisplayName: Located<String>] = [:]
+        displayNames.reserveCapacity(set.roleAssignments.count)
         for assignment in set.roleAssignments {
             let role = assignment.role
             switch role.value {
@@ -151,22 +168,20 @@ public enum ManifestValidator {
                     "RoleAssignment '\(name.value)' scope is empty", at: name.location,
                     hint: "set 'allRooms: true', or list 'roomGroups' and/or 'rooms'"))
             }
-            var members: [AssignmentMember: Located<AssignmentMember>] = [:]
-            for member in assignment.members {
-                let key: AssignmentMember =
-                    switch member.value {
-                    case .user(let user): .user(user.lowercasedIfNeeded)
-                    case .group(let group): .group(group.lowercasedIfNeeded)
-                    }
-                if let first = members[key] {
-                    diagnostics.append(.error(
-                        "member is listed twice in RoleAssignment '\(name.value)'", at: member.location, hint: "remove one",
-                        notes: first.location.map { [.init("first listed here", at: $0)] } ?? []))
-                } else {
-                    members[key] = member
+            // An assignment has a handful of members: compared pairwise, without a table.
+            let memberKeys = assignment.members.map { member -> AssignmentMember in
+                switch member.value {
+                case .user(let user): .user(user.lowercasedIfNeeded)
+                case .group(let group): .group(group.lowercasedIfNeeded)
                 }
             }
-            let displayKey = role.value.text + "\u{0}" + assignment.displayName.lowercasedIfNeeded
+            for (position, key) in memberKeys.enumerated() {
+                guard let first = memberKeys[..<position].firstIndex(of: key) else { continue }
+                diagnostics.append(.error(
+                    "member is listed twice in RoleAssignment '\(name.value)'", at: assignment.members[position].location,
+                    hint: "remove one", notes: assignment.members[first].location.map { [.init("first listed here", at: $0)] } ?? []))
+            }
+            let displayKey = RoleDisplayName(role: role.value, displayName: assignment.displayName.lowercasedIfNeeded)
             if let earlier = displayNames[displayKey] {
                 diagnostics.append(.error(
                     "RoleAssignment '\(name.value)' has the same displayName as '\(earlier.value)' for the same role",
@@ -249,34 +264,36 @@ public enum ManifestValidator {
     /// unique across makers); a room has one main unit, which carries its enrollment; a
     /// peripheral's `enrollment` is ignored with a warning, since peripherals never enroll.
     private static func checkDevices(_ devices: [Device]) -> [Diagnostic] {
-        var first: [HardwareIdentity: (name: String, location: SourceLocation?)] = [:]
-        var unitOfRoom: [String: (name: String, location: SourceLocation?)] = [:]
-        first.reserveCapacity(devices.count)
+        // Devices are remembered by index, not copied: there are tens of thousands of them.
+        var firstWithIdentity: [HardwareIdentity: Int] = [:]
+        var unitOfRoom: [String: Int] = [:]
+        firstWithIdentity.reserveCapacity(devices.count)
+        unitOfRoom.reserveCapacity(devices.count)
         var diagnostics: [Diagnostic] = []
-        for device in devices {
-            let key = HardwareIdentity(manufacturer: device.manufacturer, serialNumber: device.serialNumber.value)
-            if let earlier = first[key] {
+        for index in devices.indices {
+            let identity = HardwareIdentity(manufacturer: devices[index].manufacturer, serialNumber: devices[index].serialNumber.value)
+            if let earlier = firstWithIdentity.updateValue(index, forKey: identity) {
+                firstWithIdentity[identity] = earlier
                 diagnostics.append(.error(
-                    "\(key) is declared by Device '\(earlier.name)' too", at: device.serialNumber.location,
+                    "\(identity) is declared by Device '\(devices[earlier].metadata.name.value)' too", at: devices[index].serialNumber.location,
                     hint: "each physical device is declared once; if these are two devices, give each its manufacturer",
-                    notes: earlier.location.map { [.init("first declared here", at: $0)] } ?? []))
-            } else {
-                first[key] = (device.metadata.name.value, device.serialNumber.location)
+                    notes: devices[earlier].serialNumber.location.map { [.init("first declared here", at: $0)] } ?? []))
             }
-            if device.isRoomUnit {
-                let room = device.room.value.lowercasedIfNeeded
-                if let earlier = unitOfRoom[room] {
+            if devices[index].isRoomUnit {
+                let room = devices[index].room.value.lowercasedIfNeeded
+                if let earlier = unitOfRoom.updateValue(index, forKey: room) {
+                    unitOfRoom[room] = earlier
+                    let device = devices[index]
+                    let earlierName = devices[earlier].metadata.name
                     diagnostics.append(.error(
-                        "room '\(device.room.value.truncatedForMessage)' has two main units: '\(earlier.name)' and '\(device.metadata.name.value)'",
+                        "room '\(device.room.value.truncatedForMessage)' has two main units: '\(earlierName.value)' and '\(device.metadata.name.value)'",
                         at: device.room.location,
                         hint: "a room has one main unit (teamsRoom, collaborationBar or surfaceHub); declare the others as peripherals or in their own rooms",
-                        notes: earlier.location.map { [.init("'\(earlier.name)' declared here", at: $0)] } ?? []))
-                } else {
-                    unitOfRoom[room] = (device.metadata.name.value, device.metadata.name.location)
+                        notes: earlierName.location.map { [.init("'\(earlierName.value)' declared here", at: $0)] } ?? []))
                 }
-            } else if let enrollment = device.enrollment {
+            } else if let enrollment = devices[index].enrollment {
                 diagnostics.append(.warning(
-                    "Device '\(device.metadata.name.value)' is a \(device.deviceType.rawValue), a peripheral: peripherals never enroll, so 'enrollment' is ignored",
+                    "Device '\(devices[index].metadata.name.value)' is a \(devices[index].deviceType.rawValue), a peripheral: peripherals never enroll, so 'enrollment' is ignored",
                     at: enrollment.location,
                     hint: "remove 'enrollment'; the room enrolls through its main unit (teamsRoom, collaborationBar or surfaceHub)"))
             }
