@@ -41,15 +41,20 @@ public enum ManifestLoader {
                 "no manifest files (*.yaml, *.yml) found", at: nil,
                 hint: "an empty repository declares nothing; check the path"))
         }
-        for outcome in loadFiles(paths, from: tree, workers: max(1, min(workers, paths.count))) {
+        // Outcomes and their manifests are taken from the back and moved, not copied: a copy of
+        // each of tens of thousands of manifests, and its release with the outcome, cost more
+        // than the reversal that puts them back in file order.
+        var outcomes = loadFiles(paths, from: tree, workers: max(1, min(workers, paths.count)))
+        while var outcome = outcomes.popLast() {
             result.diagnostics += outcome.diagnostics
             guard let source = outcome.source else { continue }
             result.fileCount += 1
             result.byteCount += source.bytes.count
             if !outcome.diagnostics.isEmpty { result.sources[source.path] = source }
-            outcome.manifests.forEach { result.manifests.add($0) }
+            while let manifest = outcome.manifests.popLast() { result.manifests.add(manifest) }
             if let policy = outcome.policy { result.manifests.policy = policy }
         }
+        result.manifests.reverse()
         result.diagnostics += ManifestValidator.validate(result.manifests)
         result.diagnostics = result.diagnostics.sortedByLocation()
         // Cross-file checks point into files that parsed cleanly; keep their text for the excerpt.

@@ -15,14 +15,24 @@ public struct ManifestSet: Sendable, Equatable {
         manifests.forEach { add($0) }
     }
 
-    public mutating func add(_ manifest: Manifest) {
-        switch manifest {
+    public mutating func add(_ manifest: consuming Manifest) {
+        switch consume manifest {
         case .roomGroup(let value): roomGroups.append(value)
         case .role(let value): roles.append(value)
         case .roleAssignment(let value): roleAssignments.append(value)
         case .device(let value): devices.append(value)
         case .updateRing(let value): updateRings.append(value)
         }
+    }
+
+    /// Reverses the order of the manifests of every kind, moving them in their buffers: the
+    /// array's own `reverse()` would copy each one.
+    mutating func reverse() {
+        roomGroups.withUnsafeMutableBufferPointer { $0.reverse() }
+        roles.withUnsafeMutableBufferPointer { $0.reverse() }
+        roleAssignments.withUnsafeMutableBufferPointer { $0.reverse() }
+        devices.withUnsafeMutableBufferPointer { $0.reverse() }
+        updateRings.withUnsafeMutableBufferPointer { $0.reverse() }
     }
 
     /// Every manifest, kind by kind in declaration order.
