@@ -45,6 +45,11 @@ public enum ManifestLoader {
         // each of tens of thousands of manifests, and its release with the outcome, cost more
         // than the reversal that puts them back in file order.
         var outcomes = loadFiles(paths, from: tree, workers: max(1, min(workers, paths.count)))
+        var counts: [ManifestKind: Int] = [:]
+        for outcome in outcomes {
+            for index in outcome.manifests.indices { counts[outcome.manifests[index].kind, default: 0] += 1 }
+        }
+        result.manifests.reserveCapacity(counts)
         while var outcome = outcomes.popLast() {
             result.diagnostics += outcome.diagnostics
             guard let source = outcome.source else { continue }

@@ -25,6 +25,16 @@ public struct ManifestSet: Sendable, Equatable {
         }
     }
 
+    /// Makes room for `counts` more manifests of each kind, so that adding them does not grow the
+    /// arrays step by step.
+    mutating func reserveCapacity(_ counts: [ManifestKind: Int]) {
+        roomGroups.reserveCapacity(roomGroups.count + (counts[.roomGroup] ?? 0))
+        roles.reserveCapacity(roles.count + (counts[.role] ?? 0))
+        roleAssignments.reserveCapacity(roleAssignments.count + (counts[.roleAssignment] ?? 0))
+        devices.reserveCapacity(devices.count + (counts[.device] ?? 0))
+        updateRings.reserveCapacity(updateRings.count + (counts[.updateRing] ?? 0))
+    }
+
     /// Reverses the order of the manifests of every kind, moving them in their buffers: the
     /// array's own `reverse()` would copy each one.
     mutating func reverse() {
