@@ -1,5 +1,3 @@
-import Foundation
-
 /// How a scalar was written. Only `plain` scalars are subject to YAML's type resolution
 /// (`yes`, `0123`, `null`); quoted and block scalars are always strings.
 public enum ScalarStyle: UInt8, Sendable {
@@ -130,12 +128,23 @@ extension UnsafeBufferPointer<UInt8> {
             && (text.utf8.withContiguousStorageIfAvailable { hasSameBytes(as: $0) } ?? text.utf8.elementsEqual(self))
     }
 
-    /// Whether both buffers hold the same bytes.
+    /// Whether both buffers hold the same bytes, compared eight at a time: keys and field names
+    /// are short, and a call to `memcmp` costs more than comparing them.
     @inline(__always)
     func hasSameBytes(as other: UnsafeBufferPointer<UInt8>) -> Bool {
         guard count == other.count else { return false }
         guard let base = baseAddress, let otherBase = other.baseAddress else { return true }
-        return memcmp(base, otherBase, count) == 0
+        var index = 0
+        while index + 8 <= count {
+            let word = UnsafeRawPointer(base + index).loadUnaligned(as: UInt64.self)
+            guard word == UnsafeRawPointer(otherBase + index).loadUnaligned(as: UInt64.self) else { return false }
+            index += 8
+        }
+        while index < count {
+            guard base[index] == otherBase[index] else { return false }
+            index += 1
+        }
+        return true
     }
 }
 
