@@ -129,52 +129,54 @@ public enum ManifestLoader {
         var diagnostics = parseDiagnostics
         let isPolicyFile = source.path == policyFileName
         var sawPolicy = false
-        for document in tree.documents {
-            guard document.kind == .mapping else {
-                diagnostics.append(.error(
-                    "a manifest must be a mapping with apiVersion, kind, metadata and spec, not \(document.summary)",
-                    at: document.location))
-                continue
-            }
-            guard let kindNode = document["kind"], let kindText = kindNode.text else {
-                diagnostics.append(.error(
-                    "missing required field 'kind'", at: document.location,
-                    hint: "add 'kind:' (one of \(ManifestKind.allCases.map(\.rawValue).joined(separator: ", ")))"))
-                continue
-            }
-            if kindText == "Policy" {
-                guard isPolicyFile else {
+        ShapeChecker.withChecker(for: tree) { checker in
+            for document in tree.documents {
+                guard document.kind == .mapping else {
                     diagnostics.append(.error(
-                        "the Policy belongs in \(policyFileName) at the repository root", at: kindNode.location,
-                        hint: "move this document there"))
+                        "a manifest must be a mapping with apiVersion, kind, metadata and spec, not \(document.summary)",
+                        at: document.location))
                     continue
                 }
-                guard !sawPolicy else {
-                    diagnostics.append(.error("\(policyFileName) holds one Policy document, not several", at: document.location))
-                    continue
-                }
-                sawPolicy = true
-                diagnostics += ShapeChecker.diagnostics(for: document, against: .object(shapes.policy))
-                // Decoded even when the check failed, so the semantic checks of its ignore rules run
-                // too; the errors above already keep anything from being applied.
-                outcome.policy = ManifestDecoder.decodePolicy(document)
-            } else if let kind = ManifestKind(rawValue: kindText), let shape = shapes.documents[kind] {
-                if isPolicyFile {
+                guard let kindNode = document["kind"], let kindText = kindNode.text else {
                     diagnostics.append(.error(
-                        "\(policyFileName) holds only the repository Policy, not a \(kind.rawValue)", at: kindNode.location,
-                        hint: "move this document to another file"))
+                        "missing required field 'kind'", at: document.location,
+                        hint: "add 'kind:' (one of \(ManifestKind.allCases.map(\.rawValue).joined(separator: ", ")))"))
                     continue
                 }
-                let shapeDiagnostics = ShapeChecker.diagnostics(for: document, against: .object(shape))
-                if !shapeDiagnostics.hasErrors, let manifest = ManifestDecoder.decode(document, kind: kind) {
-                    outcome.manifests.append(manifest)
+                if kindText == "Policy" {
+                    guard isPolicyFile else {
+                        diagnostics.append(.error(
+                            "the Policy belongs in \(policyFileName) at the repository root", at: kindNode.location,
+                            hint: "move this document there"))
+                        continue
+                    }
+                    guard !sawPolicy else {
+                        diagnostics.append(.error("\(policyFileName) holds one Policy document, not several", at: document.location))
+                        continue
+                    }
+                    sawPolicy = true
+                    diagnostics += checker.diagnostics(for: document, against: .object(shapes.policy))
+                    // Decoded even when the check failed, so the semantic checks of its ignore rules run
+                    // too; the errors above already keep anything from being applied.
+                    outcome.policy = ManifestDecoder.decodePolicy(document)
+                } else if let kind = ManifestKind(rawValue: kindText), let shape = shapes.documents[kind] {
+                    if isPolicyFile {
+                        diagnostics.append(.error(
+                            "\(policyFileName) holds only the repository Policy, not a \(kind.rawValue)", at: kindNode.location,
+                            hint: "move this document to another file"))
+                        continue
+                    }
+                    let shapeDiagnostics = checker.diagnostics(for: document, against: .object(shape))
+                    if !shapeDiagnostics.hasErrors, let manifest = ManifestDecoder.decode(document, kind: kind) {
+                        outcome.manifests.append(manifest)
+                    }
+                    diagnostics += shapeDiagnostics
+                } else {
+                    let known = ManifestKind.allCases.map(\.rawValue)
+                    diagnostics.append(.error(
+                        "unknown kind '\(kindText.truncatedForMessage)'", at: kindNode.location,
+                        hint: Suggestion.hint(for: kindText, in: known) ?? "known kinds: \(known.joined(separator: ", "))"))
                 }
-                diagnostics += shapeDiagnostics
-            } else {
-                let known = ManifestKind.allCases.map(\.rawValue)
-                diagnostics.append(.error(
-                    "unknown kind '\(kindText.truncatedForMessage)'", at: kindNode.location,
-                    hint: Suggestion.hint(for: kindText, in: known) ?? "known kinds: \(known.joined(separator: ", "))"))
             }
         }
         outcome.diagnostics = diagnostics

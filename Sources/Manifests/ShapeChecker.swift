@@ -11,7 +11,7 @@ struct ShapeChecker {
     /// Its storage: nodes are passed as indices into it, so that walking a document neither copies
     /// text nor counts references.
     private let storage: YAMLTree.Storage
-    private(set) var diagnostics: [Diagnostic] = []
+    private var diagnostics: [Diagnostic] = []
     /// Where the checker is, from the document's root: read only to name a field in a message.
     private var path: [PathStep] = []
 
@@ -31,11 +31,25 @@ struct ShapeChecker {
 
     /// Every problem of `node` against `shape`.
     static func diagnostics(for node: YAMLNode, against shape: Shape) -> [Diagnostic] {
-        node.tree.withStorage { storage in
-            var checker = ShapeChecker(tree: node.tree, storage: storage)
-            checker.check(node.index, against: shape)
-            return checker.diagnostics
+        withChecker(for: node.tree) { $0.diagnostics(for: node, against: shape) }
+    }
+
+    /// Calls `body` with a checker for the documents of `tree`, which reuses its storage from one
+    /// document to the next.
+    static func withChecker<Result>(for tree: YAMLTree, _ body: (inout ShapeChecker) -> Result) -> Result {
+        tree.withStorage { storage in
+            var checker = ShapeChecker(tree: tree, storage: storage)
+            return body(&checker)
         }
+    }
+
+    /// Every problem of `node`, a node of the checker's tree, against `shape`.
+    mutating func diagnostics(for node: YAMLNode, against shape: Shape) -> [Diagnostic] {
+        precondition(node.tree === tree, "the node belongs to another tree")
+        diagnostics.removeAll(keepingCapacity: true)
+        path.removeAll(keepingCapacity: true)
+        check(node.index, against: shape)
+        return diagnostics
     }
 
     private init(tree: YAMLTree, storage: YAMLTree.Storage) {
@@ -369,8 +383,22 @@ struct ShapeChecker {
 
     /// The first C0 or C1 control character other than tab and line feed, looked up on UTF-8 bytes.
     static func firstControlCharacter(in bytes: UnsafeBufferPointer<UInt8>) -> Unicode.Scalar? {
+        // Words of eight bytes with no byte below 0x20, no 0x7F and no 0xC2 (the lead byte of the
+        // C1 controls) are skipped; the rest is looked at byte by byte.
+        var start = 0
+        if let base = bytes.baseAddress {
+            let ones: UInt64 = 0x0101_0101_0101_0101
+            let highBits = ones &* 0x80
+            func hasZeroByte(_ word: UInt64) -> Bool { (word &- ones) & ~word & highBits != 0 }
+            while start + 8 <= bytes.count {
+                let word = UnsafeRawPointer(base + start).loadUnaligned(as: UInt64.self)
+                let hasLowByte = (word &- ones &* 0x20) & ~word & highBits != 0
+                if hasLowByte || hasZeroByte(word ^ (ones &* 0x7F)) || hasZeroByte(word ^ (ones &* 0xC2)) { break }
+                start += 8
+            }
+        }
         var previous: UInt8 = 0
-        for byte in bytes {
+        for byte in bytes[start...] {
             if (byte < 0x20 && byte != 0x09 && byte != 0x0A) || byte == 0x7F { return Unicode.Scalar(byte) }
             if previous == 0xC2, (0x80...0x9F).contains(byte) { return Unicode.Scalar(byte) }
             previous = byte

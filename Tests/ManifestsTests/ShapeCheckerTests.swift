@@ -69,6 +69,29 @@ struct ShapeCheckerTests {
         #expect(messages == (valid ? [] : ["'\(name.truncatedForTest)' is not a valid label name"]))
     }
 
+    @Test(
+        "A control character is found wherever it sits in a long string, a C1 control split across eight-byte words too",
+        arguments: [0, 5, 7, 8, 15, 16, 30])
+    func controlCharacters(offset: Int) {
+        let padding = String(repeating: "x", count: offset)
+        for (control, code) in [("\\e", "001B"), ("\\x7F", "007F"), ("\\x9B", "009B"), ("\\x07", "0007")] {
+            let text = """
+                apiVersion: roomkeeper/v1
+                kind: RoomGroup
+                metadata: {name: g}
+                spec: {displayName: "\(padding)\(control)\(padding) Lobby ünd more text", rooms: [r@contoso.com]}
+                """
+            #expect(load(text).diagnostics.map(\.message) == ["'spec.displayName' contains the control character U+\(code)"])
+        }
+        let clean = """
+            apiVersion: roomkeeper/v1
+            kind: RoomGroup
+            metadata: {name: g}
+            spec: {displayName: "\(padding)Lobby\\tünd 会议室 \\u00C2\\u00A0 more text\(padding)", rooms: [r@contoso.com]}
+            """
+        #expect(load(clean).diagnostics.isEmpty)
+    }
+
     @Test("Selectors decode every location part and label")
     func selector() throws {
         let result = load("""
