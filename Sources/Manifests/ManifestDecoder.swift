@@ -134,9 +134,8 @@ extension YAMLNode {
     func int(_ key: String) -> Int? { string(key).flatMap { Int($0) } }
 
     func stringMap(_ key: String) -> [String: String] {
-        var map: [String: String] = [:]
-        guard let node = self[key] else { return map }
-        map.reserveCapacity(node.entries.count)
+        guard let node = self[key] else { return [:] }
+        var map = [String: String](minimumCapacity: node.entries.count)
         for (name, value) in node.entries {
             if let name = name.text, let value = value.text { map[name] = value }
         }

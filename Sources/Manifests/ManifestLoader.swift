@@ -129,7 +129,7 @@ public enum ManifestLoader {
         var diagnostics = parseDiagnostics
         let isPolicyFile = source.path == policyFileName
         var sawPolicy = false
-        ShapeChecker.withChecker(for: tree) { checker in
+        ShapeChecker.withChecker(for: tree, shapes: shapes.table) { checker in
             for document in tree.documents {
                 guard document.kind == .mapping else {
                     diagnostics.append(.error(
@@ -155,7 +155,7 @@ public enum ManifestLoader {
                         continue
                     }
                     sawPolicy = true
-                    diagnostics += checker.diagnostics(for: document, against: .object(shapes.policy))
+                    diagnostics += checker.diagnostics(for: document, against: shapes.policy)
                     // Decoded even when the check failed, so the semantic checks of its ignore rules run
                     // too; the errors above already keep anything from being applied.
                     outcome.policy = ManifestDecoder.decodePolicy(document)
@@ -166,7 +166,7 @@ public enum ManifestLoader {
                             hint: "move this document to another file"))
                         continue
                     }
-                    let shapeDiagnostics = checker.diagnostics(for: document, against: .object(shape))
+                    let shapeDiagnostics = checker.diagnostics(for: document, against: shape)
                     if !shapeDiagnostics.hasErrors, let manifest = ManifestDecoder.decode(document, kind: kind) {
                         outcome.manifests.append(manifest)
                     }

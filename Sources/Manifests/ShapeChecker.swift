@@ -11,13 +11,16 @@ struct ShapeChecker {
     /// Its storage: nodes are passed as indices into it, so that walking a document neither copies
     /// text nor counts references.
     private let storage: YAMLTree.Storage
+    /// The shapes, compiled, and the shapes they were compiled from, for messages.
+    private let table: ShapeTable.Storage
+    private let shapes: [Shape]
     private var diagnostics: [Diagnostic] = []
     /// Where the checker is, from the document's root: read only to name a field in a message.
     private var path: [PathStep] = []
 
     /// A step from a node to one of its children.
     private enum PathStep {
-        case field(String)
+        case field(ShapeTable.Run)
         case item(Int)
         /// A key of a free-form mapping, by its node.
         case key(Int32)
@@ -31,51 +34,59 @@ struct ShapeChecker {
 
     /// Every problem of `node` against `shape`.
     static func diagnostics(for node: YAMLNode, against shape: Shape) -> [Diagnostic] {
-        withChecker(for: node.tree) { $0.diagnostics(for: node, against: shape) }
+        var table = ShapeTable()
+        let entry = table.add(shape)
+        return withChecker(for: node.tree, shapes: table) { $0.diagnostics(for: node, against: entry) }
     }
 
-    /// Calls `body` with a checker for the documents of `tree`, which reuses its storage from one
-    /// document to the next.
-    static func withChecker<Result>(for tree: YAMLTree, _ body: (inout ShapeChecker) -> Result) -> Result {
+    /// Calls `body` with a checker for the documents of `tree` against the shapes of `table`; it
+    /// reuses its storage from one document to the next.
+    static func withChecker<Result>(
+        for tree: YAMLTree, shapes table: ShapeTable, _ body: (inout ShapeChecker) -> Result
+    ) -> Result {
         tree.withStorage { storage in
-            var checker = ShapeChecker(tree: tree, storage: storage)
-            return body(&checker)
+            table.withStorage { tableStorage in
+                var checker = ShapeChecker(tree: tree, storage: storage, table: tableStorage, shapes: table.shapes)
+                return body(&checker)
+            }
         }
     }
 
-    /// Every problem of `node`, a node of the checker's tree, against `shape`.
-    mutating func diagnostics(for node: YAMLNode, against shape: Shape) -> [Diagnostic] {
+    /// Every problem of `node`, a node of the checker's tree, against the shape `entry` of its table.
+    mutating func diagnostics(for node: YAMLNode, against entry: Int32) -> [Diagnostic] {
         precondition(node.tree === tree, "the node belongs to another tree")
         diagnostics.removeAll(keepingCapacity: true)
         path.removeAll(keepingCapacity: true)
-        check(node.index, against: shape)
+        check(node.index, against: entry)
         return diagnostics
     }
 
-    private init(tree: YAMLTree, storage: YAMLTree.Storage) {
+    private init(tree: YAMLTree, storage: YAMLTree.Storage, table: ShapeTable.Storage, shapes: [Shape]) {
         self.tree = tree
         self.storage = storage
+        self.table = table
+        self.shapes = shapes
     }
 
-    /// Checks node `index`, found at `path`.
-    private mutating func check(_ index: Int32, against shape: Shape) {
-        switch shape {
-        case .string(let format): checkString(index, format: format)
-        case .integer(let range): checkInteger(index, range: range)
+    /// Checks node `index`, found at `path`, against the shape `entry`.
+    private mutating func check(_ index: Int32, against entry: Int32) {
+        let shape = table[entry]
+        switch shape.kind {
+        case .string: checkString(index, entry)
+        case .integer: checkInteger(index, shape)
         case .boolean: checkBoolean(index)
-        case .list(let item, let minimumCount, let unique):
-            checkList(index, item: item, minimumCount: minimumCount, unique: unique)
-        case .object(let object): checkObject(index, object)
-        case .stringMap: checkStringMap(index)
+        case .list: checkList(index, entry)
+        case .object: checkObject(index, entry)
+        case .stringMap: checkStringMap(index, entry)
         }
     }
 
     private func record(_ index: Int32) -> YAMLTree.Record { storage[index] }
 
     /// Checks a child of the current node, one step down `path`.
-    private mutating func check(_ index: Int32, at step: PathStep, against shape: Shape) {
+    private mutating func check(_ index: Int32, at step: PathStep, against entry: Int32) {
         path.append(step)
-        check(index, against: shape)
+        check(index, against: entry)
         path.removeLast()
     }
 
@@ -83,7 +94,7 @@ struct ShapeChecker {
     private var pathText: String {
         path.reduce(into: "") { text, step in
             switch step {
-            case .field(let name): text += text.isEmpty ? name : ".\(name)"
+            case .field(let name): text += text.isEmpty ? table.string(of: name) : ".\(table.string(of: name))"
             case .item(let offset): text += "[\(offset)]"
             case .key(let node): text += ".\(storage.string(of: storage[node]))"
             }
@@ -97,8 +108,8 @@ struct ShapeChecker {
         diagnostics.append(.error(message, at: node(index).location, hint: hint))
     }
 
-    private mutating func mismatch(_ index: Int32, _ shape: Shape) {
-        error("'\(pathText)' must be \(shape.expectation), not \(node(index).summary)", at: index)
+    private mutating func mismatch(_ index: Int32, _ entry: Int32) {
+        error("'\(pathText)' must be \(shapes[Int(entry)].expectation), not \(node(index).summary)", at: index)
     }
 
     // MARK: - Scalars
@@ -109,38 +120,41 @@ struct ShapeChecker {
     }
 
     /// Whether the node is a string in every YAML reader's eyes; reports why not otherwise.
-    private mutating func isString(_ index: Int32, expectation: @autoclosure () -> String) -> Bool {
+    private mutating func isString(_ index: Int32, _ entry: Int32) -> Bool {
         let record = record(index)
         guard record.kind == .scalar else {
-            error("'\(pathText)' must be \(expectation()), not \(node(index).summary)", at: index)
+            mismatch(index, entry)
             return false
         }
         guard record.style == .plain && !record.isExplicitString else { return true }
         let resolution = resolution(of: record)
-        let text = resolution == .string ? "" : storage.string(of: record)
+        guard resolution != .string else { return true }
+        let text = storage.string(of: record)
+        let expectation = shapes[Int(entry)].expectation
         switch resolution {
         case .string:
             return true
         case .null:
-            error("'\(pathText)' must be \(expectation()), not \(node(index).summary)", at: index,
+            error("'\(pathText)' must be \(expectation), not \(node(index).summary)", at: index,
                   hint: "write a value, or remove the field")
         case .yaml11Bool:
-            error("'\(pathText)' must be \(expectation()), but '\(text)' is a boolean in YAML 1.1", at: index,
+            error("'\(pathText)' must be \(expectation), but '\(text)' is a boolean in YAML 1.1", at: index,
                   hint: "quote it if you mean the text: \"\(text)\"")
         case .bool:
-            error("'\(pathText)' must be \(expectation()), not the boolean \(text)", at: index,
+            error("'\(pathText)' must be \(expectation), not the boolean \(text)", at: index,
                   hint: "quote it if you mean the text: \"\(text)\"")
         case .integer, .float:
-            error("'\(pathText)' must be \(expectation()), not the number \(text.truncatedForMessage)", at: index,
+            error("'\(pathText)' must be \(expectation), not the number \(text.truncatedForMessage)", at: index,
                   hint: "quote it to keep it as written: \"\(text.truncatedForMessage)\"")
         }
         return false
     }
 
-    private mutating func checkString(_ index: Int32, format: StringFormat) {
-        guard isString(index, expectation: format.expectation) else { return }
+    private mutating func checkString(_ index: Int32, _ entry: Int32) {
+        guard isString(index, entry) else { return }
         let record = record(index)
-        guard let problem = Self.problem(with: storage.bytes(of: record), format: format) else { return }
+        guard let problem = problem(with: storage.bytes(of: record), table[entry]) else { return }
+        guard case .string(let format) = shapes[Int(entry)] else { return }
         let text = storage.string(of: record)
         switch problem {
         case .controlCharacter(let control):
@@ -185,35 +199,36 @@ struct ShapeChecker {
         case malformed
     }
 
-    static func problem(with bytes: UnsafeBufferPointer<UInt8>, format: StringFormat) -> StringProblem? {
-        if let control = firstControlCharacter(in: bytes) { return .controlCharacter(control) }
+    private func problem(with bytes: UnsafeBufferPointer<UInt8>, _ shape: ShapeTable.Entry) -> StringProblem? {
+        if let control = Self.firstControlCharacter(in: bytes) { return .controlCharacter(control) }
         let isWellFormed: Bool
-        switch format {
-        case .text(let maximumLength):
-            return bytes.count > maximumLength ? .tooLong(maximumLength: maximumLength) : nil
+        switch shape.format {
+        case .text:
+            return bytes.count > shape.limit ? .tooLong(maximumLength: shape.limit) : nil
         case .dnsLabel:
-            isWellFormed = isDNSLabel(bytes)
+            isWellFormed = Self.isDNSLabel(bytes)
         case .email:
-            isWellFormed = isEmail(bytes)
+            isWellFormed = Self.isEmail(bytes)
         case .url:
             isWellFormed = (bytes.starts(with: "https://".utf8) || bytes.starts(with: "http://".utf8)) && !bytes.contains(UInt8(ascii: " "))
         case .date:
             isWellFormed = CalendarDay(String(decoding: bytes, as: UTF8.self)) != nil
-        case .oneOf(let values):
-            isWellFormed = values.indices.contains { bytes.spell(values[$0]) }
+        case .oneOf:
+            isWellFormed = (shape.first..<shape.first + shape.count).contains { bytes.hasSameBytes(as: table.bytes(of: table.values[Int($0)])) }
         }
         return isWellFormed ? nil : .malformed
     }
 
-    private mutating func checkInteger(_ index: Int32, range: ClosedRange<Int>) {
+    private mutating func checkInteger(_ index: Int32, _ shape: ShapeTable.Entry) {
+        let range = shape.range
         func expectation() -> String { Shape.integer(range).expectation }
         let record = record(index)
         guard record.kind == .scalar else {
             error("'\(pathText)' must be \(expectation()), not \(node(index).summary)", at: index)
             return
         }
-        let text = storage.string(of: record)
         guard record.style == .plain && !record.isExplicitString else {
+            let text = storage.string(of: record)
             error("'\(pathText)' must be \(expectation()), not the string \"\(text.truncatedForMessage)\"", at: index,
                   hint: Int(text) != nil ? "remove the quotes" : nil)
             return
@@ -224,7 +239,7 @@ struct ShapeChecker {
                 error("'\(pathText)' must be from \(range.lowerBound) to \(range.upperBound), not \(value)", at: index)
             }
         case .integer(nil):
-            error("'\(pathText)' must be a plain decimal integer, not \(text.truncatedForMessage)", at: index,
+            error("'\(pathText)' must be a plain decimal integer, not \(storage.string(of: record).truncatedForMessage)", at: index,
                   hint: "YAML readers disagree on octal, hexadecimal, '_' and ':' forms; write the number in decimal without leading zeros")
         default:
             error("'\(pathText)' must be \(expectation()), not \(node(index).summary)", at: index)
@@ -255,28 +270,29 @@ struct ShapeChecker {
 
     // MARK: - Containers
 
-    private mutating func checkList(_ index: Int32, item: Shape, minimumCount: Int, unique: Bool) {
+    private mutating func checkList(_ index: Int32, _ entry: Int32) {
+        let shape = table[entry]
         let record = record(index)
         guard record.kind == .sequence else {
             if record.kind == .scalar, record.style == .plain, !record.isExplicitString, resolution(of: record) == .null,
-               minimumCount == 0
+               shape.limit == 0
             {
                 return
             }
-            mismatch(index, .list(item, minimumCount: minimumCount, unique: unique))
+            mismatch(index, entry)
             return
         }
         let count = Int(record.count)
-        if count < minimumCount {
-            error("'\(pathText)' must list at least \(minimumCount == 1 ? "one item" : "\(minimumCount) items")", at: index)
+        if count < shape.limit {
+            error("'\(pathText)' must list at least \(shape.limit == 1 ? "one item" : "\(shape.limit) items")", at: index)
         }
-        let compares = unique && count > 1
+        let compares = shape.unique && count > 1
         var seen: [String: Int32] = [:]
         if compares { seen.reserveCapacity(count) }
         for offset in 0..<count {
             let element = storage.children[Int(record.payload) + offset]
             let before = diagnostics.count
-            check(element, at: .item(offset), against: item)
+            check(element, at: .item(offset), against: shape.first)
             let elementRecord = self.record(element)
             guard compares, diagnostics.count == before, elementRecord.kind == .scalar else { continue }
             let text = storage.string(of: elementRecord)
@@ -291,31 +307,38 @@ struct ShapeChecker {
         }
     }
 
-    private mutating func checkObject(_ index: Int32, _ object: ObjectShape) {
+    private mutating func checkObject(_ index: Int32, _ entry: Int32) {
+        let shape = table[entry]
         let record = record(index)
         guard record.kind == .mapping else {
+            guard case .object(let object) = shapes[Int(entry)] else { return }
             error("'\(pathText)' must be a mapping (\(object.title)), not \(node(index).summary)", at: index)
             return
         }
+        let fields = shape.first..<shape.first + shape.count
         // Which fields were given, as bits: an object shape has far fewer than 64 fields.
         var present: UInt64 = 0
         // The parser has reported a merge key; fields it would have merged are not missing.
         var hasMergeKey = false
-        for entry in stride(from: Int(record.payload), to: Int(record.payload + record.count), by: 2) {
-            let key = storage.children[entry]
+        for position in stride(from: Int(record.payload), to: Int(record.payload + record.count), by: 2) {
+            let key = storage.children[position]
             let keyRecord = self.record(key)
             guard keyRecord.kind == .scalar else { continue }
-            guard let fieldIndex = fieldIndex(of: keyRecord, in: object) else {
+            let name = storage.bytes(of: keyRecord)
+            guard let field = fields.first(where: { name.hasSameBytes(as: table.bytes(of: table.fields[Int($0)].name)) }) else {
                 if keyRecord.style == .plain && storage.isScalar(keyRecord, reading: "<<") {
                     hasMergeKey = true
                     continue
                 }
-                unknownField(key, in: object)
+                unknownField(key, in: entry)
                 continue
             }
-            present |= 1 << UInt64(fieldIndex)
-            check(storage.children[entry + 1], at: .field(object.fields[fieldIndex].name), against: object.fields[fieldIndex].shape)
+            present |= 1 << UInt64(field - shape.first)
+            let fieldShape = table.fields[Int(field)]
+            check(storage.children[position + 1], at: .field(fieldShape.name), against: fieldShape.entry)
         }
+        let allRequiredPresent = fields.allSatisfy { !table.fields[Int($0)].isRequired || present & (1 << UInt64($0 - shape.first)) != 0 }
+        guard !allRequiredPresent || shape.hasChoice, case .object(let object) = shapes[Int(entry)] else { return }
         for (fieldIndex, field) in object.fields.enumerated()
         where field.isRequired && present & (1 << UInt64(fieldIndex)) == 0 && !hasMergeKey {
             error("missing required field '\(field.name)' in \(object.title)", at: index,
@@ -332,19 +355,10 @@ struct ShapeChecker {
         }
     }
 
-    /// The index of the field that `key` names.
-    private func fieldIndex(of key: YAMLTree.Record, in object: ObjectShape) -> Int? {
-        // An index loop: `firstIndex(where:)` would copy every field it passes.
-        var index = 0
-        while index < object.fields.count {
-            if storage.isScalar(key, reading: object.fields[index].name) { return index }
-            index += 1
-        }
-        return nil
-    }
-
-    /// Reports a key no field of `object` has: a secret never echoed, or an unknown field with a suggestion.
-    private mutating func unknownField(_ key: Int32, in object: ObjectShape) {
+    /// Reports a key no field of the object `entry` has: a secret never echoed, or an unknown
+    /// field with a suggestion.
+    private mutating func unknownField(_ key: Int32, in entry: Int32) {
+        guard case .object(let object) = shapes[Int(entry)] else { return }
         let name = storage.string(of: record(key))
         // No known field holds a secret, so only unknown ones need this look.
         if Self.secretFieldNames.contains(name.lowercased().filter { $0 != "_" && $0 != "-" }) {
@@ -359,23 +373,21 @@ struct ShapeChecker {
               hint: Suggestion.hint(for: name, in: known) ?? "known fields: \(known.joined(separator: ", "))")
     }
 
-    private mutating func checkStringMap(_ index: Int32) {
+    private mutating func checkStringMap(_ index: Int32, _ entry: Int32) {
         let record = record(index)
         guard record.kind == .mapping else {
-            mismatch(index, .stringMap)
+            mismatch(index, entry)
             return
         }
-        for entry in stride(from: Int(record.payload), to: Int(record.payload + record.count), by: 2) {
-            let key = storage.children[entry]
+        for position in stride(from: Int(record.payload), to: Int(record.payload + record.count), by: 2) {
+            let key = storage.children[position]
             let keyRecord = self.record(key)
             guard keyRecord.kind == .scalar else { continue }
             if !Self.isLabelKey(storage.bytes(of: keyRecord)) {
                 error("'\(storage.string(of: keyRecord).truncatedForMessage)' is not a valid label name", at: key,
                       hint: "label names are 1 to 63 letters, digits, '-', '_' and '.', optionally after a 'prefix/'")
             }
-            path.append(.key(key))
-            checkString(storage.children[entry + 1], format: .text(maximumLength: 63))
-            path.removeLast()
+            check(storage.children[position + 1], at: .key(key), against: table[entry].first)
         }
     }
 

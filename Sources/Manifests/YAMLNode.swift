@@ -218,15 +218,17 @@ public struct YAMLNode: Sendable {
 
     /// The value for a scalar key in a mapping; nil when absent or when this is not a mapping.
     public subscript(key: String) -> YAMLNode? {
-        let record = record
-        guard record.kind == .mapping else { return nil }
-        let start = Int(record.payload)
-        for position in stride(from: start, to: start + Int(record.count), by: 2) {
-            if tree.text.isScalar(tree.records[Int(tree.children[position])], reading: key) {
-                return YAMLNode(tree: tree, index: tree.children[position + 1])
+        let value = tree.withStorage { storage -> Int32? in
+            let record = storage[index]
+            guard record.kind == .mapping else { return nil }
+            let start = Int(record.payload)
+            for position in stride(from: start, to: start + Int(record.count), by: 2)
+            where storage.isScalar(storage[storage.children[position]], reading: key) {
+                return storage.children[position + 1]
             }
+            return nil
         }
-        return nil
+        return value.map { YAMLNode(tree: tree, index: $0) }
     }
 
     /// How the node reads in a message: "a mapping", "a list", "the string \"x\"", "the number 3".
