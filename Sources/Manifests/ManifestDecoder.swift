@@ -3,142 +3,185 @@ import PortalModel
 /// Turns documents that passed the shape check into typed manifests.
 ///
 /// Runs only on checked documents, so a value of the wrong type cannot occur here; where one
-/// does anyway, the field is treated as absent rather than trusted.
-enum ManifestDecoder {
+/// does anyway, the field is treated as absent rather than trusted. Nodes are read by index
+/// through the tree's borrowed storage: tens of thousands of documents are decoded per load,
+/// and a node read this way is neither copied nor reference-counted.
+struct ManifestDecoder {
+    private let storage: YAMLTree.Storage
+    private let file: String
+
     static func decode(_ document: YAMLNode, kind: ManifestKind) -> Manifest? {
-        guard let metadataNode = document["metadata"], let spec = document["spec"],
-              let name = metadataNode.located("name")
-        else { return nil }
-        let metadata = ManifestMetadata(
-            name: name, labels: metadataNode.stringMap("labels"), previousNames: metadataNode.locatedList("previousNames"),
-            protected: metadataNode.bool("protected") ?? false)
-        switch kind {
-        case .roomGroup:
-            let selector = spec["selector"].map { selector in
-                RoomSelector(
-                    location: Dictionary(
-                        uniqueKeysWithValues: LocationPart.allCases.compactMap { part in
-                            selector["location"]?.string(part.rawValue).map { (part, $0) }
-                        }),
-                    labels: selector.stringMap("labels"), roomList: selector.located("roomList"))
-            }
-            return .roomGroup(RoomGroup(
-                metadata: metadata, displayName: spec.string("displayName") ?? "", description: spec.string("description"),
-                rooms: spec.locatedList("rooms"), selector: selector))
-        case .role:
-            let permissions = spec.list("permissions").compactMap { node in
-                node.text.flatMap(Permission.init(rawValue:)).map { Located($0, at: node.location) }
-            }
-            return .role(Role(
-                metadata: metadata, displayName: spec.string("displayName") ?? "", description: spec.string("description"),
-                permissions: permissions))
-        case .roleAssignment:
-            guard let role = spec.located("role") else { return nil }
-            let reference: RoleReference =
-                BuiltInRole(reference: role.value).map(RoleReference.builtIn) ?? .custom(name: role.value)
-            let members = spec.list("members").compactMap { node -> Located<AssignmentMember>? in
-                if let user = node.string("user") { return Located(.user(user), at: node.location) }
-                if let group = node.string("group") { return Located(.group(group), at: node.location) }
-                return nil
-            }
-            let scopeNode = spec["scope"]
-            let scope = AssignmentScope(
-                allRooms: scopeNode?.bool("allRooms") ?? false, roomGroups: scopeNode?.locatedList("roomGroups") ?? [],
-                rooms: scopeNode?.locatedList("rooms") ?? [])
-            return .roleAssignment(RoleAssignment(
-                metadata: metadata, role: Located(reference, at: role.location), displayName: spec.string("displayName") ?? "",
-                description: spec.string("description"), emailNotifications: spec.bool("emailNotifications") ?? false,
-                members: members, scope: scope))
-        case .device:
-            guard let room = spec.located("room"), let serial = spec.located("serialNumber"),
-                  let type = spec.string("deviceType").flatMap(DeviceType.init(rawValue:))
-            else { return nil }
-            return .device(Device(
-                metadata: metadata, room: room, serialNumber: serial, deviceType: type,
-                manufacturer: spec.string("manufacturer"), model: spec.string("model"),
-                enrollment: spec.located("enrollment").flatMap { written in
-                    DesiredEnrollment(rawValue: written.value).map { Located($0, at: written.location) }
-                }))
-        case .updateRing:
-            guard let orderNode = spec["order"], let order = orderNode.text.flatMap({ Int($0) }) else { return nil }
-            return .updateRing(UpdateRing(
-                metadata: metadata, displayName: spec.string("displayName") ?? "", description: spec.string("description"),
-                order: Located(order, at: orderNode.location), rolloutDays: spec.int("rolloutDays") ?? 0,
-                testDays: spec.int("testDays") ?? 0,
-                deferralDays: spec.located("deferralDays").flatMap { written in Int(written.value).map { Located($0, at: written.location) } },
-                rooms: spec.locatedList("rooms"), roomGroups: spec.locatedList("roomGroups")))
-        }
+        document.tree.withStorage { ManifestDecoder(storage: $0, file: document.tree.file).decode(document.index, kind: kind) }
     }
 
     static func decodePolicy(_ document: YAMLNode) -> RepositoryPolicy {
-        let spec = document["spec"]
+        document.tree.withStorage { ManifestDecoder(storage: $0, file: document.tree.file).decodePolicy(document.index) }
+    }
+
+    private func decode(_ document: Int32, kind: ManifestKind) -> Manifest? {
+        guard let metadataNode = value(document, "metadata"), let spec = value(document, "spec"),
+              let name = located(metadataNode, "name")
+        else { return nil }
+        let metadata = ManifestMetadata(
+            name: name, labels: stringMap(metadataNode, "labels"), previousNames: locatedList(metadataNode, "previousNames"),
+            protected: bool(metadataNode, "protected") ?? false)
+        switch kind {
+        case .roomGroup:
+            let selector = value(spec, "selector").map { selector in
+                let location = value(selector, "location")
+                return RoomSelector(
+                    location: Dictionary(
+                        uniqueKeysWithValues: LocationPart.allCases.compactMap { part in
+                            string(location, part.rawValue).map { (part, $0) }
+                        }),
+                    labels: stringMap(selector, "labels"), roomList: located(selector, "roomList"))
+            }
+            return .roomGroup(RoomGroup(
+                metadata: metadata, displayName: string(spec, "displayName") ?? "", description: string(spec, "description"),
+                rooms: locatedList(spec, "rooms"), selector: selector))
+        case .role:
+            let permissions = items(spec, "permissions").compactMap { node in
+                text(node).flatMap(Permission.init(rawValue:)).map { Located($0, at: location(node)) }
+            }
+            return .role(Role(
+                metadata: metadata, displayName: string(spec, "displayName") ?? "", description: string(spec, "description"),
+                permissions: permissions))
+        case .roleAssignment:
+            guard let role = located(spec, "role") else { return nil }
+            let reference: RoleReference =
+                BuiltInRole(reference: role.value).map(RoleReference.builtIn) ?? .custom(name: role.value)
+            let members = items(spec, "members").compactMap { node -> Located<AssignmentMember>? in
+                if let user = string(node, "user") { return Located(.user(user), at: location(node)) }
+                if let group = string(node, "group") { return Located(.group(group), at: location(node)) }
+                return nil
+            }
+            let scopeNode = value(spec, "scope")
+            let scope = AssignmentScope(
+                allRooms: bool(scopeNode, "allRooms") ?? false, roomGroups: locatedList(scopeNode, "roomGroups"),
+                rooms: locatedList(scopeNode, "rooms"))
+            return .roleAssignment(RoleAssignment(
+                metadata: metadata, role: Located(reference, at: role.location), displayName: string(spec, "displayName") ?? "",
+                description: string(spec, "description"), emailNotifications: bool(spec, "emailNotifications") ?? false,
+                members: members, scope: scope))
+        case .device:
+            guard let room = located(spec, "room"), let serial = located(spec, "serialNumber"),
+                  let type = string(spec, "deviceType").flatMap(DeviceType.init(rawValue:))
+            else { return nil }
+            return .device(Device(
+                metadata: metadata, room: room, serialNumber: serial, deviceType: type,
+                manufacturer: string(spec, "manufacturer"), model: string(spec, "model"),
+                enrollment: located(spec, "enrollment").flatMap { written in
+                    DesiredEnrollment(rawValue: written.value).map { Located($0, at: written.location) }
+                }))
+        case .updateRing:
+            guard let orderNode = value(spec, "order"), let order = text(orderNode).flatMap({ Int($0) }) else { return nil }
+            return .updateRing(UpdateRing(
+                metadata: metadata, displayName: string(spec, "displayName") ?? "", description: string(spec, "description"),
+                order: Located(order, at: location(orderNode)), rolloutDays: int(spec, "rolloutDays") ?? 0,
+                testDays: int(spec, "testDays") ?? 0,
+                deferralDays: located(spec, "deferralDays").flatMap { written in Int(written.value).map { Located($0, at: written.location) } },
+                rooms: locatedList(spec, "rooms"), roomGroups: locatedList(spec, "roomGroups")))
+        }
+    }
+
+    private func decodePolicy(_ document: Int32) -> RepositoryPolicy {
+        let spec = value(document, "spec")
         func kinds(_ key: String) -> Set<ManifestKind> {
-            Set(RepositoryPolicy.manageableKinds.filter { spec?[key]?.bool($0.collectionName) == true })
+            Set(RepositoryPolicy.manageableKinds.filter { bool(value(spec, key), $0.collectionName) == true })
         }
         let defaults = DeletionGuard()
-        let guardNode = spec?["deletionGuard"]
-        let ignore = spec?.list("ignore").compactMap { rule -> IgnoreRule? in
-            guard let kind = rule.string("kind").flatMap(ManifestKind.init(rawValue:)) else { return nil }
+        let guardNode = value(spec, "deletionGuard")
+        let ignore = items(spec, "ignore").compactMap { rule -> IgnoreRule? in
+            guard let kind = string(rule, "kind").flatMap(ManifestKind.init(rawValue:)) else { return nil }
             return IgnoreRule(
-                kind: kind, names: rule.locatedList("names").map(\.value), fields: rule.locatedList("fields").map(\.value),
-                location: rule.location)
-        } ?? []
-        let snoozes = spec?.list("snooze").compactMap { entry -> Snooze? in
-            guard let target = entry.located("target"), let until = entry.string("until").flatMap(CalendarDay.init) else { return nil }
-            return Snooze(target: target, until: until, reason: entry.string("reason") ?? "")
-        } ?? []
+                kind: kind, names: locatedList(rule, "names").map(\.value), fields: locatedList(rule, "fields").map(\.value),
+                location: location(rule))
+        }
+        let snoozes = items(spec, "snooze").compactMap { entry -> Snooze? in
+            guard let target = located(entry, "target"), let until = string(entry, "until").flatMap(CalendarDay.init) else { return nil }
+            return Snooze(target: target, until: until, reason: string(entry, "reason") ?? "")
+        }
+        let absent = value(spec, "absent")
         return RepositoryPolicy(
-            portalKey: spec?["portal"]?.location, prune: kinds("prune"), adopt: kinds("adopt"),
+            portalKey: value(spec, "portal").map(location), prune: kinds("prune"), adopt: kinds("adopt"),
             deletionGuard: DeletionGuard(
-                maximumDeletes: guardNode?.int("maxDeletes") ?? defaults.maximumDeletes,
-                maximumDeletePercent: guardNode?.int("maxDeletePercent") ?? defaults.maximumDeletePercent),
+                maximumDeletes: int(guardNode, "maxDeletes") ?? defaults.maximumDeletes,
+                maximumDeletePercent: int(guardNode, "maxDeletePercent") ?? defaults.maximumDeletePercent),
             ignore: ignore,
             absent: Dictionary(
-                uniqueKeysWithValues: RepositoryPolicy.manageableKinds.map { ($0, spec?["absent"]?.locatedList($0.collectionName) ?? []) }
+                uniqueKeysWithValues: RepositoryPolicy.manageableKinds.map { ($0, locatedList(absent, $0.collectionName)) }
                     .filter { !$0.1.isEmpty }),
             snoozes: snoozes,
-            deviceGraceHours: spec?["drift"]?.int("deviceGraceHours") ?? RepositoryPolicy.defaultDeviceGraceHours,
-            countDefaultRingDays: spec?["updateRings"]?.bool("countDefaultRingDays") ?? true,
-            autopilotGroupTag: spec?["devices"]?.located("autopilotGroupTag"), location: document.location)
-    }
-}
-
-extension YAMLNode {
-    /// The items of the list under `key`; none when it is absent.
-    func list(_ key: String) -> Children {
-        self[key]?.elements ?? Children(tree: tree, start: 0, count: 0)
+            deviceGraceHours: int(value(spec, "drift"), "deviceGraceHours") ?? RepositoryPolicy.defaultDeviceGraceHours,
+            countDefaultRingDays: bool(value(spec, "updateRings"), "countDefaultRingDays") ?? true,
+            autopilotGroupTag: located(value(spec, "devices"), "autopilotGroupTag"), location: location(document))
     }
 
-    func string(_ key: String) -> String? {
-        guard let node = self[key], node.kind == .scalar else { return nil }
-        return node.text
+    // MARK: - Reading nodes
+
+    /// The value for the scalar key `key` in the mapping `node`; nil when absent or not a mapping.
+    private func value(_ node: Int32?, _ key: String) -> Int32? {
+        guard let node else { return nil }
+        let record = storage[node]
+        guard record.kind == .mapping else { return nil }
+        let start = Int(record.payload)
+        for position in stride(from: start, to: start + Int(record.count), by: 2)
+        where storage.isScalar(storage[storage.children[position]], reading: key) {
+            return storage.children[position + 1]
+        }
+        return nil
     }
 
-    func located(_ key: String) -> Located<String>? {
-        guard let node = self[key], node.kind == .scalar, let text = node.text else { return nil }
-        return Located(text, at: node.location)
+    /// A scalar's text; nil for containers.
+    private func text(_ node: Int32) -> String? {
+        let record = storage[node]
+        return record.kind == .scalar ? storage.string(of: record) : nil
     }
 
-    func locatedList(_ key: String) -> [Located<String>] {
-        list(key).compactMap { node in node.text.map { Located($0, at: node.location) } }
+    private func location(_ node: Int32) -> SourceLocation {
+        let record = storage[node]
+        return SourceLocation(file: file, line: Int(record.line), column: Int(record.column))
     }
 
-    func bool(_ key: String) -> Bool? {
-        switch string(key)?.lowercased() {
+    /// The items of the list under `key`; none when it is absent or not a list.
+    private func items(_ node: Int32?, _ key: String) -> UnsafeBufferPointer<Int32> {
+        guard let list = value(node, key) else { return UnsafeBufferPointer(start: nil, count: 0) }
+        let record = storage[list]
+        guard record.kind == .sequence else { return UnsafeBufferPointer(start: nil, count: 0) }
+        return UnsafeBufferPointer(rebasing: storage.children[Int(record.payload)..<Int(record.payload) + Int(record.count)])
+    }
+
+    private func string(_ node: Int32?, _ key: String) -> String? {
+        value(node, key).flatMap(text)
+    }
+
+    private func located(_ node: Int32?, _ key: String) -> Located<String>? {
+        guard let value = value(node, key), let text = text(value) else { return nil }
+        return Located(text, at: location(value))
+    }
+
+    private func locatedList(_ node: Int32?, _ key: String) -> [Located<String>] {
+        items(node, key).compactMap { item in text(item).map { Located($0, at: location(item)) } }
+    }
+
+    private func bool(_ node: Int32?, _ key: String) -> Bool? {
+        switch string(node, key)?.lowercased() {
         case "true": true
         case "false": false
         default: nil
         }
     }
 
-    func int(_ key: String) -> Int? { string(key).flatMap { Int($0) } }
+    private func int(_ node: Int32?, _ key: String) -> Int? { string(node, key).flatMap { Int($0) } }
 
-    func stringMap(_ key: String) -> [String: String] {
-        guard let node = self[key] else { return [:] }
-        var map = [String: String](minimumCapacity: node.entries.count)
-        for (name, value) in node.entries {
-            if let name = name.text, let value = value.text { map[name] = value }
+    private func stringMap(_ node: Int32?, _ key: String) -> [String: String] {
+        guard let map = value(node, key) else { return [:] }
+        let record = storage[map]
+        guard record.kind == .mapping else { return [:] }
+        var strings = [String: String](minimumCapacity: Int(record.count) / 2)
+        for position in stride(from: Int(record.payload), to: Int(record.payload + record.count), by: 2) {
+            if let name = text(storage.children[position]), let value = text(storage.children[position + 1]) { strings[name] = value }
         }
-        return map
+        return strings
     }
 }
