@@ -28,11 +28,11 @@ struct ManifestDecoder {
         switch kind {
         case .roomGroup:
             let selector = value(spec, "selector").map { selector in
-                let location = value(selector, "location")
+                let location = entries(value(selector, "location"))
                 return RoomSelector(
                     location: Dictionary(
                         uniqueKeysWithValues: LocationPart.allCases.compactMap { part in
-                            string(location, part.rawValue).map { (part, $0) }
+                            location[part.rawValue].flatMap(text).map { (part, $0) }
                         }),
                     labels: stringMap(selector, "labels"), roomList: located(selector, "roomList"))
             }
@@ -86,8 +86,9 @@ struct ManifestDecoder {
 
     private func decodePolicy(_ document: Int32) -> RepositoryPolicy {
         let spec = value(document, "spec")
-        func kinds(_ key: String) -> Set<ManifestKind> {
-            Set(RepositoryPolicy.manageableKinds.filter { bool(value(spec, key), $0.collectionName) == true })
+        func kinds(_ key: StaticString) -> Set<ManifestKind> {
+            let switches = entries(value(spec, key))
+            return Set(RepositoryPolicy.manageableKinds.filter { switches[$0.collectionName].flatMap(bool) == true })
         }
         let defaults = DeletionGuard()
         let guardNode = value(spec, "deletionGuard")
@@ -101,7 +102,7 @@ struct ManifestDecoder {
             guard let target = located(entry, "target"), let until = string(entry, "until").flatMap(CalendarDay.init) else { return nil }
             return Snooze(target: target, until: until, reason: string(entry, "reason") ?? "")
         }
-        let absent = value(spec, "absent")
+        let absent = entries(value(spec, "absent"))
         return RepositoryPolicy(
             portalKey: value(spec, "portal").map(location), prune: kinds("prune"), adopt: kinds("adopt"),
             deletionGuard: DeletionGuard(
@@ -109,7 +110,7 @@ struct ManifestDecoder {
                 maximumDeletePercent: int(guardNode, "maxDeletePercent") ?? defaults.maximumDeletePercent),
             ignore: ignore,
             absent: Dictionary(
-                uniqueKeysWithValues: RepositoryPolicy.manageableKinds.map { ($0, locatedList(absent, $0.collectionName)) }
+                uniqueKeysWithValues: RepositoryPolicy.manageableKinds.map { ($0, absent[$0.collectionName].map(locatedList) ?? []) }
                     .filter { !$0.1.isEmpty }),
             snoozes: snoozes,
             deviceGraceHours: int(value(spec, "drift"), "deviceGraceHours") ?? RepositoryPolicy.defaultDeviceGraceHours,
@@ -120,16 +121,28 @@ struct ManifestDecoder {
     // MARK: - Reading nodes
 
     /// The value for the scalar key `key` in the mapping `node`; nil when absent or not a mapping.
-    private func value(_ node: Int32?, _ key: String) -> Int32? {
+    private func value(_ node: Int32?, _ key: StaticString) -> Int32? {
         guard let node else { return nil }
         let record = storage[node]
         guard record.kind == .mapping else { return nil }
+        let name = UnsafeBufferPointer(start: key.utf8Start, count: key.utf8CodeUnitCount)
         let start = Int(record.payload)
-        for position in stride(from: start, to: start + Int(record.count), by: 2)
-        where storage.isScalar(storage[storage.children[position]], reading: key) {
-            return storage.children[position + 1]
+        for position in stride(from: start, to: start + Int(record.count), by: 2) {
+            let keyRecord = storage[storage.children[position]]
+            if keyRecord.kind == .scalar, storage.bytes(of: keyRecord).hasSameBytes(as: name) { return storage.children[position + 1] }
         }
         return nil
+    }
+
+    /// The values of the mapping `node` by their keys' text; empty when absent or not a mapping.
+    private func entries(_ node: Int32?) -> [String: Int32] {
+        guard let node, storage[node].kind == .mapping else { return [:] }
+        let record = storage[node]
+        var values: [String: Int32] = [:]
+        for position in stride(from: Int(record.payload), to: Int(record.payload + record.count), by: 2) {
+            if let key = text(storage.children[position]) { values[key] = storage.children[position + 1] }
+        }
+        return values
     }
 
     /// A scalar's text; nil for containers.
@@ -144,37 +157,52 @@ struct ManifestDecoder {
     }
 
     /// The items of the list under `key`; none when it is absent or not a list.
-    private func items(_ node: Int32?, _ key: String) -> UnsafeBufferPointer<Int32> {
-        guard let list = value(node, key) else { return UnsafeBufferPointer(start: nil, count: 0) }
+    private func items(_ node: Int32?, _ key: StaticString) -> UnsafeBufferPointer<Int32> {
+        items(value(node, key))
+    }
+
+    /// The items of the list `list`; none when it is absent or not a list.
+    private func items(_ list: Int32?) -> UnsafeBufferPointer<Int32> {
+        guard let list else { return UnsafeBufferPointer(start: nil, count: 0) }
         let record = storage[list]
         guard record.kind == .sequence else { return UnsafeBufferPointer(start: nil, count: 0) }
         return UnsafeBufferPointer(rebasing: storage.children[Int(record.payload)..<Int(record.payload) + Int(record.count)])
     }
 
-    private func string(_ node: Int32?, _ key: String) -> String? {
+    private func string(_ node: Int32?, _ key: StaticString) -> String? {
         value(node, key).flatMap(text)
     }
 
-    private func located(_ node: Int32?, _ key: String) -> Located<String>? {
+    private func located(_ node: Int32?, _ key: StaticString) -> Located<String>? {
         guard let value = value(node, key), let text = text(value) else { return nil }
         return Located(text, at: location(value))
     }
 
-    private func locatedList(_ node: Int32?, _ key: String) -> [Located<String>] {
-        items(node, key).compactMap { item in text(item).map { Located($0, at: location(item)) } }
+    private func locatedList(_ node: Int32?, _ key: StaticString) -> [Located<String>] {
+        locatedList(value(node, key))
     }
 
-    private func bool(_ node: Int32?, _ key: String) -> Bool? {
-        switch string(node, key)?.lowercased() {
+    /// The scalars of the list `list`, where each is written.
+    private func locatedList(_ list: Int32?) -> [Located<String>] {
+        items(list).compactMap { item in text(item).map { Located($0, at: location(item)) } }
+    }
+
+    private func bool(_ node: Int32?, _ key: StaticString) -> Bool? {
+        value(node, key).flatMap(bool)
+    }
+
+    /// The boolean the scalar `node` reads; the shape check has allowed only true and false.
+    private func bool(_ node: Int32) -> Bool? {
+        switch text(node)?.lowercased() {
         case "true": true
         case "false": false
         default: nil
         }
     }
 
-    private func int(_ node: Int32?, _ key: String) -> Int? { string(node, key).flatMap { Int($0) } }
+    private func int(_ node: Int32?, _ key: StaticString) -> Int? { string(node, key).flatMap { Int($0) } }
 
-    private func stringMap(_ node: Int32?, _ key: String) -> [String: String] {
+    private func stringMap(_ node: Int32?, _ key: StaticString) -> [String: String] {
         guard let map = value(node, key) else { return [:] }
         let record = storage[map]
         guard record.kind == .mapping else { return [:] }
