@@ -46,8 +46,7 @@ private struct Composer {
     var roots: [Int32] = []
     var diagnostics: [Diagnostic] = []
 
-    /// Nodes each node stands for once aliases are expanded; 0 while a container is still open.
-    private var expandedSizes: [Int] = []
+    /// Nodes the aliases seen so far add to the file once expanded.
     private var aliasExpansion = 0
     private var anchors: [String: Int32] = [:]
     private var stack: [Frame] = []
@@ -63,7 +62,6 @@ private struct Composer {
         self.limits = limits
         eventBudget = source.bytes.count + 1_000
         records.reserveCapacity(source.bytes.count / 8)
-        expandedSizes.reserveCapacity(source.bytes.count / 8)
         text = ScalarText(capacity: source.bytes.count / 2)
     }
 
@@ -131,7 +129,7 @@ private struct Composer {
             let index = addRecord(
                 .init(
                     kind: .scalar, style: style, isExplicitString: explicitString, line: line, column: column,
-                    payload: range.start, count: range.count), size: 1)
+                    payload: range.start, count: range.count))
             register(anchor: data.anchor, for: index)
             attach(index)
         case YAML_SEQUENCE_START_EVENT, YAML_MAPPING_START_EVENT:
@@ -148,7 +146,7 @@ private struct Composer {
             let index = addRecord(
                 .init(
                     kind: isMapping ? .mapping : .sequence, style: .plain, isExplicitString: false,
-                    line: line, column: column, payload: 0, count: 0), size: 0)
+                    line: line, column: column, payload: 0, count: 0))
             register(anchor: isMapping ? event.data.mapping_start.anchor : event.data.sequence_start.anchor, for: index)
             stack.append(Frame(node: index, pendingStart: pending.count))
         case YAML_SEQUENCE_END_EVENT, YAML_MAPPING_END_EVENT:
@@ -162,29 +160,44 @@ private struct Composer {
                      hint: "define '&\(name)' earlier in the same document")
                 return
             }
-            let size = expandedSizes[Int(target)]
-            guard size > 0 else {
+            guard !stack.contains(where: { $0.node == target }) else {
                 fail("alias '*\(name)' refers to a node that contains it", line: line, column: column,
                      hint: "recursive structures cannot be manifests")
                 return
             }
-            aliasExpansion += size
             let budget = max(limits.minimumAliasBudget, records.count * 10)
-            guard aliasExpansion <= budget else {
+            guard let size = expandedSize(of: target, limit: budget - aliasExpansion) else {
                 fail("aliases expand this file beyond \(budget) nodes", line: line, column: column,
                      hint: "a file that multiplies aliases like this (a 'billion laughs' document) is rejected, not expanded")
                 return
             }
+            aliasExpansion += size
             attach(target)
         default:
             break
         }
     }
 
-    private mutating func addRecord(_ record: YAMLTree.Record, size: Int) -> Int32 {
+    private mutating func addRecord(_ record: YAMLTree.Record) -> Int32 {
         records.append(record)
-        expandedSizes.append(size)
         return Int32(records.count - 1)
+    }
+
+    /// How many nodes `node` stands for once the aliases in it are expanded, counted up to
+    /// `limit`; nil when it stands for more. Counting stops at the limit, so it costs no more than
+    /// the expansion it guards against.
+    private func expandedSize(of node: Int32, limit: Int) -> Int? {
+        var size = 0
+        var unvisited = [node]
+        while let next = unvisited.popLast() {
+            size += 1
+            guard size <= limit else { return nil }
+            let record = records[Int(next)]
+            if record.kind != .scalar {
+                unvisited.append(contentsOf: children[Int(record.payload)..<Int(record.payload) + Int(record.count)])
+            }
+        }
+        return size
     }
 
     private mutating func attach(_ node: Int32) {
@@ -214,8 +227,6 @@ private struct Composer {
         let node = Int(frame.node)
         let start = children.count
         let items = frame.pendingStart..<pending.count
-        var size = 1
-        for position in items { size = size.addingReportingOverflow(expandedSizes[Int(pending[position])]).partialValue }
         // Indices rather than a slice of `pending`: a slice alive across the removal below would
         // make that removal copy the whole array.
         if records[node].kind == .mapping { checkKeys(items) }
@@ -223,7 +234,6 @@ private struct Composer {
         pending.removeLast(items.count)
         records[node].payload = Int32(start)
         records[node].count = Int32(children.count - start)
-        expandedSizes[node] = max(size, 1)
         attach(frame.node)
     }
 
