@@ -159,7 +159,7 @@ public enum ManifestLoader {
                     // Decoded even when the check failed, so the semantic checks of its ignore rules run
                     // too; the errors above already keep anything from being applied.
                     outcome.policy = ManifestDecoder.decodePolicy(document)
-                } else if let kind = ManifestKind(rawValue: kindText), let shape = shapes.documents[kind] {
+                } else if let (kind, shape) = shapes.document(ofKind: kindText) {
                     if isPolicyFile {
                         diagnostics.append(.error(
                             "\(policyFileName) holds only the repository Policy, not a \(kind.rawValue)", at: kindNode.location,
