@@ -94,7 +94,9 @@ struct ShapeChecker {
     private var pathText: String {
         path.reduce(into: "") { text, step in
             switch step {
-            case .field(let name): text += text.isEmpty ? table.string(of: name) : ".\(table.string(of: name))"
+            case .field(let run):
+                let name = String(decoding: table.bytes(of: run), as: UTF8.self)
+                text += text.isEmpty ? name : ".\(name)"
             case .item(let offset): text += "[\(offset)]"
             case .key(let node): text += ".\(storage.string(of: storage[node]))"
             }
@@ -191,7 +193,7 @@ struct ShapeChecker {
     }
 
     /// What is wrong with a string's text, judged on its bytes.
-    enum StringProblem: Equatable {
+    private enum StringProblem: Equatable {
         case controlCharacter(Unicode.Scalar)
         /// More UTF-8 bytes than the limit on characters.
         case tooLong(maximumLength: Int)

@@ -119,10 +119,6 @@ struct ShapeTable {
 
         subscript(entry: Int32) -> Entry { entries[Int(entry)] }
 
-        func bytes(of run: Run) -> UnsafeBufferPointer<UInt8> {
-            UnsafeBufferPointer(rebasing: bytes[Int(run.start)..<Int(run.start) + Int(run.count)])
-        }
-
-        func string(of run: Run) -> String { String(decoding: bytes(of: run), as: UTF8.self) }
+        func bytes(of run: Run) -> UnsafeBufferPointer<UInt8> { bytes.run(from: run.start, count: run.count) }
     }
 }

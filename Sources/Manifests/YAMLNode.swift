@@ -63,9 +63,7 @@ public final class YAMLTree: Sendable {
         subscript(node: Int32) -> Record { records[Int(node)] }
 
         /// The UTF-8 bytes of the scalar `record`.
-        func bytes(of record: Record) -> UnsafeBufferPointer<UInt8> {
-            UnsafeBufferPointer(rebasing: text[Int(record.payload)..<Int(record.payload) + Int(record.count)])
-        }
+        func bytes(of record: Record) -> UnsafeBufferPointer<UInt8> { text.run(from: record.payload, count: record.count) }
 
         func string(of record: Record) -> String { String(decoding: bytes(of: record), as: UTF8.self) }
 
@@ -94,9 +92,7 @@ struct ScalarText: Sendable {
 
     /// Calls `body` with the bytes of the scalar `record`.
     func withBytes<Result>(of record: YAMLTree.Record, _ body: (UnsafeBufferPointer<UInt8>) -> Result) -> Result {
-        bytes.withUnsafeBufferPointer { all in
-            body(UnsafeBufferPointer(rebasing: all[Int(record.payload)..<Int(record.payload) + Int(record.count)]))
-        }
+        bytes.withUnsafeBufferPointer { body($0.run(from: record.payload, count: record.count)) }
     }
 
     func withUnsafeBufferPointer<Result>(_ body: (UnsafeBufferPointer<UInt8>) -> Result) -> Result {
@@ -121,6 +117,12 @@ struct ScalarText: Sendable {
 }
 
 extension UnsafeBufferPointer<UInt8> {
+    /// The `count` bytes from `start`: a scalar's text or a name in a table of them.
+    @inline(__always)
+    func run(from start: Int32, count: Int32) -> UnsafeBufferPointer<UInt8> {
+        UnsafeBufferPointer(rebasing: self[Int(start)..<Int(start) + Int(count)])
+    }
+
     /// Whether these bytes are the UTF-8 of `text`.
     @inline(__always)
     func spell(_ text: String) -> Bool {
