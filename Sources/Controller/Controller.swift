@@ -218,6 +218,13 @@ public actor Controller {
         defer {
             if let client = portal as? HTTPPortalClient { metrics.portalRetries.increment(by: Int64(client.retryCount)) }
         }
+        // An apply cut off earlier is reviewed even when there is nothing to heal: its journal is
+        // closed and its deletions counted, so that the next read is not taken for a short one.
+        if !engine.interruptedRuns(on: portal).isEmpty {
+            try await ReconcilerLease.withLease(
+                on: portal, holder: ReconcilerLease.holderName(doing: "controller"), clock: configuration.clock, renewUntil: deadline
+            ) { _ in try await reviewInterruptedRuns(on: portal) }
+        }
         let history = engine.history(for: portal, explicit: configuration.historyURL)
         var drift = try await checkDrift(snapshot, portal: portal, history: history)
         var healedActions = 0
@@ -259,6 +266,17 @@ public actor Controller {
         return (try? await offCooperativePool { try history.recent(limit: DriftRenderer.chartedChecks) }) ?? []
     }
 
+    /// Reviews the applies cut off on `portal`, under its lease, logging each.
+    private func reviewInterruptedRuns(on portal: any Portal) async throws {
+        for run in try await engine.reviewInterruptedRuns(on: portal) {
+            logger.warning(
+                "An earlier apply was cut off; this reconcile reads its results back",
+                metadata: [
+                    "plan": "\(run.planId)", "confirmed": .stringConvertible(run.confirmed), "unanswered": .stringConvertible(run.unanswered.count),
+                ])
+        }
+    }
+
     private enum HealOutcome {
         case refused(Outcome)
         /// The plan was applied; how many actions were done (0 when nothing was left to do).
@@ -271,13 +289,7 @@ public actor Controller {
         try await ReconcilerLease.withLease(
             on: portal, holder: ReconcilerLease.holderName(doing: "controller"), clock: configuration.clock, renewUntil: deadline
         ) { lease in
-            for run in try await engine.reviewInterruptedRuns(on: portal) {
-                logger.warning(
-                    "An earlier apply was cut off; this reconcile reads its results back",
-                    metadata: [
-                        "plan": "\(run.planId)", "confirmed": .stringConvertible(run.confirmed), "unanswered": .stringConvertible(run.unanswered.count),
-                    ])
-            }
+            try await reviewInterruptedRuns(on: portal)
             let (plan, _) = try await engine.plan(snapshot, portal: portal, options: PlanOptions())
             guard plan.isApplyable else {
                 let why = plan.blockers.map(BlockerWords.controller) + plan.findings.filter { $0.severity == .error }.map { "\($0.target): \($0.message)" }

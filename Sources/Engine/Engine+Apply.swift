@@ -11,7 +11,7 @@ extension Engine {
     /// read), and each journal is closed so it is reported once. The next plan reads the portal
     /// afresh, so nothing is done twice. Returns the runs reviewed.
     public func reviewInterruptedRuns(on portal: any Portal) async throws -> [ApplyJournal.Interrupted] {
-        let runs = ApplyJournal.interrupted(in: journals).filter { $0.portal == nil || $0.portal == portal.endpointDescription }
+        let runs = interruptedRuns(on: portal)
         guard !runs.isEmpty else { return [] }
         let recordURL = InventoryRecord.url(in: stateFolder, portal: portal.endpointDescription)
         if var record = InventoryRecord.load(from: recordURL) {
@@ -20,6 +20,12 @@ extension Engine {
         }
         for run in runs { try await ApplyJournal.close(run, note: "interrupted; reviewed by a later apply") }
         return runs
+    }
+
+    /// Applies on `portal` whose journals have no end: cut off, or still running in another
+    /// process. Only a holder of the portal's lease may tell which, and review them.
+    public func interruptedRuns(on portal: any Portal) -> [ApplyJournal.Interrupted] {
+        ApplyJournal.interrupted(in: journals).filter { $0.portal == nil || $0.portal == portal.endpointDescription }
     }
 
     /// Carries out `plan` under a lease the caller holds: a write-ahead journal, bounded

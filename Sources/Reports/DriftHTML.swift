@@ -228,8 +228,8 @@ struct DriftChart {
                 let barHeight = plotHeight * Double(value) / Double(highest)
                 y -= barHeight
                 bars += "<rect x=\"\(Self.format(x + slot * 0.1))\" y=\"\(Self.format(y))\" width=\"\(Self.format(max(slot * 0.8, 0.5)))\" "
-                    + "height=\"\(Self.format(barHeight))\" fill=\"\(cause.color)\"><title>\(DriftRenderer.timestamp(entries[index].time)): "
-                    + "\(value) \(cause.name)</title></rect>"
+                    + "height=\"\(Self.format(barHeight))\" fill=\"\(cause.color)\"><title>"
+                    + "\(DriftRenderer.timestamp(entries[index].time)): \(value) \(cause.name)".htmlEscaped + "</title></rect>"
             }
         }
         let axis = "<line x1=\"\(left)\" y1=\"\(height - bottom)\" x2=\"\(width)\" y2=\"\(height - bottom)\" stroke=\"#888\" />"

@@ -2,6 +2,7 @@ import Foundation
 import Logging
 import PortalAPI
 import PortalClient
+import Reconciler
 import TestSupport
 import Testing
 
@@ -26,27 +27,36 @@ struct PipelineTests {
         try groups.joined(separator: "---\n").write(to: folder.appendingPathComponent("groups.yaml"), atomically: true, encoding: .utf8)
     }
 
-    private static func controller(_ folder: URL, portal: RunningPortal) -> Controller {
-        let url = portal.url
-        return Controller(
-            configuration: ControllerConfiguration(
-                origin: .init(folder: folder.path), cacheFolder: folder.appendingPathComponent("cache"),
-                stateFolder: folder.appendingPathComponent("state"), interval: .seconds(3600), jitter: 0, selfHeal: true,
-                openPortal: { HTTPPortalClient(baseURL: url, token: "admin-token", http: RunningPortal.testClient) }),
-            logger: Logger(label: "test"))
+    /// The deletion guard of most tests: out of the way.
+    private static let looseGuard = "deletionGuard: {maxDeletes: 100, maxDeletePercent: 100}"
+
+    /// Runs `body` with a self-healing controller over a folder declaring `groups` room groups,
+    /// against a real portal; the folder is removed after.
+    private static func withController(
+        groups: Int, _ body: (Controller, RunningPortal, URL) async throws -> Void
+    ) async throws {
+        let folder = try temporaryFolder("roomkeeper-pipeline")
+        defer { try? FileManager.default.removeItem(at: folder) }
+        try write(folder, groups: groups, guardLine: looseGuard)
+        try await RunningPortal.with(seed: TestTenant.seed(onboardingUnit: false), tokens: TestTenant.tokens) { portal in
+            let url = portal.url
+            let controller = Controller(
+                configuration: ControllerConfiguration(
+                    origin: .init(folder: folder.path), cacheFolder: folder.appendingPathComponent("cache"),
+                    stateFolder: folder.appendingPathComponent("state"), interval: .seconds(3600), jitter: 0, selfHeal: true,
+                    openPortal: { HTTPPortalClient(baseURL: url, token: "admin-token", http: RunningPortal.testClient) }),
+                logger: Logger(label: "test"))
+            try await body(controller, portal, folder)
+        }
     }
 
     @Test("A self-heal that prunes most of a kind counts its own deletions: the drift pass after it does not stall")
     func healThenDrift() async throws {
-        let folder = try temporaryFolder("roomkeeper-pipeline")
-        defer { try? FileManager.default.removeItem(at: folder) }
-        try Self.write(folder, groups: 8, guardLine: "deletionGuard: {maxDeletes: 100, maxDeletePercent: 100}")
-        try await RunningPortal.with(seed: TestTenant.seed(onboardingUnit: false), tokens: TestTenant.tokens) { portal in
-            let controller = Self.controller(folder, portal: portal)
+        try await Self.withController(groups: 8) { controller, portal, folder in
             await controller.reconcile()
             #expect(await controller.status.condition == .ready)
 
-            try Self.write(folder, groups: 2, guardLine: "deletionGuard: {maxDeletes: 100, maxDeletePercent: 100}")
+            try Self.write(folder, groups: 2, guardLine: Self.looseGuard)
             await controller.reconcile()
             let status = await controller.status
             #expect(status.condition == .ready && status.reason == .healed, "\(status.reason): \(status.message)")
@@ -54,13 +64,27 @@ struct PipelineTests {
         }
     }
 
+    @Test("An apply cut off earlier is reviewed by the next pass even when the portal already matches git")
+    func reviewsInterruptedApply() async throws {
+        try await Self.withController(groups: 2) { controller, portal, folder in
+            await controller.reconcile()
+            #expect(await controller.status.condition == .ready)
+            // What a crash leaves: a journal that started and never ended.
+            let journals = folder.appendingPathComponent("state/journal")
+            let journal = try ApplyJournal(folder: journals, planId: "cut-off")
+            await journal.record(.started, portal: HTTPPortalClient.endpointDescription(baseURL: portal.url))
+            #expect(ApplyJournal.interrupted(in: journals).map(\.planId) == ["cut-off"])
+
+            await controller.reconcile()
+            let status = await controller.status
+            #expect(status.condition == .ready && status.reason == .inSync, "\(status.reason): \(status.message)")
+            #expect(ApplyJournal.interrupted(in: journals).isEmpty, "the cut-off run is reviewed and its journal closed")
+        }
+    }
+
     @Test("/status explains a refused plan in the controller's terms, never with a command-line flag")
     func statusWords() async throws {
-        let folder = try temporaryFolder("roomkeeper-pipeline")
-        defer { try? FileManager.default.removeItem(at: folder) }
-        try Self.write(folder, groups: 6, guardLine: "deletionGuard: {maxDeletes: 100, maxDeletePercent: 100}")
-        try await RunningPortal.with(seed: TestTenant.seed(onboardingUnit: false), tokens: TestTenant.tokens) { portal in
-            let controller = Self.controller(folder, portal: portal)
+        try await Self.withController(groups: 6) { controller, _, folder in
             await controller.reconcile()
             try Self.write(folder, groups: 0, guardLine: "deletionGuard: {maxDeletes: 1, maxDeletePercent: 10}")
             await controller.reconcile()
