@@ -469,7 +469,6 @@ struct ShapeChecker {
         }
         guard length > 0, previous != UInt8(ascii: "-") else { return false }
         return labels + 1 >= 2
-        return labels + 1 >= 2
     }
 
     /// Characters an unquoted local part may not hold (the '@' is found before).

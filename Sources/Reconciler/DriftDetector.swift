@@ -88,19 +88,17 @@ public struct DriftDetector {
     /// The report for `plan`, given what `devices()` found, which needs no plan: a caller may
     /// judge the devices while the plan is made.
     public func report(for plan: Plan, devices: DeviceFindings) -> (report: DriftReport, pending: [DriftHistoryEntry.Tracked.Key: Date]) {
-        var items = plan.actions.map(item(for:))
-        let (deviceItems, statuses, pending) = (devices.items, devices.statuses, devices.pending)
-        items += deviceItems
-        items = items.map(classifyNoise).sorted { ($0.target, $0.state.rawValue) < ($1.target, $1.state.rawValue) }
+        let items = (plan.actions.map(item(for:)) + devices.items).map(classifyNoise)
+            .sorted { ($0.target, $0.state.rawValue) < ($1.target, $1.state.rawValue) }
 
         let (active, snoozed, snoozeNotes) = applySnoozes(items)
         let needsPerson = plan.findings.filter { $0.severity != .info && $0.code != .deviceMissing }
         let notes = plan.findings.filter { $0.severity == .info } + snoozeNotes
         let report = DriftReport(
             generatedAt: now, source: plan.source, sourceRevision: plan.sourceRevision, origin: plan.origin, portal: plan.portal,
-            items: active, snoozed: snoozed, devices: statuses, needsPerson: needsPerson, notes: notes,
+            items: active, snoozed: snoozed, devices: devices.statuses, needsPerson: needsPerson, notes: notes,
             unmanaged: plan.unmanaged.filter { $0.kind != .manifest(.device) })
-        return (report, pending)
+        return (report, devices.pending)
     }
 
     // MARK: - Plan actions
@@ -176,9 +174,6 @@ public struct DriftDetector {
 
     // MARK: - Devices
 
-    /// Declared devices not seen (pending within the grace period, missing after it), main
-    /// units of enrolled rooms that are offline, and enrolled rooms whose main unit git does
-    /// not declare. Peripherals are reported for presence only.
     /// What the devices say, apart from the plan: drift items, health, and what is pending.
     public struct DeviceFindings: Sendable {
         var items: [DriftItem]
@@ -186,12 +181,10 @@ public struct DriftDetector {
         var pending: [DriftHistoryEntry.Tracked.Key: Date]
     }
 
+    /// Declared devices not seen (pending within the grace period, missing after it), main
+    /// units of enrolled rooms that are offline, and enrolled rooms whose main unit git does
+    /// not declare. Peripherals are reported for presence only.
     public func devices() -> DeviceFindings {
-        let (items, statuses, pending) = deviceDrift()
-        return DeviceFindings(items: items, statuses: statuses, pending: pending)
-    }
-
-    private func deviceDrift() -> ([DriftItem], [DeviceStatus], [DriftHistoryEntry.Tracked.Key: Date]) {
         var items: [DriftItem] = []
         var statuses: [DeviceStatus] = []
         var pending: [DriftHistoryEntry.Tracked.Key: Date] = [:]
@@ -258,7 +251,7 @@ public struct DriftDetector {
                 continue
             }
         }
-        return (items, statuses, pending)
+        return DeviceFindings(items: items, statuses: statuses, pending: pending)
     }
 
     // MARK: - Classification and snoozing
