@@ -36,7 +36,7 @@ let package = Package(
         // The manifests repository on a git server: a bare cache per remote, read without a work tree.
         .target(
             name: "GitSource",
-            dependencies: ["CGit2", "Manifests", .product(name: "Crypto", package: "swift-crypto")]),
+            dependencies: ["CGit2", "Manifests", "PortalAPI", .product(name: "Crypto", package: "swift-crypto")]),
         // The portal contract, apart from any transport: wire types, the `Portal` protocol,
         // `PortalError`, retry and deadline policy, the local state folder's private files.
         .target(name: "PortalAPI", dependencies: ["PortalModel"], resources: [.copy("openapi.yaml")]),
@@ -118,7 +118,10 @@ let package = Package(
         // history and notification. Owns the state folder; links no server or metrics library.
         .target(
             name: "Engine",
-            dependencies: ["Manifests", "GitSource", "PortalAPI", "Reconciler", "Reports", "Notifications"]),
+            dependencies: [
+                "Manifests", "GitSource", "PortalAPI", "Reconciler", "Reports", "Notifications",
+                .product(name: "Crypto", package: "swift-crypto"),
+            ]),
         // The controller: the reconcile loop, its status, metrics and HTTP endpoints.
         .target(
             name: "Controller",

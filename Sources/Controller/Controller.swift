@@ -32,6 +32,8 @@ public struct ControllerConfiguration: Sendable {
     public var sourceTimeouts: GitTimeouts
     /// Whose signatures a revision must carry before it is reconciled; nil for any.
     public var trust: SignatureTrust?
+    /// A commit accepted as the new base although it does not descend from the last verified one.
+    public var acceptedRewrite: String?
     /// How long one reconcile may take in all: past it the pass is abandoned, the lease is no
     /// longer renewed, and `/readyz` says so.
     public var reconcileTimeout: Duration
@@ -47,13 +49,14 @@ public struct ControllerConfiguration: Sendable {
         origin: SourceOrigin, cacheFolder: URL, stateFolder: URL, interval: Duration, jitter: Double = 0.1,
         retryInterval: Duration = .seconds(30), selfHeal: Bool, concurrency: Int = 8, historyURL: URL? = nil,
         notifier: DriftNotifier? = nil, sourceTimeouts: GitTimeouts = GitTimeouts(), trust: SignatureTrust? = nil,
-        reconcileTimeout: Duration = .seconds(1800), clock: any ReconcileClock = MonotonicClock(),
+        acceptedRewrite: String? = nil, reconcileTimeout: Duration = .seconds(1800), clock: any ReconcileClock = MonotonicClock(),
         directory: (any DirectorySource)? = nil, openPortal: @escaping @Sendable () async throws -> any Portal
     ) {
         self.directory = directory
         self.clock = clock
         self.sourceTimeouts = sourceTimeouts
         self.trust = trust
+        self.acceptedRewrite = acceptedRewrite
         self.reconcileTimeout = reconcileTimeout
         self.origin = origin
         self.cacheFolder = cacheFolder
@@ -121,10 +124,11 @@ public actor Controller {
         logger.info("Controller stopped")
     }
 
-    /// Brings the next reconcile forward to now (a git push webhook).
+    /// Brings the next reconcile forward to now (a git push webhook). Requests coalesce into at
+    /// most one queued reconcile, and only the one that queues it is logged: a burst is one line.
     public func trigger(because reason: String) async {
+        guard await wakeup.signal() else { return }
         logger.info("Reconcile requested", metadata: ["reason": "\(reason)"])
-        await wakeup.signal()
     }
 
     /// Stops reconciling until `resume()`, across restarts (a marker in the state folder).
@@ -199,7 +203,8 @@ public actor Controller {
 
     private func attempt(deadline: Duration) async throws -> Outcome {
         let snapshot = try await ManifestSnapshot.read(
-            configuration.origin, cacheFolder: configuration.cacheFolder, timeouts: configuration.sourceTimeouts, trust: configuration.trust)
+            configuration.origin, cacheFolder: configuration.cacheFolder, timeouts: configuration.sourceTimeouts, trust: configuration.trust,
+            lineage: SourceLineage(records: VerifiedCommits(stateFolder: configuration.stateFolder), acceptedRewrite: configuration.acceptedRewrite))
         status.lastAttemptedRevision = snapshot.revision
         if snapshot.hasErrors {
             let errors = snapshot.load.diagnostics.filter { $0.severity == .error }
@@ -330,6 +335,8 @@ public actor Controller {
         case GitSourceError.unverified(let unverified):
             // As with invalid manifests: the last applied revision stands until a trusted one comes.
             return .stalled(.unverifiedRevision, "\(unverified)")
+        case GitSourceError.rewrittenHistory:
+            return .stalled(.historyRewritten, "\(error)")
         case let error as GitSourceError: return .failed(.sourceFetchFailed, "\(error)")
         case let error as LeaseHeldError: return .failed(.leaseHeld, "\(error)")
         case let error as IncompleteReadError: return .stalled(.incompleteRead, "\(error)")

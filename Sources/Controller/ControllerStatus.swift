@@ -34,6 +34,9 @@ public struct ControllerStatus: Codable, Sendable, Equatable {
         case suspended = "Suspended"
         /// The revision's signature is missing, unknown or bad; the last applied revision stands.
         case unverifiedRevision = "UnverifiedRevision"
+        /// A signed revision that does not descend from the last verified one (a reset or
+        /// rewritten branch); the last applied revision stands until an operator accepts it.
+        case historyRewritten = "HistoryRewritten"
         /// The last reconcile ran past its deadline (a stalled git server or portal) and was abandoned.
         case timedOut = "ReconcileTimedOut"
     }

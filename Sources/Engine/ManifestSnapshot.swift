@@ -32,17 +32,30 @@ public struct ManifestSnapshot: Sendable {
     ///
     /// With `trust`, a git revision whose signature is not trusted is a `GitSourceError.unverified`.
     /// Fetching, hashing and parsing all run on Dispatch threads, never on Swift's cooperative pool.
+    ///
+    /// With `trust` and `lineage`, a verified revision must also descend from the one verified
+    /// last for the same remote and ref (`GitSourceError.rewrittenHistory` otherwise), and becomes
+    /// the last verified one.
     public static func read(
-        _ origin: SourceOrigin, cacheFolder: URL, timeouts: GitTimeouts = GitTimeouts(), trust: SignatureTrust? = nil
+        _ origin: SourceOrigin, cacheFolder: URL, timeouts: GitTimeouts = GitTimeouts(), trust: SignatureTrust? = nil,
+        lineage: SourceLineage? = nil
     ) async throws -> ManifestSnapshot {
         if let url = origin.url {
+            let ref = origin.ref ?? "main"
+            let lineage = trust == nil ? nil : lineage
             let source = GitSource(
-                url: url, ref: origin.ref ?? "main", path: origin.path ?? "", cacheFolder: cacheFolder,
-                credentials: try GitCredentials.fromEnvironment(), timeouts: timeouts, trust: trust)
+                url: url, ref: ref, path: origin.path ?? "", cacheFolder: cacheFolder,
+                credentials: try GitCredentials.fromEnvironment(), timeouts: timeouts, trust: trust, acceptedRewrite: lineage?.acceptedRewrite)
             // The watchdog stops a stalled fetch; this bound also covers waiting for the cache lock.
             let snapshot: GitSnapshot
             do {
-                snapshot = try await withDeadline(timeouts.overall + .seconds(30)) { try await offCooperativePool { try source.read() } }
+                snapshot = try await withDeadline(timeouts.overall + .seconds(30)) {
+                    try await offCooperativePool {
+                        var source = source
+                        source.lastVerified = lineage?.records.last(url: url, ref: ref)
+                        return try source.read()
+                    }
+                }
             } catch is DeadlineExceeded {
                 throw GitSourceError.timedOut(
                     url: redactedURL(url), reason: "could not be read within \(timeouts.overall.components.seconds + 30) s (is another process holding the cache?)")
@@ -51,7 +64,8 @@ public struct ManifestSnapshot: Sendable {
                 url: snapshot.url, ref: snapshot.ref, path: snapshot.path, commit: snapshot.commit, subject: snapshot.subject,
                 author: snapshot.author, verifiedSigners: snapshot.signers.isEmpty ? nil : snapshot.signers.map(\.description))
             return try await offCooperativePool {
-                ManifestSnapshot(description: snapshot.sourceDescription, origin: origin, revision: snapshot.commit, load: ManifestLoader.load(from: snapshot))
+                if let lineage, !snapshot.signers.isEmpty { try lineage.records.record(url: url, ref: ref, commit: snapshot.commit) }
+                return ManifestSnapshot(description: snapshot.sourceDescription, origin: origin, revision: snapshot.commit, load: ManifestLoader.load(from: snapshot))
             }
         }
         let folder = origin.folder ?? "."
@@ -61,6 +75,19 @@ public struct ManifestSnapshot: Sendable {
             let tree = try ReadTree(reading: directory)
             return ManifestSnapshot(description: folder, origin: origin, revision: try SourceRevision.of(tree), load: ManifestLoader.load(from: tree))
         }
+    }
+}
+
+/// How a verified revision is held to the history verified before it (see `VerifiedCommits`).
+public struct SourceLineage: Sendable {
+    public var records: VerifiedCommits
+    /// A commit the operator accepts as the new base although it does not descend from the last
+    /// verified one (`--accept-rewritten-history`).
+    public var acceptedRewrite: String?
+
+    public init(records: VerifiedCommits, acceptedRewrite: String? = nil) {
+        self.records = records
+        self.acceptedRewrite = acceptedRewrite
     }
 }
 

@@ -21,13 +21,22 @@ public struct GitSource: Sendable {
     public var timeouts: GitTimeouts
     /// Whose signatures the revision must carry; nil to read any revision.
     public var trust: SignatureTrust?
+    /// The commit verified last time for this remote and ref: a verified revision must be it or
+    /// descend from it, or an older signed commit could be pushed back as the tip. Nil when none
+    /// was recorded, or when the operator accepted a rewritten history.
+    public var lastVerified: String?
+    /// A commit the operator accepted as the new base although it does not descend from `lastVerified`.
+    public var acceptedRewrite: String?
 
     public init(
         url: String, ref: String, path: String = "", cacheFolder: URL, credentials: GitCredentials = GitCredentials(),
-        timeouts: GitTimeouts = GitTimeouts(), trust: SignatureTrust? = nil
+        timeouts: GitTimeouts = GitTimeouts(), trust: SignatureTrust? = nil, lastVerified: String? = nil,
+        acceptedRewrite: String? = nil
     ) {
+        self.acceptedRewrite = acceptedRewrite
         self.timeouts = timeouts
         self.trust = trust
+        self.lastVerified = lastVerified
         self.url = url
         self.ref = ref
         self.path = path.split(separator: "/").joined(separator: "/")
@@ -230,6 +239,9 @@ public struct GitSource: Sendable {
         defer { git_commit_free(commit) }
         let id = String(cString: git_oid_tostr_s(git_commit_id(commit)))
         let signers = try trust.map { try verify(commit, tag: tag, repository: repository, trust: $0) } ?? []
+        if trust != nil, let lastVerified, lastVerified != id, acceptedRewrite != id, !descends(commit, from: lastVerified, in: repository) {
+            throw GitSourceError.rewrittenHistory(ref: ref, commit: id, lastVerified: lastVerified)
+        }
         var root: OpaquePointer?
         try Libgit2.check(git_commit_tree(&root, commit), "cannot read the tree of commit \(id)")
         defer { git_tree_free(root) }
@@ -253,6 +265,14 @@ public struct GitSource: Sendable {
             subject: git_commit_summary(commit).map { String(cString: $0) } ?? "",
             author: "\(author.name.map { String(cString: $0) } ?? "") <\(author.email.map { String(cString: $0) } ?? "")>",
             signers: signers, files: reading.files, oversized: reading.oversized)
+    }
+
+    /// Whether `commit` descends from the commit `ancestor` names; false when that commit is not
+    /// in the cache at all (it cannot then be an ancestor).
+    private func descends(_ commit: OpaquePointer, from ancestor: String, in repository: OpaquePointer) -> Bool {
+        var base = git_oid()
+        guard git_oid_fromstr(&base, ancestor) == 0 else { return false }
+        return git_graph_descendant_of(repository, git_commit_id(commit), &base) == 1
     }
 
     /// The commit `ref` names: a full commit id, a branch (as fetched), a tag, or a full ref name

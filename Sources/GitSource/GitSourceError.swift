@@ -10,6 +10,9 @@ public enum GitSourceError: Error, Equatable, CustomStringConvertible {
     case tagMoved(tag: String, from: String, to: String)
     case timedOut(url: String, reason: String)
     case unverified(UnverifiedRevision)
+    /// A verified commit that does not descend from the one verified last for the same ref: the
+    /// ref was reset or rewritten, which anyone who can push may do with old signed commits.
+    case rewrittenHistory(ref: String, commit: String, lastVerified: String)
     case other(String)
 
     public var description: String {
@@ -38,6 +41,10 @@ public enum GitSourceError: Error, Equatable, CustomStringConvertible {
             "\(url) \(reason)"
         case .unverified(let unverified):
             unverified.description
+        case .rewrittenHistory(let ref, let commit, let lastVerified):
+            "ref '\(ref)' now points at commit \(commit.prefix(12)), which does not descend from commit \(lastVerified.prefix(12)), the last "
+                + "one verified for it: the branch was reset or rewritten, and an older signed commit can undo what came after it. "
+                + "If the repository's owners meant it, accept this commit once with --accept-rewritten-history \(commit)"
         case .other(let message):
             message
         }

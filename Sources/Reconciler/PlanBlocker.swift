@@ -88,6 +88,12 @@ extension PlanBlocker: Codable {
 }
 
 extension PlanBlocker {
+    /// Whether this is the inventory guard's: a verdict on the read, not on the plan's actions.
+    public var isInventoryShrink: Bool {
+        if case .inventoryShrink = self { return true }
+        return false
+    }
+
     /// What happened, in words that suit any front end (no flag, no command).
     public var facts: String {
         switch self {

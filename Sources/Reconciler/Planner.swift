@@ -520,8 +520,21 @@ public struct Planner {
         }
         return Plan(
             source: source, portal: portal, createdAt: now, actions: ordered, findings: resolver.findings,
-            unmanaged: unmanaged.sorted(),
-            blockers: (options.allowMassDelete ? [] : deletionGuard(ordered)) + LockOutGuard.blockers(live: live, actions: ordered))
+            unmanaged: unmanaged.sorted(), blockers: guards(ordered))
+    }
+
+    /// What refuses `actions` against this live state: the deletion guard (unless mass deletion
+    /// is allowed) and the lock-out guards.
+    private func guards(_ actions: [PlannedAction]) -> [PlanBlocker] {
+        (options.allowMassDelete ? [] : deletionGuard(actions)) + LockOutGuard.blockers(live: live, actions: actions)
+    }
+
+    /// The guards' verdict on `actions` (a saved plan's, which carries its own verdict and so is
+    /// never trusted for one), judged afresh against the declared policy and the live state.
+    public static func blockers(
+        for actions: [PlannedAction], declared: ManifestSet, live: LiveState, options: PlanOptions = PlanOptions()
+    ) -> [PlanBlocker] {
+        Planner(declared: declared, live: live, options: options).guards(actions)
     }
 
     /// Refuses more deletions than the policy's guard allows, in all or as a share of a kind.

@@ -10,9 +10,19 @@ public struct PlanRenderer: Sendable {
         self.style = style
     }
 
-    /// `Verified: commit ... signed by ...` lines, one per verified signature; empty when none were checked.
+    /// `Verified: commit ... signed by ...` lines, one per verified signature; for a git revision
+    /// read without verification, a line that says so. Empty for a folder, which has no signatures.
     static func signers(_ origin: SourceOrigin?) -> String {
-        (origin?.verifiedSigners ?? []).map { "Verified: \($0.terminalSafe)\n" }.joined()
+        guard let origin, origin.url != nil else { return "" }
+        guard let signers = origin.verifiedSigners, !signers.isEmpty else {
+            return "Signatures: not checked (no --allowed-signers or --gpg-keyring): any revision of the remote is reconciled\n"
+        }
+        return signers.map { "Verified: \($0.terminalSafe)\n" }.joined()
+    }
+
+    /// Why the plan must not be applied, a paragraph for each blocker, in the command line's words.
+    public func refusals(_ blockers: [PlanBlocker]) -> String {
+        blockers.map { "\n" + style.red("Refused:") + " " + BlockerWords.commandLine($0).terminalSafe + "\n" }.joined()
     }
 
     /// The plan as people read it: each action with its changed fields, what needs a person,
@@ -31,9 +41,7 @@ public struct PlanRenderer: Sendable {
             let byKind = Dictionary(grouping: plan.unmanaged, by: \.kind).map { "\($0.value.count) \($0.key)" }.sorted()
             output += "\nNot managed by Roomkeeper, left alone: \(byKind.joined(separator: ", ")).\n"
         }
-        for blocker in plan.blockers {
-            output += "\n" + style.red("Refused:") + " " + BlockerWords.commandLine(blocker).terminalSafe + "\n"
-        }
+        output += refusals(plan.blockers)
         output += "\n" + style.bold(Self.summary(plan)) + "\n"
         return output
     }

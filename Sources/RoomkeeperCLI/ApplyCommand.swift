@@ -73,15 +73,15 @@ extension Roomkeeper {
             var isDirectory: ObjCBool = false
             let exists = FileManager.default.fileExists(atPath: source, isDirectory: &isDirectory)
             let saved = exists && !isDirectory.boolValue ? try SavedPlan.read(source) : nil
-            if saved != nil, planning.shapesThePlan {
-                throw ValidationError(
-                    "--target, --allow-mass-delete and --accept-inventory-shrink shape a new plan; a saved plan is applied as it is")
+            if saved != nil, !planning.target.isEmpty {
+                throw ValidationError("--target shapes a new plan; a saved plan is applied as it is")
             }
             let portalChoice = try portalOptions.choice()
             let engine = try graphOptions.engine()
             engine.prefetchReadCache(for: portalChoice.endpointDescription)
             let origin = try saved.map(savedOrigin) ?? sourceOptions.origin(folder: source)
-            let manifests = try await ManifestSource.load(origin, options: sourceOptions, style: style, consequence: "nothing was applied")
+            let manifests = try await ManifestSource.load(
+                origin, options: sourceOptions, style: style, consequence: "nothing was applied", forChanges: true)
             let portal = try await portalChoice.open()
             if let saved, saved.portal != portal.endpointDescription {
                 throw failure("the plan was made against \(PortalEndpoint.phrase(saved.portal.terminalSafe)), not \(PortalEndpoint.phrase(portal.endpointDescription)); nothing was applied")
@@ -112,8 +112,7 @@ extension Roomkeeper {
                     print("Roomkeeper apply of the plan saved in \(source.terminalSafe) for \(saved.source.terminalSafe), "
                         + "made \(ISO8601DateFormatter().string(from: saved.createdAt)), to \(PortalEndpoint.phrase(portal.endpointDescription))")
                 }
-                try check(saved, manifests: manifests, live: try await Planning.readLive(portal, engine: engine))
-                plan = saved
+                plan = try await recheck(saved, manifests: manifests, portal: portal, engine: engine, renderer: renderer)
             } else {
                 plan = try await Planning.plan(
                     manifests, portal: portal, engine: engine, options: planning.planOptions,
@@ -192,24 +191,27 @@ extension Roomkeeper {
             return SourceOrigin(url: configured, ref: commit, path: sourceOptions.path)
         }
 
-        /// A saved plan is applied only while it still describes the manifests and the portal, and
-        /// only with actions the planner makes for those manifests now.
-        private func check(_ plan: Plan, manifests: ManifestSnapshot, live: LiveState) throws {
-            if let revision = plan.sourceRevision, revision != manifests.revision {
+        /// A saved plan is applied only while it still describes the manifests and the portal, only
+        /// with actions the planner makes for those manifests now, and never on its own verdict: the
+        /// file's blockers and findings are replaced by the guards' and the planner's, judged afresh
+        /// (the deletion guard unless --allow-mass-delete, the inventory guard unless
+        /// --accept-inventory-shrink, the lock-out guards always). Returns the plan to apply.
+        private func recheck(_ saved: Plan, manifests: ManifestSnapshot, portal: any Portal, engine: Engine, renderer: PlanRenderer) async throws -> Plan {
+            if let revision = saved.sourceRevision, revision != manifests.revision {
                 throw failure(
                     "the manifests in \(manifests.description) changed since the plan was made (\(revision), now \(manifests.revision)); "
                         + "run plan again and review it. Nothing was applied")
             }
-            let problems = PlanFreshness.problems(plan, live: live)
+            let (fresh, live) = try await Planning.planReading(
+                manifests, portal: portal, engine: engine, options: PlanOptions(allowMassDelete: true),
+                acceptInventoryShrink: planning.acceptInventoryShrink)
+            let problems = PlanFreshness.problems(saved, live: live)
             guard problems.isEmpty else {
                 for problem in problems { printError("roomkeeper: error: \(problem)") }
                 throw failure("the saved plan is stale: \(problems.count) object\(problems.count == 1 ? "" : "s") it touches changed; "
                     + "run plan again and review it. Nothing was applied")
             }
-            let fresh = Planner.plan(
-                declared: manifests.manifests, live: live, options: PlanOptions(allowMassDelete: true), source: manifests.description,
-                portal: plan.portal)
-            let unexplained = PlanFreshness.unexplained(plan, fresh: fresh)
+            let unexplained = PlanFreshness.unexplained(saved, fresh: fresh)
             guard unexplained.isEmpty else {
                 for action in unexplained.prefix(20) {
                     printError("roomkeeper: error: '\(action.id.description.terminalSafe)' is not an action the manifests produce")
@@ -217,6 +219,16 @@ extension Roomkeeper {
                 throw failure("the saved plan holds \(unexplained.count) action\(unexplained.count == 1 ? "" : "s") its manifests do not produce "
                     + "(the file was edited); run plan again and review it. Nothing was applied")
             }
+            var plan = saved
+            plan.findings = fresh.findings
+            plan.blockers = fresh.blockers.filter(\.isInventoryShrink)
+                + Planner.blockers(
+                    for: saved.actions, declared: manifests.manifests, live: live, options: PlanOptions(allowMassDelete: planning.allowMassDelete))
+            if !plan.isApplyable, format == .text {
+                print(renderer.findings(plan.findings.filter { $0.severity == .error }), terminator: "")
+                print(renderer.refusals(plan.blockers), terminator: "")
+            }
+            return plan
         }
 
         private func confirm(_ portal: any Portal) -> Bool {

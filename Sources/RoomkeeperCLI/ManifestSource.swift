@@ -42,20 +42,55 @@ struct SourceOptions: ParsableArguments {
     @Option(help: "With --allowed-signers or --gpg-keyring: what must be signed: head (the commit), tag (the annotated tag the ref names) or tag-and-head.")
     var verifyMode: SignatureTrust.Mode = .head
 
+    @Option(help: ArgumentHelp(
+        "With signatures checked: accept this commit (full id) although it does not descend from the last one verified for the ref.",
+        valueName: "commit"))
+    var acceptRewrittenHistory: String?
+
+    /// How verified revisions are held to those verified before, in the state folder.
+    var lineage: SourceLineage { SourceLineage(records: VerifiedCommits(stateFolder: StateFolder.url()), acceptedRewrite: acceptRewrittenHistory?.lowercased()) }
+
     func validate() throws {
         if sourceTimeout < 1 { throw ValidationError("--source-timeout must be at least 1 second") }
         if gitURL == nil, allowedSigners != nil || gpgKeyring != nil {
             throw ValidationError("--allowed-signers and --gpg-keyring verify revisions read with --source")
         }
+        if let acceptRewrittenHistory, acceptRewrittenHistory.count != 40 || !acceptRewrittenHistory.allSatisfy(\.isHexDigit) {
+            throw ValidationError("--accept-rewritten-history takes the full 40-character id of the commit to accept")
+        }
     }
 
     /// The signatures a revision must carry, from the flags or the environment; nil when none are
     /// configured. The files live outside the repository they protect.
-    func trust(environment: [String: String] = ProcessInfo.processInfo.environment) -> SignatureTrust? {
-        let allowedSigners = allowedSigners ?? environment["ROOMKEEPER_ALLOWED_SIGNERS"].flatMap { $0.isEmpty ? nil : $0 }
-        let gpgKeyring = gpgKeyring ?? environment["ROOMKEEPER_GPG_KEYRING"].flatMap { $0.isEmpty ? nil : $0 }
-        guard gitURL != nil, allowedSigners != nil || gpgKeyring != nil else { return nil }
-        return SignatureTrust(allowedSigners: allowedSigners, gpgKeyring: gpgKeyring, mode: verifyMode)
+    ///
+    /// A setting that is given but blank is an error: it would silently turn verification off.
+    /// Trust configured for a folder, which has no signatures, is refused where the portal may
+    /// change (`forChanges`: apply, the controller) and warned about elsewhere.
+    func trust(forChanges: Bool = false, environment: [String: String] = ProcessInfo.processInfo.environment) throws -> SignatureTrust? {
+        let allowedSigners = try Self.setting(allowedSigners, flag: "--allowed-signers", variable: "ROOMKEEPER_ALLOWED_SIGNERS", environment)
+        let gpgKeyring = try Self.setting(gpgKeyring, flag: "--gpg-keyring", variable: "ROOMKEEPER_GPG_KEYRING", environment)
+        guard let configured = allowedSigners.map({ "\($0.source) (\($0.value))" }) ?? gpgKeyring.map({ "\($0.source) (\($0.value))" }) else {
+            return nil
+        }
+        guard gitURL != nil else {
+            let problem = "\(configured) asks for signed revisions, but a folder has no signatures, so none can be checked"
+            if forChanges { throw CommandFailure(problem + "; read the manifests with --source, or unset it. Nothing was changed") }
+            printError("roomkeeper: warning: " + problem + "; the manifests are read unverified")
+            return nil
+        }
+        return SignatureTrust(allowedSigners: allowedSigners?.value, gpgKeyring: gpgKeyring?.value, mode: verifyMode)
+    }
+
+    /// A trust file from its flag, else the environment; nil when neither is given.
+    private static func setting(
+        _ flag: String?, flag name: String, variable: String, _ environment: [String: String]
+    ) throws -> (value: String, source: String)? {
+        let given = flag.map { ($0, name) } ?? environment[variable].map { ($0, variable) }
+        guard let (value, source) = given else { return nil }
+        guard !value.trimmingCharacters(in: .whitespaces).isEmpty else {
+            throw CommandFailure("\(source) is set but empty, which would turn signature verification off; name the trust file, or leave it out")
+        }
+        return (value, source)
     }
 
     var cacheFolder: URL { gitCache.map { URL(fileURLWithPath: $0) } ?? GitSource.defaultCacheFolder() }
@@ -81,13 +116,15 @@ enum ManifestSource {
 
     /// Loads the manifests at `origin`; on any error prints every diagnostic (or why the source
     /// could not be read) to standard error and exits 1, before a portal is opened.
+    /// `forChanges`: the portal may change on what is loaded (see `SourceOptions.trust`).
     static func load(
-        _ origin: SourceOrigin, options: SourceOptions, style: TerminalStyle, consequence: String
+        _ origin: SourceOrigin, options: SourceOptions, style: TerminalStyle, consequence: String, forChanges: Bool = false
     ) async throws -> ManifestSnapshot {
         let snapshot: ManifestSnapshot
+        let trust = try options.trust(forChanges: forChanges)
         do {
             snapshot = try await ManifestSnapshot.read(
-                origin, cacheFolder: options.cacheFolder, timeouts: options.timeouts, trust: options.trust())
+                origin, cacheFolder: options.cacheFolder, timeouts: options.timeouts, trust: trust, lineage: options.lineage)
         } catch let error as GitSourceError {
             throw CommandFailure("\(error); \(consequence)")
         }

@@ -17,8 +17,6 @@ struct PlanningOptions: ParsableArguments {
 
     var planOptions: PlanOptions { PlanOptions(allowMassDelete: allowMassDelete, targets: Set(target)) }
 
-    /// Whether any was given (a saved plan is applied as it is).
-    var shapesThePlan: Bool { !target.isEmpty || allowMassDelete || acceptInventoryShrink }
 }
 
 /// What plan and apply share: read the portal, refuse a suspiciously short read, plan; any
@@ -34,8 +32,15 @@ enum Planning {
     static func plan(
         _ source: ManifestSnapshot, portal: any Portal, engine: Engine, options: PlanOptions, acceptInventoryShrink: Bool
     ) async throws -> Plan {
+        try await planReading(source, portal: portal, engine: engine, options: options, acceptInventoryShrink: acceptInventoryShrink).plan
+    }
+
+    /// `plan`, with the live state it was made against.
+    static func planReading(
+        _ source: ManifestSnapshot, portal: any Portal, engine: Engine, options: PlanOptions, acceptInventoryShrink: Bool
+    ) async throws -> (plan: Plan, live: LiveState) {
         try await reporting {
-            try await engine.plan(source, portal: portal, options: options, acceptInventoryShrink: acceptInventoryShrink).plan
+            try await engine.plan(source, portal: portal, options: options, acceptInventoryShrink: acceptInventoryShrink)
         }
     }
 

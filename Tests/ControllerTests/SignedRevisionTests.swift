@@ -53,4 +53,46 @@ struct SignedRevisionTests {
             #expect(Set(try await client.roomGroupsBesidesDefault().compactMap(\.resource.manifestName)) == ["first", "second"])
         }
     }
+
+    @Test("A rollback to an older signed commit stalls the controller with HistoryRewritten; nothing it would undo is undone")
+    func rollbackStalls() async throws {
+        let keys = try await SigningKeys.make()
+        defer { keys.remove() }
+        let fixture = try GitFixture()
+        defer { fixture.remove() }
+        try await fixture.create("tenants")
+        let older = try await fixture.signedCommit("tenants", "Add first", files: ["a.yaml": Self.group("first")], signer: .ssh("alice"), keys: keys)
+        let newer = try await fixture.signedCommit("tenants", "Add second", files: ["b.yaml": Self.group("second")], signer: .ssh("alice"), keys: keys)
+        try await RunningPortal.with(seed: TestTenant.seed(), tokens: TestTenant.tokens) { portal in
+            let url = portal.url
+            let configuration = ControllerConfiguration(
+                origin: .init(url: "file://" + fixture.exports.appendingPathComponent("tenants.git").path, ref: "main", path: ""),
+                cacheFolder: fixture.root.appendingPathComponent("cache"), stateFolder: fixture.root.appendingPathComponent("state"),
+                interval: .seconds(3600), jitter: 0, selfHeal: true, trust: SignatureTrust(allowedSigners: keys.allowedSigners.path),
+                openPortal: { HTTPPortalClient(baseURL: url, token: "admin-token", http: RunningPortal.testClient) })
+            let controller = Controller(configuration: configuration, logger: Logger(label: "test"))
+            let client = portal.client(token: "admin-token")
+            await controller.reconcile()
+            #expect(await controller.status.lastAppliedRevision == newer)
+
+            try await fixture.resetMain("tenants", to: older)
+            await controller.reconcile()
+            let stalled = await controller.status
+            #expect(stalled.condition == .stalled && stalled.reason == .historyRewritten, "\(stalled)")
+            #expect(stalled.message.contains("commit \(older.prefix(12)), which does not descend from commit \(newer.prefix(12))"), "\(stalled.message)")
+            #expect(Set(try await client.roomGroupsBesidesDefault().compactMap(\.resource.manifestName)) == ["first", "second"], "the rollback was not applied")
+
+            // A restarted controller remembers: the record is in the state folder.
+            let restarted = Controller(configuration: configuration, logger: Logger(label: "test"))
+            await restarted.reconcile()
+            #expect(await restarted.status.reason == .historyRewritten)
+
+            var accepting = configuration
+            accepting.acceptedRewrite = older
+            let accepted = Controller(configuration: accepting, logger: Logger(label: "test"))
+            await accepted.reconcile()
+            let acceptedStatus = await accepted.status
+            #expect(acceptedStatus.lastAppliedRevision == older, "\(acceptedStatus)")
+        }
+    }
 }

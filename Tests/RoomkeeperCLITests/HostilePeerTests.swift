@@ -216,6 +216,35 @@ struct HostileSavedPlanTests {
         #expect(try await workspace.run(["plan", "contoso"]).output.contains("Plan: 23 to create"))
     }
 
+    @Test("A saved plan's own verdict is never trusted: blockers emptied in the file are found again, and nothing is deleted")
+    func verdictRecomputed() async throws {
+        let workspace = try Workspace()
+        defer { workspace.remove() }
+        #expect(try await workspace.run(["apply", "contoso", "--auto-approve"]).status == 0)
+        // Every assignment removed in git: the last Pro Manager goes, and 7 deletions pass the guard's 5.
+        try workspace.edit("access/assignments.yaml") { _ in "" }
+        let saved = workspace.state.appendingPathComponent("plan.json")
+        let planned = try await workspace.run(["plan", "contoso", "--out", saved.path])
+        #expect(planned.output.contains("Refused:"), "\(planned.output)")
+        var plan = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: saved)) as? [String: Any])
+        #expect((plan["blockers"] as? [Any])?.isEmpty == false)
+        plan["blockers"] = []
+        try JSONSerialization.data(withJSONObject: plan).write(to: saved)
+
+        let refused = try await workspace.run(["apply", saved.path])
+        #expect(refused.status == 1)
+        #expect(refused.output.contains("Refused: the plan deletes 7 objects; the deletion guard allows 5."), "\(refused.output)")
+        #expect(refused.output.contains("Refused: the plan removes the last"), "\(refused.output)")
+        #expect(refused.errors.contains("the plan must not be applied as it is"), "\(refused.errors)")
+        // --allow-mass-delete lifts the deletion guard only; the lock-out guard has no flag.
+        let forced = try await workspace.run(["apply", saved.path, "--allow-mass-delete"])
+        #expect(forced.status == 1)
+        #expect(!forced.output.contains("the deletion guard allows"), "\(forced.output)")
+        #expect(forced.output.contains("Refused: the plan removes the last"), "\(forced.output)")
+        let after = try await workspace.run(["plan", "contoso"])
+        #expect(after.output.contains("7 to delete"), "every assignment is still there: \(after.output.suffix(300))")
+    }
+
     @Test("A plan made from git is applied only with --source naming the same remote, never from the plan's own URL")
     func origin() async throws {
         let workspace = try Workspace()

@@ -39,4 +39,71 @@ struct SignedSourceTests {
         #expect(misused.status == 64)
         #expect(misused.errors.contains("--allowed-signers and --gpg-keyring verify revisions read with --source"))
     }
+
+    @Test("plan refuses a rollback to an older signed commit until --accept-rewritten-history names it")
+    func rollback() async throws {
+        let workspace = try Workspace()
+        defer { workspace.remove() }
+        let keys = try await SigningKeys.make()
+        defer { keys.remove() }
+        let fixture = try GitFixture()
+        defer { fixture.remove() }
+        try await fixture.create("tenants")
+        let older = try await fixture.signedCommit(
+            "tenants", "Add Contoso", files: try GeneratedManifests.example("contoso", under: "contoso/"), signer: .ssh("alice"), keys: keys)
+        let source = [
+            "--source", "file://" + fixture.exports.appendingPathComponent("tenants.git").path, "--path", "contoso",
+            "--git-cache", workspace.state.appendingPathComponent("git").path, "--allowed-signers", keys.allowedSigners.path,
+        ]
+        #expect(try await workspace.run(["plan"] + source).status == 2)
+        let newer = try await fixture.signedCommit("tenants", "Add a README", files: ["README.md": "# Tenants\n"], signer: .ssh("alice"), keys: keys)
+        #expect(try await workspace.run(["plan"] + source).status == 2)
+
+        try await fixture.resetMain("tenants", to: older)
+        let refused = try await workspace.run(["plan"] + source)
+        #expect(refused.status == 1)
+        #expect(refused.errors.contains(
+            "ref 'main' now points at commit \(older.prefix(12)), which does not descend from commit \(newer.prefix(12))"), "\(refused.errors)")
+        #expect(refused.errors.contains("--accept-rewritten-history \(older)"))
+        let accepted = try await workspace.run(["plan"] + source + ["--accept-rewritten-history", older])
+        #expect(accepted.status == 2, "\(accepted.errors)")
+        // Accepted once, it is the new base: later plans need no flag.
+        #expect(try await workspace.run(["plan"] + source).status == 2)
+    }
+
+    @Test("A blank trust setting is an error, a folder with trust set is refused for apply and warned for plan, and plans say when nothing was checked")
+    func blankTrust() async throws {
+        let workspace = try Workspace()
+        defer { workspace.remove() }
+        let fixture = try GitFixture()
+        defer { fixture.remove() }
+        try await fixture.create("tenants")
+        try await fixture.commit("tenants", "Contoso", files: try GeneratedManifests.example("contoso", under: "contoso/"))
+        let source = [
+            "--source", "file://" + fixture.exports.appendingPathComponent("tenants.git").path, "--path", "contoso",
+            "--git-cache", workspace.state.appendingPathComponent("git").path,
+        ]
+        for variable in ["ROOMKEEPER_ALLOWED_SIGNERS", "ROOMKEEPER_GPG_KEYRING"] {
+            let blank = try await workspace.run(["plan"] + source, environment: [variable: ""])
+            #expect(blank.status == 1, "\(variable)")
+            #expect(blank.errors.contains("\(variable) is set but empty, which would turn signature verification off"), "\(blank.errors)")
+        }
+        let blankFlag = try await workspace.run(["plan"] + source + ["--allowed-signers", " "])
+        #expect(blankFlag.status == 1)
+        #expect(blankFlag.errors.contains("--allowed-signers is set but empty"))
+
+        let unchecked = try await workspace.run(["plan"] + source)
+        #expect(unchecked.status == 2)
+        #expect(unchecked.output.contains("Signatures: not checked (no --allowed-signers or --gpg-keyring)"), "\(unchecked.output.prefix(300))")
+
+        let trustFile = ["ROOMKEEPER_ALLOWED_SIGNERS": workspace.state.appendingPathComponent("allowed_signers").path]
+        let folderPlan = try await workspace.run(["plan", "contoso"], environment: trustFile)
+        #expect(folderPlan.status == 2)
+        #expect(folderPlan.errors.contains("warning: ROOMKEEPER_ALLOWED_SIGNERS"), "\(folderPlan.errors)")
+        #expect(folderPlan.errors.contains("a folder has no signatures"))
+        let folderApply = try await workspace.run(["apply", "contoso", "--auto-approve"], environment: trustFile)
+        #expect(folderApply.status == 1)
+        #expect(folderApply.errors.contains("a folder has no signatures, so none can be checked; read the manifests with --source"), "\(folderApply.errors)")
+        #expect(try await workspace.run(["plan", "contoso"]).output.contains("Plan: 23 to create"), "nothing was applied")
+    }
 }

@@ -88,6 +88,14 @@ extension GitFixture {
         try await commit(name, message, files: files, signingSettings: signer.map(keys.gitSettings))
     }
 
+    /// Force-pushes `commit` as the tip of main, as anyone with push rights (and no signing key)
+    /// can: the rollback of a signed history to an older signed commit.
+    public func resetMain(_ name: String, to commit: String) async throws {
+        let tree = work.appendingPathComponent(name)
+        try await git(["push", "-q", "-f", "origin", "\(commit):refs/heads/main"], in: tree)
+        try await git(["reset", "-q", "--hard", commit], in: tree)
+    }
+
     /// A copy of the last commit with its message changed but its signature kept, pushed as the
     /// new tip: what a tampered commit looks like. Returns its id.
     public func tamperedCopyOfHead(_ name: String) async throws -> String {
