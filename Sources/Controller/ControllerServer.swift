@@ -6,47 +6,62 @@ import Logging
 import NIOCore
 import Reports
 
-/// Who may call the controller's endpoints that change something.
+/// Who may call the controller's endpoints. Nothing but the probes answers without a token.
 public struct ControllerCredentials: Sendable {
-    /// The git host's webhook secret: `POST /hooks/git` needs it when set.
+    /// The git host's webhook secret: `POST /hooks/git` is off until one is set.
     public var webhookSecret: String?
-    /// The operators' token: `POST /suspend` and `/resume` need it as a bearer token. Without
-    /// one they answer only on a loopback listener; a webhook delivery never reaches them.
+    /// The operators' token: `POST /reconcile`, `/suspend` and `/resume` need it as a bearer
+    /// token, and are refused while none is configured; it also reads `/status` and `/report`.
     public var adminToken: String?
-    /// Whether the triggers listen on a loopback address only.
+    /// A token that reads `/status` and `/report` (which name people, rooms and serials) and
+    /// changes nothing.
+    public var readToken: String?
+    /// Whether the listener is on a loopback address: then the `Host` a request names must be a
+    /// loopback name too, so a web page cannot reach it through DNS rebinding.
     public var loopbackOnly: Bool
 
-    public init(webhookSecret: String?, adminToken: String?, loopbackOnly: Bool) {
+    public init(webhookSecret: String?, adminToken: String?, readToken: String? = nil, loopbackOnly: Bool) {
         self.webhookSecret = webhookSecret
         self.adminToken = adminToken
+        self.readToken = readToken
         self.loopbackOnly = loopbackOnly
     }
 }
 
-/// The controller's HTTP endpoints. Probes, unauthenticated and read-only: `/healthz` (the
-/// process answers), `/readyz` (the first reconcile has finished and none is stuck), `/metrics`
-/// (Prometheus), `/status` (JSON), `/report` (the last drift report as HTML). Triggers:
-/// `POST /hooks/git` (reconcile now, for a git push) with the webhook secret, as GitHub and Gitea
-/// sign (`X-Hub-Signature-256`, an HMAC-SHA256 of the body), as GitLab sends it
-/// (`X-Gitlab-Token`), or as a bearer token; and `POST /reconcile`, `/suspend`, `/resume` with the
-/// operators' own token.
+/// The controller's HTTP endpoints.
+/// - Probes, for the kubelet and Prometheus, unauthenticated, saying nothing about the tenant:
+///   `/healthz` (the process answers), `/readyz` (the first reconcile has finished and none is
+///   stuck), `/metrics`.
+/// - Reads, with the read or the admin token: `/status` (JSON), `/report` (the last drift report
+///   as HTML).
+/// - Triggers: `POST /hooks/git` (reconcile now, for a git push) with the webhook secret, as
+///   GitHub and Gitea sign (`X-Hub-Signature-256`, an HMAC-SHA256 of the body), as GitLab sends it
+///   (`X-Gitlab-Token`), or as a bearer token; and `POST /reconcile`, `/suspend`, `/resume` with
+///   the operators' own token.
+///
+/// Reads and operator requests are refused when they come from a web page on another site
+/// (`Origin`, `Sec-Fetch-Site`) or name another host on a loopback listener; and since each needs
+/// an `Authorization` header, no browser sends one without a CORS preflight, which the
+/// controller never grants.
 public enum ControllerServer {
-    /// Which endpoints one listener serves: probes and triggers may listen apart.
+    /// Which endpoints one listener serves: probes listen apart when asked to.
     public struct Endpoints: OptionSet, Sendable {
         public let rawValue: Int
         public init(rawValue: Int) { self.rawValue = rawValue }
         public static let probes = Endpoints(rawValue: 1)
         public static let triggers = Endpoints(rawValue: 2)
+        public static let reads = Endpoints(rawValue: 4)
     }
 
     public static func makeApplication(
-        controller: Controller, host: String, port: Int, endpoints: Endpoints = [.probes, .triggers], credentials: ControllerCredentials,
-        logger: Logger, onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }
+        controller: Controller, host: String, port: Int, endpoints: Endpoints = [.probes, .reads, .triggers],
+        credentials: ControllerCredentials, logger: Logger, onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }
     ) -> some ApplicationProtocol {
         let router = Router()
         // Request counts and durations, through swift-metrics (a no-op until a backend is bootstrapped).
         router.middlewares.add(MetricsMiddleware())
         if endpoints.contains(.probes) { addProbes(to: router, controller: controller) }
+        if endpoints.contains(.reads) { addReads(to: router, controller: controller, credentials: credentials) }
         if endpoints.contains(.triggers) { addTriggers(to: router, controller: controller, credentials: credentials) }
         return Application(
             router: router,
@@ -57,36 +72,47 @@ public enum ControllerServer {
 
     private static func addProbes(to router: Router<BasicRequestContext>, controller: Controller) {
         router.get("/healthz") { _, _ in "ok\n" }
+        // Only ready or not: why is on /status, for those allowed to read it.
         router.get("/readyz") { _, _ -> Response in
-            let status = await controller.status
-            let text = status.isReady ? "ready\n" : "not ready: \(status.condition.rawValue) \(status.reason.rawValue): \(status.message)\n"
-            return Response(status: status.isReady ? .ok : .serviceUnavailable, headers: [.contentType: "text/plain"], body: .init(byteBuffer: ByteBuffer(string: text)))
+            let ready = await controller.status.isReady
+            return Response(
+                status: ready ? .ok : .serviceUnavailable, headers: [.contentType: "text/plain"],
+                body: .init(byteBuffer: ByteBuffer(string: ready ? "ready\n" : "not ready\n")))
         }
         router.get("/metrics") { _, _ -> Response in
             Response(
                 status: .ok, headers: [.contentType: "text/plain; version=0.0.4"],
                 body: .init(byteBuffer: ByteBuffer(string: controller.metrics.exposition())))
         }
-        router.get("/report") { _, _ -> Response in
+    }
+
+    private static func addReads(to router: Router<BasicRequestContext>, controller: Controller, credentials: ControllerCredentials) {
+        router.get("/report") { request, _ -> Response in
+            if let refused = readRefusal(request, credentials) { return refused }
             guard let report = await controller.latestReport else {
                 return refusal(.notFound, "no drift report yet: the first check has not finished\n")
             }
             return Response(
-                status: .ok, headers: [.contentType: "text/html; charset=utf-8"],
+                status: .ok, headers: [.contentType: "text/html; charset=utf-8", .cacheControl: "no-store"],
                 body: .init(byteBuffer: ByteBuffer(string: DriftRenderer.html(report, history: await controller.driftHistory()))))
         }
-        router.get("/status") { _, _ -> Response in
+        router.get("/status") { request, _ -> Response in
+            if let refused = readRefusal(request, credentials) { return refused }
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
             encoder.dateEncodingStrategy = .iso8601
             let body = try encoder.encode(await controller.status)
-            return Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(bytes: body)))
+            return Response(
+                status: .ok, headers: [.contentType: "application/json", .cacheControl: "no-store"], body: .init(byteBuffer: ByteBuffer(bytes: body)))
         }
     }
 
     private static func addTriggers(to router: Router<BasicRequestContext>, controller: Controller, credentials: ControllerCredentials) {
         router.post("/hooks/git") { request, _ -> Response in
-            guard try await authorized(request, secret: credentials.webhookSecret) else {
+            guard let secret = credentials.webhookSecret else {
+                return refusal(.notFound, "the git webhook is off until a webhook secret is set (--webhook-secret-file or ROOMKEEPER_WEBHOOK_SECRET)\n")
+            }
+            guard try await authorized(request, secret: secret) else {
                 return refusal(.unauthorized, "a valid webhook secret is required\n")
             }
             // A suspended controller does not reconcile: say so, rather than accept and ignore it.
@@ -116,19 +142,66 @@ public enum ControllerServer {
         }
     }
 
-    /// Why an operator request is refused, or nil to let it through: the bearer token must be
-    /// the admin token (never the webhook secret, so a captured push delivery cannot suspend
-    /// reconciling); with no admin token configured, only a loopback listener takes them.
+    /// Why an operator request is refused, or nil to let it through: it must come from no web
+    /// page of another site, and carry the admin token (never the webhook secret, so a captured
+    /// push delivery cannot suspend reconciling). Without an admin token configured, none passes.
     static func operatorRefusal(_ request: Request, _ credentials: ControllerCredentials) -> Response? {
+        if let refused = siteRefusal(request, credentials) { return refused }
         guard let adminToken = credentials.adminToken else {
-            return credentials.loopbackOnly
-                ? nil : refusal(.forbidden, "reconcile, suspend and resume need an admin token (--admin-token-file) on a listener beyond loopback\n")
+            return refusal(.forbidden, "reconcile, suspend and resume are off until an admin token is set (--admin-token-file or ROOMKEEPER_ADMIN_TOKEN)\n")
         }
-        let presented = request.headers[.authorization].flatMap { $0.hasPrefix("Bearer ") ? String($0.dropFirst("Bearer ".count)) : nil }
-        guard let presented, SHA256.hash(data: Data(presented.utf8)) == SHA256.hash(data: Data(adminToken.utf8)) else {
+        guard let presented = bearer(request), sameSecret(presented, adminToken) else {
             return refusal(.unauthorized, "a valid admin token is required (Authorization: Bearer ...)\n")
         }
         return nil
+    }
+
+    /// Why a read of `/status` or `/report` is refused, or nil: as an operator request, with the
+    /// read token or the admin token.
+    static func readRefusal(_ request: Request, _ credentials: ControllerCredentials) -> Response? {
+        if let refused = siteRefusal(request, credentials) { return refused }
+        let tokens = [credentials.readToken, credentials.adminToken].compactMap { $0 }
+        guard !tokens.isEmpty else {
+            return refusal(.forbidden, "status and report are off until a read token (--read-token-file or ROOMKEEPER_READ_TOKEN) or an admin token is set\n")
+        }
+        guard let presented = bearer(request), tokens.contains(where: { sameSecret(presented, $0) }) else {
+            return refusal(.unauthorized, "a valid read or admin token is required (Authorization: Bearer ...)\n")
+        }
+        return nil
+    }
+
+    private static let secFetchSite = HTTPField.Name("Sec-Fetch-Site")!
+
+    /// A request a web page on another site made (its `Origin` names another host than the
+    /// request's `Host`, or the browser says so in `Sec-Fetch-Site`), or one that names another
+    /// host than a loopback listener's (DNS rebinding).
+    static func siteRefusal(_ request: Request, _ credentials: ControllerCredentials) -> Response? {
+        let host = request.head.authority
+        if credentials.loopbackOnly {
+            guard let host, ListenHost.isLoopback(ListenHost.name(ofAuthority: host)) else {
+                return refusal(.forbidden, "this controller listens on loopback and answers only requests to a loopback host name\n")
+            }
+        }
+        if let site = request.headers[secFetchSite], site != "same-origin", site != "none" {
+            return refusal(.forbidden, "requests from other web sites are refused\n")
+        }
+        if let origin = request.headers[.origin] {
+            guard let originURL = URL(string: origin), let originHost = originURL.host, let host,
+                  ListenHost.name(ofAuthority: host).lowercased() == originHost.lowercased().trimmingCharacters(in: CharacterSet(charactersIn: "[]")),
+                  (originURL.port.map(String.init) ?? "") == ListenHost.port(ofAuthority: host)
+            else { return refusal(.forbidden, "requests from other web sites are refused\n") }
+        }
+        return nil
+    }
+
+    private static func bearer(_ request: Request) -> String? {
+        request.headers[.authorization].flatMap { $0.hasPrefix("Bearer ") ? String($0.dropFirst("Bearer ".count)) : nil }
+    }
+
+    /// Compares digests, so the time taken says nothing about how much of the secret matched,
+    /// nor about its length.
+    static func sameSecret(_ presented: String, _ secret: String) -> Bool {
+        SHA256.hash(data: Data(presented.utf8)) == SHA256.hash(data: Data(secret.utf8))
     }
 
     private static func refusal(_ status: HTTPResponse.Status, _ text: String) -> Response {
@@ -143,21 +216,39 @@ public enum ControllerServer {
     private static let signatureHeader = HTTPField.Name("X-Hub-Signature-256")!
     private static let gitlabTokenHeader = HTTPField.Name("X-Gitlab-Token")!
 
-    /// Whether the request carries the secret, in any of the ways git hosts send it; every
-    /// request is authorised when no secret is configured.
-    static func authorized(_ request: Request, secret: String?) async throws -> Bool {
-        guard let secret, !secret.isEmpty else { return true }
+    /// Whether the request carries the secret, in any of the ways git hosts send it.
+    static func authorized(_ request: Request, secret: String) async throws -> Bool {
         let key = SymmetricKey(data: Data(secret.utf8))
         if let signature = request.headers[signatureHeader], signature.hasPrefix("sha256=") {
             let body = Data(try await request.body.collect(upTo: 4 << 20).readableBytesView)
             guard let given = Data(hexadecimal: String(signature.dropFirst("sha256=".count))) else { return false }
             return HMAC<SHA256>.isValidAuthenticationCode(given, authenticating: body, using: key)
         }
-        let presented = request.headers[gitlabTokenHeader]
-            ?? request.headers[.authorization].flatMap { $0.hasPrefix("Bearer ") ? String($0.dropFirst("Bearer ".count)) : nil }
-        guard let presented else { return false }
-        // Compare digests, so the comparison takes the same time whatever the prefix matched.
-        return SHA256.hash(data: Data(presented.utf8)) == SHA256.hash(data: Data(secret.utf8))
+        guard let presented = request.headers[gitlabTokenHeader] ?? bearer(request) else { return false }
+        return sameSecret(presented, secret)
+    }
+}
+
+/// The host and port of a `Host` header or a listen address.
+public enum ListenHost {
+    /// `localhost`, `127.x.y.z` and `::1`.
+    public static func isLoopback(_ host: String) -> Bool {
+        let host = host.lowercased()
+        return host == "localhost" || host == "::1" || host.hasPrefix("127.")
+    }
+
+    /// The host of `host:port`, `[v6]:port` or a bare host, without brackets.
+    static func name(ofAuthority authority: String) -> String {
+        if authority.hasPrefix("[") {
+            return String(authority.dropFirst().prefix { $0 != "]" })
+        }
+        return String(authority.prefix { $0 != ":" })
+    }
+
+    /// The port of an authority, empty when it names none.
+    static func port(ofAuthority authority: String) -> String {
+        let afterHost = authority.hasPrefix("[") ? authority.drop { $0 != "]" }.dropFirst() : authority.drop { $0 != ":" }
+        return afterHost.hasPrefix(":") ? String(afterHost.dropFirst()) : ""
     }
 }
 

@@ -13,14 +13,17 @@ actor Wakeup {
         self.clock = clock
     }
 
-    /// Ends the current wait now, or the next one at once.
-    func signal() {
+    /// Ends the current wait now, or the next one at once. Signals coalesce: returns false when
+    /// one was already pending, so a burst of them queues one wake-up.
+    @discardableResult
+    func signal() -> Bool {
         if let waiter {
             self.waiter = nil
             waiter.continuation.resume()
-        } else {
-            pending = true
+            return true
         }
+        defer { pending = true }
+        return !pending
     }
 
     /// Returns after `duration`, or sooner on `signal()`.

@@ -1,4 +1,5 @@
 import Foundation
+import PortalAPI
 
 /// What Roomkeeper may authenticate to a git server with, from the environment or files, never
 /// from arguments (which land in shell history) or the repository.
@@ -33,9 +34,16 @@ public struct GitCredentials: Sendable {
         var token = environment["ROOMKEEPER_GIT_TOKEN"].flatMap { $0.isEmpty ? nil : $0 }
         if token == nil, let file = environment["ROOMKEEPER_GIT_TOKEN_FILE"] {
             do {
-                token = try String(contentsOfFile: file, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
+                token = try SecretFile.read(file)
             } catch {
-                throw GitSourceError.other("cannot read the git token file named by ROOMKEEPER_GIT_TOKEN_FILE (\(file))")
+                throw GitSourceError.other("the git token file named by ROOMKEEPER_GIT_TOKEN_FILE: \(error)")
+            }
+        }
+        if let key = environment["ROOMKEEPER_GIT_SSH_KEY"] {
+            do {
+                try SecretFile.checkPermissions(key)
+            } catch {
+                throw GitSourceError.other("the SSH key named by ROOMKEEPER_GIT_SSH_KEY: \(error)")
             }
         }
         return GitCredentials(

@@ -23,6 +23,11 @@ public struct ClientCertificate: Sendable, CustomStringConvertible {
     public init(pemFile path: String, now: Date = Date()) throws(GraphConfigurationError) {
         let text: String
         do {
+            try SecretFile.checkPermissions(path)
+        } catch {
+            throw GraphConfigurationError("the client certificate file \(error) (it holds the private key)")
+        }
+        do {
             let data = try FileHandle.readBounded(path: path, limit: 256 << 10)
             guard let decoded = String(data: data, encoding: .utf8) else { throw GraphConfigurationError("") }
             text = decoded

@@ -1,4 +1,5 @@
 import Foundation
+import PortalAPI
 
 /// The operator's Graph sign-in settings, from flags first and then the environment variables
 /// Azure's own SDKs read (learn.microsoft.com/dotnet/api/azure.identity.environmentcredential):
@@ -87,6 +88,11 @@ public struct GraphSignInSettings: Sendable {
     }
 
     private static func secret(fromFile path: String) throws(GraphConfigurationError) -> ClientSecret {
+        do {
+            try SecretFile.checkPermissions(path)
+        } catch {
+            throw GraphConfigurationError("the client secret file \(error)")
+        }
         guard let data = try? FileHandle.readBounded(path: path, limit: 4096),
               let text = String(data: data, encoding: .utf8)?.trimmingCharacters(in: .whitespacesAndNewlines), !text.isEmpty
         else { throw GraphConfigurationError("cannot read a client secret from \(path): it must be a small text file holding the secret") }

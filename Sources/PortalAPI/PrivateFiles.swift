@@ -11,8 +11,10 @@ public enum PrivateFiles {
     }
 
     /// Replaces `url` with `data` in one step (a reader sees the old file or the new one), as 0600.
-    public static func write(_ data: Data, to url: URL) throws {
-        try createFolder(url.deletingLastPathComponent())
+    /// `privateFolder`: the folder is Roomkeeper's own, created or tightened to 0700; else (a
+    /// report written where the operator said) it must exist and is left as it is.
+    public static func write(_ data: Data, to url: URL, privateFolder: Bool = true) throws {
+        if privateFolder { try createFolder(url.deletingLastPathComponent()) }
         let temporary = url.deletingLastPathComponent().appendingPathComponent(".\(url.lastPathComponent).\(UUID().uuidString).tmp")
         let descriptor = open(temporary.path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
         guard descriptor >= 0 else { throw CocoaError(.fileWriteNoPermission, userInfo: [NSFilePathErrorKey: temporary.path]) }
@@ -51,5 +53,46 @@ extension FileHandle {
         let data = try handle.read(upToCount: limit + 1) ?? Data()
         guard data.count <= limit else { throw CocoaError(.fileReadTooLarge) }
         return data
+    }
+}
+
+/// A file that holds a secret (a token, a password, a private key, a webhook URL), read as
+/// OpenSSH reads a private key: refused when other users may read it, or when it is this user's
+/// own and its group may (a file owned by root and shared with this user's group, as Kubernetes
+/// mounts a Secret with `fsGroup`, is allowed). Bounded: nothing a path points at exhausts memory.
+public enum SecretFile {
+    public struct Refused: Error, CustomStringConvertible {
+        public var path: String
+        public var problem: String
+        public var description: String { "\(path) \(problem)" }
+    }
+
+    /// Whether the file at `path` is private enough to hold a secret; throws `Refused` if not.
+    public static func checkPermissions(_ path: String) throws {
+        var status = stat()
+        guard stat(path, &status) == 0 else { throw Refused(path: path, problem: "cannot be read") }
+        let mode = Int(status.st_mode) & 0o777
+        let exposed = status.st_uid == getuid() ? mode & 0o077 : mode & 0o007
+        guard exposed == 0 else {
+            throw Refused(
+                path: path,
+                problem: "holds a secret but other users may read it (mode \(String(mode, radix: 8))); "
+                    + "make it readable by its owner only (chmod 600 \(path)), as ssh requires of a private key")
+        }
+    }
+
+    /// The secret in the file at `path`, trimmed of surrounding white space.
+    public static func read(_ path: String, limit: Int = 64 << 10) throws -> String {
+        try checkPermissions(path)
+        let data: Data
+        do {
+            data = try FileHandle.readBounded(path: path, limit: limit)
+        } catch CocoaError.fileReadTooLarge {
+            throw Refused(path: path, problem: "is larger than any secret (\(limit >> 10) KiB)")
+        } catch {
+            throw Refused(path: path, problem: "cannot be read")
+        }
+        guard let text = String(data: data, encoding: .utf8) else { throw Refused(path: path, problem: "is not UTF-8 text") }
+        return text.trimmingCharacters(in: .whitespacesAndNewlines)
     }
 }

@@ -37,7 +37,7 @@ extension Roomkeeper {
         @OptionGroup var logging: LoggingOptions
 
         func run() async throws {
-            let (code, body) = try await endpoint.send(.GET, "/status", authorized: false)
+            let (code, body) = try await endpoint.send(.GET, "/status", token: try endpoint.readToken())
             guard code == 200 else { throw CommandFailure("the controller at \(endpoint.url) answered \(code): \(body.terminalSafe)") }
             let decoder = JSONDecoder()
             decoder.dateDecodingStrategy = .iso8601
@@ -106,8 +106,11 @@ struct ControllerEndpointOptions: ParsableArguments {
     @Option(help: "The controller's --listen address as a URL (else ROOMKEEPER_CONTROLLER_URL, else http://127.0.0.1:9090).")
     var controller: String?
 
-    @Option(help: "A file holding the operators' admin token (else ROOMKEEPER_ADMIN_TOKEN); a loopback controller without one needs none.", completion: .file())
+    @Option(help: "A file holding the operators' admin token (else ROOMKEEPER_ADMIN_TOKEN).", completion: .file())
     var adminTokenFile: String?
+
+    @Option(help: "For status: a file holding the controller's read token (else ROOMKEEPER_READ_TOKEN, else the admin token).", completion: .file())
+    var readTokenFile: String?
 
     @Option(help: "Seconds to wait for the controller's answer.")
     var timeout: Int = 30
@@ -122,11 +125,24 @@ struct ControllerEndpointOptions: ParsableArguments {
             throw ValidationError("--controller must be an http:// or https:// URL without credentials or a query, e.g. http://127.0.0.1:9090")
         }
         guard (1...600).contains(timeout) else { throw ValidationError("--timeout must be from 1 to 600 seconds") }
+        // The token would cross the network in clear.
+        if let parsed = URL(string: url), parsed.scheme == "http", !ListenHost.isLoopback(parsed.host ?? "") {
+            throw ValidationError("--controller must be https:// for a controller on another host (http:// only to this machine): the token would travel in clear")
+        }
+    }
+
+    private func adminToken() throws -> String? {
+        try Roomkeeper.ControllerRun.secret(file: adminTokenFile, variable: "ROOMKEEPER_ADMIN_TOKEN", flag: "--admin-token-file")
+    }
+
+    /// The token that reads `/status`: the read token, else the admin token.
+    func readToken() throws -> String? {
+        try Roomkeeper.ControllerRun.secret(file: readTokenFile, variable: "ROOMKEEPER_READ_TOKEN", flag: "--read-token-file") ?? adminToken()
     }
 
     /// POSTs an operator request and prints the controller's answer; a refusal is an error.
     func request(_ path: String) async throws {
-        let (code, body) = try await send(.POST, path, authorized: true)
+        let (code, body) = try await send(.POST, path, token: try adminToken())
         let answer = body.trimmingCharacters(in: .whitespacesAndNewlines).terminalSafe
         switch code {
         case 200..<300: print("The controller at \(url): \(answer)")
@@ -135,13 +151,11 @@ struct ControllerEndpointOptions: ParsableArguments {
         }
     }
 
-    /// One request, bounded in time and size; the admin token goes only to the URL the operator gave.
-    func send(_ method: HTTPMethod, _ path: String, authorized: Bool) async throws -> (Int, String) {
+    /// One request, bounded in time and size; the token goes only to the URL the operator gave.
+    func send(_ method: HTTPMethod, _ path: String, token: String?) async throws -> (Int, String) {
         var request = HTTPClientRequest(url: url + path)
         request.method = method
-        if authorized, let token = try Roomkeeper.ControllerRun.secret(file: adminTokenFile, variable: "ROOMKEEPER_ADMIN_TOKEN", flag: "--admin-token-file") {
-            request.headers.add(name: "Authorization", value: "Bearer \(token)")
-        }
+        if let token { request.headers.add(name: "Authorization", value: "Bearer \(token)") }
         do {
             let response = try await HTTPClient.shared.execute(request, timeout: .seconds(Int64(timeout)))
             let body = try await response.body.collect(upTo: 1 << 20)

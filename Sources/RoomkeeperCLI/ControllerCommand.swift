@@ -16,15 +16,17 @@ extension Roomkeeper {
                 Every --interval (with jitter), fetches the source, reads the portal, records a drift \
                 report in the history (notifying on change, as `drift` does) and, with --self-heal, \
                 applies the plan under the portal's reconciler lease. Invalid manifests stall it until \
-                a new revision; failures back off from --retry-interval up to the interval. Serves \
-                /healthz, /readyz, /metrics (Prometheus), /status and /report (the last drift report \
-                as HTML; all unauthenticated and read-only, on --probe-listen instead, if given), and \
-                POST /hooks/git (reconcile now; 409 while suspended), /reconcile, /suspend and /resume \
-                on --listen. With ROOMKEEPER_WEBHOOK_SECRET (or --webhook-secret-file) set, /hooks/git \
-                needs it (GitHub signature, GitLab token or bearer); /reconcile, /suspend and /resume \
-                need the admin token (ROOMKEEPER_ADMIN_TOKEN or --admin-token-file) as a bearer, and \
-                without one answer only on a loopback --listen. A reconcile that runs past \
-                --reconcile-timeout is abandoned. Stops gracefully on SIGTERM or Ctrl-C.
+                a new revision; failures back off from --retry-interval up to the interval. \
+                Probes, unauthenticated and saying nothing of the tenant: /healthz, /readyz and \
+                /metrics (Prometheus), on --probe-listen if given. On --listen: /status and /report \
+                (the last drift report as HTML) with the read token (ROOMKEEPER_READ_TOKEN or \
+                --read-token-file) or the admin token; POST /reconcile, /suspend and /resume with the \
+                admin token (ROOMKEEPER_ADMIN_TOKEN or --admin-token-file), refused while none is set; \
+                POST /hooks/git (reconcile now; 409 while suspended) with the webhook secret \
+                (ROOMKEEPER_WEBHOOK_SECRET or --webhook-secret-file: GitHub signature, GitLab token or \
+                bearer), off while none is set. Requests from web pages of other sites are refused. \
+                A reconcile that runs past --reconcile-timeout is abandoned. Stops gracefully on \
+                SIGTERM or Ctrl-C.
                 """)
 
         @Argument(help: "The manifest repository folder (when not reading from --source).", completion: .directory)
@@ -51,11 +53,14 @@ extension Roomkeeper {
         @Option(help: "Address for the webhook and operator endpoints (and the probes, unless --probe-listen); port 0 picks a free one.")
         var listen = "127.0.0.1:9090"
 
-        @Option(help: "A separate address for /healthz, /readyz, /metrics and /status.")
+        @Option(help: "A separate address for the probes /healthz, /readyz and /metrics (which then leave --listen).")
         var probeListen: String?
 
-        @Option(help: "A file holding the operators' token for /suspend and /resume (else ROOMKEEPER_ADMIN_TOKEN).")
+        @Option(help: "A file holding the operators' token for /reconcile, /suspend and /resume, /status and /report (else ROOMKEEPER_ADMIN_TOKEN).")
         var adminTokenFile: String?
+
+        @Option(help: "A file holding a token that reads /status and /report only (else ROOMKEEPER_READ_TOKEN).")
+        var readTokenFile: String?
 
         @Option(help: "The longest one reconcile may take (fetch, read, apply, report): 90s, 5m, 1h.")
         var reconcileTimeout: Interval = Interval(seconds: 1800)
@@ -91,8 +96,12 @@ extension Roomkeeper {
             let logger = Logger(label: "roomkeeper.controller")
             let secret = try Self.secret(file: webhookSecretFile, variable: "ROOMKEEPER_WEBHOOK_SECRET", flag: "--webhook-secret-file")
             let adminToken = try Self.secret(file: adminTokenFile, variable: "ROOMKEEPER_ADMIN_TOKEN", flag: "--admin-token-file")
-            if secret == nil, !address.isLoopback {
-                logger.warning("Listening beyond loopback without a webhook secret: anyone who can reach it can trigger a reconcile")
+            let readToken = try Self.secret(file: readTokenFile, variable: "ROOMKEEPER_READ_TOKEN", flag: "--read-token-file")
+            if secret == nil { logger.notice("The git webhook (/hooks/git) is off until a webhook secret is set") }
+            if adminToken == nil { logger.notice("Operator requests (/reconcile, /suspend, /resume) are off until an admin token is set") }
+            let trust = try sourceOptions.trust(forChanges: true)
+            if sourceOptions.gitURL != nil, trust == nil {
+                logger.warning("Signatures are not checked: any revision of the remote is reconciled (give --allowed-signers or --gpg-keyring)")
             }
             let portalChoice = try portalOptions.choice()
             let notifier = try notification.notifier()
@@ -103,14 +112,15 @@ extension Roomkeeper {
                     origin: sourceOptions.origin(folder: directory), cacheFolder: sourceOptions.cacheFolder,
                     stateFolder: StateFolder.url(), interval: .seconds(interval.seconds),
                     jitter: jitter, retryInterval: .seconds(firstRetry), selfHeal: selfHeal, concurrency: concurrency,
-                    historyURL: history.map { URL(fileURLWithPath: $0) }, notifier: notifier, sourceTimeouts: sourceOptions.timeouts, trust: sourceOptions.trust(),
+                    historyURL: history.map { URL(fileURLWithPath: $0) }, notifier: notifier, sourceTimeouts: sourceOptions.timeouts, trust: trust,
+                    acceptedRewrite: sourceOptions.acceptRewrittenHistory?.lowercased(),
                     reconcileTimeout: .seconds(reconcileTimeout.seconds), directory: try graphOptions.reader(priority: .low), openPortal: { try await portalChoice.open() }),
                 metrics: metrics, logger: logger)
-            let credentials = ControllerCredentials(webhookSecret: secret, adminToken: adminToken, loopbackOnly: address.isLoopback)
+            let credentials = ControllerCredentials(webhookSecret: secret, adminToken: adminToken, readToken: readToken, loopbackOnly: address.isLoopback)
             let probeAddress = probeListen.flatMap(ListenAddress.init)
             let server = ControllerServer.makeApplication(
                 controller: controller, host: address.host, port: address.port,
-                endpoints: probeAddress == nil ? [.probes, .triggers] : [.triggers], credentials: credentials,
+                endpoints: probeAddress == nil ? [.probes, .reads, .triggers] : [.reads, .triggers], credentials: credentials,
                 logger: Logger(label: "roomkeeper.http")
             ) { port in
                 // Written unbuffered, so a script waiting for this line sees it at once.
@@ -122,7 +132,8 @@ extension Roomkeeper {
             ]
             if let probeAddress {
                 services.append(.init(service: ControllerServer.makeApplication(
-                    controller: controller, host: probeAddress.host, port: probeAddress.port, endpoints: [.probes], credentials: credentials,
+                    controller: controller, host: probeAddress.host, port: probeAddress.port, endpoints: [.probes],
+                    credentials: ControllerCredentials(webhookSecret: nil, adminToken: nil, loopbackOnly: probeAddress.isLoopback),
                     logger: Logger(label: "roomkeeper.http")
                 ) { port in
                     FileHandle.standardOutput.write(Data("Roomkeeper controller probes on http://\(probeAddress.host):\(port)\n".utf8))
@@ -147,9 +158,9 @@ extension Roomkeeper.ControllerRun {
         let text: String
         if let file {
             do {
-                text = try String(contentsOfFile: file, encoding: .utf8)
+                text = try SecretFile.read(file)
             } catch {
-                throw CommandFailure("cannot read \(file) (\(flag))")
+                throw CommandFailure("\(error) (\(flag))")
             }
         } else if let value = environment[variable] {
             text = value
@@ -201,6 +212,6 @@ struct ListenAddress {
         self.port = port
     }
 
-    var isLoopback: Bool { host == "localhost" || host == "::1" || host.hasPrefix("127.") }
+    var isLoopback: Bool { ListenHost.isLoopback(host) }
 }
 

@@ -104,8 +104,9 @@ extension Roomkeeper {
             print(try Self.render(report, format, style: style, history: history), terminator: "")
             if let out {
                 let fileFormat = ReportFormat(fileExtension: (out as NSString).pathExtension)
-                try Self.render(report, fileFormat, style: TerminalStyle(usesColor: false), history: history)
-                    .write(toFile: out, atomically: true, encoding: .utf8)
+                try PrivateFiles.write(
+                    Data(try Self.render(report, fileFormat, style: TerminalStyle(usesColor: false), history: history).utf8),
+                    to: URL(fileURLWithPath: out), privateFolder: false)
             }
         }
 
@@ -160,7 +161,11 @@ struct NotificationOptions: ParsableArguments {
 
     func webhookURL(environment: [String: String] = ProcessInfo.processInfo.environment) throws -> String? {
         if let notifyFile {
-            return try String(contentsOfFile: notifyFile, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
+            do {
+                return try SecretFile.read(notifyFile)
+            } catch {
+                throw CommandFailure("the webhook URL file \(error) (--notify-file)")
+            }
         }
         return notify ?? environment["ROOMKEEPER_NOTIFY_URL"].flatMap { $0.isEmpty ? nil : $0 }
     }

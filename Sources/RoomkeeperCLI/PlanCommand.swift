@@ -54,7 +54,7 @@ extension Roomkeeper {
             case .text: print(PlanRenderer(style: style).text(plan), terminator: "")
             case .markdown: print(PlanRenderer.markdown(plan), terminator: "")
             }
-            if let out { try PlanRenderer.json(plan).write(toFile: out, atomically: true, encoding: .utf8) }
+            if let out { try PrivateFiles.write(Data(try PlanRenderer.json(plan).utf8), to: URL(fileURLWithPath: out), privateFolder: false) }
             if !plan.isApplyable { throw ExitCode.failure }
             if plan.hasChanges { throw ExitCode(2) }
         }
@@ -70,7 +70,9 @@ extension Roomkeeper {
             case .text: print(ChecklistRenderer.text(run.checklist, plan: run.plan, directory: tenant, style: style), terminator: "")
             case .markdown: print(ChecklistRenderer.markdown(run.checklist, plan: run.plan, directory: tenant), terminator: "")
             }
-            if let out { try ChecklistRenderer.json(run.checklist, plan: run.plan, directory: tenant).write(toFile: out, atomically: true, encoding: .utf8) }
+            if let out {
+                try PrivateFiles.write(Data(try ChecklistRenderer.json(run.checklist, plan: run.plan, directory: tenant).utf8), to: URL(fileURLWithPath: out), privateFolder: false)
+            }
             if !run.plan.isApplyable { throw ExitCode.failure }
             if !run.checklist.steps.isEmpty { throw ExitCode(2) }
         }

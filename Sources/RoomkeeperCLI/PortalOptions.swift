@@ -52,9 +52,9 @@ enum PortalChoice: Sendable {
         let token: String?
         if let tokenFile {
             do {
-                token = try String(contentsOfFile: tokenFile, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
+                token = try SecretFile.read(tokenFile)
             } catch {
-                throw CommandFailure("cannot read the token file \(tokenFile)")
+                throw CommandFailure("the token file \(error)")
             }
         } else {
             token = environment["ROOMKEEPER_TOKEN"].flatMap { $0.isEmpty ? nil : $0 }

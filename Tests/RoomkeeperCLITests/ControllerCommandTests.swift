@@ -8,18 +8,20 @@ struct ControllerCommandTests {
     private static let secret = "controller-webhook-secret-42"
     private static let adminToken = "controller-admin-token-77"
 
-    /// The controller's `/status`, decoded.
-    private static func status(_ base: String) async throws -> [String: Any] {
-        let answer = try await httpRequest("GET", "\(base)/status")
+    /// The controller's `/status`, decoded, read with `token`.
+    private static func status(_ base: String, token: String = adminToken) async throws -> [String: Any] {
+        let answer = try await httpRequest("GET", "\(base)/status", headers: ["Authorization": "Bearer \(token)"])
         return try #require(try JSONSerialization.jsonObject(with: Data(answer.body.utf8)) as? [String: Any])
     }
 
     /// Polls `/status` until `condition` holds, for up to `seconds`.
-    private static func waitForStatus(_ base: String, seconds: Double = 60, _ condition: ([String: Any]) -> Bool) async throws -> [String: Any] {
+    private static func waitForStatus(
+        _ base: String, token: String = adminToken, seconds: Double = 60, _ condition: ([String: Any]) -> Bool
+    ) async throws -> [String: Any] {
         let deadline = Date().addingTimeInterval(seconds)
         var last: [String: Any] = [:]
         while Date() < deadline {
-            last = try await status(base)
+            last = try await status(base, token: token)
             if condition(last) { return last }
             try await Task.sleep(for: .milliseconds(100))
         }
@@ -103,7 +105,7 @@ struct ControllerCommandTests {
         #expect(try await workspace.run(["controller", "reconcile", "--controller", base], environment: operatorEnvironment).status == 0)
         let quiet = try await Self.waitForStatus(base, seconds: 30) { ($0["reconciles"] as? Int ?? 0) > finished + 1 }
         #expect(quiet["reason"] as? String == "DriftDetected" && quiet["message"] as? String == "1 drift items left", "nothing applied: \(quiet)")
-        let report = try await httpRequest("GET", "\(base)/report")
+        let report = try await httpRequest("GET", "\(base)/report", headers: ["Authorization": "Bearer \(Self.adminToken)"])
         #expect(report.status == 200 && report.body.contains("Roomkeeper drift report") && report.body.contains("<svg"), "the chart of the checks so far")
 
         // Invalid manifests stall the controller until a new revision; nothing is applied. Stalled
@@ -169,12 +171,27 @@ struct ControllerCommandTests {
         defer { workspace.remove() }
         let blank = workspace.state.appendingPathComponent("secret")
         try " \n\t\n".write(to: blank, atomically: true, encoding: .utf8)
+        chmod(blank.path, 0o600)
         let fromFile = try await workspace.run(["controller", "contoso", "--webhook-secret-file", blank.path, "--listen", "127.0.0.1:0"])
         #expect(fromFile.status == 1)
         #expect(fromFile.errors.contains("\(blank.path) (--webhook-secret-file) is empty; give it a secret or leave it out"), "\(fromFile.errors)")
         let fromEnvironment = try await workspace.run(["controller", "contoso", "--listen", "127.0.0.1:0"], environment: ["ROOMKEEPER_ADMIN_TOKEN": "  "])
         #expect(fromEnvironment.status == 1)
         #expect(fromEnvironment.errors.contains("ROOMKEEPER_ADMIN_TOKEN is empty"), "\(fromEnvironment.errors)")
+
+        // As ssh does with a private key: a secret other users may read is refused.
+        let shared = workspace.state.appendingPathComponent("shared-secret")
+        try "a-real-secret\n".write(to: shared, atomically: true, encoding: .utf8)
+        chmod(shared.path, 0o644)
+        for flag in ["--admin-token-file", "--webhook-secret-file", "--read-token-file"] {
+            let exposed = try await workspace.run(["controller", "contoso", flag, shared.path, "--listen", "127.0.0.1:0"])
+            #expect(exposed.status == 1, "\(flag)")
+            #expect(exposed.errors.contains("\(shared.path) holds a secret but other users may read it (mode 644)"), "\(exposed.errors)")
+        }
+        let token = try await workspace.run(
+            ["plan", "contoso", "--portal", "https://portal.example.net", "--token-file", shared.path], environment: ["ROOMKEEPER_PORTAL_URL": ""])
+        #expect(token.status == 1)
+        #expect(token.errors.contains("chmod 600 \(shared.path)"), "\(token.errors)")
     }
 
     @Test("A reconcile stuck on a stalled portal is abandoned at its deadline; /readyz says so; probes listen apart; the source URL is logged without credentials")
@@ -193,6 +210,7 @@ struct ControllerCommandTests {
         var environment = workspace.environment
         environment["ROOMKEEPER_PORTAL_URL"] = stalled.url
         environment["ROOMKEEPER_TOKEN"] = "portal-token-abc"
+        environment["ROOMKEEPER_READ_TOKEN"] = "status-reader-1"
         let controller = try BackgroundProcess(
             Roomkeeper.executable,
             [
@@ -206,12 +224,16 @@ struct ControllerCommandTests {
         let triggers = try #require(try await controller.line(containing: "controller listening on"))
         let triggerBase = try #require(triggers.split(separator: " ").last.map(String.init))
 
-        let timedOut = try await Self.waitForStatus(base, seconds: 60) { $0["reason"] as? String == "ReconcileTimedOut" }
+        let timedOut = try await Self.waitForStatus(triggerBase, token: "status-reader-1", seconds: 60) { $0["reason"] as? String == "ReconcileTimedOut" }
         #expect(timedOut["condition"] as? String == "Failing")
         #expect((timedOut["message"] as? String)?.contains("did not finish within 2 s") == true)
         let readiness = try await httpRequest("GET", "\(base)/readyz")
         #expect(readiness.status == 503)
-        #expect(try await httpRequest("GET", "\(triggerBase)/status").status == 404, "the probes listen apart")
+        #expect(readiness.body == "not ready\n", "probes say nothing of the tenant: \(readiness.body)")
+        #expect(try await httpRequest("GET", "\(triggerBase)/readyz").status == 404, "the probes listen apart")
+        for path in ["/status", "/report"] {
+            #expect(try await httpRequest("GET", "\(base)\(path)", headers: ["Authorization": "Bearer status-reader-1"]).status == 404, "\(path) is not a probe")
+        }
         #expect(!controller.printed.contains("git-password-99"), "\(controller.printed)")
     }
 }
