@@ -57,6 +57,11 @@ public struct GraphHost: Sendable, Equatable, CustomStringConvertible {
 
     public var description: String { origin }
 
+    /// Whether the host is on this machine (the Graph emulator), not one of Microsoft's clouds.
+    public var isLoopback: Bool {
+        PortalEndpoint.isLoopback(URLComponents(string: origin)?.host?.trimmingCharacters(in: CharacterSet(charactersIn: "[]")) ?? "")
+    }
+
     /// Whether `url` is on this host: same scheme, host and port. Tokens go only there.
     public func contains(_ url: String) -> Bool {
         guard let other = try? GraphHost(validating: Self.originPart(of: url), purpose: "link") else { return false }

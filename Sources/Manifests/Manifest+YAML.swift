@@ -63,6 +63,7 @@ extension Manifest {
             fields.add("manufacturer", device.manufacturer)
             fields.add("model", device.model)
             if let enrollment = device.enrollment { fields.add("enrollment", enrollment.value.rawValue) }
+            if let replaced = device.replacesGroupTag { fields.add("replacesGroupTag", replaced) }
         case .updateRing(let ring):
             fields.add("displayName", ring.displayName)
             fields.add("description", ring.description)

@@ -72,7 +72,8 @@ struct ManifestDecoder {
                 manufacturer: string(spec, "manufacturer"), model: string(spec, "model"),
                 enrollment: located(spec, "enrollment").flatMap { written in
                     DesiredEnrollment(rawValue: written.value).map { Located($0, at: written.location) }
-                }))
+                },
+                replacesGroupTag: string(spec, "replacesGroupTag")))
         case .updateRing:
             guard let orderNode = value(spec, "order"), let order = text(orderNode).flatMap({ Int($0) }) else { return nil }
             return .updateRing(UpdateRing(

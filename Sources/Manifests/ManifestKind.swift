@@ -164,6 +164,10 @@ public enum ManifestShapes {
             FieldShape(
                 "enrollment", .string(.oneOf(DesiredEnrollment.allCases.map(\.rawValue))),
                 "The room's enrollment, on its main unit only: enrolled (default) or unenrolled."),
+            FieldShape(
+                "replacesGroupTag", .string(.text(maximumLength: 128)),
+                "A Windows main unit's Autopilot group tag of another profile (not MTR-) that apply may replace with devices.autopilotGroupTag: "
+                    + "the tag exactly as Intune shows it, confirming that this device leaves that profile."),
         ])
 
     static let updateRingSpec = ObjectShape(

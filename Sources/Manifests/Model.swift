@@ -156,11 +156,15 @@ public struct Device: DeclaredObject, Equatable {
     public var model: String?
     /// As written; nil when the manifest does not say. Only a main unit's counts.
     public var enrollment: Located<DesiredEnrollment>?
+    /// Another profile's Autopilot group tag that git confirms this device may lose to
+    /// `devices.autopilotGroupTag`; without it such a tag is never overwritten.
+    public var replacesGroupTag: String?
 
     public init(
         metadata: ManifestMetadata, room: Located<String>, serialNumber: Located<String>, deviceType: DeviceType,
-        manufacturer: String? = nil, model: String? = nil, enrollment: Located<DesiredEnrollment>? = nil
+        manufacturer: String? = nil, model: String? = nil, enrollment: Located<DesiredEnrollment>? = nil, replacesGroupTag: String? = nil
     ) {
+        self.replacesGroupTag = replacesGroupTag
         self.metadata = metadata
         self.room = room
         self.serialNumber = serialNumber

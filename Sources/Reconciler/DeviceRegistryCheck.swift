@@ -77,8 +77,20 @@ struct DeviceRegistryCheck {
                         remedy: "check that it is powered on and online; this is health, not drift", location: location))
                 }
             }
-            if device.deviceType == .teamsRoom, let registration = autopilot.first, let wanted = wantedGroupTag {
-                if registration.groupTag != wanted { tagChanges.append(TagChange(device: device, registration: registration)) }
+            if device.deviceType == .teamsRoom, let registration = autopilot.first, let wanted = wantedGroupTag, registration.groupTag != wanted {
+                // A tag of another profile (not empty, not MTR-) is someone else's: replaced only
+                // where git names it on this very device.
+                let current = registration.groupTag ?? ""
+                if current.isEmpty || current.uppercased().hasPrefix(Self.teamsRoomsGroupTagPrefix) || device.replacesGroupTag == current {
+                    tagChanges.append(TagChange(device: device, registration: registration))
+                } else {
+                    findings.append(Finding(
+                        .groupTagOfAnotherProfile, severity: .warning, target: target,
+                        message: "its Autopilot registration has the group tag '\(current)', which belongs to another deployment profile "
+                            + "than Teams Rooms; Roomkeeper does not replace it with \(wanted)",
+                        remedy: "check that \(identity) is this room's console; if it is, confirm the change on this Device with "
+                            + "spec.replacesGroupTag: \(current)", location: location))
+                }
             } else if device.deviceType == .teamsRoom, let registration = autopilot.first,
                registration.groupTag?.uppercased().hasPrefix(Self.teamsRoomsGroupTagPrefix) != true {
                 findings.append(Finding(

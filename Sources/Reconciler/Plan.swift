@@ -238,12 +238,12 @@ public struct Finding: Codable, Sendable, Equatable {
         case memberDisabled, groupNotSecurityEnabled, roomNotRoomMailbox, roomListUnknown, roomListNeedsDirectory
         case selectorMatchesNothing
         /// Found by checking declared main units against Intune and Windows Autopilot.
-        case deviceNotRegistered, deviceOffline, groupTagInvalid, deviceUndeclared, devicesNotObservable
+        case deviceNotRegistered, deviceOffline, groupTagInvalid, groupTagOfAnotherProfile, deviceUndeclared, devicesNotObservable
 
         /// The findings that checking the manifests against the directory alone can make.
         public static let directoryChecks: Set<Code> = [
             .memberNotInDirectory, .memberAmbiguous, .memberDisabled, .groupNotSecurityEnabled, .roomNotRoomMailbox, .roomListUnknown,
-            .selectorMatchesNothing, .ringWithoutProLicence, .deviceNotRegistered, .deviceOffline, .groupTagInvalid, .deviceUndeclared,
+            .selectorMatchesNothing, .ringWithoutProLicence, .deviceNotRegistered, .deviceOffline, .groupTagInvalid, .groupTagOfAnotherProfile, .deviceUndeclared,
             .deviceAmbiguous, .devicesNotObservable,
         ]
     }

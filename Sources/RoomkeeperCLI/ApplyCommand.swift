@@ -77,6 +77,7 @@ extension Roomkeeper {
                 throw ValidationError("--target shapes a new plan; a saved plan is applied as it is")
             }
             let portalChoice = try portalOptions.choice()
+            try graphOptions.refuseRealTenantWrites(with: portalChoice)
             let engine = try graphOptions.engine()
             engine.prefetchReadCache(for: portalChoice.endpointDescription)
             let origin = try saved.map(savedOrigin) ?? sourceOptions.origin(folder: source)

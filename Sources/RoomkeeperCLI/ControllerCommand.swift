@@ -104,6 +104,7 @@ extension Roomkeeper {
                 logger.warning("Signatures are not checked: any revision of the remote is reconciled (give --allowed-signers or --gpg-keyring)")
             }
             let portalChoice = try portalOptions.choice()
+            if selfHeal { try graphOptions.refuseRealTenantWrites(with: portalChoice) }
             let notifier = try notification.notifier()
             let metrics = ControllerMetrics()
             metrics.bootstrapRequestMetrics()

@@ -80,6 +80,27 @@ struct GraphOptions: ParsableArguments {
         return GraphDirectoryReader(session: GraphSession(tokens: tokens, http: .roomkeeper, timeout: timeout, priority: priority))
     }
 
+    /// Refuses to write a real tenant on the word of an emulated portal: with the embedded portal,
+    /// apply and self-heal would set a real tenant's Autopilot group tags (Intune) from a
+    /// made-up inventory. Graph on this machine (the emulator) is fine.
+    func refuseRealTenantWrites(
+        with portal: PortalChoice, environment: [String: String] = ProcessInfo.processInfo.environment
+    ) throws {
+        guard case .embedded = portal, isEnabled(environment: environment) else { return }
+        let graph: GraphHost
+        do {
+            graph = try settings.resolve(environment: environment).graph
+        } catch {
+            throw CommandFailure("\(error)")
+        }
+        guard graph.isLoopback else {
+            throw CommandFailure(
+                "the embedded portal is an emulator, and --graph reads the real tenant at \(graph): apply would change the real Intune "
+                    + "(Autopilot group tags) on an emulated portal's word. Name the real portal with --portal, or point --graph-endpoint "
+                    + "at `roomkeeper graph serve`. Nothing was changed")
+        }
+    }
+
     /// The engine for this machine's state folder, reading the directory when Graph is enabled.
     func engine() throws -> Engine {
         Engine.forThisMachine(directory: try reader())

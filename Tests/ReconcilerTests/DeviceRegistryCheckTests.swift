@@ -115,7 +115,7 @@ struct DeviceRegistryCheckTests {
 
 @Suite("Setting Autopilot group tags, when roomkeeper.yaml asks")
 struct GroupTagPlanTests {
-    @Test("With devices.autopilotGroupTag, a Windows main unit with another tag gets a planned setGroupTag instead of a warning")
+    @Test("With devices.autopilotGroupTag, a Windows main unit with an empty or other MTR- tag gets a planned setGroupTag; another profile's tag only where git confirms it")
     func plannedTag() throws {
         let yaml = """
             apiVersion: roomkeeper/v1
@@ -133,25 +133,50 @@ struct GroupTagPlanTests {
             kind: Device
             metadata: {name: lon-3b-compute}
             spec: {room: conf-lon-3b@x.com, serialNumber: SN-2, deviceType: teamsRoom, manufacturer: Dell}
+            ---
+            apiVersion: roomkeeper/v1
+            kind: Device
+            metadata: {name: lon-3c-compute}
+            spec: {room: conf-lon-3c@x.com, serialNumber: SN-3, deviceType: teamsRoom, manufacturer: Dell}
+            ---
+            apiVersion: roomkeeper/v1
+            kind: Device
+            metadata: {name: lon-3d-compute}
+            spec: {room: conf-lon-3d@x.com, serialNumber: SN-4, deviceType: teamsRoom, manufacturer: HP, replacesGroupTag: Kiosk}
+            ---
+            apiVersion: roomkeeper/v1
+            kind: Device
+            metadata: {name: lon-3e-compute}
+            spec: {room: conf-lon-3e@x.com, serialNumber: SN-5, deviceType: teamsRoom, manufacturer: HP, replacesGroupTag: Kiosk}
             """
         let result = ManifestLoader.load(from: MemoryTree(files: ["roomkeeper.yaml": Array(yaml.utf8), "devices.yaml": Array(devices.utf8)]))
         #expect(!result.diagnostics.hasErrors, "\(result.diagnostics)")
         var live = LiveState()
         live.connect(TenantDirectory(
-            rooms: [DirectoryRoom(email: "conf-lon-3a@x.com", displayName: "A"), DirectoryRoom(email: "conf-lon-3b@x.com", displayName: "B")],
+            rooms: ["a", "b", "c", "d", "e"].map { DirectoryRoom(email: "conf-lon-3\($0)@x.com", displayName: $0) },
             devices: DeviceRegistry(autopilot: [
                 AutopilotRegistration(id: "ap-1", serialNumber: "SN-1", manufacturer: "Lenovo", model: nil, groupTag: "MTR-contoso"),
-                AutopilotRegistration(id: "ap-2", serialNumber: "SN-2", manufacturer: "Dell", model: nil, groupTag: "Kiosk"),
+                // A laptop's registration whose serial a manifest names by mistake: another profile's tag.
+                AutopilotRegistration(id: "ap-2", serialNumber: "SN-2", manufacturer: "Dell", model: nil, groupTag: "CORP-Secure-Baseline"),
+                AutopilotRegistration(id: "ap-3", serialNumber: "SN-3", manufacturer: "Dell", model: nil, groupTag: nil),
+                AutopilotRegistration(id: "ap-4", serialNumber: "SN-4", manufacturer: "HP", model: nil, groupTag: "Kiosk"),
+                // Confirmed for another tag than the one it has: not confirmed.
+                AutopilotRegistration(id: "ap-5", serialNumber: "SN-5", manufacturer: "HP", model: nil, groupTag: "Lobby-Signage"),
             ])))
         let plan = Planner.plan(declared: result.manifests, live: live, source: "test", portal: "test")
         let actions = plan.actions.filter { $0.type == .setGroupTag }
-        #expect(actions.count == 1)
-        let action = try #require(actions.first)
-        #expect(action.target.name == "lon-3b-compute")
-        #expect(action.target.portalId == "ap-2")
-        #expect(action.changes == [FieldChange(field: "groupTag", before: "Kiosk", after: "MTR-contoso")])
-        #expect(action.payload == .autopilotGroupTag("MTR-contoso"))
-        #expect(!plan.findings.contains { $0.code == .groupTagInvalid }, "the plan fixes it; no warning")
+        #expect(actions.map(\.target.name) == ["lon-3c-compute", "lon-3d-compute"])
+        #expect(actions.map(\.target.portalId) == ["ap-3", "ap-4"])
+        // The plan shows the tag each replaces.
+        #expect(actions.map(\.changes) == [
+            [FieldChange(field: "groupTag", before: "", after: "MTR-contoso")], [FieldChange(field: "groupTag", before: "Kiosk", after: "MTR-contoso")],
+        ])
+        #expect(actions.allSatisfy { $0.payload == .autopilotGroupTag("MTR-contoso") })
+        let kept = plan.findings.filter { $0.code == .groupTagOfAnotherProfile }
+        #expect(kept.map(\.target.name) == ["lon-3b-compute", "lon-3e-compute"])
+        #expect(kept.first?.message.contains("'CORP-Secure-Baseline', which belongs to another deployment profile") == true, "\(kept)")
+        #expect(kept.first?.remedy.contains("spec.replacesGroupTag: CORP-Secure-Baseline") == true)
+        #expect(!plan.findings.contains { $0.code == .groupTagInvalid }, "the plan fixes or names each; no second warning")
     }
 
     @Test("A group tag that does not start with MTR- is refused in roomkeeper.yaml")

@@ -191,6 +191,13 @@ struct GraphCommandTests {
         try workspace.edit("roomkeeper.yaml") { $0 + "  devices:\n    autopilotGroupTag: MTR-contoso\n" }
 
         let (readOnly, readOnlyGraph) = try await Self.serve(workspace, secret: "app-secret-\(UUID().uuidString)")
+        // Another profile's tag is replaced only where git confirms it on the device.
+        let unconfirmed = try await workspace.run(["plan", "contoso", "--graph"], environment: readOnlyGraph)
+        #expect(!unconfirmed.output.contains("setGroupTag"), "\(unconfirmed.output)")
+        #expect(unconfirmed.output.contains("'Contoso-Kiosk', which belongs to another deployment profile"), "\(unconfirmed.output)")
+        try workspace.edit("sites/paris-devices.yaml") {
+            $0.replacingOccurrences(of: "name: par-2b-compute\nspec:\n", with: "name: par-2b-compute\nspec:\n  replacesGroupTag: Contoso-Kiosk\n")
+        }
         let plan = try await workspace.run(["plan", "contoso", "--graph"], environment: readOnlyGraph)
         #expect(plan.status == 2)
         #expect(plan.output.contains("Device/par-2b-compute  setGroupTag"), "\(plan.output)")
@@ -208,5 +215,22 @@ struct GraphCommandTests {
         let after = try await workspace.run(["plan", "contoso", "--graph"], environment: graph)
         #expect(!after.output.contains("setGroupTag"), "the tag is set: \(after.output)")
         #expect(!after.output.contains("Contoso-Kiosk"))
+    }
+
+    @Test("The embedded portal never combines with writes to the real Microsoft Graph: apply and self-heal refuse before any request")
+    func emulatedPortalRealGraph() async throws {
+        let workspace = try Workspace()
+        defer { workspace.remove() }
+        let realTenant = [
+            "AZURE_TENANT_ID": "7b6f1a2c-0d3e-4f5a-9b8c-1d2e3f4a5b6c", "AZURE_CLIENT_ID": "0f1e2d3c-4b5a-6978-8a9b-0c1d2e3f4a5b",
+            "AZURE_CLIENT_SECRET": "not-a-real-secret",
+        ]
+        let apply = try await workspace.run(["apply", "contoso", "--graph", "--auto-approve"], environment: realTenant)
+        #expect(apply.status == 1)
+        #expect(apply.errors.contains("the embedded portal is an emulator, and --graph reads the real tenant at https://graph.microsoft.com"), "\(apply.errors)")
+        let controller = try await workspace.run(["controller", "contoso", "--graph", "--self-heal", "--listen", "127.0.0.1:0"], environment: realTenant)
+        #expect(controller.status == 1)
+        #expect(controller.errors.contains("the embedded portal is an emulator"), "\(controller.errors)")
+        #expect(!FileManager.default.fileExists(atPath: workspace.state.appendingPathComponent("embedded-portal.sqlite").path), "nothing was opened")
     }
 }
