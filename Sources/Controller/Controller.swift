@@ -34,6 +34,8 @@ public struct ControllerConfiguration: Sendable {
     public var trust: SignatureTrust?
     /// A commit accepted as the new base although it does not descend from the last verified one.
     public var acceptedRewrite: String?
+    /// Whether plain `http://` or `git://` to another host is allowed (with `trust` only).
+    public var allowsInsecureSource = false
     /// How long one reconcile may take in all: past it the pass is abandoned, the lease is no
     /// longer renewed, and `/readyz` says so.
     public var reconcileTimeout: Duration
@@ -204,7 +206,8 @@ public actor Controller {
     private func attempt(deadline: Duration) async throws -> Outcome {
         let snapshot = try await ManifestSnapshot.read(
             configuration.origin, cacheFolder: configuration.cacheFolder, timeouts: configuration.sourceTimeouts, trust: configuration.trust,
-            lineage: SourceLineage(records: VerifiedCommits(stateFolder: configuration.stateFolder), acceptedRewrite: configuration.acceptedRewrite))
+            lineage: SourceLineage(records: VerifiedCommits(stateFolder: configuration.stateFolder), acceptedRewrite: configuration.acceptedRewrite),
+            allowsInsecureTransport: configuration.allowsInsecureSource)
         status.lastAttemptedRevision = snapshot.revision
         if snapshot.hasErrors {
             let errors = snapshot.load.diagnostics.filter { $0.severity == .error }

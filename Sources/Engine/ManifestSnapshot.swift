@@ -36,16 +36,20 @@ public struct ManifestSnapshot: Sendable {
     /// With `trust` and `lineage`, a verified revision must also descend from the one verified
     /// last for the same remote and ref (`GitSourceError.rewrittenHistory` otherwise), and becomes
     /// the last verified one.
+    ///
+    /// `allowsInsecureTransport`: plain `http://` or `git://` to another host, with `trust` only.
     public static func read(
         _ origin: SourceOrigin, cacheFolder: URL, timeouts: GitTimeouts = GitTimeouts(), trust: SignatureTrust? = nil,
-        lineage: SourceLineage? = nil
+        lineage: SourceLineage? = nil, allowsInsecureTransport: Bool = false
     ) async throws -> ManifestSnapshot {
         if let url = origin.url {
             let ref = origin.ref ?? "main"
             let lineage = trust == nil ? nil : lineage
-            let source = GitSource(
+            var configured = GitSource(
                 url: url, ref: ref, path: origin.path ?? "", cacheFolder: cacheFolder,
                 credentials: try GitCredentials.fromEnvironment(), timeouts: timeouts, trust: trust, acceptedRewrite: lineage?.acceptedRewrite)
+            configured.allowsInsecureTransport = allowsInsecureTransport
+            let source = configured
             // The watchdog stops a stalled fetch; this bound also covers waiting for the cache lock.
             let snapshot: GitSnapshot
             do {

@@ -5,10 +5,13 @@ import Synchronization
 public struct GitTimeouts: Sendable, Equatable {
     public var idle: Duration
     public var overall: Duration
+    /// The most bytes one fetch may bring: the cache shares its volume with the state folder.
+    public var maximumBytes: Int
 
-    public init(idle: Duration = .seconds(60), overall: Duration = .seconds(600)) {
+    public init(idle: Duration = .seconds(60), overall: Duration = .seconds(600), maximumBytes: Int = 512 << 20) {
         self.idle = idle
         self.overall = overall
+        self.maximumBytes = maximumBytes
     }
 
     /// An overall limit, with the idle limit at a minute or the overall one if shorter.
@@ -26,6 +29,8 @@ public struct GitTimeouts: Sendable, Equatable {
 /// makes the blocked read return at once.
 final class FetchWatchdog: Sendable {
     private let timeouts: GitTimeouts
+    /// The most bytes the fetch may bring (`GitTimeouts.maximumBytes`).
+    var maximumBytes: Int { timeouts.maximumBytes }
     private let peers: [(host: String, port: Int)]
     private let started = ContinuousClock.now
     private let lastProgress: Mutex<ContinuousClock.Instant>

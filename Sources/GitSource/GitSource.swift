@@ -27,6 +27,9 @@ public struct GitSource: Sendable {
     public var lastVerified: String?
     /// A commit the operator accepted as the new base although it does not descend from `lastVerified`.
     public var acceptedRewrite: String?
+    /// Whether `http://` or `git://` to another host is allowed: anyone on the path can change
+    /// what is read, so only with signatures checked.
+    public var allowsInsecureTransport = false
 
     public init(
         url: String, ref: String, path: String = "", cacheFolder: URL, credentials: GitCredentials = GitCredentials(),
@@ -53,6 +56,7 @@ public struct GitSource: Sendable {
     /// Fetches the remote into its cache and reads the manifests at the resolved commit. Blocking;
     /// run it off Swift's cooperative threads.
     public func read() throws -> GitSnapshot {
+        try checkTransport()
         try Libgit2.ready.get()
         let repository = cacheFolder.appendingPathComponent(Self.cacheName(for: url))
         // The cache may hold private repositories: only this user may read it.
@@ -63,6 +67,22 @@ public struct GitSource: Sendable {
         let (handle, movedTags) = try openOrClone(repository)
         defer { git_repository_free(handle) }
         return try snapshot(handle, movedTags: movedTags)
+    }
+
+    /// Refuses a remote whose transport anyone on the network path can read and change (`http://`,
+    /// `git://` to another host) unless the operator allowed it and signatures are checked.
+    func checkTransport() throws {
+        guard let endpoint = RemoteEndpoint(url), ["http", "git"].contains(endpoint.scheme), !endpoint.isLoopback else { return }
+        guard allowsInsecureTransport else {
+            throw GitSourceError.insecureTransport(
+                url: redactedURL(url), reason: "anyone on the network path can read and change what is fetched; use https:// or ssh://, "
+                    + "or pass --allow-insecure-source with --allowed-signers or --gpg-keyring so that what is read is still verified")
+        }
+        guard trust != nil else {
+            throw GitSourceError.insecureTransport(
+                url: redactedURL(url), reason: "--allow-insecure-source needs signatures checked (--allowed-signers or --gpg-keyring): "
+                    + "without them nothing tells a changed revision from a true one")
+        }
     }
 
     /// One cache folder per remote, named by a digest of its redacted URL.
@@ -180,7 +200,17 @@ public struct GitSource: Sendable {
         return moved
     }
 
-    /// Fetches every branch (to `refs/remotes/origin/*`) and tag, pruning what the remote deleted.
+    /// The refspecs that fetch what `ref` can name and nothing else: a branch to
+    /// `refs/remotes/origin/`, a tag to `refs/tags/`, a bare name as either (so that one that is
+    /// both is still refused as ambiguous). A commit id may be on any branch: every branch, no tags.
+    var refspecs: [String] {
+        if ref.count == 40, ref.allSatisfy(\.isHexDigit) { return ["+refs/heads/*:refs/remotes/origin/*"] }
+        if ref.hasPrefix("refs/heads/") { return ["+\(ref):refs/remotes/origin/\(ref.dropFirst("refs/heads/".count))"] }
+        if ref.hasPrefix("refs/") { return ["+\(ref):\(ref)"] }
+        return ["+refs/heads/\(ref):refs/remotes/origin/\(ref)", "+refs/tags/\(ref):refs/tags/\(ref)"]
+    }
+
+    /// Fetches what `ref` names (`refspecs`), bounded in bytes, pruning what the remote deleted.
     private func fetch(into repository: OpaquePointer) throws {
         var remote: OpaquePointer?
         try Libgit2.check(git_remote_create_anonymous(&remote, repository, url), "'\(redactedURL(url))' is not a git URL")
@@ -198,14 +228,15 @@ public struct GitSource: Sendable {
         git_fetch_options_init(&options, UInt32(GIT_FETCH_OPTIONS_VERSION))
         session.install(into: &options.callbacks)
         options.prune = GIT_FETCH_PRUNE
-        options.download_tags = GIT_REMOTE_DOWNLOAD_TAGS_ALL
+        // Only the refspecs' own tags: following every tag would fetch the whole history.
+        options.download_tags = GIT_REMOTE_DOWNLOAD_TAGS_NONE
         let code: Int32 = withExtendedLifetime(session) {
             proxy.withOptionalCString { proxyURL in
                 if let proxyURL {
                     options.proxy_opts.type = GIT_PROXY_SPECIFIED
                     options.proxy_opts.url = proxyURL
                 }
-                return withStrarray(["+refs/heads/*:refs/remotes/origin/*", "+refs/tags/*:refs/tags/*"]) { refspecs in
+                return withStrarray(refspecs) { refspecs in
                     git_remote_fetch(remote, &refspecs, &options, "roomkeeper fetch")
                 }
             }
@@ -213,6 +244,11 @@ public struct GitSource: Sendable {
         guard code < 0 else { return }
         if let reason = watchdog.timedOut {
             throw GitSourceError.timedOut(url: redactedURL(url), reason: reason + "; the fetch was stopped (raise --source-timeout if the server is just slow)")
+        }
+        if session.exceededBytes {
+            throw GitSourceError.other(
+                "fetching \(redactedURL(url)) brought more than \(timeouts.maximumBytes >> 20) MiB, more than a manifest repository needs; "
+                    + "the fetch was stopped. Point --source at a smaller repository, or read the manifests from a folder")
         }
         if let problem = session.hostKeyProblem { throw problem }
         if let withheld = session.credentialsWithheld { throw withheld }

@@ -13,6 +13,8 @@ public enum GitSourceError: Error, Equatable, CustomStringConvertible {
     /// A verified commit that does not descend from the one verified last for the same ref: the
     /// ref was reset or rewritten, which anyone who can push may do with old signed commits.
     case rewrittenHistory(ref: String, commit: String, lastVerified: String)
+    /// Plain `http://` or `git://` to another host, not allowed as configured.
+    case insecureTransport(url: String, reason: String)
     case other(String)
 
     public var description: String {
@@ -45,6 +47,8 @@ public enum GitSourceError: Error, Equatable, CustomStringConvertible {
             "ref '\(ref)' now points at commit \(commit.prefix(12)), which does not descend from commit \(lastVerified.prefix(12)), the last "
                 + "one verified for it: the branch was reset or rewritten, and an older signed commit can undo what came after it. "
                 + "If the repository's owners meant it, accept this commit once with --accept-rewritten-history \(commit)"
+        case .insecureTransport(let url, let reason):
+            "\(url) is not read over plain http:// or git://: \(reason)"
         case .other(let message):
             message
         }

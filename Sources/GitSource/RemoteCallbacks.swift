@@ -13,6 +13,8 @@ final class FetchSession {
     var hostKeyProblem: GitSourceError?
     /// Why credentials were withheld: the server asked for them for another place, or over plain HTTP.
     var credentialsWithheld: GitSourceError?
+    /// Set when the fetch brought more than `GitTimeouts.maximumBytes` and was stopped.
+    var exceededBytes = false
 
     init(credentials: GitCredentials, url: String, watchdog: FetchWatchdog) {
         self.credentials = credentials
@@ -34,9 +36,14 @@ final class FetchSession {
             guard let payload else { return -1 }
             return Unmanaged<FetchSession>.fromOpaque(payload).takeUnretainedValue().progressed()
         }
-        callbacks.transfer_progress = { _, payload in
+        callbacks.transfer_progress = { stats, payload in
             guard let payload else { return -1 }
-            return Unmanaged<FetchSession>.fromOpaque(payload).takeUnretainedValue().progressed()
+            let session = Unmanaged<FetchSession>.fromOpaque(payload).takeUnretainedValue()
+            if let stats, stats.pointee.received_bytes > session.watchdog.maximumBytes {
+                session.exceededBytes = true
+                return GIT_EUSER.rawValue
+            }
+            return session.progressed()
         }
         callbacks.credentials = { out, url, usernameFromURL, allowedTypes, payload in
             guard let out, let payload else { return -1 }

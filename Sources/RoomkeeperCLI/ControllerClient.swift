@@ -157,7 +157,7 @@ struct ControllerEndpointOptions: ParsableArguments {
         request.method = method
         if let token { request.headers.add(name: "Authorization", value: "Bearer \(token)") }
         do {
-            let response = try await HTTPClient.shared.execute(request, timeout: .seconds(Int64(timeout)))
+            let response = try await HTTPClient.roomkeeper.execute(request, timeout: .seconds(Int64(timeout)))
             let body = try await response.body.collect(upTo: 1 << 20)
             return (Int(response.status.code), String(buffer: body))
         } catch {

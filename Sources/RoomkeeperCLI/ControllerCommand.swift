@@ -108,15 +108,15 @@ extension Roomkeeper {
             let notifier = try notification.notifier()
             let metrics = ControllerMetrics()
             metrics.bootstrapRequestMetrics()
-            let controller = Controller(
-                configuration: ControllerConfiguration(
-                    origin: sourceOptions.origin(folder: directory), cacheFolder: sourceOptions.cacheFolder,
-                    stateFolder: StateFolder.url(), interval: .seconds(interval.seconds),
-                    jitter: jitter, retryInterval: .seconds(firstRetry), selfHeal: selfHeal, concurrency: concurrency,
-                    historyURL: history.map { URL(fileURLWithPath: $0) }, notifier: notifier, sourceTimeouts: sourceOptions.timeouts, trust: trust,
-                    acceptedRewrite: sourceOptions.acceptRewrittenHistory?.lowercased(),
-                    reconcileTimeout: .seconds(reconcileTimeout.seconds), directory: try graphOptions.reader(priority: .low), openPortal: { try await portalChoice.open() }),
-                metrics: metrics, logger: logger)
+            var configuration = ControllerConfiguration(
+                origin: sourceOptions.origin(folder: directory), cacheFolder: sourceOptions.cacheFolder,
+                stateFolder: StateFolder.url(), interval: .seconds(interval.seconds),
+                jitter: jitter, retryInterval: .seconds(firstRetry), selfHeal: selfHeal, concurrency: concurrency,
+                historyURL: history.map { URL(fileURLWithPath: $0) }, notifier: notifier, sourceTimeouts: sourceOptions.timeouts, trust: trust,
+                acceptedRewrite: sourceOptions.acceptRewrittenHistory?.lowercased(),
+                reconcileTimeout: .seconds(reconcileTimeout.seconds), directory: try graphOptions.reader(priority: .low), openPortal: { try await portalChoice.open() })
+            configuration.allowsInsecureSource = sourceOptions.allowInsecureSource
+            let controller = Controller(configuration: configuration, metrics: metrics, logger: logger)
             let credentials = ControllerCredentials(webhookSecret: secret, adminToken: adminToken, readToken: readToken, loopbackOnly: address.isLoopback)
             let probeAddress = probeListen.flatMap(ListenAddress.init)
             let server = ControllerServer.makeApplication(

@@ -42,6 +42,9 @@ struct SourceOptions: ParsableArguments {
     @Option(help: "With --allowed-signers or --gpg-keyring: what must be signed: head (the commit), tag (the annotated tag the ref names) or tag-and-head.")
     var verifyMode: SignatureTrust.Mode = .head
 
+    @Flag(help: "With --source and signatures checked: allow plain http:// or git:// to another host.")
+    var allowInsecureSource = false
+
     @Option(help: ArgumentHelp(
         "With signatures checked: accept this commit (full id) although it does not descend from the last one verified for the ref.",
         valueName: "commit"))
@@ -124,7 +127,8 @@ enum ManifestSource {
         let trust = try options.trust(forChanges: forChanges)
         do {
             snapshot = try await ManifestSnapshot.read(
-                origin, cacheFolder: options.cacheFolder, timeouts: options.timeouts, trust: trust, lineage: options.lineage)
+                origin, cacheFolder: options.cacheFolder, timeouts: options.timeouts, trust: trust, lineage: options.lineage,
+                allowsInsecureTransport: options.allowInsecureSource)
         } catch let error as GitSourceError {
             throw CommandFailure("\(error); \(consequence)")
         }

@@ -33,6 +33,70 @@ struct HostileRepositoryTests {
         #expect(GitSourceError.ambiguousRef(ref: "release").description == "'release' is both a branch and a tag; write refs/heads/release or refs/tags/release")
     }
 
+    @Test("A fetch takes only the configured ref, and stops past its byte limit")
+    func fetchOnlyTheRef() async throws {
+        let fixture = try GitFixture()
+        defer { fixture.remove() }
+        try await fixture.create("tenants")
+        try await fixture.commit("tenants", "One", files: ["a.yaml": Self.group("one")])
+        let tree = fixture.work.appendingPathComponent("tenants")
+        // A side branch and a tag holding 3 MiB that does not compress.
+        try await fixture.git(["checkout", "-q", "-b", "bulk"], in: tree)
+        var generator = SystemRandomNumberGenerator()
+        try Data((0..<(3 << 20)).map { _ in UInt8.random(in: 0...255, using: &generator) })
+            .write(to: tree.appendingPathComponent("bulk.bin"))
+        try await fixture.git(["add", "bulk.bin"], in: tree)
+        try await fixture.git(["commit", "-q", "-m", "Bulk"], in: tree)
+        try await fixture.git(["tag", "bulk-1"], in: tree)
+        try await fixture.git(["push", "-q", "origin", "bulk", "--tags"], in: tree)
+        let blob = try await fixture.git(["rev-parse", "HEAD:bulk.bin"], in: tree)
+        let daemon = try await fixture.daemon()
+        defer { Task { await daemon.stop() } }
+        let url = "\(daemon.url)/tenants.git"
+        let cache = fixture.root.appendingPathComponent("cache")
+
+        #expect(try GitSource(url: url, ref: "main", cacheFolder: cache).read().yamlFiles() == ["a.yaml"])
+        let folder = try #require(try FileManager.default.contentsOfDirectory(atPath: cache.path).first { $0.hasSuffix(".git") })
+        let refs = try await fixture.git(["for-each-ref", "--format=%(refname)"], in: cache.appendingPathComponent(folder))
+        #expect(refs == "refs/remotes/origin/main", "no other branch, no tag: \(refs)")
+        await #expect(throws: FixtureError.self, "the side branch's objects never came") {
+            try await fixture.git(["cat-file", "-e", blob], in: cache.appendingPathComponent(folder))
+        }
+
+        let bounded = GitSource(url: url, ref: "bulk", cacheFolder: cache, timeouts: GitTimeouts(maximumBytes: 1 << 20))
+        #expect {
+            try bounded.read()
+        } throws: { error in
+            "\(error)".contains("brought more than 1 MiB, more than a manifest repository needs; the fetch was stopped")
+        }
+        let bulk = try await fixture.git(["rev-parse", "bulk"], in: tree)
+        #expect(try GitSource(url: url, ref: "bulk", cacheFolder: cache).read().commit == bulk, "within the default limit")
+    }
+
+    @Test("Plain http:// and git:// to another host are refused before any connection, and allowed only with signatures checked")
+    func insecureTransport() throws {
+        let cache = try temporaryFolder("roomkeeper-insecure")
+        defer { try? FileManager.default.removeItem(at: cache) }
+        for url in ["http://git.example.net/tenants.git", "git://git.example.net/tenants.git", "HTTP://10.1.2.3/tenants.git"] {
+            #expect {
+                try GitSource(url: url, ref: "main", cacheFolder: cache).read()
+            } throws: { error in
+                "\(error)".contains("is not read over plain http:// or git://: anyone on the network path can read and change what is fetched")
+            }
+            var allowed = GitSource(url: url, ref: "main", cacheFolder: cache)
+            allowed.allowsInsecureTransport = true
+            #expect {
+                try allowed.read()
+            } throws: { error in
+                "\(error)".contains("--allow-insecure-source needs signatures checked")
+            }
+        }
+        var signed = GitSource(url: "git://git.example.net/tenants.git", ref: "main", cacheFolder: cache, trust: SignatureTrust(allowedSigners: "/dev/null"))
+        signed.allowsInsecureTransport = true
+        #expect(throws: Never.self) { try signed.checkTransport() }
+        #expect(throws: Never.self) { try GitSource(url: "http://127.0.0.1:9/tenants.git", ref: "main", cacheFolder: cache).checkTransport() }
+    }
+
     @Test("A tag the remote moved is reported every time, not silently followed")
     func movedTag() async throws {
         let fixture = try GitFixture()

@@ -21,6 +21,11 @@ struct GraphSignInTests {
         defer { Task { await graph.stop() } }
         let file = try folder().appendingPathComponent("app.pem")
         try certificate.pem.write(to: file, atomically: true, encoding: .utf8)
+        chmod(file.path, 0o644)
+        #expect(throws: GraphConfigurationError.self, "a private key others may read is refused, as ssh refuses one") {
+            try ClientCertificate(pemFile: file.path)
+        }
+        chmod(file.path, 0o600)
         let session = try graph.session(.certificate(ClientCertificate(pemFile: file.path)))
         let first: GraphPage<GraphUser> = try await session.get(session.url("/users?$select=id,userPrincipalName"))
         let second: GraphPage<GraphUser> = try await session.get(session.url("/users?$select=id,userPrincipalName"))

@@ -149,6 +149,24 @@ struct HostilePeerTests {
         #expect(!result.errors.contains("git-token-55aa"))
     }
 
+    @Test("Sign-in follows no redirect: a 307 from the sign-in host sends the client secret nowhere else", arguments: [307, 308, 302])
+    func signInRedirect(status: Int) async throws {
+        let workspace = try Workspace()
+        defer { workspace.remove() }
+        let elsewhere = try await HostileServer.start(.errorMessage("you should not be here"))
+        defer { Task { await elsewhere.stop() } }
+        let redirecting = try await HostileServer.start(.redirect(to: elsewhere.url, status: status))
+        defer { Task { await redirecting.stop() } }
+        let result = try await workspace.run(["plan", "contoso", "--graph"], environment: [
+            "AZURE_TENANT_ID": "7b6f1a2c-0d3e-4f5a-9b8c-1d2e3f4a5b6c", "AZURE_CLIENT_ID": "0f1e2d3c-4b5a-6978-8a9b-0c1d2e3f4a5b",
+            "AZURE_CLIENT_SECRET": "client-secret-never-elsewhere", "AZURE_AUTHORITY_HOST": redirecting.url, "ROOMKEEPER_GRAPH_ENDPOINT": elsewhere.url,
+        ])
+        #expect(result.status == 1, "\(result.output) \(result.errors)")
+        #expect(redirecting.requests.count >= 1, "the sign-in host was asked")
+        #expect(elsewhere.requests.isEmpty, "nothing followed the redirect: \(elsewhere.requests)")
+        #expect(!(result.output + result.errors).contains("client-secret-never-elsewhere"))
+    }
+
     @Test("A portal's error text and a lease holder reach the terminal escaped")
     func controlCharacters() async throws {
         let workspace = try Workspace()

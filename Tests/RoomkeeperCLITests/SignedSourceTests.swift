@@ -92,6 +92,10 @@ struct SignedSourceTests {
         #expect(blankFlag.status == 1)
         #expect(blankFlag.errors.contains("--allowed-signers is set but empty"))
 
+        let insecure = try await workspace.run(["plan", "--source", "http://git.example.net/tenants.git", "--allow-insecure-source"])
+        #expect(insecure.status == 1)
+        #expect(insecure.errors.contains("--allow-insecure-source needs signatures checked"), "\(insecure.errors)")
+
         let unchecked = try await workspace.run(["plan"] + source)
         #expect(unchecked.status == 2)
         #expect(unchecked.output.contains("Signatures: not checked (no --allowed-signers or --gpg-keyring)"), "\(unchecked.output.prefix(300))")

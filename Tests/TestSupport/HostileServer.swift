@@ -23,8 +23,9 @@ public final class HostileServer: Sendable {
         case errorMessage(String)
         /// Answers 401 asking for basic credentials (a git server wanting a password).
         case askForCredentials
-        /// Redirects every request to the same path on `base`.
-        case redirect(to: String)
+        /// Redirects every request to the same path on `base`, with `status` (307 and 308 keep
+        /// the method and the body).
+        case redirect(to: String, status: Int = 302)
 
         var arguments: [String] {
             switch self {
@@ -36,7 +37,7 @@ public final class HostileServer: Sendable {
             case .silent: ["silent", ""]
             case .errorMessage(let message): ["error", message]
             case .askForCredentials: ["auth", ""]
-            case .redirect(let base): ["redirect", base]
+            case .redirect(let base, let status): ["redirect", "\(status) \(base)"]
             }
         }
     }
@@ -105,7 +106,8 @@ public final class HostileServer: Sendable {
                     self.send_response(401); self.send_header("WWW-Authenticate", 'Basic realm="git"')
                     self.send_header("Content-Length", "0"); self.end_headers()
                 elif mode == "redirect":
-                    self.send_response(302); self.send_header("Location", argument + self.path)
+                    status, base = argument.split(" ", 1)
+                    self.send_response(int(status)); self.send_header("Location", base + self.path)
                     self.send_header("Content-Length", "0"); self.end_headers()
             def send_json(self, status, value):
                 body = json.dumps(value).encode()
