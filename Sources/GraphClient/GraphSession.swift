@@ -52,6 +52,8 @@ public final class GraphSession: Sendable {
     static let maximumResponseBytes = 64 << 20
     public static let maximumPages = 20_000
     public static let maximumListedObjects = 5_000_000
+    /// The most bytes the pages of one list may hold in all.
+    public static let maximumListedBytes = 1 << 30
 
     public init(
         tokens: GraphTokenProvider, http: HTTPClient, retry: RetryPolicy = RetryPolicy(), timeout: Duration = .seconds(60),
@@ -86,6 +88,7 @@ public final class GraphSession: Sendable {
         var items: [Item] = []
         var next: String? = firstURL
         var pages = 0
+        var bytes = 0
         while let url = next {
             guard pages < Self.maximumPages, items.count <= Self.maximumListedObjects else {
                 throw GraphError(
@@ -93,7 +96,15 @@ public final class GraphSession: Sendable {
                     message: "a Graph list went on past \(pages) pages and \(items.count) objects; Roomkeeper stops there")
             }
             let page: GraphPage<Item> = try await send(
-                .GET, url: url, body: nil, service: service, advancedQuery: advancedQuery, pageSize: pageSize)
+                .GET, url: url, body: nil, service: service, advancedQuery: advancedQuery, pageSize: pageSize
+            ) { received in
+                bytes += received
+                guard bytes <= Self.maximumListedBytes else {
+                    throw GraphError(
+                        status: 0, code: "TooManyBytes",
+                        message: "a Graph list went on past \(Self.maximumListedBytes >> 20) MiB; Roomkeeper stops there")
+                }
+            }
             pages += 1
             items += page.value
             if let deltaLink = page.deltaLink, page.nextLink == nil { return (items, try onGraphHost(deltaLink)) }
@@ -170,8 +181,10 @@ public final class GraphSession: Sendable {
         return link
     }
 
+    /// `received` is told the size of each successful answer before it is decoded, and may refuse it.
     private func send<Response: Decodable>(
-        _ method: HTTPMethod, url: String, body: Data?, service: Service, advancedQuery: Bool, pageSize: Int?
+        _ method: HTTPMethod, url: String, body: Data?, service: Service, advancedQuery: Bool, pageSize: Int?,
+        received: (Int) throws -> Void = { _ in }
     ) async throws -> Response {
         guard host.contains(url) else {
             throw GraphError(status: 0, code: "ForeignURL", message: "refusing to send a Graph token to \(PortalEndpoint.origin(of: url))")
@@ -216,6 +229,7 @@ public final class GraphSession: Sendable {
             switch outcome {
             case .success(let (status, headers, bytes)):
                 if (200..<300).contains(status.code) {
+                    try received(bytes.readableBytes)
                     if bytes.readableBytes == 0, let nothing = GraphNoContent() as? Response { return nothing }
                     do {
                         return try JSONDecoder().decode(Response.self, from: Data(bytes.readableBytesView))

@@ -61,6 +61,8 @@ public final class HTTPPortalClient: Portal {
     /// tenant, low enough that a portal answering with endless links cannot exhaust memory.
     public static let maximumPages = 10_000
     public static let maximumListedObjects = 2_000_000
+    /// The most bytes the pages of one list may hold in all.
+    public static let maximumListedBytes = 512 << 20
 
     public func list<R: PortalResource>(_ type: R.Type) async throws -> [Tagged<R>] {
         var items: [Tagged<R>] = []
@@ -114,6 +116,7 @@ public final class HTTPPortalClient: Portal {
         var next: String? = url
         var followed: Set<String> = []
         var objects = 0
+        var bytes = 0
         while let url = next {
             guard followed.count < Self.maximumPages, objects <= Self.maximumListedObjects else {
                 throw PortalError(
@@ -125,7 +128,15 @@ public final class HTTPPortalClient: Portal {
                 throw PortalError(
                     status: 0, code: "PagingLoop", message: "the portal's list of \(listing) links back to a page it already gave")
             }
-            let page: P = try await send(.GET, url: url, idempotent: true)
+            let page: P = try await send(.GET, url: url, idempotent: true, received: { received in
+                bytes += received
+                guard bytes <= Self.maximumListedBytes else {
+                    throw PortalError(
+                        status: 0, code: "TooManyBytes",
+                        message: "the portal's list of \(listing) went on past \(Self.maximumListedBytes >> 20) MiB; "
+                            + "Roomkeeper stops there (a real tenant needs far less)")
+                }
+            })
             let consumed = try consume(page)
             objects = consumed.objects
             next = try consumed.next.map { try sameOriginLink($0, listing: listing) }
@@ -260,9 +271,10 @@ public final class HTTPPortalClient: Portal {
     /// and the repeat is refused, `afterLostAnswer` decides whether the refusal only says that the
     /// first attempt succeeded (a 412 because our own write changed the tag, a 404 because our
     /// own delete went through): it returns the outcome to report, or nil to throw the refusal.
+    /// `received` is told the size of each successful answer before it is decoded, and may refuse it.
     private func send<Response: Decodable>(
         _ method: HTTPMethod, url: String, body: some Encodable = NoBody(), headers: [(String, String)] = [], idempotent: Bool,
-        afterLostAnswer: ((PortalError) async throws -> Response?)? = nil
+        afterLostAnswer: ((PortalError) async throws -> Response?)? = nil, received: (Int) throws -> Void = { _ in }
     ) async throws -> Response {
         var request = HTTPClientRequest(url: url)
         request.method = method
@@ -294,6 +306,7 @@ public final class HTTPPortalClient: Portal {
             switch outcome {
             case .success(let (status, headers, bytes)):
                 if (200..<300).contains(status.code) {
+                    try received(bytes.readableBytes)
                     if Response.self == Empty.self || bytes.readableBytes == 0, let empty = Empty() as? Response { return empty }
                     do {
                         return try Self.decoder.decode(Response.self, from: Data(bytes.readableBytesView))

@@ -109,6 +109,25 @@ struct GraphReadTests {
         #expect(misled.counts.requests == 1)
     }
 
+    @Test("A list is bounded in bytes: endless padded pages stop at the limit")
+    func pagedBytes() async throws {
+        let graph = try await RunningGraph.start(tenant: TestDirectory.tenant())
+        defer { Task { await graph.stop() } }
+        let padded = try await HostileServer.start(.paddedPages(bytes: 60 << 20))
+        defer { Task { await padded.stop() } }
+        // Tokens from the emulator, pages from the hostile host.
+        let signIn = try GraphSignIn(
+            tenantId: graph.store.tenantId, clientId: TestDirectory.clientId, credential: secret,
+            authority: try GraphHost(validating: graph.url, purpose: "emulator"), graph: try GraphHost(validating: padded.url, purpose: "hostile"))
+        let session = GraphSession(
+            tokens: GraphTokenProvider(signIn: signIn, http: RunningPortal.testClient), http: RunningPortal.testClient, retry: RetryPolicyForTests.quick)
+        let error = await #expect(throws: GraphError.self) {
+            _ = try await session.list(GraphUser.self, from: session.url("/users?$top=999"))
+        }
+        #expect(error?.code == "TooManyBytes", "\(String(describing: error))")
+        #expect(padded.requests.count == 18, "1 GiB in pages of 60 MiB: \(padded.requests.count)")
+    }
+
     @Test("Throttled requests wait for Retry-After and the read still completes with the same result")
     func throttling() async throws {
         let calm = try await RunningGraph.start(tenant: TestDirectory.tenant(people: 120))

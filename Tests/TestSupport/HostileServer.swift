@@ -12,6 +12,9 @@ public final class HostileServer: Sendable {
         case deltaLink(String)
         /// Answers every GET with an empty page that links to itself.
         case loopingNextLink
+        /// Answers every GET with an empty page padded with `bytes` of white space, linking to a
+        /// new page on itself: endless, and never twice the same link.
+        case paddedPages(bytes: Int)
         /// Answers 429 (or `status`) with this Retry-After header, every time.
         case retryAfter(String, status: Int = 429)
         /// Sends 200 headers promising a body, then nothing, forever.
@@ -32,6 +35,7 @@ public final class HostileServer: Sendable {
             case .nextLink(let link): ["next", link]
             case .deltaLink(let link): ["delta", link]
             case .loopingNextLink: ["loop", ""]
+            case .paddedPages(let bytes): ["padded", "\(bytes)"]
             case .retryAfter(let value, let status): ["retry-after", "\(status) \(value)"]
             case .stallAfterHeaders: ["stall", ""]
             case .silent: ["silent", ""]
@@ -88,6 +92,15 @@ public final class HostileServer: Sendable {
                 if mode == "next" or mode == "loop":
                     link = argument if mode == "next" else "http://%s%s" % (self.headers.get("Host"), self.path)
                     self.send_json(200, {"value": [], "@odata.nextLink": link})
+                elif mode == "padded":
+                    Peer.pages = getattr(Peer, "pages", 0) + 1
+                    separator = "&" if "?" in self.path else "?"
+                    link = "http://%s%s%spage=%d" % (self.headers.get("Host"), self.path.split("page=")[0].rstrip("&?"), separator, Peer.pages)
+                    body = json.dumps({"value": [], "@odata.nextLink": link}).encode()
+                    padding = int(argument)
+                    self.send_response(200); self.send_header("Content-Type", "application/json")
+                    self.send_header("Content-Length", str(len(body) + padding)); self.end_headers()
+                    self.wfile.write(b" " * padding); self.wfile.write(body)
                 elif mode == "delta":
                     self.send_json(200, {"value": [], "@odata.deltaLink": argument})
                 elif mode == "retry-after":
