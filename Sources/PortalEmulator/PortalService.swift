@@ -329,9 +329,10 @@ public final class PortalService: Sendable {
 
     static let enrollmentKeySetting = "enrollmentKey"
 
-    /// The key is the tenant's: reading it needs the permission over all rooms, not some.
+    /// The key is the tenant's, and enrolls devices into it: reading it needs the right to change
+    /// the service's settings over all rooms, not to view them.
     public func enrollmentKey(as principal: Principal) async throws -> EnrollmentKey {
-        guard principal.covers(.serviceSettingsView, RoomSet(allRooms: true)) else { throw forbidden(.serviceSettingsView) }
+        guard principal.covers(.serviceSettingsModify, RoomSet(allRooms: true)) else { throw forbidden(.serviceSettingsModify) }
         return EnrollmentKey(key: try await store.setting(Self.enrollmentKeySetting) ?? "")
     }
 
@@ -380,8 +381,10 @@ public final class PortalService: Sendable {
     // MARK: - Lease and audit
 
     /// Takes or renews the reconciler lease; throws 409 naming the holder while someone else has it.
-    /// Holding or reading the reconciler lease needs what every reconciler needs: reading roles and assignments.
-    static let leasePermission = Permission.roleManagementView
+    /// Taking, renewing or releasing it keeps every other reconciler out, so it needs what a
+    /// reconciler that writes needs: changing roles and assignments. Reading it needs only viewing them.
+    static let leasePermission = Permission.roleManagementModify
+    static let leaseReadPermission = Permission.roleManagementView
 
     public func acquireLease(_ name: String, _ request: LeaseRequest, as principal: Principal) async throws -> Lease {
         try authorize(principal, Self.leasePermission)
@@ -399,7 +402,7 @@ public final class PortalService: Sendable {
     }
 
     public func lease(_ name: String, as principal: Principal) async throws -> Lease {
-        try authorize(principal, Self.leasePermission)
+        try authorize(principal, Self.leaseReadPermission)
         guard let lease = try await store.lease(name) else { throw notFound(nil, name) }
         return lease
     }

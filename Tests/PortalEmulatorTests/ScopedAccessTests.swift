@@ -78,6 +78,31 @@ struct ScopedAccessTests {
         #expect(try await admin.get(PortalRoleAssignment.self, id: "pro-managers").etag == proManagers.etag)
     }
 
+    @Test("A principal that may only view, over all rooms, can neither take, renew nor release the reconciler lease, nor read the enrollment key")
+    func viewersHoldNothing() async throws {
+        try await RunningPortal.with(seed: TestTenant.seed(), tokens: TestTenant.tokens) { portal in
+            let admin = portal.client(token: "admin-token")
+            let views = ["roleManagement.view", "roomGroups.view", "updateManagement.view", "serviceSettings.view", "roomManagement.view", "reports.view"]
+            _ = try await admin.create(PortalRole(id: "viewer", displayName: "Viewer", permissions: views), idempotencyKey: nil)
+            _ = try await admin.create(
+                PortalRoleAssignment(
+                    id: "as-viewer", roleId: "viewer", displayName: "Viewers", members: [PortalMember(kind: .user, id: TenantSeed.userId(TestTenant.nobody))],
+                    scope: PortalScope(allRooms: true)),
+                idempotencyKey: nil)
+            let viewer = portal.client(token: Self.scopedToken)
+            let request = LeaseRequest(holder: "viewer's drift job", durationSeconds: 600, secret: "secret-of-the-viewer-1234")
+            #expect(await Self.status { _ = try await viewer.acquireLease("reconciler", request) } == 403)
+            #expect(await Self.status { try await viewer.releaseLease("reconciler", holder: request.holder, secret: request.secret) } == 403)
+            let key = try await httpRequest("GET", "\(portal.url)/v1/tenant/enrollmentKey", headers: ["Authorization": "Bearer \(Self.scopedToken)"])
+            #expect(key.status == 403, "\(key.body)")
+            // The administrator, who may change roles and settings, still can.
+            _ = try await admin.acquireLease("reconciler", LeaseRequest(holder: "apply", durationSeconds: 60, secret: "secret-of-the-admin-12345"))
+            #expect(try await httpRequest("GET", "\(portal.url)/v1/tenant/enrollmentKey", headers: ["Authorization": "Bearer admin-token"]).status == 200)
+            // Viewing who holds it is still a view.
+            #expect(try await httpRequest("GET", "\(portal.url)/v1/leases/reconciler", headers: ["Authorization": "Bearer \(Self.scopedToken)"]).status == 200)
+        }
+    }
+
     @Test("Reads beyond the scope answer as missing ones; the enrollment key and others' audit entries stay hidden")
     func reads() async throws {
         let portal = try await RunningPortal.start(seed: TestTenant.seed(rooms: 4), tokens: TestTenant.tokens)
