@@ -129,6 +129,32 @@ struct DeploymentFilesTests {
         #expect(!tags.isEmpty && tags.allSatisfy { $0 == version }, "image tags \(tags), version \(version)")
     }
 
+    @Test("The GitHub Actions examples: actions pinned to commits, no stored credentials, no secret where a pull request's code runs, least permissions, the token as a file")
+    func workflowsHardened() throws {
+        let ci = Self.folder.appendingPathComponent("ci")
+        let names = try FileManager.default.contentsOfDirectory(atPath: ci.path).filter { $0.hasSuffix(".yaml") }.sorted()
+        #expect(names == ["github-actions-plan-comment.yaml", "github-actions-plan.yaml"])
+        for name in names {
+            let text = try String(contentsOf: ci.appendingPathComponent(name), encoding: .utf8)
+            let lines = text.split(separator: "\n").map { $0.trimmingCharacters(in: .whitespaces) }
+            for line in lines where line.hasPrefix("- uses:") || line.hasPrefix("uses:") {
+                let reference = line.split(separator: "@").dropFirst().first.map { String($0.prefix { !$0.isWhitespace }) } ?? ""
+                #expect(reference.count == 40 && reference.allSatisfy(\.isHexDigit), "\(name): \(line) is not pinned to a commit")
+            }
+            if text.contains("actions/checkout@") {
+                #expect(text.contains("persist-credentials: false"), "\(name): checkout leaves its token in .git/config")
+            }
+            let runsPullRequestCode = lines.contains("pull_request:") || lines.contains("pull_request_target:")
+            if runsPullRequestCode { #expect(!text.contains("secrets."), "\(name): a pull request can change this workflow and read its secrets") }
+            #expect(lines.contains("permissions: {}") || lines.contains("permissions:"), "\(name): permissions are set, not inherited")
+            #expect(!text.contains("write-all") && !text.contains("contents: write"), "\(name)")
+            if text.contains("secrets.ROOMKEEPER_PORTAL") {
+                #expect(!text.contains("ROOMKEEPER_TOKEN:"), "\(name): the token reaches roomkeeper as a file, not a variable")
+                #expect(text.contains("--token-file") && text.contains("umask 077"), "\(name)")
+            }
+        }
+    }
+
     @Test("The command line finder catches a misspelt command and flag")
     func finderCatchesTypos() {
         let found = Self.commandLines(in: "ExecStart=/usr/local/bin/roomkeeper drfit --sorce x", file: "x.service")
