@@ -160,8 +160,13 @@ struct ShapeChecker {
         let text = storage.string(of: record)
         switch problem {
         case .controlCharacter(let control):
-            error("'\(pathText)' contains the control character U+\(String(control.value, radix: 16, uppercase: true).leftPadded(to: 4))",
-                  at: index, hint: "remove it")
+            let code = "U+\(String(control.value, radix: 16, uppercase: true).leftPadded(to: 4))"
+            if Self.isInvisible(control) {
+                error("'\(pathText)' contains the invisible character \(code), which can make text read otherwise than it is "
+                      + "(bidirectional override or zero-width, CVE-2021-42574)", at: index, hint: "remove it")
+            } else {
+                error("'\(pathText)' contains the control character \(code)", at: index, hint: "remove it")
+            }
         case .tooLong(let maximumLength):
             // More bytes than the limit; the limit counts characters, which are fewer when not ASCII.
             if text.count > maximumLength {
@@ -395,10 +400,13 @@ struct ShapeChecker {
 
     // MARK: - Formats
 
-    /// The first C0 or C1 control character other than tab and line feed, looked up on UTF-8 bytes.
+    /// The first character no manifest text may hold, looked up on UTF-8 bytes: a C0 or C1
+    /// control other than tab and line feed, or an invisible character that changes how text
+    /// reads (`isInvisible`).
     static func firstControlCharacter(in bytes: UnsafeBufferPointer<UInt8>) -> Unicode.Scalar? {
-        // Words of eight bytes with no byte below 0x20, no 0x7F and no 0xC2 (the lead byte of the
-        // C1 controls) are skipped; the rest is looked at byte by byte.
+        // Words of eight bytes with no byte below 0x20, no 0x7F and none of the lead bytes 0xC2
+        // (C1 controls), 0xD8, 0xE2 and 0xEF (the invisible ones) are skipped; the rest is looked
+        // at byte by byte.
         var start = 0
         if let base = bytes.baseAddress {
             let ones: UInt64 = 0x0101_0101_0101_0101
@@ -408,16 +416,36 @@ struct ShapeChecker {
                 let word = UnsafeRawPointer(base + start).loadUnaligned(as: UInt64.self)
                 let hasLowByte = (word &- ones &* 0x20) & ~word & highBits != 0
                 if hasLowByte || hasZeroByte(word ^ (ones &* 0x7F)) || hasZeroByte(word ^ (ones &* 0xC2)) { break }
+                if word & highBits != 0,
+                   hasZeroByte(word ^ (ones &* 0xE2)) || hasZeroByte(word ^ (ones &* 0xEF)) || hasZeroByte(word ^ (ones &* 0xD8)) { break }
                 start += 8
             }
         }
-        var previous: UInt8 = 0
+        var scalar: UInt32 = 0
+        var pending = 0
         for byte in bytes[start...] {
             if (byte < 0x20 && byte != 0x09 && byte != 0x0A) || byte == 0x7F { return Unicode.Scalar(byte) }
-            if previous == 0xC2, (0x80...0x9F).contains(byte) { return Unicode.Scalar(byte) }
-            previous = byte
+            // Decode just enough UTF-8 to name the scalar (the bytes are valid UTF-8).
+            if byte & 0xC0 == 0x80, pending > 0 {
+                scalar = scalar << 6 | UInt32(byte & 0x3F)
+                pending -= 1
+                if pending == 0, let found = Unicode.Scalar(scalar), (0x80...0x9F).contains(scalar) || Self.isInvisible(found) { return found }
+            } else if byte >= 0xC0 {
+                pending = byte >= 0xF0 ? 3 : byte >= 0xE0 ? 2 : 1
+                scalar = UInt32(byte & (0x7F >> (pending + 1)))
+            }
         }
         return nil
+    }
+
+    /// Characters that do not show yet change how text reads, refused so that a display name
+    /// reviewed in a pull request is the one the portal shows (Trojan Source, CVE-2021-42574):
+    /// bidirectional overrides, embeddings, isolates and marks, and zero-width characters.
+    static func isInvisible(_ scalar: Unicode.Scalar) -> Bool {
+        switch scalar.value {
+        case 0x061C, 0x200B...0x200F, 0x202A...0x202E, 0x2060, 0x2066...0x2069, 0xFEFF: true
+        default: false
+        }
     }
 
     static func isDNSLabel(_ bytes: some BidirectionalCollection<UInt8>) -> Bool {

@@ -69,16 +69,24 @@ extension PlanRenderer {
 
 extension String {
     /// Text safe in a Markdown table cell: markup characters escaped, HTML neutralised, line
-    /// breaks and control characters flattened.
+    /// breaks and control characters flattened. Nor does it link or notify anyone: GitHub's
+    /// autolinks (`https://`, `www.`) and `@mentions` are broken by a zero-width space (written
+    /// as an entity; GitHub finds both in the text after entities are decoded, so only a real
+    /// character breaks them), so a display name in git can neither ping a team nor show a link.
+    /// An e-mail address (`@` after a letter or digit) is no mention and is left whole, to copy.
     var markdownEscaped: String {
         var escaped = ""
-        for character in terminalSafe {
+        let characters = Array(terminalSafe)
+        for (index, character) in characters.enumerated() {
             switch character {
             case "<": escaped += "&lt;"
             case ">": escaped += "&gt;"
             case "&": escaped += "&amp;"
             case "\n", "\r": escaped += " "
             case "\\", "`", "*", "_", "[", "]", "|", "#", "!", "~", "(", ")": escaped += "\\\(character)"
+            case "@" where index == 0 || !(characters[index - 1].isLetter || characters[index - 1].isNumber): escaped += "@&#8203;"
+            case ":" where characters[(index + 1)...].starts(with: "//"): escaped += "&#8203;:"
+            case "." where index >= 3 && String(characters[(index - 3)..<index]).lowercased() == "www": escaped += "&#8203;."
             default: escaped.append(character)
             }
         }

@@ -83,11 +83,24 @@ struct ShapeCheckerTests {
                 """
             #expect(load(text).diagnostics.map(\.message) == ["'spec.displayName' contains the control character U+\(code)"])
         }
+        // Trojan Source: bidirectional overrides and isolates, and zero-width characters.
+        for code in ["202E", "202A", "2066", "2069", "200B", "200D", "200F", "2060", "FEFF", "061C"] {
+            let text = """
+                apiVersion: roomkeeper/v1
+                kind: RoomGroup
+                metadata: {name: g}
+                spec: {displayName: "\(padding)\\u\(code)\(padding) Lobby ünd – more text", rooms: [r@contoso.com]}
+                """
+            #expect(load(text).diagnostics.map(\.message) == [
+                "'spec.displayName' contains the invisible character U+\(code), which can make text read otherwise than it is "
+                    + "(bidirectional override or zero-width, CVE-2021-42574)",
+            ], "U+\(code)")
+        }
         let clean = """
             apiVersion: roomkeeper/v1
             kind: RoomGroup
             metadata: {name: g}
-            spec: {displayName: "\(padding)Lobby\\tünd 会议室 \\u00C2\\u00A0 more text\(padding)", rooms: [r@contoso.com]}
+            spec: {displayName: "\(padding)Lobby\\tünd 会议室 \\u00C2\\u00A0 – … € ﻻ\\u2011   ؛ more text\(padding)", rooms: [r@contoso.com]}
             """
         #expect(load(clean).diagnostics.isEmpty)
     }

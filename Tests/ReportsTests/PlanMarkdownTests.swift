@@ -40,10 +40,25 @@ struct PlanMarkdownTests {
         #expect(!markdown.contains("<img"))
         #expect(!markdown.contains("[click](http"))
         #expect(!markdown.contains("**bold**"))
-        #expect(markdown.contains("&lt;img src=x onerror=alert\\(1\\)&gt; \\| \\[click\\]\\(http://evil\\) \\*\\*bold\\*\\*"))
+        #expect(markdown.contains("&lt;img src=x onerror=alert\\(1\\)&gt; \\| \\[click\\]\\(http&#8203;://evil\\) \\*\\*bold\\*\\*"))
         #expect(markdown.contains("`RoomGroup/g'/x`"))
         let row = markdown.split(separator: "\n").first { $0.hasPrefix("| ~ |") }
         #expect(row?.filter { $0 == "|" }.count == 5 + 1, "the escaped pipe adds no cell")
+    }
+
+    @Test("Display names neither ping people nor become links: @mentions and autolinks are broken, e-mail addresses kept whole")
+    func mentionsAndAutolinks() {
+        let hostile = "@contoso/security-team please approve https://evil.example/login or www.evil.example (cc @admin)"
+        let markdown = PlanRenderer.markdown(plan(actions: [
+            PlannedAction(
+                type: .update, target: ObjectReference(kind: .manifest(.roomGroup), name: "g"), reason: "",
+                changes: [FieldChange(field: "displayName", before: "conf-lon-3a@contoso.com", after: hostile)])
+        ]))
+        #expect(!markdown.contains("@contoso/security-team") && !markdown.contains("@admin"), "\(markdown)")
+        #expect(markdown.contains("@&#8203;contoso/security-team") && markdown.contains("@&#8203;admin"))
+        #expect(!markdown.contains("https://") && markdown.contains("https&#8203;://evil.example/login"))
+        #expect(!markdown.lowercased().contains("www.") && markdown.contains("www&#8203;.evil.example"))
+        #expect(markdown.contains("conf-lon-3a@contoso.com"), "an address is no mention: \(markdown)")
     }
 
     @Test("A very large plan lists the first actions and says how many more there are")
