@@ -169,6 +169,8 @@ let package = Package(
                 "Manifests", "PortalAPI", "PortalClient", "PortalEmulator", "Reconciler", "GraphAPI", "GraphClient", "GraphEmulator",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "X509", package: "swift-certificates"),
+                .product(name: "SwiftASN1", package: "swift-asn1"),
+                .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "_CryptoExtras", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),

@@ -26,6 +26,9 @@ public final class GraphDirectoryStore: Sendable {
         /// Delta links minted before this change are expired (410 Gone).
         var deltaFloor = 0
         var tokens: [String: IssuedToken] = [:]
+        /// The `jti` of each certificate assertion accepted, until its `exp` (seconds): one that
+        /// comes again is a replay.
+        var usedAssertionIds: [String: Int] = [:]
         var requests = 0
         var httpRequests = 0
         var lowPriorityRequests = 0

@@ -11,11 +11,19 @@ import X509
 ///
 /// - a certificate assertion must be signed RS256 by a certificate registered on the app (found
 ///   by its `x5t` or `x5t#S256` thumbprint), name the token endpoint as its audience and the app
-///   as issuer and subject, and be within its validity window;
+///   as issuer and subject, be within its validity window, last no longer than ten minutes, and
+///   carry a `jti` not seen before (see `maximumAssertionLifetime`);
 /// - a secret must match one registered on the app that has not expired;
 /// - a federated token must come from a trusted issuer about the registered subject, for the
 ///   `api://AzureADTokenExchange` audience, signed by the issuer's key.
 struct TokenIssuer: Sendable {
+    /// The longest a certificate assertion may be valid, from `nbf` (or `iat`) to `exp`, in
+    /// seconds. Microsoft asks for "5-10 minutes after nbf at most" and says Entra ID "currently
+    /// does not place restrictions on the exp time" (learn.microsoft.com/entra/identity-platform/
+    /// certificate-credentials): the emulator holds clients to the advice, so that a long-lived,
+    /// replayable assertion fails here first. Roomkeeper's own last ten minutes.
+    static let maximumAssertionLifetime = 600
+
     let store: GraphDirectoryStore
     /// The token endpoint's own URL, the audience a certificate assertion must name.
     let endpoint: @Sendable (String) -> String
@@ -59,8 +67,13 @@ struct TokenIssuer: Sendable {
             throw refusal(401, "invalid_client", 7000218, "The request body must contain the following parameter: 'client_assertion' or 'client_secret'.")
         }
         let token = Base64URL.encode(Data((0..<32).map { _ in UInt8.random(in: 0...255) }))
-        store.state.withLock {
-            $0.tokens[token] = .init(clientId: clientId, permissions: app.permissions, expires: now().addingTimeInterval(lifetime))
+        let issuedAt = now()
+        store.state.withLock { state in
+            // Expired tokens and assertion ids are dropped, so that a long run does not grow them without end.
+            state.tokens = state.tokens.filter { $0.value.expires > issuedAt }
+            let instant = Int(issuedAt.timeIntervalSince1970)
+            state.usedAssertionIds = state.usedAssertionIds.filter { $0.value + Self.clockSkew >= instant }
+            state.tokens[token] = .init(clientId: clientId, permissions: app.permissions, expires: issuedAt.addingTimeInterval(lifetime))
         }
         return TokenResponse(expiresIn: Int(lifetime), accessToken: token)
     }
@@ -70,7 +83,7 @@ struct TokenIssuer: Sendable {
             throw refusal(401, "invalid_client", 50027, "JWT token is invalid or malformed.")
         }
         let instant = Int(now().timeIntervalSince1970)
-        let skew = 300
+        let skew = Self.clockSkew
         if let federated = app.federated.first(where: { $0.issuer == jwt.claims.iss }) {
             guard jwt.claims.sub == federated.subject else {
                 throw refusal(400, "invalid_request", 700213, "No matching federated identity record found for presented assertion subject '\(jwt.claims.sub)'.")
@@ -96,11 +109,39 @@ struct TokenIssuer: Sendable {
             guard verify(jwt, with: certificate) else {
                 throw refusal(401, "invalid_client", 700027, "Client assertion failed signature validation.")
             }
+            try checkLifetimeAndReplay(jwt.claims, instant: instant)
         } else {
             throw refusal(400, "invalid_request", 700211, "No matching federated identity record found for presented assertion issuer '\(jwt.claims.iss)'.")
         }
         guard jwt.claims.exp > instant - skew, (jwt.claims.nbf ?? 0) <= instant + skew else {
             throw refusal(401, "invalid_client", 700024, "Client assertion is not within its valid time range.")
+        }
+    }
+
+    /// How far the emulator's clock and a client's may disagree, in seconds.
+    static let clockSkew = 300
+
+    /// A certificate assertion lasts at most `maximumAssertionLifetime` and is used once: its `jti`
+    /// is remembered until its `exp`. (Entra documents `jti` as a unique identifier, not its answer
+    /// to a replay; the emulator answers as it does to other bad assertions.) A federated token is
+    /// another issuer's and is presented many times over its life, so it is not held to either.
+    private func checkLifetimeAndReplay(_ claims: ClientAssertionClaims, instant: Int) throws(Refusal) {
+        let start = claims.nbf ?? claims.iat ?? instant
+        guard claims.exp - start <= Self.maximumAssertionLifetime else {
+            throw refusal(
+                401, "invalid_client", 700024,
+                "Client assertion is valid for \(claims.exp - start) seconds; this emulator accepts at most \(Self.maximumAssertionLifetime).")
+        }
+        guard let id = claims.jti, !id.isEmpty, id.utf8.count <= 256 else {
+            throw refusal(401, "invalid_client", 50027, "JWT token is invalid or malformed: the client assertion has no 'jti' claim.")
+        }
+        let replayed = store.state.withLock { state in
+            guard state.usedAssertionIds[id] == nil else { return true }
+            state.usedAssertionIds[id] = claims.exp
+            return false
+        }
+        guard !replayed else {
+            throw refusal(401, "invalid_client", 50027, "JWT token is invalid or malformed: the client assertion with this 'jti' was already used.")
         }
     }
 

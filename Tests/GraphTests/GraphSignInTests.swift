@@ -1,7 +1,7 @@
 import Foundation
 import GraphAPI
 import GraphClient
-import GraphEmulator
+@testable import GraphEmulator
 import Testing
 import TestSupport
 
@@ -64,6 +64,51 @@ struct GraphSignInTests {
             let _: GraphPage<GraphUser> = try await session.get(session.url("/users"))
         }
         #expect(error?.description.contains("AADSTS700024") == true)
+    }
+
+    @Test("A certificate assertion is used once and lasts ten minutes at most; issued tokens are pruned once expired")
+    func assertionReplayAndLifetime() async throws {
+        let certificate = try TestCertificate.make()
+        let app = GraphTenant.App(clientId: TestDirectory.clientId, certificates: [certificate.certificatePEM])
+        let graph = try await RunningGraph.start(tenant: TestDirectory.tenant(app: app))
+        defer { Task { await graph.stop() } }
+        let signIn = try graph.signIn(.certificate(ClientCertificate(pem: certificate.pem)))
+        func request(_ assertion: String) async throws -> HTTPResult {
+            var unreserved = CharacterSet.alphanumerics
+            unreserved.insert(charactersIn: "-._~")
+            let form = [
+                ("client_id", TestDirectory.clientId), ("scope", signIn.scope), ("grant_type", "client_credentials"),
+                ("client_assertion_type", TokenRequestField.assertionType), ("client_assertion", assertion),
+            ].map { "\($0)=\($1.addingPercentEncoding(withAllowedCharacters: unreserved) ?? $1)" }
+            return try await httpRequest(
+                "POST", signIn.tokenEndpoint, headers: ["Content-Type": "application/x-www-form-urlencoded"], body: form.joined(separator: "&"))
+        }
+        let assertion = try ClientCertificate(pem: certificate.pem).assertion(clientId: TestDirectory.clientId, audience: signIn.tokenEndpoint)
+        #expect(try await request(assertion).status == 200)
+        let replayed = try await request(assertion)
+        #expect(replayed.status == 401 && replayed.body.contains("already used"), "\(replayed.body)")
+
+        let now = Int(Date().timeIntervalSince1970)
+        let day = try certificate.sign(
+            .init(aud: signIn.tokenEndpoint, iss: TestDirectory.clientId, sub: TestDirectory.clientId, jti: UUID().uuidString, nbf: now, exp: now + 86_400),
+            naming: true)
+        let long = try await request(day)
+        #expect(long.status == 401 && long.body.contains("AADSTS700024") && long.body.contains("at most 600"), "\(long.body)")
+        let noId = try certificate.sign(
+            .init(aud: signIn.tokenEndpoint, iss: TestDirectory.clientId, sub: TestDirectory.clientId, nbf: now, exp: now + 300), naming: true)
+        #expect(try await request(noId).body.contains("no 'jti' claim"))
+        let fine = try certificate.sign(
+            .init(aud: signIn.tokenEndpoint, iss: TestDirectory.clientId, sub: TestDirectory.clientId, jti: UUID().uuidString, nbf: now, exp: now + 300),
+            naming: true)
+        #expect(try await request(fine).status == 200, "the same certificate, a fresh jti")
+
+        // Issued tokens expire and are dropped at the next issue.
+        graph.store.state.withLock { state in
+            for key in state.tokens.keys { state.tokens[key]?.expires = Date().addingTimeInterval(-1) }
+        }
+        let another = try ClientCertificate(pem: certificate.pem).assertion(clientId: TestDirectory.clientId, audience: signIn.tokenEndpoint)
+        #expect(try await request(another).status == 200)
+        #expect(graph.store.state.withLock { $0.tokens.count } == 1)
     }
 
     @Test("A revoked secret is refused without the secret appearing anywhere in the error")

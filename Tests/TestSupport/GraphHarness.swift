@@ -1,10 +1,12 @@
 import AsyncHTTPClient
+import Crypto
 import Foundation
 import GraphAPI
 import GraphClient
 import GraphEmulator
 import Logging
 import ServiceLifecycle
+import SwiftASN1
 import X509
 import _CryptoExtras
 
@@ -79,10 +81,12 @@ public struct TestCertificate: Sendable {
         return TestCertificate(pem: key.pemRepresentation + "\n" + certificatePEM + "\n", certificatePEM: certificatePEM, privateKeyPEM: key.pemRepresentation)
     }
 
-    /// Signs a token with this certificate's key (a workload identity issuer's, in tests).
-    public func sign(_ claims: ClientAssertionClaims) throws -> String {
+    /// Signs a token with this certificate's key (a workload identity issuer's, in tests); with
+    /// `naming`, the header names the certificate by its SHA-256 thumbprint, as an app's assertion does.
+    public func sign(_ claims: ClientAssertionClaims, naming: Bool = false) throws -> String {
         let key = try _RSA.Signing.PrivateKey(pemRepresentation: privateKeyPEM)
-        return try CompactJWT.sign(header: ClientAssertionHeader(alg: "RS256", typ: "JWT"), claims: claims) { input in
+        let thumbprint = naming ? Base64URL.encode(Data(SHA256.hash(data: try PEMDocument(pemString: certificatePEM).derBytes))) : nil
+        return try CompactJWT.sign(header: ClientAssertionHeader(alg: "RS256", typ: "JWT", x5tS256: thumbprint), claims: claims) { input in
             Data(try key.signature(for: input, padding: .insecurePKCS1v1_5).rawRepresentation)
         }
     }
