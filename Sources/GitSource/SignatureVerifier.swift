@@ -93,7 +93,7 @@ struct SignatureVerifier {
             throw UnverifiedRevision(
                 object: object, problem: "has a bad SSH signature: it was changed after signing, or the signature is damaged")
         }
-        let fingerprint = integrity.output.split(separator: " ").first { $0.hasPrefix("SHA256:") }.map { String($0.prefix(60)) }
+        let fingerprint = integrity.output.split(whereSeparator: \.isWhitespace).first { $0.hasPrefix("SHA256:") }.map { String($0.prefix(60)) }
         guard let allowedSigners = trust.allowedSigners else {
             throw UnverifiedRevision(object: object, problem: "is signed with SSH, but no --allowed-signers file is configured", fingerprint: fingerprint)
         }

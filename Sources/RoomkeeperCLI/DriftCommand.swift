@@ -154,8 +154,14 @@ struct NotificationOptions: ParsableArguments {
     func validate() throws {
         if notify != nil, notifyFile != nil { throw ValidationError("give --notify or --notify-file, not both") }
         if let digestHours, digestHours <= 0 { throw ValidationError("--digest-hours must be positive") }
-        if let url = try webhookURL(), !(url.hasPrefix("https://") || url.hasPrefix("http://")) {
+        guard let url = try webhookURL() else { return }
+        let parsed = URLComponents(string: url)
+        guard let scheme = parsed?.scheme?.lowercased(), ["https", "http"].contains(scheme) else {
             throw ValidationError("the webhook URL must start with https:// or http://")
+        }
+        // The URL is often the secret itself (Teams signs its webhook URLs), and the report names people.
+        if scheme == "http", !PortalEndpoint.isLoopback(parsed?.host ?? "") {
+            throw ValidationError("the webhook URL must be https:// (plain http:// only to this machine): its secret and the report would travel in clear")
         }
     }
 

@@ -38,6 +38,8 @@ struct SignatureTests {
         #expect(bySSH.commit == alice)
         let sshSigner = try #require(bySSH.signers.first)
         #expect(sshSigner.method == .ssh && sshSigner.identity == "alice@contoso.com" && sshSigner.fingerprint.hasPrefix("SHA256:"))
+        let spaced = sshSigner.fingerprint.contains(where: \.isWhitespace)
+        #expect(!spaced, "no trailing newline: \(sshSigner.fingerprint.debugDescription)")
         #expect(sshSigner.description.hasPrefix("commit \(alice.prefix(12)) signed by alice@contoso.com (ssh key SHA256:"))
 
         let carol = try await fixture.signedCommit("tenants", "Add B", files: ["b.yaml": Self.group.replacingOccurrences(of: "lobby", with: "b")],
@@ -59,6 +61,8 @@ struct SignatureTests {
         let stranger = try #require(Self.refusal(read))
         #expect(stranger.problem.contains("is signed by an SSH key that \(keys.allowedSigners.path) does not trust now"))
         #expect(stranger.fingerprint?.hasPrefix("SHA256:") == true)
+        let strangerSpaced = stranger.fingerprint?.contains(where: \.isWhitespace)
+        #expect(strangerSpaced == false)
 
         try await fixture.signedCommit("tenants", "By an expired key", files: ["e.yaml": "# e\n"], signer: .ssh("bob"), keys: keys)
         #expect(Self.refusal(read)?.problem.contains("does not trust now") == true)

@@ -180,6 +180,20 @@ struct HostilePeerTests {
         #expect(!(result.output + result.errors).contains("client-secret-never-elsewhere"))
     }
 
+    @Test("A notification webhook over plain http:// to another host is refused before anything is read or sent")
+    func plainWebhook() async throws {
+        let workspace = try Workspace()
+        defer { workspace.remove() }
+        for url in ["http://hooks.example.net/teams/abc", "HTTP://10.0.0.7/hook"] {
+            let refused = try await workspace.run(["drift", "contoso", "--notify", url])
+            #expect(refused.status == 64, "\(url): \(refused.errors)")
+            #expect(refused.errors.contains("the webhook URL must be https:// (plain http:// only to this machine)"), "\(refused.errors)")
+            let controller = try await workspace.run(["controller", "contoso", "--notify", url, "--listen", "127.0.0.1:0"])
+            #expect(controller.status == 64, "\(controller.errors)")
+        }
+        #expect(!FileManager.default.fileExists(atPath: workspace.state.appendingPathComponent("embedded-portal.sqlite").path))
+    }
+
     @Test("A portal's error text and a lease holder reach the terminal escaped")
     func controlCharacters() async throws {
         let workspace = try Workspace()
