@@ -45,7 +45,7 @@ struct DeploymentCheckersTests {
             defer { try? FileManager.default.removeItem(at: file) }
             let validated = try await Self.run("kubernetes-validate", ["--strict", file.path])
             #expect(validated.status == 0, "\(tenant): \(validated.output) \(validated.errors)")
-            for kind in ["namespace", "configmap", "deployment", "cronjob", "service", "persistentvolumeclaim"] {
+            for kind in ["namespace", "configmap", "deployment", "cronjob", "service", "persistentvolumeclaim", "networkpolicy"] {
                 #expect(validated.output.contains("passed for resource \(kind)/") || validated.errors.contains("passed for resource \(kind)/"),
                         "\(tenant): no \(kind) was validated")
             }
@@ -114,6 +114,33 @@ struct DeploymentCheckersTests {
                 #expect(variable["valueFrom"]?["secretKeyRef"] == nil, "\(label): \(variable["name"]?.text ?? "") comes from a Secret as a variable; mount it as a file")
             }
             #expect(list(container["envFrom"]).allSatisfy { $0["secretRef"] == nil }, "\(label): no Secret as variables")
+        }
+    }
+
+    @Test("The controller's tenant data is behind tokens: probes on their own port, off the Service, and a NetworkPolicy for both ports", .enabled(if: checkable("kubectl")))
+    func controllerExposure() async throws {
+        for tenant in Self.tenants {
+            let documents = YAMLParser.parse(SourceText(path: tenant, bytes: Array(try await Self.render(tenant).utf8))).0.documents
+            func named(_ kind: String, _ name: String) -> YAMLNode? {
+                documents.first { $0["kind"]?.text == kind && $0["metadata"]?["name"]?.text == name }
+            }
+            let deployment = try #require(named("Deployment", "roomkeeper-controller"))
+            let container = try #require(deployment["spec"]?["template"]?["spec"]?["containers"]?.elements.first)
+            let arguments = container["args"]?.elements.compactMap(\.text) ?? []
+            #expect(arguments.contains("--probe-listen=0.0.0.0:9091"), "\(tenant): \(arguments)")
+            #expect(arguments.contains { $0.hasPrefix("--admin-token-file=/etc/roomkeeper/secrets/") }, "\(tenant)")
+            #expect(arguments.contains { $0.hasPrefix("--read-token-file=/etc/roomkeeper/secrets/") }, "\(tenant)")
+            for probe in ["livenessProbe", "readinessProbe"] {
+                #expect(container[probe]?["httpGet"]?["port"]?.text == "probes", "\(tenant): \(probe) on the probes port")
+            }
+            let service = try #require(named("Service", "roomkeeper-controller"))
+            let ports = service["spec"]?["ports"]?.elements.compactMap { $0["port"]?.text } ?? []
+            #expect(ports == ["9090"], "\(tenant): the Service exposes the token-protected port only: \(ports)")
+            let policy = try #require(named("NetworkPolicy", "roomkeeper-controller"), "\(tenant): a NetworkPolicy for the controller")
+            #expect(policy["spec"]?["podSelector"]?["matchLabels"]?["app.kubernetes.io/component"]?.text == "controller")
+            let allowed = Set(policy["spec"]?["ingress"]?.elements.flatMap { $0["ports"]?.elements.compactMap { $0["port"]?.text } ?? [] } ?? [])
+            #expect(allowed == ["9090", "9091"], "\(tenant): \(allowed)")
+            #expect(policy["spec"]?["ingress"]?.elements.allSatisfy { $0["from"] != nil } == true, "\(tenant): every rule names who may come in")
         }
     }
 
