@@ -4,6 +4,14 @@ import Testing
 
 @Suite("roomkeeper with signed revisions")
 struct SignedSourceTests {
+    /// The flags that read `contoso/` of the fixture's `tenants` repository into the workspace's git cache.
+    private static func source(_ fixture: GitFixture, _ workspace: Workspace) -> [String] {
+        [
+            "--source", "file://" + fixture.exports.appendingPathComponent("tenants.git").path, "--path", "contoso",
+            "--git-cache", workspace.state.appendingPathComponent("git").path,
+        ]
+    }
+
     @Test("plan refuses an unsigned tip naming the commit, and records the verified signer in its JSON")
     func plan() async throws {
         let workspace = try Workspace()
@@ -15,10 +23,7 @@ struct SignedSourceTests {
         try await fixture.create("tenants")
         let unsigned = try await fixture.signedCommit(
             "tenants", "Add Contoso", files: try GeneratedManifests.example("contoso", under: "contoso/"), signer: nil, keys: keys)
-        let source = [
-            "--source", "file://" + fixture.exports.appendingPathComponent("tenants.git").path, "--path", "contoso",
-            "--git-cache", workspace.state.appendingPathComponent("git").path,
-        ]
+        let source = Self.source(fixture, workspace)
         let refused = try await workspace.run(["plan"] + source, environment: ["ROOMKEEPER_ALLOWED_SIGNERS": keys.allowedSigners.path])
         #expect(refused.status == 1)
         #expect(refused.errors.contains("roomkeeper: error: commit \(unsigned.prefix(12)) is not signed; Roomkeeper reconciles only revisions signed"), "\(refused.errors)")
@@ -51,10 +56,7 @@ struct SignedSourceTests {
         try await fixture.create("tenants")
         let older = try await fixture.signedCommit(
             "tenants", "Add Contoso", files: try GeneratedManifests.example("contoso", under: "contoso/"), signer: .ssh("alice"), keys: keys)
-        let source = [
-            "--source", "file://" + fixture.exports.appendingPathComponent("tenants.git").path, "--path", "contoso",
-            "--git-cache", workspace.state.appendingPathComponent("git").path, "--allowed-signers", keys.allowedSigners.path,
-        ]
+        let source = Self.source(fixture, workspace) + ["--allowed-signers", keys.allowedSigners.path]
         #expect(try await workspace.run(["plan"] + source).status == 2)
         let newer = try await fixture.signedCommit("tenants", "Add a README", files: ["README.md": "# Tenants\n"], signer: .ssh("alice"), keys: keys)
         #expect(try await workspace.run(["plan"] + source).status == 2)
@@ -79,10 +81,7 @@ struct SignedSourceTests {
         defer { fixture.remove() }
         try await fixture.create("tenants")
         try await fixture.commit("tenants", "Contoso", files: try GeneratedManifests.example("contoso", under: "contoso/"))
-        let source = [
-            "--source", "file://" + fixture.exports.appendingPathComponent("tenants.git").path, "--path", "contoso",
-            "--git-cache", workspace.state.appendingPathComponent("git").path,
-        ]
+        let source = Self.source(fixture, workspace)
         for variable in ["ROOMKEEPER_ALLOWED_SIGNERS", "ROOMKEEPER_GPG_KEYRING"] {
             let blank = try await workspace.run(["plan"] + source, environment: [variable: ""])
             #expect(blank.status == 1, "\(variable)")
