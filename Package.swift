@@ -55,7 +55,7 @@ let package = Package(
         .target(
             name: "GraphAPI",
             dependencies: [
-                "PortalAPI",
+                "PortalAPI", "PortalModel",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "_CryptoExtras", package: "swift-crypto"),
                 .product(name: "X509", package: "swift-certificates"),

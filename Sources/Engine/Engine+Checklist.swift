@@ -35,7 +35,9 @@ extension Engine {
         let shrinkage = InventoryRecord.load(from: recordURL)?.shrinkage(to: current) ?? []
         if acceptInventoryShrink || shrinkage.isEmpty { try current.save(to: recordURL) } else { plan.blockers += shrinkage }
         let confirmed = try await offCooperativePool { [self] in try confirmations(for: directory) }
-        let checklist = Checklist.make(plan: plan, declared: snapshot.manifests, live: LiveState(directory: read), confirmed: Set(confirmed.keys))
+        let history = confirmed.compactMapValues { $0.step }
+        let checklist = Checklist.make(
+            plan: plan, declared: snapshot.manifests, live: LiveState(directory: read), confirmed: Set(confirmed.keys), history: history)
         return ChecklistRun(plan: plan, checklist: checklist, directory: read)
     }
 
@@ -44,7 +46,9 @@ extension Engine {
         guard let directory else { return }
         try await offCooperativePool { [self] in
             var confirmed = try confirmations(for: directory)
-            confirmed[step.id] = Confirmation(title: step.title, by: person, at: time)
+            confirmed[step.id] = Confirmation(
+                title: step.title, by: person, at: time, target: step.target.description, navigation: step.navigation, values: step.values,
+                removal: step.removal)
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
             encoder.dateEncodingStrategy = .iso8601
@@ -53,11 +57,22 @@ extension Engine {
         }
     }
 
-    /// A step a person said they did.
+    /// A step a person said they did, with what it asked (recorded since removals are stepped
+    /// too; older records have only the title and take part in no removal).
     struct Confirmation: Codable {
         var title: String
         var by: String
         var at: Date
+        var target: String?
+        var navigation: [String]?
+        var values: [Checklist.Value]?
+        var removal: Bool?
+
+        /// What the portal holds since, as the checklist compares it.
+        var step: Checklist.Confirmed? {
+            guard let target, let navigation, let values else { return nil }
+            return Checklist.Confirmed(target: target, title: title, navigation: navigation, values: values, at: at, removal: removal ?? false)
+        }
     }
 
     private func confirmationsURL(for directory: any DirectorySource) -> URL {

@@ -182,9 +182,10 @@ public struct GraphRoomList: GraphEntity, Equatable {
     }
 }
 
-/// A licence a user holds (`microsoft.graph.licenseDetails`).
-public struct GraphLicenceDetails: GraphEntity, Equatable {
-    public static let entityType = "microsoft.graph.licenseDetails"
+/// A SKU the tenant subscribes to (`microsoft.graph.subscribedSku`): what names a SKU id the
+/// licensing reference does not list.
+public struct GraphSubscribedSku: GraphEntity, Equatable {
+    public static let entityType = "microsoft.graph.subscribedSku"
     public static let selected = ["id", "skuId", "skuPartNumber"]
     public var id: String
     public var skuId: String?
@@ -221,17 +222,21 @@ public struct GraphPage<Item: Codable & Sendable>: Codable, Sendable {
     public var value: [Item]
     public var nextLink: String?
     public var deltaLink: String?
+    /// The collection's size, when asked for with `$count=true`.
+    public var count: Int?
 
-    public init(value: [Item], nextLink: String? = nil, deltaLink: String? = nil) {
+    public init(value: [Item], nextLink: String? = nil, deltaLink: String? = nil, count: Int? = nil) {
         self.value = value
         self.nextLink = nextLink
         self.deltaLink = deltaLink
+        self.count = count
     }
 
     enum CodingKeys: String, CodingKey {
         case value
         case nextLink = "@odata.nextLink"
         case deltaLink = "@odata.deltaLink"
+        case count = "@odata.count"
     }
 }
 

@@ -14,8 +14,10 @@ import PortalModel
 ///   requests per app; Intune's managed devices and Autopilot's registrations have no delta
 ///   either: these are read again only once `refreshInterval` has passed. Devices the app may
 ///   not read (no device permission: 403) are left unread, and device checks are not made.
-/// - Licence details are read with JSON batches for the room accounts whose assigned licences
-///   are new or changed since the last read.
+/// - Licences come from the users' `assignedLicenses` (in the delta rounds), SKU ids named by
+///   Microsoft's licensing reference (`LicensingReference`); an id it lacks is named by the
+///   tenant's `/subscribedSkus`, read when such an id first appears. Licence details are not
+///   available to applications (user-list-licensedetails-permissions: "Application | Not supported").
 /// - The holders of the directory roles that reach the portal are read every time (four requests).
 ///
 /// One read at a time: a read that starts while another runs waits for it and shares its result.
@@ -30,8 +32,10 @@ public actor GraphDirectoryReader {
     private var groupsDeltaLink: String?
     private var places: Places?
     private var devices: (registry: DeviceRegistry?, readAt: Date)?
-    /// Licence details by user id, with the assigned licences they were read for.
-    private var licences: [String: (assigned: Set<GraphAssignedLicence>, details: [GraphLicenceDetails])] = [:]
+    /// Part numbers of the SKU ids the licensing reference lacks, from `/subscribedSkus`.
+    private var subscribedPartNumbers: [String: String] = [:]
+    /// When `/subscribedSkus` was last read, and whether the app may read it.
+    private var subscribedSkusRead: (at: Date, allowed: Bool)?
     private var inFlight: Task<TenantDirectory, any Error>?
 
     private struct Places: Sendable {
@@ -66,7 +70,7 @@ public actor GraphDirectoryReader {
         async let places: Void = refreshPlaces()
         async let devices: Void = refreshDevices()
         _ = try await (users, groups, places, devices)
-        try await refreshLicences()
+        try await nameUnknownSkus()
         return assemble(roleHolders: try await throughGroups(try await roleHolders))
     }
 
@@ -138,22 +142,18 @@ public actor GraphDirectoryReader {
     private func refreshPlaces() async throws {
         if let places, now().timeIntervalSince(places.readAt) < Double(refreshInterval.components.seconds) { return }
         let readAt = now()
-        let (rooms, _) = try await session.list(
-            GraphRoom.self, from: session.url("/places/microsoft.graph.room?$select=\(GraphRoom.selected.joined(separator: ","))&$top=100"),
-            service: .places)
-        let (lists, _) = try await session.list(
-            GraphRoomList.self,
-            from: session.url("/places/microsoft.graph.roomlist?$select=\(GraphRoomList.selected.joined(separator: ","))&$top=100"),
-            service: .places)
+        // Places pages by $skip and gives no next link (see GraphSession.listBySkip).
+        async let rooms = session.listBySkip(
+            GraphRoom.self, path: "/places/microsoft.graph.room?$select=\(GraphRoom.selected.joined(separator: ","))")
+        let lists = try await session.listBySkip(
+            GraphRoomList.self, path: "/places/microsoft.graph.roomlist?$select=\(GraphRoomList.selected.joined(separator: ","))")
         let session = session
         let members = try await withThrowingTaskGroup(of: (String, [String]).self) { group in
             for list in lists {
                 guard let address = list.emailAddress?.lowercased(), let escaped = Self.pathSegment(address) else { continue }
                 group.addTask {
-                    let (rooms, _) = try await session.list(
-                        GraphRoom.self,
-                        from: session.url("/places/\(escaped)/microsoft.graph.roomlist/rooms?$select=id,emailAddress,displayName&$top=100"),
-                        service: .places)
+                    let rooms = try await session.listBySkip(
+                        GraphRoom.self, path: "/places/\(escaped)/microsoft.graph.roomlist/rooms?$select=id,emailAddress,displayName")
                     return (address, rooms.compactMap { $0.emailAddress?.lowercased() })
                 }
             }
@@ -161,7 +161,7 @@ public actor GraphDirectoryReader {
             for try await (list, rooms) in group { members[list] = rooms }
             return members
         }
-        places = Places(rooms: rooms, lists: lists, members: members, readAt: readAt)
+        places = Places(rooms: try await rooms, lists: lists, members: members, readAt: readAt)
     }
 
     // MARK: - Devices
@@ -208,50 +208,34 @@ public actor GraphDirectoryReader {
         return date
     }
 
-    // MARK: - Licences, by batch
+    // MARK: - Licences
 
-    /// Reads licence details for every room account whose assigned licences changed.
-    private func refreshLicences() async throws {
+    /// The part number of a SKU id: from the licensing reference, else from `/subscribedSkus`.
+    private func partNumber(of skuId: String) -> String? {
+        let id = skuId.lowercased()
+        return LicensingReference.partNumbers[id] ?? subscribedPartNumbers[id]
+    }
+
+    /// Reads `/subscribedSkus` when a room account holds a SKU id nobody has named yet, at most
+    /// once per refresh interval. Without Organization.Read.All (403) such SKUs stay unnamed: a
+    /// room holding only them reads as unlicensed, and the README says to grant it.
+    private func nameUnknownSkus() async throws {
         let roomAddresses = Set((places?.rooms ?? []).compactMap { $0.emailAddress?.lowercased() })
-        let roomAccounts = users.values.filter { user in
-            [user.userPrincipalName, user.mail].contains { $0.map { roomAddresses.contains($0.lowercased()) } == true }
-        }
-        // Forget accounts that are no longer rooms; read those whose assigned licences changed.
-        let roomAccountIds = Set(roomAccounts.map(\.id))
-        licences = licences.filter { roomAccountIds.contains($0.key) }
-        var stale: [String: Set<GraphAssignedLicence>] = [:]
-        for account in roomAccounts {
-            let assigned = Set(account.assignedLicenses ?? [])
-            if licences[account.id]?.assigned != assigned { stale[account.id] = assigned }
-        }
-        let ids = stale.keys.sorted()
-        let session = session
-        let batches = stride(from: 0, to: ids.count, by: GraphBatchRequest.maximumRequests).map {
-            Array(ids[$0..<min($0 + GraphBatchRequest.maximumRequests, ids.count)])
-        }
-        try await withThrowingTaskGroup(of: [String: Result<GraphPage<GraphLicenceDetails>, GraphError>].self) { group in
-            var pending = batches[...]
-            func next() {
-                guard let batch = pending.popFirst() else { return }
-                group.addTask {
-                    try await session.batch(
-                        GraphPage<GraphLicenceDetails>.self,
-                        paths: Dictionary(uniqueKeysWithValues: batch.map {
-                            ($0, "/users/\($0)/licenseDetails?$select=\(GraphLicenceDetails.selected.joined(separator: ","))")
-                        }))
-                }
+        let unknown = users.values.lazy
+            .filter { user in [user.userPrincipalName, user.mail].contains { $0.map { roomAddresses.contains($0.lowercased()) } == true } }
+            .flatMap { $0.assignedLicenses ?? [] }
+            .contains { $0.skuId.map { self.partNumber(of: $0) == nil } == true }
+        guard unknown else { return }
+        if let read = subscribedSkusRead, now().timeIntervalSince(read.at) < Double(refreshInterval.components.seconds) { return }
+        do {
+            let (skus, _) = try await session.list(
+                GraphSubscribedSku.self, from: session.url("/subscribedSkus?$select=\(GraphSubscribedSku.selected.joined(separator: ","))"))
+            for sku in skus {
+                if let id = sku.skuId?.lowercased(), let part = sku.skuPartNumber { subscribedPartNumbers[id] = part }
             }
-            for _ in 0..<8 { next() }
-            while let answers = try await group.next() {
-                for (id, answer) in answers {
-                    switch answer {
-                    case .success(let page): licences[id] = (stale[id] ?? [], page.value)
-                    case .failure(let error) where error.status == 404: licences[id] = nil
-                    case .failure(let error): throw error
-                    }
-                }
-                next()
-            }
+            subscribedSkusRead = (now(), true)
+        } catch let error as GraphError where error.status == 403 {
+            subscribedSkusRead = (now(), false)
         }
     }
 
@@ -291,10 +275,12 @@ public actor GraphDirectoryReader {
             for room in rooms { listsByRoom[room, default: []].append(list) }
         }
         var licenceByAccount: [String: RoomLicence] = [:]
+        let roomAddresses = Set(places.rooms.compactMap { $0.emailAddress?.lowercased() })
         for user in users.values {
-            guard let details = licences[user.id]?.details else { continue }
-            let licence = RoomLicence(skuPartNumbers: details.compactMap(\.skuPartNumber))
-            for name in [user.userPrincipalName, user.mail].compactMap({ $0?.lowercased() }) { licenceByAccount[name] = licence }
+            let names = [user.userPrincipalName, user.mail].compactMap { $0?.lowercased() }
+            guard names.contains(where: roomAddresses.contains) else { continue }
+            let licence = LicensingReference.licence(partNumbers: (user.assignedLicenses ?? []).compactMap { $0.skuId.flatMap(partNumber) })
+            for name in names { licenceByAccount[name] = licence }
         }
         let directoryUsers = users.values.compactMap { user -> DirectoryUser? in
             guard let upn = user.userPrincipalName else { return nil }
@@ -329,29 +315,6 @@ public actor GraphDirectoryReader {
     /// An address as one URL path segment, or nil when it could not be one.
     static func pathSegment(_ text: String) -> String? {
         text.addingPercentEncoding(withAllowedCharacters: .urlPathAllowed.subtracting(CharacterSet(charactersIn: "/?#")))
-    }
-}
-
-extension RoomLicence {
-    /// The Teams Rooms licence among a resource account's SKUs, by the SKU part numbers
-    /// Microsoft lists in "Product names and service plan identifiers for licensing"
-    /// (learn.microsoft.com/entra/identity/users/licensing-service-plan-reference). The most
-    /// capable wins; an account with none of them is unlicensed for Teams Rooms.
-    public init(skuPartNumbers: [String]) {
-        let parts = skuPartNumbers.map { $0.uppercased() }
-        if parts.contains(where: { $0.hasPrefix("MICROSOFT_TEAMS_ROOMS_PRO") }) {
-            self = .pro
-        } else if parts.contains("MTR_PREM") {
-            self = .premium
-        } else if parts.contains("MEETING_ROOM") {
-            self = .standard
-        } else if parts.contains(where: { $0.hasPrefix("MICROSOFT_TEAMS_ROOMS_BASIC") }) {
-            self = .basic
-        } else if parts.contains("MCOCAP") {
-            self = .shared
-        } else {
-            self = .unlicensed
-        }
     }
 }
 

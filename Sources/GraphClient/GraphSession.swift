@@ -52,14 +52,16 @@ public final class GraphSession: Sendable {
     static let maximumResponseBytes = 64 << 20
     public static let maximumPages = 20_000
     public static let maximumListedObjects = 5_000_000
-    /// The most bytes the pages of one list may hold in all.
+    /// The most bytes the pages of one list may hold in all, unless the session is given less.
     public static let maximumListedBytes = 1 << 30
+    private let listedBytesLimit: Int
 
     public init(
         tokens: GraphTokenProvider, http: HTTPClient, retry: RetryPolicy = RetryPolicy(), timeout: Duration = .seconds(60),
         priority: Priority = .normal, directoryConcurrency: Int = 8, placesConcurrency: Int = 4,
-        logger: Logger = Logger(label: "roomkeeper.graph")
+        listedBytesLimit: Int = GraphSession.maximumListedBytes, logger: Logger = Logger(label: "roomkeeper.graph")
     ) {
+        self.listedBytesLimit = listedBytesLimit
         self.tokens = tokens
         self.http = http
         self.retry = retry
@@ -99,10 +101,10 @@ public final class GraphSession: Sendable {
                 .GET, url: url, body: nil, service: service, advancedQuery: advancedQuery, pageSize: pageSize
             ) { received in
                 bytes += received
-                guard bytes <= Self.maximumListedBytes else {
+                guard bytes <= listedBytesLimit else {
                     throw GraphError(
                         status: 0, code: "TooManyBytes",
-                        message: "a Graph list went on past \(Self.maximumListedBytes >> 20) MiB; Roomkeeper stops there")
+                        message: "a Graph list went on past \(listedBytesLimit >> 20) MiB; Roomkeeper stops there")
                 }
             }
             pages += 1
@@ -111,6 +113,52 @@ public final class GraphSession: Sendable {
             next = try page.nextLink.map(onGraphHost)
         }
         return (items, nil)
+    }
+
+    /// Every item of a collection that pages by `$skip` and gives no next link, as Places does:
+    /// `place-list` documents `$top`, `$skip` and `$count` with pages of 100, and the service
+    /// returns no `@odata.nextLink` (microsoftgraph/microsoft-graph-docs#18604, #6427, #9923,
+    /// #9542; msgraph-sdk-dotnet#2190: "only 100 elements while OdataCount is 1535").
+    ///
+    /// `path` is the collection's path and query without `$top`, `$skip` or `$count`. Pages of
+    /// `pageSize` are asked for, each at the offset of the items received so far, until the
+    /// count `$count=true` reported is reached, or a page comes back empty, or (with no count) a
+    /// page comes back shorter than the longest so far: a server that caps pages below `pageSize`
+    /// is read to the end all the same. Bounded as `list` is.
+    public func listBySkip<Item: Codable & Sendable>(
+        _ item: Item.Type, path: String, pageSize: Int = 100, service: Service = .places
+    ) async throws -> [Item] {
+        var items: [Item] = []
+        var bytes = 0
+        var longest = 0
+        var total: Int?
+        for pages in 0... {
+            guard pages < Self.maximumPages, items.count <= Self.maximumListedObjects else {
+                throw GraphError(
+                    status: 0, code: "TooManyPages", message: "a Graph list went on past \(pages) pages and \(items.count) objects; Roomkeeper stops there")
+            }
+            let separator = path.contains("?") ? "&" : "?"
+            let url = url("\(path)\(separator)$top=\(pageSize)&$skip=\(items.count)&$count=true")
+            let page: GraphPage<Item> = try await send(
+                .GET, url: url, body: nil, service: service, advancedQuery: false, pageSize: nil
+            ) { received in
+                bytes += received
+                guard bytes <= listedBytesLimit else {
+                    throw GraphError(status: 0, code: "TooManyBytes", message: "a Graph list went on past \(listedBytesLimit >> 20) MiB; Roomkeeper stops there")
+                }
+            }
+            items += page.value
+            total = total ?? page.count
+            let shortPage = page.value.count < longest
+            longest = max(longest, page.value.count)
+            if page.value.isEmpty { break }
+            if let total {
+                if items.count >= total { break }
+            } else if shortPage {
+                break
+            }
+        }
+        return items
     }
 
     /// Answers to up to 20 GET requests (paths relative to `/v1.0`) in one `$batch` request, by

@@ -88,7 +88,7 @@ public final class GraphDirectoryStore: Sendable {
         for room in tenant.rooms where !named.contains(room.email) {
             people.append(.init(
                 userPrincipalName: room.email, displayName: room.displayName, mail: room.email,
-                licences: room.licence.flatMap(TeamsRoomsSKU.sku).map { [$0.partNumber] } ?? []))
+                licences: room.licence.flatMap(TeamsRoomsSKU.partNumber).map { [$0] } ?? []))
         }
         for user in people {
             state.users[user.id] = Versioned(value: user, changed: 0)

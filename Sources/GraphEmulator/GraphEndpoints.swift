@@ -39,6 +39,8 @@ public struct GraphEndpoints {
     let store: GraphDirectoryStore
     /// `http://host:port`, for the links the emulator hands out.
     let baseURL: String
+    /// The most items a Places page holds (`GraphServerConfiguration.placesPageCap`).
+    var placesPageCap = 100
 
     func handle(_ call: GraphCall, permissions: Set<String>) -> GraphAnswer {
         let parts = call.path.split(separator: "/", omittingEmptySubsequences: true).map(String.init)
@@ -63,7 +65,10 @@ public struct GraphEndpoints {
         case let p where p.count == 2 && p[0] == "users":
             return require(GraphPermission.userRead) { singleUser(p[1], call) }
         case let p where p.count == 3 && p[0] == "users" && p[2] == "licenseDetails":
-            return require(GraphPermission.userRead) { licenceDetails(of: p[1], call) }
+            // Licence details are not available to applications (user-list-licensedetails-permissions:
+            // "Application | Not supported"), and every token here is an application's.
+            return .error(403, "Authorization_RequestDenied", "Insufficient privileges to complete the operation.")
+        case ["subscribedSkus"]: return require(GraphPermission.organizationRead) { subscribedSkus(call) }
         case ["groups", "delta"]: return require(GraphPermission.groupMemberRead) { delta(call, kind: .group) }
         case ["groups"]: return require(GraphPermission.groupMemberRead) { list(call, kind: .group) }
         case let p where p.count >= 3 && p[0] == "groups" && p[2] == "transitiveMembers" && p.count <= 4:
@@ -86,7 +91,7 @@ public struct GraphEndpoints {
     // MARK: - Collections
 
     enum Kind {
-        case user, group, room, roomList, licence, member, roleAssignment, managedDevice, autopilotDevice
+        case user, group, room, roomList, subscribedSku, member, roleAssignment, managedDevice, autopilotDevice
 
         var entityType: String {
             switch self {
@@ -94,7 +99,7 @@ public struct GraphEndpoints {
             case .group: "microsoft.graph.group"
             case .room: "microsoft.graph.room"
             case .roomList: "microsoft.graph.roomList"
-            case .licence: "microsoft.graph.licenseDetails"
+            case .subscribedSku: "microsoft.graph.subscribedSku"
             case .roleAssignment: "microsoft.graph.unifiedRoleAssignment"
             case .managedDevice: "microsoft.graph.managedDevice"
             case .autopilotDevice: "microsoft.graph.windowsAutopilotDeviceIdentity"
@@ -121,11 +126,13 @@ public struct GraphEndpoints {
         }
     }
 
-    /// The page of `ids` a request asks for, rendered, with a next link while more remain.
+    /// The page of `ids` a request asks for, rendered, with a next link while more remain;
+    /// Places pages otherwise (`placesPage`).
     private func page(
         _ call: GraphCall, kind: Kind, ids: [String], render: (String) -> [String: Any]?, extra: [String: Any] = [:],
         finalLink: ((Int) -> String)? = nil
     ) -> GraphAnswer {
+        if kind == .room || kind == .roomList { return placesPage(call, kind: kind, ids: ids, render: render) }
         let token = call.query["$skiptoken"].flatMap(PageToken.init)
         let top = token?.top ?? call.query["$top"].flatMap(Int.init) ?? kind.pageSizes.standard
         guard top >= 1, top <= kind.pageSizes.maximum else {
@@ -150,6 +157,30 @@ public struct GraphEndpoints {
         } else if let finalLink {
             body["@odata.deltaLink"] = finalLink(offset + top)
         }
+        return GraphAnswer(status: 200, json: body)
+    }
+
+    /// A page of Places as the service gives it: `$top` (at most 100; a larger one gets 100, or
+    /// `placesPageCap`), `$skip`, and `@odata.count` with `$count=true`, and never an
+    /// `@odata.nextLink` (place-list; microsoftgraph/microsoft-graph-docs#18604, #6427, #9923,
+    /// #9542; msgraph-sdk-dotnet#2190). That a `$top` over 100 is cut rather than refused is the
+    /// emulator's reading: nobody documents it.
+    private func placesPage(_ call: GraphCall, kind: Kind, ids: [String], render: (String) -> [String: Any]?) -> GraphAnswer {
+        let asked = call.query["$top"].map { Int($0) } ?? kind.pageSizes.standard
+        let skip = call.query["$skip"].map { Int($0) } ?? 0
+        guard let asked, asked >= 1, let skip, skip >= 0 else {
+            return .error(400, "Request_BadRequest", "$top must be a positive number and $skip a number of at least 0.")
+        }
+        let select: [String]?
+        switch selection(call, kind: kind, token: nil) {
+        case .success(let value): select = value
+        case .failure(let error): return error.answer
+        }
+        let offset = min(skip, ids.count)
+        let slice = ids[offset..<min(offset + min(asked, kind.pageSizes.maximum, placesPageCap), ids.count)]
+        var body: [String: Any] = ["@odata.context": "\(baseURL)/v1.0/$metadata#\(kind.entityType)"]
+        body["value"] = slice.compactMap { render($0).map { project($0, select: select, kind: kind) } }
+        if call.query["$count"]?.lowercased() == "true" { body["@odata.count"] = ids.count }
         return GraphAnswer(status: 200, json: body)
     }
 
@@ -302,18 +333,24 @@ public struct GraphEndpoints {
         }
     }
 
-    private func licenceDetails(of key: String, _ call: GraphCall) -> GraphAnswer {
+    /// The tenant's subscriptions (`GET /subscribedSkus`): one per SKU some user holds, which is
+    /// how an application names a SKU id it does not know.
+    private func subscribedSkus(_ call: GraphCall) -> GraphAnswer {
         store.state.withLock { state in
-            guard let user = (state.users[key] ?? state.userIdsByName[key.lowercased()].flatMap { state.users[$0] })?.value else {
-                return .error(404, "Request_ResourceNotFound", "Resource '\(key)' does not exist or one of its queried reference-property objects are not present.")
+            var consumed: [String: Int] = [:]
+            for user in state.users.values {
+                for part in user.value.licences { consumed[part, default: 0] += 1 }
             }
-            let details = Dictionary(
-                user.licences.map { part in
-                    let id = GraphDirectoryStore.objectId("licence", user.id + part)
-                    let sku = TeamsRoomsSKU.id(partNumber: part)
-                    return (id, ["id": id, "skuId": sku, "skuPartNumber": part, "servicePlans": [[String: Any]]()] as [String: Any])
-                }, uniquingKeysWith: { a, _ in a })
-            return page(call, kind: .licence, ids: details.keys.sorted(), render: { details[$0] })
+            let skus = Dictionary(uniqueKeysWithValues: consumed.map { part, count in
+                let sku = TeamsRoomsSKU.id(partNumber: part)
+                let object: [String: Any] = [
+                    "id": "\(state.tenant.tenantId)_\(sku)", "skuId": sku, "skuPartNumber": part, "appliesTo": "User",
+                    "capabilityStatus": "Enabled", "consumedUnits": count,
+                    "prepaidUnits": ["enabled": count, "lockedOut": 0, "suspended": 0, "warning": 0], "servicePlans": [[String: Any]](),
+                ]
+                return (sku, object)
+            })
+            return page(call, kind: .subscribedSku, ids: skus.keys.sorted(), render: { skus[$0] })
         }
     }
 
@@ -445,7 +482,10 @@ public struct GraphEndpoints {
             "placeId", "teamsEnabledState",
         ],
         "microsoft.graph.roomList": ["id", "emailAddress", "displayName", "address", "geoCoordinates", "phone", "placeId", "tags"],
-        "microsoft.graph.licenseDetails": ["id", "skuId", "skuPartNumber", "servicePlans"],
+        "microsoft.graph.subscribedSku": [
+            "id", "accountId", "accountName", "appliesTo", "capabilityStatus", "consumedUnits", "prepaidUnits", "servicePlans", "skuId",
+            "skuPartNumber", "subscriptionIds",
+        ],
         "microsoft.graph.unifiedRoleAssignment": ["id", "principalId", "roleDefinitionId", "directoryScopeId", "appScopeId"],
         "microsoft.graph.managedDevice": [
             "id", "deviceName", "serialNumber", "manufacturer", "model", "operatingSystem", "osVersion", "lastSyncDateTime",

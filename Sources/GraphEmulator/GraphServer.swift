@@ -21,11 +21,15 @@ public struct GraphServerConfiguration: Sendable {
     /// Where clients reach the server, for the links it hands out; nil for the listening socket's
     /// `http://host:port`. Never taken from a request's `Host` header.
     public var baseURL: String?
+    /// The most items a Places page holds, whatever `$top` asks: 100, as Places pages; lower to
+    /// play a server that caps pages below what a client asks for.
+    public var placesPageCap: Int
 
     public init(
         host: String = "127.0.0.1", port: Int = 0, tokenLifetime: TimeInterval = 3599, throttleEvery: Int? = nil, retryAfterSeconds: Int = 1,
-        placesConcurrency: Int = 4, baseURL: String? = nil
+        placesConcurrency: Int = 4, baseURL: String? = nil, placesPageCap: Int = 100
     ) {
+        self.placesPageCap = max(1, placesPageCap)
         self.baseURL = baseURL
         self.host = host
         self.port = port
@@ -117,7 +121,7 @@ private struct Served: Sendable {
         guard issued.expires > now() else {
             return respond(.error(401, "InvalidAuthenticationToken", "Lifetime validation failed, the token is expired."))
         }
-        let endpoints = GraphEndpoints(store: store, baseURL: base())
+        let endpoints = GraphEndpoints(store: store, baseURL: base(), placesPageCap: configuration.placesPageCap)
         let eventual = request.headers[HTTPField.Name("ConsistencyLevel")!]?.lowercased() == "eventual"
         guard var call = Self.call(method: request.method.rawValue, target: request.uri.description, eventual: eventual, body: body) else {
             return respond(.error(400, "BadRequest", "Invalid request URL."))

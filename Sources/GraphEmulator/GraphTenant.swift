@@ -247,35 +247,41 @@ public enum GraphPermission {
     public static let groupMemberRead = "GroupMember.Read.All"
     public static let placeRead = "Place.Read.All"
     public static let roleManagementRead = "RoleManagement.Read.Directory"
+    /// For the part numbers of SKU ids the licensing reference lacks (`GET /subscribedSkus`).
+    public static let organizationRead = "Organization.Read.All"
     public static let managedDevicesRead = "DeviceManagementManagedDevices.Read.All"
     public static let autopilotRead = "DeviceManagementServiceConfig.Read.All"
     /// Only for setting group tags (roomkeeper.yaml's devices.autopilotGroupTag).
     public static let autopilotWrite = "DeviceManagementServiceConfig.ReadWrite.All"
     /// What `roomkeeper` asks an admin to consent to.
     public static let leastPrivileged: Set<String> = [
-        userRead, groupMemberRead, placeRead, roleManagementRead, managedDevicesRead, autopilotRead,
+        userRead, groupMemberRead, placeRead, roleManagementRead, managedDevicesRead, autopilotRead, organizationRead,
     ]
     /// Higher permissions that also allow each read, as Graph's reference lists them.
     static let alsoAllowed: [String: Set<String>] = [
         userRead: ["User.ReadWrite.All", "Directory.Read.All", "Directory.ReadWrite.All"],
         groupMemberRead: ["Group.Read.All", "Group.ReadWrite.All", "Directory.Read.All", "Directory.ReadWrite.All"],
         placeRead: ["Place.ReadWrite.All"],
+        organizationRead: ["Organization.ReadWrite.All", "Directory.Read.All", "Directory.ReadWrite.All"],
         roleManagementRead: ["RoleManagement.Read.All", "RoleManagement.ReadWrite.Directory", "Directory.Read.All"],
         managedDevicesRead: ["DeviceManagementManagedDevices.ReadWrite.All"],
         autopilotRead: ["DeviceManagementServiceConfig.ReadWrite.All"],
     ]
 }
 
-/// The Teams Rooms SKUs, by licence: the SKU id and part number Microsoft's licensing
-/// reference lists (learn.microsoft.com/entra/identity/users/licensing-service-plan-reference).
+/// The SKUs the emulated tenant's licences are, by part number: the ids of Microsoft's licensing
+/// reference where Roomkeeper's table has them (`LicensingReference`), Office 365 E3's for the
+/// seeded people, and a derived id for any other part number, which a client can name only by
+/// asking `/subscribedSkus`, as it must in a real tenant.
 enum TeamsRoomsSKU {
-    static func sku(_ licence: RoomLicence) -> (id: String, partNumber: String)? {
+    /// The canonical part number of each licence, as seeds and fixtures name them.
+    static func partNumber(_ licence: RoomLicence) -> String? {
         switch licence {
-        case .pro: ("4cde982a-ede4-4409-9ae6-b003453c8ea6", "Microsoft_Teams_Rooms_Pro")
-        case .basic: ("6af4b3d6-14bb-4a2a-960c-6c902aad34f3", "Microsoft_Teams_Rooms_Basic")
-        case .standard: ("6070a4c8-34c6-4937-8dfb-39bbc6397a60", "MEETING_ROOM")
-        case .premium: ("4fb214cb-a430-4a91-9c91-4976763aa78f", "MTR_PREM")
-        case .shared: ("295a8eb0-f78d-45c7-8b5b-1eed5ed02dff", "MCOCAP")
+        case .pro: "Microsoft_Teams_Rooms_Pro"
+        case .basic: "Microsoft_Teams_Rooms_Basic"
+        case .standard: "MEETING_ROOM"
+        case .premium: "MTR_PREM"
+        case .shared: "MCOCAP"
         case .unlicensed: nil
         }
     }
@@ -283,10 +289,10 @@ enum TeamsRoomsSKU {
     /// Office 365 E3, the licence the seeded people hold.
     static let officeE3 = (id: "6fd2c87f-b296-42f0-b197-1e91e994b900", partNumber: "ENTERPRISEPACK")
 
+    private static let idsByPartNumber = Dictionary(
+        LicensingReference.partNumbers.map { ($0.value, $0.key) }, uniquingKeysWith: { first, _ in first })
+
     static func id(partNumber: String) -> String {
-        for licence in RoomLicence.allCases {
-            if let sku = sku(licence), sku.partNumber == partNumber { return sku.id }
-        }
-        return partNumber == officeE3.partNumber ? officeE3.id : GraphDirectoryStore.objectId("sku", partNumber)
+        idsByPartNumber[partNumber] ?? (partNumber == officeE3.partNumber ? officeE3.id : GraphDirectoryStore.objectId("sku", partNumber))
     }
 }

@@ -28,8 +28,10 @@ public final class HTTPPortalClient: Portal {
     ///   - token: the bearer token, from the environment or a file.
     public init(
         baseURL: String, token: String, http: HTTPClient = .roomkeeper, retry: RetryPolicy = RetryPolicy(), pageSize: Int = 1000,
-        requestTimeout: Duration = .seconds(30), logger: Logger = Logger(label: "roomkeeper.portal-client")
+        requestTimeout: Duration = .seconds(30), listedBytesLimit: Int = HTTPPortalClient.maximumListedBytes,
+        logger: Logger = Logger(label: "roomkeeper.portal-client")
     ) {
+        self.listedBytesLimit = listedBytesLimit
         self.requestTimeout = requestTimeout
         self.baseURL = Self.endpointDescription(baseURL: baseURL)
         self.token = token
@@ -61,8 +63,9 @@ public final class HTTPPortalClient: Portal {
     /// tenant, low enough that a portal answering with endless links cannot exhaust memory.
     public static let maximumPages = 10_000
     public static let maximumListedObjects = 2_000_000
-    /// The most bytes the pages of one list may hold in all.
+    /// The most bytes the pages of one list may hold in all, unless the client is given less.
     public static let maximumListedBytes = 512 << 20
+    private let listedBytesLimit: Int
 
     public func list<R: PortalResource>(_ type: R.Type) async throws -> [Tagged<R>] {
         var items: [Tagged<R>] = []
@@ -130,10 +133,10 @@ public final class HTTPPortalClient: Portal {
             }
             let page: P = try await send(.GET, url: url, idempotent: true, received: { received in
                 bytes += received
-                guard bytes <= Self.maximumListedBytes else {
+                guard bytes <= listedBytesLimit else {
                     throw PortalError(
                         status: 0, code: "TooManyBytes",
-                        message: "the portal's list of \(listing) went on past \(Self.maximumListedBytes >> 20) MiB; "
+                        message: "the portal's list of \(listing) went on past \(listedBytesLimit >> 20) MiB; "
                             + "Roomkeeper stops there (a real tenant needs far less)")
                 }
             })

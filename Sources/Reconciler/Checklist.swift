@@ -12,6 +12,12 @@ import PortalModel
 /// every declared object is a step), in the plan's dependency order: rings, room groups and roles
 /// before the assignments and ring moves that name them, enrollment last. Steps a person has
 /// confirmed (by id, which changes when what the step asks changes) are left out.
+///
+/// What git no longer asks for is taken away too. The portal holds what a person last confirmed
+/// for each object; where git now asks for less (a member, a permission, a room or a scope
+/// dropped) or for nothing (the object removed from git), a removal step says so. Removals of
+/// access (role assignments and roles) come first, before anything is granted; the rest (rooms
+/// from groups, whole groups and rings, rooms back to the General ring, unenrolling) come last.
 public struct Checklist: Codable, Sendable, Equatable {
     public struct Step: Codable, Sendable, Equatable {
         /// Stable while the step asks for the same thing; what a confirmation records.
@@ -26,19 +32,50 @@ public struct Checklist: Codable, Sendable, Equatable {
         public var values: [Value]
         /// The ids of steps that must be done first.
         public var after: [String]
+        /// True for a step that takes away what git no longer declares.
+        public var removal: Bool?
     }
 
     public struct Value: Codable, Sendable, Equatable {
         public var label: String
         public var value: String
+
+        public init(label: String, value: String) {
+            self.label = label
+            self.value = value
+        }
     }
 
     public var steps: [Step]
     /// How many steps were left out because a person confirmed them.
     public var confirmed: Int
 
-    /// The checklist for `plan` (made against the directory alone, see `DirectoryCheck.plan`).
-    public static func make(plan: Plan, declared: ManifestSet, live: LiveState, confirmed: Set<String>) -> Checklist {
+    /// A step a person confirmed as done: what the portal holds since.
+    public struct Confirmed: Sendable, Equatable {
+        public var target: String
+        public var title: String
+        public var navigation: [String]
+        public var values: [Value]
+        public var at: Date
+        /// A removal step: after it the portal holds less, or nothing, of the object.
+        public var removal: Bool
+
+        public init(target: String, title: String, navigation: [String], values: [Value], at: Date, removal: Bool = false) {
+            self.removal = removal
+            self.target = target
+            self.title = title
+            self.navigation = navigation
+            self.values = values
+            self.at = at
+        }
+    }
+
+    /// The checklist for `plan` (made against the directory alone, see `DirectoryCheck.plan`),
+    /// without the steps `confirmed` holds (by id), with removal steps for what the confirmed
+    /// steps in `history` gave and git no longer asks for.
+    public static func make(
+        plan: Plan, declared: ManifestSet, live: LiveState, confirmed: Set<String>, history: [String: Confirmed] = [:]
+    ) -> Checklist {
         let builder = Builder(declared: declared, live: live)
         var steps: [Step] = []
         var dependencies: [[String]] = []
@@ -54,14 +91,131 @@ public struct Checklist: Codable, Sendable, Equatable {
         for index in steps.indices {
             steps[index].after = dependencies[index].compactMap { idsByTarget[$0] }.filter { $0 != steps[index].id }
         }
-        let open = steps.filter { !confirmed.contains($0.id) }
+        let removals = Removals.steps(current: steps, history: history)
+        let all = removals.filter(\.takesAccess).map(\.step) + steps + removals.filter { !$0.takesAccess }.map(\.step)
+        let open = all.filter { !confirmed.contains($0.id) }
         return Checklist(
             steps: open.enumerated().map { index, step in
                 var step = step
                 step.number = index + 1
                 return step
             },
-            confirmed: steps.count - open.count)
+            confirmed: all.count - open.count)
+    }
+
+    /// The steps that take away what confirmed steps gave and git no longer asks for.
+    enum Removals {
+        struct Removal {
+            var step: Step
+            /// Whether it takes access from people (an assignment's or a role's), which goes first.
+            var takesAccess: Bool
+        }
+
+        /// Values of a step that are items of a set: dropping one is a removal. The others
+        /// (names, descriptions, days) are replaced by the step that asks for the new value.
+        static let setLabels: Set<String> = [
+            "Member (user)", "Member (security group)", "Permission", "Scope (room group)", "Scope (room)", "Scope", "Rooms",
+        ]
+
+        static func steps(current: [Step], history: [String: Confirmed]) -> [Removal] {
+            let currentByTarget = Dictionary(current.map { ($0.target.description, $0) }, uniquingKeysWith: { first, _ in first })
+            // The portal holds, for each object, what the last confirmed step for it asked.
+            var latest: [String: (id: String, confirmed: Confirmed)] = [:]
+            for (id, confirmed) in history.sorted(by: { ($0.value.at, $0.key) < ($1.value.at, $1.key) }) {
+                latest[confirmed.target] = (id, confirmed)
+            }
+            var removals: [Removal] = []
+            for (target, last) in latest.sorted(by: { $0.key < $1.key }) {
+                // Taken away already: nothing more to take, and a new grant is a step of its own.
+                guard !last.confirmed.removal else { continue }
+                let kind = target.split(separator: "/").first.map(String.init) ?? ""
+                let takesAccess = kind == ManifestKind.roleAssignment.rawValue || kind == ManifestKind.role.rawValue
+                if let now = currentByTarget[target] {
+                    guard now.id != last.id else { continue }
+                    let dropped = droppedValues(from: last.confirmed.values, to: now.values)
+                    guard !dropped.isEmpty else { continue }
+                    removals.append(Removal(
+                        step: removal(
+                            last.id, now.target, title: "Take away from \(subject(last.confirmed)) what git no longer lists",
+                            navigation: editNavigation(last.confirmed), values: dropped.map { Value(label: "Remove " + $0.label.prefix(1).lowercased() + $0.label.dropFirst(), value: $0.value) }),
+                        takesAccess: takesAccess))
+                } else if let gone = goneStep(last.id, target: target, kind: kind, last.confirmed) {
+                    removals.append(Removal(step: gone, takesAccess: takesAccess))
+                }
+            }
+            return removals
+        }
+
+        /// The set items `old` has and `new` does not; a room group's rooms are one value, a list.
+        private static func droppedValues(from old: [Value], to new: [Value]) -> [Value] {
+            func items(_ values: [Value]) -> [Value] {
+                values.filter { setLabels.contains($0.label) }.flatMap { value in
+                    value.label == "Rooms"
+                        ? value.value.split(separator: ",").map { Value(label: "Room", value: $0.trimmingCharacters(in: .whitespaces)) }
+                        : [value]
+                }
+            }
+            let kept = Set(items(new).map { "\($0.label)\n\($0.value)" })
+            return items(old).filter { !kept.contains("\($0.label)\n\($0.value)") && !$0.value.isEmpty }
+        }
+
+        /// What the confirmed step's object is called, as the portal shows it.
+        private static func subject(_ confirmed: Confirmed) -> String {
+            let name = confirmed.values.first { $0.label == "Name" || $0.label == "Assignment name" }?.value ?? confirmed.title
+            let kind = confirmed.values.contains { $0.label == "Assignment name" } ? "the assignment" : "the object"
+            switch confirmed.navigation.prefix(2) {
+            case ["Rooms", "Room groups"]: return "the room group \(name)"
+            case ["Settings", "Roles"] where kind == "the object": return "the custom role \(name)"
+            default: return "\(kind) \(name)"
+            }
+        }
+
+        /// Where the confirmed step's object is edited: its page, then Edit.
+        private static func editNavigation(_ confirmed: Confirmed) -> [String] {
+            let name = confirmed.values.first { $0.label == "Name" || $0.label == "Assignment name" }?.value ?? ""
+            // Creating navigates to the collection's Add button; the object is found in the collection instead.
+            return Array(confirmed.navigation.dropLast()) + [name, "Edit"]
+        }
+
+        /// The step for an object git no longer declares at all, by its kind.
+        private static func goneStep(_ lastId: String, target: String, kind: String, _ confirmed: Confirmed) -> Step? {
+            let reference = parsedTarget(target)
+            let name = confirmed.values.first { $0.label == "Name" || $0.label == "Assignment name" }?.value ?? reference.name
+            switch kind {
+            case ManifestKind.roleAssignment.rawValue:
+                return removal(lastId, reference, title: "Delete the assignment \(name)", navigation: Array(editNavigation(confirmed).dropLast()) + ["Delete"], values: [])
+            case ManifestKind.role.rawValue:
+                return removal(lastId, reference, title: "Delete the custom role \(name)", navigation: ["Settings", "Roles", name, "Delete"], values: [])
+            case ManifestKind.roomGroup.rawValue:
+                return removal(lastId, reference, title: "Delete the room group \(name)", navigation: ["Rooms", "Room groups", name, "Delete"], values: [])
+            case ManifestKind.updateRing.rawValue:
+                return removal(lastId, reference, title: "Delete the update ring \(name)", navigation: ["Updates", "Rings", name, "Delete"], values: [])
+            case "Room":
+                // A room no ring declares any more goes back to the General ring.
+                let room = confirmed.navigation.dropFirst().first ?? reference.name
+                return removal(
+                    lastId, reference, title: "Put \(room) back in the update ring General",
+                    navigation: ["Rooms", room, "Updates", "Assigned ring", "Change", "Assign"], values: [Value(label: "Ring", value: "General")])
+            case ManifestKind.device.rawValue where confirmed.title.hasPrefix("Enroll"):
+                // Unenrolling is Remove (enroll-a-device).
+                let room = confirmed.navigation.dropFirst().first ?? reference.name
+                return removal(lastId, reference, title: "Remove \(room) from the portal's managed rooms", navigation: ["Rooms", room, "Remove"], values: [])
+            default:
+                return nil
+            }
+        }
+
+        private static func parsedTarget(_ target: String) -> ObjectReference {
+            let parts = target.split(separator: "/", maxSplits: 1).map(String.init)
+            let kind = ObjectKind(rawValue: parts.first ?? "") ?? .room
+            return ObjectReference(kind: kind, name: parts.count > 1 ? parts[1] : target)
+        }
+
+        private static func removal(_ lastId: String, _ target: ObjectReference, title: String, navigation: [String], values: [Value]) -> Step {
+            var step = Step(id: "", number: 0, target: target, title: title, navigation: navigation, values: values, after: [], removal: true)
+            step.id = StableDigest.hex((["remove", lastId, title] + navigation + values.map { "\($0.label)=\($0.value)" }).joined(separator: "\n"), length: 16)
+            return step
+        }
     }
 
     /// Names manifests and their portal objects as a person sees them in the portal.
@@ -99,10 +253,13 @@ public struct Checklist: Codable, Sendable, Equatable {
                 guard let role = roles[name] else { return nil }
                 return Step(
                     id: "", number: 0, target: action.target, title: "Create the custom role \(role.displayName)",
-                    navigation: ["Settings", "Roles", "Add role"],
+                    navigation: ["Settings", "Roles", "Create role"],
                     values: [Value(label: "Name", value: role.displayName)] + optional("Description", role.description)
                         + role.permissions.map { Value(label: "Permission", value: $0.value.label) }
-                        + [Value(label: "Assignments", value: "the wizard asks for a first assignment: enter the first assignment step of this role")],
+                        + [
+                            Value(label: "Assignments", value: "the wizard asks for a first assignment: enter the first assignment step of this role"),
+                            Value(label: "Finish", value: "Add new role"),
+                        ],
                     after: [])
             case (.create, .manifest(.roleAssignment), _):
                 guard let assignment = assignments[name] else { return nil }
@@ -133,14 +290,15 @@ public struct Checklist: Codable, Sendable, Equatable {
             case (.moveToRing, _, _):
                 let ring = ringName(action.changes.first { $0.field == "updateRing" }?.after)
                 let room = roomName(name)
+                // rooms-pro-management update-management: the room's Updates tab, Assigned Ring, Change, then Assign.
                 return Step(
                     id: "", number: 0, target: action.target, title: "Put \(room) in the update ring \(ring)",
-                    navigation: ["Rooms", room, "Assigned ring", "Change"], values: [Value(label: "Ring", value: ring)], after: [])
+                    navigation: ["Rooms", room, "Updates", "Assigned ring", "Change", "Assign"], values: [Value(label: "Ring", value: ring)], after: [])
             case (.setGroupTag, _, .autopilotGroupTag(let tag)):
                 let serial = devices[name]?.serialNumber.value ?? name
                 return Step(
                     id: "", number: 0, target: action.target, title: "Give \(serial) the Autopilot group tag \(tag)",
-                    navigation: ["Intune admin center", "Devices", "Windows", "Enrollment", "Devices", serial, "Group tag"],
+                    navigation: ["Intune admin center", "Devices", "Windows", "Enrollment", "Devices", serial, "Group tag", "Save"],
                     values: [Value(label: "Group tag", value: tag)], after: [])
             default:
                 return nil

@@ -182,8 +182,9 @@ public struct DriftDetector {
     }
 
     /// Declared devices not seen (pending within the grace period, missing after it), main
-    /// units of enrolled rooms that are offline, and enrolled rooms whose main unit git does
-    /// not declare. Peripherals are reported for presence only.
+    /// units of enrolled rooms that are offline, and every main unit enrolled or in onboarding
+    /// that git does not declare: in a room with no declared unit, and a second one in a room
+    /// that has one. Peripherals are reported for presence only.
     public func devices() -> DeviceFindings {
         var items: [DriftItem] = []
         var statuses: [DeviceStatus] = []
@@ -230,21 +231,38 @@ public struct DriftDetector {
                         : "not connected; check its cable and the room's main unit on site"))
             }
         }
-        let roomsWithDeclaredUnits = Set(declared.devices.filter(\.isRoomUnit).map(\.room.value.lowercasedIfNeeded))
+        var declaredUnits: [String: String] = [:]
+        for device in declared.devices where device.isRoomUnit {
+            declaredUnits[device.room.value.lowercasedIfNeeded] = declaredUnits[device.room.value.lowercasedIfNeeded] ?? device.metadata.name.value
+        }
         for tagged in live.devices where tagged.resource.deviceType.value?.isRoomUnit == true && !matched.contains(tagged.resource.id) {
             let device = tagged.resource
-            guard let room = device.roomId, !roomsWithDeclaredUnits.contains(room) else { continue }
+            guard let room = device.roomId else { continue }
             let target = ObjectReference(kind: .manifest(.device), name: device.serialNumber, portalId: device.id)
+            let identity = "\(device.deviceType.rawValue) \(device.serialNumber)"
+            // A room has one main unit: another one beside the declared unit is a device nobody
+            // declared, reporting from the room (a swap not recorded in git, or a stray install).
+            if let declaredUnit = declaredUnits[room] {
+                guard roomStates[room] == .known(.enrolled) || roomStates[room] == .known(.onboarding) else { continue }
+                items.append(make(
+                    .unexpected, .manual, target,
+                    "a second main unit in \(room), \(identity), reports to the portal; git declares \(declaredUnit) as the room's main unit", [],
+                    nil, revertable: false, adopt: false,
+                    byHand: "if it replaced \(declaredUnit), change that Device's serial number in git; otherwise remove the agent "
+                        + "from it, or Remove it from the room in the portal"))
+                continue
+            }
             switch roomStates[room] {
             case .known(.enrolled):
                 items.append(make(
-                    .unexpected, .manual, target, "main unit of \(room), which is enrolled in the portal, but not declared in git", [],
+                    .unexpected, .manual, target, "main unit of \(room) (\(identity)), which is enrolled in the portal, but not declared in git", [],
                     nil, revertable: false, adopt: true, byHand: "or unenroll the room in the portal if it should not be monitored"))
             case .known(.onboarding):
                 // Someone installed the agent with the tenant's enrollment key: the room waits in
                 // onboarding for an enrollment git does not ask for (enroll-a-device).
                 items.append(make(
-                    .unexpected, .manual, target, "main unit of \(room), which checked in and waits in onboarding, but git does not declare it", [],
+                    .unexpected, .manual, target,
+                    "main unit of \(room) (\(identity)), which checked in and waits in onboarding, but git does not declare it", [],
                     nil, revertable: false, adopt: true,
                     byHand: "declare it in git to have apply enroll the room, or remove the agent from it if the room should not be managed"))
             default:

@@ -144,7 +144,7 @@ struct GraphMetadataTests {
             ("/places/microsoft.graph.room", "microsoft.graph.room", false),
             ("/places/microsoft.graph.roomlist", "microsoft.graph.roomList", false),
             ("/places/london-rooms@contoso.com/microsoft.graph.roomlist/rooms", "microsoft.graph.room", false),
-            ("/users/conf-lon-3a@contoso.com/licenseDetails", "microsoft.graph.licenseDetails", false),
+            ("/subscribedSkus", "microsoft.graph.subscribedSku", false),
             ("/roleManagement/directory/roleAssignments", "microsoft.graph.unifiedRoleAssignment", false),
             ("/deviceManagement/managedDevices", "microsoft.graph.managedDevice", false),
             ("/deviceManagement/windowsAutopilotDeviceIdentities", "microsoft.graph.windowsAutopilotDeviceIdentity", false),
@@ -165,7 +165,7 @@ struct GraphMetadataTests {
         let selections: [(String, [String])] = [
             (GraphUser.entityType, GraphUser.selected), (GraphGroup.entityType, GraphGroup.selected),
             (GraphMember.entityType, GraphMember.selected), (GraphRoom.entityType, GraphRoom.selected),
-            (GraphRoomList.entityType, GraphRoomList.selected), (GraphLicenceDetails.entityType, GraphLicenceDetails.selected),
+            (GraphRoomList.entityType, GraphRoomList.selected), (GraphSubscribedSku.entityType, GraphSubscribedSku.selected),
             (GraphRoleAssignment.entityType, GraphRoleAssignment.selected),
             (GraphManagedDevice.entityType, GraphManagedDevice.selected), (GraphAutopilotDevice.entityType, GraphAutopilotDevice.selected),
         ]
@@ -181,7 +181,7 @@ struct GraphMetadataTests {
                 id: "1", emailAddress: "r@b.c", displayName: "R", address: GraphPhysicalAddress(street: "s", city: "c", state: "s", postalCode: "p", countryOrRegion: "c"),
                 building: "b", floorLabel: "f", floorNumber: 1, capacity: 2, tags: ["t"])),
             (GraphRoomList.entityType, GraphRoomList(id: "1", emailAddress: "l@b.c", displayName: "L")),
-            (GraphLicenceDetails.entityType, GraphLicenceDetails(id: "1", skuId: "s", skuPartNumber: "p")),
+            (GraphSubscribedSku.entityType, GraphSubscribedSku(id: "1", skuId: "s", skuPartNumber: "p")),
             (GraphRoleAssignment.entityType, GraphRoleAssignment(id: "1", principalId: "p", roleDefinitionId: "r")),
             (GraphManagedDevice.entityType, GraphManagedDevice(
                 id: "1", deviceName: "d", serialNumber: "s", manufacturer: "m", model: "x", osVersion: "10", lastSyncDateTime: "2026-11-30T00:00:00Z",

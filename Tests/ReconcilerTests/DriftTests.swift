@@ -234,6 +234,33 @@ struct DriftTests {
         }
     }
 
+    @Test("An undeclared main unit is never silent: a second one reporting from a room whose declared unit is there is drift with what to do")
+    func secondMainUnit() async throws {
+        var seed = Self.seed
+        seed.devices.append(.init(serialNumber: "SN-ROOM2", deviceType: "teamsRoom", room: TestTenant.room(2)))
+        seed.devices.append(.init(serialNumber: "SN-ROOM2-STRAY", deviceType: "teamsRoom", room: TestTenant.room(2)))
+        seed.rooms[2].enrollmentState = "enrolled"
+        try await RunningPortal.with(seed: seed, tokens: Self.tokens) { portal in
+            let client = portal.client(token: "reconciler-token")
+            var files = Self.files()
+            files["room-2.yaml"] = """
+                apiVersion: roomkeeper/v1
+                kind: Device
+                metadata: {name: room-2-compute}
+                spec: {room: \(TestTenant.room(2)), serialNumber: SN-ROOM2, deviceType: teamsRoom}
+                """
+            let report = try await Self.drift(files, client).report
+            let stray = try #require(report.items.first { $0.target.name == "SN-ROOM2-STRAY" }, "\(report.items.map(\.target))")
+            #expect(stray.state == .unexpected && stray.cause == .manual)
+            #expect(stray.explanation.contains("a second main unit in \(TestTenant.room(2))"), "\(stray.explanation)")
+            #expect(stray.explanation.contains("git declares room-2-compute"))
+            #expect(stray.remedies.byHand?.contains("change that Device's serial number in git") == true)
+            #expect(!stray.remedies.canRevert)
+            #expect(!report.inSync)
+            #expect(!report.items.contains { $0.target.name == "SN-ROOM2" }, "the declared unit is matched")
+        }
+    }
+
     @Test("Snoozed items are set aside until their day; an item that keeps coming and going is noise")
     func snoozeAndNoise() async throws {
         try await RunningPortal.with(seed: Self.seed, tokens: Self.tokens) { portal in

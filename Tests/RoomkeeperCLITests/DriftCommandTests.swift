@@ -29,6 +29,16 @@ struct DriftCommandTests {
         try #require(try JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any])
     }
 
+    /// Snoozes, in the exported repository, the second main unit the example tenant has in one
+    /// room (which export cannot declare), so that the repository is in sync with the portal.
+    private static func snoozeSecondUnit(_ workspace: Workspace) throws {
+        let policy = workspace.state.appendingPathComponent("exported/roomkeeper.yaml")
+        let text = try String(contentsOf: policy, encoding: .utf8)
+        try text.replacingOccurrences(
+            of: "spec: {}", with: "spec:\n  snooze:\n    - {target: \"Device/PCSIN7A1001\", until: 2099-12-31, reason: \"a second main unit, on site next week\"}")
+            .write(to: policy, atomically: true, encoding: .utf8)
+    }
+
     @Test("Exit 2 with drift, 0 in sync, 1 on error; the JSON report is versioned and names each item's cause")
     func exitCodesAndJSON() async throws {
         let workspace = try Workspace()
@@ -48,10 +58,20 @@ struct DriftCommandTests {
         #expect(try await workspace.run(["drift", "contoso", "--drift-exit-code", "1"]).errors.contains("must be 0 or 2"))
 
         #expect(try await workspace.run(["apply", "contoso", "--auto-approve"]).status == 0)
-        // Export what the portal holds now: the exported repository is in sync with it.
+        // Export what the portal holds now: the exported repository matches it, but for the one
+        // device export could not declare, a second main unit reporting from one room. That is
+        // never silent.
         let exported = try await workspace.run(["export", "--out", "exported"])
         #expect(exported.status == 0, "\(exported.errors)")
         #expect(exported.output.contains("Exported 94 objects"))
+        #expect(exported.errors.contains("Device/PCSIN7A1001: not exported: reports from conf-sin-7b@contoso.com, whose main unit is DLSIN7B1002"))
+        let second = try await workspace.run(["drift", "exported", "--format", "json"])
+        #expect(second.status == 2, "\(second.output)\(second.errors)")
+        let secondItems = try #require(try Self.json(second.output)["items"] as? [[String: Any]])
+        #expect(secondItems.count == 1)
+        #expect((secondItems.first?["explanation"] as? String)?.hasPrefix("a second main unit in conf-sin-7b@contoso.com, teamsRoom PCSIN7A1001") == true,
+                "\(secondItems)")
+        try Self.snoozeSecondUnit(workspace)
         let inSync = try await workspace.run(["drift", "exported"])
         #expect(inSync.status == 0, "\(inSync.output)\(inSync.errors)")
         #expect(inSync.output.contains("In sync. The portal matches git."))
@@ -156,6 +176,7 @@ struct DriftCommandTests {
         defer { Task { await receiver.stop() } }
         #expect(try await workspace.run(["apply", "contoso", "--auto-approve"]).status == 0)
         #expect(try await workspace.run(["export", "--out", "exported"]).status == 0)
+        try Self.snoozeSecondUnit(workspace)
         let notify = ["--history", "drift.jsonl"]
         let environment = ["ROOMKEEPER_NOTIFY_URL": receiver.url]
 

@@ -182,6 +182,20 @@ struct GraphCommandTests {
         #expect(report["checklistStepsLeft"] as? Int == 68)
         let text = try await workspace.run(["drift", "contoso", "--graph"], environment: graph)
         #expect(text.output.contains("The portal has no API: only the tenant's directory and devices were compared with git."))
+
+        // Everything done in the portal; then git takes a person's access away: the checklist
+        // says to take it away in the portal, before anything else.
+        let everything = try await workspace.run(
+            ["apply", "contoso", "--graph", "--walk-through"], input: String(repeating: "y\n", count: 80), environment: graph)
+        #expect(everything.output.contains("Every step is confirmed."), "\(everything.output.suffix(300))")
+        try workspace.edit("access/assignments.yaml") { $0.replacingOccurrences(of: "    - user: isaiah.langer@contoso.com\n", with: "") }
+        let removal = try await workspace.run(["plan", "contoso", "--graph"], environment: graph)
+        #expect(removal.output.contains("""
+              1. Take away from the assignment EMEA site leads what git no longer lists
+                 Settings > Roles > Site Lead > Assignments > EMEA site leads > Edit
+                   Remove member (user): isaiah.langer@contoso.com
+            """), "\(removal.output)")
+        #expect(removal.output.contains("  2. Assign Site Lead: EMEA site leads"), "the assignment as git has it now")
     }
 
     @Test("With devices.autopilotGroupTag, apply sets the Autopilot group tag through Graph; without the write permission the action fails and says why")
