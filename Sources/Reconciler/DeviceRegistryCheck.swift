@@ -11,8 +11,12 @@ import PortalModel
 /// Reports a unit registered nowhere (what a person on site must do), one that has not synced
 /// within the grace period (health, a note, not drift), an Autopilot group tag that keeps the
 /// Teams Rooms auto-login profile from applying (it must start with `MTR-`,
-/// learn.microsoft.com/microsoftteams/rooms/autopilot-autologin), and a device signed in as a
-/// room's resource account that git does not declare. Pure.
+/// learn.microsoft.com/microsoftteams/rooms/autopilot-autologin), and a Teams Rooms device git
+/// does not declare. Such a device is found as the portal finds it: a Windows console by its
+/// Autopilot registration's `MTR-` group tag, since consoles deploy with Autopilot self-deploying,
+/// where "Intune doesn't automatically configure a primary user" (memdocs self-deploying), so
+/// Intune's `userPrincipalName` is empty; an Android device by the resource account it signs in
+/// with. Pure.
 struct DeviceRegistryCheck {
     let registry: DeviceRegistry
     /// The room mailboxes' addresses: a managed device signed in as one is a Teams Rooms device.
@@ -40,6 +44,7 @@ struct DeviceRegistryCheck {
         var findings: [Finding] = []
         var tagChanges: [TagChange] = []
         var matched: Set<String> = []
+        var matchedRegistrations: Set<String> = []
         for device in devices where device.isRoomUnit {
             let target = ObjectReference(kind: .manifest(.device), name: device.metadata.name.value)
             let location = device.metadata.name.location?.description
@@ -48,6 +53,7 @@ struct DeviceRegistryCheck {
             let autopilot = (autopilotBySerial[serial] ?? []).filter { Self.sameMaker(device.manufacturer, $0.manufacturer) }
             // Candidates count as declared either way: an ambiguity is not an undeclared device.
             matched.formUnion(managed.map(\.id))
+            matchedRegistrations.formUnion(autopilot.map(\.id))
             guard managed.count <= 1, autopilot.count <= 1 else {
                 findings.append(Finding(
                     .deviceAmbiguous, severity: .warning, target: target,
@@ -101,7 +107,19 @@ struct DeviceRegistryCheck {
                         + "or name one in roomkeeper.yaml (devices.autopilotGroupTag) for apply to set", location: location))
             }
         }
-        for unit in registry.managed where !matched.contains(unit.id) {
+        var reportedSerials: Set<String> = []
+        for registration in registry.autopilot where !matchedRegistrations.contains(registration.id) {
+            guard let tag = registration.groupTag, tag.uppercased().hasPrefix(Self.teamsRoomsGroupTagPrefix) else { continue }
+            reportedSerials.insert(registration.serialNumber.uppercased())
+            findings.append(Finding(
+                .deviceUndeclared, severity: .warning,
+                target: ObjectReference(kind: .manifest(.device), name: registration.serialNumber.lowercased()),
+                message: "Windows Autopilot has \(HardwareIdentity(manufacturer: registration.manufacturer, serialNumber: registration.serialNumber)) "
+                    + "with the Teams Rooms group tag \(tag), which git does not declare",
+                remedy: "declare it as the Device of its room (a Windows console has no Intune primary user, so its group tag is what marks it), "
+                    + "or clear its group tag in Intune if it is no Teams Rooms console"))
+        }
+        for unit in registry.managed where !matched.contains(unit.id) && !reportedSerials.contains(unit.serialNumber.uppercased()) {
             guard let account = unit.account, roomAccounts.contains(account) else { continue }
             findings.append(Finding(
                 .deviceUndeclared, severity: .warning,

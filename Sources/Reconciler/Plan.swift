@@ -239,11 +239,12 @@ public struct Finding: Codable, Sendable, Equatable {
         case selectorMatchesNothing
         /// Found by checking declared main units against Intune and Windows Autopilot.
         case deviceNotRegistered, deviceOffline, groupTagInvalid, groupTagOfAnotherProfile, deviceUndeclared, devicesNotObservable
+        case roomLicencedAsSharedDevice
 
         /// The findings that checking the manifests against the directory alone can make.
         public static let directoryChecks: Set<Code> = [
             .memberNotInDirectory, .memberAmbiguous, .memberDisabled, .groupNotSecurityEnabled, .roomNotRoomMailbox, .roomListUnknown,
-            .selectorMatchesNothing, .ringWithoutProLicence, .deviceNotRegistered, .deviceOffline, .groupTagInvalid, .groupTagOfAnotherProfile, .deviceUndeclared,
+            .selectorMatchesNothing, .ringWithoutProLicence, .deviceNotRegistered, .deviceOffline, .groupTagInvalid, .groupTagOfAnotherProfile, .deviceUndeclared, .roomLicencedAsSharedDevice,
             .deviceAmbiguous, .devicesNotObservable,
         ]
     }

@@ -237,6 +237,24 @@ public struct Planner {
         }
     }
 
+    /// Teams Shared Devices (`MCOCAP`) licenses Teams panels, phones and displays, not a Teams
+    /// Rooms system (Microsoft's licensing reference): a room whose declared main unit is one
+    /// and whose resource account holds only that licence is warned about.
+    private mutating func warnAboutSharedDeviceLicences(_ directory: TenantDirectory) {
+        let shared = Set(directory.rooms.filter { $0.licence == .shared }.map(\.email))
+        guard !shared.isEmpty else { return }
+        for device in declared.devices where device.isRoomUnit {
+            let room = device.room.value.lowercasedIfNeeded
+            guard shared.contains(room) else { continue }
+            resolver.findings.append(Finding(
+                .roomLicencedAsSharedDevice, severity: .warning, target: reference(.device, device.metadata.name.value),
+                message: "\(room) holds Microsoft Teams Shared Devices (MCOCAP), which licenses Teams panels and phones, "
+                    + "not a Teams Rooms system like its \(device.deviceType.rawValue)",
+                remedy: "assign the room's resource account a Teams Rooms Pro or Basic licence",
+                location: device.metadata.name.location?.description))
+        }
+    }
+
     /// Up to ten items, then how many more.
     static func listed(_ items: [String], limit: Int = 10) -> String {
         items.prefix(limit).joined(separator: ", ") + (items.count > limit ? " and \(items.count - limit) more" : "")
@@ -285,6 +303,7 @@ public struct Planner {
     /// With Intune's and Autopilot's devices read, checks the declared main units against them.
     private mutating func checkDeviceRegistry(now: Date) {
         guard let directory = live.directory else { return }
+        warnAboutSharedDeviceLicences(directory)
         guard let registry = directory.devices else {
             if declared.devices.contains(where: \.isRoomUnit) {
                 resolver.findings.append(Finding(

@@ -56,11 +56,16 @@ struct DeviceRegistryCheckTests {
                 RegisteredDevice(
                     id: "m7", name: "SEA-B", serialNumber: "SN-6", manufacturer: "HP", model: nil, operatingSystem: "Windows",
                     lastSync: now, compliance: "compliant", account: "bob@x.com"),
+                // A Windows console deployed with Autopilot self-deploying: no primary user, so no account.
+                RegisteredDevice(
+                    id: "m8", name: "MTR-PAR-2A", serialNumber: "SN-10", manufacturer: "Lenovo", model: nil, operatingSystem: "Windows",
+                    lastSync: now, compliance: "compliant", account: nil),
             ],
             autopilot: [
                 AutopilotRegistration(id: "a1", serialNumber: "SN-1", manufacturer: "Lenovo", model: nil, groupTag: "MTR-London"),
                 AutopilotRegistration(id: "a2", serialNumber: "SN-1", manufacturer: "HP", model: nil, groupTag: "Office"),
                 AutopilotRegistration(id: "a3", serialNumber: "SN-2", manufacturer: "Dell", model: nil, groupTag: "Kiosk"),
+                AutopilotRegistration(id: "a4", serialNumber: "SN-10", manufacturer: "Lenovo", model: nil, groupTag: "MTR-Paris"),
             ])
     }
 
@@ -69,7 +74,8 @@ struct DeviceRegistryCheckTests {
         var live = LiveState()
         live.connect(TenantDirectory(
             rooms: ["conf-lon-3a@x.com", "conf-lon-3b@x.com", "conf-par-1a@x.com", "conf-par-1b@x.com", "conf-sea-1a@x.com"].map {
-                DirectoryRoom(email: $0, displayName: $0, licence: .pro)
+                // Paris 1B's account holds Teams Shared Devices, which licenses panels, not Teams Rooms.
+                DirectoryRoom(email: $0, displayName: $0, licence: $0 == "conf-par-1b@x.com" ? .shared : .pro)
             },
             devices: registry()))
         let plan = Planner.plan(declared: declared(), live: live, source: "test", portal: "test", now: now)
@@ -80,7 +86,12 @@ struct DeviceRegistryCheckTests {
             "lon-3b-compute: its Autopilot group tag is 'Kiosk', which does not start with MTR-: the Teams Rooms auto-login profile will not apply",
         ])
         #expect(found(.deviceUndeclared) == [
+            "sn-10: Windows Autopilot has lenovo serial number SN-10 with the Teams Rooms group tag MTR-Paris, which git does not declare",
             "sn-9: Intune has HUB-PAR-1A (microsoft serial number SN-9) signed in as conf-par-1a@x.com, which git does not declare",
+        ], "a Windows console with no Intune primary user is found by its MTR- group tag")
+        #expect(found(.roomLicencedAsSharedDevice) == [
+            "par-1b-bar: conf-par-1b@x.com holds Microsoft Teams Shared Devices (MCOCAP), which licenses Teams panels and phones, "
+                + "not a Teams Rooms system like its collaborationBar",
         ])
         #expect(found(.deviceAmbiguous).count == 1, "a serial number two makers share, with no maker declared")
         #expect(found(.deviceAmbiguous).first?.hasPrefix("sea-1a-compute: Intune and Autopilot have 2 devices") == true)
