@@ -87,3 +87,15 @@ public enum RoomLicence: String, CaseIterable, Sendable, Hashable {
 public enum RoomType: String, CaseIterable, Sendable, Hashable {
     case teamsRooms, bringYourOwnDevice
 }
+
+/// What a person does to enroll a room today. Since Teams Rooms app 4.17 a device signed in to
+/// Teams with a Teams Rooms Pro licence enrolls itself, Android devices and Teams panels too; the
+/// enrollment key is only for a device that cannot sign in; unenrolling is Remove
+/// (learn.microsoft.com/microsoftteams/rooms/enroll-a-device).
+public enum EnrollmentWords {
+    /// How a main unit that has not checked in is brought in.
+    public static func signIn(room: String) -> String {
+        "sign it in to Teams with \(room)'s resource account, licensed Teams Rooms Pro: it then enrolls itself "
+            + "(app 4.17 or later); only a device that cannot sign in needs the agent and the tenant's enrollment key"
+    }
+}

@@ -305,15 +305,19 @@ public struct Checklist: Codable, Sendable, Equatable {
             }
         }
 
-        /// A step per declared main unit that should be enrolled: its room waits in Onboarding
-        /// once the unit has checked in, and is then enrolled by a person.
+        /// A step per declared main unit that should be enrolled. Since app 4.17 a unit signed in
+        /// with the room's resource account and a Teams Rooms Pro licence enrolls itself
+        /// (enroll-a-device); a room that still waits in Onboarding is enrolled by a person.
         func enrollments() -> [Step] {
             declared.devices.filter { $0.roomEnrollment == .enrolled }.map { device in
                 let room = roomName(device.room.value.lowercased())
                 return Step(
                     id: "", number: 0, target: ObjectReference(kind: .manifest(.device), name: device.metadata.name.value),
-                    title: "Enroll \(room) once it shows Onboarding", navigation: ["Rooms", room, "Status", "Enroll"],
-                    values: [Value(label: "Main unit", value: HardwareIdentity(manufacturer: device.manufacturer, serialNumber: device.serialNumber.value).description)],
+                    title: "Enroll \(room): sign its main unit in, or Enroll it if it shows Onboarding", navigation: ["Rooms", room, "Status", "Enroll"],
+                    values: [
+                        Value(label: "Main unit", value: HardwareIdentity(manufacturer: device.manufacturer, serialNumber: device.serialNumber.value).description),
+                        Value(label: "Sign in with", value: "\(device.room.value.lowercased()) (licensed Teams Rooms Pro: the device then enrolls itself)"),
+                    ],
                     after: [])
             }
         }

@@ -1,6 +1,7 @@
 import Foundation
 import Manifests
 import PortalAPI
+import PortalModel
 
 /// Turns a plan into a drift report: each action becomes a difference between git and the
 /// portal, classified by cause and given its remedies; devices are judged against their grace
@@ -145,7 +146,9 @@ public struct DriftDetector {
             if now.timeIntervalSince(item.since) >= grace {
                 item.explanation = "stuck in onboarding for \(declared.policy.deviceGraceHours) hours or more; apply enrolls it"
                 item.remedies.removeAll { if case .byHand = $0 { true } else { false } }
-                item.remedies.append(.byHand(instructions: "if the room stays in onboarding after apply, check the agent and its enrollment key on site"))
+                item.remedies.append(.byHand(
+                    instructions: "if the room stays in onboarding after apply, check on site that the device is signed in to Teams "
+                        + "with the room's resource account and that the account holds a Teams Rooms Pro licence"))
             }
             return item
         }
@@ -213,7 +216,7 @@ public struct DriftDetector {
                         .missing, .convergence, target,
                         "no \(device.deviceType.rawValue) with serial number \(serial) has checked in for \(declared.policy.deviceGraceHours) hours or more", [],
                         locations[target.description], revertable: false, adopt: false,
-                        byHand: "install the Teams Rooms Pro agent on it in \(room) with the tenant's enrollment key; the room then appears in onboarding"))
+                        byHand: EnrollmentWords.signIn(room: room)))
                 } else {
                     items.append(make(
                         .missing, .convergence, target,
@@ -248,15 +251,15 @@ public struct DriftDetector {
                     .unexpected, .manual, target,
                     "a second main unit in \(room), \(identity), reports to the portal; git declares \(declaredUnit) as the room's main unit", [],
                     nil, revertable: false, adopt: false,
-                    byHand: "if it replaced \(declaredUnit), change that Device's serial number in git; otherwise remove the agent "
-                        + "from it, or Remove it from the room in the portal"))
+                    byHand: "if it replaced \(declaredUnit), change that Device's serial number in git; otherwise sign it out of "
+                        + "the room's account, or Remove it in the portal"))
                 continue
             }
             switch roomStates[room] {
             case .known(.enrolled):
                 items.append(make(
                     .unexpected, .manual, target, "main unit of \(room) (\(identity)), which is enrolled in the portal, but not declared in git", [],
-                    nil, revertable: false, adopt: true, byHand: "or unenroll the room in the portal if it should not be monitored"))
+                    nil, revertable: false, adopt: true, byHand: "or Remove the room in the portal if it should not be monitored"))
             case .known(.onboarding):
                 // Someone installed the agent with the tenant's enrollment key: the room waits in
                 // onboarding for an enrollment git does not ask for (enroll-a-device).
@@ -264,7 +267,7 @@ public struct DriftDetector {
                     .unexpected, .manual, target,
                     "main unit of \(room) (\(identity)), which checked in and waits in onboarding, but git does not declare it", [],
                     nil, revertable: false, adopt: true,
-                    byHand: "declare it in git to have apply enroll the room, or remove the agent from it if the room should not be managed"))
+                    byHand: "declare it in git to have apply enroll the room, or sign it out of the room's account if the room should not be managed"))
             default:
                 continue
             }

@@ -353,7 +353,7 @@ public struct Planner {
                     ? Finding(
                         .deviceMissing, severity: .warning, target: target,
                         message: "missing: no \(device.deviceType.rawValue) with serial number \(device.serialNumber.value) has checked in",
-                        remedy: "install the Teams Rooms Pro agent on it with the tenant's enrollment key; the room then appears in onboarding",
+                        remedy: EnrollmentWords.signIn(room: device.room.value),
                         location: location)
                     : Finding(
                         .peripheralMissing, severity: .warning, target: target,

@@ -161,7 +161,8 @@ struct DriftTests {
             #expect(item.state == .missing)
             #expect(item.since == start)
             #expect(!item.remedies.canRevert, "apply cannot make a device check in")
-            #expect(item.remedies.byHand?.contains("install the Teams Rooms Pro agent") == true)
+            #expect(item.remedies.byHand?.contains("sign it in to Teams with") == true)
+            #expect(item.remedies.byHand?.contains("licensed Teams Rooms Pro: it then enrolls itself") == true)
 
             // A shorter grace period in the policy judges the same device missing sooner.
             let strict = try await Self.drift(
@@ -222,7 +223,7 @@ struct DriftTests {
             let stuck = try #require(later.items.first { $0.target.description == "Device/room-2-compute" })
             #expect(stuck.explanation.hasPrefix("stuck in onboarding for 48 hours or more"))
             #expect(stuck.since == start)
-            #expect(stuck.remedies.byHand?.contains("check the agent") == true)
+            #expect(stuck.remedies.byHand?.contains("signed in to Teams with the room's resource account") == true)
 
             // Without its manifest the same device is a person's doing that git does not know about.
             files["waiting.yaml"] = nil
