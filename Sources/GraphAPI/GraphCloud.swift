@@ -31,6 +31,19 @@ public enum GraphCloud: String, CaseIterable, Sendable {
         case .china: "https://microsoftgraph.chinacloudapi.cn"
         }
     }
+
+    /// What this cloud offers of what Roomkeeper reads and manages. GCC tenants use the global
+    /// cloud's hosts and cannot be told apart from commercial ones by them.
+    public var offers: CloudOffering {
+        CloudOffering(
+            name: rawValue,
+            // place-list: Places is not available in US Government L4 or L5, nor in China.
+            places: self == .global,
+            // managed-meeting-rooms-portal: commercial, GCC and GCC High.
+            proManagementPortal: self == .global || self == .usGovernment,
+            // remotely-access-teams-rooms: not in GCC, GCC High or DoD (GCC shares the global hosts).
+            remoteAccess: self == .global || self == .china)
+    }
 }
 
 /// A host Roomkeeper sends credentials or tokens to, checked first: `https://` (plain `http://`

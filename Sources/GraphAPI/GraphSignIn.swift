@@ -17,8 +17,13 @@ public struct GraphSignIn: Sendable, CustomStringConvertible {
     public let authority: GraphHost
     /// Where Graph answers; tokens are sent nowhere else.
     public let graph: GraphHost
+    /// The Microsoft cloud the operator named (its hosts may be overridden, for the emulator).
+    public let cloud: GraphCloud
 
-    public init(tenantId: String, clientId: String, credential: GraphCredential, authority: GraphHost, graph: GraphHost) throws(GraphConfigurationError) {
+    public init(
+        tenantId: String, clientId: String, credential: GraphCredential, authority: GraphHost, graph: GraphHost, cloud: GraphCloud = .global
+    ) throws(GraphConfigurationError) {
+        self.cloud = cloud
         guard Self.isTenant(tenantId) else {
             throw GraphConfigurationError("the tenant id '\(PortalEndpoint.shown(tenantId))' is neither a directory id (a GUID) nor a domain name")
         }

@@ -58,7 +58,7 @@ public struct GraphSignInSettings: Sendable {
             validating: setting(graphEndpoint, "ROOMKEEPER_GRAPH_ENDPOINT") ?? chosenCloud.graphEndpoint, purpose: "Graph endpoint")
         return try GraphSignIn(
             tenantId: tenantId, clientId: clientId, credential: credential(environment: environment, now: now), authority: authority,
-            graph: graph)
+            graph: graph, cloud: chosenCloud)
     }
 
     private func credential(environment: [String: String], now: Date) throws(GraphConfigurationError) -> GraphCredential {

@@ -142,6 +142,12 @@ public actor GraphDirectoryReader {
     private func refreshPlaces() async throws {
         if let places, now().timeIntervalSince(places.readAt) < Double(refreshInterval.components.seconds) { return }
         let readAt = now()
+        // Places exists in the global cloud only (place-list): elsewhere there is nothing to read,
+        // and the directory says its rooms are not observable rather than that there are none.
+        guard session.tokens.signIn.cloud.offers.places else {
+            places = Places(rooms: [], lists: [], members: [:], readAt: readAt)
+            return
+        }
         // Places pages by $skip and gives no next link (see GraphSession.listBySkip).
         async let rooms = session.listBySkip(
             GraphRoom.self, path: "/places/microsoft.graph.room?$select=\(GraphRoom.selected.joined(separator: ","))")
@@ -309,7 +315,7 @@ public actor GraphDirectoryReader {
             rooms: rooms.sorted { $0.email < $1.email },
             roomLists: places.lists.compactMap { list in list.emailAddress.map { DirectoryRoomList(email: $0, displayName: list.displayName) } }
                 .sorted { $0.email < $1.email },
-            devices: devices?.registry)
+            devices: devices?.registry, cloud: session.tokens.signIn.cloud.offers)
     }
 
     /// An address as one URL path segment, or nil when it could not be one.

@@ -15,11 +15,15 @@ public struct TenantDirectory: Sendable, Equatable {
     /// Intune's and Autopilot's devices; nil when they could not be read (the app lacks the
     /// device permissions): device checks are then not made, never made against nothing.
     public var devices: DeviceRegistry?
+    /// What the tenant's Microsoft cloud offers: without Places, `rooms` and `roomLists` are
+    /// empty because nothing could be read, not because the tenant has none.
+    public var cloud: CloudOffering
 
     public init(
         users: [DirectoryUser] = [], groups: [DirectoryGroup] = [], rooms: [DirectoryRoom] = [], roomLists: [DirectoryRoomList] = [],
-        devices: DeviceRegistry? = nil
+        devices: DeviceRegistry? = nil, cloud: CloudOffering = .global
     ) {
+        self.cloud = cloud
         self.users = users
         self.groups = groups
         self.rooms = rooms
@@ -149,4 +153,26 @@ public struct AutopilotRegistration: Sendable, Equatable {
 public protocol DeviceRegistryWriter: Sendable {
     /// Gives the Autopilot registration `id` the group tag `tag`; setting the tag it has is no change.
     func setAutopilotGroupTag(_ tag: String, registration id: String) async throws
+}
+
+/// What a Microsoft cloud offers of what Roomkeeper reads and manages.
+public struct CloudOffering: Sendable, Equatable {
+    /// The cloud's name, as `--cloud` takes it.
+    public var name: String
+    /// Places (rooms and room lists): the global cloud only (place-list).
+    public var places: Bool
+    /// The Teams Rooms Pro Management portal: commercial, GCC and GCC High (managed-meeting-rooms-portal).
+    public var proManagementPortal: Bool
+    /// Remote access to Teams Rooms: not in GCC, GCC High or DoD (remotely-access-teams-rooms).
+    public var remoteAccess: Bool
+
+    public init(name: String, places: Bool, proManagementPortal: Bool, remoteAccess: Bool) {
+        self.name = name
+        self.places = places
+        self.proManagementPortal = proManagementPortal
+        self.remoteAccess = remoteAccess
+    }
+
+    /// The global (commercial) cloud, which offers all three.
+    public static let global = CloudOffering(name: "global", places: true, proManagementPortal: true, remoteAccess: true)
 }

@@ -25,6 +25,8 @@ struct Context {
     /// list (by the list's address and by its display name where that is unique), and the users
     /// whose accounts are disabled.
     let hasDirectory: Bool
+    /// Whether the directory could list rooms: not in a cloud without Places.
+    let directoryListsRooms: Bool
     private let roomMailboxes: Set<String>
     private let roomsByList: [String: Set<String>]
     private let disabledUsers: Set<String>
@@ -32,6 +34,7 @@ struct Context {
     /// - Parameter locationParts: the parts of a room's location that selectors use: only those are indexed.
     init(live: LiveState, locationParts: Set<LocationPart>) {
         hasDirectory = live.directory != nil
+        directoryListsRooms = live.directory?.cloud.places ?? false
         roomMailboxes = Set(live.directory?.rooms.map(\.email) ?? [])
         var byList: [String: Set<String>] = [:]
         for room in live.directory?.rooms ?? [] {

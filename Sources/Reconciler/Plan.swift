@@ -240,11 +240,13 @@ public struct Finding: Codable, Sendable, Equatable {
         /// Found by checking declared main units against Intune and Windows Autopilot.
         case deviceNotRegistered, deviceOffline, groupTagInvalid, groupTagOfAnotherProfile, deviceUndeclared, devicesNotObservable
         case roomLicencedAsSharedDevice
+        /// What the tenant's Microsoft cloud does not offer.
+        case roomsNotObservable, portalNotInCloud
 
         /// The findings that checking the manifests against the directory alone can make.
         public static let directoryChecks: Set<Code> = [
             .memberNotInDirectory, .memberAmbiguous, .memberDisabled, .groupNotSecurityEnabled, .roomNotRoomMailbox, .roomListUnknown,
-            .selectorMatchesNothing, .ringWithoutProLicence, .deviceNotRegistered, .deviceOffline, .groupTagInvalid, .groupTagOfAnotherProfile, .deviceUndeclared, .roomLicencedAsSharedDevice,
+            .selectorMatchesNothing, .ringWithoutProLicence, .deviceNotRegistered, .deviceOffline, .groupTagInvalid, .groupTagOfAnotherProfile, .deviceUndeclared, .roomLicencedAsSharedDevice, .roomsNotObservable, .portalNotInCloud, .remoteAccessOff,
             .deviceAmbiguous, .devicesNotObservable,
         ]
     }

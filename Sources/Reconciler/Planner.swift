@@ -267,6 +267,14 @@ public struct Planner {
     private mutating func warnAboutRemoteAccess() {
         let remoteRoles = declared.roles.filter { $0.permissions.contains { $0.value.isCustomRoleOnly } }
         guard !remoteRoles.isEmpty else { return }
+        if let cloud = live.directory?.cloud, !cloud.remoteAccess {
+            for role in remoteRoles {
+                resolver.findings.append(Finding(
+                    .remoteAccessOff, severity: .warning, target: reference(.role, role.metadata.name.value),
+                    message: "grants Remote Access, which the \(cloud.name) cloud does not offer (not in GCC, GCC High or DoD): the permission does nothing",
+                    remedy: "remove the remoteAccess permissions", location: role.metadata.name.location?.description))
+            }
+        }
         if live.tenantSettings?.remoteAccessEnabled == false {
             for role in remoteRoles {
                 resolver.findings.append(Finding(
@@ -300,8 +308,29 @@ public struct Planner {
 
     /// Devices are matched by manufacturer and serial number. A room's main unit carries the
     /// room's enrollment, which apply changes; peripherals are checked for presence only.
+    /// What the directory's cloud does not offer, said once: rooms that cannot be checked, and
+    /// a portal that does not exist there.
+    private mutating func noteCloudLimits() {
+        guard let cloud = live.directory?.cloud else { return }
+        if !cloud.places {
+            resolver.findings.append(Finding(
+                .roomsNotObservable, severity: .info, target: ObjectReference(kind: .room, name: "*"),
+                message: "the \(cloud.name) cloud has no Places (place-list: global service only), so room addresses, room lists "
+                    + "and locations were not checked against the directory",
+                remedy: "nothing to do: the checks that need Places are left out, the others are made"))
+        }
+        if !cloud.proManagementPortal {
+            resolver.findings.append(Finding(
+                .portalNotInCloud, severity: .warning, target: ObjectReference(kind: .room, name: "*"),
+                message: "the Teams Rooms Pro Management portal is offered in commercial, GCC and GCC High only "
+                    + "(managed-meeting-rooms-portal); the \(cloud.name) cloud has none, so the portal-only manifests have no portal to go to",
+                remedy: "keep only what the directory and devices check, or manage these rooms from a tenant in a cloud that has the portal"))
+        }
+    }
+
     /// With Intune's and Autopilot's devices read, checks the declared main units against them.
     private mutating func checkDeviceRegistry(now: Date) {
+        noteCloudLimits()
         guard let directory = live.directory else { return }
         warnAboutSharedDeviceLicences(directory)
         guard let registry = directory.devices else {
@@ -615,6 +644,13 @@ private final class Resolver {
                     location: (list.location ?? location)?.description))
                 return []
             }
+            guard context.directoryListsRooms else {
+                findings.append(Finding(
+                    .roomsNotObservable, severity: .warning, target: owner,
+                    message: "the selector picks rooms by the room list '\(list.value)', but this cloud has no Places to list them",
+                    remedy: "list the rooms by address, or select by location", location: (list.location ?? location)?.description))
+                return []
+            }
             guard context.roomListExists(list.value) else {
                 findings.append(Finding(
                     .roomListUnknown, severity: .error, target: owner,
@@ -641,7 +677,7 @@ private final class Resolver {
         var ids: Set<String> = []
         for room in rooms {
             let id = room.value.lowercasedIfNeeded
-            if context.hasDirectory, !context.isRoomMailbox(id) {
+            if context.directoryListsRooms, !context.isRoomMailbox(id) {
                 findings.append(Finding(
                     .roomNotRoomMailbox, severity: .error, target: owner,
                     message: "\(room.value) is not a room mailbox in the tenant's directory",

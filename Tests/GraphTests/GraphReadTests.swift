@@ -97,6 +97,19 @@ struct GraphReadTests {
         #expect(partial.rooms.map(\.licence) == [.pro, .unlicensed, .unlicensed])
     }
 
+    @Test("In a cloud without Places the directory is read without it: rooms are not observable, never a failed read", arguments: [GraphCloud.usGovernment, .usGovernmentDoD, .china])
+    func nationalCloud(cloud: GraphCloud) async throws {
+        let graph = try await RunningGraph.start(tenant: TestDirectory.tenant())
+        defer { Task { await graph.stop() } }
+        let tokens = GraphTokenProvider(signIn: try graph.signIn(secret, cloud: cloud), http: RunningPortal.testClient)
+        let session = GraphSession(tokens: tokens, http: RunningPortal.testClient, retry: RetryPolicyForTests.quick)
+        let directory = try await GraphDirectoryReader(session: session).read()
+        #expect(directory.cloud.places == false)
+        #expect(directory.cloud.proManagementPortal == (cloud == .usGovernment), "GCC High has the portal; DoD and China do not")
+        #expect(directory.rooms.isEmpty && directory.roomLists.isEmpty)
+        #expect(!directory.users.isEmpty, "the rest of the directory is read as usual")
+    }
+
     @Test("A second read follows the delta links and sees only what changed; an expired link reads everything again")
     func delta() async throws {
         let graph = try await RunningGraph.start(tenant: TestDirectory.tenant(people: 250))

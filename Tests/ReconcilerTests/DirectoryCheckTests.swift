@@ -145,4 +145,30 @@ struct DirectoryCheckTests {
         #expect(finding?.location == "m.yaml:6:24")
         #expect(finding?.remedy.contains("Microsoft Graph") == true)
     }
+
+    @Test("In a cloud without Places room checks are left out with a note, never failed; a cloud without the portal or remote access says so")
+    func nationalClouds() {
+        var dod = directory
+        dod.rooms = []
+        dod.roomLists = []
+        dod.cloud = CloudOffering(name: "usgov-dod", places: false, proManagementPortal: false, remoteAccess: false)
+        let yaml = manifests + """
+
+            ---
+            apiVersion: roomkeeper/v1
+            kind: Role
+            metadata: {name: remote}
+            spec: {displayName: Remote, permissions: [remoteAccess.modify]}
+            """
+        let plan = DirectoryCheck.plan(declared: declared(yaml), directory: dod, source: "test")
+        let codes = plan.findings.compactMap(\.code)
+        #expect(!codes.contains(.roomNotRoomMailbox) && !codes.contains(.roomListUnknown), "\(plan.findings.map(\.message))")
+        let roomErrors = plan.findings.filter { $0.severity == .error && $0.target.kind == .manifest(.roomGroup) }
+        #expect(roomErrors.isEmpty, "\(roomErrors.map(\.message))")
+        #expect(plan.findings.contains { $0.code == .roomsNotObservable && $0.severity == .info && $0.message.contains("has no Places") })
+        #expect(plan.findings.contains { $0.code == .roomsNotObservable && $0.severity == .warning && $0.message.contains("London rooms") },
+                "a room list selector cannot be resolved, and says why")
+        #expect(plan.findings.contains { $0.code == .portalNotInCloud && $0.message.contains("commercial, GCC and GCC High only") })
+        #expect(plan.findings.contains { $0.code == .remoteAccessOff && $0.message.contains("does not offer (not in GCC, GCC High or DoD)") })
+    }
 }

@@ -41,9 +41,12 @@ public final class RunningGraph: Sendable {
     }
 
     /// Sign-in settings for this emulator with `credential`.
-    public func signIn(_ credential: GraphCredential, tenantId: String? = nil, clientId: String = TestDirectory.clientId) throws -> GraphSignIn {
+    /// Sign-in settings for this emulator with `credential`, as if it were `cloud`'s hosts.
+    public func signIn(
+        _ credential: GraphCredential, tenantId: String? = nil, clientId: String = TestDirectory.clientId, cloud: GraphCloud = .global
+    ) throws -> GraphSignIn {
         let host = try GraphHost(validating: url, purpose: "emulator")
-        return try GraphSignIn(tenantId: tenantId ?? store.tenantId, clientId: clientId, credential: credential, authority: host, graph: host)
+        return try GraphSignIn(tenantId: tenantId ?? store.tenantId, clientId: clientId, credential: credential, authority: host, graph: host, cloud: cloud)
     }
 
     /// A session signing in with `credential`, retrying quickly.
