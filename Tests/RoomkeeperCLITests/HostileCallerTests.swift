@@ -40,6 +40,18 @@ struct HostileCallerTests {
         #expect(try await httpRequest("GET", base + "/healthz").status == 200, "the probes answer anyone")
     }
 
+    @Test("The operator commands send no token over plain http:// to another host")
+    func plainRemote() async throws {
+        let workspace = try Workspace()
+        defer { workspace.remove() }
+        for command in ["status", "suspend", "resume", "reconcile"] {
+            let refused = try await workspace.run(
+                ["controller", command, "--controller", "http://controller.example.net:9090"], environment: ["ROOMKEEPER_ADMIN_TOKEN": Self.adminToken])
+            #expect(refused.status == 64, "\(command): \(refused.errors)")
+            #expect(refused.errors.contains("--controller must be https:// for a controller on another host"), "\(refused.errors)")
+        }
+    }
+
     @Test("The read token reads status and report and changes nothing; the admin token does both")
     func readToken() async throws {
         let workspace = try Workspace()

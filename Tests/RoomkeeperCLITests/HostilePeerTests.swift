@@ -343,4 +343,18 @@ struct FilesAtRestTests {
         #expect(try Self.mode(state.path) == 0o700)
         #expect(checked >= 5, "the journal, history, inventory and portal files were all checked")
     }
+
+    @Test("Reports written with --out are 0600, and the folder they go to is left as it is")
+    func reportsOut() async throws {
+        let workspace = try Workspace()
+        defer { workspace.remove() }
+        let reports = workspace.state.appendingPathComponent("reports")
+        try FileManager.default.createDirectory(at: reports, withIntermediateDirectories: true)
+        chmod(reports.path, 0o755)
+        #expect(try await workspace.run(["plan", "contoso", "--out", reports.appendingPathComponent("plan.json").path]).status == 2)
+        #expect(try await workspace.run(["drift", "contoso", "--out", reports.appendingPathComponent("drift.html").path]).status == 2)
+        #expect(try Self.mode(reports.appendingPathComponent("plan.json").path) == 0o600)
+        #expect(try Self.mode(reports.appendingPathComponent("drift.html").path) == 0o600)
+        #expect(try Self.mode(reports.path) == 0o755, "the operator's folder is not tightened")
+    }
 }
