@@ -306,8 +306,6 @@ public struct Planner {
         }
     }
 
-    /// Devices are matched by manufacturer and serial number. A room's main unit carries the
-    /// room's enrollment, which apply changes; peripherals are checked for presence only.
     /// What the directory's cloud does not offer, said once: rooms that cannot be checked, and
     /// a portal that does not exist there.
     private mutating func noteCloudLimits() {
@@ -328,6 +326,8 @@ public struct Planner {
         }
     }
 
+    /// Devices are matched by manufacturer and serial number. A room's main unit carries the
+    /// room's enrollment, which apply changes; peripherals are checked for presence only.
     /// With Intune's and Autopilot's devices read, checks the declared main units against them.
     private mutating func checkDeviceRegistry(now: Date) {
         noteCloudLimits()
