@@ -23,6 +23,13 @@ public final class BackgroundProcess: Sendable {
         let output = self.output
         pipe.fileHandleForReading.readabilityHandler = { handle in
             let data = handle.availableData
+            // At end of file the handler would be called again and again; and a dispatch source
+            // left on a descriptor that is closed later (when the pipe goes) can crash libdispatch's
+            // event loop. Stop reading there.
+            guard !data.isEmpty else {
+                handle.readabilityHandler = nil
+                return
+            }
             output.text.withLock { $0 += String(decoding: data, as: UTF8.self) }
         }
         try process.run()
