@@ -4,6 +4,7 @@ import HTTPTypes
 import Hummingbird
 import Logging
 import NIOCore
+import PortalAPI
 import Reports
 
 /// Who may call the controller's endpoints. Nothing but the probes answers without a token.
@@ -231,11 +232,8 @@ public enum ControllerServer {
 
 /// The host and port of a `Host` header or a listen address.
 public enum ListenHost {
-    /// `localhost`, `127.x.y.z` and `::1`.
-    public static func isLoopback(_ host: String) -> Bool {
-        let host = host.lowercased()
-        return host == "localhost" || host == "::1" || host.hasPrefix("127.")
-    }
+    /// `localhost`, `127.x.y.z` and `::1` (`PortalEndpoint.isLoopback`).
+    public static func isLoopback(_ host: String) -> Bool { PortalEndpoint.isLoopback(host) }
 
     /// The host of `host:port`, `[v6]:port` or a bare host, without brackets.
     static func name(ofAuthority authority: String) -> String {

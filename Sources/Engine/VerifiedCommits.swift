@@ -26,22 +26,19 @@ public struct VerifiedCommits: Sendable {
         guard let data = try? FileHandle.readBounded(path: file(url: url, ref: ref).path, limit: 64 << 10) else { return nil }
         let decoder = JSONDecoder()
         decoder.dateDecodingStrategy = .iso8601
-        guard let record = try? decoder.decode(Record.self, from: data), record.commit.count == 40, record.commit.allSatisfy(\.isHexDigit)
+        guard let record = try? decoder.decode(Record.self, from: data), GitSource.isCommitId(record.commit)
         else { return nil }
         return record.commit
     }
 
     /// Records `commit` as the last verified one for `url` at `ref`.
     public func record(url: String, ref: String, commit: String, at date: Date = Date()) throws {
-        guard !Self.isPinned(ref) else { return }
+        guard !GitSource.isCommitId(ref) else { return }
         let encoder = JSONEncoder()
         encoder.dateEncodingStrategy = .iso8601
         encoder.outputFormatting = [.sortedKeys, .prettyPrinted]
         try PrivateFiles.write(try encoder.encode(Record(url: url, ref: ref, commit: commit, verifiedAt: date)), to: file(url: url, ref: ref))
     }
-
-    /// Whether `ref` is a full commit id, which never moves.
-    static func isPinned(_ ref: String) -> Bool { ref.count == 40 && ref.allSatisfy(\.isHexDigit) }
 
     private func file(url: String, ref: String) -> URL {
         let key = SHA256.hash(data: Data("\(redactedURL(url))\n\(ref)".utf8)).prefix(16).map { String(format: "%02x", $0) }.joined()

@@ -47,6 +47,9 @@ public struct GitSource: Sendable {
         self.credentials = credentials
     }
 
+    /// Whether `ref` is a full commit id (40 hexadecimal digits), which names one commit and never moves.
+    public static func isCommitId(_ ref: String) -> Bool { ref.count == 40 && ref.allSatisfy(\.isHexDigit) }
+
     /// The default cache folder: `$XDG_CACHE_HOME/roomkeeper/git`, else `~/.cache/roomkeeper/git`.
     public static func defaultCacheFolder(environment: [String: String] = ProcessInfo.processInfo.environment) -> URL {
         let base = environment["XDG_CACHE_HOME"] ?? "\(NSHomeDirectory())/.cache"
@@ -204,7 +207,7 @@ public struct GitSource: Sendable {
     /// `refs/remotes/origin/`, a tag to `refs/tags/`, a bare name as either (so that one that is
     /// both is still refused as ambiguous). A commit id may be on any branch: every branch, no tags.
     var refspecs: [String] {
-        if ref.count == 40, ref.allSatisfy(\.isHexDigit) { return ["+refs/heads/*:refs/remotes/origin/*"] }
+        if Self.isCommitId(ref) { return ["+refs/heads/*:refs/remotes/origin/*"] }
         if ref.hasPrefix("refs/heads/") { return ["+\(ref):refs/remotes/origin/\(ref.dropFirst("refs/heads/".count))"] }
         if ref.hasPrefix("refs/") { return ["+\(ref):\(ref)"] }
         return ["+refs/heads/\(ref):refs/remotes/origin/\(ref)", "+refs/tags/\(ref):refs/tags/\(ref)"]
@@ -321,7 +324,7 @@ public struct GitSource: Sendable {
         _ repository: OpaquePointer, movedTags: [String: MovedTag]
     ) throws -> (commit: OpaquePointer, tag: (name: String, target: git_oid)?) {
         var object: OpaquePointer?
-        if ref.count == 40, ref.allSatisfy(\.isHexDigit) {
+        if Self.isCommitId(ref) {
             var oid = git_oid()
             if git_oid_fromstr(&oid, ref) == 0, git_object_lookup(&object, repository, &oid, GIT_OBJECT_COMMIT) == 0, let object {
                 return (object, nil)

@@ -1,4 +1,5 @@
 import Foundation
+import PortalAPI
 
 /// Where a git URL points: scheme, host and port, for deciding where credentials may go.
 /// scp-style `user@host:path` is SSH on port 22.
@@ -27,12 +28,7 @@ struct RemoteEndpoint: Equatable {
     private static let defaultPorts = ["https": 443, "http": 80, "ssh": 22, "git": 9418]
 
     /// Whether the host is this machine, where plain HTTP carries no credential over a network.
-    var isLoopback: Bool {
-        let bare = host.trimmingCharacters(in: CharacterSet(charactersIn: "[]"))
-        if bare == "localhost" || bare == "::1" { return true }
-        let octets = bare.split(separator: ".", omittingEmptySubsequences: false)
-        return octets.count == 4 && octets[0] == "127" && octets.allSatisfy { UInt8($0) != nil }
-    }
+    var isLoopback: Bool { PortalEndpoint.isLoopback(host) }
 
     var description: String { "\(scheme)://\(host)" + (port.map { ":\($0)" } ?? "") }
 }

@@ -101,11 +101,7 @@ public final class GraphSession: Sendable {
                 .GET, url: url, body: nil, service: service, advancedQuery: advancedQuery, pageSize: pageSize
             ) { received in
                 bytes += received
-                guard bytes <= listedBytesLimit else {
-                    throw GraphError(
-                        status: 0, code: "TooManyBytes",
-                        message: "a Graph list went on past \(listedBytesLimit >> 20) MiB; Roomkeeper stops there")
-                }
+                try checkListedBytes(bytes)
             }
             pages += 1
             items += page.value
@@ -143,9 +139,7 @@ public final class GraphSession: Sendable {
                 .GET, url: url, body: nil, service: service, advancedQuery: false, pageSize: nil
             ) { received in
                 bytes += received
-                guard bytes <= listedBytesLimit else {
-                    throw GraphError(status: 0, code: "TooManyBytes", message: "a Graph list went on past \(listedBytesLimit >> 20) MiB; Roomkeeper stops there")
-                }
+                try checkListedBytes(bytes)
             }
             items += page.value
             total = total ?? page.count
@@ -159,6 +153,13 @@ public final class GraphSession: Sendable {
             }
         }
         return items
+    }
+
+    /// Refuses a list whose pages hold more than `listedBytesLimit` bytes so far.
+    private func checkListedBytes(_ bytes: Int) throws {
+        guard bytes <= listedBytesLimit else {
+            throw GraphError(status: 0, code: "TooManyBytes", message: "a Graph list went on past \(listedBytesLimit >> 20) MiB; Roomkeeper stops there")
+        }
     }
 
     /// Answers to up to 20 GET requests (paths relative to `/v1.0`) in one `$batch` request, by

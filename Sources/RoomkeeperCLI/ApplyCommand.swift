@@ -186,7 +186,7 @@ extension Roomkeeper {
                     "the plan was made from \(recordedURL.terminalSafe) (path '\((recorded.path ?? "").terminalSafe)'), not from the configured "
                         + "\(redactedURL(configured)) (path '\(sourceOptions.path)'); nothing was applied")
             }
-            guard let commit = recorded.commit, commit.count == 40, commit.allSatisfy(\.isHexDigit) else {
+            guard let commit = recorded.commit, GitSource.isCommitId(commit) else {
                 throw CommandFailure("the plan names no commit of \(recordedURL.terminalSafe); run plan again")
             }
             return SourceOrigin(url: configured, ref: commit, path: sourceOptions.path)

@@ -58,7 +58,7 @@ struct SourceOptions: ParsableArguments {
         if gitURL == nil, allowedSigners != nil || gpgKeyring != nil {
             throw ValidationError("--allowed-signers and --gpg-keyring verify revisions read with --source")
         }
-        if let acceptRewrittenHistory, acceptRewrittenHistory.count != 40 || !acceptRewrittenHistory.allSatisfy(\.isHexDigit) {
+        if let acceptRewrittenHistory, !GitSource.isCommitId(acceptRewrittenHistory) {
             throw ValidationError("--accept-rewritten-history takes the full 40-character id of the commit to accept")
         }
     }
