@@ -44,47 +44,29 @@ public struct GraphEndpoints {
 
     func handle(_ call: GraphCall, permissions: Set<String>) -> GraphAnswer {
         let parts = call.path.split(separator: "/", omittingEmptySubsequences: true).map(String.init)
-        if call.method == "POST", parts.count == 4, parts[0] == "deviceManagement", parts[1] == "windowsAutopilotDeviceIdentities",
-           parts[3] == "updateDeviceProperties" {
-            guard permissions.contains(GraphPermission.autopilotWrite) else {
-                return .error(403, "Authorization_RequestDenied", "Insufficient privileges to complete the operation.")
-            }
-            return updateDeviceProperties(parts[2], call.body)
-        }
-        guard call.method == "GET" else { return .error(405, "Request_BadRequest", "Only GET is supported here.") }
-        func require(_ permission: String, _ answer: () -> GraphAnswer) -> GraphAnswer {
-            let allowed = GraphPermission.alsoAllowed[permission, default: []].union([permission])
-            guard !allowed.isDisjoint(with: permissions) else {
-                return .error(403, "Authorization_RequestDenied", "Insufficient privileges to complete the operation.")
-            }
-            return answer()
-        }
-        switch parts {
-        case ["users", "delta"]: return require(GraphPermission.userRead) { delta(call, kind: .user) }
-        case ["users"]: return require(GraphPermission.userRead) { list(call, kind: .user) }
-        case let p where p.count == 2 && p[0] == "users":
-            return require(GraphPermission.userRead) { singleUser(p[1], call) }
-        case let p where p.count == 3 && p[0] == "users" && p[2] == "licenseDetails":
-            // Licence details are not available to applications (user-list-licensedetails-permissions:
-            // "Application | Not supported"), and every token here is an application's.
-            return .error(403, "Authorization_RequestDenied", "Insufficient privileges to complete the operation.")
-        case ["subscribedSkus"]: return require(GraphPermission.organizationRead) { subscribedSkus(call) }
-        case ["groups", "delta"]: return require(GraphPermission.groupMemberRead) { delta(call, kind: .group) }
-        case ["groups"]: return require(GraphPermission.groupMemberRead) { list(call, kind: .group) }
-        case let p where p.count >= 3 && p[0] == "groups" && p[2] == "transitiveMembers" && p.count <= 4:
-            return require(GraphPermission.groupMemberRead) { transitiveMembers(of: p[1], cast: p.count == 4 ? p[3] : nil, call) }
-        case ["places", "microsoft.graph.room"]: return require(GraphPermission.placeRead) { list(call, kind: .room) }
-        case ["places", "microsoft.graph.roomlist"]: return require(GraphPermission.placeRead) { list(call, kind: .roomList) }
-        case let p where p.count == 4 && p[0] == "places" && p[2] == "microsoft.graph.roomlist" && p[3] == "rooms":
-            return require(GraphPermission.placeRead) { roomsOfList(p[1], call) }
-        case ["roleManagement", "directory", "roleAssignments"]:
-            return require(GraphPermission.roleManagementRead) { roleAssignments(call) }
-        case ["deviceManagement", "managedDevices"]:
-            return require(GraphPermission.managedDevicesRead) { devices(call, kind: .managedDevice) }
-        case ["deviceManagement", "windowsAutopilotDeviceIdentities"]:
-            return require(GraphPermission.autopilotRead) { devices(call, kind: .autopilotDevice) }
-        default:
+        guard let operation = GraphOperation(method: call.method, path: parts) else {
+            guard call.method == "GET" else { return .error(405, "Request_BadRequest", "Only GET is supported here.") }
             return .error(400, "BadRequest", "Resource not found for the segment '\(parts.last ?? "")'.")
+        }
+        guard operation.application.permits(permissions) else {
+            return .error(403, "Authorization_RequestDenied", "Insufficient privileges to complete the operation.")
+        }
+        switch operation {
+        case .updateAutopilotDeviceProperties: return updateDeviceProperties(parts[2], call.body)
+        case .userDelta: return delta(call, kind: .user)
+        case .listUsers: return list(call, kind: .user)
+        case .getUser: return singleUser(parts[1], call)
+        // Not supported for applications, and every token here is an application's: refused above.
+        case .listLicenseDetails: return .error(403, "Authorization_RequestDenied", "Insufficient privileges to complete the operation.")
+        case .listSubscribedSkus: return subscribedSkus(call)
+        case .groupDelta: return delta(call, kind: .group)
+        case .listGroups: return list(call, kind: .group)
+        case .listTransitiveMembers: return transitiveMembers(of: parts[1], cast: parts.count == 4 ? parts[3] : nil, call)
+        case .listPlaces: return list(call, kind: parts[1] == "microsoft.graph.room" ? .room : .roomList)
+        case .listRoomsOfList: return roomsOfList(parts[1], call)
+        case .listRoleAssignments: return roleAssignments(call)
+        case .listManagedDevices: return devices(call, kind: .managedDevice)
+        case .listAutopilotDevices: return devices(call, kind: .autopilotDevice)
         }
     }
 

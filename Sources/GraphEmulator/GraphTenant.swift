@@ -257,16 +257,6 @@ public enum GraphPermission {
     public static let leastPrivileged: Set<String> = [
         userRead, groupMemberRead, placeRead, roleManagementRead, managedDevicesRead, autopilotRead, organizationRead,
     ]
-    /// Higher permissions that also allow each read, as Graph's reference lists them.
-    static let alsoAllowed: [String: Set<String>] = [
-        userRead: ["User.ReadWrite.All", "Directory.Read.All", "Directory.ReadWrite.All"],
-        groupMemberRead: ["Group.Read.All", "Group.ReadWrite.All", "Directory.Read.All", "Directory.ReadWrite.All"],
-        placeRead: ["Place.ReadWrite.All"],
-        organizationRead: ["Organization.ReadWrite.All", "Directory.Read.All", "Directory.ReadWrite.All"],
-        roleManagementRead: ["RoleManagement.Read.All", "RoleManagement.ReadWrite.Directory", "Directory.Read.All"],
-        managedDevicesRead: ["DeviceManagementManagedDevices.ReadWrite.All"],
-        autopilotRead: ["DeviceManagementServiceConfig.ReadWrite.All"],
-    ]
 }
 
 /// The SKUs the emulated tenant's licences are, by part number: the ids of Microsoft's licensing
