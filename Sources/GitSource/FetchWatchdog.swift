@@ -112,6 +112,9 @@ final class FetchWatchdog: Sendable {
         var service = [CChar](repeating: 0, count: Int(NI_MAXSERV))
         guard getnameinfo(address, length, &host, socklen_t(host.count), &service, socklen_t(service.count), NI_NUMERICHOST | NI_NUMERICSERV) == 0
         else { return nil }
-        return String(cString: host) + "|" + String(cString: service)
+        func text(_ characters: [CChar]) -> String {
+            String(decoding: characters.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+        }
+        return text(host) + "|" + text(service)
     }
 }

@@ -128,7 +128,7 @@ public struct GitSource: Sendable {
             throw error
         }
         git_repository_free(created)
-        FileManager.default.createFile(atPath: scratch.appendingPathComponent(Self.completeMarker).path, contents: Data())
+        try Data().write(to: scratch.appendingPathComponent(Self.completeMarker))
         try FileManager.default.moveItem(at: scratch, to: folder)
         var reopened: OpaquePointer?
         try Libgit2.check(git_repository_open_bare(&reopened, folder.path), "cannot open the cache at \(folder.path)")
