@@ -21,7 +21,7 @@ extension Engine {
         guard let directory else { throw DirectoryReadError(source: "nowhere", underlying: NoDirectory()) }
         let read: TenantDirectory
         do {
-            read = try await directory.readDirectory()
+            read = try await directory.readDirectory(lookingUp: DirectoryLookups(declared: snapshot.manifests))
         } catch {
             throw DirectoryReadError(source: directory.directoryDescription, underlying: error)
         }

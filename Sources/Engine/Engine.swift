@@ -40,7 +40,7 @@ public struct Engine: Sendable {
     public func plan(
         _ snapshot: ManifestSnapshot, portal: any Portal, options: PlanOptions, acceptInventoryShrink: Bool = false
     ) async throws -> (plan: Plan, live: LiveState) {
-        let (live, caching) = try await readLiveCachingMeanwhile(portal)
+        let (live, caching) = try await readLiveCachingMeanwhile(portal, lookingUp: DirectoryLookups(declared: snapshot.manifests))
         let plan = try plan(snapshot, against: live, portal: portal, options: options, acceptInventoryShrink: acceptInventoryShrink)
         await caching.value
         return (plan, live)
@@ -79,9 +79,11 @@ public struct Engine: Sendable {
 
     /// `readLive`, returning while the read cache is still being written: the caller plans on
     /// one core while the other writes, and awaits the writing before it finishes.
-    private func readLiveCachingMeanwhile(_ portal: any Portal) async throws -> (LiveState, caching: Task<Void, Never>) {
+    private func readLiveCachingMeanwhile(
+        _ portal: any Portal, lookingUp lookups: DirectoryLookups = DirectoryLookups()
+    ) async throws -> (LiveState, caching: Task<Void, Never>) {
         do {
-            return try await readThroughCache(portal, directory: directory)
+            return try await readThroughCache(portal, directory: directory, lookingUp: lookups)
         } catch let error as DirectoryReadError {
             throw error
         } catch {
@@ -91,10 +93,13 @@ public struct Engine: Sendable {
 
     /// Reads the portal by delta from its cache, then keeps the cache current: in memory at
     /// once, in the state folder by the task returned.
-    func readThroughCache(_ portal: any Portal, directory: (any DirectorySource)?) async throws -> (LiveState, caching: Task<Void, Never>) {
+    func readThroughCache(
+        _ portal: any Portal, directory: (any DirectorySource)?, lookingUp lookups: DirectoryLookups = DirectoryLookups()
+    ) async throws -> (LiveState, caching: Task<Void, Never>) {
         let endpoint = portal.endpointDescription
         let folder = PortalReadCache.folder(in: stateFolder, portal: endpoint)
-        let (live, cache) = try await LiveState.read(from: portal, directory: directory, cache: await readCaches.cache(endpoint, from: folder))
+        let (live, cache) = try await LiveState.read(
+            from: portal, directory: directory, lookingUp: lookups, cache: await readCaches.cache(endpoint, from: folder))
         readCaches.keep(cache.saved)
         let caching = Task {
             guard cache.hasChanges else { return }
@@ -132,7 +137,7 @@ public struct Engine: Sendable {
 
     /// Plans and judges the plan as drift, without writing anything but the inventory record.
     func judgeDrift(_ snapshot: ManifestSnapshot, portal: any Portal, history: DriftHistory, now: Date) async throws -> DriftCheck {
-        let (live, caching) = try await readLiveCachingMeanwhile(portal)
+        let (live, caching) = try await readLiveCachingMeanwhile(portal, lookingUp: DirectoryLookups(declared: snapshot.manifests))
         let identity = live.me?.userPrincipalName
         let memory: DriftMemory
         let plan: Plan

@@ -1,4 +1,5 @@
 import Foundation
+import PortalAPI
 import Reconciler
 import Synchronization
 

@@ -1,5 +1,6 @@
 import Foundation
 import PortalAPI
+import Reconciler
 
 /// Where Roomkeeper keeps what it writes on this machine (inventory records, journals, drift
 /// history, the embedded portal, the controller's suspension marker): `$ROOMKEEPER_STATE_DIR`,
@@ -9,6 +10,11 @@ public enum StateFolder {
         URL(fileURLWithPath: environment["ROOMKEEPER_STATE_DIR"]
             ?? environment["XDG_STATE_HOME"].map { "\($0)/roomkeeper" }
             ?? "\(NSHomeDirectory())/.local/state/roomkeeper")
+    }
+
+    /// Where what was read of a tenant's directory through Graph is kept between runs.
+    public static func directoryCache(in folder: URL, tenantKey: String) -> URL {
+        folder.appendingPathComponent("cache/graph-\(StableDigest.hex(tenantKey, length: 16))")
     }
 }
 

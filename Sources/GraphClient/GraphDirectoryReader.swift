@@ -21,41 +21,37 @@ import PortalModel
 /// - The holders of the directory roles that reach the portal are read every time (four requests).
 ///
 /// One read at a time: a read that starts while another runs waits for it and shares its result.
+///
+/// With a `cacheFile`, what a read saw is also kept on disk (`GraphReadState`, in the state
+/// folder), so that the next process, a scheduled `drift` for instance, reads by delta too.
+/// Rooms and devices kept there are read again once `refreshInterval` has passed, or at once
+/// when the caller looks up a room or serial number they lack.
 public actor GraphDirectoryReader {
     public nonisolated let session: GraphSession
     private let refreshInterval: Duration
     private let now: @Sendable () -> Date
 
-    private var users: [String: GraphUser] = [:]
-    private var usersDeltaLink: String?
-    private var groups: [String: GraphGroup] = [:]
-    private var groupsDeltaLink: String?
-    private var places: Places?
-    private var devices: (registry: DeviceRegistry?, readAt: Date)?
-    /// Part numbers of the SKU ids the licensing reference lacks, from `/subscribedSkus`.
-    private var subscribedPartNumbers: [String: String] = [:]
-    /// When `/subscribedSkus` was last read, and whether the app may read it.
-    private var subscribedSkusRead: (at: Date, allowed: Bool)?
+    private let cacheFile: URL?
+    /// What the reads so far saw (mutated in place: a copy of 100,000 users per change would be quadratic).
+    private var kept = GraphReadState()
+    private var loadedFromDisk = false
     private var inFlight: Task<TenantDirectory, any Error>?
 
-    private struct Places: Sendable {
-        var rooms: [GraphRoom]
-        var lists: [GraphRoomList]
-        /// Room addresses (lower case) by room list address (lower case).
-        var members: [String: [String]]
-        var readAt: Date
-    }
-
-    public init(session: GraphSession, refreshInterval: Duration = .seconds(3600), now: @escaping @Sendable () -> Date = Date.init) {
+    /// `cacheFile`: where to keep what was read between processes; nil keeps it in memory only.
+    public init(
+        session: GraphSession, refreshInterval: Duration = .seconds(3600), cacheFile: URL? = nil, now: @escaping @Sendable () -> Date = Date.init
+    ) {
         self.session = session
         self.refreshInterval = refreshInterval
+        self.cacheFile = cacheFile
         self.now = now
     }
 
-    /// The directory as Graph has it now.
-    public func read() async throws -> TenantDirectory {
+    /// The directory as Graph has it now; rooms and devices kept from an earlier read are read
+    /// again when they lack one of `lookups`.
+    public func read(lookingUp lookups: DirectoryLookups = DirectoryLookups()) async throws -> TenantDirectory {
         if let inFlight { return try await inFlight.value }
-        let task = Task { try await self.readOnce() }
+        let task = Task { try await self.readOnce(lookups) }
         inFlight = task
         defer { inFlight = nil }
         return try await task.value
@@ -63,21 +59,42 @@ public actor GraphDirectoryReader {
 
     /// Users, groups, Places and role holders at once (each walks its own pages); then the
     /// licences, which need to know the room accounts.
-    private func readOnce() async throws -> TenantDirectory {
+    private func readOnce(_ lookups: DirectoryLookups) async throws -> TenantDirectory {
+        try await loadFromDiskOnce()
         async let roleHolders = readRoleHolders()
         async let users: Void = refreshUsers()
         async let groups: Void = refreshGroups()
-        async let places: Void = refreshPlaces()
-        async let devices: Void = refreshDevices()
+        async let places: Void = refreshPlaces(lookingUp: lookups.rooms)
+        async let devices: Void = refreshDevices(lookingUp: lookups.serialNumbers)
         _ = try await (users, groups, places, devices)
         try await nameUnknownSkus()
-        return assemble(roleHolders: try await throughGroups(try await roleHolders))
+        let directory = assemble(roleHolders: try await throughGroups(try await roleHolders))
+        try await saveToDisk()
+        return directory
+    }
+
+    // MARK: - Kept between processes
+
+    /// The state kept in `cacheFile` by an earlier process for this tenant, if any: once, before
+    /// the first read. A missing, damaged or foreign file is a cold start, never an error.
+    private func loadFromDiskOnce() async throws {
+        guard !loadedFromDisk, let cacheFile else { return }
+        loadedFromDisk = true
+        let tenant = tenantKey
+        if let state = try await offCooperativePool({ GraphReadState.load(from: cacheFile, tenant: tenant) }) { kept = state }
+    }
+
+    private func saveToDisk() async throws {
+        guard let cacheFile else { return }
+        kept.tenant = tenantKey
+        let state = kept
+        try await offCooperativePool { try state.save(to: cacheFile) }
     }
 
     /// Role holders with the roles of role-assignable groups given to the groups' members, who
     /// hold them as much as a user assigned directly does.
     private func throughGroups(_ holders: [String: Set<DirectoryRole>]) async throws -> [String: Set<DirectoryRole>] {
-        let groupHolders = holders.filter { groups[$0.key] != nil }
+        let groupHolders = holders.filter { kept.groups[$0.key] != nil }
         guard !groupHolders.isEmpty else { return holders }
         var result = holders
         for (group, members) in try await transitiveMembers(ofGroups: Set(groupHolders.keys)) {
@@ -90,22 +107,22 @@ public actor GraphDirectoryReader {
 
     private func refreshUsers() async throws {
         let start = session.url("/users/delta?$select=\(GraphUser.selected.joined(separator: ","))")
-        let (changes, link, full) = try await deltaRound(GraphUser.self, start: start, link: usersDeltaLink)
-        if full { users = [:] }
+        let (changes, link, full) = try await deltaRound(GraphUser.self, start: start, link: kept.usersDeltaLink)
+        if full { kept.users = [:] }
         for user in changes {
-            if user.removed != nil { users[user.id] = nil } else { users[user.id] = merged(users[user.id], user) }
+            if user.removed != nil { kept.users[user.id] = nil } else { kept.users[user.id] = merged(kept.users[user.id], user) }
         }
-        usersDeltaLink = link
+        kept.usersDeltaLink = link
     }
 
     private func refreshGroups() async throws {
         let start = session.url("/groups/delta?$select=\(GraphGroup.selected.joined(separator: ","))")
-        let (changes, link, full) = try await deltaRound(GraphGroup.self, start: start, link: groupsDeltaLink)
-        if full { groups = [:] }
+        let (changes, link, full) = try await deltaRound(GraphGroup.self, start: start, link: kept.groupsDeltaLink)
+        if full { kept.groups = [:] }
         for group in changes {
-            groups[group.id] = group.removed == nil ? group : nil
+            kept.groups[group.id] = group.removed == nil ? group : nil
         }
-        groupsDeltaLink = link
+        kept.groupsDeltaLink = link
     }
 
     /// Delta rounds take no `$top`; this many objects a page are asked for with `Prefer`.
@@ -139,13 +156,16 @@ public actor GraphDirectoryReader {
 
     // MARK: - Places
 
-    private func refreshPlaces() async throws {
-        if let places, now().timeIntervalSince(places.readAt) < Double(refreshInterval.components.seconds) { return }
+    /// Whether something read at `readAt` is still fresh enough to use.
+    private func fresh(_ readAt: Date) -> Bool { now().timeIntervalSince(readAt) < Double(refreshInterval.components.seconds) }
+
+    private func refreshPlaces(lookingUp rooms: Set<String>) async throws {
+        if let places = kept.places, fresh(places.readAt), rooms.isSubset(of: places.addresses) { return }
         let readAt = now()
         // Places exists in the global cloud only (place-list): elsewhere there is nothing to read,
         // and the directory says its rooms are not observable rather than that there are none.
         guard session.tokens.signIn.cloud.offers.places else {
-            places = Places(rooms: [], lists: [], members: [:], readAt: readAt)
+            kept.places = GraphReadState.Places(rooms: [], lists: [], members: [:], readAt: readAt)
             return
         }
         // Places pages by $skip and gives no next link (see GraphSession.listBySkip).
@@ -167,13 +187,14 @@ public actor GraphDirectoryReader {
             for try await (list, rooms) in group { members[list] = rooms }
             return members
         }
-        places = Places(rooms: try await rooms, lists: lists, members: members, readAt: readAt)
+        kept.places = GraphReadState.Places(rooms: try await rooms, lists: lists, members: members, readAt: readAt)
     }
 
     // MARK: - Devices
 
-    private func refreshDevices() async throws {
-        if let devices, now().timeIntervalSince(devices.readAt) < Double(refreshInterval.components.seconds) { return }
+    private func refreshDevices(lookingUp serialNumbers: Set<String>) async throws {
+        if let devices = kept.devices, fresh(devices.readAt),
+           devices.registry.map({ serialNumbers.isSubset(of: $0.serialNumbers) }) ?? true { return }
         let readAt = now()
         do {
             async let managed = session.list(
@@ -185,9 +206,9 @@ public actor GraphDirectoryReader {
                     "/deviceManagement/windowsAutopilotDeviceIdentities?$select=\(GraphAutopilotDevice.selected.joined(separator: ","))&$top=999"))
             let registry = DeviceRegistry(
                 managed: try await managed.items.compactMap(Self.registered), autopilot: try await autopilot.items.compactMap(Self.registered))
-            devices = (registry, readAt)
+            kept.devices = GraphReadState.Devices(registry: registry, readAt: readAt)
         } catch let error as GraphError where error.status == 403 {
-            devices = (nil, readAt)
+            kept.devices = GraphReadState.Devices(registry: nil, readAt: readAt)
         }
     }
 
@@ -219,29 +240,29 @@ public actor GraphDirectoryReader {
     /// The part number of a SKU id: from the licensing reference, else from `/subscribedSkus`.
     private func partNumber(of skuId: String) -> String? {
         let id = skuId.lowercased()
-        return LicensingReference.partNumbers[id] ?? subscribedPartNumbers[id]
+        return LicensingReference.partNumbers[id] ?? kept.subscribedPartNumbers[id]
     }
 
     /// Reads `/subscribedSkus` when a room account holds a SKU id nobody has named yet, at most
     /// once per refresh interval. Without Organization.Read.All (403) such SKUs stay unnamed: a
     /// room holding only them reads as unlicensed, and the README says to grant it.
     private func nameUnknownSkus() async throws {
-        let roomAddresses = Set((places?.rooms ?? []).compactMap { $0.emailAddress?.lowercased() })
-        let unknown = users.values.lazy
+        let roomAddresses = Set((kept.places?.rooms ?? []).compactMap { $0.emailAddress?.lowercased() })
+        let unknown = kept.users.values.lazy
             .filter { user in [user.userPrincipalName, user.mail].contains { $0.map { roomAddresses.contains($0.lowercased()) } == true } }
             .flatMap { $0.assignedLicenses ?? [] }
             .contains { $0.skuId.map { self.partNumber(of: $0) == nil } == true }
         guard unknown else { return }
-        if let read = subscribedSkusRead, now().timeIntervalSince(read.at) < Double(refreshInterval.components.seconds) { return }
+        if let read = kept.subscribedSkusReadAt, fresh(read) { return }
         do {
             let (skus, _) = try await session.list(
                 GraphSubscribedSku.self, from: session.url("/subscribedSkus?$select=\(GraphSubscribedSku.selected.joined(separator: ","))"))
             for sku in skus {
-                if let id = sku.skuId?.lowercased(), let part = sku.skuPartNumber { subscribedPartNumbers[id] = part }
+                if let id = sku.skuId?.lowercased(), let part = sku.skuPartNumber { kept.subscribedPartNumbers[id] = part }
             }
-            subscribedSkusRead = (now(), true)
+            kept.subscribedSkusReadAt = now()
         } catch let error as GraphError where error.status == 403 {
-            subscribedSkusRead = (now(), false)
+            kept.subscribedSkusReadAt = now()
         }
     }
 
@@ -275,27 +296,27 @@ public actor GraphDirectoryReader {
     // MARK: - Assembly
 
     private func assemble(roleHolders: [String: Set<DirectoryRole>]) -> TenantDirectory {
-        let places = places ?? Places(rooms: [], lists: [], members: [:], readAt: .distantPast)
+        let places = kept.places ?? GraphReadState.Places(rooms: [], lists: [], members: [:], readAt: .distantPast)
         var listsByRoom: [String: [String]] = [:]
         for (list, rooms) in places.members {
             for room in rooms { listsByRoom[room, default: []].append(list) }
         }
         var licenceByAccount: [String: RoomLicence] = [:]
         let roomAddresses = Set(places.rooms.compactMap { $0.emailAddress?.lowercased() })
-        for user in users.values {
+        for user in kept.users.values {
             let names = [user.userPrincipalName, user.mail].compactMap { $0?.lowercased() }
             guard names.contains(where: roomAddresses.contains) else { continue }
             let licence = LicensingReference.licence(partNumbers: (user.assignedLicenses ?? []).compactMap { $0.skuId.flatMap(partNumber) })
             for name in names { licenceByAccount[name] = licence }
         }
-        let directoryUsers = users.values.compactMap { user -> DirectoryUser? in
+        let directoryUsers = kept.users.values.compactMap { user -> DirectoryUser? in
             guard let upn = user.userPrincipalName else { return nil }
             let roles = roleHolders[user.id].map { $0.sorted { $0.rawValue < $1.rawValue }.map { Vocabulary.known($0) } }
             return DirectoryUser(
                 id: user.id, userPrincipalName: upn, displayName: user.displayName ?? upn, directoryRoles: roles,
                 accountEnabled: user.accountEnabled)
         }
-        let directoryGroups = groups.values.map { group in
+        let directoryGroups = kept.groups.values.map { group in
             DirectoryGroup(id: group.id, displayName: group.displayName ?? group.id, mail: group.mail, securityEnabled: group.securityEnabled)
         }
         let rooms = places.rooms.compactMap { room -> DirectoryRoom? in
@@ -315,7 +336,7 @@ public actor GraphDirectoryReader {
             rooms: rooms.sorted { $0.email < $1.email },
             roomLists: places.lists.compactMap { list in list.emailAddress.map { DirectoryRoomList(email: $0, displayName: list.displayName) } }
                 .sorted { $0.email < $1.email },
-            devices: devices?.registry, cloud: session.tokens.signIn.cloud.offers)
+            devices: kept.devices?.registry, cloud: session.tokens.signIn.cloud.offers)
     }
 
     /// An address as one URL path segment, or nil when it could not be one.
@@ -329,9 +350,12 @@ extension GraphDirectoryReader: DirectorySource {
         "Microsoft Graph at \(session.host) (\(session.tokens.signIn))"
     }
 
-    public nonisolated var tenantKey: String { "\(session.host.origin)/\(session.tokens.signIn.tenantId)" }
+    public nonisolated var tenantKey: String { Self.tenantKey(of: session) }
 
-    public func readDirectory() async throws -> TenantDirectory { try await read() }
+    /// The tenant a session reads: its Graph host and tenant id.
+    public static func tenantKey(of session: GraphSession) -> String { "\(session.host.origin)/\(session.tokens.signIn.tenantId)" }
+
+    public func readDirectory(lookingUp lookups: DirectoryLookups) async throws -> TenantDirectory { try await read(lookingUp: lookups) }
 
     /// Reads each group's transitive user members: an OData cast on `transitiveMembers`, which
     /// Graph treats as an advanced query (learn.microsoft.com/graph/aad-advanced-queries).

@@ -148,6 +148,15 @@ public final class GraphDirectoryStore: Sendable {
         }
     }
 
+    /// Adds or replaces a room mailbox, as Exchange would: Places lists it at once (Places has no delta).
+    public func put(_ room: GraphTenant.Room) {
+        state.withLock { state in
+            state.tenant.rooms.removeAll { $0.email == room.email }
+            state.tenant.rooms.append(room)
+            state.places = Places(rooms: state.tenant.rooms, lists: state.tenant.roomLists)
+        }
+    }
+
     /// Makes every delta link handed out so far expire, as Graph's do after a while.
     public func expireDeltaLinks() {
         state.withLock { $0.deltaFloor = $0.sequence + 1 }

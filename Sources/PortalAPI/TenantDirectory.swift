@@ -78,11 +78,31 @@ public protocol DirectorySource: Sendable {
     var directoryDescription: String { get }
     /// Which tenant it is, however Roomkeeper signs in: what state kept per tenant is filed under.
     var tenantKey: String { get }
-    /// The whole directory; a failure is never a partial answer.
-    func readDirectory() async throws -> TenantDirectory
+    /// The whole directory; a failure is never a partial answer. A source that keeps part of an
+    /// earlier read (rooms and devices, which Graph cannot read by delta) reads that part again
+    /// when it lacks one of the `lookups`, so an object git names just after it was created is found.
+    func readDirectory(lookingUp lookups: DirectoryLookups) async throws -> TenantDirectory
     /// The users in each of these groups, directly or through nested groups, by group id; a
     /// group the directory does not have maps to none.
     func transitiveMembers(ofGroups ids: Set<String>) async throws -> [String: Set<String>]
+}
+
+extension DirectorySource {
+    /// The whole directory, with nothing in particular to look up.
+    public func readDirectory() async throws -> TenantDirectory { try await readDirectory(lookingUp: DirectoryLookups()) }
+}
+
+/// What a caller will look up in a directory read: room addresses and device serial numbers.
+public struct DirectoryLookups: Sendable, Equatable {
+    /// Room addresses, in lower case.
+    public var rooms: Set<String>
+    /// Serial numbers, in upper case.
+    public var serialNumbers: Set<String>
+
+    public init(rooms: some Sequence<String> = [], serialNumbers: some Sequence<String> = []) {
+        self.rooms = Set(rooms.map { $0.lowercased() })
+        self.serialNumbers = Set(serialNumbers.map { $0.uppercased() })
+    }
 }
 
 /// An error saying the caller's credential or permissions were refused: a person must fix
@@ -92,7 +112,7 @@ public protocol AccessRefusal: Error {
 }
 
 /// What Intune and Windows Autopilot know of the tenant's devices.
-public struct DeviceRegistry: Sendable, Equatable {
+public struct DeviceRegistry: Codable, Sendable, Equatable {
     public var managed: [RegisteredDevice]
     public var autopilot: [AutopilotRegistration]
 
@@ -103,7 +123,7 @@ public struct DeviceRegistry: Sendable, Equatable {
 }
 
 /// A device Intune manages.
-public struct RegisteredDevice: Sendable, Equatable {
+public struct RegisteredDevice: Codable, Sendable, Equatable {
     public var id: String
     public var name: String
     public var serialNumber: String
@@ -133,7 +153,7 @@ public struct RegisteredDevice: Sendable, Equatable {
 }
 
 /// A device registered in Windows Autopilot.
-public struct AutopilotRegistration: Sendable, Equatable {
+public struct AutopilotRegistration: Codable, Sendable, Equatable {
     public var id: String
     public var serialNumber: String
     public var manufacturer: String?

@@ -25,3 +25,12 @@ public enum DirectoryCheck {
         return plan
     }
 }
+
+extension DirectoryLookups {
+    /// Every room address and device serial number the manifests name.
+    public init(declared: ManifestSet) {
+        let rooms = declared.roomGroups.flatMap(\.rooms) + declared.roleAssignments.flatMap(\.scope.rooms)
+            + declared.updateRings.flatMap(\.rooms) + declared.devices.map(\.room)
+        self.init(rooms: rooms.map(\.value), serialNumbers: declared.devices.map(\.serialNumber.value))
+    }
+}

@@ -85,7 +85,8 @@ public struct LiveState: Sendable {
     /// Any failure fails the read: a partial picture of the portal is never planned against,
     /// because an object missing from a failed read is not an object that is absent.
     public static func read(
-        from portal: some Portal, directory source: (any DirectorySource)? = nil, cache: PortalReadCache? = nil, concurrency: Int = 4
+        from portal: some Portal, directory source: (any DirectorySource)? = nil, lookingUp lookups: DirectoryLookups = DirectoryLookups(),
+        cache: PortalReadCache? = nil, concurrency: Int = 4
     ) async throws -> (state: LiveState, cache: PortalReadCache) {
         var state = LiveState()
         var directory: TenantDirectory?
@@ -106,7 +107,7 @@ public struct LiveState: Sendable {
             // First, since it is the longest read.
             readers.insert({
                 do {
-                    return .directory(try await source.readDirectory())
+                    return .directory(try await source.readDirectory(lookingUp: lookups))
                 } catch {
                     throw DirectoryReadError(source: source.directoryDescription, underlying: error)
                 }

@@ -1,5 +1,6 @@
 import Engine
 import Foundation
+import PortalAPI
 import PortalEmulator
 
 /// The benchmark run the way users run Roomkeeper: the release `roomkeeper` as separate

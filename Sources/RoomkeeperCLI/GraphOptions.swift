@@ -65,6 +65,7 @@ struct GraphOptions: ParsableArguments {
 
     /// The directory reader the operator configured, or nil when Graph is not enabled; throws a
     /// message naming the setting to fix. `priority` is low for the controller, whom nobody waits for.
+    /// What it reads is kept in the state folder, so that the next run reads by delta.
     func reader(
         priority: GraphSession.Priority = .normal, environment: [String: String] = ProcessInfo.processInfo.environment
     ) throws -> GraphDirectoryReader? {
@@ -77,7 +78,10 @@ struct GraphOptions: ParsableArguments {
         }
         let timeout = Duration.seconds(max(1, graphTimeout))
         let tokens = GraphTokenProvider(signIn: signIn, http: .roomkeeper, timeout: timeout)
-        return GraphDirectoryReader(session: GraphSession(tokens: tokens, http: .roomkeeper, timeout: timeout, priority: priority))
+        let session = GraphSession(tokens: tokens, http: .roomkeeper, timeout: timeout, priority: priority)
+        return GraphDirectoryReader(
+            session: session,
+            cacheFile: StateFolder.directoryCache(in: StateFolder.url(environment: environment), tenantKey: GraphDirectoryReader.tenantKey(of: session)))
     }
 
     /// Refuses to write a real tenant on the word of an emulated portal: with the embedded portal,

@@ -41,7 +41,7 @@ extension Roomkeeper {
             if let reader, !result.diagnostics.hasErrors {
                 let directory: TenantDirectory
                 do {
-                    directory = try await reader.readDirectory()
+                    directory = try await reader.readDirectory(lookingUp: DirectoryLookups(declared: result.manifests))
                 } catch {
                     throw CommandFailure("cannot read the tenant's directory from \(reader.directoryDescription): \(error)")
                 }

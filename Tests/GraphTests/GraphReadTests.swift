@@ -155,6 +155,41 @@ struct GraphReadTests {
         #expect(third == relicensed)
     }
 
+    @Test("What a read saw is kept on disk: the next process reads by delta, and reads rooms again only when git names one it lacks")
+    func keptBetweenProcesses() async throws {
+        let graph = try await RunningGraph.start(tenant: TestDirectory.tenant(people: 250, devices: true))
+        defer { Task { await graph.stop() } }
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("graph-cache-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let file = folder.appendingPathComponent("cache/graph")
+
+        let cold = try graph.session(secret)
+        let first = try await GraphDirectoryReader(session: cold, cacheFile: file).read()
+        let mode = try FileManager.default.attributesOfItem(atPath: file.path)[.posixPermissions] as? Int
+        #expect(mode == 0o600)
+
+        // A new process: a new session and reader over the same file.
+        graph.store.put(GraphTenant.User(userPrincipalName: "new.hire@contoso.com", displayName: "New Hire"))
+        let warm = try graph.session(secret)
+        let second = try await GraphDirectoryReader(session: warm, cacheFile: file).read(lookingUp: DirectoryLookups(rooms: ["conf-lon-3a@contoso.com"]))
+        #expect(second.users.count == first.users.count + 1)
+        #expect(second.rooms == first.rooms && second.devices == first.devices)
+        // Users and groups by delta, the role holders and the role-holding group's members.
+        #expect(warm.counts.requests == 2 + DirectoryRole.allCases.count + 1)
+
+        // A room created since, which git now names: Places is read again, at once.
+        graph.store.put(GraphTenant.Room(email: "conf-new@contoso.com", displayName: "New room"))
+        let third = try await GraphDirectoryReader(session: try graph.session(secret), cacheFile: file)
+            .read(lookingUp: DirectoryLookups(rooms: ["conf-new@contoso.com"]))
+        #expect(third.rooms.contains { $0.email == "conf-new@contoso.com" })
+
+        // A damaged file, or one of another tenant, is a cold start and never an error.
+        try Data("RKB2 not really".utf8).write(to: file)
+        let damaged = try graph.session(secret)
+        #expect(try await GraphDirectoryReader(session: damaged, cacheFile: file).read().users.count == second.users.count)
+        #expect(damaged.counts.requests == cold.counts.requests)
+    }
+
     @Test("Pages are followed to the end, and a next link to another host is refused")
     func paging() async throws {
         let graph = try await RunningGraph.start(tenant: TestDirectory.tenant(people: 230))

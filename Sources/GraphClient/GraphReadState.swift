@@ -1,0 +1,105 @@
+import Foundation
+import GraphAPI
+import PortalAPI
+
+/// What a `GraphDirectoryReader` keeps of its reads: users and groups with their delta links,
+/// Places' rooms and lists, the devices, and the names of SKU ids. Kept in memory, and with a
+/// cache file also in the state folder, in `BinaryCoding`'s form (a cold process reads 100,000
+/// users from it in a fraction of a second). It holds what Graph showed the app and no
+/// credential: a delta link is useful only with a token for its tenant, and the session follows
+/// one only to the Graph host the operator configured.
+struct GraphReadState: Codable, Sendable {
+    /// Bumped when the layout changes; a file of another format is not read.
+    static let currentFormat = 1
+    /// The largest file read: far above a tenant of a million users.
+    static let maximumFileBytes = 1 << 30
+
+    var format = Self.currentFormat
+    /// The tenant it was read from (`DirectorySource.tenantKey`).
+    var tenant = ""
+    var users: [String: GraphUser] = [:]
+    var usersDeltaLink: String?
+    var groups: [String: GraphGroup] = [:]
+    var groupsDeltaLink: String?
+    var places: Places?
+    var devices: Devices?
+    /// Part numbers of the SKU ids the licensing reference lacks, from `/subscribedSkus`.
+    var subscribedPartNumbers: [String: String] = [:]
+    /// When `/subscribedSkus` was last read (or refused).
+    var subscribedSkusReadAt: Date?
+
+    struct Places: Codable, Sendable {
+        var rooms: [GraphRoom]
+        var lists: [GraphRoomList]
+        /// Room addresses (lower case) by room list address (lower case).
+        var members: [String: [String]]
+        var readAt: Date
+
+        /// The rooms' addresses, in lower case.
+        var addresses: Set<String> { Set(rooms.compactMap { $0.emailAddress?.lowercased() }) }
+    }
+
+    struct Devices: Codable, Sendable {
+        /// Nil when the app may not read devices.
+        var registry: DeviceRegistry?
+        var readAt: Date
+    }
+
+    init() {}
+
+    // Users and groups are written as lists: a dictionary would make each id a key of the file's
+    // key table.
+    private enum CodingKeys: String, CodingKey {
+        case format, tenant, users, usersDeltaLink, groups, groupsDeltaLink, places, devices, subscribedPartNumbers, subscribedSkusReadAt
+    }
+
+    init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        format = try container.decode(Int.self, forKey: .format)
+        tenant = try container.decode(String.self, forKey: .tenant)
+        users = Dictionary(try container.decode([GraphUser].self, forKey: .users).map { ($0.id, $0) }, uniquingKeysWith: { _, last in last })
+        usersDeltaLink = try container.decodeIfPresent(String.self, forKey: .usersDeltaLink)
+        groups = Dictionary(try container.decode([GraphGroup].self, forKey: .groups).map { ($0.id, $0) }, uniquingKeysWith: { _, last in last })
+        groupsDeltaLink = try container.decodeIfPresent(String.self, forKey: .groupsDeltaLink)
+        places = try container.decodeIfPresent(Places.self, forKey: .places)
+        devices = try container.decodeIfPresent(Devices.self, forKey: .devices)
+        subscribedPartNumbers = try container.decode([String: String].self, forKey: .subscribedPartNumbers)
+        subscribedSkusReadAt = try container.decodeIfPresent(Date.self, forKey: .subscribedSkusReadAt)
+    }
+
+    func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(format, forKey: .format)
+        try container.encode(tenant, forKey: .tenant)
+        try container.encode(Array(users.values), forKey: .users)
+        try container.encodeIfPresent(usersDeltaLink, forKey: .usersDeltaLink)
+        try container.encode(Array(groups.values), forKey: .groups)
+        try container.encodeIfPresent(groupsDeltaLink, forKey: .groupsDeltaLink)
+        try container.encodeIfPresent(places, forKey: .places)
+        try container.encodeIfPresent(devices, forKey: .devices)
+        try container.encode(subscribedPartNumbers, forKey: .subscribedPartNumbers)
+        try container.encodeIfPresent(subscribedSkusReadAt, forKey: .subscribedSkusReadAt)
+    }
+
+    /// The state kept in `file` for `tenant`, or nil when there is none, or it is damaged, of
+    /// another format or of another tenant. Blocks while it reads.
+    static func load(from file: URL, tenant: String) -> GraphReadState? {
+        guard let data = try? FileHandle.readBounded(path: file.path, limit: maximumFileBytes),
+              let state = try? BinaryCoding.decode(GraphReadState.self, from: [UInt8](data)),
+              state.format == currentFormat, state.tenant == tenant
+        else { return nil }
+        return state
+    }
+
+    /// Writes the state to `file` atomically, readable by its owner only. Blocks while it writes.
+    func save(to file: URL) throws {
+        try PrivateFiles.write(Data(try BinaryCoding.encode(self)), to: file)
+    }
+}
+
+extension DeviceRegistry {
+    /// Every serial number Intune or Autopilot holds, in upper case.
+    var serialNumbers: Set<String> {
+        Set(managed.map { $0.serialNumber.uppercased() } + autopilot.map { $0.serialNumber.uppercased() })
+    }
+}
