@@ -1,5 +1,6 @@
 import Foundation
 import GraphAPI
+import Logging
 import PortalAPI
 import PortalModel
 
@@ -24,24 +25,31 @@ import PortalModel
 ///
 /// With a `cacheFile`, what a read saw is also kept on disk (`GraphReadState`, in the state
 /// folder), so that the next process, a scheduled `drift` for instance, reads by delta too.
-/// Rooms and devices kept there are read again once `refreshInterval` has passed, or at once
-/// when the caller looks up a room or serial number they lack.
+/// Rooms and devices kept there are read again once `refreshInterval` has passed, or once five
+/// minutes have when the caller looks up a room or serial number they lack.
 public actor GraphDirectoryReader {
     public nonisolated let session: GraphSession
     private let refreshInterval: Duration
     private let now: @Sendable () -> Date
 
     private let cacheFile: URL?
+    private let logger: Logger
     /// What the reads so far saw (mutated in place: a copy of 100,000 users per change would be quadratic).
     private var kept = GraphReadState()
+    private var loading: Task<GraphReadState?, Never>?
     private var loadedFromDisk = false
+    /// Whether `kept` holds something the file lacks (a delta link alone does not count, while
+    /// the file's is younger than `linkRefreshSeconds`).
+    private var unsaved = false
     private var inFlight: Task<TenantDirectory, any Error>?
 
     /// `cacheFile`: where to keep what was read between processes; nil keeps it in memory only.
     public init(
-        session: GraphSession, refreshInterval: Duration = .seconds(3600), cacheFile: URL? = nil, now: @escaping @Sendable () -> Date = Date.init
+        session: GraphSession, refreshInterval: Duration = .seconds(3600), cacheFile: URL? = nil,
+        logger: Logger = Logger(label: "roomkeeper.graph"), now: @escaping @Sendable () -> Date = Date.init
     ) {
         self.session = session
+        self.logger = logger
         self.refreshInterval = refreshInterval
         self.cacheFile = cacheFile
         self.now = now
@@ -60,6 +68,7 @@ public actor GraphDirectoryReader {
     /// Users, groups, Places and role holders at once (each walks its own pages); then the
     /// licences, which need to know the room accounts.
     private func readOnce(_ lookups: DirectoryLookups) async throws -> TenantDirectory {
+        let requestsBefore = session.counts.requests
         try await loadFromDiskOnce()
         async let roleHolders = readRoleHolders()
         async let users: Void = refreshUsers()
@@ -70,25 +79,42 @@ public actor GraphDirectoryReader {
         try await nameUnknownSkus()
         let directory = assemble(roleHolders: try await throughGroups(try await roleHolders))
         try await saveToDisk()
+        logger.debug("Read the directory through Graph", metadata: [
+            "requests": "\(session.counts.requests - requestsBefore)", "users": "\(directory.users.count)", "rooms": "\(directory.rooms.count)",
+        ])
         return directory
     }
 
     // MARK: - Kept between processes
 
+    /// Starts reading the state an earlier process kept, so that it loads while the caller does
+    /// other work (the manifests load meanwhile).
+    public func prefetch() {
+        guard loading == nil, !loadedFromDisk, let cacheFile else { return }
+        let tenant = tenantKey
+        loading = Task { (try? await offCooperativePool { GraphReadState.load(from: cacheFile, tenant: tenant) }) ?? nil }
+    }
+
     /// The state kept in `cacheFile` by an earlier process for this tenant, if any: once, before
     /// the first read. A missing, damaged or foreign file is a cold start, never an error.
     private func loadFromDiskOnce() async throws {
-        guard !loadedFromDisk, let cacheFile else { return }
+        guard !loadedFromDisk else { return }
+        prefetch()
+        guard let loading else { return }
         loadedFromDisk = true
-        let tenant = tenantKey
-        if let state = try await offCooperativePool({ GraphReadState.load(from: cacheFile, tenant: tenant) }) { kept = state }
+        if let state = await loading.value { kept = state } else { unsaved = true }
     }
 
+    /// How long a kept delta link is trusted unchanged: well inside the seven days Graph honours one.
+    static let linkRefreshSeconds: Double = 12 * 3600
+
     private func saveToDisk() async throws {
-        guard let cacheFile else { return }
+        guard let cacheFile, unsaved || now().timeIntervalSince(kept.savedAt) > Self.linkRefreshSeconds else { return }
         kept.tenant = tenantKey
+        kept.savedAt = now()
         let state = kept
         try await offCooperativePool { try state.save(to: cacheFile) }
+        unsaved = false
     }
 
     /// Role holders with the roles of role-assignable groups given to the groups' members, who
@@ -109,6 +135,7 @@ public actor GraphDirectoryReader {
         let start = session.url("/users/delta?$select=\(GraphUser.selected.joined(separator: ","))")
         let (changes, link, full) = try await deltaRound(GraphUser.self, start: start, link: kept.usersDeltaLink)
         if full { kept.users = [:] }
+        unsaved = unsaved || full || !changes.isEmpty
         for user in changes {
             if user.removed != nil { kept.users[user.id] = nil } else { kept.users[user.id] = merged(kept.users[user.id], user) }
         }
@@ -119,6 +146,7 @@ public actor GraphDirectoryReader {
         let start = session.url("/groups/delta?$select=\(GraphGroup.selected.joined(separator: ","))")
         let (changes, link, full) = try await deltaRound(GraphGroup.self, start: start, link: kept.groupsDeltaLink)
         if full { kept.groups = [:] }
+        unsaved = unsaved || full || !changes.isEmpty
         for group in changes {
             kept.groups[group.id] = group.removed == nil ? group : nil
         }
@@ -156,12 +184,19 @@ public actor GraphDirectoryReader {
 
     // MARK: - Places
 
-    /// Whether something read at `readAt` is still fresh enough to use.
-    private func fresh(_ readAt: Date) -> Bool { now().timeIntervalSince(readAt) < Double(refreshInterval.components.seconds) }
+    /// Whether something read at `readAt` is still fresh enough to use: for `refreshInterval`, or
+    /// when it lacks what the caller looks up, for five minutes (so that an object git names
+    /// before it exists costs a re-read per scheduled run, not one per pass of a busy loop).
+    private func fresh(_ readAt: Date, complete: Bool = true) -> Bool {
+        now().timeIntervalSince(readAt) < (complete ? Double(refreshInterval.components.seconds) : Self.lookupRefreshSeconds)
+    }
+
+    public static let lookupRefreshSeconds: Double = 300
 
     private func refreshPlaces(lookingUp rooms: Set<String>) async throws {
-        if let places = kept.places, fresh(places.readAt), rooms.isSubset(of: places.addresses) { return }
+        if let places = kept.places, fresh(places.readAt, complete: rooms.isSubset(of: places.addresses)) { return }
         let readAt = now()
+        unsaved = true
         // Places exists in the global cloud only (place-list): elsewhere there is nothing to read,
         // and the directory says its rooms are not observable rather than that there are none.
         guard session.tokens.signIn.cloud.offers.places else {
@@ -193,9 +228,10 @@ public actor GraphDirectoryReader {
     // MARK: - Devices
 
     private func refreshDevices(lookingUp serialNumbers: Set<String>) async throws {
-        if let devices = kept.devices, fresh(devices.readAt),
-           devices.registry.map({ serialNumbers.isSubset(of: $0.serialNumbers) }) ?? true { return }
+        if let devices = kept.devices,
+           fresh(devices.readAt, complete: devices.registry.map { serialNumbers.isSubset(of: $0.serialNumbers) } ?? true) { return }
         let readAt = now()
+        unsaved = true
         do {
             async let managed = session.list(
                 GraphManagedDevice.self,
@@ -228,12 +264,13 @@ public actor GraphDirectoryReader {
     /// An ISO 8601 time as Graph writes it, with or without fractional seconds; Intune's
     /// "never" (`0001-01-01T00:00:00Z`) is nil.
     static func date(_ text: String) -> Date? {
-        let plain = ISO8601DateFormatter()
-        let fractional = ISO8601DateFormatter()
-        fractional.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
-        guard let date = plain.date(from: text) ?? fractional.date(from: text), date.timeIntervalSince1970 > 0 else { return nil }
+        guard let date = (try? plainTime.parse(text)) ?? (try? fractionalTime.parse(text)), date.timeIntervalSince1970 > 0 else { return nil }
         return date
     }
+
+    // Made once: a formatter per device cost seconds at 30,000 devices.
+    private static let plainTime = Date.ISO8601FormatStyle()
+    private static let fractionalTime = Date.ISO8601FormatStyle(includingFractionalSeconds: true)
 
     // MARK: - Licences
 
@@ -261,8 +298,10 @@ public actor GraphDirectoryReader {
                 if let id = sku.skuId?.lowercased(), let part = sku.skuPartNumber { kept.subscribedPartNumbers[id] = part }
             }
             kept.subscribedSkusReadAt = now()
+            unsaved = true
         } catch let error as GraphError where error.status == 403 {
             kept.subscribedSkusReadAt = now()
+            unsaved = true
         }
     }
 
@@ -388,9 +427,14 @@ extension GraphDirectoryReader: DeviceRegistryWriter {
     /// `updateDeviceProperties` on the registration
     /// (learn.microsoft.com/graph/api/intune-enrollment-windowsautopilotdeviceidentity-updatedeviceproperties);
     /// needs DeviceManagementServiceConfig.ReadWrite.All. Setting the same tag again changes nothing.
-    public nonisolated func setAutopilotGroupTag(_ tag: String, registration id: String) async throws {
+    /// What is kept of the devices learns the new tag, so the next run does not see the old one.
+    public func setAutopilotGroupTag(_ tag: String, registration id: String) async throws {
         guard let segment = Self.pathSegment(id) else { throw GraphError(status: 0, code: "BadId", message: "an Autopilot registration id cannot be a path") }
         try await session.post(
             session.url("/deviceManagement/windowsAutopilotDeviceIdentities/\(segment)/updateDeviceProperties"), body: ["groupTag": tag])
+        guard let index = kept.devices?.registry?.autopilot.firstIndex(where: { $0.id == id }) else { return }
+        kept.devices?.registry?.autopilot[index].groupTag = tag
+        unsaved = true
+        try await saveToDisk()
     }
 }

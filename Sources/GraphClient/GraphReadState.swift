@@ -10,13 +10,15 @@ import PortalAPI
 /// one only to the Graph host the operator configured.
 struct GraphReadState: Codable, Sendable {
     /// Bumped when the layout changes; a file of another format is not read.
-    static let currentFormat = 1
+    static let currentFormat = 2
     /// The largest file read: far above a tenant of a million users.
     static let maximumFileBytes = 1 << 30
 
     var format = Self.currentFormat
     /// The tenant it was read from (`DirectorySource.tenantKey`).
     var tenant = ""
+    /// When it was last written.
+    var savedAt = Date.distantPast
     var users: [String: GraphUser] = [:]
     var usersDeltaLink: String?
     var groups: [String: GraphGroup] = [:]
@@ -50,13 +52,14 @@ struct GraphReadState: Codable, Sendable {
     // Users and groups are written as lists: a dictionary would make each id a key of the file's
     // key table.
     private enum CodingKeys: String, CodingKey {
-        case format, tenant, users, usersDeltaLink, groups, groupsDeltaLink, places, devices, subscribedPartNumbers, subscribedSkusReadAt
+        case format, tenant, savedAt, users, usersDeltaLink, groups, groupsDeltaLink, places, devices, subscribedPartNumbers, subscribedSkusReadAt
     }
 
     init(from decoder: any Decoder) throws {
         let container = try decoder.container(keyedBy: CodingKeys.self)
         format = try container.decode(Int.self, forKey: .format)
         tenant = try container.decode(String.self, forKey: .tenant)
+        savedAt = try container.decode(Date.self, forKey: .savedAt)
         users = Dictionary(try container.decode([GraphUser].self, forKey: .users).map { ($0.id, $0) }, uniquingKeysWith: { _, last in last })
         usersDeltaLink = try container.decodeIfPresent(String.self, forKey: .usersDeltaLink)
         groups = Dictionary(try container.decode([GraphGroup].self, forKey: .groups).map { ($0.id, $0) }, uniquingKeysWith: { _, last in last })
@@ -71,6 +74,7 @@ struct GraphReadState: Codable, Sendable {
         var container = encoder.container(keyedBy: CodingKeys.self)
         try container.encode(format, forKey: .format)
         try container.encode(tenant, forKey: .tenant)
+        try container.encode(savedAt, forKey: .savedAt)
         try container.encode(Array(users.values), forKey: .users)
         try container.encodeIfPresent(usersDeltaLink, forKey: .usersDeltaLink)
         try container.encode(Array(groups.values), forKey: .groups)

@@ -525,28 +525,31 @@ public struct GraphEndpoints {
     }
 
     private func render(_ device: GraphTenant.ManagedDevice) -> [String: Any] {
-        let formatter = ISO8601DateFormatter()
+        let formatter = Self.time
         return [
             "id": device.id, "deviceName": device.name, "serialNumber": device.serialNumber, "manufacturer": device.manufacturer,
             "model": device.model, "operatingSystem": device.operatingSystem, "osVersion": device.osVersion,
             // Intune writes a device that never synced as the year 1.
-            "lastSyncDateTime": device.lastSyncHoursAgo.map { formatter.string(from: store.started.addingTimeInterval(-$0 * 3600)) }
+            "lastSyncDateTime": device.lastSyncHoursAgo.map { formatter.format(store.started.addingTimeInterval(-$0 * 3600)) }
                 ?? "0001-01-01T00:00:00Z",
             "complianceState": device.compliance, "userPrincipalName": device.account ?? "",
-            "enrolledDateTime": formatter.string(from: store.started.addingTimeInterval(-90 * 86_400)), "managedDeviceOwnerType": "company",
+            "enrolledDateTime": formatter.format(store.started.addingTimeInterval(-90 * 86_400)), "managedDeviceOwnerType": "company",
         ]
     }
 
     private func render(_ device: GraphTenant.AutopilotDevice, managedId: String?) -> [String: Any] {
         [
             "id": device.id, "serialNumber": device.serialNumber, "manufacturer": device.manufacturer, "model": device.model,
-            "groupTag": device.groupTag ?? "", "lastContactedDateTime": ISO8601DateFormatter().string(from: store.started),
+            "groupTag": device.groupTag ?? "", "lastContactedDateTime": Self.time.format(store.started),
             "enrollmentState": managedId == nil ? "notContacted" : "enrolled", "managedDeviceId": managedId ?? "", "displayName": "",
             "productKey": "", "purchaseOrderIdentifier": "", "skuNumber": "", "systemFamily": "", "userPrincipalName": "",
         ]
     }
 
-    static func timestamp() -> String { ISO8601DateFormatter().string(from: Date()) }
+    static func timestamp() -> String { time.format(Date()) }
+
+    /// Graph's times, made once: a formatter per device cost seconds at 30,000 devices.
+    static let time = Date.ISO8601FormatStyle()
 }
 
 /// What an opaque `$skiptoken` or `$deltatoken` holds: where the next page starts, its size

@@ -27,10 +27,11 @@ public enum DirectoryCheck {
 }
 
 extension DirectoryLookups {
-    /// Every room address and device serial number the manifests name.
+    /// Every room address the manifests name, and the serial numbers of the rooms' main units
+    /// (the devices checked against Intune and Autopilot).
     public init(declared: ManifestSet) {
         let rooms = declared.roomGroups.flatMap(\.rooms) + declared.roleAssignments.flatMap(\.scope.rooms)
             + declared.updateRings.flatMap(\.rooms) + declared.devices.map(\.room)
-        self.init(rooms: rooms.map(\.value), serialNumbers: declared.devices.map(\.serialNumber.value))
+        self.init(rooms: rooms.map(\.value), serialNumbers: declared.devices.filter(\.isRoomUnit).map(\.serialNumber.value))
     }
 }

@@ -5,7 +5,14 @@ import Foundation
 public enum StableDigest {
     /// The first `length` hex digits of the text's SHA-256.
     public static func hex(_ text: String, length: Int) -> String {
-        let bytes = SHA256.hash(data: Data(text.utf8)).prefix((length + 1) / 2)
-        return String(bytes.map { String(format: "%02x", $0) }.joined().prefix(length))
+        let digits = Array("0123456789abcdef".utf8)
+        var hex: [UInt8] = []
+        hex.reserveCapacity(length + 1)
+        // Not String(format:): thousands of checklist steps each take a digest.
+        for byte in SHA256.hash(data: Data(text.utf8)).prefix((length + 1) / 2) {
+            hex.append(digits[Int(byte >> 4)])
+            hex.append(digits[Int(byte & 0x0f)])
+        }
+        return String(decoding: hex.prefix(length), as: UTF8.self)
     }
 }

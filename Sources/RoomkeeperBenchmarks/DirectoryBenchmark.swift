@@ -24,24 +24,10 @@ func directoryBenchmark() async throws {
     let secretFile = folder.appendingPathComponent("secret")
     try secret.write(to: secretFile, atomically: true, encoding: .utf8)
 
-    let executable = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("roomkeeper")
-    let server = Process()
-    server.executableURL = executable
-    server.arguments = [
-        "graph", "serve", "--listen", "127.0.0.1:0", "--seed", "generated:\(users):\(groups):\(rooms)", "--client-id", clientId,
-        "--client-secret-file", secretFile.path,
-    ]
-    let output = Pipe()
-    server.standardOutput = output
-    server.standardError = FileHandle.nullDevice
     let started = Date()
-    try server.run()
+    let (server, url) = try await startGraphServe(seed: "generated:\(users):\(groups):\(rooms)", clientId: clientId, secretFile: secretFile)
     defer { server.terminate() }
-    guard let url = try await listeningURL(output.fileHandleForReading) else {
-        print("roomkeeper graph serve did not start (build it: swift build -c release --product roomkeeper)")
-        return
-    }
-    print("Generated directory: \(users) users, \(groups) groups, \(rooms) rooms, served by \(executable.path) (pid \(server.processIdentifier)), up in \(String(format: "%.1f", Date().timeIntervalSince(started))) s")
+    print("Generated directory: \(users) users, \(groups) groups, \(rooms) rooms, served by pid \(server.processIdentifier), up in \(String(format: "%.1f", Date().timeIntervalSince(started))) s")
 
     let host = try GraphHost(validating: url, purpose: "emulator")
     let signIn = try GraphSignIn(
@@ -63,6 +49,26 @@ func directoryBenchmark() async throws {
             session.counts.throttled))
     }
     print("peak memory: reader \(String(format: "%.0f", peakMemoryMiB())) MiB, emulator \(String(format: "%.0f", peakMemoryMiB(of: server.processIdentifier))) MiB")
+}
+
+/// Starts the release `roomkeeper graph serve` beside this benchmark on a free loopback port, with
+/// the app `clientId` signing in with the secret in `secretFile`; exits when it does not start.
+func startGraphServe(seed: String, clientId: String, secretFile: URL) async throws -> (server: Process, url: String) {
+    let server = Process()
+    server.executableURL = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("roomkeeper")
+    server.arguments = [
+        "graph", "serve", "--listen", "127.0.0.1:0", "--seed", seed, "--client-id", clientId, "--client-secret-file", secretFile.path,
+    ]
+    let output = Pipe()
+    server.standardOutput = output
+    server.standardError = FileHandle.nullDevice
+    try server.run()
+    guard let url = try await listeningURL(output.fileHandleForReading) else {
+        server.terminate()
+        print("roomkeeper graph serve did not start (build it: swift build -c release --product roomkeeper)")
+        exit(1)
+    }
+    return (server, url)
 }
 
 /// The `http://...` address in the line the server prints when it listens; read on a dispatch

@@ -217,7 +217,7 @@ private struct PortalProcess {
 }
 
 /// The peak resident memory of the largest child process waited for so far, in MiB.
-private func childrenPeakMiB() -> Double {
+func childrenPeakMiB() -> Double {
     var usage = rusage()
     getrusage(RUSAGE_CHILDREN.rawValue, &usage)
     return Double(usage.ru_maxrss) / 1024

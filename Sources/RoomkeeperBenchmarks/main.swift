@@ -2,7 +2,7 @@ import CYAML
 import Foundation
 import Manifests
 
-/// Release-build benchmarks: `swift run -c release roomkeeper-bench load|list|reconcile|fetch|directory|e2e [options]`.
+/// Release-build benchmarks: `swift run -c release roomkeeper-bench load|list|reconcile|fetch|directory|e2e|graph [options]`.
 struct InMemoryTree: ManifestFileTree {
     let files: [String: [UInt8]]
     func yamlFiles() throws -> [String] { files.keys.sorted() }
@@ -62,11 +62,14 @@ case "directory":
     try await directoryBenchmark()
 case "e2e":
     try await endToEndBenchmark()
+case "graph":
+    try await graphDriftBenchmark()
 default:
     print("""
         usage: roomkeeper-bench load [--sites N] [--runs N] [--workers N]
                roomkeeper-bench directory [--users N] [--groups N] [--rooms N] [--passes N]
                roomkeeper-bench e2e [--sites N]
+               roomkeeper-bench graph [--sites N] [--users N] [--repeat N]
                roomkeeper-bench list [--devices N] [--page N]
                roomkeeper-bench reconcile [--sites N] [--concurrency N]
                roomkeeper-bench fetch [--sites N] [--commits N]

@@ -79,9 +79,11 @@ struct GraphOptions: ParsableArguments {
         let timeout = Duration.seconds(max(1, graphTimeout))
         let tokens = GraphTokenProvider(signIn: signIn, http: .roomkeeper, timeout: timeout)
         let session = GraphSession(tokens: tokens, http: .roomkeeper, timeout: timeout, priority: priority)
-        return GraphDirectoryReader(
+        let reader = GraphDirectoryReader(
             session: session,
             cacheFile: StateFolder.directoryCache(in: StateFolder.url(environment: environment), tenantKey: GraphDirectoryReader.tenantKey(of: session)))
+        Task { await reader.prefetch() }
+        return reader
     }
 
     /// Refuses to write a real tenant on the word of an emulated portal: with the embedded portal,

@@ -177,11 +177,18 @@ struct GraphReadTests {
         // Users and groups by delta, the role holders and the role-holding group's members.
         #expect(warm.counts.requests == 2 + DirectoryRole.allCases.count + 1)
 
-        // A room created since, which git now names: Places is read again, at once.
+        // A room created since, which git now names: Places is read again five minutes on, not an hour.
         graph.store.put(GraphTenant.Room(email: "conf-new@contoso.com", displayName: "New room"))
-        let third = try await GraphDirectoryReader(session: try graph.session(secret), cacheFile: file)
+        let soon = try await GraphDirectoryReader(session: try graph.session(secret), cacheFile: file)
+            .read(lookingUp: DirectoryLookups(rooms: ["conf-new@contoso.com"]))
+        #expect(!soon.rooms.contains { $0.email == "conf-new@contoso.com" }, "within five minutes of the last read")
+        let later: @Sendable () -> Date = { Date().addingTimeInterval(GraphDirectoryReader.lookupRefreshSeconds + 1) }
+        let third = try await GraphDirectoryReader(session: try graph.session(secret), cacheFile: file, now: later)
             .read(lookingUp: DirectoryLookups(rooms: ["conf-new@contoso.com"]))
         #expect(third.rooms.contains { $0.email == "conf-new@contoso.com" })
+        let unchanged = try await GraphDirectoryReader(session: try graph.session(secret), cacheFile: file, now: later)
+            .read(lookingUp: DirectoryLookups(rooms: ["conf-lon-3a@contoso.com"]))
+        #expect(unchanged.rooms == third.rooms, "an hour has not passed: what was kept is used")
 
         // A damaged file, or one of another tenant, is a cold start and never an error.
         try Data("RKB2 not really".utf8).write(to: file)
