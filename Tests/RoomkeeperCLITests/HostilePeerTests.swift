@@ -335,7 +335,7 @@ struct FilesAtRestTests {
         while let relative = walker.nextObject() as? String {
             let path = state.appendingPathComponent(relative).path
             var isDirectory: ObjCBool = false
-            FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory)
+            #expect(FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory))
             let mode = try Self.mode(path)
             #expect(mode == (isDirectory.boolValue ? 0o700 : 0o600), "\(relative) is \(String(mode, radix: 8))")
             checked += 1

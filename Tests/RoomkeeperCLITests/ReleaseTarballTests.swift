@@ -3,8 +3,8 @@ import TestSupport
 import Testing
 
 /// The tarball `scripts/release` packs, unpacked and run as a user would: without the Swift
-/// toolchain on any library path. CI makes the tarball before the tests (.ci/run); elsewhere this
-/// runs once `scripts/release` has left it in dist/.
+/// toolchain on any library path. scripts/test makes the tarball before the tests, as CI does;
+/// elsewhere this runs once `scripts/release` has left it in dist/.
 @Suite("The release tarball")
 struct ReleaseTarballTests {
     /// The system libraries the README names; the binary may link these and nothing else.
@@ -20,7 +20,7 @@ struct ReleaseTarballTests {
 
     @Test(
         "Unpacked anywhere, the binary runs without the Swift toolchain, links only the README's system libraries, and ships its man page, completions and licences",
-        .enabled(if: ProcessInfo.processInfo.environment["CI"] == "true" || tarball != nil))
+        .enabled(if: Checkers.required || tarball != nil, Comment(rawValue: Checkers.reason)))
     func unpackedBinaryRuns() async throws {
         let version = try await runProcess(Roomkeeper.executable, ["--version"]).output.trimmingCharacters(in: .whitespacesAndNewlines)
         let tarball = try #require(Self.tarball, "scripts/release has not made dist/roomkeeper-\(version)-linux-*.tar.gz")
