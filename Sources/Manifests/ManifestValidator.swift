@@ -323,7 +323,7 @@ public enum ManifestValidator {
         let groupTag = policy.autopilotGroupTag.flatMap { tag -> Diagnostic? in
             tag.value.uppercased().hasPrefix("MTR-") && tag.value.count > 4 ? nil : .error(
                 "devices.autopilotGroupTag '\(tag.value.truncatedForMessage)' does not start with MTR-", at: tag.location,
-                hint: "the Teams Rooms auto-login profile applies to group tags starting with MTR-, e.g. MTR-contoso")
+                hint: "the Teams Rooms Autopilot profile, and with it Autologin, applies to group tags starting with MTR-, e.g. MTR-contoso")
         }
         return Array(portal.map { [$0] } ?? []) + Array(groupTag.map { [$0] } ?? []) + snoozes + policy.ignore.flatMap { rule -> [Diagnostic] in
             let known = rule.kind.specShape.fields.map(\.name)

@@ -81,7 +81,7 @@ public struct Checklist: Codable, Sendable, Equatable {
         var dependencies: [[String]] = []
         var idsByTarget: [String: String] = [:]
         let made = plan.actions.compactMap { action in builder.step(for: action).map { ($0, action.dependsOn.map(\.target)) } }
-        for (var step, after) in made + builder.enrollments().map({ ($0, [String]()) }) {
+        for (var step, after) in made + (builder.enrollments() + builder.autologins()).map({ ($0, [String]()) }) {
             step.id = StableDigest.hex(([step.title] + step.navigation + step.values.map { "\($0.label)=\($0.value)" }).joined(separator: "\n"), length: 16)
             idsByTarget[step.target.description] = step.id
             steps.append(step)
@@ -228,9 +228,12 @@ public struct Checklist: Codable, Sendable, Equatable {
         let devices: [String: Device]
         /// Rooms' display names by id.
         let roomNames: [String: String]
+        /// The serial numbers (upper case) Windows Autopilot has registered, as Graph read them.
+        let autopilotSerials: Set<String>
 
         init(declared: ManifestSet, live: LiveState) {
             self.declared = declared
+            autopilotSerials = Set(live.directory?.devices?.autopilot.map { $0.serialNumber.uppercased() } ?? [])
             roomNames = Dictionary(live.rooms.map { ($0.resource.id, $0.resource.displayName) }, uniquingKeysWith: { first, _ in first })
             roomGroups = Dictionary(declared.roomGroups.map { ($0.metadata.name.value, $0) }, uniquingKeysWith: { first, _ in first })
             roles = Dictionary(declared.roles.map { ($0.metadata.name.value, $0) }, uniquingKeysWith: { first, _ in first })
@@ -319,6 +322,21 @@ public struct Checklist: Codable, Sendable, Equatable {
                         Value(label: "Sign in with", value: "\(device.room.value.lowercased()) (licensed Teams Rooms Pro: the device then enrolls itself)"),
                     ],
                     after: [])
+            }
+        }
+
+        /// A step per declared main unit Windows Autopilot has registered: Autologin signs it in
+        /// as its room only once the portal assigns it the resource account (autopilot-autologin:
+        /// Planning > Autopilot devices > the device > Assign account). Graph v1.0 cannot show
+        /// whether it is assigned, so the step stays until a person confirms it.
+        func autologins() -> [Step] {
+            declared.devices.filter { $0.isRoomUnit && autopilotSerials.contains($0.serialNumber.value.uppercased()) }.map { device in
+                let account = device.room.value.lowercased()
+                return Step(
+                    id: "", number: 0, target: ObjectReference(kind: .manifest(.device), name: device.metadata.name.value),
+                    title: "Assign \(account) to \(device.serialNumber.value) for Autologin",
+                    navigation: ["Planning", "Autopilot devices", device.serialNumber.value, "Assign account"],
+                    values: [Value(label: "Resource account", value: account)], after: [])
             }
         }
 

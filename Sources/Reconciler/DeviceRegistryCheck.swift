@@ -10,7 +10,7 @@ import PortalModel
 ///
 /// Reports a unit registered nowhere (what a person on site must do), one that has not synced
 /// within the grace period (health, a note, not drift), an Autopilot group tag that keeps the
-/// Teams Rooms auto-login profile from applying (it must start with `MTR-`,
+/// Teams Rooms Autopilot profile (and with it Autologin) from applying (it must start with `MTR-`,
 /// learn.microsoft.com/microsoftteams/rooms/autopilot-autologin), and a Teams Rooms device git
 /// does not declare. Such a device is found as the portal finds it: a Windows console by its
 /// Autopilot registration's `MTR-` group tag, since consoles deploy with Autopilot self-deploying,
@@ -102,7 +102,7 @@ struct DeviceRegistryCheck {
                 findings.append(Finding(
                     .groupTagInvalid, severity: .warning, target: target,
                     message: "its Autopilot group tag is \(registration.groupTag.map { "'\($0)'" } ?? "empty"), which does not start with MTR-: "
-                        + "the Teams Rooms auto-login profile will not apply",
+                        + "the Teams Rooms Autopilot profile, and with it Autologin, will not apply",
                     remedy: "set a group tag starting with MTR- in Intune (Devices > Windows > Enrollment > Devices), "
                         + "or name one in roomkeeper.yaml (devices.autopilotGroupTag) for apply to set", location: location))
             }

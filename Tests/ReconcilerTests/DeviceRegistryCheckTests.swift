@@ -83,7 +83,7 @@ struct DeviceRegistryCheckTests {
         #expect(found(.deviceNotRegistered) == ["par-1a-compute: not registered: neither Intune nor Windows Autopilot has lenovo serial number SN-3"])
         #expect(found(.deviceOffline) == ["lon-3b-compute: offline: MTR-LON-3B last synced with Intune 100 hours ago (2026-11-25T20:53:20Z)"])
         #expect(found(.groupTagInvalid) == [
-            "lon-3b-compute: its Autopilot group tag is 'Kiosk', which does not start with MTR-: the Teams Rooms auto-login profile will not apply",
+            "lon-3b-compute: its Autopilot group tag is 'Kiosk', which does not start with MTR-: the Teams Rooms Autopilot profile, and with it Autologin, will not apply",
         ])
         #expect(found(.deviceUndeclared) == [
             "sn-10: Windows Autopilot has lenovo serial number SN-10 with the Teams Rooms group tag MTR-Paris, which git does not declare",

@@ -155,22 +155,28 @@ struct GraphCommandTests {
         #expect(plan.output.contains("its Autopilot group tag is 'Contoso-Kiosk', which does not start with MTR-"))
         #expect(plan.output.contains("Intune has MTR-SEA10C-HUB (microsoft corporation serial number MSSEA10C9001) signed in as conf-sea-10c@contoso.com"))
         #expect(plan.output.contains("note: Device/lon-3d-compute: offline: MTR-HPLON3D1004 last synced with Intune 400 hours ago"))
-        #expect(plan.output.hasSuffix("Checklist: 70 steps in the portal.\n"))
+        #expect(plan.output.hasSuffix("Checklist: 100 steps in the portal.\n"))
+        // Each main unit Autopilot has needs the resource account assigned, for Autologin.
+        #expect(plan.output.contains("""
+             71. Assign conf-lon-3a@contoso.com to PCLON3A1001 for Autologin
+                 Planning > Autopilot devices > PCLON3A1001 > Assign account
+                   Resource account: conf-lon-3a@contoso.com
+            """), "\(plan.output)")
 
         let ticket = try await workspace.run(["plan", "contoso", "--graph", "--format", "markdown"], environment: graph)
         #expect(ticket.output.contains("- [ ] **19. Assign Site Lead: EMEA site leads**: Settings &gt; Roles &gt; Site Lead &gt; Assignments &gt; Add"))
 
         let refused = try await workspace.run(["apply", "contoso", "--graph", "--auto-approve"], environment: graph)
         #expect(refused.status == 1)
-        #expect(refused.errors.contains("the portal has no API, so its 70 checklist steps are for a person"))
+        #expect(refused.errors.contains("the portal has no API, so its 100 checklist steps are for a person"))
 
         let walked = try await workspace.run(
             ["apply", "contoso", "--graph", "--walk-through", "--confirmed-by", "megan.bowen@contoso.com"], input: "y\ns\ny\nq\n",
             environment: graph)
         #expect(walked.status == 2)
-        #expect(walked.output.contains("68 steps left: roomkeeper plan --graph lists them."))
+        #expect(walked.output.contains("98 steps left: roomkeeper plan --graph lists them."))
         let replanned = try await workspace.run(["plan", "contoso", "--graph"], environment: graph)
-        #expect(replanned.output.hasSuffix("Checklist: 68 steps in the portal (2 confirmed earlier).\n"))
+        #expect(replanned.output.hasSuffix("Checklist: 98 steps in the portal (2 confirmed earlier).\n"))
         #expect(!replanned.output.contains("Create the update ring Early sites"), "confirmed steps are left out")
         #expect(replanned.output.contains("Create the update ring IT pilot"), "a skipped step stays")
 
@@ -180,14 +186,14 @@ struct GraphCommandTests {
         #expect((report["items"] as? [Any])?.isEmpty == true, "nothing of the portal is reported missing or deleted")
         let unknown = try #require(report["notObservable"] as? [[String: Any]])
         #expect(unknown.contains { $0["kind"] as? String == "RoomGroup" && $0["declared"] as? Int == 12 })
-        #expect(report["checklistStepsLeft"] as? Int == 68)
+        #expect(report["checklistStepsLeft"] as? Int == 98)
         let text = try await workspace.run(["drift", "contoso", "--graph"], environment: graph)
         #expect(text.output.contains("The portal has no API: only the tenant's directory and devices were compared with git."))
 
         // Everything done in the portal; then git takes a person's access away: the checklist
         // says to take it away in the portal, before anything else.
         let everything = try await workspace.run(
-            ["apply", "contoso", "--graph", "--walk-through"], input: String(repeating: "y\n", count: 80), environment: graph)
+            ["apply", "contoso", "--graph", "--walk-through"], input: String(repeating: "y\n", count: 110), environment: graph)
         #expect(everything.output.contains("Every step is confirmed."), "\(everything.output.suffix(300))")
         try workspace.edit("access/assignments.yaml") { $0.replacingOccurrences(of: "    - user: isaiah.langer@contoso.com\n", with: "") }
         let removal = try await workspace.run(["plan", "contoso", "--graph"], environment: graph)
