@@ -25,19 +25,20 @@ extension Engine {
         } catch {
             throw DirectoryReadError(source: directory.directoryDescription, underlying: error)
         }
+        let live = LiveState(directory: read)
         var plan = DirectoryCheck.plan(
-            declared: snapshot.manifests, directory: read, source: snapshot.description, sourceRevision: snapshot.revision, now: now)
+            declared: snapshot.manifests, live: live, source: snapshot.description, sourceRevision: snapshot.revision, now: now)
         plan.origin = snapshot.origin
         // The directory's sources are guarded as the portal's collections are: a read that
         // shrank suspiciously since the last one is not planned against.
         let recordURL = InventoryRecord.url(in: stateFolder, portal: "directory \(directory.tenantKey)")
-        let current = InventoryRecord(portal: "directory \(directory.tenantKey)", live: LiveState(directory: read))
+        let current = InventoryRecord(portal: "directory \(directory.tenantKey)", live: live)
         let shrinkage = InventoryRecord.load(from: recordURL)?.shrinkage(to: current) ?? []
         if acceptInventoryShrink || shrinkage.isEmpty { try current.save(to: recordURL) } else { plan.blockers += shrinkage }
         let confirmed = try await offCooperativePool { [self] in try confirmations(for: directory) }
         let history = confirmed.compactMapValues { $0.step }
         let checklist = Checklist.make(
-            plan: plan, declared: snapshot.manifests, live: LiveState(directory: read), confirmed: Set(confirmed.keys), history: history)
+            plan: plan, declared: snapshot.manifests, live: live, confirmed: Set(confirmed.keys), history: history)
         return ChecklistRun(plan: plan, checklist: checklist, directory: read)
     }
 

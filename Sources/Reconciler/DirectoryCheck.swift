@@ -18,8 +18,14 @@ public enum DirectoryCheck {
     /// the portal is observable), and only the findings about the directory and the devices are
     /// kept (what the portal's own device view would say is unknown).
     public static func plan(declared: ManifestSet, directory: TenantDirectory, source: String, sourceRevision: String? = nil, now: Date = Date()) -> Plan {
+        plan(declared: declared, live: LiveState(directory: directory), source: source, sourceRevision: sourceRevision, now: now)
+    }
+
+    /// `plan`, against the live state made of the directory (`LiveState(directory:)`), which a
+    /// caller that needs it again makes once.
+    public static func plan(declared: ManifestSet, live: LiveState, source: String, sourceRevision: String? = nil, now: Date = Date()) -> Plan {
         var plan = Planner.plan(
-            declared: declared, live: LiveState(directory: directory), source: source, sourceRevision: sourceRevision, portal: "tenant's directory (the portal has no API)",
+            declared: declared, live: live, source: source, sourceRevision: sourceRevision, portal: "tenant's directory (the portal has no API)",
             now: now, id: "directory-check")
         plan.findings = plan.findings.filter { $0.code.map(Finding.Code.directoryChecks.contains) == true }
         return plan
