@@ -126,7 +126,7 @@ let package = Package(
         .target(
             name: "Controller",
             dependencies: [
-                "Engine", "Manifests", "GitSource", "PortalAPI", "PortalClient", "Reconciler", "Reports", "Notifications",
+                "Engine", "Manifests", "GitSource", "PortalAPI", "Reconciler", "Reports", "Notifications",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),

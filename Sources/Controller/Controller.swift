@@ -4,7 +4,6 @@ import GitSource
 import Logging
 import Manifests
 import PortalAPI
-import PortalClient
 import Reconciler
 import Reports
 import ServiceLifecycle
@@ -224,7 +223,7 @@ public actor Controller {
         stalledRevision = nil
         let portal = try await configuration.openPortal()
         defer {
-            if let client = portal as? HTTPPortalClient { metrics.portalRetries.increment(by: Int64(client.retryCount)) }
+            metrics.portalRetries.increment(by: Int64(portal.transportCounts.retried))
         }
         // An apply cut off earlier is reviewed even when there is nothing to heal: its journal is
         // closed and its deletions counted, so that the next read is not taken for a short one.

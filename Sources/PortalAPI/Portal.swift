@@ -29,4 +29,24 @@ public protocol Portal: Sendable {
     func deletions() async throws -> [AuditEntry]
     func acquireLease(_ name: String, _ request: LeaseRequest) async throws -> Lease
     func releaseLease(_ name: String, holder: String, secret: String) async throws
+    /// What the transport had to do again since the portal was opened; nothing for a portal
+    /// with no transport of its own.
+    var transportCounts: PortalTransportCounts { get }
+}
+
+extension Portal {
+    public var transportCounts: PortalTransportCounts { PortalTransportCounts() }
+}
+
+/// What a portal's transport did beyond one request per call.
+public struct PortalTransportCounts: Sendable, Equatable {
+    /// Requests sent again: throttling, server errors, lost connections.
+    public var retried = 0
+    /// Writes whose answer was lost, then confirmed by reading back that they had landed.
+    public var confirmedAfterLostAnswer = 0
+
+    public init(retried: Int = 0, confirmedAfterLostAnswer: Int = 0) {
+        self.retried = retried
+        self.confirmedAfterLostAnswer = confirmedAfterLostAnswer
+    }
 }

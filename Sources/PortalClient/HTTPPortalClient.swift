@@ -51,11 +51,11 @@ public final class HTTPPortalClient: Portal {
     /// The largest answer one request may bring: a page of 1,000 objects is well under it.
     static let maximumResponseBytes = 64 << 20
 
-    /// How many requests were retried so far (throttling, server errors, dropped connections).
-    public var retryCount: Int { retries.load(ordering: .relaxed) }
-
-    /// How many writes lost their answer and were then confirmed by reading back that they had landed.
-    public var confirmedAfterLostAnswer: Int { lostAnswersConfirmed.load(ordering: .relaxed) }
+    /// How many requests were retried so far, and how many writes that lost their answer were
+    /// confirmed by reading back that they had landed.
+    public var transportCounts: PortalTransportCounts {
+        PortalTransportCounts(retried: retries.load(ordering: .relaxed), confirmedAfterLostAnswer: lostAnswersConfirmed.load(ordering: .relaxed))
+    }
 
     // MARK: - Portal
 

@@ -38,7 +38,7 @@ func listBenchmark() async throws {
         print(
             "run \(run): listed \(listed.count) devices in \(String(format: "%.2f", seconds)) s = "
                 + "\(String(format: "%.0f", Double(listed.count) / seconds)) objects/s (pages of \(pageSize), "
-                + "\(client.retryCount) retries)")
+                + "\(client.transportCounts.retried) retries)")
     }
     print("peak memory (client and server in one process): \(String(format: "%.0f", peakMemoryMiB())) MiB")
     server.cancel()

@@ -48,7 +48,7 @@ func reconcileBenchmark() async throws {
     let report = await Executor(portal: client, journal: nil, options: ApplyOptions(concurrency: concurrency)).apply(cold)
     let applied = ContinuousClock.now - start
     print("apply: \(report.count(.done)) done, \(report.count(.failed)) failed, \(report.count(.notAttempted)) not attempted "
-        + "in \(applied) (concurrency \(concurrency), \(client.retryCount) retries)")
+        + "in \(applied) (concurrency \(concurrency), \(client.transportCounts.retried) retries)")
     if let failure = report.results.first(where: { $0.outcome == .failed }) { print("first failure: \(failure.action): \(failure.message ?? "")") }
     let after = try await timedPlan("no-change plan")
     let snapshot = ManifestSnapshot(description: "generated", origin: SourceOrigin(folder: "generated"), revision: "generated", load: loaded)

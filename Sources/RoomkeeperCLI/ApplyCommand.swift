@@ -156,10 +156,11 @@ extension Roomkeeper {
             case .json: print(try ApplyRenderer.json(report), terminator: "")
             case .text:
                 print(applyRenderer.summary(report), terminator: "")
-                if let client = portal as? HTTPPortalClient, client.retryCount > 0 {
-                    var note = "The portal client retried \(client.retryCount) requests (throttling, server errors or lost connections)"
-                    if client.confirmedAfterLostAnswer > 0 {
-                        note += "; \(client.confirmedAfterLostAnswer) writes whose answer was lost were confirmed by reading them back"
+                let counts = portal.transportCounts
+                if counts.retried > 0 {
+                    var note = "The portal client retried \(counts.retried) requests (throttling, server errors or lost connections)"
+                    if counts.confirmedAfterLostAnswer > 0 {
+                        note += "; \(counts.confirmedAfterLostAnswer) writes whose answer was lost were confirmed by reading them back"
                     }
                     print(note + ".")
                 }

@@ -21,7 +21,7 @@ struct FaultAndContractTests {
         await portal.stopAndRemove()
         #expect(rooms.count == 1_000)
         #expect(Set(rooms.map(\.resource.id)).count == 1_000)
-        #expect(client.retryCount > 0)
+        #expect(client.transportCounts.retried > 0)
     }
 
     @Test("With stale entity tags injected, every write is refused with 412 and nothing changes")

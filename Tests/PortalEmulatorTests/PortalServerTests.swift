@@ -104,7 +104,7 @@ struct PortalServerTests {
         try await withPortal(rooms: 50, rateLimit: (perSecond: 0.2, burst: 3)) { portal in
             let client = portal.client(token: administrator, pageSize: 10)
             #expect(try await client.list(PortalRoom.self).count == 50)
-            #expect(client.retryCount > 0)
+            #expect(client.transportCounts.retried > 0)
             let impatient = portal.client(token: administrator, retry: RetryPolicy(maximumAttempts: 1), pageSize: 5)
             do {
                 for _ in 0..<5 { _ = try await impatient.list(PortalRoom.self) }

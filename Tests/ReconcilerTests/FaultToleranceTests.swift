@@ -43,11 +43,11 @@ struct FaultToleranceTests {
         for (step, files) in [Self.files(), Self.files(variant: "second"), Self.files(groups: Self.groups / 2, variant: "second")].enumerated() {
             let plan = try await Self.plan(files, client)
             #expect(!plan.actions.isEmpty)
-            let before = client.retryCount
+            let before = client.transportCounts.retried
             let report = await executor.apply(plan)
             #expect(report.succeeded, "step \(step): \(report.results.filter { $0.outcome != .done }.prefix(3).map { "\($0.action): \($0.message ?? "")" })")
             totals.actions += plan.actions.count
-            totals.retries += client.retryCount - before
+            totals.retries += client.transportCounts.retried - before
 
             // Exactly what git declares: every object once, with the declared values, and nothing else.
             let declared = ManifestLoader.load(from: MemoryTree(files: files.mapValues { Array($0.utf8) })).manifests
@@ -62,9 +62,9 @@ struct FaultToleranceTests {
             #expect(try await Self.plan(files, client).actions.isEmpty, "step \(step): a re-plan finds nothing left to do")
         }
         #expect(totals.retries > 0, "faults were injected and retried")
-        #expect(client.confirmedAfterLostAnswer > 0, "some writes lost their answer and were confirmed by reading back")
+        #expect(client.transportCounts.confirmedAfterLostAnswer > 0, "some writes lost their answer and were confirmed by reading back")
         print("fault tolerance: \(totals.actions) actions applied through \(totals.retries) retries; "
-            + "\(client.confirmedAfterLostAnswer) writes confirmed after a lost answer")
+            + "\(client.transportCounts.confirmedAfterLostAnswer) writes confirmed after a lost answer")
     }
 
     @Test("The portal stopped mid-apply and restarted on its file keeps every write it acknowledged; a new apply converges")
