@@ -116,7 +116,7 @@ struct ControllerEndpointOptions: ParsableArguments {
     var timeout: Int = 30
 
     var url: String {
-        let configured = controller ?? ProcessInfo.processInfo.environment["ROOMKEEPER_CONTROLLER_URL"] ?? "http://127.0.0.1:9090"
+        let configured = setting(controller, "ROOMKEEPER_CONTROLLER_URL", in: ProcessInfo.processInfo.environment) ?? "http://127.0.0.1:9090"
         return configured.hasSuffix("/") ? String(configured.dropLast()) : configured
     }
 

@@ -173,7 +173,7 @@ struct NotificationOptions: ParsableArguments {
                 throw CommandFailure("the webhook URL file \(error) (--notify-file)")
             }
         }
-        return notify ?? environment["ROOMKEEPER_NOTIFY_URL"].flatMap { $0.isEmpty ? nil : $0 }
+        return setting(notify, "ROOMKEEPER_NOTIFY_URL", in: environment)
     }
 
     /// The notifier these options configure; nil when no webhook is configured.

@@ -25,7 +25,7 @@ struct PortalOptions: ParsableArguments {
     /// Whether the operator named a portal at all. With none and `--graph`, commands that can work
     /// without a portal API (plan, apply --walk-through, drift) make a checklist instead.
     func isConfigured(environment: [String: String] = ProcessInfo.processInfo.environment) -> Bool {
-        portal != nil || !(environment["ROOMKEEPER_PORTAL_URL"] ?? "").isEmpty
+        setting(portal, "ROOMKEEPER_PORTAL_URL", in: environment) != nil
     }
 
     /// The portal the operator configured, checked; throws a message for the user when there is none
@@ -43,7 +43,7 @@ enum PortalChoice: Sendable {
     case remote(PortalEndpoint, token: String, timeout: Duration)
 
     init(configured flag: String?, tokenFile: String?, timeout: Duration, environment: [String: String]) throws {
-        let configured = flag ?? environment["ROOMKEEPER_PORTAL_URL"].flatMap { $0.isEmpty ? nil : $0 }
+        let configured = setting(flag, "ROOMKEEPER_PORTAL_URL", in: environment)
         guard let configured else {
             throw CommandFailure(
                 "no portal is configured: pass --portal URL (or set ROOMKEEPER_PORTAL_URL) with a token in ROOMKEEPER_TOKEN or --token-file, "
@@ -57,7 +57,7 @@ enum PortalChoice: Sendable {
                 throw CommandFailure("the token file \(error)")
             }
         } else {
-            token = environment["ROOMKEEPER_TOKEN"].flatMap { $0.isEmpty ? nil : $0 }
+            token = setting(nil, "ROOMKEEPER_TOKEN", in: environment)
         }
         if configured == "embedded" {
             guard token == nil else {
