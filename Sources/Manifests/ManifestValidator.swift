@@ -261,8 +261,9 @@ public enum ManifestValidator {
     }
 
     /// A device is declared once per manufacturer and serial number (serial numbers alone are not
-    /// unique across makers); a room has one main unit, which carries its enrollment; a
-    /// peripheral's `enrollment` is ignored with a warning, since peripherals never enroll.
+    /// unique across makers); a room has one main unit, which carries its enrollment; the
+    /// `enrollment` of any other device is ignored with a warning: peripherals never enroll, and
+    /// a Teams panel enrolls itself.
     private static func checkDevices(_ devices: [Device]) -> [Diagnostic] {
         // Devices are remembered by index, not copied: there are tens of thousands of them.
         var firstWithIdentity: [HardwareIdentity: Int] = [:]
@@ -292,9 +293,12 @@ public enum ManifestValidator {
                         notes: earlierName.location.map { [.init("'\(earlierName.value)' declared here", at: $0)] } ?? []))
                 }
             } else if let enrollment = devices[index].enrollment {
+                let device = devices[index]
+                let what = device.deviceType == .teamsPanel
+                    ? "a Teams panel, which enrolls itself once signed in and does not carry its room's enrollment"
+                    : "a \(device.deviceType.rawValue), a peripheral: peripherals never enroll"
                 diagnostics.append(.warning(
-                    "Device '\(devices[index].metadata.name.value)' is a \(devices[index].deviceType.rawValue), a peripheral: peripherals never enroll, so 'enrollment' is ignored",
-                    at: enrollment.location,
+                    "Device '\(device.metadata.name.value)' is \(what), so 'enrollment' is ignored", at: enrollment.location,
                     hint: "remove 'enrollment'; the room enrolls through its main unit (teamsRoom, collaborationBar or surfaceHub)"))
             }
         }

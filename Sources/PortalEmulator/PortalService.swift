@@ -276,14 +276,16 @@ public final class PortalService: Sendable {
 
     /// A room's main unit checks in with the enrollment key, reporting its peripherals. A unit
     /// not seen before appears; its room, if it had no agent or was unenrolled, goes to
-    /// onboarding (learn.microsoft.com/microsoftteams/rooms/enroll-a-device). Devices are known
-    /// by manufacturer and serial number together.
+    /// onboarding (learn.microsoft.com/microsoftteams/rooms/enroll-a-device). A Teams panel
+    /// checks in on its own and enrolls itself, leaving its room's enrollment alone. Devices are
+    /// known by manufacturer and serial number together.
     public func checkin(_ checkin: AgentCheckin, enrollmentKey: String?, now: Date = Date()) async throws -> PortalDevice {
         try await verifyEnrollmentKey(enrollmentKey)
         guard !checkin.serialNumber.isEmpty else { throw PortalError.badRequest("serialNumber is empty", target: "serialNumber") }
-        guard DeviceType(rawValue: checkin.deviceType)?.isRoomUnit == true else {
+        guard let type = DeviceType(rawValue: checkin.deviceType), type.enrollsItself else {
             throw PortalError.badRequest(
-                "a \(checkin.deviceType) carries no agent; the room's main unit (teamsRoom, collaborationBar or surfaceHub) checks in and reports it",
+                "a \(checkin.deviceType) carries no agent; the room's main unit (teamsRoom, collaborationBar or surfaceHub) checks in "
+                    + "and reports it, and a teamsPanel checks in on its own",
                 target: "deviceType")
         }
         let roomId = checkin.roomEmail?.lowercased()
@@ -314,7 +316,7 @@ public final class PortalService: Sendable {
         for peripheral in checkin.peripherals ?? [] where !peripheral.serialNumber.isEmpty {
             _ = try await report(peripheral.serialNumber, peripheral.deviceType, peripheral.manufacturer, peripheral.model, nil)
         }
-        if var room, room.enrollmentState == nil || room.enrollmentState == .known(.unenrolled) {
+        if var room, type.isRoomUnit, room.enrollmentState == nil || room.enrollmentState == .known(.unenrolled) {
             room.enrollmentState = .known(.onboarding)
             try await store.write(.rooms, .replace(id: room.id, body: try encode(room), ifMatch: nil), actor: actor, action: "checkin", now: now)
         }

@@ -21,14 +21,22 @@ public enum DeviceType: String, CaseIterable, Sendable, Hashable {
     /// room unit or a Surface Hub. The portal treats it as "a proxy for a room and its connected
     /// peripherals" (learn.microsoft.com/microsoftteams/rooms/managed-meeting-rooms-portal): it
     /// carries the agent, and enrolling it is enrolling the room (…/rooms/enroll-a-device).
-    /// Everything else (a touch console paired with the room, cameras, displays, speakers,
-    /// panels and phones) never enrolls and is checked for presence only.
+    /// A Teams panel enrolls on its own (below); everything else (a touch console paired with
+    /// the room, cameras, displays, speakers and phones) is a peripheral the main unit reports,
+    /// checked for presence only.
     public var isRoomUnit: Bool {
         switch self {
         case .teamsRoom, .collaborationBar, .surfaceHub: true
         default: false
         }
     }
+
+    /// Whether the device signs in to Teams and enrolls itself in the portal: a room's main unit,
+    /// and a Teams panel, which "are enrolled automatically" like Android rooms once signed in
+    /// with a Teams Rooms Pro licence (learn.microsoft.com/microsoftteams/rooms/enroll-a-device).
+    /// A panel is not a room's peripheral and does not carry the room's enrollment: a room may
+    /// have several, outside its door.
+    public var enrollsItself: Bool { isRoomUnit || self == .teamsPanel }
 }
 
 /// Where a room stands in the portal's enrollment lifecycle.

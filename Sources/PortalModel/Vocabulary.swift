@@ -93,9 +93,13 @@ public enum RoomType: String, CaseIterable, Sendable, Hashable {
 /// enrollment key is only for a device that cannot sign in; unenrolling is Remove
 /// (learn.microsoft.com/microsoftteams/rooms/enroll-a-device).
 public enum EnrollmentWords {
-    /// How a main unit that has not checked in is brought in.
-    public static func signIn(room: String) -> String {
-        "sign it in to Teams with \(room)'s resource account, licensed Teams Rooms Pro: it then enrolls itself "
-            + "(app 4.17 or later); only a device that cannot sign in needs the agent and the tenant's enrollment key"
+    /// How a device that enrolls itself (a main unit or a Teams panel) and has not checked in is
+    /// brought in.
+    public static func signIn(_ type: DeviceType, room: String) -> String {
+        type.isRoomUnit
+            ? "sign it in to Teams with \(room)'s resource account, licensed Teams Rooms Pro: it then enrolls itself "
+                + "(app 4.17 or later); only a device that cannot sign in needs the agent and the tenant's enrollment key"
+            : "sign the panel in to Teams with \(room)'s resource account, licensed Teams Rooms Pro: it then enrolls itself "
+                + "in the portal; a panel is not connected to the room's main unit"
     }
 }

@@ -208,15 +208,15 @@ public struct DriftDetector {
                     pending[.init(fingerprint: fingerprint, target: target.description)] = since
                     statuses.append(DeviceStatus(
                         target: target, status: .pending, serialNumber: serial, room: room, since: since,
-                        message: device.isRoomUnit
+                        message: device.deviceType.enrollsItself
                             ? "not checked in yet; reported missing after \(declared.policy.deviceGraceHours) hours"
                             : "not reported by the room's main unit yet; reported missing after \(declared.policy.deviceGraceHours) hours"))
-                } else if device.isRoomUnit {
+                } else if device.deviceType.enrollsItself {
                     items.append(make(
                         .missing, .convergence, target,
                         "no \(device.deviceType.rawValue) with serial number \(serial) has checked in for \(declared.policy.deviceGraceHours) hours or more", [],
                         locations[target.description], revertable: false, adopt: false,
-                        byHand: EnrollmentWords.signIn(room: room)))
+                        byHand: EnrollmentWords.signIn(device.deviceType, room: room)))
                 } else {
                     items.append(make(
                         .missing, .convergence, target,
@@ -229,7 +229,7 @@ public struct DriftDetector {
             if candidates.count == 1, roomStates[room] == .known(.enrolled), current.resource.connectivity == .known(.disconnected) {
                 statuses.append(DeviceStatus(
                     target: target, status: .offline, serialNumber: serial, room: room, since: current.resource.lastSeen,
-                    message: device.isRoomUnit
+                    message: device.deviceType.enrollsItself
                         ? "its room is enrolled but the agent is not reporting; check its power and network on site"
                         : "not connected; check its cable and the room's main unit on site"))
             }
@@ -238,11 +238,18 @@ public struct DriftDetector {
         for device in declared.devices where device.isRoomUnit {
             declaredUnits[device.room.value.lowercasedIfNeeded] = declaredUnits[device.room.value.lowercasedIfNeeded] ?? device.metadata.name.value
         }
-        for tagged in live.devices where tagged.resource.deviceType.value?.isRoomUnit == true && !matched.contains(tagged.resource.id) {
+        for tagged in live.devices where tagged.resource.deviceType.value?.enrollsItself == true && !matched.contains(tagged.resource.id) {
             let device = tagged.resource
             guard let room = device.roomId else { continue }
             let target = ObjectReference(kind: .manifest(.device), name: device.serialNumber, portalId: device.id)
             let identity = "\(device.deviceType.rawValue) \(device.serialNumber)"
+            // A panel in the portal signed in and enrolled itself; it carries no room's enrollment.
+            guard device.deviceType.value?.isRoomUnit == true else {
+                items.append(make(
+                    .unexpected, .manual, target, "a Teams panel of \(room) (\(identity)) enrolled itself in the portal, but is not declared in git", [],
+                    nil, revertable: false, adopt: true, byHand: "or sign it out and Remove it in the portal if it should not be monitored"))
+                continue
+            }
             // A room has one main unit: another one beside the declared unit is a device nobody
             // declared, reporting from the room (a swap not recorded in git, or a stray install).
             if let declaredUnit = declaredUnits[room] {

@@ -378,11 +378,11 @@ public struct Planner {
                 continue
             }
             guard let current = candidates.first else {
-                resolver.findings.append(device.isRoomUnit
+                resolver.findings.append(device.deviceType.enrollsItself
                     ? Finding(
                         .deviceMissing, severity: .warning, target: target,
                         message: "missing: no \(device.deviceType.rawValue) with serial number \(device.serialNumber.value) has checked in",
-                        remedy: EnrollmentWords.signIn(room: device.room.value),
+                        remedy: EnrollmentWords.signIn(device.deviceType, room: device.room.value),
                         location: location)
                     : Finding(
                         .peripheralMissing, severity: .warning, target: target,

@@ -221,7 +221,7 @@ struct PortalServerTests {
         }
     }
 
-    @Test("A room's main unit checks in with the key and its peripherals; the room waits in onboarding and enrolls through a 202 operation; a peripheral cannot check in")
+    @Test("A room's main unit checks in with the key and its peripherals; the room waits in onboarding and enrolls through a 202 operation; a panel checks in on its own; a peripheral cannot")
     func enrollment() async throws {
         try await withPortal(operationDelay: 0.3) { portal in
             let client = portal.client(token: administrator)
@@ -238,7 +238,11 @@ struct PortalServerTests {
             }
             let (peripheral, refusal) = try await checkin(#"{"serialNumber":"TAP-1","deviceType":"touchConsole","roomEmail":"\#(TestTenant.room(1))"}"#)
             #expect(peripheral == 400 && refusal.contains("carries no agent"), "\(refusal)")
-            #expect(try await client.get(PortalRoom.self, id: TestTenant.room(1)).resource.enrollmentState == nil, "no agent has checked in yet")
+            // A Teams panel signs in and enrolls itself; it is not the room's main unit.
+            let (panel, _) = try await checkin(#"{"serialNumber":"PANEL-1","deviceType":"teamsPanel","manufacturer":"Crestron","roomEmail":"\#(TestTenant.room(1))"}"#)
+            #expect(panel == 200)
+            #expect(try await client.list(PortalDevice.self).map(\.resource).contains { $0.serialNumber == "PANEL-1" && $0.roomId == TestTenant.room(1) })
+            #expect(try await client.get(PortalRoom.self, id: TestTenant.room(1)).resource.enrollmentState == nil, "no main unit has checked in yet")
             do {
                 _ = try await client.queue(.enroll, room: TestTenant.room(1))
                 Issue.record("a room with no main unit was enrolled")
@@ -250,7 +254,7 @@ struct PortalServerTests {
                 #"{"serialNumber":"NEW-1","deviceType":"teamsRoom","manufacturer":"Lenovo","roomEmail":"\#(TestTenant.room(1))","peripherals":[{"serialNumber":"TAP-1","deviceType":"touchConsole","manufacturer":"Logitech"}]}"#)
             #expect(status == 200)
             let devices = try await client.list(PortalDevice.self).map(\.resource).filter { $0.roomId == TestTenant.room(1) }
-            #expect(Set(devices.map(\.serialNumber)) == ["NEW-1", "TAP-1"], "the main unit reports its peripheral")
+            #expect(Set(devices.map(\.serialNumber)) == ["NEW-1", "TAP-1", "PANEL-1"], "the main unit reports its peripheral")
             #expect(try await client.get(PortalRoom.self, id: TestTenant.room(1)).resource.enrollmentState == "onboarding")
             let operation = try await client.queue(.enroll, room: TestTenant.room(1))
             #expect(operation.status == .queued && operation.roomId == TestTenant.room(1))

@@ -196,6 +196,36 @@ struct DriftTests {
         }
     }
 
+    @Test("A Teams panel enrolls itself: missing, it is signed in rather than connected; undeclared, it is drift git can adopt")
+    func teamsPanels() async throws {
+        var seed = Self.seed
+        seed.devices.append(.init(serialNumber: "PANEL-STRAY", deviceType: "teamsPanel", room: TestTenant.room(3)))
+        try await RunningPortal.with(seed: seed, tokens: Self.tokens) { portal in
+            let client = portal.client(token: "reconciler-token")
+            var files = Self.files()
+            files["panel.yaml"] = """
+                apiVersion: roomkeeper/v1
+                kind: Device
+                metadata: {name: room-0-panel}
+                spec: {room: \(TestTenant.room(0)), serialNumber: PANEL-NEVER, deviceType: teamsPanel, manufacturer: Crestron}
+                """
+            let start = Date(timeIntervalSince1970: 1_800_000_000)
+            let (first, pending) = try await Self.drift(files, client, now: start)
+            #expect(first.devices.first { $0.target.description == "Device/room-0-panel" }?.message.hasPrefix("not checked in yet") == true)
+            let stray = try #require(first.items.first { $0.target.name == "PANEL-STRAY" }, "\(first.items.map(\.target))")
+            #expect(stray.state == .unexpected && stray.cause == .manual)
+            #expect(stray.explanation.contains("Teams panel of \(TestTenant.room(3))") && !stray.explanation.contains("main unit"), "\(stray.explanation)")
+            #expect(stray.remedies.canAdopt && !stray.remedies.canRevert)
+
+            let entry = DriftHistoryEntry(recording: first, pending: pending, previous: nil)
+            let past = try await Self.drift(files, client, memory: DriftMemory(entries: [entry]), now: start.addingTimeInterval(49 * 3600)).report
+            let missing = try #require(past.items.first { $0.target.description == "Device/room-0-panel" })
+            #expect(missing.state == .missing)
+            #expect(missing.remedies.byHand?.contains("sign the panel in to Teams with \(TestTenant.room(0))'s resource account") == true)
+            #expect(missing.remedies.byHand?.contains("connect it to the room's main unit") == false)
+        }
+    }
+
     @Test("A device waiting in onboarding is convergence apply can fix, and past the grace period it is stuck")
     func onboardingDevice() async throws {
         var seed = Self.seed
