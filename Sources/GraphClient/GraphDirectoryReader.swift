@@ -41,7 +41,8 @@ public actor GraphDirectoryReader {
     /// Whether `kept` holds something the file lacks (a delta link alone does not count, while
     /// the file's is younger than `linkRefreshSeconds`).
     private var unsaved = false
-    private var inFlight: Task<TenantDirectory, any Error>?
+    /// The read under way, and what it looks up.
+    private var inFlight: (task: Task<TenantDirectory, any Error>, lookups: DirectoryLookups)?
 
     /// `cacheFile`: where to keep what was read between processes; nil keeps it in memory only.
     public init(
@@ -57,11 +58,20 @@ public actor GraphDirectoryReader {
 
     /// The directory as Graph has it now; rooms and devices kept from an earlier read are read
     /// again when they lack one of `lookups`.
+    /// A read joins the one under way when that one looks up all it needs; otherwise it waits
+    /// for it to end, then reads with its own lookups.
     public func read(lookingUp lookups: DirectoryLookups = DirectoryLookups()) async throws -> TenantDirectory {
-        if let inFlight { return try await inFlight.value }
-        let task = Task { try await self.readOnce(lookups) }
-        inFlight = task
-        defer { inFlight = nil }
+        while let inFlight {
+            if lookups.isCovered(by: inFlight.lookups) { return try await inFlight.task.value }
+            _ = await inFlight.task.result
+        }
+        // The task runs on this actor, so it starts only once `inFlight` is set, and clears it
+        // before a waiting read sees it end.
+        let task = Task {
+            defer { inFlight = nil }
+            return try await readOnce(lookups)
+        }
+        inFlight = (task, lookups)
         return try await task.value
     }
 
@@ -69,7 +79,7 @@ public actor GraphDirectoryReader {
     /// licences, which need to know the room accounts.
     private func readOnce(_ lookups: DirectoryLookups) async throws -> TenantDirectory {
         let requestsBefore = session.counts.requests
-        try await loadFromDiskOnce()
+        await loadFromDiskOnce()
         async let roleHolders = readRoleHolders()
         async let users: Void = refreshUsers()
         async let groups: Void = refreshGroups()
@@ -78,7 +88,7 @@ public actor GraphDirectoryReader {
         _ = try await (users, groups, places, devices)
         try await nameUnknownSkus()
         let directory = assemble(roleHolders: try await throughGroups(try await roleHolders))
-        try await saveToDisk()
+        await saveToDisk()
         logger.debug("Read the directory through Graph", metadata: [
             "requests": "\(session.counts.requests - requestsBefore)", "users": "\(directory.users.count)", "rooms": "\(directory.rooms.count)",
         ])
@@ -97,7 +107,7 @@ public actor GraphDirectoryReader {
 
     /// The state kept in `cacheFile` by an earlier process for this tenant, if any: once, before
     /// the first read. A missing, damaged or foreign file is a cold start, never an error.
-    private func loadFromDiskOnce() async throws {
+    private func loadFromDiskOnce() async {
         guard !loadedFromDisk else { return }
         prefetch()
         guard let loading else { return }
@@ -108,13 +118,22 @@ public actor GraphDirectoryReader {
     /// How long a kept delta link is trusted unchanged: well inside the seven days Graph honours one.
     static let linkRefreshSeconds: Double = 12 * 3600
 
-    private func saveToDisk() async throws {
+    /// Keeps what was read for the next process. A state that cannot be written costs that
+    /// process a cold read, nothing more: a warning, never a failed read.
+    private func saveToDisk() async {
         guard let cacheFile, unsaved || now().timeIntervalSince(kept.savedAt) > Self.linkRefreshSeconds else { return }
         kept.tenant = tenantKey
-        kept.savedAt = now()
-        let state = kept
-        try await offCooperativePool { try state.save(to: cacheFile) }
-        unsaved = false
+        let savedAt = now()
+        let state = { var state = kept; state.savedAt = savedAt; return state }()
+        do {
+            try await offCooperativePool { try state.save(to: cacheFile) }
+            kept.savedAt = savedAt
+            unsaved = false
+        } catch {
+            logger.warning("Could not keep the directory read for the next run; it will read Graph in full", metadata: [
+                "file": "\(cacheFile.path)", "error": "\(error)",
+            ])
+        }
     }
 
     /// Role holders with the roles of role-assignable groups given to the groups' members, who
@@ -435,6 +454,6 @@ extension GraphDirectoryReader: DeviceRegistryWriter {
         guard let index = kept.devices?.registry?.autopilot.firstIndex(where: { $0.id == id }) else { return }
         kept.devices?.registry?.autopilot[index].groupTag = tag
         unsaved = true
-        try await saveToDisk()
+        await saveToDisk()
     }
 }

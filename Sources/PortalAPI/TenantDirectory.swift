@@ -103,6 +103,11 @@ public struct DirectoryLookups: Sendable, Equatable {
         self.rooms = Set(rooms.map { $0.lowercased() })
         self.serialNumbers = Set(serialNumbers.map { $0.uppercased() })
     }
+
+    /// Whether a read looking up `other` also looks up everything these ask for.
+    public func isCovered(by other: DirectoryLookups) -> Bool {
+        rooms.isSubset(of: other.rooms) && serialNumbers.isSubset(of: other.serialNumbers)
+    }
 }
 
 /// An error saying the caller's credential or permissions were refused: a person must fix

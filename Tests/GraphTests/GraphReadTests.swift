@@ -195,6 +195,29 @@ struct GraphReadTests {
         let damaged = try graph.session(secret)
         #expect(try await GraphDirectoryReader(session: damaged, cacheFile: file).read().users.count == second.users.count)
         #expect(damaged.counts.requests == cold.counts.requests)
+
+        // A state that cannot be written (its folder is a file) costs the next run a cold read,
+        // and never fails this one.
+        let blocked = folder.appendingPathComponent("blocked")
+        try Data().write(to: blocked)
+        let unwritable = try await GraphDirectoryReader(session: try graph.session(secret), cacheFile: blocked.appendingPathComponent("graph")).read()
+        #expect(unwritable.users.count == second.users.count)
+    }
+
+    @Test("A read that needs what the read under way does not look up waits for it and reads again, rather than lose its lookups")
+    func joinedReads() async throws {
+        let graph = try await RunningGraph.start(tenant: TestDirectory.tenant(people: 40))
+        defer { Task { await graph.stop() } }
+        let skew = ManualClock()
+        let reader = GraphDirectoryReader(session: try graph.session(secret), now: { Date() + Double(skew.elapsed.components.seconds) })
+        _ = try await reader.read()
+        // A room created since, looked up by a read that starts while a plain one is under way.
+        graph.store.put(GraphTenant.Room(email: "conf-joined@contoso.com", displayName: "Joined room"))
+        skew.advance(by: .seconds(GraphDirectoryReader.lookupRefreshSeconds + 1))
+        async let plain = reader.read()
+        async let looking = reader.read(lookingUp: DirectoryLookups(rooms: ["conf-joined@contoso.com"]))
+        let (_, found) = try await (plain, looking)
+        #expect(found.rooms.contains { $0.email == "conf-joined@contoso.com" })
     }
 
     @Test("Pages are followed to the end, and a next link to another host is refused")
