@@ -1,6 +1,14 @@
 // swift-tools-version:6.0
 import PackageDescription
 
+/// What a module that sends HTTP requests links: the client, its buffers and headers, logging.
+let httpClient: [Target.Dependency] = [
+    .product(name: "AsyncHTTPClient", package: "async-http-client"),
+    .product(name: "Logging", package: "swift-log"),
+    .product(name: "NIOCore", package: "swift-nio"),
+    .product(name: "NIOHTTP1", package: "swift-nio"),
+]
+
 let package = Package(
     name: "Roomkeeper",
     platforms: [.macOS(.v15)],
@@ -40,16 +48,19 @@ let package = Package(
         // The portal contract, apart from any transport: wire types, the `Portal` protocol,
         // `PortalError`, retry and deadline policy, the local state folder's private files.
         .target(name: "PortalAPI", dependencies: ["PortalModel"], resources: [.copy("openapi.yaml")]),
-        // The contract over HTTP: the AsyncHTTPClient client with paging, retries and deadlines.
+        // Roomkeeper's HTTP requests, whoever they go to: retries and Retry-After, deadlines,
+        // body limits, no redirects, retry logging and counts. The clients describe endpoints.
+        .target(
+            name: "HTTPTransport",
+            dependencies: [
+                "PortalAPI",
+            ] + httpClient),
+        // The contract over HTTP: the portal's endpoints, paging and lost-answer checks.
         .target(
             name: "PortalClient",
             dependencies: [
-                "PortalAPI",
-                .product(name: "AsyncHTTPClient", package: "async-http-client"),
-                .product(name: "Logging", package: "swift-log"),
-                .product(name: "NIOCore", package: "swift-nio"),
-                .product(name: "NIOHTTP1", package: "swift-nio"),
-            ]),
+                "PortalAPI", "HTTPTransport",
+            ] + httpClient),
         // Microsoft Graph's wire types, apart from any transport: the clouds, app-only sign-in
         // settings, client certificates and assertions, the entity types Roomkeeper reads.
         .target(
@@ -66,12 +77,8 @@ let package = Package(
         .target(
             name: "GraphClient",
             dependencies: [
-                "GraphAPI", "PortalAPI", "PortalModel",
-                .product(name: "AsyncHTTPClient", package: "async-http-client"),
-                .product(name: "Logging", package: "swift-log"),
-                .product(name: "NIOCore", package: "swift-nio"),
-                .product(name: "NIOHTTP1", package: "swift-nio"),
-            ]),
+                "GraphAPI", "PortalAPI", "PortalModel", "HTTPTransport",
+            ] + httpClient),
         // The Graph emulator: the token endpoint and the Graph v1.0 reads Roomkeeper makes,
         // in memory, for tests, demos and benchmarks.
         .target(
@@ -109,8 +116,9 @@ let package = Package(
         .target(
             name: "Notifications",
             dependencies: [
-                "PortalAPI", "PortalClient",
+                "PortalAPI", "HTTPTransport",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
             ]),
         // The reconcile pipeline both front ends call: load a source, read the portal with the
@@ -142,7 +150,7 @@ let package = Package(
             name: "RoomkeeperCLI",
             dependencies: [
                 "Manifests", "Reports", "PortalAPI", "PortalClient", "PortalEmulator", "Reconciler", "GitSource", "Notifications", "Engine",
-                "Controller", "GraphAPI", "GraphClient", "GraphEmulator",
+                "Controller", "GraphAPI", "GraphClient", "GraphEmulator", "HTTPTransport",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -159,6 +167,7 @@ let package = Package(
             name: "RoomkeeperBenchmarks",
             dependencies: [
                 "Manifests", "CYAML", "PortalAPI", "PortalModel", "PortalClient", "PortalEmulator", "Reconciler", "GitSource", "Engine", "GraphAPI", "GraphClient",
+                "HTTPTransport",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
             ]),
 

@@ -1,6 +1,7 @@
 import AsyncHTTPClient
 import Foundation
 import GraphAPI
+import HTTPTransport
 import Logging
 import NIOCore
 import NIOHTTP1
@@ -32,13 +33,14 @@ public final class GraphSession: Sendable {
     }
 
     public let tokens: GraphTokenProvider
-    private let http: HTTPClient
+    private let transport: HTTPTransport
     private let retry: RetryPolicy
     private let timeout: Duration
     private let priority: Priority
     private let logger: Logger
     private let gates: [Service: ConcurrencyGate]
-    private let counters = Mutex(Counters())
+    /// Batches some of whose members were throttled: the transport counts the 429s it sees itself.
+    private let throttledMembers = Atomic<Int>(0)
 
     /// What a session has done so far, for benchmarks and tests.
     public struct Counters: Sendable, Equatable {
@@ -63,7 +65,7 @@ public final class GraphSession: Sendable {
     ) {
         self.listedBytesLimit = listedBytesLimit
         self.tokens = tokens
-        self.http = http
+        transport = HTTPTransport(peer: "Graph", http: http, logger: logger)
         self.retry = retry
         self.timeout = timeout
         self.priority = priority
@@ -71,7 +73,10 @@ public final class GraphSession: Sendable {
         gates = [.directory: ConcurrencyGate(limit: directoryConcurrency), .places: ConcurrencyGate(limit: placesConcurrency)]
     }
 
-    public var counts: Counters { counters.withLock { $0 } }
+    public var counts: Counters {
+        let sent = transport.counts
+        return Counters(requests: sent.requests, retries: sent.retries, throttled: sent.throttled + throttledMembers.load(ordering: .relaxed))
+    }
 
     /// The Graph host, e.g. `https://graph.microsoft.com`.
     public var host: GraphHost { tokens.signIn.graph }
@@ -195,14 +200,14 @@ public final class GraphSession: Sendable {
                 }
             }
             guard !remaining.isEmpty else { break }
-            counters.withLock { $0.throttled += 1 }
+            throttledMembers.add(1, ordering: .relaxed)
             guard let wait = retry.delay(afterAttempt: attempt, retryAfter: throttledWait, waitedSoFar: waited) else {
                 for id in remaining.keys {
                     answers[id] = .failure(GraphError(status: 429, code: "TooManyRequests", message: "Graph kept throttling this request"))
                 }
                 break
             }
-            try await pause(wait, reason: "batch members throttled")
+            try await transport.pause(wait, attempt: attempt, reason: "batch members throttled", url: url("/$batch"))
             waited += wait
         }
         return answers
@@ -230,7 +235,10 @@ public final class GraphSession: Sendable {
         return link
     }
 
-    /// `received` is told the size of each successful answer before it is decoded, and may refuse it.
+    /// Sends one request through the transport: 429, 503 and 504 and failed connections are
+    /// retried within the budget (Graph's throttling guidance); a 401 signs in again once, with a
+    /// new budget. `received` is told the size of each successful answer before it is decoded,
+    /// and may refuse it.
     private func send<Response: Decodable>(
         _ method: HTTPMethod, url: String, body: Data?, service: Service, advancedQuery: Bool, pageSize: Int?,
         received: (Int) throws -> Void = { _ in }
@@ -238,80 +246,60 @@ public final class GraphSession: Sendable {
         guard host.contains(url) else {
             throw GraphError(status: 0, code: "ForeignURL", message: "refusing to send a Graph token to \(PortalEndpoint.origin(of: url))")
         }
-        var attempt = 0
-        var waited = 0.0
+        let policy = TransportPolicy(
+            retryableStatuses: [429, 503, 504], repeatsAfterConnectionFailure: true, retry: retry, timeout: timeout,
+            maximumResponseBytes: Self.maximumResponseBytes)
         var signedInAgain = false
         while true {
-            attempt += 1
-            let token = try await tokens.token()
-            var request = HTTPClientRequest(url: url)
-            request.method = method
-            request.headers.add(name: "Authorization", value: "Bearer \(token)")
-            request.headers.add(name: "Accept", value: "application/json")
-            request.headers.add(name: "client-request-id", value: UUID().uuidString.lowercased())
-            if priority == .low { request.headers.add(name: "x-ms-throttle-priority", value: "low") }
-            // Advanced queries ($count, OData casts on member lists) need eventual consistency
-            // (learn.microsoft.com/graph/aad-advanced-queries).
-            if advancedQuery { request.headers.add(name: "ConsistencyLevel", value: "eventual") }
-            if let pageSize { request.headers.add(name: "Prefer", value: "odata.maxpagesize=\(pageSize)") }
-            if let body {
-                request.headers.add(name: "Content-Type", value: "application/json")
-                request.body = .bytes(ByteBuffer(bytes: body))
-            }
-            counters.withLock { $0.requests += 1 }
-            let outcome: Result<(HTTPResponseStatus, HTTPHeaders, ByteBuffer), any Error>
+            var sentToken = ""
+            let answer: HTTPAnswer
             do {
-                let gate = gates[service] ?? ConcurrencyGate(limit: 1)
-                let (http, request, timeout) = (self.http, request, self.timeout)
-                outcome = .success(
-                    try await gate.run {
-                        try await withDeadline(timeout) {
-                            let response = try await http.execute(request, timeout: .seconds(timeout.components.seconds))
-                            return (response.status, response.headers, try await response.body.collect(upTo: Self.maximumResponseBytes))
-                        }
-                    })
-            } catch let error as CancellationError {
-                throw error
-            } catch {
-                outcome = .failure(error)
-            }
-            switch outcome {
-            case .success(let (status, headers, bytes)):
-                if (200..<300).contains(status.code) {
-                    try received(bytes.readableBytes)
-                    if bytes.readableBytes == 0, let nothing = GraphNoContent() as? Response { return nothing }
-                    do {
-                        return try JSONDecoder().decode(Response.self, from: Data(bytes.readableBytesView))
-                    } catch {
-                        throw GraphError(
-                            status: Int(status.code), code: "UnreadableResponse", message: "Graph's answer to \(Self.path(of: url)) could not be read: \(error)",
-                            requestId: headers.first(name: "request-id"))
-                    }
+                answer = try await transport.send(policy: policy, gate: gates[service]) {
+                    // A fresh token each attempt: a long wait may outlive the last one.
+                    sentToken = try await tokens.token()
+                    return request(method, url: url, token: sentToken, body: body, advancedQuery: advancedQuery, pageSize: pageSize)
                 }
-                let error = Self.graphError(status: Int(status.code), headers: headers, body: bytes)
-                if status == .unauthorized, !signedInAgain {
-                    signedInAgain = true
-                    await tokens.refused(token)
-                    continue
-                }
-                guard [429, 503, 504].contains(Int(status.code)) else { throw error }
-                if status == .tooManyRequests { counters.withLock { $0.throttled += 1 } }
-                guard let wait = retry.delay(afterAttempt: attempt, retryAfter: error.retryAfter, waitedSoFar: waited) else { throw error }
-                try await pause(wait, reason: "\(status.code)")
-                waited += wait
-            case .failure(let failure):
-                let error = GraphError(status: 0, code: "ConnectionFailed", message: "could not reach Graph at \(host): \(Self.describe(failure))")
-                guard let wait = retry.delay(afterAttempt: attempt, retryAfter: nil, waitedSoFar: waited) else { throw error }
-                try await pause(wait, reason: "connection")
-                waited += wait
+            } catch let failure as TransportFailure {
+                throw GraphError(status: 0, code: "ConnectionFailed", message: "could not reach Graph at \(host): \(failure)")
             }
+            if answer.succeeded {
+                try received(answer.body.readableBytes)
+                if answer.body.readableBytes == 0, let nothing = GraphNoContent() as? Response { return nothing }
+                do {
+                    return try JSONDecoder().decode(Response.self, from: Data(answer.body.readableBytesView))
+                } catch {
+                    throw GraphError(
+                        status: answer.status, code: "UnreadableResponse", message: "Graph's answer to \(Self.path(of: url)) could not be read: \(error)",
+                        requestId: answer.headers.first(name: "request-id"))
+                }
+            }
+            if answer.status == 401, !signedInAgain {
+                signedInAgain = true
+                await tokens.refused(sentToken)
+                continue
+            }
+            throw Self.graphError(status: answer.status, headers: answer.headers, body: answer.body)
         }
     }
 
-    private func pause(_ seconds: Double, reason: String) async throws {
-        counters.withLock { $0.retries += 1 }
-        logger.info("Retrying a Graph request", metadata: ["reason": "\(reason)", "waitSeconds": .stringConvertible(seconds)])
-        try await Task.sleep(for: .seconds(seconds))
+    private func request(
+        _ method: HTTPMethod, url: String, token: String, body: Data?, advancedQuery: Bool, pageSize: Int?
+    ) -> HTTPClientRequest {
+        var request = HTTPClientRequest(url: url)
+        request.method = method
+        request.headers.add(name: "Authorization", value: "Bearer \(token)")
+        request.headers.add(name: "Accept", value: "application/json")
+        request.headers.add(name: "client-request-id", value: UUID().uuidString.lowercased())
+        if priority == .low { request.headers.add(name: "x-ms-throttle-priority", value: "low") }
+        // Advanced queries ($count, OData casts on member lists) need eventual consistency
+        // (learn.microsoft.com/graph/aad-advanced-queries).
+        if advancedQuery { request.headers.add(name: "ConsistencyLevel", value: "eventual") }
+        if let pageSize { request.headers.add(name: "Prefer", value: "odata.maxpagesize=\(pageSize)") }
+        if let body {
+            request.headers.add(name: "Content-Type", value: "application/json")
+            request.body = .bytes(ByteBuffer(bytes: body))
+        }
+        return request
     }
 
     static func graphError(status: Int, headers: HTTPHeaders, body: ByteBuffer) -> GraphError {
@@ -328,52 +316,7 @@ public final class GraphSession: Sendable {
 
     /// The path of a URL, for messages: no host or query.
     static func path(of url: String) -> String { URLComponents(string: url)?.path ?? "a Graph URL" }
-
-
-    static func describe(_ error: any Error) -> String {
-        if let error = error as? HTTPClientError { return "\(error)" }
-        if let error = error as? DeadlineExceeded { return "\(error)" }
-        return String(describing: type(of: error))
-    }
 }
 
 /// The answer of a request that returns no body.
 public struct GraphNoContent: Decodable, Sendable {}
-
-/// At most `limit` operations at a time; the others wait their turn in order.
-final class ConcurrencyGate: Sendable {
-    private struct State {
-        var running = 0
-        var waiting: [CheckedContinuation<Void, Never>] = []
-    }
-
-    private let limit: Int
-    private let state = Mutex(State())
-
-    init(limit: Int) { self.limit = max(1, limit) }
-
-    func run<Result: Sendable>(_ operation: @Sendable () async throws -> Result) async throws -> Result {
-        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
-            let admitted = state.withLock { state in
-                guard state.running < limit else {
-                    state.waiting.append(continuation)
-                    return false
-                }
-                state.running += 1
-                return true
-            }
-            if admitted { continuation.resume() }
-        }
-        defer {
-            let next = state.withLock { state -> CheckedContinuation<Void, Never>? in
-                guard !state.waiting.isEmpty else {
-                    state.running -= 1
-                    return nil
-                }
-                return state.waiting.removeFirst()
-            }
-            next?.resume()
-        }
-        return try await operation()
-    }
-}

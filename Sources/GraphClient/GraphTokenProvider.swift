@@ -1,6 +1,8 @@
 import AsyncHTTPClient
 import Foundation
 import GraphAPI
+import HTTPTransport
+import Logging
 import NIOCore
 import PortalAPI
 
@@ -11,7 +13,7 @@ import PortalAPI
 /// written. The credential goes only to the configured sign-in host.
 public actor GraphTokenProvider {
     public nonisolated let signIn: GraphSignIn
-    private let http: HTTPClient
+    private let transport: HTTPTransport
     private let timeout: Duration
     private let now: @Sendable () -> Date
     private var cached: (token: String, refreshAfter: Date)?
@@ -21,7 +23,7 @@ public actor GraphTokenProvider {
 
     public init(signIn: GraphSignIn, http: HTTPClient, timeout: Duration = .seconds(30), now: @escaping @Sendable () -> Date = Date.init) {
         self.signIn = signIn
-        self.http = http
+        transport = HTTPTransport(peer: "sign-in", http: http, logger: Logger(label: "roomkeeper.graph"))
         self.timeout = timeout
         self.now = now
     }
@@ -30,8 +32,8 @@ public actor GraphTokenProvider {
     public func token() async throws -> String {
         if let cached, cached.refreshAfter > now() { return cached.token }
         if let pending { return try await pending.value.0 }
-        let (signIn, http, timeout, now) = (signIn, http, timeout, now)
-        let task = Task { try await Self.fetch(signIn: signIn, http: http, timeout: timeout, now: now) }
+        let (signIn, transport, timeout, now) = (signIn, transport, timeout, now)
+        let task = Task { try await Self.fetch(signIn: signIn, transport: transport, timeout: timeout, now: now) }
         pending = task
         defer { pending = nil }
         let (token, refreshAfter) = try await task.value
@@ -46,7 +48,10 @@ public actor GraphTokenProvider {
         if cached?.token == token { cached = nil }
     }
 
-    private static func fetch(signIn: GraphSignIn, http: HTTPClient, timeout: Duration, now: @Sendable () -> Date) async throws -> (String, Date) {
+    /// One attempt: a sign-in is not repeated on the caller's behalf, and a refusal is final.
+    private static func fetch(
+        signIn: GraphSignIn, transport: HTTPTransport, timeout: Duration, now: @Sendable () -> Date
+    ) async throws -> (String, Date) {
         var form = [
             ("client_id", signIn.clientId), ("scope", signIn.scope), ("grant_type", "client_credentials"),
         ]
@@ -72,18 +77,14 @@ public actor GraphTokenProvider {
         request.headers.add(name: "Accept", value: "application/json")
         request.body = .bytes(ByteBuffer(string: form.map { "\($0)=\(formEncoded($1))" }.joined(separator: "&")))
         let started = now()
-        let sent = request
-        let status: UInt
-        let body: ByteBuffer
+        let answer: HTTPAnswer
         do {
-            (status, body) = try await withDeadline(timeout) {
-                let response = try await http.execute(sent, timeout: .seconds(timeout.components.seconds))
-                return (response.status.code, try await response.body.collect(upTo: 64 << 10))
-            }
-        } catch {
-            throw failure(signIn, "could not reach \(signIn.authority): \(GraphSession.describe(error))", code: "SignInUnreachable")
+            answer = try await transport.send(request, policy: .once(timeout: timeout, maximumResponseBytes: 64 << 10))
+        } catch let error as TransportFailure {
+            throw failure(signIn, "could not reach \(signIn.authority): \(error)", code: "SignInUnreachable")
         }
-        let bytes = Data(body.readableBytesView)
+        let status = answer.status
+        let bytes = Data(answer.body.readableBytesView)
         guard status == 200 else {
             let detail: String
             if let answer = try? JSONDecoder().decode(TokenErrorBody.self, from: bytes) {

@@ -1,8 +1,9 @@
 import AsyncHTTPClient
 import Foundation
+import HTTPTransport
+import Logging
 import NIOCore
 import PortalAPI
-import PortalClient
 
 /// Posts a JSON body to a webhook (a Teams incoming webhook, a chat relay, an alerting system),
 /// retrying throttling, server errors and lost connections within a bounded budget, each
@@ -12,6 +13,8 @@ public struct WebhookSender: Sendable {
     public let url: String
     public var retry: RetryPolicy
     public var timeout: Duration
+
+    private static let logger = Logger(label: "roomkeeper.notifications")
 
     public init(url: String, retry: RetryPolicy = RetryPolicy(maximumAttempts: 4, baseDelay: 1, maximumDelay: 8, maximumTotalWait: 30),
                 timeout: Duration = .seconds(10)) {
@@ -28,8 +31,10 @@ public struct WebhookSender: Sendable {
         return "\(scheme)://\(host)" + (components.port.map { ":\($0)" } ?? "")
     }
 
-    /// Posts `body`; returns the number of attempts it took. Throws `WebhookError` once the
-    /// retry budget is spent or the receiver refuses the message (a 4xx other than 408 and 429).
+    /// Posts `body`; returns the number of attempts it took. Throttling (429), a timeout (408),
+    /// server errors and lost connections are retried: a notification posted twice is better
+    /// than none. Throws `WebhookError` once the retry budget is spent or the receiver refuses
+    /// the message (any other 4xx).
     @discardableResult
     public func post(_ body: String, http: HTTPClient = .roomkeeper) async throws -> Int {
         var request = HTTPClientRequest(url: url)
@@ -37,40 +42,24 @@ public struct WebhookSender: Sendable {
         request.headers.add(name: "Content-Type", value: "application/json")
         request.headers.add(name: "User-Agent", value: "roomkeeper")
         request.body = .bytes(ByteBuffer(string: body))
-        var attempt = 0
-        var waited = 0.0
-        while true {
-            attempt += 1
-            let problem: String
-            var retryAfter: Double?
-            do {
-                // The deadline covers the answer's body too: a receiver may stall after its headers.
-                let (request, timeout) = (request, timeout)
-                let (status, headers) = try await withDeadline(timeout) {
-                    let response = try await http.execute(request, timeout: .seconds(timeout.components.seconds))
-                    _ = try await response.body.collect(upTo: 1 << 20)
-                    return (response.status, response.headers)
-                }
-                let code = Int(status.code)
-                if (200..<300).contains(code) { return attempt }
-                guard [408, 429].contains(code) || code >= 500 else {
-                    throw WebhookError(receiver: redactedURL, problem: "answered \(code)", attempts: attempt)
-                }
-                problem = "answered \(code)"
-                retryAfter = RetryPolicy.retryAfterSeconds(headers.first(name: "Retry-After"))
-            } catch let error as WebhookError {
-                throw error
-            } catch let error as DeadlineExceeded {
-                problem = "did not answer in full within \(error.limit.components.seconds) s"
-            } catch {
-                problem = "could not be reached (\(String(describing: type(of: error))))"
+        let policy = TransportPolicy(
+            retryableStatuses: Set([408, 429]).union(500...599), repeatsAfterConnectionFailure: true, retry: retry, timeout: timeout,
+            maximumResponseBytes: 1 << 20)
+        // The URL's path may be the secret, so retries are logged without it.
+        let transport = HTTPTransport(peer: "webhook", http: http, logger: Self.logger, logsPaths: false)
+        let answer: HTTPAnswer
+        do {
+            answer = try await transport.send(request, policy: policy)
+        } catch let failure as TransportFailure {
+            let problem = switch failure.reason {
+            case .deadline(let limit): "did not answer in full within \(limit.components.seconds) s"
+            case .tooLarge: "answered with \(failure)"
+            case .unreachable: "could not be reached (\(failure))"
             }
-            guard let wait = retry.delay(afterAttempt: attempt, retryAfter: retryAfter, waitedSoFar: waited) else {
-                throw WebhookError(receiver: redactedURL, problem: problem, attempts: attempt)
-            }
-            try await Task.sleep(for: .seconds(wait))
-            waited += wait
+            throw WebhookError(receiver: redactedURL, problem: problem, attempts: failure.attempts)
         }
+        guard answer.succeeded else { throw WebhookError(receiver: redactedURL, problem: "answered \(answer.status)", attempts: answer.attempts) }
+        return answer.attempts
     }
 }
 

@@ -1,5 +1,6 @@
 import AsyncHTTPClient
 import Foundation
+import HTTPTransport
 import Logging
 import NIOCore
 import NIOHTTP1
@@ -15,12 +16,11 @@ import Synchronization
 public final class HTTPPortalClient: Portal {
     public let baseURL: String
     private let token: String
-    private let http: HTTPClient
     private let retry: RetryPolicy
     private let pageSize: Int
     private let requestTimeout: Duration
     private let logger: Logger
-    private let retries = Atomic<Int>(0)
+    private let transport: HTTPTransport
     private let lostAnswersConfirmed = Atomic<Int>(0)
 
     /// - Parameters:
@@ -35,10 +35,10 @@ public final class HTTPPortalClient: Portal {
         self.requestTimeout = requestTimeout
         self.baseURL = Self.endpointDescription(baseURL: baseURL)
         self.token = token
-        self.http = http
         self.retry = retry
         self.pageSize = pageSize
         self.logger = logger
+        transport = HTTPTransport(peer: "portal", http: http, logger: logger)
     }
 
     public var endpointDescription: String { baseURL }
@@ -54,7 +54,7 @@ public final class HTTPPortalClient: Portal {
     /// How many requests were retried so far, and how many writes that lost their answer were
     /// confirmed by reading back that they had landed.
     public var transportCounts: PortalTransportCounts {
-        PortalTransportCounts(retried: retries.load(ordering: .relaxed), confirmedAfterLostAnswer: lostAnswersConfirmed.load(ordering: .relaxed))
+        PortalTransportCounts(retried: transport.counts.retries, confirmedAfterLostAnswer: lostAnswersConfirmed.load(ordering: .relaxed))
     }
 
     // MARK: - Portal
@@ -268,13 +268,15 @@ public final class HTTPPortalClient: Portal {
         text.addingPercentEncoding(withAllowedCharacters: .urlPathAllowed.subtracting(CharacterSet(charactersIn: "/?#&="))) ?? text
     }
 
-    /// Sends a request, retrying within `retry`'s budget what is safe to repeat.
+    /// Sends a request, retrying within `retry`'s budget what is safe to repeat: throttling and
+    /// unavailability (429, 503), and gateways' 502 and 504, which may come after the portal
+    /// handled the request; after a failed connection, only an idempotent request goes again.
     ///
-    /// When an answer was lost (the connection failed after the request may have been handled)
-    /// and the repeat is refused, `afterLostAnswer` decides whether the refusal only says that the
-    /// first attempt succeeded (a 412 because our own write changed the tag, a 404 because our
-    /// own delete went through): it returns the outcome to report, or nil to throw the refusal.
-    /// `received` is told the size of each successful answer before it is decoded, and may refuse it.
+    /// When an answer was lost and the repeat is refused, `afterLostAnswer` decides whether the
+    /// refusal only says that the first attempt succeeded (a 412 because our own write changed
+    /// the tag, a 404 because our own delete went through): it returns the outcome to report, or
+    /// nil to throw the refusal. `received` is told the size of each successful answer before it
+    /// is decoded, and may refuse it.
     private func send<Response: Decodable>(
         _ method: HTTPMethod, url: String, body: some Encodable = NoBody(), headers: [(String, String)] = [], idempotent: Bool,
         afterLostAnswer: ((PortalError) async throws -> Response?)? = nil, received: (Int) throws -> Void = { _ in }
@@ -288,73 +290,34 @@ public final class HTTPPortalClient: Portal {
             request.headers.add(name: "Content-Type", value: "application/json")
             request.body = .bytes(ByteBuffer(bytes: try Self.encoder.encode(body)))
         }
-        var attempt = 0
-        var waited = 0.0
-        var answerLost = false
-        while true {
-            attempt += 1
-            let outcome: Result<(HTTPResponseStatus, HTTPHeaders, ByteBuffer), any Error>
+        let policy = TransportPolicy(
+            retryableStatuses: [429, 502, 503, 504], repeatsAfterConnectionFailure: idempotent, retry: retry, timeout: requestTimeout,
+            maximumResponseBytes: Self.maximumResponseBytes)
+        let answer: HTTPAnswer
+        do {
+            answer = try await transport.send(request, policy: policy)
+        } catch let failure as TransportFailure {
+            throw PortalError(status: 0, code: "ConnectionFailed", message: "could not reach the portal at \(baseURL): \(failure)")
+        }
+        if answer.succeeded {
+            try received(answer.body.readableBytes)
+            if Response.self == Empty.self || answer.body.readableBytes == 0, let empty = Empty() as? Response { return empty }
             do {
-                let (http, request, timeout) = (self.http, request, requestTimeout)
-                outcome = .success(
-                    try await withDeadline(timeout) {
-                        let response = try await http.execute(request, timeout: .seconds(timeout.components.seconds))
-                        let bytes = try await response.body.collect(upTo: Self.maximumResponseBytes)
-                        return (response.status, response.headers, bytes)
-                    })
+                return try Self.decoder.decode(Response.self, from: Data(answer.body.readableBytesView))
             } catch {
-                outcome = .failure(error)
-            }
-            let retryAfter: Double?
-            switch outcome {
-            case .success(let (status, headers, bytes)):
-                if (200..<300).contains(status.code) {
-                    try received(bytes.readableBytes)
-                    if Response.self == Empty.self || bytes.readableBytes == 0, let empty = Empty() as? Response { return empty }
-                    do {
-                        return try Self.decoder.decode(Response.self, from: Data(bytes.readableBytesView))
-                    } catch {
-                        throw PortalError(
-                            status: Int(status.code), code: "UnreadableResponse",
-                            message: "the portal's answer does not match the contract: \(error)")
-                    }
-                }
-                if status == .conflict, url.contains("/v1/leases/"), let lease = try? Self.decoder.decode(Lease.self, from: Data(bytes.readableBytesView)) {
-                    throw HeldLeaseResponse(lease: lease)
-                }
-                let error = Self.portalError(status: Int(status.code), headers: headers, body: bytes)
-                if answerLost, let afterLostAnswer, let outcome = try await afterLostAnswer(error) {
-                    lostAnswersConfirmed.add(1, ordering: .relaxed)
-                    logger.info("A lost answer's request had succeeded", metadata: ["status": .stringConvertible(Int(status.code)), "url": "\(url)"])
-                    return outcome
-                }
-                guard [429, 502, 503, 504].contains(Int(status.code)) else { throw error }
-                // A gateway's 502 or 504 may come after the portal handled the request.
-                if [502, 504].contains(Int(status.code)) { answerLost = true }
-                retryAfter = error.retryAfter
-                guard let wait = retry.delay(afterAttempt: attempt, retryAfter: retryAfter, waitedSoFar: waited) else { throw error }
-                try await pause(wait, attempt: attempt, reason: "\(status.code)", url: url)
-                waited += wait
-            case .failure(let error):
-                // The request may have reached the portal; only requests safe to repeat go again.
-                let failure = PortalError(
-                    status: 0, code: "ConnectionFailed", message: "could not reach the portal at \(baseURL): \(Self.describe(error))")
-                guard idempotent, let wait = retry.delay(afterAttempt: attempt, retryAfter: nil, waitedSoFar: waited) else {
-                    throw failure
-                }
-                answerLost = true
-                try await pause(wait, attempt: attempt, reason: "connection", url: url)
-                waited += wait
+                throw PortalError(status: answer.status, code: "UnreadableResponse", message: "the portal's answer does not match the contract: \(error)")
             }
         }
-    }
-
-    private func pause(_ seconds: Double, attempt: Int, reason: String, url: String) async throws {
-        retries.add(1, ordering: .relaxed)
-        logger.info(
-            "Retrying a portal request",
-            metadata: ["attempt": .stringConvertible(attempt), "reason": "\(reason)", "waitSeconds": .stringConvertible(seconds), "url": "\(url)"])
-        try await Task.sleep(for: .seconds(seconds))
+        if answer.status == 409, url.contains("/v1/leases/"), let lease = try? Self.decoder.decode(Lease.self, from: Data(answer.body.readableBytesView)) {
+            throw HeldLeaseResponse(lease: lease)
+        }
+        let error = Self.portalError(status: answer.status, headers: answer.headers, body: answer.body)
+        if answer.earlierAnswerLost, let afterLostAnswer, let outcome = try await afterLostAnswer(error) {
+            lostAnswersConfirmed.add(1, ordering: .relaxed)
+            logger.info("A lost answer's request had succeeded", metadata: ["status": .stringConvertible(answer.status), "url": "\(url)"])
+            return outcome
+        }
+        throw error
     }
 
     private static func portalError(status: Int, headers: HTTPHeaders, body: ByteBuffer) -> PortalError {
@@ -365,11 +328,5 @@ public final class HTTPPortalClient: Portal {
                 retryAfter: retryAfter)
         }
         return PortalError(status: status, code: "HTTP\(status)", message: "the portal answered \(status)", retryAfter: retryAfter)
-    }
-
-    private static func describe(_ error: any Error) -> String {
-        if let error = error as? HTTPClientError { return "\(error)" }
-        if let error = error as? DeadlineExceeded { return "\(error)" }
-        return String(describing: type(of: error))
     }
 }

@@ -2,6 +2,7 @@ import AsyncHTTPClient
 import Foundation
 import GraphAPI
 import GraphClient
+import HTTPTransport
 import PortalAPI
 import PortalClient
 

@@ -2,6 +2,8 @@ import ArgumentParser
 import AsyncHTTPClient
 import Controller
 import Foundation
+import HTTPTransport
+import Logging
 import NIOCore
 import NIOHTTP1
 import Reports
@@ -157,11 +159,11 @@ struct ControllerEndpointOptions: ParsableArguments {
         request.method = method
         if let token { request.headers.add(name: "Authorization", value: "Bearer \(token)") }
         do {
-            let response = try await HTTPClient.roomkeeper.execute(request, timeout: .seconds(Int64(timeout)))
-            let body = try await response.body.collect(upTo: 1 << 20)
-            return (Int(response.status.code), String(buffer: body))
-        } catch {
-            throw CommandFailure("cannot reach the controller at \(url): \(error)")
+            let answer = try await HTTPTransport(peer: "controller", logger: Logger(label: "roomkeeper"))
+                .send(request, policy: .once(timeout: .seconds(timeout), maximumResponseBytes: 1 << 20))
+            return (answer.status, String(buffer: answer.body))
+        } catch let failure as TransportFailure {
+            throw CommandFailure("cannot reach the controller at \(url): \(failure)")
         }
     }
 }

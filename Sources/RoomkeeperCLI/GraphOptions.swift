@@ -3,6 +3,7 @@ import Engine
 import Foundation
 import GraphAPI
 import GraphClient
+import HTTPTransport
 import PortalAPI
 import PortalClient
 

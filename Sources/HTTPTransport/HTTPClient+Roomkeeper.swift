@@ -1,5 +1,4 @@
 import AsyncHTTPClient
-import PortalAPI
 
 extension HTTPClient {
     /// The client Roomkeeper's own requests go through by default. A refused or failed connection
