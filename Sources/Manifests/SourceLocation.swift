@@ -14,6 +14,13 @@ public struct SourceLocation: Hashable, Sendable, Comparable, CustomStringConver
     /// `path/file.yaml:12:7`, the form editors and terminals turn into links.
     public var description: String { "\(file):\(line):\(column)" }
 
+    /// Reads `path:line:column` back; the path may itself hold colons.
+    public init?(_ text: String) {
+        let parts = text.split(separator: ":", omittingEmptySubsequences: false)
+        guard parts.count >= 3, let line = Int(parts[parts.count - 2]), let column = Int(parts[parts.count - 1]) else { return nil }
+        self.init(file: parts.dropLast(2).joined(separator: ":"), line: line, column: column)
+    }
+
     public static func < (lhs: SourceLocation, rhs: SourceLocation) -> Bool {
         (lhs.file, lhs.line, lhs.column) < (rhs.file, rhs.line, rhs.column)
     }
@@ -39,4 +46,21 @@ extension Located: Equatable where Value: Equatable {
 
 extension Located: Hashable where Value: Hashable {
     public func hash(into hasher: inout Hasher) { hasher.combine(value) }
+}
+
+/// Written as `path:line:column`, as plans and reports have always written it.
+extension SourceLocation: Codable {
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.singleValueContainer()
+        let text = try container.decode(String.self)
+        guard let location = SourceLocation(text) else {
+            throw DecodingError.dataCorruptedError(in: container, debugDescription: "'\(text)' is not path:line:column")
+        }
+        self = location
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.singleValueContainer()
+        try container.encode(description)
+    }
 }

@@ -78,12 +78,12 @@ public struct Checklist: Codable, Sendable, Equatable {
     ) -> Checklist {
         let builder = Builder(declared: declared, live: live)
         var steps: [Step] = []
-        var dependencies: [[String]] = []
-        var idsByTarget: [String: String] = [:]
+        var dependencies: [[ObjectKey]] = []
+        var idsByTarget: [ObjectKey: String] = [:]
         let made = plan.actions.compactMap { action in builder.step(for: action).map { ($0, action.dependsOn.map(\.target)) } }
-        for (var step, after) in made + (builder.enrollments() + builder.autologins()).map({ ($0, [String]()) }) {
+        for (var step, after) in made + (builder.enrollments() + builder.autologins()).map({ ($0, [ObjectKey]()) }) {
             step.id = StableDigest.hex(([step.title] + step.navigation + step.values.map { "\($0.label)=\($0.value)" }).joined(separator: "\n"), length: 16)
-            idsByTarget[step.target.description] = step.id
+            idsByTarget[step.target.key] = step.id
             steps.append(step)
             dependencies.append(after)
         }

@@ -47,7 +47,7 @@ struct DeviceRegistryCheck {
         var matchedRegistrations: Set<String> = []
         for device in devices where device.isRoomUnit {
             let target = ObjectReference(kind: .manifest(.device), name: device.metadata.name.value)
-            let location = device.metadata.name.location?.description
+            let location = device.metadata.name.location
             let serial = device.serialNumber.value.uppercased()
             let managed = (managedBySerial[serial] ?? []).filter { Self.sameMaker(device.manufacturer, $0.manufacturer) }
             let autopilot = (autopilotBySerial[serial] ?? []).filter { Self.sameMaker(device.manufacturer, $0.manufacturer) }

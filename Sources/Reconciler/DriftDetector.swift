@@ -60,26 +60,25 @@ public struct DriftDetector {
             return last
         }()
 
-        /// Live objects by "Kind/id".
-        lazy var stamps: [String: any ModificationStamped] = {
-            var stamps: [String: any ModificationStamped] = [:]
-            for group in live.roomGroups { stamps["RoomGroup/\(group.resource.id)"] = group.resource }
-            for role in live.roles { stamps["Role/\(role.resource.id)"] = role.resource }
-            for assignment in live.roleAssignments { stamps["RoleAssignment/\(assignment.resource.id)"] = assignment.resource }
-            for ring in live.updateRings { stamps["UpdateRing/\(ring.resource.id)"] = ring.resource }
-            for room in live.rooms { stamps["Room/\(room.resource.id)"] = room.resource }
-            return stamps
+        /// Live objects by kind and portal id.
+        lazy var stamps: [ObjectKind: [String: any ModificationStamped]] = {
+            func byId(_ items: [Tagged<some PortalResource & ModificationStamped>]) -> [String: any ModificationStamped] {
+                Dictionary(items.map { ($0.resource.id, $0.resource as any ModificationStamped) }, uniquingKeysWith: { first, _ in first })
+            }
+            return [
+                .manifest(.roomGroup): byId(live.roomGroups), .manifest(.role): byId(live.roles),
+                .manifest(.roleAssignment): byId(live.roleAssignments), .manifest(.updateRing): byId(live.updateRings), .room: byId(live.rooms),
+            ]
         }()
 
-        /// Where each manifest is declared, by "Kind/name".
-        lazy var locations: [String: String] = Dictionary(
-            declared.all.compactMap { manifest in
-                manifest.metadata.name.location.map { ("\(manifest.kind.rawValue)/\(manifest.metadata.name.value)", $0.description) }
-            }, uniquingKeysWith: { first, _ in first })
+        /// Where each manifest is declared.
+        lazy var locations: [ObjectKey: String] = Dictionary(
+            declared.all.compactMap { manifest in manifest.metadata.name.location.map { (ObjectKey(manifest), $0.description) } },
+            uniquingKeysWith: { first, _ in first })
     }
 
-    private var locations: [String: String] { lookups.locations }
-    private var stamps: [String: any ModificationStamped] { lookups.stamps }
+    private var locations: [ObjectKey: String] { lookups.locations }
+    private var stamps: [ObjectKind: [String: any ModificationStamped]] { lookups.stamps }
 
     /// The report for `plan`, and the pending devices the history should keep following.
     public func report(for plan: Plan) -> (report: DriftReport, pending: [DriftHistoryEntry.Tracked.Key: Date]) {
@@ -106,7 +105,7 @@ public struct DriftDetector {
 
     private func item(for action: PlannedAction) -> DriftItem {
         let target = action.target
-        let location = locations[target.description]
+        let location = locations[target.key]
         switch action.type {
         case .create:
             if let deletion = deletion(of: target) {
@@ -165,7 +164,7 @@ public struct DriftDetector {
 
     /// Who wrote a live object last, as a cause: a person (named), or Roomkeeper itself (git moved on).
     private func writer(of target: ObjectReference, kind: ObjectKind) -> (DriftItem.Cause, String, person: String?) {
-        guard let id = target.portalId, let stamp = stamps["\(kind)/\(id)"], let writer = stamp.lastModifiedBy else {
+        guard let id = target.portalId, let stamp = stamps[kind]?[id], let writer = stamp.lastModifiedBy else {
             return (.convergence, "differs from git; the portal does not say who changed it last", nil)
         }
         let when = stamp.lastModifiedDateTime.map { " on \($0.formatted(.iso8601))" } ?? ""
@@ -215,13 +214,13 @@ public struct DriftDetector {
                     items.append(make(
                         .missing, .convergence, target,
                         "no \(device.deviceType.rawValue) with serial number \(serial) has checked in for \(declared.policy.deviceGraceHours) hours or more", [],
-                        locations[target.description], revertable: false, adopt: false,
+                        locations[target.key], revertable: false, adopt: false,
                         byHand: EnrollmentWords.signIn(device.deviceType, room: room)))
                 } else {
                     items.append(make(
                         .missing, .convergence, target,
                         "the main unit of \(room) has not reported a \(device.deviceType.rawValue) with serial number \(serial) for \(declared.policy.deviceGraceHours) hours or more",
-                        [], locations[target.description], revertable: false, adopt: false,
+                        [], locations[target.key], revertable: false, adopt: false,
                         byHand: "connect it to the room's main unit and check it there; peripherals carry no agent of their own"))
                 }
                 continue
@@ -315,7 +314,7 @@ public struct DriftDetector {
                 notes.append(Finding(
                     severity: .info, target: ObjectReference(kind: kind, name: parts.last ?? ""),
                     message: "the snooze until \(snooze.until) has passed", remedy: "remove it from roomkeeper.yaml, or extend it",
-                    location: snooze.target.location?.description))
+                    location: snooze.target.location))
                 continue
             }
             snoozes[snooze.target.value] = snooze

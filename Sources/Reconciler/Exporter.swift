@@ -128,11 +128,9 @@ public struct Exporter {
         // Names compare case-insensitively: serial numbers and addresses are written in either case.
         let wanted = Set(select.map { $0.lowercased() })
         let chosen = select.isEmpty ? manifests : manifests.filter { entry in
-            entry.aliases.contains { wanted.contains("\(entry.manifest.kind.rawValue)/\($0)".lowercased()) }
+            entry.aliases.contains { wanted.contains(ObjectKey(.manifest(entry.manifest.kind), $0).description.lowercased()) }
         }
-        let sorted = chosen.map(\.manifest).sorted {
-            ($0.kind.rawValue, $0.metadata.name.value) < ($1.kind.rawValue, $1.metadata.name.value)
-        }
+        let sorted = chosen.map(\.manifest).sorted { ObjectKey($0) < ObjectKey($1) }
         return Result(manifests: sorted, skipped: skipped, handMadeKinds: handMade)
     }
 

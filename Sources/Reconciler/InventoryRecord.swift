@@ -61,8 +61,8 @@ public struct InventoryRecord: Codable, Sendable, Equatable {
     /// deletes it sent without an answer (which may have happened; counting them keeps the
     /// guard from taking the run's own deletions for a short read).
     public mutating func account(for run: ApplyJournal.Interrupted) {
-        for action in run.confirmedActions { if let kind = action.kind { count(action.type, kind: kind) } }
-        for action in run.unanswered where action.type == .delete { if let kind = action.kind { count(action.type, kind: kind) } }
+        for action in run.confirmedActions { count(action.type, kind: action.target.kind) }
+        for action in run.unanswered where action.type == .delete { count(action.type, kind: action.target.kind) }
     }
 
     private mutating func count(_ type: ActionType, kind: ObjectKind) {

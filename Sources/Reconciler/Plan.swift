@@ -133,7 +133,36 @@ extension ObjectKind: Codable {
     }
 }
 
-/// A portal object by the name git knows it by: `RoomGroup/london-floor-3`, `Room/conf-lon-3a@contoso.com`.
+/// An object's identity as git, plans, journals and `--target` name it: its kind and name,
+/// written `RoomGroup/london-floor-3`, `Room/conf-lon-3a@contoso.com`.
+public struct ObjectKey: Sendable, Hashable, Comparable, CustomStringConvertible {
+    public var kind: ObjectKind
+    public var name: String
+
+    public init(_ kind: ObjectKind, _ name: String) {
+        self.kind = kind
+        self.name = name
+    }
+
+    /// A declared object's key.
+    public init(_ manifest: Manifest) {
+        self.init(.manifest(manifest.kind), manifest.metadata.name.value)
+    }
+
+    /// Reads `KIND/NAME`; nil for a kind this release does not know, or no name.
+    public init?(_ text: some StringProtocol) {
+        guard let slash = text.firstIndex(of: "/"), let kind = ObjectKind(rawValue: String(text[..<slash])) else { return nil }
+        let name = text[text.index(after: slash)...]
+        guard !name.isEmpty else { return nil }
+        self.init(kind, String(name))
+    }
+
+    public var description: String { "\(kind)/\(name)" }
+
+    public static func < (lhs: ObjectKey, rhs: ObjectKey) -> Bool { (lhs.kind, lhs.name) < (rhs.kind, rhs.name) }
+}
+
+/// A portal object by the name git knows it by, and its portal id when it has one.
 public struct ObjectReference: Codable, Sendable, Hashable, Comparable, CustomStringConvertible {
     public var kind: ObjectKind
     public var name: String
@@ -146,7 +175,9 @@ public struct ObjectReference: Codable, Sendable, Hashable, Comparable, CustomSt
         self.portalId = portalId
     }
 
-    public var description: String { "\(kind)/\(name)" }
+    public var key: ObjectKey { ObjectKey(kind, name) }
+
+    public var description: String { key.description }
 
     public static func < (lhs: ObjectReference, rhs: ObjectReference) -> Bool {
         (lhs.kind, lhs.name) < (rhs.kind, rhs.name)
@@ -257,11 +288,11 @@ public struct Finding: Codable, Sendable, Equatable {
     public var message: String
     /// What to do about it.
     public var remedy: String
-    /// `path/file.yaml:line:column` of the manifest concerned, when there is one.
-    public var location: String?
+    /// Where the manifest concerned is declared, when there is one.
+    public var location: SourceLocation?
 
     public init(
-        _ code: Code? = nil, severity: Severity, target: ObjectReference, message: String, remedy: String, location: String? = nil
+        _ code: Code? = nil, severity: Severity, target: ObjectReference, message: String, remedy: String, location: SourceLocation? = nil
     ) {
         self.code = code
         self.severity = severity
@@ -292,24 +323,20 @@ public enum PlanStage: Int, CaseIterable, Sendable {
 /// have always written it, `create RoomGroup/london-floor-3`.
 public struct ActionID: Hashable, Sendable, Comparable, CustomStringConvertible {
     public var type: ActionType
-    /// `KIND/NAME` of the target.
-    public var target: String
+    public var target: ObjectKey
 
     public init(_ type: ActionType, _ target: ObjectReference) {
         self.type = type
-        self.target = target.description
+        self.target = target.key
     }
 
-    /// Reads `TYPE KIND/NAME`; nil for anything else.
+    /// Reads `TYPE KIND/NAME`; nil for anything else, a kind this release does not know included.
     public init?(_ text: String) {
         let parts = text.split(separator: " ", maxSplits: 1)
-        guard parts.count == 2, let type = ActionType(rawValue: String(parts[0])), parts[1].contains("/") else { return nil }
+        guard parts.count == 2, let type = ActionType(rawValue: String(parts[0])), let target = ObjectKey(parts[1]) else { return nil }
         self.type = type
-        target = String(parts[1])
+        self.target = target
     }
-
-    /// The kind of the target; nil for a kind this release does not know.
-    public var kind: ObjectKind? { ObjectKind(rawValue: String(target.prefix { $0 != "/" })) }
 
     public var description: String { "\(type.rawValue) \(target)" }
 

@@ -7,14 +7,14 @@ public enum PlanFreshness {
     /// Every reason the plan no longer fits the portal, one per object; empty when it may be applied.
     public static func problems(_ plan: Plan, live: LiveState) -> [String] {
         var tags: [ObjectKind: [String: String]] = [:]
-        var managedNames: Set<String> = []
+        var managedNames: Set<ObjectKey> = []
         func index<R: PortalResource>(_ kind: ObjectKind, _ items: [Tagged<R>]) {
             tags[kind] = Dictionary(items.map { ($0.resource.id, $0.etag) }, uniquingKeysWith: { first, _ in first })
         }
         func names<R: OwnedResource>(_ kind: ObjectKind, _ items: [Tagged<R>]) {
             index(kind, items)
             for item in items where item.resource.managedBy == Ownership.roomkeeper {
-                if let name = item.resource.manifestName { managedNames.insert("\(kind)/\(name)") }
+                if let name = item.resource.manifestName { managedNames.insert(ObjectKey(kind, name)) }
             }
         }
         index(.room, live.rooms)
@@ -27,7 +27,7 @@ public enum PlanFreshness {
         for action in plan.actions {
             let target = action.target
             if action.type == .create {
-                if managedNames.contains(target.description) || action.payload?.objectId.flatMap({ tags[target.kind]?[$0] }) != nil {
+                if managedNames.contains(target.key) || action.payload?.objectId.flatMap({ tags[target.kind]?[$0] }) != nil {
                     problems.append("\(target) now exists in the portal; the plan would create it again")
                 }
                 continue

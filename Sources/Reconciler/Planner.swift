@@ -8,9 +8,9 @@ public struct PlanOptions: Sendable {
     /// Lets a plan delete more than the repository's deletion guard allows.
     public var allowMassDelete: Bool
     /// Limits the plan to these objects (`RoomGroup/london-floor-3`) and what they depend on.
-    public var targets: Set<String>
+    public var targets: Set<ObjectKey>
 
-    public init(allowMassDelete: Bool = false, targets: Set<String> = []) {
+    public init(allowMassDelete: Bool = false, targets: Set<ObjectKey> = []) {
         self.allowMassDelete = allowMassDelete
         self.targets = targets
     }
@@ -233,7 +233,7 @@ public struct Planner {
                 .ringWithoutProLicence, severity: .warning, target: target,
                 message: "\(rooms.count) room\(rooms.count == 1 ? "" : "s") without a Teams Rooms Pro licence: \(Self.listed(rooms.sorted()))",
                 remedy: "rings orchestrate updates only for Pro rooms; license them with Teams Rooms Pro, or leave them out of the ring",
-                location: declared.updateRings.first { $0.metadata.name.value == ring }?.metadata.name.location?.description))
+                location: declared.updateRings.first { $0.metadata.name.value == ring }?.metadata.name.location))
         }
     }
 
@@ -251,7 +251,7 @@ public struct Planner {
                 message: "\(room) holds Microsoft Teams Shared Devices (MCOCAP), which licenses Teams panels and phones, "
                     + "not a Teams Rooms system like its \(device.deviceType.rawValue)",
                 remedy: "assign the room's resource account a Teams Rooms Pro or Basic licence",
-                location: device.metadata.name.location?.description))
+                location: device.metadata.name.location))
         }
     }
 
@@ -272,7 +272,7 @@ public struct Planner {
                 resolver.findings.append(Finding(
                     .remoteAccessOff, severity: .warning, target: reference(.role, role.metadata.name.value),
                     message: "grants Remote Access, which the \(cloud.name) cloud does not offer (not in GCC, GCC High or DoD): the permission does nothing",
-                    remedy: "remove the remoteAccess permissions", location: role.metadata.name.location?.description))
+                    remedy: "remove the remoteAccess permissions", location: role.metadata.name.location))
             }
         }
         if live.tenantSettings?.remoteAccessEnabled == false {
@@ -281,7 +281,7 @@ public struct Planner {
                     .remoteAccessOff, severity: .warning, target: reference(.role, role.metadata.name.value),
                     message: "grants Remote Access, which this tenant has not turned on: the permission does nothing yet",
                     remedy: "a Pro Manager turns it on in the portal under Settings > Remote Access, or remove the remoteAccess permissions",
-                    location: role.metadata.name.location?.description))
+                    location: role.metadata.name.location))
             }
         }
         let names = Set(remoteRoles.map(\.metadata.name.value))
@@ -302,7 +302,7 @@ public struct Planner {
                 .remoteAccessUnreachable, severity: .info, target: reference(.roleAssignment, assignment.metadata.name.value),
                 message: "grants Remote Access to \(unreachable.count) room\(unreachable.count == 1 ? "" : "s") it cannot reach, not Windows 11: \(Self.listed(unreachable))",
                 remedy: "remote access works on Windows 11 Teams Rooms only; upgrade them, or expect no remote session there",
-                location: assignment.metadata.name.location?.description))
+                location: assignment.metadata.name.location))
         }
     }
 
@@ -364,7 +364,7 @@ public struct Planner {
         for device in declared.devices {
             let target = reference(.device, device.metadata.name.value)
             // Formatted only for a finding: most devices have none.
-            var location: String? { device.metadata.name.location?.description }
+            var location: SourceLocation? { device.metadata.name.location }
             let declaredRoom = device.room.value.lowercasedIfNeeded
             let candidates = context.devices.matches(device)
             guard candidates.count <= 1 else {
@@ -446,7 +446,7 @@ public struct Planner {
             }
             let manifest = item.metadata.name
             var target = reference(kind, manifest.value)
-            var location: String? { manifest.location?.description }
+            var location: SourceLocation? { manifest.location }
             if let (current, previousName) = Self.claim(managed: &managed, item.metadata) {
                 target.portalId = current.resource.id
                 ids[manifest.value] = current.resource.id
@@ -562,7 +562,7 @@ public struct Planner {
                 return action
             }
         if !options.targets.isEmpty {
-            var keep = Set(ordered.filter { options.targets.contains($0.target.description) }.map(\.id))
+            var keep = Set(ordered.filter { options.targets.contains($0.target.key) }.map(\.id))
             for action in ordered.reversed() where keep.contains(action.id) { keep.formUnion(action.dependsOn) }
             ordered = ordered.filter { keep.contains($0.id) }
         }
@@ -641,14 +641,14 @@ private final class Resolver {
                     .roomListNeedsDirectory, severity: .error, target: owner,
                     message: "the selector picks rooms by the room list '\(list.value)', which only the tenant's directory knows",
                     remedy: "connect the tenant's directory (Microsoft Graph), or select by location instead",
-                    location: (list.location ?? location)?.description))
+                    location: (list.location ?? location)))
                 return []
             }
             guard context.directoryListsRooms else {
                 findings.append(Finding(
                     .roomsNotObservable, severity: .warning, target: owner,
                     message: "the selector picks rooms by the room list '\(list.value)', but this cloud has no Places to list them",
-                    remedy: "list the rooms by address, or select by location", location: (list.location ?? location)?.description))
+                    remedy: "list the rooms by address, or select by location", location: (list.location ?? location)))
                 return []
             }
             guard context.roomListExists(list.value) else {
@@ -656,7 +656,7 @@ private final class Resolver {
                     .roomListUnknown, severity: .error, target: owner,
                     message: "the directory has no room list with the address or name '\(list.value)'",
                     remedy: "name a room list by its address (as Places lists it), or by a display name no other list has",
-                    location: (list.location ?? location)?.description))
+                    location: (list.location ?? location)))
                 return []
             }
         }
@@ -664,7 +664,7 @@ private final class Resolver {
         if matched.isEmpty {
             findings.append(Finding(
                 .selectorMatchesNothing, severity: .warning, target: owner, message: "the selector matches no room in the inventory",
-                remedy: "check the selector's values against the rooms' location, labels and room lists", location: location?.description))
+                remedy: "check the selector's values against the rooms' location, labels and room lists", location: location))
         }
         return matched
     }
@@ -682,7 +682,7 @@ private final class Resolver {
                     .roomNotRoomMailbox, severity: .error, target: owner,
                     message: "\(room.value) is not a room mailbox in the tenant's directory",
                     remedy: "name the room's resource account; Places lists room mailboxes only, and none hidden from the address list",
-                    location: room.location?.description))
+                    location: room.location))
             } else if context.roomExists(id) {
                 ids.insert(id)
             } else {
@@ -690,7 +690,7 @@ private final class Resolver {
                     .roomNotInInventory,
                     severity: .warning, target: owner, message: "room \(room.value) is not in the portal's inventory; it is left out",
                     remedy: "check the address; a new resource account can take up to 48 hours to appear in the inventory",
-                    location: room.location?.description))
+                    location: room.location))
             }
         }
         return ids
@@ -709,7 +709,7 @@ private final class Resolver {
                         findings.append(Finding(
                             .memberDisabled, severity: .error, target: ObjectReference(kind: .manifest(.roleAssignment), name: assignment.metadata.name.value),
                             message: "user \(upn)'s account is disabled in the directory",
-                            remedy: "remove the member, or enable the account first", location: member.location?.description))
+                            remedy: "remove the member, or enable the account first", location: member.location))
                     }
                 } else {
                     unresolved(assignment, member, "user \(upn) is not in the directory")
@@ -722,7 +722,7 @@ private final class Resolver {
                         findings.append(Finding(
                             .groupNotSecurityEnabled, severity: .error, target: ObjectReference(kind: .manifest(.roleAssignment), name: assignment.metadata.name.value),
                             message: "group \(context.groupDescription(id)) is not a security group; the portal assigns roles to security groups only",
-                            remedy: "name a security group, or make this one security-enabled", location: member.location?.description))
+                            remedy: "name a security group, or make this one security-enabled", location: member.location))
                     }
                 } else if ids.isEmpty {
                     unresolved(assignment, member, "security group '\(group)' is not in the directory")
@@ -732,7 +732,7 @@ private final class Resolver {
                         severity: .error, target: ObjectReference(kind: .manifest(.roleAssignment), name: assignment.metadata.name.value),
                         message: "security group '\(group)' matches \(ids.count) directory groups: "
                             + ids.map(context.groupDescription).joined(separator: ", "),
-                        remedy: "name the group by its id or mail instead of its display name", location: member.location?.description))
+                        remedy: "name the group by its id or mail instead of its display name", location: member.location))
                 }
             }
         }
@@ -743,6 +743,6 @@ private final class Resolver {
         findings.append(Finding(
                     .memberNotInDirectory,
             severity: .error, target: ObjectReference(kind: .manifest(.roleAssignment), name: assignment.metadata.name.value), message: message,
-            remedy: "correct the member, or create it in the directory first", location: member.location?.description))
+            remedy: "correct the member, or create it in the directory first", location: member.location))
     }
 }

@@ -69,7 +69,7 @@ public enum ChecklistRenderer {
             output += "\n<details><summary>Needs a person (\(attention.count))</summary>\n\n"
             for finding in attention {
                 output += "- **\(finding.severity.rawValue)** `\(finding.target.description.markdownCode)`: \(finding.message.markdownEscaped)"
-                if let location = finding.location { output += " (`\(location.markdownCode)`)" }
+                if let location = finding.location { output += " (`\(location.description.markdownCode)`)" }
                 output += "<br>\(finding.remedy.markdownEscaped)\n"
             }
             output += "\n</details>\n"

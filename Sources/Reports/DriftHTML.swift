@@ -150,7 +150,7 @@ extension DriftRenderer {
         for finding in findings {
             output += "<li><strong>\(finding.severity.rawValue)</strong> <span class=\"name\">\(finding.target.description.htmlEscaped)</span>: "
                 + "\(finding.message.htmlEscaped)"
-            if let location = finding.location { output += " (<code>\(location.htmlEscaped)</code>)" }
+            if let location = finding.location { output += " (<code>\(location.description.htmlEscaped)</code>)" }
             output += "<br />\(finding.remedy.htmlEscaped)</li>\n"
         }
         return output + "</ul>\n"

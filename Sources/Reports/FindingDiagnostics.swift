@@ -11,13 +11,6 @@ extension Diagnostic {
         case .warning: severity = .warning
         case .info: return nil
         }
-        self.init(severity, "\(finding.target): \(finding.message)", at: finding.location.flatMap(Self.location), hint: finding.remedy)
-    }
-
-    /// `path:line:column` back into its parts; the path may itself hold colons.
-    private static func location(_ text: String) -> SourceLocation? {
-        let parts = text.split(separator: ":", omittingEmptySubsequences: false)
-        guard parts.count >= 3, let line = Int(parts[parts.count - 2]), let column = Int(parts[parts.count - 1]) else { return nil }
-        return SourceLocation(file: parts.dropLast(2).joined(separator: ":"), line: line, column: column)
+        self.init(severity, "\(finding.target): \(finding.message)", at: finding.location, hint: finding.remedy)
     }
 }

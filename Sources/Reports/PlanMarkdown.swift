@@ -33,7 +33,7 @@ extension PlanRenderer {
             for finding in attention {
                 output += "- **\(finding.severity.rawValue)** `\(finding.target.description.markdownCode)`: "
                     + "\(finding.message.markdownEscaped)"
-                if let location = finding.location { output += " (`\(location.markdownCode)`)" }
+                if let location = finding.location { output += " (`\(location.description.markdownCode)`)" }
                 output += "<br>\(finding.remedy.markdownEscaped)\n"
             }
             output += "\n</details>\n"

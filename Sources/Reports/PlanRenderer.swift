@@ -118,7 +118,7 @@ public struct PlanRenderer: Sendable {
             case .info: "note"
             }
         var output = "  \(mark): \(finding.target.description.terminalSafe): \(finding.message.terminalSafe)"
-        if let location = finding.location { output += " " + style.dim("(\(location.terminalSafe))") }
+        if let location = finding.location { output += " " + style.dim("(\(location.description.terminalSafe))") }
         return output + "\n      " + finding.remedy.terminalSafe + "\n"
     }
 

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import Manifests
 import PortalAPI
+import Reconciler
 import Reports
 
 /// Adopting live objects into git: each object's document in the file that declares it is
@@ -19,13 +20,13 @@ enum Adoption {
             printError("\(folder): \(DiagnosticRenderer.count(loaded.diagnostics)); nothing was adopted")
             throw ExitCode.failure
         }
-        var declared: [String: ManifestMetadata] = [:]
-        for manifest in loaded.manifests.all { declared["\(manifest.kind.rawValue)/\(manifest.metadata.name.value)"] = manifest.metadata }
+        var declared: [ObjectKey: ManifestMetadata] = [:]
+        for manifest in loaded.manifests.all { declared[ObjectKey(manifest)] = manifest.metadata }
 
         var rewrites: [String: [(line: Int, text: String)]] = [:]
         var added: [Manifest] = []
         for var manifest in manifests {
-            guard let metadata = declared["\(manifest.kind.rawValue)/\(manifest.metadata.name.value)"], let location = metadata.name.location else {
+            guard let metadata = declared[ObjectKey(manifest)], let location = metadata.name.location else {
                 added.append(manifest)
                 continue
             }

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Engine
 import Foundation
+import Manifests
 import PortalAPI
 import Reconciler
 
@@ -15,7 +16,14 @@ struct PlanningOptions: ParsableArguments {
     @Flag(help: "Plan even though the portal lists far fewer objects than at the last plan.")
     var acceptInventoryShrink = false
 
-    var planOptions: PlanOptions { PlanOptions(allowMassDelete: allowMassDelete, targets: Set(target)) }
+    var planOptions: PlanOptions { PlanOptions(allowMassDelete: allowMassDelete, targets: Set(target.compactMap(ObjectKey.init))) }
+
+    func validate() throws {
+        for text in target where ObjectKey(text) == nil {
+            let kinds = (ManifestKind.allCases.map(\.rawValue) + ["Room"]).joined(separator: ", ")
+            throw ValidationError("--target '\(text)' is not KIND/NAME; KIND is one of \(kinds), e.g. RoomGroup/london-floor-3")
+        }
+    }
 
 }
 

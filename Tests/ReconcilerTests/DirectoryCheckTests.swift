@@ -89,7 +89,7 @@ struct DirectoryCheckTests {
     @Test("Every member, room, room list, selector and ring licence is checked, each at its file, line and column")
     func findings() throws {
         let findings = DirectoryCheck.findings(declared: declared(manifests), directory: directory)
-        func at(_ code: Finding.Code) -> [String] { findings.filter { $0.code == code }.map { "\($0.location ?? "-") \($0.message)" }.sorted() }
+        func at(_ code: Finding.Code) -> [String] { findings.filter { $0.code == code }.map { "\($0.location?.description ?? "-") \($0.message)" }.sorted() }
         #expect(at(.memberDisabled) == ["m.yaml:36:32 user bob@x.com's account is disabled in the directory"])
         #expect(at(.memberNotInDirectory) == ["m.yaml:36:51 user carol@x.com is not in the directory"])
         #expect(at(.memberAmbiguous).count == 1)
@@ -142,7 +142,7 @@ struct DirectoryCheckTests {
                 """), live: live, source: "test", portal: "test portal")
         let finding = plan.findings.first { $0.code == .roomListNeedsDirectory }
         #expect(finding?.severity == .error)
-        #expect(finding?.location == "m.yaml:6:24")
+        #expect(finding?.location?.description == "m.yaml:6:24")
         #expect(finding?.remedy.contains("Microsoft Graph") == true)
     }
 

@@ -102,7 +102,7 @@ struct PlannerTests {
         let finding = try #require(ambiguous.findings.first { $0.code == .memberAmbiguous })
         #expect(finding.severity == .error && !ambiguous.isApplyable)
         #expect(finding.message == "security group 'Helpdesk' matches 2 directory groups: Helpdesk <helpdesk-emea@x.com> (g-1), Helpdesk <helpdesk-us@x.com> (g-2)")
-        #expect(finding.location == "m.yaml:4:62")
+        #expect(finding.location?.description == "m.yaml:4:62")
         for (name, id) in [("g-2", "g-2"), ("helpdesk-emea@x.com", "g-1")] {
             let chosen = plan(declared(assignment(name)), state)
             guard case .roleAssignment(let desired) = chosen.actions.first?.payload else { Issue.record("no assignment for \(name)"); continue }
@@ -238,7 +238,7 @@ struct PlannerTests {
         let assignment = try #require(result.actions.first { $0.type == .create && $0.target.kind == .manifest(.roleAssignment) })
         #expect(assignment.dependsOn.map(\.description) == ["create Role/ops-role", "create RoomGroup/g"])
         #expect(result.actions.last?.dependsOn.map(\.description) == ["create UpdateRing/pilot"])
-        let targeted = plan(declared(yaml), live(), PlanOptions(targets: ["RoleAssignment/ops"]))
+        let targeted = plan(declared(yaml), live(), PlanOptions(targets: [ObjectKey(.manifest(.roleAssignment), "ops")]))
         #expect(targeted.actions.map(\.id.description) == ["create RoomGroup/g", "create Role/ops-role", "create RoleAssignment/ops"])
     }
 

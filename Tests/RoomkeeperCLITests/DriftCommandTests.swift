@@ -111,6 +111,9 @@ struct DriftCommandTests {
         #expect(drift.output.contains("displayName: \"London floor 3 (renamed by hand)\" -> \"London / Floor 3\""))
         #expect(drift.output.contains("revert: roomkeeper apply --target 'RoomGroup/london-floor-3'"))
 
+        // A target that names no kind is refused before anything is read, with the kinds there are.
+        let misspelt = try await workspace.run(["apply", "contoso", "--auto-approve", "--target", "RoomGroups/london-floor-3"])
+        #expect(misspelt.status == 64 && misspelt.errors.contains("is not KIND/NAME; KIND is one of RoomGroup, Role"), "\(misspelt.errors)")
         let healed = try await workspace.run(["apply", "contoso", "--auto-approve", "--target", "RoomGroup/london-floor-3"])
         #expect(healed.status == 0, "\(healed.errors)")
         let after = try await workspace.run(["drift", "contoso", "--format", "json"])
