@@ -228,9 +228,10 @@ public actor Controller {
         // An apply cut off earlier is reviewed even when there is nothing to heal: its journal is
         // closed and its deletions counted, so that the next read is not taken for a short one.
         if !engine.interruptedRuns(on: portal).isEmpty {
-            try await ReconcilerLease.withLease(
-                on: portal, holder: ReconcilerLease.holderName(doing: "controller"), clock: configuration.clock, renewUntil: deadline
-            ) { _ in try await reviewInterruptedRuns(on: portal) }
+            let terms = leaseTerms(until: deadline)
+            try await ReconcilerLease.withLease(on: portal, holder: terms.holder, clock: terms.clock, renewUntil: terms.renewUntil) { _ in
+                logInterrupted(try await engine.reviewInterruptedRuns(on: portal))
+            }
         }
         let history = engine.history(for: portal, explicit: configuration.historyURL)
         var drift = try await checkDrift(snapshot, portal: portal, history: history)
@@ -273,49 +274,32 @@ public actor Controller {
         return (try? await offCooperativePool { try history.recent(limit: DriftRenderer.chartedChecks) }) ?? []
     }
 
-    /// Reviews the applies cut off on `portal`, under its lease, logging each.
-    private func reviewInterruptedRuns(on portal: any Portal) async throws {
-        for run in try await engine.reviewInterruptedRuns(on: portal) {
-            logger.warning(
-                "An earlier apply was cut off; this reconcile reads its results back",
-                metadata: [
-                    "plan": "\(run.planId)", "confirmed": .stringConvertible(run.confirmed), "unanswered": .stringConvertible(run.unanswered.count),
-                ])
-        }
-    }
-
     private enum HealOutcome {
         case refused(Outcome)
         /// The plan was applied; how many actions were done (0 when nothing was left to do).
         case applied(Int)
     }
 
-    /// Self-heal: under the lease, plan and apply, logging each drift item it reverts and whose
-    /// edit that undoes.
+    /// Self-heal: the engine's reconcile under the lease, logging the applies it finds cut off
+    /// and each drift item it reverts, with whose edit that undoes.
     private func heal(_ snapshot: ManifestSnapshot, portal: any Portal, deadline: Duration, reverting drift: DriftReport) async throws -> HealOutcome {
-        try await ReconcilerLease.withLease(
-            on: portal, holder: ReconcilerLease.holderName(doing: "controller"), clock: configuration.clock, renewUntil: deadline
-        ) { lease in
-            try await reviewInterruptedRuns(on: portal)
-            let (plan, _) = try await engine.plan(snapshot, portal: portal, options: PlanOptions())
-            guard plan.isApplyable else {
-                let why = plan.blockers.map(BlockerWords.controller) + plan.findings.filter { $0.severity == .error }.map { "\($0.target): \($0.message)" }
-                return .refused(.stalled(.planRefused, "the plan must not be applied: " + why.joined(separator: "; ")))
-            }
-            guard plan.hasChanges else { return .applied(0) }
-            let acted = Set(plan.actions.map { $0.target.description })
-            for item in drift.items + drift.snoozed where acted.contains(item.target.description) {
-                var metadata: Logger.Metadata = [
-                    "object": "\(item.target)", "state": "\(item.state.rawValue)", "cause": "\(item.cause.rawValue)",
-                    "explanation": "\(item.explanation)",
-                ]
-                if let person = item.changedBy { metadata["changedBy"] = "\(person)" }
-                logger.notice(item.changedBy == nil ? "Self-heal reverts drift" : "Self-heal reverts a person's edit", metadata: metadata)
-            }
-            let stopping = stopping
-            let report = try await engine.apply(
-                plan, on: portal, options: ApplyOptions(concurrency: configuration.concurrency),
-                stopReason: { stopping.reason ?? lease.lostReason })
+        let stopping = stopping
+        let outcome = try await engine.reconcile(
+            on: portal, lease: leaseTerms(until: deadline), options: ApplyOptions(concurrency: configuration.concurrency),
+            interrupted: logInterrupted,
+            makePlan: { try await engine.plan(snapshot, portal: portal, options: PlanOptions()).plan },
+            approve: { plan in
+                logReverts(plan, drift)
+                return true
+            },
+            stopReason: { stopping.reason })
+        switch outcome {
+        case .refused(let plan):
+            let why = plan.blockers.map(BlockerWords.controller) + plan.findings.filter { $0.severity == .error }.map { "\($0.target): \($0.message)" }
+            return .refused(.stalled(.planRefused, "the plan must not be applied: " + why.joined(separator: "; ")))
+        case .nothingToDo, .declined:
+            return .applied(0)
+        case .applied(_, let report):
             metrics.appliedActions.increment(by: Int64(report.count(.done)))
             logger.info(
                 "Applied",
@@ -329,6 +313,35 @@ public actor Controller {
                     .failed(.applyFailed, "\(report.count(.failed)) actions failed" + (failure.map { ", first \($0.action): \($0.message ?? "")" } ?? "")))
             }
             return .applied(report.count(.done))
+        }
+    }
+
+    /// The controller's hold on the portal's lease, renewed no later than the reconcile's deadline.
+    private func leaseTerms(until deadline: Duration) -> LeaseTerms {
+        LeaseTerms(holder: ReconcilerLease.holderName(doing: "controller"), clock: configuration.clock, renewUntil: deadline)
+    }
+
+    /// Logs the applies found cut off, which this reconcile reads back.
+    private func logInterrupted(_ runs: [ApplyJournal.Interrupted]) {
+        for run in runs {
+            logger.warning(
+                "An earlier apply was cut off; this reconcile reads its results back",
+                metadata: [
+                    "plan": "\(run.planId)", "confirmed": .stringConvertible(run.confirmed), "unanswered": .stringConvertible(run.unanswered.count),
+                ])
+        }
+    }
+
+    /// Logs each drift item `plan` reverts, and whose edit that undoes.
+    private func logReverts(_ plan: Plan, _ drift: DriftReport) {
+        let acted = Set(plan.actions.map(\.target.key))
+        for item in drift.items + drift.snoozed where acted.contains(item.target.key) {
+            var metadata: Logger.Metadata = [
+                "object": "\(item.target)", "state": "\(item.state.rawValue)", "cause": "\(item.cause.rawValue)",
+                "explanation": "\(item.explanation)",
+            ]
+            if let person = item.changedBy { metadata["changedBy"] = "\(person)" }
+            logger.notice(item.changedBy == nil ? "Self-heal reverts drift" : "Self-heal reverts a person's edit", metadata: metadata)
         }
     }
 

@@ -51,3 +51,59 @@ extension Engine {
         return report
     }
 }
+
+/// Whose lease a reconcile takes, and for how long.
+public struct LeaseTerms: Sendable {
+    /// `ReconcilerLease.holderName(doing:)` of the command or the controller.
+    public var holder: String
+    public var durationSeconds: Int
+    public var clock: any ReconcileClock
+    /// A time on `clock` past which the lease is no longer renewed (the reconcile's deadline).
+    public var renewUntil: Duration?
+
+    public init(holder: String, durationSeconds: Int = 120, clock: any ReconcileClock = MonotonicClock(), renewUntil: Duration? = nil) {
+        self.holder = holder
+        self.durationSeconds = durationSeconds
+        self.clock = clock
+        self.renewUntil = renewUntil
+    }
+}
+
+/// How a reconcile under the lease ended.
+public enum ReconcileOutcome: Sendable {
+    /// The plan must not be applied: its blockers and error findings say why.
+    case refused(Plan)
+    /// The plan has nothing to change.
+    case nothingToDo(Plan)
+    /// The caller did not approve the plan; nothing was written.
+    case declined(Plan)
+    case applied(Plan, ApplyReport)
+}
+
+extension Engine {
+    /// The one sequence `apply` and the controller share: take the portal's lease (or throw
+    /// `LeaseHeldError`), review the applies cut off before (`interrupted` hears of them), make
+    /// the plan under the lease (`makePlan`), and carry it out when it may be applied, has
+    /// changes and `approve` agrees. The apply stops before its next write once `stopReason`
+    /// gives a reason or the lease is lost. The lease is given back however this ends.
+    public func reconcile(
+        on portal: any Portal, lease terms: LeaseTerms, options: ApplyOptions, isolation: isolated (any Actor)? = #isolation,
+        interrupted: ([ApplyJournal.Interrupted]) -> Void = { _ in },
+        makePlan: () async throws -> Plan,
+        approve: (Plan) async throws -> Bool = { _ in true },
+        stopReason: @escaping @Sendable () -> String? = { nil },
+        progress: @escaping @Sendable (ApplyProgress) -> Void = { _ in }
+    ) async throws -> ReconcileOutcome {
+        try await ReconcilerLease.withLease(
+            on: portal, holder: terms.holder, duration: terms.durationSeconds, clock: terms.clock, renewUntil: terms.renewUntil
+        ) { lease in
+            interrupted(try await reviewInterruptedRuns(on: portal))
+            let plan = try await makePlan()
+            guard plan.isApplyable else { return .refused(plan) }
+            guard plan.hasChanges else { return .nothingToDo(plan) }
+            guard try await approve(plan) else { return .declined(plan) }
+            let report = try await apply(plan, on: portal, options: options, stopReason: { stopReason() ?? lease.lostReason }, progress: progress)
+            return .applied(plan, report)
+        }
+    }
+}

@@ -29,12 +29,8 @@ extension Engine {
         var plan = DirectoryCheck.plan(
             declared: snapshot.manifests, live: live, source: snapshot.description, sourceRevision: snapshot.revision, now: now)
         plan.origin = snapshot.origin
-        // The directory's sources are guarded as the portal's collections are: a read that
-        // shrank suspiciously since the last one is not planned against.
-        let recordURL = InventoryRecord.url(in: stateFolder, portal: "directory \(directory.tenantKey)")
-        let current = InventoryRecord(portal: "directory \(directory.tenantKey)", live: live)
-        let shrinkage = InventoryRecord.load(from: recordURL)?.shrinkage(to: current) ?? []
-        if acceptInventoryShrink || shrinkage.isEmpty { try current.save(to: recordURL) } else { plan.blockers += shrinkage }
+        // The directory's sources are guarded as the portal's collections are.
+        plan.blockers += try guardInventory(of: live, readFrom: "directory \(directory.tenantKey)", accepting: acceptInventoryShrink)
         let confirmed = try await offCooperativePool { [self] in try confirmations(for: directory) }
         let history = confirmed.compactMapValues { $0.step }
         let checklist = Checklist.make(

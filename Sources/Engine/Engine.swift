@@ -54,15 +54,21 @@ public struct Engine: Sendable {
             declared: snapshot.manifests, live: live, options: options, source: snapshot.description, sourceRevision: snapshot.revision,
             portal: portal.endpointDescription)
         plan.origin = snapshot.origin
-        let recordURL = InventoryRecord.url(in: stateFolder, portal: portal.endpointDescription)
-        let current = InventoryRecord(portal: portal.endpointDescription, live: live)
-        let shrinkage = InventoryRecord.load(from: recordURL)?.shrinkage(to: current) ?? []
-        if acceptInventoryShrink || shrinkage.isEmpty {
-            try current.save(to: recordURL)
-        } else {
-            plan.blockers += shrinkage
-        }
+        plan.blockers += try guardInventory(of: live, readFrom: portal.endpointDescription, accepting: acceptInventoryShrink)
         return plan
+    }
+
+    /// The inventory guard: what `live` lacks, by kind, against the last read of `source` that
+    /// was planned against, when it shrank suspiciously. Those are blockers: a partial or
+    /// mistaken read is not planned against. A read that passes (or is accepted) becomes the
+    /// record the next is compared with.
+    func guardInventory(of live: LiveState, readFrom source: String, accepting: Bool) throws -> [PlanBlocker] {
+        let recordURL = InventoryRecord.url(in: stateFolder, portal: source)
+        let current = InventoryRecord(portal: source, live: live)
+        let shrinkage = InventoryRecord.load(from: recordURL)?.shrinkage(to: current) ?? []
+        guard accepting || shrinkage.isEmpty else { return shrinkage }
+        try current.save(to: recordURL)
+        return []
     }
 
     /// Reads the whole portal, and the directory when one is connected; any failure is a

@@ -122,8 +122,8 @@ public struct PlanRenderer: Sendable {
         return output + "\n      " + finding.remedy.terminalSafe + "\n"
     }
 
-    /// The plan as JSON (`formatVersion` first among equals; keys sorted).
+    /// The plan as JSON, as `plan --out` saves it.
     public static func json(_ plan: Plan) throws -> String {
-        try PrettyJSON.encode(plan)
+        try SavedPlan.encode(plan)
     }
 }

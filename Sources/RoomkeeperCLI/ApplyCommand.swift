@@ -72,7 +72,7 @@ extension Roomkeeper {
             let renderer = PlanRenderer(style: style)
             var isDirectory: ObjCBool = false
             let exists = FileManager.default.fileExists(atPath: source, isDirectory: &isDirectory)
-            let saved = exists && !isDirectory.boolValue ? try SavedPlan.read(source) : nil
+            let saved = exists && !isDirectory.boolValue ? try SavedPlanFile.read(source) : nil
             if saved != nil, !planning.target.isEmpty {
                 throw ValidationError("--target shapes a new plan; a saved plan is applied as it is")
             }
@@ -88,84 +88,80 @@ extension Roomkeeper {
                 throw failure("the plan was made against \(PortalEndpoint.phrase(saved.portal.terminalSafe)), not \(PortalEndpoint.phrase(portal.endpointDescription)); nothing was applied")
             }
 
-            let report: ApplyReport?
-            do {
-                report = try await ReconcilerLease.withLease(
-                    on: portal, holder: ReconcilerLease.holderName(doing: "apply"), duration: leaseDuration
-                ) { lease in
-                    try await apply(saved: saved, manifests: manifests, portal: portal, engine: engine, lease: lease, renderer: renderer)
-                }
-            } catch let held as LeaseHeldError {
-                throw failure("another reconciler is at work: \(held); nothing was applied")
-            }
-            if let report, !report.succeeded { throw ExitCode.failure }
-        }
-
-        /// Plans (or checks the saved plan), confirms, and carries it out under the lease.
-        /// Returns nil when nothing was carried out.
-        private func apply(
-            saved: Plan?, manifests: ManifestSnapshot, portal: any Portal, engine: Engine, lease: ReconcilerLease, renderer: PlanRenderer
-        ) async throws -> ApplyReport? {
-            try await reportInterruptedRuns(engine, portal: portal)
-            let plan: Plan
-            if let saved {
-                if format == .text {
-                    print("Roomkeeper apply of the plan saved in \(source.terminalSafe) for \(saved.source.terminalSafe), "
-                        + "made \(ISO8601DateFormatter().string(from: saved.createdAt)), to \(PortalEndpoint.phrase(portal.endpointDescription))")
-                }
-                plan = try await recheck(saved, manifests: manifests, portal: portal, engine: engine, renderer: renderer)
-            } else {
-                plan = try await Planning.plan(
-                    manifests, portal: portal, engine: engine, options: planning.planOptions,
-                    acceptInventoryShrink: planning.acceptInventoryShrink)
-                if format == .text { print(renderer.text(plan), terminator: "") }
-            }
-            guard plan.isApplyable else {
-                throw failure("the plan must not be applied as it is (see the errors and refusals above); nothing was applied")
-            }
-            guard plan.hasChanges else {
-                if format == .json { print(try ApplyRenderer.json(emptyReport(plan, portal)), terminator: "") }
-                return nil
-            }
-            guard saved != nil || autoApprove || confirm(portal) else {
-                throw failure("apply cancelled; nothing was applied")
-            }
-
-            let signals = SignalWatch()
-            let interruption = signals.interruption
+            let interruption = Interruption()
+            var signals: SignalWatch?
             let applyRenderer = ApplyRenderer(style: renderer.style)
             let onTerminal = isatty(STDERR_FILENO) == 1 && format == .text
             let format = format
-            let report = try await engine.apply(
-                plan, on: portal, options: ApplyOptions(concurrency: concurrency, operationTimeout: .seconds(operationTimeout)),
-                stopReason: { interruption.reason ?? lease.lostReason },
-                progress: { progress in
-                    guard format == .text else { return }
-                    if onTerminal {
-                        if progress.result.outcome == .failed { printError("\r\u{1B}[2K" + applyRenderer.progressLine(progress)) }
-                        FileHandle.standardError.write(Data(applyRenderer.counter(progress).utf8))
-                    } else {
-                        // Piped (CI logs, tee): each line as it happens, not when a buffer fills.
-                        print(applyRenderer.progressLine(progress))
-                        fflush(nil)
-                    }
-                })
-            signals.stop()
-            if onTerminal { FileHandle.standardError.write(Data("\r\u{1B}[2K".utf8)) }
-            switch format {
-            case .json: print(try ApplyRenderer.json(report), terminator: "")
-            case .text:
-                print(applyRenderer.summary(report), terminator: "")
-                let counts = portal.transportCounts
-                if counts.retried > 0 {
-                    var note = "The portal client retried \(counts.retried) requests (throttling, server errors or lost connections)"
-                    if counts.confirmedAfterLostAnswer > 0 {
-                        note += "; \(counts.confirmedAfterLostAnswer) writes whose answer was lost were confirmed by reading them back"
-                    }
-                    print(note + ".")
-                }
+            let outcome: ReconcileOutcome
+            do {
+                outcome = try await engine.reconcile(
+                    on: portal, lease: LeaseTerms(holder: ReconcilerLease.holderName(doing: "apply"), durationSeconds: leaseDuration),
+                    options: ApplyOptions(concurrency: concurrency, operationTimeout: .seconds(operationTimeout)),
+                    interrupted: Self.reportInterrupted,
+                    makePlan: { try await plan(saved: saved, manifests: manifests, portal: portal, engine: engine, renderer: renderer) },
+                    approve: { _ in
+                        guard saved != nil || autoApprove || confirm(portal) else { return false }
+                        // From here on, Ctrl-C finishes the actions in flight and starts no more.
+                        signals = SignalWatch(interruption)
+                        return true
+                    },
+                    stopReason: { interruption.reason },
+                    progress: { progress in
+                        guard format == .text else { return }
+                        if onTerminal {
+                            if progress.result.outcome == .failed { printError("\r\u{1B}[2K" + applyRenderer.progressLine(progress)) }
+                            FileHandle.standardError.write(Data(applyRenderer.counter(progress).utf8))
+                        } else {
+                            // Piped (CI logs, tee): each line as it happens, not when a buffer fills.
+                            print(applyRenderer.progressLine(progress))
+                            fflush(nil)
+                        }
+                    })
+            } catch let held as LeaseHeldError {
+                throw failure("another reconciler is at work: \(held); nothing was applied")
             }
-            return report
+            signals?.stop()
+            switch outcome {
+            case .refused:
+                throw failure("the plan must not be applied as it is (see the errors and refusals above); nothing was applied")
+            case .nothingToDo(let plan):
+                if format == .json { print(try ApplyRenderer.json(emptyReport(plan, portal)), terminator: "") }
+            case .declined:
+                throw failure("apply cancelled; nothing was applied")
+            case .applied(_, let report):
+                if onTerminal { FileHandle.standardError.write(Data("\r\u{1B}[2K".utf8)) }
+                switch format {
+                case .json: print(try ApplyRenderer.json(report), terminator: "")
+                case .text:
+                    print(applyRenderer.summary(report), terminator: "")
+                    let counts = portal.transportCounts
+                    if counts.retried > 0 {
+                        var note = "The portal client retried \(counts.retried) requests (throttling, server errors or lost connections)"
+                        if counts.confirmedAfterLostAnswer > 0 {
+                            note += "; \(counts.confirmedAfterLostAnswer) writes whose answer was lost were confirmed by reading them back"
+                        }
+                        print(note + ".")
+                    }
+                }
+                if !report.succeeded { throw ExitCode.failure }
+            }
+        }
+
+        /// The plan to apply, printed: the saved one, checked afresh against the manifests and
+        /// the portal, or a new one.
+        private func plan(saved: Plan?, manifests: ManifestSnapshot, portal: any Portal, engine: Engine, renderer: PlanRenderer) async throws -> Plan {
+            guard let saved else {
+                let plan = try await Planning.plan(
+                    manifests, portal: portal, engine: engine, options: planning.planOptions, acceptInventoryShrink: planning.acceptInventoryShrink)
+                if format == .text { print(renderer.text(plan), terminator: "") }
+                return plan
+            }
+            if format == .text {
+                print("Roomkeeper apply of the plan saved in \(source.terminalSafe) for \(saved.source.terminalSafe), "
+                    + "made \(ISO8601DateFormatter().string(from: saved.createdAt)), to \(PortalEndpoint.phrase(portal.endpointDescription))")
+            }
+            return try await recheck(saved, manifests: manifests, portal: portal, engine: engine, renderer: renderer)
         }
 
         /// Where a saved plan's manifests are read again: the source the operator configured, never
@@ -244,8 +240,8 @@ extension Roomkeeper {
             return answer.trimmingCharacters(in: .whitespaces) == "yes"
         }
 
-        private func reportInterruptedRuns(_ engine: Engine, portal: any Portal) async throws {
-            for run in try await engine.reviewInterruptedRuns(on: portal) {
+        private static func reportInterrupted(_ runs: [ApplyJournal.Interrupted]) {
+            for run in runs {
                 var note = "note: an earlier apply (plan \(run.planId)) was cut off after \(run.confirmed) confirmed actions"
                 if !run.unanswered.isEmpty {
                     note += "; \(run.unanswered.count) were sent without an answer (\(run.unanswered.prefix(5).map(\.description).joined(separator: ", "))"
@@ -263,33 +259,22 @@ extension Roomkeeper {
     }
 }
 
-/// Reads a plan saved by `plan --out`.
-enum SavedPlan {
+/// Reads a plan saved by `plan --out`, bounded in size.
+enum SavedPlanFile {
     static func read(_ path: String) throws -> Plan {
-        let decoder = JSONDecoder()
-        decoder.dateDecodingStrategy = .iso8601
-        let plan: Plan
+        let data: Data
         do {
-            let data: Data
-            do {
-                data = try FileHandle.readBounded(path: path, limit: 256 << 20)
-            } catch CocoaError.fileReadTooLarge {
-                throw CommandFailure("\(path) is larger than any saved plan (256 MiB)")
-            }
-            plan = try decoder.decode(Plan.self, from: data)
-        } catch let failure as CommandFailure {
-            throw failure
+            data = try FileHandle.readBounded(path: path, limit: SavedPlan.maximumBytes)
+        } catch CocoaError.fileReadTooLarge {
+            throw CommandFailure("\(path) is larger than any saved plan (\(SavedPlan.maximumBytes >> 20) MiB)")
         } catch {
-            throw CommandFailure("\(path) is not a plan saved by `roomkeeper plan --out`")
+            throw CommandFailure(SavedPlanError.notAPlan.message(path: path))
         }
-        guard plan.formatVersion.split(separator: ".").first == Plan.currentFormatVersion.split(separator: ".").first else {
-            throw CommandFailure(
-                "\(path) is a plan of format \(plan.formatVersion.terminalSafe); this Roomkeeper applies \(Plan.currentFormatVersion): run plan again")
+        do {
+            return try SavedPlan.decode(data)
+        } catch {
+            throw CommandFailure(error.message(path: path))
         }
-        guard Plan.isWellFormed(id: plan.id) else {
-            throw CommandFailure("\(path) has a plan id that Roomkeeper never writes (letters, digits and dashes only); nothing was applied")
-        }
-        return plan
     }
 }
 

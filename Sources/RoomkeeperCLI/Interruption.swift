@@ -21,11 +21,11 @@ final class Interruption: Sendable {
 /// Watches Ctrl-C and SIGTERM while an apply runs: the first asks the run to start nothing new
 /// and finish what is in flight (so the journal and the portal agree); a second Ctrl-C exits at once.
 struct SignalWatch {
-    let interruption = Interruption()
+    let interruption: Interruption
     private let sources: [any DispatchSourceSignal]
 
-    init() {
-        let interruption = interruption
+    init(_ interruption: Interruption = Interruption()) {
+        self.interruption = interruption
         sources = [(SIGINT, "interrupted (Ctrl-C)"), (SIGTERM, "terminated (SIGTERM)")].map { number, name in
             signal(number, SIG_IGN)
             let source = DispatchSource.makeSignalSource(signal: number, queue: .global())

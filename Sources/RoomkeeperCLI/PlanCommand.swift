@@ -54,7 +54,7 @@ extension Roomkeeper {
             case .text: print(PlanRenderer(style: style).text(plan), terminator: "")
             case .markdown: print(PlanRenderer.markdown(plan), terminator: "")
             }
-            if let out { try PrivateFiles.write(Data(try PlanRenderer.json(plan).utf8), to: URL(fileURLWithPath: out), privateFolder: false) }
+            if let out { try PrivateFiles.write(Data(try SavedPlan.encode(plan).utf8), to: URL(fileURLWithPath: out), privateFolder: false) }
             if !plan.isApplyable { throw ExitCode.failure }
             if plan.hasChanges { throw ExitCode(2) }
         }

@@ -24,7 +24,7 @@ extension Roomkeeper {
         @OptionGroup var logging: LoggingOptions
 
         func run() async throws {
-            let saved = try SavedPlan.read(plan)
+            let saved = try SavedPlanFile.read(plan)
             switch format {
             case .json: print(try PlanRenderer.json(saved), terminator: "")
             case .text: print(PlanRenderer(style: colorOptions.style).text(saved), terminator: "")
