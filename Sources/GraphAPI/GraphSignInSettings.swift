@@ -37,25 +37,22 @@ public struct GraphSignInSettings: Sendable {
     /// ignored; where only the environment does and it names several, that is an error rather
     /// than a guess at the operator's intent.
     public func resolve(environment: [String: String], now: Date = Date()) throws(GraphConfigurationError) -> GraphSignIn {
-        func setting(_ flag: String?, _ variable: String) -> String? {
-            (flag ?? environment[variable]).flatMap { $0.isEmpty ? nil : $0 }
-        }
-        guard let tenantId = setting(tenantId, "AZURE_TENANT_ID") else {
+        guard let tenantId = setting(tenantId, "AZURE_TENANT_ID", in: environment) else {
             throw GraphConfigurationError("no tenant is configured for Microsoft Graph: pass --tenant-id or set AZURE_TENANT_ID")
         }
-        guard let clientId = setting(clientId, "AZURE_CLIENT_ID") else {
+        guard let clientId = setting(clientId, "AZURE_CLIENT_ID", in: environment) else {
             throw GraphConfigurationError(
                 "no app registration is configured for Microsoft Graph: pass --client-id or set AZURE_CLIENT_ID to its application (client) id")
         }
-        let cloudName = setting(cloud, "ROOMKEEPER_GRAPH_CLOUD") ?? GraphCloud.global.rawValue
+        let cloudName = setting(cloud, "ROOMKEEPER_GRAPH_CLOUD", in: environment) ?? GraphCloud.global.rawValue
         guard let chosenCloud = GraphCloud(rawValue: cloudName.lowercased()) else {
             throw GraphConfigurationError(
                 "unknown cloud '\(cloudName)'; expected one of \(GraphCloud.allCases.map(\.rawValue).joined(separator: ", "))")
         }
         let authority = try GraphHost(
-            validating: setting(authorityHost, "AZURE_AUTHORITY_HOST") ?? chosenCloud.authorityHost, purpose: "sign-in authority host")
+            validating: setting(authorityHost, "AZURE_AUTHORITY_HOST", in: environment) ?? chosenCloud.authorityHost, purpose: "sign-in authority host")
         let graph = try GraphHost(
-            validating: setting(graphEndpoint, "ROOMKEEPER_GRAPH_ENDPOINT") ?? chosenCloud.graphEndpoint, purpose: "Graph endpoint")
+            validating: setting(graphEndpoint, "ROOMKEEPER_GRAPH_ENDPOINT", in: environment) ?? chosenCloud.graphEndpoint, purpose: "Graph endpoint")
         return try GraphSignIn(
             tenantId: tenantId, clientId: clientId, credential: credential(environment: environment, now: now), authority: authority,
             graph: graph, cloud: chosenCloud)

@@ -6,6 +6,7 @@ import HTTPTransport
 import Logging
 import NIOCore
 import NIOHTTP1
+import PortalAPI
 import Reports
 
 extension Roomkeeper {

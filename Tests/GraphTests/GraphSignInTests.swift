@@ -1,6 +1,7 @@
 import Foundation
 import GraphAPI
 import GraphClient
+import PortalAPI
 @testable import GraphEmulator
 import Testing
 import TestSupport
@@ -196,6 +197,15 @@ struct GraphSignInTests {
         #expect(throws: GraphConfigurationError.self) {
             try GraphSignInSettings(tenantId: "../../evil").resolve(environment: environment)
         }
+
+        // Empty is not set, for a flag as for a variable: the other one is used, or none.
+        #expect(try GraphSignInSettings(tenantId: "").resolve(environment: environment).tenantId == TestDirectory.tenantId)
+        var emptied = environment
+        emptied["AZURE_TENANT_ID"] = ""
+        #expect(throws: GraphConfigurationError.self) { try GraphSignInSettings().resolve(environment: emptied) }
+        #expect(setting("", "ROOMKEEPER_CONTROLLER_URL", in: ["ROOMKEEPER_CONTROLLER_URL": "http://10.0.0.1:9090"]) == "http://10.0.0.1:9090")
+        #expect(setting(nil, "ROOMKEEPER_CONTROLLER_URL", in: ["ROOMKEEPER_CONTROLLER_URL": ""]) == nil)
+        #expect(setting("http://flag", "ROOMKEEPER_CONTROLLER_URL", in: ["ROOMKEEPER_CONTROLLER_URL": "http://variable"]) == "http://flag")
     }
 }
 
