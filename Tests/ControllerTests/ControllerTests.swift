@@ -35,10 +35,8 @@ struct ControllerTests {
             let access = Mutex(Access.down)
             let url = portal.url
             let controller = Controller(
-                configuration: ControllerConfiguration(
-                    origin: .init(folder: folder.path), cacheFolder: folder.appendingPathComponent("cache"),
-                    stateFolder: folder.appendingPathComponent("state"), interval: .seconds(10), jitter: 0, retryInterval: .seconds(1),
-                    selfHeal: true,
+                configuration: .testing(
+                    .init(folder: folder.path), root: folder, interval: .seconds(10), retryInterval: .seconds(1),
                     openPortal: {
                         switch access.withLock({ $0 }) {
                         case .down: throw PortalError(status: 0, code: "ConnectionFailed", message: "could not reach the portal")
@@ -99,9 +97,8 @@ struct ControllerTests {
             .write(to: folder.appendingPathComponent("bad.yaml"), atomically: true, encoding: .utf8)
         let opened = Mutex(0)
         let controller = Controller(
-            configuration: ControllerConfiguration(
-                origin: .init(folder: folder.path), cacheFolder: folder, stateFolder: folder.appendingPathComponent("state"),
-                interval: .seconds(60), selfHeal: true,
+            configuration: .testing(
+                .init(folder: folder.path), root: folder, interval: .seconds(60),
                 openPortal: {
                     opened.withLock { $0 += 1 }
                     throw PortalError(status: 0, code: "Unreachable", message: "not expected")

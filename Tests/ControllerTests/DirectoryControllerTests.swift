@@ -52,11 +52,9 @@ struct DirectoryControllerTests {
         try await RunningPortal.with(seed: TestTenant.seed(onboardingUnit: false), tokens: TestTenant.tokens) { portal in
             let url = portal.url
             let controller = Controller(
-                configuration: ControllerConfiguration(
-                    origin: .init(folder: folder.path), cacheFolder: folder.appendingPathComponent("cache"),
-                    stateFolder: folder.appendingPathComponent("state"), interval: .seconds(60), jitter: 0, selfHeal: true,
-                    directory: GraphDirectoryReader(session: try graph.session(.secret(ClientSecret(Self.secret)), priority: .low)),
-                    openPortal: { HTTPPortalClient(baseURL: url, token: "admin-token", http: RunningPortal.testClient) }),
+                configuration: .testing(
+                    .init(folder: folder.path), root: folder, portalURL: url, interval: .seconds(60),
+                    directory: GraphDirectoryReader(session: try graph.session(.secret(ClientSecret(Self.secret)), priority: .low))),
                 logger: Logger(label: "test"))
 
             await controller.reconcile()
@@ -95,11 +93,9 @@ struct DirectoryControllerTests {
         try await RunningPortal.with(seed: TestTenant.seed(onboardingUnit: false), tokens: TestTenant.tokens) { portal in
             let url = portal.url
             let controller = Controller(
-                configuration: ControllerConfiguration(
-                    origin: .init(folder: folder.path), cacheFolder: folder.appendingPathComponent("cache"),
-                    stateFolder: folder.appendingPathComponent("state"), interval: .seconds(60), jitter: 0, selfHeal: false,
-                    directory: GraphDirectoryReader(session: try graph.session(.secret(ClientSecret("not-the-secret")))),
-                    openPortal: { HTTPPortalClient(baseURL: url, token: "admin-token", http: RunningPortal.testClient) }),
+                configuration: .testing(
+                    .init(folder: folder.path), root: folder, portalURL: url, interval: .seconds(60), selfHeal: false,
+                    directory: GraphDirectoryReader(session: try graph.session(.secret(ClientSecret("not-the-secret"))))),
                 logger: Logger(label: "test"))
             await controller.reconcile()
             let status = await controller.status

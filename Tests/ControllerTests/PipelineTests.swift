@@ -41,10 +41,7 @@ struct PipelineTests {
         try await RunningPortal.with(seed: TestTenant.seed(onboardingUnit: false), tokens: TestTenant.tokens) { portal in
             let url = portal.url
             let controller = Controller(
-                configuration: ControllerConfiguration(
-                    origin: .init(folder: folder.path), cacheFolder: folder.appendingPathComponent("cache"),
-                    stateFolder: folder.appendingPathComponent("state"), interval: .seconds(3600), jitter: 0, selfHeal: true,
-                    openPortal: { HTTPPortalClient(baseURL: url, token: "admin-token", http: RunningPortal.testClient) }),
+                configuration: .testing(.init(folder: folder.path), root: folder, portalURL: url),
                 logger: Logger(label: "test"))
             try await body(controller, portal, folder)
         }

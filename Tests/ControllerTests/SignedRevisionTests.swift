@@ -25,12 +25,9 @@ struct SignedRevisionTests {
         try await RunningPortal.with(seed: TestTenant.seed(), tokens: TestTenant.tokens) { portal in
             let url = portal.url
             let controller = Controller(
-                configuration: ControllerConfiguration(
-                    origin: .init(url: "file://" + fixture.exports.appendingPathComponent("tenants.git").path, ref: "main", path: ""),
-                    cacheFolder: fixture.root.appendingPathComponent("cache"), stateFolder: fixture.root.appendingPathComponent("state"),
-                    interval: .seconds(3600), jitter: 0, selfHeal: true,
-                    trust: SignatureTrust(allowedSigners: keys.allowedSigners.path),
-                    openPortal: { HTTPPortalClient(baseURL: url, token: "admin-token", http: RunningPortal.testClient) }),
+                configuration: .testing(
+                    .init(url: "file://" + fixture.exports.appendingPathComponent("tenants.git").path, ref: "main", path: ""),
+                    root: fixture.root, portalURL: url, trust: SignatureTrust(allowedSigners: keys.allowedSigners.path)),
                 logger: Logger(label: "test"))
             let client = portal.client(token: "admin-token")
 
@@ -65,11 +62,9 @@ struct SignedRevisionTests {
         let newer = try await fixture.signedCommit("tenants", "Add second", files: ["b.yaml": Self.group("second")], signer: .ssh("alice"), keys: keys)
         try await RunningPortal.with(seed: TestTenant.seed(), tokens: TestTenant.tokens) { portal in
             let url = portal.url
-            let configuration = ControllerConfiguration(
-                origin: .init(url: "file://" + fixture.exports.appendingPathComponent("tenants.git").path, ref: "main", path: ""),
-                cacheFolder: fixture.root.appendingPathComponent("cache"), stateFolder: fixture.root.appendingPathComponent("state"),
-                interval: .seconds(3600), jitter: 0, selfHeal: true, trust: SignatureTrust(allowedSigners: keys.allowedSigners.path),
-                openPortal: { HTTPPortalClient(baseURL: url, token: "admin-token", http: RunningPortal.testClient) })
+            let configuration = ControllerConfiguration.testing(
+                .init(url: "file://" + fixture.exports.appendingPathComponent("tenants.git").path, ref: "main", path: ""),
+                root: fixture.root, portalURL: url, trust: SignatureTrust(allowedSigners: keys.allowedSigners.path))
             let controller = Controller(configuration: configuration, logger: Logger(label: "test"))
             let client = portal.client(token: "admin-token")
             await controller.reconcile()
