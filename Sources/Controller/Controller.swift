@@ -409,7 +409,10 @@ public actor Controller {
     }
 
     private func describe(_ origin: SourceOrigin) -> String {
-        origin.url.map { "\(redactedURL($0))@\(origin.ref ?? "main")\(origin.path.map { $0.isEmpty ? "" : ":\($0)" } ?? "")" } ?? (origin.folder ?? ".")
+        switch origin {
+        case .folder(let folder): folder
+        case .git(let git): "\(redactedURL(git.url))@\(git.ref)\(git.path.isEmpty ? "" : ":\(git.path)")"
+        }
     }
 }
 

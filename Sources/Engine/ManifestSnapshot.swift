@@ -42,11 +42,12 @@ public struct ManifestSnapshot: Sendable {
         _ origin: SourceOrigin, cacheFolder: URL, timeouts: GitTimeouts = GitTimeouts(), trust: SignatureTrust? = nil,
         lineage: SourceLineage? = nil, allowsInsecureTransport: Bool = false
     ) async throws -> ManifestSnapshot {
-        if let url = origin.url {
-            let ref = origin.ref ?? "main"
+        switch origin {
+        case .git(let git):
+            let (url, ref) = (git.url, git.ref)
             let lineage = trust == nil ? nil : lineage
             var configured = GitSource(
-                url: url, ref: ref, path: origin.path ?? "", cacheFolder: cacheFolder,
+                url: url, ref: ref, path: git.path, cacheFolder: cacheFolder,
                 credentials: try GitCredentials.fromEnvironment(), timeouts: timeouts, trust: trust, acceptedRewrite: lineage?.acceptedRewrite)
             configured.allowsInsecureTransport = allowsInsecureTransport
             let source = configured
@@ -64,20 +65,20 @@ public struct ManifestSnapshot: Sendable {
                 throw GitSourceError.timedOut(
                     url: redactedURL(url), reason: "could not be read within \(timeouts.overall.components.seconds + 30) s (is another process holding the cache?)")
             }
-            let origin = SourceOrigin(
+            let origin = SourceOrigin.git(GitOrigin(
                 url: snapshot.url, ref: snapshot.ref, path: snapshot.path, commit: snapshot.commit, subject: snapshot.subject,
-                author: snapshot.author, verifiedSigners: snapshot.signers.isEmpty ? nil : snapshot.signers.map(\.description))
+                author: snapshot.author, verifiedSigners: snapshot.signers.isEmpty ? nil : snapshot.signers.map(\.description)))
             return try await offCooperativePool {
                 if let lineage, !snapshot.signers.isEmpty { try lineage.records.record(url: url, ref: ref, commit: snapshot.commit) }
                 return ManifestSnapshot(description: snapshot.sourceDescription, origin: origin, revision: snapshot.commit, load: ManifestLoader.load(from: snapshot))
             }
-        }
-        let folder = origin.folder ?? "."
-        let directory = DirectoryTree(root: URL(fileURLWithPath: folder))
-        return try await offCooperativePool {
-            // One read of each file serves both the revision digest and the loader.
-            let tree = try ReadTree(reading: directory)
-            return ManifestSnapshot(description: folder, origin: origin, revision: try SourceRevision.of(tree), load: ManifestLoader.load(from: tree))
+        case .folder(let folder):
+            let directory = DirectoryTree(root: URL(fileURLWithPath: folder))
+            return try await offCooperativePool {
+                // One read of each file serves both the revision digest and the loader.
+                let tree = try ReadTree(reading: directory)
+                return ManifestSnapshot(description: folder, origin: origin, revision: try SourceRevision.of(tree), load: ManifestLoader.load(from: tree))
+            }
         }
     }
 }

@@ -13,8 +13,8 @@ public struct PlanRenderer: Sendable {
     /// `Verified: commit ... signed by ...` lines, one per verified signature; for a git revision
     /// read without verification, a line that says so. Empty for a folder, which has no signatures.
     static func signers(_ origin: SourceOrigin?) -> String {
-        guard let origin, origin.url != nil else { return "" }
-        guard let signers = origin.verifiedSigners, !signers.isEmpty else {
+        guard let git = origin?.git else { return "" }
+        guard let signers = git.verifiedSigners, !signers.isEmpty else {
             return "Signatures: not checked (no --allowed-signers or --gpg-keyring): any revision of the remote is reconciled\n"
         }
         return signers.map { "Verified: \($0.terminalSafe)\n" }.joined()

@@ -51,7 +51,7 @@ func reconcileBenchmark() async throws {
         + "in \(applied) (concurrency \(concurrency), \(client.transportCounts.retried) retries)")
     if let failure = report.results.first(where: { $0.outcome == .failed }) { print("first failure: \(failure.action): \(failure.message ?? "")") }
     let after = try await timedPlan("no-change plan")
-    let snapshot = ManifestSnapshot(description: "generated", origin: SourceOrigin(folder: "generated"), revision: "generated", load: loaded)
+    let snapshot = ManifestSnapshot(description: "generated", origin: .folder("generated"), revision: "generated", load: loaded)
     let history = DriftHistory(url: folder.appendingPathComponent("drift.jsonl"))
     var drift: DriftReport?
     for run in ["first", "second"] {

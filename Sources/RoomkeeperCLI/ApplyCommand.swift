@@ -168,25 +168,25 @@ extension Roomkeeper {
         /// one the plan file names (credentials go only where the operator said). A plan made from
         /// git needs `--source` with the same remote; the commit comes from the plan.
         private func savedOrigin(_ plan: Plan) throws -> SourceOrigin {
-            guard let recorded = plan.origin, let recordedURL = recorded.url else {
+            guard let recorded = plan.origin?.git else {
                 guard sourceOptions.gitURL == nil else {
                     throw CommandFailure("the plan was made from the folder \(plan.source.terminalSafe), not from --source; leave out --source")
                 }
-                return SourceOrigin(folder: plan.source)
+                return .folder(plan.source)
             }
             guard let configured = sourceOptions.gitURL else {
                 throw CommandFailure(
-                    "the plan was made from \(recordedURL.terminalSafe); pass the same remote with --source (its credentials come from your environment)")
+                    "the plan was made from \(recorded.url.terminalSafe); pass the same remote with --source (its credentials come from your environment)")
             }
-            guard redactedURL(configured) == recordedURL, recorded.path ?? "" == sourceOptions.path else {
+            guard redactedURL(configured) == recorded.url, recorded.path == sourceOptions.path else {
                 throw CommandFailure(
-                    "the plan was made from \(recordedURL.terminalSafe) (path '\((recorded.path ?? "").terminalSafe)'), not from the configured "
+                    "the plan was made from \(recorded.url.terminalSafe) (path '\(recorded.path.terminalSafe)'), not from the configured "
                         + "\(redactedURL(configured)) (path '\(sourceOptions.path)'); nothing was applied")
             }
             guard let commit = recorded.commit, GitSource.isCommitId(commit) else {
-                throw CommandFailure("the plan names no commit of \(recordedURL.terminalSafe); run plan again")
+                throw CommandFailure("the plan names no commit of \(recorded.url.terminalSafe); run plan again")
             }
-            return SourceOrigin(url: configured, ref: commit, path: sourceOptions.path)
+            return .git(GitOrigin(url: configured, ref: commit, path: sourceOptions.path))
         }
 
         /// A saved plan is applied only while it still describes the manifests and the portal, only

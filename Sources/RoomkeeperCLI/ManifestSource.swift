@@ -26,8 +26,8 @@ struct SourceOptions: ParsableArguments {
 
     /// The origin to load: the remote when `--source` is given, else `folder`.
     func origin(folder: String) -> SourceOrigin {
-        guard let gitURL else { return SourceOrigin(folder: folder) }
-        return SourceOrigin(url: gitURL, ref: ref, path: path)
+        guard let gitURL else { return .folder(folder) }
+        return .git(GitOrigin(url: gitURL, ref: ref, path: path))
     }
 
     @Option(help: "With --source: seconds the fetch may take in all; it is also stopped when the server sends nothing for a minute (or this long, if shorter).")

@@ -36,7 +36,7 @@ struct ControllerTests {
             let url = portal.url
             let controller = Controller(
                 configuration: .testing(
-                    .init(folder: folder.path), root: folder, interval: .seconds(10), retryInterval: .seconds(1),
+                    .folder(folder.path), root: folder, interval: .seconds(10), retryInterval: .seconds(1),
                     openPortal: {
                         switch access.withLock({ $0 }) {
                         case .down: throw PortalError(status: 0, code: "ConnectionFailed", message: "could not reach the portal")
@@ -98,7 +98,7 @@ struct ControllerTests {
         let opened = Mutex(0)
         let controller = Controller(
             configuration: .testing(
-                .init(folder: folder.path), root: folder, interval: .seconds(60),
+                .folder(folder.path), root: folder, interval: .seconds(60),
                 openPortal: {
                     opened.withLock { $0 += 1 }
                     throw PortalError(status: 0, code: "Unreachable", message: "not expected")

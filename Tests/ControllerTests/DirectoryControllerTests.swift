@@ -53,7 +53,7 @@ struct DirectoryControllerTests {
             let url = portal.url
             let controller = Controller(
                 configuration: .testing(
-                    .init(folder: folder.path), root: folder, portalURL: url, interval: .seconds(60),
+                    .folder(folder.path), root: folder, portalURL: url, interval: .seconds(60),
                     directory: GraphDirectoryReader(session: try graph.session(.secret(ClientSecret(Self.secret)), priority: .low))),
                 logger: Logger(label: "test"))
 
@@ -94,7 +94,7 @@ struct DirectoryControllerTests {
             let url = portal.url
             let controller = Controller(
                 configuration: .testing(
-                    .init(folder: folder.path), root: folder, portalURL: url, interval: .seconds(60), selfHeal: false,
+                    .folder(folder.path), root: folder, portalURL: url, interval: .seconds(60), selfHeal: false,
                     directory: GraphDirectoryReader(session: try graph.session(.secret(ClientSecret("not-the-secret"))))),
                 logger: Logger(label: "test"))
             await controller.reconcile()

@@ -41,7 +41,7 @@ struct PipelineTests {
         try await RunningPortal.with(seed: TestTenant.seed(onboardingUnit: false), tokens: TestTenant.tokens) { portal in
             let url = portal.url
             let controller = Controller(
-                configuration: .testing(.init(folder: folder.path), root: folder, portalURL: url),
+                configuration: .testing(.folder(folder.path), root: folder, portalURL: url),
                 logger: Logger(label: "test"))
             try await body(controller, portal, folder)
         }

@@ -2,6 +2,7 @@ import Foundation
 import GitSource
 import Logging
 import PortalAPI
+import Reconciler
 import PortalClient
 import TestSupport
 import Testing
@@ -26,7 +27,7 @@ struct SignedRevisionTests {
             let url = portal.url
             let controller = Controller(
                 configuration: .testing(
-                    .init(url: "file://" + fixture.exports.appendingPathComponent("tenants.git").path, ref: "main", path: ""),
+                    .git(GitOrigin(url: "file://" + fixture.exports.appendingPathComponent("tenants.git").path)),
                     root: fixture.root, portalURL: url, trust: SignatureTrust(allowedSigners: keys.allowedSigners.path)),
                 logger: Logger(label: "test"))
             let client = portal.client(token: "admin-token")
@@ -63,7 +64,7 @@ struct SignedRevisionTests {
         try await RunningPortal.with(seed: TestTenant.seed(), tokens: TestTenant.tokens) { portal in
             let url = portal.url
             let configuration = ControllerConfiguration.testing(
-                .init(url: "file://" + fixture.exports.appendingPathComponent("tenants.git").path, ref: "main", path: ""),
+                .git(GitOrigin(url: "file://" + fixture.exports.appendingPathComponent("tenants.git").path)),
                 root: fixture.root, portalURL: url, trust: SignatureTrust(allowedSigners: keys.allowedSigners.path))
             let controller = Controller(configuration: configuration, logger: Logger(label: "test"))
             let client = portal.client(token: "admin-token")
