@@ -53,7 +53,7 @@ let package = Package(
         .target(
             name: "HTTPTransport",
             dependencies: [
-                "PortalAPI",
+                "PortalAPI"
             ] + httpClient),
         // The contract over HTTP: the portal's endpoints, paging and lost-answer checks.
         .target(
@@ -166,7 +166,8 @@ let package = Package(
         .executableTarget(
             name: "RoomkeeperBenchmarks",
             dependencies: [
-                "Manifests", "CYAML", "PortalAPI", "PortalModel", "PortalClient", "PortalEmulator", "Reconciler", "GitSource", "Engine", "GraphAPI", "GraphClient",
+                "Manifests", "CYAML", "PortalAPI", "PortalModel", "PortalClient", "PortalEmulator", "Reconciler", "GitSource", "Engine", "GraphAPI",
+                "GraphClient",
                 "HTTPTransport",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
             ]),
@@ -197,7 +198,8 @@ let package = Package(
         .testTarget(
             name: "GitSourceTests",
             dependencies: ["GitSource", "Manifests", "TestSupport", .product(name: "Crypto", package: "swift-crypto")]),
-        .testTarget(name: "ReconcilerTests", dependencies: ["Reconciler", "Manifests", "PortalAPI", "PortalClient", "PortalEmulator", "TestSupport"]),
+        .testTarget(
+            name: "ReconcilerTests", dependencies: ["Reconciler", "Manifests", "PortalAPI", "PortalClient", "PortalEmulator", "TestSupport"]),
         .testTarget(name: "ManifestsTests", dependencies: ["Manifests", "TestSupport"]),
         .testTarget(
             name: "ControllerTests",
@@ -209,7 +211,8 @@ let package = Package(
         .testTarget(
             name: "RoomkeeperCLITests",
             dependencies: [
-                "roomkeeper", "RoomkeeperCLI", "TestSupport", "PortalAPI", "PortalClient", "PortalEmulator", "Manifests", "Reconciler", .product(name: "Crypto", package: "swift-crypto"),
+                "roomkeeper", "RoomkeeperCLI", "TestSupport", "PortalAPI", "PortalClient", "PortalEmulator", "Manifests", "Reconciler",
+                .product(name: "Crypto", package: "swift-crypto"),
             ]),
         .testTarget(
             name: "PortalEmulatorTests",

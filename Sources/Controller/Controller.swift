@@ -186,7 +186,8 @@ public actor Controller {
             outcome = try await withDeadline(configuration.reconcileTimeout) { try await self.attempt(deadline: deadline) }
         } catch is DeadlineExceeded {
             outcome = .failed(
-                .timedOut, "the reconcile did not finish within \(configuration.reconcileTimeout.components.seconds) s; "
+                .timedOut,
+                "the reconcile did not finish within \(configuration.reconcileTimeout.components.seconds) s; "
                     + "it was abandoned and its lease is no longer renewed")
         } catch {
             outcome = Self.classify(error)
@@ -212,7 +213,8 @@ public actor Controller {
             let errors = snapshot.load.diagnostics.filter { $0.severity == .error }
             if stalledRevision != snapshot.revision {
                 for diagnostic in errors.prefix(50) {
-                    logger.error("Invalid manifest", metadata: ["location": "\(diagnostic.location?.description ?? "")", "problem": "\(diagnostic.message)"])
+                    logger.error(
+                        "Invalid manifest", metadata: ["location": "\(diagnostic.location?.description ?? "")", "problem": "\(diagnostic.message)"])
                 }
                 stalledRevision = snapshot.revision
             }
@@ -282,7 +284,8 @@ public actor Controller {
 
     /// Self-heal: the engine's reconcile under the lease, logging the applies it finds cut off
     /// and each drift item it reverts, with whose edit that undoes.
-    private func heal(_ snapshot: ManifestSnapshot, portal: any Portal, deadline: Duration, reverting drift: DriftReport) async throws -> HealOutcome {
+    private func heal(_ snapshot: ManifestSnapshot, portal: any Portal, deadline: Duration, reverting drift: DriftReport) async throws -> HealOutcome
+    {
         let stopping = stopping
         let outcome = try await engine.reconcile(
             on: portal, lease: leaseTerms(until: deadline), options: ApplyOptions(concurrency: configuration.concurrency),
@@ -295,7 +298,8 @@ public actor Controller {
             stopReason: { stopping.reason })
         switch outcome {
         case .refused(let plan):
-            let why = plan.blockers.map(BlockerWords.controller) + plan.findings.filter { $0.severity == .error }.map { "\($0.target): \($0.message)" }
+            let why =
+                plan.blockers.map(BlockerWords.controller) + plan.findings.filter { $0.severity == .error }.map { "\($0.target): \($0.message)" }
             return .refused(.stalled(.planRefused, "the plan must not be applied: " + why.joined(separator: "; ")))
         case .nothingToDo, .declined:
             return .applied(0)
@@ -310,7 +314,9 @@ public actor Controller {
             guard report.succeeded else {
                 let failure = report.results.first { $0.outcome == .failed }
                 return .refused(
-                    .failed(.applyFailed, "\(report.count(.failed)) actions failed" + (failure.map { ", first \($0.action): \($0.message ?? "")" } ?? "")))
+                    .failed(
+                        .applyFailed, "\(report.count(.failed)) actions failed" + (failure.map { ", first \($0.action): \($0.message ?? "")" } ?? ""))
+                )
             }
             return .applied(report.count(.done))
         }
@@ -404,7 +410,8 @@ public actor Controller {
             metrics.reconcileFailed.increment()
             if reason == .portalUnreachable { metrics.portalErrors.increment() }
             logger.error(
-                "Reconcile failed", metadata: ["reason": "\(reason.rawValue)", "message": "\(message)", "failuresInARow": .stringConvertible(status.consecutiveFailures)])
+                "Reconcile failed",
+                metadata: ["reason": "\(reason.rawValue)", "message": "\(message)", "failuresInARow": .stringConvertible(status.consecutiveFailures)])
         }
     }
 

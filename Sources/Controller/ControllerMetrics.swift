@@ -1,6 +1,7 @@
-import enum CoreMetrics.MetricsSystem
 import Prometheus
 import Synchronization
+
+import enum CoreMetrics.MetricsSystem
 
 /// The controller's Prometheus metrics, served at `/metrics` in the text exposition format.
 /// Gauges of what a reconcile finds have no sample until the first reconcile sets them: unknown,
@@ -66,8 +67,10 @@ final class LateGauge: Sendable {
 
     func set(to value: Double) {
         gauge.withLock { gauge in
-            let registered = gauge ?? registry.makeGauge(
-                descriptor: MetricNameDescriptor(namespace: "roomkeeper", metricName: metric, unitName: unit, helpText: help))
+            let registered =
+                gauge
+                ?? registry.makeGauge(
+                    descriptor: MetricNameDescriptor(namespace: "roomkeeper", metricName: metric, unitName: unit, helpText: help))
             gauge = registered
             registered.set(to: value)
         }

@@ -111,7 +111,8 @@ public enum ControllerServer {
     private static func addTriggers(to router: Router<BasicRequestContext>, controller: Controller, credentials: ControllerCredentials) {
         router.post("/hooks/git") { request, _ -> Response in
             guard let secret = credentials.webhookSecret else {
-                return refusal(.notFound, "the git webhook is off until a webhook secret is set (--webhook-secret-file or ROOMKEEPER_WEBHOOK_SECRET)\n")
+                return refusal(
+                    .notFound, "the git webhook is off until a webhook secret is set (--webhook-secret-file or ROOMKEEPER_WEBHOOK_SECRET)\n")
             }
             guard try await authorized(request, secret: secret) else {
                 return refusal(.unauthorized, "a valid webhook secret is required\n")
@@ -149,7 +150,8 @@ public enum ControllerServer {
     static func operatorRefusal(_ request: Request, _ credentials: ControllerCredentials) -> Response? {
         if let refused = siteRefusal(request, credentials) { return refused }
         guard let adminToken = credentials.adminToken else {
-            return refusal(.forbidden, "reconcile, suspend and resume are off until an admin token is set (--admin-token-file or ROOMKEEPER_ADMIN_TOKEN)\n")
+            return refusal(
+                .forbidden, "reconcile, suspend and resume are off until an admin token is set (--admin-token-file or ROOMKEEPER_ADMIN_TOKEN)\n")
         }
         guard let presented = bearer(request), sameSecret(presented, adminToken) else {
             return refusal(.unauthorized, "a valid admin token is required (Authorization: Bearer ...)\n")
@@ -163,7 +165,8 @@ public enum ControllerServer {
         if let refused = siteRefusal(request, credentials) { return refused }
         let tokens = [credentials.readToken, credentials.adminToken].compactMap { $0 }
         guard !tokens.isEmpty else {
-            return refusal(.forbidden, "status and report are off until a read token (--read-token-file or ROOMKEEPER_READ_TOKEN) or an admin token is set\n")
+            return refusal(
+                .forbidden, "status and report are off until a read token (--read-token-file or ROOMKEEPER_READ_TOKEN) or an admin token is set\n")
         }
         guard let presented = bearer(request), tokens.contains(where: { sameSecret(presented, $0) }) else {
             return refusal(.unauthorized, "a valid read or admin token is required (Authorization: Bearer ...)\n")
@@ -188,8 +191,8 @@ public enum ControllerServer {
         }
         if let origin = request.headers[.origin] {
             guard let originURL = URL(string: origin), let originHost = originURL.host, let host,
-                  ListenHost.name(ofAuthority: host).lowercased() == originHost.lowercased().trimmingCharacters(in: CharacterSet(charactersIn: "[]")),
-                  (originURL.port.map(String.init) ?? "") == ListenHost.port(ofAuthority: host)
+                ListenHost.name(ofAuthority: host).lowercased() == originHost.lowercased().trimmingCharacters(in: CharacterSet(charactersIn: "[]")),
+                (originURL.port.map(String.init) ?? "") == ListenHost.port(ofAuthority: host)
             else { return refusal(.forbidden, "requests from other web sites are refused\n") }
         }
         return nil

@@ -63,21 +63,25 @@ public struct ManifestSnapshot: Sendable {
                 }
             } catch is DeadlineExceeded {
                 throw GitSourceError.timedOut(
-                    url: redactedURL(url), reason: "could not be read within \(timeouts.overall.components.seconds + 30) s (is another process holding the cache?)")
+                    url: redactedURL(url),
+                    reason: "could not be read within \(timeouts.overall.components.seconds + 30) s (is another process holding the cache?)")
             }
-            let origin = SourceOrigin.git(GitOrigin(
-                url: snapshot.url, ref: snapshot.ref, path: snapshot.path, commit: snapshot.commit, subject: snapshot.subject,
-                author: snapshot.author, verifiedSigners: snapshot.signers.isEmpty ? nil : snapshot.signers.map(\.description)))
+            let origin = SourceOrigin.git(
+                GitOrigin(
+                    url: snapshot.url, ref: snapshot.ref, path: snapshot.path, commit: snapshot.commit, subject: snapshot.subject,
+                    author: snapshot.author, verifiedSigners: snapshot.signers.isEmpty ? nil : snapshot.signers.map(\.description)))
             return try await offCooperativePool {
                 if let lineage, !snapshot.signers.isEmpty { try lineage.records.record(url: url, ref: ref, commit: snapshot.commit) }
-                return ManifestSnapshot(description: snapshot.sourceDescription, origin: origin, revision: snapshot.commit, load: ManifestLoader.load(from: snapshot))
+                return ManifestSnapshot(
+                    description: snapshot.sourceDescription, origin: origin, revision: snapshot.commit, load: ManifestLoader.load(from: snapshot))
             }
         case .folder(let folder):
             let directory = DirectoryTree(root: URL(fileURLWithPath: folder))
             return try await offCooperativePool {
                 // One read of each file serves both the revision digest and the loader.
                 let tree = try ReadTree(reading: directory)
-                return ManifestSnapshot(description: folder, origin: origin, revision: try SourceRevision.of(tree), load: ManifestLoader.load(from: tree))
+                return ManifestSnapshot(
+                    description: folder, origin: origin, revision: try SourceRevision.of(tree), load: ManifestLoader.load(from: tree))
             }
         }
     }

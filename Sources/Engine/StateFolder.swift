@@ -7,9 +7,10 @@ import Reconciler
 /// else `$XDG_STATE_HOME/roomkeeper`, else `~/.local/state/roomkeeper`. The engine owns it.
 public enum StateFolder {
     public static func url(environment: [String: String] = ProcessInfo.processInfo.environment) -> URL {
-        URL(fileURLWithPath: environment["ROOMKEEPER_STATE_DIR"]
-            ?? environment["XDG_STATE_HOME"].map { "\($0)/roomkeeper" }
-            ?? "\(NSHomeDirectory())/.local/state/roomkeeper")
+        URL(
+            fileURLWithPath: environment["ROOMKEEPER_STATE_DIR"]
+                ?? environment["XDG_STATE_HOME"].map { "\($0)/roomkeeper" }
+                ?? "\(NSHomeDirectory())/.local/state/roomkeeper")
     }
 
     /// Where what was read of a tenant's directory through Graph is kept between runs.

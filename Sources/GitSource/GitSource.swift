@@ -78,12 +78,14 @@ public struct GitSource: Sendable {
         guard let endpoint = RemoteEndpoint(url), ["http", "git"].contains(endpoint.scheme), !endpoint.isLoopback else { return }
         guard allowsInsecureTransport else {
             throw GitSourceError.insecureTransport(
-                url: redactedURL(url), reason: "anyone on the network path can read and change what is fetched; use https:// or ssh://, "
+                url: redactedURL(url),
+                reason: "anyone on the network path can read and change what is fetched; use https:// or ssh://, "
                     + "or pass --allow-insecure-source with --allowed-signers or --gpg-keyring so that what is read is still verified")
         }
         guard trust != nil else {
             throw GitSourceError.insecureTransport(
-                url: redactedURL(url), reason: "--allow-insecure-source needs signatures checked (--allowed-signers or --gpg-keyring): "
+                url: redactedURL(url),
+                reason: "--allow-insecure-source needs signatures checked (--allowed-signers or --gpg-keyring): "
                     + "without them nothing tells a changed revision from a true one")
         }
     }
@@ -144,8 +146,9 @@ public struct GitSource: Sendable {
         var signers: [VerifiedSigner] = []
         if trust.mode != .head {
             guard let tag else {
-                throw GitSourceError.unverified(UnverifiedRevision(
-                    object: "ref '\(ref)'", problem: "is not a tag, but --verify-mode \(trust.mode.rawValue) verifies a tag's signature"))
+                throw GitSourceError.unverified(
+                    UnverifiedRevision(
+                        object: "ref '\(ref)'", problem: "is not a tag, but --verify-mode \(trust.mode.rawValue) verifies a tag's signature"))
             }
             do {
                 signers.append(try verifier.verifyTag(repository, tag.target, name: tag.name))
@@ -218,7 +221,8 @@ public struct GitSource: Sendable {
         var remote: OpaquePointer?
         try Libgit2.check(git_remote_create_anonymous(&remote, repository, url), "'\(redactedURL(url))' is not a git URL")
         defer { git_remote_free(remote) }
-        let proxy = ProcessInfo.processInfo.environment["https_proxy"] ?? ProcessInfo.processInfo.environment["HTTPS_PROXY"]
+        let proxy =
+            ProcessInfo.processInfo.environment["https_proxy"] ?? ProcessInfo.processInfo.environment["HTTPS_PROXY"]
             ?? ProcessInfo.processInfo.environment["http_proxy"] ?? ProcessInfo.processInfo.environment["HTTP_PROXY"]
         let peers = [RemoteEndpoint(url), proxy.flatMap(RemoteEndpoint.init)].compactMap { $0 }.compactMap { endpoint in
             endpoint.port.map { (host: endpoint.host.trimmingCharacters(in: CharacterSet(charactersIn: "[]")), port: $0) }
@@ -246,7 +250,8 @@ public struct GitSource: Sendable {
         }
         guard code < 0 else { return }
         if let reason = watchdog.timedOut {
-            throw GitSourceError.timedOut(url: redactedURL(url), reason: reason + "; the fetch was stopped (raise --source-timeout if the server is just slow)")
+            throw GitSourceError.timedOut(
+                url: redactedURL(url), reason: reason + "; the fetch was stopped (raise --source-timeout if the server is just slow)")
         }
         if session.exceededBytes {
             throw GitSourceError.other(
@@ -292,7 +297,7 @@ public struct GitSource: Sendable {
             guard git_tree_entry_bypath(&entry, root, path) == 0, let entry else { throw GitSourceError.pathNotFound(path: path, commit: id) }
             defer { git_tree_entry_free(entry) }
             guard git_tree_entry_type(entry) == GIT_OBJECT_TREE,
-                  git_tree_lookup(&subtree, repository, git_tree_entry_id(entry)) == 0
+                git_tree_lookup(&subtree, repository, git_tree_entry_id(entry)) == 0
             else { throw GitSourceError.pathNotFound(path: path, commit: id) }
             tree = subtree
         }
@@ -402,7 +407,8 @@ public struct GitSource: Sendable {
                 try Libgit2.check(git_tree_lookup(&child, repository, git_tree_entry_id(entry)), "cannot read folder \(path)")
                 defer { git_tree_free(child) }
                 try collect(child, prefix: path, depth: depth + 1, repository: repository, into: &reading)
-            case GIT_OBJECT_BLOB where git_tree_entry_filemode(entry) != GIT_FILEMODE_LINK
+            case GIT_OBJECT_BLOB
+            where git_tree_entry_filemode(entry) != GIT_FILEMODE_LINK
                 && (name.hasSuffix(".yaml") || name.hasSuffix(".yml")):
                 let id = String(cString: git_oid_tostr_s(git_tree_entry_id(entry)))
                 if reading.oversizedBlobs.contains(id) {

@@ -42,7 +42,7 @@ enum Libgit2 {
 /// Calls `body` with the strings as a `git_strarray`.
 func withStrarray<Result>(_ strings: [String], _ body: (inout git_strarray) throws -> Result) rethrows -> Result {
     var array: [UnsafeMutablePointer<CChar>?] = strings.map { strdup($0) }
-    defer { array.forEach { free($0) } }
+    defer { for string in array { free(string) } }
     return try array.withUnsafeMutableBufferPointer { buffer in
         var strarray = git_strarray(strings: buffer.baseAddress, count: buffer.count)
         return try body(&strarray)

@@ -95,7 +95,8 @@ struct SignatureVerifier {
         }
         let fingerprint = integrity.output.split(whereSeparator: \.isWhitespace).first { $0.hasPrefix("SHA256:") }.map { String($0.prefix(60)) }
         guard let allowedSigners = trust.allowedSigners else {
-            throw UnverifiedRevision(object: object, problem: "is signed with SSH, but no --allowed-signers file is configured", fingerprint: fingerprint)
+            throw UnverifiedRevision(
+                object: object, problem: "is signed with SSH, but no --allowed-signers file is configured", fingerprint: fingerprint)
         }
         let principals = try run("/usr/bin/ssh-keygen", ["-Y", "find-principals", "-f", allowedSigners, "-s", signature.path], input: nil)
         guard principals.status == 0, let principal = principals.output.split(separator: "\n").first.map(String.init), !principal.isEmpty else {
@@ -138,7 +139,8 @@ struct SignatureVerifier {
             throw UnverifiedRevision(object: object, problem: "is signed by an OpenPGP key that \(keyring) does not hold", fingerprint: keyId)
         }
         let identity = good.dropFirst(3).joined(separator: " ")
-        return VerifiedSigner(method: .openpgp, identity: identity.isEmpty ? "unknown" : identity, fingerprint: valid.last ?? "unknown", object: object)
+        return VerifiedSigner(
+            method: .openpgp, identity: identity.isEmpty ? "unknown" : identity, fingerprint: valid.last ?? "unknown", object: object)
     }
 
     // MARK: - Running the tools

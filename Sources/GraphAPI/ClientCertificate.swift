@@ -1,9 +1,9 @@
-import _CryptoExtras
 import Crypto
 import Foundation
 import PortalAPI
 import SwiftASN1
 import X509
+import _CryptoExtras
 
 /// A certificate registered on the app registration, with its RSA private key: what signs the
 /// client assertions of certificate sign-in.
@@ -45,7 +45,7 @@ public struct ClientCertificate: Sendable, CustomStringConvertible {
             throw GraphConfigurationError("\(source) is not a PEM file; expected a PRIVATE KEY block and a CERTIFICATE block")
         }
         guard let certificateDocument = documents.first(where: { $0.discriminator == "CERTIFICATE" }),
-              let keyDocument = documents.first(where: { $0.discriminator == "PRIVATE KEY" || $0.discriminator == "RSA PRIVATE KEY" })
+            let keyDocument = documents.first(where: { $0.discriminator == "PRIVATE KEY" || $0.discriminator == "RSA PRIVATE KEY" })
         else {
             throw GraphConfigurationError(
                 "\(source) must hold both the private key (a PRIVATE KEY or RSA PRIVATE KEY block) and the certificate (a CERTIFICATE block)")
@@ -147,10 +147,10 @@ public struct CompactJWT: Sendable {
     public init?(_ token: String) {
         let parts = token.split(separator: ".", omittingEmptySubsequences: false)
         guard token.utf8.count <= 16 << 10, parts.count == 3,
-              let headerBytes = Base64URL.decode(parts[0]), let claimBytes = Base64URL.decode(parts[1]),
-              let signature = Base64URL.decode(parts[2]),
-              let header = try? JSONDecoder().decode(ClientAssertionHeader.self, from: headerBytes),
-              let claims = try? JSONDecoder().decode(ClientAssertionClaims.self, from: claimBytes)
+            let headerBytes = Base64URL.decode(parts[0]), let claimBytes = Base64URL.decode(parts[1]),
+            let signature = Base64URL.decode(parts[2]),
+            let header = try? JSONDecoder().decode(ClientAssertionHeader.self, from: headerBytes),
+            let claims = try? JSONDecoder().decode(ClientAssertionClaims.self, from: claimBytes)
         else { return nil }
         self.header = header
         self.claims = claims

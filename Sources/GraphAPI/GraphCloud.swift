@@ -54,10 +54,13 @@ public struct GraphHost: Sendable, Equatable, CustomStringConvertible {
 
     public init(validating text: String, purpose: String) throws(GraphConfigurationError) {
         guard let components = URLComponents(string: text), let scheme = components.scheme?.lowercased(),
-              let host = components.host?.lowercased(), !host.isEmpty
-        else { throw GraphConfigurationError("the \(purpose) '\(PortalEndpoint.shown(text))' is not a URL; expected e.g. https://login.microsoftonline.com") }
+            let host = components.host?.lowercased(), !host.isEmpty
+        else {
+            throw GraphConfigurationError(
+                "the \(purpose) '\(PortalEndpoint.shown(text))' is not a URL; expected e.g. https://login.microsoftonline.com")
+        }
         guard components.user == nil, components.password == nil, components.query == nil, components.fragment == nil,
-              components.path.isEmpty || components.path == "/"
+            components.path.isEmpty || components.path == "/"
         else { throw GraphConfigurationError("the \(purpose) must be only scheme, host and port (got \(PortalEndpoint.shown(text)))") }
         switch scheme {
         case "https": break
@@ -83,7 +86,7 @@ public struct GraphHost: Sendable, Equatable, CustomStringConvertible {
 
     private static func originPart(of url: String) -> String {
         guard let components = URLComponents(string: url), let scheme = components.scheme, let host = components.host,
-              components.user == nil, components.password == nil
+            components.user == nil, components.password == nil
         else { return "" }
         return "\(scheme)://\(host.contains(":") && !host.hasPrefix("[") ? "[\(host)]" : host)" + (components.port.map { ":\($0)" } ?? "")
     }

@@ -50,7 +50,8 @@ public struct GraphSignInSettings: Sendable {
                 "unknown cloud '\(cloudName)'; expected one of \(GraphCloud.allCases.map(\.rawValue).joined(separator: ", "))")
         }
         let authority = try GraphHost(
-            validating: setting(authorityHost, "AZURE_AUTHORITY_HOST", in: environment) ?? chosenCloud.authorityHost, purpose: "sign-in authority host")
+            validating: setting(authorityHost, "AZURE_AUTHORITY_HOST", in: environment) ?? chosenCloud.authorityHost,
+            purpose: "sign-in authority host")
         let graph = try GraphHost(
             validating: setting(graphEndpoint, "ROOMKEEPER_GRAPH_ENDPOINT", in: environment) ?? chosenCloud.graphEndpoint, purpose: "Graph endpoint")
         return try GraphSignIn(
@@ -59,8 +60,10 @@ public struct GraphSignInSettings: Sendable {
     }
 
     private func credential(environment: [String: String], now: Date) throws(GraphConfigurationError) -> GraphCredential {
-        let flags = [certificatePath.map { _ in "--client-certificate" }, secretFile.map { _ in "--client-secret-file" },
-                     federatedTokenFile.map { _ in "--federated-token-file" }].compactMap { $0 }
+        let flags = [
+            certificatePath.map { _ in "--client-certificate" }, secretFile.map { _ in "--client-secret-file" },
+            federatedTokenFile.map { _ in "--federated-token-file" },
+        ].compactMap { $0 }
         guard flags.count <= 1 else {
             throw GraphConfigurationError("choose one way to sign in to Microsoft Graph; got \(flags.joined(separator: " and "))")
         }
@@ -91,7 +94,7 @@ public struct GraphSignInSettings: Sendable {
             throw GraphConfigurationError("the client secret file \(error)")
         }
         guard let data = try? FileHandle.readBounded(path: path, limit: 4096),
-              let text = String(data: data, encoding: .utf8)?.trimmingCharacters(in: .whitespacesAndNewlines), !text.isEmpty
+            let text = String(data: data, encoding: .utf8)?.trimmingCharacters(in: .whitespacesAndNewlines), !text.isEmpty
         else { throw GraphConfigurationError("cannot read a client secret from \(path): it must be a small text file holding the secret") }
         return ClientSecret(text)
     }

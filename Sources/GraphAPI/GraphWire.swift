@@ -139,7 +139,10 @@ public struct TokenErrorBody: Codable, Sendable, Equatable {
     public var correlationId: String?
     public var timestamp: String?
 
-    public init(error: String, errorDescription: String, errorCodes: [Int]? = nil, traceId: String? = nil, correlationId: String? = nil, timestamp: String? = nil) {
+    public init(
+        error: String, errorDescription: String, errorCodes: [Int]? = nil, traceId: String? = nil, correlationId: String? = nil,
+        timestamp: String? = nil
+    ) {
         self.error = error
         self.errorDescription = errorDescription
         self.errorCodes = errorCodes

@@ -89,9 +89,11 @@ public actor GraphDirectoryReader {
         try await nameUnknownSkus()
         let directory = assemble(roleHolders: try await throughGroups(try await roleHolders))
         await saveToDisk()
-        logger.debug("Read the directory through Graph", metadata: [
-            "requests": "\(session.counts.requests - requestsBefore)", "users": "\(directory.users.count)", "rooms": "\(directory.rooms.count)",
-        ])
+        logger.debug(
+            "Read the directory through Graph",
+            metadata: [
+                "requests": "\(session.counts.requests - requestsBefore)", "users": "\(directory.users.count)", "rooms": "\(directory.rooms.count)",
+            ])
         return directory
     }
 
@@ -124,15 +126,21 @@ public actor GraphDirectoryReader {
         guard let cacheFile, unsaved || now().timeIntervalSince(kept.savedAt) > Self.linkRefreshSeconds else { return }
         kept.tenant = tenantKey
         let savedAt = now()
-        let state = { var state = kept; state.savedAt = savedAt; return state }()
+        let state = {
+            var state = kept
+            state.savedAt = savedAt
+            return state
+        }()
         do {
             try await offCooperativePool { try state.save(to: cacheFile) }
             kept.savedAt = savedAt
             unsaved = false
         } catch {
-            logger.warning("Could not keep the directory read for the next run; it will read Graph in full", metadata: [
-                "file": "\(cacheFile.path)", "error": "\(error)",
-            ])
+            logger.warning(
+                "Could not keep the directory read for the next run; it will read Graph in full",
+                metadata: [
+                    "file": "\(cacheFile.path)", "error": "\(error)",
+                ])
         }
     }
 
@@ -248,7 +256,10 @@ public actor GraphDirectoryReader {
 
     private func refreshDevices(lookingUp serialNumbers: Set<String>) async throws {
         if let devices = kept.devices,
-           fresh(devices.readAt, complete: devices.registry.map { serialNumbers.isSubset(of: $0.serialNumbers) } ?? true) { return }
+            fresh(devices.readAt, complete: devices.registry.map { serialNumbers.isSubset(of: $0.serialNumbers) } ?? true)
+        {
+            return
+        }
         let readAt = now()
         unsaved = true
         do {
@@ -277,7 +288,8 @@ public actor GraphDirectoryReader {
 
     private static func registered(_ device: GraphAutopilotDevice) -> AutopilotRegistration? {
         guard let serial = device.serialNumber, !serial.isEmpty else { return nil }
-        return AutopilotRegistration(id: device.id, serialNumber: serial, manufacturer: device.manufacturer, model: device.model, groupTag: device.groupTag)
+        return AutopilotRegistration(
+            id: device.id, serialNumber: serial, manufacturer: device.manufacturer, model: device.model, groupTag: device.groupTag)
     }
 
     /// An ISO 8601 time as Graph writes it, with or without fractional seconds; Intune's
@@ -337,7 +349,8 @@ public actor GraphDirectoryReader {
                     let (assignments, _) = try await session.list(
                         GraphRoleAssignment.self,
                         from: session.url(
-                            "/roleManagement/directory/roleAssignments?$filter=\(filter)&$select=\(GraphRoleAssignment.selected.joined(separator: ","))"))
+                            "/roleManagement/directory/roleAssignments?$filter=\(filter)&$select=\(GraphRoleAssignment.selected.joined(separator: ","))"
+                        ))
                     return (role, assignments)
                 }
             }
@@ -427,7 +440,8 @@ extension GraphDirectoryReader: DirectorySource {
                         let (members, _) = try await session.list(
                             GraphMember.self,
                             from: session.url(
-                                "/groups/\(segment)/transitiveMembers/microsoft.graph.user?$count=true&$select=\(GraphMember.selected.joined(separator: ","))&$top=999"),
+                                "/groups/\(segment)/transitiveMembers/microsoft.graph.user?$count=true&$select=\(GraphMember.selected.joined(separator: ","))&$top=999"
+                            ),
                             advancedQuery: true)
                         return (id, Set(members.map(\.id)))
                     } catch let error as GraphError where error.status == 404 {
@@ -448,7 +462,9 @@ extension GraphDirectoryReader: DeviceRegistryWriter {
     /// needs DeviceManagementServiceConfig.ReadWrite.All. Setting the same tag again changes nothing.
     /// What is kept of the devices learns the new tag, so the next run does not see the old one.
     public func setAutopilotGroupTag(_ tag: String, registration id: String) async throws {
-        guard let segment = Self.pathSegment(id) else { throw GraphError(status: 0, code: "BadId", message: "an Autopilot registration id cannot be a path") }
+        guard let segment = Self.pathSegment(id) else {
+            throw GraphError(status: 0, code: "BadId", message: "an Autopilot registration id cannot be a path")
+        }
         try await session.post(
             session.url("/deviceManagement/windowsAutopilotDeviceIdentities/\(segment)/updateDeviceProperties"), body: ["groupTag": tag])
         guard let index = kept.devices?.registry?.autopilot.firstIndex(where: { $0.id == id }) else { return }

@@ -89,8 +89,8 @@ struct GraphReadState: Codable, Sendable {
     /// another format or of another tenant. Blocks while it reads.
     static func load(from file: URL, tenant: String) -> GraphReadState? {
         guard let data = try? FileHandle.readBounded(path: file.path, limit: maximumFileBytes),
-              let state = try? BinaryCoding.decode(GraphReadState.self, from: [UInt8](data)),
-              state.format == currentFormat, state.tenant == tenant
+            let state = try? BinaryCoding.decode(GraphReadState.self, from: [UInt8](data)),
+            state.format == currentFormat, state.tenant == tenant
         else { return nil }
         return state
     }

@@ -136,7 +136,8 @@ public final class GraphSession: Sendable {
         for pages in 0... {
             guard pages < Self.maximumPages, items.count <= Self.maximumListedObjects else {
                 throw GraphError(
-                    status: 0, code: "TooManyPages", message: "a Graph list went on past \(pages) pages and \(items.count) objects; Roomkeeper stops there")
+                    status: 0, code: "TooManyPages",
+                    message: "a Graph list went on past \(pages) pages and \(items.count) objects; Roomkeeper stops there")
             }
             let separator = path.contains("?") ? "&" : "?"
             let url = url("\(path)\(separator)$top=\(pageSize)&$skip=\(items.count)&$count=true")
@@ -163,7 +164,8 @@ public final class GraphSession: Sendable {
     /// Refuses a list whose pages hold more than `listedBytesLimit` bytes so far.
     private func checkListedBytes(_ bytes: Int) throws {
         guard bytes <= listedBytesLimit else {
-            throw GraphError(status: 0, code: "TooManyBytes", message: "a Graph list went on past \(listedBytesLimit >> 20) MiB; Roomkeeper stops there")
+            throw GraphError(
+                status: 0, code: "TooManyBytes", message: "a Graph list went on past \(listedBytesLimit >> 20) MiB; Roomkeeper stops there")
         }
     }
 
@@ -193,9 +195,10 @@ public final class GraphSession: Sendable {
                     throttledWait = max(throttledWait ?? 0, wait ?? 0)
                 } else {
                     let detail = item.error?.error
-                    answers[item.id] = .failure(GraphError(
-                        status: item.status, code: detail?.code ?? "HTTP\(item.status)",
-                        message: detail?.message ?? "Graph answered \(item.status)", requestId: detail?.innerError?.requestId))
+                    answers[item.id] = .failure(
+                        GraphError(
+                            status: item.status, code: detail?.code ?? "HTTP\(item.status)",
+                            message: detail?.message ?? "Graph answered \(item.status)", requestId: detail?.innerError?.requestId))
                     remaining[item.id] = nil
                 }
             }
@@ -216,7 +219,8 @@ public final class GraphSession: Sendable {
     /// One POST whose answer has no body (204), e.g. an action; retried as reads are, so only
     /// for actions that are safe to repeat.
     public func post(_ url: String, body: some Encodable, service: Service = .directory) async throws {
-        let _: GraphNoContent = try await send(.POST, url: url, body: try JSONEncoder().encode(body), service: service, advancedQuery: false, pageSize: nil)
+        let _: GraphNoContent = try await send(
+            .POST, url: url, body: try JSONEncoder().encode(body), service: service, advancedQuery: false, pageSize: nil)
     }
 
     /// One GET, decoded.
@@ -269,7 +273,8 @@ public final class GraphSession: Sendable {
                     return try JSONDecoder().decode(Response.self, from: Data(answer.body.readableBytesView))
                 } catch {
                     throw GraphError(
-                        status: answer.status, code: "UnreadableResponse", message: "Graph's answer to \(Self.path(of: url)) could not be read: \(error)",
+                        status: answer.status, code: "UnreadableResponse",
+                        message: "Graph's answer to \(Self.path(of: url)) could not be read: \(error)",
                         requestId: answer.headers.first(name: "request-id"))
                 }
             }

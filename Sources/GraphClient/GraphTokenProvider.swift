@@ -65,7 +65,7 @@ public actor GraphTokenProvider {
             form.append(("client_secret", clientSecret.value))
         case .federatedTokenFile(let path):
             guard let data = try? FileHandle.readBounded(path: path, limit: 64 << 10),
-                  let token = String(data: data, encoding: .utf8)?.trimmingCharacters(in: .whitespacesAndNewlines), !token.isEmpty
+                let token = String(data: data, encoding: .utf8)?.trimmingCharacters(in: .whitespacesAndNewlines), !token.isEmpty
             else { throw failure(signIn, "cannot read the federated token file \(path)") }
             secret = token
             form.append(("client_assertion_type", TokenRequestField.assertionType))
@@ -88,7 +88,8 @@ public actor GraphTokenProvider {
         guard status == 200 else {
             let detail: String
             if let answer = try? JSONDecoder().decode(TokenErrorBody.self, from: bytes) {
-                detail = "\(answer.error): \(answer.errorDescription.split(separator: "\r\n").first.map(String.init) ?? answer.errorDescription)"
+                detail =
+                    "\(answer.error): \(answer.errorDescription.split(separator: "\r\n").first.map(String.init) ?? answer.errorDescription)"
                     + (answer.traceId.map { " (trace id \($0))" } ?? "")
             } else {
                 detail = "the sign-in endpoint answered \(status)"
@@ -96,7 +97,7 @@ public actor GraphTokenProvider {
             throw failure(signIn, redacting: secret, detail)
         }
         guard let answer = try? JSONDecoder().decode(TokenResponse.self, from: bytes), answer.tokenType.lowercased() == "bearer",
-              !answer.accessToken.isEmpty, answer.expiresIn > 0
+            !answer.accessToken.isEmpty, answer.expiresIn > 0
         else { throw failure(signIn, "the sign-in endpoint's answer holds no bearer token") }
         // Refresh five minutes early, or halfway through a token that lives less than ten.
         let lifetime = Double(min(answer.expiresIn, 86_400))
@@ -104,7 +105,8 @@ public actor GraphTokenProvider {
     }
 
     /// The error a failed sign-in throws: which tenant and app, how, and why; never the credential.
-    private static func failure(_ signIn: GraphSignIn, redacting secret: String? = nil, _ detail: String, code: String = "SignInFailed") -> GraphError {
+    private static func failure(_ signIn: GraphSignIn, redacting secret: String? = nil, _ detail: String, code: String = "SignInFailed") -> GraphError
+    {
         var message = "signing in to tenant \(signIn.tenantId) as client \(signIn.clientId) with its \(signIn.credential.kind) failed: \(detail)"
         if let secret, !secret.isEmpty { message = message.replacingOccurrences(of: secret, with: "(hidden)") }
         return GraphError(status: 0, code: code, message: message)

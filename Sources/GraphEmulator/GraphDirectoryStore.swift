@@ -86,9 +86,10 @@ public final class GraphDirectoryStore: Sendable {
         let named = Set(people.map { $0.userPrincipalName.lowercased() })
         // Every room mailbox has a resource account: a user with the room's address.
         for room in tenant.rooms where !named.contains(room.email) {
-            people.append(.init(
-                userPrincipalName: room.email, displayName: room.displayName, mail: room.email,
-                licences: room.licence.flatMap(TeamsRoomsSKU.partNumber).map { [$0] } ?? []))
+            people.append(
+                .init(
+                    userPrincipalName: room.email, displayName: room.displayName, mail: room.email,
+                    licences: room.licence.flatMap(TeamsRoomsSKU.partNumber).map { [$0] } ?? []))
         }
         for user in people {
             state.users[user.id] = Versioned(value: user, changed: 0)

@@ -27,7 +27,12 @@ struct GraphAnswer: @unchecked Sendable {
     static func error(_ status: Int, _ code: String, _ message: String) -> GraphAnswer {
         GraphAnswer(
             status: status,
-            json: ["error": ["code": code, "message": message, "innerError": ["request-id": UUID().uuidString.lowercased(), "date": GraphEndpoints.timestamp()]]])
+            json: [
+                "error": [
+                    "code": code, "message": message,
+                    "innerError": ["request-id": UUID().uuidString.lowercased(), "date": GraphEndpoints.timestamp()],
+                ]
+            ])
     }
 }
 
@@ -92,8 +97,10 @@ public struct GraphEndpoints {
         var defaultProperties: [String]? {
             switch self {
             case .user, .member:
-                ["businessPhones", "displayName", "givenName", "jobTitle", "mail", "mobilePhone", "officeLocation", "preferredLanguage",
-                 "surname", "userPrincipalName", "id"]
+                [
+                    "businessPhones", "displayName", "givenName", "jobTitle", "mail", "mobilePhone", "officeLocation", "preferredLanguage",
+                    "surname", "userPrincipalName", "id",
+                ]
             default: nil
             }
         }
@@ -118,7 +125,8 @@ public struct GraphEndpoints {
         let token = call.query["$skiptoken"].flatMap(PageToken.init)
         let top = token?.top ?? call.query["$top"].flatMap(Int.init) ?? kind.pageSizes.standard
         guard top >= 1, top <= kind.pageSizes.maximum else {
-            return .error(400, "Request_BadRequest", "Invalid page size specified: '\(top)'. Must be between 1 and \(kind.pageSizes.maximum) inclusive.")
+            return .error(
+                400, "Request_BadRequest", "Invalid page size specified: '\(top)'. Must be between 1 and \(kind.pageSizes.maximum) inclusive.")
         }
         let select: [String]?
         switch selection(call, kind: kind, token: token) {
@@ -172,7 +180,8 @@ public struct GraphEndpoints {
         let names = text.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
         let known = GraphEndpoints.selectable[kind.entityType] ?? []
         if let unknown = names.first(where: { !known.contains($0) }) {
-            return .failure(AnswerError(.error(400, "Request_BadRequest", "Could not find a property named '\(unknown)' on type '\(kind.entityType)'.")))
+            return .failure(
+                AnswerError(.error(400, "Request_BadRequest", "Could not find a property named '\(unknown)' on type '\(kind.entityType)'.")))
         }
         return .success(names.contains("id") ? names : ["id"] + names)
     }
@@ -265,7 +274,8 @@ public struct GraphEndpoints {
             var pageCall = call
             if token == nil {
                 // The first page: its token carries the change window and selection to every later page.
-                let chosen = call.query["$select"] == nil && linkSelection != nil
+                let chosen =
+                    call.query["$select"] == nil && linkSelection != nil
                     ? .success(linkSelection) : selection(call, kind: kind, token: nil)
                 switch chosen {
                 case .success(let select):
@@ -306,7 +316,9 @@ public struct GraphEndpoints {
     private func singleUser(_ key: String, _ call: GraphCall) -> GraphAnswer {
         store.state.withLock { state in
             guard let user = (state.users[key] ?? state.userIdsByName[key.lowercased()].flatMap { state.users[$0] })?.value else {
-                return .error(404, "Request_ResourceNotFound", "Resource '\(key)' does not exist or one of its queried reference-property objects are not present.")
+                return .error(
+                    404, "Request_ResourceNotFound",
+                    "Resource '\(key)' does not exist or one of its queried reference-property objects are not present.")
             }
             switch selection(call, kind: .user, token: nil) {
             case .success(let select): return GraphAnswer(status: 200, json: project(render(user), select: select, kind: .user))
@@ -323,15 +335,16 @@ public struct GraphEndpoints {
             for user in state.users.values {
                 for part in user.value.licences { consumed[part, default: 0] += 1 }
             }
-            let skus = Dictionary(uniqueKeysWithValues: consumed.map { part, count in
-                let sku = TeamsRoomsSKU.id(partNumber: part)
-                let object: [String: Any] = [
-                    "id": "\(state.tenant.tenantId)_\(sku)", "skuId": sku, "skuPartNumber": part, "appliesTo": "User",
-                    "capabilityStatus": "Enabled", "consumedUnits": count,
-                    "prepaidUnits": ["enabled": count, "lockedOut": 0, "suspended": 0, "warning": 0], "servicePlans": [[String: Any]](),
-                ]
-                return (sku, object)
-            })
+            let skus = Dictionary(
+                uniqueKeysWithValues: consumed.map { part, count in
+                    let sku = TeamsRoomsSKU.id(partNumber: part)
+                    let object: [String: Any] = [
+                        "id": "\(state.tenant.tenantId)_\(sku)", "skuId": sku, "skuPartNumber": part, "appliesTo": "User",
+                        "capabilityStatus": "Enabled", "consumedUnits": count,
+                        "prepaidUnits": ["enabled": count, "lockedOut": 0, "suspended": 0, "warning": 0], "servicePlans": [[String: Any]](),
+                    ]
+                    return (sku, object)
+                })
             return page(call, kind: .subscribedSku, ids: skus.keys.sorted(), render: { skus[$0] })
         }
     }
@@ -348,7 +361,9 @@ public struct GraphEndpoints {
         }
         return store.state.withLock { state in
             guard state.groups[groupId] != nil else {
-                return .error(404, "Request_ResourceNotFound", "Resource '\(groupId)' does not exist or one of its queried reference-property objects are not present.")
+                return .error(
+                    404, "Request_ResourceNotFound",
+                    "Resource '\(groupId)' does not exist or one of its queried reference-property objects are not present.")
             }
             var userIds: Set<String> = []
             var groupIds: Set<String> = []
@@ -395,7 +410,8 @@ public struct GraphEndpoints {
         if let filter = call.query["$filter"] {
             let pattern = /^roleDefinitionId eq '([0-9a-fA-F-]{36})'$/
             guard let match = filter.wholeMatch(of: pattern) else {
-                return .error(400, "Request_UnsupportedQuery", "Unsupported or invalid query filter clause specified for property 'roleDefinitionId'.")
+                return .error(
+                    400, "Request_UnsupportedQuery", "Unsupported or invalid query filter clause specified for property 'roleDefinitionId'.")
             }
             roleFilter = String(match.1).lowercased()
         }

@@ -36,7 +36,8 @@ public enum GraphOperation: CaseIterable, Sendable {
     /// The operation a request is, or nil when `graph serve` does not serve it.
     public init?(method: String, path parts: [String]) {
         switch (method, parts) {
-        case ("POST", let p) where p.count == 4 && p[0] == "deviceManagement" && p[1] == "windowsAutopilotDeviceIdentities"
+        case ("POST", let p)
+        where p.count == 4 && p[0] == "deviceManagement" && p[1] == "windowsAutopilotDeviceIdentities"
             && p[3] == "updateDeviceProperties":
             self = .updateAutopilotDeviceProperties
         case ("GET", ["users"]): self = .listUsers

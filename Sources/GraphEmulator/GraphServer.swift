@@ -83,7 +83,9 @@ public enum GraphServer {
     static func form(_ text: String) -> [String: String] {
         var fields: [String: String] = [:]
         for pair in text.split(separator: "&") {
-            let parts = pair.split(separator: "=", maxSplits: 1).map { String($0).replacingOccurrences(of: "+", with: " ").removingPercentEncoding ?? "" }
+            let parts = pair.split(separator: "=", maxSplits: 1).map {
+                String($0).replacingOccurrences(of: "+", with: " ").removingPercentEncoding ?? ""
+            }
             if parts.count == 2 { fields[parts[0]] = parts[1] }
         }
         return fields
@@ -173,8 +175,11 @@ private struct Served: Sendable {
         var responses: [[String: Any]] = []
         for item in request.requests {
             let answer: GraphAnswer
-            if let member = Self.call(method: item.method, target: "/v1.0" + (item.url.hasPrefix("/") ? item.url : "/" + item.url), eventual: call.consistencyLevelEventual, body: nil),
-               member.path != "/$batch" {
+            if let member = Self.call(
+                method: item.method, target: "/v1.0" + (item.url.hasPrefix("/") ? item.url : "/" + item.url), eventual: call.consistencyLevelEventual,
+                body: nil),
+                member.path != "/$batch"
+            {
                 answer = single(member, endpoints: endpoints, issued: issued)
             } else {
                 answer = .error(400, "BadRequest", "Invalid request URL in batch member '\(item.id)'.")

@@ -9,8 +9,10 @@ extension GraphTenant {
     /// a Basic licence, the rest Pro. Deterministic, so runs compare. `roomsPerList` groups the
     /// rooms into room lists of that many instead of one per building.
     public static func generated(tenantId: String, app: App, users: Int, groups: Int, rooms: Int, roomsPerList: Int = 50) -> GraphTenant {
-        let cities = ["London", "Paris", "Seattle", "Singapore", "Tokyo", "Sydney", "Berlin", "Madrid", "Toronto", "Dublin",
-                      "Zürich", "Oslo", "Austin", "Chicago", "Mumbai", "São Paulo", "Seoul", "Milan", "Warsaw", "Prague"]
+        let cities = [
+            "London", "Paris", "Seattle", "Singapore", "Tokyo", "Sydney", "Berlin", "Madrid", "Toronto", "Dublin",
+            "Zürich", "Oslo", "Austin", "Chicago", "Mumbai", "São Paulo", "Seoul", "Milan", "Warsaw", "Prague",
+        ]
         let people = (0..<users).map { index in
             User(
                 userPrincipalName: "user\(index)@bench.example", displayName: "User \(index)", mail: "user\(index)@bench.example",

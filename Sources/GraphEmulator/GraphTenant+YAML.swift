@@ -115,125 +115,148 @@ extension GraphTenant {
             FieldShape("tenantId", .string(.text(maximumLength: 64)), required: true, "The directory (tenant) id, a GUID."),
             FieldShape(
                 "apps",
-                .list(.object(ObjectShape(
-                    "app registration",
-                    fields: [
-                        FieldShape("clientId", .string(.text(maximumLength: 64)), required: true, "The application (client) id."),
-                        FieldShape("certificates", .list(.string(.text(maximumLength: 1024))), "PEM files of registered certificates."),
-                        FieldShape("secrets", .list(.string(.text(maximumLength: 64))), "SHA-256 (hex) of each registered client secret."),
-                        FieldShape(
-                            "federated",
-                            .list(.object(ObjectShape(
-                                "federated credential",
-                                fields: [
-                                    FieldShape("issuer", .string(.text(maximumLength: 1024)), required: true, "The token issuer."),
-                                    FieldShape("subject", .string(.text(maximumLength: 1024)), required: true, "The subject it vouches for."),
-                                    FieldShape(
-                                        "signingCertificate", .string(.text(maximumLength: 1024)), required: true,
-                                        "A PEM certificate of the issuer's signing key."),
-                                ])), unique: false),
-                            "Workload identities the app trusts."),
-                        FieldShape("permissions", .list(.string(.text(maximumLength: 128))), "Application permissions consented to."),
-                    ])), unique: false),
+                .list(
+                    .object(
+                        ObjectShape(
+                            "app registration",
+                            fields: [
+                                FieldShape("clientId", .string(.text(maximumLength: 64)), required: true, "The application (client) id."),
+                                FieldShape("certificates", .list(.string(.text(maximumLength: 1024))), "PEM files of registered certificates."),
+                                FieldShape("secrets", .list(.string(.text(maximumLength: 64))), "SHA-256 (hex) of each registered client secret."),
+                                FieldShape(
+                                    "federated",
+                                    .list(
+                                        .object(
+                                            ObjectShape(
+                                                "federated credential",
+                                                fields: [
+                                                    FieldShape("issuer", .string(.text(maximumLength: 1024)), required: true, "The token issuer."),
+                                                    FieldShape(
+                                                        "subject", .string(.text(maximumLength: 1024)), required: true, "The subject it vouches for."),
+                                                    FieldShape(
+                                                        "signingCertificate", .string(.text(maximumLength: 1024)), required: true,
+                                                        "A PEM certificate of the issuer's signing key."),
+                                                ])), unique: false),
+                                    "Workload identities the app trusts."),
+                                FieldShape("permissions", .list(.string(.text(maximumLength: 128))), "Application permissions consented to."),
+                            ])), unique: false),
                 "App registrations that may sign in."),
             FieldShape(
                 "users",
-                .list(.object(ObjectShape(
-                    "user",
-                    fields: [
-                        FixtureFields.userPrincipalName,
-                        FixtureFields.userDisplayName,
-                        FixtureFields.objectId,
-                        FieldShape("mail", .string(.email), "The user's address."),
-                        FieldShape("accountEnabled", .boolean, "False for a disabled account. Default true."),
-                        FieldShape("licences", .list(.string(.text(maximumLength: 128))), "SKU part numbers assigned."),
-                        FieldShape("jobTitle", .string(.text(maximumLength: 128)), "Job title."),
-                    ])), unique: false),
+                .list(
+                    .object(
+                        ObjectShape(
+                            "user",
+                            fields: [
+                                FixtureFields.userPrincipalName,
+                                FixtureFields.userDisplayName,
+                                FixtureFields.objectId,
+                                FieldShape("mail", .string(.email), "The user's address."),
+                                FieldShape("accountEnabled", .boolean, "False for a disabled account. Default true."),
+                                FieldShape("licences", .list(.string(.text(maximumLength: 128))), "SKU part numbers assigned."),
+                                FieldShape("jobTitle", .string(.text(maximumLength: 128)), "Job title."),
+                            ])), unique: false),
                 "People (room resource accounts are added from rooms)."),
             FieldShape(
                 "groups",
-                .list(.object(ObjectShape(
-                    "group",
-                    fields: [
-                        FieldShape("displayName", .string(.text(maximumLength: 256)), required: true, "The group's name (not unique)."),
-                        FieldShape("id", .string(.text(maximumLength: 64)), "The object id; derived from mail or name when absent."),
-                        FieldShape("mail", .string(.email), "The group's address."),
-                        FieldShape("securityEnabled", .boolean, "Default true."),
-                        FieldShape("mailEnabled", .boolean, "Default false."),
-                        FieldShape("groupTypes", .list(.string(.text(maximumLength: 32))), "Unified for a Microsoft 365 group."),
-                        FieldShape("members", .list(.string(.text(maximumLength: 256))), "Users by UPN, groups by mail or name."),
-                    ])), unique: false),
+                .list(
+                    .object(
+                        ObjectShape(
+                            "group",
+                            fields: [
+                                FieldShape("displayName", .string(.text(maximumLength: 256)), required: true, "The group's name (not unique)."),
+                                FieldShape("id", .string(.text(maximumLength: 64)), "The object id; derived from mail or name when absent."),
+                                FieldShape("mail", .string(.email), "The group's address."),
+                                FieldShape("securityEnabled", .boolean, "Default true."),
+                                FieldShape("mailEnabled", .boolean, "Default false."),
+                                FieldShape("groupTypes", .list(.string(.text(maximumLength: 32))), "Unified for a Microsoft 365 group."),
+                                FieldShape("members", .list(.string(.text(maximumLength: 256))), "Users by UPN, groups by mail or name."),
+                            ])), unique: false),
                 "Groups."),
             FieldShape(
                 "rooms",
-                .list(.object(ObjectShape(
-                    "room",
-                    fields: [
-                        FieldShape("email", .string(.email), required: true, "The room mailbox."),
-                        FixtureFields.roomDisplayName,
-                        FieldShape("street", .string(.text(maximumLength: 256)), "Street."),
-                        FieldShape("city", .string(.text(maximumLength: 128)), "City."),
-                        FieldShape("state", .string(.text(maximumLength: 128)), "State."),
-                        FieldShape("postalCode", .string(.text(maximumLength: 32)), "Postal code."),
-                        FieldShape("country", .string(.text(maximumLength: 128)), "Country or region, as Exchange gives it."),
-                        FieldShape("building", .string(.text(maximumLength: 128)), "Building."),
-                        FieldShape("floor", .string(.text(maximumLength: 64)), "Floor label."),
-                        FieldShape("floorNumber", .integer(-100...500), "Floor number."),
-                        FixtureFields.capacity,
-                        FieldShape("tags", .list(.string(.text(maximumLength: 64))), "Places tags."),
-                        FieldShape("licence", .string(.oneOf(RoomLicence.allCases.map(\.rawValue))), "The resource account's Teams Rooms licence. Default pro."),
-                        FieldShape("hidden", .boolean, "Hidden from the address list: Places does not list it."),
-                    ])), unique: false),
+                .list(
+                    .object(
+                        ObjectShape(
+                            "room",
+                            fields: [
+                                FieldShape("email", .string(.email), required: true, "The room mailbox."),
+                                FixtureFields.roomDisplayName,
+                                FieldShape("street", .string(.text(maximumLength: 256)), "Street."),
+                                FieldShape("city", .string(.text(maximumLength: 128)), "City."),
+                                FieldShape("state", .string(.text(maximumLength: 128)), "State."),
+                                FieldShape("postalCode", .string(.text(maximumLength: 32)), "Postal code."),
+                                FieldShape("country", .string(.text(maximumLength: 128)), "Country or region, as Exchange gives it."),
+                                FieldShape("building", .string(.text(maximumLength: 128)), "Building."),
+                                FieldShape("floor", .string(.text(maximumLength: 64)), "Floor label."),
+                                FieldShape("floorNumber", .integer(-100...500), "Floor number."),
+                                FixtureFields.capacity,
+                                FieldShape("tags", .list(.string(.text(maximumLength: 64))), "Places tags."),
+                                FieldShape(
+                                    "licence", .string(.oneOf(RoomLicence.allCases.map(\.rawValue))),
+                                    "The resource account's Teams Rooms licence. Default pro."),
+                                FieldShape("hidden", .boolean, "Hidden from the address list: Places does not list it."),
+                            ])), unique: false),
                 "Room mailboxes."),
             FieldShape(
                 "roomLists",
-                .list(.object(ObjectShape(
-                    "room list",
-                    fields: [
-                        FieldShape("email", .string(.email), required: true, "The list's address."),
-                        FieldShape("displayName", .string(.text(maximumLength: 256)), required: true, "The list's name."),
-                        FieldShape("rooms", .list(.string(.email)), "Its rooms."),
-                    ])), unique: false),
+                .list(
+                    .object(
+                        ObjectShape(
+                            "room list",
+                            fields: [
+                                FieldShape("email", .string(.email), required: true, "The list's address."),
+                                FieldShape("displayName", .string(.text(maximumLength: 256)), required: true, "The list's name."),
+                                FieldShape("rooms", .list(.string(.email)), "Its rooms."),
+                            ])), unique: false),
                 "Room lists."),
             FieldShape(
                 "directoryRoles",
-                .list(.object(ObjectShape(
-                    "directory role assignment",
-                    fields: [
-                        FieldShape("role", .string(.oneOf(DirectoryRole.allCases.map(\.rawValue))), required: true, "The role."),
-                        FieldShape("principal", .string(.text(maximumLength: 256)), required: true, "A user's UPN or a group's mail or name."),
-                        FieldShape("scope", .string(.text(maximumLength: 256)), "/ (default) or /administrativeUnits/{id}."),
-                    ])), unique: false),
+                .list(
+                    .object(
+                        ObjectShape(
+                            "directory role assignment",
+                            fields: [
+                                FieldShape("role", .string(.oneOf(DirectoryRole.allCases.map(\.rawValue))), required: true, "The role."),
+                                FieldShape(
+                                    "principal", .string(.text(maximumLength: 256)), required: true, "A user's UPN or a group's mail or name."),
+                                FieldShape("scope", .string(.text(maximumLength: 256)), "/ (default) or /administrativeUnits/{id}."),
+                            ])), unique: false),
                 "Holders of the Entra roles that reach the portal."),
             FieldShape(
                 "managedDevices",
-                .list(.object(ObjectShape(
-                    "managed device",
-                    fields: [
-                        FixtureFields.serialNumber,
-                        FieldShape("manufacturer", .string(.text(maximumLength: 128)), required: true, "Maker, as Intune reports it."),
-                        FieldShape("model", .string(.text(maximumLength: 128)), required: true, "Model."),
-                        FieldShape("name", .string(.text(maximumLength: 128)), required: true, "Device name."),
-                        FieldShape("operatingSystem", .string(.text(maximumLength: 64)), "Windows (default) or Android."),
-                        FieldShape("osVersion", .string(.text(maximumLength: 64)), "Version."),
-                        FieldShape("lastSyncHoursAgo", .integer(0...100_000), "Hours before the emulator started that it last synced; default 1."),
-                        FieldShape(
-                            "compliance",
-                            .string(.oneOf(["unknown", "compliant", "noncompliant", "conflict", "error", "inGracePeriod", "configManager"])),
-                            "Graph's complianceState; default compliant."),
-                        FieldShape("account", .string(.email), "The account it signs in with (a room's resource account)."),
-                    ])), unique: false),
+                .list(
+                    .object(
+                        ObjectShape(
+                            "managed device",
+                            fields: [
+                                FixtureFields.serialNumber,
+                                FieldShape("manufacturer", .string(.text(maximumLength: 128)), required: true, "Maker, as Intune reports it."),
+                                FieldShape("model", .string(.text(maximumLength: 128)), required: true, "Model."),
+                                FieldShape("name", .string(.text(maximumLength: 128)), required: true, "Device name."),
+                                FieldShape("operatingSystem", .string(.text(maximumLength: 64)), "Windows (default) or Android."),
+                                FieldShape("osVersion", .string(.text(maximumLength: 64)), "Version."),
+                                FieldShape(
+                                    "lastSyncHoursAgo", .integer(0...100_000), "Hours before the emulator started that it last synced; default 1."),
+                                FieldShape(
+                                    "compliance",
+                                    .string(.oneOf(["unknown", "compliant", "noncompliant", "conflict", "error", "inGracePeriod", "configManager"])),
+                                    "Graph's complianceState; default compliant."),
+                                FieldShape("account", .string(.email), "The account it signs in with (a room's resource account)."),
+                            ])), unique: false),
                 "Devices Intune manages."),
             FieldShape(
                 "autopilotDevices",
-                .list(.object(ObjectShape(
-                    "Autopilot device",
-                    fields: [
-                        FixtureFields.serialNumber,
-                        FieldShape("manufacturer", .string(.text(maximumLength: 128)), required: true, "Maker."),
-                        FieldShape("model", .string(.text(maximumLength: 128)), required: true, "Model."),
-                        FieldShape("groupTag", .string(.text(maximumLength: 128)), "The group tag; Teams Rooms need one starting with MTR-."),
-                    ])), unique: false),
+                .list(
+                    .object(
+                        ObjectShape(
+                            "Autopilot device",
+                            fields: [
+                                FixtureFields.serialNumber,
+                                FieldShape("manufacturer", .string(.text(maximumLength: 128)), required: true, "Maker."),
+                                FieldShape("model", .string(.text(maximumLength: 128)), required: true, "Model."),
+                                FieldShape("groupTag", .string(.text(maximumLength: 128)), "The group tag; Teams Rooms need one starting with MTR-."),
+                            ])), unique: false),
                 "Devices registered in Windows Autopilot."),
         ])
 }

@@ -1,10 +1,10 @@
-import _CryptoExtras
 import Crypto
 import Foundation
 import GraphAPI
 import PortalAPI
 import SwiftASN1
 import X509
+import _CryptoExtras
 
 /// The emulator's token endpoint: the client-credentials flow, checked as Microsoft Entra ID
 /// checks it, with Entra's error answers (learn.microsoft.com/entra/identity-platform/reference-error-codes).
@@ -38,33 +38,44 @@ struct TokenIssuer: Sendable {
     func issue(tenant: String, form: [String: String]) throws(Refusal) -> TokenResponse {
         let tenantId = store.tenantId
         guard tenant.lowercased() == tenantId else {
-            throw refusal(400, "invalid_request", 90002, "Tenant '\(tenant)' not found. Check to make sure you have the correct tenant ID and are signing into the correct cloud.")
+            throw refusal(
+                400, "invalid_request", 90002,
+                "Tenant '\(tenant)' not found. Check to make sure you have the correct tenant ID and are signing into the correct cloud.")
         }
         guard form["grant_type"] == "client_credentials" else {
             throw refusal(400, "unsupported_grant_type", 70003, "The app requested an unsupported grant type.")
         }
-        guard let clientId = form["client_id"]?.lowercased(), let app = store.state.withLock({ state in
-            state.tenant.apps.first { $0.clientId == clientId }
-        }) else {
+        guard let clientId = form["client_id"]?.lowercased(),
+            let app = store.state.withLock({ state in
+                state.tenant.apps.first { $0.clientId == clientId }
+            })
+        else {
             throw refusal(
                 400, "unauthorized_client", 700016,
                 "Application with identifier '\(form["client_id"] ?? "")' was not found in the directory '\(tenantId)'.")
         }
         guard let scope = form["scope"], scope.hasSuffix("/.default") else {
-            throw refusal(400, "invalid_scope", 1002012, "The provided value for scope is not valid. Client credential flows must have a scope value with /.default suffixed to the resource identifier.")
+            throw refusal(
+                400, "invalid_scope", 1_002_012,
+                "The provided value for scope is not valid. Client credential flows must have a scope value with /.default suffixed to the resource identifier."
+            )
         }
         if let secret = form["client_secret"] {
             let hash = GraphDirectoryStore.sha256(secret)
             guard let registered = app.secrets.first(where: { $0.sha256 == hash }) else {
-                throw refusal(401, "invalid_client", 7000215, "Invalid client secret provided. Ensure the secret being sent in the request is the client secret value, not the client secret ID, for a secret added to app '\(clientId)'.")
+                throw refusal(
+                    401, "invalid_client", 7_000_215,
+                    "Invalid client secret provided. Ensure the secret being sent in the request is the client secret value, not the client secret ID, for a secret added to app '\(clientId)'."
+                )
             }
             if let expires = registered.expires, expires <= now() {
-                throw refusal(401, "invalid_client", 7000222, "The provided client secret keys for app '\(clientId)' are expired.")
+                throw refusal(401, "invalid_client", 7_000_222, "The provided client secret keys for app '\(clientId)' are expired.")
             }
         } else if form["client_assertion_type"] == TokenRequestField.assertionType, let assertion = form["client_assertion"] {
             try check(assertion: assertion, app: app, tenant: tenantId)
         } else {
-            throw refusal(401, "invalid_client", 7000218, "The request body must contain the following parameter: 'client_assertion' or 'client_secret'.")
+            throw refusal(
+                401, "invalid_client", 7_000_218, "The request body must contain the following parameter: 'client_assertion' or 'client_secret'.")
         }
         let token = Base64URL.encode(Data((0..<32).map { _ in UInt8.random(in: 0...255) }))
         let issuedAt = now()
@@ -86,10 +97,14 @@ struct TokenIssuer: Sendable {
         let skew = Self.clockSkew
         if let federated = app.federated.first(where: { $0.issuer == jwt.claims.iss }) {
             guard jwt.claims.sub == federated.subject else {
-                throw refusal(400, "invalid_request", 700213, "No matching federated identity record found for presented assertion subject '\(jwt.claims.sub)'.")
+                throw refusal(
+                    400, "invalid_request", 700213, "No matching federated identity record found for presented assertion subject '\(jwt.claims.sub)'."
+                )
             }
             guard jwt.claims.aud == TokenRequestField.federatedAudience else {
-                throw refusal(400, "invalid_request", 700212, "No matching federated identity record found for presented assertion audience '\(jwt.claims.aud)'.")
+                throw refusal(
+                    400, "invalid_request", 700212,
+                    "No matching federated identity record found for presented assertion audience '\(jwt.claims.aud)'.")
             }
             guard verify(jwt, with: federated.signingCertificate) else {
                 throw refusal(401, "invalid_client", 700027, "Client assertion failed signature validation.")
@@ -104,14 +119,16 @@ struct TokenIssuer: Sendable {
             guard let certificate = app.certificates.first(where: { matches(jwt.header, $0) }) else {
                 throw refusal(
                     401, "invalid_client", 700027,
-                    "The certificate with identifier used to sign the client assertion is not registered on application. [Reason - The key was not found.]")
+                    "The certificate with identifier used to sign the client assertion is not registered on application. [Reason - The key was not found.]"
+                )
             }
             guard verify(jwt, with: certificate) else {
                 throw refusal(401, "invalid_client", 700027, "Client assertion failed signature validation.")
             }
             try checkLifetimeAndReplay(jwt.claims, instant: instant)
         } else {
-            throw refusal(400, "invalid_request", 700211, "No matching federated identity record found for presented assertion issuer '\(jwt.claims.iss)'.")
+            throw refusal(
+                400, "invalid_request", 700211, "No matching federated identity record found for presented assertion issuer '\(jwt.claims.iss)'.")
         }
         guard jwt.claims.exp > instant - skew, (jwt.claims.nbf ?? 0) <= instant + skew else {
             throw refusal(401, "invalid_client", 700024, "Client assertion is not within its valid time range.")

@@ -133,7 +133,7 @@ public final class HTTPTransport: Sendable {
                 let answer = HTTPAnswer(status: status, headers: headers, body: body, attempts: attempt, earlierAnswerLost: answerLost)
                 if status == 429 { counters.withLock { $0.throttled += 1 } }
                 guard !answer.succeeded, policy.retryableStatuses.contains(status),
-                      let wait = policy.retry.delay(afterAttempt: attempt, retryAfter: answer.retryAfter, waitedSoFar: waited)
+                    let wait = policy.retry.delay(afterAttempt: attempt, retryAfter: answer.retryAfter, waitedSoFar: waited)
                 else { return answer }
                 // A gateway's 502 or 504 may come after the server handled the request.
                 if status == 502 || status == 504 { answerLost = true }
@@ -150,7 +150,7 @@ public final class HTTPTransport: Sendable {
                 failure = .unreachable((error as? HTTPClientError).map { "\($0)" } ?? String(describing: type(of: error)))
             }
             guard policy.repeatsAfterConnectionFailure,
-                  let wait = policy.retry.delay(afterAttempt: attempt, retryAfter: nil, waitedSoFar: waited)
+                let wait = policy.retry.delay(afterAttempt: attempt, retryAfter: nil, waitedSoFar: waited)
             else { throw TransportFailure(reason: failure, attempts: attempt) }
             answerLost = true
             try await pause(wait, attempt: attempt, reason: "connection", url: request.url)

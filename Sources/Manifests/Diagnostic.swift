@@ -68,7 +68,7 @@ extension Array where Element == Diagnostic {
             case (nil, nil): return a.offset < b.offset
             case (nil, _): return true
             case (_, nil): return false
-            case let (left?, right?):
+            case (let left?, let right?):
                 if left != right { return left < right }
                 return a.offset < b.offset
             }

@@ -43,14 +43,17 @@ extension Manifest {
             fields.add("displayName", assignment.displayName)
             fields.add("description", assignment.description)
             if assignment.emailNotifications { fields.entries.append(("emailNotifications", .bool(true))) }
-            fields.entries.append((
-                "members",
-                .list(assignment.members.map { member in
-                    switch member.value {
-                    case .user(let user): .mapping([("user", .string(user))])
-                    case .group(let group): .mapping([("group", .string(group))])
-                    }
-                })))
+            fields.entries.append(
+                (
+                    "members",
+                    .list(
+                        assignment.members.map { member in
+                            switch member.value {
+                            case .user(let user): .mapping([("user", .string(user))])
+                            case .group(let group): .mapping([("group", .string(group))])
+                            }
+                        })
+                ))
             var scope = SpecFields()
             if assignment.scope.allRooms { scope.entries.append(("allRooms", .bool(true))) }
             scope.add("roomGroups", assignment.scope.roomGroups.map(\.value))

@@ -20,7 +20,7 @@ struct ManifestDecoder {
 
     private func decode(_ document: Int32, kind: ManifestKind) -> Manifest? {
         guard let metadataNode = value(document, "metadata"), let spec = value(document, "spec"),
-              let name = located(metadataNode, "name")
+            let name = located(metadataNode, "name")
         else { return nil }
         let metadata = ManifestMetadata(
             name: name, labels: stringMap(metadataNode, "labels"), previousNames: locatedList(metadataNode, "previousNames"),
@@ -36,16 +36,18 @@ struct ManifestDecoder {
                         }),
                     labels: stringMap(selector, "labels"), roomList: located(selector, "roomList"))
             }
-            return .roomGroup(RoomGroup(
-                metadata: metadata, displayName: string(spec, "displayName") ?? "", description: string(spec, "description"),
-                rooms: locatedList(spec, "rooms"), selector: selector))
+            return .roomGroup(
+                RoomGroup(
+                    metadata: metadata, displayName: string(spec, "displayName") ?? "", description: string(spec, "description"),
+                    rooms: locatedList(spec, "rooms"), selector: selector))
         case .role:
             let permissions = items(spec, "permissions").compactMap { node in
                 text(node).flatMap(Permission.init(rawValue:)).map { Located($0, at: location(node)) }
             }
-            return .role(Role(
-                metadata: metadata, displayName: string(spec, "displayName") ?? "", description: string(spec, "description"),
-                permissions: permissions))
+            return .role(
+                Role(
+                    metadata: metadata, displayName: string(spec, "displayName") ?? "", description: string(spec, "description"),
+                    permissions: permissions))
         case .roleAssignment:
             guard let role = located(spec, "role") else { return nil }
             let reference: RoleReference =
@@ -59,29 +61,32 @@ struct ManifestDecoder {
             let scope = AssignmentScope(
                 allRooms: bool(scopeNode, "allRooms") ?? false, roomGroups: locatedList(scopeNode, "roomGroups"),
                 rooms: locatedList(scopeNode, "rooms"))
-            return .roleAssignment(RoleAssignment(
-                metadata: metadata, role: Located(reference, at: role.location), displayName: string(spec, "displayName") ?? "",
-                description: string(spec, "description"), emailNotifications: bool(spec, "emailNotifications") ?? false,
-                members: members, scope: scope))
+            return .roleAssignment(
+                RoleAssignment(
+                    metadata: metadata, role: Located(reference, at: role.location), displayName: string(spec, "displayName") ?? "",
+                    description: string(spec, "description"), emailNotifications: bool(spec, "emailNotifications") ?? false,
+                    members: members, scope: scope))
         case .device:
             guard let room = located(spec, "room"), let serial = located(spec, "serialNumber"),
-                  let type = string(spec, "deviceType").flatMap(DeviceType.init(rawValue:))
+                let type = string(spec, "deviceType").flatMap(DeviceType.init(rawValue:))
             else { return nil }
-            return .device(Device(
-                metadata: metadata, room: room, serialNumber: serial, deviceType: type,
-                manufacturer: string(spec, "manufacturer"), model: string(spec, "model"),
-                enrollment: located(spec, "enrollment").flatMap { written in
-                    DesiredEnrollment(rawValue: written.value).map { Located($0, at: written.location) }
-                },
-                replacesGroupTag: string(spec, "replacesGroupTag")))
+            return .device(
+                Device(
+                    metadata: metadata, room: room, serialNumber: serial, deviceType: type,
+                    manufacturer: string(spec, "manufacturer"), model: string(spec, "model"),
+                    enrollment: located(spec, "enrollment").flatMap { written in
+                        DesiredEnrollment(rawValue: written.value).map { Located($0, at: written.location) }
+                    },
+                    replacesGroupTag: string(spec, "replacesGroupTag")))
         case .updateRing:
             guard let orderNode = value(spec, "order"), let order = text(orderNode).flatMap({ Int($0) }) else { return nil }
-            return .updateRing(UpdateRing(
-                metadata: metadata, displayName: string(spec, "displayName") ?? "", description: string(spec, "description"),
-                order: Located(order, at: location(orderNode)), rolloutDays: int(spec, "rolloutDays") ?? 0,
-                testDays: int(spec, "testDays") ?? 0,
-                deferralDays: located(spec, "deferralDays").flatMap { written in Int(written.value).map { Located($0, at: written.location) } },
-                rooms: locatedList(spec, "rooms"), roomGroups: locatedList(spec, "roomGroups")))
+            return .updateRing(
+                UpdateRing(
+                    metadata: metadata, displayName: string(spec, "displayName") ?? "", description: string(spec, "description"),
+                    order: Located(order, at: location(orderNode)), rolloutDays: int(spec, "rolloutDays") ?? 0,
+                    testDays: int(spec, "testDays") ?? 0,
+                    deferralDays: located(spec, "deferralDays").flatMap { written in Int(written.value).map { Located($0, at: written.location) } },
+                    rooms: locatedList(spec, "rooms"), roomGroups: locatedList(spec, "roomGroups")))
         }
     }
 

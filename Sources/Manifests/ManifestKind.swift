@@ -94,22 +94,24 @@ public enum ManifestShapes {
             FieldShape("rooms", .list(.string(.email)), "Room resource-account addresses in the group."),
             FieldShape(
                 "selector",
-                .object(ObjectShape(
-                    "RoomGroup selector",
-                    fields: [
-                        FieldShape(
-                            "location",
-                            .object(ObjectShape(
-                                "location selector",
-                                fields: LocationPart.allCases.map {
-                                    FieldShape($0.rawValue, .string(.text(maximumLength: 128)), "Inventory \($0.rawValue) to match.")
-                                })),
-                            "Matches rooms by their inventory location."),
-                        FieldShape("labels", .stringMap, "Matches rooms carrying all of these labels."),
-                        FieldShape(
-                            "roomList", .string(.text(maximumLength: 256)),
-                            "Matches the rooms of a Places room list, by its address or display name (read through Microsoft Graph)."),
-                    ])),
+                .object(
+                    ObjectShape(
+                        "RoomGroup selector",
+                        fields: [
+                            FieldShape(
+                                "location",
+                                .object(
+                                    ObjectShape(
+                                        "location selector",
+                                        fields: LocationPart.allCases.map {
+                                            FieldShape($0.rawValue, .string(.text(maximumLength: 128)), "Inventory \($0.rawValue) to match.")
+                                        })),
+                                "Matches rooms by their inventory location."),
+                            FieldShape("labels", .stringMap, "Matches rooms carrying all of these labels."),
+                            FieldShape(
+                                "roomList", .string(.text(maximumLength: 256)),
+                                "Matches the rooms of a Places room list, by its address or display name (read through Microsoft Graph)."),
+                        ])),
                 "Adds every inventory room that matches."),
         ])
 
@@ -141,13 +143,14 @@ public enum ManifestShapes {
             FieldShape("members", .list(.object(member), minimumCount: 1), required: true, "Users and security groups."),
             FieldShape(
                 "scope",
-                .object(ObjectShape(
-                    "RoleAssignment scope",
-                    fields: [
-                        FieldShape("allRooms", .boolean, "Every room and room group in the tenant."),
-                        FieldShape("roomGroups", .list(.string(.dnsLabel)), "RoomGroup names."),
-                        FieldShape("rooms", .list(.string(.email)), "Room resource-account addresses."),
-                    ])),
+                .object(
+                    ObjectShape(
+                        "RoleAssignment scope",
+                        fields: [
+                            FieldShape("allRooms", .boolean, "Every room and room group in the tenant."),
+                            FieldShape("roomGroups", .list(.string(.dnsLabel)), "RoomGroup names."),
+                            FieldShape("rooms", .list(.string(.email)), "Room resource-account addresses."),
+                        ])),
                 required: true, "allRooms: true, or room groups and/or rooms."),
         ])
 
@@ -208,80 +211,96 @@ public enum ManifestShapes {
             FieldShape("kind", .string(.oneOf(["Policy"])), required: true, "Always Policy."),
             FieldShape(
                 "spec",
-                .object(ObjectShape(
-                    "Policy spec",
-                    fields: [
-                        FieldShape(
-                            "portal", .object(ObjectShape("portal", fields: [FieldShape("url", .string(.url), "The portal API's base URL.")])),
-                            "Not allowed: the operator chooses the portal (--portal or ROOMKEEPER_PORTAL_URL), never the repository."),
-                        FieldShape("prune", .object(kindSwitches), "Kinds whose undeclared managed objects may be deleted. Default: none."),
-                        FieldShape("adopt", .object(kindSwitches), "Kinds whose unmanaged objects may be taken over. Default: none."),
-                        FieldShape(
-                            "absent", .object(kindNameLists),
-                            "Managed objects git declares gone, by kind and name: deleted even when protected or not pruned."),
-                        FieldShape(
-                            "deletionGuard",
-                            .object(ObjectShape(
+                .object(
+                    ObjectShape(
+                        "Policy spec",
+                        fields: [
+                            FieldShape(
+                                "portal", .object(ObjectShape("portal", fields: [FieldShape("url", .string(.url), "The portal API's base URL.")])),
+                                "Not allowed: the operator chooses the portal (--portal or ROOMKEEPER_PORTAL_URL), never the repository."),
+                            FieldShape("prune", .object(kindSwitches), "Kinds whose undeclared managed objects may be deleted. Default: none."),
+                            FieldShape("adopt", .object(kindSwitches), "Kinds whose unmanaged objects may be taken over. Default: none."),
+                            FieldShape(
+                                "absent", .object(kindNameLists),
+                                "Managed objects git declares gone, by kind and name: deleted even when protected or not pruned."),
+                            FieldShape(
                                 "deletionGuard",
-                                fields: [
-                                    FieldShape("maxDeletes", .integer(0...1_000_000), "Most objects one plan may delete. Default 10."),
-                                    FieldShape("maxDeletePercent", .integer(0...100), "Most percent of a kind one plan may delete. Default 25."),
-                                ])),
-                            "Refuses mass deletions unless forced."),
-                        FieldShape(
-                            "ignore",
-                            .list(.object(ObjectShape(
-                                "ignore rule",
-                                fields: [
-                                    FieldShape(
-                                        "kind", .string(.oneOf(RepositoryPolicy.manageableKinds.map(\.rawValue))), required: true,
-                                        "The kind the rule covers."),
-                                    FieldShape("names", .list(.string(.dnsLabel)), "Manifest names; all of the kind when absent."),
-                                    FieldShape("fields", .list(.string(.text(maximumLength: 64)), minimumCount: 1), required: true, "Spec fields to leave out of the diff."),
-                                ])), unique: false),
-                            "Fields people may change in the portal."),
-                        FieldShape(
-                            "snooze",
-                            .list(.object(ObjectShape(
+                                .object(
+                                    ObjectShape(
+                                        "deletionGuard",
+                                        fields: [
+                                            FieldShape("maxDeletes", .integer(0...1_000_000), "Most objects one plan may delete. Default 10."),
+                                            FieldShape(
+                                                "maxDeletePercent", .integer(0...100), "Most percent of a kind one plan may delete. Default 25."),
+                                        ])),
+                                "Refuses mass deletions unless forced."),
+                            FieldShape(
+                                "ignore",
+                                .list(
+                                    .object(
+                                        ObjectShape(
+                                            "ignore rule",
+                                            fields: [
+                                                FieldShape(
+                                                    "kind", .string(.oneOf(RepositoryPolicy.manageableKinds.map(\.rawValue))), required: true,
+                                                    "The kind the rule covers."),
+                                                FieldShape("names", .list(.string(.dnsLabel)), "Manifest names; all of the kind when absent."),
+                                                FieldShape(
+                                                    "fields", .list(.string(.text(maximumLength: 64)), minimumCount: 1), required: true,
+                                                    "Spec fields to leave out of the diff."),
+                                            ])), unique: false),
+                                "Fields people may change in the portal."),
+                            FieldShape(
                                 "snooze",
-                                fields: [
-                                    FieldShape("target", .string(.text(maximumLength: 400)), required: true, "The drift item's object, KIND/NAME as drift reports show it."),
-                                    FieldShape("until", .string(.date), required: true, "The last day (UTC) the item stays snoozed."),
-                                    FieldShape("reason", .string(.text(maximumLength: 1024)), required: true, "Why, for the next person."),
-                                ])), unique: false),
-                            "Drift items put off until a day: reported as snoozed, not as drift."),
-                        FieldShape(
-                            "drift",
-                            .object(ObjectShape(
+                                .list(
+                                    .object(
+                                        ObjectShape(
+                                            "snooze",
+                                            fields: [
+                                                FieldShape(
+                                                    "target", .string(.text(maximumLength: 400)), required: true,
+                                                    "The drift item's object, KIND/NAME as drift reports show it."),
+                                                FieldShape("until", .string(.date), required: true, "The last day (UTC) the item stays snoozed."),
+                                                FieldShape(
+                                                    "reason", .string(.text(maximumLength: 1024)), required: true, "Why, for the next person."),
+                                            ])), unique: false),
+                                "Drift items put off until a day: reported as snoozed, not as drift."),
+                            FieldShape(
                                 "drift",
-                                fields: [
-                                    FieldShape(
-                                        "deviceGraceHours", .integer(0...8760),
-                                        "Hours a declared device may take to check in before it is reported missing. Default 48."),
-                                ])),
-                            "How drift reports judge slow convergence."),
-                        FieldShape(
-                            "updateRings",
-                            .object(ObjectShape(
+                                .object(
+                                    ObjectShape(
+                                        "drift",
+                                        fields: [
+                                            FieldShape(
+                                                "deviceGraceHours", .integer(0...8760),
+                                                "Hours a declared device may take to check in before it is reported missing. Default 48.")
+                                        ])),
+                                "How drift reports judge slow convergence."),
+                            FieldShape(
                                 "updateRings",
-                                fields: [
-                                    FieldShape(
-                                        "countDefaultRingDays", .boolean,
-                                        "Count Staging, General and Executive (14 days, Roomkeeper's reading) toward the 60-day limit. Default true."),
-                                ])),
-                            "How validate reads the update rings' limits."),
-                        FieldShape(
-                            "devices",
-                            .object(ObjectShape(
+                                .object(
+                                    ObjectShape(
+                                        "updateRings",
+                                        fields: [
+                                            FieldShape(
+                                                "countDefaultRingDays", .boolean,
+                                                "Count Staging, General and Executive (14 days, Roomkeeper's reading) toward the 60-day limit. Default true."
+                                            )
+                                        ])),
+                                "How validate reads the update rings' limits."),
+                            FieldShape(
                                 "devices",
-                                fields: [
-                                    FieldShape(
-                                        "autopilotGroupTag", .string(.text(maximumLength: 128)),
-                                        "With --graph: give the declared Windows main units this Autopilot group tag (it must start with MTR-). "
-                                            + "Unset, the default: wrong tags are only reported."),
-                                ])),
-                            "What Roomkeeper may change in Intune and Autopilot."),
-                    ])),
+                                .object(
+                                    ObjectShape(
+                                        "devices",
+                                        fields: [
+                                            FieldShape(
+                                                "autopilotGroupTag", .string(.text(maximumLength: 128)),
+                                                "With --graph: give the declared Windows main units this Autopilot group tag (it must start with MTR-). "
+                                                    + "Unset, the default: wrong tags are only reported.")
+                                        ])),
+                                "What Roomkeeper may change in Intune and Autopilot."),
+                        ])),
                 required: true, "The policy."),
         ])
 }

@@ -37,9 +37,10 @@ public enum ManifestLoader {
             return result
         }
         if paths.isEmpty {
-            result.diagnostics.append(.warning(
-                "no manifest files (*.yaml, *.yml) found", at: nil,
-                hint: "an empty repository declares nothing; check the path"))
+            result.diagnostics.append(
+                .warning(
+                    "no manifest files (*.yaml, *.yml) found", at: nil,
+                    hint: "an empty repository declares nothing; check the path"))
         }
         // Outcomes and their manifests are taken from the back and moved, not copied: a copy of
         // each of tens of thousands of manifests, and its release with the outcome, cost more
@@ -132,22 +133,25 @@ public enum ManifestLoader {
         ShapeChecker.withChecker(for: tree, shapes: shapes.table) { checker in
             for document in tree.documents {
                 guard document.kind == .mapping else {
-                    diagnostics.append(.error(
-                        "a manifest must be a mapping with apiVersion, kind, metadata and spec, not \(document.summary)",
-                        at: document.location))
+                    diagnostics.append(
+                        .error(
+                            "a manifest must be a mapping with apiVersion, kind, metadata and spec, not \(document.summary)",
+                            at: document.location))
                     continue
                 }
                 guard let kindNode = document["kind"], let kindText = kindNode.text else {
-                    diagnostics.append(.error(
-                        "missing required field 'kind'", at: document.location,
-                        hint: "add 'kind:' (one of \(ManifestKind.allCases.map(\.rawValue).joined(separator: ", ")))"))
+                    diagnostics.append(
+                        .error(
+                            "missing required field 'kind'", at: document.location,
+                            hint: "add 'kind:' (one of \(ManifestKind.allCases.map(\.rawValue).joined(separator: ", ")))"))
                     continue
                 }
                 if kindText == "Policy" {
                     guard isPolicyFile else {
-                        diagnostics.append(.error(
-                            "the Policy belongs in \(policyFileName) at the repository root", at: kindNode.location,
-                            hint: "move this document there"))
+                        diagnostics.append(
+                            .error(
+                                "the Policy belongs in \(policyFileName) at the repository root", at: kindNode.location,
+                                hint: "move this document there"))
                         continue
                     }
                     guard !sawPolicy else {
@@ -161,9 +165,10 @@ public enum ManifestLoader {
                     outcome.policy = ManifestDecoder.decodePolicy(document)
                 } else if let (kind, shape) = shapes.document(ofKind: kindText) {
                     if isPolicyFile {
-                        diagnostics.append(.error(
-                            "\(policyFileName) holds only the repository Policy, not a \(kind.rawValue)", at: kindNode.location,
-                            hint: "move this document to another file"))
+                        diagnostics.append(
+                            .error(
+                                "\(policyFileName) holds only the repository Policy, not a \(kind.rawValue)", at: kindNode.location,
+                                hint: "move this document to another file"))
                         continue
                     }
                     let shapeDiagnostics = checker.diagnostics(for: document, against: shape)
@@ -173,9 +178,10 @@ public enum ManifestLoader {
                     diagnostics += shapeDiagnostics
                 } else {
                     let known = ManifestKind.allCases.map(\.rawValue)
-                    diagnostics.append(.error(
-                        "unknown kind '\(kindText.truncatedForMessage)'", at: kindNode.location,
-                        hint: Suggestion.hint(for: kindText, in: known) ?? "known kinds: \(known.joined(separator: ", "))"))
+                    diagnostics.append(
+                        .error(
+                            "unknown kind '\(kindText.truncatedForMessage)'", at: kindNode.location,
+                            hint: Suggestion.hint(for: kindText, in: known) ?? "known kinds: \(known.joined(separator: ", "))"))
                 }
             }
         }

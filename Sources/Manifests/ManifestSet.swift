@@ -12,7 +12,7 @@ public struct ManifestSet: Sendable, Equatable {
 
     public init(_ manifests: [Manifest], policy: RepositoryPolicy = RepositoryPolicy()) {
         self.policy = policy
-        manifests.forEach { add($0) }
+        for manifest in manifests { add(manifest) }
     }
 
     public mutating func add(_ manifest: consuming Manifest) {

@@ -61,10 +61,11 @@ public enum ManifestValidator {
                 guard let earlier = first.updateValue(site, forKey: value) else { continue }
                 first[value] = earlier
                 let location = name(at: earlier).location
-                diagnostics.append(.error(
-                    "duplicate \(kind.rawValue) name '\(value)'", at: name(at: site).location,
-                    hint: "names are unique per kind; rename one of them",
-                    notes: location.map { [.init("first declared here", at: $0)] } ?? []))
+                diagnostics.append(
+                    .error(
+                        "duplicate \(kind.rawValue) name '\(value)'", at: name(at: site).location,
+                        hint: "names are unique per kind; rename one of them",
+                        notes: location.map { [.init("first declared here", at: $0)] } ?? []))
             }
         }
         return diagnostics
@@ -82,10 +83,11 @@ public enum ManifestValidator {
         for (displayName, name) in entries {
             let key = displayName.lowercasedIfNeeded
             if let earlier = first[key] {
-                diagnostics.append(.error(
-                    "\(kind.rawValue) '\(name.value)' has the same displayName as '\(earlier.value)': '\(displayName.truncatedForMessage)'",
-                    at: name.location, hint: "people pick objects by display name in the portal; make it unique",
-                    notes: earlier.location.map { [.init("'\(earlier.value)' declared here", at: $0)] } ?? []))
+                diagnostics.append(
+                    .error(
+                        "\(kind.rawValue) '\(name.value)' has the same displayName as '\(earlier.value)': '\(displayName.truncatedForMessage)'",
+                        at: name.location, hint: "people pick objects by display name in the portal; make it unique",
+                        notes: earlier.location.map { [.init("'\(earlier.value)' declared here", at: $0)] } ?? []))
             } else {
                 first[key] = name
             }
@@ -98,9 +100,11 @@ public enum ManifestValidator {
     private static func checkRoomGroup(_ group: RoomGroup) -> [Diagnostic] {
         let selectorIsEmpty = group.selector.map { $0.location.isEmpty && $0.labels.isEmpty && $0.roomList == nil } ?? true
         guard group.rooms.isEmpty && selectorIsEmpty else { return [] }
-        return [.error(
-            "RoomGroup '\(group.metadata.name.value)' has neither rooms nor a selector", at: group.metadata.name.location,
-            hint: "list rooms under 'spec.rooms', or select them with 'spec.selector'")]
+        return [
+            .error(
+                "RoomGroup '\(group.metadata.name.value)' has neither rooms nor a selector", at: group.metadata.name.location,
+                hint: "list rooms under 'spec.rooms', or select them with 'spec.selector'")
+        ]
     }
 
     private static func checkRole(_ role: Role) -> [Diagnostic] {
@@ -108,9 +112,11 @@ public enum ManifestValidator {
         if let builtIn = BuiltInRole(rawValue: name.value)
             ?? BuiltInRole.allCases.first(where: { $0.displayName.lowercased() == role.displayName.lowercased() })
         {
-            return [.error(
-                "'\(builtIn.displayName)' is a built-in role and cannot be declared or changed", at: name.location,
-                hint: "assign it with 'role: \(builtIn.reference)' in a RoleAssignment; declare custom roles under other names")]
+            return [
+                .error(
+                    "'\(builtIn.displayName)' is a built-in role and cannot be declared or changed", at: name.location,
+                    hint: "assign it with 'role: \(builtIn.reference)' in a RoleAssignment; declare custom roles under other names")
+            ]
         }
         var seen: Set<Permission> = []
         return role.permissions.compactMap { permission in
@@ -137,22 +143,25 @@ public enum ManifestValidator {
             case .builtIn(.teamsRoomsProManager) where !assignment.scope.allRooms:
                 // "The assignment will apply to all rooms and room groups": the portal's Pro Manager
                 // wizard has no scope step (learn.microsoft.com/microsoftteams/rooms/enrolling-mtrp-managed-service).
-                diagnostics.append(.error(
-                    "a Teams Rooms Pro Manager assignment applies to all rooms and room groups; it cannot be scoped",
-                    at: (assignment.scope.roomGroups.first ?? assignment.scope.rooms.first)?.location ?? role.location,
-                    hint: "set scope: {allRooms: true}, or give these rooms a custom role or builtin:site-lead instead"))
+                diagnostics.append(
+                    .error(
+                        "a Teams Rooms Pro Manager assignment applies to all rooms and room groups; it cannot be scoped",
+                        at: (assignment.scope.roomGroups.first ?? assignment.scope.rooms.first)?.location ?? role.location,
+                        hint: "set scope: {allRooms: true}, or give these rooms a custom role or builtin:site-lead instead"))
             case .builtIn:
                 break
             case .custom(let name) where name.hasPrefix(BuiltInRole.referencePrefix):
                 let builtIns = BuiltInRole.allCases.map(\.reference)
-                diagnostics.append(.error(
-                    "unknown built-in role '\(name.truncatedForMessage)'", at: role.location,
-                    hint: Suggestion.hint(for: name, in: builtIns) ?? "built-in roles: \(builtIns.joined(separator: ", "))"))
+                diagnostics.append(
+                    .error(
+                        "unknown built-in role '\(name.truncatedForMessage)'", at: role.location,
+                        hint: Suggestion.hint(for: name, in: builtIns) ?? "built-in roles: \(builtIns.joined(separator: ", "))"))
             case .custom(let name) where !roleNames.contains(name):
-                diagnostics.append(.error(
-                    "role '\(name.truncatedForMessage)' is not declared", at: role.location,
-                    hint: Suggestion.hint(for: name, in: roleNames.union(BuiltInRole.allCases.map(\.reference)))
-                        ?? "declare a Role named '\(name.truncatedForMessage)', or use a built-in role such as builtin:site-lead"))
+                diagnostics.append(
+                    .error(
+                        "role '\(name.truncatedForMessage)' is not declared", at: role.location,
+                        hint: Suggestion.hint(for: name, in: roleNames.union(BuiltInRole.allCases.map(\.reference)))
+                            ?? "declare a Role named '\(name.truncatedForMessage)', or use a built-in role such as builtin:site-lead"))
             case .custom:
                 break
             }
@@ -160,13 +169,15 @@ public enum ManifestValidator {
             let scope = assignment.scope
             let name = assignment.metadata.name
             if scope.allRooms && !(scope.roomGroups.isEmpty && scope.rooms.isEmpty) {
-                diagnostics.append(.error(
-                    "RoleAssignment '\(name.value)' scope has allRooms: true and a list of room groups or rooms", at: name.location,
-                    hint: "use allRooms: true alone, or list room groups and rooms without it"))
+                diagnostics.append(
+                    .error(
+                        "RoleAssignment '\(name.value)' scope has allRooms: true and a list of room groups or rooms", at: name.location,
+                        hint: "use allRooms: true alone, or list room groups and rooms without it"))
             } else if !scope.allRooms && scope.roomGroups.isEmpty && scope.rooms.isEmpty {
-                diagnostics.append(.error(
-                    "RoleAssignment '\(name.value)' scope is empty", at: name.location,
-                    hint: "set 'allRooms: true', or list 'roomGroups' and/or 'rooms'"))
+                diagnostics.append(
+                    .error(
+                        "RoleAssignment '\(name.value)' scope is empty", at: name.location,
+                        hint: "set 'allRooms: true', or list 'roomGroups' and/or 'rooms'"))
             }
             // An assignment has a handful of members: compared pairwise, without a table.
             let memberKeys = assignment.members.map { member -> AssignmentMember in
@@ -177,16 +188,18 @@ public enum ManifestValidator {
             }
             for (position, key) in memberKeys.enumerated() {
                 guard let first = memberKeys[..<position].firstIndex(of: key) else { continue }
-                diagnostics.append(.error(
-                    "member is listed twice in RoleAssignment '\(name.value)'", at: assignment.members[position].location,
-                    hint: "remove one", notes: assignment.members[first].location.map { [.init("first listed here", at: $0)] } ?? []))
+                diagnostics.append(
+                    .error(
+                        "member is listed twice in RoleAssignment '\(name.value)'", at: assignment.members[position].location,
+                        hint: "remove one", notes: assignment.members[first].location.map { [.init("first listed here", at: $0)] } ?? []))
             }
             let displayKey = RoleDisplayName(role: role.value, displayName: assignment.displayName.lowercasedIfNeeded)
             if let earlier = displayNames[displayKey] {
-                diagnostics.append(.error(
-                    "RoleAssignment '\(name.value)' has the same displayName as '\(earlier.value)' for the same role",
-                    at: name.location, hint: "the portal names assignments within a role; make the displayName unique",
-                    notes: earlier.location.map { [.init("'\(earlier.value)' declared here", at: $0)] } ?? []))
+                diagnostics.append(
+                    .error(
+                        "RoleAssignment '\(name.value)' has the same displayName as '\(earlier.value)' for the same role",
+                        at: name.location, hint: "the portal names assignments within a role; make the displayName unique",
+                        notes: earlier.location.map { [.init("'\(earlier.value)' declared here", at: $0)] } ?? []))
             } else {
                 displayNames[displayKey] = name
             }
@@ -205,15 +218,17 @@ public enum ManifestValidator {
             if let defaultRing = DefaultUpdateRing(rawValue: name.value)
                 ?? DefaultUpdateRing.allCases.first(where: { $0.displayName.lowercased() == ring.displayName.lowercased() })
             {
-                diagnostics.append(.error(
-                    "'\(defaultRing.displayName)' is a default update ring and cannot be declared", at: name.location,
-                    hint: "rooms not in a custom ring stay in General; give custom rings other names"))
+                diagnostics.append(
+                    .error(
+                        "'\(defaultRing.displayName)' is a default update ring and cannot be declared", at: name.location,
+                        hint: "rooms not in a custom ring stay in General; give custom rings other names"))
             }
             if let earlier = orders[ring.order.value] {
-                diagnostics.append(.error(
-                    "UpdateRing '\(name.value)' has order \(ring.order.value), as '\(earlier.value)' has", at: ring.order.location,
-                    hint: "each ring needs its own position from 1 to 9",
-                    notes: earlier.location.map { [.init("'\(earlier.value)' declared here", at: $0)] } ?? []))
+                diagnostics.append(
+                    .error(
+                        "UpdateRing '\(name.value)' has order \(ring.order.value), as '\(earlier.value)' has", at: ring.order.location,
+                        hint: "each ring needs its own position from 1 to 9",
+                        notes: earlier.location.map { [.init("'\(earlier.value)' declared here", at: $0)] } ?? []))
             } else {
                 orders[ring.order.value] = name
             }
@@ -224,10 +239,11 @@ public enum ManifestValidator {
             for room in ring.rooms + viaGroups {
                 let key = room.value.lowercasedIfNeeded
                 if let other = ringOfRoom[key], other.ring != name.value {
-                    diagnostics.append(.error(
-                        "room '\(room.value)' is in UpdateRing '\(name.value)' and in '\(other.ring)'", at: room.location,
-                        hint: "a room is in exactly one update ring; remove it from one of them",
-                        notes: other.location.map { [.init("'\(other.ring)' takes it here", at: $0)] } ?? []))
+                    diagnostics.append(
+                        .error(
+                            "room '\(room.value)' is in UpdateRing '\(name.value)' and in '\(other.ring)'", at: room.location,
+                            hint: "a room is in exactly one update ring; remove it from one of them",
+                            notes: other.location.map { [.init("'\(other.ring)' takes it here", at: $0)] } ?? []))
                 } else if ringOfRoom[key] == nil {
                     ringOfRoom[key] = (name.value, room.location)
                 }
@@ -237,25 +253,27 @@ public enum ManifestValidator {
             guard let deferral = ring.deferralDays else { continue }
             // "The delay in days before the update is initiated on this ring": the portal works it out
             // from the rings before (learn.microsoft.com/microsoftteams/rooms/update-management).
-            diagnostics.append(.warning(
-                "UpdateRing '\(ring.metadata.name.value)' declares deferralDays: \(deferral.value), which is ignored: the portal derives it from the rings before this one",
-                at: deferral.location, hint: "remove 'deferralDays'; the portal shows the deferment it derives"))
+            diagnostics.append(
+                .warning(
+                    "UpdateRing '\(ring.metadata.name.value)' declares deferralDays: \(deferral.value), which is ignored: the portal derives it from the rings before this one",
+                    at: deferral.location, hint: "remove 'deferralDays'; the portal shows the deferment it derives"))
         }
         let defaultDays = set.policy.countDefaultRingDays ? DefaultUpdateRing.totalDays : 0
         let totalDays = set.updateRings.reduce(defaultDays) { $0 + $1.rolloutDays + $1.testDays }
         if totalDays > UpdateRingLimits.maximumTotalDays, let last = set.updateRings.last {
             let defaults = defaultDays == 0 ? "" : " (\(defaultDays) of them the default rings')"
-            diagnostics.append(.error(
-                "update rings add up to \(totalDays) days of rollout and test\(defaults); the portal allows \(UpdateRingLimits.maximumTotalDays)",
-                at: last.metadata.name.location,
-                hint: defaultDays == 0
-                    ? "shorten rolloutDays or testDays"
-                    : "shorten rolloutDays or testDays; if your tenant does not count the default rings, set updateRings.countDefaultRingDays: false in roomkeeper.yaml",
-                notes: set.updateRings.compactMap { ring in
-                    ring.metadata.name.location.map {
-                        .init("'\(ring.metadata.name.value)': \(ring.rolloutDays) + \(ring.testDays) days", at: $0)
-                    }
-                }))
+            diagnostics.append(
+                .error(
+                    "update rings add up to \(totalDays) days of rollout and test\(defaults); the portal allows \(UpdateRingLimits.maximumTotalDays)",
+                    at: last.metadata.name.location,
+                    hint: defaultDays == 0
+                        ? "shorten rolloutDays or testDays"
+                        : "shorten rolloutDays or testDays; if your tenant does not count the default rings, set updateRings.countDefaultRingDays: false in roomkeeper.yaml",
+                    notes: set.updateRings.compactMap { ring in
+                        ring.metadata.name.location.map {
+                            .init("'\(ring.metadata.name.value)': \(ring.rolloutDays) + \(ring.testDays) days", at: $0)
+                        }
+                    }))
         }
         return diagnostics
     }
@@ -275,10 +293,11 @@ public enum ManifestValidator {
             let identity = HardwareIdentity(manufacturer: devices[index].manufacturer, serialNumber: devices[index].serialNumber.value)
             if let earlier = firstWithIdentity.updateValue(index, forKey: identity) {
                 firstWithIdentity[identity] = earlier
-                diagnostics.append(.error(
-                    "\(identity) is declared by Device '\(devices[earlier].metadata.name.value)' too", at: devices[index].serialNumber.location,
-                    hint: "each physical device is declared once; if these are two devices, give each its manufacturer",
-                    notes: devices[earlier].serialNumber.location.map { [.init("first declared here", at: $0)] } ?? []))
+                diagnostics.append(
+                    .error(
+                        "\(identity) is declared by Device '\(devices[earlier].metadata.name.value)' too", at: devices[index].serialNumber.location,
+                        hint: "each physical device is declared once; if these are two devices, give each its manufacturer",
+                        notes: devices[earlier].serialNumber.location.map { [.init("first declared here", at: $0)] } ?? []))
             }
             if devices[index].isRoomUnit {
                 let room = devices[index].room.value.lowercasedIfNeeded
@@ -286,20 +305,24 @@ public enum ManifestValidator {
                     unitOfRoom[room] = earlier
                     let device = devices[index]
                     let earlierName = devices[earlier].metadata.name
-                    diagnostics.append(.error(
-                        "room '\(device.room.value.truncatedForMessage)' has two main units: '\(earlierName.value)' and '\(device.metadata.name.value)'",
-                        at: device.room.location,
-                        hint: "a room has one main unit (teamsRoom, collaborationBar or surfaceHub); declare the others as peripherals or in their own rooms",
-                        notes: earlierName.location.map { [.init("'\(earlierName.value)' declared here", at: $0)] } ?? []))
+                    diagnostics.append(
+                        .error(
+                            "room '\(device.room.value.truncatedForMessage)' has two main units: '\(earlierName.value)' and '\(device.metadata.name.value)'",
+                            at: device.room.location,
+                            hint:
+                                "a room has one main unit (teamsRoom, collaborationBar or surfaceHub); declare the others as peripherals or in their own rooms",
+                            notes: earlierName.location.map { [.init("'\(earlierName.value)' declared here", at: $0)] } ?? []))
                 }
             } else if let enrollment = devices[index].enrollment {
                 let device = devices[index]
-                let what = device.deviceType == .teamsPanel
+                let what =
+                    device.deviceType == .teamsPanel
                     ? "a Teams panel, which enrolls itself once signed in and does not carry its room's enrollment"
                     : "a \(device.deviceType.rawValue), a peripheral: peripherals never enroll"
-                diagnostics.append(.warning(
-                    "Device '\(device.metadata.name.value)' is \(what), so 'enrollment' is ignored", at: enrollment.location,
-                    hint: "remove 'enrollment'; the room enrolls through its main unit (teamsRoom, collaborationBar or surfaceHub)"))
+                diagnostics.append(
+                    .warning(
+                        "Device '\(device.metadata.name.value)' is \(what), so 'enrollment' is ignored", at: enrollment.location,
+                        hint: "remove 'enrollment'; the room enrolls through its main unit (teamsRoom, collaborationBar or surfaceHub)"))
             }
         }
         return diagnostics
@@ -325,19 +348,22 @@ public enum ManifestValidator {
         // The Teams Rooms Autopilot profile is assigned by a group tag starting MTR-
         // (learn.microsoft.com/microsoftteams/rooms/autopilot-autologin).
         let groupTag = policy.autopilotGroupTag.flatMap { tag -> Diagnostic? in
-            tag.value.uppercased().hasPrefix("MTR-") && tag.value.count > 4 ? nil : .error(
-                "devices.autopilotGroupTag '\(tag.value.truncatedForMessage)' does not start with MTR-", at: tag.location,
-                hint: "the Teams Rooms Autopilot profile, and with it Autologin, applies to group tags starting with MTR-, e.g. MTR-contoso")
+            tag.value.uppercased().hasPrefix("MTR-") && tag.value.count > 4
+                ? nil
+                : .error(
+                    "devices.autopilotGroupTag '\(tag.value.truncatedForMessage)' does not start with MTR-", at: tag.location,
+                    hint: "the Teams Rooms Autopilot profile, and with it Autologin, applies to group tags starting with MTR-, e.g. MTR-contoso")
         }
-        return Array(portal.map { [$0] } ?? []) + Array(groupTag.map { [$0] } ?? []) + snoozes + policy.ignore.flatMap { rule -> [Diagnostic] in
-            let known = rule.kind.specShape.fields.map(\.name)
-            return rule.fields.filter { !known.contains($0) }.map { field in
-                .error(
-                    "ignore rule names '\(field.truncatedForMessage)', which is not a \(rule.kind.rawValue) spec field",
-                    at: rule.location,
-                    hint: Suggestion.hint(for: field, in: known) ?? "\(rule.kind.rawValue) fields: \(known.joined(separator: ", "))")
+        return Array(portal.map { [$0] } ?? []) + Array(groupTag.map { [$0] } ?? []) + snoozes
+            + policy.ignore.flatMap { rule -> [Diagnostic] in
+                let known = rule.kind.specShape.fields.map(\.name)
+                return rule.fields.filter { !known.contains($0) }.map { field in
+                    .error(
+                        "ignore rule names '\(field.truncatedForMessage)', which is not a \(rule.kind.rawValue) spec field",
+                        at: rule.location,
+                        hint: Suggestion.hint(for: field, in: known) ?? "\(rule.kind.rawValue) fields: \(known.joined(separator: ", "))")
+                }
             }
-        }
     }
 
     private static func unresolved(_ references: [Located<String>], among names: Set<String>, field: String) -> [Diagnostic] {

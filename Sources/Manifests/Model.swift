@@ -244,11 +244,21 @@ public enum Manifest: Sendable, Equatable {
         }
         set {
             switch self {
-            case .roomGroup(var value): value.metadata = newValue; self = .roomGroup(value)
-            case .role(var value): value.metadata = newValue; self = .role(value)
-            case .roleAssignment(var value): value.metadata = newValue; self = .roleAssignment(value)
-            case .device(var value): value.metadata = newValue; self = .device(value)
-            case .updateRing(var value): value.metadata = newValue; self = .updateRing(value)
+            case .roomGroup(var value):
+                value.metadata = newValue
+                self = .roomGroup(value)
+            case .role(var value):
+                value.metadata = newValue
+                self = .role(value)
+            case .roleAssignment(var value):
+                value.metadata = newValue
+                self = .roleAssignment(value)
+            case .device(var value):
+                value.metadata = newValue
+                self = .device(value)
+            case .updateRing(var value):
+                value.metadata = newValue
+                self = .updateRing(value)
             }
         }
     }

@@ -28,7 +28,7 @@ enum PlainScalar {
         // letters long; text that starts otherwise is a string unless it starts like a number.
         switch first {
         case UInt8(ascii: "t"), UInt8(ascii: "T"), UInt8(ascii: "f"), UInt8(ascii: "F"), UInt8(ascii: "y"), UInt8(ascii: "Y"),
-             UInt8(ascii: "n"), UInt8(ascii: "N"), UInt8(ascii: "o"), UInt8(ascii: "O"):
+            UInt8(ascii: "n"), UInt8(ascii: "N"), UInt8(ascii: "o"), UInt8(ascii: "O"):
             return bytes.count <= 5 ? keyword(bytes) : .string
         case UInt8(ascii: "~"):
             return bytes.count == 1 ? .null : .string

@@ -137,17 +137,21 @@ struct ShapeChecker {
         case .string:
             return true
         case .null:
-            error("'\(pathText)' must be \(expectation), not \(node(index).summary)", at: index,
-                  hint: "write a value, or remove the field")
+            error(
+                "'\(pathText)' must be \(expectation), not \(node(index).summary)", at: index,
+                hint: "write a value, or remove the field")
         case .yaml11Bool:
-            error("'\(pathText)' must be \(expectation), but '\(text)' is a boolean in YAML 1.1", at: index,
-                  hint: "quote it if you mean the text: \"\(text)\"")
+            error(
+                "'\(pathText)' must be \(expectation), but '\(text)' is a boolean in YAML 1.1", at: index,
+                hint: "quote it if you mean the text: \"\(text)\"")
         case .bool:
-            error("'\(pathText)' must be \(expectation), not the boolean \(text)", at: index,
-                  hint: "quote it if you mean the text: \"\(text)\"")
+            error(
+                "'\(pathText)' must be \(expectation), not the boolean \(text)", at: index,
+                hint: "quote it if you mean the text: \"\(text)\"")
         case .integer, .float:
-            error("'\(pathText)' must be \(expectation), not the number \(text.truncatedForMessage)", at: index,
-                  hint: "quote it to keep it as written: \"\(text.truncatedForMessage)\"")
+            error(
+                "'\(pathText)' must be \(expectation), not the number \(text.truncatedForMessage)", at: index,
+                hint: "quote it to keep it as written: \"\(text.truncatedForMessage)\"")
         }
         return false
     }
@@ -162,8 +166,9 @@ struct ShapeChecker {
         case .controlCharacter(let control):
             let code = "U+\(String(control.value, radix: 16, uppercase: true).leftPadded(to: 4))"
             if Self.isInvisible(control) {
-                error("'\(pathText)' contains the invisible character \(code), which can make text read otherwise than it is "
-                      + "(bidirectional override or zero-width, CVE-2021-42574)", at: index, hint: "remove it")
+                error(
+                    "'\(pathText)' contains the invisible character \(code), which can make text read otherwise than it is "
+                        + "(bidirectional override or zero-width, CVE-2021-42574)", at: index, hint: "remove it")
             } else {
                 error("'\(pathText)' contains the control character \(code)", at: index, hint: "remove it")
             }
@@ -177,22 +182,26 @@ struct ShapeChecker {
             case .text:
                 break
             case .dnsLabel:
-                error("'\(text.truncatedForMessage)' is not a valid name", at: index,
-                      hint: "names are 1 to 63 lower-case letters, digits and '-', starting and ending with a letter or digit"
+                error(
+                    "'\(text.truncatedForMessage)' is not a valid name", at: index,
+                    hint: "names are 1 to 63 lower-case letters, digits and '-', starting and ending with a letter or digit"
                         + (Self.dnsLabelSuggestion(for: text).map { ", e.g. '\($0)'" } ?? ""))
             case .email:
-                error("'\(text.truncatedForMessage)' is not a valid e-mail address", at: index,
-                      hint: "write the full address, e.g. conf-lon-3a@contoso.com")
+                error(
+                    "'\(text.truncatedForMessage)' is not a valid e-mail address", at: index,
+                    hint: "write the full address, e.g. conf-lon-3a@contoso.com")
             case .url:
                 error("'\(text.truncatedForMessage)' is not a valid URL", at: index, hint: "write it as https://host/path")
             case .date:
                 error("'\(text.truncatedForMessage)' is not a date", at: index, hint: "write the day as YYYY-MM-DD, e.g. 2026-12-31")
             case .oneOf(let values) where values.count > 16:
-                error("'\(pathText)' has an unknown value '\(text.truncatedForMessage)'", at: index,
-                      hint: Suggestion.hint(for: text, in: values) ?? "known values: \(values.joined(separator: ", "))")
+                error(
+                    "'\(pathText)' has an unknown value '\(text.truncatedForMessage)'", at: index,
+                    hint: Suggestion.hint(for: text, in: values) ?? "known values: \(values.joined(separator: ", "))")
             case .oneOf(let values):
-                error("'\(pathText)' must be \(format.expectation), not '\(text.truncatedForMessage)'",
-                      at: index, hint: values.count == 1 ? nil : Suggestion.hint(for: text, in: values))
+                error(
+                    "'\(pathText)' must be \(format.expectation), not '\(text.truncatedForMessage)'",
+                    at: index, hint: values.count == 1 ? nil : Suggestion.hint(for: text, in: values))
             }
         }
     }
@@ -236,8 +245,9 @@ struct ShapeChecker {
         }
         guard record.style == .plain && !record.isExplicitString else {
             let text = storage.string(of: record)
-            error("'\(pathText)' must be \(expectation()), not the string \"\(text.truncatedForMessage)\"", at: index,
-                  hint: Int(text) != nil ? "remove the quotes" : nil)
+            error(
+                "'\(pathText)' must be \(expectation()), not the string \"\(text.truncatedForMessage)\"", at: index,
+                hint: Int(text) != nil ? "remove the quotes" : nil)
             return
         }
         switch resolution(of: record) {
@@ -246,8 +256,9 @@ struct ShapeChecker {
                 error("'\(pathText)' must be from \(range.lowerBound) to \(range.upperBound), not \(value)", at: index)
             }
         case .integer(nil):
-            error("'\(pathText)' must be a plain decimal integer, not \(storage.string(of: record).truncatedForMessage)", at: index,
-                  hint: "YAML readers disagree on octal, hexadecimal, '_' and ':' forms; write the number in decimal without leading zeros")
+            error(
+                "'\(pathText)' must be a plain decimal integer, not \(storage.string(of: record).truncatedForMessage)", at: index,
+                hint: "YAML readers disagree on octal, hexadecimal, '_' and ':' forms; write the number in decimal without leading zeros")
         default:
             error("'\(pathText)' must be \(expectation()), not \(node(index).summary)", at: index)
         }
@@ -261,15 +272,17 @@ struct ShapeChecker {
         }
         guard record.style == .plain && !record.isExplicitString else {
             let text = storage.string(of: record)
-            error("'\(pathText)' must be true or false, not the string \"\(text.truncatedForMessage)\"", at: index,
-                  hint: ["true", "false"].contains(text.lowercased()) ? "remove the quotes" : nil)
+            error(
+                "'\(pathText)' must be true or false, not the string \"\(text.truncatedForMessage)\"", at: index,
+                hint: ["true", "false"].contains(text.lowercased()) ? "remove the quotes" : nil)
             return
         }
         switch resolution(of: record) {
         case .bool: break
         case .yaml11Bool(let value):
-            error("'\(pathText)' must be true or false; '\(storage.string(of: record))' is a boolean only in YAML 1.1", at: index,
-                  hint: "write \(value)")
+            error(
+                "'\(pathText)' must be true or false; '\(storage.string(of: record))' is a boolean only in YAML 1.1", at: index,
+                hint: "write \(value)")
         default:
             error("'\(pathText)' must be true or false, not \(node(index).summary)", at: index)
         }
@@ -282,7 +295,7 @@ struct ShapeChecker {
         let record = record(index)
         guard record.kind == .sequence else {
             if record.kind == .scalar, record.style == .plain, !record.isExplicitString, resolution(of: record) == .null,
-               shape.limit == 0
+                shape.limit == 0
             {
                 return
             }
@@ -305,9 +318,10 @@ struct ShapeChecker {
             let text = storage.string(of: elementRecord)
             let key = text.lowercasedIfNeeded
             if let first = seen[key] {
-                diagnostics.append(.error(
-                    "'\(text.truncatedForMessage)' is listed twice in '\(pathText)'", at: node(element).location,
-                    hint: "remove the second one", notes: [.init("first listed here", at: node(first).location)]))
+                diagnostics.append(
+                    .error(
+                        "'\(text.truncatedForMessage)' is listed twice in '\(pathText)'", at: node(element).location,
+                        hint: "remove the second one", notes: [.init("first listed here", at: node(first).location)]))
             } else {
                 seen[key] = element
             }
@@ -348,8 +362,9 @@ struct ShapeChecker {
         guard !allRequiredPresent || shape.hasChoice, case .object(let object) = shapes[Int(entry)] else { return }
         for (fieldIndex, field) in object.fields.enumerated()
         where field.isRequired && present & (1 << UInt64(fieldIndex)) == 0 && !hasMergeKey {
-            error("missing required field '\(field.name)' in \(object.title)", at: index,
-                  hint: "add '\(field.name):' with \(field.shape.expectation)")
+            error(
+                "missing required field '\(field.name)' in \(object.title)", at: index,
+                hint: "add '\(field.name):' with \(field.shape.expectation)")
         }
         if !object.exactlyOneOf.isEmpty {
             let given = object.exactlyOneOf.filter { name in
@@ -369,15 +384,17 @@ struct ShapeChecker {
         let name = storage.string(of: record(key))
         // No known field holds a secret, so only unknown ones need this look.
         if Self.secretFieldNames.contains(name.lowercased().filter { $0 != "_" && $0 != "-" }) {
-            diagnostics.append(Diagnostic(
-                .error, "'\(name)' looks like a secret, and secrets never belong in manifests", at: node(key).location,
-                hint: "remove it, give it to Roomkeeper through the environment or a file, and rotate it: it is in git history now",
-                showsSource: false))
+            diagnostics.append(
+                Diagnostic(
+                    .error, "'\(name)' looks like a secret, and secrets never belong in manifests", at: node(key).location,
+                    hint: "remove it, give it to Roomkeeper through the environment or a file, and rotate it: it is in git history now",
+                    showsSource: false))
             return
         }
         let known = object.fields.map(\.name)
-        error("unknown field '\(name.truncatedForMessage)' in \(object.title)", at: key,
-              hint: Suggestion.hint(for: name, in: known) ?? "known fields: \(known.joined(separator: ", "))")
+        error(
+            "unknown field '\(name.truncatedForMessage)' in \(object.title)", at: key,
+            hint: Suggestion.hint(for: name, in: known) ?? "known fields: \(known.joined(separator: ", "))")
     }
 
     private mutating func checkStringMap(_ index: Int32, _ entry: Int32) {
@@ -391,8 +408,9 @@ struct ShapeChecker {
             let keyRecord = self.record(key)
             guard keyRecord.kind == .scalar else { continue }
             if !Self.isLabelKey(storage.bytes(of: keyRecord)) {
-                error("'\(storage.string(of: keyRecord).truncatedForMessage)' is not a valid label name", at: key,
-                      hint: "label names are 1 to 63 letters, digits, '-', '_' and '.', optionally after a 'prefix/'")
+                error(
+                    "'\(storage.string(of: keyRecord).truncatedForMessage)' is not a valid label name", at: key,
+                    hint: "label names are 1 to 63 letters, digits, '-', '_' and '.', optionally after a 'prefix/'")
             }
             check(storage.children[position + 1], at: .key(key), against: table[entry].first)
         }
@@ -417,7 +435,10 @@ struct ShapeChecker {
                 let hasLowByte = (word &- ones &* 0x20) & ~word & highBits != 0
                 if hasLowByte || hasZeroByte(word ^ (ones &* 0x7F)) || hasZeroByte(word ^ (ones &* 0xC2)) { break }
                 if word & highBits != 0,
-                   hasZeroByte(word ^ (ones &* 0xE2)) || hasZeroByte(word ^ (ones &* 0xEF)) || hasZeroByte(word ^ (ones &* 0xD8)) { break }
+                    hasZeroByte(word ^ (ones &* 0xE2)) || hasZeroByte(word ^ (ones &* 0xEF)) || hasZeroByte(word ^ (ones &* 0xD8))
+                {
+                    break
+                }
                 start += 8
             }
         }
@@ -450,7 +471,7 @@ struct ShapeChecker {
 
     static func isDNSLabel(_ bytes: some BidirectionalCollection<UInt8>) -> Bool {
         guard (1...63).contains(bytes.count), let first = bytes.first, let last = bytes.last,
-              isLowerAlphanumeric(first), isLowerAlphanumeric(last)
+            isLowerAlphanumeric(first), isLowerAlphanumeric(last)
         else { return false }
         return bytes.allSatisfy { isLowerAlphanumeric($0) || $0 == UInt8(ascii: "-") }
     }
@@ -503,8 +524,8 @@ struct ShapeChecker {
     private static func forbiddenInLocalPart(_ byte: UInt8) -> Bool {
         switch byte {
         case UInt8(ascii: " "), UInt8(ascii: "\t"), UInt8(ascii: "\n"), UInt8(ascii: "\""), UInt8(ascii: "("), UInt8(ascii: ")"),
-             UInt8(ascii: ","), UInt8(ascii: ":"), UInt8(ascii: ";"), UInt8(ascii: "<"), UInt8(ascii: ">"), UInt8(ascii: "["),
-             UInt8(ascii: "\\"), UInt8(ascii: "]"), UInt8(ascii: "@"):
+            UInt8(ascii: ","), UInt8(ascii: ":"), UInt8(ascii: ";"), UInt8(ascii: "<"), UInt8(ascii: ">"), UInt8(ascii: "["),
+            UInt8(ascii: "\\"), UInt8(ascii: "]"), UInt8(ascii: "@"):
             true
         default:
             false

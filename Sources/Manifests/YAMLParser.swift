@@ -88,8 +88,9 @@ private struct Composer {
             if event.type == YAML_STREAM_END_EVENT { return }
             eventBudget -= 1
             guard eventBudget >= 0 else {
-                fail("the file yields more YAML events than it has bytes", line: Int32(clamping: event.start_mark.line + 1),
-                     column: Int32(clamping: event.start_mark.column + 1), hint: "the rest of the file was not read")
+                fail(
+                    "the file yields more YAML events than it has bytes", line: Int32(clamping: event.start_mark.line + 1),
+                    column: Int32(clamping: event.start_mark.column + 1), hint: "the rest of the file was not read")
                 return
             }
             handle(&event)
@@ -138,8 +139,9 @@ private struct Composer {
             let tag = isMapping ? event.data.mapping_start.tag : event.data.sequence_start.tag
             guard checkTag(tag, line: line, column: column, container: true) != nil else { return }
             guard stack.count < limits.maximumDepth else {
-                fail("nesting is deeper than \(limits.maximumDepth) levels", line: line, column: column,
-                     hint: "manifests are a few levels deep; this file is malformed or hostile, and the rest of it was not read")
+                fail(
+                    "nesting is deeper than \(limits.maximumDepth) levels", line: line, column: column,
+                    hint: "manifests are a few levels deep; this file is malformed or hostile, and the rest of it was not read")
                 abandoned = true
                 return
             }
@@ -156,19 +158,22 @@ private struct Composer {
             guard !documentFailed else { return }
             let name = event.data.alias.anchor.map { String(cString: $0) } ?? ""
             guard let target = anchors[name] else {
-                fail("alias '*\(name)' refers to no anchor defined before it", line: line, column: column,
-                     hint: "define '&\(name)' earlier in the same document")
+                fail(
+                    "alias '*\(name)' refers to no anchor defined before it", line: line, column: column,
+                    hint: "define '&\(name)' earlier in the same document")
                 return
             }
             guard !stack.contains(where: { $0.node == target }) else {
-                fail("alias '*\(name)' refers to a node that contains it", line: line, column: column,
-                     hint: "recursive structures cannot be manifests")
+                fail(
+                    "alias '*\(name)' refers to a node that contains it", line: line, column: column,
+                    hint: "recursive structures cannot be manifests")
                 return
             }
             let budget = max(limits.minimumAliasBudget, records.count * 10)
             guard let size = expandedSize(of: target, limit: budget - aliasExpansion) else {
-                fail("aliases expand this file beyond \(budget) nodes", line: line, column: column,
-                     hint: "a file that multiplies aliases like this (a 'billion laughs' document) is rejected, not expanded")
+                fail(
+                    "aliases expand this file beyond \(budget) nodes", line: line, column: column,
+                    hint: "a file that multiplies aliases like this (a 'billion laughs' document) is rejected, not expanded")
                 return
             }
             aliasExpansion += size
@@ -218,8 +223,9 @@ private struct Composer {
         if name == "tag:yaml.org,2002:str" && !container { return true }
         if container && (name == "tag:yaml.org,2002:map" || name == "tag:yaml.org,2002:seq") { return false }
         let shown = name.hasPrefix("tag:yaml.org,2002:") ? "!!" + name.dropFirst(18) : name
-        fail("tag '\(shown)' is not supported", line: line, column: column,
-             hint: container ? "remove the tag" : "remove the tag; use quotes (or '!!str') to force a string")
+        fail(
+            "tag '\(shown)' is not supported", line: line, column: column,
+            hint: container ? "remove the tag" : "remove the tag; use quotes (or '!!str') to force a string")
         return nil
     }
 
@@ -251,9 +257,10 @@ private struct Composer {
                 continue
             }
             if key.style == .plain, text.isScalar(key, reading: "<<") {
-                diagnostics.append(.error(
-                    "merge keys ('<<') are not supported", at: location(of: key),
-                    hint: "write the fields out, or put an alias ('*name') on a whole value"))
+                diagnostics.append(
+                    .error(
+                        "merge keys ('<<') are not supported", at: location(of: key),
+                        hint: "write the fields out, or put an alias ('*name') on a whole value"))
                 continue
             }
             var first: Int32?
@@ -271,10 +278,11 @@ private struct Composer {
                 }
             }
             if let first {
-                diagnostics.append(.error(
-                    "duplicate key '\(text.string(of: key).truncatedForMessage)'", at: location(of: key),
-                    hint: "remove one of them; YAML keeps only the last, silently",
-                    notes: [.init("first written here", at: location(of: records[Int(first)]))]))
+                diagnostics.append(
+                    .error(
+                        "duplicate key '\(text.string(of: key).truncatedForMessage)'", at: location(of: key),
+                        hint: "remove one of them; YAML keeps only the last, silently",
+                        notes: [.init("first written here", at: location(of: records[Int(first)]))]))
             }
         }
     }
@@ -290,8 +298,9 @@ private struct Composer {
 
     private mutating func fail(_ message: String, line: Int32, column: Int32, hint: String? = nil) {
         documentFailed = true
-        diagnostics.append(.error(
-            message, at: SourceLocation(file: source.path, line: Int(line), column: Int(column)), hint: hint))
+        diagnostics.append(
+            .error(
+                message, at: SourceLocation(file: source.path, line: Int(line), column: Int(column)), hint: hint))
     }
 
     private mutating func reportSyntaxError(_ parser: yaml_parser_t) {
@@ -309,24 +318,28 @@ private struct Composer {
             return line[line.index(line.startIndex, offsetBy: index)]
         }
         if character == "\t" || problem.contains("tab") {
-            diagnostics.append(.error(
-                "tab character in indentation", at: location, hint: "YAML indents with spaces; replace the tab with spaces"))
+            diagnostics.append(
+                .error(
+                    "tab character in indentation", at: location, hint: "YAML indents with spaces; replace the tab with spaces"))
             return
         }
         var message = "YAML syntax error: \(problem)"
         var notes: [Diagnostic.Note] = []
         if let context = parser.context.map({ String(cString: $0) }) {
             message += " (\(context))"
-            notes.append(.init(
-                context,
-                at: SourceLocation(file: source.path, line: parser.context_mark.line + 1, column: parser.context_mark.column + 1)))
+            notes.append(
+                .init(
+                    context,
+                    at: SourceLocation(file: source.path, line: parser.context_mark.line + 1, column: parser.context_mark.column + 1)))
         }
         diagnostics.append(.error(message, at: location, hint: syntaxHint(for: problem, reader: parser.error == YAML_READER_ERROR), notes: notes))
     }
 
     private func syntaxHint(for problem: String, reader: Bool) -> String? {
         if reader && problem.contains("UTF-8") { return "save the file as UTF-8" }
-        if reader && problem.contains("control characters") { return "remove the control character; use \\uXXXX in a double-quoted string if you need it" }
+        if reader && problem.contains("control characters") {
+            return "remove the control character; use \\uXXXX in a double-quoted string if you need it"
+        }
         if problem.contains("mapping values are not allowed") { return "quote a value that contains ': ', or check the indentation" }
         if problem.contains("did not find expected key") || problem.contains("did not find expected '-'") {
             return "check the indentation of this line against the lines above it"

@@ -79,7 +79,7 @@ public enum YAMLWriter {
             case .list(let items):
                 let style = items.isEmpty ? YAML_FLOW_SEQUENCE_STYLE : YAML_BLOCK_SEQUENCE_STYLE
                 try emit { yaml_sequence_start_event_initialize(&$0, nil, nil, 1, style) }
-                try items.forEach { try write($0) }
+                for item in items { try write(item) }
                 try emit { yaml_sequence_end_event_initialize(&$0) }
             case .mapping(let entries):
                 let style = entries.isEmpty ? YAML_FLOW_MAPPING_STYLE : YAML_BLOCK_MAPPING_STYLE

@@ -16,8 +16,10 @@ public struct WebhookSender: Sendable {
 
     private static let logger = Logger(label: "roomkeeper.notifications")
 
-    public init(url: String, retry: RetryPolicy = RetryPolicy(maximumAttempts: 4, baseDelay: 1, maximumDelay: 8, maximumTotalWait: 30),
-                timeout: Duration = .seconds(10)) {
+    public init(
+        url: String, retry: RetryPolicy = RetryPolicy(maximumAttempts: 4, baseDelay: 1, maximumDelay: 8, maximumTotalWait: 30),
+        timeout: Duration = .seconds(10)
+    ) {
         self.url = url
         self.retry = retry
         self.timeout = timeout
@@ -51,11 +53,12 @@ public struct WebhookSender: Sendable {
         do {
             answer = try await transport.send(request, policy: policy)
         } catch let failure as TransportFailure {
-            let problem = switch failure.reason {
-            case .deadline(let limit): "did not answer in full within \(limit.components.seconds) s"
-            case .tooLarge: "answered with \(failure)"
-            case .unreachable: "could not be reached (\(failure))"
-            }
+            let problem =
+                switch failure.reason {
+                case .deadline(let limit): "did not answer in full within \(limit.components.seconds) s"
+                case .tooLarge: "answered with \(failure)"
+                case .unreachable: "could not be reached (\(failure))"
+                }
             throw WebhookError(receiver: redactedURL, problem: problem, attempts: failure.attempts)
         }
         guard answer.succeeded else { throw WebhookError(receiver: redactedURL, problem: "answered \(answer.status)", attempts: answer.attempts) }

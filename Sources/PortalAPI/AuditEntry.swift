@@ -38,7 +38,7 @@ extension AuditEntry {
             var manifestName: String?
         }
         guard action == "delete", let before, let marker = try? JSONDecoder().decode(Marker.self, from: Data(before.utf8)),
-              marker.managedBy == Ownership.roomkeeper
+            marker.managedBy == Ownership.roomkeeper
         else { return nil }
         return marker.manifestName
     }

@@ -462,13 +462,14 @@ private final class KeyedDecoder<Key: CodingKey>: KeyedDecodingContainerProtocol
         let name = key.stringValue
         // The field after the last one found, the last one again (`decodeIfPresent` asks three
         // times), else a search.
-        let index = if next < fields.count, fields[next].name == name {
-            next
-        } else if next > 0, fields[next - 1].name == name {
-            next - 1
-        } else {
-            fields.firstIndex { $0.name == name }
-        }
+        let index =
+            if next < fields.count, fields[next].name == name {
+                next
+            } else if next > 0, fields[next - 1].name == name {
+                next - 1
+            } else {
+                fields.firstIndex { $0.name == name }
+            }
         guard let index else { return nil }
         next = index + 1
         return fields[index].value

@@ -9,7 +9,7 @@ public struct PortalEndpoint: Sendable, Equatable, CustomStringConvertible {
 
     public init(validating text: String) throws(PortalEndpointError) {
         guard let components = URLComponents(string: text), let scheme = components.scheme?.lowercased(),
-              let host = components.host, !host.isEmpty
+            let host = components.host, !host.isEmpty
         else { throw PortalEndpointError("'\(Self.shown(text))' is not a URL; expected e.g. https://portal.example.net/api") }
         guard components.user == nil, components.password == nil else {
             throw PortalEndpointError("the portal URL may not hold a user name or password; pass the token with --token-file or ROOMKEEPER_TOKEN")
@@ -20,7 +20,8 @@ public struct PortalEndpoint: Sendable, Equatable, CustomStringConvertible {
         switch scheme {
         case "https": break
         case "http" where Self.isLoopback(host): break
-        case "http": throw PortalEndpointError("the portal at \(scheme)://\(host) must be reached over https:// (plain http:// only to a loopback address)")
+        case "http":
+            throw PortalEndpointError("the portal at \(scheme)://\(host) must be reached over https:// (plain http:// only to a loopback address)")
         default: throw PortalEndpointError("the portal URL must start with https://")
         }
         url = text.hasSuffix("/") ? String(text.dropLast()) : text

@@ -1,5 +1,6 @@
 /// An error from the portal, the same whether it came over HTTP or from the embedded portal, so
 import PortalModel
+
 /// the reconciler handles one type. Carries the HTTP status and the Graph-style body.
 public struct PortalError: Error, Sendable, Equatable, CustomStringConvertible {
     public var status: Int

@@ -23,7 +23,10 @@ public enum PrivateFiles {
             var offset = 0
             while offset < buffer.count {
                 let written = Foundation.write(descriptor, buffer.baseAddress! + offset, buffer.count - offset)
-                if written <= 0 { failed = true; return }
+                if written <= 0 {
+                    failed = true
+                    return
+                }
                 offset += written
             }
         }

@@ -99,12 +99,14 @@ public final class HTTPPortalClient: Portal {
             return (changes.changed.count + changes.removed.count, page.nextLink)
         }
         guard let deltaLink, let link = URLComponents(string: try sameOriginLink(deltaLink, listing: R.collection.rawValue)),
-              link.path == URLComponents(string: delta)?.path,
-              let value = link.queryItems?.first(where: { $0.name == "$deltatoken" })?.value, !value.isEmpty, value.utf8.count <= 4096
+            link.path == URLComponents(string: delta)?.path,
+            let value = link.queryItems?.first(where: { $0.name == "$deltatoken" })?.value, !value.isEmpty, value.utf8.count <= 4096
         else {
             throw PortalError(
                 status: 0, code: "MissingDeltaLink",
-                message: "the portal's delta read of \(R.collection.rawValue) ended without a delta link to \(R.collection.rawValue)/delta with a $deltatoken")
+                message:
+                    "the portal's delta read of \(R.collection.rawValue) ended without a delta link to \(R.collection.rawValue)/delta with a $deltatoken"
+            )
         }
         changes.token = DeltaToken(value)
         return changes
@@ -131,15 +133,17 @@ public final class HTTPPortalClient: Portal {
                 throw PortalError(
                     status: 0, code: "PagingLoop", message: "the portal's list of \(listing) links back to a page it already gave")
             }
-            let page: P = try await send(.GET, url: url, idempotent: true, received: { received in
-                bytes += received
-                guard bytes <= listedBytesLimit else {
-                    throw PortalError(
-                        status: 0, code: "TooManyBytes",
-                        message: "the portal's list of \(listing) went on past \(listedBytesLimit >> 20) MiB; "
-                            + "Roomkeeper stops there (a real tenant needs far less)")
-                }
-            })
+            let page: P = try await send(
+                .GET, url: url, idempotent: true,
+                received: { received in
+                    bytes += received
+                    guard bytes <= listedBytesLimit else {
+                        throw PortalError(
+                            status: 0, code: "TooManyBytes",
+                            message: "the portal's list of \(listing) went on past \(listedBytesLimit >> 20) MiB; "
+                                + "Roomkeeper stops there (a real tenant needs far less)")
+                    }
+                })
             let consumed = try consume(page)
             objects = consumed.objects
             next = try consumed.next.map { try sameOriginLink($0, listing: listing) }
@@ -157,14 +161,15 @@ public final class HTTPPortalClient: Portal {
     /// under its `/v1/`); the token must never follow a link elsewhere.
     private func sameOriginLink(_ link: String, listing: String) throws -> String {
         guard let target = URLComponents(string: link), let base = URLComponents(string: baseURL),
-              target.scheme?.lowercased() == base.scheme?.lowercased(), target.host?.lowercased() == base.host?.lowercased(),
-              (target.port ?? Self.defaultPort(target.scheme)) == (base.port ?? Self.defaultPort(base.scheme)),
-              target.user == nil, target.password == nil, target.fragment == nil,
-              target.percentEncodedPath.hasPrefix(base.percentEncodedPath + "/v1/")
+            target.scheme?.lowercased() == base.scheme?.lowercased(), target.host?.lowercased() == base.host?.lowercased(),
+            (target.port ?? Self.defaultPort(target.scheme)) == (base.port ?? Self.defaultPort(base.scheme)),
+            target.user == nil, target.password == nil, target.fragment == nil,
+            target.percentEncodedPath.hasPrefix(base.percentEncodedPath + "/v1/")
         else {
             throw PortalError(
                 status: 0, code: "ForeignNextLink",
-                message: "the portal's next page of \(listing) points to \(PortalEndpoint.origin(of: link)), not to \(PortalEndpoint.origin(of: baseURL)); "
+                message:
+                    "the portal's next page of \(listing) points to \(PortalEndpoint.origin(of: link)), not to \(PortalEndpoint.origin(of: baseURL)); "
                     + "Roomkeeper does not follow it")
         }
         return link
@@ -177,7 +182,6 @@ public final class HTTPPortalClient: Portal {
         default: nil
         }
     }
-
 
     public func get<R: PortalResource>(_ type: R.Type, id: String) async throws -> Tagged<R> {
         try await send(.GET, url: url(R.collection, id), idempotent: true)
@@ -305,10 +309,13 @@ public final class HTTPPortalClient: Portal {
             do {
                 return try Self.decoder.decode(Response.self, from: Data(answer.body.readableBytesView))
             } catch {
-                throw PortalError(status: answer.status, code: "UnreadableResponse", message: "the portal's answer does not match the contract: \(error)")
+                throw PortalError(
+                    status: answer.status, code: "UnreadableResponse", message: "the portal's answer does not match the contract: \(error)")
             }
         }
-        if answer.status == 409, url.contains("/v1/leases/"), let lease = try? Self.decoder.decode(Lease.self, from: Data(answer.body.readableBytesView)) {
+        if answer.status == 409, url.contains("/v1/leases/"),
+            let lease = try? Self.decoder.decode(Lease.self, from: Data(answer.body.readableBytesView))
+        {
             throw HeldLeaseResponse(lease: lease)
         }
         let error = Self.portalError(status: answer.status, headers: answer.headers, body: answer.body)

@@ -13,12 +13,13 @@ struct ContractRoutes: Sendable {
         let (tree, _) = YAMLParser.parse(SourceText(path: "openapi.yaml", bytes: Array(data)))
         guard let paths = tree.documents.first?["paths"] else { return ContractRoutes(routes: []) }
         let verbs = ["get", "put", "post", "delete"]
-        return ContractRoutes(routes: paths.entries.compactMap { path, item in
-            guard let text = path.text else { return nil }
-            let methods = item.entries.compactMap { $0.key.text }.filter(verbs.contains).map { $0.uppercased() }
-            let segments = text.split(separator: "/").map { $0.hasPrefix("{") ? nil : String($0) }
-            return (segments, methods)
-        })
+        return ContractRoutes(
+            routes: paths.entries.compactMap { path, item in
+                guard let text = path.text else { return nil }
+                let methods = item.entries.compactMap { $0.key.text }.filter(verbs.contains).map { $0.uppercased() }
+                let segments = text.split(separator: "/").map { $0.hasPrefix("{") ? nil : String($0) }
+                return (segments, methods)
+            })
     }()
 
     /// The methods the contract allows on `path`, or nil when the contract has no such path.

@@ -138,7 +138,7 @@ struct AuthMiddleware: RouterMiddleware {
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         guard !Self.open.contains(request.uri.path) else { return try await next(request, context) }
         guard let header = request.headers[.authorization], header.hasPrefix("Bearer "),
-              let user = tokens.user(forToken: String(header.dropFirst(7)))
+            let user = tokens.user(forToken: String(header.dropFirst(7)))
         else { throw PortalError.unauthorized("send 'Authorization: Bearer <token>' with a token the portal knows") }
         var context = context
         context.principal = try await service.principal(userPrincipalName: user)
@@ -181,8 +181,10 @@ struct FaultMiddleware: RouterMiddleware {
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         let (latency, roll, writeRoll) = dice.random.withLock { generator in
-            (Double.random(in: 0...1, using: &generator), Double.random(in: 0..<1, using: &generator),
-             Double.random(in: 0..<1, using: &generator))
+            (
+                Double.random(in: 0...1, using: &generator), Double.random(in: 0..<1, using: &generator),
+                Double.random(in: 0..<1, using: &generator)
+            )
         }
         if plan.maximumLatency > .zero { try await Task.sleep(for: plan.maximumLatency * latency) }
         let retryAfter = Double(plan.retryAfterSeconds)
@@ -200,7 +202,6 @@ struct FaultMiddleware: RouterMiddleware {
         return response
     }
 }
-
 
 // MARK: - JSON
 

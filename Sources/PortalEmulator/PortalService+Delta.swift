@@ -43,7 +43,7 @@ extension PortalService {
 
         init?(encoded: String) {
             guard encoded.utf8.count <= 4096, let data = Base64URL.decode(encoded),
-                  let position = try? JSONDecoder().decode(Self.self, from: data)
+                let position = try? JSONDecoder().decode(Self.self, from: data)
             else { return nil }
             self = position
         }
@@ -105,7 +105,7 @@ extension PortalService {
     /// The sequence a delta token was current at, if this portal can still honour it.
     private func acceptedSequence(of token: String, epoch: String, view: String, now: Date) throws -> Int64 {
         guard let position = DeltaPosition(encoded: token), let since = position.since, position.epoch == epoch, position.view == view,
-              now.timeIntervalSince1970 - position.issued <= deltaTokenLifetime
+            now.timeIntervalSince1970 - position.issued <= deltaTokenLifetime
         else {
             throw PortalError(
                 status: 410, code: "syncStateNotFound",

@@ -1,5 +1,5 @@
-import Foundation
 import Crypto
+import Foundation
 import PortalAPI
 import PortalModel
 
@@ -40,7 +40,7 @@ public final class PortalService: Sendable {
     public func principal(userPrincipalName: String) async throws -> Principal {
         let access = try await access.current()
         guard let id = access.userIdsByPrincipalName[userPrincipalName.lowercased()],
-              let user = try await read(DirectoryUser.self, id: id)?.resource
+            let user = try await read(DirectoryUser.self, id: id)?.resource
         else {
             throw PortalError.unauthorized("the token's user is not in the directory")
         }
@@ -161,9 +161,10 @@ public final class PortalService: Sendable {
         try await validate(resource, replacing: nil)
         try await authorizeScope(permission, for: resource, as: principal)
         do {
-            guard let stored = try await store.write(
-                R.collection, .create(id: resource.id, body: try encode(resource)), actor: principal.userPrincipalName,
-                idempotencyKey: idempotencyKey)
+            guard
+                let stored = try await store.write(
+                    R.collection, .create(id: resource.id, body: try encode(resource)), actor: principal.userPrincipalName,
+                    idempotencyKey: idempotencyKey)
             else { throw notFound(R.collection, resource.id) }
             return try decode(R.self)(stored)
         } catch PortalStoreError.alreadyExists(_, let id) {
@@ -185,9 +186,10 @@ public final class PortalService: Sendable {
         try await validate(resource, replacing: current.resource)
         try await authorizeScope(permission, for: resource, as: principal)
         return try await mapStoreErrors(R.collection, resource.id) {
-            guard let stored = try await store.write(
-                R.collection, .replace(id: resource.id, body: try encode(resource), ifMatch: ifMatch),
-                actor: principal.userPrincipalName)
+            guard
+                let stored = try await store.write(
+                    R.collection, .replace(id: resource.id, body: try encode(resource), ifMatch: ifMatch),
+                    actor: principal.userPrincipalName)
             else { throw notFound(R.collection, resource.id) }
             return try decode(R.self)(stored)
         }
@@ -221,9 +223,10 @@ public final class PortalService: Sendable {
         room.updateRingId = ringId
         room.stamp(by: principal)
         return try await mapStoreErrors(.rooms, roomId) {
-            guard let stored = try await store.write(
-                .rooms, .replace(id: roomId, body: try encode(room), ifMatch: ifMatch), actor: principal.userPrincipalName,
-                action: "moveToRing")
+            guard
+                let stored = try await store.write(
+                    .rooms, .replace(id: roomId, body: try encode(room), ifMatch: ifMatch), actor: principal.userPrincipalName,
+                    action: "moveToRing")
             else { throw notFound(.rooms, roomId) }
             return try decode(PortalRoom.self)(stored)
         }
@@ -240,7 +243,8 @@ public final class PortalService: Sendable {
         try await completeDueOperations()
         guard let room = try await read(PortalRoom.self, id: id)?.resource, principal.holds(permission, over: room.id)
         else { throw notFound(.rooms, id) }
-        let allowed: [Vocabulary<EnrollmentState>] = action == .enroll ? [.known(.onboarding), .known(.unenrolled)] : [.known(.onboarding), .known(.enrolled)]
+        let allowed: [Vocabulary<EnrollmentState>] =
+            action == .enroll ? [.known(.onboarding), .known(.unenrolled)] : [.known(.onboarding), .known(.enrolled)]
         guard let state = room.enrollmentState else {
             throw PortalError.conflict("room '\(id)' has no main unit checked in; install the agent on it first", target: id)
         }
@@ -296,13 +300,16 @@ public final class PortalService: Sendable {
             }
             room = found
         }
-        let known = Dictionary(try await all(PortalDevice.self).map { ($0.resource.hardwareIdentity, $0.resource) }, uniquingKeysWith: { first, _ in first })
+        let known = Dictionary(
+            try await all(PortalDevice.self).map { ($0.resource.hardwareIdentity, $0.resource) }, uniquingKeysWith: { first, _ in first })
         let actor = "agent:\(checkin.serialNumber)"
         func report(_ serial: String, _ type: String, _ manufacturer: String?, _ model: String?, _ os: String?) async throws -> PortalDevice {
             let existing = known[HardwareIdentity(manufacturer: manufacturer, serialNumber: serial)]
-            var device = existing ?? PortalDevice(
-                id: "dev-\(UUID().uuidString.lowercased())", serialNumber: serial, deviceType: Vocabulary(type),
-                manufacturer: manufacturer, model: model)
+            var device =
+                existing
+                ?? PortalDevice(
+                    id: "dev-\(UUID().uuidString.lowercased())", serialNumber: serial, deviceType: Vocabulary(type),
+                    manufacturer: manufacturer, model: model)
             device.connectivity = .known(.connected)
             device.lastSeen = now
             if let os { device.operatingSystem = os }
@@ -326,7 +333,7 @@ public final class PortalService: Sendable {
     /// Refuses an agent without the tenant's enrollment key (401).
     public func verifyEnrollmentKey(_ enrollmentKey: String?) async throws {
         guard let expected = try await store.setting(Self.enrollmentKeySetting), let enrollmentKey,
-              constantTimeEqual(enrollmentKey, expected)
+            constantTimeEqual(enrollmentKey, expected)
         else { throw PortalError.unauthorized("the enrollment key is missing or wrong") }
     }
 
@@ -392,7 +399,7 @@ public final class PortalService: Sendable {
     public func acquireLease(_ name: String, _ request: LeaseRequest, as principal: Principal) async throws -> Lease {
         try authorize(principal, Self.leasePermission)
         guard (1...200).contains(request.holder.count), (1...3600).contains(request.durationSeconds),
-              (LeaseRequest.minimumSecretLength...200).contains(request.secret.count)
+            (LeaseRequest.minimumSecretLength...200).contains(request.secret.count)
         else {
             throw PortalError.badRequest(
                 "holder must be 1 to 200 characters, secret \(LeaseRequest.minimumSecretLength) to 200 and durationSeconds from 1 to 3600",
@@ -443,7 +450,8 @@ public final class PortalService: Sendable {
 
     private func validate<R: OwnedResource>(_ resource: R, replacing current: R?) async throws {
         if let assignment = resource as? PortalRoleAssignment, assignment.roleId == BuiltInRole.teamsRoomsProManager.rawValue,
-           !assignment.scope.allRooms {
+            !assignment.scope.allRooms
+        {
             // The portal's Pro Manager assignment "will apply to all rooms and room groups" (enrolling-mtrp-managed-service).
             throw PortalError.badRequest("a Teams Rooms Pro Manager assignment applies to all rooms; its scope must be allRooms", target: "scope")
         }
@@ -470,7 +478,8 @@ public final class PortalService: Sendable {
             }
             guard !assignment.members.isEmpty else { throw PortalError.badRequest("an assignment needs members", target: "members") }
             for member in assignment.members {
-                let found = member.kind == .user
+                let found =
+                    member.kind == .user
                     ? try await read(DirectoryUser.self, id: member.id) != nil
                     : try await read(DirectoryGroup.self, id: member.id) != nil
                 guard found else { throw PortalError.badRequest("\(member.kind.rawValue) '\(member.id)' is not in the directory", target: "members") }
@@ -492,8 +501,11 @@ public final class PortalService: Sendable {
                 // Whether the portal allows a room in several groups is not documented; this is
                 // the emulator's stricter mode. The default group does not count.
                 let rooms = Set(group.roomIds)
-                if let other = groups.first(where: { $0.id != group.id && $0.id != PortalRoomGroup.defaultGroupId && !rooms.isDisjoint(with: $0.roomIds) }),
-                   let room = rooms.intersection(other.roomIds).sorted().first {
+                if let other = groups.first(where: {
+                    $0.id != group.id && $0.id != PortalRoomGroup.defaultGroupId && !rooms.isDisjoint(with: $0.roomIds)
+                }),
+                    let room = rooms.intersection(other.roomIds).sorted().first
+                {
                     throw PortalError.conflict(
                         "room '\(room)' is already in room group '\(other.id)'; this portal allows one room group per room", target: "roomIds")
                 }

@@ -1,5 +1,5 @@
-import Foundation
 import Crypto
+import Foundation
 import GRDB
 import PortalAPI
 
@@ -50,26 +50,28 @@ public final class PortalStore: Sendable {
     private static var migrator: DatabaseMigrator {
         var migrator = DatabaseMigrator()
         migrator.registerMigration("v1") { db in
-            try db.execute(sql: """
-                CREATE TABLE object (
-                    collection TEXT NOT NULL, id TEXT NOT NULL, body BLOB NOT NULL, version INTEGER NOT NULL,
-                    PRIMARY KEY (collection, id)) WITHOUT ROWID;
-                CREATE TABLE audit (
-                    sequence INTEGER PRIMARY KEY AUTOINCREMENT, time REAL NOT NULL, actor TEXT NOT NULL,
-                    action TEXT NOT NULL, collection TEXT NOT NULL, objectId TEXT NOT NULL, before TEXT, after TEXT);
-                CREATE TABLE idempotency (
-                    key TEXT PRIMARY KEY, collection TEXT NOT NULL, objectId TEXT NOT NULL, time REAL NOT NULL);
-                CREATE TABLE lease (
-                    name TEXT PRIMARY KEY, holder TEXT NOT NULL, acquired REAL NOT NULL, expires REAL NOT NULL);
-                CREATE TABLE setting (name TEXT PRIMARY KEY, value TEXT NOT NULL);
-                """)
+            try db.execute(
+                sql: """
+                    CREATE TABLE object (
+                        collection TEXT NOT NULL, id TEXT NOT NULL, body BLOB NOT NULL, version INTEGER NOT NULL,
+                        PRIMARY KEY (collection, id)) WITHOUT ROWID;
+                    CREATE TABLE audit (
+                        sequence INTEGER PRIMARY KEY AUTOINCREMENT, time REAL NOT NULL, actor TEXT NOT NULL,
+                        action TEXT NOT NULL, collection TEXT NOT NULL, objectId TEXT NOT NULL, before TEXT, after TEXT);
+                    CREATE TABLE idempotency (
+                        key TEXT PRIMARY KEY, collection TEXT NOT NULL, objectId TEXT NOT NULL, time REAL NOT NULL);
+                    CREATE TABLE lease (
+                        name TEXT PRIMARY KEY, holder TEXT NOT NULL, acquired REAL NOT NULL, expires REAL NOT NULL);
+                    CREATE TABLE setting (name TEXT PRIMARY KEY, value TEXT NOT NULL);
+                    """)
         }
         migrator.registerMigration("v1-operations") { db in
-            try db.execute(sql: """
-                CREATE TABLE operation (
-                    id TEXT PRIMARY KEY, deviceId TEXT NOT NULL, action TEXT NOT NULL, status TEXT NOT NULL, due REAL NOT NULL);
-                CREATE INDEX operation_queued ON operation (status, due);
-                """)
+            try db.execute(
+                sql: """
+                    CREATE TABLE operation (
+                        id TEXT PRIMARY KEY, deviceId TEXT NOT NULL, action TEXT NOT NULL, status TEXT NOT NULL, due REAL NOT NULL);
+                    CREATE INDEX operation_queued ON operation (status, due);
+                    """)
         }
         migrator.registerMigration("v2-lease-secret") { db in
             // A lease taken before holders had secrets can be renewed by nobody: it just expires.
@@ -79,27 +81,28 @@ public final class PortalStore: Sendable {
             // Enrollment moved from devices to rooms: a room takes its main unit's state, and
             // operations queued for a device now name that device's room. Rooms gained a licence,
             // a type and a health, which older rows get as the defaults the seed gives.
-            try db.execute(sql: """
-                UPDATE object SET body = CAST(json_set(CAST(body AS TEXT),
-                    '$.licence', COALESCE(json_extract(CAST(body AS TEXT), '$.licence'), 'pro'),
-                    '$.roomType', COALESCE(json_extract(CAST(body AS TEXT), '$.roomType'), 'teamsRooms'),
-                    '$.health', COALESCE(json_extract(CAST(body AS TEXT), '$.health'), 'healthy')) AS BLOB)
-                WHERE collection = 'rooms';
-                UPDATE object SET body = CAST(json_set(CAST(body AS TEXT), '$.enrollmentState', (
-                    SELECT json_extract(CAST(unit.body AS TEXT), '$.enrollmentState') FROM object AS unit
-                    WHERE unit.collection = 'devices'
-                      AND json_extract(CAST(unit.body AS TEXT), '$.roomId') = object.id
-                      AND json_extract(CAST(unit.body AS TEXT), '$.deviceType') IN ('teamsRoom', 'collaborationBar', 'surfaceHub')
-                    LIMIT 1)) AS BLOB)
-                WHERE collection = 'rooms' AND EXISTS (
-                    SELECT 1 FROM object AS unit WHERE unit.collection = 'devices'
-                      AND json_extract(CAST(unit.body AS TEXT), '$.roomId') = object.id
-                      AND json_extract(CAST(unit.body AS TEXT), '$.deviceType') IN ('teamsRoom', 'collaborationBar', 'surfaceHub'));
-                ALTER TABLE operation RENAME COLUMN deviceId TO roomId;
-                UPDATE operation SET roomId = COALESCE((
-                    SELECT json_extract(CAST(unit.body AS TEXT), '$.roomId') FROM object AS unit
-                    WHERE unit.collection = 'devices' AND unit.id = operation.roomId), roomId);
-                """)
+            try db.execute(
+                sql: """
+                    UPDATE object SET body = CAST(json_set(CAST(body AS TEXT),
+                        '$.licence', COALESCE(json_extract(CAST(body AS TEXT), '$.licence'), 'pro'),
+                        '$.roomType', COALESCE(json_extract(CAST(body AS TEXT), '$.roomType'), 'teamsRooms'),
+                        '$.health', COALESCE(json_extract(CAST(body AS TEXT), '$.health'), 'healthy')) AS BLOB)
+                    WHERE collection = 'rooms';
+                    UPDATE object SET body = CAST(json_set(CAST(body AS TEXT), '$.enrollmentState', (
+                        SELECT json_extract(CAST(unit.body AS TEXT), '$.enrollmentState') FROM object AS unit
+                        WHERE unit.collection = 'devices'
+                          AND json_extract(CAST(unit.body AS TEXT), '$.roomId') = object.id
+                          AND json_extract(CAST(unit.body AS TEXT), '$.deviceType') IN ('teamsRoom', 'collaborationBar', 'surfaceHub')
+                        LIMIT 1)) AS BLOB)
+                    WHERE collection = 'rooms' AND EXISTS (
+                        SELECT 1 FROM object AS unit WHERE unit.collection = 'devices'
+                          AND json_extract(CAST(unit.body AS TEXT), '$.roomId') = object.id
+                          AND json_extract(CAST(unit.body AS TEXT), '$.deviceType') IN ('teamsRoom', 'collaborationBar', 'surfaceHub'));
+                    ALTER TABLE operation RENAME COLUMN deviceId TO roomId;
+                    UPDATE operation SET roomId = COALESCE((
+                        SELECT json_extract(CAST(unit.body AS TEXT), '$.roomId') FROM object AS unit
+                        WHERE unit.collection = 'devices' AND unit.id = operation.roomId), roomId);
+                    """)
         }
         migrator.registerMigration("v4-delta-epoch") { db in
             // Delta tokens name the store they came from: a token from another store (a tenant
@@ -229,7 +232,8 @@ public final class PortalStore: Sendable {
             let rows =
                 if let action {
                     try Row.fetchAll(
-                        db, sql: "SELECT * FROM audit WHERE action = ? AND sequence > ? ORDER BY sequence LIMIT ?", arguments: [action, sequence, limit])
+                        db, sql: "SELECT * FROM audit WHERE action = ? AND sequence > ? ORDER BY sequence LIMIT ?",
+                        arguments: [action, sequence, limit])
                 } else {
                     try Row.fetchAll(db, sql: "SELECT * FROM audit WHERE sequence > ? ORDER BY sequence LIMIT ?", arguments: [sequence, limit])
                 }
@@ -245,9 +249,10 @@ public final class PortalStore: Sendable {
     /// The object an earlier create with `idempotencyKey` made, if any.
     public func created(by idempotencyKey: String, in collection: PortalCollection) async throws -> StoredObject? {
         try await database.read { db in
-            guard let id = try String.fetchOne(
-                db, sql: "SELECT objectId FROM idempotency WHERE key = ? AND collection = ?",
-                arguments: [idempotencyKey, collection.rawValue])
+            guard
+                let id = try String.fetchOne(
+                    db, sql: "SELECT objectId FROM idempotency WHERE key = ? AND collection = ?",
+                    arguments: [idempotencyKey, collection.rawValue])
             else { return nil }
             return try Self.fetch(db, collection, id)
         }
@@ -271,9 +276,9 @@ public final class PortalStore: Sendable {
     ) async throws -> StoredObject? {
         try await database.write { db in
             if let idempotencyKey,
-               let earlier = try String.fetchOne(
-                   db, sql: "SELECT objectId FROM idempotency WHERE key = ? AND collection = ?",
-                   arguments: [idempotencyKey, collection.rawValue])
+                let earlier = try String.fetchOne(
+                    db, sql: "SELECT objectId FROM idempotency WHERE key = ? AND collection = ?",
+                    arguments: [idempotencyKey, collection.rawValue])
             {
                 return try Self.fetch(db, collection, earlier)
             }
@@ -412,8 +417,9 @@ public final class PortalStore: Sendable {
     /// Queues `action` on a room, due at `due`; refuses while one is queued for the room.
     public func enqueue(_ operation: RoomOperation, due: Date) async throws {
         try await database.write { db in
-            let pending = try Int.fetchOne(
-                db, sql: "SELECT COUNT(*) FROM operation WHERE roomId = ? AND status = 'queued'", arguments: [operation.roomId]) ?? 0
+            let pending =
+                try Int.fetchOne(
+                    db, sql: "SELECT COUNT(*) FROM operation WHERE roomId = ? AND status = 'queued'", arguments: [operation.roomId]) ?? 0
             guard pending == 0 else {
                 throw PortalError.conflict("an action is already queued for room \(operation.roomId)", target: operation.roomId)
             }

@@ -51,9 +51,10 @@ struct Routes {
             let read = try await service.delta(
                 R.self, as: try principal(context), token: query(request, "$deltatoken"), page: query(request, "$skiptoken"), limit: limit)
             let link = "\(baseURL.url)\(request.uri.path)"
-            return try JSONResponse.make(DeltaPage(
-                value: read.entries, nextLink: read.nextPage.map { "\(link)?$top=\(limit)&$skiptoken=\($0)" },
-                deltaLink: read.deltaToken.map { "\(link)?$deltatoken=\($0)" }))
+            return try JSONResponse.make(
+                DeltaPage(
+                    value: read.entries, nextLink: read.nextPage.map { "\(link)?$top=\(limit)&$skiptoken=\($0)" },
+                    deltaLink: read.deltaToken.map { "\(link)?$deltatoken=\($0)" }))
         }
         api.get("\(R.collection.rawValue)/:id") { request, context in
             try tagged(try await service.get(R.self, id: try context.parameters.require("id"), as: try principal(context)))
@@ -92,9 +93,10 @@ struct Routes {
         api.put("rooms/:id/updateRing") { request, context in
             try service.authorize(try principal(context), .updateManagementModify)
             let move = try await JSONResponse.decode(RingMove.self, from: request, context: context)
-            return try tagged(try await service.moveRoom(
-                try context.parameters.require("id"), toRing: move.updateRingId, ifMatch: ifMatch(request, context),
-                as: try principal(context)))
+            return try tagged(
+                try await service.moveRoom(
+                    try context.parameters.require("id"), toRing: move.updateRingId, ifMatch: ifMatch(request, context),
+                    as: try principal(context)))
         }
         for action in [RoomOperation.Action.enroll, .unenroll] {
             api.post("rooms/:id/\(action.rawValue)") { _, context in
@@ -201,7 +203,8 @@ struct Routes {
     /// The absolute link to the page after `after`, for clients to follow verbatim; it keeps the
     /// request's `$filter`.
     private func nextLink(_ request: Request, limit: Int, after: String, filter: String? = nil) -> String {
-        let token = Data(after.utf8).base64EncodedString()
+        let token =
+            Data(after.utf8).base64EncodedString()
             .addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? ""
         let kept = filter.map { "&$filter=" + ($0.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? "") } ?? ""
         return "\(baseURL.url)\(request.uri.path)?$top=\(limit)&$skiptoken=\(token)\(kept)"
@@ -212,11 +215,13 @@ struct Routes {
     private func auditAction(_ filter: String) throws -> String {
         let prefix = "action eq '"
         guard filter.hasPrefix(prefix), filter.hasSuffix("'"), filter.count > prefix.count + 1 else {
-            throw PortalError.badRequest("the audit log's $filter takes only action eq 'ACTION', e.g. \(AuditEntry.deletionsFilter)", target: "$filter")
+            throw PortalError.badRequest(
+                "the audit log's $filter takes only action eq 'ACTION', e.g. \(AuditEntry.deletionsFilter)", target: "$filter")
         }
         let action = filter.dropFirst(prefix.count).dropLast()
         guard action.count <= 64, action.allSatisfy({ $0.isASCII && $0.isLetter }) else {
-            throw PortalError.badRequest("the audit log's $filter names an action of letters only, e.g. \(AuditEntry.deletionsFilter)", target: "$filter")
+            throw PortalError.badRequest(
+                "the audit log's $filter names an action of letters only, e.g. \(AuditEntry.deletionsFilter)", target: "$filter")
         }
         return String(action)
     }

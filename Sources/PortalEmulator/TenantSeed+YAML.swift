@@ -73,70 +73,85 @@ extension TenantSeed {
             FieldShape("administrators", .list(.string(.email)), "Users given Teams Rooms Pro Manager over all rooms."),
             FieldShape(
                 "users",
-                .list(.object(ObjectShape(
-                    "user",
-                    fields: [
-                        FixtureFields.userPrincipalName,
-                        FixtureFields.userDisplayName,
-                        FixtureFields.objectId,
-                        FieldShape("groups", .list(.string(.text(maximumLength: 256))), "Security groups the user is in."),
-                        FieldShape(
-                            "directoryRoles", .list(.string(.oneOf(DirectoryRole.allCases.map(\.rawValue)))),
-                            "Entra directory roles that reach the portal without an assignment."),
-                    ])), unique: false),
+                .list(
+                    .object(
+                        ObjectShape(
+                            "user",
+                            fields: [
+                                FixtureFields.userPrincipalName,
+                                FixtureFields.userDisplayName,
+                                FixtureFields.objectId,
+                                FieldShape("groups", .list(.string(.text(maximumLength: 256))), "Security groups the user is in."),
+                                FieldShape(
+                                    "directoryRoles", .list(.string(.oneOf(DirectoryRole.allCases.map(\.rawValue)))),
+                                    "Entra directory roles that reach the portal without an assignment."),
+                            ])), unique: false),
                 "The directory's users."),
             FieldShape(
                 "groups",
-                .list(.object(ObjectShape(
-                    "group",
-                    fields: [
-                        FieldShape("name", .string(.text(maximumLength: 256)), required: true, "The group's name."),
-                        FieldShape("mail", .string(.email), "The group's address."),
-                    ])), unique: false),
+                .list(
+                    .object(
+                        ObjectShape(
+                            "group",
+                            fields: [
+                                FieldShape("name", .string(.text(maximumLength: 256)), required: true, "The group's name."),
+                                FieldShape("mail", .string(.email), "The group's address."),
+                            ])), unique: false),
                 "The directory's security groups."),
             FieldShape(
                 "rooms",
-                .list(.object(ObjectShape(
-                    "room",
-                    fields: [
-                        FieldShape("email", .string(.email), required: true, "The resource account."),
-                        FixtureFields.roomDisplayName,
-                        FieldShape(
-                            "location",
-                            .object(ObjectShape(
-                                "location",
-                                fields: ["country", "state", "city", "campus", "building", "floor"].map {
-                                    FieldShape($0, .string(.text(maximumLength: 128)), "Inventory \($0).")
-                                })),
-                            "Where the room is."),
-                        FieldShape("labels", .stringMap, "Free-form labels."),
-                        FieldShape(
-                            "enrollmentState", .string(.oneOf(EnrollmentState.allCases.map(\.rawValue))),
-                            "onboarding, enrolled or unenrolled; default enrolled when a main unit is listed for the room, else no agent yet."),
-                        FieldShape("licence", .string(.oneOf(RoomLicence.allCases.map(\.rawValue))), "The room's Teams Rooms licence. Default pro."),
-                        FieldShape("roomType", .string(.oneOf(RoomType.allCases.map(\.rawValue))), "teamsRooms (default) or bringYourOwnDevice."),
-                        FixtureFields.capacity,
-                        FieldShape("health", .string(.oneOf(RoomHealth.allCases.map(\.rawValue))), "The room's health. Default healthy."),
-                    ])), unique: false),
+                .list(
+                    .object(
+                        ObjectShape(
+                            "room",
+                            fields: [
+                                FieldShape("email", .string(.email), required: true, "The resource account."),
+                                FixtureFields.roomDisplayName,
+                                FieldShape(
+                                    "location",
+                                    .object(
+                                        ObjectShape(
+                                            "location",
+                                            fields: ["country", "state", "city", "campus", "building", "floor"].map {
+                                                FieldShape($0, .string(.text(maximumLength: 128)), "Inventory \($0).")
+                                            })),
+                                    "Where the room is."),
+                                FieldShape("labels", .stringMap, "Free-form labels."),
+                                FieldShape(
+                                    "enrollmentState", .string(.oneOf(EnrollmentState.allCases.map(\.rawValue))),
+                                    "onboarding, enrolled or unenrolled; default enrolled when a main unit is listed for the room, else no agent yet."
+                                ),
+                                FieldShape(
+                                    "licence", .string(.oneOf(RoomLicence.allCases.map(\.rawValue))), "The room's Teams Rooms licence. Default pro."),
+                                FieldShape(
+                                    "roomType", .string(.oneOf(RoomType.allCases.map(\.rawValue))), "teamsRooms (default) or bringYourOwnDevice."),
+                                FixtureFields.capacity,
+                                FieldShape("health", .string(.oneOf(RoomHealth.allCases.map(\.rawValue))), "The room's health. Default healthy."),
+                            ])), unique: false),
                 "The inventory's rooms."),
             FieldShape(
                 "devices",
-                .list(.object(ObjectShape(
-                    "device",
-                    fields: [
-                        FixtureFields.serialNumber,
-                        FieldShape("deviceType", .string(.oneOf(DeviceType.allCases.map(\.rawValue))), required: true, "Kind of device."),
-                        FieldShape("manufacturer", .string(.text(maximumLength: 128)), "Maker."),
-                        FixtureFields.model,
-                        FieldShape("room", .string(.email), "The room it serves."),
-                        FieldShape("operatingSystem", .string(.text(maximumLength: 128)), "As the main unit reports it, e.g. Windows 11 IoT Enterprise."),
-                    ])), unique: false),
+                .list(
+                    .object(
+                        ObjectShape(
+                            "device",
+                            fields: [
+                                FixtureFields.serialNumber,
+                                FieldShape("deviceType", .string(.oneOf(DeviceType.allCases.map(\.rawValue))), required: true, "Kind of device."),
+                                FieldShape("manufacturer", .string(.text(maximumLength: 128)), "Maker."),
+                                FixtureFields.model,
+                                FieldShape("room", .string(.email), "The room it serves."),
+                                FieldShape(
+                                    "operatingSystem", .string(.text(maximumLength: 128)),
+                                    "As the main unit reports it, e.g. Windows 11 IoT Enterprise."),
+                            ])), unique: false),
                 "Main units that have checked in, and the peripherals they report. Rooms enroll, devices do not."),
             FieldShape(
                 "settings",
-                .object(ObjectShape(
-                    "settings",
-                    fields: [FieldShape("remoteAccessEnabled", .boolean, "Settings > Remote Access. Default false.")])),
+                .object(
+                    ObjectShape(
+                        "settings",
+                        fields: [FieldShape("remoteAccessEnabled", .boolean, "Settings > Remote Access. Default false.")])),
                 "Tenant settings."),
         ])
 }

@@ -135,49 +135,56 @@ public struct TenantSeed: Codable, Sendable, Equatable {
             objects.append((type(of: resource).collection, resource.id, try service.encode(resource)))
         }
         for role in BuiltInRole.allCases {
-            try put(PortalRole(
-                id: role.rawValue, displayName: role.displayName, isBuiltIn: true, permissions: role.permissions.sorted().map(\.slug)))
+            try put(
+                PortalRole(
+                    id: role.rawValue, displayName: role.displayName, isBuiltIn: true, permissions: role.permissions.sorted().map(\.slug)))
         }
         for ring in DefaultUpdateRing.allCases {
-            try put(PortalUpdateRing(
-                id: ring.rawValue, displayName: ring.displayName, order: ring.order, rolloutDays: ring.rolloutDays, testDays: ring.testDays,
-                isDefault: true))
+            try put(
+                PortalUpdateRing(
+                    id: ring.rawValue, displayName: ring.displayName, order: ring.order, rolloutDays: ring.rolloutDays, testDays: ring.testDays,
+                    isDefault: true))
         }
         for group in groups {
             try put(DirectoryGroup(id: Self.groupId(group.name), displayName: group.name, mail: group.mail))
         }
         for user in users {
-            try put(DirectoryUser(
-                id: user.id ?? Self.userId(user.userPrincipalName), userPrincipalName: user.userPrincipalName,
-                displayName: user.displayName, groupIds: user.groups.map(Self.groupId),
-                directoryRoles: user.directoryRoles.isEmpty ? nil : user.directoryRoles.map(Vocabulary.known)))
+            try put(
+                DirectoryUser(
+                    id: user.id ?? Self.userId(user.userPrincipalName), userPrincipalName: user.userPrincipalName,
+                    displayName: user.displayName, groupIds: user.groups.map(Self.groupId),
+                    directoryRoles: user.directoryRoles.isEmpty ? nil : user.directoryRoles.map(Vocabulary.known)))
         }
         let roomsWithUnits = Set(devices.filter { DeviceType(rawValue: $0.deviceType)?.isRoomUnit == true }.compactMap { $0.room?.lowercased() })
         for room in rooms {
             let id = room.email.lowercased()
-            try put(PortalRoom(
-                id: id, displayName: room.displayName, email: room.email, location: room.location,
-                labels: room.labels, updateRingId: DefaultUpdateRing.general.rawValue,
-                enrollmentState: room.enrollmentState.map { Vocabulary($0) } ?? (roomsWithUnits.contains(id) ? .known(.enrolled) : nil),
-                licence: Vocabulary(room.licence), roomType: Vocabulary(room.roomType), capacity: room.capacity, health: Vocabulary(room.health)))
+            try put(
+                PortalRoom(
+                    id: id, displayName: room.displayName, email: room.email, location: room.location,
+                    labels: room.labels, updateRingId: DefaultUpdateRing.general.rawValue,
+                    enrollmentState: room.enrollmentState.map { Vocabulary($0) } ?? (roomsWithUnits.contains(id) ? .known(.enrolled) : nil),
+                    licence: Vocabulary(room.licence), roomType: Vocabulary(room.roomType), capacity: room.capacity, health: Vocabulary(room.health)))
         }
         // "By default, there is one room group, and more can be added"
         // (learn.microsoft.com/microsoftteams/rooms/microsoft-teams-rooms-configure-servicenow).
         // That it starts with every room is the emulator's reading.
-        try put(PortalRoomGroup(
-            id: PortalRoomGroup.defaultGroupId, displayName: "Default room group", description: "Every tenant has one.",
-            roomIds: rooms.map { $0.email.lowercased() }.sorted()))
+        try put(
+            PortalRoomGroup(
+                id: PortalRoomGroup.defaultGroupId, displayName: "Default room group", description: "Every tenant has one.",
+                roomIds: rooms.map { $0.email.lowercased() }.sorted()))
         for (index, device) in devices.enumerated() {
-            try put(PortalDevice(
-                id: String(format: "dev-%06d", index + 1), serialNumber: device.serialNumber, deviceType: Vocabulary(device.deviceType),
-                manufacturer: device.manufacturer, model: device.model, roomId: device.room?.lowercased(),
-                operatingSystem: device.operatingSystem))
+            try put(
+                PortalDevice(
+                    id: String(format: "dev-%06d", index + 1), serialNumber: device.serialNumber, deviceType: Vocabulary(device.deviceType),
+                    manufacturer: device.manufacturer, model: device.model, roomId: device.room?.lowercased(),
+                    operatingSystem: device.operatingSystem))
         }
         if !administrators.isEmpty {
-            try put(PortalRoleAssignment(
-                id: "pro-managers", roleId: BuiltInRole.teamsRoomsProManager.rawValue, displayName: "Pro managers",
-                description: "Created when the tenant was onboarded.", emailNotifications: true,
-                members: administrators.map { PortalMember(kind: .user, id: userId(of: $0)) }, scope: PortalScope(allRooms: true)))
+            try put(
+                PortalRoleAssignment(
+                    id: "pro-managers", roleId: BuiltInRole.teamsRoomsProManager.rawValue, displayName: "Pro managers",
+                    description: "Created when the tenant was onboarded.", emailNotifications: true,
+                    members: administrators.map { PortalMember(kind: .user, id: userId(of: $0)) }, scope: PortalScope(allRooms: true)))
         }
         try await store.insert(objects, actor: "seed")
         try await store.setSetting(PortalService.enrollmentKeySetting, PortalService.newEnrollmentKey())

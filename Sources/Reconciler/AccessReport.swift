@@ -48,9 +48,10 @@ public struct AccessReport: Codable, Sendable, Equatable {
         for user in live.users.map(\.resource) {
             for group in user.groupIds { usersInGroup[group, default: []].append(user.id) }
             for role in (user.directoryRoles ?? []).compactMap(\.value) {
-                grants[user.id, default: []].append(Grant(
-                    source: .directoryRole, name: role.displayName, role: role.displayName, viaGroup: nil, allRooms: true,
-                    roomGroups: [], roomCount: live.rooms.count, permissions: role.permissions.map(\.slug).sorted()))
+                grants[user.id, default: []].append(
+                    Grant(
+                        source: .directoryRole, name: role.displayName, role: role.displayName, viaGroup: nil, allRooms: true,
+                        roomGroups: [], roomCount: live.rooms.count, permissions: role.permissions.map(\.slug).sorted()))
             }
         }
         for assignment in live.roleAssignments.map(\.resource) {

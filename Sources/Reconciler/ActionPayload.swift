@@ -24,7 +24,9 @@ extension ActionPayload: Codable {
         let container = try decoder.container(keyedBy: Key.self)
         guard container.allKeys.count == 1, let key = container.allKeys.first else {
             throw DecodingError.dataCorrupted(
-                .init(codingPath: decoder.codingPath, debugDescription: "a payload has exactly one of \(Key.allCases.map(\.rawValue).joined(separator: ", "))"))
+                .init(
+                    codingPath: decoder.codingPath,
+                    debugDescription: "a payload has exactly one of \(Key.allCases.map(\.rawValue).joined(separator: ", "))"))
         }
         switch key {
         case .roomGroup: self = .roomGroup(try container.decode(PortalRoomGroup.self, forKey: key))

@@ -82,7 +82,8 @@ public struct Checklist: Codable, Sendable, Equatable {
         var idsByTarget: [ObjectKey: String] = [:]
         let made = plan.actions.compactMap { action in builder.step(for: action).map { ($0, action.dependsOn.map(\.target)) } }
         for (var step, after) in made + (builder.enrollments() + builder.autologins()).map({ ($0, [ObjectKey]()) }) {
-            step.id = StableDigest.hex(([step.title] + step.navigation + step.values.map { "\($0.label)=\($0.value)" }).joined(separator: "\n"), length: 16)
+            step.id = StableDigest.hex(
+                ([step.title] + step.navigation + step.values.map { "\($0.label)=\($0.value)" }).joined(separator: "\n"), length: 16)
             idsByTarget[step.target.key] = step.id
             steps.append(step)
             dependencies.append(after)
@@ -134,11 +135,15 @@ public struct Checklist: Codable, Sendable, Equatable {
                     guard now.id != last.id else { continue }
                     let dropped = droppedValues(from: last.confirmed.values, to: now.values)
                     guard !dropped.isEmpty else { continue }
-                    removals.append(Removal(
-                        step: removal(
-                            last.id, now.target, title: "Take away from \(subject(last.confirmed)) what git no longer lists",
-                            navigation: editNavigation(last.confirmed), values: dropped.map { Value(label: "Remove " + $0.label.prefix(1).lowercased() + $0.label.dropFirst(), value: $0.value) }),
-                        takesAccess: takesAccess))
+                    removals.append(
+                        Removal(
+                            step: removal(
+                                last.id, now.target, title: "Take away from \(subject(last.confirmed)) what git no longer lists",
+                                navigation: editNavigation(last.confirmed),
+                                values: dropped.map {
+                                    Value(label: "Remove " + $0.label.prefix(1).lowercased() + $0.label.dropFirst(), value: $0.value)
+                                }),
+                            takesAccess: takesAccess))
                 } else if let gone = goneStep(last.id, target: target, kind: kind, last.confirmed) {
                     removals.append(Removal(step: gone, takesAccess: takesAccess))
                 }
@@ -183,13 +188,18 @@ public struct Checklist: Codable, Sendable, Equatable {
             let name = confirmed.values.first { $0.label == "Name" || $0.label == "Assignment name" }?.value ?? reference.name
             switch kind {
             case ManifestKind.roleAssignment.rawValue:
-                return removal(lastId, reference, title: "Delete the assignment \(name)", navigation: Array(editNavigation(confirmed).dropLast()) + ["Delete"], values: [])
+                return removal(
+                    lastId, reference, title: "Delete the assignment \(name)", navigation: Array(editNavigation(confirmed).dropLast()) + ["Delete"],
+                    values: [])
             case ManifestKind.role.rawValue:
-                return removal(lastId, reference, title: "Delete the custom role \(name)", navigation: ["Settings", "Roles", name, "Delete"], values: [])
+                return removal(
+                    lastId, reference, title: "Delete the custom role \(name)", navigation: ["Settings", "Roles", name, "Delete"], values: [])
             case ManifestKind.roomGroup.rawValue:
-                return removal(lastId, reference, title: "Delete the room group \(name)", navigation: ["Rooms", "Room groups", name, "Delete"], values: [])
+                return removal(
+                    lastId, reference, title: "Delete the room group \(name)", navigation: ["Rooms", "Room groups", name, "Delete"], values: [])
             case ManifestKind.updateRing.rawValue:
-                return removal(lastId, reference, title: "Delete the update ring \(name)", navigation: ["Updates", "Rings", name, "Delete"], values: [])
+                return removal(
+                    lastId, reference, title: "Delete the update ring \(name)", navigation: ["Updates", "Rings", name, "Delete"], values: [])
             case "Room":
                 // A room no ring declares any more goes back to the General ring.
                 let room = confirmed.navigation.dropFirst().first ?? reference.name
@@ -199,7 +209,8 @@ public struct Checklist: Codable, Sendable, Equatable {
             case ManifestKind.device.rawValue where confirmed.title.hasPrefix("Enroll"):
                 // Unenrolling is Remove (enroll-a-device).
                 let room = confirmed.navigation.dropFirst().first ?? reference.name
-                return removal(lastId, reference, title: "Remove \(room) from the portal's managed rooms", navigation: ["Rooms", room, "Remove"], values: [])
+                return removal(
+                    lastId, reference, title: "Remove \(room) from the portal's managed rooms", navigation: ["Rooms", room, "Remove"], values: [])
             default:
                 return nil
             }
@@ -213,7 +224,8 @@ public struct Checklist: Codable, Sendable, Equatable {
 
         private static func removal(_ lastId: String, _ target: ObjectReference, title: String, navigation: [String], values: [Value]) -> Step {
             var step = Step(id: "", number: 0, target: target, title: title, navigation: navigation, values: values, after: [], removal: true)
-            step.id = StableDigest.hex((["remove", lastId, title] + navigation + values.map { "\($0.label)=\($0.value)" }).joined(separator: "\n"), length: 16)
+            step.id = StableDigest.hex(
+                (["remove", lastId, title] + navigation + values.map { "\($0.label)=\($0.value)" }).joined(separator: "\n"), length: 16)
             return step
         }
     }
@@ -260,7 +272,8 @@ public struct Checklist: Codable, Sendable, Equatable {
                     values: [Value(label: "Name", value: role.displayName)] + optional("Description", role.description)
                         + role.permissions.map { Value(label: "Permission", value: $0.value.label) }
                         + [
-                            Value(label: "Assignments", value: "the wizard asks for a first assignment: enter the first assignment step of this role"),
+                            Value(
+                                label: "Assignments", value: "the wizard asks for a first assignment: enter the first assignment step of this role"),
                             Value(label: "Finish", value: "Add new role"),
                         ],
                     after: [])
@@ -296,7 +309,8 @@ public struct Checklist: Codable, Sendable, Equatable {
                 // rooms-pro-management update-management: the room's Updates tab, Assigned Ring, Change, then Assign.
                 return Step(
                     id: "", number: 0, target: action.target, title: "Put \(room) in the update ring \(ring)",
-                    navigation: ["Rooms", room, "Updates", "Assigned ring", "Change", "Assign"], values: [Value(label: "Ring", value: ring)], after: [])
+                    navigation: ["Rooms", room, "Updates", "Assigned ring", "Change", "Assign"], values: [Value(label: "Ring", value: ring)],
+                    after: [])
             case (.setGroupTag, _, .autopilotGroupTag(let tag)):
                 let serial = devices[name]?.serialNumber.value ?? name
                 return Step(
@@ -316,10 +330,15 @@ public struct Checklist: Codable, Sendable, Equatable {
                 let room = roomName(device.room.value.lowercased())
                 return Step(
                     id: "", number: 0, target: ObjectReference(kind: .manifest(.device), name: device.metadata.name.value),
-                    title: "Enroll \(room): sign its main unit in, or Enroll it if it shows Onboarding", navigation: ["Rooms", room, "Status", "Enroll"],
+                    title: "Enroll \(room): sign its main unit in, or Enroll it if it shows Onboarding",
+                    navigation: ["Rooms", room, "Status", "Enroll"],
                     values: [
-                        Value(label: "Main unit", value: HardwareIdentity(manufacturer: device.manufacturer, serialNumber: device.serialNumber.value).description),
-                        Value(label: "Sign in with", value: "\(device.room.value.lowercased()) (licensed Teams Rooms Pro: the device then enrolls itself)"),
+                        Value(
+                            label: "Main unit",
+                            value: HardwareIdentity(manufacturer: device.manufacturer, serialNumber: device.serialNumber.value).description),
+                        Value(
+                            label: "Sign in with",
+                            value: "\(device.room.value.lowercased()) (licensed Teams Rooms Pro: the device then enrolls itself)"),
                     ],
                     after: [])
             }

@@ -66,24 +66,31 @@ struct Context {
         }
         roleNames = Dictionary(
             live.roles.map { role in
-                (role.resource.id, role.resource.isBuiltIn
-                    ? BuiltInRole.referencePrefix + role.resource.id
-                    : logicalName(role.resource.managedBy, role.resource.manifestName, role.resource.id))
+                (
+                    role.resource.id,
+                    role.resource.isBuiltIn
+                        ? BuiltInRole.referencePrefix + role.resource.id
+                        : logicalName(role.resource.managedBy, role.resource.manifestName, role.resource.id)
+                )
             }, uniquingKeysWith: { first, _ in first })
         groupNames = Dictionary(
             live.roomGroups.map { ($0.resource.id, logicalName($0.resource.managedBy, $0.resource.manifestName, $0.resource.id)) },
             uniquingKeysWith: { first, _ in first })
         ringNames = Dictionary(
             live.updateRings.map { ring in
-                (ring.resource.id, ring.resource.isDefault
-                    ? ring.resource.id : logicalName(ring.resource.managedBy, ring.resource.manifestName, ring.resource.id))
+                (
+                    ring.resource.id,
+                    ring.resource.isDefault
+                        ? ring.resource.id : logicalName(ring.resource.managedBy, ring.resource.manifestName, ring.resource.id)
+                )
             }, uniquingKeysWith: { first, _ in first })
         userIdsByPrincipalName = Dictionary(
             live.users.map { ($0.resource.userPrincipalName.lowercasedIfNeeded, $0.resource.id) }, uniquingKeysWith: { first, _ in first })
         principalNames = Dictionary(live.users.map { ($0.resource.id, $0.resource.userPrincipalName) }, uniquingKeysWith: { first, _ in first })
         let groups = live.groups.map(\.resource)
         directoryGroups = Dictionary(groups.map { ($0.id, $0) }, uniquingKeysWith: { first, _ in first })
-        groupIdsByMail = Dictionary(groups.compactMap { group in group.mail.map { ($0.lowercased(), group.id) } }, uniquingKeysWith: { first, _ in first })
+        groupIdsByMail = Dictionary(
+            groups.compactMap { group in group.mail.map { ($0.lowercased(), group.id) } }, uniquingKeysWith: { first, _ in first })
         groupIdsByName = Dictionary(grouping: groups, by: { $0.displayName.lowercased() }).mapValues { $0.map(\.id).sorted() }
         devices = DeviceIndex(live.devices)
         var managed: [ManifestKind: Int] = [:]

@@ -17,7 +17,9 @@ public enum DirectoryCheck {
     /// The plan against the directory alone: every portal-only object is an action (nothing of
     /// the portal is observable), and only the findings about the directory and the devices are
     /// kept (what the portal's own device view would say is unknown).
-    public static func plan(declared: ManifestSet, directory: TenantDirectory, source: String, sourceRevision: String? = nil, now: Date = Date()) -> Plan {
+    public static func plan(declared: ManifestSet, directory: TenantDirectory, source: String, sourceRevision: String? = nil, now: Date = Date())
+        -> Plan
+    {
         plan(declared: declared, live: LiveState(directory: directory), source: source, sourceRevision: sourceRevision, now: now)
     }
 
@@ -36,7 +38,8 @@ extension DirectoryLookups {
     /// Every room address the manifests name, and the serial numbers of the rooms' main units
     /// (the devices checked against Intune and Autopilot).
     public init(declared: ManifestSet) {
-        let rooms = declared.roomGroups.flatMap(\.rooms) + declared.roleAssignments.flatMap(\.scope.rooms)
+        let rooms =
+            declared.roomGroups.flatMap(\.rooms) + declared.roleAssignments.flatMap(\.scope.rooms)
             + declared.updateRings.flatMap(\.rooms) + declared.devices.map(\.room)
         self.init(rooms: rooms.map(\.value), serialNumbers: declared.devices.filter(\.isRoomUnit).map(\.serialNumber.value))
     }

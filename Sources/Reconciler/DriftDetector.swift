@@ -141,13 +141,16 @@ public struct DriftDetector {
                     .changed, .manual, target, "\(state) in the portal; git declares it \(action.changes.first?.after ?? "")",
                     action.changes, location, adopt: false)
             }
-            var item = make(.changed, .convergence, target, "the room's main unit checked in and the room waits in onboarding; apply enrolls it", action.changes, location, adopt: false)
+            var item = make(
+                .changed, .convergence, target, "the room's main unit checked in and the room waits in onboarding; apply enrolls it", action.changes,
+                location, adopt: false)
             if now.timeIntervalSince(item.since) >= grace {
                 item.explanation = "stuck in onboarding for \(declared.policy.deviceGraceHours) hours or more; apply enrolls it"
                 item.remedies.removeAll { if case .byHand = $0 { true } else { false } }
-                item.remedies.append(.byHand(
-                    instructions: "if the room stays in onboarding after apply, check on site that the device is signed in to Teams "
-                        + "with the room's resource account and that the account holds a Teams Rooms Pro licence"))
+                item.remedies.append(
+                    .byHand(
+                        instructions: "if the room stays in onboarding after apply, check on site that the device is signed in to Teams "
+                            + "with the room's resource account and that the account holds a Teams Rooms Pro licence"))
             }
             return item
         }
@@ -157,7 +160,7 @@ public struct DriftDetector {
     /// it was not Roomkeeper's own (a prune, before git declared it again).
     private func deletion(of target: ObjectReference) -> AuditEntry? {
         guard case .manifest(let kind) = target.kind, let entry = lookups.lastDeletions["\(kind.collectionName)/\(target.name)"],
-              entry.actor.lowercased() != reconcilerIdentity
+            entry.actor.lowercased() != reconcilerIdentity
         else { return nil }
         return entry
     }
@@ -205,32 +208,37 @@ public struct DriftDetector {
                 let since = memory.since(fingerprint) ?? now
                 if now.timeIntervalSince(since) < grace {
                     pending[.init(fingerprint: fingerprint, target: target.description)] = since
-                    statuses.append(DeviceStatus(
-                        target: target, status: .pending, serialNumber: serial, room: room, since: since,
-                        message: device.deviceType.enrollsItself
-                            ? "not checked in yet; reported missing after \(declared.policy.deviceGraceHours) hours"
-                            : "not reported by the room's main unit yet; reported missing after \(declared.policy.deviceGraceHours) hours"))
+                    statuses.append(
+                        DeviceStatus(
+                            target: target, status: .pending, serialNumber: serial, room: room, since: since,
+                            message: device.deviceType.enrollsItself
+                                ? "not checked in yet; reported missing after \(declared.policy.deviceGraceHours) hours"
+                                : "not reported by the room's main unit yet; reported missing after \(declared.policy.deviceGraceHours) hours"))
                 } else if device.deviceType.enrollsItself {
-                    items.append(make(
-                        .missing, .convergence, target,
-                        "no \(device.deviceType.rawValue) with serial number \(serial) has checked in for \(declared.policy.deviceGraceHours) hours or more", [],
-                        locations[target.key], revertable: false, adopt: false,
-                        byHand: EnrollmentWords.signIn(device.deviceType, room: room)))
+                    items.append(
+                        make(
+                            .missing, .convergence, target,
+                            "no \(device.deviceType.rawValue) with serial number \(serial) has checked in for \(declared.policy.deviceGraceHours) hours or more",
+                            [],
+                            locations[target.key], revertable: false, adopt: false,
+                            byHand: EnrollmentWords.signIn(device.deviceType, room: room)))
                 } else {
-                    items.append(make(
-                        .missing, .convergence, target,
-                        "the main unit of \(room) has not reported a \(device.deviceType.rawValue) with serial number \(serial) for \(declared.policy.deviceGraceHours) hours or more",
-                        [], locations[target.key], revertable: false, adopt: false,
-                        byHand: "connect it to the room's main unit and check it there; peripherals carry no agent of their own"))
+                    items.append(
+                        make(
+                            .missing, .convergence, target,
+                            "the main unit of \(room) has not reported a \(device.deviceType.rawValue) with serial number \(serial) for \(declared.policy.deviceGraceHours) hours or more",
+                            [], locations[target.key], revertable: false, adopt: false,
+                            byHand: "connect it to the room's main unit and check it there; peripherals carry no agent of their own"))
                 }
                 continue
             }
             if candidates.count == 1, roomStates[room] == .known(.enrolled), current.resource.connectivity == .known(.disconnected) {
-                statuses.append(DeviceStatus(
-                    target: target, status: .offline, serialNumber: serial, room: room, since: current.resource.lastSeen,
-                    message: device.deviceType.enrollsItself
-                        ? "its room is enrolled but the agent is not reporting; check its power and network on site"
-                        : "not connected; check its cable and the room's main unit on site"))
+                statuses.append(
+                    DeviceStatus(
+                        target: target, status: .offline, serialNumber: serial, room: room, since: current.resource.lastSeen,
+                        message: device.deviceType.enrollsItself
+                            ? "its room is enrolled but the agent is not reporting; check its power and network on site"
+                            : "not connected; check its cable and the room's main unit on site"))
             }
         }
         var declaredUnits: [String: String] = [:]
@@ -244,36 +252,44 @@ public struct DriftDetector {
             let identity = "\(device.deviceType.rawValue) \(device.serialNumber)"
             // A panel in the portal signed in and enrolled itself; it carries no room's enrollment.
             guard device.deviceType.value?.isRoomUnit == true else {
-                items.append(make(
-                    .unexpected, .manual, target, "a Teams panel of \(room) (\(identity)) enrolled itself in the portal, but is not declared in git", [],
-                    nil, revertable: false, adopt: true, byHand: "or sign it out and Remove it in the portal if it should not be monitored"))
+                items.append(
+                    make(
+                        .unexpected, .manual, target,
+                        "a Teams panel of \(room) (\(identity)) enrolled itself in the portal, but is not declared in git", [],
+                        nil, revertable: false, adopt: true, byHand: "or sign it out and Remove it in the portal if it should not be monitored"))
                 continue
             }
             // A room has one main unit: another one beside the declared unit is a device nobody
             // declared, reporting from the room (a swap not recorded in git, or a stray install).
             if let declaredUnit = declaredUnits[room] {
                 guard roomStates[room] == .known(.enrolled) || roomStates[room] == .known(.onboarding) else { continue }
-                items.append(make(
-                    .unexpected, .manual, target,
-                    "a second main unit in \(room), \(identity), reports to the portal; git declares \(declaredUnit) as the room's main unit", [],
-                    nil, revertable: false, adopt: false,
-                    byHand: "if it replaced \(declaredUnit), change that Device's serial number in git; otherwise sign it out of "
-                        + "the room's account, or Remove it in the portal"))
+                items.append(
+                    make(
+                        .unexpected, .manual, target,
+                        "a second main unit in \(room), \(identity), reports to the portal; git declares \(declaredUnit) as the room's main unit", [],
+                        nil, revertable: false, adopt: false,
+                        byHand: "if it replaced \(declaredUnit), change that Device's serial number in git; otherwise sign it out of "
+                            + "the room's account, or Remove it in the portal"))
                 continue
             }
             switch roomStates[room] {
             case .known(.enrolled):
-                items.append(make(
-                    .unexpected, .manual, target, "main unit of \(room) (\(identity)), which is enrolled in the portal, but not declared in git", [],
-                    nil, revertable: false, adopt: true, byHand: "or Remove the room in the portal if it should not be monitored"))
+                items.append(
+                    make(
+                        .unexpected, .manual, target, "main unit of \(room) (\(identity)), which is enrolled in the portal, but not declared in git",
+                        [],
+                        nil, revertable: false, adopt: true, byHand: "or Remove the room in the portal if it should not be monitored"))
             case .known(.onboarding):
                 // Someone installed the agent with the tenant's enrollment key: the room waits in
                 // onboarding for an enrollment git does not ask for (enroll-a-device).
-                items.append(make(
-                    .unexpected, .manual, target,
-                    "main unit of \(room) (\(identity)), which checked in and waits in onboarding, but git does not declare it", [],
-                    nil, revertable: false, adopt: true,
-                    byHand: "declare it in git to have apply enroll the room, or sign it out of the room's account if the room should not be managed"))
+                items.append(
+                    make(
+                        .unexpected, .manual, target,
+                        "main unit of \(room) (\(identity)), which checked in and waits in onboarding, but git does not declare it", [],
+                        nil, revertable: false, adopt: true,
+                        byHand:
+                            "declare it in git to have apply enroll the room, or sign it out of the room's account if the room should not be managed")
+                )
             default:
                 continue
             }
@@ -311,10 +327,11 @@ public struct DriftDetector {
                 let parts = snooze.target.value.split(separator: "/", maxSplits: 1).map(String.init)
                 // The policy check refused snoozes whose kind is not one Roomkeeper knows.
                 guard let kind = parts.first.flatMap(ObjectKind.init(rawValue:)) else { continue }
-                notes.append(Finding(
-                    severity: .info, target: ObjectReference(kind: kind, name: parts.last ?? ""),
-                    message: "the snooze until \(snooze.until) has passed", remedy: "remove it from roomkeeper.yaml, or extend it",
-                    location: snooze.target.location))
+                notes.append(
+                    Finding(
+                        severity: .info, target: ObjectReference(kind: kind, name: parts.last ?? ""),
+                        message: "the snooze until \(snooze.until) has passed", remedy: "remove it from roomkeeper.yaml, or extend it",
+                        location: snooze.target.location))
                 continue
             }
             snoozes[snooze.target.value] = snooze

@@ -68,13 +68,13 @@ public struct DriftReport: Codable, Sendable {
             guard let count = counts[kind], count > 0 else { return nil }
             return NotObservable(
                 kind: kind.rawValue, declared: count,
-                reason: kind == .device ? "the portal's enrollment cannot be read; Intune and Autopilot are checked instead"
+                reason: kind == .device
+                    ? "the portal's enrollment cannot be read; Intune and Autopilot are checked instead"
                     : "the portal cannot be read without an API")
         }
         report.checklistStepsLeft = stepsLeft
         return report
     }
-
 
     /// The fingerprints of the drift items, for deduplicating notifications.
     public var fingerprints: Set<String> { Set(items.map(\.fingerprint)) }

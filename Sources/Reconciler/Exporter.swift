@@ -65,16 +65,26 @@ public struct Exporter {
 
         var manifests: [(aliases: [String], manifest: Manifest)] = []
         for group in groups {
-            manifests.append((aliases(.roomGroup, group.id), .roomGroup(RoomGroup(
-                metadata: metadata(.roomGroup, group), displayName: group.displayName, description: group.description,
-                rooms: group.roomIds.sorted().map { Located($0) }))))
+            manifests.append(
+                (
+                    aliases(.roomGroup, group.id),
+                    .roomGroup(
+                        RoomGroup(
+                            metadata: metadata(.roomGroup, group), displayName: group.displayName, description: group.description,
+                            rooms: group.roomIds.sorted().map { Located($0) }))
+                ))
         }
         if roomListGroups {
             for list in live.directory?.roomLists ?? [] {
                 let name = names.unique(.roomGroup, ManifestName.derived(from: list.displayName, fallback: "room-list"))
-                manifests.append(([name, list.email], .roomGroup(RoomGroup(
-                    metadata: ManifestMetadata(name: Located(name)), displayName: list.displayName,
-                    description: "The rooms of the room list \(list.email).", selector: RoomSelector(roomList: Located(list.email))))))
+                manifests.append(
+                    (
+                        [name, list.email],
+                        .roomGroup(
+                            RoomGroup(
+                                metadata: ManifestMetadata(name: Located(name)), displayName: list.displayName,
+                                description: "The rooms of the room list \(list.email).", selector: RoomSelector(roomList: Located(list.email))))
+                    ))
             }
         }
         for role in roles {
@@ -83,9 +93,14 @@ public struct Exporter {
                 skipped.append(skip(.role, role.id, "has no permission Roomkeeper knows, and a Role manifest needs one"))
                 continue
             }
-            manifests.append((aliases(.role, role.id), .role(Role(
-                metadata: metadata(.role, role), displayName: role.displayName, description: role.description,
-                permissions: permissions.map { Located($0) }))))
+            manifests.append(
+                (
+                    aliases(.role, role.id),
+                    .role(
+                        Role(
+                            metadata: metadata(.role, role), displayName: role.displayName, description: role.description,
+                            permissions: permissions.map { Located($0) }))
+                ))
         }
         for assignment in assignments {
             guard let exported = roleAssignment(assignment) else {
@@ -96,10 +111,15 @@ public struct Exporter {
         }
         for ring in rings {
             let rooms = live.rooms.map(\.resource).filter { $0.updateRingId == ring.id }.map(\.id).sorted()
-            manifests.append((aliases(.updateRing, ring.id), .updateRing(UpdateRing(
-                metadata: metadata(.updateRing, ring), displayName: ring.displayName, description: ring.description,
-                order: Located(ring.order), rolloutDays: ring.rolloutDays, testDays: ring.testDays,
-                rooms: rooms.map { Located($0) }))))
+            manifests.append(
+                (
+                    aliases(.updateRing, ring.id),
+                    .updateRing(
+                        UpdateRing(
+                            metadata: metadata(.updateRing, ring), displayName: ring.displayName, description: ring.description,
+                            order: Located(ring.order), rolloutDays: ring.rolloutDays, testDays: ring.testDays,
+                            rooms: rooms.map { Located($0) }))
+                ))
         }
         let roomsById = Dictionary(live.rooms.map { ($0.resource.id, $0.resource) }, uniquingKeysWith: { first, _ in first })
         var unitOfRoom: [String: String] = [:]
@@ -119,17 +139,25 @@ public struct Exporter {
             // enrolled, what an admin who declares it wants. Peripherals never enroll.
             let unenrolled = type.isRoomUnit && roomsById[room]?.enrollmentState == .known(.unenrolled)
             let name = names.unique(.device, ManifestName.derived(from: device.serialNumber, fallback: "device"))
-            manifests.append(([name, device.id.lowercased(), device.serialNumber.lowercased()], .device(Device(
-                metadata: ManifestMetadata(name: Located(name)), room: Located(room), serialNumber: Located(device.serialNumber),
-                deviceType: type, manufacturer: device.manufacturer, model: device.model,
-                enrollment: unenrolled ? Located(DesiredEnrollment.unenrolled) : nil))))
+            manifests.append(
+                (
+                    [name, device.id.lowercased(), device.serialNumber.lowercased()],
+                    .device(
+                        Device(
+                            metadata: ManifestMetadata(name: Located(name)), room: Located(room), serialNumber: Located(device.serialNumber),
+                            deviceType: type, manufacturer: device.manufacturer, model: device.model,
+                            enrollment: unenrolled ? Located(DesiredEnrollment.unenrolled) : nil))
+                ))
         }
 
         // Names compare case-insensitively: serial numbers and addresses are written in either case.
         let wanted = Set(select.map { $0.lowercased() })
-        let chosen = select.isEmpty ? manifests : manifests.filter { entry in
-            entry.aliases.contains { wanted.contains(ObjectKey(.manifest(entry.manifest.kind), $0).description.lowercased()) }
-        }
+        let chosen =
+            select.isEmpty
+            ? manifests
+            : manifests.filter { entry in
+                entry.aliases.contains { wanted.contains(ObjectKey(.manifest(entry.manifest.kind), $0).description.lowercased()) }
+            }
         let sorted = chosen.map(\.manifest).sorted { ObjectKey($0) < ObjectKey($1) }
         return Result(manifests: sorted, skipped: skipped, handMadeKinds: handMade)
     }
@@ -163,8 +191,9 @@ public struct Exporter {
     }
 
     private func skip(_ kind: ManifestKind, _ name: String, _ why: String) -> Finding {
-        Finding(severity: .warning, target: ObjectReference(kind: .manifest(kind), name: name), message: "not exported: \(why)",
-                remedy: "fix it in the portal, or declare it by hand")
+        Finding(
+            severity: .warning, target: ObjectReference(kind: .manifest(kind), name: name), message: "not exported: \(why)",
+            remedy: "fix it in the portal, or declare it by hand")
     }
 
     private static func kind(of object: any OwnedResource) -> ManifestKind {

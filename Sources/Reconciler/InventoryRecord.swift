@@ -1,6 +1,6 @@
 import Foundation
-import PortalAPI
 import Manifests
+import PortalAPI
 
 /// How many objects of each collection the portal listed at the last plan, kept per portal in the
 /// state folder. An empty or short read is not proof of absence: when a collection shrinks

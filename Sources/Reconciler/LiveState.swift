@@ -105,13 +105,14 @@ public struct LiveState: Sendable {
         ]
         if let source {
             // First, since it is the longest read.
-            readers.insert({
-                do {
-                    return .directory(try await source.readDirectory(lookingUp: lookups))
-                } catch {
-                    throw DirectoryReadError(source: source.directoryDescription, underlying: error)
-                }
-            }, at: 0)
+            readers.insert(
+                {
+                    do {
+                        return .directory(try await source.readDirectory(lookingUp: lookups))
+                    } catch {
+                        throw DirectoryReadError(source: source.directoryDescription, underlying: error)
+                    }
+                }, at: 0)
         }
         try await withThrowingTaskGroup(of: Part.self) { group in
             var pending = readers[...]

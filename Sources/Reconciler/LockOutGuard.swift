@@ -18,7 +18,8 @@ enum LockOutGuard {
         var blockers: [PlanBlocker] = []
         if before.proManagerCount > 0 && after.proManagerCount == 0 { blockers.append(.lastProManager) }
         if let account = live.me?.userPrincipalName,
-           let user = live.users.first(where: { $0.resource.userPrincipalName.lowercased() == account.lowercased() })?.resource {
+            let user = live.users.first(where: { $0.resource.userPrincipalName.lowercased() == account.lowercased() })?.resource
+        {
             let held = before.grants(for: user)
             let kept = after.grants(for: user)
             let lost = reconcilerPermissions.filter { held[$0]?.allRooms == true && kept[$0]?.allRooms != true }

@@ -101,8 +101,10 @@ public struct GitOrigin: Codable, Sendable, Equatable {
         let container = try decoder.container(keyedBy: Keys.self)
         self.init(
             url: try container.decode(String.self, forKey: .url), ref: try container.decodeIfPresent(String.self, forKey: .ref) ?? "main",
-            path: try container.decodeIfPresent(String.self, forKey: .path) ?? "", commit: try container.decodeIfPresent(String.self, forKey: .commit),
-            subject: try container.decodeIfPresent(String.self, forKey: .subject), author: try container.decodeIfPresent(String.self, forKey: .author),
+            path: try container.decodeIfPresent(String.self, forKey: .path) ?? "",
+            commit: try container.decodeIfPresent(String.self, forKey: .commit),
+            subject: try container.decodeIfPresent(String.self, forKey: .subject),
+            author: try container.decodeIfPresent(String.self, forKey: .author),
             verifiedSigners: try container.decodeIfPresent([String].self, forKey: .verifiedSigners))
     }
 }
@@ -325,7 +327,8 @@ public struct Finding: Codable, Sendable, Equatable {
         /// The findings that checking the manifests against the directory alone can make.
         public static let directoryChecks: Set<Code> = [
             .memberNotInDirectory, .memberAmbiguous, .memberDisabled, .groupNotSecurityEnabled, .roomNotRoomMailbox, .roomListUnknown,
-            .selectorMatchesNothing, .ringWithoutProLicence, .deviceNotRegistered, .deviceOffline, .groupTagInvalid, .groupTagOfAnotherProfile, .deviceUndeclared, .roomLicencedAsSharedDevice, .roomsNotObservable, .portalNotInCloud, .remoteAccessOff,
+            .selectorMatchesNothing, .ringWithoutProLicence, .deviceNotRegistered, .deviceOffline, .groupTagInvalid, .groupTagOfAnotherProfile,
+            .deviceUndeclared, .roomLicencedAsSharedDevice, .roomsNotObservable, .portalNotInCloud, .remoteAccessOff,
             .deviceAmbiguous, .devicesNotObservable,
         ]
     }
@@ -357,7 +360,8 @@ public struct Finding: Codable, Sendable, Equatable {
 /// reverse (assignments before the roles and groups they name), as `deletionOrder` says. The
 /// numbers are what a plan's `stage` field holds.
 public enum PlanStage: Int, CaseIterable, Sendable {
-    case updateRings = 0, roomGroups, roles, roleAssignments, ringMoves, devices
+    case updateRings = 0
+    case roomGroups, roles, roleAssignments, ringMoves, devices
 
     /// When creates, updates and moves of this stage run.
     public var order: Int { rawValue }

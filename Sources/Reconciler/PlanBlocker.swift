@@ -49,7 +49,8 @@ extension PlanBlocker: Codable {
         case "lastProManager":
             self = .lastProManager
         case "selfLockOut":
-            self = .selfLockOut(account: try container.decode(String.self, forKey: .account), lost: try container.decode([String].self, forKey: .lost))
+            self = .selfLockOut(
+                account: try container.decode(String.self, forKey: .account), lost: try container.decode([String].self, forKey: .lost))
         default:
             self = .recorded(try container.decodeIfPresent(String.self, forKey: .message) ?? "a blocker this release does not know")
         }

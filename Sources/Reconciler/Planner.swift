@@ -229,11 +229,12 @@ public struct Planner {
         }
         for (ring, rooms) in withoutPro.sorted(by: { $0.key < $1.key }) {
             let target = reference(.updateRing, ring)
-            resolver.findings.append(Finding(
-                .ringWithoutProLicence, severity: .warning, target: target,
-                message: "\(rooms.count) room\(rooms.count == 1 ? "" : "s") without a Teams Rooms Pro licence: \(Self.listed(rooms.sorted()))",
-                remedy: "rings orchestrate updates only for Pro rooms; license them with Teams Rooms Pro, or leave them out of the ring",
-                location: declared.updateRings.first { $0.metadata.name.value == ring }?.metadata.name.location))
+            resolver.findings.append(
+                Finding(
+                    .ringWithoutProLicence, severity: .warning, target: target,
+                    message: "\(rooms.count) room\(rooms.count == 1 ? "" : "s") without a Teams Rooms Pro licence: \(Self.listed(rooms.sorted()))",
+                    remedy: "rings orchestrate updates only for Pro rooms; license them with Teams Rooms Pro, or leave them out of the ring",
+                    location: declared.updateRings.first { $0.metadata.name.value == ring }?.metadata.name.location))
         }
     }
 
@@ -246,12 +247,13 @@ public struct Planner {
         for device in declared.devices where device.isRoomUnit {
             let room = device.room.value.lowercasedIfNeeded
             guard shared.contains(room) else { continue }
-            resolver.findings.append(Finding(
-                .roomLicencedAsSharedDevice, severity: .warning, target: reference(.device, device.metadata.name.value),
-                message: "\(room) holds Microsoft Teams Shared Devices (MCOCAP), which licenses Teams panels and phones, "
-                    + "not a Teams Rooms system like its \(device.deviceType.rawValue)",
-                remedy: "assign the room's resource account a Teams Rooms Pro or Basic licence",
-                location: device.metadata.name.location))
+            resolver.findings.append(
+                Finding(
+                    .roomLicencedAsSharedDevice, severity: .warning, target: reference(.device, device.metadata.name.value),
+                    message: "\(room) holds Microsoft Teams Shared Devices (MCOCAP), which licenses Teams panels and phones, "
+                        + "not a Teams Rooms system like its \(device.deviceType.rawValue)",
+                    remedy: "assign the room's resource account a Teams Rooms Pro or Basic licence",
+                    location: device.metadata.name.location))
         }
     }
 
@@ -269,19 +271,22 @@ public struct Planner {
         guard !remoteRoles.isEmpty else { return }
         if let cloud = live.directory?.cloud, !cloud.remoteAccess {
             for role in remoteRoles {
-                resolver.findings.append(Finding(
-                    .remoteAccessOff, severity: .warning, target: reference(.role, role.metadata.name.value),
-                    message: "grants Remote Access, which the \(cloud.name) cloud does not offer (not in GCC, GCC High or DoD): the permission does nothing",
-                    remedy: "remove the remoteAccess permissions", location: role.metadata.name.location))
+                resolver.findings.append(
+                    Finding(
+                        .remoteAccessOff, severity: .warning, target: reference(.role, role.metadata.name.value),
+                        message:
+                            "grants Remote Access, which the \(cloud.name) cloud does not offer (not in GCC, GCC High or DoD): the permission does nothing",
+                        remedy: "remove the remoteAccess permissions", location: role.metadata.name.location))
             }
         }
         if live.tenantSettings?.remoteAccessEnabled == false {
             for role in remoteRoles {
-                resolver.findings.append(Finding(
-                    .remoteAccessOff, severity: .warning, target: reference(.role, role.metadata.name.value),
-                    message: "grants Remote Access, which this tenant has not turned on: the permission does nothing yet",
-                    remedy: "a Pro Manager turns it on in the portal under Settings > Remote Access, or remove the remoteAccess permissions",
-                    location: role.metadata.name.location))
+                resolver.findings.append(
+                    Finding(
+                        .remoteAccessOff, severity: .warning, target: reference(.role, role.metadata.name.value),
+                        message: "grants Remote Access, which this tenant has not turned on: the permission does nothing yet",
+                        remedy: "a Pro Manager turns it on in the portal under Settings > Remote Access, or remove the remoteAccess permissions",
+                        location: role.metadata.name.location))
             }
         }
         let names = Set(remoteRoles.map(\.metadata.name.value))
@@ -298,11 +303,13 @@ public struct Planner {
                 operatingSystems[room].flatMap { $0.hasPrefix("Windows 11") ? nil : "\(room) (\($0))" }
             }.sorted()
             guard !unreachable.isEmpty else { continue }
-            resolver.findings.append(Finding(
-                .remoteAccessUnreachable, severity: .info, target: reference(.roleAssignment, assignment.metadata.name.value),
-                message: "grants Remote Access to \(unreachable.count) room\(unreachable.count == 1 ? "" : "s") it cannot reach, not Windows 11: \(Self.listed(unreachable))",
-                remedy: "remote access works on Windows 11 Teams Rooms only; upgrade them, or expect no remote session there",
-                location: assignment.metadata.name.location))
+            resolver.findings.append(
+                Finding(
+                    .remoteAccessUnreachable, severity: .info, target: reference(.roleAssignment, assignment.metadata.name.value),
+                    message:
+                        "grants Remote Access to \(unreachable.count) room\(unreachable.count == 1 ? "" : "s") it cannot reach, not Windows 11: \(Self.listed(unreachable))",
+                    remedy: "remote access works on Windows 11 Teams Rooms only; upgrade them, or expect no remote session there",
+                    location: assignment.metadata.name.location))
         }
     }
 
@@ -311,18 +318,20 @@ public struct Planner {
     private mutating func noteCloudLimits() {
         guard let cloud = live.directory?.cloud else { return }
         if !cloud.places {
-            resolver.findings.append(Finding(
-                .roomsNotObservable, severity: .info, target: ObjectReference(kind: .room, name: "*"),
-                message: "the \(cloud.name) cloud has no Places (place-list: global service only), so room addresses, room lists "
-                    + "and locations were not checked against the directory",
-                remedy: "nothing to do: the checks that need Places are left out, the others are made"))
+            resolver.findings.append(
+                Finding(
+                    .roomsNotObservable, severity: .info, target: ObjectReference(kind: .room, name: "*"),
+                    message: "the \(cloud.name) cloud has no Places (place-list: global service only), so room addresses, room lists "
+                        + "and locations were not checked against the directory",
+                    remedy: "nothing to do: the checks that need Places are left out, the others are made"))
         }
         if !cloud.proManagementPortal {
-            resolver.findings.append(Finding(
-                .portalNotInCloud, severity: .warning, target: ObjectReference(kind: .room, name: "*"),
-                message: "the Teams Rooms Pro Management portal is offered in commercial, GCC and GCC High only "
-                    + "(managed-meeting-rooms-portal); the \(cloud.name) cloud has none, so the portal-only manifests have no portal to go to",
-                remedy: "keep only what the directory and devices check, or manage these rooms from a tenant in a cloud that has the portal"))
+            resolver.findings.append(
+                Finding(
+                    .portalNotInCloud, severity: .warning, target: ObjectReference(kind: .room, name: "*"),
+                    message: "the Teams Rooms Pro Management portal is offered in commercial, GCC and GCC High only "
+                        + "(managed-meeting-rooms-portal); the \(cloud.name) cloud has none, so the portal-only manifests have no portal to go to",
+                    remedy: "keep only what the directory and devices check, or manage these rooms from a tenant in a cloud that has the portal"))
         }
     }
 
@@ -335,10 +344,12 @@ public struct Planner {
         warnAboutSharedDeviceLicences(directory)
         guard let registry = directory.devices else {
             if declared.devices.contains(where: \.isRoomUnit) {
-                resolver.findings.append(Finding(
-                    .devicesNotObservable, severity: .info, target: ObjectReference(kind: .manifest(.device), name: "*"),
-                    message: "Intune and Windows Autopilot could not be read, so the declared main units were not checked against them",
-                    remedy: "grant the app DeviceManagementManagedDevices.Read.All and DeviceManagementServiceConfig.Read.All, with admin consent"))
+                resolver.findings.append(
+                    Finding(
+                        .devicesNotObservable, severity: .info, target: ObjectReference(kind: .manifest(.device), name: "*"),
+                        message: "Intune and Windows Autopilot could not be read, so the declared main units were not checked against them",
+                        remedy: "grant the app DeviceManagementManagedDevices.Read.All and DeviceManagementServiceConfig.Read.All, with admin consent"
+                    ))
             }
             return
         }
@@ -350,12 +361,16 @@ public struct Planner {
         resolver.findings += findings
         for change in tagChanges {
             guard let wanted else { continue }
-            actions.append((PlanStage.devices.order, PlannedAction(
-                type: .setGroupTag,
-                target: ObjectReference(kind: .manifest(.device), name: change.device.metadata.name.value, portalId: change.registration.id),
-                reason: "roomkeeper.yaml asks for the Autopilot group tag \(wanted)",
-                changes: [FieldChange(field: "groupTag", before: change.registration.groupTag ?? "", after: wanted)],
-                payload: .autopilotGroupTag(wanted))))
+            actions.append(
+                (
+                    PlanStage.devices.order,
+                    PlannedAction(
+                        type: .setGroupTag,
+                        target: ObjectReference(kind: .manifest(.device), name: change.device.metadata.name.value, portalId: change.registration.id),
+                        reason: "roomkeeper.yaml asks for the Autopilot group tag \(wanted)",
+                        changes: [FieldChange(field: "groupTag", before: change.registration.groupTag ?? "", after: wanted)],
+                        payload: .autopilotGroupTag(wanted))
+                ))
         }
     }
 
@@ -369,47 +384,57 @@ public struct Planner {
             let candidates = context.devices.matches(device)
             guard candidates.count <= 1 else {
                 seen.formUnion(candidates.map(\.resource.id))
-                resolver.findings.append(Finding(
-                    .deviceAmbiguous, severity: .warning, target: target,
-                    message: "\(candidates.count) devices in the portal have serial number \(device.serialNumber.value): "
-                        + candidates.map { "\($0.resource.manufacturer ?? "unknown maker") \($0.resource.model ?? "") in \($0.resource.roomId ?? "no room")" }
-                        .joined(separator: "; "),
-                    remedy: "give spec.manufacturer so Roomkeeper can tell them apart; until then it matches neither", location: location))
+                resolver.findings.append(
+                    Finding(
+                        .deviceAmbiguous, severity: .warning, target: target,
+                        message: "\(candidates.count) devices in the portal have serial number \(device.serialNumber.value): "
+                            + candidates.map {
+                                "\($0.resource.manufacturer ?? "unknown maker") \($0.resource.model ?? "") in \($0.resource.roomId ?? "no room")"
+                            }
+                            .joined(separator: "; "),
+                        remedy: "give spec.manufacturer so Roomkeeper can tell them apart; until then it matches neither", location: location))
                 continue
             }
             guard let current = candidates.first else {
-                resolver.findings.append(device.deviceType.enrollsItself
-                    ? Finding(
-                        .deviceMissing, severity: .warning, target: target,
-                        message: "missing: no \(device.deviceType.rawValue) with serial number \(device.serialNumber.value) has checked in",
-                        remedy: EnrollmentWords.signIn(device.deviceType, room: device.room.value),
-                        location: location)
-                    : Finding(
-                        .peripheralMissing, severity: .warning, target: target,
-                        message: "missing: the room's main unit does not report a \(device.deviceType.rawValue) with serial number \(device.serialNumber.value)",
-                        remedy: "connect it to \(declaredRoom)'s main unit (peripherals carry no agent; the main unit reports them)",
-                        location: location))
+                resolver.findings.append(
+                    device.deviceType.enrollsItself
+                        ? Finding(
+                            .deviceMissing, severity: .warning, target: target,
+                            message: "missing: no \(device.deviceType.rawValue) with serial number \(device.serialNumber.value) has checked in",
+                            remedy: EnrollmentWords.signIn(device.deviceType, room: device.room.value),
+                            location: location)
+                        : Finding(
+                            .peripheralMissing, severity: .warning, target: target,
+                            message:
+                                "missing: the room's main unit does not report a \(device.deviceType.rawValue) with serial number \(device.serialNumber.value)",
+                            remedy: "connect it to \(declaredRoom)'s main unit (peripherals carry no agent; the main unit reports them)",
+                            location: location))
                 continue
             }
             seen.insert(current.resource.id)
             if current.resource.roomId != declaredRoom {
-                resolver.findings.append(Finding(
-                    .deviceInWrongRoom,
-                    severity: .warning, target: target,
-                    message: "reports from room \(current.resource.roomId ?? "(none)"), not \(declaredRoom)",
-                    remedy: "move the device to \(declaredRoom), or correct spec.room in the manifest", location: location))
+                resolver.findings.append(
+                    Finding(
+                        .deviceInWrongRoom,
+                        severity: .warning, target: target,
+                        message: "reports from room \(current.resource.roomId ?? "(none)"), not \(declaredRoom)",
+                        remedy: "move the device to \(declaredRoom), or correct spec.room in the manifest", location: location))
                 continue
             }
             // A room the portal shows no agent for has nothing to enroll or unenroll yet.
             guard let wanted = device.roomEnrollment, let room = context.room(declaredRoom),
-                  let state = room.resource.enrollmentState?.rawValue, state != wanted.rawValue
+                let state = room.resource.enrollmentState?.rawValue, state != wanted.rawValue
             else { continue }
             var roomTarget = target
             roomTarget.portalId = room.resource.id
-            actions.append((PlanStage.devices.order, PlannedAction(
-                type: wanted == .enrolled ? .enroll : .unenroll, target: roomTarget,
-                reason: "room \(room.resource.id) is \(state); the manifest asks for \(wanted.rawValue)",
-                changes: [FieldChange(field: "enrollment", before: state, after: wanted.rawValue)], fingerprint: room.etag)))
+            actions.append(
+                (
+                    PlanStage.devices.order,
+                    PlannedAction(
+                        type: wanted == .enrolled ? .enroll : .unenroll, target: roomTarget,
+                        reason: "room \(room.resource.id) is \(state); the manifest asks for \(wanted.rawValue)",
+                        changes: [FieldChange(field: "enrollment", before: state, after: wanted.rawValue)], fingerprint: room.etag)
+                ))
         }
         for device in live.devices where !seen.contains(device.resource.id) {
             unmanaged.append(ObjectReference(kind: .manifest(.device), name: device.resource.serialNumber, portalId: device.resource.id))
@@ -458,9 +483,13 @@ public struct Planner {
                     reason = "renamed in git from '\(previousName)'; updated in place"
                 }
                 if !changes.isEmpty {
-                    actions.append((stage.order, PlannedAction(
-                        type: .update, target: target, reason: reason, changes: changes, fingerprint: current.etag,
-                        payload: payload(fields.desired))))
+                    actions.append(
+                        (
+                            stage.order,
+                            PlannedAction(
+                                type: .update, target: target, reason: reason, changes: changes, fingerprint: current.etag,
+                                payload: payload(fields.desired))
+                        ))
                 }
             } else if let existing = handMade[displayName(item).lowercased()] {
                 target.portalId = existing.resource.id
@@ -468,48 +497,68 @@ public struct Planner {
                     adopted.insert(existing.resource.id)
                     ids[manifest.value] = existing.resource.id
                     let fields = settle(existing.resource, id: existing.resource.id)
-                    let changes = [FieldChange(field: "managedBy", before: existing.resource.managedBy, after: Ownership.roomkeeper)]
+                    let changes =
+                        [FieldChange(field: "managedBy", before: existing.resource.managedBy, after: Ownership.roomkeeper)]
                         + fields.changes
-                    actions.append((stage.order, PlannedAction(
-                        type: .update, target: target, reason: "adopting the hand-made \(kind.rawValue) of the same name",
-                        changes: changes, fingerprint: existing.etag, payload: payload(fields.desired))))
+                    actions.append(
+                        (
+                            stage.order,
+                            PlannedAction(
+                                type: .update, target: target, reason: "adopting the hand-made \(kind.rawValue) of the same name",
+                                changes: changes, fingerprint: existing.etag, payload: payload(fields.desired))
+                        ))
                 } else {
-                    resolver.findings.append(Finding(
-                    .handMadeConflict,
-                        severity: .error, target: target,
-                        message: "a hand-made \(kind.rawValue) named '\(displayName(item))' already exists in the portal",
-                        remedy: "let Roomkeeper adopt it (adopt: {\(kind.collectionName): true} in roomkeeper.yaml), or rename one of them",
-                        location: location))
+                    resolver.findings.append(
+                        Finding(
+                            .handMadeConflict,
+                            severity: .error, target: target,
+                            message: "a hand-made \(kind.rawValue) named '\(displayName(item))' already exists in the portal",
+                            remedy: "let Roomkeeper adopt it (adopt: {\(kind.collectionName): true} in roomkeeper.yaml), or rename one of them",
+                            location: location))
                 }
             } else {
                 let id = PortalIdentity.newId(kind, manifest.value)
                 ids[manifest.value] = id
                 let fields = settle(nil, id: id)
-                actions.append((stage.order, PlannedAction(
-                    type: .create, target: target, reason: "declared in git, not in the portal", changes: fields.changes,
-                    payload: payload(fields.desired))))
+                actions.append(
+                    (
+                        stage.order,
+                        PlannedAction(
+                            type: .create, target: target, reason: "declared in git, not in the portal", changes: fields.changes,
+                            payload: payload(fields.desired))
+                    ))
             }
         }
         let absent = Set(declaredPolicy.absent[kind]?.map(\.value) ?? [])
         for (manifest, object) in managed.sorted(by: { $0.key < $1.key }) {
             let target = ObjectReference(kind: .manifest(kind), name: manifest, portalId: object.resource.id)
             if absent.contains(manifest) {
-                actions.append((stage.deletionOrder, PlannedAction(
-                    type: .delete, target: target, reason: "declared absent in roomkeeper.yaml", fingerprint: object.etag)))
+                actions.append(
+                    (
+                        stage.deletionOrder,
+                        PlannedAction(
+                            type: .delete, target: target, reason: "declared absent in roomkeeper.yaml", fingerprint: object.etag)
+                    ))
             } else if object.resource.protected == true {
-                resolver.findings.append(Finding(
-                    .protectedKept,
-                    severity: .warning, target: target, message: "protected: its manifest is gone, so the object stays in the portal",
-                    remedy: "to delete it, list it under absent: {\(kind.collectionName): [\(manifest)]} in roomkeeper.yaml; "
-                        + "to keep managing it, restore its manifest"))
+                resolver.findings.append(
+                    Finding(
+                        .protectedKept,
+                        severity: .warning, target: target, message: "protected: its manifest is gone, so the object stays in the portal",
+                        remedy: "to delete it, list it under absent: {\(kind.collectionName): [\(manifest)]} in roomkeeper.yaml; "
+                            + "to keep managing it, restore its manifest"))
             } else if declaredPolicy.prune.contains(kind) {
-                actions.append((stage.deletionOrder, PlannedAction(
-                    type: .delete, target: target, reason: "created by Roomkeeper and no longer declared", fingerprint: object.etag)))
+                actions.append(
+                    (
+                        stage.deletionOrder,
+                        PlannedAction(
+                            type: .delete, target: target, reason: "created by Roomkeeper and no longer declared", fingerprint: object.etag)
+                    ))
             } else {
-                resolver.findings.append(Finding(
-                    .pruneOff,
-                    severity: .info, target: target, message: "no longer declared; kept because pruning is off for \(kind.collectionName)",
-                    remedy: "delete it in the portal, or set prune: {\(kind.collectionName): true} in roomkeeper.yaml"))
+                resolver.findings.append(
+                    Finding(
+                        .pruneOff,
+                        severity: .info, target: target, message: "no longer declared; kept because pruning is off for \(kind.collectionName)",
+                        remedy: "delete it in the portal, or set prune: {\(kind.collectionName): true} in roomkeeper.yaml"))
             }
         }
         for object in handMade.values where !adopted.contains(object.resource.id) {
@@ -637,34 +686,38 @@ private final class Resolver {
     private func rooms(matching selector: RoomSelector, owner: ObjectReference, at location: SourceLocation?) -> Set<String> {
         if let list = selector.roomList {
             guard context.hasDirectory else {
-                findings.append(Finding(
-                    .roomListNeedsDirectory, severity: .error, target: owner,
-                    message: "the selector picks rooms by the room list '\(list.value)', which only the tenant's directory knows",
-                    remedy: "connect the tenant's directory (Microsoft Graph), or select by location instead",
-                    location: (list.location ?? location)))
+                findings.append(
+                    Finding(
+                        .roomListNeedsDirectory, severity: .error, target: owner,
+                        message: "the selector picks rooms by the room list '\(list.value)', which only the tenant's directory knows",
+                        remedy: "connect the tenant's directory (Microsoft Graph), or select by location instead",
+                        location: (list.location ?? location)))
                 return []
             }
             guard context.directoryListsRooms else {
-                findings.append(Finding(
-                    .roomsNotObservable, severity: .warning, target: owner,
-                    message: "the selector picks rooms by the room list '\(list.value)', but this cloud has no Places to list them",
-                    remedy: "list the rooms by address, or select by location", location: (list.location ?? location)))
+                findings.append(
+                    Finding(
+                        .roomsNotObservable, severity: .warning, target: owner,
+                        message: "the selector picks rooms by the room list '\(list.value)', but this cloud has no Places to list them",
+                        remedy: "list the rooms by address, or select by location", location: (list.location ?? location)))
                 return []
             }
             guard context.roomListExists(list.value) else {
-                findings.append(Finding(
-                    .roomListUnknown, severity: .error, target: owner,
-                    message: "the directory has no room list with the address or name '\(list.value)'",
-                    remedy: "name a room list by its address (as Places lists it), or by a display name no other list has",
-                    location: (list.location ?? location)))
+                findings.append(
+                    Finding(
+                        .roomListUnknown, severity: .error, target: owner,
+                        message: "the directory has no room list with the address or name '\(list.value)'",
+                        remedy: "name a room list by its address (as Places lists it), or by a display name no other list has",
+                        location: (list.location ?? location)))
                 return []
             }
         }
         let matched = context.rooms(matching: selector)
         if matched.isEmpty {
-            findings.append(Finding(
-                .selectorMatchesNothing, severity: .warning, target: owner, message: "the selector matches no room in the inventory",
-                remedy: "check the selector's values against the rooms' location, labels and room lists", location: location))
+            findings.append(
+                Finding(
+                    .selectorMatchesNothing, severity: .warning, target: owner, message: "the selector matches no room in the inventory",
+                    remedy: "check the selector's values against the rooms' location, labels and room lists", location: location))
         }
         return matched
     }
@@ -678,19 +731,21 @@ private final class Resolver {
         for room in rooms {
             let id = room.value.lowercasedIfNeeded
             if context.directoryListsRooms, !context.isRoomMailbox(id) {
-                findings.append(Finding(
-                    .roomNotRoomMailbox, severity: .error, target: owner,
-                    message: "\(room.value) is not a room mailbox in the tenant's directory",
-                    remedy: "name the room's resource account; Places lists room mailboxes only, and none hidden from the address list",
-                    location: room.location))
+                findings.append(
+                    Finding(
+                        .roomNotRoomMailbox, severity: .error, target: owner,
+                        message: "\(room.value) is not a room mailbox in the tenant's directory",
+                        remedy: "name the room's resource account; Places lists room mailboxes only, and none hidden from the address list",
+                        location: room.location))
             } else if context.roomExists(id) {
                 ids.insert(id)
             } else {
-                findings.append(Finding(
-                    .roomNotInInventory,
-                    severity: .warning, target: owner, message: "room \(room.value) is not in the portal's inventory; it is left out",
-                    remedy: "check the address; a new resource account can take up to 48 hours to appear in the inventory",
-                    location: room.location))
+                findings.append(
+                    Finding(
+                        .roomNotInInventory,
+                        severity: .warning, target: owner, message: "room \(room.value) is not in the portal's inventory; it is left out",
+                        remedy: "check the address; a new resource account can take up to 48 hours to appear in the inventory",
+                        location: room.location))
             }
         }
         return ids
@@ -706,10 +761,12 @@ private final class Resolver {
                 if let id = context.userId(principalName: upn) {
                     members.insert(PortalMember(kind: .user, id: id))
                     if context.isDisabled(userId: id) {
-                        findings.append(Finding(
-                            .memberDisabled, severity: .error, target: ObjectReference(kind: .manifest(.roleAssignment), name: assignment.metadata.name.value),
-                            message: "user \(upn)'s account is disabled in the directory",
-                            remedy: "remove the member, or enable the account first", location: member.location))
+                        findings.append(
+                            Finding(
+                                .memberDisabled, severity: .error,
+                                target: ObjectReference(kind: .manifest(.roleAssignment), name: assignment.metadata.name.value),
+                                message: "user \(upn)'s account is disabled in the directory",
+                                remedy: "remove the member, or enable the account first", location: member.location))
                     }
                 } else {
                     unresolved(assignment, member, "user \(upn) is not in the directory")
@@ -719,20 +776,24 @@ private final class Resolver {
                 if ids.count == 1, let id = ids.first {
                     members.insert(PortalMember(kind: .group, id: id))
                     if context.isNotSecurityGroup(id) {
-                        findings.append(Finding(
-                            .groupNotSecurityEnabled, severity: .error, target: ObjectReference(kind: .manifest(.roleAssignment), name: assignment.metadata.name.value),
-                            message: "group \(context.groupDescription(id)) is not a security group; the portal assigns roles to security groups only",
-                            remedy: "name a security group, or make this one security-enabled", location: member.location))
+                        findings.append(
+                            Finding(
+                                .groupNotSecurityEnabled, severity: .error,
+                                target: ObjectReference(kind: .manifest(.roleAssignment), name: assignment.metadata.name.value),
+                                message:
+                                    "group \(context.groupDescription(id)) is not a security group; the portal assigns roles to security groups only",
+                                remedy: "name a security group, or make this one security-enabled", location: member.location))
                     }
                 } else if ids.isEmpty {
                     unresolved(assignment, member, "security group '\(group)' is not in the directory")
                 } else {
-                    findings.append(Finding(
-                        .memberAmbiguous,
-                        severity: .error, target: ObjectReference(kind: .manifest(.roleAssignment), name: assignment.metadata.name.value),
-                        message: "security group '\(group)' matches \(ids.count) directory groups: "
-                            + ids.map(context.groupDescription).joined(separator: ", "),
-                        remedy: "name the group by its id or mail instead of its display name", location: member.location))
+                    findings.append(
+                        Finding(
+                            .memberAmbiguous,
+                            severity: .error, target: ObjectReference(kind: .manifest(.roleAssignment), name: assignment.metadata.name.value),
+                            message: "security group '\(group)' matches \(ids.count) directory groups: "
+                                + ids.map(context.groupDescription).joined(separator: ", "),
+                            remedy: "name the group by its id or mail instead of its display name", location: member.location))
                 }
             }
         }
@@ -740,9 +801,10 @@ private final class Resolver {
     }
 
     private func unresolved(_ assignment: RoleAssignment, _ member: Located<AssignmentMember>, _ message: String) {
-        findings.append(Finding(
-                    .memberNotInDirectory,
-            severity: .error, target: ObjectReference(kind: .manifest(.roleAssignment), name: assignment.metadata.name.value), message: message,
-            remedy: "correct the member, or create it in the directory first", location: member.location))
+        findings.append(
+            Finding(
+                .memberNotInDirectory,
+                severity: .error, target: ObjectReference(kind: .manifest(.roleAssignment), name: assignment.metadata.name.value), message: message,
+                remedy: "correct the member, or create it in the directory first", location: member.location))
     }
 }

@@ -118,8 +118,8 @@ public struct PortalReadCache: Sendable {
 
     private static func read<R: PortalResource>(_ folder: URL, _ portal: String) -> CachedCollection<R>? {
         guard let data = try? FileHandle.readBounded(path: url(folder, R.collection).path, limit: maximumFileBytes),
-              let file = try? BinaryCoding.decode(File<R>.self, from: [UInt8](data)),
-              file.format == currentFormat, file.portal == portal
+            let file = try? BinaryCoding.decode(File<R>.self, from: [UInt8](data)),
+            file.format == currentFormat, file.portal == portal
         else { return nil }
         return file.collection
     }

@@ -7,7 +7,9 @@ public enum AccessRenderer {
 
     /// One block per person: each way they get in, and what it lets them do where.
     public static func text(_ report: AccessReport, portal: String, style: TerminalStyle) -> String {
-        var lines = ["Access to \(PortalEndpoint.phrase(portal.terminalSafe)): \(report.people.count) \(report.people.count == 1 ? "person" : "people")", ""]
+        var lines = [
+            "Access to \(PortalEndpoint.phrase(portal.terminalSafe)): \(report.people.count) \(report.people.count == 1 ? "person" : "people")", "",
+        ]
         for person in report.people {
             lines.append(style.bold("\(person.userPrincipalName.terminalSafe)") + " (\(person.displayName.terminalSafe))")
             for grant in person.grants {

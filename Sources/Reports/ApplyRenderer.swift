@@ -21,7 +21,8 @@ public struct ApplyRenderer: Sendable {
 
     /// A counter that rewrites itself on a terminal: `Applying: 120/4000 done, 0 failed`.
     public func counter(_ progress: ApplyProgress) -> String {
-        "\r\u{1B}[2KApplying: \(progress.finished)/\(progress.total) done" + (progress.failed > 0 ? ", " + style.red("\(progress.failed) failed") : "")
+        "\r\u{1B}[2KApplying: \(progress.finished)/\(progress.total) done"
+            + (progress.failed > 0 ? ", " + style.red("\(progress.failed) failed") : "")
     }
 
     /// The closing table: done / failed / not attempted, each failure and skipped action named.

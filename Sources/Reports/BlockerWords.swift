@@ -10,7 +10,8 @@ public enum BlockerWords {
         case .inventoryShrink:
             blocker.facts + ". Check the token's scope and the portal, then run with --accept-inventory-shrink if the objects are really gone"
         case .lastProManager, .selfLockOut:
-            blocker.facts + ". Keep the assignment in git (no flag overrides this); change Roomkeeper's own access in the portal by hand if you mean to"
+            blocker.facts
+                + ". Keep the assignment in git (no flag overrides this); change Roomkeeper's own access in the portal by hand if you mean to"
         case .recorded:
             blocker.facts
         }

@@ -17,9 +17,10 @@ public enum ChecklistRenderer {
     }
 
     public static func json(_ checklist: Checklist, plan: Plan, directory: String) throws -> String {
-        try PrettyJSON.encode(Document(
-            source: plan.source, sourceRevision: plan.sourceRevision, directory: directory, steps: checklist.steps,
-            confirmed: checklist.confirmed, findings: plan.findings))
+        try PrettyJSON.encode(
+            Document(
+                source: plan.source, sourceRevision: plan.sourceRevision, directory: directory, steps: checklist.steps,
+                confirmed: checklist.confirmed, findings: plan.findings))
     }
 
     public static func text(_ checklist: Checklist, plan: Plan, directory: String, style: TerminalStyle) -> String {
@@ -56,12 +57,14 @@ public enum ChecklistRenderer {
         var output = "### Roomkeeper portal checklist\n\n"
         output += "Manifests `\(plan.source.markdownCode)`"
         if let revision = plan.sourceRevision { output += " (\(revision.markdownCode))" }
-        output += ", checked against \(directory.markdownEscaped). The Pro Management portal has no API for these steps: "
+        output +=
+            ", checked against \(directory.markdownEscaped). The Pro Management portal has no API for these steps: "
             + "a person does them in the portal, in this order.\n\n"
         output += "**\(summary(checklist).markdownEscaped)**\n\n"
         for blocker in plan.blockers { output += "> **Refused:** \(BlockerWords.commandLine(blocker).markdownEscaped)\n\n" }
         for step in checklist.steps {
-            output += "- [ ] **\(step.number). \(step.title.markdownEscaped)**: \(step.navigation.map(\.markdownEscaped).joined(separator: " &gt; "))\n"
+            output +=
+                "- [ ] **\(step.number). \(step.title.markdownEscaped)**: \(step.navigation.map(\.markdownEscaped).joined(separator: " &gt; "))\n"
             for value in step.values { output += "  - \(value.label.markdownEscaped): `\(value.value.markdownCode)`\n" }
         }
         let attention = plan.findings.filter { $0.severity != .info }

@@ -29,7 +29,8 @@ extension DriftRenderer {
         if !report.snoozed.isEmpty {
             body += "<h2>Snoozed</h2>\n<ul>\n"
             for item in report.snoozed {
-                body += "<li><span class=\"name\">\(item.target.description.htmlEscaped)</span> \(item.state.rawValue) until "
+                body +=
+                    "<li><span class=\"name\">\(item.target.description.htmlEscaped)</span> \(item.state.rawValue) until "
                     + "\((item.snoozedUntil ?? "").htmlEscaped): \((item.snoozeReason ?? "").htmlEscaped)</li>\n"
             }
             body += "</ul>\n"
@@ -37,7 +38,8 @@ extension DriftRenderer {
         if !report.devices.isEmpty {
             body += "<h2>Devices (health, not drift)</h2>\n<ul>\n"
             for device in report.devices {
-                body += "<li><strong>\(device.status.rawValue)</strong> <span class=\"name\">\(device.target.description.htmlEscaped)</span> "
+                body +=
+                    "<li><strong>\(device.status.rawValue)</strong> <span class=\"name\">\(device.target.description.htmlEscaped)</span> "
                     + "(\(device.serialNumber.htmlEscaped) in \(device.room.htmlEscaped)): \(device.message.htmlEscaped)</li>\n"
             }
             body += "</ul>\n"
@@ -45,7 +47,8 @@ extension DriftRenderer {
         body += findings("Needs a person", report.needsPerson)
         body += findings("Notes", report.notes)
         if !report.unmanaged.isEmpty {
-            body += "<h2>Not managed by Roomkeeper</h2>\n<p>"
+            body +=
+                "<h2>Not managed by Roomkeeper</h2>\n<p>"
                 + report.unmanaged.map { "<span class=\"name\">\($0.description.htmlEscaped)</span>" }.joined(separator: ", ") + "</p>\n"
         }
         return """
@@ -122,7 +125,8 @@ extension DriftRenderer {
 
     /// One group: its remedies once, then a row per item.
     private static func section(_ group: DriftGroup, open: Bool) -> String {
-        var output = "<details id=\"\(group.anchor)\"\(open ? " open=\"open\"" : "")>\n<summary><span class=\"\(group.cause.rawValue)\">\(group.cause.rawValue)</span> "
+        var output =
+            "<details id=\"\(group.anchor)\"\(open ? " open=\"open\"" : "")>\n<summary><span class=\"\(group.cause.rawValue)\">\(group.cause.rawValue)</span> "
             + "\(group.kind.htmlEscaped): \(counted(group.items.count, "item"))</summary>\n"
         output += group.remedies.map { "<p class=\"remedy\">\($0)</p>\n" }.joined()
         output += "<table class=\"items\">\n<thead><tr><th>Object</th><th>State</th><th>Since</th><th>What differs (portal → git)</th>"
@@ -131,12 +135,14 @@ extension DriftRenderer {
         for item in group.items {
             var differs = item.explanation.htmlEscaped
             if !item.changes.isEmpty {
-                differs += "<br /><span class=\"changes\">"
+                differs +=
+                    "<br /><span class=\"changes\">"
                     + item.changes.map { "<code>\($0.field.htmlEscaped)</code>: \(PlanRenderer.plainValue($0).htmlEscaped)" }.joined(separator: "; ")
                     + "</span>"
             }
             if let location = item.location { differs += "<br /><span class=\"meta\">declared at <code>\(location.htmlEscaped)</code></span>" }
-            output += "<tr><td class=\"name\">\(item.target.name.htmlEscaped)</td><td>\(item.state.rawValue)</td>"
+            output +=
+                "<tr><td class=\"name\">\(item.target.name.htmlEscaped)</td><td>\(item.state.rawValue)</td>"
                 + "<td class=\"nowrap\">\(timestamp(item.since).htmlEscaped)</td><td>\(differs)</td>"
             if group.perItemByHand { output += "<td>\((item.remedies.byHand ?? "").htmlEscaped)</td>" }
             output += "</tr>\n"
@@ -148,7 +154,8 @@ extension DriftRenderer {
         guard !findings.isEmpty else { return "" }
         var output = "<h2>\(title)</h2>\n<ul>\n"
         for finding in findings {
-            output += "<li><strong>\(finding.severity.rawValue)</strong> <span class=\"name\">\(finding.target.description.htmlEscaped)</span>: "
+            output +=
+                "<li><strong>\(finding.severity.rawValue)</strong> <span class=\"name\">\(finding.target.description.htmlEscaped)</span>: "
                 + "\(finding.message.htmlEscaped)"
             if let location = finding.location { output += " (<code>\(location.description.htmlEscaped)</code>)" }
             output += "<br />\(finding.remedy.htmlEscaped)</li>\n"
@@ -186,14 +193,16 @@ struct DriftGroup {
         let placeholder = "'\(kind)/NAME'".htmlEscaped
         var lines: [String] = []
         if items.contains(where: \.remedies.canRevert) {
-            lines.append("Revert in the portal: <code>roomkeeper apply --target \(placeholder)</code> for one, <code>roomkeeper apply</code> for all.")
+            lines.append(
+                "Revert in the portal: <code>roomkeeper apply --target \(placeholder)</code> for one, <code>roomkeeper apply</code> for all.")
         }
         if items.contains(where: \.remedies.canAdopt) {
             lines.append("Keep the portal's version: <code>roomkeeper export --select \(placeholder) --into .</code>, then commit.")
         }
         if let until = items.lazy.compactMap(\.remedies.snoozeUntil).first {
-            lines.append("Put off: under <code>spec.snooze</code> in roomkeeper.yaml, "
-                + "<code>\("- {target: \"\(kind)/NAME\", until: \(until), reason: \"why it can wait\"}".htmlEscaped)</code>.")
+            lines.append(
+                "Put off: under <code>spec.snooze</code> in roomkeeper.yaml, "
+                    + "<code>\("- {target: \"\(kind)/NAME\", until: \(until), reason: \"why it can wait\"}".htmlEscaped)</code>.")
         }
         if !perItemByHand, let byHand = items.lazy.compactMap(\.remedies.byHand).first { lines.append("By hand: \(byHand.htmlEscaped)") }
         return lines
@@ -227,12 +236,14 @@ struct DriftChart {
                 guard value > 0 else { continue }
                 let barHeight = plotHeight * Double(value) / Double(highest)
                 y -= barHeight
-                bars += "<rect x=\"\(Self.format(x + slot * 0.1))\" y=\"\(Self.format(y))\" width=\"\(Self.format(max(slot * 0.8, 0.5)))\" "
+                bars +=
+                    "<rect x=\"\(Self.format(x + slot * 0.1))\" y=\"\(Self.format(y))\" width=\"\(Self.format(max(slot * 0.8, 0.5)))\" "
                     + "height=\"\(Self.format(barHeight))\" fill=\"\(cause.color)\"><title>"
                     + "\(DriftRenderer.timestamp(entries[index].time)): \(value) \(cause.name)".htmlEscaped + "</title></rect>"
             }
         }
-        let axis = "<line x1=\"\(left)\" y1=\"\(height - bottom)\" x2=\"\(width)\" y2=\"\(height - bottom)\" stroke=\"#888\" />"
+        let axis =
+            "<line x1=\"\(left)\" y1=\"\(height - bottom)\" x2=\"\(width)\" y2=\"\(height - bottom)\" stroke=\"#888\" />"
             + "<line x1=\"\(left)\" y1=\"\(top)\" x2=\"\(width)\" y2=\"\(top)\" stroke=\"#e2e2e2\" />"
             + "<text x=\"\(left - 6)\" y=\"\(top + 4)\" text-anchor=\"end\">\(highest)</text>"
             + "<text x=\"\(left - 6)\" y=\"\(height - bottom + 4)\" text-anchor=\"end\">0</text>"

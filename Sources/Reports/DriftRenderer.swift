@@ -24,7 +24,8 @@ public struct DriftRenderer: Sendable {
             output += style.green("In sync.") + " The portal matches git.\n"
         }
         for item in report.items {
-            output += "  " + mark(item) + " " + style.bold(item.target.description.terminalSafe) + "  " + style.dim(item.state.rawValue)
+            output +=
+                "  " + mark(item) + " " + style.bold(item.target.description.terminalSafe) + "  " + style.dim(item.state.rawValue)
                 + "  [\(item.cause.rawValue)] since \(Self.timestamp(item.since))\n"
             output += "      " + item.explanation.terminalSafe + "\n"
             if let location = item.location { output += "      " + style.dim("declared at \(location.terminalSafe)") + "\n" }
@@ -36,7 +37,8 @@ public struct DriftRenderer: Sendable {
         if !report.snoozed.isEmpty {
             output += "\n" + style.bold("Snoozed:") + "\n"
             for item in report.snoozed {
-                output += "  \(item.target.description.terminalSafe) \(item.state.rawValue) until \(item.snoozedUntil ?? "?"): "
+                output +=
+                    "  \(item.target.description.terminalSafe) \(item.state.rawValue) until \(item.snoozedUntil ?? "?"): "
                     + (item.snoozeReason ?? "").terminalSafe + "\n"
             }
         }
@@ -45,7 +47,8 @@ public struct DriftRenderer: Sendable {
         if !pending.isEmpty || !offline.isEmpty {
             output += "\n" + style.bold("Devices (not drift):") + "\n"
             for device in pending + offline {
-                output += "  \(device.status.rawValue) \(device.target.description.terminalSafe) (\(device.serialNumber.terminalSafe) in "
+                output +=
+                    "  \(device.status.rawValue) \(device.target.description.terminalSafe) (\(device.serialNumber.terminalSafe) in "
                     + "\(device.room.terminalSafe)): \(device.message.terminalSafe)\n"
             }
         }
@@ -111,7 +114,8 @@ public struct DriftRenderer: Sendable {
         output += " against \(PortalEndpoint.phrase(report.portal.markdownEscaped)), \(timestamp(report.generatedAt)).\n\n"
         output += "**\(summary(report).markdownEscaped)**\n\n"
         if let unknown = report.notObservable, !unknown.isEmpty {
-            output += "Not observable without a portal API: "
+            output +=
+                "Not observable without a portal API: "
                 + unknown.map { "\($0.declared) \($0.kind.markdownEscaped)" }.joined(separator: ", ") + ".\n\n"
         }
         if !report.items.isEmpty {
@@ -119,7 +123,8 @@ public struct DriftRenderer: Sendable {
             for item in report.items.prefix(PlanRenderer.markdownActionLimit) {
                 let changes = item.changes.map { "\($0.field.markdownEscaped): \(PlanRenderer.markdownValue($0))" }
                 let cell = ([item.explanation.markdownEscaped] + changes).joined(separator: "<br>")
-                output += "| `\(item.target.description.markdownCode)` | \(item.state.rawValue) | \(item.cause.rawValue) | "
+                output +=
+                    "| `\(item.target.description.markdownCode)` | \(item.state.rawValue) | \(item.cause.rawValue) | "
                     + "\(timestamp(item.since)) | \(cell) |\n"
             }
             if report.items.count > PlanRenderer.markdownActionLimit {
@@ -128,9 +133,11 @@ public struct DriftRenderer: Sendable {
             output += "\n"
         }
         if !report.snoozed.isEmpty {
-            output += "Snoozed: " + report.snoozed.map {
-                "`\($0.target.description.markdownCode)` until \(($0.snoozedUntil ?? "").markdownEscaped)"
-            }.joined(separator: ", ") + ".\n\n"
+            output +=
+                "Snoozed: "
+                + report.snoozed.map {
+                    "`\($0.target.description.markdownCode)` until \(($0.snoozedUntil ?? "").markdownEscaped)"
+                }.joined(separator: ", ") + ".\n\n"
         }
         if !report.needsPerson.isEmpty {
             output += "<details><summary>Needs a person (\(report.needsPerson.count))</summary>\n\n"

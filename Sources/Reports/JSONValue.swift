@@ -32,7 +32,10 @@ public indirect enum JSONValue: Sendable, Equatable, ExpressibleByStringLiteral,
         case .int(let value): output += String(value)
         case .string(let value): Self.writeString(value, to: &output)
         case .array(let values):
-            guard !values.isEmpty else { output += "[]"; return }
+            guard !values.isEmpty else {
+                output += "[]"
+                return
+            }
             output += "[\n"
             for (offset, value) in values.enumerated() {
                 output += indent + "  "
@@ -41,7 +44,10 @@ public indirect enum JSONValue: Sendable, Equatable, ExpressibleByStringLiteral,
             }
             output += indent + "]"
         case .object(let members):
-            guard !members.isEmpty else { output += "{}"; return }
+            guard !members.isEmpty else {
+                output += "{}"
+                return
+            }
             output += "{\n"
             let keys = members.keys.sorted()
             for (offset, key) in keys.enumerated() {

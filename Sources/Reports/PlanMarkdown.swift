@@ -31,7 +31,8 @@ extension PlanRenderer {
         if !attention.isEmpty {
             output += "<details><summary>Needs a person (\(attention.count))</summary>\n\n"
             for finding in attention {
-                output += "- **\(finding.severity.rawValue)** `\(finding.target.description.markdownCode)`: "
+                output +=
+                    "- **\(finding.severity.rawValue)** `\(finding.target.description.markdownCode)`: "
                     + "\(finding.message.markdownEscaped)"
                 if let location = finding.location { output += " (`\(location.description.markdownCode)`)" }
                 output += "<br>\(finding.remedy.markdownEscaped)\n"
@@ -39,7 +40,8 @@ extension PlanRenderer {
             output += "\n</details>\n"
         }
         if !plan.unmanaged.isEmpty {
-            output += "\n\(counted(plan.unmanaged.count, "object")) not managed by Roomkeeper \(plan.unmanaged.count == 1 ? "is" : "are") left alone.\n"
+            output +=
+                "\n\(counted(plan.unmanaged.count, "object")) not managed by Roomkeeper \(plan.unmanaged.count == 1 ? "is" : "are") left alone.\n"
         }
         return output
     }

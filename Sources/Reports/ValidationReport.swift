@@ -30,12 +30,13 @@ public enum ValidationReport {
         }
         if let hint = diagnostic.hint { object["hint"] = .string(hint) }
         if !diagnostic.notes.isEmpty {
-            object["notes"] = .array(diagnostic.notes.map {
-                [
-                    "file": .string($0.location.file), "line": .int($0.location.line),
-                    "column": .int($0.location.column), "message": .string($0.message),
-                ]
-            })
+            object["notes"] = .array(
+                diagnostic.notes.map {
+                    [
+                        "file": .string($0.location.file), "line": .int($0.location.line),
+                        "column": .int($0.location.column), "message": .string($0.message),
+                    ]
+                })
         }
         return .object(object)
     }
@@ -54,7 +55,8 @@ public enum ValidationReport {
                 ]
             }
             properties.append("title=\(escapeProperty("Roomkeeper: \(diagnostic.severity.rawValue)"))")
-            let text = ([diagnostic.message] + (diagnostic.hint.map { ["hint: \($0)"] } ?? [])
+            let text =
+                ([diagnostic.message] + (diagnostic.hint.map { ["hint: \($0)"] } ?? [])
                 + diagnostic.notes.map { "note: \($0.message) (\(path($0.location.file, in: folder)):\($0.location.line):\($0.location.column))" })
                 .joined(separator: "\n")
             return "::\(diagnostic.severity == .error ? "error" : "warning") \(properties.joined(separator: ","))::\(escapeData(text))\n"
@@ -85,7 +87,7 @@ public enum ValidationReport {
                 "physicalLocation": [
                     "artifactLocation": ["uri": .string(path(at.file, in: folder))],
                     "region": ["startLine": .int(at.line), "startColumn": .int(at.column)],
-                ],
+                ]
             ]
             if let message { object["message"] = ["text": .string(message)] }
             return .object(object)
@@ -113,12 +115,12 @@ public enum ValidationReport {
                                 [
                                     "id": "manifest",
                                     "shortDescription": ["text": "A manifest Roomkeeper cannot apply as written"],
-                                ],
+                                ]
                             ],
-                        ],
+                        ]
                     ],
                     "results": .array(results),
-                ],
+                ]
             ],
         ]
     }

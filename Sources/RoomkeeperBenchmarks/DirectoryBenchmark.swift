@@ -28,7 +28,9 @@ func directoryBenchmark() async throws {
     let started = Date()
     let (server, url) = try await startGraphServe(seed: "generated:\(users):\(groups):\(rooms)", clientId: clientId, secretFile: secretFile)
     defer { server.terminate() }
-    print("Generated directory: \(users) users, \(groups) groups, \(rooms) rooms, served by pid \(server.processIdentifier), up in \(String(format: "%.1f", Date().timeIntervalSince(started))) s")
+    print(
+        "Generated directory: \(users) users, \(groups) groups, \(rooms) rooms, served by pid \(server.processIdentifier), up in \(String(format: "%.1f", Date().timeIntervalSince(started))) s"
+    )
 
     let host = try GraphHost(validating: url, purpose: "emulator")
     let signIn = try GraphSignIn(
@@ -44,12 +46,15 @@ func directoryBenchmark() async throws {
         let requests = session.counts.requests - before
         if pass == 1 { firstRequests = requests }
         let objects = directory.users.count + directory.groups.count + directory.rooms.count + directory.roomLists.count
-        print(String(
-            format: "pass %d: %.2f s, %d objects (%.0f/s), %d requests (%.1f%% of the first pass), %d throttled",
-            pass, elapsed, objects, Double(objects) / elapsed, requests, 100 * Double(requests) / Double(max(1, firstRequests)),
-            session.counts.throttled))
+        print(
+            String(
+                format: "pass %d: %.2f s, %d objects (%.0f/s), %d requests (%.1f%% of the first pass), %d throttled",
+                pass, elapsed, objects, Double(objects) / elapsed, requests, 100 * Double(requests) / Double(max(1, firstRequests)),
+                session.counts.throttled))
     }
-    print("peak memory: reader \(String(format: "%.0f", peakMemoryMiB())) MiB, emulator \(String(format: "%.0f", peakMemoryMiB(of: server.processIdentifier))) MiB")
+    print(
+        "peak memory: reader \(String(format: "%.0f", peakMemoryMiB())) MiB, emulator \(String(format: "%.0f", peakMemoryMiB(of: server.processIdentifier))) MiB"
+    )
 }
 
 /// Starts the release `roomkeeper graph serve` beside this benchmark on a free loopback port, with
@@ -94,7 +99,7 @@ func listeningURL(_ handle: FileHandle) async throws -> String? {
 /// A process's peak resident memory (VmHWM), in MiB.
 func peakMemoryMiB(of pid: Int32) -> Double {
     guard let status = try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8),
-          let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmHWM:") })
+        let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmHWM:") })
     else { return 0 }
     return Double(line.split(separator: " ").dropFirst().first.flatMap { Double($0) } ?? 0) / 1024
 }

@@ -43,11 +43,12 @@ func endToEndBenchmark() async throws {
     let first = try await tenant.withPortal { portal in
         let path = tenant.repository.path
         let (validate, validateRange, _) = try await portal.median(["validate", path], expecting: 0, repeats: repeats)
-        rows.append(Row(
-            "validate of the \(String(format: "%.1f", tenant.megabytes)) MiB repository",
-            "\(String(format: "%.2f", validate)) s\(validateRange), \(String(format: "%.2f", rawParse / validate))x libyaml's raw event parse "
-                + "of the same bytes (\(String(format: "%.2f", rawParse)) s, one thread)",
-            goal: ">= 0.5x", met: rawParse / validate >= 0.5))
+        rows.append(
+            Row(
+                "validate of the \(String(format: "%.1f", tenant.megabytes)) MiB repository",
+                "\(String(format: "%.2f", validate)) s\(validateRange), \(String(format: "%.2f", rawParse / validate))x libyaml's raw event parse "
+                    + "of the same bytes (\(String(format: "%.2f", rawParse)) s, one thread)",
+                goal: ">= 0.5x", met: rawParse / validate >= 0.5))
         let plan = try await portal.median(["plan", path], expecting: 2, repeats: repeats, fromColdCache: true)
         rows.append(Row("cold plan (no read cache)", plan.median, under: 3, note: plan.range))
         let apply = try await portal.run(["apply", path, "--auto-approve"], expecting: 0)
@@ -65,12 +66,14 @@ func endToEndBenchmark() async throws {
     let doublePlan = try await double.withPortal {
         try await $0.median(["plan", double.repository.path], expecting: 2, repeats: repeats, fromColdCache: true).median
     }.result
-    rows.append(Row(
-        "cold plan of the same shape at twice the size", "\(String(format: "%.2f", doublePlan / coldPlan))x the 1x time",
-        goal: "<= 2.2x (linear)", met: doublePlan / coldPlan <= 2.2))
-    rows.append(Row(
-        "peak memory", "CLI \(String(format: "%.0f", cliPeak)) MiB, emulator \(String(format: "%.0f", first.peakMiB)) MiB",
-        goal: "< 500 MiB", met: cliPeak < 500 && first.peakMiB < 500))
+    rows.append(
+        Row(
+            "cold plan of the same shape at twice the size", "\(String(format: "%.2f", doublePlan / coldPlan))x the 1x time",
+            goal: "<= 2.2x (linear)", met: doublePlan / coldPlan <= 2.2))
+    rows.append(
+        Row(
+            "peak memory", "CLI \(String(format: "%.0f", cliPeak)) MiB, emulator \(String(format: "%.0f", first.peakMiB)) MiB",
+            goal: "< 500 MiB", met: cliPeak < 500 && first.peakMiB < 500))
 
     print("\n| step | measured | goal |\n|---|---|---|")
     for row in rows { print("| \(row.step) | \(row.measured) | \(row.goal)\(row.met ? "" : " (missed)") |") }
@@ -119,8 +122,9 @@ private struct BenchTenant {
         self.files = files
         let seed = generated.tenant(administrator: Self.administrator)
         try fixtureData(seed).write(to: fixture)
-        print("Generated: \(generated.roomCount) rooms, \(seed.devices.count) devices, \(seed.users.count) users; "
-            + "repository \(String(format: "%.1f", megabytes)) MiB in \(files.count) files, in \(folder.path)")
+        print(
+            "Generated: \(generated.roomCount) rooms, \(seed.devices.count) devices, \(seed.users.count) users; "
+                + "repository \(String(format: "%.1f", megabytes)) MiB in \(files.count) files, in \(folder.path)")
     }
 
     /// Runs `work` with `portal serve` seeded from the fixture, then stops the server (and removes

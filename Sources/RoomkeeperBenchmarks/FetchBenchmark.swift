@@ -38,9 +38,10 @@ func fetchBenchmark() async throws {
     try git(["commit", "-q", "-a", "-m", "One more"], in: work)
     let warm = try time { _ = try source.read() }
     let gitFetch = try time { try git(["fetch", "-q", url, "+refs/heads/*:refs/heads/*"], in: folder.appendingPathComponent("plain.git")) }
-    print(String(
-        format: "clone: roomkeeper %.2f s (fetch and read every manifest), git clone --bare %.2f s, ratio %.2f", cold, gitClone,
-        cold / gitClone))
+    print(
+        String(
+            format: "clone: roomkeeper %.2f s (fetch and read every manifest), git clone --bare %.2f s, ratio %.2f", cold, gitClone,
+            cold / gitClone))
     print(String(format: "fetch of one new commit: roomkeeper %.2f s (and read), git fetch %.2f s, ratio %.2f", warm, gitFetch, warm / gitFetch))
     print("peak memory: \(String(format: "%.0f", peakMemoryMiB())) MiB")
 }

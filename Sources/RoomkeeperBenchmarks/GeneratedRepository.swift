@@ -49,19 +49,22 @@ struct GeneratedRepository {
         for site in 0..<sites {
             for index in 0..<roomsPerSite {
                 let number = site * roomsPerSite + index
-                rooms.append(.init(
-                    email: room(site, index), displayName: roomDisplayName(site, index),
-                    location: RoomLocation(
-                        country: city(site).country, city: city(site).name, building: building(site), floor: "\(floor(index))"),
-                    enrollmentState: number % 100 == 0 ? "onboarding" : "enrolled"))
+                rooms.append(
+                    .init(
+                        email: room(site, index), displayName: roomDisplayName(site, index),
+                        location: RoomLocation(
+                            country: city(site).country, city: city(site).name, building: building(site), floor: "\(floor(index))"),
+                        enrollmentState: number % 100 == 0 ? "onboarding" : "enrolled"))
                 let reportsFrom = number % 500 == 7 ? room(site, (index + 1) % roomsPerSite) : room(site, index)
-                devices.append(.init(
-                    serialNumber: mainUnitSerial(site, index), deviceType: "teamsRoom", manufacturer: "Lenovo", model: "ThinkSmart Core",
-                    room: reportsFrom))
+                devices.append(
+                    .init(
+                        serialNumber: mainUnitSerial(site, index), deviceType: "teamsRoom", manufacturer: "Lenovo", model: "ThinkSmart Core",
+                        room: reportsFrom))
                 if hasConsole(index), number % 200 != 4 {
-                    devices.append(.init(
-                        serialNumber: consoleSerial(site, index), deviceType: "touchConsole", manufacturer: "Logitech", model: "Tap",
-                        room: room(site, index)))
+                    devices.append(
+                        .init(
+                            serialNumber: consoleSerial(site, index), deviceType: "touchConsole", manufacturer: "Logitech", model: "Tap",
+                            room: room(site, index)))
                 }
             }
             for index in 0..<usersPerSite {
@@ -182,7 +185,8 @@ struct GeneratedRepository {
 
                 """
         }
-        documents.append("""
+        documents.append(
+            """
             apiVersion: roomkeeper/v1
             kind: RoomGroup
             metadata:
@@ -194,7 +198,8 @@ struct GeneratedRepository {
                 location: {building: "\(building(site))"}
 
             """)
-        documents.append("""
+        documents.append(
+            """
             apiVersion: roomkeeper/v1
             kind: RoomGroup
             metadata:
@@ -245,11 +250,12 @@ struct GeneratedRepository {
         let builtIn = ["builtin:site-lead", "builtin:site-technician"]
         return (0..<assignmentsPerSite).map { index in
             let role = index % 5 == 0 ? builtIn[(index / 5) % builtIn.count] : customRole((site + index) % customRoles)
-            let scope: [String] = switch index % 4 {
-            case 0: [buildingGroup(site)]
-            case 1: [cityGroup(site)]
-            default: [floorGroup(site, index % floorsPerSite), floorGroup(site, (index + 3) % floorsPerSite)]
-            }
+            let scope: [String] =
+                switch index % 4 {
+                case 0: [buildingGroup(site)]
+                case 1: [cityGroup(site)]
+                default: [floorGroup(site, index % floorsPerSite), floorGroup(site, (index + 3) % floorsPerSite)]
+                }
             let count = 1 + (site * 7 + index) % 5
             let members = (0..<count).map { member in
                 member == count - 1 && index % 3 == 0

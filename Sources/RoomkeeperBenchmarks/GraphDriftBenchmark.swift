@@ -49,14 +49,21 @@ func graphDriftBenchmark() async throws {
     warm.sort { $0.seconds < $1.seconds }
     let median = warm[warm.count / 2]
     let share = Double(median.requests) / Double(max(1, cold.requests))
-    let range = repeats > 1 ? " (\(repeats) runs: \(String(format: "%.2f", warm[0].seconds))-\(String(format: "%.2f", warm[warm.count - 1].seconds)) s)" : ""
+    let range =
+        repeats > 1 ? " (\(repeats) runs: \(String(format: "%.2f", warm[0].seconds))-\(String(format: "%.2f", warm[warm.count - 1].seconds)) s)" : ""
 
     let rows: [(step: String, measured: String, goal: String, met: Bool)] = [
-        ("cold `drift --graph`, no state folder", "\(String(format: "%.2f", cold.seconds)) s, \(cold.requests) Graph requests", "< 30 s", cold.seconds < 30),
+        (
+            "cold `drift --graph`, no state folder", "\(String(format: "%.2f", cold.seconds)) s, \(cold.requests) Graph requests", "< 30 s",
+            cold.seconds < 30
+        ),
         ("`drift --graph` by delta", "\(String(format: "%.2f", median.seconds)) s\(range)", "< 1 s", median.seconds < 1),
         ("its Graph requests", "\(median.requests), \(String(format: "%.1f", share * 100))% of the cold run's", "< 5%", share < 0.05),
-        ("peak memory", "CLI \(String(format: "%.0f", childrenPeakMiB())) MiB, graph serve \(String(format: "%.0f", peakMemoryMiB(of: server.processIdentifier))) MiB",
-         "< 500 MiB", childrenPeakMiB() < 500 && peakMemoryMiB(of: server.processIdentifier) < 500),
+        (
+            "peak memory",
+            "CLI \(String(format: "%.0f", childrenPeakMiB())) MiB, graph serve \(String(format: "%.0f", peakMemoryMiB(of: server.processIdentifier))) MiB",
+            "< 500 MiB", childrenPeakMiB() < 500 && peakMemoryMiB(of: server.processIdentifier) < 500
+        ),
     ]
     print("\nDrift said: \(median.summary)")
     print("\n| step | measured | goal |\n|---|---|---|")
@@ -92,12 +99,14 @@ private func runDrift(_ executable: URL, _ arguments: [String], environment: [St
     let summary = String(decoding: printed, as: UTF8.self).split(separator: "\n").last.map(String.init) ?? ""
     // Drift exits 2 here: the portal has no API, so its part is a person's.
     guard [0, 2].contains(process.terminationStatus) else {
-        print("roomkeeper \(arguments.joined(separator: " ")) exited \(process.terminationStatus): \(summary)\n\(String(decoding: logged, as: UTF8.self).suffix(2000))")
+        print(
+            "roomkeeper \(arguments.joined(separator: " ")) exited \(process.terminationStatus): \(summary)\n\(String(decoding: logged, as: UTF8.self).suffix(2000))"
+        )
         exit(1)
     }
     let requests = String(decoding: logged, as: UTF8.self).split(separator: "\n").compactMap { line -> Int? in
         guard line.contains("Read the directory through Graph"),
-              let object = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any]
+            let object = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any]
         else { return nil }
         return (object["requests"] as? String).flatMap(Int.init) ?? object["requests"] as? Int
     }.reduce(0, +)
@@ -115,7 +124,8 @@ private struct GraphFixture {
     init(_ generated: GeneratedRepository, users total: Int) {
         let seed = generated.tenant(administrator: "bench@contoso.com")
         // Room mailboxes bring their resource accounts: the people make up the rest.
-        let people = seed.users.map { ["userPrincipalName": $0.userPrincipalName, "displayName": $0.displayName] }
+        let people =
+            seed.users.map { ["userPrincipalName": $0.userPrincipalName, "displayName": $0.displayName] }
             + (0..<max(0, total - seed.rooms.count - seed.users.count)).map {
                 ["userPrincipalName": "staff\($0)@contoso.com", "displayName": "Staff \($0)", "licences": ["ENTERPRISEPACK"]]
             }
@@ -152,7 +162,8 @@ private struct GraphFixture {
             "managedDevices": managed, "autopilotDevices": autopilot,
             "directoryRoles": [["role": "teamsAdministrator", "principal": "bench@contoso.com"]],
         ]
-        summary = "\(rooms.count) rooms in \(lists.count) room lists, \(people.count + rooms.count) users, \(groups.count) groups, "
+        summary =
+            "\(rooms.count) rooms in \(lists.count) room lists, \(people.count + rooms.count) users, \(groups.count) groups, "
             + "\(managed.count) Intune devices, \(autopilot.count) Autopilot registrations"
     }
 

@@ -36,7 +36,9 @@ func loadBenchmark() {
     print("libyaml raw event parse, 1 thread: \(figures(rawBest)) (\(events) events)")
     for workers in loadBest.keys.sorted() {
         let time = loadBest[workers] ?? .infinity
-        print("roomkeeper full load, \(workers) thread\(workers == 1 ? "" : "s"):  \(figures(time)), \(String(format: "%.2f", rawBest / time)) x raw speed (\(manifests) manifests, \(diagnostics) diagnostics)")
+        print(
+            "roomkeeper full load, \(workers) thread\(workers == 1 ? "" : "s"):  \(figures(time)), \(String(format: "%.2f", rawBest / time)) x raw speed (\(manifests) manifests, \(diagnostics) diagnostics)"
+        )
     }
     print("best of \(runs) runs; peak memory \(String(format: "%.0f", peakMemoryMiB())) MiB")
     if diagnostics > 0 {

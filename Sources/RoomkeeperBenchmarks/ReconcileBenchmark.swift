@@ -38,8 +38,9 @@ func reconcileBenchmark() async throws {
         let live = try await LiveState.read(from: client).state
         let read = ContinuousClock.now - start
         let plan = Planner.plan(declared: loaded.manifests, live: live, source: "generated", portal: client.endpointDescription)
-        print("\(label): read the portal in \(read), planned in \(ContinuousClock.now - start - read); "
-            + "\(plan.actions.count) actions, \(plan.findings.count) findings, applyable: \(plan.isApplyable)")
+        print(
+            "\(label): read the portal in \(read), planned in \(ContinuousClock.now - start - read); "
+                + "\(plan.actions.count) actions, \(plan.findings.count) findings, applyable: \(plan.isApplyable)")
         return plan
     }
 
@@ -47,8 +48,9 @@ func reconcileBenchmark() async throws {
     let start = ContinuousClock.now
     let report = await Executor(portal: client, journal: nil, options: ApplyOptions(concurrency: concurrency)).apply(cold)
     let applied = ContinuousClock.now - start
-    print("apply: \(report.count(.done)) done, \(report.count(.failed)) failed, \(report.count(.notAttempted)) not attempted "
-        + "in \(applied) (concurrency \(concurrency), \(client.transportCounts.retried) retries)")
+    print(
+        "apply: \(report.count(.done)) done, \(report.count(.failed)) failed, \(report.count(.notAttempted)) not attempted "
+            + "in \(applied) (concurrency \(concurrency), \(client.transportCounts.retried) retries)")
     if let failure = report.results.first(where: { $0.outcome == .failed }) { print("first failure: \(failure.action): \(failure.message ?? "")") }
     let after = try await timedPlan("no-change plan")
     let snapshot = ManifestSnapshot(description: "generated", origin: .folder("generated"), revision: "generated", load: loaded)
@@ -58,8 +60,9 @@ func reconcileBenchmark() async throws {
         let start = ContinuousClock.now
         let check = try await Engine(stateFolder: folder).checkDrift(snapshot, portal: client, history: history, notifier: nil)
         drift = check.report
-        print("drift check (\(run), history \(run == "first" ? "empty" : "of one check")): \(ContinuousClock.now - start); "
-            + "\(check.report.items.count) drift items, \(check.report.devices.count) device notes, in sync: \(check.report.inSync)")
+        print(
+            "drift check (\(run), history \(run == "first" ? "empty" : "of one check")): \(ContinuousClock.now - start); "
+                + "\(check.report.items.count) drift items, \(check.report.devices.count) device notes, in sync: \(check.report.inSync)")
     }
     print("peak memory (client and server in one process): \(String(format: "%.0f", peakMemoryMiB())) MiB")
     server.cancel()

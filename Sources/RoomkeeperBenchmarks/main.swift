@@ -45,7 +45,8 @@ let arguments = CommandLine.arguments.dropFirst()
 /// The integer after `name` on the command line, or `value`.
 func option(_ name: String, default value: Int) -> Int {
     guard let index = arguments.firstIndex(of: name), index + 1 < arguments.endIndex,
-          let number = Int(arguments[index + 1]) else { return value }
+        let number = Int(arguments[index + 1])
+    else { return value }
     return number
 }
 
@@ -65,7 +66,8 @@ case "e2e":
 case "graph":
     try await graphDriftBenchmark()
 default:
-    print("""
+    print(
+        """
         usage: roomkeeper-bench load [--sites N] [--runs N] [--workers N]
                roomkeeper-bench directory [--users N] [--groups N] [--rooms N] [--passes N]
                roomkeeper-bench e2e [--sites N]

@@ -52,7 +52,8 @@ enum Adoption {
             try text.write(to: url, atomically: true, encoding: .utf8)
             changed.append(newObjectsFile)
         }
-        print("Adopted \(counted(manifests.count, "object")) from \(PortalEndpoint.phrase(portal)) into \(folder): \(changed.joined(separator: ", ")). "
-            + "Rewritten documents keep their metadata but not their comments; review with git diff, then commit.")
+        print(
+            "Adopted \(counted(manifests.count, "object")) from \(PortalEndpoint.phrase(portal)) into \(folder): \(changed.joined(separator: ", ")). "
+                + "Rewritten documents keep their metadata but not their comments; review with git diff, then commit.")
     }
 }

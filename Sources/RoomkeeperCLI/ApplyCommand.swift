@@ -85,7 +85,9 @@ extension Roomkeeper {
                 origin, options: sourceOptions, style: style, consequence: "nothing was applied", forChanges: true)
             let portal = try await portalChoice.open()
             if let saved, saved.portal != portal.endpointDescription {
-                throw failure("the plan was made against \(PortalEndpoint.phrase(saved.portal.terminalSafe)), not \(PortalEndpoint.phrase(portal.endpointDescription)); nothing was applied")
+                throw failure(
+                    "the plan was made against \(PortalEndpoint.phrase(saved.portal.terminalSafe)), not \(PortalEndpoint.phrase(portal.endpointDescription)); nothing was applied"
+                )
             }
 
             let interruption = Interruption()
@@ -150,7 +152,8 @@ extension Roomkeeper {
 
         /// The plan to apply, printed: the saved one, checked afresh against the manifests and
         /// the portal, or a new one.
-        private func plan(saved: Plan?, manifests: ManifestSnapshot, portal: any Portal, engine: Engine, renderer: PlanRenderer) async throws -> Plan {
+        private func plan(saved: Plan?, manifests: ManifestSnapshot, portal: any Portal, engine: Engine, renderer: PlanRenderer) async throws -> Plan
+        {
             guard let saved else {
                 let plan = try await Planning.plan(
                     manifests, portal: portal, engine: engine, options: planning.planOptions, acceptInventoryShrink: planning.acceptInventoryShrink)
@@ -158,8 +161,9 @@ extension Roomkeeper {
                 return plan
             }
             if format == .text {
-                print("Roomkeeper apply of the plan saved in \(source.terminalSafe) for \(saved.source.terminalSafe), "
-                    + "made \(ISO8601DateFormatter().string(from: saved.createdAt)), to \(PortalEndpoint.phrase(portal.endpointDescription))")
+                print(
+                    "Roomkeeper apply of the plan saved in \(source.terminalSafe) for \(saved.source.terminalSafe), "
+                        + "made \(ISO8601DateFormatter().string(from: saved.createdAt)), to \(PortalEndpoint.phrase(portal.endpointDescription))")
             }
             return try await recheck(saved, manifests: manifests, portal: portal, engine: engine, renderer: renderer)
         }
@@ -176,7 +180,8 @@ extension Roomkeeper {
             }
             guard let configured = sourceOptions.gitURL else {
                 throw CommandFailure(
-                    "the plan was made from \(recorded.url.terminalSafe); pass the same remote with --source (its credentials come from your environment)")
+                    "the plan was made from \(recorded.url.terminalSafe); pass the same remote with --source (its credentials come from your environment)"
+                )
             }
             guard redactedURL(configured) == recorded.url, recorded.path == sourceOptions.path else {
                 throw CommandFailure(
@@ -194,7 +199,9 @@ extension Roomkeeper {
         /// file's blockers and findings are replaced by the guards' and the planner's, judged afresh
         /// (the deletion guard unless --allow-mass-delete, the inventory guard unless
         /// --accept-inventory-shrink, the lock-out guards always). Returns the plan to apply.
-        private func recheck(_ saved: Plan, manifests: ManifestSnapshot, portal: any Portal, engine: Engine, renderer: PlanRenderer) async throws -> Plan {
+        private func recheck(_ saved: Plan, manifests: ManifestSnapshot, portal: any Portal, engine: Engine, renderer: PlanRenderer) async throws
+            -> Plan
+        {
             if let revision = saved.sourceRevision, revision != manifests.revision {
                 throw failure(
                     "the manifests in \(manifests.description) changed since the plan was made (\(revision), now \(manifests.revision)); "
@@ -206,20 +213,23 @@ extension Roomkeeper {
             let problems = PlanFreshness.problems(saved, live: live)
             guard problems.isEmpty else {
                 for problem in problems { printError("roomkeeper: error: \(problem)") }
-                throw failure("the saved plan is stale: \(problems.count) object\(problems.count == 1 ? "" : "s") it touches changed; "
-                    + "run plan again and review it. Nothing was applied")
+                throw failure(
+                    "the saved plan is stale: \(problems.count) object\(problems.count == 1 ? "" : "s") it touches changed; "
+                        + "run plan again and review it. Nothing was applied")
             }
             let unexplained = PlanFreshness.unexplained(saved, fresh: fresh)
             guard unexplained.isEmpty else {
                 for action in unexplained.prefix(20) {
                     printError("roomkeeper: error: '\(action.id.description.terminalSafe)' is not an action the manifests produce")
                 }
-                throw failure("the saved plan holds \(unexplained.count) action\(unexplained.count == 1 ? "" : "s") its manifests do not produce "
-                    + "(the file was edited); run plan again and review it. Nothing was applied")
+                throw failure(
+                    "the saved plan holds \(unexplained.count) action\(unexplained.count == 1 ? "" : "s") its manifests do not produce "
+                        + "(the file was edited); run plan again and review it. Nothing was applied")
             }
             var plan = saved
             plan.findings = fresh.findings
-            plan.blockers = fresh.blockers.filter(\.isInventoryShrink)
+            plan.blockers =
+                fresh.blockers.filter(\.isInventoryShrink)
                 + Planner.blockers(
                     for: saved.actions, declared: manifests.manifests, live: live, options: PlanOptions(allowMassDelete: planning.allowMassDelete))
             if !plan.isApplyable, format == .text {
@@ -244,7 +254,8 @@ extension Roomkeeper {
             for run in runs {
                 var note = "note: an earlier apply (plan \(run.planId)) was cut off after \(run.confirmed) confirmed actions"
                 if !run.unanswered.isEmpty {
-                    note += "; \(run.unanswered.count) were sent without an answer (\(run.unanswered.prefix(5).map(\.description).joined(separator: ", "))"
+                    note +=
+                        "; \(run.unanswered.count) were sent without an answer (\(run.unanswered.prefix(5).map(\.description).joined(separator: ", "))"
                         + (run.unanswered.count > 5 ? ", ..." : "") + ")"
                 }
                 printError(note + ". This run reads their results back from the portal, so nothing is done twice.")

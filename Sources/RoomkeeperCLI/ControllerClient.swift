@@ -20,8 +20,10 @@ extension Roomkeeper {
                 With no subcommand, `controller` runs the loop: `roomkeeper controller run --help` lists its \
                 options (every 5m by default, report only unless --self-heal).
                 """,
-            subcommands: [ControllerRun.self, ControllerStatusCommand.self, ControllerRequest.Reconcile.self, ControllerRequest.Suspend.self,
-                          ControllerRequest.Resume.self],
+            subcommands: [
+                ControllerRun.self, ControllerStatusCommand.self, ControllerRequest.Reconcile.self, ControllerRequest.Suspend.self,
+                ControllerRequest.Resume.self,
+            ],
             defaultSubcommand: ControllerRun.self)
     }
 
@@ -55,9 +57,13 @@ extension Roomkeeper {
             func time(_ date: Date?) -> String { date.map { $0.formatted(.iso8601) } ?? "never" }
             var lines = ["Controller at \(url): \(status.condition.rawValue), \(status.reason.rawValue) (\(status.mode))"]
             lines.append("  \(status.message.terminalSafe)")
-            lines.append("  last reconcile    \(time(status.lastReconcileAt)) (\(counted(status.reconciles, "reconcile")), \(status.consecutiveFailures) failed in a row)")
+            lines.append(
+                "  last reconcile    \(time(status.lastReconcileAt)) (\(counted(status.reconciles, "reconcile")), \(status.consecutiveFailures) failed in a row)"
+            )
             lines.append("  last success      \(time(status.lastSuccessAt))")
-            lines.append("  revision          \(status.lastAttemptedRevision?.terminalSafe ?? "none") (applied: \(status.lastAppliedRevision?.terminalSafe ?? "none"))")
+            lines.append(
+                "  revision          \(status.lastAttemptedRevision?.terminalSafe ?? "none") (applied: \(status.lastAppliedRevision?.terminalSafe ?? "none"))"
+            )
             lines.append("  drift items       \(status.driftItems)")
             lines.append("  suspended         \(status.suspended ? "yes" : "no")")
             if let next = status.nextReconcileAt, !status.suspended { lines.append("  next reconcile    \(time(next))") }
@@ -68,13 +74,15 @@ extension Roomkeeper {
     /// The operators' requests: each a POST with the admin token.
     enum ControllerRequest {
         struct Reconcile: ControllerRequestCommand {
-            static let configuration = CommandConfiguration(abstract: "Ask a running controller to reconcile now (POST /reconcile, with the admin token).")
+            static let configuration = CommandConfiguration(
+                abstract: "Ask a running controller to reconcile now (POST /reconcile, with the admin token).")
             static let path = "/reconcile"
             @OptionGroup var options: ControllerRequestOptions
         }
 
         struct Suspend: ControllerRequestCommand {
-            static let configuration = CommandConfiguration(abstract: "Stop a running controller from reconciling until resumed, across restarts (POST /suspend).")
+            static let configuration = CommandConfiguration(
+                abstract: "Stop a running controller from reconciling until resumed, across restarts (POST /suspend).")
             static let path = "/suspend"
             @OptionGroup var options: ControllerRequestOptions
         }
@@ -124,13 +132,16 @@ struct ControllerEndpointOptions: ParsableArguments {
     }
 
     func validate() throws {
-        guard let parsed = URL(string: url), ["http", "https"].contains(parsed.scheme ?? ""), parsed.host != nil, parsed.user == nil, parsed.query == nil else {
+        guard let parsed = URL(string: url), ["http", "https"].contains(parsed.scheme ?? ""), parsed.host != nil, parsed.user == nil,
+            parsed.query == nil
+        else {
             throw ValidationError("--controller must be an http:// or https:// URL without credentials or a query, e.g. http://127.0.0.1:9090")
         }
         guard (1...600).contains(timeout) else { throw ValidationError("--timeout must be from 1 to 600 seconds") }
         // The token would cross the network in clear.
         if let parsed = URL(string: url), parsed.scheme == "http", !ListenHost.isLoopback(parsed.host ?? "") {
-            throw ValidationError("--controller must be https:// for a controller on another host (http:// only to this machine): the token would travel in clear")
+            throw ValidationError(
+                "--controller must be https:// for a controller on another host (http:// only to this machine): the token would travel in clear")
         }
     }
 

@@ -114,10 +114,12 @@ extension Roomkeeper {
                 jitter: jitter, retryInterval: .seconds(firstRetry), selfHeal: selfHeal, concurrency: concurrency,
                 historyURL: history.map { URL(fileURLWithPath: $0) }, notifier: notifier, sourceTimeouts: sourceOptions.timeouts, trust: trust,
                 acceptedRewrite: sourceOptions.acceptRewrittenHistory?.lowercased(),
-                reconcileTimeout: .seconds(reconcileTimeout.seconds), directory: try graphOptions.reader(priority: .low), openPortal: { try await portalChoice.open() })
+                reconcileTimeout: .seconds(reconcileTimeout.seconds), directory: try graphOptions.reader(priority: .low),
+                openPortal: { try await portalChoice.open() })
             configuration.allowsInsecureSource = sourceOptions.allowInsecureSource
             let controller = Controller(configuration: configuration, metrics: metrics, logger: logger)
-            let credentials = ControllerCredentials(webhookSecret: secret, adminToken: adminToken, readToken: readToken, loopbackOnly: address.isLoopback)
+            let credentials = ControllerCredentials(
+                webhookSecret: secret, adminToken: adminToken, readToken: readToken, loopbackOnly: address.isLoopback)
             let probeAddress = probeListen.flatMap(ListenAddress.init)
             let server = ControllerServer.makeApplication(
                 controller: controller, host: address.host, port: address.port,
@@ -132,13 +134,15 @@ extension Roomkeeper {
                 .init(service: ControllerService(controller: controller), successTerminationBehavior: .gracefullyShutdownGroup),
             ]
             if let probeAddress {
-                services.append(.init(service: ControllerServer.makeApplication(
-                    controller: controller, host: probeAddress.host, port: probeAddress.port, endpoints: [.probes],
-                    credentials: ControllerCredentials(webhookSecret: nil, adminToken: nil, loopbackOnly: probeAddress.isLoopback),
-                    logger: Logger(label: "roomkeeper.http")
-                ) { port in
-                    FileHandle.standardOutput.write(Data("Roomkeeper controller probes on http://\(probeAddress.host):\(port)\n".utf8))
-                }))
+                services.append(
+                    .init(
+                        service: ControllerServer.makeApplication(
+                            controller: controller, host: probeAddress.host, port: probeAddress.port, endpoints: [.probes],
+                            credentials: ControllerCredentials(webhookSecret: nil, adminToken: nil, loopbackOnly: probeAddress.isLoopback),
+                            logger: Logger(label: "roomkeeper.http")
+                        ) { port in
+                            FileHandle.standardOutput.write(Data("Roomkeeper controller probes on http://\(probeAddress.host):\(port)\n".utf8))
+                        }))
             }
             let group = ServiceGroup(
                 configuration: ServiceGroupConfiguration(
@@ -215,4 +219,3 @@ struct ListenAddress {
 
     var isLoopback: Bool { ListenHost.isLoopback(host) }
 }
-

@@ -43,7 +43,10 @@ extension Roomkeeper {
 
         @OptionGroup var notification: NotificationOptions
 
-        @Option(help: "The exit status when drift is found: 2, or 0 for a scheduler that counts every other status as a failure (a Kubernetes Job, cron's mail).")
+        @Option(
+            help:
+                "The exit status when drift is found: 2, or 0 for a scheduler that counts every other status as a failure (a Kubernetes Job, cron's mail)."
+        )
         var driftExitCode: Int32 = 2
 
         @OptionGroup var logging: LoggingOptions
@@ -161,7 +164,8 @@ struct NotificationOptions: ParsableArguments {
         }
         // The URL is often the secret itself (Teams signs its webhook URLs), and the report names people.
         if scheme == "http", !PortalEndpoint.isLoopback(parsed?.host ?? "") {
-            throw ValidationError("the webhook URL must be https:// (plain http:// only to this machine): its secret and the report would travel in clear")
+            throw ValidationError(
+                "the webhook URL must be https:// (plain http:// only to this machine): its secret and the report would travel in clear")
         }
     }
 

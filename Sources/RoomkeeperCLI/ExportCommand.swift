@@ -59,7 +59,8 @@ extension Roomkeeper {
             let live = try await Planning.readLive(portal, engine: engine)
             let result = Exporter.export(live, select: Set(select), roomListGroups: roomLists)
             if !select.isEmpty, result.manifests.isEmpty {
-                throw CommandFailure("nothing in \(PortalEndpoint.phrase(portal.endpointDescription)) matches \(select.joined(separator: ", ")); nothing was written")
+                throw CommandFailure(
+                    "nothing in \(PortalEndpoint.phrase(portal.endpointDescription)) matches \(select.joined(separator: ", ")); nothing was written")
             }
             guard let out else {
                 if let into { try Adoption.adopt(result.manifests, into: into, from: portal.endpointDescription) }
@@ -88,8 +89,9 @@ extension Roomkeeper {
             }
             let renderer = PlanRenderer(style: TerminalStyle.automatic())
             for finding in result.skipped { printError(renderer.finding(finding).trimmingCharacters(in: .newlines)) }
-            print("Exported \(counted(result.manifests.count, "object")) from \(PortalEndpoint.phrase(portal.endpointDescription)) to \(out): "
-                + files.map(\.name).joined(separator: ", ") + ".")
+            print(
+                "Exported \(counted(result.manifests.count, "object")) from \(PortalEndpoint.phrase(portal.endpointDescription)) to \(out): "
+                    + files.map(\.name).joined(separator: ", ") + ".")
         }
 
         static func fileName(_ kind: ManifestKind) -> String {

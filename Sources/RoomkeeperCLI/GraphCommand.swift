@@ -28,7 +28,10 @@ extension Roomkeeper.GraphCommand {
                 directory lives in memory. Stops gracefully on SIGTERM or SIGINT.
                 """)
 
-        @Option(help: "Directory fixture: a YAML file, 'contoso' for the built-in example, or generated:USERS:GROUPS:ROOMS for a large generated one (needs --client-id).")
+        @Option(
+            help:
+                "Directory fixture: a YAML file, 'contoso' for the built-in example, or generated:USERS:GROUPS:ROOMS for a large generated one (needs --client-id)."
+        )
         var seed: String = "contoso"
 
         @Option(help: "Address and port to listen on; port 0 picks a free one.")
@@ -43,7 +46,8 @@ extension Roomkeeper.GraphCommand {
         @Option(help: "With --client-id: a file holding a client secret the app may sign in with.", completion: .file())
         var clientSecretFile: String?
 
-        @Option(help: "With --client-id: also grant the app this application permission (repeatable), e.g. DeviceManagementServiceConfig.ReadWrite.All.")
+        @Option(
+            help: "With --client-id: also grant the app this application permission (repeatable), e.g. DeviceManagementServiceConfig.ReadWrite.All.")
         var grant: [String] = []
 
         @Option(help: "Answer every n-th Graph request with 429 and Retry-After, to try throttling.")
@@ -57,7 +61,8 @@ extension Roomkeeper.GraphCommand {
         func validate() throws {
             guard ListenAddress(listen) != nil else { throw ValidationError("--listen must be HOST:PORT, e.g. 127.0.0.1:8081") }
             if clientId == nil, clientCertificate != nil || clientSecretFile != nil || !grant.isEmpty {
-                throw ValidationError("--client-certificate, --client-secret-file and --grant register a credential or permission for --client-id; give it")
+                throw ValidationError(
+                    "--client-certificate, --client-secret-file and --grant register a credential or permission for --client-id; give it")
             }
             if let clientId, UUID(uuidString: clientId) == nil { throw ValidationError("--client-id must be a GUID") }
             if let throttleEvery, throttleEvery < 1 { throw ValidationError("--throttle-every must be at least 1") }
@@ -77,7 +82,6 @@ extension Roomkeeper.GraphCommand {
 
         /// The tenant id of generated directories.
         static let generatedTenantId = "0b5e6c1d-2f3a-4b5c-8d7e-9f0a1b2c3d4e"
-
 
         func run() async throws {
             guard let address = ListenAddress(listen) else { throw ExitCode.validationFailure }
@@ -102,10 +106,12 @@ extension Roomkeeper.GraphCommand {
             let tenantId = tenant.tenantId
             let configuration = GraphServerConfiguration(
                 host: host, port: port, tokenLifetime: TimeInterval(tokenLifetime), throttleEvery: throttleEvery)
-            let application = GraphServer.makeApplication(store: store, configuration: configuration, onServerRunning: { port in
-                // Written unbuffered, so a script waiting for this line sees it at once.
-                FileHandle.standardOutput.write(Data("Roomkeeper Graph emulator listening on http://\(host):\(port) (tenant \(tenantId))\n".utf8))
-            })
+            let application = GraphServer.makeApplication(
+                store: store, configuration: configuration,
+                onServerRunning: { port in
+                    // Written unbuffered, so a script waiting for this line sees it at once.
+                    FileHandle.standardOutput.write(Data("Roomkeeper Graph emulator listening on http://\(host):\(port) (tenant \(tenantId))\n".utf8))
+                })
             try await application.runService()
         }
 
@@ -127,7 +133,7 @@ extension Roomkeeper.GraphCommand {
             }
             if let clientSecretFile {
                 guard let data = try? FileHandle.readBounded(path: clientSecretFile, limit: 4096),
-                      let secret = String(data: data, encoding: .utf8)?.trimmingCharacters(in: .whitespacesAndNewlines), !secret.isEmpty
+                    let secret = String(data: data, encoding: .utf8)?.trimmingCharacters(in: .whitespacesAndNewlines), !secret.isEmpty
                 else { throw CommandFailure("cannot read a client secret from \(clientSecretFile)") }
                 app.secrets.append(GraphTenant.Secret(value: secret))
             }

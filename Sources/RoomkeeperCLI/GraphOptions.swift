@@ -16,7 +16,9 @@ import PortalClient
 /// `AZURE_AUTHORITY_HOST`); never from the repository. The credential goes only to the sign-in
 /// host, and the token only to the Graph host.
 struct GraphOptions: ParsableArguments {
-    @Flag(help: "Check members, rooms, room lists and licences against the tenant's directory through Microsoft Graph (else ROOMKEEPER_DIRECTORY=graph).")
+    @Flag(
+        help:
+            "Check members, rooms, room lists and licences against the tenant's directory through Microsoft Graph (else ROOMKEEPER_DIRECTORY=graph).")
     var graph = false
 
     @Option(help: "With --graph: the directory (tenant) id or a domain of it (else AZURE_TENANT_ID).")
@@ -25,7 +27,9 @@ struct GraphOptions: ParsableArguments {
     @Option(help: "With --graph: the app registration's application (client) id (else AZURE_CLIENT_ID).")
     var clientId: String?
 
-    @Option(help: "With --graph: a PEM file with the app's certificate and private key, the recommended credential (else AZURE_CLIENT_CERTIFICATE_PATH).", completion: .file())
+    @Option(
+        help: "With --graph: a PEM file with the app's certificate and private key, the recommended credential (else AZURE_CLIENT_CERTIFICATE_PATH).",
+        completion: .file())
     var clientCertificate: String?
 
     @Option(help: "With --graph: a file holding a client secret (else AZURE_CLIENT_SECRET).", completion: .file())
@@ -82,7 +86,8 @@ struct GraphOptions: ParsableArguments {
         let session = GraphSession(tokens: tokens, http: .roomkeeper, timeout: timeout, priority: priority)
         let reader = GraphDirectoryReader(
             session: session,
-            cacheFile: StateFolder.directoryCache(in: StateFolder.url(environment: environment), tenantKey: GraphDirectoryReader.tenantKey(of: session)))
+            cacheFile: StateFolder.directoryCache(
+                in: StateFolder.url(environment: environment), tenantKey: GraphDirectoryReader.tenantKey(of: session)))
         Task { await reader.prefetch() }
         return reader
     }

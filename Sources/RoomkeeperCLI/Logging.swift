@@ -39,6 +39,8 @@ enum LogFormat: String, Sendable, CaseIterable, ExpressibleByArgument {
     }
 }
 
+// swift-format-ignore: AvoidRetroactiveConformances
+// `--log-level` parses swift-log's own levels; neither package declares the conformance.
 extension Logger.Level: @retroactive ExpressibleByArgument {}
 
 /// Writes each record as one line of JSON to standard error: `time`, `level`, `label`, `message`,

@@ -30,7 +30,10 @@ struct SourceOptions: ParsableArguments {
         return .git(GitOrigin(url: gitURL, ref: ref, path: path))
     }
 
-    @Option(help: "With --source: seconds the fetch may take in all; it is also stopped when the server sends nothing for a minute (or this long, if shorter).")
+    @Option(
+        help:
+            "With --source: seconds the fetch may take in all; it is also stopped when the server sends nothing for a minute (or this long, if shorter)."
+    )
     var sourceTimeout = 600
 
     @Option(help: "With --source: reconcile only revisions signed by a key in this OpenSSH allowed_signers file (else ROOMKEEPER_ALLOWED_SIGNERS).")
@@ -39,19 +42,24 @@ struct SourceOptions: ParsableArguments {
     @Option(help: "With --source: reconcile only revisions signed by a key in this OpenPGP keyring (else ROOMKEEPER_GPG_KEYRING).")
     var gpgKeyring: String?
 
-    @Option(help: "With --allowed-signers or --gpg-keyring: what must be signed: head (the commit), tag (the annotated tag the ref names) or tag-and-head.")
+    @Option(
+        help:
+            "With --allowed-signers or --gpg-keyring: what must be signed: head (the commit), tag (the annotated tag the ref names) or tag-and-head.")
     var verifyMode: SignatureTrust.Mode = .head
 
     @Flag(help: "With --source and signatures checked: allow plain http:// or git:// to another host.")
     var allowInsecureSource = false
 
-    @Option(help: ArgumentHelp(
-        "With signatures checked: accept this commit (full id) although it does not descend from the last one verified for the ref.",
-        valueName: "commit"))
+    @Option(
+        help: ArgumentHelp(
+            "With signatures checked: accept this commit (full id) although it does not descend from the last one verified for the ref.",
+            valueName: "commit"))
     var acceptRewrittenHistory: String?
 
     /// How verified revisions are held to those verified before, in the state folder.
-    var lineage: SourceLineage { SourceLineage(records: VerifiedCommits(stateFolder: StateFolder.url()), acceptedRewrite: acceptRewrittenHistory?.lowercased()) }
+    var lineage: SourceLineage {
+        SourceLineage(records: VerifiedCommits(stateFolder: StateFolder.url()), acceptedRewrite: acceptRewrittenHistory?.lowercased())
+    }
 
     func validate() throws {
         if sourceTimeout < 1 { throw ValidationError("--source-timeout must be at least 1 second") }

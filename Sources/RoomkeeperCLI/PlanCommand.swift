@@ -71,7 +71,9 @@ extension Roomkeeper {
             case .markdown: print(ChecklistRenderer.markdown(run.checklist, plan: run.plan, directory: tenant), terminator: "")
             }
             if let out {
-                try PrivateFiles.write(Data(try ChecklistRenderer.json(run.checklist, plan: run.plan, directory: tenant).utf8), to: URL(fileURLWithPath: out), privateFolder: false)
+                try PrivateFiles.write(
+                    Data(try ChecklistRenderer.json(run.checklist, plan: run.plan, directory: tenant).utf8), to: URL(fileURLWithPath: out),
+                    privateFolder: false)
             }
             if !run.plan.isApplyable { throw ExitCode.failure }
             if !run.checklist.steps.isEmpty { throw ExitCode(2) }

@@ -49,9 +49,10 @@ extension Roomkeeper.PortalCommand {
         @Option(help: "Seconds a queued enroll or unenroll takes; 0 (the default) completes it at once, as fast as the contract allows.")
         var operationDelay: Double = 0
 
-        @Option(help: ArgumentHelp(
-            "Whether a room may be in several room groups: multiple or single.",
-            discussion: "Microsoft does not document it; multiple is the emulator's default, single the stricter reading."))
+        @Option(
+            help: ArgumentHelp(
+                "Whether a room may be in several room groups: multiple or single.",
+                discussion: "Microsoft does not document it; multiple is the emulator's default, single the stricter reading."))
         var roomGroupMembership: TenantSettings.RoomGroupMembership = .multiple
 
         @OptionGroup var logging: LoggingOptions
@@ -68,7 +69,6 @@ extension Roomkeeper.PortalCommand {
                 do { _ = try FaultPlan(parsing: faults) } catch { throw ValidationError("\(error)") }
             }
         }
-
 
         func run() async throws {
             guard let address = ListenAddress(listen) else { throw ExitCode.validationFailure }

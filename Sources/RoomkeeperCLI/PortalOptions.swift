@@ -13,7 +13,9 @@ import PortalEmulator
 /// `--token-file` or `ROOMKEEPER_TOKEN`, never from an argument that would land in shell history,
 /// and only ever goes to the URL configured here.
 struct PortalOptions: ParsableArguments {
-    @Option(help: "The portal: its API base URL (https://, or http:// on loopback), or 'embedded' for the built-in emulator (else ROOMKEEPER_PORTAL_URL).")
+    @Option(
+        help: "The portal: its API base URL (https://, or http:// on loopback), or 'embedded' for the built-in emulator (else ROOMKEEPER_PORTAL_URL)."
+    )
     var portal: String?
 
     @Option(help: "A file holding the portal bearer token (else ROOMKEEPER_TOKEN).")

@@ -16,7 +16,10 @@ public struct Roomkeeper: AsyncParsableCommand {
             Exit codes: 0 success (valid, in sync), 1 error, 2 changes or drift found, 64 usage error.
             """,
         version: "0.2.0",
-        subcommands: [Validate.self, PlanCommand.self, ShowCommand.self, ApplyCommand.self, DriftCommand.self, ExportCommand.self, AccessCommand.self, ControllerCommand.self, Schema.self, PortalCommand.self, GraphCommand.self])
+        subcommands: [
+            Validate.self, PlanCommand.self, ShowCommand.self, ApplyCommand.self, DriftCommand.self, ExportCommand.self, AccessCommand.self,
+            ControllerCommand.self, Schema.self, PortalCommand.self, GraphCommand.self,
+        ])
 
     /// The executable's entry point (not named `main`: from another module that name would reach
     /// ArgumentParser's synchronous `main`, which cannot run an async command).

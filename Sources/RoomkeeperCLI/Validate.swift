@@ -45,7 +45,8 @@ extension Roomkeeper {
                 } catch {
                     throw CommandFailure("cannot read the tenant's directory from \(reader.directoryDescription): \(error)")
                 }
-                result.diagnostics = (result.diagnostics
+                result.diagnostics =
+                    (result.diagnostics
                     + DirectoryCheck.findings(declared: result.manifests, directory: directory).compactMap(Diagnostic.init))
                     .sortedByLocation()
             }
@@ -54,11 +55,14 @@ extension Roomkeeper {
                 print(ValidationReport.json(result).rendered(), terminator: "")
             case .github:
                 print(ValidationReport.github(result.diagnostics, folder: directory), terminator: "")
-                print(result.diagnostics.hasErrors
-                    ? "\(directory): \(DiagnosticRenderer.count(result.diagnostics)); nothing was changed"
-                    : summary(result, style: TerminalStyle(usesColor: false)))
+                print(
+                    result.diagnostics.hasErrors
+                        ? "\(directory): \(DiagnosticRenderer.count(result.diagnostics)); nothing was changed"
+                        : summary(result, style: TerminalStyle(usesColor: false)))
             case .sarif:
-                print(ValidationReport.sarif(result.diagnostics, folder: directory, toolVersion: Roomkeeper.configuration.version).rendered(), terminator: "")
+                print(
+                    ValidationReport.sarif(result.diagnostics, folder: directory, toolVersion: Roomkeeper.configuration.version).rendered(),
+                    terminator: "")
             case .text:
                 let style = colorOptions.style
                 print(DiagnosticRenderer(style: style).render(result.diagnostics, sources: result.sources), terminator: "")

@@ -16,11 +16,11 @@ struct ControllerTests {
     private static func repository() throws -> URL {
         let folder = try temporaryFolder("roomkeeper-controller")
         try """
-            apiVersion: roomkeeper/v1
-            kind: RoomGroup
-            metadata: {name: first-rooms}
-            spec: {displayName: First rooms, rooms: [\(TestTenant.room(0))]}
-            """.write(to: folder.appendingPathComponent("groups.yaml"), atomically: true, encoding: .utf8)
+        apiVersion: roomkeeper/v1
+        kind: RoomGroup
+        metadata: {name: first-rooms}
+        spec: {displayName: First rooms, rooms: [\(TestTenant.room(0))]}
+        """.write(to: folder.appendingPathComponent("groups.yaml"), atomically: true, encoding: .utf8)
         return folder
     }
 

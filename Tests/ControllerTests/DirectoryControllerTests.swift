@@ -33,20 +33,20 @@ struct DirectoryControllerTests {
         let folder = try temporaryFolder("roomkeeper-controller-graph")
         defer { try? FileManager.default.removeItem(at: folder) }
         try """
-            apiVersion: roomkeeper/v1
-            kind: RoomGroup
-            metadata: {name: first-rooms}
-            spec: {displayName: First rooms, rooms: [\(TestTenant.room(0))]}
-            ---
-            apiVersion: roomkeeper/v1
-            kind: RoleAssignment
-            metadata: {name: leads}
-            spec:
-              role: builtin:site-lead
-              displayName: Leads
-              members: [{user: \(TestTenant.siteLead)}]
-              scope: {roomGroups: [first-rooms]}
-            """.write(to: folder.appendingPathComponent("manifests.yaml"), atomically: true, encoding: .utf8)
+        apiVersion: roomkeeper/v1
+        kind: RoomGroup
+        metadata: {name: first-rooms}
+        spec: {displayName: First rooms, rooms: [\(TestTenant.room(0))]}
+        ---
+        apiVersion: roomkeeper/v1
+        kind: RoleAssignment
+        metadata: {name: leads}
+        spec:
+          role: builtin:site-lead
+          displayName: Leads
+          members: [{user: \(TestTenant.siteLead)}]
+          scope: {roomGroups: [first-rooms]}
+        """.write(to: folder.appendingPathComponent("manifests.yaml"), atomically: true, encoding: .utf8)
         let graph = try await RunningGraph.start(tenant: Self.directory())
         defer { Task { await graph.stop() } }
         try await RunningPortal.with(seed: TestTenant.seed(onboardingUnit: false), tokens: TestTenant.tokens) { portal in

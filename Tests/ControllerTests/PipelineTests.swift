@@ -15,12 +15,12 @@ struct PipelineTests {
     /// A folder declaring `count` room groups, pruned, under `guardLine`.
     private static func write(_ folder: URL, groups count: Int, guardLine: String) throws {
         try """
-            apiVersion: roomkeeper/v1
-            kind: Policy
-            spec:
-              prune: {roomGroups: true}
-              \(guardLine)
-            """.write(to: folder.appendingPathComponent("roomkeeper.yaml"), atomically: true, encoding: .utf8)
+        apiVersion: roomkeeper/v1
+        kind: Policy
+        spec:
+          prune: {roomGroups: true}
+          \(guardLine)
+        """.write(to: folder.appendingPathComponent("roomkeeper.yaml"), atomically: true, encoding: .utf8)
         let groups = (0..<count).map { index in
             "apiVersion: roomkeeper/v1\nkind: RoomGroup\nmetadata: {name: group-\(index)}\nspec: {displayName: Group \(index), rooms: [\(TestTenant.room(0))]}\n"
         }

@@ -2,8 +2,8 @@ import Foundation
 import GitSource
 import Logging
 import PortalAPI
-import Reconciler
 import PortalClient
+import Reconciler
 import TestSupport
 import Testing
 
@@ -60,7 +60,8 @@ struct SignedRevisionTests {
         defer { fixture.remove() }
         try await fixture.create("tenants")
         let older = try await fixture.signedCommit("tenants", "Add first", files: ["a.yaml": Self.group("first")], signer: .ssh("alice"), keys: keys)
-        let newer = try await fixture.signedCommit("tenants", "Add second", files: ["b.yaml": Self.group("second")], signer: .ssh("alice"), keys: keys)
+        let newer = try await fixture.signedCommit(
+            "tenants", "Add second", files: ["b.yaml": Self.group("second")], signer: .ssh("alice"), keys: keys)
         try await RunningPortal.with(seed: TestTenant.seed(), tokens: TestTenant.tokens) { portal in
             let url = portal.url
             let configuration = ControllerConfiguration.testing(
@@ -75,8 +76,11 @@ struct SignedRevisionTests {
             await controller.reconcile()
             let stalled = await controller.status
             #expect(stalled.condition == .stalled && stalled.reason == .historyRewritten, "\(stalled)")
-            #expect(stalled.message.contains("commit \(older.prefix(12)), which does not descend from commit \(newer.prefix(12))"), "\(stalled.message)")
-            #expect(Set(try await client.roomGroupsBesidesDefault().compactMap(\.resource.manifestName)) == ["first", "second"], "the rollback was not applied")
+            #expect(
+                stalled.message.contains("commit \(older.prefix(12)), which does not descend from commit \(newer.prefix(12))"), "\(stalled.message)")
+            #expect(
+                Set(try await client.roomGroupsBesidesDefault().compactMap(\.resource.manifestName)) == ["first", "second"],
+                "the rollback was not applied")
 
             // A restarted controller remembers: the record is in the state folder.
             let restarted = Controller(configuration: configuration, logger: Logger(label: "test"))

@@ -10,7 +10,8 @@ struct WebhookSenderTests {
     func retryAfter(_ value: String) async throws {
         let receiver = try await HostileServer.start(.retryAfter(value, status: 503))
         defer { Task { await receiver.stop() } }
-        let sender = WebhookSender(url: "\(receiver.url)/hook", retry: RetryPolicy(maximumAttempts: 3, baseDelay: 0.05, maximumDelay: 0.1, maximumTotalWait: 30))
+        let sender = WebhookSender(
+            url: "\(receiver.url)/hook", retry: RetryPolicy(maximumAttempts: 3, baseDelay: 0.05, maximumDelay: 0.1, maximumTotalWait: 30))
         let started = ContinuousClock.now
         await #expect(throws: WebhookError.self) { try await sender.post("{}") }
         #expect(ContinuousClock.now - started < .seconds(20))

@@ -1,9 +1,10 @@
 import Crypto
 import Foundation
-@testable import GitSource
 import Manifests
 import TestSupport
 import Testing
+
+@testable import GitSource
 
 /// The git source against real servers on loopback: `file://`, `git daemon` and smart HTTP.
 @Suite("Reading manifests from git")
@@ -26,7 +27,9 @@ struct GitSourceTests {
         return (fixture, first)
     }
 
-    private static func source(_ url: String, ref: String = "main", path: String = "contoso", cache: URL, credentials: GitCredentials = GitCredentials()) -> GitSource {
+    private static func source(
+        _ url: String, ref: String = "main", path: String = "contoso", cache: URL, credentials: GitCredentials = GitCredentials()
+    ) -> GitSource {
         GitSource(url: url, ref: ref, path: path, cacheFolder: cache, credentials: credentials)
     }
 
@@ -51,7 +54,8 @@ struct GitSourceTests {
         #expect(caches.count == 1)
         let sentinel = cache.appendingPathComponent(caches[0]).appendingPathComponent("sentinel")
         #expect(FileManager.default.createFile(atPath: sentinel.path, contents: Data()))
-        #expect(!FileManager.default.fileExists(atPath: cache.appendingPathComponent(caches[0]).appendingPathComponent("index").path),
+        #expect(
+            !FileManager.default.fileExists(atPath: cache.appendingPathComponent(caches[0]).appendingPathComponent("index").path),
             "a bare cache, with no work tree")
 
         let second = try await fixture.commit("tenants", "Add Paris", files: ["contoso/paris.yaml": Self.group("paris")])
@@ -98,7 +102,10 @@ struct GitSourceTests {
             _ = try Self.source("git://127.0.0.1:\(try freeLoopbackPort())/tenants.git", cache: cache).read()
             Issue.record("a closed port was read")
         } catch let error as GitSourceError {
-            guard case .unreachable = error else { Issue.record("not unreachable: \(error)"); return }
+            guard case .unreachable = error else {
+                Issue.record("not unreachable: \(error)")
+                return
+            }
             #expect(error.description.hasPrefix("cannot reach git://127.0.0.1:"))
         }
     }
@@ -147,7 +154,8 @@ struct GitSourceTests {
         func read(key: String, knownHosts: URL, cache: String) throws -> GitSnapshot {
             try Self.source(
                 url, cache: fixture.root.appendingPathComponent(cache),
-                credentials: GitCredentials(sshKey: key, knownHosts: knownHosts.path)).read()
+                credentials: GitCredentials(sshKey: key, knownHosts: knownHosts.path)
+            ).read()
         }
         #expect(try read(key: ssh.clientKey, knownHosts: knownHosts, cache: "cache").commit == first)
 
@@ -216,10 +224,10 @@ struct KnownHostsTests {
         let hashed = HMAC<Insecure.SHA1>.authenticationCode(for: Data("git.internal".utf8), using: SymmetricKey(data: salt))
         let file = folder.appendingPathComponent("known_hosts")
         try """
-            # comment
-            git.example.net,192.0.2.10 ssh-ed25519 \(key)
-            |1|\(salt.base64EncodedString())|\(Data(hashed).base64EncodedString()) ssh-ed25519 \(key)
-            """.write(to: file, atomically: true, encoding: .utf8)
+        # comment
+        git.example.net,192.0.2.10 ssh-ed25519 \(key)
+        |1|\(salt.base64EncodedString())|\(Data(hashed).base64EncodedString()) ssh-ed25519 \(key)
+        """.write(to: file, atomically: true, encoding: .utf8)
         let hosts = KnownHosts(path: file.path)
         #expect(hosts.verdict(host: "git.example.net", key: key) == .trusted)
         #expect(hosts.verdict(host: "192.0.2.10", key: key) == .trusted)

@@ -1,8 +1,9 @@
 import Foundation
-@testable import GitSource
 import Manifests
 import TestSupport
 import Testing
+
+@testable import GitSource
 
 /// Repositories built to mislead or exhaust: ambiguous and moving refs, trees that name one large
 /// blob many times, folders nested past reason.
@@ -30,7 +31,9 @@ struct HostileRepositoryTests {
         #expect(throws: GitSourceError.ambiguousRef(ref: "release")) { try read("release") }
         #expect(try read("refs/tags/release").commit == tagged)
         #expect(try read("refs/heads/release").commit == branch)
-        #expect(GitSourceError.ambiguousRef(ref: "release").description == "'release' is both a branch and a tag; write refs/heads/release or refs/tags/release")
+        #expect(
+            GitSourceError.ambiguousRef(ref: "release").description
+                == "'release' is both a branch and a tag; write refs/heads/release or refs/tags/release")
     }
 
     @Test("A fetch takes only the configured ref, and stops past its byte limit")
@@ -91,7 +94,8 @@ struct HostileRepositoryTests {
                 "\(error)".contains("--allow-insecure-source needs signatures checked")
             }
         }
-        var signed = GitSource(url: "git://git.example.net/tenants.git", ref: "main", cacheFolder: cache, trust: SignatureTrust(allowedSigners: "/dev/null"))
+        var signed = GitSource(
+            url: "git://git.example.net/tenants.git", ref: "main", cacheFolder: cache, trust: SignatureTrust(allowedSigners: "/dev/null"))
         signed.allowsInsecureTransport = true
         #expect(throws: Never.self) { try signed.checkTransport() }
         #expect(throws: Never.self) { try GitSource(url: "http://127.0.0.1:9/tenants.git", ref: "main", cacheFolder: cache).checkTransport() }
@@ -156,7 +160,9 @@ struct HostileRepositoryTests {
         let deep = (0..<40).map { "d\($0)" }.joined(separator: "/") + "/a.yaml"
         try await fixture.commit("tenants", "Deep", files: [deep: Self.group("deep")])
         let url = "file://" + fixture.exports.appendingPathComponent("tenants.git").path
-        #expect(throws: GitSourceError.self) { try GitSource(url: url, ref: "main", cacheFolder: fixture.root.appendingPathComponent("cache")).read() }
+        #expect(throws: GitSourceError.self) {
+            try GitSource(url: url, ref: "main", cacheFolder: fixture.root.appendingPathComponent("cache")).read()
+        }
         let onDisk = ManifestLoader.load(from: DirectoryTree(root: fixture.work.appendingPathComponent("tenants")))
         #expect(onDisk.diagnostics.contains { $0.message.contains("folders nested deeper than 32") }, "\(onDisk.diagnostics)")
     }

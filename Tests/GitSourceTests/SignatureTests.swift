@@ -1,13 +1,15 @@
 import Foundation
-@testable import GitSource
 import TestSupport
 import Testing
+
+@testable import GitSource
 
 /// Signed commits and tags against trust files kept outside the repository, verified by the
 /// system's ssh-keygen and gpgv.
 @Suite("Commit signatures")
 struct SignatureTests {
-    private static let group = "apiVersion: roomkeeper/v1\nkind: RoomGroup\nmetadata: {name: lobby}\nspec: {displayName: Lobby, rooms: [room-1@contoso.com]}\n"
+    private static let group =
+        "apiVersion: roomkeeper/v1\nkind: RoomGroup\nmetadata: {name: lobby}\nspec: {displayName: Lobby, rooms: [room-1@contoso.com]}\n"
 
     private static func refusal(_ read: () throws -> GitSnapshot) -> UnverifiedRevision? {
         do {
@@ -42,8 +44,9 @@ struct SignatureTests {
         #expect(!spaced, "no trailing newline: \(sshSigner.fingerprint.debugDescription)")
         #expect(sshSigner.description.hasPrefix("commit \(alice.prefix(12)) signed by alice@contoso.com (ssh key SHA256:"))
 
-        let carol = try await fixture.signedCommit("tenants", "Add B", files: ["b.yaml": Self.group.replacingOccurrences(of: "lobby", with: "b")],
-                                                   signer: .openpgp("carol@contoso.com"), keys: keys)
+        let carol = try await fixture.signedCommit(
+            "tenants", "Add B", files: ["b.yaml": Self.group.replacingOccurrences(of: "lobby", with: "b")],
+            signer: .openpgp("carol@contoso.com"), keys: keys)
         let byPGP = try read()
         #expect(byPGP.commit == carol)
         #expect(byPGP.signers.first?.identity == "Carol <carol@contoso.com>")
@@ -67,8 +70,9 @@ struct SignatureTests {
         try await fixture.signedCommit("tenants", "By an expired key", files: ["e.yaml": "# e\n"], signer: .ssh("bob"), keys: keys)
         #expect(Self.refusal(read)?.problem.contains("does not trust now") == true)
 
-        try await fixture.signedCommit("tenants", "By an expired OpenPGP key", files: ["f.yaml": "# f\n"],
-                                       signer: .openpgpIn2020("dave@contoso.com"), keys: keys)
+        try await fixture.signedCommit(
+            "tenants", "By an expired OpenPGP key", files: ["f.yaml": "# f\n"],
+            signer: .openpgpIn2020("dave@contoso.com"), keys: keys)
         #expect(Self.refusal(read)?.problem == "is signed by an expired OpenPGP key")
 
         // A tampered SSH-signed commit.

@@ -2,11 +2,11 @@ import Foundation
 import GraphAPI
 import GraphClient
 import GraphEmulator
-import Testing
 import TestSupport
+import Testing
 
 #if canImport(FoundationXML)
-import FoundationXML
+    import FoundationXML
 #endif
 
 /// Microsoft Graph's v1.0 metadata (CSDL) for the entity types Roomkeeper reads: for each
@@ -112,7 +112,8 @@ struct GraphMetadata {
                 guard let currentType, let name = attributes["Name"], var type = attributes["Type"] else { return }
                 let collection = type.hasPrefix("Collection(")
                 if collection { type = String(type.dropFirst(11).dropLast()) }
-                types[currentType]?.properties[name] = Property(type: type.replacingOccurrences(of: "graph.", with: "microsoft.graph."), collection: collection)
+                types[currentType]?.properties[name] = Property(
+                    type: type.replacingOccurrences(of: "graph.", with: "microsoft.graph."), collection: collection)
             default: break
             }
         }
@@ -175,20 +176,34 @@ struct GraphMetadataTests {
         }
         // Everything the client's types decode, filled in and encoded, is declared too.
         let samples: [(String, any Encodable)] = [
-            (GraphUser.entityType, GraphUser(id: "1", userPrincipalName: "a@b.c", displayName: "A", mail: "a@b.c", assignedLicenses: [.init(skuId: "x")])),
+            (
+                GraphUser.entityType,
+                GraphUser(id: "1", userPrincipalName: "a@b.c", displayName: "A", mail: "a@b.c", assignedLicenses: [.init(skuId: "x")])
+            ),
             (GraphGroup.entityType, GraphGroup(id: "1", displayName: "G", mail: "g@b.c")),
-            (GraphRoom.entityType, GraphRoom(
-                id: "1", emailAddress: "r@b.c", displayName: "R", address: GraphPhysicalAddress(street: "s", city: "c", state: "s", postalCode: "p", countryOrRegion: "c"),
-                building: "b", floorLabel: "f", floorNumber: 1, capacity: 2, tags: ["t"])),
+            (
+                GraphRoom.entityType,
+                GraphRoom(
+                    id: "1", emailAddress: "r@b.c", displayName: "R",
+                    address: GraphPhysicalAddress(street: "s", city: "c", state: "s", postalCode: "p", countryOrRegion: "c"),
+                    building: "b", floorLabel: "f", floorNumber: 1, capacity: 2, tags: ["t"])
+            ),
             (GraphRoomList.entityType, GraphRoomList(id: "1", emailAddress: "l@b.c", displayName: "L")),
             (GraphSubscribedSku.entityType, GraphSubscribedSku(id: "1", skuId: "s", skuPartNumber: "p")),
             (GraphRoleAssignment.entityType, GraphRoleAssignment(id: "1", principalId: "p", roleDefinitionId: "r")),
-            (GraphManagedDevice.entityType, GraphManagedDevice(
-                id: "1", deviceName: "d", serialNumber: "s", manufacturer: "m", model: "x", osVersion: "10", lastSyncDateTime: "2026-11-30T00:00:00Z",
-                userPrincipalName: "r@b.c")),
-            (GraphAutopilotDevice.entityType, GraphAutopilotDevice(
-                id: "1", serialNumber: "s", manufacturer: "m", model: "x", groupTag: "MTR-x", lastContactedDateTime: "2026-11-30T00:00:00Z",
-                managedDeviceId: "2")),
+            (
+                GraphManagedDevice.entityType,
+                GraphManagedDevice(
+                    id: "1", deviceName: "d", serialNumber: "s", manufacturer: "m", model: "x", osVersion: "10",
+                    lastSyncDateTime: "2026-11-30T00:00:00Z",
+                    userPrincipalName: "r@b.c")
+            ),
+            (
+                GraphAutopilotDevice.entityType,
+                GraphAutopilotDevice(
+                    id: "1", serialNumber: "s", manufacturer: "m", model: "x", groupTag: "MTR-x", lastContactedDateTime: "2026-11-30T00:00:00Z",
+                    managedDeviceId: "2")
+            ),
         ]
         for (type, sample) in samples {
             let object = try JSONDecoder().decode(JSONObject.self, from: JSONEncoder().encode(sample)).value

@@ -2,8 +2,8 @@ import Foundation
 import GraphAPI
 import GraphClient
 import GraphEmulator
-import Testing
 import TestSupport
+import Testing
 
 @Suite("graph serve's permissions are Microsoft's")
 struct GraphPermissionTests {
@@ -19,38 +19,56 @@ struct GraphPermissionTests {
 
     static let directoryRead = ["Directory.Read.All", "Directory.ReadWrite.All"]
     static let rows: [Row] = [
-        Row(path: "/users", file: "includes/permissions/user-list-permissions.md",
+        Row(
+            path: "/users", file: "includes/permissions/user-list-permissions.md",
             application: ("User.Read.All", directoryRead + ["User.ReadWrite.All"])),
-        Row(path: "/users/delta", file: "includes/permissions/user-delta-permissions.md",
+        Row(
+            path: "/users/delta", file: "includes/permissions/user-delta-permissions.md",
             application: ("User.Read.All", directoryRead + ["User.ReadWrite.All"])),
-        Row(path: "/users/megan.bowen@contoso.com", file: "includes/permissions/user-get-permissions.md",
+        Row(
+            path: "/users/megan.bowen@contoso.com", file: "includes/permissions/user-get-permissions.md",
             application: ("User.Read.All", directoryRead + ["User.ReadWrite.All"])),
-        Row(path: "/users/megan.bowen@contoso.com/licenseDetails", file: "includes/permissions/user-list-licensedetails-permissions.md",
+        Row(
+            path: "/users/megan.bowen@contoso.com/licenseDetails", file: "includes/permissions/user-list-licensedetails-permissions.md",
             application: nil),
-        Row(path: "/subscribedSkus", file: "includes/permissions/subscribedsku-list-permissions.md",
+        Row(
+            path: "/subscribedSkus", file: "includes/permissions/subscribedsku-list-permissions.md",
             application: ("Organization.Read.All", directoryRead + ["Organization.ReadWrite.All"])),
-        Row(path: "/groups", file: "includes/permissions/group-list-permissions.md",
+        Row(
+            path: "/groups", file: "includes/permissions/group-list-permissions.md",
             application: ("GroupMember.Read.All", directoryRead + ["Group.Read.All", "Group.ReadWrite.All"])),
-        Row(path: "/groups/delta", file: "includes/permissions/group-delta-permissions.md",
+        Row(
+            path: "/groups/delta", file: "includes/permissions/group-delta-permissions.md",
             application: ("GroupMember.Read.All", directoryRead + ["Group.Read.All", "Group.ReadWrite.All"])),
-        Row(path: "/groups/no-such-group/transitiveMembers/microsoft.graph.user",
+        Row(
+            path: "/groups/no-such-group/transitiveMembers/microsoft.graph.user",
             file: "includes/permissions/group-list-transitivemembers-permissions.md",
-            application: ("GroupMember.ReadBasic.All", directoryRead + [
-                "Group.Read.All", "Group.ReadBasic.All", "Group.ReadWrite.All", "GroupMember.Read.All", "GroupMember.ReadWrite.All",
-            ])),
-        Row(path: "/places/microsoft.graph.room", file: "includes/permissions/place-list-permissions.md",
+            application: (
+                "GroupMember.ReadBasic.All",
+                directoryRead + [
+                    "Group.Read.All", "Group.ReadBasic.All", "Group.ReadWrite.All", "GroupMember.Read.All", "GroupMember.ReadWrite.All",
+                ]
+            )),
+        Row(
+            path: "/places/microsoft.graph.room", file: "includes/permissions/place-list-permissions.md",
             application: ("Place.Read.All", ["Place.ReadWrite.All"])),
-        Row(path: "/places/microsoft.graph.roomlist", file: "includes/permissions/place-list-permissions.md",
+        Row(
+            path: "/places/microsoft.graph.roomlist", file: "includes/permissions/place-list-permissions.md",
             application: ("Place.Read.All", ["Place.ReadWrite.All"])),
-        Row(path: "/places/london-rooms@contoso.com/microsoft.graph.roomlist/rooms", file: "includes/permissions/place-list-permissions.md",
+        Row(
+            path: "/places/london-rooms@contoso.com/microsoft.graph.roomlist/rooms", file: "includes/permissions/place-list-permissions.md",
             application: ("Place.Read.All", ["Place.ReadWrite.All"])),
-        Row(path: "/roleManagement/directory/roleAssignments", file: "api/rbacapplication-list-roleassignments.md",
+        Row(
+            path: "/roleManagement/directory/roleAssignments", file: "api/rbacapplication-list-roleassignments.md",
             application: ("RoleManagement.Read.Directory", directoryRead + ["RoleManagement.Read.All", "RoleManagement.ReadWrite.Directory"])),
-        Row(path: "/deviceManagement/managedDevices", file: "api/intune-devices-manageddevice-list.md",
+        Row(
+            path: "/deviceManagement/managedDevices", file: "api/intune-devices-manageddevice-list.md",
             application: ("DeviceManagementManagedDevices.Read.All", ["DeviceManagementManagedDevices.ReadWrite.All"])),
-        Row(path: "/deviceManagement/windowsAutopilotDeviceIdentities", file: "api/intune-enrollment-windowsautopilotdeviceidentity-list.md",
+        Row(
+            path: "/deviceManagement/windowsAutopilotDeviceIdentities", file: "api/intune-enrollment-windowsautopilotdeviceidentity-list.md",
             application: ("DeviceManagementServiceConfig.Read.All", ["DeviceManagementServiceConfig.ReadWrite.All"])),
-        Row(method: "POST", path: "/deviceManagement/windowsAutopilotDeviceIdentities/no-such-device/updateDeviceProperties",
+        Row(
+            method: "POST", path: "/deviceManagement/windowsAutopilotDeviceIdentities/no-such-device/updateDeviceProperties",
             file: "api/intune-enrollment-windowsautopilotdeviceidentity-updatedeviceproperties.md",
             application: ("DeviceManagementServiceConfig.ReadWrite.All", [])),
     ]
@@ -76,9 +94,12 @@ struct GraphPermissionTests {
     func tokensChecked() async throws {
         // One app per permission, each consented to that one alone; one token each.
         let apps = Self.consentable.enumerated().map { index, permission in
-            (permission, GraphTenant.App(
-                clientId: String(format: "00000000-0000-4000-8000-%012d", index), secrets: [.init(value: TestDirectory.secret)],
-                permissions: [permission]))
+            (
+                permission,
+                GraphTenant.App(
+                    clientId: String(format: "00000000-0000-4000-8000-%012d", index), secrets: [.init(value: TestDirectory.secret)],
+                    permissions: [permission])
+            )
         }
         var tenant = TestDirectory.tenant()
         tenant.apps = apps.map(\.1)

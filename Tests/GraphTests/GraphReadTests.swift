@@ -4,8 +4,8 @@ import GraphClient
 import GraphEmulator
 import PortalAPI
 import PortalModel
-import Testing
 import TestSupport
+import Testing
 
 @Suite("Reading the directory through Graph")
 struct GraphReadTests {
@@ -41,8 +41,9 @@ struct GraphReadTests {
         #expect(directory.roomLists.map(\.email) == ["london-rooms@contoso.com", "paris-rooms@contoso.com"])
     }
 
-    @Test("Places is paged by $skip to the end, as the service pages it with no next link: 20,000 rooms, lists of 250, a server capping pages below $top",
-          arguments: [100, 40])
+    @Test(
+        "Places is paged by $skip to the end, as the service pages it with no next link: 20,000 rooms, lists of 250, a server capping pages below $top",
+        arguments: [100, 40])
     func placesBySkip(cap: Int) async throws {
         let app = GraphTenant.App(clientId: TestDirectory.clientId, secrets: [.init(value: TestDirectory.secret)])
         let tenant = GraphTenant.generated(tenantId: TestDirectory.tenantId, app: app, users: 10, groups: 0, rooms: 20_000, roomsPerList: 250)
@@ -62,7 +63,9 @@ struct GraphReadTests {
         #expect(Set(directory.rooms.map(\.email)).count == 20_000)
     }
 
-    @Test("Licences come from assignedLicenses: the whole Teams Rooms family, an id the reference lacks named by /subscribedSkus, licence details refused to apps")
+    @Test(
+        "Licences come from assignedLicenses: the whole Teams Rooms family, an id the reference lacks named by /subscribedSkus, licence details refused to apps"
+    )
     func licences() async throws {
         var tenant = TestDirectory.tenant()
         // The resource accounts as users, holding SKUs of the family by part number.
@@ -97,7 +100,9 @@ struct GraphReadTests {
         #expect(partial.rooms.map(\.licence) == [.pro, .unlicensed, .unlicensed])
     }
 
-    @Test("In a cloud without Places the directory is read without it: rooms are not observable, never a failed read", arguments: [GraphCloud.usGovernment, .usGovernmentDoD, .china])
+    @Test(
+        "In a cloud without Places the directory is read without it: rooms are not observable, never a failed read",
+        arguments: [GraphCloud.usGovernment, .usGovernmentDoD, .china])
     func nationalCloud(cloud: GraphCloud) async throws {
         let graph = try await RunningGraph.start(tenant: TestDirectory.tenant())
         defer { Task { await graph.stop() } }
@@ -171,7 +176,8 @@ struct GraphReadTests {
         // A new process: a new session and reader over the same file.
         graph.store.put(GraphTenant.User(userPrincipalName: "new.hire@contoso.com", displayName: "New Hire"))
         let warm = try graph.session(secret)
-        let second = try await GraphDirectoryReader(session: warm, cacheFile: file).read(lookingUp: DirectoryLookups(rooms: ["conf-lon-3a@contoso.com"]))
+        let second = try await GraphDirectoryReader(session: warm, cacheFile: file).read(
+            lookingUp: DirectoryLookups(rooms: ["conf-lon-3a@contoso.com"]))
         #expect(second.users.count == first.users.count + 1)
         #expect(second.rooms == first.rooms && second.devices == first.devices)
         // Users and groups by delta, the role holders and the role-holding group's members.
@@ -255,13 +261,16 @@ struct GraphReadTests {
             authority: try GraphHost(validating: graph.url, purpose: "emulator"), graph: try GraphHost(validating: padded.url, purpose: "hostile"))
         // The limit of 1 GiB, scaled down: endless pages of 2 MiB, and a session given 8 MiB.
         let session = GraphSession(
-            tokens: GraphTokenProvider(signIn: signIn, http: RunningPortal.testClient), http: RunningPortal.testClient, retry: RetryPolicyForTests.quick,
+            tokens: GraphTokenProvider(signIn: signIn, http: RunningPortal.testClient), http: RunningPortal.testClient,
+            retry: RetryPolicyForTests.quick,
             listedBytesLimit: 8 << 20)
         let error = await #expect(throws: GraphError.self) {
             _ = try await session.list(GraphUser.self, from: session.url("/users?$top=999"))
         }
         #expect(error?.code == "TooManyBytes", "\(String(describing: error))")
-        #expect((1...4).contains(padded.requests.count), "the fourth page of 2 MiB and a little passes 8 MiB, and no page is asked for after it: \(padded.requests.count)")
+        #expect(
+            (1...4).contains(padded.requests.count),
+            "the fourth page of 2 MiB and a little passes 8 MiB, and no page is asked for after it: \(padded.requests.count)")
         #expect(GraphSession.maximumListedBytes == 1 << 30)
     }
 
@@ -306,7 +315,8 @@ struct GraphReadTests {
 
     @Test("Graph's errors reach the user with code, message and request id")
     func errors() async throws {
-        let app = GraphTenant.App(clientId: TestDirectory.clientId, secrets: [.init(value: TestDirectory.secret)],
+        let app = GraphTenant.App(
+            clientId: TestDirectory.clientId, secrets: [.init(value: TestDirectory.secret)],
             permissions: [GraphPermission.userRead, GraphPermission.groupMemberRead])
         let graph = try await RunningGraph.start(tenant: TestDirectory.tenant(app: app))
         defer { Task { await graph.stop() } }

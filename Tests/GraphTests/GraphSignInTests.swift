@@ -2,9 +2,10 @@ import Foundation
 import GraphAPI
 import GraphClient
 import PortalAPI
-@testable import GraphEmulator
-import Testing
 import TestSupport
+import Testing
+
+@testable import GraphEmulator
 
 @Suite("Signing in to Microsoft Graph")
 struct GraphSignInTests {
@@ -91,7 +92,9 @@ struct GraphSignInTests {
 
         let now = Int(Date().timeIntervalSince1970)
         let day = try certificate.sign(
-            .init(aud: signIn.tokenEndpoint, iss: TestDirectory.clientId, sub: TestDirectory.clientId, jti: UUID().uuidString, nbf: now, exp: now + 86_400),
+            .init(
+                aud: signIn.tokenEndpoint, iss: TestDirectory.clientId, sub: TestDirectory.clientId, jti: UUID().uuidString, nbf: now,
+                exp: now + 86_400),
             naming: true)
         let long = try await request(day)
         #expect(long.status == 401 && long.body.contains("AADSTS700024") && long.body.contains("at most 600"), "\(long.body)")
@@ -99,7 +102,8 @@ struct GraphSignInTests {
             .init(aud: signIn.tokenEndpoint, iss: TestDirectory.clientId, sub: TestDirectory.clientId, nbf: now, exp: now + 300), naming: true)
         #expect(try await request(noId).body.contains("no 'jti' claim"))
         let fine = try certificate.sign(
-            .init(aud: signIn.tokenEndpoint, iss: TestDirectory.clientId, sub: TestDirectory.clientId, jti: UUID().uuidString, nbf: now, exp: now + 300),
+            .init(
+                aud: signIn.tokenEndpoint, iss: TestDirectory.clientId, sub: TestDirectory.clientId, jti: UUID().uuidString, nbf: now, exp: now + 300),
             naming: true)
         #expect(try await request(fine).status == 200, "the same certificate, a fresh jti")
 
@@ -132,7 +136,8 @@ struct GraphSignInTests {
 
     @Test("An expired secret is refused as expired")
     func expiredSecret() async throws {
-        let app = GraphTenant.App(clientId: TestDirectory.clientId, secrets: [.init(value: TestDirectory.secret, expires: Date().addingTimeInterval(-60))])
+        let app = GraphTenant.App(
+            clientId: TestDirectory.clientId, secrets: [.init(value: TestDirectory.secret, expires: Date().addingTimeInterval(-60))])
         let graph = try await RunningGraph.start(tenant: TestDirectory.tenant(app: app))
         defer { Task { await graph.stop() } }
         let session = try graph.session(.secret(ClientSecret(TestDirectory.secret)))

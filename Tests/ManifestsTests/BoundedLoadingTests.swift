@@ -31,7 +31,8 @@ struct BoundedLoadingTests {
         try FileManager.default.createDirectory(at: folder.appendingPathComponent("site/.hidden"), withIntermediateDirectories: true)
         try Data("a: 1\n".utf8).write(to: folder.appendingPathComponent("site/real.yaml"))
         try Data("a: 1\n".utf8).write(to: folder.appendingPathComponent("site/.hidden/skipped.yaml"))
-        try FileManager.default.createSymbolicLink(at: folder.appendingPathComponent("linked.yaml"), withDestinationURL: outside.appendingPathComponent("secret.yaml"))
+        try FileManager.default.createSymbolicLink(
+            at: folder.appendingPathComponent("linked.yaml"), withDestinationURL: outside.appendingPathComponent("secret.yaml"))
         try FileManager.default.createSymbolicLink(at: folder.appendingPathComponent("elsewhere"), withDestinationURL: outside)
         let tree = DirectoryTree(root: folder)
         #expect(try tree.yamlFiles() == ["site/real.yaml"])

@@ -46,20 +46,21 @@ struct CrossFileRulesTests {
               scope: {roomGroups: [floor-4]}
             """
         let result = ManifestLoader.load(from: MemoryTree(files: ["a.yaml": Array(groups.utf8), "b.yaml": Array(more.utf8)]))
-        #expect(compact(result.diagnostics) == """
-            b.yaml:3:43: error: duplicate RoomGroup name 'floor-3'
-              hint: names are unique per kind; rename one of them
-              note: a.yaml:3:18: first declared here
-            b.yaml:12:53: error: member is listed twice in RoleAssignment 'ops'
-              hint: remove one
-              note: b.yaml:12:13: first listed here
-            b.yaml:17:18: error: RoleAssignment 'ops-again' has the same displayName as 'ops' for the same role
-              hint: the portal names assignments within a role; make the displayName unique
-              note: b.yaml:8:18: 'ops' declared here
-            b.yaml:26:18: error: duplicate RoleAssignment name 'ops'
-              hint: names are unique per kind; rename one of them
-              note: b.yaml:8:18: first declared here
+        #expect(
+            compact(result.diagnostics) == """
+                b.yaml:3:43: error: duplicate RoomGroup name 'floor-3'
+                  hint: names are unique per kind; rename one of them
+                  note: a.yaml:3:18: first declared here
+                b.yaml:12:53: error: member is listed twice in RoleAssignment 'ops'
+                  hint: remove one
+                  note: b.yaml:12:13: first listed here
+                b.yaml:17:18: error: RoleAssignment 'ops-again' has the same displayName as 'ops' for the same role
+                  hint: the portal names assignments within a role; make the displayName unique
+                  note: b.yaml:8:18: 'ops' declared here
+                b.yaml:26:18: error: duplicate RoleAssignment name 'ops'
+                  hint: names are unique per kind; rename one of them
+                  note: b.yaml:8:18: first declared here
 
-            """)
+                """)
     }
 }

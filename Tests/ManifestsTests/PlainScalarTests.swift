@@ -1,5 +1,6 @@
-@testable import Manifests
 import Testing
+
+@testable import Manifests
 
 @Suite("What YAML makes of unquoted text")
 struct PlainScalarTests {

@@ -33,9 +33,10 @@ struct RoundTripTests {
             "!tag", "@at", "`backtick", "%percent", "[brackets]", "{braces}",
         ]
         for text in awkward {
-            let group = Manifest.roomGroup(RoomGroup(
-                metadata: ManifestMetadata(name: Located("g"), labels: ["note": text]), displayName: "G \(awkward.count)",
-                description: text, rooms: [Located("r@contoso.com")]))
+            let group = Manifest.roomGroup(
+                RoomGroup(
+                    metadata: ManifestMetadata(name: Located("g"), labels: ["note": text]), displayName: "G \(awkward.count)",
+                    description: text, rooms: [Located("r@contoso.com")]))
             let yaml = try YAMLWriter.write([group.yamlValue])
             let reread = load(yaml)
             let description = reread.manifests.roomGroups.first?.description
@@ -69,9 +70,11 @@ struct DocumentRewriteTests {
     @Test("Only the document holding the line changes; separators, opening comments and the rest stay byte for byte")
     func replaces() {
         let first = DocumentRewrite.replacingDocument(in: Self.file, containing: 4, with: "kind: RoomGroup\nmetadata: {name: first}\n")
-        #expect(first == Self.file.replacingOccurrences(
-            of: "apiVersion: roomkeeper/v1\nkind: RoomGroup\nmetadata: {name: first}\nspec: {displayName: First}\n",
-            with: "kind: RoomGroup\nmetadata: {name: first}\n"))
+        #expect(
+            first
+                == Self.file.replacingOccurrences(
+                    of: "apiVersion: roomkeeper/v1\nkind: RoomGroup\nmetadata: {name: first}\nspec: {displayName: First}\n",
+                    with: "kind: RoomGroup\nmetadata: {name: first}\n"))
         let second = DocumentRewrite.replacingDocument(in: Self.file, containing: 11, with: "kind: X\n")
         #expect(second.contains("---\n# Second\nkind: X\n--- # third"))
         #expect(second.hasPrefix("# Header comment\napiVersion"))

@@ -91,10 +91,11 @@ struct ShapeCheckerTests {
                 metadata: {name: g}
                 spec: {displayName: "\(padding)\\u\(code)\(padding) Lobby ünd – more text", rooms: [r@contoso.com]}
                 """
-            #expect(load(text).diagnostics.map(\.message) == [
-                "'spec.displayName' contains the invisible character U+\(code), which can make text read otherwise than it is "
-                    + "(bidirectional override or zero-width, CVE-2021-42574)",
-            ], "U+\(code)")
+            #expect(
+                load(text).diagnostics.map(\.message) == [
+                    "'spec.displayName' contains the invisible character U+\(code), which can make text read otherwise than it is "
+                        + "(bidirectional override or zero-width, CVE-2021-42574)"
+                ], "U+\(code)")
         }
         let clean = """
             apiVersion: roomkeeper/v1
@@ -107,7 +108,8 @@ struct ShapeCheckerTests {
 
     @Test("Selectors decode every location part and label")
     func selector() throws {
-        let result = load("""
+        let result = load(
+            """
             apiVersion: roomkeeper/v1
             kind: RoomGroup
             metadata: {name: g}
@@ -126,19 +128,23 @@ struct ShapeCheckerTests {
     @Test("The 60-day budget counts the default rings' 14 days unless the policy says not to: 46 custom days pass, 47 do not")
     func ringBudget() {
         func rings(_ days: Int, countDefaults: Bool? = nil) -> MemoryTree {
-            var files = ["rings.yaml": Array("""
-                apiVersion: roomkeeper/v1
-                kind: UpdateRing
-                metadata: {name: a}
-                spec: {displayName: A, order: 1, rolloutDays: 30, testDays: 0}
-                ---
-                apiVersion: roomkeeper/v1
-                kind: UpdateRing
-                metadata: {name: b}
-                spec: {displayName: B, order: 2, rolloutDays: \(days - 30), testDays: 0}
-                """.utf8)]
+            var files = [
+                "rings.yaml": Array(
+                    """
+                    apiVersion: roomkeeper/v1
+                    kind: UpdateRing
+                    metadata: {name: a}
+                    spec: {displayName: A, order: 1, rolloutDays: 30, testDays: 0}
+                    ---
+                    apiVersion: roomkeeper/v1
+                    kind: UpdateRing
+                    metadata: {name: b}
+                    spec: {displayName: B, order: 2, rolloutDays: \(days - 30), testDays: 0}
+                    """.utf8)
+            ]
             if let countDefaults {
-                files["roomkeeper.yaml"] = Array("""
+                files["roomkeeper.yaml"] = Array(
+                    """
                     apiVersion: roomkeeper/v1
                     kind: Policy
                     spec:
@@ -148,34 +154,39 @@ struct ShapeCheckerTests {
             return MemoryTree(files: files)
         }
         #expect(ManifestLoader.load(from: rings(46)).diagnostics.isEmpty)
-        #expect(ManifestLoader.load(from: rings(47)).diagnostics.map(\.message) == [
-            "update rings add up to 61 days of rollout and test (14 of them the default rings'); the portal allows 60"
-        ])
+        #expect(
+            ManifestLoader.load(from: rings(47)).diagnostics.map(\.message) == [
+                "update rings add up to 61 days of rollout and test (14 of them the default rings'); the portal allows 60"
+            ])
         #expect(ManifestLoader.load(from: rings(60, countDefaults: false)).diagnostics.isEmpty)
-        #expect(ManifestLoader.load(from: rings(61, countDefaults: false)).diagnostics.map(\.message) == [
-            "update rings add up to 61 days of rollout and test; the portal allows 60"
-        ])
+        #expect(
+            ManifestLoader.load(from: rings(61, countDefaults: false)).diagnostics.map(\.message) == [
+                "update rings add up to 61 days of rollout and test; the portal allows 60"
+            ])
     }
 
     @Test("A declared deferralDays is a warning at its line and is ignored; the manifests still load")
     func derivedDeferral() {
-        let result = load("""
+        let result = load(
+            """
             apiVersion: roomkeeper/v1
             kind: UpdateRing
             metadata: {name: a}
             spec: {displayName: A, order: 1, rolloutDays: 3, testDays: 2, deferralDays: 9}
             """)
-        #expect(compact(result.diagnostics) == """
-            test.yaml:4:77: warning: UpdateRing 'a' declares deferralDays: 9, which is ignored: the portal derives it from the rings before this one
-              hint: remove 'deferralDays'; the portal shows the deferment it derives
+        #expect(
+            compact(result.diagnostics) == """
+                test.yaml:4:77: warning: UpdateRing 'a' declares deferralDays: 9, which is ignored: the portal derives it from the rings before this one
+                  hint: remove 'deferralDays'; the portal shows the deferment it derives
 
-            """)
+                """)
         #expect(result.manifests.updateRings.count == 1)
     }
 
     @Test("Devices: manufacturer plus serial is the identity, a room has one main unit, a peripheral's enrollment is ignored with a warning")
     func deviceRules() {
-        let result = load("""
+        let result = load(
+            """
             apiVersion: roomkeeper/v1
             kind: Device
             metadata: {name: unit}
@@ -201,17 +212,18 @@ struct ShapeCheckerTests {
             metadata: {name: twin}
             spec: {room: c@x.com, serialNumber: "T1", deviceType: roomCamera}
             """)
-        #expect(compact(result.diagnostics) == """
-            test.yaml:14:14: error: room 'A@x.com' has two main units: 'unit' and 'second-unit'
-              hint: a room has one main unit (teamsRoom, collaborationBar or surfaceHub); declare the others as peripherals or in their own rooms
-              note: test.yaml:3:18: 'unit' declared here
-            test.yaml:19:81: warning: Device 'tap' is a touchConsole, a peripheral: peripherals never enroll, so 'enrollment' is ignored
-              hint: remove 'enrollment'; the room enrolls through its main unit (teamsRoom, collaborationBar or surfaceHub)
-            test.yaml:24:37: error: serial number T1 is declared by Device 'tap' too
-              hint: each physical device is declared once; if these are two devices, give each its manufacturer
-              note: test.yaml:19:37: first declared here
+        #expect(
+            compact(result.diagnostics) == """
+                test.yaml:14:14: error: room 'A@x.com' has two main units: 'unit' and 'second-unit'
+                  hint: a room has one main unit (teamsRoom, collaborationBar or surfaceHub); declare the others as peripherals or in their own rooms
+                  note: test.yaml:3:18: 'unit' declared here
+                test.yaml:19:81: warning: Device 'tap' is a touchConsole, a peripheral: peripherals never enroll, so 'enrollment' is ignored
+                  hint: remove 'enrollment'; the room enrolls through its main unit (teamsRoom, collaborationBar or surfaceHub)
+                test.yaml:24:37: error: serial number T1 is declared by Device 'tap' too
+                  hint: each physical device is declared once; if these are two devices, give each its manufacturer
+                  note: test.yaml:19:37: first declared here
 
-            """)
+                """)
     }
 }
 

@@ -16,4 +16,3 @@ func compact(_ diagnostics: [Diagnostic]) -> String {
 func load(_ text: String, path: String = "test.yaml") -> LoadResult {
     ManifestLoader.load(from: MemoryTree(files: [path: Array(text.utf8)]))
 }
-

@@ -1,6 +1,7 @@
-@testable import Manifests
 import TestSupport
 import Testing
+
+@testable import Manifests
 
 @Suite("YAML parsing on libyaml")
 struct YAMLParserTests {

@@ -18,7 +18,9 @@ struct PagedReadBoundsTests {
         } throws: { error in
             "\(error)".contains("went on past 8 MiB; Roomkeeper stops there")
         }
-        #expect((1...4).contains(padded.requests.count), "the fourth page of 2 MiB and a little passes 8 MiB, and no page is asked for after it: \(padded.requests.count) pages")
+        #expect(
+            (1...4).contains(padded.requests.count),
+            "the fourth page of 2 MiB and a little passes 8 MiB, and no page is asked for after it: \(padded.requests.count) pages")
         #expect(HTTPPortalClient.maximumListedBytes == 512 << 20)
     }
 }

@@ -148,20 +148,30 @@ struct PortalServerTests {
         try await withPortal { portal in
             let client = portal.client(token: administrator)
             func status(_ work: () async throws -> Void) async -> Int? {
-                do { try await work(); return nil } catch let error as PortalError { return error.status } catch { return -1 }
+                do {
+                    try await work()
+                    return nil
+                } catch let error as PortalError { return error.status } catch { return -1 }
             }
-            let lobby = try await client.create(PortalRoomGroup(id: "rg-lobby", displayName: "Lobby", roomIds: [TestTenant.room(0)]), idempotencyKey: nil)
-            #expect(await status { _ = try await client.create(PortalRoomGroup(id: "rg-other", displayName: "LOBBY", roomIds: []), idempotencyKey: nil) } == 409)
+            let lobby = try await client.create(
+                PortalRoomGroup(id: "rg-lobby", displayName: "Lobby", roomIds: [TestTenant.room(0)]), idempotencyKey: nil)
+            #expect(
+                await status { _ = try await client.create(PortalRoomGroup(id: "rg-other", displayName: "LOBBY", roomIds: []), idempotencyKey: nil) }
+                    == 409)
             // Keeping its own name is no clash; after a rename the old name is free.
             let renamed = try await client.replace(
                 PortalRoomGroup(id: "rg-lobby", displayName: "Lobby", description: "same name", roomIds: [TestTenant.room(0)]), ifMatch: lobby.etag)
             _ = try await client.replace(PortalRoomGroup(id: "rg-lobby", displayName: "Foyer", roomIds: [TestTenant.room(0)]), ifMatch: renamed.etag)
-            #expect(await status { _ = try await client.create(PortalRoomGroup(id: "rg-other", displayName: "lobby", roomIds: []), idempotencyKey: nil) } == nil)
+            #expect(
+                await status { _ = try await client.create(PortalRoomGroup(id: "rg-other", displayName: "lobby", roomIds: []), idempotencyKey: nil) }
+                    == nil)
 
             _ = try await client.create(PortalRole(id: "r-a", displayName: "Help desk", permissions: ["roomManagement.view"]), idempotencyKey: nil)
-            #expect(await status {
-                _ = try await client.create(PortalRole(id: "r-b", displayName: "HELP DESK", permissions: ["roomManagement.view"]), idempotencyKey: nil)
-            } == 409)
+            #expect(
+                await status {
+                    _ = try await client.create(
+                        PortalRole(id: "r-b", displayName: "HELP DESK", permissions: ["roomManagement.view"]), idempotencyKey: nil)
+                } == 409)
 
             var refusal: PortalError?
             do {
@@ -187,7 +197,9 @@ struct PortalServerTests {
         }
     }
 
-    @Test("The portal's rules: built-in roles, default rings and the default room group are immutable; rings keep their limits, the default rings' 14 days included; deferment is derived")
+    @Test(
+        "The portal's rules: built-in roles, default rings and the default room group are immutable; rings keep their limits, the default rings' 14 days included; deferment is derived"
+    )
     func rules() async throws {
         try await withPortal { portal in
             let client = portal.client(token: administrator)
@@ -206,12 +218,14 @@ struct PortalServerTests {
                 PortalUpdateRing(id: "", displayName: "Pilot", order: 1, rolloutDays: 20, testDays: 16, deferralDays: 99), idempotencyKey: nil)
             #expect(try await client.get(PortalUpdateRing.self, id: pilot.resource.id).resource.deferralDays == 4, "after Staging's 1 + 3 days")
             do {
-                _ = try await client.create(PortalUpdateRing(id: "", displayName: "Late", order: 2, rolloutDays: 10, testDays: 1), idempotencyKey: nil)
+                _ = try await client.create(
+                    PortalUpdateRing(id: "", displayName: "Late", order: 2, rolloutDays: 10, testDays: 1), idempotencyKey: nil)
                 Issue.record("rings went over 60 days")
             } catch let error as PortalError {
                 #expect(error.message == "rings would add up to 61 days; the limit is 60")
             }
-            let late = try await client.create(PortalUpdateRing(id: "", displayName: "Late", order: 2, rolloutDays: 10, testDays: 0), idempotencyKey: nil)
+            let late = try await client.create(
+                PortalUpdateRing(id: "", displayName: "Late", order: 2, rolloutDays: 10, testDays: 0), idempotencyKey: nil)
             #expect(try await client.get(PortalUpdateRing.self, id: late.resource.id).resource.deferralDays == 40)
             let room = try await client.get(PortalRoom.self, id: TestTenant.room(0))
             let moved = try await client.moveRoom(room.resource.id, toRing: pilot.resource.id, ifMatch: room.etag)
@@ -221,11 +235,14 @@ struct PortalServerTests {
         }
     }
 
-    @Test("A room's main unit checks in with the key and its peripherals; the room waits in onboarding and enrolls through a 202 operation; a panel checks in on its own; a peripheral cannot")
+    @Test(
+        "A room's main unit checks in with the key and its peripherals; the room waits in onboarding and enrolls through a 202 operation; a panel checks in on its own; a peripheral cannot"
+    )
     func enrollment() async throws {
         try await withPortal(operationDelay: 0.3) { portal in
             let client = portal.client(token: administrator)
-            let (wrong, _) = try await raw(.POST, "\(portal.url)/v1/agent/checkin", body: #"{"serialNumber":"NEW-1","deviceType":"teamsRoom"}"#, on: portal)
+            let (wrong, _) = try await raw(
+                .POST, "\(portal.url)/v1/agent/checkin", body: #"{"serialNumber":"NEW-1","deviceType":"teamsRoom"}"#, on: portal)
             #expect(wrong == 401)
             let key = try await portal.service.enrollmentKey(as: try await portal.service.principal(userPrincipalName: TestTenant.administrator)).key
             func checkin(_ body: String) async throws -> (Int, String) {
@@ -236,12 +253,15 @@ struct PortalServerTests {
                 let response = try await portal.http.execute(request, timeout: .seconds(10))
                 return (Int(response.status.code), String(buffer: try await response.body.collect(upTo: 1 << 20)))
             }
-            let (peripheral, refusal) = try await checkin(#"{"serialNumber":"TAP-1","deviceType":"touchConsole","roomEmail":"\#(TestTenant.room(1))"}"#)
+            let (peripheral, refusal) = try await checkin(
+                #"{"serialNumber":"TAP-1","deviceType":"touchConsole","roomEmail":"\#(TestTenant.room(1))"}"#)
             #expect(peripheral == 400 && refusal.contains("carries no agent"), "\(refusal)")
             // A Teams panel signs in and enrolls itself; it is not the room's main unit.
-            let (panel, _) = try await checkin(#"{"serialNumber":"PANEL-1","deviceType":"teamsPanel","manufacturer":"Crestron","roomEmail":"\#(TestTenant.room(1))"}"#)
+            let (panel, _) = try await checkin(
+                #"{"serialNumber":"PANEL-1","deviceType":"teamsPanel","manufacturer":"Crestron","roomEmail":"\#(TestTenant.room(1))"}"#)
             #expect(panel == 200)
-            #expect(try await client.list(PortalDevice.self).map(\.resource).contains { $0.serialNumber == "PANEL-1" && $0.roomId == TestTenant.room(1) })
+            #expect(
+                try await client.list(PortalDevice.self).map(\.resource).contains { $0.serialNumber == "PANEL-1" && $0.roomId == TestTenant.room(1) })
             #expect(try await client.get(PortalRoom.self, id: TestTenant.room(1)).resource.enrollmentState == nil, "no main unit has checked in yet")
             do {
                 _ = try await client.queue(.enroll, room: TestTenant.room(1))
@@ -251,7 +271,8 @@ struct PortalServerTests {
             }
 
             let (status, _) = try await checkin(
-                #"{"serialNumber":"NEW-1","deviceType":"teamsRoom","manufacturer":"Lenovo","roomEmail":"\#(TestTenant.room(1))","peripherals":[{"serialNumber":"TAP-1","deviceType":"touchConsole","manufacturer":"Logitech"}]}"#)
+                #"{"serialNumber":"NEW-1","deviceType":"teamsRoom","manufacturer":"Lenovo","roomEmail":"\#(TestTenant.room(1))","peripherals":[{"serialNumber":"TAP-1","deviceType":"touchConsole","manufacturer":"Logitech"}]}"#
+            )
             #expect(status == 200)
             let devices = try await client.list(PortalDevice.self).map(\.resource).filter { $0.roomId == TestTenant.room(1) }
             #expect(Set(devices.map(\.serialNumber)) == ["NEW-1", "TAP-1", "PANEL-1"], "the main unit reports its peripheral")
@@ -279,7 +300,9 @@ struct PortalServerTests {
         }
     }
 
-    @Test("Remote access takes effect only once the tenant opts in; only settings-modify over all rooms may switch it, and membership is fixed at start")
+    @Test(
+        "Remote access takes effect only once the tenant opts in; only settings-modify over all rooms may switch it, and membership is fixed at start"
+    )
     func remoteAccessSetting() async throws {
         try await withPortal { portal in
             let admin = portal.client(token: administrator)
@@ -289,7 +312,8 @@ struct PortalServerTests {
                 PortalRole(id: "", displayName: "Remote", permissions: [Permission.remoteAccessView.slug]), idempotencyKey: nil)
             _ = try await admin.create(
                 PortalRoleAssignment(
-                    id: "", roleId: role.resource.id, displayName: "Remote", members: [PortalMember(kind: .user, id: TenantSeed.userId(TestTenant.nobody))],
+                    id: "", roleId: role.resource.id, displayName: "Remote",
+                    members: [PortalMember(kind: .user, id: TenantSeed.userId(TestTenant.nobody))],
                     scope: PortalScope(allRooms: true)),
                 idempotencyKey: nil)
             #expect(try await nobody.me().permissions.isEmpty, "granted, but the tenant has not opted in")
@@ -377,7 +401,8 @@ struct PortalServerTests {
     func lease() async throws {
         try await withPortal { portal in
             let client = portal.client(token: administrator)
-            let secretA = "secret-of-host-a-0123", secretB = "secret-of-host-b-0123"
+            let secretA = "secret-of-host-a-0123"
+            let secretB = "secret-of-host-b-0123"
             let held = try await client.acquireLease("reconciler", LeaseRequest(holder: "apply on host-a", durationSeconds: 60, secret: secretA))
             for request in [
                 LeaseRequest(holder: "apply on host-b", durationSeconds: 60, secret: secretB),

@@ -135,28 +135,35 @@ struct PortalStoreTests {
         // The schema and rows an emulator wrote before migration v3, when devices carried enrollment.
         let old = try DatabaseQueue(path: path)
         try await old.write { db in
-            try db.execute(sql: """
-                CREATE TABLE grdb_migrations (identifier TEXT NOT NULL PRIMARY KEY);
-                INSERT INTO grdb_migrations VALUES ('v1'), ('v1-operations'), ('v2-lease-secret');
-                CREATE TABLE object (
-                    collection TEXT NOT NULL, id TEXT NOT NULL, body BLOB NOT NULL, version INTEGER NOT NULL,
-                    PRIMARY KEY (collection, id)) WITHOUT ROWID;
-                CREATE TABLE audit (
-                    sequence INTEGER PRIMARY KEY AUTOINCREMENT, time REAL NOT NULL, actor TEXT NOT NULL,
-                    action TEXT NOT NULL, collection TEXT NOT NULL, objectId TEXT NOT NULL, before TEXT, after TEXT);
-                CREATE TABLE idempotency (key TEXT PRIMARY KEY, collection TEXT NOT NULL, objectId TEXT NOT NULL, time REAL NOT NULL);
-                CREATE TABLE lease (
-                    name TEXT PRIMARY KEY, holder TEXT NOT NULL, acquired REAL NOT NULL, expires REAL NOT NULL, secret TEXT NOT NULL DEFAULT '');
-                CREATE TABLE setting (name TEXT PRIMARY KEY, value TEXT NOT NULL);
-                CREATE TABLE operation (
-                    id TEXT PRIMARY KEY, deviceId TEXT NOT NULL, action TEXT NOT NULL, status TEXT NOT NULL, due REAL NOT NULL);
-                CREATE INDEX operation_queued ON operation (status, due);
-                """)
+            try db.execute(
+                sql: """
+                    CREATE TABLE grdb_migrations (identifier TEXT NOT NULL PRIMARY KEY);
+                    INSERT INTO grdb_migrations VALUES ('v1'), ('v1-operations'), ('v2-lease-secret');
+                    CREATE TABLE object (
+                        collection TEXT NOT NULL, id TEXT NOT NULL, body BLOB NOT NULL, version INTEGER NOT NULL,
+                        PRIMARY KEY (collection, id)) WITHOUT ROWID;
+                    CREATE TABLE audit (
+                        sequence INTEGER PRIMARY KEY AUTOINCREMENT, time REAL NOT NULL, actor TEXT NOT NULL,
+                        action TEXT NOT NULL, collection TEXT NOT NULL, objectId TEXT NOT NULL, before TEXT, after TEXT);
+                    CREATE TABLE idempotency (key TEXT PRIMARY KEY, collection TEXT NOT NULL, objectId TEXT NOT NULL, time REAL NOT NULL);
+                    CREATE TABLE lease (
+                        name TEXT PRIMARY KEY, holder TEXT NOT NULL, acquired REAL NOT NULL, expires REAL NOT NULL, secret TEXT NOT NULL DEFAULT '');
+                    CREATE TABLE setting (name TEXT PRIMARY KEY, value TEXT NOT NULL);
+                    CREATE TABLE operation (
+                        id TEXT PRIMARY KEY, deviceId TEXT NOT NULL, action TEXT NOT NULL, status TEXT NOT NULL, due REAL NOT NULL);
+                    CREATE INDEX operation_queued ON operation (status, due);
+                    """)
             let rows: [(String, String, String)] = [
                 ("rooms", "a@x.com", #"{"id":"a@x.com","displayName":"A","email":"a@x.com","location":{},"labels":{},"updateRingId":"general"}"#),
                 ("rooms", "b@x.com", #"{"id":"b@x.com","displayName":"B","email":"b@x.com","location":{},"labels":{},"updateRingId":"general"}"#),
-                ("devices", "d1", #"{"id":"d1","serialNumber":"S1","deviceType":"teamsRoom","roomId":"a@x.com","enrollmentState":"onboarding","connectivity":"connected","health":"healthy"}"#),
-                ("devices", "d2", #"{"id":"d2","serialNumber":"T1","deviceType":"touchConsole","roomId":"a@x.com","enrollmentState":"enrolled","connectivity":"connected","health":"healthy"}"#),
+                (
+                    "devices", "d1",
+                    #"{"id":"d1","serialNumber":"S1","deviceType":"teamsRoom","roomId":"a@x.com","enrollmentState":"onboarding","connectivity":"connected","health":"healthy"}"#
+                ),
+                (
+                    "devices", "d2",
+                    #"{"id":"d2","serialNumber":"T1","deviceType":"touchConsole","roomId":"a@x.com","enrollmentState":"enrolled","connectivity":"connected","health":"healthy"}"#
+                ),
             ]
             for (collection, id, body) in rows {
                 try db.execute(

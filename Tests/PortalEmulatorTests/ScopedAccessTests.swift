@@ -57,7 +57,8 @@ struct ScopedAccessTests {
         #expect(await Self.status { _ = try await scoped.create(proManager, idempotencyKey: nil) } == 403)
         var scopedProManager = proManager
         scopedProManager.scope = PortalScope(roomGroupIds: ["rg-one"])
-        #expect(await Self.status { _ = try await scoped.create(scopedProManager, idempotencyKey: nil) } == 400, "Pro Manager cannot be scoped at all")
+        #expect(
+            await Self.status { _ = try await scoped.create(scopedProManager, idempotencyKey: nil) } == 400, "Pro Manager cannot be scoped at all")
 
         var wider = own.resource
         wider.scope = PortalScope(allRooms: true)
@@ -68,7 +69,8 @@ struct ScopedAccessTests {
         let grab = PortalRoomGroup(id: "rg-grab", displayName: "Grab", roomIds: [TestTenant.room(1), TestTenant.room(2)])
         #expect(await Self.status { _ = try await scoped.create(grab, idempotencyKey: nil) } == 403)
         let site = PortalRoleAssignment(
-            id: "as-lead", roleId: "site-lead", displayName: "Leads", members: [PortalMember(kind: .user, id: TenantSeed.userId(TestTenant.siteLead))],
+            id: "as-lead", roleId: "site-lead", displayName: "Leads",
+            members: [PortalMember(kind: .user, id: TenantSeed.userId(TestTenant.siteLead))],
             scope: PortalScope(roomGroupIds: ["rg-one"]))
         #expect(await Self.status { _ = try await scoped.create(site, idempotencyKey: nil) } == 403, "site lead grants rights the author lacks")
 
@@ -82,11 +84,14 @@ struct ScopedAccessTests {
     func viewersHoldNothing() async throws {
         try await RunningPortal.with(seed: TestTenant.seed(), tokens: TestTenant.tokens) { portal in
             let admin = portal.client(token: "admin-token")
-            let views = ["roleManagement.view", "roomGroups.view", "updateManagement.view", "serviceSettings.view", "roomManagement.view", "reports.view"]
+            let views = [
+                "roleManagement.view", "roomGroups.view", "updateManagement.view", "serviceSettings.view", "roomManagement.view", "reports.view",
+            ]
             _ = try await admin.create(PortalRole(id: "viewer", displayName: "Viewer", permissions: views), idempotencyKey: nil)
             _ = try await admin.create(
                 PortalRoleAssignment(
-                    id: "as-viewer", roleId: "viewer", displayName: "Viewers", members: [PortalMember(kind: .user, id: TenantSeed.userId(TestTenant.nobody))],
+                    id: "as-viewer", roleId: "viewer", displayName: "Viewers",
+                    members: [PortalMember(kind: .user, id: TenantSeed.userId(TestTenant.nobody))],
                     scope: PortalScope(allRooms: true)),
                 idempotencyKey: nil)
             let viewer = portal.client(token: Self.scopedToken)
@@ -97,9 +102,12 @@ struct ScopedAccessTests {
             #expect(key.status == 403, "\(key.body)")
             // The administrator, who may change roles and settings, still can.
             _ = try await admin.acquireLease("reconciler", LeaseRequest(holder: "apply", durationSeconds: 60, secret: "secret-of-the-admin-12345"))
-            #expect(try await httpRequest("GET", "\(portal.url)/v1/tenant/enrollmentKey", headers: ["Authorization": "Bearer admin-token"]).status == 200)
+            #expect(
+                try await httpRequest("GET", "\(portal.url)/v1/tenant/enrollmentKey", headers: ["Authorization": "Bearer admin-token"]).status == 200)
             // Viewing who holds it is still a view.
-            #expect(try await httpRequest("GET", "\(portal.url)/v1/leases/reconciler", headers: ["Authorization": "Bearer \(Self.scopedToken)"]).status == 200)
+            #expect(
+                try await httpRequest("GET", "\(portal.url)/v1/leases/reconciler", headers: ["Authorization": "Bearer \(Self.scopedToken)"]).status
+                    == 200)
         }
     }
 
@@ -137,7 +145,8 @@ struct ScopedAccessTests {
         #expect((page["value"] as? [[String: Any]])?.map { $0["action"] as? String } == ["moveToRing"], "\(moves.body)")
         if let next = page["@odata.nextLink"] as? String { #expect(next.contains("$filter=action%20eq%20%27moveToRing%27"), "\(next)") }
         #expect(try await admin.deletions().isEmpty, "nothing deleted yet")
-        let refused = try await httpRequest("GET", "\(portal.url)/v1/auditLog?$filter=actor%20eq%20'x'", headers: ["Authorization": "Bearer admin-token"])
+        let refused = try await httpRequest(
+            "GET", "\(portal.url)/v1/auditLog?$filter=actor%20eq%20'x'", headers: ["Authorization": "Bearer admin-token"])
         #expect(refused.status == 400 && refused.body.contains("action eq 'ACTION'"), "\(refused.body)")
     }
 }

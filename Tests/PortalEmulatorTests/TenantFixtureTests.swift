@@ -24,17 +24,18 @@ struct TenantFixtureTests {
         defer { try? FileManager.default.removeItem(at: folder) }
         let path = folder.appendingPathComponent("tenant.yaml").path
         try """
-            administrators: [admin@contoso.com]
-            users:
-              - {userPrincipalName: admin@contoso.com, displayName: Admin, grups: [x]}
-            devices:
-              - {serialNumber: 00123, deviceType: teamsRoom}
-            """.write(toFile: path, atomically: true, encoding: .utf8)
+        administrators: [admin@contoso.com]
+        users:
+          - {userPrincipalName: admin@contoso.com, displayName: Admin, grups: [x]}
+        devices:
+          - {serialNumber: 00123, deviceType: teamsRoom}
+        """.write(toFile: path, atomically: true, encoding: .utf8)
         let (_, diagnostics) = try TenantSeed.load(path: path, displayPath: "tenant.yaml")
-        #expect(diagnostics.map { "\($0.location?.description ?? ""): \($0.message)" } == [
-            "tenant.yaml:3:64: unknown field 'grups' in user",
-            "tenant.yaml:5:20: 'devices[0].serialNumber' must be a string, not the number 00123",
-        ])
+        #expect(
+            diagnostics.map { "\($0.location?.description ?? ""): \($0.message)" } == [
+                "tenant.yaml:3:64: unknown field 'grups' in user",
+                "tenant.yaml:5:20: 'devices[0].serialNumber' must be a string, not the number 00123",
+            ])
     }
 
     @Test("The embedded portal starts from the example tenant, applies RBAC as its service account, and keeps its writes")

@@ -1,8 +1,9 @@
 import Foundation
 import PortalAPI
 import PortalEmulator
-@testable import Reconciler
 import Testing
+
+@testable import Reconciler
 
 /// The read cache's binary form: every shape `Codable` produces comes back equal, and damaged
 /// bytes throw rather than trap.
@@ -46,7 +47,10 @@ struct BinaryCodingTests {
         let bytes = try BinaryCoding.encode(sample)
         #expect(try BinaryCoding.decode(Sample.self, from: bytes) == sample)
         // Decoding into a type that asks for a field never written fails, it does not invent one.
-        struct Wider: Decodable { var text: String; var unheardOf: String }
+        struct Wider: Decodable {
+            var text: String
+            var unheardOf: String
+        }
         #expect(throws: (any Error).self) { _ = try BinaryCoding.decode(Wider.self, from: bytes) }
     }
 

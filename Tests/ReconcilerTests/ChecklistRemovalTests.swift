@@ -18,39 +18,39 @@ struct ChecklistRemovalTests {
 
     private static let everything: [String: String] = [
         "group": """
-            apiVersion: roomkeeper/v1
-            kind: RoomGroup
-            metadata: {name: lobby}
-            spec: {displayName: Lobby, rooms: [room-a@x.com, room-b@x.com]}
-            """,
+        apiVersion: roomkeeper/v1
+        kind: RoomGroup
+        metadata: {name: lobby}
+        spec: {displayName: Lobby, rooms: [room-a@x.com, room-b@x.com]}
+        """,
         "role": """
-            apiVersion: roomkeeper/v1
-            kind: Role
-            metadata: {name: av}
-            spec: {displayName: AV engineer, permissions: [roomManagement.view, roomActions.readWrite, remoteAccess.modify]}
-            """,
+        apiVersion: roomkeeper/v1
+        kind: Role
+        metadata: {name: av}
+        spec: {displayName: AV engineer, permissions: [roomManagement.view, roomActions.readWrite, remoteAccess.modify]}
+        """,
         "assignment": """
-            apiVersion: roomkeeper/v1
-            kind: RoleAssignment
-            metadata: {name: leads}
-            spec:
-              role: builtin:site-lead
-              displayName: Site leads
-              members: [{user: ann@x.com}, {user: bob@x.com}, {group: fac@x.com}]
-              scope: {roomGroups: [lobby], rooms: [room-c@x.com]}
-            """,
+        apiVersion: roomkeeper/v1
+        kind: RoleAssignment
+        metadata: {name: leads}
+        spec:
+          role: builtin:site-lead
+          displayName: Site leads
+          members: [{user: ann@x.com}, {user: bob@x.com}, {group: fac@x.com}]
+          scope: {roomGroups: [lobby], rooms: [room-c@x.com]}
+        """,
         "ring": """
-            apiVersion: roomkeeper/v1
-            kind: UpdateRing
-            metadata: {name: pilot}
-            spec: {displayName: Pilot, order: 1, rolloutDays: 1, testDays: 1, rooms: [room-c@x.com]}
-            """,
+        apiVersion: roomkeeper/v1
+        kind: UpdateRing
+        metadata: {name: pilot}
+        spec: {displayName: Pilot, order: 1, rolloutDays: 1, testDays: 1, rooms: [room-c@x.com]}
+        """,
         "device": """
-            apiVersion: roomkeeper/v1
-            kind: Device
-            metadata: {name: room-c-compute}
-            spec: {room: room-c@x.com, serialNumber: SN-C, deviceType: teamsRoom}
-            """,
+        apiVersion: roomkeeper/v1
+        kind: Device
+        metadata: {name: room-c-compute}
+        spec: {room: room-c@x.com, serialNumber: SN-C, deviceType: teamsRoom}
+        """,
     ]
 
     private func checklist(_ files: [String: String], history: [String: Checklist.Confirmed] = [:]) -> Checklist {

@@ -72,27 +72,31 @@ struct DeviceRegistryCheckTests {
     @Test("Each finding says what Intune or Autopilot shows and what to do, matched by maker and serial number")
     func findings() {
         var live = LiveState()
-        live.connect(TenantDirectory(
-            rooms: ["conf-lon-3a@x.com", "conf-lon-3b@x.com", "conf-par-1a@x.com", "conf-par-1b@x.com", "conf-sea-1a@x.com"].map {
-                // Paris 1B's account holds Teams Shared Devices, which licenses panels, not Teams Rooms.
-                DirectoryRoom(email: $0, displayName: $0, licence: $0 == "conf-par-1b@x.com" ? .shared : .pro)
-            },
-            devices: registry()))
+        live.connect(
+            TenantDirectory(
+                rooms: ["conf-lon-3a@x.com", "conf-lon-3b@x.com", "conf-par-1a@x.com", "conf-par-1b@x.com", "conf-sea-1a@x.com"].map {
+                    // Paris 1B's account holds Teams Shared Devices, which licenses panels, not Teams Rooms.
+                    DirectoryRoom(email: $0, displayName: $0, licence: $0 == "conf-par-1b@x.com" ? .shared : .pro)
+                },
+                devices: registry()))
         let plan = Planner.plan(declared: declared(), live: live, source: "test", portal: "test", now: now)
         func found(_ code: Finding.Code) -> [String] { plan.findings.filter { $0.code == code }.map { "\($0.target.name): \($0.message)" }.sorted() }
         #expect(found(.deviceNotRegistered) == ["par-1a-compute: not registered: neither Intune nor Windows Autopilot has lenovo serial number SN-3"])
         #expect(found(.deviceOffline) == ["lon-3b-compute: offline: MTR-LON-3B last synced with Intune 100 hours ago (2026-11-25T20:53:20Z)"])
-        #expect(found(.groupTagInvalid) == [
-            "lon-3b-compute: its Autopilot group tag is 'Kiosk', which does not start with MTR-: the Teams Rooms Autopilot profile, and with it Autologin, will not apply",
-        ])
-        #expect(found(.deviceUndeclared) == [
-            "sn-10: Windows Autopilot has lenovo serial number SN-10 with the Teams Rooms group tag MTR-Paris, which git does not declare",
-            "sn-9: Intune has HUB-PAR-1A (microsoft serial number SN-9) signed in as conf-par-1a@x.com, which git does not declare",
-        ], "a Windows console with no Intune primary user is found by its MTR- group tag")
-        #expect(found(.roomLicencedAsSharedDevice) == [
-            "par-1b-bar: conf-par-1b@x.com holds Microsoft Teams Shared Devices (MCOCAP), which licenses Teams panels and phones, "
-                + "not a Teams Rooms system like its collaborationBar",
-        ])
+        #expect(
+            found(.groupTagInvalid) == [
+                "lon-3b-compute: its Autopilot group tag is 'Kiosk', which does not start with MTR-: the Teams Rooms Autopilot profile, and with it Autologin, will not apply"
+            ])
+        #expect(
+            found(.deviceUndeclared) == [
+                "sn-10: Windows Autopilot has lenovo serial number SN-10 with the Teams Rooms group tag MTR-Paris, which git does not declare",
+                "sn-9: Intune has HUB-PAR-1A (microsoft serial number SN-9) signed in as conf-par-1a@x.com, which git does not declare",
+            ], "a Windows console with no Intune primary user is found by its MTR- group tag")
+        #expect(
+            found(.roomLicencedAsSharedDevice) == [
+                "par-1b-bar: conf-par-1b@x.com holds Microsoft Teams Shared Devices (MCOCAP), which licenses Teams panels and phones, "
+                    + "not a Teams Rooms system like its collaborationBar"
+            ])
         #expect(found(.deviceAmbiguous).count == 1, "a serial number two makers share, with no maker declared")
         #expect(found(.deviceAmbiguous).first?.hasPrefix("sea-1a-compute: Intune and Autopilot have 2 devices") == true)
         #expect(plan.findings.first { $0.code == .deviceOffline }?.severity == .info, "health, not drift")
@@ -103,15 +107,18 @@ struct DeviceRegistryCheckTests {
     func inventoryGuard() {
         func live(devices: Int?) -> LiveState {
             var state = LiveState()
-            state.connect(TenantDirectory(
-                rooms: (0..<10).map { DirectoryRoom(email: "room\($0)@x.com", displayName: "Room \($0)") },
-                devices: devices.map { count in
-                    DeviceRegistry(managed: (0..<count).map {
-                        RegisteredDevice(
-                            id: "\($0)", name: "D\($0)", serialNumber: "SN\($0)", manufacturer: nil, model: nil, operatingSystem: nil, lastSync: now,
-                            compliance: nil, account: nil)
-                    })
-                }))
+            state.connect(
+                TenantDirectory(
+                    rooms: (0..<10).map { DirectoryRoom(email: "room\($0)@x.com", displayName: "Room \($0)") },
+                    devices: devices.map { count in
+                        DeviceRegistry(
+                            managed: (0..<count).map {
+                                RegisteredDevice(
+                                    id: "\($0)", name: "D\($0)", serialNumber: "SN\($0)", manufacturer: nil, model: nil, operatingSystem: nil,
+                                    lastSync: now,
+                                    compliance: nil, account: nil)
+                            })
+                    }))
             return state
         }
         let record = InventoryRecord(portal: "directory", live: live(devices: 10))
@@ -126,7 +133,9 @@ struct DeviceRegistryCheckTests {
 
 @Suite("Setting Autopilot group tags, when roomkeeper.yaml asks")
 struct GroupTagPlanTests {
-    @Test("With devices.autopilotGroupTag, a Windows main unit with an empty or other MTR- tag gets a planned setGroupTag; another profile's tag only where git confirms it")
+    @Test(
+        "With devices.autopilotGroupTag, a Windows main unit with an empty or other MTR- tag gets a planned setGroupTag; another profile's tag only where git confirms it"
+    )
     func plannedTag() throws {
         let yaml = """
             apiVersion: roomkeeper/v1
@@ -163,25 +172,28 @@ struct GroupTagPlanTests {
         let result = ManifestLoader.load(from: MemoryTree(files: ["roomkeeper.yaml": Array(yaml.utf8), "devices.yaml": Array(devices.utf8)]))
         #expect(!result.diagnostics.hasErrors, "\(result.diagnostics)")
         var live = LiveState()
-        live.connect(TenantDirectory(
-            rooms: ["a", "b", "c", "d", "e"].map { DirectoryRoom(email: "conf-lon-3\($0)@x.com", displayName: $0) },
-            devices: DeviceRegistry(autopilot: [
-                AutopilotRegistration(id: "ap-1", serialNumber: "SN-1", manufacturer: "Lenovo", model: nil, groupTag: "MTR-contoso"),
-                // A laptop's registration whose serial a manifest names by mistake: another profile's tag.
-                AutopilotRegistration(id: "ap-2", serialNumber: "SN-2", manufacturer: "Dell", model: nil, groupTag: "CORP-Secure-Baseline"),
-                AutopilotRegistration(id: "ap-3", serialNumber: "SN-3", manufacturer: "Dell", model: nil, groupTag: nil),
-                AutopilotRegistration(id: "ap-4", serialNumber: "SN-4", manufacturer: "HP", model: nil, groupTag: "Kiosk"),
-                // Confirmed for another tag than the one it has: not confirmed.
-                AutopilotRegistration(id: "ap-5", serialNumber: "SN-5", manufacturer: "HP", model: nil, groupTag: "Lobby-Signage"),
-            ])))
+        live.connect(
+            TenantDirectory(
+                rooms: ["a", "b", "c", "d", "e"].map { DirectoryRoom(email: "conf-lon-3\($0)@x.com", displayName: $0) },
+                devices: DeviceRegistry(autopilot: [
+                    AutopilotRegistration(id: "ap-1", serialNumber: "SN-1", manufacturer: "Lenovo", model: nil, groupTag: "MTR-contoso"),
+                    // A laptop's registration whose serial a manifest names by mistake: another profile's tag.
+                    AutopilotRegistration(id: "ap-2", serialNumber: "SN-2", manufacturer: "Dell", model: nil, groupTag: "CORP-Secure-Baseline"),
+                    AutopilotRegistration(id: "ap-3", serialNumber: "SN-3", manufacturer: "Dell", model: nil, groupTag: nil),
+                    AutopilotRegistration(id: "ap-4", serialNumber: "SN-4", manufacturer: "HP", model: nil, groupTag: "Kiosk"),
+                    // Confirmed for another tag than the one it has: not confirmed.
+                    AutopilotRegistration(id: "ap-5", serialNumber: "SN-5", manufacturer: "HP", model: nil, groupTag: "Lobby-Signage"),
+                ])))
         let plan = Planner.plan(declared: result.manifests, live: live, source: "test", portal: "test")
         let actions = plan.actions.filter { $0.type == .setGroupTag }
         #expect(actions.map(\.target.name) == ["lon-3c-compute", "lon-3d-compute"])
         #expect(actions.map(\.target.portalId) == ["ap-3", "ap-4"])
         // The plan shows the tag each replaces.
-        #expect(actions.map(\.changes) == [
-            [FieldChange(field: "groupTag", before: "", after: "MTR-contoso")], [FieldChange(field: "groupTag", before: "Kiosk", after: "MTR-contoso")],
-        ])
+        #expect(
+            actions.map(\.changes) == [
+                [FieldChange(field: "groupTag", before: "", after: "MTR-contoso")],
+                [FieldChange(field: "groupTag", before: "Kiosk", after: "MTR-contoso")],
+            ])
         #expect(actions.allSatisfy { $0.payload == .autopilotGroupTag("MTR-contoso") })
         let kept = plan.findings.filter { $0.code == .groupTagOfAnotherProfile }
         #expect(kept.map(\.target.name) == ["lon-3b-compute", "lon-3e-compute"])

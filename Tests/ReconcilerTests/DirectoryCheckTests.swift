@@ -27,14 +27,21 @@ struct DirectoryCheckTests {
         ],
         rooms: [
             DirectoryRoom(
-                email: "lon-a@x.com", displayName: "London A", location: RoomLocation(country: "United Kingdom", city: "London", building: "Tower", floor: "3"),
+                email: "lon-a@x.com", displayName: "London A",
+                location: RoomLocation(country: "United Kingdom", city: "London", building: "Tower", floor: "3"),
                 roomLists: ["london@x.com"], licence: .pro),
             DirectoryRoom(
-                email: "lon-b@x.com", displayName: "London B", location: RoomLocation(country: "United Kingdom", city: "London", building: "Tower", floor: "4"),
+                email: "lon-b@x.com", displayName: "London B",
+                location: RoomLocation(country: "United Kingdom", city: "London", building: "Tower", floor: "4"),
                 roomLists: ["london@x.com"], licence: .basic),
-            DirectoryRoom(email: "par-a@x.com", displayName: "Paris A", location: RoomLocation(country: "France", city: "Paris"), roomLists: ["paris@x.com"], licence: .pro),
+            DirectoryRoom(
+                email: "par-a@x.com", displayName: "Paris A", location: RoomLocation(country: "France", city: "Paris"), roomLists: ["paris@x.com"],
+                licence: .pro),
         ],
-        roomLists: [DirectoryRoomList(email: "london@x.com", displayName: "London rooms"), DirectoryRoomList(email: "paris@x.com", displayName: "Paris rooms")])
+        roomLists: [
+            DirectoryRoomList(email: "london@x.com", displayName: "London rooms"),
+            DirectoryRoomList(email: "paris@x.com", displayName: "Paris rooms"),
+        ])
 
     private let manifests = """
         apiVersion: roomkeeper/v1
@@ -89,14 +96,17 @@ struct DirectoryCheckTests {
     @Test("Every member, room, room list, selector and ring licence is checked, each at its file, line and column")
     func findings() throws {
         let findings = DirectoryCheck.findings(declared: declared(manifests), directory: directory)
-        func at(_ code: Finding.Code) -> [String] { findings.filter { $0.code == code }.map { "\($0.location?.description ?? "-") \($0.message)" }.sorted() }
+        func at(_ code: Finding.Code) -> [String] {
+            findings.filter { $0.code == code }.map { "\($0.location?.description ?? "-") \($0.message)" }.sorted()
+        }
         #expect(at(.memberDisabled) == ["m.yaml:36:32 user bob@x.com's account is disabled in the directory"])
         #expect(at(.memberNotInDirectory) == ["m.yaml:36:51 user carol@x.com is not in the directory"])
         #expect(at(.memberAmbiguous).count == 1)
         #expect(at(.memberAmbiguous).first?.contains("leads@x.com") == true)
-        #expect(at(.groupNotSecurityEnabled) == [
-            "m.yaml:36:88 group All Staff <all@x.com> (g-all) is not a security group; the portal assigns roles to security groups only",
-        ])
+        #expect(
+            at(.groupNotSecurityEnabled) == [
+                "m.yaml:36:88 group All Staff <all@x.com> (g-all) is not a security group; the portal assigns roles to security groups only"
+            ])
         #expect(at(.roomNotRoomMailbox) == ["m.yaml:27:24 ann@x.com is not a room mailbox in the tenant's directory"])
         #expect(at(.roomListUnknown) == ["m.yaml:20:24 the directory has no room list with the address or name 'berlin@x.com'"])
         #expect(at(.selectorMatchesNothing) == ["m.yaml:24:18 the selector matches no room in the inventory"])
@@ -132,7 +142,8 @@ struct DirectoryCheckTests {
         var live = LiveState()
         live.rooms = [Tagged(PortalRoom(id: "lon-a@x.com", displayName: "A", email: "lon-a@x.com", updateRingId: "general"), etag: "\"1\"")]
         let plan = Planner.plan(
-            declared: declared("""
+            declared: declared(
+                """
                 apiVersion: roomkeeper/v1
                 kind: RoomGroup
                 metadata: {name: london}
@@ -152,22 +163,24 @@ struct DirectoryCheckTests {
         dod.rooms = []
         dod.roomLists = []
         dod.cloud = CloudOffering(name: "usgov-dod", places: false, proManagementPortal: false, remoteAccess: false)
-        let yaml = manifests + """
+        let yaml =
+            manifests + """
 
-            ---
-            apiVersion: roomkeeper/v1
-            kind: Role
-            metadata: {name: remote}
-            spec: {displayName: Remote, permissions: [remoteAccess.modify]}
-            """
+                ---
+                apiVersion: roomkeeper/v1
+                kind: Role
+                metadata: {name: remote}
+                spec: {displayName: Remote, permissions: [remoteAccess.modify]}
+                """
         let plan = DirectoryCheck.plan(declared: declared(yaml), directory: dod, source: "test")
         let codes = plan.findings.compactMap(\.code)
         #expect(!codes.contains(.roomNotRoomMailbox) && !codes.contains(.roomListUnknown), "\(plan.findings.map(\.message))")
         let roomErrors = plan.findings.filter { $0.severity == .error && $0.target.kind == .manifest(.roomGroup) }
         #expect(roomErrors.isEmpty, "\(roomErrors.map(\.message))")
         #expect(plan.findings.contains { $0.code == .roomsNotObservable && $0.severity == .info && $0.message.contains("has no Places") })
-        #expect(plan.findings.contains { $0.code == .roomsNotObservable && $0.severity == .warning && $0.message.contains("London rooms") },
-                "a room list selector cannot be resolved, and says why")
+        #expect(
+            plan.findings.contains { $0.code == .roomsNotObservable && $0.severity == .warning && $0.message.contains("London rooms") },
+            "a room list selector cannot be resolved, and says why")
         #expect(plan.findings.contains { $0.code == .portalNotInCloud && $0.message.contains("commercial, GCC and GCC High only") })
         #expect(plan.findings.contains { $0.code == .remoteAccessOff && $0.message.contains("does not offer (not in GCC, GCC High or DoD)") })
     }

@@ -28,38 +28,38 @@ struct DriftTests {
     private static func files(description: String = "Rooms 0 and 1", rollout: Int = 1, policy: String = "") -> [String: String] {
         [
             "roomkeeper.yaml": """
-                apiVersion: roomkeeper/v1
-                kind: Policy
-                spec:
-                  prune: {roomGroups: true}
-                \(policy)
-                """,
+            apiVersion: roomkeeper/v1
+            kind: Policy
+            spec:
+              prune: {roomGroups: true}
+            \(policy)
+            """,
             "groups.yaml": """
-                apiVersion: roomkeeper/v1
-                kind: RoomGroup
-                metadata: {name: first-rooms}
-                spec:
-                  displayName: First rooms
-                  description: \(description)
-                  rooms: [\(TestTenant.room(0)), \(TestTenant.room(1))]
-                """,
+            apiVersion: roomkeeper/v1
+            kind: RoomGroup
+            metadata: {name: first-rooms}
+            spec:
+              displayName: First rooms
+              description: \(description)
+              rooms: [\(TestTenant.room(0)), \(TestTenant.room(1))]
+            """,
             "rings.yaml": """
-                apiVersion: roomkeeper/v1
-                kind: UpdateRing
-                metadata: {name: pilot}
-                spec: {displayName: Pilot, order: 1, rolloutDays: \(rollout), testDays: 2, rooms: [\(TestTenant.room(2))]}
-                """,
+            apiVersion: roomkeeper/v1
+            kind: UpdateRing
+            metadata: {name: pilot}
+            spec: {displayName: Pilot, order: 1, rolloutDays: \(rollout), testDays: 2, rooms: [\(TestTenant.room(2))]}
+            """,
             "devices.yaml": """
-                apiVersion: roomkeeper/v1
-                kind: Device
-                metadata: {name: room-0-compute}
-                spec: {room: \(TestTenant.room(0)), serialNumber: SN-1, deviceType: teamsRoom}
-                ---
-                apiVersion: roomkeeper/v1
-                kind: Device
-                metadata: {name: room-1-bar}
-                spec: {room: \(TestTenant.room(1)), serialNumber: SN-NEVER, deviceType: collaborationBar}
-                """,
+            apiVersion: roomkeeper/v1
+            kind: Device
+            metadata: {name: room-0-compute}
+            spec: {room: \(TestTenant.room(0)), serialNumber: SN-1, deviceType: teamsRoom}
+            ---
+            apiVersion: roomkeeper/v1
+            kind: Device
+            metadata: {name: room-1-bar}
+            spec: {room: \(TestTenant.room(1)), serialNumber: SN-NEVER, deviceType: collaborationBar}
+            """,
         ]
     }
 
@@ -167,7 +167,8 @@ struct DriftTests {
             // A shorter grace period in the policy judges the same device missing sooner.
             let strict = try await Self.drift(
                 Self.files(policy: "  drift: {deviceGraceHours: 1}"), client, memory: DriftMemory(entries: [entry]),
-                now: start.addingTimeInterval(2 * 3600)).report
+                now: start.addingTimeInterval(2 * 3600)
+            ).report
             #expect(strict.items.contains { $0.target.description == "Device/room-1-bar" && $0.state == .missing })
         }
     }
@@ -214,7 +215,9 @@ struct DriftTests {
             #expect(first.devices.first { $0.target.description == "Device/room-0-panel" }?.message.hasPrefix("not checked in yet") == true)
             let stray = try #require(first.items.first { $0.target.name == "PANEL-STRAY" }, "\(first.items.map(\.target))")
             #expect(stray.state == .unexpected && stray.cause == .manual)
-            #expect(stray.explanation.contains("Teams panel of \(TestTenant.room(3))") && !stray.explanation.contains("main unit"), "\(stray.explanation)")
+            #expect(
+                stray.explanation.contains("Teams panel of \(TestTenant.room(3))") && !stray.explanation.contains("main unit"), "\(stray.explanation)"
+            )
             #expect(stray.remedies.canAdopt && !stray.remedies.canRevert)
 
             let entry = DriftHistoryEntry(recording: first, pending: pending, previous: nil)
@@ -298,11 +301,12 @@ struct DriftTests {
             let client = portal.client(token: "reconciler-token")
             try await Self.apply(Self.files(), client)
             let now = Date(timeIntervalSince1970: 1_800_000_000)  // 2027-01-15
-            let snoozing = Self.files(policy: """
-                  snooze:
-                    - {target: Device/SN-STRAY, until: 2027-02-01, reason: "Facilities are moving it"}
-                    - {target: RoomGroup/gone, until: 2027-01-01, reason: "Expired"}
-                """)
+            let snoozing = Self.files(
+                policy: """
+                      snooze:
+                        - {target: Device/SN-STRAY, until: 2027-02-01, reason: "Facilities are moving it"}
+                        - {target: RoomGroup/gone, until: 2027-01-01, reason: "Expired"}
+                    """)
             let report = try await Self.drift(snoozing, client, now: now).report
             #expect(report.inSync)
             #expect(report.snoozed.map(\.target.description) == ["Device/SN-STRAY"])
@@ -354,7 +358,8 @@ struct DriftTests {
         // A digest is sent while drift persists, no more often than the interval.
         var entry = DriftHistoryEntry(recording: report(["a"], at: start), pending: [:], previous: nil)
         entry.markNotified(report(["a"], at: start), at: start)
-        #expect(DriftNotification.decide(report(["a"], at: start), previous: entry, digestInterval: 86_400, now: start.addingTimeInterval(3600)) == nil)
+        #expect(
+            DriftNotification.decide(report(["a"], at: start), previous: entry, digestInterval: 86_400, now: start.addingTimeInterval(3600)) == nil)
         #expect(
             DriftNotification.decide(report(["a"], at: start), previous: entry, digestInterval: 86_400, now: start.addingTimeInterval(90_000))?
                 .event == .digest)
@@ -367,9 +372,10 @@ struct DriftTests {
         let history = DriftHistory(url: folder.appendingPathComponent("drift.jsonl"), keep: 3)
         #expect(try history.recent().isEmpty)
         for index in 0..<7 {
-            try history.append(DriftHistoryEntry(
-                time: Date(timeIntervalSince1970: Double(index)), sourceRevision: "\(index)", tracked: [:], drift: [], notified: [],
-                notifiedAt: nil))
+            try history.append(
+                DriftHistoryEntry(
+                    time: Date(timeIntervalSince1970: Double(index)), sourceRevision: "\(index)", tracked: [:], drift: [], notified: [],
+                    notifiedAt: nil))
         }
         let lines = try String(contentsOf: history.url, encoding: .utf8).split(separator: "\n")
         #expect(lines.count == 3, "the seventh line took it past 6, so it was trimmed to the last 3")
@@ -379,9 +385,10 @@ struct DriftTests {
         // Long lines are trimmed by size too, keeping the newest.
         let small = DriftHistory(url: folder.appendingPathComponent("small.jsonl"), keep: 500, maximumBytes: 2_000)
         for index in 0..<40 {
-            try small.append(DriftHistoryEntry(
-                time: Date(timeIntervalSince1970: Double(index)), sourceRevision: "\(index)", tracked: [:],
-                drift: (0..<3).map { "fingerprint-\(index)-\($0)" }, notified: [], notifiedAt: nil))
+            try small.append(
+                DriftHistoryEntry(
+                    time: Date(timeIntervalSince1970: Double(index)), sourceRevision: "\(index)", tracked: [:],
+                    drift: (0..<3).map { "fingerprint-\(index)-\($0)" }, notified: [], notifiedAt: nil))
         }
         let size = try FileManager.default.attributesOfItem(atPath: small.url.path)[.size] as? Int ?? 0
         #expect(size <= 2_000)

@@ -15,48 +15,48 @@ struct ExecutorTests {
     private static func manifests(rings: Bool = true, enroll: String = "enrolled", groupDescription: String = "Rooms 0 to 2") -> [String: String] {
         var files = [
             "roomkeeper.yaml": """
-                apiVersion: roomkeeper/v1
-                kind: Policy
-                spec:
-                  prune: {roomGroups: true, roles: true, roleAssignments: true, updateRings: true}
-                  deletionGuard: {maxDeletes: 100, maxDeletePercent: 100}
-                """,
+            apiVersion: roomkeeper/v1
+            kind: Policy
+            spec:
+              prune: {roomGroups: true, roles: true, roleAssignments: true, updateRings: true}
+              deletionGuard: {maxDeletes: 100, maxDeletePercent: 100}
+            """,
             "groups.yaml": """
-                apiVersion: roomkeeper/v1
-                kind: RoomGroup
-                metadata: {name: first-rooms}
-                spec:
-                  displayName: First rooms
-                  description: \(groupDescription)
-                  rooms: [\(TestTenant.room(0)), \(TestTenant.room(1)), \(TestTenant.room(2))]
-                """,
+            apiVersion: roomkeeper/v1
+            kind: RoomGroup
+            metadata: {name: first-rooms}
+            spec:
+              displayName: First rooms
+              description: \(groupDescription)
+              rooms: [\(TestTenant.room(0)), \(TestTenant.room(1)), \(TestTenant.room(2))]
+            """,
             "access.yaml": """
-                apiVersion: roomkeeper/v1
-                kind: Role
-                metadata: {name: av-engineer}
-                spec:
-                  displayName: AV engineer
-                  permissions: [roomManagement.view, roomActions.readWrite, remoteAccess.modify]
-                ---
-                apiVersion: roomkeeper/v1
-                kind: RoleAssignment
-                metadata: {name: av-engineers}
-                spec:
-                  role: av-engineer
-                  displayName: AV engineers
-                  members: [{user: \(TestTenant.siteLead)}, {group: sg-leads}]
-                  scope: {roomGroups: [first-rooms]}
-                """,
+            apiVersion: roomkeeper/v1
+            kind: Role
+            metadata: {name: av-engineer}
+            spec:
+              displayName: AV engineer
+              permissions: [roomManagement.view, roomActions.readWrite, remoteAccess.modify]
+            ---
+            apiVersion: roomkeeper/v1
+            kind: RoleAssignment
+            metadata: {name: av-engineers}
+            spec:
+              role: av-engineer
+              displayName: AV engineers
+              members: [{user: \(TestTenant.siteLead)}, {group: sg-leads}]
+              scope: {roomGroups: [first-rooms]}
+            """,
             "devices.yaml": """
-                apiVersion: roomkeeper/v1
-                kind: Device
-                metadata: {name: room-0-compute}
-                spec:
-                  room: \(TestTenant.room(0))
-                  serialNumber: SN-1
-                  deviceType: teamsRoom
-                  enrollment: \(enroll)
-                """,
+            apiVersion: roomkeeper/v1
+            kind: Device
+            metadata: {name: room-0-compute}
+            spec:
+              room: \(TestTenant.room(0))
+              serialNumber: SN-1
+              deviceType: teamsRoom
+              enrollment: \(enroll)
+            """,
         ]
         if rings {
             files["rings.yaml"] = """
@@ -308,11 +308,12 @@ struct InventoryRecordTests {
         var before = record(rooms: 10, groups: 10)
         let delete = PlannedAction(type: .delete, target: ObjectReference(kind: .manifest(.roomGroup), name: "g", portalId: "g1"), reason: "")
         let create = PlannedAction(type: .create, target: ObjectReference(kind: .manifest(.role), name: "r"), reason: "")
-        before.account(for: ApplyReport(
-            planId: "p", portal: "p", startedAt: .now, finishedAt: .now,
-            results: Array(repeating: ActionResult(action: delete, outcome: .done), count: 6)
-                + [ActionResult(action: delete, outcome: .failed), ActionResult(action: create, outcome: .done)],
-            stoppedBecause: nil))
+        before.account(
+            for: ApplyReport(
+                planId: "p", portal: "p", startedAt: .now, finishedAt: .now,
+                results: Array(repeating: ActionResult(action: delete, outcome: .done), count: 6)
+                    + [ActionResult(action: delete, outcome: .failed), ActionResult(action: create, outcome: .done)],
+                stoppedBecause: nil))
         #expect(before.counts["roomGroups"] == 4)
         #expect(before.counts["roles"] == 1)
         #expect(before.shrinkage(to: record(rooms: 10, groups: 4)).isEmpty)

@@ -45,7 +45,9 @@ struct FaultToleranceTests {
             #expect(!plan.actions.isEmpty)
             let before = client.transportCounts.retried
             let report = await executor.apply(plan)
-            #expect(report.succeeded, "step \(step): \(report.results.filter { $0.outcome != .done }.prefix(3).map { "\($0.action): \($0.message ?? "")" })")
+            #expect(
+                report.succeeded,
+                "step \(step): \(report.results.filter { $0.outcome != .done }.prefix(3).map { "\($0.action): \($0.message ?? "")" })")
             totals.actions += plan.actions.count
             totals.retries += client.transportCounts.retried - before
 
@@ -63,8 +65,9 @@ struct FaultToleranceTests {
         }
         #expect(totals.retries > 0, "faults were injected and retried")
         #expect(client.transportCounts.confirmedAfterLostAnswer > 0, "some writes lost their answer and were confirmed by reading back")
-        print("fault tolerance: \(totals.actions) actions applied through \(totals.retries) retries; "
-            + "\(client.transportCounts.confirmedAfterLostAnswer) writes confirmed after a lost answer")
+        print(
+            "fault tolerance: \(totals.actions) actions applied through \(totals.retries) retries; "
+                + "\(client.transportCounts.confirmedAfterLostAnswer) writes confirmed after a lost answer")
     }
 
     @Test("The portal stopped mid-apply and restarted on its file keeps every write it acknowledged; a new apply converges")
@@ -77,8 +80,10 @@ struct FaultToleranceTests {
         let applying = Task { await Executor(portal: client, journal: nil, options: ApplyOptions(concurrency: 4)).apply(plan) }
         // Stop the portal once some writes have landed, however long that takes on a busy machine.
         let deadline = ContinuousClock.now + .seconds(60)
-        while try await first.service.store.audit(after: 0, limit: 10_000).filter({ $0.action == "create" && $0.actor == TestTenant.administrator }).count < 10,
-              ContinuousClock.now < deadline {
+        while try await first.service.store.audit(after: 0, limit: 10_000).filter({ $0.action == "create" && $0.actor == TestTenant.administrator })
+            .count < 10,
+            ContinuousClock.now < deadline
+        {
             try await Task.sleep(for: .milliseconds(20))
         }
         await first.stop()

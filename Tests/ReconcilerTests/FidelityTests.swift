@@ -18,13 +18,23 @@ struct FidelityTests {
     private func live() -> LiveState {
         var state = LiveState()
         state.rooms = [
-            Tagged(PortalRoom(id: "a@x.com", displayName: "A", email: "a@x.com", location: RoomLocation(country: "United Kingdom"), updateRingId: "general"), etag: "\"a\""),
-            Tagged(PortalRoom(id: "b@x.com", displayName: "B", email: "b@x.com", location: RoomLocation(country: "gb"), updateRingId: "general", licence: "basic"), etag: "\"b\""),
-            Tagged(PortalRoom(id: "c@x.com", displayName: "C", email: "c@x.com", location: RoomLocation(country: "FR"), updateRingId: "general"), etag: "\"c\""),
+            Tagged(
+                PortalRoom(
+                    id: "a@x.com", displayName: "A", email: "a@x.com", location: RoomLocation(country: "United Kingdom"), updateRingId: "general"),
+                etag: "\"a\""),
+            Tagged(
+                PortalRoom(
+                    id: "b@x.com", displayName: "B", email: "b@x.com", location: RoomLocation(country: "gb"), updateRingId: "general",
+                    licence: "basic"), etag: "\"b\""),
+            Tagged(
+                PortalRoom(id: "c@x.com", displayName: "C", email: "c@x.com", location: RoomLocation(country: "FR"), updateRingId: "general"),
+                etag: "\"c\""),
         ]
         state.roles = [
-            Tagged(PortalRole(id: "teams-rooms-pro-manager", displayName: "Teams Rooms Pro Manager", isBuiltIn: true,
-                              permissions: BuiltInRole.teamsRoomsProManager.permissions.map(\.slug)), etag: "\"r1\""),
+            Tagged(
+                PortalRole(
+                    id: "teams-rooms-pro-manager", displayName: "Teams Rooms Pro Manager", isBuiltIn: true,
+                    permissions: BuiltInRole.teamsRoomsProManager.permissions.map(\.slug)), etag: "\"r1\"")
         ]
         state.updateRings = ["staging", "general", "executive"].map {
             Tagged(PortalUpdateRing(id: $0, displayName: $0.capitalized, order: 0, rolloutDays: 0, testDays: 0, isDefault: true), etag: "\"2\"")
@@ -33,10 +43,14 @@ struct FidelityTests {
             Tagged(DirectoryUser(id: "0001-ann", userPrincipalName: "ann.renamed@x.com", displayName: "Ann"), etag: "\"u1\""),
             Tagged(DirectoryUser(id: "0002-bot", userPrincipalName: "roomkeeper@x.com", displayName: "Roomkeeper"), etag: "\"u2\""),
         ]
-        state.roleAssignments = [Tagged(PortalRoleAssignment(
-            id: "pm", roleId: "teams-rooms-pro-manager", displayName: "Pro managers", members: [
-                PortalMember(kind: .user, id: "0001-ann"), PortalMember(kind: .user, id: "0002-bot"),
-            ], scope: PortalScope(allRooms: true)), etag: "\"pm\"")]
+        state.roleAssignments = [
+            Tagged(
+                PortalRoleAssignment(
+                    id: "pm", roleId: "teams-rooms-pro-manager", displayName: "Pro managers",
+                    members: [
+                        PortalMember(kind: .user, id: "0001-ann"), PortalMember(kind: .user, id: "0002-bot"),
+                    ], scope: PortalScope(allRooms: true)), etag: "\"pm\"")
+        ]
         state.me = Me(userPrincipalName: "roomkeeper@x.com", permissions: [])
         state.tenantSettings = TenantSettings(remoteAccessEnabled: false)
         return state
@@ -70,7 +84,14 @@ struct FidelityTests {
         state.roleAssignments[0].resource.managedBy = Ownership.roomkeeper
         state.roleAssignments[0].resource.manifestName = "pm"
         let withoutSelf = plan(proManagers.replacingOccurrences(of: ", {user: roomkeeper@x.com}", with: ""), state)
-        #expect(withoutSelf.blockers.contains { if case .selfLockOut(let account, let lost) = $0 { account == "roomkeeper@x.com" && lost.contains("roleManagement.modify") } else { false } })
+        #expect(
+            withoutSelf.blockers.contains {
+                if case .selfLockOut(let account, let lost) = $0 {
+                    account == "roomkeeper@x.com" && lost.contains("roleManagement.modify")
+                } else {
+                    false
+                }
+            })
         #expect(!withoutSelf.isApplyable)
         let policy = """
             ---
@@ -83,10 +104,11 @@ struct FidelityTests {
         pruning.me = nil
         let result = Planner.plan(
             declared: {
-                let loaded = ManifestLoader.load(from: MemoryTree(files: [
-                    "m.yaml": Array(policy.utf8),
-                    "roomkeeper.yaml": Array("apiVersion: roomkeeper/v1\nkind: Policy\nspec: {prune: {roleAssignments: true}}\n".utf8),
-                ]))
+                let loaded = ManifestLoader.load(
+                    from: MemoryTree(files: [
+                        "m.yaml": Array(policy.utf8),
+                        "roomkeeper.yaml": Array("apiVersion: roomkeeper/v1\nkind: Policy\nspec: {prune: {roleAssignments: true}}\n".utf8),
+                    ]))
                 return loaded.manifests
             }(), live: pruning, source: "test", portal: "test portal")
         #expect(result.actions.contains { $0.type == .delete && $0.target.kind == .manifest(.roleAssignment) })
@@ -97,7 +119,8 @@ struct FidelityTests {
     @Test("A selector's country matches the ISO code and the country name alike")
     func countryNames() {
         for country in ["GB", "United Kingdom", "united kingdom of great britain and northern ireland"] {
-            let result = plan("""
+            let result = plan(
+                """
                 apiVersion: roomkeeper/v1
                 kind: RoomGroup
                 metadata: {name: uk}
@@ -110,7 +133,8 @@ struct FidelityTests {
 
     @Test("A room without Pro in a custom ring, and a remote-access role while the tenant has it off, are warnings")
     func ringLicenceAndRemoteAccess() {
-        let result = plan("""
+        let result = plan(
+            """
             apiVersion: roomkeeper/v1
             kind: UpdateRing
             metadata: {name: pilot}
@@ -130,13 +154,22 @@ struct FidelityTests {
         var state = live()
         state.tenantSettings = TenantSettings(remoteAccessEnabled: true)
         state.devices = [
-            Tagged(PortalDevice(id: "d1", serialNumber: "S1", deviceType: "teamsRoom", roomId: "a@x.com", operatingSystem: "Windows 10 IoT Enterprise"), etag: "\"d1\""),
-            Tagged(PortalDevice(id: "d2", serialNumber: "S2", deviceType: "collaborationBar", roomId: "b@x.com", operatingSystem: "Android 12"), etag: "\"d2\""),
-            Tagged(PortalDevice(id: "d3", serialNumber: "S3", deviceType: "teamsRoom", roomId: "c@x.com", operatingSystem: "Windows 11 IoT Enterprise"), etag: "\"d3\""),
-            Tagged(PortalDevice(id: "d4", serialNumber: "S4", deviceType: "touchConsole", roomId: "c@x.com", operatingSystem: "Android 9"), etag: "\"d4\""),
+            Tagged(
+                PortalDevice(id: "d1", serialNumber: "S1", deviceType: "teamsRoom", roomId: "a@x.com", operatingSystem: "Windows 10 IoT Enterprise"),
+                etag: "\"d1\""),
+            Tagged(
+                PortalDevice(id: "d2", serialNumber: "S2", deviceType: "collaborationBar", roomId: "b@x.com", operatingSystem: "Android 12"),
+                etag: "\"d2\""),
+            Tagged(
+                PortalDevice(id: "d3", serialNumber: "S3", deviceType: "teamsRoom", roomId: "c@x.com", operatingSystem: "Windows 11 IoT Enterprise"),
+                etag: "\"d3\""),
+            Tagged(
+                PortalDevice(id: "d4", serialNumber: "S4", deviceType: "touchConsole", roomId: "c@x.com", operatingSystem: "Android 9"),
+                etag: "\"d4\""),
         ]
         func plan(scope: String) -> Plan {
-            self.plan("""
+            self.plan(
+                """
                 apiVersion: roomkeeper/v1
                 kind: Role
                 metadata: {name: remote}
@@ -150,8 +183,9 @@ struct FidelityTests {
         }
         let everywhere = plan(scope: "{allRooms: true}")
         #expect(everywhere.findings.map(\.code) == [.remoteAccessUnreachable], "the tenant has it on: no remoteAccessOff")
-        #expect(everywhere.findings.first?.message
-            == "grants Remote Access to 2 rooms it cannot reach, not Windows 11: a@x.com (Windows 10 IoT Enterprise), b@x.com (Android 12)")
+        #expect(
+            everywhere.findings.first?.message
+                == "grants Remote Access to 2 rooms it cannot reach, not Windows 11: a@x.com (Windows 10 IoT Enterprise), b@x.com (Android 12)")
         #expect(plan(scope: "{rooms: [c@x.com]}").findings.isEmpty, "a peripheral's system does not count")
     }
 

@@ -44,7 +44,8 @@ struct IncrementalReadTests {
             let room = try await client.get(PortalRoom.self, id: TestTenant.room(5))
             _ = try await client.moveRoom(room.resource.id, toRing: "staging", ifMatch: room.etag)
             _ = try await client.queue(.enroll, room: TestTenant.room(0))
-            _ = try await client.create(PortalUpdateRing(id: "pilot", displayName: "Pilot", order: 1, rolloutDays: 1, testDays: 1), idempotencyKey: nil)
+            _ = try await client.create(
+                PortalUpdateRing(id: "pilot", displayName: "Pilot", order: 1, rolloutDays: 1, testDays: 1), idempotencyKey: nil)
 
             let (merged, next) = try await LiveState.read(from: client, cache: cache)
             // Three room groups, two rooms, and every ring (a new ring changes the others' deferment).
@@ -103,7 +104,8 @@ struct IncrementalReadTests {
                 bytes[start] = UInt8(ascii: "x")
                 try Data(bytes).write(to: file)
             }
-            let (reread, recovered) = try await LiveState.read(from: client, cache: PortalReadCache.load(from: folder, portal: client.endpointDescription))
+            let (reread, recovered) = try await LiveState.read(
+                from: client, cache: PortalReadCache.load(from: folder, portal: client.endpointDescription))
             #expect(recovered.objectsRead == cache.objectsRead)
             Self.expectSame(reread, try await LiveState.read(from: client).state)
 
@@ -129,7 +131,10 @@ struct IncrementalReadTests {
                 userPrincipalName: TestTenant.administrator, grants: [.roomManagementView: RoomSet(rooms: [TestTenant.room(0), TestTenant.room(1)])])
             let first = try await portal.service.delta(PortalDevice.self, as: principal, token: nil, page: nil, limit: 100)
             let device = try #require(first.entries.first)
-            guard case .present(let seen) = device else { Issue.record("the first read of a device is the device"); return }
+            guard case .present(let seen) = device else {
+                Issue.record("the first read of a device is the device")
+                return
+            }
             let token = try #require(first.deltaToken)
 
             // The main unit now reports from a room outside the caller's scope.

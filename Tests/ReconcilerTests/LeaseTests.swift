@@ -54,7 +54,8 @@ struct LeaseTests {
             let client = portal.client(token: Self.token)
             let clock = ManualClock()
             // The work's deadline is 30 s away on the clock; the lease lasts two minutes.
-            let lease = try await ReconcilerLease.acquire(on: client, holder: "stuck", duration: 120, clock: clock, renewUntil: clock.elapsed + .seconds(30))
+            let lease = try await ReconcilerLease.acquire(
+                on: client, holder: "stuck", duration: 120, clock: clock, renewUntil: clock.elapsed + .seconds(30))
             #expect(lease.lostReason == nil)
             // The renewal wakes at 40 s, past the deadline, and declines to renew: no real time passes.
             let deadline = ContinuousClock.now + .seconds(30)

@@ -31,7 +31,9 @@ struct PlannerTests {
         return state
     }
 
-    private func group(_ name: String, rooms: [String], description: String? = nil, managed: Bool = true, display: String? = nil) -> Tagged<PortalRoomGroup> {
+    private func group(_ name: String, rooms: [String], description: String? = nil, managed: Bool = true, display: String? = nil) -> Tagged<
+        PortalRoomGroup
+    > {
         Tagged(
             PortalRoomGroup(
                 id: "id-\(name)", displayName: display ?? name.uppercased(), description: description, roomIds: rooms,
@@ -67,7 +69,8 @@ struct PlannerTests {
     func deterministic() throws {
         var state = live()
         state.roomGroups = [group("old", rooms: ["a@x.com"])]
-        let pruning = Self.policy.replacingOccurrences(of: "spec: {}", with: "spec: {prune: {roomGroups: true}, deletionGuard: {maxDeletes: 9, maxDeletePercent: 100}}")
+        let pruning = Self.policy.replacingOccurrences(
+            of: "spec: {}", with: "spec: {prune: {roomGroups: true}, deletionGuard: {maxDeletes: 9, maxDeletePercent: 100}}")
         let manifests = declared(groupManifest("new", rooms: ["b@x.com"]), policy: pruning)
         let at = Date(timeIntervalSince1970: 1_800_000_000)
         func make() throws -> Data {
@@ -101,11 +104,16 @@ struct PlannerTests {
         let ambiguous = plan(declared(assignment("Helpdesk")), state)
         let finding = try #require(ambiguous.findings.first { $0.code == .memberAmbiguous })
         #expect(finding.severity == .error && !ambiguous.isApplyable)
-        #expect(finding.message == "security group 'Helpdesk' matches 2 directory groups: Helpdesk <helpdesk-emea@x.com> (g-1), Helpdesk <helpdesk-us@x.com> (g-2)")
+        #expect(
+            finding.message
+                == "security group 'Helpdesk' matches 2 directory groups: Helpdesk <helpdesk-emea@x.com> (g-1), Helpdesk <helpdesk-us@x.com> (g-2)")
         #expect(finding.location?.description == "m.yaml:4:62")
         for (name, id) in [("g-2", "g-2"), ("helpdesk-emea@x.com", "g-1")] {
             let chosen = plan(declared(assignment(name)), state)
-            guard case .roleAssignment(let desired) = chosen.actions.first?.payload else { Issue.record("no assignment for \(name)"); continue }
+            guard case .roleAssignment(let desired) = chosen.actions.first?.payload else {
+                Issue.record("no assignment for \(name)")
+                continue
+            }
             #expect(desired.members == [PortalMember(kind: .group, id: id)])
         }
     }
@@ -119,10 +127,11 @@ struct PlannerTests {
         #expect(result.actions.count == 1)
         #expect(action.type == .update)
         #expect(action.fingerprint == "\"g-g\"")
-        #expect(action.changes == [
-            FieldChange(field: "description", before: "old", after: "new"),
-            FieldChange(field: "rooms", added: ["b@x.com"], removed: ["c@x.com"]),
-        ])
+        #expect(
+            action.changes == [
+                FieldChange(field: "description", before: "old", after: "new"),
+                FieldChange(field: "rooms", added: ["b@x.com"], removed: ["c@x.com"]),
+            ])
     }
 
     @Test("Ignore rules keep named fields out of the diff")
@@ -141,7 +150,8 @@ struct PlannerTests {
         let kept = plan(declared(manifests), state)
         #expect(kept.actions.isEmpty)
         #expect(kept.findings.map(\.severity) == [.info, .info, .info, .info])
-        let pruning = Self.policy.replacingOccurrences(of: "spec: {}", with: "spec: {prune: {roomGroups: true}, deletionGuard: {maxDeletes: 3, maxDeletePercent: 50}}")
+        let pruning = Self.policy.replacingOccurrences(
+            of: "spec: {}", with: "spec: {prune: {roomGroups: true}, deletionGuard: {maxDeletes: 3, maxDeletePercent: 50}}")
         let pruned = plan(declared(manifests, policy: pruning), state)
         #expect(pruned.actions.map(\.type) == [.delete, .delete, .delete, .delete])
         #expect(!pruned.isApplyable)
@@ -176,7 +186,10 @@ struct PlannerTests {
         #expect(update.type == .update)
         #expect(update.target.portalId == "id-old")
         #expect(update.changes == [FieldChange(field: "manifestName", before: "old", after: "new")])
-        guard case .roomGroup(let desired) = update.payload else { Issue.record("no room group payload"); return }
+        guard case .roomGroup(let desired) = update.payload else {
+            Issue.record("no room group payload")
+            return
+        }
         #expect(desired.id == "id-old" && desired.manifestName == "new")
         guard case .roleAssignment(let assignment) = result.actions.first(where: { $0.target.kind == .manifest(.roleAssignment) })?.payload else {
             Issue.record("no assignment payload")
@@ -231,10 +244,11 @@ struct PlannerTests {
             """,
         ].joined(separator: "\n---\n")
         let result = plan(declared(yaml), live())
-        #expect(result.actions.map(\.id.description) == [
-            "create UpdateRing/pilot", "create RoomGroup/g", "create Role/ops-role", "create RoleAssignment/ops",
-            "moveToRing Room/b@x.com",
-        ])
+        #expect(
+            result.actions.map(\.id.description) == [
+                "create UpdateRing/pilot", "create RoomGroup/g", "create Role/ops-role", "create RoleAssignment/ops",
+                "moveToRing Room/b@x.com",
+            ])
         let assignment = try #require(result.actions.first { $0.type == .create && $0.target.kind == .manifest(.roleAssignment) })
         #expect(assignment.dependsOn.map(\.description) == ["create Role/ops-role", "create RoomGroup/g"])
         #expect(result.actions.last?.dependsOn.map(\.description) == ["create UpdateRing/pilot"])
@@ -276,12 +290,13 @@ struct PlannerTests {
             """,
         ].joined(separator: "\n---\n")
         let result = plan(declared(yaml), state)
-        #expect(result.findings.map(\.message).sorted() == [
-            "missing: no teamsRoom with serial number SN-2 has checked in",
-            "reports from room c@x.com, not b@x.com",
-            "room nowhere@x.com is not in the portal's inventory; it is left out",
-            "user ghost@x.com is not in the directory",
-        ])
+        #expect(
+            result.findings.map(\.message).sorted() == [
+                "missing: no teamsRoom with serial number SN-2 has checked in",
+                "reports from room c@x.com, not b@x.com",
+                "room nowhere@x.com is not in the portal's inventory; it is left out",
+                "user ghost@x.com is not in the directory",
+            ])
         #expect(!result.isApplyable)
         #expect(result.actions.contains { $0.type == .enroll && $0.target.portalId == "a@x.com" }, "the room enrolls, through its main unit")
         #expect(result.actions.filter { $0.type == .enroll }.count == 1, "a misplaced device enrolls nothing")

@@ -18,7 +18,10 @@ struct SavedPlanCompatibilityTests {
         let plan = try decoder.decode(Plan.self, from: Data(saved.utf8))
         #expect(plan.actions.first?.id == ActionID(.delete, ObjectReference(kind: .manifest(.roomGroup), name: "lobby")))
         #expect(plan.actions.first?.target.kind == .manifest(.roomGroup))
-        #expect(plan.blockers == [.recorded("the plan deletes 6 objects; the deletion guard allows 5. Review the deletions, then run with --allow-mass-delete")])
+        #expect(
+            plan.blockers == [
+                .recorded("the plan deletes 6 objects; the deletion guard allows 5. Review the deletions, then run with --allow-mass-delete")
+            ])
         #expect(!plan.isApplyable)
     }
 }

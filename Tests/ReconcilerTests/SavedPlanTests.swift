@@ -9,13 +9,17 @@ struct SavedPlanTests {
     func wireFormat() throws {
         var plan = Plan(source: "https://git.example.com/rooms.git@main", portal: "https://portal.example.com")
         plan.origin = .git(GitOrigin(url: "https://git.example.com/rooms.git", commit: "1a2b3c4d5e6f7a8b9c0d1e2f3a4b5c6d7e8f9a0b"))
-        plan.findings = [Finding(
-            .memberDisabled, severity: .warning, target: ObjectReference(kind: .manifest(.roleAssignment), name: "ops"), message: "m", remedy: "r",
-            location: SourceLocation(file: "c:/rooms/ops.yaml", line: 4, column: 7))]
+        plan.findings = [
+            Finding(
+                .memberDisabled, severity: .warning, target: ObjectReference(kind: .manifest(.roleAssignment), name: "ops"), message: "m",
+                remedy: "r",
+                location: SourceLocation(file: "c:/rooms/ops.yaml", line: 4, column: 7))
+        ]
         let text = try SavedPlan.encode(plan)
         let object = try #require(try JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any])
         let origin = try #require(object["origin"] as? [String: Any])
-        #expect(origin["url"] as? String == "https://git.example.com/rooms.git" && origin["ref"] as? String == "main" && origin["path"] as? String == "")
+        #expect(
+            origin["url"] as? String == "https://git.example.com/rooms.git" && origin["ref"] as? String == "main" && origin["path"] as? String == "")
         #expect(((object["findings"] as? [[String: Any]])?.first?["location"] as? String) == "c:/rooms/ops.yaml:4:7")
         let read = try SavedPlan.decode(Data(text.utf8))
         #expect(read.origin == plan.origin && read.findings == plan.findings)

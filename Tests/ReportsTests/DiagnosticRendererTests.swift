@@ -14,14 +14,15 @@ struct DiagnosticRendererTests {
             hint: "did you mean 'rooms'?",
             notes: [.init("declared here", at: SourceLocation(file: "rooms/other.yaml", line: 1, column: 1))])
         let text = DiagnosticRenderer(style: TerminalStyle(usesColor: false)).render([diagnostic], sources: [source.path: source])
-        #expect(text == """
-            rooms/london.yaml:3:3: error: unknown field 'roms' in RoomGroup spec
-               3 |   roms: [a@contoso.com]
-                 |   ^^^^
-               hint: did you mean 'rooms'?
-               rooms/other.yaml:1:1: note: declared here
+        #expect(
+            text == """
+                rooms/london.yaml:3:3: error: unknown field 'roms' in RoomGroup spec
+                   3 |   roms: [a@contoso.com]
+                     |   ^^^^
+                   hint: did you mean 'rooms'?
+                   rooms/other.yaml:1:1: note: declared here
 
-            """)
+                """)
     }
 
     @Test("A diagnostic that may concern a secret never shows its line")

@@ -20,13 +20,16 @@ struct DriftPagesTests {
             let cause: DriftItem.Cause = index % 50 == 0 ? .manual : index % 7 == 0 ? .noise : .convergence
             let kind = kinds[index % kinds.count]
             let state: DriftItem.State = index % 3 == 0 ? .missing : .changed
-            items.append(DriftItem(
-                state: state, cause: cause, target: ObjectReference(kind: kind, name: "\(names[index % names.count])-\(index)"),
-                explanation: cause == .manual ? "changed in the portal by megan.bowen@contoso.com on 2026-11-29T10:00:00Z" : "declared in git, not in the portal",
-                changedBy: cause == .manual ? "megan.bowen@contoso.com" : nil,
-                changes: state == .changed ? [FieldChange(field: "displayName", before: "Old <name> & co", after: "New name")] : [],
-                since: start.addingTimeInterval(-Double(index % 90) * 3600), location: "sites/site-\(index % 40).yaml:\(index % 300 + 1):9",
-                remedies: [.revert, .adopt, .snooze(until: "2026-12-07")] + (kind == .manifest(.device) ? [.byHand(instructions: "check room \(index % 97) on site")] : [])))
+            items.append(
+                DriftItem(
+                    state: state, cause: cause, target: ObjectReference(kind: kind, name: "\(names[index % names.count])-\(index)"),
+                    explanation: cause == .manual
+                        ? "changed in the portal by megan.bowen@contoso.com on 2026-11-29T10:00:00Z" : "declared in git, not in the portal",
+                    changedBy: cause == .manual ? "megan.bowen@contoso.com" : nil,
+                    changes: state == .changed ? [FieldChange(field: "displayName", before: "Old <name> & co", after: "New name")] : [],
+                    since: start.addingTimeInterval(-Double(index % 90) * 3600), location: "sites/site-\(index % 40).yaml:\(index % 300 + 1):9",
+                    remedies: [.revert, .adopt, .snooze(until: "2026-12-07")]
+                        + (kind == .manifest(.device) ? [.byHand(instructions: "check room \(index % 97) on site")] : [])))
         }
         return DriftReport(
             generatedAt: start, source: "git.example.net/it/rooms.git", sourceRevision: "4f2a9c1e", origin: nil,
@@ -64,13 +67,15 @@ struct DriftPagesTests {
         let open = sections.filter { $0.hasPrefix(" id=\"manual-") }
         #expect(!open.isEmpty && open.allSatisfy { $0.contains("open=\"open\"") }, "manual edits first and open")
         #expect(sections.first?.hasPrefix(" id=\"manual-") == true)
-        let openRows = sections.filter { $0.contains("open=\"open\"") }.map { $0.components(separatedBy: "<td class=\"name\">").count - 1 }.reduce(0, +)
+        let openRows = sections.filter { $0.contains("open=\"open\"") }.map { $0.components(separatedBy: "<td class=\"name\">").count - 1 }.reduce(
+            0, +)
         #expect(openRows == manual, "only the \(manual) manual edits are unfolded")
         // Remedies once per group, not once per row.
         #expect(page.components(separatedBy: "Revert in the portal").count - 1 == sections.count)
         #expect(!page.contains("break-all"), "names wrap between words, never inside one")
         #expect(!page.contains("<script") && !page.contains("src=\""))
-        let wellFormed = try await runPython("import sys, xml.dom.minidom; xml.dom.minidom.parse(sys.argv[1]); print('ok')", [try Self.save(page, "large")])
+        let wellFormed = try await runPython(
+            "import sys, xml.dom.minidom; xml.dom.minidom.parse(sys.argv[1]); print('ok')", [try Self.save(page, "large")])
         #expect(wellFormed.status == 0, "\(wellFormed.errors)")
     }
 
@@ -90,7 +95,9 @@ struct DriftPagesTests {
     }
 
     static var chromium: URL? {
-        ["/usr/bin/chromium", "/usr/bin/chromium-browser"].map(URL.init(fileURLWithPath:)).first { FileManager.default.isExecutableFile(atPath: $0.path) }
+        ["/usr/bin/chromium", "/usr/bin/chromium-browser"].map(URL.init(fileURLWithPath:)).first {
+            FileManager.default.isExecutableFile(atPath: $0.path)
+        }
     }
 
     @Test(
@@ -100,7 +107,8 @@ struct DriftPagesTests {
         let browser = try #require(Self.chromium, "chromium is not installed; scripts/setup installs it")
         let page = try Self.save(DriftRenderer.html(Self.report(items: items), history: Self.history()), "\(items)")
         defer { try? FileManager.default.removeItem(atPath: page) }
-        let folder = ProcessInfo.processInfo.environment["ROOMKEEPER_SCREENSHOTS"].map(URL.init(fileURLWithPath:))
+        let folder =
+            ProcessInfo.processInfo.environment["ROOMKEEPER_SCREENSHOTS"].map(URL.init(fileURLWithPath:))
             ?? FileManager.default.temporaryDirectory
         let picture = folder.appendingPathComponent("drift-report-\(items).png")
         try? FileManager.default.removeItem(at: picture)
@@ -108,8 +116,10 @@ struct DriftPagesTests {
         defer { try? FileManager.default.removeItem(at: profile) }
         let shot = try await runProcess(
             URL(fileURLWithPath: "/usr/bin/timeout"),
-            ["120", browser.path, "--headless", "--no-sandbox", "--disable-gpu", "--hide-scrollbars", "--user-data-dir=\(profile.path)",
-             "--window-size=1280,1400", "--screenshot=\(picture.path)", URL(fileURLWithPath: page).absoluteString])
+            [
+                "120", browser.path, "--headless", "--no-sandbox", "--disable-gpu", "--hide-scrollbars", "--user-data-dir=\(profile.path)",
+                "--window-size=1280,1400", "--screenshot=\(picture.path)", URL(fileURLWithPath: page).absoluteString,
+            ])
         #expect(shot.status == 0, "\(shot.errors.suffix(1000))")
         let png = try Data(contentsOf: picture)
         // PNG signature, then IHDR's width and height: the window's size.

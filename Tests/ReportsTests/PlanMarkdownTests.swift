@@ -10,16 +10,20 @@ struct PlanMarkdownTests {
 
     @Test("Summary, a row per action with its changes, and what needs a person")
     func layout() {
-        let markdown = PlanRenderer.markdown(plan(
-            actions: [
-                PlannedAction(
-                    type: .create, target: ObjectReference(kind: .manifest(.roomGroup), name: "london-floor-3"), reason: "",
-                    changes: [FieldChange(field: "rooms", added: ["a@contoso.com"])]),
-                PlannedAction(
-                    type: .update, target: ObjectReference(kind: .manifest(.role), name: "av"), reason: "",
-                    changes: [FieldChange(field: "displayName", before: "AV", after: "AV engineers")]),
-            ],
-            findings: [Finding(severity: .warning, target: ObjectReference(kind: .manifest(.device), name: "d"), message: "missing", remedy: "install it")]))
+        let markdown = PlanRenderer.markdown(
+            plan(
+                actions: [
+                    PlannedAction(
+                        type: .create, target: ObjectReference(kind: .manifest(.roomGroup), name: "london-floor-3"), reason: "",
+                        changes: [FieldChange(field: "rooms", added: ["a@contoso.com"])]),
+                    PlannedAction(
+                        type: .update, target: ObjectReference(kind: .manifest(.role), name: "av"), reason: "",
+                        changes: [FieldChange(field: "displayName", before: "AV", after: "AV engineers")]),
+                ],
+                findings: [
+                    Finding(
+                        severity: .warning, target: ObjectReference(kind: .manifest(.device), name: "d"), message: "missing", remedy: "install it")
+                ]))
         let lines = markdown.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
         #expect(lines.first == "### Roomkeeper plan")
         #expect(lines.contains("**Plan: 1 to create, 1 to update.**"))
@@ -32,11 +36,12 @@ struct PlanMarkdownTests {
     @Test("Hostile strings from manifests or the portal cannot inject markup, HTML or table cells")
     func escaping() {
         let hostile = "<img src=x onerror=alert(1)> | [click](http://evil) **bold** `code`\n# heading"
-        let markdown = PlanRenderer.markdown(plan(actions: [
-            PlannedAction(
-                type: .update, target: ObjectReference(kind: .manifest(.roomGroup), name: "g`|x"), reason: "",
-                changes: [FieldChange(field: "description", before: nil, after: hostile)])
-        ]))
+        let markdown = PlanRenderer.markdown(
+            plan(actions: [
+                PlannedAction(
+                    type: .update, target: ObjectReference(kind: .manifest(.roomGroup), name: "g`|x"), reason: "",
+                    changes: [FieldChange(field: "description", before: nil, after: hostile)])
+            ]))
         #expect(!markdown.contains("<img"))
         #expect(!markdown.contains("[click](http"))
         #expect(!markdown.contains("**bold**"))
@@ -49,11 +54,12 @@ struct PlanMarkdownTests {
     @Test("Display names neither ping people nor become links: @mentions and autolinks are broken, e-mail addresses kept whole")
     func mentionsAndAutolinks() {
         let hostile = "@contoso/security-team please approve https://evil.example/login or www.evil.example (cc @admin)"
-        let markdown = PlanRenderer.markdown(plan(actions: [
-            PlannedAction(
-                type: .update, target: ObjectReference(kind: .manifest(.roomGroup), name: "g"), reason: "",
-                changes: [FieldChange(field: "displayName", before: "conf-lon-3a@contoso.com", after: hostile)])
-        ]))
+        let markdown = PlanRenderer.markdown(
+            plan(actions: [
+                PlannedAction(
+                    type: .update, target: ObjectReference(kind: .manifest(.roomGroup), name: "g"), reason: "",
+                    changes: [FieldChange(field: "displayName", before: "conf-lon-3a@contoso.com", after: hostile)])
+            ]))
         #expect(!markdown.contains("@contoso/security-team") && !markdown.contains("@admin"), "\(markdown)")
         #expect(markdown.contains("@&#8203;contoso/security-team") && markdown.contains("@&#8203;admin"))
         #expect(!markdown.contains("https://") && markdown.contains("https&#8203;://evil.example/login"))

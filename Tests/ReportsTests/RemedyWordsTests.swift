@@ -8,7 +8,8 @@ struct RemedyWordsTests {
     private static func item(_ name: String, revert: Bool, adopt: Bool, byHand: String? = nil) -> DriftItem {
         DriftItem(
             state: .changed, cause: .manual, target: ObjectReference(kind: .manifest(.roomGroup), name: name), explanation: "", since: Date(),
-            remedies: (revert ? [.revert] : []) + (adopt ? [.adopt] : []) + [.snooze(until: "2026-12-06")] + (byHand.map { [.byHand(instructions: $0)] } ?? []))
+            remedies: (revert ? [.revert] : []) + (adopt ? [.adopt] : []) + [.snooze(until: "2026-12-06")]
+                + (byHand.map { [.byHand(instructions: $0)] } ?? []))
     }
 
     @Test("The command line gets commands quoted for a shell and a snooze line for roomkeeper.yaml; the core only said what is possible")

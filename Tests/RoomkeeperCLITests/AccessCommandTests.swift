@@ -19,7 +19,10 @@ struct AccessCommandTests {
             people.first { $0["userPrincipalName"] as? String == upn }?["grants"] as? [[String: Any]] ?? []
         }
         let reader = grants("lee.gu@contoso.com")
-        #expect(reader.contains { $0["source"] as? String == "directoryRole" && $0["name"] as? String == "Global Reader" && $0["allRooms"] as? Bool == true })
+        #expect(
+            reader.contains {
+                $0["source"] as? String == "directoryRole" && $0["name"] as? String == "Global Reader" && $0["allRooms"] as? Bool == true
+            })
         #expect(reader.allSatisfy { ($0["permissions"] as? [String])?.contains("roleManagement.modify") != true }, "Global Reader only reads")
         let lead = grants("isaiah.langer@contoso.com")
         #expect(lead.contains { $0["viaGroup"] as? String == "emea-facilities@contoso.com" }, "through sg-emea-facilities")

@@ -63,8 +63,9 @@ struct ApplyCommandTests {
         #expect(!applied.output.contains("Only 'yes'"), "a saved plan was reviewed already")
         // Its first line says which plan goes to which portal.
         #expect(applied.output.hasPrefix("Roomkeeper apply of the plan saved in first.json for contoso, made "), "\(applied.output.prefix(200))")
-        #expect(applied.output.split(separator: "\n").first?.hasSuffix(
-            "to the embedded portal (\(workspace.state.path)/embedded-portal.sqlite)") == true)
+        #expect(
+            applied.output.split(separator: "\n").first?.hasSuffix(
+                "to the embedded portal (\(workspace.state.path)/embedded-portal.sqlite)") == true)
 
         let stale = try await workspace.run(["apply", "second.json"])
         #expect(stale.status == 1)
@@ -100,7 +101,8 @@ struct ApplyCommandTests {
         let workspace = try Workspace()
         defer { workspace.remove() }
         let token = TestTenant.tokens[TestTenant.administrator] ?? ""
-        _ = try await portal.client(token: token).acquireLease("reconciler", LeaseRequest(holder: "ci-runner-7", durationSeconds: 600, secret: "secret-of-ci-runner-7"))
+        _ = try await portal.client(token: token).acquireLease(
+            "reconciler", LeaseRequest(holder: "ci-runner-7", durationSeconds: 600, secret: "secret-of-ci-runner-7"))
         let result = try await workspace.run(
             ["apply", "contoso", "--auto-approve", "--portal", portal.url], environment: ["ROOMKEEPER_TOKEN": token])
         let audit = try await portal.service.store.audit(after: 0, limit: 10_000)
@@ -119,14 +121,16 @@ struct ApplyCommandTests {
         let journals = workspace.state.appendingPathComponent("journal")
         try FileManager.default.createDirectory(at: journals, withIntermediateDirectories: true)
         try """
-            {"event":"started","plan":"p-cut","time":"2026-11-25T09:00:00Z"}
-            {"action":"create RoomGroup/london-floor-3","event":"intended","plan":"p-cut","time":"2026-11-25T09:00:01Z"}
-            {"action":"create RoomGroup/paris-al
-            """.write(to: journals.appendingPathComponent("p-cut.jsonl"), atomically: true, encoding: .utf8)
+        {"event":"started","plan":"p-cut","time":"2026-11-25T09:00:00Z"}
+        {"action":"create RoomGroup/london-floor-3","event":"intended","plan":"p-cut","time":"2026-11-25T09:00:01Z"}
+        {"action":"create RoomGroup/paris-al
+        """.write(to: journals.appendingPathComponent("p-cut.jsonl"), atomically: true, encoding: .utf8)
         let result = try await workspace.run(["apply", "contoso", "--auto-approve"])
         #expect(result.status == 0, "\(result.errors)")
-        #expect(result.errors.contains(
-            "note: an earlier apply (plan p-cut) was cut off after 0 confirmed actions; 1 were sent without an answer (create RoomGroup/london-floor-3)"))
+        #expect(
+            result.errors.contains(
+                "note: an earlier apply (plan p-cut) was cut off after 0 confirmed actions; 1 were sent without an answer (create RoomGroup/london-floor-3)"
+            ))
         let next = try await workspace.run(["apply", "contoso", "--auto-approve"])
         #expect(!next.errors.contains("p-cut"), "reported once")
     }

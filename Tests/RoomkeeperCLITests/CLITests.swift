@@ -27,11 +27,12 @@ struct CLITests {
     func validTenant() async throws {
         let result = try await Roomkeeper.run("validate", "examples/contoso")
         #expect(result.status == 0)
-        #expect(result.output == """
-            examples/contoso: valid: 12 files, 95 manifests (12 RoomGroup, 3 Role, 7 RoleAssignment, 71 Device, 2 UpdateRing), \
-            policy from roomkeeper.yaml
+        #expect(
+            result.output == """
+                examples/contoso: valid: 12 files, 95 manifests (12 RoomGroup, 3 Role, 7 RoleAssignment, 71 Device, 2 UpdateRing), \
+                policy from roomkeeper.yaml
 
-            """)
+                """)
     }
 
     @Test("validate on broken manifests lists every problem with its line, and exits 1")
@@ -67,8 +68,10 @@ struct CLITests {
         #expect(result.status == 1)
         let annotations = result.output.split(separator: "\n").filter { $0.hasPrefix("::error ") || $0.hasPrefix("::warning ") }
         #expect(annotations.count == 69)
-        #expect(annotations.contains(
-            "::error file=examples/invalid/shapes/unknown-fields.yaml,line=8,col=3,title=Roomkeeper%3A error::unknown field 'roms' in RoomGroup spec%0Ahint: did you mean 'rooms'?"))
+        #expect(
+            annotations.contains(
+                "::error file=examples/invalid/shapes/unknown-fields.yaml,line=8,col=3,title=Roomkeeper%3A error::unknown field 'roms' in RoomGroup spec%0Ahint: did you mean 'rooms'?"
+            ))
         // A message's line breaks are escaped: every annotation is one line.
         #expect(result.output.split(separator: "\n").allSatisfy { $0.hasPrefix("::") || $0.hasPrefix("examples/invalid: ") })
         #expect(!result.output.contains("hunter2"), "a secret from a manifest was printed")

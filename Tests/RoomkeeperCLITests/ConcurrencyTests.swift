@@ -23,8 +23,10 @@ struct ConcurrencyTests {
 
         let controller = try BackgroundProcess(
             Roomkeeper.executable,
-            ["controller", workspace.repository.path, "--interval", "1h", "--listen", "127.0.0.1:0", "--self-heal", "--concurrency", "1",
-             "--log-format", "json"],
+            [
+                "controller", workspace.repository.path, "--interval", "1h", "--listen", "127.0.0.1:0", "--self-heal", "--concurrency", "1",
+                "--log-format", "json",
+            ],
             environment: environment)
         defer { Task { try? await controller.kill() } }
         _ = try #require(try await controller.line(containing: "controller listening on"), "\(controller.printed)")

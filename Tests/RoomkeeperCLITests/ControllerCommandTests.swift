@@ -65,14 +65,16 @@ struct ControllerCommandTests {
         #expect(metrics.contains("roomkeeper_drift_items 1"))
 
         // A push: the webhook needs the secret, as a bearer token or a GitHub signature.
-        let second = try await git.commit("tenants", "Add the lobby group", files: [
-            "sites/lobby.yaml": """
+        let second = try await git.commit(
+            "tenants", "Add the lobby group",
+            files: [
+                "sites/lobby.yaml": """
                 apiVersion: roomkeeper/v1
                 kind: RoomGroup
                 metadata: {name: lobby}
                 spec: {displayName: Lobby, rooms: [conf-lon-3a@contoso.com]}
-                """,
-        ])
+                """
+            ])
         #expect(try await httpRequest("POST", "\(base)/hooks/git").status == 401)
         #expect(try await httpRequest("POST", "\(base)/hooks/git", headers: ["Authorization": "Bearer wrong"]).status == 401)
         let payload = #"{"ref": "refs/heads/main"}"#
@@ -99,20 +101,27 @@ struct ControllerCommandTests {
         let reverted = try await Self.waitForStatus(base, seconds: 30) { ($0["reconciles"] as? Int ?? 0) > finished }
         #expect((reverted["message"] as? String)?.hasPrefix("healed, 1 actions applied") == true, "\(reverted)")
         let revertLine = try #require(
-            controller.printed.split(separator: "\n").first { $0.contains("Self-heal reverts a person's edit") }, "\(controller.printed.suffix(3000))")
+            controller.printed.split(separator: "\n").first { $0.contains("Self-heal reverts a person's edit") }, "\(controller.printed.suffix(3000))"
+        )
         #expect(revertLine.contains("\"changedBy\":\"megan.bowen@contoso.com\"") && revertLine.contains("london-floor-3"), "\(revertLine)")
         // Nothing left to apply: in sync, not healed.
         #expect(try await workspace.run(["controller", "reconcile", "--controller", base], environment: operatorEnvironment).status == 0)
         let quiet = try await Self.waitForStatus(base, seconds: 30) { ($0["reconciles"] as? Int ?? 0) > finished + 1 }
         #expect(quiet["reason"] as? String == "DriftDetected" && quiet["message"] as? String == "1 drift items left", "nothing applied: \(quiet)")
         let report = try await httpRequest("GET", "\(base)/report", headers: ["Authorization": "Bearer \(Self.adminToken)"])
-        #expect(report.status == 200 && report.body.contains("Roomkeeper drift report") && report.body.contains("<svg"), "the chart of the checks so far")
+        #expect(
+            report.status == 200 && report.body.contains("Roomkeeper drift report") && report.body.contains("<svg"), "the chart of the checks so far")
 
         // Invalid manifests stall the controller until a new revision; nothing is applied. Stalled
         // is a status, not a reason to take the pod out of service: /readyz stays ready.
-        let broken = try await git.commit("tenants", "Typo", files: ["sites/lobby.yaml": "apiVersion: roomkeeper/v1\nkind: RoomGroup\nmetadata: {name: lobby}\nspec: {displayName: Lobby, roms: []}\n"])
+        let broken = try await git.commit(
+            "tenants", "Typo",
+            files: ["sites/lobby.yaml": "apiVersion: roomkeeper/v1\nkind: RoomGroup\nmetadata: {name: lobby}\nspec: {displayName: Lobby, roms: []}\n"]
+        )
         #expect(try await httpRequest("POST", "\(base)/hooks/git", headers: ["Authorization": "Bearer \(Self.secret)"]).status == 202)
-        let stalled = try await Self.waitForStatus(base, seconds: 30) { $0["lastAttemptedRevision"] as? String == broken && $0["condition"] as? String == "Stalled" }
+        let stalled = try await Self.waitForStatus(base, seconds: 30) {
+            $0["lastAttemptedRevision"] as? String == broken && $0["condition"] as? String == "Stalled"
+        }
         #expect(stalled["reason"] as? String == "ManifestInvalid")
         #expect((stalled["message"] as? String)?.contains("sites/lobby.yaml:4:28: unknown field 'roms' in RoomGroup spec") == true)
         #expect(stalled["lastAppliedRevision"] as? String == second)
@@ -125,7 +134,8 @@ struct ControllerCommandTests {
         // its signature) cannot be replayed against them.
         #expect(try await httpRequest("POST", "\(base)/suspend", headers: ["X-Gitlab-Token": Self.secret]).status == 401)
         #expect(try await httpRequest("POST", "\(base)/suspend", headers: ["Authorization": "Bearer \(Self.secret)"]).status == 401)
-        #expect(try await httpRequest("POST", "\(base)/suspend", headers: ["X-Hub-Signature-256": "sha256=\(signature)"], body: payload).status == 401)
+        #expect(
+            try await httpRequest("POST", "\(base)/suspend", headers: ["X-Hub-Signature-256": "sha256=\(signature)"], body: payload).status == 401)
         #expect(try await Self.status(base)["suspended"] as? Bool == false)
         let suspended = try await workspace.run(["controller", "suspend", "--controller", base], environment: operatorEnvironment)
         #expect(suspended.status == 0, "\(suspended.errors)")
@@ -139,7 +149,9 @@ struct ControllerCommandTests {
         #expect(try await workspace.run(["controller", "resume", "--controller", base], environment: operatorEnvironment).status == 0)
         #expect(try await Self.status(base)["suspended"] as? Bool == false)
         let metricsText = try await httpRequest("GET", "\(base)/metrics").body
-        #expect(metricsText.contains("hb_requests_total") || metricsText.contains("hb_requests"), "Hummingbird's request metrics: \(metricsText.prefix(2000))")
+        #expect(
+            metricsText.contains("hb_requests_total") || metricsText.contains("hb_requests"),
+            "Hummingbird's request metrics: \(metricsText.prefix(2000))")
 
         // SIGTERM: a clean stop.
         let exit = try await controller.terminate()
@@ -175,7 +187,8 @@ struct ControllerCommandTests {
         let fromFile = try await workspace.run(["controller", "contoso", "--webhook-secret-file", blank.path, "--listen", "127.0.0.1:0"])
         #expect(fromFile.status == 1)
         #expect(fromFile.errors.contains("\(blank.path) (--webhook-secret-file) is empty; give it a secret or leave it out"), "\(fromFile.errors)")
-        let fromEnvironment = try await workspace.run(["controller", "contoso", "--listen", "127.0.0.1:0"], environment: ["ROOMKEEPER_ADMIN_TOKEN": "  "])
+        let fromEnvironment = try await workspace.run(
+            ["controller", "contoso", "--listen", "127.0.0.1:0"], environment: ["ROOMKEEPER_ADMIN_TOKEN": "  "])
         #expect(fromEnvironment.status == 1)
         #expect(fromEnvironment.errors.contains("ROOMKEEPER_ADMIN_TOKEN is empty"), "\(fromEnvironment.errors)")
 
@@ -194,7 +207,9 @@ struct ControllerCommandTests {
         #expect(token.errors.contains("chmod 600 \(shared.path)"), "\(token.errors)")
     }
 
-    @Test("A reconcile stuck on a stalled portal is abandoned at its deadline; /readyz says so; probes listen apart; the source URL is logged without credentials")
+    @Test(
+        "A reconcile stuck on a stalled portal is abandoned at its deadline; /readyz says so; probes listen apart; the source URL is logged without credentials"
+    )
     func stuckReconcile() async throws {
         let workspace = try Workspace()
         defer { workspace.remove() }
@@ -224,7 +239,9 @@ struct ControllerCommandTests {
         let triggers = try #require(try await controller.line(containing: "controller listening on"))
         let triggerBase = try #require(triggers.split(separator: " ").last.map(String.init))
 
-        let timedOut = try await Self.waitForStatus(triggerBase, token: "status-reader-1", seconds: 60) { $0["reason"] as? String == "ReconcileTimedOut" }
+        let timedOut = try await Self.waitForStatus(triggerBase, token: "status-reader-1", seconds: 60) {
+            $0["reason"] as? String == "ReconcileTimedOut"
+        }
         #expect(timedOut["condition"] as? String == "Failing")
         #expect((timedOut["message"] as? String)?.contains("did not finish within 2 s") == true)
         let readiness = try await httpRequest("GET", "\(base)/readyz")
@@ -232,7 +249,9 @@ struct ControllerCommandTests {
         #expect(readiness.body == "not ready\n", "probes say nothing of the tenant: \(readiness.body)")
         #expect(try await httpRequest("GET", "\(triggerBase)/readyz").status == 404, "the probes listen apart")
         for path in ["/status", "/report"] {
-            #expect(try await httpRequest("GET", "\(base)\(path)", headers: ["Authorization": "Bearer status-reader-1"]).status == 404, "\(path) is not a probe")
+            #expect(
+                try await httpRequest("GET", "\(base)\(path)", headers: ["Authorization": "Bearer status-reader-1"]).status == 404,
+                "\(path) is not a probe")
         }
         #expect(!controller.printed.contains("git-password-99"), "\(controller.printed)")
     }

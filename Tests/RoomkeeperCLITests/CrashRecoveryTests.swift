@@ -46,7 +46,8 @@ struct CrashRecoveryTests {
             // A 1 s lease on a busy machine may also lapse mid-run: the run then stops before its next
             // write, as it must, and the next one goes on.
             while rerun.status == 1, rerun.errors.contains("another reconciler is at work") || rerun.output.contains("lost the reconciler lease"),
-                  attempts < 10 {
+                attempts < 10
+            {
                 leaseWaits += 1
                 attempts += 1
                 try await Task.sleep(for: .milliseconds(400))
@@ -108,7 +109,7 @@ struct EmulatorCrashTests {
         let journal = try #require(try FileManager.default.contentsOfDirectory(at: journals, includingPropertiesForKeys: nil).first)
         let confirmed = try String(contentsOf: journal, encoding: .utf8).split(separator: "\n").compactMap { line -> String? in
             guard let entry = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any],
-                  entry["event"] as? String == "confirmed", let action = entry["action"] as? String, action.hasPrefix("create ")
+                entry["event"] as? String == "confirmed", let action = entry["action"] as? String, action.hasPrefix("create ")
             else { return nil }
             return action
         }
@@ -120,7 +121,9 @@ struct EmulatorCrashTests {
         for group in try await client.roomGroupsBesidesDefault() { present.insert("RoomGroup/\(group.resource.manifestName ?? "")") }
         for role in try await client.list(PortalRole.self) { present.insert("Role/\(role.resource.manifestName ?? "")") }
         for ring in try await client.list(PortalUpdateRing.self) { present.insert("UpdateRing/\(ring.resource.manifestName ?? "")") }
-        for assignment in try await client.list(PortalRoleAssignment.self) { present.insert("RoleAssignment/\(assignment.resource.manifestName ?? "")") }
+        for assignment in try await client.list(PortalRoleAssignment.self) {
+            present.insert("RoleAssignment/\(assignment.resource.manifestName ?? "")")
+        }
         for action in confirmed {
             #expect(present.contains(String(action.dropFirst("create ".count))), "\(action) was confirmed, so it survived the kill")
         }

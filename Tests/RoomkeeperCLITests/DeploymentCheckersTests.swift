@@ -30,7 +30,9 @@ struct DeploymentCheckersTests {
         return rendered.output
     }
 
-    @Test("Each tenant's overlay renders with kubectl kustomize and passes kubernetes-validate --strict", .enabled(if: checkable("kubectl", "kubernetes-validate"), Comment(rawValue: Checkers.reason)))
+    @Test(
+        "Each tenant's overlay renders with kubectl kustomize and passes kubernetes-validate --strict",
+        .enabled(if: checkable("kubectl", "kubernetes-validate"), Comment(rawValue: Checkers.reason)))
     func kustomizeAndValidate() async throws {
         for tenant in Self.tenants {
             let rendered = try await Self.render(tenant)
@@ -40,20 +42,25 @@ struct DeploymentCheckersTests {
             let validated = try await Self.run("kubernetes-validate", ["--strict", file.path])
             #expect(validated.status == 0, "\(tenant): \(validated.output) \(validated.errors)")
             for kind in ["namespace", "configmap", "deployment", "cronjob", "service", "persistentvolumeclaim", "networkpolicy"] {
-                #expect(validated.output.contains("passed for resource \(kind)/") || validated.errors.contains("passed for resource \(kind)/"),
-                        "\(tenant): no \(kind) was validated")
+                #expect(
+                    validated.output.contains("passed for resource \(kind)/") || validated.errors.contains("passed for resource \(kind)/"),
+                    "\(tenant): no \(kind) was validated")
             }
         }
     }
 
-    @Test("Both tenants' pods meet Pod Security 'restricted', read secrets as files, and share no volume or history", .enabled(if: checkable("kubectl"), Comment(rawValue: Checkers.reason)))
+    @Test(
+        "Both tenants' pods meet Pod Security 'restricted', read secrets as files, and share no volume or history",
+        .enabled(if: checkable("kubectl"), Comment(rawValue: Checkers.reason)))
     func restrictedPods() async throws {
         for tenant in Self.tenants {
             let documents = YAMLParser.parse(SourceText(path: tenant, bytes: Array(try await Self.render(tenant).utf8))).0.documents
             var pods: [(String, YAMLNode)] = []
             for document in documents {
                 let name = "\(tenant) \(document["kind"]?.text ?? "?")/\(document["metadata"]?["name"]?.text ?? "?")"
-                #expect(document["metadata"]?["namespace"]?.text ?? "roomkeeper-\(tenant)" == "roomkeeper-\(tenant)", "\(name) is in its tenant's namespace")
+                #expect(
+                    document["metadata"]?["namespace"]?.text ?? "roomkeeper-\(tenant)" == "roomkeeper-\(tenant)",
+                    "\(name) is in its tenant's namespace")
                 switch document["kind"]?.text {
                 case "Deployment":
                     pods.append((name, try #require(document["spec"]?["template"]?["spec"])))
@@ -71,7 +78,9 @@ struct DeploymentCheckersTests {
                 Self.expectRestricted(pod, name)
                 claims += Self.list(pod["volumes"]).compactMap { $0["persistentVolumeClaim"]?["claimName"]?.text }
             }
-            #expect(claims.count == 2 && Set(claims).count == 2, "\(tenant): the controller and the CronJob have a volume each, never one shared: \(claims)")
+            #expect(
+                claims.count == 2 && Set(claims).count == 2,
+                "\(tenant): the controller and the CronJob have a volume each, never one shared: \(claims)")
         }
     }
 
@@ -83,7 +92,9 @@ struct DeploymentCheckersTests {
     static func expectRestricted(_ pod: YAMLNode, _ name: String) {
         let podContext = pod["securityContext"]
         #expect(pod["hostNetwork"]?.text != "true" && pod["hostPID"]?.text != "true" && pod["hostIPC"]?.text != "true", "\(name)")
-        let allowedVolumes: Set<String> = ["configMap", "csi", "downwardAPI", "emptyDir", "ephemeral", "persistentVolumeClaim", "projected", "secret"]
+        let allowedVolumes: Set<String> = [
+            "configMap", "csi", "downwardAPI", "emptyDir", "ephemeral", "persistentVolumeClaim", "projected", "secret",
+        ]
         for volume in list(pod["volumes"]) {
             let types = volume.entries.compactMap { $0.key.text }.filter { $0 != "name" }
             #expect(types.allSatisfy(allowedVolumes.contains), "\(name): volume \(types) is not allowed under 'restricted'")
@@ -99,19 +110,25 @@ struct DeploymentCheckersTests {
             #expect(list(context?["capabilities"]?["add"]).allSatisfy { $0.text == "NET_BIND_SERVICE" }, "\(label)")
             #expect((context?["runAsNonRoot"] ?? podContext?["runAsNonRoot"])?.text == "true", "\(label): runAsNonRoot")
             #expect((context?["runAsUser"] ?? podContext?["runAsUser"])?.text != "0", "\(label): not uid 0")
-            #expect(["RuntimeDefault", "Localhost"].contains((context?["seccompProfile"] ?? podContext?["seccompProfile"])?["type"]?.text ?? ""),
-                    "\(label): seccomp RuntimeDefault")
+            #expect(
+                ["RuntimeDefault", "Localhost"].contains((context?["seccompProfile"] ?? podContext?["seccompProfile"])?["type"]?.text ?? ""),
+                "\(label): seccomp RuntimeDefault")
             #expect(context?["readOnlyRootFilesystem"]?.text == "true", "\(label): read-only root file system")
-            #expect(container["resources"]?["requests"]?["cpu"] != nil && container["resources"]?["requests"]?["memory"] != nil
+            #expect(
+                container["resources"]?["requests"]?["cpu"] != nil && container["resources"]?["requests"]?["memory"] != nil
                     && container["resources"]?["limits"]?["memory"] != nil, "\(label): resources set")
             for variable in list(container["env"]) {
-                #expect(variable["valueFrom"]?["secretKeyRef"] == nil, "\(label): \(variable["name"]?.text ?? "") comes from a Secret as a variable; mount it as a file")
+                #expect(
+                    variable["valueFrom"]?["secretKeyRef"] == nil,
+                    "\(label): \(variable["name"]?.text ?? "") comes from a Secret as a variable; mount it as a file")
             }
             #expect(list(container["envFrom"]).allSatisfy { $0["secretRef"] == nil }, "\(label): no Secret as variables")
         }
     }
 
-    @Test("The controller's tenant data is behind tokens: probes on their own port, off the Service, and a NetworkPolicy for both ports", .enabled(if: checkable("kubectl"), Comment(rawValue: Checkers.reason)))
+    @Test(
+        "The controller's tenant data is behind tokens: probes on their own port, off the Service, and a NetworkPolicy for both ports",
+        .enabled(if: checkable("kubectl"), Comment(rawValue: Checkers.reason)))
     func controllerExposure() async throws {
         for tenant in Self.tenants {
             let documents = YAMLParser.parse(SourceText(path: tenant, bytes: Array(try await Self.render(tenant).utf8))).0.documents
@@ -138,7 +155,9 @@ struct DeploymentCheckersTests {
         }
     }
 
-    @Test("The overlays render the same with Debian's kubectl and a current one: kustomize 2 syntax only", .enabled(if: checkable("kubectl"), Comment(rawValue: Checkers.reason)))
+    @Test(
+        "The overlays render the same with Debian's kubectl and a current one: kustomize 2 syntax only",
+        .enabled(if: checkable("kubectl"), Comment(rawValue: Checkers.reason)))
     func kustomizeTwoSyntax() throws {
         // Debian 12's kubernetes-client (1.20) embeds kustomize 2, which knows neither `labels` nor
         // `patches` nor directories under `resources`; a current kubectl still reads what it knows.
@@ -148,12 +167,16 @@ struct DeploymentCheckersTests {
             let keys = Set(document.entries.compactMap { $0.key.text })
             #expect(keys.isDisjoint(with: ["labels", "patches", "components"]), "\(folder): \(keys)")
             for resource in Self.list(document["resources"]) {
-                #expect(resource.text?.hasSuffix(".yaml") == true, "\(folder): \(resource.text ?? "") under resources must be a file in kustomize 2; use bases")
+                #expect(
+                    resource.text?.hasSuffix(".yaml") == true,
+                    "\(folder): \(resource.text ?? "") under resources must be a file in kustomize 2; use bases")
             }
         }
     }
 
-    @Test("systemd units pass systemd-analyze verify, with exposure 2.0 or better", .enabled(if: checkable("systemd-analyze"), Comment(rawValue: Checkers.reason)))
+    @Test(
+        "systemd units pass systemd-analyze verify, with exposure 2.0 or better",
+        .enabled(if: checkable("systemd-analyze"), Comment(rawValue: Checkers.reason)))
     func systemdUnits() async throws {
         // verify checks ExecStart's binary exists: point the units at the one this test built.
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("roomkeeper-units-\(UUID().uuidString)")
@@ -179,7 +202,9 @@ struct DeploymentCheckersTests {
         #expect(drift.contains("StandardOutput=null") && drift.contains("--out "), "the drift report goes to a file, not the journal")
     }
 
-    @Test("The GitHub Actions workflows pass actionlint with ShellCheck", .enabled(if: checkable("actionlint", "shellcheck"), Comment(rawValue: Checkers.reason)))
+    @Test(
+        "The GitHub Actions workflows pass actionlint with ShellCheck",
+        .enabled(if: checkable("actionlint", "shellcheck"), Comment(rawValue: Checkers.reason)))
     func workflowLints() async throws {
         let shellcheck = try #require(Checkers.find("shellcheck"))
         for name in ["github-actions-plan.yaml", "github-actions-plan-comment.yaml"] {

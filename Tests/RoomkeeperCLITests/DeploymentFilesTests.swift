@@ -38,9 +38,10 @@ struct DeploymentFilesTests {
             guard subcommand.first?.isLetter == true, subcommand.allSatisfy({ $0.isLetter || $0 == "-" }) else { continue }
             let rest = words[(index + 2)...].prefix { $0 != "roomkeeper" && !$0.hasSuffix("/roomkeeper") }
             guard rest.first?.hasPrefix("--") == true || Self.subcommands.contains(subcommand) else { continue }
-            found.append(CommandLine(
-                file: file, subcommand: subcommand,
-                flags: rest.filter { $0.hasPrefix("--") }.map { String($0.split(separator: "=")[0]) }))
+            found.append(
+                CommandLine(
+                    file: file, subcommand: subcommand,
+                    flags: rest.filter { $0.hasPrefix("--") }.map { String($0.split(separator: "=")[0]) }))
         }
         return found
     }
@@ -106,8 +107,9 @@ struct DeploymentFilesTests {
                 help[line.subcommand] = try await runProcess(Roomkeeper.executable, words + ["--help"]).output
             }
             for flag in line.flags {
-                #expect(help[line.subcommand]?.contains("\(flag) ") == true || help[line.subcommand]?.contains("\(flag)\n") == true,
-                        "\(line): \(flag) is not an option of roomkeeper \(line.subcommand)")
+                #expect(
+                    help[line.subcommand]?.contains("\(flag) ") == true || help[line.subcommand]?.contains("\(flag)\n") == true,
+                    "\(line): \(flag) is not an option of roomkeeper \(line.subcommand)")
             }
         }
     }
@@ -129,7 +131,9 @@ struct DeploymentFilesTests {
         #expect(!tags.isEmpty && tags.allSatisfy { $0 == version }, "image tags \(tags), version \(version)")
     }
 
-    @Test("The GitHub Actions examples: actions pinned to commits, no stored credentials, no secret where a pull request's code runs, least permissions, the token as a file")
+    @Test(
+        "The GitHub Actions examples: actions pinned to commits, no stored credentials, no secret where a pull request's code runs, least permissions, the token as a file"
+    )
     func workflowsHardened() throws {
         let ci = Self.folder.appendingPathComponent("ci")
         let names = try FileManager.default.contentsOfDirectory(atPath: ci.path).filter { $0.hasSuffix(".yaml") }.sorted()

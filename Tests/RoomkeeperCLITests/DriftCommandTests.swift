@@ -35,8 +35,10 @@ struct DriftCommandTests {
         let policy = workspace.state.appendingPathComponent("exported/roomkeeper.yaml")
         let text = try String(contentsOf: policy, encoding: .utf8)
         try text.replacingOccurrences(
-            of: "spec: {}", with: "spec:\n  snooze:\n    - {target: \"Device/PCSIN7A1001\", until: 2099-12-31, reason: \"a second main unit, on site next week\"}")
-            .write(to: policy, atomically: true, encoding: .utf8)
+            of: "spec: {}",
+            with: "spec:\n  snooze:\n    - {target: \"Device/PCSIN7A1001\", until: 2099-12-31, reason: \"a second main unit, on site next week\"}"
+        )
+        .write(to: policy, atomically: true, encoding: .utf8)
     }
 
     @Test("Exit 2 with drift, 0 in sync, 1 on error; the JSON report is versioned and names each item's cause")
@@ -69,8 +71,9 @@ struct DriftCommandTests {
         #expect(second.status == 2, "\(second.output)\(second.errors)")
         let secondItems = try #require(try Self.json(second.output)["items"] as? [[String: Any]])
         #expect(secondItems.count == 1)
-        #expect((secondItems.first?["explanation"] as? String)?.hasPrefix("a second main unit in conf-sin-7b@contoso.com, teamsRoom PCSIN7A1001") == true,
-                "\(secondItems)")
+        #expect(
+            (secondItems.first?["explanation"] as? String)?.hasPrefix("a second main unit in conf-sin-7b@contoso.com, teamsRoom PCSIN7A1001") == true,
+            "\(secondItems)")
         try Self.snoozeSecondUnit(workspace)
         let inSync = try await workspace.run(["drift", "exported"])
         #expect(inSync.status == 0, "\(inSync.output)\(inSync.errors)")
@@ -81,14 +84,16 @@ struct DriftCommandTests {
         // A portal nobody listens for fails the check after a few bounded retries, not minutes later.
         // Its retries show at the default level, info; as JSON, numbers stay numbers.
         let unreachable = try await workspace.run(
-            ["drift", "contoso", "--portal", "http://127.0.0.1:\(try freeLoopbackPort())", "--log-format", "json"], environment: ["ROOMKEEPER_TOKEN": "t"])
+            ["drift", "contoso", "--portal", "http://127.0.0.1:\(try freeLoopbackPort())", "--log-format", "json"],
+            environment: ["ROOMKEEPER_TOKEN": "t"])
         #expect(unreachable.status == 1)
         #expect(unreachable.errors.contains("could not reach the portal"))
         let logLines = unreachable.errors.split(separator: "\n").compactMap { try? Self.json(String($0)) }
         let retry = try #require(logLines.first { $0["message"] as? String == "Retrying a portal request" }, "\(unreachable.errors)")
         #expect(retry["attempt"] is Int && retry["waitSeconds"] is NSNumber && retry["level"] as? String == "info", "\(retry)")
         let quiet = try await workspace.run(
-            ["drift", "contoso", "--portal", "http://127.0.0.1:\(try freeLoopbackPort())", "--log-level", "warning"], environment: ["ROOMKEEPER_TOKEN": "t"])
+            ["drift", "contoso", "--portal", "http://127.0.0.1:\(try freeLoopbackPort())", "--log-level", "warning"],
+            environment: ["ROOMKEEPER_TOKEN": "t"])
         #expect(quiet.status == 1 && !quiet.errors.contains("Retrying"), "\(quiet.errors)")
         try await RunningPortal.with(seed: TestTenant.seed(), tokens: TestTenant.tokens) { portal in
             let refused = try await workspace.run(["drift", "contoso", "--portal", portal.url], environment: ["ROOMKEEPER_TOKEN": "wrong"])
@@ -312,7 +317,8 @@ struct DriftCommandTests {
         let otherBefore = before.components(separatedBy: "\n---").dropFirst()
         let otherAfter = after.components(separatedBy: "\n---").dropFirst()
         #expect(Array(otherBefore) == Array(otherAfter))
-        #expect(try String(contentsOf: workspace.repository.appendingPathComponent("adopted.yaml"), encoding: .utf8).contains("serialNumber: ROGUE-0001"))
+        #expect(
+            try String(contentsOf: workspace.repository.appendingPathComponent("adopted.yaml"), encoding: .utf8).contains("serialNumber: ROGUE-0001"))
 
         #expect(try await workspace.run(["validate", "contoso"]).status == 0)
         let drift = try await workspace.run(["drift", "contoso", "--format", "json"])

@@ -13,8 +13,10 @@ struct FuzzRegressionTests {
         #expect(kept.count >= 40)
         let result = try await runProcess(
             Roomkeeper.built("ManifestFuzzer"),
-            [regressions.path, repositoryRoot.appendingPathComponent("examples/invalid/syntax").path,
-             repositoryRoot.appendingPathComponent("examples/invalid/shapes").path])
+            [
+                regressions.path, repositoryRoot.appendingPathComponent("examples/invalid/syntax").path,
+                repositoryRoot.appendingPathComponent("examples/invalid/shapes").path,
+            ])
         #expect(result.status == 0, "\(result.errors)")
         #expect(result.output.contains("replayed \(kept.count + 17) inputs without a crash"), "\(result.output)")
     }

@@ -39,8 +39,9 @@ struct GraphCommandTests {
 
         let valid = try await workspace.run(["validate", "contoso", "--graph"], environment: graph)
         #expect(valid.status == 0, "\(valid.errors)")
-        #expect(valid.output.contains(
-            "rings/rings.yaml:20:9: warning: UpdateRing/early-sites: 1 room without a Teams Rooms Pro licence: conf-par-1b@contoso.com (basic)"))
+        #expect(
+            valid.output.contains(
+                "rings/rings.yaml:20:9: warning: UpdateRing/early-sites: 1 room without a Teams Rooms Pro licence: conf-par-1b@contoso.com (basic)"))
 
         let plain = try await workspace.run(["plan", "contoso"])
         let checked = try await workspace.run(["plan", "contoso", "--graph"], environment: graph)
@@ -50,7 +51,9 @@ struct GraphCommandTests {
         try workspace.edit("access/assignments.yaml") {
             $0.replacingOccurrences(
                 of: "    - user: isaiah.langer@contoso.com\n    - group: sg-emea-facilities",
-                with: "    - user: isaiah.langer@contoso.com\n    - user: adele.vance@contoso.com\n    - group: sg-emea-facilities\n    - group: All Contoso")
+                with:
+                    "    - user: isaiah.langer@contoso.com\n    - user: adele.vance@contoso.com\n    - group: sg-emea-facilities\n    - group: All Contoso"
+            )
         }
         try workspace.edit("sites/paris.yaml") {
             $0.replacingOccurrences(of: "    - conf-par-1d@contoso.com\n", with: "    - conf-par-1d@contoso.com\n    - conf-lyo-1a@contoso.com\n")
@@ -132,39 +135,49 @@ struct GraphCommandTests {
         #expect(validate.status == 0, "warnings only: \(validate.output)")
         #expect(validate.output.contains("sites/seattle-devices.yaml:28:9: warning: Device/sea-10b-compute: not registered"))
         #expect(validate.output.hasSuffix("policy from roomkeeper.yaml, 5 warnings\n"), "\(validate.output)")
-        #expect(validate.output.contains("warning: Device/rogue-0001: Windows Autopilot has unknown serial number ROGUE-0001 with the Teams Rooms group tag MTR-contoso"))
+        #expect(
+            validate.output.contains(
+                "warning: Device/rogue-0001: Windows Autopilot has unknown serial number ROGUE-0001 with the Teams Rooms group tag MTR-contoso"))
 
         let plan = try await workspace.run(["plan", "contoso", "--graph"], environment: graph)
         #expect(plan.status == 2, "\(plan.errors)")
         #expect(plan.output.contains("The Pro Management portal has no API for these: do them in the portal, in this order."))
-        #expect(plan.output.contains("""
-             19. Assign Site Lead: EMEA site leads
-                 Settings > Roles > Site Lead > Assignments > Add
-                   Assignment name: EMEA site leads
-                   E-mail notifications: On
-                   Member (user): isaiah.langer@contoso.com
-                   Member (security group): sg-emea-facilities
-                   Scope (room group): London / All rooms
-                   Scope (room group): Paris / All rooms
-                   after step 3, 6
-            """), "\(plan.output)")
+        #expect(
+            plan.output.contains(
+                """
+                 19. Assign Site Lead: EMEA site leads
+                     Settings > Roles > Site Lead > Assignments > Add
+                       Assignment name: EMEA site leads
+                       E-mail notifications: On
+                       Member (user): isaiah.langer@contoso.com
+                       Member (security group): sg-emea-facilities
+                       Scope (room group): London / All rooms
+                       Scope (room group): Paris / All rooms
+                       after step 3, 6
+                """), "\(plan.output)")
         #expect(plan.output.contains("Rooms > Seattle 10A (conf-sea-10a@contoso.com) > Status > Enroll"))
         // What is real is checked for real in the same run: devices against Intune and Autopilot.
-        #expect(plan.output.contains(
-            "warning: Device/sea-10b-compute: not registered: neither Intune nor Windows Autopilot has dell serial number DLSEA10B1002"))
+        #expect(
+            plan.output.contains(
+                "warning: Device/sea-10b-compute: not registered: neither Intune nor Windows Autopilot has dell serial number DLSEA10B1002"))
         #expect(plan.output.contains("its Autopilot group tag is 'Contoso-Kiosk', which does not start with MTR-"))
-        #expect(plan.output.contains("Intune has MTR-SEA10C-HUB (microsoft corporation serial number MSSEA10C9001) signed in as conf-sea-10c@contoso.com"))
+        #expect(
+            plan.output.contains("Intune has MTR-SEA10C-HUB (microsoft corporation serial number MSSEA10C9001) signed in as conf-sea-10c@contoso.com")
+        )
         #expect(plan.output.contains("note: Device/lon-3d-compute: offline: MTR-HPLON3D1004 last synced with Intune 400 hours ago"))
         #expect(plan.output.hasSuffix("Checklist: 100 steps in the portal.\n"))
         // Each main unit Autopilot has needs the resource account assigned, for Autologin.
-        #expect(plan.output.contains("""
-             71. Assign conf-lon-3a@contoso.com to PCLON3A1001 for Autologin
-                 Planning > Autopilot devices > PCLON3A1001 > Assign account
-                   Resource account: conf-lon-3a@contoso.com
-            """), "\(plan.output)")
+        #expect(
+            plan.output.contains(
+                """
+                 71. Assign conf-lon-3a@contoso.com to PCLON3A1001 for Autologin
+                     Planning > Autopilot devices > PCLON3A1001 > Assign account
+                       Resource account: conf-lon-3a@contoso.com
+                """), "\(plan.output)")
 
         let ticket = try await workspace.run(["plan", "contoso", "--graph", "--format", "markdown"], environment: graph)
-        #expect(ticket.output.contains("- [ ] **19. Assign Site Lead: EMEA site leads**: Settings &gt; Roles &gt; Site Lead &gt; Assignments &gt; Add"))
+        #expect(
+            ticket.output.contains("- [ ] **19. Assign Site Lead: EMEA site leads**: Settings &gt; Roles &gt; Site Lead &gt; Assignments &gt; Add"))
 
         let refused = try await workspace.run(["apply", "contoso", "--graph", "--auto-approve"], environment: graph)
         #expect(refused.status == 1)
@@ -197,15 +210,19 @@ struct GraphCommandTests {
         #expect(everything.output.contains("Every step is confirmed."), "\(everything.output.suffix(300))")
         try workspace.edit("access/assignments.yaml") { $0.replacingOccurrences(of: "    - user: isaiah.langer@contoso.com\n", with: "") }
         let removal = try await workspace.run(["plan", "contoso", "--graph"], environment: graph)
-        #expect(removal.output.contains("""
-              1. Take away from the assignment EMEA site leads what git no longer lists
-                 Settings > Roles > Site Lead > Assignments > EMEA site leads > Edit
-                   Remove member (user): isaiah.langer@contoso.com
-            """), "\(removal.output)")
+        #expect(
+            removal.output.contains(
+                """
+                  1. Take away from the assignment EMEA site leads what git no longer lists
+                     Settings > Roles > Site Lead > Assignments > EMEA site leads > Edit
+                       Remove member (user): isaiah.langer@contoso.com
+                """), "\(removal.output)")
         #expect(removal.output.contains("  2. Assign Site Lead: EMEA site leads"), "the assignment as git has it now")
     }
 
-    @Test("With devices.autopilotGroupTag, apply sets the Autopilot group tag through Graph; without the write permission the action fails and says why")
+    @Test(
+        "With devices.autopilotGroupTag, apply sets the Autopilot group tag through Graph; without the write permission the action fails and says why"
+    )
     func groupTags() async throws {
         let workspace = try Workspace()
         defer { workspace.remove() }
@@ -248,8 +265,11 @@ struct GraphCommandTests {
         ]
         let apply = try await workspace.run(["apply", "contoso", "--graph", "--auto-approve"], environment: realTenant)
         #expect(apply.status == 1)
-        #expect(apply.errors.contains("the embedded portal is an emulator, and --graph reads the real tenant at https://graph.microsoft.com"), "\(apply.errors)")
-        let controller = try await workspace.run(["controller", "contoso", "--graph", "--self-heal", "--listen", "127.0.0.1:0"], environment: realTenant)
+        #expect(
+            apply.errors.contains("the embedded portal is an emulator, and --graph reads the real tenant at https://graph.microsoft.com"),
+            "\(apply.errors)")
+        let controller = try await workspace.run(
+            ["controller", "contoso", "--graph", "--self-heal", "--listen", "127.0.0.1:0"], environment: realTenant)
         #expect(controller.status == 1)
         #expect(controller.errors.contains("the embedded portal is an emulator"), "\(controller.errors)")
         #expect(!FileManager.default.fileExists(atPath: workspace.state.appendingPathComponent("embedded-portal.sqlite").path), "nothing was opened")

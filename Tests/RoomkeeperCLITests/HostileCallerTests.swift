@@ -46,7 +46,8 @@ struct HostileCallerTests {
         defer { workspace.remove() }
         for command in ["status", "suspend", "resume", "reconcile"] {
             let refused = try await workspace.run(
-                ["controller", command, "--controller", "http://controller.example.net:9090"], environment: ["ROOMKEEPER_ADMIN_TOKEN": Self.adminToken])
+                ["controller", command, "--controller", "http://controller.example.net:9090"],
+                environment: ["ROOMKEEPER_ADMIN_TOKEN": Self.adminToken])
             #expect(refused.status == 64, "\(command): \(refused.errors)")
             #expect(refused.errors.contains("--controller must be https:// for a controller on another host"), "\(refused.errors)")
         }
@@ -56,7 +57,8 @@ struct HostileCallerTests {
     func readToken() async throws {
         let workspace = try Workspace()
         defer { workspace.remove() }
-        let (controller, base) = try await Self.start(workspace, ["ROOMKEEPER_ADMIN_TOKEN": Self.adminToken, "ROOMKEEPER_READ_TOKEN": Self.readToken])
+        let (controller, base) = try await Self.start(
+            workspace, ["ROOMKEEPER_ADMIN_TOKEN": Self.adminToken, "ROOMKEEPER_READ_TOKEN": Self.readToken])
         defer { Task { try? await controller.kill() } }
         #expect(try await httpRequest("GET", base + "/status").status == 401)
         #expect(try await httpRequest("GET", base + "/status", headers: ["Authorization": "Bearer \(Self.readToken)"]).status == 200)
@@ -88,7 +90,8 @@ struct HostileCallerTests {
         }
         #expect(!FileManager.default.fileExists(atPath: workspace.state.appendingPathComponent("controller/suspended").path), "nothing persisted")
         // The operator's own tools send no Origin, or the controller's own.
-        let sameOrigin = try await httpRequest("GET", base + "/status", headers: bearer.merging(["Origin": base, "Sec-Fetch-Site": "same-origin"]) { _, new in new })
+        let sameOrigin = try await httpRequest(
+            "GET", base + "/status", headers: bearer.merging(["Origin": base, "Sec-Fetch-Site": "same-origin"]) { _, new in new })
         #expect(sameOrigin.status == 200, "\(sameOrigin.body)")
     }
 
@@ -126,7 +129,9 @@ struct HostileCallerTests {
         let reconciles = try #require((try JSONSerialization.jsonObject(with: Data(status.body.utf8)) as? [String: Any])?["reconciles"] as? Int)
         let lines = controller.printed.split(separator: "\n").dropFirst(before)
         let requested = lines.filter { $0.contains("Reconcile requested") }.count
-        #expect(requested >= 1 && requested <= reconciles + 2, "one queued at a time, and one running: \(requested) logged, \(reconciles) reconciles finished")
+        #expect(
+            requested >= 1 && requested <= reconciles + 2,
+            "one queued at a time, and one running: \(requested) logged, \(reconciles) reconciles finished")
         #expect(lines.count < 200, "800 requests are a few lines per reconcile, not one per request: \(lines.count)")
     }
 }

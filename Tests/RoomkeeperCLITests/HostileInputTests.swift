@@ -72,17 +72,21 @@ struct HostileInputTests {
         for (index, name) in paths.enumerated() {
             corpus.append(text("path-\(index)", group(name: "\"\(name)\"")))
         }
-        corpus.append(text("path-reference", """
-            apiVersion: roomkeeper/v1
-            kind: RoleAssignment
-            metadata: {name: a}
-            spec: {role: "../roles/admin", displayName: A, members: [{user: a@contoso.com}], scope: {roomGroups: ["../../x"]}}
-            """))
+        corpus.append(
+            text(
+                "path-reference",
+                """
+                apiVersion: roomkeeper/v1
+                kind: RoleAssignment
+                metadata: {name: a}
+                spec: {role: "../roles/admin", displayName: A, members: [{user: a@contoso.com}], scope: {roomGroups: ["../../x"]}}
+                """))
         // Encodings and control characters.
         corpus.append(Case(name: "utf8-invalid", files: ["broken.yaml": Array("a: ".utf8) + [0xFF, 0xFE, 0xC3, 0x28]]))
         corpus.append(Case(name: "utf8-overlong", files: ["broken.yaml": Array("a: ".utf8) + [0xC0, 0xAF]]))
         corpus.append(Case(name: "utf8-surrogate", files: ["broken.yaml": Array("a: ".utf8) + [0xED, 0xA0, 0x80]]))
-        corpus.append(Case(name: "utf16", files: ["broken.yaml": [0xFF, 0xFE] + Array("a: b".utf16).flatMap { [UInt8($0 & 0xFF), UInt8($0 >> 8)] }]))
+        corpus.append(
+            Case(name: "utf16", files: ["broken.yaml": [0xFF, 0xFE] + Array("a: b".utf16).flatMap { [UInt8($0 & 0xFF), UInt8($0 >> 8)] }]))
         corpus.append(Case(name: "nul-byte", files: ["broken.yaml": Array("a: b".utf8) + [0] + Array("c: d".utf8)]))
         for (index, control) in ["\u{1B}[31m", "\u{07}", "\u{08}", "\u{7F}", "\u{9B}"].enumerated() {
             corpus.append(text("control-\(index)", group(displayName: "\"Lobby\(control)\"")))
@@ -90,42 +94,62 @@ struct HostileInputTests {
         // Size and depth.
         corpus.append(text("deep-flow", String(repeating: "[", count: 10_000) + String(repeating: "]", count: 10_000)))
         corpus.append(text("deep-block", (0..<200).map { String(repeating: "  ", count: $0) + "k\($0):" }.joined(separator: "\n") + " x"))
-        corpus.append(text("alias-bomb", """
-            a: &a ["x","x","x","x","x","x","x","x","x","x"]
-            b: &b [*a,*a,*a,*a,*a,*a,*a,*a,*a,*a]
-            c: &c [*b,*b,*b,*b,*b,*b,*b,*b,*b,*b]
-            d: &d [*c,*c,*c,*c,*c,*c,*c,*c,*c,*c]
-            e: &e [*d,*d,*d,*d,*d,*d,*d,*d,*d,*d]
-            f: &f [*e,*e,*e,*e,*e,*e,*e,*e,*e,*e]
-            g: [*f,*f,*f,*f,*f,*f,*f,*f,*f,*f]
-            """))
+        corpus.append(
+            text(
+                "alias-bomb",
+                """
+                a: &a ["x","x","x","x","x","x","x","x","x","x"]
+                b: &b [*a,*a,*a,*a,*a,*a,*a,*a,*a,*a]
+                c: &c [*b,*b,*b,*b,*b,*b,*b,*b,*b,*b]
+                d: &d [*c,*c,*c,*c,*c,*c,*c,*c,*c,*c]
+                e: &e [*d,*d,*d,*d,*d,*d,*d,*d,*d,*d]
+                f: &f [*e,*e,*e,*e,*e,*e,*e,*e,*e,*e]
+                g: [*f,*f,*f,*f,*f,*f,*f,*f,*f,*f]
+                """))
         corpus.append(text("alias-recursive", "a: &a [*a]"))
         corpus.append(Case(name: "huge", files: ["broken.yaml": Array(repeating: UInt8(ascii: "#"), count: 17 << 20)]))
         corpus.append(text("long-line", "a: " + String(repeating: "x", count: 2 << 20)))
         corpus.append(text("many-documents", String(repeating: "--- x\n", count: 50_000)))
         corpus.append(text("duplicate-manifests", group() + "\n---\n" + group()))
         // Semantics.
-        corpus.append(text("dangling-reference", """
-            apiVersion: roomkeeper/v1
-            kind: RoleAssignment
-            metadata: {name: a}
-            spec: {role: nobody-role, displayName: A, members: [{user: a@contoso.com}], scope: {roomGroups: [nowhere]}}
-            """))
-        corpus.append(text("ring-limits", """
-            apiVersion: roomkeeper/v1
-            kind: UpdateRing
-            metadata: {name: a}
-            spec: {displayName: A, order: 1, rolloutDays: 60, testDays: 60}
-            """))
-        corpus.append(Case(name: "bad-policy", files: [
-            "roomkeeper.yaml": Array("apiVersion: roomkeeper/v1\nkind: Policy\nspec: {portal: {url: \"javascript:alert(1)\"}, prune: {everything: true}}".utf8),
-        ]))
-        corpus.append(Case(name: "policy-secret", files: [
-            "roomkeeper.yaml": Array("apiVersion: roomkeeper/v1\nkind: Policy\nspec: {portal: {url: https://p.example, token: abc}}".utf8),
-        ]))
-        corpus.append(Case(name: "bad-snooze", files: [
-            "roomkeeper.yaml": Array("apiVersion: roomkeeper/v1\nkind: Policy\nspec: {snooze: [{target: \"<script>\", until: 2026-02-30, reason: x}]}".utf8),
-        ]))
+        corpus.append(
+            text(
+                "dangling-reference",
+                """
+                apiVersion: roomkeeper/v1
+                kind: RoleAssignment
+                metadata: {name: a}
+                spec: {role: nobody-role, displayName: A, members: [{user: a@contoso.com}], scope: {roomGroups: [nowhere]}}
+                """))
+        corpus.append(
+            text(
+                "ring-limits",
+                """
+                apiVersion: roomkeeper/v1
+                kind: UpdateRing
+                metadata: {name: a}
+                spec: {displayName: A, order: 1, rolloutDays: 60, testDays: 60}
+                """))
+        corpus.append(
+            Case(
+                name: "bad-policy",
+                files: [
+                    "roomkeeper.yaml": Array(
+                        "apiVersion: roomkeeper/v1\nkind: Policy\nspec: {portal: {url: \"javascript:alert(1)\"}, prune: {everything: true}}".utf8)
+                ]))
+        corpus.append(
+            Case(
+                name: "policy-secret",
+                files: [
+                    "roomkeeper.yaml": Array("apiVersion: roomkeeper/v1\nkind: Policy\nspec: {portal: {url: https://p.example, token: abc}}".utf8)
+                ]))
+        corpus.append(
+            Case(
+                name: "bad-snooze",
+                files: [
+                    "roomkeeper.yaml": Array(
+                        "apiVersion: roomkeeper/v1\nkind: Policy\nspec: {snooze: [{target: \"<script>\", until: 2026-02-30, reason: x}]}".utf8)
+                ]))
         return corpus
     }
 

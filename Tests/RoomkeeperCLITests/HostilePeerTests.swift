@@ -25,7 +25,9 @@ struct HostilePeerTests {
         try workspace.edit("roomkeeper.yaml") { $0.replacingOccurrences(of: "spec:\n", with: "spec:\n  portal: {url: \"\(recorder.url)\"}\n") }
         let fromGit = try await workspace.run(["plan", "contoso"], environment: Self.remote(workspace, recorder.url))
         #expect(fromGit.status == 1)
-        #expect(fromGit.errors.contains("roomkeeper.yaml:") && fromGit.errors.contains("error: roomkeeper.yaml may not choose the portal"), "\(fromGit.errors)")
+        #expect(
+            fromGit.errors.contains("roomkeeper.yaml:") && fromGit.errors.contains("error: roomkeeper.yaml may not choose the portal"),
+            "\(fromGit.errors)")
         #expect(recorder.requests.isEmpty)
         try workspace.edit("roomkeeper.yaml") { $0.replacingOccurrences(of: "  portal: {url: \"\(recorder.url)\"}\n", with: "") }
 
@@ -61,7 +63,13 @@ struct HostilePeerTests {
         let elsewhere = try await HostileServer.start(.errorMessage("stolen"))
         let hostile = try await HostileServer.start(.nextLink("\(elsewhere.url)/v1/rooms?$top=1000"))
         let looping = try await HostileServer.start(.loopingNextLink)
-        defer { Task { await elsewhere.stop(); await hostile.stop(); await looping.stop() } }
+        defer {
+            Task {
+                await elsewhere.stop()
+                await hostile.stop()
+                await looping.stop()
+            }
+        }
 
         let foreign = try await workspace.run(["plan", "contoso"], environment: Self.remote(workspace, hostile.url))
         #expect(foreign.status == 1)
@@ -95,7 +103,9 @@ struct HostilePeerTests {
         #expect(!page.body.contains("evil.example"))
     }
 
-    @Test("Retry-After is parsed as RFC 9110 says: hostile values neither crash nor stall the CLI", arguments: ["-1e300", "-inf", "nan", "99999999999", "1.5"])
+    @Test(
+        "Retry-After is parsed as RFC 9110 says: hostile values neither crash nor stall the CLI",
+        arguments: ["-1e300", "-inf", "nan", "99999999999", "1.5"])
     func retryAfter(_ value: String) async throws {
         let workspace = try Workspace()
         defer { workspace.remove() }
@@ -127,7 +137,10 @@ struct HostilePeerTests {
         let silent = try await HostileServer.start(.silent)
         defer { Task { await silent.stop() } }
         let result = try await workspace.run(
-            ["plan", "--source", "\(silent.url)/rooms.git", "--source-timeout", "2", "--git-cache", workspace.state.appendingPathComponent("git").path])
+            [
+                "plan", "--source", "\(silent.url)/rooms.git", "--source-timeout", "2", "--git-cache",
+                workspace.state.appendingPathComponent("git").path,
+            ])
         #expect(result.status == 1)
         #expect(result.errors.contains("\(silent.url)/rooms.git sent nothing for 2 s; the fetch was stopped"), "\(result.errors)")
     }
@@ -138,13 +151,19 @@ struct HostilePeerTests {
         defer { workspace.remove() }
         let asking = try await HostileServer.start(.askForCredentials)
         let redirecting = try await HostileServer.start(.redirect(to: asking.url))
-        defer { Task { await asking.stop(); await redirecting.stop() } }
+        defer {
+            Task {
+                await asking.stop()
+                await redirecting.stop()
+            }
+        }
         let result = try await workspace.run(
             ["plan", "--source", "\(redirecting.url)/rooms.git", "--git-cache", workspace.state.appendingPathComponent("git").path],
             environment: ["ROOMKEEPER_GIT_TOKEN": "git-token-55aa"])
         #expect(result.status == 1)
-        #expect(result.errors.contains("withheld the git credentials for \(redirecting.url)/rooms.git: the server asked for them for \(asking.url)"),
-                "\(result.errors)")
+        #expect(
+            result.errors.contains("withheld the git credentials for \(redirecting.url)/rooms.git: the server asked for them for \(asking.url)"),
+            "\(result.errors)")
         #expect(!asking.sawCredentials && !redirecting.sawCredentials, "\(asking.requests) \(redirecting.requests)")
         #expect(!result.errors.contains("git-token-55aa"))
     }
@@ -157,10 +176,13 @@ struct HostilePeerTests {
         defer { Task { await elsewhere.stop() } }
         let redirecting = try await HostileServer.start(.redirect(to: elsewhere.url, status: status))
         defer { Task { await redirecting.stop() } }
-        let result = try await workspace.run(["plan", "contoso", "--graph"], environment: [
-            "AZURE_TENANT_ID": "7b6f1a2c-0d3e-4f5a-9b8c-1d2e3f4a5b6c", "AZURE_CLIENT_ID": "0f1e2d3c-4b5a-6978-8a9b-0c1d2e3f4a5b",
-            "AZURE_CLIENT_SECRET": "client-secret-never-elsewhere", "AZURE_AUTHORITY_HOST": redirecting.url, "ROOMKEEPER_GRAPH_ENDPOINT": elsewhere.url,
-        ])
+        let result = try await workspace.run(
+            ["plan", "contoso", "--graph"],
+            environment: [
+                "AZURE_TENANT_ID": "7b6f1a2c-0d3e-4f5a-9b8c-1d2e3f4a5b6c", "AZURE_CLIENT_ID": "0f1e2d3c-4b5a-6978-8a9b-0c1d2e3f4a5b",
+                "AZURE_CLIENT_SECRET": "client-secret-never-elsewhere", "AZURE_AUTHORITY_HOST": redirecting.url,
+                "ROOMKEEPER_GRAPH_ENDPOINT": elsewhere.url,
+            ])
         #expect(result.status == 1, "\(result.output) \(result.errors)")
         #expect(redirecting.requests.count >= 1, "the sign-in host was asked")
         #expect(elsewhere.requests.isEmpty, "nothing followed the redirect: \(elsewhere.requests)")
@@ -230,9 +252,12 @@ struct HostileSavedPlanTests {
         // Someone widened an assignment in the file: the planner would never produce it.
         let widened = try await Self.apply(workspace) { plan in
             guard var actions = plan["actions"] as? [[String: Any]],
-                  let index = actions.firstIndex(where: { ($0["id"] as? String) == "create RoleAssignment/seattle-technicians" }),
-                  var payload = actions[index]["payload"] as? [String: Any], var object = payload["roleAssignment"] as? [String: Any]
-            else { Issue.record("the plan has no such action"); return }
+                let index = actions.firstIndex(where: { ($0["id"] as? String) == "create RoleAssignment/seattle-technicians" }),
+                var payload = actions[index]["payload"] as? [String: Any], var object = payload["roleAssignment"] as? [String: Any]
+            else {
+                Issue.record("the plan has no such action")
+                return
+            }
             object["scope"] = ["allRooms": true, "roomGroupIds": [], "roomIds": []]
             payload["roleAssignment"] = object
             actions[index]["payload"] = payload

@@ -60,7 +60,8 @@ struct PlanCommandTests {
         let text = try await runProcess(Roomkeeper.executable, ["show", saved.path], environment: withoutPortal, in: repositoryRoot)
         #expect(text.status == 0)
         #expect(text.output == planned.output)
-        let json = try await runProcess(Roomkeeper.executable, ["show", saved.path, "--format", "json"], environment: withoutPortal, in: repositoryRoot)
+        let json = try await runProcess(
+            Roomkeeper.executable, ["show", saved.path, "--format", "json"], environment: withoutPortal, in: repositoryRoot)
         #expect(json.output == (try String(contentsOf: saved, encoding: .utf8)))
         let markdown = try await runProcess(
             Roomkeeper.executable, ["show", saved.path, "--format", "markdown"], environment: withoutPortal, in: repositoryRoot)
@@ -171,13 +172,17 @@ struct PlanCommandTests {
         #expect(result.status == 2, "\(result.errors)")
         let plan = try #require(try JSONSerialization.jsonObject(with: Data(result.output.utf8)) as? [String: Any])
         let origin = try #require(plan["origin"] as? [String: String])
-        #expect(origin == ["url": url, "ref": "main", "path": "contoso", "commit": commit, "subject": "Import Contoso", "author": "Ada Admin <ada@contoso.com>"])
+        #expect(
+            origin == [
+                "url": url, "ref": "main", "path": "contoso", "commit": commit, "subject": "Import Contoso", "author": "Ada Admin <ada@contoso.com>",
+            ])
         #expect(plan["sourceRevision"] as? String == commit)
         #expect((plan["actions"] as? [Any])?.count == 31)
 
         let missing = try await runProcess(
             Roomkeeper.executable, ["plan", "--source", url, "--ref", "release"], environment: environment, in: repositoryRoot)
         #expect(missing.status == 1)
-        #expect(missing.errors.contains("roomkeeper: error: ref 'release' is not a branch, tag or commit of \(url); branches: main; no plan was made"))
+        #expect(
+            missing.errors.contains("roomkeeper: error: ref 'release' is not a branch, tag or commit of \(url); branches: main; no plan was made"))
     }
 }

@@ -36,16 +36,22 @@ struct PortalServeTests {
         #expect(result.errors.contains("ROOMKEEPER_PORTAL_TOKENS"))
     }
 
-    @Test("Short or shared tokens and a zero rate limit are refused at start-up", arguments: [
-        (["ROOMKEEPER_PORTAL_TOKENS": "megan.bowen@contoso.com=x"], [String](), "shorter than 12 characters"),
-        (["ROOMKEEPER_PORTAL_TOKENS": "a@contoso.com=shared-token-123;b@contoso.com=shared-token-123"], [], "a@contoso.com and b@contoso.com have the same token"),
-        (["ROOMKEEPER_PORTAL_TOKENS": "a@contoso.com=long-enough-token"], ["--rate-limit", "0"], "--rate-limit must be a positive number"),
-    ])
+    @Test(
+        "Short or shared tokens and a zero rate limit are refused at start-up",
+        arguments: [
+            (["ROOMKEEPER_PORTAL_TOKENS": "megan.bowen@contoso.com=x"], [String](), "shorter than 12 characters"),
+            (
+                ["ROOMKEEPER_PORTAL_TOKENS": "a@contoso.com=shared-token-123;b@contoso.com=shared-token-123"], [],
+                "a@contoso.com and b@contoso.com have the same token"
+            ),
+            (["ROOMKEEPER_PORTAL_TOKENS": "a@contoso.com=long-enough-token"], ["--rate-limit", "0"], "--rate-limit must be a positive number"),
+        ])
     func refusedStart(_ environment: [String: String], _ arguments: [String], _ message: String) async throws {
         let folder = try temporaryFolder("roomkeeper-serve")
         defer { try? FileManager.default.removeItem(at: folder) }
         let result = try await runProcess(
-            Roomkeeper.executable, ["portal", "serve", "--db", folder.appendingPathComponent("p.sqlite").path, "--listen", "127.0.0.1:0"] + arguments,
+            Roomkeeper.executable,
+            ["portal", "serve", "--db", folder.appendingPathComponent("p.sqlite").path, "--listen", "127.0.0.1:0"] + arguments,
             environment: ProcessInfo.processInfo.environment.merging(environment) { _, new in new })
         #expect(result.status != 0)
         #expect(result.errors.contains(message), "\(result.errors)")

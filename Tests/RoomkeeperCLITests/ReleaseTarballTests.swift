@@ -57,14 +57,17 @@ struct ReleaseTarballTests {
             checked += 1
             let owner = try await runProcess(URL(fileURLWithPath: "/usr/bin/dpkg"), ["-S", String(parts[2])])
             let package = owner.output.split(separator: ":").first.map(String.init) ?? ""
-            #expect(base.contains(package) || runtime.contains(" \(package) "), "\(name) comes from \(package), which the Dockerfile's runtime stage does not install")
+            #expect(
+                base.contains(package) || runtime.contains(" \(package) "),
+                "\(name) comes from \(package), which the Dockerfile's runtime stage does not install")
         }
         #expect(checked == needed.count - 1, "every direct library but the dynamic loader was traced to its package: \(checked) of \(needed)")
 
         // It runs, from a clean environment, the way the README's first command does.
         let printed = try await runProcess(binary, ["--version"], environment: environment)
         #expect(printed.output.trimmingCharacters(in: .whitespacesAndNewlines) == version)
-        let plan = try await runProcess(binary, ["plan", examples("contoso").path, "--portal", "embedded", "--color", "never"], environment: environment)
+        let plan = try await runProcess(
+            binary, ["plan", examples("contoso").path, "--portal", "embedded", "--color", "never"], environment: environment)
         #expect(plan.status == 2 && plan.output.contains("Plan: "), "\(plan.output.suffix(300)) \(plan.errors)")
 
         // What ships beside it.

@@ -18,14 +18,13 @@ struct SecretsTests {
         [portalToken, wrongToken, gitPassword, webhookSecret, notifySignature, Data("git:\(gitPassword)".utf8).base64EncodedString()]
     }
 
-
     /// Every file under `folder`, as text (binary files too: a secret is bytes either way).
     private static func contents(under folder: URL) -> [(path: String, text: String)] {
         var found: [(String, String)] = []
         let enumerator = FileManager.default.enumerator(at: folder, includingPropertiesForKeys: [.isRegularFileKey])
         while let url = enumerator?.nextObject() as? URL {
             guard (try? url.resourceValues(forKeys: [.isRegularFileKey]))?.isRegularFile == true,
-                  let data = try? Data(contentsOf: url)
+                let data = try? Data(contentsOf: url)
             else { continue }
             found.append((url.path, String(decoding: data, as: UTF8.self)))
         }

@@ -26,7 +26,9 @@ struct SignedSourceTests {
         let source = Self.source(fixture, workspace)
         let refused = try await workspace.run(["plan"] + source, environment: ["ROOMKEEPER_ALLOWED_SIGNERS": keys.allowedSigners.path])
         #expect(refused.status == 1)
-        #expect(refused.errors.contains("roomkeeper: error: commit \(unsigned.prefix(12)) is not signed; Roomkeeper reconciles only revisions signed"), "\(refused.errors)")
+        #expect(
+            refused.errors.contains("roomkeeper: error: commit \(unsigned.prefix(12)) is not signed; Roomkeeper reconciles only revisions signed"),
+            "\(refused.errors)")
         #expect(refused.errors.contains("no plan was made"))
 
         let signed = try await fixture.signedCommit("tenants", "Sign off", files: ["README.md": "# Tenants\n"], signer: .ssh("alice"), keys: keys)
@@ -37,8 +39,10 @@ struct SignedSourceTests {
         #expect(signers.count == 1 && signers[0].hasPrefix("commit \(signed.prefix(12)) signed by alice@contoso.com (ssh key SHA256:"))
 
         let text = try await workspace.run(["plan"] + source + ["--allowed-signers", keys.allowedSigners.path])
-        #expect(text.output.split(separator: "\n").dropFirst().first?.hasPrefix("Verified: commit \(signed.prefix(12)) signed by alice@contoso.com") == true,
-                "\(text.output.prefix(400))")
+        #expect(
+            text.output.split(separator: "\n").dropFirst().first?.hasPrefix("Verified: commit \(signed.prefix(12)) signed by alice@contoso.com")
+                == true,
+            "\(text.output.prefix(400))")
 
         let misused = try await workspace.run(["plan", "contoso", "--allowed-signers", keys.allowedSigners.path])
         #expect(misused.status == 64)
@@ -64,8 +68,9 @@ struct SignedSourceTests {
         try await fixture.resetMain("tenants", to: older)
         let refused = try await workspace.run(["plan"] + source)
         #expect(refused.status == 1)
-        #expect(refused.errors.contains(
-            "ref 'main' now points at commit \(older.prefix(12)), which does not descend from commit \(newer.prefix(12))"), "\(refused.errors)")
+        #expect(
+            refused.errors.contains(
+                "ref 'main' now points at commit \(older.prefix(12)), which does not descend from commit \(newer.prefix(12))"), "\(refused.errors)")
         #expect(refused.errors.contains("--accept-rewritten-history \(older)"))
         let accepted = try await workspace.run(["plan"] + source + ["--accept-rewritten-history", older])
         #expect(accepted.status == 2, "\(accepted.errors)")
@@ -73,7 +78,8 @@ struct SignedSourceTests {
         #expect(try await workspace.run(["plan"] + source).status == 2)
     }
 
-    @Test("A blank trust setting is an error, a folder with trust set is refused for apply and warned for plan, and plans say when nothing was checked")
+    @Test(
+        "A blank trust setting is an error, a folder with trust set is refused for apply and warned for plan, and plans say when nothing was checked")
     func blankTrust() async throws {
         let workspace = try Workspace()
         defer { workspace.remove() }
@@ -106,7 +112,9 @@ struct SignedSourceTests {
         #expect(folderPlan.errors.contains("a folder has no signatures"))
         let folderApply = try await workspace.run(["apply", "contoso", "--auto-approve"], environment: trustFile)
         #expect(folderApply.status == 1)
-        #expect(folderApply.errors.contains("a folder has no signatures, so none can be checked; read the manifests with --source"), "\(folderApply.errors)")
+        #expect(
+            folderApply.errors.contains("a folder has no signatures, so none can be checked; read the manifests with --source"),
+            "\(folderApply.errors)")
         #expect(try await workspace.run(["plan", "contoso"]).output.contains("Plan: 23 to create"), "nothing was applied")
     }
 }

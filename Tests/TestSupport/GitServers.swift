@@ -20,7 +20,9 @@ public final class GitFixture: Sendable {
 
     /// Runs git (or `program`) with an identity and no system or global configuration.
     @discardableResult
-    public func git(_ arguments: [String], in directory: URL, program: String = "/usr/bin/git", _ programArguments: [String] = []) async throws -> String {
+    public func git(_ arguments: [String], in directory: URL, program: String = "/usr/bin/git", _ programArguments: [String] = []) async throws
+        -> String
+    {
         var environment = ProcessInfo.processInfo.environment
         environment["GIT_CONFIG_NOSYSTEM"] = "1"
         environment["GIT_CONFIG_GLOBAL"] = "/dev/null"
@@ -55,7 +57,8 @@ public final class GitFixture: Sendable {
             try text.write(to: url, atomically: true, encoding: .utf8)
         }
         try await git(["add", "-A"], in: tree)
-        try await git((signingSettings ?? []) + ["commit", "-q", "--allow-empty"] + (signingSettings == nil ? [] : ["-S"]) + ["-m", message], in: tree)
+        try await git(
+            (signingSettings ?? []) + ["commit", "-q", "--allow-empty"] + (signingSettings == nil ? [] : ["-S"]) + ["-m", message], in: tree)
         try await git(["push", "-q"] + (force ? ["--force"] : []) + ["origin", "HEAD:main", "--tags"], in: tree)
         return try await git(["rev-parse", "HEAD"], in: tree)
     }
@@ -104,22 +107,23 @@ public final class GitFixture: Sendable {
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         try FileManager.default.createDirectory(atPath: "/run/sshd", withIntermediateDirectories: true)
         for key in ["host", "client", "stranger"] {
-            try await git([], in: folder, program: "/usr/bin/ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-f", folder.appendingPathComponent(key).path])
+            try await git(
+                [], in: folder, program: "/usr/bin/ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-f", folder.appendingPathComponent(key).path])
         }
         try FileManager.default.copyItem(at: folder.appendingPathComponent("client.pub"), to: folder.appendingPathComponent("authorized_keys"))
         let port = try freeLoopbackPort()
         try """
-            Port \(port)
-            ListenAddress 127.0.0.1
-            HostKey \(folder.appendingPathComponent("host").path)
-            AuthorizedKeysFile \(folder.appendingPathComponent("authorized_keys").path)
-            PasswordAuthentication no
-            KbdInteractiveAuthentication no
-            PermitRootLogin prohibit-password
-            StrictModes no
-            UsePAM no
-            PidFile \(folder.appendingPathComponent("sshd.pid").path)
-            """.write(to: folder.appendingPathComponent("sshd_config"), atomically: true, encoding: .utf8)
+        Port \(port)
+        ListenAddress 127.0.0.1
+        HostKey \(folder.appendingPathComponent("host").path)
+        AuthorizedKeysFile \(folder.appendingPathComponent("authorized_keys").path)
+        PasswordAuthentication no
+        KbdInteractiveAuthentication no
+        PermitRootLogin prohibit-password
+        StrictModes no
+        UsePAM no
+        PidFile \(folder.appendingPathComponent("sshd.pid").path)
+        """.write(to: folder.appendingPathComponent("sshd_config"), atomically: true, encoding: .utf8)
         let process = try BackgroundProcess(
             URL(fileURLWithPath: "/usr/sbin/sshd"), ["-D", "-e", "-f", folder.appendingPathComponent("sshd_config").path])
         guard try await process.line(containing: "Server listening") != nil else {

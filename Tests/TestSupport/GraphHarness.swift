@@ -5,6 +5,7 @@ import GraphAPI
 import GraphClient
 import GraphEmulator
 import Logging
+import PortalAPI
 import ServiceLifecycle
 import SwiftASN1
 import X509
@@ -46,7 +47,8 @@ public final class RunningGraph: Sendable {
         _ credential: GraphCredential, tenantId: String? = nil, clientId: String = TestDirectory.clientId, cloud: GraphCloud = .global
     ) throws -> GraphSignIn {
         let host = try GraphHost(validating: url, purpose: "emulator")
-        return try GraphSignIn(tenantId: tenantId ?? store.tenantId, clientId: clientId, credential: credential, authority: host, graph: host, cloud: cloud)
+        return try GraphSignIn(
+            tenantId: tenantId ?? store.tenantId, clientId: clientId, credential: credential, authority: host, graph: host, cloud: cloud)
     }
 
     /// A session signing in with `credential`, retrying quickly.
@@ -58,8 +60,6 @@ public final class RunningGraph: Sendable {
             tokens: tokens, http: RunningPortal.testClient, retry: RetryPolicyForTests.quick, priority: priority)
     }
 }
-
-import PortalAPI
 
 public enum RetryPolicyForTests {
     /// Retries within seconds, so that a test of throttling ends soon.
@@ -81,7 +81,8 @@ public struct TestCertificate: Sendable {
             subject: subject, signatureAlgorithm: .sha256WithRSAEncryption, extensions: Certificate.Extensions(),
             issuerPrivateKey: Certificate.PrivateKey(key))
         let certificatePEM = try certificate.serializeAsPEM().pemString
-        return TestCertificate(pem: key.pemRepresentation + "\n" + certificatePEM + "\n", certificatePEM: certificatePEM, privateKeyPEM: key.pemRepresentation)
+        return TestCertificate(
+            pem: key.pemRepresentation + "\n" + certificatePEM + "\n", certificatePEM: certificatePEM, privateKeyPEM: key.pemRepresentation)
     }
 
     /// Signs a token with this certificate's key (a workload identity issuer's, in tests); with
@@ -105,12 +106,13 @@ public enum TestDirectory {
     /// Dell in Intune only and weeks without a sync, an HP sharing the Lenovo's serial number,
     /// and a Surface Hub signed in as Paris 1A that nothing declares.
     public static func tenant(app: GraphTenant.App? = nil, people: Int = 5, devices: Bool = false) -> GraphTenant {
-        let users = (0..<people).map { index in
-            GraphTenant.User(userPrincipalName: "person\(index)@contoso.com", displayName: "Person \(index)", licences: ["ENTERPRISEPACK"])
-        } + [
-            GraphTenant.User(userPrincipalName: "megan.bowen@contoso.com", displayName: "Megan Bowen"),
-            GraphTenant.User(userPrincipalName: "gone.user@contoso.com", displayName: "Gone User", accountEnabled: false),
-        ]
+        let users =
+            (0..<people).map { index in
+                GraphTenant.User(userPrincipalName: "person\(index)@contoso.com", displayName: "Person \(index)", licences: ["ENTERPRISEPACK"])
+            } + [
+                GraphTenant.User(userPrincipalName: "megan.bowen@contoso.com", displayName: "Megan Bowen"),
+                GraphTenant.User(userPrincipalName: "gone.user@contoso.com", displayName: "Gone User", accountEnabled: false),
+            ]
         return GraphTenant(
             tenantId: tenantId,
             apps: [app ?? GraphTenant.App(clientId: clientId, secrets: [.init(value: secret)])],
@@ -132,12 +134,14 @@ public enum TestDirectory {
                     address: GraphPhysicalAddress(city: "London", countryOrRegion: "United Kingdom"), building: "One Canada Square",
                     floorNumber: 3, capacity: 4, licence: .basic),
                 GraphTenant.Room(
-                    email: "conf-par-1a@contoso.com", displayName: "Paris 1A", address: GraphPhysicalAddress(city: "Paris", countryOrRegion: "France"),
+                    email: "conf-par-1a@contoso.com", displayName: "Paris 1A",
+                    address: GraphPhysicalAddress(city: "Paris", countryOrRegion: "France"),
                     building: "Tour Eiffel", floorNumber: 1, capacity: 12),
                 GraphTenant.Room(email: "conf-hidden@contoso.com", displayName: "Hidden", hidden: true),
             ],
             roomLists: [
-                GraphTenant.RoomList(email: "london-rooms@contoso.com", displayName: "London", rooms: ["conf-lon-3a@contoso.com", "conf-lon-3b@contoso.com"]),
+                GraphTenant.RoomList(
+                    email: "london-rooms@contoso.com", displayName: "London", rooms: ["conf-lon-3a@contoso.com", "conf-lon-3b@contoso.com"]),
                 GraphTenant.RoomList(email: "paris-rooms@contoso.com", displayName: "Paris", rooms: ["conf-par-1a@contoso.com"]),
             ],
             roleHolders: [
@@ -147,20 +151,24 @@ public enum TestDirectory {
                 // A role-assignable group: its members hold the role.
                 .init(role: .globalReader, principal: GraphDirectoryStore.objectId("group", "london-leads@contoso.com")),
             ],
-            managedDevices: devices ? [
-                .init(serialNumber: "SN-LON-3A", manufacturer: "LENOVO", model: "ThinkSmart Core", name: "MTR-LON-3A", account: "conf-lon-3a@contoso.com"),
-                .init(
-                    serialNumber: "SN-LON-3B", manufacturer: "Dell Inc.", model: "OptiPlex 7090", name: "MTR-LON-3B", lastSyncHoursAgo: 500,
-                    account: "conf-lon-3b@contoso.com"),
-                .init(serialNumber: "SN-LON-3A", manufacturer: "HP", model: "EliteDesk", name: "DESK-1", account: "person0@contoso.com"),
-                .init(
-                    serialNumber: "SN-PAR-HUB", manufacturer: "Microsoft Corporation", model: "Surface Hub 2S", name: "HUB-PAR-1A",
-                    account: "conf-par-1a@contoso.com"),
-            ] : [],
-            autopilotDevices: devices ? [
-                .init(serialNumber: "SN-LON-3A", manufacturer: "LENOVO", model: "ThinkSmart Core", groupTag: "MTR-London"),
-                .init(serialNumber: "SN-LON-3A", manufacturer: "HP", model: "EliteDesk", groupTag: "Office"),
-                .init(serialNumber: "SN-PAR-1A", manufacturer: "Lenovo", model: "ThinkSmart Core", groupTag: "Kiosk"),
-            ] : [])
+            managedDevices: devices
+                ? [
+                    .init(
+                        serialNumber: "SN-LON-3A", manufacturer: "LENOVO", model: "ThinkSmart Core", name: "MTR-LON-3A",
+                        account: "conf-lon-3a@contoso.com"),
+                    .init(
+                        serialNumber: "SN-LON-3B", manufacturer: "Dell Inc.", model: "OptiPlex 7090", name: "MTR-LON-3B", lastSyncHoursAgo: 500,
+                        account: "conf-lon-3b@contoso.com"),
+                    .init(serialNumber: "SN-LON-3A", manufacturer: "HP", model: "EliteDesk", name: "DESK-1", account: "person0@contoso.com"),
+                    .init(
+                        serialNumber: "SN-PAR-HUB", manufacturer: "Microsoft Corporation", model: "Surface Hub 2S", name: "HUB-PAR-1A",
+                        account: "conf-par-1a@contoso.com"),
+                ] : [],
+            autopilotDevices: devices
+                ? [
+                    .init(serialNumber: "SN-LON-3A", manufacturer: "LENOVO", model: "ThinkSmart Core", groupTag: "MTR-London"),
+                    .init(serialNumber: "SN-LON-3A", manufacturer: "HP", model: "EliteDesk", groupTag: "Office"),
+                    .init(serialNumber: "SN-PAR-1A", manufacturer: "Lenovo", model: "ThinkSmart Core", groupTag: "Kiosk"),
+                ] : [])
     }
 }

@@ -22,9 +22,10 @@ public func runProcess(
 ) async throws -> ProcessResult {
     try await withCheckedThrowingContinuation { continuation in
         Thread.detachNewThread {
-            continuation.resume(with: Result {
-                try runProcessBlocking(executable, arguments, environment: environment, in: directory, input: input)
-            })
+            continuation.resume(
+                with: Result {
+                    try runProcessBlocking(executable, arguments, environment: environment, in: directory, input: input)
+                })
         }
     }
 }

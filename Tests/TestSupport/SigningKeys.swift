@@ -27,13 +27,14 @@ public final class SigningKeys: Sendable {
             try await keys.run("/usr/bin/ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-C", name, "-f", folder.appendingPathComponent(name).path])
         }
         func publicKey(_ name: String) throws -> String {
-            try String(contentsOf: folder.appendingPathComponent("\(name).pub"), encoding: .utf8).split(separator: " ").prefix(2).joined(separator: " ")
+            try String(contentsOf: folder.appendingPathComponent("\(name).pub"), encoding: .utf8).split(separator: " ").prefix(2).joined(
+                separator: " ")
         }
         try """
-            alice@contoso.com namespaces="git" \(try publicKey("alice"))
-            bob@contoso.com namespaces="git",valid-before="20200101" \(try publicKey("bob"))
+        alice@contoso.com namespaces="git" \(try publicKey("alice"))
+        bob@contoso.com namespaces="git",valid-before="20200101" \(try publicKey("bob"))
 
-            """.write(to: keys.allowedSigners, atomically: true, encoding: .utf8)
+        """.write(to: keys.allowedSigners, atomically: true, encoding: .utf8)
 
         let home = folder.appendingPathComponent("gnupg")
         try FileManager.default.createDirectory(at: home, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
@@ -45,7 +46,8 @@ public final class SigningKeys: Sendable {
         try await keys.run(folder.appendingPathComponent("gpg-now").path, ["--quick-gen-key", "Carol <carol@contoso.com>", "ed25519", "sign", "1y"])
         try await keys.run(folder.appendingPathComponent("gpg-2020").path, ["--quick-gen-key", "Dave <dave@contoso.com>", "ed25519", "sign", "1d"])
         try await keys.run(
-            "/bin/sh", ["-c", "'\(folder.appendingPathComponent("gpg-now").path)' --export carol@contoso.com dave@contoso.com > '\(keys.keyring.path)'"])
+            "/bin/sh",
+            ["-c", "'\(folder.appendingPathComponent("gpg-now").path)' --export carol@contoso.com dave@contoso.com > '\(keys.keyring.path)'"])
         return keys
     }
 
@@ -84,7 +86,9 @@ public final class SigningKeys: Sendable {
 extension GitFixture {
     /// Writes `files`, commits them signed by `signer` (unsigned when nil) and pushes; returns the commit id.
     @discardableResult
-    public func signedCommit(_ name: String, _ message: String, files: [String: String], signer: SigningKeys.Signer?, keys: SigningKeys) async throws -> String {
+    public func signedCommit(_ name: String, _ message: String, files: [String: String], signer: SigningKeys.Signer?, keys: SigningKeys) async throws
+        -> String
+    {
         try await commit(name, message, files: files, signingSettings: signer.map(keys.gitSettings))
     }
 
