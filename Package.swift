@@ -211,7 +211,7 @@ let package = Package(
         .testTarget(
             name: "RoomkeeperCLITests",
             dependencies: [
-                "roomkeeper", "RoomkeeperCLI", "TestSupport", "PortalAPI", "PortalClient", "PortalEmulator", "Manifests", "Reconciler",
+                "roomkeeper", "RoomkeeperCLI", "TestSupport", "PortalAPI", "PortalClient", "PortalEmulator", "Manifests", "Reconciler", "Engine",
                 .product(name: "Crypto", package: "swift-crypto"),
             ]),
         .testTarget(

@@ -101,7 +101,7 @@ public actor Controller {
         wakeup = Wakeup(clock: configuration.clock)
         self.logger = logger
         status = ControllerStatus(mode: configuration.selfHeal ? "self-heal" : "report")
-        status.suspended = FileManager.default.fileExists(atPath: Self.suspendMarker(in: configuration.stateFolder).path)
+        status.suspended = FileManager.default.fileExists(atPath: engine.state.controllerSuspendMarker.path)
         if status.suspended { status.reason = .suspended }
         metrics.suspended.set(to: status.suspended ? 1 : 0)
     }
@@ -157,10 +157,7 @@ public actor Controller {
         await wakeup.signal()
     }
 
-    private var suspendMarker: URL { Self.suspendMarker(in: configuration.stateFolder) }
-
-    /// The file whose presence means "suspended": `touch` it to suspend without the API.
-    public static func suspendMarker(in stateFolder: URL) -> URL { stateFolder.appendingPathComponent("controller/suspended") }
+    private var suspendMarker: URL { engine.state.controllerSuspendMarker }
 
     func nextDelay() -> Duration {
         let interval = configuration.interval.seconds
@@ -206,7 +203,7 @@ public actor Controller {
     private func attempt(deadline: Duration) async throws -> Outcome {
         let snapshot = try await ManifestSnapshot.read(
             configuration.origin, cacheFolder: configuration.cacheFolder, timeouts: configuration.sourceTimeouts, trust: configuration.trust,
-            lineage: SourceLineage(records: VerifiedCommits(stateFolder: configuration.stateFolder), acceptedRewrite: configuration.acceptedRewrite),
+            lineage: SourceLineage(records: VerifiedCommits(folder: engine.state.verifiedCommits), acceptedRewrite: configuration.acceptedRewrite),
             allowsInsecureTransport: configuration.allowsInsecureSource)
         status.lastAttemptedRevision = snapshot.revision
         if snapshot.hasErrors {

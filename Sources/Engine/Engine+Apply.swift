@@ -4,7 +4,7 @@ import Reconciler
 
 extension Engine {
     /// Where apply journals live.
-    public var journals: URL { stateFolder.appendingPathComponent("journal") }
+    public var journals: URL { state.journals }
 
     /// Applies cut off by a crash, found from their journals before the next plan: what they did
     /// is counted into the inventory record (so their own deletions are not taken for a short
@@ -13,7 +13,7 @@ extension Engine {
     public func reviewInterruptedRuns(on portal: any Portal) async throws -> [ApplyJournal.Interrupted] {
         let runs = interruptedRuns(on: portal)
         guard !runs.isEmpty else { return [] }
-        let recordURL = InventoryRecord.url(in: stateFolder, portal: portal.endpointDescription)
+        let recordURL = state.inventoryRecord(for: portal.endpointDescription)
         if var record = InventoryRecord.load(from: recordURL) {
             for run in runs where run.portal == portal.endpointDescription { record.account(for: run) }
             try record.save(to: recordURL)
@@ -40,7 +40,7 @@ extension Engine {
             portal: portal, journal: try ApplyJournal(folder: journals, planId: plan.id), options: options,
             devices: directory as? any DeviceRegistryWriter)
         let report = await executor.apply(plan, stopReason: stopReason, progress: progress)
-        let recordURL = InventoryRecord.url(in: stateFolder, portal: portal.endpointDescription)
+        let recordURL = state.inventoryRecord(for: portal.endpointDescription)
         if var record = InventoryRecord.load(from: recordURL) {
             record.account(for: report)
             try record.save(to: recordURL)

@@ -73,7 +73,7 @@ extension Engine {
     }
 
     private func confirmationsURL(for directory: any DirectorySource) -> URL {
-        stateFolder.appendingPathComponent("checklist/\(StableDigest.hex(directory.tenantKey, length: 16)).json")
+        state.checklistConfirmations(for: directory.tenantKey)
     }
 
     /// The confirmed steps by id; none when the file does not exist yet.

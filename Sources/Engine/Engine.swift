@@ -14,6 +14,8 @@ import Reports
 /// nothing: front ends turn its values and errors into words.
 public struct Engine: Sendable {
     public let stateFolder: URL
+    /// Every path in it.
+    public let state: StateFolder
     /// The tenant's own directory (Microsoft Graph), read beside the portal when connected.
     public let directory: (any DirectorySource)?
 
@@ -22,6 +24,7 @@ public struct Engine: Sendable {
 
     public init(stateFolder: URL, directory: (any DirectorySource)? = nil) {
         self.stateFolder = stateFolder
+        state = StateFolder(stateFolder)
         self.directory = directory
     }
 
@@ -29,7 +32,7 @@ public struct Engine: Sendable {
     /// folder, so that it is ready when the portal is read (a front end calls this before it
     /// loads the manifests). Reads only local files.
     public func prefetchReadCache(for endpoint: String) {
-        readCaches.prefetch(endpoint, from: PortalReadCache.folder(in: stateFolder, portal: endpoint))
+        readCaches.prefetch(endpoint, from: state.portalReadCache(for: endpoint))
     }
 
     /// Plans `snapshot` against what `portal` holds now, returning the live state read for it.
@@ -63,7 +66,7 @@ public struct Engine: Sendable {
     /// mistaken read is not planned against. A read that passes (or is accepted) becomes the
     /// record the next is compared with.
     func guardInventory(of live: LiveState, readFrom source: String, accepting: Bool) throws -> [PlanBlocker] {
-        let recordURL = InventoryRecord.url(in: stateFolder, portal: source)
+        let recordURL = state.inventoryRecord(for: source)
         let current = InventoryRecord(portal: source, live: live)
         let shrinkage = InventoryRecord.load(from: recordURL)?.shrinkage(to: current) ?? []
         guard accepting || shrinkage.isEmpty else { return shrinkage }
@@ -103,7 +106,7 @@ public struct Engine: Sendable {
         _ portal: any Portal, directory: (any DirectorySource)?, lookingUp lookups: DirectoryLookups = DirectoryLookups()
     ) async throws -> (LiveState, caching: Task<Void, Never>) {
         let endpoint = portal.endpointDescription
-        let folder = PortalReadCache.folder(in: stateFolder, portal: endpoint)
+        let folder = state.portalReadCache(for: endpoint)
         let (live, cache) = try await LiveState.read(
             from: portal, directory: directory, lookingUp: lookups, cache: await readCaches.cache(endpoint, from: folder))
         readCaches.keep(cache.saved)
@@ -117,7 +120,7 @@ public struct Engine: Sendable {
 
     /// The drift history file for `portal`: `explicit`, else one per portal under the state folder.
     public func history(for portal: any Portal, explicit: URL? = nil) -> DriftHistory {
-        DriftHistory(url: explicit ?? DriftHistory.url(in: stateFolder, portal: portal.endpointDescription))
+        DriftHistory(url: explicit ?? state.driftHistory(for: portal.endpointDescription))
     }
 
     /// One drift check, in the order that loses nothing: plan (the deletion guard does not apply

@@ -2,21 +2,55 @@ import Foundation
 import PortalAPI
 import Reconciler
 
-/// Where Roomkeeper keeps what it writes on this machine (inventory records, journals, drift
-/// history, the embedded portal, the controller's suspension marker): `$ROOMKEEPER_STATE_DIR`,
-/// else `$XDG_STATE_HOME/roomkeeper`, else `~/.local/state/roomkeeper`. The engine owns it.
-public enum StateFolder {
-    public static func url(environment: [String: String] = ProcessInfo.processInfo.environment) -> URL {
-        URL(
-            fileURLWithPath: environment["ROOMKEEPER_STATE_DIR"]
-                ?? environment["XDG_STATE_HOME"].map { "\($0)/roomkeeper" }
-                ?? "\(NSHomeDirectory())/.local/state/roomkeeper")
+/// Where Roomkeeper keeps what it writes on this machine, and every path in it: the one place
+/// the layout is spelled. The folder is `$ROOMKEEPER_STATE_DIR`, else
+/// `$XDG_STATE_HOME/roomkeeper`, else `~/.local/state/roomkeeper`. Files per portal or tenant are
+/// named by a digest of its key, so no URL or tenant id becomes a file name.
+public struct StateFolder: Sendable, Equatable {
+    public let root: URL
+
+    public init(_ root: URL) { self.root = root }
+
+    /// The folder the environment names.
+    public static func forThisMachine(environment: [String: String] = ProcessInfo.processInfo.environment) -> StateFolder {
+        StateFolder(
+            URL(
+                fileURLWithPath: environment["ROOMKEEPER_STATE_DIR"]
+                    ?? environment["XDG_STATE_HOME"].map { "\($0)/roomkeeper" }
+                    ?? "\(NSHomeDirectory())/.local/state/roomkeeper"))
     }
 
-    /// Where what was read of a tenant's directory through Graph is kept between runs.
-    public static func directoryCache(in folder: URL, tenantKey: String) -> URL {
-        folder.appendingPathComponent("cache/graph-\(StableDigest.hex(tenantKey, length: 16))")
+    /// `cache/<digest>/`: what was last read of a portal, by collection, with its delta tokens.
+    public func portalReadCache(for portal: String) -> URL { root.appendingPathComponent("cache/\(Self.digest(portal))") }
+
+    /// `cache/graph-<digest>`: what was read of a tenant's directory through Graph.
+    public func directoryCache(for tenantKey: String) -> URL { root.appendingPathComponent("cache/graph-\(Self.digest(tenantKey))") }
+
+    /// `inventory/<digest>.json`: the counts of the last read planned against, for the inventory
+    /// guard; `source` is a portal's endpoint, or `directory <tenant>`.
+    public func inventoryRecord(for source: String) -> URL { root.appendingPathComponent("inventory/\(Self.digest(source)).json") }
+
+    /// `drift/<digest>.jsonl`: a portal's drift checks, newest last.
+    public func driftHistory(for portal: String) -> URL { root.appendingPathComponent("drift/\(Self.digest(portal)).jsonl") }
+
+    /// `checklist/<digest>.json`: the checklist steps people confirmed for a tenant.
+    public func checklistConfirmations(for tenantKey: String) -> URL {
+        root.appendingPathComponent("checklist/\(Self.digest(tenantKey)).json")
     }
+
+    /// `journal/`: the write-ahead journals of applies.
+    public var journals: URL { root.appendingPathComponent("journal") }
+
+    /// `verified/`: the last verified commit per remote and ref.
+    public var verifiedCommits: URL { root.appendingPathComponent("verified") }
+
+    /// `embedded-portal.sqlite`: the embedded portal's tenant.
+    public var embeddedPortalDatabase: URL { root.appendingPathComponent("embedded-portal.sqlite") }
+
+    /// `controller/suspended`: present while the controller is suspended.
+    public var controllerSuspendMarker: URL { root.appendingPathComponent("controller/suspended") }
+
+    private static func digest(_ key: String) -> String { StableDigest.hex(key, length: 16) }
 }
 
 extension Engine {
@@ -24,9 +58,6 @@ extension Engine {
     public static func forThisMachine(
         directory: (any DirectorySource)? = nil, environment: [String: String] = ProcessInfo.processInfo.environment
     ) -> Engine {
-        Engine(stateFolder: StateFolder.url(environment: environment), directory: directory)
+        Engine(stateFolder: StateFolder.forThisMachine(environment: environment).root, directory: directory)
     }
-
-    /// Where the embedded portal keeps its tenant.
-    public var embeddedPortalDatabase: String { stateFolder.appendingPathComponent("embedded-portal.sqlite").path }
 }

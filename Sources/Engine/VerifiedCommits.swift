@@ -10,8 +10,9 @@ import PortalAPI
 public struct VerifiedCommits: Sendable {
     public let folder: URL
 
-    public init(stateFolder: URL) {
-        folder = stateFolder.appendingPathComponent("verified")
+    /// `folder`: the state folder's `verifiedCommits`.
+    public init(folder: URL) {
+        self.folder = folder
     }
 
     private struct Record: Codable {

@@ -92,7 +92,7 @@ struct IncrementalReadTests {
             // A cache whose tokens are damaged still gives the whole, right picture.
             let state = try temporaryFolder("roomkeeper-cache")
             defer { try? FileManager.default.removeItem(at: state) }
-            let folder = PortalReadCache.folder(in: state, portal: client.endpointDescription)
+            let folder = state.appendingPathComponent("cache")
             let (_, cache) = try await LiveState.read(from: client)
             try cache.save(to: folder)
             let files = try FileManager.default.contentsOfDirectory(at: folder, includingPropertiesForKeys: nil)

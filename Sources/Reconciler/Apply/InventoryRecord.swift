@@ -76,11 +76,6 @@ public struct InventoryRecord: Codable, Sendable, Equatable {
 
     // MARK: - Storage
 
-    /// The file for a portal: `<state>/inventory/<digest of the endpoint>.json`.
-    public static func url(in stateFolder: URL, portal: String) -> URL {
-        stateFolder.appendingPathComponent("inventory/\(StableDigest.hex(portal, length: 16)).json")
-    }
-
     /// The last record for a portal, if any (an unreadable one counts as none).
     public static func load(from url: URL) -> InventoryRecord? {
         guard let data = try? Data(contentsOf: url) else { return nil }

@@ -117,11 +117,6 @@ public struct DriftHistory: Sendable {
         self.maximumBytes = maximumBytes
     }
 
-    /// The default file for a portal: `<state>/drift/<digest of the endpoint>.jsonl`.
-    public static func url(in stateFolder: URL, portal: String) -> URL {
-        stateFolder.appendingPathComponent("drift/\(StableDigest.hex(portal, length: 16)).jsonl")
-    }
-
     /// The last `limit` entries, oldest first. A missing file is an empty history; a line that
     /// does not decode (a torn write) is skipped.
     public func recent(limit: Int = 100) throws -> [DriftHistoryEntry] {

@@ -36,11 +36,6 @@ public struct PortalReadCache: Sendable {
         self.portal = portal
     }
 
-    /// Where the cache for `portal` lives in the state folder.
-    public static func folder(in stateFolder: URL, portal: String) -> URL {
-        stateFolder.appendingPathComponent("cache/\(StableDigest.hex(portal, length: 16))")
-    }
-
     /// The largest file read: far above a tenant of 100,000 rooms.
     public static let maximumFileBytes = 1 << 30
 

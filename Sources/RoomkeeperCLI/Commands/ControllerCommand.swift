@@ -110,7 +110,7 @@ extension Roomkeeper {
             metrics.bootstrapRequestMetrics()
             var configuration = ControllerConfiguration(
                 origin: sourceOptions.origin(folder: directory), cacheFolder: sourceOptions.cacheFolder,
-                stateFolder: StateFolder.url(), interval: .seconds(interval.seconds),
+                stateFolder: StateFolder.forThisMachine().root, interval: .seconds(interval.seconds),
                 jitter: jitter, retryInterval: .seconds(firstRetry), selfHeal: selfHeal, concurrency: concurrency,
                 historyURL: history.map { URL(fileURLWithPath: $0) }, notifier: notifier, sourceTimeouts: sourceOptions.timeouts, trust: trust,
                 acceptedRewrite: sourceOptions.acceptRewrittenHistory?.lowercased(),

@@ -86,8 +86,7 @@ struct GraphOptions: ParsableArguments {
         let session = GraphSession(tokens: tokens, http: .roomkeeper, timeout: timeout, priority: priority)
         let reader = GraphDirectoryReader(
             session: session,
-            cacheFile: StateFolder.directoryCache(
-                in: StateFolder.url(environment: environment), tenantKey: GraphDirectoryReader.tenantKey(of: session)))
+            cacheFile: StateFolder.forThisMachine(environment: environment).directoryCache(for: GraphDirectoryReader.tenantKey(of: session)))
         Task { await reader.prefetch() }
         return reader
     }

@@ -58,7 +58,8 @@ struct SourceOptions: ParsableArguments {
 
     /// How verified revisions are held to those verified before, in the state folder.
     var lineage: SourceLineage {
-        SourceLineage(records: VerifiedCommits(stateFolder: StateFolder.url()), acceptedRewrite: acceptRewrittenHistory?.lowercased())
+        SourceLineage(
+            records: VerifiedCommits(folder: StateFolder.forThisMachine().verifiedCommits), acceptedRewrite: acceptRewrittenHistory?.lowercased())
     }
 
     func validate() throws {

@@ -85,14 +85,14 @@ enum PortalChoice: Sendable {
     /// What the portal will call itself once opened.
     var endpointDescription: String {
         switch self {
-        case .embedded: EmbeddedPortal.endpointDescription(path: Engine.forThisMachine().embeddedPortalDatabase)
+        case .embedded: EmbeddedPortal.endpointDescription(path: StateFolder.forThisMachine().embeddedPortalDatabase.path)
         case .remote(let endpoint, _, _): HTTPPortalClient.endpointDescription(baseURL: endpoint.url)
         }
     }
 
     func open() async throws -> any Portal {
         switch self {
-        case .embedded: try await EmbeddedPortal.open(path: Engine.forThisMachine().embeddedPortalDatabase)
+        case .embedded: try await EmbeddedPortal.open(path: StateFolder.forThisMachine().embeddedPortalDatabase.path)
         case .remote(let endpoint, let token, let timeout): HTTPPortalClient(baseURL: endpoint.url, token: token, requestTimeout: timeout)
         }
     }
