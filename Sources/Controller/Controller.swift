@@ -21,8 +21,8 @@ public struct ControllerConfiguration: Sendable {
     public var jitter: Double
     /// The first wait after a failure; it doubles with each failure in a row, up to `interval`.
     public var retryInterval: Duration
-    /// Apply the plan when the portal differs from git (Flux's and Argo CD's self-heal); report only otherwise.
-    public var selfHeal: Bool
+    /// Self-heal applies the plan when the portal differs from git (as Flux and Argo CD do); report only reports.
+    public var mode: ControllerMode
     public var concurrency: Int
     /// The drift history file; one per portal under the state folder when nil.
     public var historyURL: URL?
@@ -48,7 +48,7 @@ public struct ControllerConfiguration: Sendable {
 
     public init(
         origin: SourceOrigin, cacheFolder: URL, stateFolder: URL, interval: Duration, jitter: Double = 0.1,
-        retryInterval: Duration = .seconds(30), selfHeal: Bool, concurrency: Int = 8, historyURL: URL? = nil,
+        retryInterval: Duration = .seconds(30), mode: ControllerMode, concurrency: Int = 8, historyURL: URL? = nil,
         notifier: DriftNotifier? = nil, sourceTimeouts: GitTimeouts = GitTimeouts(), trust: SignatureTrust? = nil,
         acceptedRewrite: String? = nil, reconcileTimeout: Duration = .seconds(1800), clock: any ReconcileClock = MonotonicClock(),
         directory: (any DirectorySource)? = nil, openPortal: @escaping @Sendable () async throws -> any Portal
@@ -65,7 +65,7 @@ public struct ControllerConfiguration: Sendable {
         self.interval = interval
         self.jitter = jitter
         self.retryInterval = retryInterval
-        self.selfHeal = selfHeal
+        self.mode = mode
         self.concurrency = concurrency
         self.historyURL = historyURL
         self.notifier = notifier
@@ -100,7 +100,7 @@ public actor Controller {
         engine = Engine(stateFolder: configuration.stateFolder, directory: configuration.directory)
         wakeup = Wakeup(clock: configuration.clock)
         self.logger = logger
-        status = ControllerStatus(mode: configuration.selfHeal ? "self-heal" : "report")
+        status = ControllerStatus(mode: configuration.mode)
         status.suspended = FileManager.default.fileExists(atPath: engine.state.controllerSuspendMarker.path)
         if status.suspended { status.reason = .suspended }
         metrics.suspended.set(to: status.suspended ? 1 : 0)
@@ -110,7 +110,7 @@ public actor Controller {
 
     /// Reconciles until `stop()`: once at start, then after each interval or trigger.
     public func run() async {
-        logger.info("Controller started", metadata: ["mode": "\(status.mode)", "source": "\(describe(configuration.origin))"])
+        logger.info("Controller started", metadata: ["mode": "\(status.mode.rawValue)", "source": "\(describe(configuration.origin))"])
         while !stopping.isSet {
             if status.suspended {
                 logger.debug("Suspended; not reconciling")
@@ -238,7 +238,7 @@ public actor Controller {
         // Snoozed items are left out of the report, not out of self-heal: apply still reverts them.
         // An error a person must fix (a disabled member) makes the plan refused: self-heal stalls on it.
         let needsApply = !drift.items.isEmpty || !drift.snoozed.isEmpty || drift.needsPerson.contains { $0.severity == .error }
-        if configuration.selfHeal, needsApply {
+        if configuration.mode == .selfHeal, needsApply {
             switch try await heal(snapshot, portal: portal, deadline: deadline, reverting: drift) {
             case .refused(let outcome): return outcome
             case .applied(let done): healedActions = done
@@ -249,7 +249,8 @@ public actor Controller {
         let reason: ControllerStatus.Reason = drift.inSync ? (healedActions > 0 ? .healed : .inSync) : .driftDetected
         let healedWords = healedActions > 0 ? "healed, \(healedActions) actions applied; " : ""
         let message = healedWords + (drift.inSync ? "the portal matches git" : "\(drift.items.count) drift items left")
-        return .succeeded(reason: reason, revision: snapshot.revision, drift: drift.fingerprints, applied: configuration.selfHeal, message: message)
+        return .succeeded(
+            reason: reason, revision: snapshot.revision, drift: drift.fingerprints, applied: configuration.mode == .selfHeal, message: message)
     }
 
     /// One drift check, recorded in the history and notified; the delivery is logged.

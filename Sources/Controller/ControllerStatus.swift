@@ -44,8 +44,7 @@ public struct ControllerStatus: Codable, Sendable, Equatable {
     public var condition: Condition = .reconciling
     public var reason: Reason = .starting
     public var message = "no reconcile has finished yet"
-    /// `self-heal` or `report`.
-    public var mode: String
+    public var mode: ControllerMode
     public var suspended = false
     /// The revision the last reconcile started from (written before it runs).
     public var lastAttemptedRevision: String?
@@ -61,7 +60,7 @@ public struct ControllerStatus: Codable, Sendable, Equatable {
     /// When the next reconcile is due, unless a webhook brings it forward.
     public var nextReconcileAt: Date?
 
-    public init(mode: String) {
+    public init(mode: ControllerMode) {
         self.mode = mode
     }
 
@@ -70,4 +69,10 @@ public struct ControllerStatus: Codable, Sendable, Equatable {
     /// webhook is how a fixed revision arrives. Not while the last reconcile was abandoned as
     /// stuck: something is hanging, and a person should know.
     public var isReady: Bool { reason != .starting && reason != .timedOut }
+}
+
+/// What the controller does with drift: reverts it (`self-heal`), or only reports it.
+public enum ControllerMode: String, Codable, Sendable {
+    case selfHeal = "self-heal"
+    case report
 }

@@ -55,7 +55,7 @@ extension Roomkeeper {
 
         static func describe(_ status: ControllerStatus, at url: String) -> String {
             func time(_ date: Date?) -> String { date.map { $0.formatted(.iso8601) } ?? "never" }
-            var lines = ["Controller at \(url): \(status.condition.rawValue), \(status.reason.rawValue) (\(status.mode))"]
+            var lines = ["Controller at \(url): \(status.condition.rawValue), \(status.reason.rawValue) (\(status.mode.rawValue))"]
             lines.append("  \(status.message.terminalSafe)")
             lines.append(
                 "  last reconcile    \(time(status.lastReconcileAt)) (\(counted(status.reconciles, "reconcile")), \(status.consecutiveFailures) failed in a row)"

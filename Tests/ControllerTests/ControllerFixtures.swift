@@ -13,12 +13,12 @@ extension ControllerConfiguration {
     /// otherwise (`openPortal` replaces the portal).
     static func testing(
         _ origin: SourceOrigin, root: URL, portalURL: String = "", interval: Duration = .seconds(3600), retryInterval: Duration = .seconds(30),
-        selfHeal: Bool = true, trust: SignatureTrust? = nil, directory: (any DirectorySource)? = nil,
+        mode: ControllerMode = .selfHeal, trust: SignatureTrust? = nil, directory: (any DirectorySource)? = nil,
         openPortal: (@Sendable () async throws -> any Portal)? = nil
     ) -> ControllerConfiguration {
         ControllerConfiguration(
             origin: origin, cacheFolder: root.appendingPathComponent("cache"), stateFolder: root.appendingPathComponent("state"),
-            interval: interval, jitter: 0, retryInterval: retryInterval, selfHeal: selfHeal, trust: trust, directory: directory,
+            interval: interval, jitter: 0, retryInterval: retryInterval, mode: mode, trust: trust, directory: directory,
             openPortal: openPortal ?? { HTTPPortalClient(baseURL: portalURL, token: "admin-token", http: RunningPortal.testClient) })
     }
 }

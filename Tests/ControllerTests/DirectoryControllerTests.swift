@@ -94,7 +94,7 @@ struct DirectoryControllerTests {
             let url = portal.url
             let controller = Controller(
                 configuration: .testing(
-                    .folder(folder.path), root: folder, portalURL: url, interval: .seconds(60), selfHeal: false,
+                    .folder(folder.path), root: folder, portalURL: url, interval: .seconds(60), mode: .report,
                     directory: GraphDirectoryReader(session: try graph.session(.secret(ClientSecret("not-the-secret"))))),
                 logger: Logger(label: "test"))
             await controller.reconcile()

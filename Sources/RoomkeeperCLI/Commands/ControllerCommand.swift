@@ -111,7 +111,7 @@ extension Roomkeeper {
             var configuration = ControllerConfiguration(
                 origin: sourceOptions.origin(folder: directory), cacheFolder: sourceOptions.cacheFolder,
                 stateFolder: StateFolder.forThisMachine().root, interval: .seconds(interval.seconds),
-                jitter: jitter, retryInterval: .seconds(firstRetry), selfHeal: selfHeal, concurrency: concurrency,
+                jitter: jitter, retryInterval: .seconds(firstRetry), mode: selfHeal ? .selfHeal : .report, concurrency: concurrency,
                 historyURL: history.map { URL(fileURLWithPath: $0) }, notifier: notifier, sourceTimeouts: sourceOptions.timeouts, trust: trust,
                 acceptedRewrite: sourceOptions.acceptRewrittenHistory?.lowercased(),
                 reconcileTimeout: .seconds(reconcileTimeout.seconds), directory: try graphOptions.reader(priority: .low),
