@@ -323,5 +323,13 @@ struct DriftCommandTests {
         #expect(try await workspace.run(["validate", "contoso"]).status == 0)
         let drift = try await workspace.run(["drift", "contoso", "--format", "json"])
         #expect(drift.status == 0, "git now says what the portal holds: \(drift.output.prefix(600))")
+
+        // A repository that does not load is not adopted into: its errors are shown, nothing is written.
+        try "apiVersion: roomkeeper/v1\nkind: RoomGroup\nmetadata: {name: broken}\nspec: {displayName: 7: 8}\n"
+            .write(to: workspace.repository.appendingPathComponent("broken.yaml"), atomically: true, encoding: .utf8)
+        let adoptedBefore = try String(contentsOf: workspace.repository.appendingPathComponent("adopted.yaml"), encoding: .utf8)
+        let refused = try await workspace.run(["export", "--select", "Device/ROGUE-0001", "--into", "contoso"])
+        #expect(refused.status == 1 && refused.errors.contains("broken.yaml:") && refused.errors.contains("nothing was adopted"), "\(refused.errors)")
+        #expect(try String(contentsOf: workspace.repository.appendingPathComponent("adopted.yaml"), encoding: .utf8) == adoptedBefore)
     }
 }

@@ -63,55 +63,36 @@ extension Roomkeeper {
                     "nothing in \(PortalEndpoint.phrase(portal.endpointDescription)) matches \(select.joined(separator: ", ")); nothing was written")
             }
             guard let out else {
-                if let into { try Adoption.adopt(result.manifests, into: into, from: portal.endpointDescription) }
+                if let into { try adopt(result.manifests, into: into, from: portal.endpointDescription) }
                 return
             }
-            var files: [(name: String, text: String)] = []
-            for kind in ManifestKind.allCases {
-                let documents = result.manifests.filter { $0.kind == kind }
-                guard !documents.isEmpty else { continue }
-                files.append((Self.fileName(kind), try YAMLWriter.write(documents.map(\.yamlValue))))
-            }
-            let folder = URL(fileURLWithPath: out)
-            let policyFile = folder.appendingPathComponent("roomkeeper.yaml")
-            if select.isEmpty, !FileManager.default.fileExists(atPath: policyFile.path) {
-                files.append(("roomkeeper.yaml", try YAMLWriter.write([Self.policy(adopting: result.handMadeKinds)])))
-            }
-            let existing = files.map { folder.appendingPathComponent($0.name).path }.filter(FileManager.default.fileExists(atPath:))
-            if !force, !existing.isEmpty {
+            let written: [String]
+            do {
+                written = try ExportFiles.write(result, to: URL(fileURLWithPath: out), withPolicy: select.isEmpty, force: force)
+            } catch ExportError.wouldOverwrite(let existing) {
                 throw CommandFailure(
                     "\(existing.joined(separator: ", ")) already exist\(existing.count == 1 ? "s" : ""); "
                         + "pass --force to overwrite, or choose another --out. Nothing was written")
-            }
-            try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-            for file in files {
-                try file.text.write(to: folder.appendingPathComponent(file.name), atomically: true, encoding: .utf8)
             }
             let renderer = PlanRenderer(style: TerminalStyle.automatic())
             for finding in result.skipped { printError(renderer.finding(finding).trimmingCharacters(in: .newlines)) }
             print(
                 "Exported \(counted(result.manifests.count, "object")) from \(PortalEndpoint.phrase(portal.endpointDescription)) to \(out): "
-                    + files.map(\.name).joined(separator: ", ") + ".")
+                    + written.joined(separator: ", ") + ".")
         }
 
-        static func fileName(_ kind: ManifestKind) -> String {
-            switch kind {
-            case .roomGroup: "room-groups.yaml"
-            case .role: "roles.yaml"
-            case .roleAssignment: "role-assignments.yaml"
-            case .device: "devices.yaml"
-            case .updateRing: "update-rings.yaml"
+        private func adopt(_ manifests: [Manifest], into folder: String, from portal: String) throws {
+            let changed: [String]
+            do {
+                changed = try ExportFiles.adopt(manifests, into: URL(fileURLWithPath: folder))
+            } catch ExportError.repositoryInvalid(let loaded) {
+                let renderer = DiagnosticRenderer(style: TerminalStyle.automatic())
+                FileHandle.standardError.write(Data(renderer.render(loaded.diagnostics, sources: loaded.sources).utf8))
+                throw CommandFailure("\(folder): \(DiagnosticRenderer.count(loaded.diagnostics)); nothing was adopted")
             }
-        }
-
-        /// A policy that lets a plan take ownership of the hand-made objects just exported.
-        static func policy(adopting kinds: Set<ManifestKind>) -> YAMLValue {
-            let adopt = RepositoryPolicy.manageableKinds.filter(kinds.contains).map { (key: $0.collectionName, value: YAMLValue.bool(true)) }
-            var spec: [(key: String, value: YAMLValue)] = []
-            if !adopt.isEmpty { spec.append(("adopt", .mapping(adopt))) }
-            return .mapping([
-                ("apiVersion", .string(ManifestKind.apiVersion)), ("kind", .string("Policy")), ("spec", .mapping(spec)),
-            ])
+            print(
+                "Adopted \(counted(manifests.count, "object")) from \(PortalEndpoint.phrase(portal)) into \(folder): \(changed.joined(separator: ", ")). "
+                    + "Rewritten documents keep their metadata but not their comments; review with git diff, then commit.")
         }
     }
 }
