@@ -156,7 +156,6 @@ let package = Package(
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
-                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]),
         // The `roomkeeper` executable: only `main`.
         .executableTarget(name: "roomkeeper", dependencies: ["RoomkeeperCLI"]),

@@ -4,7 +4,6 @@ import Engine
 import Foundation
 import Logging
 import PortalAPI
-import ServiceLifecycle
 
 extension Roomkeeper {
     /// `roomkeeper controller [run]`: the reconcile loop and its HTTP endpoints.
@@ -120,36 +119,17 @@ extension Roomkeeper {
             let controller = Controller(configuration: configuration, metrics: metrics, logger: logger)
             let credentials = ControllerCredentials(
                 webhookSecret: secret, adminToken: adminToken, readToken: readToken, loopbackOnly: address.isLoopback)
-            let probeAddress = probeListen.flatMap(ListenAddress.init)
-            let server = ControllerServer.makeApplication(
-                controller: controller, host: address.host, port: address.port,
-                endpoints: probeAddress == nil ? [.probes, .reads, .triggers] : [.reads, .triggers], credentials: credentials,
-                logger: Logger(label: "roomkeeper.http")
-            ) { port in
+            let probes = probeListen.flatMap(ListenAddress.init)
+            try await ControllerProcess.run(
+                controller, api: address.listener, probes: probes?.listener, credentials: credentials, logger: logger
+            ) { port, probesOnly in
                 // Written unbuffered, so a script waiting for this line sees it at once.
-                FileHandle.standardOutput.write(Data("Roomkeeper controller listening on http://\(address.host):\(port)\n".utf8))
+                let host = (probesOnly ? probes?.host : nil) ?? address.host
+                let line =
+                    probesOnly
+                    ? "Roomkeeper controller probes on http://\(host):\(port)\n" : "Roomkeeper controller listening on http://\(host):\(port)\n"
+                FileHandle.standardOutput.write(Data(line.utf8))
             }
-            var services: [ServiceGroupConfiguration.ServiceConfiguration] = [
-                .init(service: server),
-                .init(service: ControllerService(controller: controller), successTerminationBehavior: .gracefullyShutdownGroup),
-            ]
-            if let probeAddress {
-                services.append(
-                    .init(
-                        service: ControllerServer.makeApplication(
-                            controller: controller, host: probeAddress.host, port: probeAddress.port, endpoints: [.probes],
-                            credentials: ControllerCredentials(webhookSecret: nil, adminToken: nil, loopbackOnly: probeAddress.isLoopback),
-                            logger: Logger(label: "roomkeeper.http")
-                        ) { port in
-                            FileHandle.standardOutput.write(Data("Roomkeeper controller probes on http://\(probeAddress.host):\(port)\n".utf8))
-                        }))
-            }
-            let group = ServiceGroup(
-                configuration: ServiceGroupConfiguration(
-                    services: services,
-                    gracefulShutdownSignals: [.sigterm, .sigint],
-                    logger: logger))
-            try await group.run()
         }
     }
 }
@@ -218,4 +198,6 @@ struct ListenAddress {
     }
 
     var isLoopback: Bool { ListenHost.isLoopback(host) }
+
+    var listener: ControllerProcess.Listener { ControllerProcess.Listener(host: host, port: port, isLoopback: isLoopback) }
 }
