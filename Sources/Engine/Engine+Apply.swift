@@ -13,7 +13,7 @@ extension Engine {
     public func reviewInterruptedRuns(on portal: any Portal) async throws -> [ApplyJournal.Interrupted] {
         let runs = interruptedRuns(on: portal)
         guard !runs.isEmpty else { return [] }
-        let recordURL = state.inventoryRecord(for: portal.endpointDescription)
+        let recordURL = state.inventoryRecord(for: portal.identity)
         if var record = InventoryRecord.load(from: recordURL) {
             for run in runs where run.portal == portal.endpointDescription { record.account(for: run) }
             try record.save(to: recordURL)
@@ -40,7 +40,7 @@ extension Engine {
             portal: portal, journal: try ApplyJournal(folder: journals, planId: plan.id), options: options,
             devices: directory as? any DeviceRegistryWriter)
         let report = await executor.apply(plan, stopReason: stopReason, progress: progress)
-        let recordURL = state.inventoryRecord(for: portal.endpointDescription)
+        let recordURL = state.inventoryRecord(for: portal.identity)
         if var record = InventoryRecord.load(from: recordURL) {
             record.account(for: report)
             try record.save(to: recordURL)

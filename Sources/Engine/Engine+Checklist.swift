@@ -30,7 +30,7 @@ extension Engine {
             declared: snapshot.manifests, live: live, source: snapshot.description, sourceRevision: snapshot.revision, now: now)
         plan.origin = snapshot.origin
         // The directory's sources are guarded as the portal's collections are.
-        plan.blockers += try guardInventory(of: live, readFrom: "directory \(directory.tenantKey)", accepting: acceptInventoryShrink)
+        plan.blockers += try guardInventory(of: live, readFrom: directory.identity, accepting: acceptInventoryShrink)
         let confirmed = try await offCooperativePool { [self] in try confirmations(for: directory) }
         let history = confirmed.compactMapValues { $0.step }
         let checklist = Checklist.make(

@@ -28,11 +28,11 @@ public struct Engine: Sendable {
         self.directory = directory
     }
 
-    /// Starts loading the last read of the portal that calls itself `endpoint` from the state
-    /// folder, so that it is ready when the portal is read (a front end calls this before it
-    /// loads the manifests). Reads only local files.
-    public func prefetchReadCache(for endpoint: String) {
-        readCaches.prefetch(endpoint, from: state.portalReadCache(for: endpoint))
+    /// Starts loading the last read of `portal` from the state folder, so that it is ready when
+    /// the portal is read (a front end calls this before it loads the manifests). Reads only
+    /// local files.
+    public func prefetchReadCache(for portal: PortalIdentity) {
+        readCaches.prefetch(portal.key, from: state.portalReadCache(for: portal))
     }
 
     /// Plans `snapshot` against what `portal` holds now, returning the live state read for it.
@@ -57,7 +57,7 @@ public struct Engine: Sendable {
             declared: snapshot.manifests, live: live, options: options, source: snapshot.description, sourceRevision: snapshot.revision,
             portal: portal.endpointDescription)
         plan.origin = snapshot.origin
-        plan.blockers += try guardInventory(of: live, readFrom: portal.endpointDescription, accepting: acceptInventoryShrink)
+        plan.blockers += try guardInventory(of: live, readFrom: portal.identity, accepting: acceptInventoryShrink)
         return plan
     }
 
@@ -65,9 +65,9 @@ public struct Engine: Sendable {
     /// was planned against, when it shrank suspiciously. Those are blockers: a partial or
     /// mistaken read is not planned against. A read that passes (or is accepted) becomes the
     /// record the next is compared with.
-    func guardInventory(of live: LiveState, readFrom source: String, accepting: Bool) throws -> [PlanBlocker] {
+    func guardInventory(of live: LiveState, readFrom source: PortalIdentity, accepting: Bool) throws -> [PlanBlocker] {
         let recordURL = state.inventoryRecord(for: source)
-        let current = InventoryRecord(portal: source, live: live)
+        let current = InventoryRecord(portal: source.key, live: live)
         let shrinkage = InventoryRecord.load(from: recordURL)?.shrinkage(to: current) ?? []
         guard accepting || shrinkage.isEmpty else { return shrinkage }
         try current.save(to: recordURL)
@@ -105,10 +105,9 @@ public struct Engine: Sendable {
     func readThroughCache(
         _ portal: any Portal, directory: (any DirectorySource)?, lookingUp lookups: DirectoryLookups = DirectoryLookups()
     ) async throws -> (LiveState, caching: Task<Void, Never>) {
-        let endpoint = portal.endpointDescription
-        let folder = state.portalReadCache(for: endpoint)
+        let folder = state.portalReadCache(for: portal.identity)
         let (live, cache) = try await LiveState.read(
-            from: portal, directory: directory, lookingUp: lookups, cache: await readCaches.cache(endpoint, from: folder))
+            from: portal, directory: directory, lookingUp: lookups, cache: await readCaches.cache(portal.identity.key, from: folder))
         readCaches.keep(cache.saved)
         let caching = Task {
             guard cache.hasChanges else { return }
@@ -120,7 +119,7 @@ public struct Engine: Sendable {
 
     /// The drift history file for `portal`: `explicit`, else one per portal under the state folder.
     public func history(for portal: any Portal, explicit: URL? = nil) -> DriftHistory {
-        DriftHistory(url: explicit ?? state.driftHistory(for: portal.endpointDescription))
+        DriftHistory(url: explicit ?? state.driftHistory(for: portal.identity))
     }
 
     /// One drift check, in the order that loses nothing: plan (the deletion guard does not apply

@@ -21,17 +21,19 @@ public struct StateFolder: Sendable, Equatable {
     }
 
     /// `cache/<digest>/`: what was last read of a portal, by collection, with its delta tokens.
-    public func portalReadCache(for portal: String) -> URL { root.appendingPathComponent("cache/\(Self.digest(portal))") }
+    public func portalReadCache(for portal: PortalIdentity) -> URL { root.appendingPathComponent("cache/\(Self.digest(portal.key))") }
 
     /// `cache/graph-<digest>`: what was read of a tenant's directory through Graph.
     public func directoryCache(for tenantKey: String) -> URL { root.appendingPathComponent("cache/graph-\(Self.digest(tenantKey))") }
 
-    /// `inventory/<digest>.json`: the counts of the last read planned against, for the inventory
-    /// guard; `source` is a portal's endpoint, or `directory <tenant>`.
-    public func inventoryRecord(for source: String) -> URL { root.appendingPathComponent("inventory/\(Self.digest(source)).json") }
+    /// `inventory/<digest>.json`: the counts of the last read of a portal or directory planned
+    /// against, for the inventory guard.
+    public func inventoryRecord(for source: PortalIdentity) -> URL {
+        root.appendingPathComponent("inventory/\(Self.digest(source.key)).json")
+    }
 
     /// `drift/<digest>.jsonl`: a portal's drift checks, newest last.
-    public func driftHistory(for portal: String) -> URL { root.appendingPathComponent("drift/\(Self.digest(portal)).jsonl") }
+    public func driftHistory(for portal: PortalIdentity) -> URL { root.appendingPathComponent("drift/\(Self.digest(portal.key)).jsonl") }
 
     /// `checklist/<digest>.json`: the checklist steps people confirmed for a tenant.
     public func checklistConfirmations(for tenantKey: String) -> URL {

@@ -92,7 +92,7 @@ struct PlanCommandTests {
         #expect(!result.output.contains(token) && !result.errors.contains(token))
         #expect(again.status == result.status && again.output == result.output)
         // What the plan left in the state folder is private and holds no credential.
-        let cache = StateFolder(state).portalReadCache(for: portal.url).appendingPathComponent("rooms.bin")
+        let cache = StateFolder(state).portalReadCache(for: .portal(endpoint: portal.url)).appendingPathComponent("rooms.bin")
         let mode = try FileManager.default.attributesOfItem(atPath: cache.path)[.posixPermissions] as? Int
         #expect(mode == 0o600)
         let files = FileManager.default.enumerator(at: state, includingPropertiesForKeys: nil)?.compactMap { $0 as? URL } ?? []

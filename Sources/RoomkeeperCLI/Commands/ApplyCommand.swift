@@ -79,7 +79,7 @@ extension Roomkeeper {
             let portalChoice = try portalOptions.choice()
             try graphOptions.refuseRealTenantWrites(with: portalChoice)
             let engine = try graphOptions.engine()
-            engine.prefetchReadCache(for: portalChoice.endpointDescription)
+            engine.prefetchReadCache(for: .portal(endpoint: portalChoice.endpointDescription))
             let origin = try saved.map(savedOrigin) ?? sourceOptions.origin(folder: source)
             let manifests = try await ManifestSource.load(
                 origin, options: sourceOptions, style: style, consequence: "nothing was applied", forChanges: true)

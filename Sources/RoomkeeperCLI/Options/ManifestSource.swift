@@ -121,7 +121,7 @@ enum ManifestSource {
         folder: String, source: SourceOptions, portal: PortalOptions, engine: Engine, style: TerminalStyle, consequence: String
     ) async throws -> (ManifestSnapshot, any Portal) {
         let choice = try portal.choice()
-        engine.prefetchReadCache(for: choice.endpointDescription)
+        engine.prefetchReadCache(for: .portal(endpoint: choice.endpointDescription))
         let snapshot = try await load(source.origin(folder: folder), options: source, style: style, consequence: consequence)
         return (snapshot, try await choice.open())
     }
