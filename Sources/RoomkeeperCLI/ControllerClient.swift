@@ -49,7 +49,11 @@ extension Roomkeeper {
             guard let status = try? decoder.decode(ControllerStatus.self, from: Data(body.utf8)) else {
                 throw CommandFailure("the controller at \(endpoint.url) answered /status with something that is not a controller's status")
             }
-            if format == .json { print(body, terminator: body.hasSuffix("\n") ? "" : "\n") } else { print(Self.describe(status, at: endpoint.url)) }
+            if format == .json {
+                Console.current.out(body, terminator: body.hasSuffix("\n") ? "" : "\n")
+            } else {
+                Console.current.out(Self.describe(status, at: endpoint.url))
+            }
             if status.condition == .stalled || status.condition == .failing { throw ExitCode(2) }
         }
 
@@ -159,7 +163,7 @@ struct ControllerEndpointOptions: ParsableArguments {
         let (code, body) = try await send(.POST, path, token: try adminToken())
         let answer = body.trimmingCharacters(in: .whitespacesAndNewlines).terminalSafe
         switch code {
-        case 200..<300: print("The controller at \(url): \(answer)")
+        case 200..<300: Console.current.out("The controller at \(url): \(answer)")
         case 409: throw CommandFailure("the controller at \(url) refused: \(answer) (roomkeeper controller resume)")
         default: throw CommandFailure("the controller at \(url) answered \(code): \(answer)")
         }

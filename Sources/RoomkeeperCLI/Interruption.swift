@@ -31,7 +31,7 @@ struct SignalWatch {
             let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
             source.setEventHandler {
                 if interruption.receive(name), number == SIGINT { exit(130) }
-                FileHandle.standardError.write(Data("\nroomkeeper: \(name): finishing the actions in flight; starting no more\n".utf8))
+                Console.current.err("\nroomkeeper: \(name): finishing the actions in flight; starting no more\n", terminator: "")
             }
             source.resume()
             return source

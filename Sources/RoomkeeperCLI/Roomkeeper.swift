@@ -1,4 +1,5 @@
 import ArgumentParser
+import Foundation
 import Reports
 
 /// The `roomkeeper` command: every subcommand, and the one place errors become messages and exit codes.
@@ -22,30 +23,42 @@ public struct Roomkeeper: AsyncParsableCommand {
         ])
 
     /// The executable's entry point (not named `main`: from another module that name would reach
-    /// ArgumentParser's synchronous `main`, which cannot run an async command).
-    ///
-    /// Runs the command the arguments name; a `CommandFailure` becomes one line on standard error
-    /// and exit 1 (never the usage text), everything else goes to ArgumentParser's own handling.
+    /// ArgumentParser's synchronous `main`, which cannot run an async command): bootstraps
+    /// logging from the command's flags, runs it and exits with its code.
     public static func execute() async {
+        Foundation.exit(await run(Array(CommandLine.arguments.dropFirst()), bootstrappingLogging: true))
+    }
+
+    /// Runs the command `arguments` name, writing to `Console.current`, and returns its exit code:
+    /// a `CommandFailure` is one line on standard error and 1 (never the usage text); anything
+    /// else is ArgumentParser's message and code (64 for a usage error). Used by the executable,
+    /// and by tests that run a command in process; only a process bootstraps logging, which
+    /// swift-log allows once.
+    public static func run(_ arguments: [String], bootstrappingLogging: Bool = false) async -> Int32 {
+        let console = Console.current
         do {
-            var command = try parseAsRoot()
-            (command as? any LoggingCommand)?.logging.bootstrap()
+            var command = try parseAsRoot(arguments)
+            if bootstrappingLogging { (command as? any LoggingCommand)?.logging.bootstrap() }
             if var command = command as? any AsyncParsableCommand {
                 try await command.run()
             } else {
                 try command.run()
             }
+            return 0
         } catch let failure as CommandFailure {
-            printError("roomkeeper: error: \(failure.description.terminalSafe)")
-            exit(withError: ExitCode.failure)
+            console.err("roomkeeper: error: \(failure.description.terminalSafe)")
+            return ExitCode.failure.rawValue
         } catch {
-            exit(withError: error)
+            let code = exitCode(for: error)
+            let message = fullMessage(for: error)
+            if !message.isEmpty { code == .success ? console.out(message) : console.err(message) }
+            return code.rawValue
         }
     }
 }
 
 /// A failure the user can act on: printed as `roomkeeper: error: MESSAGE`, exit 1, no usage text.
-/// Commands throw it; `Roomkeeper.execute()` is the one place that turns it into words and a code.
+/// Commands throw it; `Roomkeeper.run(_:)` is the one place that turns it into words and a code.
 struct CommandFailure: Error, CustomStringConvertible {
     var description: String
     init(_ description: String) { self.description = description }

@@ -35,9 +35,10 @@ extension Roomkeeper {
             var report = AccessReport.make(try await Planning.readLive(portal, engine: engine))
             if let user { report.people = report.people.filter { $0.userPrincipalName.lowercased() == user.lowercased() } }
             switch format {
-            case .json: print(try AccessRenderer.json(report), terminator: "")
-            case .text: print(AccessRenderer.text(report, portal: portal.endpointDescription, style: colorOptions.style), terminator: "")
-            case .markdown: print(AccessRenderer.markdown(report, portal: portal.endpointDescription), terminator: "")
+            case .json: Console.current.out(try AccessRenderer.json(report), terminator: "")
+            case .text:
+                Console.current.out(AccessRenderer.text(report, portal: portal.endpointDescription, style: colorOptions.style), terminator: "")
+            case .markdown: Console.current.out(AccessRenderer.markdown(report, portal: portal.endpointDescription), terminator: "")
             }
         }
     }

@@ -113,10 +113,10 @@ extension Roomkeeper {
                         guard format == .text else { return }
                         if onTerminal {
                             if progress.result.outcome == .failed { printError("\r\u{1B}[2K" + applyRenderer.progressLine(progress)) }
-                            FileHandle.standardError.write(Data(applyRenderer.counter(progress).utf8))
+                            Console.current.err(applyRenderer.counter(progress), terminator: "")
                         } else {
                             // Piped (CI logs, tee): each line as it happens, not when a buffer fills.
-                            print(applyRenderer.progressLine(progress))
+                            Console.current.out(applyRenderer.progressLine(progress))
                             fflush(nil)
                         }
                     })
@@ -128,22 +128,22 @@ extension Roomkeeper {
             case .refused:
                 throw failure("the plan must not be applied as it is (see the errors and refusals above); nothing was applied")
             case .nothingToDo(let plan):
-                if format == .json { print(try ApplyRenderer.json(emptyReport(plan, portal)), terminator: "") }
+                if format == .json { Console.current.out(try ApplyRenderer.json(emptyReport(plan, portal)), terminator: "") }
             case .declined:
                 throw failure("apply cancelled; nothing was applied")
             case .applied(_, let report):
-                if onTerminal { FileHandle.standardError.write(Data("\r\u{1B}[2K".utf8)) }
+                if onTerminal { Console.current.err("\r\u{1B}[2K", terminator: "") }
                 switch format {
-                case .json: print(try ApplyRenderer.json(report), terminator: "")
+                case .json: Console.current.out(try ApplyRenderer.json(report), terminator: "")
                 case .text:
-                    print(applyRenderer.summary(report), terminator: "")
+                    Console.current.out(applyRenderer.summary(report), terminator: "")
                     let counts = portal.transportCounts
                     if counts.retried > 0 {
                         var note = "The portal client retried \(counts.retried) requests (throttling, server errors or lost connections)"
                         if counts.confirmedAfterLostAnswer > 0 {
                             note += "; \(counts.confirmedAfterLostAnswer) writes whose answer was lost were confirmed by reading them back"
                         }
-                        print(note + ".")
+                        Console.current.out(note + ".")
                     }
                 }
                 if !report.succeeded { throw ExitCode.failure }
@@ -157,11 +157,11 @@ extension Roomkeeper {
             guard let saved else {
                 let plan = try await Planning.plan(
                     manifests, portal: portal, engine: engine, options: planning.planOptions, acceptInventoryShrink: planning.acceptInventoryShrink)
-                if format == .text { print(renderer.text(plan), terminator: "") }
+                if format == .text { Console.current.out(renderer.text(plan), terminator: "") }
                 return plan
             }
             if format == .text {
-                print(
+                Console.current.out(
                     "Roomkeeper apply of the plan saved in \(source.terminalSafe) for \(saved.source.terminalSafe), "
                         + "made \(ISO8601DateFormatter().string(from: saved.createdAt)), to \(PortalEndpoint.phrase(portal.endpointDescription))")
             }
@@ -233,15 +233,15 @@ extension Roomkeeper {
                 + Planner.blockers(
                     for: saved.actions, declared: manifests.manifests, live: live, options: PlanOptions(allowMassDelete: planning.allowMassDelete))
             if !plan.isApplyable, format == .text {
-                print(renderer.findings(plan.findings.filter { $0.severity == .error }), terminator: "")
-                print(renderer.refusals(plan.blockers), terminator: "")
+                Console.current.out(renderer.findings(plan.findings.filter { $0.severity == .error }), terminator: "")
+                Console.current.out(renderer.refusals(plan.blockers), terminator: "")
             }
             return plan
         }
 
         private func confirm(_ portal: any Portal) -> Bool {
-            print("Apply these actions to \(PortalEndpoint.phrase(portal.endpointDescription))? Only 'yes' is accepted.")
-            print("  Enter a value: ", terminator: "")
+            Console.current.out("Apply these actions to \(PortalEndpoint.phrase(portal.endpointDescription))? Only 'yes' is accepted.")
+            Console.current.out("  Enter a value: ", terminator: "")
             fflush(nil)  // every stream: the prompt must show before the read
             guard let answer = readLine() else {
                 printError("\nroomkeeper: no answer on standard input; pass --auto-approve to apply without one")
@@ -309,17 +309,18 @@ extension Roomkeeper.ApplyCommand {
         let person = confirmedBy ?? ProcessInfo.processInfo.environment["USER"] ?? "unknown"
         var left = run.checklist.steps.count
         let numbers = Dictionary(run.checklist.steps.map { ($0.id, $0.number) }, uniquingKeysWith: { first, _ in first })
-        print("\(ChecklistRenderer.summary(run.checklist)) Do each in the portal, then confirm it here.\n")
+        Console.current.out("\(ChecklistRenderer.summary(run.checklist)) Do each in the portal, then confirm it here.\n")
         for step in run.checklist.steps {
-            print(ChecklistRenderer.text(step, after: step.after.compactMap { numbers[$0] }.sorted(), style: style), terminator: "")
-            print("Done in the portal? [y]es, [s]kip, [q]uit: ", terminator: "")
+            Console.current.out(ChecklistRenderer.text(step, after: step.after.compactMap { numbers[$0] }.sorted(), style: style), terminator: "")
+            Console.current.out("Done in the portal? [y]es, [s]kip, [q]uit: ", terminator: "")
             let answer = try await offCooperativePool { readLine(strippingNewline: true) }?.lowercased()
             if answer == "q" || answer == nil { break }
             guard answer == "y" || answer == "yes" else { continue }
             try await engine.confirm(step, by: person)
             left -= 1
         }
-        print("\n" + (left == 0 ? "Every step is confirmed." : "\(left) step\(left == 1 ? "" : "s") left: roomkeeper plan --graph lists them."))
+        Console.current.out(
+            "\n" + (left == 0 ? "Every step is confirmed." : "\(left) step\(left == 1 ? "" : "s") left: roomkeeper plan --graph lists them."))
         if left > 0 { throw ExitCode(2) }
     }
 }

@@ -128,7 +128,7 @@ extension Roomkeeper {
                 let line =
                     probesOnly
                     ? "Roomkeeper controller probes on http://\(host):\(port)\n" : "Roomkeeper controller listening on http://\(host):\(port)\n"
-                FileHandle.standardOutput.write(Data(line.utf8))
+                Console.current.out(line, terminator: "")
             }
         }
     }

@@ -104,7 +104,7 @@ extension Roomkeeper {
         /// Prints the report in --format, and writes it to --out in the format of its extension;
         /// the HTML report charts `history`.
         private func emit(_ report: DriftReport, style: TerminalStyle, history: [DriftHistoryEntry] = []) throws {
-            print(try Self.render(report, format, style: style, history: history), terminator: "")
+            Console.current.out(try Self.render(report, format, style: style, history: history), terminator: "")
             if let out {
                 let fileFormat = ReportFormat(fileExtension: (out as NSString).pathExtension)
                 try PrivateFiles.write(

@@ -76,7 +76,7 @@ extension Roomkeeper {
             }
             let renderer = PlanRenderer(style: TerminalStyle.automatic())
             for finding in result.skipped { printError(renderer.finding(finding).trimmingCharacters(in: .newlines)) }
-            print(
+            Console.current.out(
                 "Exported \(counted(result.manifests.count, "object")) from \(PortalEndpoint.phrase(portal.endpointDescription)) to \(out): "
                     + written.joined(separator: ", ") + ".")
         }
@@ -87,10 +87,10 @@ extension Roomkeeper {
                 changed = try ExportFiles.adopt(manifests, into: URL(fileURLWithPath: folder))
             } catch ExportError.repositoryInvalid(let loaded) {
                 let renderer = DiagnosticRenderer(style: TerminalStyle.automatic())
-                FileHandle.standardError.write(Data(renderer.render(loaded.diagnostics, sources: loaded.sources).utf8))
+                Console.current.err(renderer.render(loaded.diagnostics, sources: loaded.sources), terminator: "")
                 throw CommandFailure("\(folder): \(DiagnosticRenderer.count(loaded.diagnostics)); nothing was adopted")
             }
-            print(
+            Console.current.out(
                 "Adopted \(counted(manifests.count, "object")) from \(PortalEndpoint.phrase(portal)) into \(folder): \(changed.joined(separator: ", ")). "
                     + "Rewritten documents keep their metadata but not their comments; review with git diff, then commit.")
         }

@@ -98,7 +98,7 @@ extension Roomkeeper.GraphCommand {
             }
             if !diagnostics.isEmpty {
                 let sources = seed == "contoso" ? [:] : [seed: SourceText(path: seed, bytes: Array(try Data(contentsOf: URL(fileURLWithPath: seed))))]
-                FileHandle.standardError.write(Data(DiagnosticRenderer(style: .automatic()).render(diagnostics, sources: sources).utf8))
+                Console.current.err(DiagnosticRenderer(style: .automatic()).render(diagnostics, sources: sources), terminator: "")
                 if diagnostics.hasErrors { throw ExitCode.failure }
             }
             if let clientId { try register(clientId, in: &tenant) }
@@ -110,7 +110,7 @@ extension Roomkeeper.GraphCommand {
                 store: store, configuration: configuration,
                 onServerRunning: { port in
                     // Written unbuffered, so a script waiting for this line sees it at once.
-                    FileHandle.standardOutput.write(Data("Roomkeeper Graph emulator listening on http://\(host):\(port) (tenant \(tenantId))\n".utf8))
+                    Console.current.out("Roomkeeper Graph emulator listening on http://\(host):\(port) (tenant \(tenantId))\n", terminator: "")
                 })
             try await application.runService()
         }

@@ -50,9 +50,9 @@ extension Roomkeeper {
                 source, portal: portal, engine: engine, options: planning.planOptions,
                 acceptInventoryShrink: planning.acceptInventoryShrink)
             switch format {
-            case .json: print(try PlanRenderer.json(plan), terminator: "")
-            case .text: print(PlanRenderer(style: style).text(plan), terminator: "")
-            case .markdown: print(PlanRenderer.markdown(plan), terminator: "")
+            case .json: Console.current.out(try PlanRenderer.json(plan), terminator: "")
+            case .text: Console.current.out(PlanRenderer(style: style).text(plan), terminator: "")
+            case .markdown: Console.current.out(PlanRenderer.markdown(plan), terminator: "")
             }
             if let out { try PrivateFiles.write(Data(try SavedPlan.encode(plan).utf8), to: URL(fileURLWithPath: out), privateFolder: false) }
             if !plan.isApplyable { throw ExitCode.failure }
@@ -66,9 +66,9 @@ extension Roomkeeper {
             let run = try await Planning.reporting { try await engine.checklist(snapshot, acceptInventoryShrink: planning.acceptInventoryShrink) }
             let tenant = engine.directory?.directoryDescription ?? "the tenant's directory"
             switch format {
-            case .json: print(try ChecklistRenderer.json(run.checklist, plan: run.plan, directory: tenant), terminator: "")
-            case .text: print(ChecklistRenderer.text(run.checklist, plan: run.plan, directory: tenant, style: style), terminator: "")
-            case .markdown: print(ChecklistRenderer.markdown(run.checklist, plan: run.plan, directory: tenant), terminator: "")
+            case .json: Console.current.out(try ChecklistRenderer.json(run.checklist, plan: run.plan, directory: tenant), terminator: "")
+            case .text: Console.current.out(ChecklistRenderer.text(run.checklist, plan: run.plan, directory: tenant, style: style), terminator: "")
+            case .markdown: Console.current.out(ChecklistRenderer.markdown(run.checklist, plan: run.plan, directory: tenant), terminator: "")
             }
             if let out {
                 try PrivateFiles.write(

@@ -86,7 +86,7 @@ extension Roomkeeper.PortalCommand {
             let (tenant, diagnostics) = seed == "contoso" ? try TenantSeed.contoso() : try TenantSeed.load(path: seed)
             if diagnostics.hasErrors {
                 let sources = seed == "contoso" ? [:] : [seed: SourceText(path: seed, bytes: Array(try Data(contentsOf: URL(fileURLWithPath: seed))))]
-                FileHandle.standardError.write(Data(DiagnosticRenderer(style: .automatic()).render(diagnostics, sources: sources).utf8))
+                Console.current.err(DiagnosticRenderer(style: .automatic()).render(diagnostics, sources: sources), terminator: "")
                 throw ExitCode.failure
             }
             let store = try PortalStore(path: db)
@@ -98,7 +98,7 @@ extension Roomkeeper.PortalCommand {
                 rateLimit: rateLimit.map { ($0, $0) }, baseURL: baseURL)
             let application = PortalServer.makeApplication(service: service, configuration: configuration) { port in
                 // Written unbuffered, so a script waiting for this line sees it at once.
-                FileHandle.standardOutput.write(Data("Roomkeeper portal emulator listening on http://\(host):\(port) (database \(db))\n".utf8))
+                Console.current.out("Roomkeeper portal emulator listening on http://\(host):\(port) (database \(db))\n", terminator: "")
             }
             try await application.runService()
         }

@@ -15,7 +15,7 @@ extension Roomkeeper {
         @OptionGroup var logging: LoggingOptions
 
         func run() async throws {
-            print(ManifestJSONSchema.document().rendered(), terminator: "")
+            Console.current.out(ManifestJSONSchema.document().rendered(), terminator: "")
         }
     }
 }

@@ -26,9 +26,9 @@ extension Roomkeeper {
         func run() async throws {
             let saved = try SavedPlanFile.read(plan)
             switch format {
-            case .json: print(try PlanRenderer.json(saved), terminator: "")
-            case .text: print(PlanRenderer(style: colorOptions.style).text(saved), terminator: "")
-            case .markdown: print(PlanRenderer.markdown(saved), terminator: "")
+            case .json: Console.current.out(try PlanRenderer.json(saved), terminator: "")
+            case .text: Console.current.out(PlanRenderer(style: colorOptions.style).text(saved), terminator: "")
+            case .markdown: Console.current.out(PlanRenderer.markdown(saved), terminator: "")
             }
         }
     }

@@ -52,24 +52,24 @@ extension Roomkeeper {
             }
             switch format {
             case .json:
-                print(ValidationReport.json(result).rendered(), terminator: "")
+                Console.current.out(ValidationReport.json(result).rendered(), terminator: "")
             case .github:
-                print(ValidationReport.github(result.diagnostics, folder: directory), terminator: "")
-                print(
+                Console.current.out(ValidationReport.github(result.diagnostics, folder: directory), terminator: "")
+                Console.current.out(
                     result.diagnostics.hasErrors
                         ? "\(directory): \(DiagnosticRenderer.count(result.diagnostics)); nothing was changed"
                         : summary(result, style: TerminalStyle(usesColor: false)))
             case .sarif:
-                print(
+                Console.current.out(
                     ValidationReport.sarif(result.diagnostics, folder: directory, toolVersion: Roomkeeper.configuration.version).rendered(),
                     terminator: "")
             case .text:
                 let style = colorOptions.style
-                print(DiagnosticRenderer(style: style).render(result.diagnostics, sources: result.sources), terminator: "")
+                Console.current.out(DiagnosticRenderer(style: style).render(result.diagnostics, sources: result.sources), terminator: "")
                 if result.diagnostics.hasErrors {
-                    print("\(directory): \(DiagnosticRenderer.count(result.diagnostics)); nothing was changed")
+                    Console.current.out("\(directory): \(DiagnosticRenderer.count(result.diagnostics)); nothing was changed")
                 } else {
-                    print(summary(result, style: style))
+                    Console.current.out(summary(result, style: style))
                 }
             }
             if result.diagnostics.hasErrors { throw ExitCode.failure }

@@ -143,7 +143,7 @@ enum ManifestSource {
         }
         if snapshot.hasErrors {
             let renderer = DiagnosticRenderer(style: style)
-            FileHandle.standardError.write(Data(renderer.render(snapshot.load.diagnostics, sources: snapshot.load.sources).utf8))
+            Console.current.err(renderer.render(snapshot.load.diagnostics, sources: snapshot.load.sources), terminator: "")
             printError("\(snapshot.description): \(DiagnosticRenderer.count(snapshot.load.diagnostics)); \(consequence)")
             throw ExitCode.failure
         }
@@ -153,5 +153,5 @@ enum ManifestSource {
 
 /// Writes a line to standard error.
 func printError(_ text: String) {
-    FileHandle.standardError.write(Data((text + "\n").utf8))
+    Console.current.err(text)
 }
