@@ -121,20 +121,23 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
             ]),
+        // The state folder's files: the portal's read cache, inventory records, drift histories.
+        // The core's values; their reading and writing here.
+        .target(name: "StateStore", dependencies: ["Reconciler", "PortalAPI"]),
         // The reconcile pipeline both front ends call: load a source, read the portal with the
         // inventory guard, plan, apply with journal and inventory accounting, check drift with
         // history and notification. Owns the state folder; links no server or metrics library.
         .target(
             name: "Engine",
             dependencies: [
-                "Manifests", "GitSource", "PortalAPI", "Reconciler", "Reports", "Notifications",
+                "Manifests", "GitSource", "PortalAPI", "Reconciler", "Reports", "Notifications", "StateStore",
                 .product(name: "Crypto", package: "swift-crypto"),
             ]),
         // The controller: the reconcile loop, its status, metrics and HTTP endpoints.
         .target(
             name: "Controller",
             dependencies: [
-                "Engine", "Manifests", "GitSource", "PortalAPI", "Reconciler", "Reports", "Notifications",
+                "Engine", "Manifests", "GitSource", "PortalAPI", "Reconciler", "Reports", "Notifications", "StateStore",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
@@ -166,7 +169,7 @@ let package = Package(
             name: "RoomkeeperBenchmarks",
             dependencies: [
                 "Manifests", "CYAML", "PortalAPI", "PortalModel", "PortalClient", "PortalEmulator", "Reconciler", "GitSource", "Engine", "GraphAPI",
-                "GraphClient",
+                "GraphClient", "StateStore",
                 "HTTPTransport",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
             ]),
@@ -198,7 +201,8 @@ let package = Package(
             name: "GitSourceTests",
             dependencies: ["GitSource", "Manifests", "TestSupport", .product(name: "Crypto", package: "swift-crypto")]),
         .testTarget(
-            name: "ReconcilerTests", dependencies: ["Reconciler", "Manifests", "PortalAPI", "PortalClient", "PortalEmulator", "TestSupport"]),
+            name: "ReconcilerTests",
+            dependencies: ["Reconciler", "Manifests", "PortalAPI", "PortalClient", "PortalEmulator", "StateStore", "TestSupport"]),
         .testTarget(name: "ManifestsTests", dependencies: ["Manifests", "TestSupport"]),
         .testTarget(
             name: "ControllerTests",

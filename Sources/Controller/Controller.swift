@@ -7,6 +7,7 @@ import PortalAPI
 import Reconciler
 import Reports
 import ServiceLifecycle
+import StateStore
 import Synchronization
 
 /// How the controller reconciles: which source, how often, and whether it heals drift itself.

@@ -3,6 +3,7 @@ import Notifications
 import PortalAPI
 import Reconciler
 import Reports
+import StateStore
 
 /// The reconcile pipeline, written once: `plan`, `apply`, `drift`, `export` and the controller
 /// call its steps and none of them re-assembles them. One function per step, one input and one

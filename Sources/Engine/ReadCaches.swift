@@ -1,6 +1,7 @@
 import Foundation
 import PortalAPI
 import Reconciler
+import StateStore
 import Synchronization
 
 /// The last read of each portal, by endpoint: loaded from the state folder once (early, when a

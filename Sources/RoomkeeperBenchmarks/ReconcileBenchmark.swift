@@ -5,6 +5,7 @@ import PortalAPI
 import PortalClient
 import PortalEmulator
 import Reconciler
+import StateStore
 
 /// Plans and applies the generated large tenant (`--sites`, 200 by default: 20,000 rooms,
 /// 40,000 devices, 2,000 room groups, 5,000 role assignments) against an emulator server on a

@@ -2,6 +2,7 @@ import Foundation
 import PortalAPI
 import PortalEmulator
 import Reconciler
+import StateStore
 import TestSupport
 import Testing
 
