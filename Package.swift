@@ -207,7 +207,8 @@ let package = Package(
         .testTarget(
             name: "ControllerTests",
             dependencies: [
-                "Controller", "Engine", "GitSource", "Notifications", "PortalAPI", "PortalClient", "PortalEmulator", "TestSupport", "GraphAPI",
+                "Controller", "StateStore", "Engine", "GitSource", "Notifications", "PortalAPI", "PortalClient", "PortalEmulator", "TestSupport",
+                "GraphAPI",
                 "GraphClient", "GraphEmulator",
             ]),
         .testTarget(name: "ReportsTests", dependencies: ["Reports", "Manifests", "TestSupport"]),

@@ -327,7 +327,7 @@ public actor Controller {
     }
 
     /// Logs the applies found cut off, which this reconcile reads back.
-    private func logInterrupted(_ runs: [ApplyJournal.Interrupted]) {
+    private func logInterrupted(_ runs: [InterruptedRun]) {
         for run in runs {
             logger.warning(
                 "An earlier apply was cut off; this reconcile reads its results back",

@@ -11,7 +11,7 @@ extension Engine {
     /// is counted into the inventory record (so their own deletions are not taken for a short
     /// read), and each journal is closed so it is reported once. The next plan reads the portal
     /// afresh, so nothing is done twice. Returns the runs reviewed.
-    public func reviewInterruptedRuns(on portal: any Portal) async throws -> [ApplyJournal.Interrupted] {
+    public func reviewInterruptedRuns(on portal: any Portal) async throws -> [InterruptedRun] {
         let runs = interruptedRuns(on: portal)
         guard !runs.isEmpty else { return [] }
         let recordURL = state.inventoryRecord(for: portal.identity)
@@ -25,7 +25,7 @@ extension Engine {
 
     /// Applies on `portal` whose journals have no end: cut off, or still running in another
     /// process. Only a holder of the portal's lease may tell which, and review them.
-    public func interruptedRuns(on portal: any Portal) -> [ApplyJournal.Interrupted] {
+    public func interruptedRuns(on portal: any Portal) -> [InterruptedRun] {
         ApplyJournal.interrupted(in: journals).filter { $0.portal == nil || $0.portal == portal.endpointDescription }
     }
 
@@ -89,7 +89,7 @@ extension Engine {
     /// gives a reason or the lease is lost. The lease is given back however this ends.
     public func reconcile(
         on portal: any Portal, lease terms: LeaseTerms, options: ApplyOptions, isolation: isolated (any Actor)? = #isolation,
-        interrupted: ([ApplyJournal.Interrupted]) -> Void = { _ in },
+        interrupted: ([InterruptedRun]) -> Void = { _ in },
         makePlan: () async throws -> Plan,
         approve: (Plan) async throws -> Bool = { _ in true },
         stopReason: @escaping @Sendable () -> String? = { nil },

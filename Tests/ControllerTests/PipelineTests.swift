@@ -3,6 +3,7 @@ import Logging
 import PortalAPI
 import PortalClient
 import Reconciler
+import StateStore
 import TestSupport
 import Testing
 

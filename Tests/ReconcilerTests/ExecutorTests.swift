@@ -3,6 +3,7 @@ import Manifests
 import PortalAPI
 import PortalClient
 import Reconciler
+import StateStore
 import TestSupport
 import Testing
 

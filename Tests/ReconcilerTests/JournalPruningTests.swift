@@ -1,6 +1,7 @@
 import Foundation
 import PortalAPI
 import Reconciler
+import StateStore
 import TestSupport
 import Testing
 

@@ -26,12 +26,13 @@ public struct ApplyOptions: Sendable {
 /// action starts; actions in flight finish; the rest are reported as not attempted.
 public struct Executor: Sendable {
     let portal: any Portal
-    let journal: ApplyJournal?
+    let journal: (any ApplyRecorder)?
     let options: ApplyOptions
     /// Where Autopilot group tags are set (Microsoft Graph); nil when no directory is connected.
     let devices: (any DeviceRegistryWriter)?
 
-    public init(portal: any Portal, journal: ApplyJournal?, options: ApplyOptions = ApplyOptions(), devices: (any DeviceRegistryWriter)? = nil) {
+    public init(portal: any Portal, journal: (any ApplyRecorder)?, options: ApplyOptions = ApplyOptions(), devices: (any DeviceRegistryWriter)? = nil)
+    {
         self.portal = portal
         self.journal = journal
         self.options = options
@@ -42,7 +43,7 @@ public struct Executor: Sendable {
         _ plan: Plan, stopReason: @Sendable () -> String? = { nil }, progress: @Sendable (ApplyProgress) -> Void = { _ in }
     ) async -> ApplyReport {
         let startedAt = Date()
-        await journal?.record(.started, detail: "\(plan.actions.count) actions", portal: portal.endpointDescription)
+        await journal?.record(.started, action: nil, detail: "\(plan.actions.count) actions", portal: portal.endpointDescription)
         var results: [ActionID: ActionResult] = [:]
         var stopped: String?
         var failed = 0
@@ -75,22 +76,22 @@ public struct Executor: Sendable {
             planId: plan.id, portal: portal.endpointDescription, startedAt: startedAt, finishedAt: Date(), results: ordered,
             stoppedBecause: stopped)
         await journal?.record(
-            .finished,
-            detail: "\(report.count(.done)) done, \(report.count(.failed)) failed, \(report.count(.notAttempted)) not attempted")
+            .finished, action: nil,
+            detail: "\(report.count(.done)) done, \(report.count(.failed)) failed, \(report.count(.notAttempted)) not attempted", portal: nil)
         return report
     }
 
     // MARK: - One action
 
     private func perform(_ action: PlannedAction, plan: Plan) async -> ActionResult {
-        await journal?.record(.intended, action: action.id)
+        await journal?.record(.intended, action: action.id, detail: nil, portal: nil)
         do {
             let note = try await send(action, plan: plan)
-            await journal?.record(.confirmed, action: action.id, detail: note)
+            await journal?.record(.confirmed, action: action.id, detail: note, portal: nil)
             return ActionResult(action: action, outcome: .done, message: note)
         } catch {
             let message = Self.explain(error, action)
-            await journal?.record(.failed, action: action.id, detail: message)
+            await journal?.record(.failed, action: action.id, detail: message, portal: nil)
             return ActionResult(action: action, outcome: .failed, message: message)
         }
     }
@@ -167,7 +168,7 @@ public struct Executor: Sendable {
             if current.enrollmentState?.rawValue == wanted { return "already \(wanted)" }
             throw error
         }
-        await journal?.record(.sent, action: action.id, detail: "operation \(operation.id)")
+        await journal?.record(.sent, action: action.id, detail: "operation \(operation.id)", portal: nil)
         let deadline = ContinuousClock.now.advanced(by: options.operationTimeout)
         while operation.status == .queued {
             guard ContinuousClock.now < deadline else {

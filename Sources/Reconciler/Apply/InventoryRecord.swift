@@ -60,7 +60,7 @@ public struct InventoryRecord: Codable, Sendable, Equatable {
     /// Counts what a run cut off by a crash did: its confirmed creates and deletes, and the
     /// deletes it sent without an answer (which may have happened; counting them keeps the
     /// guard from taking the run's own deletions for a short read).
-    public mutating func account(for run: ApplyJournal.Interrupted) {
+    public mutating func account(for run: InterruptedRun) {
         for action in run.confirmedActions { count(action.type, kind: action.target.kind) }
         for action in run.unanswered where action.type == .delete { count(action.type, kind: action.target.kind) }
     }

@@ -250,7 +250,7 @@ extension Roomkeeper {
             return answer.trimmingCharacters(in: .whitespaces) == "yes"
         }
 
-        private static func reportInterrupted(_ runs: [ApplyJournal.Interrupted]) {
+        private static func reportInterrupted(_ runs: [InterruptedRun]) {
             for run in runs {
                 var note = "note: an earlier apply (plan \(run.planId)) was cut off after \(run.confirmed) confirmed actions"
                 if !run.unanswered.isEmpty {

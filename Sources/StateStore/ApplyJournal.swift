@@ -1,20 +1,17 @@
 import Foundation
 import PortalAPI
+import Reconciler
 
 /// A write-ahead record of one apply, one JSON object a line: the run's start, each action when
 /// it is about to be sent (`intended`), queued in the portal (`sent`), answered (`confirmed` or
 /// `failed`), and the run's end. A run cut off by a crash or Ctrl-C leaves a journal without
 /// `finished`; the next apply reports what was in flight, and its fresh plan reads the results
 /// back from the portal, so nothing is done twice.
-public actor ApplyJournal {
-    public enum Event: String, Codable, Sendable {
-        case started, intended, sent, confirmed, failed, finished
-    }
-
+public actor ApplyJournal: ApplyRecorder {
     public struct Entry: Codable, Sendable {
         public var time: Date
         public var plan: String
-        public var event: Event
+        public var event: ApplyEvent
         public var action: ActionID?
         public var detail: String?
         /// On the `started` entry: the portal the run works on, as `Portal.endpointDescription` says.
@@ -43,7 +40,7 @@ public actor ApplyJournal {
     deinit { try? handle.close() }
 
     /// Appends an entry. Each line is one `write`, so a killed process leaves whole lines behind.
-    public func record(_ event: Event, action: ActionID? = nil, detail: String? = nil, portal: String? = nil) {
+    public func record(_ event: ApplyEvent, action: ActionID? = nil, detail: String? = nil, portal: String? = nil) {
         let entry = Entry(time: Date(), plan: planId, event: event, action: action, detail: detail, portal: portal)
         guard let line = try? Self.encoder.encode(entry) else { return }
         try? handle.write(contentsOf: line + Data("\n".utf8))
@@ -56,26 +53,12 @@ public actor ApplyJournal {
         return encoder
     }()
 
-    /// What an earlier, unfinished run left in flight.
-    public struct Interrupted: Sendable, Equatable {
-        public var planId: String
-        public var startedAt: Date?
-        public var confirmed: Int
-        /// The ids of the actions the portal confirmed (`delete RoomGroup/lobby`).
-        public var confirmedActions: [ActionID]
-        /// Actions sent or about to be sent whose answer never came: the portal may or may not have done them.
-        public var unanswered: [ActionID]
-        /// The portal the run worked on, as its start line names it.
-        public var portal: String?
-        public var url: URL
-    }
-
     /// Journals in `folder` whose run never finished, oldest first.
-    public static func interrupted(in folder: URL) -> [Interrupted] {
+    public static func interrupted(in folder: URL) -> [InterruptedRun] {
         let decoder = JSONDecoder()
         decoder.dateDecodingStrategy = .iso8601
         let files = (try? FileManager.default.contentsOfDirectory(at: folder, includingPropertiesForKeys: nil)) ?? []
-        return files.filter { $0.pathExtension == "jsonl" }.compactMap { url -> Interrupted? in
+        return files.filter { $0.pathExtension == "jsonl" }.compactMap { url -> InterruptedRun? in
             guard let text = try? String(contentsOf: url, encoding: .utf8) else { return nil }
             // A line cut short by a crash is skipped, not fatal: the lines before it stand.
             let entries = text.split(separator: "\n").compactMap { try? decoder.decode(Entry.self, from: Data($0.utf8)) }
@@ -96,7 +79,7 @@ public actor ApplyJournal {
             let start = entries.first { $0.event == .started }
             // Journals written before the portal had a field of its own named it in the start line's detail.
             let portal = start?.portal ?? start?.detail?.range(of: Self.legacyPortalMarker).map { String(start?.detail?[$0.upperBound...] ?? "") }
-            return Interrupted(
+            return InterruptedRun(
                 planId: first.plan, startedAt: start?.time, confirmed: confirmed.count, confirmedActions: confirmed,
                 unanswered: open.keys.sorted(), portal: portal, url: url)
         }.sorted { ($0.startedAt ?? .distantPast) < ($1.startedAt ?? .distantPast) }
@@ -126,7 +109,7 @@ public actor ApplyJournal {
     static let legacyPortalMarker = " actions against the "
 
     /// Marks an interrupted run as reviewed, so it is reported once.
-    public static func close(_ interrupted: Interrupted, note: String) async throws {
+    public static func close(_ interrupted: InterruptedRun, note: String) async throws {
         let journal = try ApplyJournal(folder: interrupted.url.deletingLastPathComponent(), planId: interrupted.planId)
         await journal.record(.finished, detail: note)
     }
