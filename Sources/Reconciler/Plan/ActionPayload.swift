@@ -53,7 +53,7 @@ extension ActionPayload: Codable {
 
 /// The portal ids Roomkeeper gives the objects it creates: derived from the manifest name, so
 /// two plans racing to create the same object collide (409) instead of creating it twice.
-enum PortalIdentity {
+enum DerivedPortalId {
     static func newId(_ kind: ManifestKind, _ name: String) -> String {
         let prefix =
             switch kind {

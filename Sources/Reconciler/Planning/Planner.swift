@@ -146,12 +146,12 @@ public struct Planner {
             let roleId =
                 switch assignment.role.value {
                 case .builtIn(let role): role.rawValue
-                case .custom(let role): roleIds[role] ?? PortalIdentity.newId(.role, role)
+                case .custom(let role): roleIds[role] ?? DerivedPortalId.newId(.role, role)
                 }
             let owner = ObjectReference(kind: .manifest(.roleAssignment), name: name)
             let scope = PortalScope(
                 allRooms: assignment.scope.allRooms,
-                roomGroupIds: assignment.scope.roomGroups.map { groupIds[$0.value] ?? PortalIdentity.newId(.roomGroup, $0.value) }.sorted(),
+                roomGroupIds: assignment.scope.roomGroups.map { groupIds[$0.value] ?? DerivedPortalId.newId(.roomGroup, $0.value) }.sorted(),
                 roomIds: resolver.rooms(assignment.scope.rooms, owner: owner).sorted())
             var diff = FieldDiff(
                 desired: PortalRoleAssignment(
@@ -294,7 +294,7 @@ public struct Planner {
                             location: location))
                 }
             } else {
-                let id = PortalIdentity.newId(kind, manifest.value)
+                let id = DerivedPortalId.newId(kind, manifest.value)
                 ids[manifest.value] = id
                 let fields = settle(nil, id: id)
                 actions.append(
