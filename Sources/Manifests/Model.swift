@@ -105,7 +105,9 @@ public enum AssignmentMember: Sendable, Equatable, Hashable {
     case group(String)
 }
 
-/// Where an assignment applies: every room, or the listed room groups and rooms.
+/// Where an assignment applies, as the manifest writes it. The validator judges what was written
+/// (all rooms and a list at once, or neither, is an error at the manifest's line); everything
+/// after it reads `reach`, so no later step pairs the flag with the lists again.
 public struct AssignmentScope: Sendable, Equatable {
     public var allRooms: Bool
     public var roomGroups: [Located<String>]
@@ -116,6 +118,14 @@ public struct AssignmentScope: Sendable, Equatable {
         self.roomGroups = roomGroups
         self.rooms = rooms
     }
+
+    /// What a valid scope grants: every room, present and future, or the listed ones.
+    public enum Reach: Sendable, Equatable {
+        case allRooms
+        case listed(roomGroups: [Located<String>], rooms: [Located<String>])
+    }
+
+    public var reach: Reach { allRooms ? .allRooms : .listed(roomGroups: roomGroups, rooms: rooms) }
 }
 
 /// Grants a role to members over a scope, with the portal's e-mail notification switch.

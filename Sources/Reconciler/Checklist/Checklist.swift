@@ -360,9 +360,12 @@ public struct Checklist: Codable, Sendable, Equatable {
         }
 
         private func scope(_ assignment: RoleAssignment) -> [Value] {
-            if assignment.scope.allRooms { return [Value(label: "Scope", value: "All rooms")] }
-            return assignment.scope.roomGroups.map { Value(label: "Scope (room group)", value: roomGroups[$0.value]?.displayName ?? $0.value) }
-                + assignment.scope.rooms.map { Value(label: "Scope (room)", value: roomName($0.value.lowercased())) }
+            switch assignment.scope.reach {
+            case .allRooms: return [Value(label: "Scope", value: "All rooms")]
+            case .listed(let groups, let rooms):
+                return groups.map { Value(label: "Scope (room group)", value: roomGroups[$0.value]?.displayName ?? $0.value) }
+                    + rooms.map { Value(label: "Scope (room)", value: roomName($0.value.lowercased())) }
+            }
         }
 
         private func roleName(_ reference: RoleReference) -> String {

@@ -86,9 +86,13 @@ extension Planner {
         for assignment in declared.roleAssignments {
             guard case .custom(let role) = assignment.role.value, names.contains(role) else { continue }
             // Only rooms whose main unit reports its system can be judged; all rooms means all of those.
-            var rooms = Set(assignment.scope.rooms.map(\.value.lowercasedIfNeeded))
-            for group in assignment.scope.roomGroups { rooms.formUnion(resolver.rooms(ofGroupNamed: group.value)) }
-            let unreachable = (assignment.scope.allRooms ? Set(operatingSystems.keys) : rooms).compactMap { room in
+            let reached: Set<String>
+            switch assignment.scope.reach {
+            case .allRooms: reached = Set(operatingSystems.keys)
+            case .listed(let groups, let rooms):
+                reached = groups.reduce(into: Set(rooms.map(\.value.lowercasedIfNeeded))) { $0.formUnion(resolver.rooms(ofGroupNamed: $1.value)) }
+            }
+            let unreachable = reached.compactMap { room in
                 operatingSystems[room].flatMap { $0.hasPrefix("Windows 11") ? nil : "\(room) (\($0))" }
             }.sorted()
             guard !unreachable.isEmpty else { continue }

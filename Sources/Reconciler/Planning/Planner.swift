@@ -149,10 +149,14 @@ public struct Planner {
                 case .custom(let role): roleIds[role] ?? DerivedPortalId.newId(.role, role)
                 }
             let owner = ObjectReference(kind: .manifest(.roleAssignment), name: name)
-            let scope = PortalScope(
-                allRooms: assignment.scope.allRooms,
-                roomGroupIds: assignment.scope.roomGroups.map { groupIds[$0.value] ?? DerivedPortalId.newId(.roomGroup, $0.value) }.sorted(),
-                roomIds: resolver.rooms(assignment.scope.rooms, owner: owner).sorted())
+            let scope =
+                switch assignment.scope.reach {
+                case .allRooms: PortalScope(allRooms: true)
+                case .listed(let roomGroups, let rooms):
+                    PortalScope(
+                        allRooms: false, roomGroupIds: roomGroups.map { groupIds[$0.value] ?? DerivedPortalId.newId(.roomGroup, $0.value) }.sorted(),
+                        roomIds: resolver.rooms(rooms, owner: owner).sorted())
+                }
             var diff = FieldDiff(
                 desired: PortalRoleAssignment(
                     id: id, roleId: roleId, displayName: assignment.displayName, description: assignment.description,
