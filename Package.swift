@@ -121,9 +121,9 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
             ]),
-        // The state folder's files: the portal's read cache, inventory records, drift histories.
-        // The core's values; their reading and writing here.
-        .target(name: "StateStore", dependencies: ["Reconciler", "PortalAPI"]),
+        // The state folder: its layout in one type, and the files on it (read caches, inventory
+        // records, drift histories, journals, checklist confirmations, last verified commits).
+        .target(name: "StateStore", dependencies: ["Reconciler", "PortalAPI", "GitSource", .product(name: "Crypto", package: "swift-crypto")]),
         // The reconcile pipeline both front ends call: load a source, read the portal with the
         // inventory guard, plan, apply with journal and inventory accounting, check drift with
         // history and notification. Owns the state folder; links no server or metrics library.
@@ -153,7 +153,7 @@ let package = Package(
             name: "RoomkeeperCLI",
             dependencies: [
                 "Manifests", "Reports", "PortalAPI", "PortalClient", "PortalEmulator", "Reconciler", "GitSource", "Notifications", "Engine",
-                "Controller", "GraphAPI", "GraphClient", "GraphEmulator", "HTTPTransport",
+                "Controller", "GraphAPI", "GraphClient", "GraphEmulator", "HTTPTransport", "StateStore",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -216,6 +216,7 @@ let package = Package(
             name: "RoomkeeperCLITests",
             dependencies: [
                 "roomkeeper", "RoomkeeperCLI", "TestSupport", "PortalAPI", "PortalClient", "PortalEmulator", "Manifests", "Reconciler", "Engine",
+                "StateStore",
                 .product(name: "Crypto", package: "swift-crypto"),
             ]),
         .testTarget(

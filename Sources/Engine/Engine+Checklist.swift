@@ -2,6 +2,7 @@ import Foundation
 import Manifests
 import PortalAPI
 import Reconciler
+import StateStore
 
 /// The pipeline with no portal API: the tenant's directory is read for real, the portal-only
 /// kinds become a checklist for a person, and what a person confirmed is remembered in the state
@@ -31,7 +32,8 @@ extension Engine {
         plan.origin = snapshot.origin
         // The directory's sources are guarded as the portal's collections are.
         plan.blockers += try guardInventory(of: live, readFrom: directory.identity, accepting: acceptInventoryShrink)
-        let confirmed = try await offCooperativePool { [self] in try confirmations(for: directory) }
+        let store = confirmations(for: directory)
+        let confirmed = try await offCooperativePool { try store.load() }
         let history = confirmed.compactMapValues { $0.step }
         let checklist = Checklist.make(
             plan: plan, declared: snapshot.manifests, live: live, confirmed: Set(confirmed.keys), history: history)
@@ -41,48 +43,12 @@ extension Engine {
     /// Records that a person did `step` in the portal.
     public func confirm(_ step: Checklist.Step, by person: String, at time: Date = Date()) async throws {
         guard let directory else { return }
-        try await offCooperativePool { [self] in
-            var confirmed = try confirmations(for: directory)
-            confirmed[step.id] = Confirmation(
-                title: step.title, by: person, at: time, target: step.target.description, navigation: step.navigation, values: step.values,
-                removal: step.removal)
-            let encoder = JSONEncoder()
-            encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-            encoder.dateEncodingStrategy = .iso8601
-            try PrivateFiles.createFolder(confirmationsURL(for: directory).deletingLastPathComponent())
-            try PrivateFiles.write(try encoder.encode(confirmed), to: confirmationsURL(for: directory))
-        }
+        let store = confirmations(for: directory)
+        try await offCooperativePool { try store.record(step, by: person, at: time) }
     }
 
-    /// A step a person said they did, with what it asked (recorded since removals are stepped
-    /// too; older records have only the title and take part in no removal).
-    struct Confirmation: Codable {
-        var title: String
-        var by: String
-        var at: Date
-        var target: String?
-        var navigation: [String]?
-        var values: [Checklist.Value]?
-        var removal: Bool?
-
-        /// What the portal holds since, as the checklist compares it.
-        var step: Checklist.Confirmed? {
-            guard let target, let navigation, let values else { return nil }
-            return Checklist.Confirmed(target: target, title: title, navigation: navigation, values: values, at: at, removal: removal ?? false)
-        }
-    }
-
-    private func confirmationsURL(for directory: any DirectorySource) -> URL {
-        state.checklistConfirmations(for: directory.tenantKey)
-    }
-
-    /// The confirmed steps by id; none when the file does not exist yet.
-    private func confirmations(for directory: any DirectorySource) throws -> [String: Confirmation] {
-        let url = confirmationsURL(for: directory)
-        guard FileManager.default.fileExists(atPath: url.path) else { return [:] }
-        let decoder = JSONDecoder()
-        decoder.dateDecodingStrategy = .iso8601
-        return try decoder.decode([String: Confirmation].self, from: Data(contentsOf: url))
+    private func confirmations(for directory: any DirectorySource) -> ChecklistConfirmations {
+        ChecklistConfirmations(url: state.checklistConfirmations(for: directory.tenantKey))
     }
 }
 

@@ -3,6 +3,7 @@ import GitSource
 import Manifests
 import PortalAPI
 import Reconciler
+import StateStore
 
 /// The manifests at one revision of their source, loaded and checked: a folder as it is on disk,
 /// or a git remote at a ref, read without a work tree. What plan, apply, drift and the controller

@@ -1,6 +1,7 @@
 import Engine
 import Foundation
 import Reconciler
+import StateStore
 import TestSupport
 import Testing
 

@@ -2,6 +2,7 @@ import Engine
 import Foundation
 import PortalAPI
 import Reconciler
+import StateStore
 import Testing
 
 @Suite("The state folder's layout")

@@ -4,6 +4,7 @@ import Engine
 import Foundation
 import Logging
 import PortalAPI
+import StateStore
 
 extension Roomkeeper {
     /// `roomkeeper controller [run]`: the reconcile loop and its HTTP endpoints.

@@ -6,6 +6,7 @@ import GraphClient
 import HTTPTransport
 import PortalAPI
 import PortalClient
+import StateStore
 
 /// Whether and how to read the tenant's own directory through Microsoft Graph, the same flags
 /// for validate, plan, apply, drift, access, export and the controller.

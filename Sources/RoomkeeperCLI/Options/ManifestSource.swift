@@ -6,6 +6,7 @@ import Manifests
 import PortalAPI
 import Reconciler
 import Reports
+import StateStore
 
 /// Where the manifests come from, the same flags for validate, plan and apply: a folder (as it
 /// is on disk, for trying changes before committing), or a git remote at a ref.

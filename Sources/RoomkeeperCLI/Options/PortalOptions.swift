@@ -4,6 +4,7 @@ import Foundation
 import PortalAPI
 import PortalClient
 import PortalEmulator
+import StateStore
 
 /// Which portal to talk to, the same flags for plan, apply, drift, export and the controller.
 ///

@@ -54,12 +54,3 @@ public struct StateFolder: Sendable, Equatable {
 
     private static func digest(_ key: String) -> String { StableDigest.hex(key, length: 16) }
 }
-
-extension Engine {
-    /// The engine for the state folder the environment names, reading `directory` when given.
-    public static func forThisMachine(
-        directory: (any DirectorySource)? = nil, environment: [String: String] = ProcessInfo.processInfo.environment
-    ) -> Engine {
-        Engine(stateFolder: StateFolder.forThisMachine(environment: environment).root, directory: directory)
-    }
-}
