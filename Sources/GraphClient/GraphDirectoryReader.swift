@@ -86,8 +86,9 @@ public actor GraphDirectoryReader {
         async let places: Void = refreshPlaces(lookingUp: lookups.rooms)
         async let devices: Void = refreshDevices(lookingUp: lookups.serialNumbers)
         _ = try await (users, groups, places, devices)
-        try await nameUnknownSkus()
-        let directory = assemble(roleHolders: try await throughGroups(try await roleHolders))
+        let roomAccounts = roomAccounts()
+        try await nameUnknownSkus(of: roomAccounts)
+        let directory = assemble(roleHolders: try await throughGroups(try await roleHolders), roomAccounts: roomAccounts)
         await saveToDisk()
         logger.debug(
             "Read the directory through Graph",
@@ -311,14 +312,12 @@ public actor GraphDirectoryReader {
         return LicensingReference.partNumbers[id] ?? kept.subscribedPartNumbers[id]
     }
 
-    /// Reads `/subscribedSkus` when a room account holds a SKU id nobody has named yet, at most
+    /// Reads `/subscribedSkus` when one of `roomAccounts` holds a SKU id nobody has named yet, at most
     /// once per refresh interval. Without Organization.Read.All (403) such SKUs stay unnamed: a
     /// room holding only them reads as unlicensed, and the README says to grant it.
-    private func nameUnknownSkus() async throws {
-        let roomAddresses = Set((kept.places?.rooms ?? []).compactMap { $0.emailAddress?.lowercased() })
-        let unknown = kept.users.values.lazy
-            .filter { user in [user.userPrincipalName, user.mail].contains { $0.map { roomAddresses.contains($0.lowercased()) } == true } }
-            .flatMap { $0.assignedLicenses ?? [] }
+    private func nameUnknownSkus(of roomAccounts: [RoomAccount]) async throws {
+        let unknown = roomAccounts.lazy
+            .flatMap { $0.user.assignedLicenses ?? [] }
             .contains { $0.skuId.map { self.partNumber(of: $0) == nil } == true }
         guard unknown else { return }
         if let read = kept.subscribedSkusReadAt, fresh(read) { return }
@@ -366,17 +365,14 @@ public actor GraphDirectoryReader {
 
     // MARK: - Assembly
 
-    private func assemble(roleHolders: [String: Set<DirectoryRole>]) -> TenantDirectory {
+    private func assemble(roleHolders: [String: Set<DirectoryRole>], roomAccounts: [RoomAccount]) -> TenantDirectory {
         let places = kept.places ?? GraphReadState.Places(rooms: [], lists: [], members: [:], readAt: .distantPast)
         var listsByRoom: [String: [String]] = [:]
         for (list, rooms) in places.members {
             for room in rooms { listsByRoom[room, default: []].append(list) }
         }
         var licenceByAccount: [String: RoomLicence] = [:]
-        let roomAddresses = Set(places.rooms.compactMap { $0.emailAddress?.lowercased() })
-        for user in kept.users.values {
-            let names = [user.userPrincipalName, user.mail].compactMap { $0?.lowercased() }
-            guard names.contains(where: roomAddresses.contains) else { continue }
+        for (user, names) in roomAccounts {
             let licence = LicensingReference.licence(partNumbers: (user.assignedLicenses ?? []).compactMap { $0.skuId.flatMap(partNumber) })
             for name in names { licenceByAccount[name] = licence }
         }
@@ -403,11 +399,25 @@ public actor GraphDirectoryReader {
                 capacity: room.capacity, tags: room.tags ?? [], roomLists: (listsByRoom[email] ?? []).sorted(), licence: licenceByAccount[email])
         }
         return TenantDirectory(
-            users: directoryUsers.sorted { $0.id < $1.id }, groups: directoryGroups.sorted { $0.id < $1.id },
+            users: directoryUsers.sorted(byText: \.id), groups: directoryGroups.sorted { $0.id < $1.id },
             rooms: rooms.sorted { $0.email < $1.email },
             roomLists: places.lists.compactMap { list in list.emailAddress.map { DirectoryRoomList(email: $0, displayName: list.displayName) } }
                 .sorted { $0.email < $1.email },
             devices: kept.devices?.registry, cloud: session.tokens.signIn.cloud.offers)
+    }
+
+    /// A room's resource account: the user, and its principal name and mail in lower case.
+    typealias RoomAccount = (user: GraphUser, names: [String])
+
+    /// The rooms' resource accounts: the users whose principal name or mail is a room's address.
+    private func roomAccounts() -> [RoomAccount] {
+        guard let addresses = kept.places?.addresses, !addresses.isEmpty else { return [] }
+        return kept.users.values.compactMap { user in
+            let upn = user.userPrincipalName?.lowercasedIfNeeded
+            let mail = user.mail?.lowercasedIfNeeded
+            guard upn.map(addresses.contains) == true || mail.map(addresses.contains) == true else { return nil }
+            return (user, [upn, mail].compactMap { $0 })
+        }
     }
 
     /// An address as one URL path segment, or nil when it could not be one.

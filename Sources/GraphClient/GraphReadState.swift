@@ -1,6 +1,7 @@
 import Foundation
 import GraphAPI
 import PortalAPI
+import PortalModel
 
 /// What a `GraphDirectoryReader` keeps of its reads: users and groups with their delta links,
 /// Places' rooms and lists, the devices, and the names of SKU ids. Kept in memory, and with a
@@ -10,7 +11,7 @@ import PortalAPI
 /// one only to the Graph host the operator configured.
 struct GraphReadState: Codable, Sendable {
     /// Bumped when the layout changes; a file of another format is not read.
-    static let currentFormat = 2
+    static let currentFormat = 3
     /// The largest file read: far above a tenant of a million users.
     static let maximumFileBytes = 1 << 30
 
@@ -38,7 +39,7 @@ struct GraphReadState: Codable, Sendable {
         var readAt: Date
 
         /// The rooms' addresses, in lower case.
-        var addresses: Set<String> { Set(rooms.compactMap { $0.emailAddress?.lowercased() }) }
+        var addresses: Set<String> { Set(rooms.compactMap { $0.emailAddress?.lowercasedIfNeeded }) }
     }
 
     struct Devices: Codable, Sendable {
@@ -50,7 +51,7 @@ struct GraphReadState: Codable, Sendable {
     init() {}
 
     // Users and groups are written as lists: a dictionary would make each id a key of the file's
-    // key table.
+    // key table. Users, the most numerous, are rows of one list (see `UserRows`).
     private enum CodingKeys: String, CodingKey {
         case format, tenant, savedAt, users, usersDeltaLink, groups, groupsDeltaLink, places, devices, subscribedPartNumbers, subscribedSkusReadAt
     }
@@ -60,7 +61,8 @@ struct GraphReadState: Codable, Sendable {
         format = try container.decode(Int.self, forKey: .format)
         tenant = try container.decode(String.self, forKey: .tenant)
         savedAt = try container.decode(Date.self, forKey: .savedAt)
-        users = Dictionary(try container.decode([GraphUser].self, forKey: .users).map { ($0.id, $0) }, uniquingKeysWith: { _, last in last })
+        var rows = try container.nestedUnkeyedContainer(forKey: .users)
+        users = try UserRows.decode(&rows)
         usersDeltaLink = try container.decodeIfPresent(String.self, forKey: .usersDeltaLink)
         groups = Dictionary(try container.decode([GraphGroup].self, forKey: .groups).map { ($0.id, $0) }, uniquingKeysWith: { _, last in last })
         groupsDeltaLink = try container.decodeIfPresent(String.self, forKey: .groupsDeltaLink)
@@ -75,7 +77,8 @@ struct GraphReadState: Codable, Sendable {
         try container.encode(format, forKey: .format)
         try container.encode(tenant, forKey: .tenant)
         try container.encode(savedAt, forKey: .savedAt)
-        try container.encode(Array(users.values), forKey: .users)
+        var rows = container.nestedUnkeyedContainer(forKey: .users)
+        try UserRows.encode(users.values, into: &rows)
         try container.encodeIfPresent(usersDeltaLink, forKey: .usersDeltaLink)
         try container.encode(Array(groups.values), forKey: .groups)
         try container.encodeIfPresent(groupsDeltaLink, forKey: .groupsDeltaLink)
@@ -98,6 +101,49 @@ struct GraphReadState: Codable, Sendable {
     /// Writes the state to `file` atomically, readable by its owner only. Blocks while it writes.
     func save(to file: URL) throws {
         try PrivateFiles.write(Data(try BinaryCoding.encode(self)), to: file)
+    }
+}
+
+/// Users as rows of one list of fields, six to a user, rather than an object each: a process
+/// reads 100,000 users with no container per user. A user's licences are its SKU ids joined by
+/// commas, all Roomkeeper reads of them.
+enum UserRows {
+    static let fieldsPerUser = 6
+
+    static func encode(_ users: some Collection<GraphUser>, into rows: inout any UnkeyedEncodingContainer) throws {
+        func optional(_ text: String?) throws {
+            if let text { try rows.encode(text) } else { try rows.encodeNil() }
+        }
+        for user in users {
+            try rows.encode(user.id)
+            try optional(user.userPrincipalName)
+            try optional(user.displayName)
+            try optional(user.mail)
+            if let enabled = user.accountEnabled { try rows.encode(enabled) } else { try rows.encodeNil() }
+            try optional(user.assignedLicenses.map { $0.compactMap(\.skuId).joined(separator: ",") })
+        }
+    }
+
+    static func decode(_ rows: inout any UnkeyedDecodingContainer) throws -> [String: GraphUser] {
+        guard let count = rows.count, count % fieldsPerUser == 0 else { throw BinaryCodingError.damaged("user rows of the wrong length") }
+        var users: [String: GraphUser] = [:]
+        users.reserveCapacity(count / fieldsPerUser)
+        while !rows.isAtEnd {
+            let id = try rows.decode(String.self)
+            let principalName = try rows.decodeIfPresent(String.self)
+            let displayName = try rows.decodeIfPresent(String.self)
+            let mail = try rows.decodeIfPresent(String.self)
+            let enabled = try rows.decodeIfPresent(Bool.self)
+            let licences = try rows.decodeIfPresent(String.self).map { joined in
+                joined.utf8.split(separator: UInt8(ascii: ",")).map {
+                    GraphAssignedLicence(skuId: String(decoding: $0, as: UTF8.self), disabledPlans: nil)
+                }
+            }
+            users[id] = GraphUser(
+                id: id, userPrincipalName: principalName, displayName: displayName, mail: mail, accountEnabled: enabled,
+                assignedLicenses: licences)
+        }
+        return users
     }
 }
 

@@ -9,7 +9,9 @@ public enum StableDigest {
         var hex: [UInt8] = []
         hex.reserveCapacity(length + 1)
         // Not String(format:): thousands of checklist steps each take a digest.
-        for byte in SHA256.hash(data: Data(text.utf8)).prefix((length + 1) / 2) {
+        var text = text
+        let digest = text.withUTF8 { SHA256.hash(data: UnsafeRawBufferPointer($0)) }
+        for byte in digest.prefix((length + 1) / 2) {
             hex.append(digits[Int(byte >> 4)])
             hex.append(digits[Int(byte & 0x0f)])
         }

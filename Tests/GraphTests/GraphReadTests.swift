@@ -179,7 +179,10 @@ struct GraphReadTests {
         let second = try await GraphDirectoryReader(session: warm, cacheFile: file).read(
             lookingUp: DirectoryLookups(rooms: ["conf-lon-3a@contoso.com"]))
         #expect(second.users.count == first.users.count + 1)
+        // Each user as the cold read saw it, and the room accounts' licences, through the file.
+        #expect(second.users.filter { $0.userPrincipalName != "new.hire@contoso.com" } == first.users)
         #expect(second.rooms == first.rooms && second.devices == first.devices)
+        #expect(first.rooms.contains { $0.licence != nil })
         // Users and groups by delta, the role holders and the role-holding group's members.
         #expect(warm.counts.requests == 2 + DirectoryRole.allCases.count + 1)
 

@@ -80,28 +80,38 @@ public struct Checklist: Codable, Sendable, Equatable {
         var steps: [Step] = []
         var dependencies: [[ObjectKey]] = []
         var idsByTarget: [ObjectKey: String] = [:]
-        let made = plan.actions.compactMap { action in builder.step(for: action).map { ($0, action.dependsOn.map(\.target)) } }
-        for (var step, after) in made + (builder.enrollments() + builder.autologins()).map({ ($0, [ObjectKey]()) }) {
-            step.id = StableDigest.hex(
-                ([step.title] + step.navigation + step.values.map { "\($0.label)=\($0.value)" }).joined(separator: "\n"), length: 16)
+        func add(_ made: Step?, after: [ObjectKey]) {
+            guard var step = made else { return }
+            step.id = stepId(step)
             idsByTarget[step.target.key] = step.id
             steps.append(step)
             dependencies.append(after)
         }
+        for action in plan.actions { add(builder.step(for: action), after: action.dependsOn.map(\.target)) }
+        for step in builder.enrollments() + builder.autologins() { add(step, after: []) }
         // A step comes after the steps for what it names.
-        for index in steps.indices {
+        for index in steps.indices where !dependencies[index].isEmpty {
             steps[index].after = dependencies[index].compactMap { idsByTarget[$0] }.filter { $0 != steps[index].id }
         }
         let removals = Removals.steps(current: steps, history: history)
-        let all = removals.filter(\.takesAccess).map(\.step) + steps + removals.filter { !$0.takesAccess }.map(\.step)
-        let open = all.filter { !confirmed.contains($0.id) }
-        return Checklist(
-            steps: open.enumerated().map { index, step in
-                var step = step
-                step.number = index + 1
-                return step
-            },
-            confirmed: all.count - open.count)
+        var open: [Step] = []
+        open.reserveCapacity(steps.count + removals.count)
+        var count = 0
+        for var step in removals.filter(\.takesAccess).map(\.step) + steps + removals.filter({ !$0.takesAccess }).map(\.step) {
+            count += 1
+            guard !confirmed.contains(step.id) else { continue }
+            step.number = open.count + 1
+            open.append(step)
+        }
+        return Checklist(steps: open, confirmed: count - open.count)
+    }
+
+    /// A step's id: a digest of all it asks, so that it changes when what it asks changes.
+    private static func stepId(_ step: Step) -> String {
+        var text = step.title
+        for place in step.navigation { text += "\n" + place }
+        for value in step.values { text += "\n\(value.label)=\(value.value)" }
+        return StableDigest.hex(text, length: 16)
     }
 
     /// The steps that take away what confirmed steps gave and git no longer asks for.
@@ -119,11 +129,16 @@ public struct Checklist: Codable, Sendable, Equatable {
         ]
 
         static func steps(current: [Step], history: [String: Confirmed]) -> [Removal] {
-            let currentByTarget = Dictionary(current.map { ($0.target.description, $0) }, uniquingKeysWith: { first, _ in first })
             // The portal holds, for each object, what the last confirmed step for it asked.
             var latest: [String: (id: String, confirmed: Confirmed)] = [:]
             for (id, confirmed) in history.sorted(by: { ($0.value.at, $0.key) < ($1.value.at, $1.key) }) {
                 latest[confirmed.target] = (id, confirmed)
+            }
+            guard !latest.isEmpty else { return [] }
+            var currentByTarget: [String: Step] = [:]
+            for step in current {
+                let target = step.target.description
+                if latest[target] != nil, currentByTarget[target] == nil { currentByTarget[target] = step }
             }
             var removals: [Removal] = []
             for (target, last) in latest.sorted(by: { $0.key < $1.key }) {

@@ -9,7 +9,8 @@ struct Context {
     private let roleNames: [String: String]
     private let groupNames: [String: String]
     private let ringNames: [String: String]
-    /// Users' object ids by UPN in lower case, and UPNs by id.
+    /// Object ids by UPN in lower case of the users git names, and UPNs by id of those and of the
+    /// users the live assignments hold: a tenant has far more users than either.
     private let userIdsByPrincipalName: [String: String]
     private let principalNames: [String: String]
     /// Directory groups by id; their ids by mail (unique) and by display name (not unique).
@@ -22,8 +23,8 @@ struct Context {
     private let roomIndex: [String: Int]
     private let managed: [ManifestKind: Int]
     /// The tenant's directory, when one is connected: its room mailboxes, the rooms of each room
-    /// list (by the list's address and by its display name where that is unique), and the users
-    /// whose accounts are disabled.
+    /// list (by the list's address and by its display name where that is unique), and which of
+    /// the users git names have their accounts disabled.
     let hasDirectory: Bool
     /// Whether the directory could list rooms: not in a cloud without Places.
     let directoryListsRooms: Bool
@@ -31,8 +32,10 @@ struct Context {
     private let roomsByList: [String: Set<String>]
     private let disabledUsers: Set<String>
 
-    /// - Parameter locationParts: the parts of a room's location that selectors use: only those are indexed.
-    init(live: LiveState, locationParts: Set<LocationPart>) {
+    /// - Parameters:
+    ///   - locationParts: the parts of a room's location that selectors use: only those are indexed.
+    ///   - principalNames: the UPNs (in lower case) git names: only those users are looked up by name.
+    init(live: LiveState, locationParts: Set<LocationPart>, principalNames named: Set<String>) {
         hasDirectory = live.directory != nil
         directoryListsRooms = live.directory?.cloud.places ?? false
         roomMailboxes = Set(live.directory?.rooms.map(\.email) ?? [])
@@ -46,7 +49,23 @@ struct Context {
         }
         for list in lists where byList[list.email] == nil { byList[list.email] = [] }
         roomsByList = byList
-        disabledUsers = Set(live.users.filter { $0.resource.accountEnabled == false }.map(\.resource.id))
+        let heldUserIds = Set(live.roleAssignments.flatMap { $0.resource.members.filter { $0.kind == .user }.map(\.id) })
+        var userIds: [String: String] = [:]
+        var principalNames: [String: String] = [:]
+        var disabled: Set<String> = []
+        for user in live.users {
+            let user = user.resource
+            let upn = user.userPrincipalName.lowercasedIfNeeded
+            let isNamed = named.contains(upn)
+            if isNamed, userIds[upn] == nil {
+                userIds[upn] = user.id
+                if user.accountEnabled == false { disabled.insert(user.id) }
+            }
+            if isNamed || heldUserIds.contains(user.id), principalNames[user.id] == nil { principalNames[user.id] = user.userPrincipalName }
+        }
+        userIdsByPrincipalName = userIds
+        self.principalNames = principalNames
+        disabledUsers = disabled
         liveRooms = live.rooms
         roomIndex = Dictionary(live.rooms.indices.map { (live.rooms[$0].resource.id, $0) }, uniquingKeysWith: { first, _ in first })
         var byLocation: [String: Set<String>] = [:]
@@ -84,9 +103,6 @@ struct Context {
                         ? ring.resource.id : logicalName(ring.resource.managedBy, ring.resource.manifestName, ring.resource.id)
                 )
             }, uniquingKeysWith: { first, _ in first })
-        userIdsByPrincipalName = Dictionary(
-            live.users.map { ($0.resource.userPrincipalName.lowercasedIfNeeded, $0.resource.id) }, uniquingKeysWith: { first, _ in first })
-        principalNames = Dictionary(live.users.map { ($0.resource.id, $0.resource.userPrincipalName) }, uniquingKeysWith: { first, _ in first })
         let groups = live.groups.map(\.resource)
         directoryGroups = Dictionary(groups.map { ($0.id, $0) }, uniquingKeysWith: { first, _ in first })
         groupIdsByMail = Dictionary(
@@ -107,7 +123,7 @@ struct Context {
     /// How a location value is indexed and looked up: countries by ISO code, whichever way they
     /// are written; everything else in lower case.
     private static func locationKey(_ part: LocationPart, _ value: String) -> String {
-        "\(part.rawValue)=\(part == .country ? Country.key(value) : value.lowercased())"
+        "\(part.rawValue)=\(part == .country ? Country.key(value) : value.lowercasedIfNeeded)"
     }
 
     /// Rooms matching every part of a selector, by intersecting per-value indexes.

@@ -61,7 +61,11 @@ public struct Planner {
         self.declared = declared
         self.live = live
         self.options = options
-        self.context = Context(live: live, locationParts: Set(declared.roomGroups.compactMap(\.selector).flatMap(\.location.keys)))
+        let principalNames = declared.roleAssignments.flatMap(\.members).compactMap { member -> String? in
+            if case .user(let upn) = member.value { upn.lowercasedIfNeeded } else { nil }
+        }
+        self.context = Context(
+            live: live, locationParts: Set(declared.roomGroups.compactMap(\.selector).flatMap(\.location.keys)), principalNames: Set(principalNames))
         self.resolver = Resolver(context: context, declared: declared)
     }
 
