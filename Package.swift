@@ -133,6 +133,8 @@ let package = Package(
                 "Manifests", "GitSource", "PortalAPI", "Reconciler", "Reports", "Notifications", "StateStore",
                 .product(name: "Crypto", package: "swift-crypto"),
             ]),
+        // The tenants a partner's controller serves: `kind: Tenant` files, checked like manifests.
+        .target(name: "Tenants", dependencies: ["Manifests", "PortalModel"]),
         // The controller: the reconcile loop, its status, metrics and HTTP endpoints.
         .target(
             name: "Controller",
@@ -153,7 +155,7 @@ let package = Package(
             name: "RoomkeeperCLI",
             dependencies: [
                 "Manifests", "Reports", "PortalAPI", "PortalClient", "PortalEmulator", "Reconciler", "GitSource", "Notifications", "Engine",
-                "Controller", "GraphAPI", "GraphClient", "GraphEmulator", "HTTPTransport", "StateStore",
+                "Controller", "GraphAPI", "GraphClient", "GraphEmulator", "HTTPTransport", "StateStore", "Tenants",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -209,7 +211,7 @@ let package = Package(
             dependencies: [
                 "Controller", "StateStore", "Engine", "GitSource", "Notifications", "PortalAPI", "PortalClient", "PortalEmulator", "TestSupport",
                 "GraphAPI",
-                "GraphClient", "GraphEmulator",
+                "GraphClient", "GraphEmulator", "Tenants", "Manifests", "Reports",
             ]),
         .testTarget(name: "ReportsTests", dependencies: ["Reports", "Manifests", "TestSupport"]),
         .testTarget(

@@ -19,7 +19,7 @@ public struct Roomkeeper: AsyncParsableCommand {
         version: "0.2.0",
         subcommands: [
             Validate.self, PlanCommand.self, ShowCommand.self, ApplyCommand.self, DriftCommand.self, ExportCommand.self, AccessCommand.self,
-            ControllerCommand.self, Schema.self, PortalCommand.self, GraphCommand.self,
+            ControllerCommand.self, TenantsCommand.self, Schema.self, PortalCommand.self, GraphCommand.self,
         ])
 
     /// The executable's entry point (not named `main`: from another module that name would reach

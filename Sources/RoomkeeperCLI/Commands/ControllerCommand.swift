@@ -4,6 +4,7 @@ import Engine
 import Foundation
 import Logging
 import PortalAPI
+import PortalModel
 import StateStore
 
 extension Roomkeeper {
@@ -170,19 +171,12 @@ struct Interval: ExpressibleByArgument {
     }
 
     init?(argument: String) {
-        let units: [Character: Double] = ["s": 1, "m": 60, "h": 3600]
-        let (number, unit) = argument.last.flatMap { units[$0] }.map { (argument.dropLast(), $0) } ?? (Substring(argument), 1)
-        guard let value = Double(number), value > 0, value.isFinite else { return nil }
-        seconds = value * unit
+        guard let seconds = DurationText.seconds(argument) else { return nil }
+        self.seconds = seconds
     }
 
     /// As it is written on the command line: `5m`, `1h`, `90s`.
-    var defaultValueDescription: String {
-        for (unit, length) in [("h", 3600.0), ("m", 60.0)] where seconds >= length && seconds.truncatingRemainder(dividingBy: length) == 0 {
-            return "\(Int(seconds / length))\(unit)"
-        }
-        return seconds == seconds.rounded() ? "\(Int(seconds))s" : "\(seconds)s"
-    }
+    var defaultValueDescription: String { DurationText.text(seconds) }
 }
 
 /// `HOST:PORT`, as --listen takes it.
