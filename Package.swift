@@ -25,6 +25,7 @@ let package = Package(
         .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
         .package(url: "https://github.com/apple/swift-http-types", from: "1.8.0"),
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.36.0"),
         .package(url: "https://github.com/apple/swift-crypto", from: "4.5.2"),
         .package(url: "https://github.com/apple/swift-certificates", from: "1.21.1"),
         .package(url: "https://github.com/apple/swift-asn1", from: "1.7.4"),
@@ -133,6 +134,11 @@ let package = Package(
                 "Manifests", "GitSource", "PortalAPI", "Reconciler", "Reports", "Notifications", "StateStore",
                 .product(name: "Crypto", package: "swift-crypto"),
             ]),
+        // Kubernetes Leases over the one transport: taken, renewed and released with client-go
+        // leader election's semantics, and rendezvous hashing of tenants to replicas.
+        .target(
+            name: "KubernetesLeases",
+            dependencies: ["HTTPTransport", "PortalAPI", .product(name: "NIOSSL", package: "swift-nio-ssl")] + httpClient),
         // The tenants a partner's controller serves: `kind: Tenant` files, checked like manifests.
         .target(name: "Tenants", dependencies: ["Manifests", "PortalModel"]),
         // The controller: the reconcile loop, its status, metrics and HTTP endpoints.
@@ -211,7 +217,7 @@ let package = Package(
             dependencies: [
                 "Controller", "StateStore", "Engine", "GitSource", "Notifications", "PortalAPI", "PortalClient", "PortalEmulator", "TestSupport",
                 "GraphAPI",
-                "GraphClient", "GraphEmulator", "Tenants", "Manifests", "Reports",
+                "GraphClient", "GraphEmulator", "Tenants", "Manifests", "Reports", "KubernetesLeases",
             ]),
         .testTarget(name: "ReportsTests", dependencies: ["Reports", "Manifests", "TestSupport"]),
         .testTarget(

@@ -41,6 +41,17 @@ public final class BackgroundProcess: Sendable {
     /// Everything the process printed so far (standard output and error together).
     public var printed: String { output.text.withLock { $0 } }
 
+    /// Starts a Python script that prints `listening on PORT` once it serves on 127.0.0.1;
+    /// returns the process and the port, or throws (stopping it) when it never says so.
+    public static func pythonServer(_ script: String, arguments: [String], name: String) async throws -> (process: BackgroundProcess, port: String) {
+        let process = try BackgroundProcess(URL(fileURLWithPath: "/usr/bin/env"), ["python3", "-u", "-c", script] + arguments)
+        guard let line = try await process.line(containing: "listening on"), let port = line.split(separator: " ").last else {
+            try await process.kill()
+            throw CocoaError(.fileReadUnknown, userInfo: [NSLocalizedDescriptionKey: "\(name) did not start: \(process.printed)"])
+        }
+        return (process, String(port))
+    }
+
     /// The first whole printed line containing `text`, waiting up to `timeout` seconds; nil if
     /// none came. A line still being written is not looked at: an unbuffered `print` may arrive in
     /// pieces ("listening on", then the port), and half a line read early is a wrong answer.

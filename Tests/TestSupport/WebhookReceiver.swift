@@ -16,12 +16,7 @@ public final class WebhookReceiver: Sendable {
 
     public static func start(failures: Int = 0) async throws -> WebhookReceiver {
         let log = try temporaryFolder("roomkeeper-webhook").appendingPathComponent("received.jsonl")
-        let process = try BackgroundProcess(
-            URL(fileURLWithPath: "/usr/bin/env"), ["python3", "-u", "-c", script, log.path, String(failures)])
-        guard let line = try await process.line(containing: "listening on"), let port = line.split(separator: " ").last else {
-            try await process.kill()
-            throw CocoaError(.fileReadUnknown, userInfo: [NSLocalizedDescriptionKey: "the webhook receiver did not start: \(process.printed)"])
-        }
+        let (process, port) = try await BackgroundProcess.pythonServer(script, arguments: [log.path, String(failures)], name: "the webhook receiver")
         return WebhookReceiver(url: "http://127.0.0.1:\(port)/hooks/drift", log: log, process: process)
     }
 

@@ -1,0 +1,142 @@
+import Foundation
+import KubernetesLeases
+import Logging
+import Synchronization
+import TestSupport
+import Testing
+
+@Suite("Kubernetes Leases: the API's semantics, client-go's election, tenants spread across replicas")
+struct LeaseTests {
+    /// A time the test moves by hand, the same for every replica it is given to.
+    final class TestTime: Sendable {
+        private let date = Mutex(Date(timeIntervalSince1970: 1_796_000_000))
+        var now: @Sendable () -> Date { { self.date.withLock { $0 } } }
+        func advance(_ seconds: Double) { date.withLock { $0 += seconds } }
+    }
+
+    static func client(_ cluster: KubernetesStandIn, token: String? = nil) throws -> LeaseClient {
+        let tokenFile = FileManager.default.temporaryDirectory.appendingPathComponent("sa-token-\(UUID().uuidString)")
+        try (token ?? cluster.token).write(to: tokenFile, atomically: true, encoding: .utf8)
+        return LeaseClient(api: KubernetesAPI(server: cluster.url, namespace: "roomkeeper", tokenFile: tokenFile.path, logger: Logger(label: "test")))
+    }
+
+    @Test("Create, read, update by resourceVersion: 409 AlreadyExists, 409 Conflict on a stale version, 404, 401 without the token")
+    func apiSemantics() async throws {
+        let cluster = try await KubernetesStandIn.start()
+        defer { Task { await cluster.stop() } }
+        let client = try Self.client(cluster)
+
+        #expect(try await client.get("tenant-contoso") == nil)
+        let lease = Lease(
+            metadata: .init(name: "tenant-contoso", labels: ["app": "roomkeeper"]), spec: .init(holderIdentity: "pod-a", leaseDurationSeconds: 15))
+        let created = try await client.create(lease)
+        #expect(created.metadata.resourceVersion != nil && created.spec.holderIdentity == "pod-a")
+        await #expect(throws: LeaseError.alreadyExists("tenant-contoso")) { try await client.create(lease) }
+
+        var renewed = created
+        renewed.spec.renewTime = MicroTime.text(Date())
+        let updated = try await client.update(renewed)
+        #expect(updated.metadata.resourceVersion != created.metadata.resourceVersion)
+        // A write from the older read loses.
+        await #expect(throws: LeaseError.conflict("tenant-contoso")) { try await client.update(renewed) }
+
+        var missing = created
+        missing.metadata.name = "tenant-nobody"
+        await #expect(throws: LeaseError.notFound("tenant-nobody")) { try await client.update(missing) }
+        #expect(try await client.list(labelSelector: "app=roomkeeper").map(\.metadata.name) == ["tenant-contoso"])
+        #expect(try await client.list(labelSelector: "app=other").isEmpty)
+
+        let stranger = try Self.client(cluster, token: "not-the-token")
+        do {
+            _ = try await stranger.get("tenant-contoso")
+            Issue.record("a request without the service account's token was answered")
+        } catch let error as LeaseError {
+            if case .refused(401, _) = error {
+                #expect(error.description.contains("Role must allow"))
+            } else {
+                Issue.record("\(error)")
+            }
+        }
+        try await client.delete("tenant-contoso")
+        #expect(try await client.get("tenant-contoso") == nil)
+    }
+
+    @Test("MicroTime is written with microseconds and read with or without them")
+    func microTime() {
+        let date = Date(timeIntervalSince1970: 1_796_000_000.123456)
+        #expect(MicroTime.text(date) == "2026-11-30T00:53:20.123456Z")
+        #expect(abs((MicroTime.date("2026-11-30T00:53:20.123456Z") ?? .distantPast).timeIntervalSince(date)) < 0.000_01)
+        #expect(MicroTime.date("2026-11-30T00:53:20Z") == Date(timeIntervalSince1970: 1_796_000_000))
+        #expect(MicroTime.date("yesterday") == nil && MicroTime.date("2026-11-30T00:53:20.12x4Z") == nil)
+    }
+
+    @Test("Two replicas, one Lease: one holds it; the other takes it only when it went unrenewed for its duration, at once when released")
+    func election() async throws {
+        let cluster = try await KubernetesStandIn.start()
+        defer { Task { await cluster.stop() } }
+        let time = TestTime()
+        let a = LeaseLock(client: try Self.client(cluster), identity: "pod-a", leaseDurationSeconds: 15, renewDeadlineSeconds: 10, now: time.now)
+        let b = LeaseLock(client: try Self.client(cluster), identity: "pod-b", leaseDurationSeconds: 15, renewDeadlineSeconds: 10, now: time.now)
+
+        // Both race for a Lease nobody has: exactly one wins.
+        async let aWon = a.acquireOrRenew("tenant-contoso")
+        async let bWon = b.acquireOrRenew("tenant-contoso")
+        let (first, second) = try await (aWon, bWon)
+        #expect(first != second)
+        let (holder, other) = first ? (a, b) : (b, a)
+        let holderHolds = await holder.holds("tenant-contoso")
+        let otherHolds = await other.holds("tenant-contoso")
+        #expect(holderHolds && !otherHolds)
+
+        // The holder renews every few seconds; the other never takes it.
+        for _ in 0..<5 {
+            time.advance(5)
+            #expect(try await holder.acquireOrRenew("tenant-contoso"))
+            #expect(try await !other.acquireOrRenew("tenant-contoso"))
+        }
+
+        // The holder stops renewing (killed, or cut off): it stops acting at its renew deadline,
+        // before the other may take the Lease at the duration.
+        time.advance(10)
+        let stillHolds = await holder.holds("tenant-contoso")
+        #expect(!stillHolds)
+        #expect(try await !other.acquireOrRenew("tenant-contoso"))
+        time.advance(5)
+        #expect(try await other.acquireOrRenew("tenant-contoso"))
+        let taken = try #require(try await Self.client(cluster).get("tenant-contoso"))
+        #expect(taken.holder == (first ? "pod-b" : "pod-a") && taken.spec.leaseTransitions == 1)
+
+        // A graceful stop releases it: the first takes it back on its next try, no waiting.
+        try await other.release("tenant-contoso")
+        let holdsAfterRelease = await other.holds("tenant-contoso")
+        #expect(!holdsAfterRelease)
+        #expect(try await holder.acquireOrRenew("tenant-contoso"))
+        #expect(try await Self.client(cluster).get("tenant-contoso")?.spec.leaseTransitions == 2)
+    }
+
+    @Test("A replica that cannot reach the API holds nothing")
+    func unreachable() async throws {
+        let nowhere = LeaseClient(
+            api: KubernetesAPI(server: "http://127.0.0.1:9", namespace: "roomkeeper", tokenFile: nil, logger: Logger(label: "test")))
+        let lock = LeaseLock(client: nowhere, identity: "pod-a")
+        await #expect(throws: (any Error).self) { try await lock.acquireOrRenew("tenant-contoso") }
+        let held = await lock.held
+        #expect(held.isEmpty)
+    }
+
+    @Test("Rendezvous hashing: each tenant one owner, a fair share each, and a replica that leaves moves only its own")
+    func rendezvous() {
+        let tenants = (0..<1000).map { "tenant-\($0)" }
+        let replicas = ["roomkeeper-0", "roomkeeper-1", "roomkeeper-2"]
+        let owners = Dictionary(grouping: tenants) { Rendezvous.owner(of: $0, among: replicas) ?? "" }
+        #expect(Set(owners.keys) == Set(replicas))
+        for replica in replicas { #expect((283...383).contains(owners[replica]?.count ?? 0), "\(replica): \(owners[replica]?.count ?? 0)") }
+        let survivors = ["roomkeeper-0", "roomkeeper-2"]
+        for tenant in tenants {
+            let before = Rendezvous.owner(of: tenant, among: replicas)
+            let after = Rendezvous.owner(of: tenant, among: survivors)
+            if before != "roomkeeper-1" { #expect(after == before) }
+        }
+        #expect(Rendezvous.owner(of: "tenant-0", among: [String]()) == nil)
+    }
+}
