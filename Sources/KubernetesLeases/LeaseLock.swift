@@ -20,7 +20,6 @@ public actor LeaseLock {
     public let leaseDurationSeconds: Int
     public let renewDeadlineSeconds: Double
     let client: LeaseClient
-    let labels: [String: String]?
     let now: @Sendable () -> Date
 
     /// Per Lease: the version last seen and when this process saw it change.
@@ -30,21 +29,20 @@ public actor LeaseLock {
 
     public init(
         client: LeaseClient, identity: String, leaseDurationSeconds: Int = 15, renewDeadlineSeconds: Double = 10,
-        labels: [String: String]? = nil, now: @escaping @Sendable () -> Date = { Date() }
+        now: @escaping @Sendable () -> Date = { Date() }
     ) {
         precondition(renewDeadlineSeconds < Double(leaseDurationSeconds), "the renew deadline must end before the lease can be taken")
         self.client = client
         self.identity = identity
         self.leaseDurationSeconds = leaseDurationSeconds
         self.renewDeadlineSeconds = renewDeadlineSeconds
-        self.labels = labels
         self.now = now
     }
 
     /// Takes the Lease `name`, or renews it when this replica holds it; false when another
     /// holds it and it has not expired, or another won the race. A failed call leaves what this
-    /// replica holds to `holds(_:)`'s deadline.
-    public func acquireOrRenew(_ name: String) async throws -> Bool {
+    /// replica holds to `holds(_:)`'s deadline. `labels` go on a Lease this call creates.
+    public func acquireOrRenew(_ name: String, labels: [String: String]? = nil) async throws -> Bool {
         let time = now()
         guard let current = try await client.get(name) else {
             let lease = Lease(
@@ -106,6 +104,23 @@ public actor LeaseLock {
         current.spec.acquireTime = time
         current.spec.renewTime = time
         _ = try? await client.update(current)
+    }
+
+    /// Notes Leases read by a list: watching the Leases it may one day take starts their expiry
+    /// clocks early, so that a dead holder's Lease is taken one duration after it stopped, not
+    /// one duration after this replica first looked.
+    public func note(_ leases: [Lease]) {
+        let time = now()
+        for lease in leases { observe(lease, at: time) }
+    }
+
+    /// Whether another replica's Lease, just read, is held and has changed within its duration
+    /// as this replica saw it: how a replica's heartbeat tells that it is alive.
+    public func isHeldAndFresh(_ lease: Lease) -> Bool {
+        note([lease])
+        let time = now()
+        guard lease.holder != nil, let seen = observed[lease.metadata.name] else { return false }
+        return time.timeIntervalSince(seen.at) < Double(lease.spec.leaseDurationSeconds ?? leaseDurationSeconds)
     }
 
     /// Notes a read or write of the Lease: the clock of its expiry restarts when it changed.

@@ -124,6 +124,65 @@ struct LeaseTests {
         #expect(held.isEmpty)
     }
 
+    @Test(
+        "Three replicas share 30 tenants: one holder each, as rendezvous hashing says; a dead replica's are taken within a lease duration, a stopped one's at once"
+    )
+    func sharding() async throws {
+        let cluster = try await KubernetesStandIn.start()
+        defer { Task { await cluster.stop() } }
+        let time = TestTime()
+        let client = try Self.client(cluster)
+        func replica(_ name: String) -> ShardCoordinator {
+            ShardCoordinator(
+                lock: LeaseLock(client: client, identity: name, leaseDurationSeconds: 15, renewDeadlineSeconds: 10, now: time.now), client: client,
+                prefix: "roomkeeper")
+        }
+        let tenants = (0..<30).map { "tenant-\($0)" }
+        let all = ["roomkeeper-0": replica("roomkeeper-0"), "roomkeeper-1": replica("roomkeeper-1"), "roomkeeper-2": replica("roomkeeper-2")]
+        /// Rounds of `running`, 2 s apart; after each replica's round, no tenant has two holders.
+        func rounds(_ count: Int, _ running: [String]) async throws -> [String: Set<String>] {
+            var acting: [String: Set<String>] = [:]
+            for _ in 0..<count {
+                for name in running.sorted() {
+                    _ = try await all[name]?.round(tenants: tenants)
+                    acting = [:]
+                    for (other, coordinator) in all {
+                        let held = await coordinator.lock.held.filter { $0.hasPrefix("roomkeeper-tenant-") }
+                        acting[other] = Set(held.map { String($0.dropFirst("roomkeeper-tenant-".count)) })
+                    }
+                    let holders = acting.values.flatMap { $0 }
+                    #expect(holders.count == Set(holders).count, "a tenant with two holders")
+                }
+                time.advance(2)
+            }
+            return acting
+        }
+        func expected(_ replicas: [String]) -> [String: Set<String>] {
+            var owned = Dictionary(uniqueKeysWithValues: all.keys.map { ($0, Set<String>()) })
+            for tenant in tenants { owned[Rendezvous.owner(of: tenant, among: replicas) ?? "", default: []].insert(tenant) }
+            return owned
+        }
+
+        let everyone = ["roomkeeper-0", "roomkeeper-1", "roomkeeper-2"]
+        let settled = try await rounds(3, everyone)
+        #expect(settled == expected(everyone))
+        #expect(settled.values.allSatisfy { $0.count >= 4 }, "\(settled.mapValues(\.count))")
+
+        // roomkeeper-1 is killed: it renews nothing more. Its tenants wait out the lease duration.
+        let orphaned = settled["roomkeeper-1"] ?? []
+        let early = try await rounds(3, ["roomkeeper-0", "roomkeeper-2"])
+        #expect(early["roomkeeper-0", default: []].union(early["roomkeeper-2", default: []]).isDisjoint(with: orphaned))
+        let late = try await rounds(7, ["roomkeeper-0", "roomkeeper-2"])
+        let survivors = ["roomkeeper-0", "roomkeeper-2"]
+        #expect(late["roomkeeper-0"] == expected(survivors)["roomkeeper-0"] && late["roomkeeper-2"] == expected(survivors)["roomkeeper-2"])
+        #expect(late["roomkeeper-1", default: []].isEmpty)
+
+        // roomkeeper-2 stops gracefully: roomkeeper-0 takes everything on its next round.
+        await all["roomkeeper-2"]?.releaseAll()
+        let alone = try await rounds(1, ["roomkeeper-0"])
+        #expect(alone["roomkeeper-0"] == Set(tenants))
+    }
+
     @Test("Rendezvous hashing: each tenant one owner, a fair share each, and a replica that leaves moves only its own")
     func rendezvous() {
         let tenants = (0..<1000).map { "tenant-\($0)" }

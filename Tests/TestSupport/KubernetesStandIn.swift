@@ -34,6 +34,7 @@ public final class KubernetesStandIn: Sendable {
             return code, {"kind": "Status", "apiVersion": "v1", "status": "Failure", "reason": reason, "message": message, "code": code}
         class API(http.server.BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
+            disable_nagle_algorithm = True
             def answer(self, code, body):
                 data = json.dumps(body).encode()
                 self.send_response(code)
