@@ -145,7 +145,7 @@ let package = Package(
         .target(
             name: "Controller",
             dependencies: [
-                "Engine", "Manifests", "GitSource", "PortalAPI", "Reconciler", "Reports", "Notifications", "StateStore",
+                "Engine", "Manifests", "GitSource", "PortalAPI", "Reconciler", "Reports", "Notifications", "StateStore", "Tenants",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),

@@ -43,6 +43,9 @@ public struct ControllerConfiguration: Sendable {
     public var openPortal: @Sendable () async throws -> any Portal
     /// The time the loop, its deadlines and the lease go by.
     public var clock: any ReconcileClock
+    /// Shared by the tenants of one process: at most its limit reconcile at once, each taking a
+    /// turn for its whole pass (deadline included); nil for a controller of one tenant.
+    public var turns: ConcurrencyGate?
     /// The tenant's directory (Microsoft Graph), read beside the portal on every pass; one
     /// reader for the controller's life, so later passes read only what changed.
     public var directory: (any DirectorySource)?
@@ -115,6 +118,8 @@ public actor Controller {
         while !stopping.isSet {
             if status.suspended {
                 logger.debug("Suspended; not reconciling")
+            } else if let turns = configuration.turns {
+                try? await turns.run { await self.reconcile() }
             } else {
                 await reconcile()
             }

@@ -1,0 +1,93 @@
+import Foundation
+import Logging
+import PortalAPI
+import Prometheus
+import Tenants
+
+/// A partner's tenants in one process: each its own `Controller` (its loop, interval with jitter,
+/// backoff after failures, reconcile deadline, state folder and git cache, all from its
+/// configuration), taking turns so that at most `concurrency` reconcile at once. A tenant whose
+/// portal hangs holds one turn until its deadline, never the others'; its failures back off on
+/// its own schedule. Metrics share one registry, each series labelled with its tenant.
+///
+/// `apply` takes a new catalog while the fleet runs: new tenants start, removed ones stop after
+/// the pass in progress, changed ones restart with their new configuration, the rest run on.
+public actor TenantFleet {
+    /// Makes a tenant's configuration: its clients, credentials (read from their files) and
+    /// folders. A tenant it throws for does not run, and says why in `problems`.
+    public typealias Configure = @Sendable (TenantDefinition) throws -> ControllerConfiguration
+
+    private struct Member {
+        var definition: TenantDefinition
+        var controller: Controller
+        var loop: Task<Void, Never>
+    }
+
+    public nonisolated let turns: ConcurrencyGate
+    public nonisolated let registry: PrometheusCollectorRegistry
+    private let configure: Configure
+    private let logger: Logger
+    private var members: [String: Member] = [:]
+    /// Tenants that could not start, and why.
+    public private(set) var problems: [String: String] = [:]
+
+    public init(
+        concurrency: Int, registry: PrometheusCollectorRegistry = PrometheusCollectorRegistry(), logger: Logger, configure: @escaping Configure
+    ) {
+        turns = ConcurrencyGate(limit: concurrency)
+        self.registry = registry
+        self.logger = logger
+        self.configure = configure
+    }
+
+    /// Runs the tenants of `catalog`, and only those.
+    public func apply(_ catalog: TenantCatalog) async {
+        let wanted = Dictionary(uniqueKeysWithValues: catalog.tenants.map { ($0.name, $0) })
+        for (name, member) in members where wanted[name].map({ !Self.sameSettings($0, member.definition) }) ?? true {
+            members[name] = nil
+            // The pass in progress ends before a new controller may use the tenant's state folder.
+            await member.controller.stop()
+            await member.loop.value
+            logger.info("Tenant stopped", metadata: ["tenant": "\(name)", "reason": "\(wanted[name] == nil ? "removed" : "changed")"])
+        }
+        problems = problems.filter { wanted[$0.key] != nil }
+        for (name, definition) in wanted.sorted(by: { $0.key < $1.key }) where members[name] == nil {
+            var configuration: ControllerConfiguration
+            do {
+                configuration = try configure(definition)
+            } catch {
+                problems[name] = "\(error)"
+                logger.error("Tenant not started", metadata: ["tenant": "\(name)", "problem": "\(error)"])
+                continue
+            }
+            problems[name] = nil
+            configuration.turns = turns
+            var tenantLogger = logger
+            tenantLogger[metadataKey: "tenant"] = "\(name)"
+            let controller = Controller(
+                configuration: configuration, metrics: ControllerMetrics(registry: registry, tenant: name), logger: tenantLogger)
+            members[name] = Member(definition: definition, controller: controller, loop: Task { await controller.run() })
+        }
+    }
+
+    /// The tenants' names, in order.
+    public var names: [String] { members.keys.sorted() }
+
+    /// The controller of tenant `name`, for its status, report and operator requests.
+    public func controller(named name: String) -> Controller? { members[name]?.controller }
+
+    /// Stops every tenant after its pass in progress, and waits for their loops to end.
+    public func stop() async {
+        let stopping = members.values
+        members = [:]
+        for member in stopping { await member.controller.stop() }
+        for member in stopping { await member.loop.value }
+    }
+
+    /// Whether two definitions run alike: where they are written does not matter.
+    private static func sameSettings(_ first: TenantDefinition, _ second: TenantDefinition) -> Bool {
+        var second = second
+        second.location = first.location
+        return first == second
+    }
+}
