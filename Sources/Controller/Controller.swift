@@ -40,7 +40,9 @@ public struct ControllerConfiguration: Sendable {
     /// longer renewed, and `/readyz` says so.
     public var reconcileTimeout: Duration
     /// Opens the portal the operator configured.
-    public var openPortal: @Sendable () async throws -> any Portal
+    /// Nil when the portal has no API: each pass then checks git against the tenant's directory
+    /// alone (Microsoft Graph), reports what it finds, and applies nothing.
+    public var openPortal: (@Sendable () async throws -> any Portal)?
     /// The time the loop, its deadlines and the lease go by.
     public var clock: any ReconcileClock
     /// Shared by the tenants of one process: at most its limit reconcile at once, each taking a
@@ -55,7 +57,7 @@ public struct ControllerConfiguration: Sendable {
         retryInterval: Duration = .seconds(30), mode: ControllerMode, concurrency: Int = 8, historyURL: URL? = nil,
         notifier: DriftNotifier? = nil, sourceTimeouts: GitTimeouts = GitTimeouts(), trust: SignatureTrust? = nil,
         acceptedRewrite: String? = nil, reconcileTimeout: Duration = .seconds(1800), clock: any ReconcileClock = MonotonicClock(),
-        directory: (any DirectorySource)? = nil, openPortal: @escaping @Sendable () async throws -> any Portal
+        directory: (any DirectorySource)? = nil, openPortal: (@Sendable () async throws -> any Portal)?
     ) {
         self.directory = directory
         self.clock = clock
@@ -226,7 +228,8 @@ public actor Controller {
             return .stalled(.manifestInvalid, "\(count) in \(snapshot.description), first \(first); waiting for a new revision")
         }
         stalledRevision = nil
-        let portal = try await configuration.openPortal()
+        guard let openPortal = configuration.openPortal else { return try await checkWithoutPortal(snapshot) }
+        let portal = try await openPortal()
         defer {
             metrics.portalRetries.increment(by: Int64(portal.transportCounts.retried))
         }
@@ -272,6 +275,21 @@ public actor Controller {
         latestReport = drift.report
         latestHistory = history
         return drift.report
+    }
+
+    /// With no portal API: what the directory and devices say, served at `/report`; nothing is
+    /// applied or recorded (it compares nothing with the portal, as `drift --graph` does not).
+    private func checkWithoutPortal(_ snapshot: ManifestSnapshot) async throws -> Outcome {
+        let report = try await engine.checkDriftWithoutPortal(snapshot)
+        latestReport = report
+        latestHistory = nil
+        let inSync = report.inSync && report.needsPerson.isEmpty
+        let message =
+            inSync
+            ? "the directory and devices match git"
+            : "\(report.items.count) drift items and \(report.needsPerson.count) findings for a person (the portal has no API)"
+        return .succeeded(
+            reason: inSync ? .inSync : .driftDetected, revision: snapshot.revision, drift: report.fingerprints, applied: false, message: message)
     }
 
     /// The latest checks recorded, oldest first, for the report's chart; none before the first check.

@@ -55,7 +55,10 @@ public struct ControllerMetrics: Sendable {
 
     /// Routes swift-metrics, and so the HTTP server's request counts and durations, into this
     /// registry. Once per process: swift-metrics has one backend.
-    public func bootstrapRequestMetrics() {
+    public func bootstrapRequestMetrics() { Self.bootstrapRequestMetrics(into: registry) }
+
+    /// The same, into a registry the tenants of a fleet share.
+    public static func bootstrapRequestMetrics(into registry: PrometheusCollectorRegistry) {
         MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry))
     }
 }

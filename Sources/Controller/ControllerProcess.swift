@@ -27,20 +27,37 @@ public enum ControllerProcess {
         _ controller: Controller, api: Listener, probes: Listener?, credentials: ControllerCredentials, logger: Logger,
         listening: @escaping @Sendable (_ port: Int, _ probes: Bool) -> Void
     ) async throws {
+        try await run(
+            .one(controller), loop: ControllerService(controller: controller), api: api, probes: probes, credentials: credentials, logger: logger,
+            listening: listening)
+    }
+
+    /// Runs a partner's tenants: `fleet`, its tenants reloaded by `watch`, and the endpoints.
+    public static func run(
+        _ fleet: TenantFleet, watch: TenantFleetService, api: Listener, probes: Listener?, credentials: ControllerCredentials, logger: Logger,
+        listening: @escaping @Sendable (_ port: Int, _ probes: Bool) -> Void
+    ) async throws {
+        try await run(.fleet(fleet), loop: watch, api: api, probes: probes, credentials: credentials, logger: logger, listening: listening)
+    }
+
+    private static func run(
+        _ served: ControllerServer.Served, loop: some Service, api: Listener, probes: Listener?, credentials: ControllerCredentials, logger: Logger,
+        listening: @escaping @Sendable (_ port: Int, _ probes: Bool) -> Void
+    ) async throws {
         let http = Logger(label: "roomkeeper.http")
         let server = ControllerServer.makeApplication(
-            controller: controller, host: api.host, port: api.port,
+            serving: served, host: api.host, port: api.port,
             endpoints: probes == nil ? [.probes, .reads, .triggers] : [.reads, .triggers], credentials: credentials, logger: http
         ) { port in listening(port, false) }
         var services: [ServiceGroupConfiguration.ServiceConfiguration] = [
             .init(service: server),
-            .init(service: ControllerService(controller: controller), successTerminationBehavior: .gracefullyShutdownGroup),
+            .init(service: loop, successTerminationBehavior: .gracefullyShutdownGroup),
         ]
         if let probes {
             services.append(
                 .init(
                     service: ControllerServer.makeApplication(
-                        controller: controller, host: probes.host, port: probes.port, endpoints: [.probes],
+                        serving: served, host: probes.host, port: probes.port, endpoints: [.probes],
                         credentials: ControllerCredentials(webhookSecret: nil, adminToken: nil, loopbackOnly: probes.isLoopback), logger: http
                     ) { port in listening(port, true) }))
         }

@@ -54,16 +54,47 @@ public enum ControllerServer {
         public static let reads = Endpoints(rawValue: 4)
     }
 
+    /// What one process serves: one tenant's controller, or a partner's tenants, whose
+    /// endpoints are each tenant's under `/tenants/NAME/` (`/status` lists them all).
+    public enum Served: Sendable {
+        case one(Controller)
+        case fleet(TenantFleet)
+    }
+
     public static func makeApplication(
         controller: Controller, host: String, port: Int, endpoints: Endpoints = [.probes, .reads, .triggers],
+        credentials: ControllerCredentials, logger: Logger, onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }
+    ) -> some ApplicationProtocol {
+        makeApplication(
+            serving: .one(controller), host: host, port: port, endpoints: endpoints, credentials: credentials, logger: logger,
+            onServerRunning: onServerRunning)
+    }
+
+    public static func makeApplication(
+        serving served: Served, host: String, port: Int, endpoints: Endpoints = [.probes, .reads, .triggers],
         credentials: ControllerCredentials, logger: Logger, onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }
     ) -> some ApplicationProtocol {
         let router = Router()
         // Request counts and durations, through swift-metrics (a no-op until a backend is bootstrapped).
         router.middlewares.add(MetricsMiddleware())
-        if endpoints.contains(.probes) { addProbes(to: router, controller: controller) }
-        if endpoints.contains(.reads) { addReads(to: router, controller: controller, credentials: credentials) }
-        if endpoints.contains(.triggers) { addTriggers(to: router, controller: controller, credentials: credentials) }
+        switch served {
+        case .one(let controller):
+            if endpoints.contains(.probes) { addProbes(to: router, controller: controller) }
+            let lookup: Lookup = { _ in controller }
+            if endpoints.contains(.reads) { addReads(to: router, prefix: "", lookup: lookup, credentials: credentials) }
+            if endpoints.contains(.triggers) { addTriggers(to: router, prefix: "", lookup: lookup, credentials: credentials) }
+        case .fleet(let fleet):
+            if endpoints.contains(.probes) { addProbes(to: router, fleet: fleet) }
+            let lookup: Lookup = { context in
+                guard let name = context.parameters.get("tenant") else { return nil }
+                return await fleet.controller(named: name)
+            }
+            if endpoints.contains(.reads) {
+                addFleetStatus(to: router, fleet: fleet, credentials: credentials)
+                addReads(to: router, prefix: "/tenants/:tenant", lookup: lookup, credentials: credentials)
+            }
+            if endpoints.contains(.triggers) { addTriggers(to: router, prefix: "/tenants/:tenant", lookup: lookup, credentials: credentials) }
+        }
         return Application(
             router: router,
             configuration: .init(address: .hostname(host, port: port), serverName: "roomkeeper-controller"),
@@ -87,9 +118,53 @@ public enum ControllerServer {
         }
     }
 
-    private static func addReads(to router: Router<BasicRequestContext>, controller: Controller, credentials: ControllerCredentials) {
-        router.get("/report") { request, _ -> Response in
+    /// The controller a request is for: the one, or the tenant its path names.
+    typealias Lookup = @Sendable (BasicRequestContext) async -> Controller?
+
+    private static let noSuchTenant = refusal(.notFound, "no tenant of that name\n")
+
+    /// The fleet's probes: the process answers, and is ready once it serves (each tenant's own
+    /// state is on `/status`: one tenant's broken portal must not take the others' pod out).
+    private static func addProbes(to router: Router<BasicRequestContext>, fleet: TenantFleet) {
+        router.get("/healthz") { _, _ in "ok\n" }
+        router.get("/readyz") { _, _ in "ready\n" }
+        router.get("/metrics") { _, _ -> Response in
+            Response(
+                status: .ok, headers: [.contentType: "text/plain; version=0.0.4"],
+                body: .init(byteBuffer: ByteBuffer(string: fleet.registry.emitToString())))
+        }
+    }
+
+    /// The fleet's `/status`: each tenant's status by name, and the tenants that could not start.
+    private static func addFleetStatus(to router: Router<BasicRequestContext>, fleet: TenantFleet, credentials: ControllerCredentials) {
+        struct FleetStatus: Encodable {
+            var tenants: [String: ControllerStatus]
+            var notStarted: [String: String]
+        }
+        router.get("/status") { request, _ -> Response in
             if let refused = readRefusal(request, credentials) { return refused }
+            var tenants: [String: ControllerStatus] = [:]
+            for name in await fleet.names {
+                if let controller = await fleet.controller(named: name) { tenants[name] = await controller.status }
+            }
+            return try json(FleetStatus(tenants: tenants, notStarted: await fleet.problems))
+        }
+    }
+
+    private static func json(_ value: some Encodable) throws -> Response {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+        encoder.dateEncodingStrategy = .iso8601
+        return Response(
+            status: .ok, headers: [.contentType: "application/json", .cacheControl: "no-store"],
+            body: .init(byteBuffer: ByteBuffer(bytes: try encoder.encode(value))))
+    }
+
+    private static func addReads(to router: Router<BasicRequestContext>, prefix: String, lookup: @escaping Lookup, credentials: ControllerCredentials)
+    {
+        router.get("\(prefix)/report") { request, context -> Response in
+            if let refused = readRefusal(request, credentials) { return refused }
+            guard let controller = await lookup(context) else { return noSuchTenant }
             guard let report = await controller.latestReport else {
                 return refusal(.notFound, "no drift report yet: the first check has not finished\n")
             }
@@ -97,19 +172,17 @@ public enum ControllerServer {
                 status: .ok, headers: [.contentType: "text/html; charset=utf-8", .cacheControl: "no-store"],
                 body: .init(byteBuffer: ByteBuffer(string: DriftRenderer.html(report, history: await controller.driftHistory()))))
         }
-        router.get("/status") { request, _ -> Response in
+        router.get("\(prefix)/status") { request, context -> Response in
             if let refused = readRefusal(request, credentials) { return refused }
-            let encoder = JSONEncoder()
-            encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-            encoder.dateEncodingStrategy = .iso8601
-            let body = try encoder.encode(await controller.status)
-            return Response(
-                status: .ok, headers: [.contentType: "application/json", .cacheControl: "no-store"], body: .init(byteBuffer: ByteBuffer(bytes: body)))
+            guard let controller = await lookup(context) else { return noSuchTenant }
+            return try json(await controller.status)
         }
     }
 
-    private static func addTriggers(to router: Router<BasicRequestContext>, controller: Controller, credentials: ControllerCredentials) {
-        router.post("/hooks/git") { request, _ -> Response in
+    private static func addTriggers(
+        to router: Router<BasicRequestContext>, prefix: String, lookup: @escaping Lookup, credentials: ControllerCredentials
+    ) {
+        router.post("\(prefix)/hooks/git") { request, context -> Response in
             guard let secret = credentials.webhookSecret else {
                 return refusal(
                     .notFound, "the git webhook is off until a webhook secret is set (--webhook-secret-file or ROOMKEEPER_WEBHOOK_SECRET)\n")
@@ -117,6 +190,7 @@ public enum ControllerServer {
             guard try await authorized(request, secret: secret) else {
                 return refusal(.unauthorized, "a valid webhook secret is required\n")
             }
+            guard let controller = await lookup(context) else { return noSuchTenant }
             // A suspended controller does not reconcile: say so, rather than accept and ignore it.
             guard await !controller.status.suspended else {
                 return refusal(.conflict, "the controller is suspended; resume it to reconcile\n")
@@ -124,21 +198,24 @@ public enum ControllerServer {
             await controller.trigger(because: "webhook")
             return accepted("reconcile requested\n")
         }
-        router.post("/reconcile") { request, _ -> Response in
+        router.post("\(prefix)/reconcile") { request, context -> Response in
             if let refused = operatorRefusal(request, credentials) { return refused }
+            guard let controller = await lookup(context) else { return noSuchTenant }
             guard await !controller.status.suspended else {
                 return refusal(.conflict, "the controller is suspended; resume it to reconcile\n")
             }
             await controller.trigger(because: "operator")
             return accepted("reconcile requested\n")
         }
-        router.post("/suspend") { request, _ -> Response in
+        router.post("\(prefix)/suspend") { request, context -> Response in
             if let refused = operatorRefusal(request, credentials) { return refused }
+            guard let controller = await lookup(context) else { return noSuchTenant }
             try await controller.suspend()
             return accepted("suspended\n")
         }
-        router.post("/resume") { request, _ -> Response in
+        router.post("\(prefix)/resume") { request, context -> Response in
             if let refused = operatorRefusal(request, credentials) { return refused }
+            guard let controller = await lookup(context) else { return noSuchTenant }
             try await controller.resume()
             return accepted("resumed\n")
         }

@@ -2,6 +2,7 @@ import Foundation
 import Logging
 import PortalAPI
 import Prometheus
+import ServiceLifecycle
 import Tenants
 
 /// A partner's tenants in one process: each its own `Controller` (its loop, interval with jitter,
@@ -89,5 +90,37 @@ public actor TenantFleet {
         var second = second
         second.location = first.location
         return first == second
+    }
+}
+
+/// The fleet as a service of the controller's process: it keeps the tenants of `load` running,
+/// reading it again every `every` and applying what changed. A catalog with an error is logged
+/// (once per content) and not applied: the running tenants stay as they are. A graceful
+/// shutdown stops every tenant after its pass in progress.
+public struct TenantFleetService: Service {
+    let fleet: TenantFleet
+    let every: Duration
+    /// The catalog now, or nil (having logged why) when it cannot be used.
+    let load: @Sendable () async -> TenantCatalog?
+
+    public init(fleet: TenantFleet, every: Duration, load: @escaping @Sendable () async -> TenantCatalog?) {
+        self.fleet = fleet
+        self.every = every
+        self.load = load
+    }
+
+    public func run() async throws {
+        let (fleet, every, load) = (fleet, every, load)
+        try? await cancelWhenGracefulShutdown {
+            var applied: TenantCatalog?
+            while !Task.isCancelled {
+                if let catalog = await load(), catalog != applied {
+                    await fleet.apply(catalog)
+                    applied = catalog
+                }
+                try await Task.sleep(for: every)
+            }
+        }
+        await fleet.stop()
     }
 }

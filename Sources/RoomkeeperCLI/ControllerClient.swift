@@ -46,6 +46,16 @@ extension Roomkeeper {
             guard code == 200 else { throw CommandFailure("the controller at \(endpoint.url) answered \(code): \(body.terminalSafe)") }
             let decoder = JSONDecoder()
             decoder.dateDecodingStrategy = .iso8601
+            if endpoint.tenant == nil, let fleet = try? decoder.decode(FleetStatus.self, from: Data(body.utf8)) {
+                if format == .json {
+                    Console.current.out(body, terminator: body.hasSuffix("\n") ? "" : "\n")
+                } else {
+                    Console.current.out(Self.describe(fleet, at: endpoint.url))
+                }
+                let troubled = fleet.tenants.values.contains { $0.condition == .stalled || $0.condition == .failing }
+                if troubled || !fleet.notStarted.isEmpty { throw ExitCode(2) }
+                return
+            }
             guard let status = try? decoder.decode(ControllerStatus.self, from: Data(body.utf8)) else {
                 throw CommandFailure("the controller at \(endpoint.url) answered /status with something that is not a controller's status")
             }
@@ -55,6 +65,26 @@ extension Roomkeeper {
                 Console.current.out(Self.describe(status, at: endpoint.url))
             }
             if status.condition == .stalled || status.condition == .failing { throw ExitCode(2) }
+        }
+
+        /// What a controller serving --tenants answers at `/status`.
+        struct FleetStatus: Decodable {
+            var tenants: [String: ControllerStatus]
+            var notStarted: [String: String]
+        }
+
+        /// One line a tenant; `--tenant NAME` tells one in full.
+        static func describe(_ fleet: FleetStatus, at url: String) -> String {
+            var lines = ["Controller at \(url): \(counted(fleet.tenants.count, "tenant")) running, \(fleet.notStarted.count) not started"]
+            for (name, status) in fleet.tenants.sorted(by: { $0.key < $1.key }) {
+                lines.append(
+                    "  \(name.terminalSafe): \(status.condition.rawValue), \(status.reason.rawValue)\(status.suspended ? ", suspended" : "") - \(status.message.terminalSafe)"
+                )
+            }
+            for (name, problem) in fleet.notStarted.sorted(by: { $0.key < $1.key }) {
+                lines.append("  \(name.terminalSafe): not started - \(problem.terminalSafe)")
+            }
+            return lines.joined(separator: "\n")
         }
 
         static func describe(_ status: ControllerStatus, at url: String) -> String {
@@ -130,6 +160,9 @@ struct ControllerEndpointOptions: ParsableArguments {
     @Option(help: "Seconds to wait for the controller's answer.")
     var timeout: Int = 30
 
+    @Option(help: "With a controller serving --tenants: the tenant to ask about or act on.")
+    var tenant: String?
+
     var url: String {
         let configured = setting(controller, "ROOMKEEPER_CONTROLLER_URL", in: ProcessInfo.processInfo.environment) ?? "http://127.0.0.1:9090"
         return configured.hasSuffix("/") ? String(configured.dropLast()) : configured
@@ -142,6 +175,9 @@ struct ControllerEndpointOptions: ParsableArguments {
             throw ValidationError("--controller must be an http:// or https:// URL without credentials or a query, e.g. http://127.0.0.1:9090")
         }
         guard (1...600).contains(timeout) else { throw ValidationError("--timeout must be from 1 to 600 seconds") }
+        if let tenant, tenant.isEmpty || !tenant.utf8.allSatisfy({ ($0 >= 97 && $0 <= 122) || ($0 >= 48 && $0 <= 57) || $0 == 45 }) {
+            throw ValidationError("--tenant must be a tenant's name: lower-case letters, digits and hyphens")
+        }
         // The token would cross the network in clear.
         if let parsed = URL(string: url), parsed.scheme == "http", !ListenHost.isLoopback(parsed.host ?? "") {
             throw ValidationError(
@@ -171,7 +207,7 @@ struct ControllerEndpointOptions: ParsableArguments {
 
     /// One request, bounded in time and size; the token goes only to the URL the operator gave.
     func send(_ method: HTTPMethod, _ path: String, token: String?) async throws -> (Int, String) {
-        var request = HTTPClientRequest(url: url + path)
+        var request = HTTPClientRequest(url: url + (tenant.map { "/tenants/\($0)" } ?? "") + path)
         request.method = method
         if let token { request.headers.add(name: "Authorization", value: "Bearer \(token)") }
         do {

@@ -144,7 +144,7 @@ private final class DocumentReader {
             guard let credential else { return nil }
             return TenantDefinition.Graph(
                 tenantId: node["tenantId"]?.text ?? "", clientId: node["clientId"]?.text ?? "", credential: credential,
-                cloud: node["cloud"]?.text)
+                cloud: node["cloud"]?.text, authorityHost: node["authorityHost"]?.text, graphEndpoint: node["graphEndpoint"]?.text)
         }
         if portal == nil, graph == nil {
             problems.append(
@@ -264,6 +264,8 @@ extension TenantCatalog {
                             FieldShape("clientSecretFile", .string(.text(maximumLength: 4096)), "A file holding a client secret."),
                             FieldShape("federatedTokenFile", .string(.text(maximumLength: 4096)), "A workload identity's token file."),
                             FieldShape("cloud", .string(.oneOf(["global", "usgov", "usgov-dod", "china"])), "The Microsoft cloud."),
+                            FieldShape("authorityHost", .string(.url), "The sign-in host, overriding the cloud's."),
+                            FieldShape("graphEndpoint", .string(.url), "The Graph host, overriding the cloud's (an emulator on loopback)."),
                         ], exactlyOneOf: ["clientCertificateFile", "clientSecretFile", "federatedTokenFile"])),
                 "The tenant's Entra ID app registration."),
             FieldShape(

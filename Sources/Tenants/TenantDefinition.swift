@@ -44,6 +44,9 @@ public struct TenantDefinition: Sendable, Equatable {
         public var credential: Credential
         /// `global`, `usgov`, `usgov-dod` or `china`; nil for global.
         public var cloud: String?
+        /// The sign-in and Graph hosts, when not the cloud's: `roomkeeper graph serve` on loopback.
+        public var authorityHost: String?
+        public var graphEndpoint: String?
 
         public enum Credential: Sendable, Equatable {
             /// A PEM file with the certificate and its private key: what Microsoft recommends.

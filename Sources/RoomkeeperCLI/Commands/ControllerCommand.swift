@@ -75,6 +75,18 @@ extension Roomkeeper {
         @Option(help: "Portal writes in flight at once during self-heal (1 to 64).")
         var concurrency = 8
 
+        @Option(
+            help:
+                "Serve a partner's tenants: a file or folder of kind: Tenant documents (check it with `roomkeeper tenants validate`); each tenant's source, portal and Graph come from it, and it is read again every --tenants-reload (1m).",
+            completion: .file())
+        var tenants: String?
+
+        @Option(help: "With --tenants: how many tenants reconcile at once (1 to 256).")
+        var tenantConcurrency = 4
+
+        @Option(help: "With --tenants: how often the tenants file is read again: 30s, 1m.")
+        var tenantsReload: Interval = Interval(seconds: 60)
+
         @OptionGroup var notification: NotificationOptions
 
         @OptionGroup var logging: LoggingOptions
@@ -88,6 +100,20 @@ extension Roomkeeper {
             guard (0...0.5).contains(jitter) else { throw ValidationError("--jitter must be from 0 to 0.5") }
             guard (1...64).contains(concurrency) else { throw ValidationError("--concurrency must be from 1 to 64") }
             guard firstRetry <= interval.seconds else { throw ValidationError("--retry-interval must not exceed --interval") }
+            guard (1...256).contains(tenantConcurrency) else { throw ValidationError("--tenant-concurrency must be from 1 to 256") }
+            if tenants != nil {
+                let perTenant = [
+                    sourceOptions.gitURL.map { _ in "--source" }, portalOptions.portal.map { _ in "--portal" },
+                    portalOptions.tokenFile.map { _ in "--token-file" }, graphOptions.graph ? "--graph" : nil, selfHeal ? "--self-heal" : nil,
+                    history.map { _ in "--history" }, notification.notify.map { _ in "--notify" },
+                    notification.notifyFile.map { _ in "--notify-file" },
+                ].compactMap { $0 }
+                if !perTenant.isEmpty {
+                    throw ValidationError(
+                        "with --tenants each tenant's source, portal, Graph, self-heal and notifications come from its Tenant document; "
+                            + "leave out \(perTenant.joined(separator: ", "))")
+                }
+            }
         }
 
         private var firstRetry: Double { retryInterval?.seconds ?? min(30, interval.seconds) }
@@ -95,11 +121,11 @@ extension Roomkeeper {
         func run() async throws {
             guard let address = ListenAddress(listen) else { throw ExitCode.validationFailure }
             let logger = Logger(label: "roomkeeper.controller")
-            let secret = try Self.secret(file: webhookSecretFile, variable: "ROOMKEEPER_WEBHOOK_SECRET", flag: "--webhook-secret-file")
-            let adminToken = try Self.secret(file: adminTokenFile, variable: "ROOMKEEPER_ADMIN_TOKEN", flag: "--admin-token-file")
-            let readToken = try Self.secret(file: readTokenFile, variable: "ROOMKEEPER_READ_TOKEN", flag: "--read-token-file")
-            if secret == nil { logger.notice("The git webhook (/hooks/git) is off until a webhook secret is set") }
-            if adminToken == nil { logger.notice("Operator requests (/reconcile, /suspend, /resume) are off until an admin token is set") }
+            let credentials = try endpointCredentials(loopbackOnly: address.isLoopback, logger: logger)
+            let probes = probeListen.flatMap(ListenAddress.init)
+            if let tenants {
+                return try await runTenants(from: tenants, address: address, probes: probes, credentials: credentials, logger: logger)
+            }
             let trust = try sourceOptions.trust(forChanges: true)
             if sourceOptions.gitURL != nil, trust == nil {
                 logger.warning("Signatures are not checked: any revision of the remote is reconciled (give --allowed-signers or --gpg-keyring)")
@@ -119,18 +145,27 @@ extension Roomkeeper {
                 openPortal: { try await portalChoice.open() })
             configuration.allowsInsecureSource = sourceOptions.allowInsecureSource
             let controller = Controller(configuration: configuration, metrics: metrics, logger: logger)
-            let credentials = ControllerCredentials(
-                webhookSecret: secret, adminToken: adminToken, readToken: readToken, loopbackOnly: address.isLoopback)
-            let probes = probeListen.flatMap(ListenAddress.init)
             try await ControllerProcess.run(
-                controller, api: address.listener, probes: probes?.listener, credentials: credentials, logger: logger
-            ) { port, probesOnly in
-                // Written unbuffered, so a script waiting for this line sees it at once.
+                controller, api: address.listener, probes: probes?.listener, credentials: credentials, logger: logger,
+                listening: Self.announce(address: address, probes: probes))
+        }
+
+        /// Who may call the endpoints, from the secret files or the environment; logs what is off.
+        private func endpointCredentials(loopbackOnly: Bool, logger: Logger) throws -> ControllerCredentials {
+            let secret = try Self.secret(file: webhookSecretFile, variable: "ROOMKEEPER_WEBHOOK_SECRET", flag: "--webhook-secret-file")
+            let adminToken = try Self.secret(file: adminTokenFile, variable: "ROOMKEEPER_ADMIN_TOKEN", flag: "--admin-token-file")
+            let readToken = try Self.secret(file: readTokenFile, variable: "ROOMKEEPER_READ_TOKEN", flag: "--read-token-file")
+            if secret == nil { logger.notice("The git webhook (/hooks/git) is off until a webhook secret is set") }
+            if adminToken == nil { logger.notice("Operator requests (/reconcile, /suspend, /resume) are off until an admin token is set") }
+            return ControllerCredentials(webhookSecret: secret, adminToken: adminToken, readToken: readToken, loopbackOnly: loopbackOnly)
+        }
+
+        /// Prints the line a script waits for once a server listens, unbuffered.
+        static func announce(address: ListenAddress, probes: ListenAddress?) -> @Sendable (Int, Bool) -> Void {
+            { port, probesOnly in
                 let host = (probesOnly ? probes?.host : nil) ?? address.host
-                let line =
-                    probesOnly
-                    ? "Roomkeeper controller probes on http://\(host):\(port)\n" : "Roomkeeper controller listening on http://\(host):\(port)\n"
-                Console.current.out(line, terminator: "")
+                let what = probesOnly ? "probes on" : "listening on"
+                Console.current.out("Roomkeeper controller \(what) http://\(host):\(port)\n", terminator: "")
             }
         }
     }

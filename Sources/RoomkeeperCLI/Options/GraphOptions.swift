@@ -82,12 +82,16 @@ struct GraphOptions: ParsableArguments {
         } catch {
             throw CommandFailure("\(error)")
         }
-        let timeout = Duration.seconds(max(1, graphTimeout))
+        return Self.reader(
+            signIn: signIn, timeout: .seconds(max(1, graphTimeout)), priority: priority, state: StateFolder.forThisMachine(environment: environment))
+    }
+
+    /// The reader for `signIn`, keeping what it reads in `state` and starting to load what an
+    /// earlier process kept there.
+    static func reader(signIn: GraphSignIn, timeout: Duration, priority: GraphSession.Priority, state: StateFolder) -> GraphDirectoryReader {
         let tokens = GraphTokenProvider(signIn: signIn, http: .roomkeeper, timeout: timeout)
         let session = GraphSession(tokens: tokens, http: .roomkeeper, timeout: timeout, priority: priority)
-        let reader = GraphDirectoryReader(
-            session: session,
-            cacheFile: StateFolder.forThisMachine(environment: environment).directoryCache(for: GraphDirectoryReader.tenantKey(of: session)))
+        let reader = GraphDirectoryReader(session: session, cacheFile: state.directoryCache(for: GraphDirectoryReader.tenantKey(of: session)))
         Task { await reader.prefetch() }
         return reader
     }

@@ -1,0 +1,153 @@
+import Foundation
+import TestSupport
+import Testing
+
+@Suite("roomkeeper controller --tenants, end to end")
+struct ControllerTenantsTests {
+    private static let adminToken = "fleet-admin-token-31"
+    private static let clientId = "6d5c4b3a-2f1e-4d0c-9b8a-7f6e5d4c3b2a"
+
+    /// The fleet's `/status`, or a tenant's with `tenant`.
+    private static func status(_ base: String, tenant: String? = nil) async throws -> [String: Any] {
+        let path = tenant.map { "/tenants/\($0)/status" } ?? "/status"
+        let answer = try await httpRequest("GET", base + path, headers: ["Authorization": "Bearer \(adminToken)"])
+        return try #require(try JSONSerialization.jsonObject(with: Data(answer.body.utf8)) as? [String: Any], "\(answer.status) \(answer.body)")
+    }
+
+    /// Polls the fleet's `/status` until `condition` holds, for up to `seconds`.
+    private static func waitForFleet(_ base: String, seconds: Double = 90, _ condition: ([String: [String: Any]]) -> Bool) async throws
+        -> [String: [String: Any]]
+    {
+        let deadline = Date().addingTimeInterval(seconds)
+        var tenants: [String: [String: Any]] = [:]
+        var last: [String: Any] = [:]
+        while Date() < deadline {
+            last = try await status(base)
+            tenants = last["tenants"] as? [String: [String: Any]] ?? [:]
+            if condition(tenants) { return tenants }
+            try await Task.sleep(for: .milliseconds(200))
+        }
+        Issue.record("the fleet's status did not come to pass: \(last)")
+        return tenants
+    }
+
+    @Test(
+        "Two tenants from one file, one through its portal and one through Graph alone: each reconciled, served at its own path, labelled in the metrics; the file is read again, a broken edit refused"
+    )
+    func fleet() async throws {
+        let workspace = try Workspace()
+        defer { workspace.remove() }
+        let git = try GitFixture()
+        defer { git.remove() }
+        try await git.create("contoso")
+        _ = try await git.commit("contoso", "Add Contoso", files: GeneratedManifests.example("contoso"))
+        let daemon = try await git.daemon()
+        defer { Task { await daemon.stop() } }
+
+        // Contoso's portal, and Fabrikam's directory (its portal has no API).
+        let portal = try BackgroundProcess(
+            Roomkeeper.executable,
+            ["portal", "serve", "--db", workspace.state.appendingPathComponent("portal.sqlite").path, "--listen", "127.0.0.1:0"],
+            environment: ["ROOMKEEPER_PORTAL_TOKENS": "roomkeeper@contoso.com=contoso-portal-token", "PATH": "/usr/bin:/bin"])
+        defer { Task { _ = try? await portal.terminate() } }
+        let portalLine = try #require(try await portal.line(containing: "emulator listening on"), "\(portal.printed)")
+        let portalURL = try #require(portalLine.split(separator: " ").first { $0.hasPrefix("http://") }.map(String.init))
+
+        let secrets = workspace.state.appendingPathComponent("secrets")
+        try FileManager.default.createDirectory(at: secrets, withIntermediateDirectories: true)
+        try "contoso-portal-token".write(to: secrets.appendingPathComponent("contoso-portal-token"), atomically: true, encoding: .utf8)
+        let appSecret = "fabrikam-app-secret-\(UUID().uuidString)"
+        try appSecret.write(to: secrets.appendingPathComponent("fabrikam-app-secret"), atomically: true, encoding: .utf8)
+        // Secret files readable by their owner only, as Roomkeeper requires.
+        for file in ["contoso-portal-token", "fabrikam-app-secret"] {
+            try FileManager.default.setAttributes([.posixPermissions: 0o600], ofItemAtPath: secrets.appendingPathComponent(file).path)
+        }
+        let graph = try BackgroundProcess(
+            Roomkeeper.executable,
+            [
+                "graph", "serve", "--listen", "127.0.0.1:0", "--client-id", Self.clientId, "--client-secret-file",
+                secrets.appendingPathComponent("fabrikam-app-secret").path,
+            ], environment: workspace.environment)
+        defer { Task { _ = try? await graph.terminate() } }
+        let graphLine = try #require(try await graph.line(containing: "listening on http://"), "\(graph.printed)")
+        let graphURL = try #require(graphLine.split(separator: " ").first { $0.hasPrefix("http://") }.map(String.init))
+        let graphTenant = try #require(graphLine.split(separator: " ").last.map { $0.trimmingCharacters(in: CharacterSet(charactersIn: "()")) })
+
+        let contoso = """
+            apiVersion: roomkeeper/v1
+            kind: Tenant
+            metadata: {name: contoso}
+            spec:
+              source: {url: "\(daemon.url)/contoso.git"}
+              portal: {url: "\(portalURL)", tokenFile: secrets/contoso-portal-token}
+              interval: 1h
+            """
+        let fabrikam = """
+            apiVersion: roomkeeper/v1
+            kind: Tenant
+            metadata: {name: fabrikam}
+            spec:
+              source: {url: "\(daemon.url)/contoso.git"}
+              graph:
+                tenantId: "\(graphTenant)"
+                clientId: "\(Self.clientId)"
+                clientSecretFile: secrets/fabrikam-app-secret
+                authorityHost: "\(graphURL)"
+                graphEndpoint: "\(graphURL)"
+              interval: 1h
+            """
+        let tenantsFile = workspace.state.appendingPathComponent("tenants.yaml")
+        try (contoso + "\n---\n" + fabrikam).write(to: tenantsFile, atomically: true, encoding: .utf8)
+        #expect(try await workspace.run(["tenants", "validate", tenantsFile.path]).output.contains("2 tenants valid"))
+
+        var environment = workspace.environment
+        environment["ROOMKEEPER_PORTAL_URL"] = nil
+        environment["ROOMKEEPER_ADMIN_TOKEN"] = Self.adminToken
+        environment["XDG_CACHE_HOME"] = workspace.state.appendingPathComponent("cache").path
+        let controller = try BackgroundProcess(
+            Roomkeeper.executable,
+            ["controller", "--tenants", tenantsFile.path, "--tenants-reload", "1s", "--listen", "127.0.0.1:0", "--log-format", "json"],
+            environment: environment)
+        defer { Task { _ = try? await controller.terminate() } }
+        let listening = try #require(try await controller.line(containing: "controller listening on"), "\(controller.printed)")
+        let base = try #require(listening.split(separator: " ").last.map(String.init))
+
+        let reconciled = try await Self.waitForFleet(base) { tenants in
+            ["contoso", "fabrikam"].allSatisfy { tenants[$0]?["lastSuccessAt"] != nil }
+        }
+        #expect(reconciled["contoso"]?["condition"] as? String == "Ready", "\(reconciled)")
+        #expect(reconciled["fabrikam"]?["condition"] as? String == "Ready", "\(reconciled)")
+        #expect((reconciled["fabrikam"]?["message"] as? String)?.contains("the portal has no API") == true, "\(reconciled)")
+        #expect(try await Self.status(base, tenant: "contoso")["mode"] as? String == "report")
+        let report = try await httpRequest("GET", "\(base)/tenants/fabrikam/report", headers: ["Authorization": "Bearer \(Self.adminToken)"])
+        #expect(report.status == 200 && report.body.contains("Roomkeeper drift report"))
+        #expect(try await httpRequest("GET", "\(base)/tenants/nobody/status", headers: ["Authorization": "Bearer \(Self.adminToken)"]).status == 404)
+        #expect(try await httpRequest("GET", "\(base)/status").status == 401)
+        let metrics = try await httpRequest("GET", "\(base)/metrics").body
+        #expect(metrics.contains(#"roomkeeper_reconcile_total{result="success",tenant="contoso"} 1"#), "\(metrics)")
+        #expect(metrics.contains(#"roomkeeper_reconcile_total{result="success",tenant="fabrikam"} 1"#))
+
+        // The operator's commands, per tenant.
+        let operatorEnvironment = ["ROOMKEEPER_ADMIN_TOKEN": Self.adminToken, "PATH": "/usr/bin:/bin"]
+        let one = try await workspace.run(["controller", "status", "--controller", base, "--tenant", "contoso"], environment: operatorEnvironment)
+        #expect(one.output.contains("Ready"), "\(one.output) \(one.errors)")
+        let all = try await workspace.run(["controller", "status", "--controller", base], environment: operatorEnvironment)
+        #expect(all.output.contains("2 tenants running") && all.output.contains("fabrikam: Ready"), "\(all.output) \(all.errors)")
+        let suspended = try await workspace.run(
+            ["controller", "suspend", "--controller", base, "--tenant", "fabrikam"], environment: operatorEnvironment)
+        let fabrikamStatus = try await Self.status(base, tenant: "fabrikam")
+        #expect(suspended.status == 0 && fabrikamStatus["suspended"] as? Bool == true, "\(suspended.output) \(suspended.errors)")
+
+        // A broken edit is refused and changes nothing; a good one drops Fabrikam.
+        try (contoso + "\n---\nkind: Tenant\n").write(to: tenantsFile, atomically: true, encoding: .utf8)
+        _ = try #require(try await controller.line(containing: "Tenants file refused"), "\(controller.printed.suffix(2000))")
+        let afterRefusal = try await Self.status(base)["tenants"] as? [String: Any]
+        #expect(afterRefusal?.count == 2)
+        try contoso.write(to: tenantsFile, atomically: true, encoding: .utf8)
+        let dropped = try await Self.waitForFleet(base, seconds: 30) { $0.count == 1 }
+        #expect(dropped.keys.sorted() == ["contoso"])
+
+        // SIGTERM: every tenant stops after its pass in progress, and the process exits cleanly.
+        #expect(try await controller.terminate() == 0, "\(controller.printed.suffix(2000))")
+    }
+}
