@@ -31,6 +31,23 @@ struct ControllerTenantsTests {
         return tenants
     }
 
+    @Test("Flags that belong in each tenant's document are refused with --tenants; self-heal through Graph alone is refused")
+    func refusals() async throws {
+        let workspace = try Workspace()
+        defer { workspace.remove() }
+        var environment = workspace.environment
+        environment["ROOMKEEPER_PORTAL_URL"] = nil
+        func run(_ arguments: [String]) async throws -> ProcessResult {
+            try await runProcess(Roomkeeper.executable, arguments, environment: environment, in: workspace.state, input: "")
+        }
+        let mixed = try await run(["controller", "--tenants", "tenants.yaml", "--source", "https://git.example.com/rooms.git", "--self-heal"])
+        #expect(mixed.status == 64 && mixed.errors.contains("leave out --source, --self-heal"), "\(mixed.errors)")
+        let graphOnly = try await run([
+            "controller", "--graph", "--tenant-id", "contoso.onmicrosoft.com", "--client-id", Self.clientId, "--self-heal",
+        ])
+        #expect(graphOnly.status == 64 && graphOnly.errors.contains("--self-heal needs a portal"), "\(graphOnly.errors)")
+    }
+
     @Test(
         "Two tenants from one file, one through its portal and one through Graph alone: each reconciled, served at its own path, labelled in the metrics; the file is read again, a broken edit refused"
     )

@@ -130,8 +130,14 @@ extension Roomkeeper {
             if sourceOptions.gitURL != nil, trust == nil {
                 logger.warning("Signatures are not checked: any revision of the remote is reconciled (give --allowed-signers or --gpg-keyring)")
             }
-            let portalChoice = try portalOptions.choice()
-            if selfHeal { try graphOptions.refuseRealTenantWrites(with: portalChoice) }
+            // With Graph and no portal API, each pass checks the directory alone, as drift --graph does.
+            let portalChoice = graphOptions.isEnabled() && !portalOptions.isConfigured() ? nil : try portalOptions.choice()
+            if selfHeal {
+                guard let portalChoice else {
+                    throw ValidationError("--self-heal needs a portal: through Graph alone the portal's changes are a person's checklist")
+                }
+                try graphOptions.refuseRealTenantWrites(with: portalChoice)
+            }
             let notifier = try notification.notifier()
             let metrics = ControllerMetrics()
             metrics.bootstrapRequestMetrics()
@@ -142,7 +148,7 @@ extension Roomkeeper {
                 historyURL: history.map { URL(fileURLWithPath: $0) }, notifier: notifier, sourceTimeouts: sourceOptions.timeouts, trust: trust,
                 acceptedRewrite: sourceOptions.acceptRewrittenHistory?.lowercased(),
                 reconcileTimeout: .seconds(reconcileTimeout.seconds), directory: try graphOptions.reader(priority: .low),
-                openPortal: { try await portalChoice.open() })
+                openPortal: portalChoice?.opener)
             configuration.allowsInsecureSource = sourceOptions.allowInsecureSource
             let controller = Controller(configuration: configuration, metrics: metrics, logger: logger)
             try await ControllerProcess.run(

@@ -71,15 +71,13 @@ extension Roomkeeper.ControllerRun {
             }
             return DriftNotifier(url: url, format: NotificationPayload.Format(rawValue: notifications.format) ?? .json, digestInterval: nil)
         }
-        var openPortal: (@Sendable () async throws -> any Portal)?
-        if let portal { openPortal = { try await portal.open() } }
         var configuration = ControllerConfiguration(
             origin: .git(GitOrigin(url: source.url, ref: source.ref, path: source.path)),
             cacheFolder: sourceOptions.cacheFolder.appendingPathComponent("tenants/\(tenant.name)"), stateFolder: state.root,
             interval: .seconds(tenant.intervalSeconds), jitter: jitter, retryInterval: .seconds(min(30, tenant.intervalSeconds)),
             mode: tenant.selfHeal ? .selfHeal : .report, concurrency: concurrency, notifier: notifier, sourceTimeouts: sourceOptions.timeouts,
             trust: trust, reconcileTimeout: .seconds(tenant.reconcileTimeoutSeconds), directory: directory,
-            openPortal: openPortal)
+            openPortal: portal?.opener)
         configuration.allowsInsecureSource = sourceOptions.allowInsecureSource
         return configuration
     }

@@ -91,6 +91,9 @@ enum PortalChoice: Sendable {
         }
     }
 
+    /// `open`, as the controller takes it: once per pass.
+    var opener: @Sendable () async throws -> any Portal { { try await open() } }
+
     func open() async throws -> any Portal {
         switch self {
         case .embedded: try await EmbeddedPortal.open(path: StateFolder.forThisMachine().embeddedPortalDatabase.path)
