@@ -161,7 +161,7 @@ let package = Package(
             name: "RoomkeeperCLI",
             dependencies: [
                 "Manifests", "Reports", "PortalAPI", "PortalClient", "PortalEmulator", "Reconciler", "GitSource", "Notifications", "Engine",
-                "Controller", "GraphAPI", "GraphClient", "GraphEmulator", "HTTPTransport", "StateStore", "Tenants",
+                "Controller", "GraphAPI", "GraphClient", "GraphEmulator", "HTTPTransport", "StateStore", "Tenants", "KubernetesLeases",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -224,7 +224,7 @@ let package = Package(
             name: "RoomkeeperCLITests",
             dependencies: [
                 "roomkeeper", "RoomkeeperCLI", "TestSupport", "PortalAPI", "PortalClient", "PortalEmulator", "Manifests", "Reconciler", "Engine",
-                "StateStore",
+                "StateStore", "KubernetesLeases",
                 .product(name: "Crypto", package: "swift-crypto"),
             ]),
         .testTarget(

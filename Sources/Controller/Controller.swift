@@ -45,6 +45,10 @@ public struct ControllerConfiguration: Sendable {
     public var openPortal: (@Sendable () async throws -> any Portal)?
     /// The time the loop, its deadlines and the lease go by.
     public var clock: any ReconcileClock
+    /// In Kubernetes, whether this replica holds the tenant's Lease now: self-heal applies only
+    /// while it does, and stops before its next write once it does not. Nil: no such lock (the
+    /// portal's reconciler lease still guards every apply).
+    public var holdsLock: (@Sendable () -> Bool)?
     /// Shared by the tenants of one process: at most its limit reconcile at once, each taking a
     /// turn for its whole pass (deadline included); nil for a controller of one tenant.
     public var turns: ConcurrencyGate?
@@ -248,6 +252,9 @@ public actor Controller {
         // An error a person must fix (a disabled member) makes the plan refused: self-heal stalls on it.
         let needsApply = !drift.items.isEmpty || !drift.snoozed.isEmpty || drift.needsPerson.contains { $0.severity == .error }
         if configuration.mode == .selfHeal, needsApply {
+            if let holdsLock = configuration.holdsLock, !holdsLock() {
+                return .failed(.leaseHeld, "this replica does not hold the tenant's Lease; the replica that does heals it")
+            }
             switch try await heal(snapshot, portal: portal, deadline: deadline, reverting: drift) {
             case .refused(let outcome): return outcome
             case .applied(let done): healedActions = done
@@ -309,6 +316,7 @@ public actor Controller {
     private func heal(_ snapshot: ManifestSnapshot, portal: any Portal, deadline: Duration, reverting drift: DriftReport) async throws -> HealOutcome
     {
         let stopping = stopping
+        let holdsLock = configuration.holdsLock
         let outcome = try await engine.reconcile(
             on: portal, lease: leaseTerms(until: deadline), options: ApplyOptions(concurrency: configuration.concurrency),
             interrupted: logInterrupted,
@@ -317,7 +325,7 @@ public actor Controller {
                 logReverts(plan, drift)
                 return true
             },
-            stopReason: { stopping.reason })
+            stopReason: { stopping.reason ?? (holdsLock?() == false ? "this replica lost the tenant's Lease" : nil) })
         switch outcome {
         case .refused(let plan):
             let why =

@@ -3,6 +3,7 @@ import Logging
 import PortalAPI
 import Prometheus
 import ServiceLifecycle
+import Synchronization
 import Tenants
 
 /// A partner's tenants in one process: each its own `Controller` (its loop, interval with jitter,
@@ -95,32 +96,82 @@ public actor TenantFleet {
 
 /// The fleet as a service of the controller's process: it keeps the tenants of `load` running,
 /// reading it again every `every` and applying what changed. A catalog with an error is logged
-/// (once per content) and not applied: the running tenants stay as they are. A graceful
-/// shutdown stops every tenant after its pass in progress.
+/// (once per content) and not applied: the running tenants stay as they are. With replicas,
+/// `select` says which tenants this one runs, asked every `tick` (it takes and renews their
+/// Leases); the choice and the applying run apart, so a tenant slow to stop never delays a
+/// renewal. A graceful shutdown stops every tenant after its pass in progress, then `leave`
+/// hands this replica's tenants over.
 public struct TenantFleetService: Service {
+    /// Which of these tenants this replica runs.
+    public typealias Select = @Sendable (_ tenants: [String]) async -> Set<String>
+
     let fleet: TenantFleet
     let every: Duration
+    let tick: Duration
     /// The catalog now, or nil (having logged why) when it cannot be used.
     let load: @Sendable () async -> TenantCatalog?
+    let select: Select?
+    let leave: @Sendable () async -> Void
 
-    public init(fleet: TenantFleet, every: Duration, load: @escaping @Sendable () async -> TenantCatalog?) {
+    public init(
+        fleet: TenantFleet, every: Duration, tick: Duration? = nil, load: @escaping @Sendable () async -> TenantCatalog?, select: Select? = nil,
+        leave: @escaping @Sendable () async -> Void = {}
+    ) {
         self.fleet = fleet
         self.every = every
+        self.tick = tick ?? every
         self.load = load
+        self.select = select
+        self.leave = leave
     }
 
     public func run() async throws {
-        let (fleet, every, load) = (fleet, every, load)
+        let (fleet, every, tick, load, select) = (fleet, every, tick, load, select)
+        let catalog = Shared<TenantCatalog?>(nil)
+        let chosen = Shared<Set<String>?>(select == nil ? nil : [])
         try? await cancelWhenGracefulShutdown {
-            var applied: TenantCatalog?
-            while !Task.isCancelled {
-                if let catalog = await load(), catalog != applied {
-                    await fleet.apply(catalog)
-                    applied = catalog
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                group.addTask {
+                    while true {
+                        if let loaded = await load() { catalog.value.withLock { $0 = loaded } }
+                        try await Task.sleep(for: every)
+                    }
                 }
-                try await Task.sleep(for: every)
+                if let select {
+                    group.addTask {
+                        while true {
+                            if let names = catalog.value.withLock({ $0?.tenants.map(\.name) }) {
+                                let mine = await select(names)
+                                chosen.value.withLock { $0 = mine }
+                            }
+                            try await Task.sleep(for: tick)
+                        }
+                    }
+                }
+                group.addTask {
+                    var applied: TenantCatalog?
+                    while true {
+                        if let all = catalog.value.withLock({ $0 }) {
+                            let mine = chosen.value.withLock { $0 }
+                            let running = mine.map { mine in TenantCatalog(tenants: all.tenants.filter { mine.contains($0.name) }) } ?? all
+                            if running != applied {
+                                await fleet.apply(running)
+                                applied = running
+                            }
+                        }
+                        try await Task.sleep(for: min(tick, .seconds(1)))
+                    }
+                }
+                try await group.next()
             }
         }
         await fleet.stop()
+        await leave()
     }
+}
+
+/// A value the service's tasks share.
+private final class Shared<Value: Sendable>: Sendable {
+    let value: Mutex<Value>
+    init(_ value: Value) { self.value = Mutex(value) }
 }

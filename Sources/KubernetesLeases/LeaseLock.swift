@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 
 /// Takes, renews and releases Leases as client-go's leader election does, one lock per Lease
 /// name (a tenant's, or a replica's heartbeat):
@@ -25,7 +26,12 @@ public actor LeaseLock {
     /// Per Lease: the version last seen and when this process saw it change.
     private var observed: [String: (resourceVersion: String?, at: Date)] = [:]
     /// Per Lease held: when this process last wrote it.
-    private var renewed: [String: Date] = [:]
+    private var renewed: [String: Date] = [:] {
+        didSet { view.publish(renewed) }
+    }
+    /// What this replica holds, readable without waiting on the actor: what an apply checks
+    /// between its writes.
+    public nonisolated let view: HeldLeases
 
     public init(
         client: LeaseClient, identity: String, leaseDurationSeconds: Int = 15, renewDeadlineSeconds: Double = 10,
@@ -37,6 +43,7 @@ public actor LeaseLock {
         self.leaseDurationSeconds = leaseDurationSeconds
         self.renewDeadlineSeconds = renewDeadlineSeconds
         self.now = now
+        view = HeldLeases(renewDeadlineSeconds: renewDeadlineSeconds, now: now)
     }
 
     /// Takes the Lease `name`, or renews it when this replica holds it; false when another
@@ -129,6 +136,26 @@ public actor LeaseLock {
         if observed[name]?.resourceVersion != lease.metadata.resourceVersion || observed[name] == nil {
             observed[name] = (lease.metadata.resourceVersion, time)
         }
+    }
+}
+
+/// The Leases a `LeaseLock` holds, as of its last write, for code that cannot wait on the actor.
+public final class HeldLeases: Sendable {
+    private let renewed = Mutex<[String: Date]>([:])
+    let renewDeadlineSeconds: Double
+    let now: @Sendable () -> Date
+
+    init(renewDeadlineSeconds: Double, now: @escaping @Sendable () -> Date) {
+        self.renewDeadlineSeconds = renewDeadlineSeconds
+        self.now = now
+    }
+
+    func publish(_ renewed: [String: Date]) { self.renewed.withLock { $0 = renewed } }
+
+    /// Whether the Lease `name` was renewed within the renew deadline: as `LeaseLock.holds`.
+    public func holds(_ name: String) -> Bool {
+        guard let last = renewed.withLock({ $0[name] }) else { return false }
+        return now().timeIntervalSince(last) < renewDeadlineSeconds
     }
 }
 

@@ -16,7 +16,7 @@ import Foundation
 /// others' eyes, and its tenants' new owners take them on their next round. A graceful stop
 /// releases them at once.
 public actor ShardCoordinator {
-    public let lock: LeaseLock
+    public nonisolated let lock: LeaseLock
     let client: LeaseClient
     let prefix: String
     /// The labels of the replicas' heartbeats, and of the tenants' Leases.
@@ -34,8 +34,14 @@ public actor ShardCoordinator {
         tenantLabel = ["roomkeeper.io/tenants-of": prefix]
     }
 
-    public func heartbeatName(of replica: String) -> String { "\(prefix)-replica-\(replica)" }
-    public func leaseName(of tenant: String) -> String { "\(prefix)-tenant-\(tenant)" }
+    public nonisolated func heartbeatName(of replica: String) -> String { "\(prefix)-replica-\(replica)" }
+    public nonisolated func leaseName(of tenant: String) -> String { "\(prefix)-tenant-\(tenant)" }
+
+    /// Of `tenants`, those whose Leases this replica still holds: what it keeps acting on while
+    /// a round fails (until their renew deadlines pass).
+    public nonisolated func stillHeld(_ tenants: [String]) -> Set<String> {
+        Set(tenants.filter { lock.view.holds(leaseName(of: $0)) })
+    }
 
     /// One round over `tenants`; returns the tenants this replica may act on now.
     public func round(tenants: [String]) async throws -> Set<String> {

@@ -1,4 +1,5 @@
 import Foundation
+import KubernetesLeases
 import TestSupport
 import Testing
 
@@ -29,6 +30,18 @@ struct ControllerTenantsTests {
         }
         Issue.record("the fleet's status did not come to pass: \(last)")
         return tenants
+    }
+
+    /// `roomkeeper graph serve` with an app signing in with the secret in `secretFile`: the
+    /// process, its URL, and its tenant id.
+    private static func serveGraph(_ workspace: Workspace, secretFile: URL) async throws -> (BackgroundProcess, String, String) {
+        let graph = try BackgroundProcess(
+            Roomkeeper.executable, ["graph", "serve", "--listen", "127.0.0.1:0", "--client-id", clientId, "--client-secret-file", secretFile.path],
+            environment: workspace.environment)
+        let line = try #require(try await graph.line(containing: "listening on http://"), "\(graph.printed)")
+        let url = try #require(line.split(separator: " ").first { $0.hasPrefix("http://") }.map(String.init))
+        let tenant = try #require(line.split(separator: " ").last.map { $0.trimmingCharacters(in: CharacterSet(charactersIn: "()")) })
+        return (graph, url, tenant)
     }
 
     @Test("Flags that belong in each tenant's document are refused with --tenants; self-heal through Graph alone is refused")
@@ -79,16 +92,8 @@ struct ControllerTenantsTests {
         for file in ["contoso-portal-token", "fabrikam-app-secret"] {
             try FileManager.default.setAttributes([.posixPermissions: 0o600], ofItemAtPath: secrets.appendingPathComponent(file).path)
         }
-        let graph = try BackgroundProcess(
-            Roomkeeper.executable,
-            [
-                "graph", "serve", "--listen", "127.0.0.1:0", "--client-id", Self.clientId, "--client-secret-file",
-                secrets.appendingPathComponent("fabrikam-app-secret").path,
-            ], environment: workspace.environment)
+        let (graph, graphURL, graphTenant) = try await Self.serveGraph(workspace, secretFile: secrets.appendingPathComponent("fabrikam-app-secret"))
         defer { Task { _ = try? await graph.terminate() } }
-        let graphLine = try #require(try await graph.line(containing: "listening on http://"), "\(graph.printed)")
-        let graphURL = try #require(graphLine.split(separator: " ").first { $0.hasPrefix("http://") }.map(String.init))
-        let graphTenant = try #require(graphLine.split(separator: " ").last.map { $0.trimmingCharacters(in: CharacterSet(charactersIn: "()")) })
 
         let contoso = """
             apiVersion: roomkeeper/v1
@@ -166,5 +171,100 @@ struct ControllerTenantsTests {
 
         // SIGTERM: every tenant stops after its pass in progress, and the process exits cleanly.
         #expect(try await controller.terminate() == 0, "\(controller.printed.suffix(2000))")
+    }
+
+    @Test(
+        "Three replicas share nine tenants through Kubernetes Leases: each tenant run by one; a kill -9 hands its tenants over within a lease; a SIGTERM at once"
+    )
+    func replicas() async throws {
+        let workspace = try Workspace()
+        defer { workspace.remove() }
+        let git = try GitFixture()
+        defer { git.remove() }
+        try await git.create("rooms")
+        _ = try await git.commit("rooms", "Add Contoso", files: GeneratedManifests.example("contoso"))
+        let daemon = try await git.daemon()
+        defer { Task { await daemon.stop() } }
+        let cluster = try await KubernetesStandIn.start()
+        defer { Task { await cluster.stop() } }
+        let secrets = workspace.state.appendingPathComponent("secrets")
+        try FileManager.default.createDirectory(at: secrets, withIntermediateDirectories: true)
+        for (file, text) in [("app-secret", "app-secret-\(UUID().uuidString)"), ("sa-token", cluster.token)] {
+            try text.write(to: secrets.appendingPathComponent(file), atomically: true, encoding: .utf8)
+            try FileManager.default.setAttributes([.posixPermissions: 0o600], ofItemAtPath: secrets.appendingPathComponent(file).path)
+        }
+        let (graph, graphURL, graphTenant) = try await Self.serveGraph(workspace, secretFile: secrets.appendingPathComponent("app-secret"))
+        defer { Task { _ = try? await graph.terminate() } }
+
+        // Nine Graph-only tenants over one repository and one directory: what is shared is the point.
+        let names = (1...9).map { "customer-\($0)" }
+        let tenantsFile = workspace.state.appendingPathComponent("tenants.yaml")
+        try names.map { name in
+            """
+            apiVersion: roomkeeper/v1
+            kind: Tenant
+            metadata: {name: \(name)}
+            spec:
+              source: {url: "\(daemon.url)/rooms.git"}
+              graph: {tenantId: "\(graphTenant)", clientId: "\(Self.clientId)", clientSecretFile: secrets/app-secret, authorityHost: "\(graphURL)", graphEndpoint: "\(graphURL)"}
+              interval: 1h
+            """
+        }.joined(separator: "\n---\n").write(to: tenantsFile, atomically: true, encoding: .utf8)
+
+        var environment = workspace.environment
+        environment["ROOMKEEPER_PORTAL_URL"] = nil
+        environment["ROOMKEEPER_ADMIN_TOKEN"] = Self.adminToken
+        var replicas: [String: (process: BackgroundProcess, base: String)] = [:]
+        for replica in ["roomkeeper-0", "roomkeeper-1", "roomkeeper-2"] {
+            var own = environment
+            own["ROOMKEEPER_STATE_DIR"] = workspace.state.appendingPathComponent(replica).path
+            own["XDG_CACHE_HOME"] = workspace.state.appendingPathComponent("\(replica)-cache").path
+            let process = try BackgroundProcess(
+                Roomkeeper.executable,
+                [
+                    "controller", "--tenants", tenantsFile.path, "--listen", "127.0.0.1:0", "--kubernetes-api", cluster.url,
+                    "--kubernetes-token-file", secrets.appendingPathComponent("sa-token").path, "--kubernetes-namespace", "rooms",
+                    "--replica-name", replica, "--tenant-lease-seconds", "3", "--log-format", "json",
+                ], environment: own)
+            let line = try #require(try await process.line(containing: "controller listening on"), "\(process.printed)")
+            replicas[replica] = (process, try #require(line.split(separator: " ").last.map(String.init)))
+        }
+        defer { for replica in replicas.values { Task { _ = try? await replica.process.terminate() } } }
+
+        /// Which replica runs which tenant, once `live` run exactly their rendezvous shares.
+        func settled(_ live: [String], seconds: Double = 60) async throws -> [String: Set<String>] {
+            var expected = Dictionary(uniqueKeysWithValues: live.map { ($0, Set<String>()) })
+            for tenant in names { expected[Rendezvous.owner(of: tenant, among: live) ?? "", default: []].insert(tenant) }
+            let deadline = Date().addingTimeInterval(seconds)
+            var running: [String: Set<String>] = [:]
+            while Date() < deadline {
+                running = [:]
+                for name in live {
+                    let tenants = try await Self.status(replicas[name]?.base ?? "")["tenants"] as? [String: Any] ?? [:]
+                    running[name] = Set(tenants.keys)
+                }
+                if running == expected { return running }
+                try await Task.sleep(for: .milliseconds(200))
+            }
+            Issue.record("the tenants were not shared as rendezvous hashing says: \(running), expected \(expected)")
+            return running
+        }
+
+        let three = try await settled(["roomkeeper-0", "roomkeeper-1", "roomkeeper-2"])
+        #expect(three.values.allSatisfy { !$0.isEmpty }, "each replica runs some: \(three)")
+
+        // kill -9: its tenants are taken over once their Leases expire (3 s), by the two left.
+        let killed = Date()
+        try await replicas["roomkeeper-1"]?.process.kill()
+        let two = try await settled(["roomkeeper-0", "roomkeeper-2"])
+        let takeover = Date().timeIntervalSince(killed)
+        #expect(takeover < 30, "takeover took \(takeover) s")
+        #expect(two.values.allSatisfy { !$0.isEmpty }, "\(two)")
+
+        // SIGTERM: the replica releases its Leases as it stops; the last one takes everything.
+        #expect(try await replicas["roomkeeper-2"]?.process.terminate() == 0)
+        let one = try await settled(["roomkeeper-0"], seconds: 30)
+        #expect(one["roomkeeper-0"] == Set(names))
+        print("replicas: 9 tenants over 3 replicas \(three.mapValues(\.count)); kill -9 taken over in \(String(format: "%.1f", takeover)) s")
     }
 }

@@ -87,6 +87,8 @@ extension Roomkeeper {
         @Option(help: "With --tenants: how often the tenants file is read again: 30s, 1m.")
         var tenantsReload: Interval = Interval(seconds: 60)
 
+        @OptionGroup var replicas: ReplicaOptions
+
         @OptionGroup var notification: NotificationOptions
 
         @OptionGroup var logging: LoggingOptions

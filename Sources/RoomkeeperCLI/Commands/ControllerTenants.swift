@@ -25,12 +25,35 @@ extension Roomkeeper.ControllerRun {
             Console.current.err(DiagnosticRenderer(style: .automatic()).render(first.diagnostics, sources: first.sources), terminator: "")
         }
         guard !first.diagnostics.hasErrors else { throw ExitCode.failure }
-        let fleet = TenantFleet(concurrency: tenantConcurrency, logger: logger) { [self] tenant in try configuration(for: tenant) }
+        let shards = try replicas.coordinator(logger: logger)
+        let fleet = TenantFleet(concurrency: tenantConcurrency, logger: logger) { [self] tenant in
+            var configuration = try configuration(for: tenant)
+            // In Kubernetes the tenant's Lease is the lock for self-heal.
+            if let shards {
+                let (view, lease) = (shards.lock.view, shards.leaseName(of: tenant.name))
+                configuration.holdsLock = { view.holds(lease) }
+            }
+            return configuration
+        }
         // Not a ControllerMetrics of its own: its series without a tenant label would clash with the tenants'.
         ControllerMetrics.bootstrapRequestMetrics(into: fleet.registry)
         logger.info("Serving tenants", metadata: ["count": "\(first.catalog.tenants.count)", "from": "\(path)"])
         let reload = CatalogReload(path: path, logger: logger)
-        let watch = TenantFleetService(fleet: fleet, every: .seconds(tenantsReload.seconds)) { await reload.next() }
+        var select: TenantFleetService.Select?
+        if let shards {
+            select = { (tenants: [String]) async -> Set<String> in
+                do {
+                    return try await shards.round(tenants: tenants)
+                } catch {
+                    logger.warning(
+                        "The Kubernetes API did not answer; acting only on tenants whose Leases are still held", metadata: ["error": "\(error)"])
+                    return shards.stillHeld(tenants)
+                }
+            }
+        }
+        let watch = TenantFleetService(
+            fleet: fleet, every: .seconds(tenantsReload.seconds), tick: replicas.tick, load: { await reload.next() }, select: select,
+            leave: { await shards?.releaseAll() })
         try await ControllerProcess.run(
             fleet, watch: watch, api: address.listener, probes: probes?.listener, credentials: credentials, logger: logger,
             listening: Self.announce(address: address, probes: probes))
