@@ -84,6 +84,50 @@ struct DeploymentCheckersTests {
         }
     }
 
+    @Test(
+        "The partner overlay: three replicas spread across nodes with a disruption budget, a Role for Leases alone, restricted pods, valid tenants",
+        .enabled(if: checkable("kubectl", "kubernetes-validate"), Comment(rawValue: Checkers.reason)))
+    func partnerOverlay() async throws {
+        let folder = Self.manifests.appendingPathComponent("kubernetes/partner")
+        let rendered = try await Self.run("kubectl", ["kustomize", folder.path])
+        #expect(rendered.status == 0, "\(rendered.errors)")
+        let file = FileManager.default.temporaryDirectory.appendingPathComponent("roomkeeper-partner-\(UUID().uuidString).yaml")
+        try rendered.output.write(to: file, atomically: true, encoding: .utf8)
+        defer { try? FileManager.default.removeItem(at: file) }
+        let validated = try await Self.run("kubernetes-validate", ["--strict", file.path])
+        #expect(validated.status == 0, "\(validated.output) \(validated.errors)")
+
+        let documents = YAMLParser.parse(SourceText(path: "partner", bytes: Array(rendered.output.utf8))).0.documents
+        func named(_ kind: String) -> YAMLNode? { documents.first { $0["kind"]?.text == kind } }
+        #expect(named("Namespace")?["metadata"]?["labels"]?["pod-security.kubernetes.io/enforce"]?.text == "restricted")
+        let deployment = try #require(named("Deployment"))
+        #expect(deployment["spec"]?["replicas"]?.text == "3")
+        let pod = try #require(deployment["spec"]?["template"]?["spec"])
+        Self.expectRestricted(pod, "partner controller")
+        #expect(Self.list(pod["topologySpreadConstraints"]).contains { $0["topologyKey"]?.text == "kubernetes.io/hostname" })
+        let container = try #require(Self.list(pod["containers"]).first)
+        #expect(Self.list(container["args"]).contains { $0.text?.hasPrefix("--tenants=") == true })
+        #expect(
+            Self.list(container["env"]).contains {
+                $0["name"]?.text == "POD_NAME" && $0["valueFrom"]?["fieldRef"]?["fieldPath"]?.text == "metadata.name"
+            },
+            "each replica's name is its pod's")
+        #expect(named("PodDisruptionBudget")?["spec"]?["minAvailable"]?.text == "2")
+        // The service account may use Leases in its namespace, and nothing else.
+        let rules = Self.list(named("Role")?["rules"])
+        #expect(rules.count == 1)
+        #expect(Self.list(rules.first?["apiGroups"]).map(\.text) == ["coordination.k8s.io"])
+        #expect(Self.list(rules.first?["resources"]).map(\.text) == ["leases"])
+        #expect(Set(Self.list(rules.first?["verbs"]).compactMap(\.text)) == ["get", "list", "watch", "create", "update", "delete"])
+        #expect(named("ClusterRole") == nil && named("ClusterRoleBinding") == nil)
+
+        let tenants = try await runProcess(
+            Roomkeeper.executable, ["tenants", "validate", folder.appendingPathComponent("tenants.yaml").path],
+            environment: ["PATH": "/usr/bin:/bin"],
+            in: nil, input: "")
+        #expect(tenants.status == 0 && tenants.output.contains("2 tenants valid"), "\(tenants.output) \(tenants.errors)")
+    }
+
     /// The elements of a sequence node, none when it is missing.
     static func list(_ node: YAMLNode?) -> [YAMLNode] { node.map { Array($0.elements) } ?? [] }
 
