@@ -49,9 +49,12 @@ public actor LeaseLock {
     /// Takes the Lease `name`, or renews it when this replica holds it; false when another
     /// holds it and it has not expired, or another won the race. A failed call leaves what this
     /// replica holds to `holds(_:)`'s deadline. `labels` go on a Lease this call creates.
-    public func acquireOrRenew(_ name: String, labels: [String: String]? = nil) async throws -> Bool {
+    /// `listed` is the Lease as a list just read it (`.some(nil)`: absent), so that it is not read
+    /// again; by default it is read.
+    public func acquireOrRenew(_ name: String, labels: [String: String]? = nil, listed: Lease?? = nil) async throws -> Bool {
         let time = now()
-        guard let current = try await client.get(name) else {
+        let read: Lease? = if let listed { listed } else { try await client.get(name) }
+        guard let current = read else {
             let lease = Lease(
                 metadata: .init(name: name, labels: labels),
                 spec: .init(

@@ -55,13 +55,16 @@ public actor ShardCoordinator {
             guard let holder = heartbeat.holder, heartbeat.metadata.name == heartbeatName(of: holder) else { continue }
             if await lock.isHeldAndFresh(heartbeat) { replicas.insert(holder) }
         }
-        // Every tenant's Lease is watched, so that a dead replica's are taken one duration after it stopped.
-        await lock.note(try await client.list(labelSelector: Self.selector(tenantLabel)))
+        // Every tenant's Lease is watched, so that a dead replica's are taken one duration after
+        // it stopped; the list is also what each take or renewal starts from, with no read of its own.
+        let leases = try await client.list(labelSelector: Self.selector(tenantLabel))
+        await lock.note(leases)
+        let listed = Dictionary(leases.map { ($0.metadata.name, $0) }, uniquingKeysWith: { first, _ in first })
         var mine: Set<String> = []
         for tenant in tenants {
             let name = leaseName(of: tenant)
             if Rendezvous.owner(of: tenant, among: replicas) == identity {
-                if try await lock.acquireOrRenew(name, labels: tenantLabel) { mine.insert(tenant) }
+                if try await lock.acquireOrRenew(name, labels: tenantLabel, listed: .some(listed[name])) { mine.insert(tenant) }
             } else if await lock.holds(name) {
                 try await lock.release(name)
             }

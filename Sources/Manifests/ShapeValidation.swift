@@ -15,3 +15,8 @@ public enum ShapeValidation {
         ShapeChecker.diagnostics(for: node, against: shape)
     }
 }
+
+extension ShapeValidation {
+    /// Whether `text` is a DNS label, as manifest and tenant names must be.
+    public static func isDNSLabel(_ text: String) -> Bool { ShapeChecker.isDNSLabel(Array(text.utf8)) }
+}

@@ -4,6 +4,7 @@ import Controller
 import Foundation
 import HTTPTransport
 import Logging
+import Manifests
 import NIOCore
 import NIOHTTP1
 import PortalAPI
@@ -175,7 +176,7 @@ struct ControllerEndpointOptions: ParsableArguments {
             throw ValidationError("--controller must be an http:// or https:// URL without credentials or a query, e.g. http://127.0.0.1:9090")
         }
         guard (1...600).contains(timeout) else { throw ValidationError("--timeout must be from 1 to 600 seconds") }
-        if let tenant, tenant.isEmpty || !tenant.utf8.allSatisfy({ ($0 >= 97 && $0 <= 122) || ($0 >= 48 && $0 <= 57) || $0 == 45 }) {
+        if let tenant, !ShapeValidation.isDNSLabel(tenant) {
             throw ValidationError("--tenant must be a tenant's name: lower-case letters, digits and hyphens")
         }
         // The token would cross the network in clear.

@@ -59,6 +59,8 @@ struct ControllerTenantsTests {
             "controller", "--graph", "--tenant-id", "contoso.onmicrosoft.com", "--client-id", Self.clientId, "--self-heal",
         ])
         #expect(graphOnly.status == 64 && graphOnly.errors.contains("--self-heal needs a portal"), "\(graphOnly.errors)")
+        let badName = try await run(["controller", "status", "--tenant", "Contoso_EU"])
+        #expect(badName.status == 64 && badName.errors.contains("--tenant must be a tenant's name"), "\(badName.errors)")
     }
 
     @Test(
