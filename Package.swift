@@ -177,8 +177,10 @@ let package = Package(
             name: "RoomkeeperBenchmarks",
             dependencies: [
                 "Manifests", "CYAML", "PortalAPI", "PortalModel", "PortalClient", "PortalEmulator", "Reconciler", "GitSource", "Engine", "GraphAPI",
-                "GraphClient", "StateStore",
+                "GraphClient", "StateStore", "GraphEmulator",
                 "HTTPTransport",
+                // The git daemon and Kubernetes stand-in the tests run, for the many-tenants benchmark.
+                "TestSupport",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
             ]),
 

@@ -48,26 +48,42 @@ public enum GraphServer {
         store: GraphDirectoryStore, configuration: GraphServerConfiguration, logger: Logger = Logger(label: "roomkeeper.graph-emulator"),
         now: @escaping @Sendable () -> Date = Date.init, onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }
     ) -> some ApplicationProtocol {
+        makeApplication(stores: [store], configuration: configuration, logger: logger, now: now, onServerRunning: onServerRunning)
+    }
+
+    /// One server for several tenants, each its own directory, as Graph is one service for every
+    /// tenant: a token names the tenant it was issued in (as Entra's `tid` claim does), and
+    /// reaches that tenant's directory only.
+    public static func makeApplication(
+        stores: [GraphDirectoryStore], configuration: GraphServerConfiguration, logger: Logger = Logger(label: "roomkeeper.graph-emulator"),
+        now: @escaping @Sendable () -> Date = Date.init, onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }
+    ) -> some ApplicationProtocol {
+        precondition(!stores.isEmpty, "a Graph server serves at least one tenant")
         let host = configuration.host.contains(":") ? "[\(configuration.host)]" : configuration.host
         let base = Mutex(configuration.baseURL ?? "http://\(host):\(configuration.port)")
         let router = Router()
-        let tokens = TokenIssuer(
-            store: store, endpoint: { tenant in base.withLock { $0 } + "/\(tenant)/oauth2/v2.0/token" }, lifetime: configuration.tokenLifetime,
-            now: now)
+        let issuers = stores.indices.map { index in
+            TokenIssuer(
+                store: stores[index], tag: String(index), endpoint: { tenant in base.withLock { $0 } + "/\(tenant)/oauth2/v2.0/token" },
+                lifetime: configuration.tokenLifetime, now: now)
+        }
+        let issuerByTenant = Dictionary(stores.indices.map { (stores[$0].tenantId, issuers[$0]) }, uniquingKeysWith: { first, _ in first })
         router.post("/:tenant/oauth2/v2.0/token") { request, context -> Response in
             let tenant = context.parameters.get("tenant") ?? ""
             let body = try await request.body.collect(upTo: 64 << 10)
             let form = Self.form(String(buffer: body))
+            // An unknown tenant gets the first issuer's "tenant not found".
+            let tokens = issuerByTenant[tenant.lowercased()] ?? issuers[0]
             switch Result(catching: { () throws(TokenIssuer.Refusal) in try tokens.issue(tenant: tenant, form: form) }) {
             case .success(let answer): return json(200, try JSONEncoder().encode(answer))
             case .failure(let refusal): return json(refusal.status, (try? JSONEncoder().encode(refusal.body)) ?? Data())
             }
         }
-        let served = Served(store: store, configuration: configuration, base: { base.withLock { $0 } }, now: now)
-        router.get("/v1.0/**") { request, _ in served.answer(request, body: nil) }
+        let served = stores.map { Served(store: $0, configuration: configuration, base: { base.withLock { $0 } }, now: now) }
+        router.get("/v1.0/**") { request, _ in Served.tenant(of: request, among: served).answer(request, body: nil) }
         // Batches and actions (one wildcard: a more specific route would shadow the GET wildcard's paths).
         router.post("/v1.0/**") { request, _ in
-            served.answer(request, body: Data(buffer: try await request.body.collect(upTo: 4 << 20)))
+            Served.tenant(of: request, among: served).answer(request, body: Data(buffer: try await request.body.collect(upTo: 4 << 20)))
         }
         return Application(
             router: router,
@@ -106,6 +122,15 @@ private struct Served: Sendable {
     let configuration: GraphServerConfiguration
     let base: @Sendable () -> String
     let now: @Sendable () -> Date
+
+    /// The tenant whose token the request bears (its tag, before the first dot), or the first,
+    /// which refuses a token it did not issue.
+    static func tenant(of request: Request, among served: [Served]) -> Served {
+        guard served.count > 1, let header = request.headers[.authorization], header.hasPrefix("Bearer "),
+            let tag = header.dropFirst(7).split(separator: ".", maxSplits: 1).first, let index = Int(tag), served.indices.contains(index)
+        else { return served[0] }
+        return served[index]
+    }
 
     func answer(_ request: Request, body: Data?) -> Response {
         let low = request.headers[HTTPField.Name("x-ms-throttle-priority")!]?.lowercased() == "low"

@@ -31,6 +31,20 @@ public struct GraphTenant: Sendable {
         self.roleHolders = roleHolders
     }
 
+    /// Copy `index` of this directory in another tenant, for `graph serve --copies`: its tenant id
+    /// is this one's with the last twelve hex digits the index's.
+    public func copy(_ index: Int) -> GraphTenant {
+        var copy = self
+        copy.tenantId = Self.tenantId(ofCopy: index, of: tenantId)
+        return copy
+    }
+
+    /// The tenant id of copy `index` of the tenant `tenantId`.
+    public static func tenantId(ofCopy index: Int, of tenantId: String) -> String {
+        let digits = String(index, radix: 16)
+        return String(tenantId.lowercased().dropLast(12)) + String(repeating: "0", count: max(0, 12 - digits.count)) + digits
+    }
+
     /// An app registration: its credentials and the application permissions an admin consented to.
     public struct App: Sendable {
         public var clientId: String

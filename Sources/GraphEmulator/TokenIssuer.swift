@@ -25,6 +25,9 @@ struct TokenIssuer: Sendable {
     static let maximumAssertionLifetime = 600
 
     let store: GraphDirectoryStore
+    /// What every token this issuer mints starts with, so that a server of several tenants
+    /// knows whose it is.
+    let tag: String
     /// The token endpoint's own URL, the audience a certificate assertion must name.
     let endpoint: @Sendable (String) -> String
     let lifetime: TimeInterval
@@ -77,7 +80,7 @@ struct TokenIssuer: Sendable {
             throw refusal(
                 401, "invalid_client", 7_000_218, "The request body must contain the following parameter: 'client_assertion' or 'client_secret'.")
         }
-        let token = Base64URL.encode(Data((0..<32).map { _ in UInt8.random(in: 0...255) }))
+        let token = tag + "." + Base64URL.encode(Data((0..<32).map { _ in UInt8.random(in: 0...255) }))
         let issuedAt = now()
         store.state.withLock { state in
             // Expired tokens and assertion ids are dropped, so that a long run does not grow them without end.

@@ -97,9 +97,12 @@ func listeningURL(_ handle: FileHandle) async throws -> String? {
 }
 
 /// A process's peak resident memory (VmHWM), in MiB.
-func peakMemoryMiB(of pid: Int32) -> Double {
+func peakMemoryMiB(of pid: Int32) -> Double { memoryMiB(of: pid, "VmHWM") }
+
+/// A memory figure of a process from /proc (`VmHWM`, its peak resident memory; `VmRSS`, now), in MiB.
+func memoryMiB(of pid: Int32, _ field: String) -> Double {
     guard let status = try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8),
-        let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmHWM:") })
+        let line = status.split(separator: "\n").first(where: { $0.hasPrefix("\(field):") })
     else { return 0 }
     return Double(line.split(separator: " ").dropFirst().first.flatMap { Double($0) } ?? 0) / 1024
 }

@@ -16,7 +16,7 @@ import PortalModel
 /// - 6 custom update rings, each filled by room groups (about 1,000 ring moves in all).
 struct GeneratedRepository {
     var sites = 200
-    let roomsPerSite = 100
+    var roomsPerSite = 100
     let floorsPerSite = 10
     let assignmentsPerSite = 25
     let usersPerSite = 40

@@ -116,12 +116,13 @@ private func runDrift(_ executable: URL, _ arguments: [String], environment: [St
 
 /// The directory fixture `graph serve --seed` reads (JSON is YAML's flow style), made from what
 /// the generated repository expects of the tenant.
-private struct GraphFixture {
+struct GraphFixture {
     static let tenantId = "0b5e6c1d-2f3a-4b5c-8d7e-9f0a1b2c3d4e"
     let document: [String: Any]
     let summary: String
 
-    init(_ generated: GeneratedRepository, users total: Int) {
+    /// - Parameter intuneDevices: Intune's devices in all: the rooms' main units, and staff laptops.
+    init(_ generated: GeneratedRepository, users total: Int, intuneDevices: Int = 30_000) {
         let seed = generated.tenant(administrator: "bench@contoso.com")
         // Room mailboxes bring their resource accounts: the people make up the rest.
         let people =
@@ -151,7 +152,7 @@ private struct GraphFixture {
         var managed: [[String: Any]] = mainUnits.map {
             ["serialNumber": $0.serialNumber, "manufacturer": $0.manufacturer ?? "", "model": $0.model ?? "", "name": "MTR-\($0.serialNumber)"]
         }
-        managed += (0..<max(0, 30_000 - managed.count)).map {
+        managed += (0..<max(0, intuneDevices - managed.count)).map {
             ["serialNumber": "LT\($0)X", "manufacturer": "Dell", "model": "Latitude 7450", "name": "LT-\($0)", "account": "staff\($0)@contoso.com"]
         }
         let autopilot = mainUnits.map {

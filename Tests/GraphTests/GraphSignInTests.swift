@@ -116,6 +116,38 @@ struct GraphSignInTests {
         #expect(graph.store.state.withLock { $0.tokens.count } == 1)
     }
 
+    @Test("One server for many tenants: a token reaches the directory of the tenant it was issued in, and no other")
+    func manyTenants() async throws {
+        let template = TestDirectory.tenant()
+        let graph = try await RunningGraph.start(tenants: (0..<3).map { template.copy($0) })
+        defer { Task { await graph.stop() } }
+        #expect(graph.stores.map(\.tenantId) == (0..<3).map { GraphTenant.tenantId(ofCopy: $0, of: TestDirectory.tenantId) })
+        #expect(graph.stores[2].tenantId.hasSuffix("-000000000002"))
+        graph.stores[1].put(GraphTenant.User(userPrincipalName: "only.in.one@contoso.com", displayName: "Only In One"))
+        var seen: [Set<String>] = []
+        for store in graph.stores {
+            let session = try graph.session(.secret(ClientSecret(TestDirectory.secret)), tenantId: store.tenantId)
+            let page: GraphPage<GraphUser> = try await session.get(session.url("/users?$select=id,userPrincipalName&$top=999"))
+            seen.append(Set(page.value.compactMap(\.userPrincipalName)))
+        }
+        #expect(seen[1].contains("only.in.one@contoso.com"))
+        #expect(!seen[0].contains("only.in.one@contoso.com") && !seen[2].contains("only.in.one@contoso.com"))
+        #expect(graph.stores.map(\.requestCount) == [1, 1, 1], "each tenant counts its own requests")
+
+        // A token whose tag is changed to another tenant's is not that tenant's.
+        let session = try graph.session(.secret(ClientSecret(TestDirectory.secret)), tenantId: graph.stores[0].tenantId)
+        let token = try await session.tokens.token()
+        let forged = "1" + token.drop { $0 != "." }
+        let answer = try await httpRequest("GET", "\(graph.url)/v1.0/users", headers: ["Authorization": "Bearer \(forged)"])
+        #expect(answer.status == 401 && answer.body.contains("InvalidAuthenticationToken"), "\(answer)")
+        let unknown = try graph.session(
+            .secret(ClientSecret(TestDirectory.secret)), tenantId: GraphTenant.tenantId(ofCopy: 9, of: TestDirectory.tenantId))
+        let error = await #expect(throws: GraphError.self) {
+            let _: GraphPage<GraphUser> = try await unknown.get(unknown.url("/users"))
+        }
+        #expect(error?.description.contains("AADSTS90002") == true, "\(String(describing: error))")
+    }
+
     @Test("A revoked secret is refused without the secret appearing anywhere in the error")
     func revokedSecret() async throws {
         let graph = try await RunningGraph.start(tenant: TestDirectory.tenant())

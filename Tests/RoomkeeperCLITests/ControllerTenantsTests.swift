@@ -202,15 +202,8 @@ struct ControllerTenantsTests {
         let names = (1...9).map { "customer-\($0)" }
         let tenantsFile = workspace.state.appendingPathComponent("tenants.yaml")
         try names.map { name in
-            """
-            apiVersion: roomkeeper/v1
-            kind: Tenant
-            metadata: {name: \(name)}
-            spec:
-              source: {url: "\(daemon.url)/rooms.git"}
-              graph: {tenantId: "\(graphTenant)", clientId: "\(Self.clientId)", clientSecretFile: secrets/app-secret, authorityHost: "\(graphURL)", graphEndpoint: "\(graphURL)"}
-              interval: 1h
-            """
+            graphOnlyTenantDocument(
+                name: name, sourceURL: "\(daemon.url)/rooms.git", tenantId: graphTenant, clientId: Self.clientId, graphURL: graphURL)
         }.joined(separator: "\n---\n").write(to: tenantsFile, atomically: true, encoding: .utf8)
 
         var environment = workspace.environment

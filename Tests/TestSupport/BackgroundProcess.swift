@@ -38,6 +38,8 @@ public final class BackgroundProcess: Sendable {
     /// Whether the process is still running.
     public var isRunning: Bool { process.isRunning }
 
+    public var processIdentifier: Int32 { process.processIdentifier }
+
     /// Everything the process printed so far (standard output and error together).
     public var printed: String { output.text.withLock { $0 } }
 

@@ -14,26 +14,35 @@ import _CryptoExtras
 /// A real Graph emulator on 127.0.0.1 and a free port. `stop()` shuts it down.
 public final class RunningGraph: Sendable {
     public let url: String
-    public let store: GraphDirectoryStore
+    /// Each tenant's directory, in the order they were given; `store` is the first.
+    public let stores: [GraphDirectoryStore]
+    public var store: GraphDirectoryStore { stores[0] }
     private let services: ServiceGroup
     private let server: Task<Void, any Error>
 
-    private init(url: String, store: GraphDirectoryStore, services: ServiceGroup, server: Task<Void, any Error>) {
+    private init(url: String, stores: [GraphDirectoryStore], services: ServiceGroup, server: Task<Void, any Error>) {
         self.url = url
-        self.store = store
+        self.stores = stores
         self.services = services
         self.server = server
     }
 
     public static func start(tenant: GraphTenant, configuration: GraphServerConfiguration = GraphServerConfiguration()) async throws -> RunningGraph {
-        let store = GraphDirectoryStore(tenant: tenant)
+        try await start(tenants: [tenant], configuration: configuration)
+    }
+
+    /// One server for all of `tenants`, as `graph serve --copies` runs.
+    public static func start(tenants: [GraphTenant], configuration: GraphServerConfiguration = GraphServerConfiguration()) async throws
+        -> RunningGraph
+    {
+        let stores = tenants.map { GraphDirectoryStore(tenant: $0) }
         let (ports, continuation) = AsyncStream.makeStream(of: Int.self)
-        let application = GraphServer.makeApplication(store: store, configuration: configuration, onServerRunning: { continuation.yield($0) })
+        let application = GraphServer.makeApplication(stores: stores, configuration: configuration, onServerRunning: { continuation.yield($0) })
         let services = ServiceGroup(configuration: .init(services: [application], logger: Logger(label: "roomkeeper.test-graph")))
         let server = Task { try await services.run() }
         var iterator = ports.makeAsyncIterator()
         guard let port = await iterator.next() else { throw CancellationError() }
-        return RunningGraph(url: "http://127.0.0.1:\(port)", store: store, services: services, server: server)
+        return RunningGraph(url: "http://127.0.0.1:\(port)", stores: stores, services: services, server: server)
     }
 
     public func stop() async {
@@ -53,9 +62,10 @@ public final class RunningGraph: Sendable {
 
     /// A session signing in with `credential`, retrying quickly.
     public func session(
-        _ credential: GraphCredential, priority: GraphSession.Priority = .normal, now: @escaping @Sendable () -> Date = Date.init
+        _ credential: GraphCredential, tenantId: String? = nil, priority: GraphSession.Priority = .normal,
+        now: @escaping @Sendable () -> Date = Date.init
     ) throws -> GraphSession {
-        let tokens = GraphTokenProvider(signIn: try signIn(credential), http: RunningPortal.testClient, now: now)
+        let tokens = GraphTokenProvider(signIn: try signIn(credential, tenantId: tenantId), http: RunningPortal.testClient, now: now)
         return GraphSession(
             tokens: tokens, http: RunningPortal.testClient, retry: RetryPolicyForTests.quick, priority: priority)
     }
@@ -171,4 +181,19 @@ public enum TestDirectory {
                     .init(serialNumber: "SN-PAR-1A", manufacturer: "Lenovo", model: "ThinkSmart Core", groupTag: "Kiosk"),
                 ] : [])
     }
+}
+
+/// A `kind: Tenant` document for a Graph-only tenant (its portal has no API) whose sign-in and
+/// Graph are both the emulator at `graphURL`, with its secret in `secrets/app-secret` beside the
+/// tenants file, checked every hour.
+public func graphOnlyTenantDocument(name: String, sourceURL: String, tenantId: String, clientId: String, graphURL: String) -> String {
+    """
+    apiVersion: roomkeeper/v1
+    kind: Tenant
+    metadata: {name: \(name)}
+    spec:
+      source: {url: "\(sourceURL)"}
+      graph: {tenantId: "\(tenantId)", clientId: "\(clientId)", clientSecretFile: secrets/app-secret, authorityHost: "\(graphURL)", graphEndpoint: "\(graphURL)"}
+      interval: 1h
+    """
 }

@@ -56,6 +56,12 @@ extension Roomkeeper.GraphCommand {
         @Option(help: "Seconds an access token lives.")
         var tokenLifetime: Int = 3599
 
+        @Option(
+            help:
+                "Serve this many tenants, each a copy of the directory with its own state and limits, for benchmarks of many tenants: copy N's tenant id ends in N, in twelve hex digits."
+        )
+        var copies: Int = 1
+
         @OptionGroup var logging: LoggingOptions
 
         func validate() throws {
@@ -67,6 +73,7 @@ extension Roomkeeper.GraphCommand {
             if let clientId, UUID(uuidString: clientId) == nil { throw ValidationError("--client-id must be a GUID") }
             if let throttleEvery, throttleEvery < 1 { throw ValidationError("--throttle-every must be at least 1") }
             if tokenLifetime < 1 { throw ValidationError("--token-lifetime must be at least 1 second") }
+            guard (1...10_000).contains(copies) else { throw ValidationError("--copies must be from 1 to 10000") }
             if seed.hasPrefix("generated:") {
                 guard generatedSize != nil else { throw ValidationError("--seed generated:USERS:GROUPS:ROOMS takes three counts up to 1000000") }
                 guard clientId != nil else { throw ValidationError("a generated directory has no app registration: give --client-id") }
@@ -102,15 +109,15 @@ extension Roomkeeper.GraphCommand {
                 if diagnostics.hasErrors { throw ExitCode.failure }
             }
             if let clientId { try register(clientId, in: &tenant) }
-            let store = GraphDirectoryStore(tenant: tenant)
-            let tenantId = tenant.tenantId
+            let stores = copies == 1 ? [GraphDirectoryStore(tenant: tenant)] : (0..<copies).map { GraphDirectoryStore(tenant: tenant.copy($0)) }
+            let tenants = copies == 1 ? "tenant \(tenant.tenantId)" : "\(copies) tenants, \(stores[0].tenantId) to \(stores[copies - 1].tenantId)"
             let configuration = GraphServerConfiguration(
                 host: host, port: port, tokenLifetime: TimeInterval(tokenLifetime), throttleEvery: throttleEvery)
             let application = GraphServer.makeApplication(
-                store: store, configuration: configuration,
+                stores: stores, configuration: configuration,
                 onServerRunning: { port in
                     // Written unbuffered, so a script waiting for this line sees it at once.
-                    Console.current.out("Roomkeeper Graph emulator listening on http://\(host):\(port) (tenant \(tenantId))\n", terminator: "")
+                    Console.current.out("Roomkeeper Graph emulator listening on http://\(host):\(port) (\(tenants))\n", terminator: "")
                 })
             try await application.runService()
         }
