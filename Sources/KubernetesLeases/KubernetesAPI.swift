@@ -6,6 +6,7 @@ import NIOCore
 import NIOHTTP1
 import NIOSSL
 import PortalAPI
+import Synchronization
 
 /// The Kubernetes API server, for the Leases of one namespace: a handful of JSON calls over the
 /// one HTTP transport, no client library. In a pod, `inCluster()` finds the server, the service
@@ -33,29 +34,40 @@ public struct KubernetesAPI: Sendable {
     public static let serviceAccountFolder = "/var/run/secrets/kubernetes.io/serviceaccount"
 
     /// The API of the cluster this process runs in, from `KUBERNETES_SERVICE_HOST` and `_PORT`
-    /// and the service account's files; nil outside a cluster.
-    public static func inCluster(environment: [String: String] = ProcessInfo.processInfo.environment, logger: Logger) throws -> KubernetesAPI? {
+    /// and the service account's files in `serviceAccount` (its token, namespace and the cluster's
+    /// CA, `ca.crt`, the only certificate trusted); nil outside a cluster.
+    public static func inCluster(
+        environment: [String: String] = ProcessInfo.processInfo.environment, serviceAccount: String = serviceAccountFolder, logger: Logger
+    ) throws -> KubernetesAPI? {
         guard let host = environment["KUBERNETES_SERVICE_HOST"], !host.isEmpty else { return nil }
         let port = environment["KUBERNETES_SERVICE_PORT"].flatMap { $0.isEmpty ? nil : $0 } ?? "443"
-        let namespace = try String(decoding: FileHandle.readBounded(path: serviceAccountFolder + "/namespace", limit: 256), as: UTF8.self)
+        let namespace = try String(decoding: FileHandle.readBounded(path: serviceAccount + "/namespace", limit: 256), as: UTF8.self)
             .trimmingCharacters(in: .whitespacesAndNewlines)
         // An IPv6 service address goes in brackets.
         let authority = host.contains(":") ? "[\(host)]:\(port)" : "\(host):\(port)"
         return KubernetesAPI(
-            server: "https://\(authority)", namespace: namespace, tokenFile: serviceAccountFolder + "/token", http: inClusterHTTP, logger: logger)
+            server: "https://\(authority)", namespace: namespace, tokenFile: serviceAccount + "/token",
+            http: inClusterHTTP(trusting: serviceAccount + "/ca.crt"), logger: logger)
     }
 
-    /// A client that trusts the cluster's CA alone and follows no redirect; it lives as long as
-    /// the process.
-    static let inClusterHTTP: HTTPClient = {
-        var tls = TLSConfiguration.makeClientConfiguration()
-        tls.trustRoots = .file(serviceAccountFolder + "/ca.crt")
-        var configuration = HTTPClient.Configuration(tlsConfiguration: tls)
-        configuration.redirectConfiguration = .disallow
-        configuration.connectionPool.retryConnectionEstablishment = false
-        configuration.timeout.connect = .seconds(10)
-        return HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
-    }()
+    /// A client that trusts the CA in `caFile` alone and follows no redirect, one per CA file; they
+    /// live as long as the process (a process has one cluster).
+    static func inClusterHTTP(trusting caFile: String) -> HTTPClient {
+        inClusterClients.withLock { clients in
+            if let client = clients[caFile] { return client }
+            var tls = TLSConfiguration.makeClientConfiguration()
+            tls.trustRoots = .file(caFile)
+            var configuration = HTTPClient.Configuration(tlsConfiguration: tls)
+            configuration.redirectConfiguration = .disallow
+            configuration.connectionPool.retryConnectionEstablishment = false
+            configuration.timeout.connect = .seconds(10)
+            let client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
+            clients[caFile] = client
+            return client
+        }
+    }
+
+    private static let inClusterClients = Mutex<[String: HTTPClient]>([:])
 
     /// Sends one request and returns the answer's status and body; a connection that failed is
     /// an error. Nothing is retried here: a lease decision acts on what it reads now.

@@ -114,6 +114,69 @@ struct LeaseTests {
         #expect(try await Self.client(cluster).get("tenant-contoso")?.spec.leaseTransitions == 2)
     }
 
+    @Test(
+        "In a pod: the API from KUBERNETES_SERVICE_HOST and _PORT, the service account's namespace and token (read per request), over TLS trusting the cluster's CA alone"
+    )
+    func inCluster() async throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("roomkeeper-cluster-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        func openssl(_ arguments: [String]) async throws {
+            let result = try await runProcess(URL(fileURLWithPath: "/usr/bin/openssl"), arguments, in: folder)
+            try #require(result.status == 0, "openssl \(arguments): \(result.errors)")
+        }
+        // The cluster's CA, the API server's certificate for 127.0.0.1 signed by it, and a CA of another cluster.
+        for ca in ["cluster-ca", "other-ca"] {
+            try await openssl([
+                "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj", "/CN=\(ca)", "-keyout", "\(ca).key", "-out", "\(ca).crt",
+            ])
+        }
+        try await openssl(["req", "-newkey", "rsa:2048", "-nodes", "-subj", "/CN=kube-apiserver", "-keyout", "server.key", "-out", "server.csr"])
+        try "subjectAltName=IP:127.0.0.1\n".write(to: folder.appendingPathComponent("san.ext"), atomically: true, encoding: .utf8)
+        try await openssl([
+            "x509", "-req", "-in", "server.csr", "-CA", "cluster-ca.crt", "-CAkey", "cluster-ca.key", "-CAcreateserial", "-days", "2", "-extfile",
+            "san.ext", "-out", "server.crt",
+        ])
+        let cluster = try await KubernetesStandIn.start(
+            tls: (folder.appendingPathComponent("server.crt").path, folder.appendingPathComponent("server.key").path))
+        defer { Task { await cluster.stop() } }
+        let port = try #require(URLComponents(string: cluster.url)?.port)
+
+        /// A pod's service account folder that trusts `ca`.
+        func serviceAccount(_ name: String, trusting ca: String) throws -> String {
+            let account = folder.appendingPathComponent(name)
+            try FileManager.default.createDirectory(at: account, withIntermediateDirectories: true)
+            try cluster.token.write(to: account.appendingPathComponent("token"), atomically: true, encoding: .utf8)
+            try "rooms\n".write(to: account.appendingPathComponent("namespace"), atomically: true, encoding: .utf8)
+            try FileManager.default.copyItem(at: folder.appendingPathComponent("\(ca).crt"), to: account.appendingPathComponent("ca.crt"))
+            return account.path
+        }
+        let pod = ["KUBERNETES_SERVICE_HOST": "127.0.0.1", "KUBERNETES_SERVICE_PORT": "\(port)"]
+        let account = try serviceAccount("pod", trusting: "cluster-ca")
+        #expect(try KubernetesAPI.inCluster(environment: [:], serviceAccount: account, logger: Logger(label: "test")) == nil, "outside a cluster")
+        let api = try #require(try KubernetesAPI.inCluster(environment: pod, serviceAccount: account, logger: Logger(label: "test")))
+        #expect(api.server == "https://127.0.0.1:\(port)" && api.namespace == "rooms")
+        let client = LeaseClient(api: api)
+        _ = try await client.create(
+            Lease(metadata: .init(name: "roomkeeper-tenant-contoso"), spec: .init(holderIdentity: "pod-a", leaseDurationSeconds: 15)))
+        #expect(try await client.get("roomkeeper-tenant-contoso")?.spec.holderIdentity == "pod-a")
+
+        // The kubelet rotates the token in place: the next request reads the new one.
+        try "a-rotated-token-the-server-does-not-know".write(to: URL(fileURLWithPath: account + "/token"), atomically: true, encoding: .utf8)
+        await #expect(throws: LeaseError.self) { _ = try await client.get("roomkeeper-tenant-contoso") }
+
+        // A pod of another cluster (another CA) does not talk to this server: the TLS handshake fails.
+        let stranger = try #require(
+            try KubernetesAPI.inCluster(
+                environment: pod, serviceAccount: try serviceAccount("stranger", trusting: "other-ca"), logger: Logger(label: "test")))
+        do {
+            _ = try await LeaseClient(api: stranger).get("roomkeeper-tenant-contoso")
+            Issue.record("a server whose certificate the cluster's CA did not sign was trusted")
+        } catch {
+            #expect(!(error is LeaseError), "refused before any answer: \(error)")
+        }
+    }
+
     @Test("A replica that cannot reach the API holds nothing")
     func unreachable() async throws {
         let nowhere = LeaseClient(

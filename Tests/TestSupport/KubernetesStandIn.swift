@@ -17,10 +17,13 @@ public final class KubernetesStandIn: Sendable {
         self.process = process
     }
 
-    public static func start() async throws -> KubernetesStandIn {
+    /// Starts the stand-in; with `tls` (PEM files of its certificate and key) it serves HTTPS, as
+    /// a cluster's API server does.
+    public static func start(tls: (certificate: String, key: String)? = nil) async throws -> KubernetesStandIn {
         let token = "sa-token-\(UUID().uuidString)"
-        let (process, port) = try await BackgroundProcess.pythonServer(script, arguments: [token], name: "the Kubernetes stand-in")
-        return KubernetesStandIn(url: "http://127.0.0.1:\(port)", token: token, process: process)
+        let (process, port) = try await BackgroundProcess.pythonServer(
+            script, arguments: [token] + (tls.map { [$0.certificate, $0.key] } ?? []), name: "the Kubernetes stand-in")
+        return KubernetesStandIn(url: "\(tls == nil ? "http" : "https")://127.0.0.1:\(port)", token: token, process: process)
     }
 
     public func stop() async { try? await process.kill() }
@@ -96,6 +99,11 @@ public final class KubernetesStandIn: Sendable {
             def do_DELETE(self): self.handle_any("DELETE")
             def log_message(self, *args): pass
         server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), API)
+        if len(sys.argv) > 3:
+            import ssl
+            context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+            context.load_cert_chain(sys.argv[2], sys.argv[3])
+            server.socket = context.wrap_socket(server.socket, server_side=True)
         print("listening on", server.server_address[1], flush=True)
         server.serve_forever()
         """#
