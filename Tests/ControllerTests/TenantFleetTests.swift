@@ -9,8 +9,9 @@ import Testing
 
 @Suite("Many tenants in one process")
 struct TenantFleetTests {
-    /// A catalog of tenants with these names; what each runs against is the test's `configure`.
-    static func catalog(_ names: [String], in folder: URL) throws -> TenantCatalog {
+    /// A catalog of tenants with these names, each in a new file; what each runs against is the
+    /// test's `configure`. The tenants in `slower` are checked every two hours rather than one.
+    static func catalog(_ names: [String], in folder: URL, slower: Set<String> = []) throws -> TenantCatalog {
         let text = names.map { name in
             """
             apiVersion: roomkeeper/v1
@@ -19,6 +20,7 @@ struct TenantFleetTests {
             spec:
               source: {url: "https://git.example.com/\(name)/rooms.git"}
               portal: {url: "https://portal.example.com", tokenFile: token}
+              interval: \(slower.contains(name) ? "2h" : "1h")
             """
         }.joined(separator: "\n---\n")
         let file = folder.appendingPathComponent("tenants-\(names.count)-\(UUID().uuidString).yaml")
@@ -91,7 +93,14 @@ struct TenantFleetTests {
             await fleet.apply(try Self.catalog(["contoso"], in: configuration))
             let problems = await fleet.problems
             #expect(await fleet.names == ["contoso"] && problems.isEmpty)
-            #expect(await fleet.controller(named: "contoso") === contoso, "an unchanged tenant is not restarted")
+            #expect(await fleet.controller(named: "contoso") === contoso, "an unchanged tenant in another file is not restarted")
+
+            // A changed definition restarts its tenant, with the new settings, once its pass is over.
+            await fleet.apply(try Self.catalog(["contoso"], in: configuration, slower: ["contoso"]))
+            let restarted = try #require(await fleet.controller(named: "contoso"))
+            #expect(restarted !== contoso, "a changed tenant keeps running with its old settings")
+            let restartedReconciled = try await Self.eventually { [.inSync, .driftDetected].contains(await restarted.status.reason) }
+            #expect(restartedReconciled, "the restarted tenant never reconciled")
             await fleet.stop()
             #expect(await fleet.names.isEmpty)
         }
