@@ -85,7 +85,7 @@ public struct ClientCertificate: Sendable, CustomStringConvertible {
     /// lists its header and claims.
     public func assertion(clientId: String, audience: String, now: Date = Date(), id: UUID = UUID()) throws -> String {
         let issued = Int(now.timeIntervalSince1970)
-        let header = ClientAssertionHeader(alg: "RS256", typ: "JWT", x5t: sha1Thumbprint, x5tS256: sha256Thumbprint)
+        let header = JWTHeader(alg: "RS256", typ: "JWT", x5t: sha1Thumbprint, x5tS256: sha256Thumbprint)
         let claims = ClientAssertionClaims(
             aud: audience, iss: clientId, sub: clientId, jti: id.uuidString.lowercased(), nbf: issued, iat: issued, exp: issued + 600)
         return try CompactJWT.sign(header: header, claims: claims) { input in
@@ -94,22 +94,25 @@ public struct ClientCertificate: Sendable, CustomStringConvertible {
     }
 }
 
-/// The header of a client assertion.
-public struct ClientAssertionHeader: Codable, Sendable, Equatable {
+/// A JSON Web Token's header: a client assertion's, or an ID token's (which names its signing
+/// key by `kid`).
+public struct JWTHeader: Codable, Sendable, Equatable {
     public var alg: String
     public var typ: String?
+    public var kid: String?
     public var x5t: String?
     public var x5tS256: String?
 
-    public init(alg: String, typ: String? = nil, x5t: String? = nil, x5tS256: String? = nil) {
+    public init(alg: String, typ: String? = nil, kid: String? = nil, x5t: String? = nil, x5tS256: String? = nil) {
         self.alg = alg
         self.typ = typ
+        self.kid = kid
         self.x5t = x5t
         self.x5tS256 = x5tS256
     }
 
     enum CodingKeys: String, CodingKey {
-        case alg, typ, x5t
+        case alg, typ, kid, x5t
         case x5tS256 = "x5t#S256"
     }
 }
@@ -136,9 +139,9 @@ public struct ClientAssertionClaims: Codable, Sendable, Equatable {
 }
 
 /// A JSON Web Token in compact form (RFC 7519): `header.claims.signature`, each part base64url.
-public struct CompactJWT: Sendable {
-    public let header: ClientAssertionHeader
-    public let claims: ClientAssertionClaims
+public struct SignedJWT<Claims: Codable & Sendable>: Sendable {
+    public let header: JWTHeader
+    public let claims: Claims
     /// The bytes the signature covers: `header.claims` as sent.
     public let signingInput: Data
     public let signature: Data
@@ -149,8 +152,8 @@ public struct CompactJWT: Sendable {
         guard token.utf8.count <= 16 << 10, parts.count == 3,
             let headerBytes = Base64URL.decode(parts[0]), let claimBytes = Base64URL.decode(parts[1]),
             let signature = Base64URL.decode(parts[2]),
-            let header = try? JSONDecoder().decode(ClientAssertionHeader.self, from: headerBytes),
-            let claims = try? JSONDecoder().decode(ClientAssertionClaims.self, from: claimBytes)
+            let header = try? JSONDecoder().decode(JWTHeader.self, from: headerBytes),
+            let claims = try? JSONDecoder().decode(Claims.self, from: claimBytes)
         else { return nil }
         self.header = header
         self.claims = claims
@@ -159,12 +162,20 @@ public struct CompactJWT: Sendable {
     }
 
     /// `header.claims.signature`, signed by `sign` over `header.claims`.
-    public static func sign(
-        header: ClientAssertionHeader, claims: ClientAssertionClaims, with sign: (Data) throws -> Data
-    ) throws -> String {
+    public static func sign(header: JWTHeader, claims: Claims, with sign: (Data) throws -> Data) throws -> String {
         let encoder = JSONEncoder()
         encoder.outputFormatting = .sortedKeys
         let input = Base64URL.encode(try encoder.encode(header)) + "." + Base64URL.encode(try encoder.encode(claims))
         return input + "." + Base64URL.encode(try sign(Data(input.utf8)))
     }
+
+    /// Whether `key` signed this token with RS256, the one algorithm Roomkeeper accepts for
+    /// tokens it checks.
+    public func isSigned(by key: _RSA.Signing.PublicKey) -> Bool {
+        header.alg == "RS256"
+            && key.isValidSignature(_RSA.Signing.RSASignature(rawRepresentation: signature), for: signingInput, padding: .insecurePKCS1v1_5)
+    }
 }
+
+/// A client assertion as a token.
+public typealias CompactJWT = SignedJWT<ClientAssertionClaims>

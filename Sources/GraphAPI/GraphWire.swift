@@ -114,17 +114,21 @@ public struct TokenResponse: Codable, Sendable {
     public var tokenType: String
     public var expiresIn: Int
     public var accessToken: String
+    /// With the authorization code flow and the `openid` scope: who signed in.
+    public var idToken: String?
 
-    public init(tokenType: String = "Bearer", expiresIn: Int, accessToken: String) {
+    public init(tokenType: String = "Bearer", expiresIn: Int, accessToken: String, idToken: String? = nil) {
         self.tokenType = tokenType
         self.expiresIn = expiresIn
         self.accessToken = accessToken
+        self.idToken = idToken
     }
 
     enum CodingKeys: String, CodingKey {
         case tokenType = "token_type"
         case expiresIn = "expires_in"
         case accessToken = "access_token"
+        case idToken = "id_token"
     }
 }
 

@@ -52,9 +52,36 @@ public actor GraphTokenProvider {
     private static func fetch(
         signIn: GraphSignIn, transport: HTTPTransport, timeout: Duration, now: @Sendable () -> Date
     ) async throws -> (String, Date) {
-        var form = [
-            ("client_id", signIn.clientId), ("scope", signIn.scope), ("grant_type", "client_credentials"),
+        let answer = try await post(
+            signIn: signIn, grant: [("scope", signIn.scope), ("grant_type", "client_credentials")], transport: transport, timeout: timeout, now: now)
+        guard answer.tokenType.lowercased() == "bearer", !answer.accessToken.isEmpty, answer.expiresIn > 0 else {
+            throw failure(signIn, "the sign-in endpoint's answer holds no bearer token")
+        }
+        // Refresh five minutes early, or halfway through a token that lives less than ten.
+        let lifetime = Double(min(answer.expiresIn, 86_400))
+        return (answer.accessToken, now().addingTimeInterval(lifetime > 600 ? lifetime - 300 : lifetime / 2))
+    }
+
+    /// A person's authorization code redeemed at the token endpoint by this app (its credential
+    /// proving the app, `verifier` the PKCE challenge): the answer, which holds the ID token.
+    public static func redeem(
+        code: String, verifier: String, redirectURI: String, signIn: GraphSignIn, http: HTTPClient, timeout: Duration = .seconds(30),
+        now: @escaping @Sendable () -> Date = Date.init
+    ) async throws -> TokenResponse {
+        let transport = HTTPTransport(peer: "sign-in", http: http, logger: Logger(label: "roomkeeper.console"))
+        let grant = [
+            ("grant_type", "authorization_code"), ("code", code), ("redirect_uri", redirectURI), ("code_verifier", verifier),
+            ("scope", "openid profile"),
         ]
+        return try await post(signIn: signIn, grant: grant, transport: transport, timeout: timeout, now: now)
+    }
+
+    /// One request to the token endpoint: `grant` and the app's credential, sent once; its answer,
+    /// or an error naming tenant, app and reason, never the credential.
+    private static func post(
+        signIn: GraphSignIn, grant: [(String, String)], transport: HTTPTransport, timeout: Duration, now: @Sendable () -> Date
+    ) async throws -> TokenResponse {
+        var form = [("client_id", signIn.clientId)] + grant
         var secret: String?
         switch signIn.credential {
         case .certificate(let certificate):
@@ -76,7 +103,6 @@ public actor GraphTokenProvider {
         request.headers.add(name: "Content-Type", value: "application/x-www-form-urlencoded")
         request.headers.add(name: "Accept", value: "application/json")
         request.body = .bytes(ByteBuffer(string: form.map { "\($0)=\(formEncoded($1))" }.joined(separator: "&")))
-        let started = now()
         let answer: HTTPAnswer
         do {
             answer = try await transport.send(request, policy: .once(timeout: timeout, maximumResponseBytes: 64 << 10))
@@ -96,12 +122,10 @@ public actor GraphTokenProvider {
             }
             throw failure(signIn, redacting: secret, detail)
         }
-        guard let answer = try? JSONDecoder().decode(TokenResponse.self, from: bytes), answer.tokenType.lowercased() == "bearer",
-            !answer.accessToken.isEmpty, answer.expiresIn > 0
-        else { throw failure(signIn, "the sign-in endpoint's answer holds no bearer token") }
-        // Refresh five minutes early, or halfway through a token that lives less than ten.
-        let lifetime = Double(min(answer.expiresIn, 86_400))
-        return (answer.accessToken, started.addingTimeInterval(lifetime > 600 ? lifetime - 300 : lifetime / 2))
+        guard let answer = try? JSONDecoder().decode(TokenResponse.self, from: bytes) else {
+            throw failure(signIn, "the sign-in endpoint's answer is not a token response")
+        }
+        return answer
     }
 
     /// The error a failed sign-in throws: which tenant and app, how, and why; never the credential.

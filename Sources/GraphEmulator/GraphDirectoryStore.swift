@@ -26,6 +26,8 @@ public final class GraphDirectoryStore: Sendable {
         /// Delta links minted before this change are expired (410 Gone).
         var deltaFloor = 0
         var tokens: [String: IssuedToken] = [:]
+        /// Authorization codes handed to people's browsers, until redeemed or expired.
+        var authorizationCodes: [String: AuthorizationCode] = [:]
         /// The `jti` of each certificate assertion accepted, until its `exp` (seconds): one that
         /// comes again is a replay.
         var usedAssertionIds: [String: Int] = [:]
@@ -66,6 +68,17 @@ public final class GraphDirectoryStore: Sendable {
             roomIndex = Dictionary(self.rooms.indices.map { (self.rooms[$0].id, $0) }, uniquingKeysWith: { first, _ in first })
             listIndex = Dictionary(self.lists.indices.map { (self.lists[$0].id, $0) }, uniquingKeysWith: { first, _ in first })
         }
+    }
+
+    /// What a person's sign-in asked for: redeemed once, by the same app, for the same redirect
+    /// URI, with the verifier of its PKCE challenge.
+    struct AuthorizationCode: Sendable {
+        var clientId: String
+        var redirectURI: String
+        var challenge: String?
+        var nonce: String?
+        var userId: String
+        var expires: Date
     }
 
     struct IssuedToken: Sendable {

@@ -62,10 +62,13 @@ public enum GraphServer {
         let host = configuration.host.contains(":") ? "[\(configuration.host)]" : configuration.host
         let base = Mutex(configuration.baseURL ?? "http://\(host):\(configuration.port)")
         let router = Router()
+        // A key made now, as good as lost when the emulator stops. Making a 2048-bit key from the
+        // system's randomness does not fail.
+        let signer = try! IDTokenSigner()
         let issuers = stores.indices.map { index in
             TokenIssuer(
                 store: stores[index], tag: String(index), endpoint: { tenant in base.withLock { $0 } + "/\(tenant)/oauth2/v2.0/token" },
-                lifetime: configuration.tokenLifetime, now: now)
+                lifetime: configuration.tokenLifetime, now: now, signer: signer, issuer: { tenant in base.withLock { $0 } + "/\(tenant)/v2.0" })
         }
         let issuerByTenant = Dictionary(stores.indices.map { (stores[$0].tenantId, issuers[$0]) }, uniquingKeysWith: { first, _ in first })
         router.post("/:tenant/oauth2/v2.0/token") { request, context -> Response in
@@ -78,6 +81,24 @@ public enum GraphServer {
             case .success(let answer): return json(200, try JSONEncoder().encode(answer))
             case .failure(let refusal): return json(refusal.status, (try? JSONEncoder().encode(refusal.body)) ?? Data())
             }
+        }
+        let web = WebSignIn(
+            stores: Dictionary(stores.map { ($0.tenantId, $0) }, uniquingKeysWith: { first, _ in first }), base: { base.withLock { $0 } }, now: now)
+        router.get("/:tenant/v2.0/.well-known/openid-configuration") { _, context -> Response in
+            guard let document = web.configuration(tenant: context.parameters.get("tenant") ?? "") else {
+                return json(400, Data(#"{"error":"invalid_tenant","error_description":"AADSTS90002: Tenant not found."}"#.utf8))
+            }
+            return json(200, try JSONEncoder().encode(document))
+        }
+        router.get("/:tenant/discovery/v2.0/keys") { _, _ -> Response in json(200, try JSONEncoder().encode(signer.keySet)) }
+        router.get("/:tenant/oauth2/v2.0/authorize") { request, context -> Response in
+            var query: [String: String] = [:]
+            for item in URLComponents(string: request.uri.description)?.queryItems ?? [] { query[item.name] = item.value ?? "" }
+            return web.authorizePage(tenant: context.parameters.get("tenant") ?? "", query: query)
+        }
+        router.post("/:tenant/oauth2/v2.0/authorize") { request, context -> Response in
+            let body = try await request.body.collect(upTo: 64 << 10)
+            return web.signIn(tenant: context.parameters.get("tenant") ?? "", form: Self.form(String(buffer: body)))
         }
         let served = stores.map { Served(store: $0, configuration: configuration, base: { base.withLock { $0 } }, now: now) }
         router.get("/v1.0/**") { request, _ in Served.tenant(of: request, among: served).answer(request, body: nil) }

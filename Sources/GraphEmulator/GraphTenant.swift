@@ -54,16 +54,22 @@ public struct GraphTenant: Sendable {
         public var secrets: [Secret]
         public var federated: [FederatedCredential]
         public var permissions: Set<String>
+        /// The web platform's redirect URIs, where people signing in are sent back (exact matches).
+        public var redirectURIs: [String]
+        /// The app roles assigned to people: user principal name (lower case) to role values.
+        public var appRoles: [String: Set<String>]
 
         public init(
             clientId: String, certificates: [String] = [], secrets: [Secret] = [], federated: [FederatedCredential] = [],
-            permissions: Set<String> = GraphPermission.leastPrivileged
+            permissions: Set<String> = GraphPermission.leastPrivileged, redirectURIs: [String] = [], appRoles: [String: Set<String>] = [:]
         ) {
             self.clientId = clientId.lowercased()
             self.certificates = certificates
             self.secrets = secrets
             self.federated = federated
             self.permissions = permissions
+            self.redirectURIs = redirectURIs
+            self.appRoles = Dictionary(appRoles.map { ($0.key.lowercased(), $0.value) }, uniquingKeysWith: { $0.union($1) })
         }
     }
 

@@ -32,6 +32,9 @@ struct TokenIssuer: Sendable {
     let endpoint: @Sendable (String) -> String
     let lifetime: TimeInterval
     let now: @Sendable () -> Date
+    /// Signs the ID tokens of people's sign-ins, as `issuer` (the tenant's, `{base}/{tenant}/v2.0`).
+    let signer: IDTokenSigner
+    let issuer: @Sendable (String) -> String
 
     struct Refusal: Error {
         var status: Int
@@ -45,7 +48,8 @@ struct TokenIssuer: Sendable {
                 400, "invalid_request", 90002,
                 "Tenant '\(tenant)' not found. Check to make sure you have the correct tenant ID and are signing into the correct cloud.")
         }
-        guard form["grant_type"] == "client_credentials" else {
+        let grant = form["grant_type"]
+        guard grant == "client_credentials" || grant == "authorization_code" else {
             throw refusal(400, "unsupported_grant_type", 70003, "The app requested an unsupported grant type.")
         }
         guard let clientId = form["client_id"]?.lowercased(),
@@ -57,7 +61,7 @@ struct TokenIssuer: Sendable {
                 400, "unauthorized_client", 700016,
                 "Application with identifier '\(form["client_id"] ?? "")' was not found in the directory '\(tenantId)'.")
         }
-        guard let scope = form["scope"], scope.hasSuffix("/.default") else {
+        guard grant == "authorization_code" || form["scope"]?.hasSuffix("/.default") == true else {
             throw refusal(
                 400, "invalid_scope", 1_002_012,
                 "The provided value for scope is not valid. Client credential flows must have a scope value with /.default suffixed to the resource identifier."
@@ -80,6 +84,7 @@ struct TokenIssuer: Sendable {
             throw refusal(
                 401, "invalid_client", 7_000_218, "The request body must contain the following parameter: 'client_assertion' or 'client_secret'.")
         }
+        if grant == "authorization_code" { return try redeem(form, app: app) }
         let token = tag + "." + Base64URL.encode(Data((0..<32).map { _ in UInt8.random(in: 0...255) }))
         let issuedAt = now()
         store.state.withLock { state in
@@ -90,6 +95,47 @@ struct TokenIssuer: Sendable {
             state.tokens[token] = .init(clientId: clientId, permissions: app.permissions, expires: issuedAt.addingTimeInterval(lifetime))
         }
         return TokenResponse(expiresIn: Int(lifetime), accessToken: token)
+    }
+
+    /// A person's authorization code, redeemed by the app it was issued to (which proved its
+    /// identity already), for the same redirect URI, with the verifier of its PKCE challenge:
+    /// once. The answer holds an ID token about the person, with the app roles assigned to them;
+    /// its access token is for nothing here (Roomkeeper asks for none).
+    private func redeem(_ form: [String: String], app: GraphTenant.App) throws(Refusal) -> TokenResponse {
+        let instant = now()
+        let code = store.state.withLock { state in state.authorizationCodes.removeValue(forKey: form["code"] ?? "") }
+        guard let code, code.expires > instant, code.clientId == app.clientId else {
+            throw refusal(
+                400, "invalid_grant", 70008,
+                "The provided authorization code or refresh token has expired due to inactivity, was already redeemed, or was issued to another app. Send a new interactive authorization request."
+            )
+        }
+        guard form["redirect_uri"] == code.redirectURI else {
+            throw refusal(
+                400, "invalid_grant", 500112, "The reply address does not match the reply address provided when requesting the authorization code.")
+        }
+        if let challenge = code.challenge {
+            guard let verifier = form["code_verifier"], ProofKey.challenge(of: verifier) == challenge else {
+                throw refusal(
+                    400, "invalid_grant", 501481, "The Code_Verifier does not match the code_challenge supplied in the authorization request.")
+            }
+        }
+        guard let user = store.state.withLock({ state in state.users[code.userId]?.value }), user.accountEnabled else {
+            throw refusal(400, "invalid_grant", 50034, "The user account does not exist in the directory, or is disabled.")
+        }
+        let issued = Int(instant.timeIntervalSince1970)
+        let roles = app.appRoles[user.userPrincipalName.lowercased()].map { $0.sorted() }
+        let claims = IDTokenClaims(
+            iss: issuer(store.tenantId), aud: app.clientId, exp: issued + 3600, iat: issued, nbf: issued, tid: store.tenantId, oid: user.id,
+            sub: Base64URL.encode(Data(SHA256.hash(data: Data("\(user.id):\(app.clientId)".utf8)).prefix(24))), nonce: code.nonce,
+            name: user.displayName, preferredUsername: user.userPrincipalName, roles: roles)
+        do {
+            return TokenResponse(
+                expiresIn: 3600, accessToken: Base64URL.encode(Data((0..<32).map { _ in UInt8.random(in: 0...255) })),
+                idToken: try signer.sign(claims))
+        } catch {
+            throw refusal(500, "server_error", 90000, "The ID token could not be signed.")
+        }
     }
 
     private func check(assertion: String, app: GraphTenant.App, tenant: String) throws(Refusal) {
@@ -166,7 +212,7 @@ struct TokenIssuer: Sendable {
     }
 
     /// Whether the header's thumbprint names this PEM certificate.
-    private func matches(_ header: ClientAssertionHeader, _ pem: String) -> Bool {
+    private func matches(_ header: JWTHeader, _ pem: String) -> Bool {
         guard let der = try? PEMDocument(pemString: pem).derBytes else { return false }
         let sha1 = Base64URL.encode(Data(Insecure.SHA1.hash(data: der)))
         let sha256 = Base64URL.encode(Data(SHA256.hash(data: der)))

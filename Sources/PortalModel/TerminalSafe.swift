@@ -14,3 +14,28 @@ extension String {
         return safe
     }
 }
+
+extension String {
+    /// Text safe anywhere in HTML or XML content and attribute values: markup characters as
+    /// entities, control characters (which XML forbids) as visible escapes.
+    public var htmlEscaped: String {
+        var escaped = ""
+        for scalar in terminalSafe.unicodeScalars {
+            switch scalar {
+            case "&": escaped += "&amp;"
+            case "<": escaped += "&lt;"
+            case ">": escaped += "&gt;"
+            case "\"": escaped += "&quot;"
+            case "'": escaped += "&#39;"
+            default:
+                // Noncharacters and lone surrogates cannot appear in XML; String has no surrogates.
+                if scalar.properties.isNoncharacterCodePoint {
+                    escaped += "\\u{\(String(scalar.value, radix: 16, uppercase: true))}"
+                } else {
+                    escaped.unicodeScalars.append(scalar)
+                }
+            }
+        }
+        return escaped
+    }
+}

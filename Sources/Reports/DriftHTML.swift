@@ -259,28 +259,3 @@ struct DriftChart {
 
     private static func format(_ value: Double) -> String { String(format: "%.1f", value) }
 }
-
-extension String {
-    /// Text safe anywhere in HTML or XML content and attribute values: markup characters as
-    /// entities, control characters (which XML forbids) as visible escapes.
-    var htmlEscaped: String {
-        var escaped = ""
-        for scalar in terminalSafe.unicodeScalars {
-            switch scalar {
-            case "&": escaped += "&amp;"
-            case "<": escaped += "&lt;"
-            case ">": escaped += "&gt;"
-            case "\"": escaped += "&quot;"
-            case "'": escaped += "&#39;"
-            default:
-                // Noncharacters and lone surrogates cannot appear in XML; String has no surrogates.
-                if scalar.properties.isNoncharacterCodePoint {
-                    escaped += "\\u{\(String(scalar.value, radix: 16, uppercase: true))}"
-                } else {
-                    escaped.unicodeScalars.append(scalar)
-                }
-            }
-        }
-        return escaped
-    }
-}

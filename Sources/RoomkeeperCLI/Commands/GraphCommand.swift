@@ -50,6 +50,12 @@ extension Roomkeeper.GraphCommand {
             help: "With --client-id: also grant the app this application permission (repeatable), e.g. DeviceManagementServiceConfig.ReadWrite.All.")
         var grant: [String] = []
 
+        @Option(help: "With --client-id: a redirect URI of the app's web platform (repeatable), for people signing in to the console.")
+        var redirectUri: [String] = []
+
+        @Option(help: "With --client-id: assign an app role to a person, as UPN=ROLE (repeatable), e.g. megan.bowen@contoso.com=Roomkeeper.Operator.")
+        var appRole: [String] = []
+
         @Option(help: "Answer every n-th Graph request with 429 and Retry-After, to try throttling.")
         var throttleEvery: Int?
 
@@ -66,9 +72,15 @@ extension Roomkeeper.GraphCommand {
 
         func validate() throws {
             guard ListenAddress(listen) != nil else { throw ValidationError("--listen must be HOST:PORT, e.g. 127.0.0.1:8081") }
-            if clientId == nil, clientCertificate != nil || clientSecretFile != nil || !grant.isEmpty {
+            if clientId == nil, clientCertificate != nil || clientSecretFile != nil || !grant.isEmpty || !redirectUri.isEmpty || !appRole.isEmpty {
                 throw ValidationError(
-                    "--client-certificate, --client-secret-file and --grant register a credential or permission for --client-id; give it")
+                    "--client-certificate, --client-secret-file, --grant, --redirect-uri and --app-role register something for --client-id; give it")
+            }
+            if let bad = appRole.first(where: { $0.split(separator: "=").count != 2 }) {
+                throw ValidationError("--app-role takes UPN=ROLE, e.g. megan.bowen@contoso.com=Roomkeeper.Operator; not '\(bad)'")
+            }
+            if let bad = redirectUri.first(where: { URLComponents(string: $0)?.scheme.map { ["http", "https"].contains($0) } != true }) {
+                throw ValidationError("--redirect-uri must be an http or https URL; not '\(bad)'")
             }
             if let clientId, UUID(uuidString: clientId) == nil { throw ValidationError("--client-id must be a GUID") }
             if let throttleEvery, throttleEvery < 1 { throw ValidationError("--throttle-every must be at least 1") }
@@ -145,6 +157,12 @@ extension Roomkeeper.GraphCommand {
                 app.secrets.append(GraphTenant.Secret(value: secret))
             }
             app.permissions.formUnion(grant)
+            app.redirectURIs += redirectUri
+            for assignment in appRole {
+                let parts = assignment.split(separator: "=").map(String.init)
+                guard parts.count == 2 else { continue }
+                app.appRoles[parts[0].lowercased(), default: []].insert(parts[1])
+            }
             tenant.apps.removeAll { $0.clientId == app.clientId }
             tenant.apps.append(app)
         }
