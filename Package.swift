@@ -141,6 +141,17 @@ let package = Package(
             dependencies: ["HTTPTransport", "PortalAPI", .product(name: "NIOSSL", package: "swift-nio-ssl")] + httpClient),
         // The tenants a partner's controller serves: `kind: Tenant` files, checked like manifests.
         .target(name: "Tenants", dependencies: ["Manifests", "PortalModel"]),
+        // The web console: people's pages on the controller, signed in with Entra ID.
+        .target(
+            name: "Console",
+            dependencies: [
+                "Controller", "GraphAPI", "GraphClient", "HTTPTransport", "PortalModel",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+            ] + httpClient),
         // The controller: the reconcile loop, its status, metrics and HTTP endpoints.
         .target(
             name: "Controller",
@@ -161,7 +172,7 @@ let package = Package(
             name: "RoomkeeperCLI",
             dependencies: [
                 "Manifests", "Reports", "PortalAPI", "PortalClient", "PortalEmulator", "Reconciler", "GitSource", "Notifications", "Engine",
-                "Controller", "GraphAPI", "GraphClient", "GraphEmulator", "HTTPTransport", "StateStore", "Tenants", "KubernetesLeases",
+                "Controller", "Console", "GraphAPI", "GraphClient", "GraphEmulator", "HTTPTransport", "StateStore", "Tenants", "KubernetesLeases",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -219,7 +230,9 @@ let package = Package(
             dependencies: [
                 "Controller", "StateStore", "Engine", "GitSource", "Notifications", "PortalAPI", "PortalClient", "PortalEmulator", "TestSupport",
                 "GraphAPI",
-                "GraphClient", "GraphEmulator", "Tenants", "Manifests", "Reports", "KubernetesLeases",
+                "GraphClient", "GraphEmulator", "Tenants", "Manifests", "Reports", "KubernetesLeases", "Console",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "_CryptoExtras", package: "swift-crypto"),
             ]),
         .testTarget(name: "ReportsTests", dependencies: ["Reports", "Manifests", "TestSupport"]),
         .testTarget(

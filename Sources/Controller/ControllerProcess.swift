@@ -25,29 +25,31 @@ public enum ControllerProcess {
     /// it listens (the probes' with `probes: true`).
     public static func run(
         _ controller: Controller, api: Listener, probes: Listener?, credentials: ControllerCredentials, logger: Logger,
-        listening: @escaping @Sendable (_ port: Int, _ probes: Bool) -> Void
+        more: ControllerServer.MoreRoutes? = nil, listening: @escaping @Sendable (_ port: Int, _ probes: Bool) -> Void
     ) async throws {
         try await run(
             .one(controller), loop: ControllerService(controller: controller), api: api, probes: probes, credentials: credentials, logger: logger,
-            listening: listening)
+            more: more, listening: listening)
     }
 
     /// Runs a partner's tenants: `fleet`, its tenants reloaded by `watch`, and the endpoints.
     public static func run(
         _ fleet: TenantFleet, watch: TenantFleetService, api: Listener, probes: Listener?, credentials: ControllerCredentials, logger: Logger,
-        listening: @escaping @Sendable (_ port: Int, _ probes: Bool) -> Void
+        more: ControllerServer.MoreRoutes? = nil, listening: @escaping @Sendable (_ port: Int, _ probes: Bool) -> Void
     ) async throws {
-        try await run(.fleet(fleet), loop: watch, api: api, probes: probes, credentials: credentials, logger: logger, listening: listening)
+        try await run(
+            .fleet(fleet), loop: watch, api: api, probes: probes, credentials: credentials, logger: logger, more: more, listening: listening)
     }
 
+    /// `more`: routes beside the controller's own on its API listener (the console's pages).
     private static func run(
         _ served: ControllerServer.Served, loop: some Service, api: Listener, probes: Listener?, credentials: ControllerCredentials, logger: Logger,
-        listening: @escaping @Sendable (_ port: Int, _ probes: Bool) -> Void
+        more: ControllerServer.MoreRoutes?, listening: @escaping @Sendable (_ port: Int, _ probes: Bool) -> Void
     ) async throws {
         let http = Logger(label: "roomkeeper.http")
         let server = ControllerServer.makeApplication(
             serving: served, host: api.host, port: api.port,
-            endpoints: probes == nil ? [.probes, .reads, .triggers] : [.reads, .triggers], credentials: credentials, logger: http
+            endpoints: probes == nil ? [.probes, .reads, .triggers] : [.reads, .triggers], credentials: credentials, logger: http, more: more
         ) { port in listening(port, false) }
         var services: [ServiceGroupConfiguration.ServiceConfiguration] = [
             .init(service: server),
@@ -58,8 +60,8 @@ public enum ControllerProcess {
                 .init(
                     service: ControllerServer.makeApplication(
                         serving: served, host: probes.host, port: probes.port, endpoints: [.probes],
-                        credentials: ControllerCredentials(webhookSecret: nil, adminToken: nil, loopbackOnly: probes.isLoopback), logger: http
-                    ) { port in listening(port, true) }))
+                        credentials: ControllerCredentials(webhookSecret: nil, adminToken: nil, loopbackOnly: probes.isLoopback), logger: http,
+                        onServerRunning: { port in listening(port, true) })))
         }
         let group = ServiceGroup(
             configuration: ServiceGroupConfiguration(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))

@@ -70,11 +70,16 @@ public enum ControllerServer {
             onServerRunning: onServerRunning)
     }
 
+    /// Routes another module adds beside the controller's own (the console's pages).
+    public typealias MoreRoutes = @Sendable (Router<BasicRequestContext>) -> Void
+
     public static func makeApplication(
         serving served: Served, host: String, port: Int, endpoints: Endpoints = [.probes, .reads, .triggers],
-        credentials: ControllerCredentials, logger: Logger, onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }
+        credentials: ControllerCredentials, logger: Logger, more: MoreRoutes? = nil,
+        onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }
     ) -> some ApplicationProtocol {
         let router = Router()
+        more?(router)
         // Request counts and durations, through swift-metrics (a no-op until a backend is bootstrapped).
         router.middlewares.add(MetricsMiddleware())
         switch served {

@@ -100,7 +100,7 @@ public struct TestCertificate: Sendable {
     public func sign(_ claims: ClientAssertionClaims, naming: Bool = false) throws -> String {
         let key = try _RSA.Signing.PrivateKey(pemRepresentation: privateKeyPEM)
         let thumbprint = naming ? Base64URL.encode(Data(SHA256.hash(data: try PEMDocument(pemString: certificatePEM).derBytes))) : nil
-        return try CompactJWT.sign(header: ClientAssertionHeader(alg: "RS256", typ: "JWT", x5tS256: thumbprint), claims: claims) { input in
+        return try CompactJWT.sign(header: JWTHeader(alg: "RS256", typ: "JWT", x5tS256: thumbprint), claims: claims) { input in
             Data(try key.signature(for: input, padding: .insecurePKCS1v1_5).rawRepresentation)
         }
     }

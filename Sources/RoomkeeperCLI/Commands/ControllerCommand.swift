@@ -89,6 +89,8 @@ extension Roomkeeper {
 
         @OptionGroup var replicas: ReplicaOptions
 
+        @OptionGroup var console: ConsoleOptions
+
         @OptionGroup var notification: NotificationOptions
 
         @OptionGroup var logging: LoggingOptions
@@ -153,8 +155,9 @@ extension Roomkeeper {
                 openPortal: portalChoice?.opener)
             configuration.allowsInsecureSource = sourceOptions.allowInsecureSource
             let controller = Controller(configuration: configuration, metrics: metrics, logger: logger)
+            let consoleRoutes = try console.routes(serving: .one(controller), signIn: { try graphOptions.signIn() }, logger: logger)
             try await ControllerProcess.run(
-                controller, api: address.listener, probes: probes?.listener, credentials: credentials, logger: logger,
+                controller, api: address.listener, probes: probes?.listener, credentials: credentials, logger: logger, more: consoleRoutes,
                 listening: Self.announce(address: address, probes: probes))
         }
 

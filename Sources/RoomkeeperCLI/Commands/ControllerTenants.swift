@@ -54,8 +54,9 @@ extension Roomkeeper.ControllerRun {
         let watch = TenantFleetService(
             fleet: fleet, every: .seconds(tenantsReload.seconds), tick: replicas.tick, load: { await reload.next() }, select: select,
             leave: { await shards?.releaseAll() })
+        let consoleRoutes = try console.routes(serving: .fleet(fleet), signIn: { try graphOptions.signIn() }, logger: logger)
         try await ControllerProcess.run(
-            fleet, watch: watch, api: address.listener, probes: probes?.listener, credentials: credentials, logger: logger,
+            fleet, watch: watch, api: address.listener, probes: probes?.listener, credentials: credentials, logger: logger, more: consoleRoutes,
             listening: Self.announce(address: address, probes: probes))
     }
 

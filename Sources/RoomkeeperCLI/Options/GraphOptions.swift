@@ -96,6 +96,16 @@ struct GraphOptions: ParsableArguments {
         return reader
     }
 
+    /// Who the app registration is, from the flags or Azure's variables, whether or not Graph is
+    /// read: the console signs people in through it.
+    func signIn(environment: [String: String] = ProcessInfo.processInfo.environment) throws -> GraphSignIn {
+        do {
+            return try settings.resolve(environment: environment)
+        } catch {
+            throw CommandFailure("\(error)")
+        }
+    }
+
     /// Refuses to write a real tenant on the word of an emulated portal: with the embedded portal,
     /// apply and self-heal would set a real tenant's Autopilot group tags (Intune) from a
     /// made-up inventory. Graph on this machine (the emulator) is fine.
