@@ -1,6 +1,7 @@
 import Controller
 import Foundation
 import PortalModel
+import Reconciler
 
 /// The console's pages, rendered on the server: readable without JavaScript, on a phone, with a
 /// keyboard and a screen reader (landmarks, a skip link, labelled controls, table headers with
@@ -54,6 +55,7 @@ enum ConsolePages {
         ]
         for (term, value) in facts { body += "<dt>\(term.htmlEscaped)</dt><dd>\(value.htmlEscaped)</dd>\n" }
         body += "</dl>\n"
+        body += "<p><a href=\"/console/tenants/\(line.name.htmlEscaped)/checklist\">Checklist</a> (the portal's changes a person makes)</p>\n"
         if session.role == .operator {
             body += "<h2>Operate</h2>\n<div class=\"actions\">\n"
             let path = "/console/tenants/\(line.name.htmlEscaped)"
@@ -67,6 +69,75 @@ enum ConsolePages {
             body += "<p>You can see this tenant; an operator reconciles, suspends and resumes it.</p>\n"
         }
         return layout(title: line.name, session: session, body: body)
+    }
+
+    /// How many steps a checklist page shows.
+    static let stepsPerPage = 50
+
+    /// The open steps of a tenant's checklist, a page at a time, in the order to do them.
+    static func checklist(_ tenant: String, _ checklist: Checklist?, page: Int, session: ConsoleSession) -> String {
+        let base = "/console/tenants/\(tenant.htmlEscaped)"
+        var body = "<p><a href=\"\(base)\">\(tenant.htmlEscaped)</a></p>\n<h1>Checklist</h1>\n"
+        guard let checklist else {
+            body += "<p>No checklist yet: the tenant has a portal API (apply does its changes), or its first pass has not finished.</p>\n"
+            return layout(title: "Checklist", session: session, body: body)
+        }
+        let steps = checklist.steps
+        body +=
+            "<p>\(steps.count) \(steps.count == 1 ? "step" : "steps") to do in the portal, \(checklist.confirmed) confirmed. "
+            + "Do each in the portal, then mark it done: it is recorded as <code>apply --walk-through</code> records it.</p>\n"
+        guard !steps.isEmpty else { return layout(title: "Checklist", session: session, body: body + "<p>Nothing is left to do.</p>\n") }
+        let pages = (steps.count + stepsPerPage - 1) / stepsPerPage
+        let current = min(max(1, page), pages)
+        let shown = steps[((current - 1) * stepsPerPage)..<min(steps.count, current * stepsPerPage)]
+        body += "<p><a href=\"\(base)/checklist/\(steps[0].id.htmlEscaped)\">Walk through the steps one at a time</a></p>\n"
+        let numbers = Dictionary(steps.map { ($0.id, $0.number) }, uniquingKeysWith: { first, _ in first })
+        for step in shown { body += stepArticle(step, numbers: numbers, tenant: tenant, session: session, returnTo: "list-\(current)") }
+        if pages > 1 {
+            body += "<nav aria-label=\"Checklist pages\"><p>Page \(current) of \(pages). "
+            if current > 1 { body += "<a href=\"\(base)/checklist?page=\(current - 1)\" rel=\"prev\">Previous page</a> " }
+            if current < pages { body += "<a href=\"\(base)/checklist?page=\(current + 1)\" rel=\"next\">Next page</a>" }
+            body += "</p></nav>\n"
+        }
+        return layout(title: "Checklist", session: session, body: body)
+    }
+
+    /// One open step on its own, with Done and Skip: the terminal's walk-through, on a page.
+    static func walkThrough(_ tenant: String, step: Checklist.Step, next: Checklist.Step?, checklist: Checklist, session: ConsoleSession) -> String {
+        let base = "/console/tenants/\(tenant.htmlEscaped)"
+        var body = "<p><a href=\"\(base)/checklist\">All steps</a></p>\n"
+        body += "<p>Step \(step.number) of \(checklist.steps.count) left.</p>\n"
+        let numbers = Dictionary(checklist.steps.map { ($0.id, $0.number) }, uniquingKeysWith: { first, _ in first })
+        body += stepArticle(step, numbers: numbers, tenant: tenant, session: session, returnTo: "walk")
+        body +=
+            next.map { "<p><a href=\"\(base)/checklist/\($0.id.htmlEscaped)\">Skip to step \($0.number)</a></p>\n" }
+            ?? "<p><a href=\"\(base)/checklist\">Back to the list</a></p>\n"
+        return layout(title: "Step \(step.number)", session: session, body: body)
+    }
+
+    private static func stepArticle(_ step: Checklist.Step, numbers: [String: Int], tenant: String, session: ConsoleSession, returnTo: String)
+        -> String
+    {
+        let id = step.id.htmlEscaped
+        var html = "<article class=\"step\" aria-labelledby=\"step-\(id)\">\n"
+        html += "<h2 id=\"step-\(id)\">\(step.number). \(step.title.htmlEscaped)\(step.removal == true ? " (removal)" : "")</h2>\n"
+        if !step.navigation.isEmpty {
+            html += "<p class=\"where\">In the portal: " + step.navigation.map { "<span>\($0.htmlEscaped)</span>" }.joined(separator: " &gt; ") + "</p>\n"
+        }
+        if !step.values.isEmpty {
+            html += "<table class=\"values\"><caption>Values</caption><tbody>\n"
+            for value in step.values { html += "<tr><th scope=\"row\">\(value.label.htmlEscaped)</th><td>\(value.value.htmlEscaped)</td></tr>\n" }
+            html += "</tbody></table>\n"
+        }
+        let after = step.after.compactMap { numbers[$0] }.sorted()
+        if !after.isEmpty { html += "<p>After step\(after.count == 1 ? "" : "s") \(after.map(String.init).joined(separator: ", ")).</p>\n" }
+        if session.role == .operator {
+            html += """
+                <form method="post" action="/console/tenants/\(tenant.htmlEscaped)/checklist/\(id)/done"><input type="hidden" name="csrf" value="\(session.csrf.htmlEscaped)"><input type="hidden" name="return" value="\(returnTo.htmlEscaped)"><button type="submit">Done in the portal</button></form>
+
+                """
+        }
+        return html + "</article>\n"
     }
 
     /// A page that says why something was refused or failed.
@@ -139,6 +210,10 @@ enum ConsolePages {
         dt { font-weight: bold; }
         dd { margin: 0 0 0.5rem 0; }
         .actions form { display: inline-block; margin-right: 0.5rem; }
+        .step { border-top: 1px solid #c8c8c8; padding: 0.5rem 0; }
+        .step h2 { font-size: 1.1rem; }
+        .where span { font-weight: bold; }
+        .values th { width: 14rem; }
         button { font: inherit; padding: 0.4rem 0.8rem; border: 1px solid #1f3b5c; background: #fff; color: #1f3b5c; border-radius: 0.25rem; cursor: pointer; }
         header button { background: #1f3b5c; color: #fff; border-color: #fff; }
         a:focus, button:focus { outline: 3px solid #f59e0b; outline-offset: 2px; }

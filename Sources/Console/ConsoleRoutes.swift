@@ -150,6 +150,54 @@ public enum ConsoleRoutes {
             return page(.ok, ConsolePages.tenant(line, session: session))
         }
 
+        router.get("/console/tenants/:tenant/checklist") { request, context -> Response in
+            guard let session = session(request) else { return signInFirst(request) }
+            guard let name = context.parameters.get("tenant"), let controller = await tenants.controller(named: name) else {
+                return page(.notFound, ConsolePages.problem("No such tenant", "There is no tenant of that name.", session: session))
+            }
+            let number = request.uri.queryParameters.get("page").flatMap { Int($0) } ?? 1
+            return page(.ok, ConsolePages.checklist(name, await controller.latestChecklist, page: number, session: session))
+        }
+
+        router.get("/console/tenants/:tenant/checklist/:step") { request, context -> Response in
+            guard let session = session(request) else { return signInFirst(request) }
+            guard let name = context.parameters.get("tenant"), let controller = await tenants.controller(named: name) else {
+                return page(.notFound, ConsolePages.problem("No such tenant", "There is no tenant of that name.", session: session))
+            }
+            let id = context.parameters.get("step") ?? ""
+            guard let checklist = await controller.latestChecklist, let index = checklist.steps.firstIndex(where: { $0.id == id }) else {
+                return page(
+                    .notFound,
+                    ConsolePages.problem("Step not open", "This step is done already, or git changed what it asks. See the checklist.", session: session))
+            }
+            let next = checklist.steps.indices.contains(index + 1) ? checklist.steps[index + 1] : nil
+            return page(.ok, ConsolePages.walkThrough(name, step: checklist.steps[index], next: next, checklist: checklist, session: session))
+        }
+
+        router.post("/console/tenants/:tenant/checklist/:step/done") { request, context -> Response in
+            let form = try await formFields(request)
+            let (current, refused) = changeRefusal(request, form: form, needs: .operator)
+            if let refused { return refused }
+            guard let current, let name = context.parameters.get("tenant"), let controller = await tenants.controller(named: name) else {
+                return page(.notFound, ConsolePages.problem("No such tenant", "There is no tenant of that name.", session: nil))
+            }
+            let id = context.parameters.get("step") ?? ""
+            // The step after this one, before it leaves the list: where a walk-through goes next.
+            let steps = await controller.latestChecklist?.steps ?? []
+            let next = steps.firstIndex { $0.id == id }.flatMap { steps.indices.contains($0 + 1) ? steps[$0 + 1] : nil }
+            guard try await controller.confirm(step: id, by: current.username) else {
+                return page(
+                    .conflict,
+                    ConsolePages.problem("Step not open", "This step is done already, or git changed what it asks. See the checklist.", session: current))
+            }
+            logger.notice("Checklist step confirmed", metadata: ["tenant": "\(name)", "step": "\(id)", "user": "\(current.username)"])
+            let base = "/console/tenants/\(name)/checklist"
+            let back = form["return"] ?? ""
+            if back == "walk" { return redirect(next.map { "\(base)/\($0.id)" } ?? base) }
+            let listPage = back.hasPrefix("list-") ? Int(back.dropFirst(5)) ?? 1 : 1
+            return redirect("\(base)?page=\(listPage)")
+        }
+
         router.post("/console/tenants/:tenant/:action") { request, context -> Response in
             let form = try await formFields(request)
             let (current, refused) = changeRefusal(request, form: form, needs: .operator)

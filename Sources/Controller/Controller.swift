@@ -98,6 +98,8 @@ public actor Controller {
     private(set) public var status: ControllerStatus
     /// The last drift report, as `/report` serves it; nil before the first check.
     private(set) public var latestReport: DriftReport?
+    /// With no portal API: the checklist of the last pass, less the steps confirmed since.
+    private(set) public var latestChecklist: Checklist?
     /// The history the last check was recorded in.
     private var latestHistory: DriftHistory?
     /// What the last reconcile saw, to log changes at info and repeats at debug.
@@ -287,8 +289,9 @@ public actor Controller {
     /// With no portal API: what the directory and devices say, served at `/report`; nothing is
     /// applied or recorded (it compares nothing with the portal, as `drift --graph` does not).
     private func checkWithoutPortal(_ snapshot: ManifestSnapshot) async throws -> Outcome {
-        let report = try await engine.checkDriftWithoutPortal(snapshot)
+        let (report, checklist) = try await engine.checkWithoutPortal(snapshot)
         latestReport = report
+        latestChecklist = checklist
         latestHistory = nil
         let inSync = report.inSync && report.needsPerson.isEmpty
         let message =
@@ -297,6 +300,18 @@ public actor Controller {
             : "\(report.items.count) drift items and \(report.needsPerson.count) findings for a person (the portal has no API)"
         return .succeeded(
             reason: inSync ? .inSync : .driftDetected, revision: snapshot.revision, drift: report.fingerprints, applied: false, message: message)
+    }
+
+    /// Records that `person` did the open step `id` in the portal, as `apply --walk-through`
+    /// records it, and takes it off the open steps until the next pass makes the list again.
+    /// False when no open step has that id (done already, or changed since the page was made).
+    public func confirm(step id: String, by person: String) async throws -> Bool {
+        guard var checklist = latestChecklist, let index = checklist.steps.firstIndex(where: { $0.id == id }) else { return false }
+        try await engine.confirm(checklist.steps[index], by: person)
+        checklist.steps.remove(at: index)
+        checklist.confirmed += 1
+        latestChecklist = checklist
+        return true
     }
 
     /// The latest checks recorded, oldest first, for the report's chart; none before the first check.

@@ -62,6 +62,11 @@ extension Engine {
     /// objects cannot be observed at all. Not written to the drift history: it compares nothing
     /// with the portal, so it can neither start nor clear portal drift.
     public func checkDriftWithoutPortal(_ snapshot: ManifestSnapshot, now: Date = Date()) async throws -> DriftReport {
+        try await checkWithoutPortal(snapshot, now: now).report
+    }
+
+    /// `checkDriftWithoutPortal`'s report, and the checklist it counted the steps of.
+    public func checkWithoutPortal(_ snapshot: ManifestSnapshot, now: Date = Date()) async throws -> (report: DriftReport, checklist: Checklist) {
         let run = try await checklist(snapshot, now: now)
         guard run.plan.blockers.isEmpty else { throw IncompleteReadError(blockers: run.plan.blockers) }
         let manifests = snapshot.manifests
@@ -69,6 +74,6 @@ extension Engine {
             .roomGroup: manifests.roomGroups.count, .role: manifests.roles.count, .roleAssignment: manifests.roleAssignments.count,
             .updateRing: manifests.updateRings.count, .device: manifests.devices.filter(\.isRoomUnit).count,
         ]
-        return DriftReport.withoutPortal(run.plan, declared: counts, stepsLeft: run.checklist.steps.count, generatedAt: now)
+        return (DriftReport.withoutPortal(run.plan, declared: counts, stepsLeft: run.checklist.steps.count, generatedAt: now), run.checklist)
     }
 }

@@ -2,10 +2,13 @@ import Controller
 import Crypto
 import Foundation
 import GraphAPI
+import GraphClient
 import GraphEmulator
 import Hummingbird
 import Logging
 import PortalAPI
+import PortalModel
+import Reconciler
 import ServiceLifecycle
 import TestSupport
 import Testing
@@ -29,7 +32,9 @@ struct ConsoleTests {
         let server: Task<Void, any Error>
         let folder: URL
 
-        static func start() async throws -> Running {
+        /// `controller` makes the controller the console shows, from the emulator and a folder;
+        /// by default one with a portal, never reconciling.
+        static func start(controller make: ((RunningGraph, URL) throws -> Controller)? = nil) async throws -> Running {
             let port = try freeLoopbackPort()
             let origin = "http://127.0.0.1:\(port)"
             let app = GraphTenant.App(
@@ -37,8 +42,9 @@ struct ConsoleTests {
                 appRoles: [operatorName: ["Roomkeeper.Operator"], viewerName: ["Roomkeeper.Viewer"]])
             let graph = try await RunningGraph.start(tenant: TestDirectory.tenant(app: app))
             let folder = try temporaryFolder("roomkeeper-console")
-            let controller = Controller(
-                configuration: .testing(.folder(folder.path), root: folder, mode: .report), logger: Logger(label: "test"))
+            let controller =
+                try make?(graph, folder)
+                ?? Controller(configuration: .testing(.folder(folder.path), root: folder, mode: .report), logger: Logger(label: "test"))
             let settings = try ConsoleSettings(
                 origin: origin, signIn: try graph.signIn(.secret(ClientSecret(TestDirectory.secret))), sessionKey: SymmetricKey(size: .bits256))
             let (ports, continuation) = AsyncStream.makeStream(of: Int.self)
@@ -139,6 +145,62 @@ struct ConsoleTests {
         // The scripts' token still works beside the console.
         let status = try await httpRequest("GET", console.origin + "/status", headers: ["Authorization": "Bearer admin-token"])
         #expect(status.status == 200)
+    }
+
+    @Test(
+        "Through Graph alone, the checklist is on a page: an operator walks through it, Done records the step as apply --walk-through does, and the next pass leaves it out"
+    )
+    func checklist() async throws {
+        /// A Graph-only controller over two room groups: two steps for a person.
+        func graphOnly(_ graph: RunningGraph, _ folder: URL) throws -> Controller {
+            let manifests = folder.appendingPathComponent("manifests")
+            try FileManager.default.createDirectory(at: manifests, withIntermediateDirectories: true)
+            try """
+            apiVersion: roomkeeper/v1
+            kind: RoomGroup
+            metadata: {name: london}
+            spec: {displayName: London, rooms: [conf-lon-3a@contoso.com, conf-lon-3b@contoso.com]}
+            ---
+            apiVersion: roomkeeper/v1
+            kind: RoomGroup
+            metadata: {name: paris}
+            spec: {displayName: Paris, rooms: [conf-par-1a@contoso.com]}
+            """.write(to: manifests.appendingPathComponent("groups.yaml"), atomically: true, encoding: .utf8)
+            var configuration = ControllerConfiguration.testing(
+                .folder(manifests.path), root: folder, mode: .report,
+                directory: GraphDirectoryReader(session: try graph.session(.secret(ClientSecret(TestDirectory.secret)), priority: .low)))
+            configuration.openPortal = nil
+            return Controller(configuration: configuration, logger: Logger(label: "test"))
+        }
+        let console = try await Running.start(controller: graphOnly)
+        defer { Task { await console.stop() } }
+        await console.controller.reconcile()
+        let message = await console.controller.status.message
+        let steps = try #require(await console.controller.latestChecklist?.steps, "\(message)")
+        #expect(steps.count == 2, "\(steps.map(\.title))")
+
+        let browser = CookieBrowser()
+        _ = try await console.signIn(browser, as: Self.operatorName)
+        let list = try await browser.get(console.origin + "/console/tenants/default/checklist")
+        #expect(list.status == 200 && list.body.contains("2 steps to do in the portal, 0 confirmed"), "\(list.body)")
+        #expect(list.body.contains(steps[0].title.htmlEscaped) && list.body.contains(steps[1].title.htmlEscaped))
+        let walk = try await browser.get(console.origin + "/console/tenants/default/checklist/\(steps[0].id)")
+        #expect(walk.body.contains("Skip to step 2") && walk.body.contains("Done in the portal"))
+        let token = try #require(Self.csrf(in: walk.body))
+        let done = try await browser.post(
+            console.origin + "/console/tenants/default/checklist/\(steps[0].id)/done", form: ["csrf": token, "return": "walk"], origin: console.origin)
+        #expect(done.status == 303 && done.location == "/console/tenants/default/checklist/\(steps[1].id)", "on to the next step")
+        let after = try await browser.get(console.origin + "/console/tenants/default/checklist")
+        #expect(after.body.contains("1 step to do in the portal, 1 confirmed") && !after.body.contains(steps[0].title.htmlEscaped))
+        // Done twice is not done again.
+        let again = try await browser.post(
+            console.origin + "/console/tenants/default/checklist/\(steps[0].id)/done", form: ["csrf": token], origin: console.origin)
+        #expect(again.status == 409)
+
+        // Recorded in the state folder, as the terminal's walk-through records: a new process's pass leaves it out.
+        let restarted = Controller(configuration: await console.controller.configuration, logger: Logger(label: "test"))
+        await restarted.reconcile()
+        #expect(await restarted.latestChecklist?.steps.map(\.id) == [steps[1].id])
     }
 
     @Test("A viewer sees the pages and is refused every change; a person with neither role is not signed in")
