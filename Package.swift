@@ -145,7 +145,7 @@ let package = Package(
         .target(
             name: "Console",
             dependencies: [
-                "Controller", "GraphAPI", "GraphClient", "HTTPTransport", "PortalModel", "Reconciler",
+                "Controller", "GraphAPI", "GraphClient", "HTTPTransport", "PortalModel", "Reconciler", "Reports",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),

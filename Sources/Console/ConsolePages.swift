@@ -2,6 +2,7 @@ import Controller
 import Foundation
 import PortalModel
 import Reconciler
+import Reports
 
 /// The console's pages, rendered on the server: readable without JavaScript, on a phone, with a
 /// keyboard and a screen reader (landmarks, a skip link, labelled controls, table headers with
@@ -55,7 +56,8 @@ enum ConsolePages {
         ]
         for (term, value) in facts { body += "<dt>\(term.htmlEscaped)</dt><dd>\(value.htmlEscaped)</dd>\n" }
         body += "</dl>\n"
-        body += "<p><a href=\"/console/tenants/\(line.name.htmlEscaped)/checklist\">Checklist</a> (the portal's changes a person makes)</p>\n"
+        body += "<ul class=\"links\"><li><a href=\"/console/tenants/\(line.name.htmlEscaped)/drift\">Drift report</a></li>\n"
+        body += "<li><a href=\"/console/tenants/\(line.name.htmlEscaped)/checklist\">Checklist</a> (the portal's changes a person makes)</li></ul>\n"
         if session.role == .operator {
             body += "<h2>Operate</h2>\n<div class=\"actions\">\n"
             let path = "/console/tenants/\(line.name.htmlEscaped)"
@@ -138,6 +140,13 @@ enum ConsolePages {
                 """
         }
         return html + "</article>\n"
+    }
+
+    /// A tenant's last drift report, with its remedies, in the console's frame.
+    static func drift(_ tenant: String, _ report: DriftReport?, history: [DriftHistoryEntry], session: ConsoleSession) -> String {
+        var body = "<p><a href=\"/console/tenants/\(tenant.htmlEscaped)\">\(tenant.htmlEscaped)</a></p>\n"
+        body += report.map { DriftRenderer.htmlBody($0, history: history) } ?? "<h1>Drift</h1>\n<p>No drift report yet: the first check has not finished.</p>\n"
+        return layout(title: "Drift", session: session, body: body)
     }
 
     /// A page that says why something was refused or failed.

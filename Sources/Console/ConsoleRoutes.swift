@@ -8,6 +8,7 @@ import HTTPTypes
 import Hummingbird
 import Logging
 import NIOCore
+import Reports
 
 /// The console's routes on the controller's server, under `/console`: pages for people signed in
 /// with Entra ID, beside the token-protected endpoints scripts use (which stay as they are).
@@ -72,7 +73,8 @@ public enum ConsoleRoutes {
         router.get("/console/console.css") { _, _ -> Response in
             var headers = securityHeaders()
             headers[.contentType] = "text/css; charset=utf-8"
-            return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(string: ConsolePages.stylesheet)))
+            return Response(
+                status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(string: ConsolePages.stylesheet + DriftRenderer.reportStyles)))
         }
 
         router.get("/console/signin") { request, _ -> Response in
@@ -148,6 +150,14 @@ public enum ConsoleRoutes {
                 return page(.notFound, ConsolePages.problem("No such tenant", "There is no tenant of that name.", session: session))
             }
             return page(.ok, ConsolePages.tenant(line, session: session))
+        }
+
+        router.get("/console/tenants/:tenant/drift") { request, context -> Response in
+            guard let session = session(request) else { return signInFirst(request) }
+            guard let name = context.parameters.get("tenant"), let controller = await tenants.controller(named: name) else {
+                return page(.notFound, ConsolePages.problem("No such tenant", "There is no tenant of that name.", session: session))
+            }
+            return page(.ok, ConsolePages.drift(name, await controller.latestReport, history: await controller.driftHistory(), session: session))
         }
 
         router.get("/console/tenants/:tenant/checklist") { request, context -> Response in

@@ -12,6 +12,27 @@ extension DriftRenderer {
     /// SVG; no scripts, no external assets. Every string from manifests or the portal is escaped,
     /// and the page is well-formed XML as well as HTML, so any parser reads it the same way.
     public static func html(_ report: DriftReport, history: [DriftHistoryEntry] = []) -> String {
+        """
+        <!DOCTYPE html>
+        <html xmlns="http://www.w3.org/1999/xhtml" lang="en">
+        <head>
+        <meta charset="utf-8" />
+        <meta name="viewport" content="width=device-width, initial-scale=1" />
+        <title>Roomkeeper drift report: \(summary(report).htmlEscaped)</title>
+        <style>
+        body { font: 14px/1.35 system-ui, sans-serif; margin: 1.5em 2em; color: #1b1b1b; max-width: 90em; }
+        \(reportStyles)</style>
+        </head>
+        <body>
+        \(htmlBody(report, history: history))</body>
+        </html>
+
+        """
+    }
+
+    /// The report's content, for a page of its own or inside another's (the console's), which
+    /// then uses `reportStyles`.
+    public static func htmlBody(_ report: DriftReport, history: [DriftHistoryEntry] = []) -> String {
         let groups = DriftGroup.grouping(report.items)
         var body = "<h1>Roomkeeper drift report</h1>\n"
         body += "<p class=\"meta\">Manifests <code>\(report.source.htmlEscaped)</code>"
@@ -51,51 +72,41 @@ extension DriftRenderer {
                 "<h2>Not managed by Roomkeeper</h2>\n<p>"
                 + report.unmanaged.map { "<span class=\"name\">\($0.description.htmlEscaped)</span>" }.joined(separator: ", ") + "</p>\n"
         }
-        return """
-            <!DOCTYPE html>
-            <html xmlns="http://www.w3.org/1999/xhtml" lang="en">
-            <head>
-            <meta charset="utf-8" />
-            <meta name="viewport" content="width=device-width, initial-scale=1" />
-            <title>Roomkeeper drift report: \(summary(report).htmlEscaped)</title>
-            <style>
-            body { font: 14px/1.35 system-ui, sans-serif; margin: 1.5em 2em; color: #1b1b1b; max-width: 90em; }
-            h1 { font-size: 1.5em; margin: 0 0 0.2em; }
-            h2 { font-size: 1.15em; margin: 1.4em 0 0.4em; }
-            table { border-collapse: collapse; }
-            th, td { border-bottom: 1px solid #e2e2e2; padding: 0.2em 0.6em; text-align: left; vertical-align: top; }
-            th { background: #f4f4f4; font-weight: 600; }
-            td.count, th.count { text-align: right; font-variant-numeric: tabular-nums; }
-            table.items { width: 100%; table-layout: fixed; }
-            table.items th:nth-child(1) { width: 26%; }
-            table.items th:nth-child(2) { width: 6em; }
-            table.items th:nth-child(3) { width: 12em; }
-            table.items th:nth-child(5) { width: 18%; }
-            code { font-family: ui-monospace, monospace; font-size: 0.92em; }
-            .name { font-family: ui-monospace, monospace; font-size: 0.92em; overflow-wrap: break-word; }
-            .nowrap { white-space: nowrap; }
-            .summary { font-weight: 600; padding: 0.4em 0.6em; display: inline-block; border-radius: 3px; }
-            .in-sync { background: #e3f5e1; }
-            .drift { background: #fdeccc; }
-            .meta { color: #555; margin: 0 0 0.8em; }
-            .manual { color: #a4000f; font-weight: 600; }
-            .convergence { color: #8a5300; }
-            .noise { color: #666; }
-            details { margin: 0.3em 0 0.6em; }
-            summary { cursor: default; font-weight: 600; padding: 0.2em 0; }
-            .remedy { color: #333; margin: 0.2em 0 0.4em 1.2em; }
-            .remedy code { background: #f4f4f4; padding: 0 0.25em; }
-            .changes { color: #444; }
-            figure { margin: 1em 0; }
-            figcaption { color: #555; font-size: 0.9em; }
-            </style>
-            </head>
-            <body>
-            \(body)</body>
-            </html>
-
-            """
+        return body
     }
+
+    /// The report's styles (all but the page's own `body`); the chart's legend swatches included.
+    public static let reportStyles: String =
+        """
+        h1 { font-size: 1.5em; margin: 0 0 0.2em; }
+        h2 { font-size: 1.15em; margin: 1.4em 0 0.4em; }
+        table { border-collapse: collapse; }
+        th, td { border-bottom: 1px solid #e2e2e2; padding: 0.2em 0.6em; text-align: left; vertical-align: top; }
+        th { background: #f4f4f4; font-weight: 600; }
+        td.count, th.count { text-align: right; font-variant-numeric: tabular-nums; }
+        table.items { width: 100%; table-layout: fixed; }
+        table.items th:nth-child(1) { width: 26%; }
+        table.items th:nth-child(2) { width: 6em; }
+        table.items th:nth-child(3) { width: 12em; }
+        table.items th:nth-child(5) { width: 18%; }
+        code { font-family: ui-monospace, monospace; font-size: 0.92em; }
+        .name { font-family: ui-monospace, monospace; font-size: 0.92em; overflow-wrap: break-word; }
+        .nowrap { white-space: nowrap; }
+        .summary { font-weight: 600; padding: 0.4em 0.6em; display: inline-block; border-radius: 3px; }
+        .in-sync { background: #e3f5e1; }
+        .drift { background: #fdeccc; }
+        .meta { color: #555; margin: 0 0 0.8em; }
+        .manual { color: #a4000f; font-weight: 600; }
+        .convergence { color: #8a5300; }
+        .noise { color: #666; }
+        details { margin: 0.3em 0 0.6em; }
+        summary { cursor: default; font-weight: 600; padding: 0.2em 0; }
+        .remedy { color: #333; margin: 0.2em 0 0.4em 1.2em; }
+        .remedy code { background: #f4f4f4; padding: 0 0.25em; }
+        .changes { color: #444; }
+        figure { margin: 1em 0; }
+        figcaption { color: #555; font-size: 0.9em; }
+        """ + "\n" + DriftChart.causes.map { ".swatch-\($0.name) { color: \($0.color); }\n" }.joined()
 
     /// Counts by kind and cause, manual first; each count links to its group.
     private static func summaryTable(_ groups: [DriftGroup]) -> String {
@@ -250,7 +261,7 @@ struct DriftChart {
             + "<text x=\"\(left)\" y=\"\(height - 6)\">\(DriftRenderer.timestamp(entries[0].time).htmlEscaped)</text>"
             + "<text x=\"\(width)\" y=\"\(height - 6)\" text-anchor=\"end\">\(DriftRenderer.timestamp(entries[entries.count - 1].time).htmlEscaped)</text>"
         let present = Self.causes.filter { cause in counts.contains { ($0[cause.name] ?? 0) > 0 } }
-        let legend = present.map { "<span style=\"color: \($0.color)\">■</span> \($0.name)" }.joined(separator: " ")
+        let legend = present.map { "<span class=\"swatch-\($0.name)\" aria-hidden=\"true\">■</span> \($0.name)" }.joined(separator: " ")
         return "<figure>\n<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"\(Int(width))\" height=\"\(Int(height))\" "
             + "viewBox=\"0 0 \(Int(width)) \(Int(height))\" role=\"img\" aria-label=\"Drift items per check, by cause\" "
             + "font-family=\"system-ui, sans-serif\" font-size=\"11\" fill=\"#555\">\(axis)\(bars)</svg>\n"

@@ -184,6 +184,8 @@ struct ConsoleTests {
         let list = try await browser.get(console.origin + "/console/tenants/default/checklist")
         #expect(list.status == 200 && list.body.contains("2 steps to do in the portal, 0 confirmed"), "\(list.body)")
         #expect(list.body.contains(steps[0].title.htmlEscaped) && list.body.contains(steps[1].title.htmlEscaped))
+        let drift = try await browser.get(console.origin + "/console/tenants/default/drift")
+        #expect(drift.status == 200 && drift.body.contains("Roomkeeper drift report") && drift.body.contains("<main id=\"main\">"))
         let walk = try await browser.get(console.origin + "/console/tenants/default/checklist/\(steps[0].id)")
         #expect(walk.body.contains("Skip to step 2") && walk.body.contains("Done in the portal"))
         let token = try #require(Self.csrf(in: walk.body))
