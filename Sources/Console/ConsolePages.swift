@@ -16,8 +16,9 @@ enum ConsolePages {
 
     static func overview(_ tenants: [TenantLine], notStarted: [String: String], session: ConsoleSession) -> String {
         var body = "<h1>Tenants</h1>\n"
-        let drifting = tenants.filter { $0.status.driftItems > 0 }.count
-        body += "<p>\(tenants.count) \(tenants.count == 1 ? "tenant" : "tenants"); \(drifting) with drift.</p>\n"
+        let drifting = tenants.filter { $0.status.reason == .driftDetected }.count
+        let failing = tenants.filter { [.failing, .stalled].contains($0.status.condition) }.count
+        body += "<p>\(tenants.count) \(tenants.count == 1 ? "tenant" : "tenants"): \(drifting) with drift or findings, \(failing) failing.</p>\n"
         body += """
             <div class="scroll"><table>
             <caption>Each tenant's last reconcile</caption>
@@ -124,7 +125,8 @@ enum ConsolePages {
         var html = "<article class=\"step\" aria-labelledby=\"step-\(id)\">\n"
         html += "<h2 id=\"step-\(id)\">\(step.number). \(step.title.htmlEscaped)\(step.removal == true ? " (removal)" : "")</h2>\n"
         if !step.navigation.isEmpty {
-            html += "<p class=\"where\">In the portal: " + step.navigation.map { "<span>\($0.htmlEscaped)</span>" }.joined(separator: " &gt; ") + "</p>\n"
+            html +=
+                "<p class=\"where\">In the portal: " + step.navigation.map { "<span>\($0.htmlEscaped)</span>" }.joined(separator: " &gt; ") + "</p>\n"
         }
         if !step.values.isEmpty {
             html += "<table class=\"values\"><caption>Values</caption><tbody>\n"
@@ -145,7 +147,9 @@ enum ConsolePages {
     /// A tenant's last drift report, with its remedies, in the console's frame.
     static func drift(_ tenant: String, _ report: DriftReport?, history: [DriftHistoryEntry], session: ConsoleSession) -> String {
         var body = "<p><a href=\"/console/tenants/\(tenant.htmlEscaped)\">\(tenant.htmlEscaped)</a></p>\n"
-        body += report.map { DriftRenderer.htmlBody($0, history: history) } ?? "<h1>Drift</h1>\n<p>No drift report yet: the first check has not finished.</p>\n"
+        body +=
+            report.map { DriftRenderer.htmlBody($0, history: history) }
+            ?? "<h1>Drift</h1>\n<p>No drift report yet: the first check has not finished.</p>\n"
         return layout(title: "Drift", session: session, body: body)
     }
 
@@ -161,7 +165,8 @@ enum ConsolePages {
     /// A state in words and a mark, so colour is never the only sign.
     private static func state(_ status: ControllerStatus) -> String {
         let text = status.suspended ? "Suspended" : "\(status.condition.rawValue): \(status.reason.rawValue)"
-        let kind = status.suspended ? "suspended" : status.condition == .ready && status.driftItems == 0 ? "good" : "attention"
+        let settled = status.condition == .ready && [.inSync, .healed].contains(status.reason)
+        let kind = status.suspended ? "suspended" : settled ? "good" : "attention"
         return "<span class=\"badge \(kind)\">\(text.htmlEscaped)</span>"
     }
 

@@ -15,7 +15,7 @@ import Reports
 ///
 /// Every page needs a session; a request without one is sent to sign in. Changes are `POST`s
 /// only (no state changes on `GET`), by operators, with the session's anti-forgery token, from
-/// the console's own origin. Every answer forbids framing, sniffing, caching and referrers, and
+/// the console's own origin. Every answer forbids framing, sniffing and caching, sends referrers to the console alone, and
 /// carries a Content-Security-Policy that allows the console's own stylesheet and nothing else.
 public enum ConsoleRoutes {
     /// The name the one-tenant controller's tenant goes by in the console's addresses.
@@ -178,7 +178,8 @@ public enum ConsoleRoutes {
             guard let checklist = await controller.latestChecklist, let index = checklist.steps.firstIndex(where: { $0.id == id }) else {
                 return page(
                     .notFound,
-                    ConsolePages.problem("Step not open", "This step is done already, or git changed what it asks. See the checklist.", session: session))
+                    ConsolePages.problem(
+                        "Step not open", "This step is done already, or git changed what it asks. See the checklist.", session: session))
             }
             let next = checklist.steps.indices.contains(index + 1) ? checklist.steps[index + 1] : nil
             return page(.ok, ConsolePages.walkThrough(name, step: checklist.steps[index], next: next, checklist: checklist, session: session))
@@ -198,7 +199,8 @@ public enum ConsoleRoutes {
             guard try await controller.confirm(step: id, by: current.username) else {
                 return page(
                     .conflict,
-                    ConsolePages.problem("Step not open", "This step is done already, or git changed what it asks. See the checklist.", session: current))
+                    ConsolePages.problem(
+                        "Step not open", "This step is done already, or git changed what it asks. See the checklist.", session: current))
             }
             logger.notice("Checklist step confirmed", metadata: ["tenant": "\(name)", "step": "\(id)", "user": "\(current.username)"])
             let base = "/console/tenants/\(name)/checklist"
@@ -282,7 +284,8 @@ public enum ConsoleRoutes {
         headers[.contentSecurityPolicy] =
             "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
         headers[.xContentTypeOptions] = "nosniff"
-        headers[HTTPField.Name("Referrer-Policy")!] = "no-referrer"
+        // same-origin, not no-referrer: with no-referrer a browser sends `Origin: null` even on the console's own form posts.
+        headers[HTTPField.Name("Referrer-Policy")!] = "same-origin"
         headers[HTTPField.Name("X-Frame-Options")!] = "DENY"
         headers[.cacheControl] = "no-store"
         return headers

@@ -155,7 +155,7 @@ struct WebSignIn: Sendable {
             <form method="post">
             \(hidden)
             <label for="username">User name</label>
-            <input id="username" name="username" type="email" autocomplete="username" required value="\((request.loginHint ?? "").htmlEscaped)">
+            <input id="username" name="username" type="text" inputmode="email" autocomplete="username" required value="\((request.loginHint ?? "").htmlEscaped)">
             <button type="submit">Sign in</button>
             </form>
             </main></body></html>
@@ -163,7 +163,8 @@ struct WebSignIn: Sendable {
         var headers = HTTPFields()
         headers[.contentType] = "text/html; charset=utf-8"
         headers[.cacheControl] = "no-store"
-        headers[.contentSecurityPolicy] = "default-src 'none'; form-action 'self'; frame-ancestors 'none'"
+        // No form-action: the form's answer redirects to the app, on another origin.
+        headers[.contentSecurityPolicy] = "default-src 'none'; frame-ancestors 'none'"
         return Response(status: problem == nil ? .ok : .badRequest, headers: headers, body: .init(byteBuffer: ByteBuffer(string: page)))
     }
 }

@@ -190,7 +190,8 @@ struct ConsoleTests {
         #expect(walk.body.contains("Skip to step 2") && walk.body.contains("Done in the portal"))
         let token = try #require(Self.csrf(in: walk.body))
         let done = try await browser.post(
-            console.origin + "/console/tenants/default/checklist/\(steps[0].id)/done", form: ["csrf": token, "return": "walk"], origin: console.origin)
+            console.origin + "/console/tenants/default/checklist/\(steps[0].id)/done", form: ["csrf": token, "return": "walk"], origin: console.origin
+        )
         #expect(done.status == 303 && done.location == "/console/tenants/default/checklist/\(steps[1].id)", "on to the next step")
         let after = try await browser.get(console.origin + "/console/tenants/default/checklist")
         #expect(after.body.contains("1 step to do in the portal, 1 confirmed") && !after.body.contains(steps[0].title.htmlEscaped))
