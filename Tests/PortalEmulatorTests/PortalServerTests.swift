@@ -99,10 +99,15 @@ struct PortalServerTests {
 
     @Test("Over the rate limit the server answers 429 with Retry-After, and the client waits and finishes")
     func throttling() async throws {
-        // Three requests at once, then one every five seconds: the fourth page is throttled unless
-        // each request took longer than that (a CI machine once took over two).
-        try await withPortal(rooms: 50, rateLimit: (perSecond: 0.2, burst: 3)) { portal in
-            let client = portal.client(token: administrator, pageSize: 10)
+        // Three requests at once empty the bucket, which then gains a request every ten seconds:
+        // the list that follows at once is throttled, however busy the machine (paging request by
+        // request through a bucket of five seconds was not, on a machine where each took longer).
+        try await withPortal(rooms: 50, rateLimit: (perSecond: 0.1, burst: 3)) { portal in
+            async let first = raw(.GET, "\(portal.url)/v1/rooms?$top=1", token: administrator, on: portal)
+            async let second = raw(.GET, "\(portal.url)/v1/rooms?$top=1", token: administrator, on: portal)
+            async let third = raw(.GET, "\(portal.url)/v1/rooms?$top=1", token: administrator, on: portal)
+            _ = try await (first, second, third)
+            let client = portal.client(token: administrator, pageSize: 50)
             #expect(try await client.list(PortalRoom.self).count == 50)
             #expect(client.transportCounts.retried > 0)
             let impatient = portal.client(token: administrator, retry: RetryPolicy(maximumAttempts: 1), pageSize: 5)
