@@ -62,13 +62,10 @@ public enum GraphServer {
         let host = configuration.host.contains(":") ? "[\(configuration.host)]" : configuration.host
         let base = Mutex(configuration.baseURL ?? "http://\(host):\(configuration.port)")
         let router = Router()
-        // A key made now, as good as lost when the emulator stops. Making a 2048-bit key from the
-        // system's randomness does not fail.
-        let signer = try! IDTokenSigner()
         let issuers = stores.indices.map { index in
             TokenIssuer(
                 store: stores[index], tag: String(index), endpoint: { tenant in base.withLock { $0 } + "/\(tenant)/oauth2/v2.0/token" },
-                lifetime: configuration.tokenLifetime, now: now, signer: signer, issuer: { tenant in base.withLock { $0 } + "/\(tenant)/v2.0" })
+                lifetime: configuration.tokenLifetime, now: now, issuer: { tenant in base.withLock { $0 } + "/\(tenant)/v2.0" })
         }
         let issuerByTenant = Dictionary(stores.indices.map { (stores[$0].tenantId, issuers[$0]) }, uniquingKeysWith: { first, _ in first })
         router.post("/:tenant/oauth2/v2.0/token") { request, context -> Response in
@@ -90,7 +87,7 @@ public enum GraphServer {
             }
             return json(200, try JSONEncoder().encode(document))
         }
-        router.get("/:tenant/discovery/v2.0/keys") { _, _ -> Response in json(200, try JSONEncoder().encode(signer.keySet)) }
+        router.get("/:tenant/discovery/v2.0/keys") { _, _ -> Response in json(200, try JSONEncoder().encode(IDTokenSigner.shared.keySet)) }
         router.get("/:tenant/oauth2/v2.0/authorize") { request, context -> Response in
             var query: [String: String] = [:]
             for item in URLComponents(string: request.uri.description)?.queryItems ?? [] { query[item.name] = item.value ?? "" }

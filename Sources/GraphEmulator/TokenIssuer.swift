@@ -32,8 +32,7 @@ struct TokenIssuer: Sendable {
     let endpoint: @Sendable (String) -> String
     let lifetime: TimeInterval
     let now: @Sendable () -> Date
-    /// Signs the ID tokens of people's sign-ins, as `issuer` (the tenant's, `{base}/{tenant}/v2.0`).
-    let signer: IDTokenSigner
+    /// The issuer of people's ID tokens: the tenant's, `{base}/{tenant}/v2.0`.
     let issuer: @Sendable (String) -> String
 
     struct Refusal: Error {
@@ -132,7 +131,7 @@ struct TokenIssuer: Sendable {
         do {
             return TokenResponse(
                 expiresIn: 3600, accessToken: Base64URL.encode(Data((0..<32).map { _ in UInt8.random(in: 0...255) })),
-                idToken: try signer.sign(claims))
+                idToken: try IDTokenSigner.shared.sign(claims))
         } catch {
             throw refusal(500, "server_error", 90000, "The ID token could not be signed.")
         }

@@ -13,6 +13,11 @@ struct IDTokenSigner: Sendable {
     let key: _RSA.Signing.PrivateKey
     let kid: String
 
+    /// One key for every emulator in the process, made when a sign-in first needs it (a 2048-bit
+    /// key takes a while; most emulators never sign a person in). Making one from the system's
+    /// randomness does not fail.
+    static let shared: IDTokenSigner = try! IDTokenSigner()
+
     init() throws {
         key = try _RSA.Signing.PrivateKey(keySize: .bits2048)
         kid = Base64URL.encode(Data(SHA256.hash(data: key.publicKey.derRepresentation).prefix(15)))

@@ -37,7 +37,7 @@ struct PortalServerTests {
         request.method = method
         if let token { request.headers.add(name: "Authorization", value: "Bearer \(token)") }
         if let body { request.body = .bytes(ByteBuffer(string: body)) }
-        let response = try await portal.http.execute(request, timeout: .seconds(10))
+        let response = try await portal.http.execute(request, timeout: .seconds(30))
         let bytes = try await response.body.collect(upTo: 1 << 20)
         return (Int(response.status.code), String(buffer: bytes))
     }
@@ -255,7 +255,7 @@ struct PortalServerTests {
                 request.method = .POST
                 request.headers.add(name: "X-Enrollment-Key", value: key)
                 request.body = .bytes(ByteBuffer(string: body))
-                let response = try await portal.http.execute(request, timeout: .seconds(10))
+                let response = try await portal.http.execute(request, timeout: .seconds(30))
                 return (Int(response.status.code), String(buffer: try await response.body.collect(upTo: 1 << 20)))
             }
             let (peripheral, refusal) = try await checkin(
