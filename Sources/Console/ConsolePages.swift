@@ -57,8 +57,11 @@ enum ConsolePages {
         ]
         for (term, value) in facts { body += "<dt>\(term.htmlEscaped)</dt><dd>\(value.htmlEscaped)</dd>\n" }
         body += "</dl>\n"
-        body += "<ul class=\"links\"><li><a href=\"/console/tenants/\(line.name.htmlEscaped)/drift\">Drift report</a></li>\n"
-        body += "<li><a href=\"/console/tenants/\(line.name.htmlEscaped)/checklist\">Checklist</a> (the portal's changes a person makes)</li></ul>\n"
+        let path = "/console/tenants/\(line.name.htmlEscaped)"
+        body +=
+            "<ul class=\"links\"><li><a href=\"\(path)/drift\">Drift report</a></li>\n<li><a href=\"\(path)/plan\">Plan</a> (what the next apply would do)</li>\n"
+        body +=
+            "<li><a href=\"\(path)/checklist\">Checklist</a> (the portal's changes a person makes)</li>\n<li><a href=\"\(path)/access\">Who can get in</a></li></ul>\n"
         if session.role == .operator {
             body += "<h2>Operate</h2>\n<div class=\"actions\">\n"
             let path = "/console/tenants/\(line.name.htmlEscaped)"
@@ -96,12 +99,7 @@ enum ConsolePages {
         body += "<p><a href=\"\(base)/checklist/\(steps[0].id.htmlEscaped)\">Walk through the steps one at a time</a></p>\n"
         let numbers = Dictionary(steps.map { ($0.id, $0.number) }, uniquingKeysWith: { first, _ in first })
         for step in shown { body += stepArticle(step, numbers: numbers, tenant: tenant, session: session, returnTo: "list-\(current)") }
-        if pages > 1 {
-            body += "<nav aria-label=\"Checklist pages\"><p>Page \(current) of \(pages). "
-            if current > 1 { body += "<a href=\"\(base)/checklist?page=\(current - 1)\" rel=\"prev\">Previous page</a> " }
-            if current < pages { body += "<a href=\"\(base)/checklist?page=\(current + 1)\" rel=\"next\">Next page</a>" }
-            body += "</p></nav>\n"
-        }
+        body += pager(base + "/checklist", current: current, pages: pages, label: "Checklist pages")
         return layout(title: "Checklist", session: session, body: body)
     }
 
@@ -151,6 +149,107 @@ enum ConsolePages {
             report.map { DriftRenderer.htmlBody($0, history: history) }
             ?? "<h1>Drift</h1>\n<p>No drift report yet: the first check has not finished.</p>\n"
         return layout(title: "Drift", session: session, body: body)
+    }
+
+    /// What the next apply would do, field by field, a page of actions at a time; through Graph
+    /// alone, the directory's findings, with the checklist for the portal's part.
+    static func plan(_ tenant: String, _ plan: Plan?, graphAlone: Bool, page: Int, session: ConsoleSession) -> String {
+        let base = "/console/tenants/\(tenant.htmlEscaped)"
+        var body = "<p><a href=\"\(base)\">\(tenant.htmlEscaped)</a></p>\n<h1>Plan</h1>\n"
+        guard let plan else { return layout(title: "Plan", session: session, body: body + "<p>No plan yet: the first check has not finished.</p>\n") }
+        body += "<p>\(PlanRenderer.summary(plan).htmlEscaped) From \(plan.source.htmlEscaped)"
+        body += plan.sourceRevision.map { " at <code>\(String($0.prefix(19)).htmlEscaped)</code>" } ?? ""
+        body += ", planned \(time(plan.createdAt)).</p>\n"
+        if graphAlone {
+            body +=
+                "<p>The portal has no API: its part is <a href=\"\(base)/checklist\">the checklist</a>, for a person. Below, what the tenant's directory says.</p>\n"
+        }
+        if !plan.findings.isEmpty {
+            body += "<h2>Findings</h2>\n<div class=\"scroll\"><table><caption>What a person must look at, errors first</caption>\n"
+            body +=
+                "<thead><tr><th scope=\"col\">Severity</th><th scope=\"col\">Object</th><th scope=\"col\">Finding</th><th scope=\"col\">What to do</th></tr></thead><tbody>\n"
+            for finding in plan.findings.sorted(by: {
+                ($0.severity == .error ? 0 : 1, $0.target.description) < ($1.severity == .error ? 0 : 1, $1.target.description)
+            }) {
+                body += "<tr><td>\(finding.severity.rawValue)</td><td>\(finding.target.description.htmlEscaped)</td>"
+                body += "<td>\(finding.message.htmlEscaped)</td><td>\(finding.remedy.htmlEscaped)</td></tr>\n"
+            }
+            body += "</tbody></table></div>\n"
+        }
+        guard !graphAlone, !plan.actions.isEmpty else { return layout(title: "Plan", session: session, body: body) }
+        let pages = (plan.actions.count + stepsPerPage - 1) / stepsPerPage
+        let current = min(max(1, page), pages)
+        body += "<h2>Changes</h2>\n"
+        for action in plan.actions[((current - 1) * stepsPerPage)..<min(plan.actions.count, current * stepsPerPage)] {
+            body +=
+                "<article class=\"step\"><h3>\(action.type.rawValue) \(action.target.description.htmlEscaped)</h3>\n<p>\(action.reason.htmlEscaped)</p>\n"
+            if !action.changes.isEmpty {
+                body +=
+                    "<table class=\"values\"><caption>Fields</caption><thead><tr><th scope=\"col\">Field</th><th scope=\"col\">Now</th><th scope=\"col\">After</th></tr></thead><tbody>\n"
+                for change in action.changes {
+                    let before = change.removed.map { "− " + $0.joined(separator: ", ") } ?? change.before ?? ""
+                    let after = change.added.map { "+ " + $0.joined(separator: ", ") } ?? change.after ?? ""
+                    body += "<tr><th scope=\"row\">\(change.field.htmlEscaped)</th><td>\(before.htmlEscaped)</td><td>\(after.htmlEscaped)</td></tr>\n"
+                }
+                body += "</tbody></table>\n"
+            }
+            body += "</article>\n"
+        }
+        body += pager(base + "/plan", current: current, pages: pages, label: "Plan pages")
+        return layout(title: "Plan", session: session, body: body)
+    }
+
+    /// Who can get in, as `roomkeeper access` lists it: a row per way in, filtered by a person's
+    /// name or by role, a page at a time.
+    static func access(_ tenant: String, _ report: AccessReport?, filter: String, page: Int, session: ConsoleSession) -> String {
+        let base = "/console/tenants/\(tenant.htmlEscaped)"
+        var body = "<p><a href=\"\(base)\">\(tenant.htmlEscaped)</a></p>\n<h1>Who can get in</h1>\n"
+        guard let report else {
+            return layout(title: "Access", session: session, body: body + "<p>Not read yet: the first check has not finished.</p>\n")
+        }
+        body += """
+            <form method="get" action="\(base)/access" class="filter"><label for="filter">Person, group or role</label>
+            <input id="filter" name="q" type="search" value="\(filter.htmlEscaped)"><button type="submit">Filter</button></form>
+
+            """
+        let needle = filter.lowercased()
+        let rows: [(person: AccessReport.Person, grant: AccessReport.Grant)] = report.people.flatMap { person in
+            person.grants.map { (person, $0) }
+        }.filter { row in
+            needle.isEmpty
+                || [row.person.userPrincipalName, row.person.displayName, row.grant.name, row.grant.role, row.grant.viaGroup ?? ""]
+                    .contains { $0.lowercased().contains(needle) }
+        }
+        let perPage = 100
+        let pages = max(1, (rows.count + perPage - 1) / perPage)
+        let current = min(max(1, page), pages)
+        body += "<p>\(rows.count) \(rows.count == 1 ? "way" : "ways") in for \(Set(rows.map(\.person.userPrincipalName)).count) people.</p>\n"
+        body += "<div class=\"scroll\"><table><caption>Each person and each way they get in</caption>\n<thead><tr>"
+        body += ["Person", "Through", "Role", "Where", "May"].map { "<th scope=\"col\">\($0)</th>" }.joined() + "</tr></thead><tbody>\n"
+        for row in rows.dropFirst((current - 1) * perPage).prefix(perPage) {
+            let grant = row.grant
+            let through =
+                (grant.source == .directoryRole ? "Entra role" : "Assignment \(grant.name)") + (grant.viaGroup.map { ", group \($0)" } ?? "")
+            let whereText = grant.allRooms ? "all rooms" : (grant.roomGroups + ["\(grant.roomCount) rooms"]).joined(separator: ", ")
+            body +=
+                "<tr><th scope=\"row\">\(row.person.displayName.htmlEscaped) <span class=\"upn\">\(row.person.userPrincipalName.htmlEscaped)</span></th>"
+            body += "<td>\(through.htmlEscaped)</td><td>\(grant.role.htmlEscaped)</td><td>\(whereText.htmlEscaped)</td>"
+            body += "<td>\(grant.permissions.joined(separator: ", ").htmlEscaped)</td></tr>\n"
+        }
+        body += "</tbody></table></div>\n"
+        let query = filter.isEmpty ? "" : "q=\(filter.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? "")&"
+        body += pager(base + "/access?" + query, current: current, pages: pages, label: "Access pages", joined: true)
+        return layout(title: "Access", session: session, body: body)
+    }
+
+    /// Previous and next links for a paged list; nothing for one page.
+    private static func pager(_ path: String, current: Int, pages: Int, label: String, joined: Bool = false) -> String {
+        guard pages > 1 else { return "" }
+        let prefix = joined ? path : path + "?"
+        var html = "<nav aria-label=\"\(label)\"><p>Page \(current) of \(pages). "
+        if current > 1 { html += "<a href=\"\(prefix)page=\(current - 1)\" rel=\"prev\">Previous page</a> " }
+        if current < pages { html += "<a href=\"\(prefix)page=\(current + 1)\" rel=\"next\">Next page</a>" }
+        return html + "</p></nav>\n"
     }
 
     /// A page that says why something was refused or failed.
@@ -228,6 +327,9 @@ enum ConsolePages {
         .step h2 { font-size: 1.1rem; }
         .where span { font-weight: bold; }
         .values th { width: 14rem; }
+        .upn { display: block; font-weight: normal; color: #4a4a4a; }
+        .filter { margin: 0.5rem 0 1rem; }
+        .filter input { font: inherit; padding: 0.3rem; margin: 0 0.5rem; }
         button { font: inherit; padding: 0.4rem 0.8rem; border: 1px solid #1f3b5c; background: #fff; color: #1f3b5c; border-radius: 0.25rem; cursor: pointer; }
         header button { background: #1f3b5c; color: #fff; border-color: #fff; }
         a:focus, button:focus { outline: 3px solid #f59e0b; outline-offset: 2px; }

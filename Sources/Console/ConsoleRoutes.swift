@@ -160,6 +160,27 @@ public enum ConsoleRoutes {
             return page(.ok, ConsolePages.drift(name, await controller.latestReport, history: await controller.driftHistory(), session: session))
         }
 
+        router.get("/console/tenants/:tenant/plan") { request, context -> Response in
+            guard let session = session(request) else { return signInFirst(request) }
+            guard let name = context.parameters.get("tenant"), let controller = await tenants.controller(named: name) else {
+                return page(.notFound, ConsolePages.problem("No such tenant", "There is no tenant of that name.", session: session))
+            }
+            let number = request.uri.queryParameters.get("page").flatMap { Int($0) } ?? 1
+            let graphAlone = await controller.latestChecklist != nil
+            return page(.ok, ConsolePages.plan(name, await controller.latestPlan, graphAlone: graphAlone, page: number, session: session))
+        }
+
+        router.get("/console/tenants/:tenant/access") { request, context -> Response in
+            guard let session = session(request) else { return signInFirst(request) }
+            guard let name = context.parameters.get("tenant"), let controller = await tenants.controller(named: name) else {
+                return page(.notFound, ConsolePages.problem("No such tenant", "There is no tenant of that name.", session: session))
+            }
+            let query = request.uri.queryParameters
+            let filter = String((query.get("q") ?? "").prefix(200))
+            let number = query.get("page").flatMap { Int($0) } ?? 1
+            return page(.ok, ConsolePages.access(name, await controller.latestAccess, filter: filter, page: number, session: session))
+        }
+
         router.get("/console/tenants/:tenant/checklist") { request, context -> Response in
             guard let session = session(request) else { return signInFirst(request) }
             guard let name = context.parameters.get("tenant"), let controller = await tenants.controller(named: name) else {

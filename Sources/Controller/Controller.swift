@@ -100,6 +100,11 @@ public actor Controller {
     private(set) public var latestReport: DriftReport?
     /// With no portal API: the checklist of the last pass, less the steps confirmed since.
     private(set) public var latestChecklist: Checklist?
+    /// The last pass's plan: what the next apply would do, or (through Graph alone) the
+    /// directory's findings and the steps for a person.
+    private(set) public var latestPlan: Plan?
+    /// Who can get in, as the last pass read it.
+    private(set) public var latestAccess: AccessReport?
     /// The history the last check was recorded in.
     private var latestHistory: DriftHistory?
     /// What the last reconcile saw, to log changes at info and repeats at debug.
@@ -283,15 +288,20 @@ public actor Controller {
         }
         latestReport = drift.report
         latestHistory = history
+        latestPlan = drift.plan
+        latestAccess = AccessReport.make(drift.live)
+        latestChecklist = nil
         return drift.report
     }
 
     /// With no portal API: what the directory and devices say, served at `/report`; nothing is
     /// applied or recorded (it compares nothing with the portal, as `drift --graph` does not).
     private func checkWithoutPortal(_ snapshot: ManifestSnapshot) async throws -> Outcome {
-        let (report, checklist) = try await engine.checkWithoutPortal(snapshot)
+        let (report, run) = try await engine.checkWithoutPortal(snapshot)
         latestReport = report
-        latestChecklist = checklist
+        latestChecklist = run.checklist
+        latestPlan = run.plan
+        latestAccess = AccessReport.make(run.live)
         latestHistory = nil
         let inSync = report.inSync && report.needsPerson.isEmpty
         let message =

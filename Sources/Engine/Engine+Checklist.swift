@@ -14,6 +14,8 @@ extension Engine {
         public let plan: Plan
         public let checklist: Checklist
         public let directory: TenantDirectory
+        /// The live state made of the directory (nothing of the portal).
+        public let live: LiveState
     }
 
     /// Reads the directory and makes the checklist for `snapshot`. Throws `DirectoryReadError`
@@ -37,7 +39,7 @@ extension Engine {
         let history = confirmed.compactMapValues { $0.step }
         let checklist = Checklist.make(
             plan: plan, declared: snapshot.manifests, live: live, confirmed: Set(confirmed.keys), history: history)
-        return ChecklistRun(plan: plan, checklist: checklist, directory: read)
+        return ChecklistRun(plan: plan, checklist: checklist, directory: read, live: live)
     }
 
     /// Records that a person did `step` in the portal.
@@ -65,8 +67,8 @@ extension Engine {
         try await checkWithoutPortal(snapshot, now: now).report
     }
 
-    /// `checkDriftWithoutPortal`'s report, and the checklist it counted the steps of.
-    public func checkWithoutPortal(_ snapshot: ManifestSnapshot, now: Date = Date()) async throws -> (report: DriftReport, checklist: Checklist) {
+    /// `checkDriftWithoutPortal`'s report, and the checklist run it counted the steps of.
+    public func checkWithoutPortal(_ snapshot: ManifestSnapshot, now: Date = Date()) async throws -> (report: DriftReport, run: ChecklistRun) {
         let run = try await checklist(snapshot, now: now)
         guard run.plan.blockers.isEmpty else { throw IncompleteReadError(blockers: run.plan.blockers) }
         let manifests = snapshot.manifests
@@ -74,6 +76,6 @@ extension Engine {
             .roomGroup: manifests.roomGroups.count, .role: manifests.roles.count, .roleAssignment: manifests.roleAssignments.count,
             .updateRing: manifests.updateRings.count, .device: manifests.devices.filter(\.isRoomUnit).count,
         ]
-        return (DriftReport.withoutPortal(run.plan, declared: counts, stepsLeft: run.checklist.steps.count, generatedAt: now), run.checklist)
+        return (DriftReport.withoutPortal(run.plan, declared: counts, stepsLeft: run.checklist.steps.count, generatedAt: now), run)
     }
 }

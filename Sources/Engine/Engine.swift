@@ -141,7 +141,7 @@ public struct Engine: Sendable {
         }
         let entry = check.entry
         try await offCooperativePool { try history.append(entry) }
-        return DriftOutcome(report: check.report, delivery: delivery)
+        return DriftOutcome(report: check.report, delivery: delivery, plan: check.plan, live: check.live)
     }
 
     /// Plans and judges the plan as drift, without writing anything but the inventory record.
@@ -174,7 +174,8 @@ public struct Engine: Sendable {
             declared: snapshot.manifests, live: live, memory: memory, reconcilerIdentity: identity, deletions: deletions, now: now)
         let (report, pending) = detector.report(for: plan, devices: await devices.value)
         return DriftCheck(
-            report: report, entry: DriftHistoryEntry(recording: report, pending: pending, previous: memory.last), previous: memory.last)
+            report: report, entry: DriftHistoryEntry(recording: report, pending: pending, previous: memory.last), previous: memory.last,
+            plan: plan, live: live)
     }
 }
 
@@ -190,6 +191,9 @@ public struct DriftOutcome: Sendable {
 
     public let report: DriftReport
     public let delivery: Delivery
+    /// What the next apply would do (deletions not held back), and the live state it was planned against.
+    public let plan: Plan
+    public let live: LiveState
 }
 
 /// A drift report with the history entry that records it (not yet written) and the entry before.
@@ -197,6 +201,9 @@ public struct DriftCheck: Sendable {
     public let report: DriftReport
     public var entry: DriftHistoryEntry
     public let previous: DriftHistoryEntry?
+    /// What the check planned against, and what it read: the next apply's plan, and who can get in.
+    public let plan: Plan
+    public let live: LiveState
 }
 
 /// The portal could not be read whole.

@@ -119,6 +119,8 @@ struct ConsoleTests {
         let tenant = try await browser.get(console.origin + "/console/tenants/default")
         let token = try #require(Self.csrf(in: tenant.body), "\(tenant.body)")
         #expect(tenant.body.contains(">Suspend</button>"))
+        #expect(try await browser.get(console.origin + "/console/tenants/default/plan").body.contains("No plan yet"))
+        #expect(try await browser.get(console.origin + "/console/tenants/nobody/plan").status == 404)
 
         // Without the page's token, or from another site, nothing changes.
         let forged = try await browser.post(console.origin + "/console/tenants/default/suspend", form: ["csrf": "guess"], origin: console.origin)
@@ -184,6 +186,10 @@ struct ConsoleTests {
         let list = try await browser.get(console.origin + "/console/tenants/default/checklist")
         #expect(list.status == 200 && list.body.contains("2 steps to do in the portal, 0 confirmed"), "\(list.body)")
         #expect(list.body.contains(steps[0].title.htmlEscaped) && list.body.contains(steps[1].title.htmlEscaped))
+        let plan = try await browser.get(console.origin + "/console/tenants/default/plan")
+        #expect(plan.status == 200 && plan.body.contains("The portal has no API"), "\(plan.body)")
+        let access = try await browser.get(console.origin + "/console/tenants/default/access?q=megan")
+        #expect(access.status == 200 && access.body.contains("Who can get in"), "\(access.body)")
         let drift = try await browser.get(console.origin + "/console/tenants/default/drift")
         #expect(drift.status == 200 && drift.body.contains("Roomkeeper drift report") && drift.body.contains("<main id=\"main\">"))
         let walk = try await browser.get(console.origin + "/console/tenants/default/checklist/\(steps[0].id)")

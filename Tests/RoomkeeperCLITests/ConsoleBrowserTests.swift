@@ -80,7 +80,8 @@ struct ConsoleBrowserTests {
         let outcome = try #require(
             try? JSONSerialization.jsonObject(with: Data(result.output.utf8)) as? [String: Any], "\(result.output)\n\(result.errors)")
         #expect(outcome["signedIn"] as? Bool == true, "\(outcome)")
-        #expect((outcome["pages"] as? [String])?.count == 6, "\(outcome)")
+        #expect((outcome["pages"] as? [String])?.count == 8, "\(outcome)")
+        #expect(outcome["filtered"] as? Bool == true, "\(outcome)")
         #expect((outcome["violations"] as? [[String: Any]])?.isEmpty == true, "axe: \(outcome["violations"] ?? "")")
         #expect(outcome["confirmed"] as? Bool == true, "\(outcome)")
         #expect(outcome["viewerSeesNoChanges"] as? Bool == true, "\(outcome)")
@@ -149,6 +150,17 @@ struct ConsoleBrowserTests {
             check(operator_browser, "tenant")
             operator_browser.get(origin + "/console/tenants/default/drift")
             check(operator_browser, "drift")
+            operator_browser.get(origin + "/console/tenants/default/plan")
+            check(operator_browser, "plan")
+            operator_browser.get(origin + "/console/tenants/default/access")
+            check(operator_browser, "access")
+            everyone = operator_browser.page_source
+            operator_browser.find_element(By.ID, "filter").send_keys("alex")
+            operator_browser.find_element(By.XPATH, "//button[text()='Filter']").click()
+            wait(operator_browser, lambda d: "q=alex" in d.current_url)
+            # Alex holds Teams Administrator and Lee Global Reader in the example directory.
+            result["filtered"] = ("lee.gu@contoso.com" in everyone and "alex.wilber@contoso.com" in operator_browser.page_source
+                                  and "lee.gu@contoso.com" not in operator_browser.page_source)
             operator_browser.get(origin + "/console/tenants/default/checklist")
             check(operator_browser, "checklist")
             operator_browser.find_element(By.LINK_TEXT, "Walk through the steps one at a time").click()
