@@ -322,11 +322,13 @@ enum ConsolePages {
         .suspended { color: #1e293b; background: #e2e8f0; }
         dt { font-weight: bold; }
         dd { margin: 0 0 0.5rem 0; }
+        dd, td, h1, h2, h3, p { overflow-wrap: anywhere; }
         .actions form { display: inline-block; margin-right: 0.5rem; }
         .step { border-top: 1px solid #c8c8c8; padding: 0.5rem 0; }
         .step h2 { font-size: 1.1rem; }
         .where span { font-weight: bold; }
         .values th { width: 14rem; }
+        @media (max-width: 40rem) { .values th { width: auto; } }
         .upn { display: block; font-weight: normal; color: #4a4a4a; }
         .filter { margin: 0.5rem 0 1rem; }
         .filter input { font: inherit; padding: 0.3rem; margin: 0 0.5rem; }

@@ -67,29 +67,13 @@ struct ConsoleTests {
             try? FileManager.default.removeItem(at: folder)
         }
 
-        /// Signs `browser` in as `username` the way a person does: the console sends them to
-        /// Entra ID (here the emulator's sign-in form), which sends them back with a code.
-        /// Returns the answer of the console's callback.
+        /// Signs `browser` in as `username`, checking the way there: PKCE with `S256`, the
+        /// pending sign-in's cookie, the tenant's own authorization endpoint.
         func signIn(_ browser: CookieBrowser, as username: String, to page: String = "/console") async throws -> BrowserAnswer {
-            let first = try await browser.get(origin + page)
-            #expect(first.status == 303)
-            let start = try #require(first.location)
-            #expect(start.hasPrefix("/console/signin?return="), "\(start)")
-            let toEntra = try await browser.get(origin + start)
-            #expect(toEntra.status == 303 && browser.cookie(SealedCookies.pending) != nil, "\(toEntra.body)")
-            let authorize = try #require(toEntra.location)
+            let (authorize, callback) = try await browser.signIn(to: origin, as: username, from: page)
             #expect(authorize.hasPrefix(graph.url + "/\(graph.store.tenantId)/oauth2/v2.0/authorize?"))
-            let query = try #require(URLComponents(string: authorize)?.queryItems)
-            #expect(query.contains { $0.name == "code_challenge_method" && $0.value == "S256" })
-            let form = try await browser.get(authorize)
-            #expect(form.status == 200 && form.body.contains("Sign in to"), "\(form.body)")
-            var fields = Dictionary(query.map { ($0.name, $0.value ?? "") }, uniquingKeysWith: { first, _ in first })
-            fields["username"] = username
-            let back = try await browser.post(authorize, form: fields, origin: graph.url)
-            #expect(back.status == 302, "\(back.body)")
-            let callback = try #require(back.location)
-            #expect(callback.hasPrefix(origin + "/console/callback?code="))
-            return try await browser.get(callback)
+            #expect(URLComponents(string: authorize)?.queryItems?.contains { $0.name == "code_challenge_method" && $0.value == "S256" } == true)
+            return callback
         }
     }
 

@@ -29,17 +29,13 @@ struct ConsoleBrowserTests {
         let port = try freeLoopbackPort()
         let origin = "http://127.0.0.1:\(port)"
 
-        let graph = try BackgroundProcess(
-            Roomkeeper.executable,
-            [
-                "graph", "serve", "--listen", "127.0.0.1:0", "--client-id", Self.clientId, "--client-secret-file",
-                secrets.appendingPathComponent("app-secret").path, "--redirect-uri", "\(origin)/console/callback", "--app-role",
-                "megan.bowen@contoso.com=Roomkeeper.Operator", "--app-role", "alex.wilber@contoso.com=Roomkeeper.Viewer",
-            ], environment: workspace.environment)
+        let (graph, graphURL, tenant) = try await serveGraph(
+            workspace, clientId: Self.clientId, secretFile: secrets.appendingPathComponent("app-secret"),
+            extra: [
+                "--redirect-uri", "\(origin)/console/callback", "--app-role", "megan.bowen@contoso.com=Roomkeeper.Operator", "--app-role",
+                "alex.wilber@contoso.com=Roomkeeper.Viewer",
+            ])
         defer { Task { _ = try? await graph.terminate() } }
-        let line = try #require(try await graph.line(containing: "emulator listening on"), "\(graph.printed)")
-        let graphURL = try #require(line.split(separator: " ").first { $0.hasPrefix("http://") }.map(String.init))
-        let tenant = try #require(line.split(separator: " ").last.map { $0.trimmingCharacters(in: CharacterSet(charactersIn: "()")) })
 
         var environment = workspace.environment
         environment["ROOMKEEPER_PORTAL_URL"] = nil
@@ -82,6 +78,7 @@ struct ConsoleBrowserTests {
         #expect(outcome["signedIn"] as? Bool == true, "\(outcome)")
         #expect((outcome["pages"] as? [String])?.count == 8, "\(outcome)")
         #expect(outcome["filtered"] as? Bool == true, "\(outcome)")
+        #expect((outcome["phoneOverflow"] as? [String])?.isEmpty == true, "wider than a phone: \(outcome["phoneOverflow"] ?? "")")
         #expect((outcome["violations"] as? [[String: Any]])?.isEmpty == true, "axe: \(outcome["violations"] ?? "")")
         #expect(outcome["confirmed"] as? Bool == true, "\(outcome)")
         #expect(outcome["viewerSeesNoChanges"] as? Bool == true, "\(outcome)")
@@ -170,6 +167,15 @@ struct ConsoleBrowserTests {
             wait(operator_browser, lambda d: d.current_url != first)
             result["confirmed"] = operator_browser.current_url.startswith(origin + "/console/tenants/default/checklist/") and not operator_browser.current_url.endswith("/done") and "Step 2 of" in operator_browser.page_source
             result["afterDone"] = operator_browser.current_url + " " + operator_browser.find_element(By.TAG_NAME, "main").text[:300]
+            # On a phone: no page is wider than the screen (wide tables scroll in their own box).
+            operator_browser.set_window_size(390, 844)
+            result["phoneOverflow"] = []
+            for path in ["", "/tenants/default", "/tenants/default/plan", "/tenants/default/access", "/tenants/default/checklist"]:
+                operator_browser.get(origin + "/console" + path)
+                if operator_browser.execute_script("return document.documentElement.scrollWidth > window.innerWidth + 1"):
+                    result["phoneOverflow"].append(path)
+            operator_browser.save_screenshot(os.path.join(shots, "console-phone.png"))
+            operator_browser.set_window_size(1280, 1000)
             operator_browser.get(origin + "/console/tenants/default")
             csrf = operator_browser.find_element(By.NAME, "csrf").get_attribute("value")
             # Another origin (the emulator's port) posts to the console with the right token and the

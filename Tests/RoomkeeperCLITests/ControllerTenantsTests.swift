@@ -32,18 +32,6 @@ struct ControllerTenantsTests {
         return tenants
     }
 
-    /// `roomkeeper graph serve` with an app signing in with the secret in `secretFile`: the
-    /// process, its URL, and its tenant id.
-    private static func serveGraph(_ workspace: Workspace, secretFile: URL) async throws -> (BackgroundProcess, String, String) {
-        let graph = try BackgroundProcess(
-            Roomkeeper.executable, ["graph", "serve", "--listen", "127.0.0.1:0", "--client-id", clientId, "--client-secret-file", secretFile.path],
-            environment: workspace.environment)
-        let line = try #require(try await graph.line(containing: "listening on http://"), "\(graph.printed)")
-        let url = try #require(line.split(separator: " ").first { $0.hasPrefix("http://") }.map(String.init))
-        let tenant = try #require(line.split(separator: " ").last.map { $0.trimmingCharacters(in: CharacterSet(charactersIn: "()")) })
-        return (graph, url, tenant)
-    }
-
     @Test("Flags that belong in each tenant's document are refused with --tenants; self-heal through Graph alone is refused")
     func refusals() async throws {
         let workspace = try Workspace()
@@ -94,7 +82,12 @@ struct ControllerTenantsTests {
         for file in ["contoso-portal-token", "fabrikam-app-secret"] {
             try FileManager.default.setAttributes([.posixPermissions: 0o600], ofItemAtPath: secrets.appendingPathComponent(file).path)
         }
-        let (graph, graphURL, graphTenant) = try await Self.serveGraph(workspace, secretFile: secrets.appendingPathComponent("fabrikam-app-secret"))
+        // The partner's people sign in to the console through the same app (an emulator's tenant here).
+        let consolePort = try freeLoopbackPort()
+        let consoleOrigin = "http://127.0.0.1:\(consolePort)"
+        let (graph, graphURL, graphTenant) = try await serveGraph(
+            workspace, clientId: Self.clientId, secretFile: secrets.appendingPathComponent("fabrikam-app-secret"),
+            extra: ["--redirect-uri", "\(consoleOrigin)/console/callback", "--app-role", "megan.bowen@contoso.com=Roomkeeper.Viewer"])
         defer { Task { _ = try? await graph.terminate() } }
 
         let contoso = """
@@ -128,9 +121,16 @@ struct ControllerTenantsTests {
         environment["ROOMKEEPER_PORTAL_URL"] = nil
         environment["ROOMKEEPER_ADMIN_TOKEN"] = Self.adminToken
         environment["XDG_CACHE_HOME"] = workspace.state.appendingPathComponent("cache").path
+        environment.merge(
+            [
+                "AZURE_TENANT_ID": graphTenant, "AZURE_CLIENT_ID": Self.clientId, "AZURE_CLIENT_SECRET": appSecret, "AZURE_AUTHORITY_HOST": graphURL,
+            ], uniquingKeysWith: { _, new in new })
         let controller = try BackgroundProcess(
             Roomkeeper.executable,
-            ["controller", "--tenants", tenantsFile.path, "--tenants-reload", "1s", "--listen", "127.0.0.1:0", "--log-format", "json"],
+            [
+                "controller", "--tenants", tenantsFile.path, "--tenants-reload", "1s", "--listen", "127.0.0.1:\(consolePort)", "--console-url",
+                consoleOrigin, "--log-format", "json",
+            ],
             environment: environment)
         defer { Task { _ = try? await controller.terminate() } }
         let listening = try #require(try await controller.line(containing: "controller listening on"), "\(controller.printed)")
@@ -150,6 +150,15 @@ struct ControllerTenantsTests {
         let metrics = try await httpRequest("GET", "\(base)/metrics").body
         #expect(metrics.contains(#"roomkeeper_reconcile_total{result="success",tenant="contoso"} 1"#), "\(metrics)")
         #expect(metrics.contains(#"roomkeeper_reconcile_total{result="success",tenant="fabrikam"} 1"#))
+
+        // The console lists both tenants; the Graph-only one has a checklist, the one with a portal a plan.
+        let browser = CookieBrowser()
+        _ = try await browser.signIn(to: consoleOrigin, as: "megan.bowen@contoso.com")
+        let overview = try await browser.get(consoleOrigin + "/console")
+        #expect(overview.body.contains(">contoso</a>") && overview.body.contains(">fabrikam</a>"), "\(overview.body)")
+        #expect(try await browser.get(consoleOrigin + "/console/tenants/fabrikam/checklist").body.contains("steps to do in the portal"))
+        let plan = try await browser.get(consoleOrigin + "/console/tenants/contoso/plan")
+        #expect(plan.status == 200 && !plan.body.contains("No plan yet"), "\(plan.body)")
 
         // The operator's commands, per tenant.
         let operatorEnvironment = ["ROOMKEEPER_ADMIN_TOKEN": Self.adminToken, "PATH": "/usr/bin:/bin"]
@@ -195,7 +204,8 @@ struct ControllerTenantsTests {
             try text.write(to: secrets.appendingPathComponent(file), atomically: true, encoding: .utf8)
             try FileManager.default.setAttributes([.posixPermissions: 0o600], ofItemAtPath: secrets.appendingPathComponent(file).path)
         }
-        let (graph, graphURL, graphTenant) = try await Self.serveGraph(workspace, secretFile: secrets.appendingPathComponent("app-secret"))
+        let (graph, graphURL, graphTenant) = try await serveGraph(
+            workspace, clientId: Self.clientId, secretFile: secrets.appendingPathComponent("app-secret"))
         defer { Task { _ = try? await graph.terminate() } }
 
         // Nine Graph-only tenants over one repository and one directory: what is shared is the point.

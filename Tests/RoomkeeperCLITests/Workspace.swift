@@ -1,5 +1,6 @@
 import Foundation
 import TestSupport
+import Testing
 
 /// A state folder (for the embedded portal and journals) and a copy of examples/contoso to edit.
 struct Workspace {
@@ -32,4 +33,17 @@ struct Workspace {
         let url = repository.appendingPathComponent(file)
         try change(try String(contentsOf: url, encoding: .utf8)).write(to: url, atomically: true, encoding: .utf8)
     }
+}
+
+/// `roomkeeper graph serve` with the app `clientId` signing in with the secret in `secretFile`,
+/// and `extra` flags: the process, its URL, and its tenant id.
+func serveGraph(_ workspace: Workspace, clientId: String, secretFile: URL, extra: [String] = []) async throws -> (BackgroundProcess, String, String) {
+    let graph = try BackgroundProcess(
+        Roomkeeper.executable,
+        ["graph", "serve", "--listen", "127.0.0.1:0", "--client-id", clientId, "--client-secret-file", secretFile.path] + extra,
+        environment: workspace.environment)
+    let line = try #require(try await graph.line(containing: "emulator listening on http://"), "\(graph.printed)")
+    let url = try #require(line.split(separator: " ").first { $0.hasPrefix("http://") }.map(String.init))
+    let tenant = try #require(line.split(separator: " ").last.map { $0.trimmingCharacters(in: CharacterSet(charactersIn: "()")) })
+    return (graph, url, tenant)
 }

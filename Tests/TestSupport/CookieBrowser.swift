@@ -46,6 +46,32 @@ public final class CookieBrowser: Sendable {
             ], body: body)
     }
 
+    /// Signs in to Roomkeeper's console at `origin` as a person does, from `page`: the console
+    /// sends the browser to sign in (here the Graph emulator's form), which sends it back with a
+    /// code. Returns where the console sent it to sign in, and the console's answer to the code.
+    public func signIn(to origin: String, as username: String, from page: String = "/console") async throws -> (
+        authorize: String, callback: BrowserAnswer
+    ) {
+        let first = try await get(origin + page)
+        guard first.status == 303, let start = first.location, start.hasPrefix("/console/signin") else {
+            throw FixtureError("\(page) did not send the browser to sign in: \(first.status) \(first.body)")
+        }
+        let toEntra = try await get(origin + start)
+        guard toEntra.status == 303, let authorize = toEntra.location, let query = URLComponents(string: authorize)?.queryItems else {
+            throw FixtureError("the console did not send the browser to Entra ID: \(toEntra.status) \(toEntra.body)")
+        }
+        let form = try await get(authorize)
+        guard form.status == 200 else { throw FixtureError("the sign-in page answered \(form.status): \(form.body)") }
+        var fields = Dictionary(query.map { ($0.name, $0.value ?? "") }, uniquingKeysWith: { first, _ in first })
+        fields["username"] = username
+        let provider = URLComponents(string: authorize).map { "\($0.scheme ?? "")://\($0.host ?? "")\($0.port.map { ":\($0)" } ?? "")" } ?? ""
+        let back = try await post(authorize, form: fields, origin: provider)
+        guard back.status == 302, let callback = back.location, callback.hasPrefix(origin + "/console/callback?") else {
+            throw FixtureError("the sign-in page did not send the browser back with a code: \(back.status) \(back.body)")
+        }
+        return (authorize, try await get(callback))
+    }
+
     /// The value of the cookie `name`, if one is kept.
     public func cookie(_ name: String) -> String? { cookies.withLock { $0[name] } }
 
