@@ -143,11 +143,23 @@ enum ConsolePages {
     }
 
     /// A tenant's last drift report, with its remedies, in the console's frame.
-    static func drift(_ tenant: String, _ report: DriftReport?, history: [DriftHistoryEntry], session: ConsoleSession) -> String {
-        var body = "<p><a href=\"/console/tenants/\(tenant.htmlEscaped)\">\(tenant.htmlEscaped)</a></p>\n"
-        body +=
-            report.map { DriftRenderer.htmlBody($0, history: history) }
-            ?? "<h1>Drift</h1>\n<p>No drift report yet: the first check has not finished.</p>\n"
+    static func drift(
+        _ tenant: String, _ report: DriftReport?, chart: String, group: String?, page: Int, session: ConsoleSession
+    ) -> String {
+        let base = "/console/tenants/\(tenant.htmlEscaped)"
+        var body = "<p><a href=\"\(base)\">\(tenant.htmlEscaped)</a></p>\n"
+        guard let report else {
+            return layout(
+                title: "Drift", session: session, body: body + "<h1>Drift</h1>\n<p>No drift report yet: the first check has not finished.</p>\n")
+        }
+        let pages = DriftRenderer.ItemPages(perPage: stepsPerPage) { anchor, page in
+            "/console/tenants/\(tenant)/drift?group=\(anchor)&page=\(page)#\(anchor)"
+        }
+        if let group, let section = DriftRenderer.htmlGroupPage(report, anchor: group, page: page, pages: pages) {
+            body += "<p><a href=\"\(base)/drift\">The whole report</a></p>\n<h1>Drift</h1>\n" + section
+        } else {
+            body += DriftRenderer.htmlBody(report, chart: chart, itemsShown: pages)
+        }
         return layout(title: "Drift", session: session, body: body)
     }
 

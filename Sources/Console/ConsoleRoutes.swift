@@ -157,7 +157,12 @@ public enum ConsoleRoutes {
             guard let name = context.parameters.get("tenant"), let controller = await tenants.controller(named: name) else {
                 return page(.notFound, ConsolePages.problem("No such tenant", "There is no tenant of that name.", session: session))
             }
-            return page(.ok, ConsolePages.drift(name, await controller.latestReport, history: await controller.driftHistory(), session: session))
+            let query = request.uri.queryParameters
+            return page(
+                .ok,
+                ConsolePages.drift(
+                    name, await controller.latestReport, chart: await controller.driftChart, group: query.get("group").map { String($0) },
+                    page: query.get("page").flatMap { Int($0) } ?? 1, session: session))
         }
 
         router.get("/console/tenants/:tenant/plan") { request, context -> Response in

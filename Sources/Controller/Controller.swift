@@ -288,6 +288,7 @@ public actor Controller {
         }
         latestReport = drift.report
         latestHistory = history
+        await chartHistory()
         latestPlan = drift.plan
         latestAccess = AccessReport.make(drift.live)
         latestChecklist = nil
@@ -299,6 +300,7 @@ public actor Controller {
     private func checkWithoutPortal(_ snapshot: ManifestSnapshot) async throws -> Outcome {
         let (report, run) = try await engine.checkWithoutPortal(snapshot)
         latestReport = report
+        driftChart = ""
         latestChecklist = run.checklist
         latestPlan = run.plan
         latestAccess = AccessReport.make(run.live)
@@ -324,10 +326,17 @@ public actor Controller {
         return true
     }
 
-    /// The latest checks recorded, oldest first, for the report's chart; none before the first check.
-    public func driftHistory() async -> [DriftHistoryEntry] {
-        guard let history = latestHistory else { return [] }
-        return (try? await offCooperativePool { try history.recent(limit: DriftRenderer.chartedChecks) }) ?? []
+    /// The report's chart of the latest checks, made once a check (the history it reads can
+    /// hold thousands of items a check); empty before the first.
+    public private(set) var driftChart = ""
+
+    private func chartHistory() async {
+        guard let history = latestHistory else {
+            driftChart = ""
+            return
+        }
+        let entries = (try? await offCooperativePool { try history.recent(limit: DriftRenderer.chartedChecks) }) ?? []
+        driftChart = (try? await offCooperativePool { DriftRenderer.chart(entries) }) ?? ""
     }
 
     private enum HealOutcome {

@@ -175,7 +175,7 @@ public enum ControllerServer {
             }
             return Response(
                 status: .ok, headers: [.contentType: "text/html; charset=utf-8", .cacheControl: "no-store"],
-                body: .init(byteBuffer: ByteBuffer(string: DriftRenderer.html(report, history: await controller.driftHistory()))))
+                body: .init(byteBuffer: ByteBuffer(string: DriftRenderer.html(report, chart: await controller.driftChart))))
         }
         router.get("\(prefix)/status") { request, context -> Response in
             if let refused = readRefusal(request, credentials) { return refused }

@@ -12,6 +12,11 @@ extension DriftRenderer {
     /// SVG; no scripts, no external assets. Every string from manifests or the portal is escaped,
     /// and the page is well-formed XML as well as HTML, so any parser reads it the same way.
     public static func html(_ report: DriftReport, history: [DriftHistoryEntry] = []) -> String {
+        html(report, chart: chart(history))
+    }
+
+    /// The report as a page, with a chart made earlier by `chart(_:)`.
+    public static func html(_ report: DriftReport, chart: String) -> String {
         """
         <!DOCTYPE html>
         <html xmlns="http://www.w3.org/1999/xhtml" lang="en">
@@ -24,7 +29,7 @@ extension DriftRenderer {
         \(reportStyles)</style>
         </head>
         <body>
-        \(htmlBody(report, history: history))</body>
+        \(htmlBody(report, chart: chart, itemsShown: nil))</body>
         </html>
 
         """
@@ -33,6 +38,29 @@ extension DriftRenderer {
     /// The report's content, for a page of its own or inside another's (the console's), which
     /// then uses `reportStyles`.
     public static func htmlBody(_ report: DriftReport, history: [DriftHistoryEntry] = []) -> String {
+        htmlBody(report, chart: chart(history), itemsShown: nil)
+    }
+
+    /// The chart of drift over the checks of `history` (empty below two checks), as the report
+    /// shows it: made once per check by a server that shows the report many times.
+    public static func chart(_ history: [DriftHistoryEntry]) -> String { DriftChart(history: history).svg() }
+
+    /// How many items of a group a page shows, and where the rest of a group is: for the
+    /// console, where a report of 20,000 missing objects must not be one page of megabytes.
+    public struct ItemPages: Sendable {
+        public var perPage: Int
+        /// The address of page `page` of the group with this anchor.
+        public var link: @Sendable (_ anchor: String, _ page: Int) -> String
+
+        public init(perPage: Int, link: @escaping @Sendable (_ anchor: String, _ page: Int) -> String) {
+            self.perPage = perPage
+            self.link = link
+        }
+    }
+
+    /// The report's content with `chart` (from `chart(_:)`), and with `itemsShown`, at most
+    /// `perPage` items of each group, each group linking to its next page.
+    public static func htmlBody(_ report: DriftReport, chart: String, itemsShown: ItemPages?) -> String {
         let groups = DriftGroup.grouping(report.items)
         var body = "<h1>Roomkeeper drift report</h1>\n"
         body += "<p class=\"meta\">Manifests <code>\(report.source.htmlEscaped)</code>"
@@ -41,11 +69,11 @@ extension DriftRenderer {
         let status = report.inSync ? "in-sync" : "drift"
         body += "<p class=\"summary \(status)\">\(summary(report).htmlEscaped)</p>\n"
         if !groups.isEmpty { body += summaryTable(groups) }
-        body += DriftChart(history: history).svg()
+        body += chart
         if !groups.isEmpty {
             body += "<h2>Drift</h2>\n"
             let openAll = report.items.count <= 50
-            for group in groups { body += section(group, open: openAll || group.cause == .manual) }
+            for group in groups { body += section(group, open: openAll || group.cause == .manual, page: 1, pages: itemsShown) }
         }
         if !report.snoozed.isEmpty {
             body += "<h2>Snoozed</h2>\n<ul>\n"
@@ -134,16 +162,27 @@ extension DriftRenderer {
         return output
     }
 
-    /// One group: its remedies once, then a row per item.
-    private static func section(_ group: DriftGroup, open: Bool) -> String {
+    /// Page `page` of the drift group with `anchor` alone, or nil when the report has none.
+    public static func htmlGroupPage(_ report: DriftReport, anchor: String, page: Int, pages: ItemPages) -> String? {
+        guard let group = DriftGroup.grouping(report.items).first(where: { $0.anchor == anchor }) else { return nil }
+        return section(group, open: true, page: page, pages: pages)
+    }
+
+    /// One group: its remedies once, then a row per item (a page of them with `pages`).
+    private static func section(_ group: DriftGroup, open: Bool, page: Int = 1, pages: ItemPages? = nil) -> String {
+        let count = pages.map { max(1, (group.items.count + $0.perPage - 1) / $0.perPage) } ?? 1
+        let current = min(max(1, page), count)
+        let shown = pages.map { group.items.dropFirst((current - 1) * $0.perPage).prefix($0.perPage) } ?? group.items[...]
         var output =
             "<details id=\"\(group.anchor)\"\(open ? " open=\"open\"" : "")>\n<summary><span class=\"\(group.cause.rawValue)\">\(group.cause.rawValue)</span> "
             + "\(group.kind.htmlEscaped): \(counted(group.items.count, "item"))</summary>\n"
         output += group.remedies.map { "<p class=\"remedy\">\($0)</p>\n" }.joined()
+        // Once for the group: asked for each row, it made a group of n items cost n² (14 s at 12,000).
+        let perItemByHand = group.perItemByHand
         output += "<table class=\"items\">\n<thead><tr><th>Object</th><th>State</th><th>Since</th><th>What differs (portal → git)</th>"
-        if group.perItemByHand { output += "<th>By hand</th>" }
+        if perItemByHand { output += "<th>By hand</th>" }
         output += "</tr></thead>\n<tbody>\n"
-        for item in group.items {
+        for item in shown {
             var differs = item.explanation.htmlEscaped
             if !item.changes.isEmpty {
                 differs +=
@@ -155,10 +194,17 @@ extension DriftRenderer {
             output +=
                 "<tr><td class=\"name\">\(item.target.name.htmlEscaped)</td><td>\(item.state.rawValue)</td>"
                 + "<td class=\"nowrap\">\(timestamp(item.since).htmlEscaped)</td><td>\(differs)</td>"
-            if group.perItemByHand { output += "<td>\((item.remedies.byHand ?? "").htmlEscaped)</td>" }
+            if perItemByHand { output += "<td>\((item.remedies.byHand ?? "").htmlEscaped)</td>" }
             output += "</tr>\n"
         }
-        return output + "</tbody>\n</table>\n</details>\n"
+        output += "</tbody>\n</table>\n"
+        if let pages, count > 1 {
+            output += "<p>Items \((current - 1) * pages.perPage + 1)-\((current - 1) * pages.perPage + shown.count) of \(group.items.count). "
+            if current > 1 { output += "<a href=\"\(pages.link(group.anchor, current - 1).htmlEscaped)\">Previous items</a> " }
+            if current < count { output += "<a href=\"\(pages.link(group.anchor, current + 1).htmlEscaped)\">Next items</a>" }
+            output += "</p>\n"
+        }
+        return output + "</details>\n"
     }
 
     private static func findings(_ title: String, _ findings: [Finding]) -> String {

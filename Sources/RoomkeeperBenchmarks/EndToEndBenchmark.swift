@@ -228,7 +228,7 @@ func childrenPeakMiB() -> Double {
 }
 
 /// The tenant as `portal serve --seed` reads it (JSON is YAML's flow style).
-private func fixtureData(_ seed: TenantSeed) throws -> Data {
+func fixtureData(_ seed: TenantSeed) throws -> Data {
     let document: [String: Any] = [
         "administrators": seed.administrators,
         "users": seed.users.map { ["userPrincipalName": $0.userPrincipalName, "displayName": $0.displayName, "groups": $0.groups] },

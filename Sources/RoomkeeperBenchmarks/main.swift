@@ -2,7 +2,7 @@ import CYAML
 import Foundation
 import Manifests
 
-/// Release-build benchmarks: `swift run -c release roomkeeper-bench load|list|reconcile|fetch|directory|e2e|graph|tenants [options]`.
+/// Release-build benchmarks: `swift run -c release roomkeeper-bench load|list|reconcile|fetch|directory|e2e|graph|tenants|console [options]`.
 struct InMemoryTree: ManifestFileTree {
     let files: [String: [UInt8]]
     func yamlFiles() throws -> [String] { files.keys.sorted() }
@@ -67,6 +67,8 @@ case "graph":
     try await graphDriftBenchmark()
 case "tenants":
     try await tenantsBenchmark()
+case "console":
+    try await consoleBenchmark()
 default:
     print(
         """
@@ -74,6 +76,7 @@ default:
                roomkeeper-bench directory [--users N] [--groups N] [--rooms N] [--passes N]
                roomkeeper-bench e2e [--sites N]
                roomkeeper-bench graph [--sites N] [--users N] [--repeat N]
+               roomkeeper-bench console [--sites N] [--users N] [--repeat N]
                roomkeeper-bench tenants [--tenants N] [--rooms N] [--replicas N] [--lease SECONDS] [--tenant-concurrency N]
                roomkeeper-bench list [--devices N] [--page N]
                roomkeeper-bench reconcile [--sites N] [--concurrency N]

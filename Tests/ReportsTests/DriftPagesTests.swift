@@ -79,6 +79,26 @@ struct DriftPagesTests {
         #expect(wellFormed.status == 0, "\(wellFormed.errors)")
     }
 
+    @Test("For the console, each group shows a page of items and links to the rest; a group's own pages carry every item once")
+    func pagedGroups() throws {
+        let report = Self.report(items: 5000)
+        let pages = DriftRenderer.ItemPages(perPage: 50) { anchor, page in "/drift?group=\(anchor)&page=\(page)" }
+        let body = DriftRenderer.htmlBody(report, chart: "", itemsShown: pages)
+        let groups = body.components(separatedBy: "<details").count - 1
+        #expect(body.components(separatedBy: "<td class=\"name\">").count - 1 <= groups * 50, "at most a page of each group")
+        let anchor = try #require(body.components(separatedBy: "<details id=\"").dropFirst().first?.prefix { $0 != "\"" }).description
+        let items = report.items.filter { "\($0.cause.rawValue)-\($0.target.kind)".filter { $0.isLetter || $0.isNumber || $0 == "-" } == anchor }
+        #expect(items.count > 50 && body.contains("Items 1-50 of \(items.count).") && body.contains("/drift?group=\(anchor)&amp;page=2"))
+        var seen: [String] = []
+        for page in 1...((items.count + 49) / 50) {
+            let section = try #require(DriftRenderer.htmlGroupPage(report, anchor: anchor, page: page, pages: pages))
+            seen += section.components(separatedBy: "<td class=\"name\">").dropFirst().map { String($0.prefix { $0 != "<" }) }
+            #expect(section.contains("Previous items") == (page > 1))
+        }
+        #expect(seen.count == items.count && Set(seen).count == items.count, "every item once over the group's pages")
+        #expect(DriftRenderer.htmlGroupPage(report, anchor: "no-such-group", page: 1, pages: pages) == nil)
+    }
+
     @Test("At 10 items every group is open and the chart needs two checks", arguments: [0, 1, 30])
     func smallReport(checks: Int) {
         let page = DriftRenderer.html(Self.report(items: 10), history: Array(Self.history().prefix(checks)))
