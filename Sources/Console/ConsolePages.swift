@@ -12,6 +12,12 @@ enum ConsolePages {
     struct TenantLine {
         var name: String
         var status: ControllerStatus
+        /// Drift items of the last report, by cause.
+        var driftByCause: [DriftItem.Cause: Int] = [:]
+        /// Who signed the revision the last pass planned from: nil for a folder or an unsigned revision.
+        var signers: [String]?
+        /// The drift report's chart of the latest checks.
+        var chart = ""
     }
 
     static func overview(_ tenants: [TenantLine], notStarted: [String: String], session: ConsoleSession) -> String {
@@ -22,15 +28,16 @@ enum ConsolePages {
         body += """
             <div class="scroll"><table>
             <caption>Each tenant's last reconcile</caption>
-            <thead><tr><th scope="col">Tenant</th><th scope="col">State</th><th scope="col">Drift items</th><th scope="col">Revision</th><th scope="col">Last check</th></tr></thead>
+            <thead><tr><th scope="col">Tenant</th><th scope="col">State</th><th scope="col">Drift by cause</th><th scope="col">Revision</th><th scope="col">Signed by</th><th scope="col">Last check</th></tr></thead>
             <tbody>
 
             """
         for line in tenants {
             let status = line.status
             body += "<tr><th scope=\"row\"><a href=\"/console/tenants/\(line.name.htmlEscaped)\">\(line.name.htmlEscaped)</a></th>"
-            body += "<td>\(state(status))</td><td>\(status.driftItems)</td>"
+            body += "<td>\(state(status))</td><td>\(causes(line.driftByCause).htmlEscaped)</td>"
             body += "<td>\(status.lastAppliedRevision.map { "<code>\(String($0.prefix(12)).htmlEscaped)</code>" } ?? "none yet")</td>"
+            body += "<td>\((line.signers?.joined(separator: ", ") ?? "not signed").htmlEscaped)</td>"
             body += "<td>\(status.lastReconcileAt.map(time) ?? "not yet")</td></tr>\n"
         }
         body += "</tbody></table></div>\n"
@@ -49,14 +56,15 @@ enum ConsolePages {
         var body = "<p><a href=\"/console\">All tenants</a></p>\n<h1>\(line.name.htmlEscaped)</h1>\n"
         body += "<p class=\"state\">\(state(status))</p>\n<p>\(status.message.htmlEscaped)</p>\n<dl>\n"
         let facts: [(String, String)] = [
-            ("Mode", status.mode.rawValue), ("Drift items", String(status.driftItems)),
+            ("Mode", status.mode.rawValue), ("Drift items", causes(line.driftByCause)),
+            ("Signed by", line.signers?.joined(separator: ", ") ?? "not signed"),
             ("Last applied revision", status.lastAppliedRevision ?? "none yet"),
             ("Last attempted revision", status.lastAttemptedRevision ?? "none yet"),
             ("Last check", status.lastReconcileAt.map(time) ?? "not yet"), ("Last success", status.lastSuccessAt.map(time) ?? "not yet"),
             ("Next check", status.nextReconcileAt.map(time) ?? "not scheduled"), ("Failures in a row", String(status.consecutiveFailures)),
         ]
         for (term, value) in facts { body += "<dt>\(term.htmlEscaped)</dt><dd>\(value.htmlEscaped)</dd>\n" }
-        body += "</dl>\n"
+        body += "</dl>\n" + line.chart
         let path = "/console/tenants/\(line.name.htmlEscaped)"
         body +=
             "<ul class=\"links\"><li><a href=\"\(path)/drift\">Drift report</a></li>\n<li><a href=\"\(path)/plan\">Plan</a> (what the next apply would do)</li>\n"
@@ -271,6 +279,12 @@ enum ConsolePages {
 
     static func signedOut() -> String {
         layout(title: "Signed out", session: nil, body: "<h1>Signed out</h1>\n<p><a href=\"/console\">Sign in again</a></p>\n")
+    }
+
+    /// `3 manual, 12 convergence`, or `none`.
+    private static func causes(_ counts: [DriftItem.Cause: Int]) -> String {
+        let parts = DriftItem.Cause.allCases.compactMap { cause in counts[cause].map { "\($0) \(cause.rawValue)" } }
+        return parts.isEmpty ? "none" : parts.joined(separator: ", ")
     }
 
     /// A state in words and a mark, so colour is never the only sign.

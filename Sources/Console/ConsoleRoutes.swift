@@ -272,7 +272,13 @@ public enum ConsoleRoutes {
 
         func line(named name: String) async -> ConsolePages.TenantLine? {
             guard let controller = await controller(named: name) else { return nil }
-            return ConsolePages.TenantLine(name: name, status: await controller.status)
+            let report = await controller.latestReport
+            var signers: [String]?
+            if case .git(let git) = await controller.latestPlan?.origin { signers = git.verifiedSigners }
+            return ConsolePages.TenantLine(
+                name: name, status: await controller.status,
+                driftByCause: Dictionary(grouping: report?.items ?? [], by: \.cause).mapValues(\.count), signers: signers,
+                chart: await controller.driftChart)
         }
 
         func lines() async -> [ConsolePages.TenantLine] {

@@ -174,6 +174,8 @@ struct ConsoleTests {
         #expect(plan.status == 200 && plan.body.contains("The portal has no API"), "\(plan.body)")
         let access = try await browser.get(console.origin + "/console/tenants/default/access?q=megan")
         #expect(access.status == 200 && access.body.contains("Who can get in"), "\(access.body)")
+        let overview = try await browser.get(console.origin + "/console")
+        #expect(overview.body.contains("<th scope=\"col\">Drift by cause</th>") && overview.body.contains("<td>not signed</td>"), "\(overview.body)")
         let drift = try await browser.get(console.origin + "/console/tenants/default/drift")
         #expect(drift.status == 200 && drift.body.contains("Roomkeeper drift report") && drift.body.contains("<main id=\"main\">"))
         let walk = try await browser.get(console.origin + "/console/tenants/default/checklist/\(steps[0].id)")
