@@ -18,11 +18,7 @@ func consoleBenchmark() async throws {
     let folder = FileManager.default.temporaryDirectory.appendingPathComponent("roomkeeper-console-bench-\(UUID().uuidString)")
     defer { try? FileManager.default.removeItem(at: folder) }
     let repository = folder.appendingPathComponent("repository")
-    for file in generated.files() {
-        let url = repository.appendingPathComponent(file.path)
-        try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
-        try file.text.write(to: url, atomically: true, encoding: .utf8)
-    }
+    try generated.write(to: repository)
     let fixture = folder.appendingPathComponent("directory.json")
     print("Generated: \(try GraphFixture(generated, users: option("--users", default: 100_000)).write(to: fixture))")
     let secret = "bench-secret-\(UUID().uuidString)"

@@ -1,3 +1,4 @@
+import Foundation
 import PortalAPI
 import PortalEmulator
 import PortalModel
@@ -34,6 +35,15 @@ struct GeneratedRepository {
             files.append(("sites/\(siteName(site))/assignments.yaml", assignments(site)))
         }
         return files
+    }
+
+    /// Writes every file under `folder`.
+    func write(to folder: URL) throws {
+        for file in files() {
+            let url = folder.appendingPathComponent(file.path)
+            try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
+            try file.text.write(to: url, atomically: true, encoding: .utf8)
+        }
     }
 
     var roomCount: Int { sites * roomsPerSite }

@@ -17,11 +17,7 @@ func graphDriftBenchmark() async throws {
     let folder = FileManager.default.temporaryDirectory.appendingPathComponent("roomkeeper-graph-bench-\(UUID().uuidString)")
     defer { if !arguments.contains("--keep") { try? FileManager.default.removeItem(at: folder) } }
     let repository = folder.appendingPathComponent("repository")
-    for file in generated.files() {
-        let url = repository.appendingPathComponent(file.path)
-        try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
-        try file.text.write(to: url, atomically: true, encoding: .utf8)
-    }
+    try generated.write(to: repository)
     let fixture = folder.appendingPathComponent("directory.json")
     let shape = try GraphFixture(generated, users: userCount).write(to: fixture)
     print("Generated: \(shape)")
