@@ -39,8 +39,7 @@ func consoleBenchmark() async throws {
     guard let line = try await graph.line(containing: "emulator listening on"),
         let graphURL = line.split(separator: " ").first(where: { $0.hasPrefix("http") }).map(String.init)
     else {
-        print("roomkeeper graph serve did not start (build it: swift build -c release --product roomkeeper): \(graph.printed)")
-        exit(1)
+        throw BenchmarkFailure("roomkeeper graph serve did not start (build it: swift build -c release --product roomkeeper): \(graph.printed)")
     }
     let adminToken = "bench-admin-\(UUID().uuidString)"
     var environment = ProcessInfo.processInfo.environment
@@ -72,19 +71,17 @@ func consoleBenchmark() async throws {
     guard let portalLine = try await portal.line(containing: "emulator listening on", timeout: 600),
         let portalURL = portalLine.split(separator: " ").first(where: { $0.hasPrefix("http") }).map(String.init)
     else {
-        print("roomkeeper portal serve did not start: \(portal.printed.suffix(2000))")
-        exit(1)
+        throw BenchmarkFailure("roomkeeper portal serve did not start: \(portal.printed.suffix(2000))")
     }
     portalEnvironment["ROOMKEEPER_PORTAL_URL"] = portalURL
     portalEnvironment["ROOMKEEPER_TOKEN"] = token
     missed = try await console.measure("With the portal's API, before apply", [], environment: portalEnvironment) || missed
     let apply = try await runProcess(executable, ["apply", repository.path, "--auto-approve"], environment: portalEnvironment)
     guard apply.status == 0 else {
-        print("apply failed: \(apply.output.suffix(1000)) \(apply.errors.suffix(1000))")
-        exit(1)
+        throw BenchmarkFailure("apply failed: \(apply.output.suffix(1000)) \(apply.errors.suffix(1000))")
     }
     missed = try await console.measure("With the portal's API, after apply", [], environment: portalEnvironment) || missed
-    if missed { exit(1) }
+    if missed { throw BenchmarkFailure("a goal was missed: see the table above") }
 }
 
 /// A controller with its console, started for one measurement and stopped after it.
@@ -106,8 +103,7 @@ private struct ConsoleUnderTest {
             environment: environment)
         defer { kill(controller.processIdentifier, SIGTERM) }
         guard try await controller.line(containing: "controller listening on") != nil else {
-            print("the controller did not start: \(controller.printed.suffix(2000))")
-            exit(1)
+            throw BenchmarkFailure("the controller did not start: \(controller.printed.suffix(2000))")
         }
         let started = Date()
         while true {
@@ -115,8 +111,7 @@ private struct ConsoleUnderTest {
             let object = try? JSONSerialization.jsonObject(with: Data(status.body.utf8)) as? [String: Any]
             if (object?["reconciles"] as? Int ?? 0) > 0 { break }
             guard Date().timeIntervalSince(started) < 600 else {
-                print("no pass in ten minutes: \(status.body)")
-                exit(1)
+                throw BenchmarkFailure("no pass in ten minutes: \(status.body)")
             }
             try await Task.sleep(for: .milliseconds(500))
         }
@@ -148,8 +143,7 @@ private struct ConsoleUnderTest {
                 let answer = try await browser.get(origin + page.path)
                 times.append(Double(DispatchTime.now().uptimeNanoseconds - start) / 1e6)
                 guard answer.status == 200 else {
-                    print("\(page.path) answered \(answer.status)")
-                    exit(1)
+                    throw BenchmarkFailure("\(page.path) answered \(answer.status)")
                 }
                 size = answer.body.utf8.count
             }

@@ -71,8 +71,7 @@ func startGraphServe(seed: String, clientId: String, secretFile: URL) async thro
     try server.run()
     guard let url = try await listeningURL(output.fileHandleForReading) else {
         server.terminate()
-        print("roomkeeper graph serve did not start (build it: swift build -c release --product roomkeeper)")
-        exit(1)
+        throw BenchmarkFailure("roomkeeper graph serve did not start (build it: swift build -c release --product roomkeeper)")
     }
     return (server, url)
 }

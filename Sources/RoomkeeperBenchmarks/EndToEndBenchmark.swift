@@ -77,7 +77,7 @@ func endToEndBenchmark() async throws {
 
     print("\n| step | measured | goal |\n|---|---|---|")
     for row in rows { print("| \(row.step) | \(row.measured) | \(row.goal)\(row.met ? "" : " (missed)") |") }
-    if rows.contains(where: { !$0.met }) { exit(1) }
+    if rows.contains(where: { !$0.met }) { throw BenchmarkFailure("a goal was missed: see the table above") }
 }
 
 /// One row of the result table.
@@ -164,8 +164,7 @@ private struct PortalProcess {
         try server.run()
         guard let url = try await listeningURL(output.fileHandleForReading) else {
             server.terminate()
-            print("roomkeeper portal serve did not start (build it: swift build -c release --product roomkeeper)")
-            exit(1)
+            throw BenchmarkFailure("roomkeeper portal serve did not start (build it: swift build -c release --product roomkeeper)")
         }
         print("portal serve: seeded and listening in \(String(format: "%.1f", Date().timeIntervalSince(starting))) s")
         environment["ROOMKEEPER_PORTAL_URL"] = url
@@ -212,8 +211,7 @@ private struct PortalProcess {
         let elapsed = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
         let summary = String(decoding: printed, as: UTF8.self).split(separator: "\n").last.map(String.init) ?? ""
         guard process.terminationStatus == status else {
-            print("roomkeeper \(arguments.joined(separator: " ")) exited \(process.terminationStatus), not \(status): \(summary)")
-            exit(1)
+            throw BenchmarkFailure("roomkeeper \(arguments.joined(separator: " ")) exited \(process.terminationStatus), not \(status): \(summary)")
         }
         print("roomkeeper \(arguments.first ?? ""): \(String(format: "%.2f", elapsed)) s; \(summary)")
         return (elapsed, summary)

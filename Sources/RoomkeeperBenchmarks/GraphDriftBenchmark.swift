@@ -64,7 +64,7 @@ func graphDriftBenchmark() async throws {
     print("\nDrift said: \(median.summary)")
     print("\n| step | measured | goal |\n|---|---|---|")
     for row in rows { print("| \(row.step) | \(row.measured) | \(row.goal)\(row.met ? "" : " (missed)") |") }
-    if rows.contains(where: { !$0.met }) { exit(1) }
+    if rows.contains(where: { !$0.met }) { throw BenchmarkFailure("a goal was missed: see the table above") }
 }
 
 /// One `drift --graph` process: its wall time, the Graph requests its debug log counted, and
@@ -95,10 +95,9 @@ private func runDrift(_ executable: URL, _ arguments: [String], environment: [St
     let summary = String(decoding: printed, as: UTF8.self).split(separator: "\n").last.map(String.init) ?? ""
     // Drift exits 2 here: the portal has no API, so its part is a person's.
     guard [0, 2].contains(process.terminationStatus) else {
-        print(
+        throw BenchmarkFailure(
             "roomkeeper \(arguments.joined(separator: " ")) exited \(process.terminationStatus): \(summary)\n\(String(decoding: logged, as: UTF8.self).suffix(2000))"
         )
-        exit(1)
     }
     let requests = String(decoding: logged, as: UTF8.self).split(separator: "\n").compactMap { line -> Int? in
         guard line.contains("Read the directory through Graph"),

@@ -4,7 +4,7 @@ import Manifests
 
 /// Loads a generated repository of 20,000 rooms' worth of manifests and compares the full load
 /// (parse, check, decode, validate) with libyaml's raw event parse of the same bytes.
-func loadBenchmark() {
+func loadBenchmark() throws {
     let repository = GeneratedRepository(sites: option("--sites", default: 200))
     let runs = option("--runs", default: 5)
     let files = Dictionary(uniqueKeysWithValues: repository.files().map { ($0.path, Array($0.text.utf8)) })
@@ -42,7 +42,6 @@ func loadBenchmark() {
     }
     print("best of \(runs) runs; peak memory \(String(format: "%.0f", peakMemoryMiB())) MiB")
     if diagnostics > 0 {
-        print("error: the generated repository should be valid")
-        exit(1)
+        throw BenchmarkFailure("error: the generated repository should be valid")
     }
 }

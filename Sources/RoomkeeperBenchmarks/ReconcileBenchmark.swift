@@ -21,8 +21,7 @@ func reconcileBenchmark() async throws {
     let files = Dictionary(uniqueKeysWithValues: repository.files().map { ($0.path, Array($0.text.utf8)) })
     let loaded = ManifestLoader.load(from: InMemoryTree(files: files))
     guard !loaded.diagnostics.hasErrors else {
-        print("the generated repository does not load: \(loaded.diagnostics.prefix(3))")
-        exit(1)
+        throw BenchmarkFailure("the generated repository does not load: \(loaded.diagnostics.prefix(3))")
     }
     let administrator = "bench@contoso.com"
     let store = try PortalStore(path: folder.appendingPathComponent("portal.sqlite").path)
@@ -68,5 +67,5 @@ func reconcileBenchmark() async throws {
     print("peak memory (client and server in one process): \(String(format: "%.0f", peakMemoryMiB())) MiB")
     server.cancel()
     _ = await server.result
-    if !report.succeeded || !after.actions.isEmpty || drift?.inSync != true { exit(1) }
+    if !report.succeeded || !after.actions.isEmpty || drift?.inSync != true { throw BenchmarkFailure("a goal was missed: see the table above") }
 }

@@ -36,6 +36,7 @@ func tenantsBenchmark() async throws {
             at: git.exports.appendingPathComponent("\(name).git"), withDestinationURL: git.exports.appendingPathComponent("template.git"))
     }
     let daemon = try await git.daemon()
+    defer { daemon.stopNow() }
 
     // Every tenant's directory in one Graph emulator, and the secrets, readable by their owner only.
     let fixture = folder.appendingPathComponent("directory.json")
@@ -43,6 +44,7 @@ func tenantsBenchmark() async throws {
     let secrets = folder.appendingPathComponent("secrets")
     try FileManager.default.createDirectory(at: secrets, withIntermediateDirectories: true)
     let cluster = try await KubernetesStandIn.start()
+    defer { cluster.stopNow() }
     let adminToken = "bench-admin-\(UUID().uuidString)"
     for (file, text) in [("app-secret", "bench-secret-\(UUID().uuidString)"), ("sa-token", cluster.token)] {
         try text.write(to: secrets.appendingPathComponent(file), atomically: true, encoding: .utf8)
@@ -58,8 +60,7 @@ func tenantsBenchmark() async throws {
     guard let line = try await graph.line(containing: "emulator listening on"),
         let graphURL = line.split(separator: " ").first(where: { $0.hasPrefix("http") })
     else {
-        print("roomkeeper graph serve did not start (build it: swift build -c release --product roomkeeper): \(graph.printed)")
-        exit(1)
+        throw BenchmarkFailure("roomkeeper graph serve did not start (build it: swift build -c release --product roomkeeper): \(graph.printed)")
     }
     print("Each tenant: \(shape); \(count) tenants")
 
@@ -91,8 +92,7 @@ func tenantsBenchmark() async throws {
                 "--tenant-lease-seconds", String(lease), "--tenant-concurrency", String(concurrency), "--log-level", "warning",
             ], environment: environment)
         guard let line = try await process.line(containing: "controller listening on"), let base = line.split(separator: " ").last else {
-            print("\(name) did not start: \(process.printed.suffix(2000))")
-            exit(1)
+            throw BenchmarkFailure("\(name) did not start: \(process.printed.suffix(2000))")
         }
         replicas.append(Replica(name: name, process: process, base: String(base)))
     }
@@ -159,9 +159,7 @@ func tenantsBenchmark() async throws {
     print("\n| step | measured | goal |\n|---|---|---|")
     for row in rows { print("| \(row.step) | \(row.measured) | \(row.goal)\(row.met ? "" : " (missed)") |") }
     if !fleet.failed.isEmpty { print("Not reconciled well: \(fleet.failed.prefix(10))") }
-    await daemon.stop()
-    await cluster.stop()
-    if rows.contains(where: { !$0.met }) { exit(1) }
+    if rows.contains(where: { !$0.met }) { throw BenchmarkFailure("a goal was missed: see the table above") }
 }
 
 private struct Replica {
@@ -219,6 +217,5 @@ private func waitUntil(minutes: Double, _ replicas: [Replica], token: String, _ 
         if done(view) { return view }
         try await Task.sleep(for: .milliseconds(500))
     }
-    print("Gave up after \(minutes) minutes: \(view.reconciled.count) reconciled; \(view.summary)")
-    exit(1)
+    throw BenchmarkFailure("Gave up after \(minutes) minutes: \(view.reconciled.count) reconciled; \(view.summary)")
 }

@@ -50,37 +50,54 @@ func option(_ name: String, default value: Int) -> Int {
     return number
 }
 
-switch arguments.first {
-case "load":
-    loadBenchmark()
-case "list":
-    try await listBenchmark()
-case "reconcile":
-    try await reconcileBenchmark()
-case "fetch":
-    try await fetchBenchmark()
-case "directory":
-    try await directoryBenchmark()
-case "e2e":
-    try await endToEndBenchmark()
-case "graph":
-    try await graphDriftBenchmark()
-case "tenants":
-    try await tenantsBenchmark()
-case "console":
-    try await consoleBenchmark()
-default:
-    print(
-        """
-        usage: roomkeeper-bench load [--sites N] [--runs N] [--workers N]
-               roomkeeper-bench directory [--users N] [--groups N] [--rooms N] [--passes N]
-               roomkeeper-bench e2e [--sites N]
-               roomkeeper-bench graph [--sites N] [--users N] [--repeat N]
-               roomkeeper-bench console [--sites N] [--users N] [--repeat N]
-               roomkeeper-bench tenants [--tenants N] [--rooms N] [--replicas N] [--lease SECONDS] [--tenant-concurrency N]
-               roomkeeper-bench list [--devices N] [--page N]
-               roomkeeper-bench reconcile [--sites N] [--concurrency N]
-               roomkeeper-bench fetch [--sites N] [--commits N]
-        """)
-    exit(64)
+/// Why a benchmark stopped: something it runs failed, or it missed a goal. Thrown, not an
+/// `exit(1)` on the spot, so that the benchmark's own cleanup (the servers it started, its
+/// folders) runs first; main then prints it and exits 1.
+struct BenchmarkFailure: Error, CustomStringConvertible {
+    let description: String
+    init(_ description: String) { self.description = description }
+}
+
+do {
+    try await runBenchmark()
+} catch {
+    print("roomkeeper-bench: \(error)")
+    exit(1)
+}
+
+func runBenchmark() async throws {
+    switch arguments.first {
+    case "load":
+        try loadBenchmark()
+    case "list":
+        try await listBenchmark()
+    case "reconcile":
+        try await reconcileBenchmark()
+    case "fetch":
+        try await fetchBenchmark()
+    case "directory":
+        try await directoryBenchmark()
+    case "e2e":
+        try await endToEndBenchmark()
+    case "graph":
+        try await graphDriftBenchmark()
+    case "tenants":
+        try await tenantsBenchmark()
+    case "console":
+        try await consoleBenchmark()
+    default:
+        print(
+            """
+            usage: roomkeeper-bench load [--sites N] [--runs N] [--workers N]
+                   roomkeeper-bench directory [--users N] [--groups N] [--rooms N] [--passes N]
+                   roomkeeper-bench e2e [--sites N]
+                   roomkeeper-bench graph [--sites N] [--users N] [--repeat N]
+                   roomkeeper-bench console [--sites N] [--users N] [--repeat N]
+                   roomkeeper-bench tenants [--tenants N] [--rooms N] [--replicas N] [--lease SECONDS] [--tenant-concurrency N]
+                   roomkeeper-bench list [--devices N] [--page N]
+                   roomkeeper-bench reconcile [--sites N] [--concurrency N]
+                   roomkeeper-bench fetch [--sites N] [--commits N]
+            """)
+        exit(64)
+    }
 }

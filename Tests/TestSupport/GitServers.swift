@@ -202,6 +202,9 @@ public struct GitServer: Sendable {
     let process: BackgroundProcess
 
     public func stop() async { try? await process.kill() }
+
+    /// Ends it at once, without waiting: for cleanup that cannot wait (a `defer`).
+    public func stopNow() { Foundation.kill(process.processIdentifier, SIGKILL) }
 }
 
 /// An sshd for git over SSH: its host key (`type base64`), a client key it accepts and one it does not.

@@ -28,6 +28,9 @@ public final class KubernetesStandIn: Sendable {
 
     public func stop() async { try? await process.kill() }
 
+    /// Ends it at once, without waiting: for cleanup that cannot wait (a `defer`).
+    public func stopNow() { Foundation.kill(process.processIdentifier, SIGKILL) }
+
     private static let script = #"""
         import http.server, json, re, sys, threading, urllib.parse
         token = sys.argv[1]
