@@ -52,6 +52,8 @@ public actor GraphTokenProvider {
     private static func fetch(
         signIn: GraphSignIn, transport: HTTPTransport, timeout: Duration, now: @Sendable () -> Date
     ) async throws -> (String, Date) {
+        // A token's lifetime counts from when it was asked for, not from when the answer came.
+        let started = now()
         let answer = try await post(
             signIn: signIn, grant: [("scope", signIn.scope), ("grant_type", "client_credentials")], transport: transport, timeout: timeout, now: now)
         guard answer.tokenType.lowercased() == "bearer", !answer.accessToken.isEmpty, answer.expiresIn > 0 else {
@@ -59,7 +61,7 @@ public actor GraphTokenProvider {
         }
         // Refresh five minutes early, or halfway through a token that lives less than ten.
         let lifetime = Double(min(answer.expiresIn, 86_400))
-        return (answer.accessToken, now().addingTimeInterval(lifetime > 600 ? lifetime - 300 : lifetime / 2))
+        return (answer.accessToken, started.addingTimeInterval(lifetime > 600 ? lifetime - 300 : lifetime / 2))
     }
 
     /// A person's authorization code redeemed at the token endpoint by this app (its credential
