@@ -1,7 +1,7 @@
 import Foundation
 import PortalAPI
+import PortalModel
 import Reconciler
-import Synchronization
 
 /// The read cache in the state folder: one file per collection, in `BinaryCoding`'s form (which
 /// a cold process reads several times faster than JSON). The files load in parallel, only
@@ -23,10 +23,8 @@ extension PortalReadCache {
             { .roleAssignments(read(folder, portal)) }, { .roomGroups(read(folder, portal)) }, { .updateRings(read(folder, portal)) },
             { .users(read(folder, portal)) }, { .groups(read(folder, portal)) },
         ]
-        let results = Results(count: readers.count)
-        DispatchQueue.concurrentPerform(iterations: readers.count) { index in results.set(index, readers[index]()) }
         var cache = PortalReadCache(portal: portal)
-        for loaded in results.all {
+        for loaded in inParallel(readers) {
             switch loaded {
             case .rooms(let collection): cache.rooms = collection
             case .devices(let collection): cache.devices = collection
@@ -87,14 +85,5 @@ extension PortalReadCache {
         case updateRings(CachedCollection<PortalUpdateRing>?)
         case users(CachedCollection<DirectoryUser>?)
         case groups(CachedCollection<DirectoryGroup>?)
-    }
-
-    /// Slots the parallel readers fill, one each.
-    private final class Results: Sendable {
-        private let slots: Mutex<[Loaded?]>
-
-        init(count: Int) { slots = Mutex(Array(repeating: nil, count: count)) }
-        func set(_ index: Int, _ value: Loaded) { slots.withLock { $0[index] = value } }
-        var all: [Loaded] { slots.withLock { $0.compactMap { $0 } } }
     }
 }
