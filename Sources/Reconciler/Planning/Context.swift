@@ -3,7 +3,7 @@ import PortalAPI
 import PortalModel
 
 /// Indexes over the live state, built once per plan so every lookup is constant time.
-struct Context {
+struct Context: Sendable {
     private let roomsByLocation: [String: Set<String>]
     private let roomsByLabel: [String: Set<String>]
     private let roleNames: [String: String]
@@ -32,54 +32,34 @@ struct Context {
     private let roomsByList: [String: Set<String>]
     private let disabledUsers: Set<String>
 
+    /// The indexes `declared` needs: the location parts its selectors use, the users its
+    /// assignments name.
+    init(live: LiveState, declared: ManifestSet) {
+        let principalNames = declared.roleAssignments.flatMap(\.members).compactMap { member -> String? in
+            if case .user(let upn) = member.value { upn.lowercasedIfNeeded } else { nil }
+        }
+        self.init(
+            live: live, locationParts: Set(declared.roomGroups.compactMap(\.selector).flatMap(\.location.keys)),
+            principalNames: Set(principalNames))
+    }
+
     /// - Parameters:
     ///   - locationParts: the parts of a room's location that selectors use: only those are indexed.
     ///   - principalNames: the UPNs (in lower case) git names: only those users are looked up by name.
     init(live: LiveState, locationParts: Set<LocationPart>, principalNames named: Set<String>) {
+        // The users, a tenant's most objects, are indexed while the rooms are.
+        let (people, rooms) = inParallel({ People(live: live, named: named) }, { Rooms(live: live, locationParts: locationParts) })
         hasDirectory = live.directory != nil
         directoryListsRooms = live.directory?.cloud.places ?? false
-        roomMailboxes = Set(live.directory?.rooms.map(\.email) ?? [])
-        var byList: [String: Set<String>] = [:]
-        for room in live.directory?.rooms ?? [] {
-            for list in room.roomLists { byList[list, default: []].insert(room.email) }
-        }
-        let lists = live.directory?.roomLists ?? []
-        for (name, named) in Dictionary(grouping: lists, by: { $0.displayName.lowercased() }) where named.count == 1 {
-            byList[name] = byList[named[0].email] ?? []
-        }
-        for list in lists where byList[list.email] == nil { byList[list.email] = [] }
-        roomsByList = byList
-        let heldUserIds = Set(live.roleAssignments.flatMap { $0.resource.members.filter { $0.kind == .user }.map(\.id) })
-        var userIds: [String: String] = [:]
-        var principalNames: [String: String] = [:]
-        var disabled: Set<String> = []
-        for user in live.users {
-            let user = user.resource
-            let upn = user.userPrincipalName.lowercasedIfNeeded
-            let isNamed = named.contains(upn)
-            if isNamed, userIds[upn] == nil {
-                userIds[upn] = user.id
-                if user.accountEnabled == false { disabled.insert(user.id) }
-            }
-            if isNamed || heldUserIds.contains(user.id), principalNames[user.id] == nil { principalNames[user.id] = user.userPrincipalName }
-        }
-        userIdsByPrincipalName = userIds
-        self.principalNames = principalNames
-        disabledUsers = disabled
+        roomMailboxes = rooms.mailboxes
+        roomsByList = rooms.byList
+        userIdsByPrincipalName = people.userIds
+        principalNames = people.principalNames
+        disabledUsers = people.disabled
         liveRooms = live.rooms
-        roomIndex = Dictionary(live.rooms.indices.map { (live.rooms[$0].resource.id, $0) }, uniquingKeysWith: { first, _ in first })
-        var byLocation: [String: Set<String>] = [:]
-        var byLabel: [String: Set<String>] = [:]
-        for room in live.rooms.map(\.resource) {
-            let location = room.location
-            for part in locationParts {
-                guard let value = location[part] else { continue }
-                byLocation[Self.locationKey(part, value), default: []].insert(room.id)
-            }
-            for (key, value) in room.labels { byLabel["\(key)=\(value)", default: []].insert(room.id) }
-        }
-        roomsByLocation = byLocation
-        roomsByLabel = byLabel
+        roomIndex = rooms.index
+        roomsByLocation = rooms.byLocation
+        roomsByLabel = rooms.byLabel
         func logicalName(_ managedBy: String?, _ manifest: String?, _ id: String) -> String {
             managedBy == Ownership.roomkeeper ? (manifest ?? "portal:\(id)") : "portal:\(id)"
         }
@@ -115,6 +95,59 @@ struct Context {
         managed[.roleAssignment] = live.roleAssignments.filter { $0.resource.managedBy == Ownership.roomkeeper }.count
         managed[.updateRing] = live.updateRings.filter { $0.resource.managedBy == Ownership.roomkeeper }.count
         self.managed = managed
+    }
+
+    /// The rooms by id, by location and by label; the room mailboxes, and the rooms of each
+    /// room list by the list's address and by its display name where no other list has it.
+    private struct Rooms: Sendable {
+        var index: [String: Int]
+        var byLocation: [String: Set<String>] = [:]
+        var byLabel: [String: Set<String>] = [:]
+        var mailboxes: Set<String>
+        var byList: [String: Set<String>] = [:]
+
+        init(live: LiveState, locationParts: Set<LocationPart>) {
+            index = Dictionary(live.rooms.indices.map { (live.rooms[$0].resource.id, $0) }, uniquingKeysWith: { first, _ in first })
+            for room in live.rooms.map(\.resource) {
+                let location = room.location
+                for part in locationParts {
+                    guard let value = location[part] else { continue }
+                    byLocation[Context.locationKey(part, value), default: []].insert(room.id)
+                }
+                for (key, value) in room.labels { byLabel["\(key)=\(value)", default: []].insert(room.id) }
+            }
+            let directory = live.directory
+            mailboxes = Set(directory?.rooms.map(\.email) ?? [])
+            for room in directory?.rooms ?? [] {
+                for list in room.roomLists { byList[list, default: []].insert(room.email) }
+            }
+            let lists = directory?.roomLists ?? []
+            for (name, named) in Dictionary(grouping: lists, by: { $0.displayName.lowercased() }) where named.count == 1 {
+                byList[name] = byList[named[0].email] ?? []
+            }
+            for list in lists where byList[list.email] == nil { byList[list.email] = [] }
+        }
+    }
+
+    /// The users git names (by UPN in lower case) and those live assignments hold.
+    private struct People: Sendable {
+        var userIds: [String: String] = [:]
+        var principalNames: [String: String] = [:]
+        var disabled: Set<String> = []
+
+        init(live: LiveState, named: Set<String>) {
+            let heldUserIds = Set(live.roleAssignments.flatMap { $0.resource.members.filter { $0.kind == .user }.map(\.id) })
+            for tagged in live.users {
+                let user = tagged.resource
+                let upn = user.userPrincipalName.lowercasedIfNeeded
+                let isNamed = named.contains(upn)
+                if isNamed, userIds[upn] == nil {
+                    userIds[upn] = user.id
+                    if user.accountEnabled == false { disabled.insert(user.id) }
+                }
+                if isNamed || heldUserIds.contains(user.id), principalNames[user.id] == nil { principalNames[user.id] = user.userPrincipalName }
+            }
+        }
     }
 
     func roomExists(_ id: String) -> Bool { roomIndex[id] != nil }
@@ -191,7 +224,7 @@ struct Context {
 }
 
 /// Live devices by serial number, to match declared ones by manufacturer and serial number.
-struct DeviceIndex {
+struct DeviceIndex: Sendable {
     private let devices: [Tagged<PortalDevice>]
     /// Positions in `devices` by serial number in upper case.
     private let bySerial: [String: [Int]]

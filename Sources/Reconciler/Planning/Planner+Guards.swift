@@ -7,12 +7,16 @@ import PortalModel
 
 extension Planner {
     func finish(source: String, portal: String, now: Date) -> Plan {
-        var ordered = actions.sorted { ($0.order, $0.action.target, $0.action.type.rawValue) < ($1.order, $1.action.target, $1.action.type.rawValue) }
-            .map { order, action in
-                var action = action
-                action.stage = order
-                return action
-            }
+        // Positions are sorted, not the actions, which are large to move.
+        let positions = actions.indices.sorted { left, right in
+            (actions[left].order, actions[left].action.target, actions[left].action.type.rawValue)
+                < (actions[right].order, actions[right].action.target, actions[right].action.type.rawValue)
+        }
+        var ordered = positions.map { position in
+            var action = actions[position].action
+            action.stage = actions[position].order
+            return action
+        }
         if !options.targets.isEmpty {
             var keep = Set(ordered.filter { options.targets.contains($0.target.key) }.map(\.id))
             for action in ordered.reversed() where keep.contains(action.id) { keep.formUnion(action.dependsOn) }

@@ -79,6 +79,8 @@ extension Planner {
             }
         }
         let names = Set(remoteRoles.map(\.metadata.name.value))
+        // The room groups are resolved again, apart: what they find is the room groups' pass's to report.
+        let roomGroups = Resolver(context: context, declared: declared)
         var operatingSystems: [String: String] = [:]
         for tagged in live.devices where tagged.resource.deviceType.value?.isRoomUnit == true {
             if let room = tagged.resource.roomId, let system = tagged.resource.operatingSystem { operatingSystems[room] = system }
@@ -90,7 +92,7 @@ extension Planner {
             switch assignment.scope.reach {
             case .allRooms: reached = Set(operatingSystems.keys)
             case .listed(let groups, let rooms):
-                reached = groups.reduce(into: Set(rooms.map(\.value.lowercasedIfNeeded))) { $0.formUnion(resolver.rooms(ofGroupNamed: $1.value)) }
+                reached = groups.reduce(into: Set(rooms.map(\.value.lowercasedIfNeeded))) { $0.formUnion(roomGroups.rooms(ofGroupNamed: $1.value)) }
             }
             let unreachable = reached.compactMap { room in
                 operatingSystems[room].flatMap { $0.hasPrefix("Windows 11") ? nil : "\(room) (\($0))" }

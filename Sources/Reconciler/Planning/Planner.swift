@@ -41,32 +41,57 @@ public struct Planner {
         declared: ManifestSet, live: LiveState, options: PlanOptions = PlanOptions(), source: String,
         sourceRevision: String? = nil, portal: String, now: Date = Date(), id: String = UUID().uuidString.lowercased()
     ) -> Plan {
-        var planner = Planner(declared: declared, live: live, options: options)
-        // The passes that give objects their ids come first; the ids are inputs to those after.
-        let groupIds = planner.planRoomGroups()
-        let roleIds = planner.planRoles()
-        let ringIds = planner.planUpdateRings()
-        planner.planRoleAssignments(roleIds: roleIds, groupIds: groupIds)
-        planner.planRingMembership(ringIds: ringIds)
-        planner.planDevices()
-        planner.checkDeviceRegistry(now: now)
-        planner.warnAboutRemoteAccess()
+        let context = Context(live: live, declared: declared)
+        // The portal's objects and the devices are planned at once, each part with its own
+        // resolver; their findings are kept in the order one pass would give them.
+        let (objects, devices) = inParallel(
+            { Planner(declared: declared, live: live, options: options, context: context).objectsPart() },
+            { Planner(declared: declared, live: live, options: options, context: context).devicesPart(now: now) })
+        var planner = Planner(declared: declared, live: live, options: options, context: context)
+        planner.actions = objects.actions + devices.actions
+        planner.unmanaged = objects.unmanaged + devices.unmanaged
+        planner.resolver.findings = objects.findings + devices.findings
         var plan = planner.finish(source: source, portal: portal, now: now)
         plan.id = id
         plan.sourceRevision = sourceRevision
         return plan
     }
 
-    init(declared: ManifestSet, live: LiveState, options: PlanOptions) {
+    /// What one part of the planning found.
+    struct Part: Sendable {
+        var actions: [(order: Int, action: PlannedAction)]
+        var unmanaged: [ObjectReference]
+        var findings: [Finding]
+    }
+
+    /// The portal's objects, kind by kind.
+    private consuming func objectsPart() -> Part {
+        // The passes that give objects their ids come first; the ids are inputs to those after.
+        let groupIds = planRoomGroups()
+        let roleIds = planRoles()
+        let ringIds = planUpdateRings()
+        planRoleAssignments(roleIds: roleIds, groupIds: groupIds)
+        planRingMembership(ringIds: ringIds)
+        return part
+    }
+
+    /// The declared devices (enrollment, and the main units checked against Intune and
+    /// Autopilot), then the rooms remote access reaches, which their devices tell.
+    private consuming func devicesPart(now: Date) -> Part {
+        planDevices()
+        checkDeviceRegistry(now: now)
+        warnAboutRemoteAccess()
+        return part
+    }
+
+    private var part: Part { Part(actions: actions, unmanaged: unmanaged, findings: resolver.findings) }
+
+    init(declared: ManifestSet, live: LiveState, options: PlanOptions, context: Context? = nil) {
         self.declared = declared
         self.live = live
         self.options = options
-        let principalNames = declared.roleAssignments.flatMap(\.members).compactMap { member -> String? in
-            if case .user(let upn) = member.value { upn.lowercasedIfNeeded } else { nil }
-        }
-        self.context = Context(
-            live: live, locationParts: Set(declared.roomGroups.compactMap(\.selector).flatMap(\.location.keys)), principalNames: Set(principalNames))
-        self.resolver = Resolver(context: context, declared: declared)
+        self.context = context ?? Context(live: live, declared: declared)
+        self.resolver = Resolver(context: self.context, declared: declared)
     }
 
     // MARK: - Kinds
