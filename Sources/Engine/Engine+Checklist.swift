@@ -29,6 +29,8 @@ extension Engine {
             throw DirectoryReadError(source: directory.directoryDescription, underlying: error)
         }
         let live = LiveState(directory: read)
+        // What the checklist needs besides the plan is made while the plan is.
+        async let prepared = Checklist.Preparation(declared: snapshot.manifests, live: live)
         var plan = DirectoryCheck.plan(
             declared: snapshot.manifests, live: live, source: snapshot.description, sourceRevision: snapshot.revision, now: now)
         plan.origin = snapshot.origin
@@ -37,8 +39,7 @@ extension Engine {
         let store = confirmations(for: directory)
         let confirmed = try await offCooperativePool { try store.load() }
         let history = confirmed.compactMapValues { $0.step }
-        let checklist = Checklist.make(
-            plan: plan, declared: snapshot.manifests, live: live, confirmed: Set(confirmed.keys), history: history)
+        let checklist = Checklist.make(plan: plan, prepared: await prepared, confirmed: Set(confirmed.keys), history: history)
         return ChecklistRun(plan: plan, checklist: checklist, directory: read, live: live)
     }
 
@@ -61,13 +62,9 @@ struct NoDirectory: Error, CustomStringConvertible {
 
 extension Engine {
     /// Drift with no portal API: what the directory and devices say, and how many declared
-    /// objects cannot be observed at all. Not written to the drift history: it compares nothing
-    /// with the portal, so it can neither start nor clear portal drift.
-    public func checkDriftWithoutPortal(_ snapshot: ManifestSnapshot, now: Date = Date()) async throws -> DriftReport {
-        try await checkWithoutPortal(snapshot, now: now).report
-    }
-
-    /// `checkDriftWithoutPortal`'s report, and the checklist run it counted the steps of.
+    /// objects cannot be observed at all, with the checklist run it counted the steps of. Not
+    /// written to the drift history: it compares nothing with the portal, so it can neither
+    /// start nor clear portal drift.
     public func checkWithoutPortal(_ snapshot: ManifestSnapshot, now: Date = Date()) async throws -> (report: DriftReport, run: ChecklistRun) {
         let run = try await checklist(snapshot, now: now)
         guard run.plan.blockers.isEmpty else { throw IncompleteReadError(blockers: run.plan.blockers) }

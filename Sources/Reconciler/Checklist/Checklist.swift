@@ -76,38 +76,63 @@ public struct Checklist: Codable, Sendable, Equatable {
     public static func make(
         plan: Plan, declared: ManifestSet, live: LiveState, confirmed: Set<String>, history: [String: Confirmed] = [:]
     ) -> Checklist {
-        let builder = Builder(declared: declared, live: live)
-        var steps: [Step] = []
-        var dependencies: [[ObjectKey]] = []
-        var idsByTarget: [ObjectKey: String] = [:]
-        func add(_ made: Step?, after: [ObjectKey]) {
-            guard var step = made else { return }
-            step.id = stepId(step)
-            idsByTarget[step.target.key] = step.id
-            steps.append(step)
-            dependencies.append(after)
+        make(plan: plan, prepared: Preparation(declared: declared, live: live), confirmed: confirmed, history: history)
+    }
+
+    /// What a checklist needs before its plan exists, which a caller may make while the plan is
+    /// made: the names the portal shows, and the steps for the declared main units (enrolling
+    /// each, and assigning its resource account for Autologin where Windows Autopilot has it).
+    public struct Preparation: Sendable {
+        fileprivate let builder: Builder
+        fileprivate let deviceSteps: [Step]
+
+        public init(declared: ManifestSet, live: LiveState) {
+            builder = Builder(declared: declared, live: live)
+            deviceSteps = (builder.enrollments() + builder.autologins()).map { step in
+                var step = step
+                step.id = Checklist.stepId(step)
+                return step
+            }
         }
-        for action in plan.actions { add(builder.step(for: action), after: action.dependsOn.map(\.target)) }
-        for step in builder.enrollments() + builder.autologins() { add(step, after: []) }
+    }
+
+    /// `make(plan:declared:live:confirmed:history:)` with its preparation made.
+    public static func make(plan: Plan, prepared: Preparation, confirmed: Set<String>, history: [String: Confirmed] = [:]) -> Checklist {
+        // Made in two halves at once: a tenant's plan has tens of thousands of steps.
+        let actions = plan.actions
+        let half = actions.count / 2
+        let (first, second) = inParallel(
+            { prepared.builder.steps(for: actions[..<half]) }, { prepared.builder.steps(for: actions[half...]) })
+        var steps: [Step] = []
+        steps.reserveCapacity(first.count + second.count + prepared.deviceSteps.count)
+        var dependencies: [(index: Int, after: [ObjectKey])] = []
+        for made in [first, second] {
+            for (step, after) in made {
+                if !after.isEmpty { dependencies.append((steps.count, after)) }
+                steps.append(step)
+            }
+        }
+        steps += prepared.deviceSteps
         // A step comes after the steps for what it names.
-        for index in steps.indices where !dependencies[index].isEmpty {
-            steps[index].after = dependencies[index].compactMap { idsByTarget[$0] }.filter { $0 != steps[index].id }
+        if !dependencies.isEmpty {
+            let named = Set(dependencies.flatMap(\.after))
+            var idsByTarget: [ObjectKey: String] = [:]
+            for step in steps where named.contains(step.target.key) { idsByTarget[step.target.key] = step.id }
+            for (index, after) in dependencies {
+                steps[index].after = after.compactMap { idsByTarget[$0] }.filter { $0 != steps[index].id }
+            }
         }
         let removals = Removals.steps(current: steps, history: history)
-        var open: [Step] = []
-        open.reserveCapacity(steps.count + removals.count)
-        var count = 0
-        for var step in removals.filter(\.takesAccess).map(\.step) + steps + removals.filter({ !$0.takesAccess }).map(\.step) {
-            count += 1
-            guard !confirmed.contains(step.id) else { continue }
-            step.number = open.count + 1
-            open.append(step)
-        }
-        return Checklist(steps: open, confirmed: count - open.count)
+        let count = steps.count + removals.count
+        steps.insert(contentsOf: removals.filter(\.takesAccess).map(\.step), at: 0)
+        steps += removals.filter { !$0.takesAccess }.map(\.step)
+        if !confirmed.isEmpty { steps.removeAll { confirmed.contains($0.id) } }
+        for index in steps.indices { steps[index].number = index + 1 }
+        return Checklist(steps: steps, confirmed: count - steps.count)
     }
 
     /// A step's id: a digest of all it asks, so that it changes when what it asks changes.
-    private static func stepId(_ step: Step) -> String {
+    fileprivate static func stepId(_ step: Step) -> String {
         var text = step.title
         for place in step.navigation { text += "\n" + place }
         for value in step.values { text += "\n\(value.label)=\(value.value)" }
@@ -246,7 +271,7 @@ public struct Checklist: Codable, Sendable, Equatable {
     }
 
     /// Names manifests and their portal objects as a person sees them in the portal.
-    private struct Builder {
+    fileprivate struct Builder: Sendable {
         let declared: ManifestSet
         let roomGroups: [String: RoomGroup]
         let roles: [String: Role]
@@ -267,6 +292,15 @@ public struct Checklist: Codable, Sendable, Equatable {
             rings = Dictionary(declared.updateRings.map { ($0.metadata.name.value, $0) }, uniquingKeysWith: { first, _ in first })
             assignments = Dictionary(declared.roleAssignments.map { ($0.metadata.name.value, $0) }, uniquingKeysWith: { first, _ in first })
             devices = Dictionary(declared.devices.map { ($0.metadata.name.value, $0) }, uniquingKeysWith: { first, _ in first })
+        }
+
+        /// The steps for `actions`, with their ids, each with the objects it names.
+        func steps(for actions: ArraySlice<PlannedAction>) -> [(step: Step, after: [ObjectKey])] {
+            actions.compactMap { action in
+                guard var step = step(for: action) else { return nil }
+                step.id = Checklist.stepId(step)
+                return (step, action.dependsOn.map(\.target))
+            }
         }
 
         func step(for action: PlannedAction) -> Step? {
