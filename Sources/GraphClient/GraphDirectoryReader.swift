@@ -86,9 +86,13 @@ public actor GraphDirectoryReader {
         async let places: Void = refreshPlaces(lookingUp: lookups.rooms)
         async let devices: Void = refreshDevices(lookingUp: lookups.serialNumbers)
         _ = try await (users, groups, places, devices)
-        let roomAccounts = roomAccounts()
+        let holders = try await throughGroups(try await roleHolders)
+        // The directory's users and the rooms' accounts both go through every user: at once.
+        let (everyone, addresses) = (kept.users, kept.places?.addresses ?? [])
+        let (directoryUsers, roomAccounts) = inParallel(
+            { Self.directoryUsers(everyone, roleHolders: holders) }, { Self.roomAccounts(of: everyone, addresses: addresses) })
         try await nameUnknownSkus(of: roomAccounts)
-        let directory = assemble(roleHolders: try await throughGroups(try await roleHolders), roomAccounts: roomAccounts)
+        let directory = assemble(users: directoryUsers, roomAccounts: roomAccounts)
         await saveToDisk()
         logger.debug(
             "Read the directory through Graph",
@@ -365,7 +369,8 @@ public actor GraphDirectoryReader {
 
     // MARK: - Assembly
 
-    private func assemble(roleHolders: [String: Set<DirectoryRole>], roomAccounts: [RoomAccount]) -> TenantDirectory {
+    /// The directory of `users` (in the order of their ids) and what `roomAccounts` are licensed for.
+    private func assemble(users: [DirectoryUser], roomAccounts: [RoomAccount]) -> TenantDirectory {
         let places = kept.places ?? GraphReadState.Places(rooms: [], lists: [], members: [:], readAt: .distantPast)
         var listsByRoom: [String: [String]] = [:]
         for (list, rooms) in places.members {
@@ -375,13 +380,6 @@ public actor GraphDirectoryReader {
         for (user, names) in roomAccounts {
             let licence = LicensingReference.licence(partNumbers: (user.assignedLicenses ?? []).compactMap { $0.skuId.flatMap(partNumber) })
             for name in names { licenceByAccount[name] = licence }
-        }
-        let directoryUsers = kept.users.values.compactMap { user -> DirectoryUser? in
-            guard let upn = user.userPrincipalName else { return nil }
-            let roles = roleHolders[user.id].map { $0.sorted { $0.rawValue < $1.rawValue }.map { Vocabulary.known($0) } }
-            return DirectoryUser(
-                id: user.id, userPrincipalName: upn, displayName: user.displayName ?? upn, directoryRoles: roles,
-                accountEnabled: user.accountEnabled)
         }
         let directoryGroups = kept.groups.values.map { group in
             DirectoryGroup(id: group.id, displayName: group.displayName ?? group.id, mail: group.mail, securityEnabled: group.securityEnabled)
@@ -399,20 +397,31 @@ public actor GraphDirectoryReader {
                 capacity: room.capacity, tags: room.tags ?? [], roomLists: (listsByRoom[email] ?? []).sorted(), licence: licenceByAccount[email])
         }
         return TenantDirectory(
-            users: directoryUsers.sorted(byText: \.id), groups: directoryGroups.sorted { $0.id < $1.id },
+            users: users, groups: directoryGroups.sorted { $0.id < $1.id },
             rooms: rooms.sorted { $0.email < $1.email },
             roomLists: places.lists.compactMap { list in list.emailAddress.map { DirectoryRoomList(email: $0, displayName: list.displayName) } }
                 .sorted { $0.email < $1.email },
             devices: kept.devices?.registry, cloud: session.tokens.signIn.cloud.offers)
     }
 
+    /// The users with a principal name, in the order of their ids, with the directory roles they hold.
+    private static func directoryUsers(_ users: [String: GraphUser], roleHolders: [String: Set<DirectoryRole>]) -> [DirectoryUser] {
+        users.values.compactMap { user -> DirectoryUser? in
+            guard let upn = user.userPrincipalName else { return nil }
+            let roles = roleHolders[user.id].map { $0.sorted { $0.rawValue < $1.rawValue }.map { Vocabulary.known($0) } }
+            return DirectoryUser(
+                id: user.id, userPrincipalName: upn, displayName: user.displayName ?? upn, directoryRoles: roles,
+                accountEnabled: user.accountEnabled)
+        }.sorted(byText: \.id)
+    }
+
     /// A room's resource account: the user, and its principal name and mail in lower case.
     typealias RoomAccount = (user: GraphUser, names: [String])
 
-    /// The rooms' resource accounts: the users whose principal name or mail is a room's address.
-    private func roomAccounts() -> [RoomAccount] {
-        guard let addresses = kept.places?.addresses, !addresses.isEmpty else { return [] }
-        return kept.users.values.compactMap { user in
+    /// The rooms' resource accounts: the users whose principal name or mail is one of the rooms' `addresses`.
+    private static func roomAccounts(of users: [String: GraphUser], addresses: Set<String>) -> [RoomAccount] {
+        guard !addresses.isEmpty else { return [] }
+        return users.values.compactMap { user in
             let upn = user.userPrincipalName?.lowercasedIfNeeded
             let mail = user.mail?.lowercasedIfNeeded
             guard upn.map(addresses.contains) == true || mail.map(addresses.contains) == true else { return nil }
