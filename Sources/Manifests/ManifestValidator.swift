@@ -5,6 +5,12 @@ import PortalModel
 /// one device per manufacturer and serial number, one main unit per room). Runs on typed manifests, in time linear in their number.
 public enum ManifestValidator {
     public static func validate(_ set: ManifestSet) -> [Diagnostic] {
+        // The devices, a tenant's most manifests, are checked while the rest is.
+        let (devices, others) = inParallel({ checkDevices(set.devices) }, { (before: checksBeforeDevices(set), after: checksAfterDevices(set)) })
+        return others.before + devices + others.after
+    }
+
+    private static func checksBeforeDevices(_ set: ManifestSet) -> [Diagnostic] {
         var diagnostics: [Diagnostic] = []
         diagnostics += uniqueNames(set.roomGroups, kind: .roomGroup)
         diagnostics += uniqueNames(set.roles, kind: .role)
@@ -18,10 +24,11 @@ public enum ManifestValidator {
         diagnostics += set.roles.flatMap(checkRole)
         diagnostics += checkRoleAssignments(set)
         diagnostics += checkUpdateRings(set)
-        diagnostics += checkDevices(set.devices)
-        diagnostics += checkPolicy(set.policy)
-        diagnostics += declaredAbsent(set)
         return diagnostics
+    }
+
+    private static func checksAfterDevices(_ set: ManifestSet) -> [Diagnostic] {
+        checkPolicy(set.policy) + declaredAbsent(set)
     }
 
     // MARK: - Names
