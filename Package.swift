@@ -37,6 +37,7 @@ let package = Package(
         // System libraries, used as they are installed by Debian's -dev packages.
         .systemLibrary(name: "CYAML", pkgConfig: "yaml-0.1", providers: [.apt(["libyaml-dev"])]),
         .systemLibrary(name: "CGit2", pkgConfig: "libgit2", providers: [.apt(["libgit2-dev"])]),
+        .systemLibrary(name: "CMalloc"),
 
         // The portal's fixed vocabulary: permissions, built-in roles, default rings, device types.
         .target(name: "PortalModel"),
@@ -171,7 +172,7 @@ let package = Package(
             dependencies: [
                 "Manifests", "Reports", "PortalAPI", "PortalClient", "PortalEmulator", "Reconciler", "GitSource", "Notifications", "Engine",
                 "Controller", "Console", "GraphAPI", "GraphClient", "GraphEmulator", "HTTPTransport", "StateStore", "Tenants", "KubernetesLeases",
-                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                "CMalloc", .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),

@@ -38,7 +38,10 @@ public struct Roomkeeper: AsyncParsableCommand {
         let console = Console.current
         do {
             var command = try parseAsRoot(arguments)
-            if bootstrappingLogging { (command as? any LoggingCommand)?.logging.bootstrap() }
+            if bootstrappingLogging {
+                (command as? any LoggingCommand)?.logging.bootstrap()
+                if !(command is any LongRunningCommand) { ProcessMemory.tuneForOneShotCommand() }
+            }
             if var command = command as? any AsyncParsableCommand {
                 try await command.run()
             } else {

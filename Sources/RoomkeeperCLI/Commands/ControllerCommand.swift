@@ -9,7 +9,7 @@ import StateStore
 
 extension Roomkeeper {
     /// `roomkeeper controller [run]`: the reconcile loop and its HTTP endpoints.
-    struct ControllerRun: AsyncParsableCommand, LoggingCommand {
+    struct ControllerRun: AsyncParsableCommand, LoggingCommand, LongRunningCommand {
         static let configuration = CommandConfiguration(
             commandName: "run",
             abstract: "Reconcile continuously: poll git, report drift, and heal it if asked (the default).",

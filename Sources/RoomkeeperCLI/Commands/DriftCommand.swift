@@ -93,7 +93,9 @@ extension Roomkeeper {
                 sourceOptions.origin(folder: directory), options: sourceOptions, style: style, consequence: "drift was not checked")
             let report: DriftReport
             do {
-                report = try await Planning.reporting { try await engine.checkDriftWithoutPortal(snapshot) }
+                let (checked, run) = try await Planning.reporting { try await engine.checkWithoutPortal(snapshot) }
+                ProcessMemory.keepUntilExit(engine, snapshot, run)
+                report = checked
             } catch let error as IncompleteReadError {
                 throw CommandFailure("\(error); nothing was changed")
             }

@@ -15,7 +15,7 @@ extension Roomkeeper {
 }
 
 extension Roomkeeper.GraphCommand {
-    struct Serve: AsyncParsableCommand, LoggingCommand {
+    struct Serve: AsyncParsableCommand, LoggingCommand, LongRunningCommand {
         static let configuration = CommandConfiguration(
             abstract: "Serve an emulated tenant's directory through Graph v1.0 and its token endpoint over HTTP.",
             discussion: """

@@ -15,7 +15,7 @@ extension Roomkeeper {
 }
 
 extension Roomkeeper.PortalCommand {
-    struct Serve: AsyncParsableCommand, LoggingCommand {
+    struct Serve: AsyncParsableCommand, LoggingCommand, LongRunningCommand {
         static let configuration = CommandConfiguration(
             abstract: "Serve the emulated Pro Management portal over HTTP.",
             discussion: """
