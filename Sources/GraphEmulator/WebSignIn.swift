@@ -95,9 +95,13 @@ struct WebSignIn: Sendable {
         guard parameters["response_type"] == "code" else {
             return .failure(.page(700054, "response_type 'code' is the only one this emulator serves."))
         }
+        // Entra's codes (entra-docs reference-error-codes): 50149 for a method other than S256
+        // (this emulator does not take plain), 501491 for a challenge that is not the 43
+        // characters of an unpadded base64url SHA-256 (MicrosoftDocs/azure-docs#42906).
         let challenge = parameters["code_challenge"].flatMap { $0.isEmpty ? nil : $0 }
-        if challenge != nil, parameters["code_challenge_method"] != "S256" {
-            return .failure(.page(501491, "The code_challenge_method must be S256 (this emulator does not take plain)."))
+        if let challenge {
+            guard parameters["code_challenge_method"] == "S256" else { return .failure(.page(50149, "Invalid Code_Challenge_method parameter.")) }
+            guard challenge.utf8.count == 43 else { return .failure(.page(501491, "Invalid size of Code_Challenge parameter.")) }
         }
         return .success(
             (

@@ -247,6 +247,14 @@ struct ConsoleTests {
         elsewhere["redirect_uri"] = "https://evil.example/callback"
         let refused = try await browser.post(document.authorizationEndpoint, form: elsewhere, origin: graph.url)
         #expect(refused.status == 400 && refused.body.contains("AADSTS50011") && refused.location == nil)
+        // Entra's PKCE refusals: a method other than S256, a challenge that is not 43 characters.
+        var plain = fields
+        plain["code_challenge_method"] = "plain"
+        #expect(try await browser.post(document.authorizationEndpoint, form: plain, origin: graph.url).body.contains("AADSTS50149"))
+        var padded = fields
+        padded["code_challenge"] = ProofKey.challenge(of: verifier) + "="
+        let long = try await browser.post(document.authorizationEndpoint, form: padded, origin: graph.url)
+        #expect(long.status == 400 && long.body.contains("AADSTS501491") && long.location == nil)
         fields["username"] = "nobody@contoso.com"
         #expect(try await browser.post(document.authorizationEndpoint, form: fields, origin: graph.url).body.contains("AADSTS50034"))
         fields["username"] = Self.operatorName
