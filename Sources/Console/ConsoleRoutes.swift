@@ -138,6 +138,23 @@ public enum ConsoleRoutes {
             return response
         }
 
+        @Sendable func noSuchTenant(_ session: ConsoleSession?) -> Response {
+            page(.notFound, ConsolePages.problem("No such tenant", "There is no tenant of that name.", session: session))
+        }
+        /// A page of one of the tenants: signed in first, then the tenant the address names.
+        func tenantPage(
+            _ path: RouterPath,
+            _ make: @escaping @Sendable (Request, BasicRequestContext, ConsoleSession, _ name: String, Controller) async throws -> Response
+        ) {
+            router.get(path) { request, context -> Response in
+                guard let session = session(request) else { return signInFirst(request) }
+                guard let name = context.parameters.get("tenant"), let controller = await tenants.controller(named: name) else {
+                    return noSuchTenant(session)
+                }
+                return try await make(request, context, session, name, controller)
+            }
+        }
+
         router.get("/console") { request, _ -> Response in
             guard let session = session(request) else { return signInFirst(request) }
             let lines = await tenants.lines()
@@ -146,17 +163,11 @@ public enum ConsoleRoutes {
 
         router.get("/console/tenants/:tenant") { request, context -> Response in
             guard let session = session(request) else { return signInFirst(request) }
-            guard let name = context.parameters.get("tenant"), let line = await tenants.line(named: name) else {
-                return page(.notFound, ConsolePages.problem("No such tenant", "There is no tenant of that name.", session: session))
-            }
+            guard let name = context.parameters.get("tenant"), let line = await tenants.line(named: name) else { return noSuchTenant(session) }
             return page(.ok, ConsolePages.tenant(line, session: session))
         }
 
-        router.get("/console/tenants/:tenant/drift") { request, context -> Response in
-            guard let session = session(request) else { return signInFirst(request) }
-            guard let name = context.parameters.get("tenant"), let controller = await tenants.controller(named: name) else {
-                return page(.notFound, ConsolePages.problem("No such tenant", "There is no tenant of that name.", session: session))
-            }
+        tenantPage("/console/tenants/:tenant/drift") { request, _, session, name, controller in
             let query = request.uri.queryParameters
             return page(
                 .ok,
@@ -165,41 +176,25 @@ public enum ConsoleRoutes {
                     page: query.get("page").flatMap { Int($0) } ?? 1, session: session))
         }
 
-        router.get("/console/tenants/:tenant/plan") { request, context -> Response in
-            guard let session = session(request) else { return signInFirst(request) }
-            guard let name = context.parameters.get("tenant"), let controller = await tenants.controller(named: name) else {
-                return page(.notFound, ConsolePages.problem("No such tenant", "There is no tenant of that name.", session: session))
-            }
+        tenantPage("/console/tenants/:tenant/plan") { request, _, session, name, controller in
             let number = request.uri.queryParameters.get("page").flatMap { Int($0) } ?? 1
             let graphAlone = await controller.latestChecklist != nil
             return page(.ok, ConsolePages.plan(name, await controller.latestPlan, graphAlone: graphAlone, page: number, session: session))
         }
 
-        router.get("/console/tenants/:tenant/access") { request, context -> Response in
-            guard let session = session(request) else { return signInFirst(request) }
-            guard let name = context.parameters.get("tenant"), let controller = await tenants.controller(named: name) else {
-                return page(.notFound, ConsolePages.problem("No such tenant", "There is no tenant of that name.", session: session))
-            }
+        tenantPage("/console/tenants/:tenant/access") { request, _, session, name, controller in
             let query = request.uri.queryParameters
             let filter = String((query.get("q") ?? "").prefix(200))
             let number = query.get("page").flatMap { Int($0) } ?? 1
             return page(.ok, ConsolePages.access(name, await controller.latestAccess, filter: filter, page: number, session: session))
         }
 
-        router.get("/console/tenants/:tenant/checklist") { request, context -> Response in
-            guard let session = session(request) else { return signInFirst(request) }
-            guard let name = context.parameters.get("tenant"), let controller = await tenants.controller(named: name) else {
-                return page(.notFound, ConsolePages.problem("No such tenant", "There is no tenant of that name.", session: session))
-            }
+        tenantPage("/console/tenants/:tenant/checklist") { request, _, session, name, controller in
             let number = request.uri.queryParameters.get("page").flatMap { Int($0) } ?? 1
             return page(.ok, ConsolePages.checklist(name, await controller.latestChecklist, page: number, session: session))
         }
 
-        router.get("/console/tenants/:tenant/checklist/:step") { request, context -> Response in
-            guard let session = session(request) else { return signInFirst(request) }
-            guard let name = context.parameters.get("tenant"), let controller = await tenants.controller(named: name) else {
-                return page(.notFound, ConsolePages.problem("No such tenant", "There is no tenant of that name.", session: session))
-            }
+        tenantPage("/console/tenants/:tenant/checklist/:step") { _, context, session, name, controller in
             let id = context.parameters.get("step") ?? ""
             guard let checklist = await controller.latestChecklist, let index = checklist.steps.firstIndex(where: { $0.id == id }) else {
                 return page(
@@ -216,7 +211,7 @@ public enum ConsoleRoutes {
             let (current, refused) = changeRefusal(request, form: form, needs: .operator)
             if let refused { return refused }
             guard let current, let name = context.parameters.get("tenant"), let controller = await tenants.controller(named: name) else {
-                return page(.notFound, ConsolePages.problem("No such tenant", "There is no tenant of that name.", session: nil))
+                return noSuchTenant(nil)
             }
             let id = context.parameters.get("step") ?? ""
             // The step after this one, before it leaves the list: where a walk-through goes next.
@@ -241,7 +236,7 @@ public enum ConsoleRoutes {
             let (current, refused) = changeRefusal(request, form: form, needs: .operator)
             if let refused { return refused }
             guard let name = context.parameters.get("tenant"), let controller = await tenants.controller(named: name) else {
-                return page(.notFound, ConsolePages.problem("No such tenant", "There is no tenant of that name.", session: current))
+                return noSuchTenant(current)
             }
             let action = context.parameters.get("action") ?? ""
             switch action {
