@@ -106,15 +106,10 @@ private struct ConsoleUnderTest {
             throw BenchmarkFailure("the controller did not start: \(controller.printed.suffix(2000))")
         }
         let started = Date()
-        while true {
-            let status = try await httpRequest("GET", "\(origin)/status", headers: ["Authorization": "Bearer \(adminToken)"])
-            let object = try? JSONSerialization.jsonObject(with: Data(status.body.utf8)) as? [String: Any]
-            if (object?["reconciles"] as? Int ?? 0) > 0 { break }
-            guard Date().timeIntervalSince(started) < 600 else {
-                throw BenchmarkFailure("no pass in ten minutes: \(status.body)")
-            }
-            try await Task.sleep(for: .milliseconds(500))
-        }
+        _ = try await poll(
+            minutes: 10, { try await httpRequest("GET", "\(origin)/status", headers: ["Authorization": "Bearer \(adminToken)"]).body },
+            until: { ((try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any])?["reconciles"] as? Int ?? 0) > 0 },
+            gaveUp: { "no pass in ten minutes: \($0 ?? "")" })
         print("\n\(label): first pass in \(String(format: "%.1f", Date().timeIntervalSince(started))) s")
 
         let browser = CookieBrowser()

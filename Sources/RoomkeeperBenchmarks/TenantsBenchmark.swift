@@ -210,12 +210,7 @@ private struct FleetView {
 
 /// Reads the replicas' status every half second until `done`, or gives up after `minutes`.
 private func waitUntil(minutes: Double, _ replicas: [Replica], token: String, _ done: (FleetView) -> Bool) async throws -> FleetView {
-    let deadline = Date().addingTimeInterval(minutes * 60)
-    var view = FleetView()
-    while Date() < deadline {
-        view = try await FleetView.read(replicas, token: token)
-        if done(view) { return view }
-        try await Task.sleep(for: .milliseconds(500))
-    }
-    throw BenchmarkFailure("Gave up after \(minutes) minutes: \(view.reconciled.count) reconciled; \(view.summary)")
+    try await poll(
+        minutes: minutes, { try await FleetView.read(replicas, token: token) }, until: done,
+        gaveUp: { "Gave up after \(minutes) minutes: \($0?.reconciled.count ?? 0) reconciled; \($0?.summary ?? "")" })
 }

@@ -53,6 +53,22 @@ func option(_ name: String, default value: Int) -> Int {
 /// Why a benchmark stopped: something it runs failed, or it missed a goal. Thrown, not an
 /// `exit(1)` on the spot, so that the benchmark's own cleanup (the servers it started, its
 /// folders) runs first; main then prints it and exits 1.
+/// Reads with `read` every half second until `done` says so; after `minutes`, fails with what
+/// `gaveUp` makes of the last reading.
+func poll<Reading>(
+    minutes: Double, _ read: () async throws -> Reading, until done: (Reading) -> Bool, gaveUp: (Reading?) -> String
+) async throws -> Reading {
+    let deadline = Date().addingTimeInterval(minutes * 60)
+    var last: Reading?
+    while Date() < deadline {
+        let reading = try await read()
+        if done(reading) { return reading }
+        last = reading
+        try await Task.sleep(for: .milliseconds(500))
+    }
+    throw BenchmarkFailure(gaveUp(last))
+}
+
 struct BenchmarkFailure: Error, CustomStringConvertible {
     let description: String
     init(_ description: String) { self.description = description }
