@@ -87,12 +87,20 @@ public actor GraphDirectoryReader {
         async let devices: Void = refreshDevices(lookingUp: lookups.serialNumbers)
         _ = try await (users, groups, places, devices)
         let holders = try await throughGroups(try await roleHolders)
-        // The directory's users and the rooms' accounts both go through every user: at once.
-        let (everyone, addresses) = (kept.users, kept.places?.addresses ?? [])
-        let (directoryUsers, roomAccounts) = inParallel(
-            { Self.directoryUsers(everyone, roleHolders: holders) }, { Self.roomAccounts(of: everyone, addresses: addresses) })
+        // The directory's users, the most work, are made while the rooms' accounts are found and
+        // the rooms made with the licences those hold.
+        let (everyone, rooms, named) = (kept.users, kept.places, kept.subscribedPartNumbers)
+        let (directoryUsers, (roomAccounts, licensed)) = inParallel(
+            { Self.directoryUsers(everyone, roleHolders: holders) },
+            {
+                let accounts = Self.roomAccounts(of: everyone, addresses: rooms?.addresses ?? [])
+                return (accounts, Self.rooms(rooms, accounts: accounts, subscribed: named))
+            })
         try await nameUnknownSkus(of: roomAccounts)
-        let directory = assemble(users: directoryUsers, roomAccounts: roomAccounts)
+        // A SKU named just now changes the licences of the rooms holding it.
+        let directoryRooms =
+            kept.subscribedPartNumbers == named ? licensed : Self.rooms(rooms, accounts: roomAccounts, subscribed: kept.subscribedPartNumbers)
+        let directory = assemble(users: directoryUsers, rooms: directoryRooms)
         await saveToDisk()
         logger.debug(
             "Read the directory through Graph",
@@ -166,11 +174,9 @@ public actor GraphDirectoryReader {
     private func refreshUsers() async throws {
         let start = session.url("/users/delta?$select=\(GraphUser.selected.joined(separator: ","))")
         let (changes, link, full) = try await deltaRound(GraphUser.self, start: start, link: kept.usersDeltaLink)
-        if full { kept.users = [:] }
+        if full { kept.users = KeptUsers() }
         unsaved = unsaved || full || !changes.isEmpty
-        for user in changes {
-            if user.removed != nil { kept.users[user.id] = nil } else { kept.users[user.id] = merged(kept.users[user.id], user) }
-        }
+        kept.users.apply(changes, merging: Self.merged)
         kept.usersDeltaLink = link
     }
 
@@ -206,7 +212,7 @@ public actor GraphDirectoryReader {
     }
 
     /// A delta round sends only the properties that changed, with the id: keep the rest.
-    private func merged(_ old: GraphUser?, _ new: GraphUser) -> GraphUser {
+    private static func merged(_ old: GraphUser?, _ new: GraphUser) -> GraphUser {
         guard let old else { return new }
         return GraphUser(
             id: new.id, userPrincipalName: new.userPrincipalName ?? old.userPrincipalName, displayName: new.displayName ?? old.displayName,
@@ -311,9 +317,12 @@ public actor GraphDirectoryReader {
     // MARK: - Licences
 
     /// The part number of a SKU id: from the licensing reference, else from `/subscribedSkus`.
-    private func partNumber(of skuId: String) -> String? {
-        let id = skuId.lowercased()
-        return LicensingReference.partNumbers[id] ?? kept.subscribedPartNumbers[id]
+    private func partNumber(of skuId: String) -> String? { Self.partNumber(of: skuId, subscribed: kept.subscribedPartNumbers) }
+
+    /// A SKU id's part number: Microsoft's licensing reference's, else the tenant's `/subscribedSkus`'.
+    private static func partNumber(of skuId: String, subscribed: [String: String]) -> String? {
+        let id = skuId.lowercasedIfNeeded
+        return LicensingReference.partNumbers[id] ?? subscribed[id]
     }
 
     /// Reads `/subscribedSkus` when one of `roomAccounts` holds a SKU id nobody has named yet, at most
@@ -369,23 +378,36 @@ public actor GraphDirectoryReader {
 
     // MARK: - Assembly
 
-    /// The directory of `users` (in the order of their ids) and what `roomAccounts` are licensed for.
-    private func assemble(users: [DirectoryUser], roomAccounts: [RoomAccount]) -> TenantDirectory {
-        let places = kept.places ?? GraphReadState.Places(rooms: [], lists: [], members: [:], readAt: .distantPast)
+    /// The directory of `users` and `rooms`, with the groups, room lists and devices kept.
+    private func assemble(users: [DirectoryUser], rooms: [DirectoryRoom]) -> TenantDirectory {
+        let directoryGroups = kept.groups.values.map { group in
+            DirectoryGroup(id: group.id, displayName: group.displayName ?? group.id, mail: group.mail, securityEnabled: group.securityEnabled)
+        }
+        return TenantDirectory(
+            users: users, groups: directoryGroups.sorted { $0.id < $1.id }, rooms: rooms,
+            roomLists: (kept.places?.lists ?? []).compactMap { list in
+                list.emailAddress.map { DirectoryRoomList(email: $0, displayName: list.displayName) }
+            }
+            .sorted { $0.email < $1.email },
+            devices: kept.devices?.registry, cloud: session.tokens.signIn.cloud.offers)
+    }
+
+    /// The rooms Places lists, by address, with their room lists and the licence their resource
+    /// account holds (its SKU ids named by Microsoft's licensing reference, else by `subscribed`).
+    private static func rooms(_ places: GraphReadState.Places?, accounts: [RoomAccount], subscribed: [String: String]) -> [DirectoryRoom] {
+        guard let places else { return [] }
         var listsByRoom: [String: [String]] = [:]
         for (list, rooms) in places.members {
             for room in rooms { listsByRoom[room, default: []].append(list) }
         }
         var licenceByAccount: [String: RoomLicence] = [:]
-        for (user, names) in roomAccounts {
-            let licence = LicensingReference.licence(partNumbers: (user.assignedLicenses ?? []).compactMap { $0.skuId.flatMap(partNumber) })
+        for (user, names) in accounts {
+            let partNumbers = (user.assignedLicenses ?? []).compactMap { $0.skuId.flatMap { partNumber(of: $0, subscribed: subscribed) } }
+            let licence = LicensingReference.licence(partNumbers: partNumbers)
             for name in names { licenceByAccount[name] = licence }
         }
-        let directoryGroups = kept.groups.values.map { group in
-            DirectoryGroup(id: group.id, displayName: group.displayName ?? group.id, mail: group.mail, securityEnabled: group.securityEnabled)
-        }
-        let rooms = places.rooms.compactMap { room -> DirectoryRoom? in
-            guard let email = room.emailAddress?.lowercased() else { return nil }
+        return places.rooms.compactMap { room -> DirectoryRoom? in
+            guard let email = room.emailAddress?.lowercasedIfNeeded else { return nil }
             // Places answers "" for an address part nobody filled in.
             func given(_ text: String?) -> String? { text.flatMap { $0.isEmpty ? nil : $0 } }
             let address = room.address
@@ -395,33 +417,27 @@ public actor GraphDirectoryReader {
                     country: given(address?.countryOrRegion), state: given(address?.state), city: given(address?.city),
                     building: given(room.building), floor: given(room.floorLabel) ?? room.floorNumber.map(String.init)),
                 capacity: room.capacity, tags: room.tags ?? [], roomLists: (listsByRoom[email] ?? []).sorted(), licence: licenceByAccount[email])
-        }
-        return TenantDirectory(
-            users: users, groups: directoryGroups.sorted { $0.id < $1.id },
-            rooms: rooms.sorted { $0.email < $1.email },
-            roomLists: places.lists.compactMap { list in list.emailAddress.map { DirectoryRoomList(email: $0, displayName: list.displayName) } }
-                .sorted { $0.email < $1.email },
-            devices: kept.devices?.registry, cloud: session.tokens.signIn.cloud.offers)
+        }.sorted(byText: \.email)
     }
 
     /// The users with a principal name, in the order of their ids, with the directory roles they hold.
-    private static func directoryUsers(_ users: [String: GraphUser], roleHolders: [String: Set<DirectoryRole>]) -> [DirectoryUser] {
-        users.values.compactMap { user -> DirectoryUser? in
+    private static func directoryUsers(_ users: KeptUsers, roleHolders: [String: Set<DirectoryRole>]) -> [DirectoryUser] {
+        users.inOrder.compactMap { user -> DirectoryUser? in
             guard let upn = user.userPrincipalName else { return nil }
             let roles = roleHolders[user.id].map { $0.sorted { $0.rawValue < $1.rawValue }.map { Vocabulary.known($0) } }
             return DirectoryUser(
                 id: user.id, userPrincipalName: upn, displayName: user.displayName ?? upn, directoryRoles: roles,
                 accountEnabled: user.accountEnabled)
-        }.sorted(byText: \.id)
+        }
     }
 
     /// A room's resource account: the user, and its principal name and mail in lower case.
     typealias RoomAccount = (user: GraphUser, names: [String])
 
     /// The rooms' resource accounts: the users whose principal name or mail is one of the rooms' `addresses`.
-    private static func roomAccounts(of users: [String: GraphUser], addresses: Set<String>) -> [RoomAccount] {
+    private static func roomAccounts(of users: KeptUsers, addresses: Set<String>) -> [RoomAccount] {
         guard !addresses.isEmpty else { return [] }
-        return users.values.compactMap { user in
+        return users.inOrder.compactMap { user in
             let upn = user.userPrincipalName?.lowercasedIfNeeded
             let mail = user.mail?.lowercasedIfNeeded
             guard upn.map(addresses.contains) == true || mail.map(addresses.contains) == true else { return nil }

@@ -11,7 +11,7 @@ import PortalModel
 /// one only to the Graph host the operator configured.
 struct GraphReadState: Codable, Sendable {
     /// Bumped when the layout changes; a file of another format is not read.
-    static let currentFormat = 3
+    static let currentFormat = 4
     /// The largest file read: far above a tenant of a million users.
     static let maximumFileBytes = 1 << 30
 
@@ -20,7 +20,7 @@ struct GraphReadState: Codable, Sendable {
     var tenant = ""
     /// When it was last written.
     var savedAt = Date.distantPast
-    var users: [String: GraphUser] = [:]
+    var users = KeptUsers()
     var usersDeltaLink: String?
     var groups: [String: GraphGroup] = [:]
     var groupsDeltaLink: String?
@@ -51,7 +51,7 @@ struct GraphReadState: Codable, Sendable {
     init() {}
 
     // Users and groups are written as lists: a dictionary would make each id a key of the file's
-    // key table. Users, the most numerous, are rows of one list (see `UserRows`).
+    // key table. Users, the most numerous, are one text (see `UserRows`).
     private enum CodingKeys: String, CodingKey {
         case format, tenant, savedAt, users, usersDeltaLink, groups, groupsDeltaLink, places, devices, subscribedPartNumbers, subscribedSkusReadAt
     }
@@ -61,8 +61,7 @@ struct GraphReadState: Codable, Sendable {
         format = try container.decode(Int.self, forKey: .format)
         tenant = try container.decode(String.self, forKey: .tenant)
         savedAt = try container.decode(Date.self, forKey: .savedAt)
-        var rows = try container.nestedUnkeyedContainer(forKey: .users)
-        users = try UserRows.decode(&rows)
+        users = KeptUsers(try UserRows.decode(try container.decode(String.self, forKey: .users)))
         usersDeltaLink = try container.decodeIfPresent(String.self, forKey: .usersDeltaLink)
         groups = Dictionary(try container.decode([GraphGroup].self, forKey: .groups).map { ($0.id, $0) }, uniquingKeysWith: { _, last in last })
         groupsDeltaLink = try container.decodeIfPresent(String.self, forKey: .groupsDeltaLink)
@@ -77,8 +76,7 @@ struct GraphReadState: Codable, Sendable {
         try container.encode(format, forKey: .format)
         try container.encode(tenant, forKey: .tenant)
         try container.encode(savedAt, forKey: .savedAt)
-        var rows = container.nestedUnkeyedContainer(forKey: .users)
-        try UserRows.encode(users.values, into: &rows)
+        try container.encode(UserRows.encode(users.inOrder), forKey: .users)
         try container.encodeIfPresent(usersDeltaLink, forKey: .usersDeltaLink)
         try container.encode(Array(groups.values), forKey: .groups)
         try container.encodeIfPresent(groupsDeltaLink, forKey: .groupsDeltaLink)
@@ -104,46 +102,114 @@ struct GraphReadState: Codable, Sendable {
     }
 }
 
-/// Users as rows of one list of fields, six to a user, rather than an object each: a process
-/// reads 100,000 users with no container per user. A user's licences are its SKU ids joined by
-/// commas, all Roomkeeper reads of them.
-enum UserRows {
-    static let fieldsPerUser = 6
+/// The users kept, in the order of their ids (the directory's order, and the file's): a process
+/// that finds no change reads, assembles and writes them with no index by id and no sort.
+struct KeptUsers: Sendable {
+    private(set) var inOrder: [GraphUser] = []
 
-    static func encode(_ users: some Collection<GraphUser>, into rows: inout any UnkeyedEncodingContainer) throws {
-        func optional(_ text: String?) throws {
-            if let text { try rows.encode(text) } else { try rows.encodeNil() }
+    init() {}
+
+    /// `users` in the order of their ids, the last of any id that comes twice.
+    init(_ users: [GraphUser]) {
+        // Sorting what is already in order (as a file written by `UserRows` is) takes one pass.
+        var ordered: [GraphUser] = []
+        ordered.reserveCapacity(users.count)
+        for user in users.sorted(byText: \.id) {
+            if ordered.last?.id == user.id { ordered.removeLast() }
+            ordered.append(user)
         }
-        for user in users {
-            try rows.encode(user.id)
-            try optional(user.userPrincipalName)
-            try optional(user.displayName)
-            try optional(user.mail)
-            if let enabled = user.accountEnabled { try rows.encode(enabled) } else { try rows.encodeNil() }
-            try optional(user.assignedLicenses.map { $0.compactMap(\.skuId).joined(separator: ",") })
-        }
+        inOrder = ordered
     }
 
-    static func decode(_ rows: inout any UnkeyedDecodingContainer) throws -> [String: GraphUser] {
-        guard let count = rows.count, count % fieldsPerUser == 0 else { throw BinaryCodingError.damaged("user rows of the wrong length") }
-        var users: [String: GraphUser] = [:]
-        users.reserveCapacity(count / fieldsPerUser)
-        while !rows.isAtEnd {
-            let id = try rows.decode(String.self)
-            let principalName = try rows.decodeIfPresent(String.self)
-            let displayName = try rows.decodeIfPresent(String.self)
-            let mail = try rows.decodeIfPresent(String.self)
-            let enabled = try rows.decodeIfPresent(Bool.self)
-            let licences = try rows.decodeIfPresent(String.self).map { joined in
-                joined.utf8.split(separator: UInt8(ascii: ",")).map {
-                    GraphAssignedLicence(skuId: String(decoding: $0, as: UTF8.self), disabledPlans: nil)
-                }
-            }
-            users[id] = GraphUser(
-                id: id, userPrincipalName: principalName, displayName: displayName, mail: mail, accountEnabled: enabled,
-                assignedLicenses: licences)
+    var count: Int { inOrder.count }
+
+    /// Takes a delta round's `changes`: a removed user goes, any other is `merged` with what is kept of it.
+    mutating func apply(_ changes: [GraphUser], merging merged: (_ kept: GraphUser?, _ change: GraphUser) -> GraphUser) {
+        guard !changes.isEmpty else { return }
+        var byId = Dictionary(inOrder.map { ($0.id, $0) }, uniquingKeysWith: { _, last in last })
+        for change in changes {
+            byId[change.id] = change.removed != nil ? nil : merged(byId[change.id], change)
         }
-        return users
+        inOrder = byId.values.sorted(byText: \.id)
+    }
+}
+
+/// Users as one text: their number and a semicolon, then six fields to a user, each its length
+/// in UTF-8 bytes, a colon and the field (`-` for a field the user lacks). A process reads
+/// 100,000 users as one string, with no decoder call per field. A user's licences are its SKU ids joined by commas, all Roomkeeper
+/// reads of them.
+enum UserRows {
+    static func encode(_ users: some Collection<GraphUser>) -> String {
+        var text = "\(users.count);"
+        func field(_ value: String?) {
+            guard let value else {
+                text += "-"
+                return
+            }
+            text += "\(value.utf8.count):"
+            text += value
+        }
+        for user in users {
+            field(user.id)
+            field(user.userPrincipalName)
+            field(user.displayName)
+            field(user.mail)
+            field(user.accountEnabled.map { $0 ? "1" : "0" })
+            field(user.assignedLicenses.map { $0.compactMap(\.skuId).joined(separator: ",") })
+        }
+        return text
+    }
+
+    static func decode(_ text: String) throws -> [GraphUser] {
+        var text = text
+        return try text.withUTF8 { bytes in
+            var position = 0
+            /// A number in decimal, and the byte that ends it.
+            func number(endingAt end: UInt8) throws -> Int {
+                var value = 0
+                while position < bytes.count, bytes[position] != end {
+                    let digit = Int(bytes[position]) - Int(UInt8(ascii: "0"))
+                    guard (0..<10).contains(digit), value <= bytes.count else { throw BinaryCodingError.damaged("a number in the user rows") }
+                    value = value * 10 + digit
+                    position += 1
+                }
+                guard position < bytes.count else { throw BinaryCodingError.damaged("user rows cut short") }
+                position += 1
+                return value
+            }
+            func field() throws -> String? {
+                guard position < bytes.count else { throw BinaryCodingError.damaged("user rows cut short") }
+                if bytes[position] == UInt8(ascii: "-") {
+                    position += 1
+                    return nil
+                }
+                let length = try number(endingAt: UInt8(ascii: ":"))
+                guard length <= bytes.count - position else { throw BinaryCodingError.damaged("a user field runs past the rows") }
+                defer { position += length }
+                return String(decoding: UnsafeBufferPointer(rebasing: bytes[position..<position + length]), as: UTF8.self)
+            }
+            let count = try number(endingAt: UInt8(ascii: ";"))
+            var users: [GraphUser] = []
+            // A user takes at least seven bytes: an id, and five fields it may lack.
+            users.reserveCapacity(min(count, bytes.count / 7))
+            while position < bytes.count {
+                guard let id = try field() else { throw BinaryCodingError.damaged("a user without an id") }
+                let principalName = try field()
+                let displayName = try field()
+                let mail = try field()
+                let enabled = try field().map { $0 == "1" }
+                let licences = try field().map { joined in
+                    joined.utf8.split(separator: UInt8(ascii: ",")).map {
+                        GraphAssignedLicence(skuId: String(decoding: $0, as: UTF8.self), disabledPlans: nil)
+                    }
+                }
+                users.append(
+                    GraphUser(
+                        id: id, userPrincipalName: principalName, displayName: displayName, mail: mail, accountEnabled: enabled,
+                        assignedLicenses: licences))
+            }
+            return users
+        }
     }
 }
 

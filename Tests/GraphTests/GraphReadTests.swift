@@ -141,6 +141,8 @@ struct GraphReadTests {
         #expect(seven.displayName == "Person Seven")
         #expect(second.users.contains { $0.userPrincipalName == "new.hire@contoso.com" })
         #expect(!second.users.contains { $0.userPrincipalName == "person8@contoso.com" })
+        // Changes keep the users in the order of their ids, as a cold read gives them.
+        #expect(second.users.map(\.id) == second.users.map(\.id).sorted() && first.users.map(\.id) == first.users.map(\.id).sorted())
         // Users and groups by delta, role holders and the role-holding group's members again;
         // Places and licences not at all.
         #expect(secondRequests == 2 + DirectoryRole.allCases.count + 1)
@@ -199,7 +201,16 @@ struct GraphReadTests {
             .read(lookingUp: DirectoryLookups(rooms: ["conf-lon-3a@contoso.com"]))
         #expect(unchanged.rooms == third.rooms, "an hour has not passed: what was kept is used")
 
-        // A damaged file, or one of another tenant, is a cold start and never an error.
+        #expect(unchanged.users.map(\.id) == unchanged.users.map(\.id).sorted(), "users come from the file in the order of their ids")
+
+        // A damaged file, cut short or not one at all, or one of another tenant, is a cold start and never an error.
+        let kept = try Data(contentsOf: file)
+        for cut in [kept.count / 3, kept.count / 2, kept.count - 9] {
+            try kept.prefix(cut).write(to: file)
+            let session = try graph.session(secret)
+            #expect(try await GraphDirectoryReader(session: session, cacheFile: file).read().users == unchanged.users)
+            #expect(session.counts.requests == cold.counts.requests, "cut to \(cut) of \(kept.count) bytes")
+        }
         try Data("RKB2 not really".utf8).write(to: file)
         let damaged = try graph.session(secret)
         #expect(try await GraphDirectoryReader(session: damaged, cacheFile: file).read().users.count == second.users.count)
