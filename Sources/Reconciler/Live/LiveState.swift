@@ -39,14 +39,22 @@ public struct LiveState: Sendable {
                     isDefault: true),
                 etag: "")
         }
-        rooms = directory.rooms.map { room in
-            Tagged(
-                PortalRoom(
-                    id: room.email, displayName: room.displayName, email: room.email, location: room.location,
-                    updateRingId: DefaultUpdateRing.general.rawValue, licence: .known(room.licence ?? .unlicensed), capacity: room.capacity),
-                etag: "")
-        }
-        connect(directory)
+        // The rooms are the directory's own, so they need nothing of it merged in; a tenant's
+        // users, its most objects, are taken while they are made.
+        let (rooms, users) = inParallel(
+            {
+                directory.rooms.map { room in
+                    Tagged(
+                        PortalRoom(
+                            id: room.email, displayName: room.displayName, email: room.email, location: room.location,
+                            updateRingId: DefaultUpdateRing.general.rawValue, licence: .known(room.licence ?? .unlicensed), capacity: room.capacity),
+                        etag: "")
+                }
+            }, { directory.users.map { Tagged($0, etag: "") } })
+        self.rooms = rooms
+        self.users = users
+        groups = directory.groups.map { Tagged($0, etag: "") }
+        self.directory = directory
     }
 
     /// Records which of these groups each user is in.

@@ -38,9 +38,11 @@ extension DirectoryLookups {
     /// Every room address the manifests name, and the serial numbers of the rooms' main units
     /// (the devices checked against Intune and Autopilot).
     public init(declared: ManifestSet) {
-        let rooms =
-            declared.roomGroups.flatMap(\.rooms) + declared.roleAssignments.flatMap(\.scope.rooms)
-            + declared.updateRings.flatMap(\.rooms) + declared.devices.map(\.room)
-        self.init(rooms: rooms.map(\.value), serialNumbers: declared.devices.filter(\.isRoomUnit).map(\.serialNumber.value))
+        var rooms: [String] = []
+        for group in declared.roomGroups { rooms += group.rooms.lazy.map(\.value) }
+        for assignment in declared.roleAssignments { rooms += assignment.scope.rooms.lazy.map(\.value) }
+        for ring in declared.updateRings { rooms += ring.rooms.lazy.map(\.value) }
+        rooms += declared.devices.lazy.map(\.room.value)
+        self.init(rooms: rooms, serialNumbers: declared.devices.lazy.filter(\.isRoomUnit).map(\.serialNumber.value))
     }
 }
