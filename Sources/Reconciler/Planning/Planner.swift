@@ -42,15 +42,18 @@ public struct Planner {
         sourceRevision: String? = nil, portal: String, now: Date = Date(), id: String = UUID().uuidString.lowercased()
     ) -> Plan {
         let context = Context(live: live, declared: declared)
-        // The portal's objects and the devices are planned at once, each part with its own
-        // resolver; their findings are kept in the order one pass would give them.
-        let (objects, devices) = inParallel(
+        // The portal's objects, the devices and the reach of remote access are planned at once,
+        // each part with its own resolver; their findings are kept in the order one pass gives.
+        let work: [@Sendable () -> Part] = [
             { Planner(declared: declared, live: live, options: options, context: context).objectsPart() },
-            { Planner(declared: declared, live: live, options: options, context: context).devicesPart(now: now) })
+            { Planner(declared: declared, live: live, options: options, context: context).devicesPart(now: now) },
+            { Planner(declared: declared, live: live, options: options, context: context).remoteAccessPart() },
+        ]
+        let parts = inParallel(work)
         var planner = Planner(declared: declared, live: live, options: options, context: context)
-        planner.actions = objects.actions + devices.actions
-        planner.unmanaged = objects.unmanaged + devices.unmanaged
-        planner.resolver.findings = objects.findings + devices.findings
+        planner.actions = parts.flatMap(\.actions)
+        planner.unmanaged = parts.flatMap(\.unmanaged)
+        planner.resolver.findings = parts.flatMap(\.findings)
         var plan = planner.finish(source: source, portal: portal, now: now)
         plan.id = id
         plan.sourceRevision = sourceRevision
@@ -75,11 +78,15 @@ public struct Planner {
         return part
     }
 
-    /// The declared devices (enrollment, and the main units checked against Intune and
-    /// Autopilot), then the rooms remote access reaches, which their devices tell.
+    /// The declared devices: enrollment, and the main units checked against Intune and Autopilot.
     private consuming func devicesPart(now: Date) -> Part {
         planDevices()
         checkDeviceRegistry(now: now)
+        return part
+    }
+
+    /// The roles that grant remote access, and the rooms their assignments cannot reach.
+    private consuming func remoteAccessPart() -> Part {
         warnAboutRemoteAccess()
         return part
     }
