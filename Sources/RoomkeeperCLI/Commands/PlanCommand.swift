@@ -64,6 +64,7 @@ extension Roomkeeper {
             let snapshot = try await ManifestSource.load(
                 sourceOptions.origin(folder: directory), options: sourceOptions, style: style, consequence: "no checklist was made")
             let run = try await Planning.reporting { try await engine.checklist(snapshot, acceptInventoryShrink: planning.acceptInventoryShrink) }
+            ProcessMemory.keepUntilExit(engine, snapshot, run)
             let tenant = engine.directory?.directoryDescription ?? "the tenant's directory"
             switch format {
             case .json: Console.current.out(try ChecklistRenderer.json(run.checklist, plan: run.plan, directory: tenant), terminator: "")
