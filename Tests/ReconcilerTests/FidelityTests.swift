@@ -171,6 +171,11 @@ struct FidelityTests {
             self.plan(
                 """
                 apiVersion: roomkeeper/v1
+                kind: RoomGroup
+                metadata: {name: floor}
+                spec: {displayName: Floor, rooms: [a@x.com, c@x.com]}
+                ---
+                apiVersion: roomkeeper/v1
                 kind: Role
                 metadata: {name: remote}
                 spec: {displayName: Remote, permissions: [remoteAccess.modify]}
@@ -187,6 +192,11 @@ struct FidelityTests {
             everywhere.findings.first?.message
                 == "grants Remote Access to 2 rooms it cannot reach, not Windows 11: a@x.com (Windows 10 IoT Enterprise), b@x.com (Android 12)")
         #expect(plan(scope: "{rooms: [c@x.com]}").findings.isEmpty, "a peripheral's system does not count")
+        let byGroup = plan(scope: "{roomGroups: [floor], rooms: [b@x.com]}")
+        #expect(
+            byGroup.findings.first { $0.code == .remoteAccessUnreachable }?.message
+                == "grants Remote Access to 2 rooms it cannot reach, not Windows 11: a@x.com (Windows 10 IoT Enterprise), b@x.com (Android 12)",
+            "the group's rooms and the listed ones")
     }
 
     @Test("Two live devices with the declared serial and no manufacturer to tell them apart match neither; a manufacturer settles it")

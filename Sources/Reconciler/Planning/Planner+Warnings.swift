@@ -79,24 +79,33 @@ extension Planner {
             }
         }
         let names = Set(remoteRoles.map(\.metadata.name.value))
-        // The room groups are resolved again, apart: what they find is the room groups' pass's to report.
-        let roomGroups = Resolver(context: context, declared: declared)
         var operatingSystems: [String: String] = [:]
         for tagged in live.devices where tagged.resource.deviceType.value?.isRoomUnit == true {
             if let room = tagged.resource.roomId, let system = tagged.resource.operatingSystem { operatingSystems[room] = system }
         }
+        // Only rooms whose main unit reports a system can be judged; with none that is not
+        // Windows 11 there is nothing to say.
+        let otherSystems = operatingSystems.filter { !$0.value.hasPrefix("Windows 11") }
+        guard !otherSystems.isEmpty else { return }
+        // The room groups are resolved again, apart: what they find is the room groups' pass's to report.
+        let roomGroups = Resolver(context: context, declared: declared)
+        var unreachableOfGroup: [String: Set<String>] = [:]
+        func unreachableRooms(ofGroup name: String) -> Set<String> {
+            if let known = unreachableOfGroup[name] { return known }
+            let rooms = roomGroups.rooms(ofGroupNamed: name).filter { otherSystems[$0] != nil }
+            unreachableOfGroup[name] = rooms
+            return rooms
+        }
         for assignment in declared.roleAssignments {
             guard case .custom(let role) = assignment.role.value, names.contains(role) else { continue }
-            // Only rooms whose main unit reports its system can be judged; all rooms means all of those.
-            let reached: Set<String>
+            let rooms: Set<String>
             switch assignment.scope.reach {
-            case .allRooms: reached = Set(operatingSystems.keys)
-            case .listed(let groups, let rooms):
-                reached = groups.reduce(into: Set(rooms.map(\.value.lowercasedIfNeeded))) { $0.formUnion(roomGroups.rooms(ofGroupNamed: $1.value)) }
+            case .allRooms: rooms = Set(otherSystems.keys)
+            case .listed(let groups, let listed):
+                let named = Set(listed.lazy.map(\.value.lowercasedIfNeeded).filter { otherSystems[$0] != nil })
+                rooms = groups.reduce(into: named) { $0.formUnion(unreachableRooms(ofGroup: $1.value)) }
             }
-            let unreachable = reached.compactMap { room in
-                operatingSystems[room].flatMap { $0.hasPrefix("Windows 11") ? nil : "\(room) (\($0))" }
-            }.sorted()
+            let unreachable = rooms.map { "\($0) (\(otherSystems[$0] ?? ""))" }.sorted()
             guard !unreachable.isEmpty else { continue }
             resolver.findings.append(
                 Finding(
