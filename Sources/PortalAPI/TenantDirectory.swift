@@ -100,8 +100,8 @@ public struct DirectoryLookups: Sendable, Equatable {
     public var serialNumbers: Set<String>
 
     public init(rooms: some Sequence<String> = [], serialNumbers: some Sequence<String> = []) {
-        self.rooms = Set(rooms.map(\.lowercasedIfNeeded))
-        self.serialNumbers = Set(serialNumbers.map(\.uppercasedIfNeeded))
+        self.rooms = Set(rooms.lazy.map(\.lowercasedIfNeeded))
+        self.serialNumbers = Set(serialNumbers.lazy.map(\.uppercasedIfNeeded))
     }
 
     /// Whether a read looking up `other` also looks up everything these ask for.
