@@ -273,11 +273,13 @@ public struct Checklist: Codable, Sendable, Equatable {
     /// Names manifests and their portal objects as a person sees them in the portal.
     fileprivate struct Builder: Sendable {
         let declared: ManifestSet
-        let roomGroups: [String: RoomGroup]
-        let roles: [String: Role]
-        let rings: [String: UpdateRing]
-        let assignments: [String: RoleAssignment]
-        let devices: [String: Device]
+        /// Display names of room groups, and serial numbers of devices, by manifest name.
+        let roomGroupNames: [String: String]
+        let serialNumbers: [String: String]
+        /// Positions in `declared` by manifest name: its manifests are large to copy.
+        let roles: [String: Int]
+        let rings: [String: Int]
+        let assignments: [String: Int]
         /// Rooms' display names by id.
         let roomNames: [String: String]
         /// The serial numbers (upper case) Windows Autopilot has registered, as Graph read them.
@@ -285,13 +287,18 @@ public struct Checklist: Codable, Sendable, Equatable {
 
         init(declared: ManifestSet, live: LiveState) {
             self.declared = declared
-            autopilotSerials = Set(live.directory?.devices?.autopilot.map { $0.serialNumber.uppercased() } ?? [])
+            autopilotSerials = Set(live.directory?.devices?.autopilot.lazy.map(\.serialNumber.uppercasedIfNeeded) ?? [])
             roomNames = Dictionary(live.rooms.map { ($0.resource.id, $0.resource.displayName) }, uniquingKeysWith: { first, _ in first })
-            roomGroups = Dictionary(declared.roomGroups.map { ($0.metadata.name.value, $0) }, uniquingKeysWith: { first, _ in first })
-            roles = Dictionary(declared.roles.map { ($0.metadata.name.value, $0) }, uniquingKeysWith: { first, _ in first })
-            rings = Dictionary(declared.updateRings.map { ($0.metadata.name.value, $0) }, uniquingKeysWith: { first, _ in first })
-            assignments = Dictionary(declared.roleAssignments.map { ($0.metadata.name.value, $0) }, uniquingKeysWith: { first, _ in first })
-            devices = Dictionary(declared.devices.map { ($0.metadata.name.value, $0) }, uniquingKeysWith: { first, _ in first })
+            func positions(_ names: some Sequence<String>) -> [String: Int] {
+                Dictionary(names.enumerated().map { ($1, $0) }, uniquingKeysWith: { first, _ in first })
+            }
+            roomGroupNames = Dictionary(
+                declared.roomGroups.lazy.map { ($0.metadata.name.value, $0.displayName) }, uniquingKeysWith: { first, _ in first })
+            serialNumbers = Dictionary(
+                declared.devices.lazy.map { ($0.metadata.name.value, $0.serialNumber.value) }, uniquingKeysWith: { first, _ in first })
+            roles = positions(declared.roles.lazy.map(\.metadata.name.value))
+            rings = positions(declared.updateRings.lazy.map(\.metadata.name.value))
+            assignments = positions(declared.roleAssignments.lazy.map(\.metadata.name.value))
         }
 
         /// The steps for `actions`, with their ids, each with the objects it names.
@@ -314,7 +321,7 @@ public struct Checklist: Codable, Sendable, Equatable {
                         + [Value(label: "Rooms", value: group.roomIds.joined(separator: ", "))],
                     after: [])
             case (.create, .manifest(.role), _):
-                guard let role = roles[name] else { return nil }
+                guard let role = roles[name].map({ declared.roles[$0] }) else { return nil }
                 return Step(
                     id: "", number: 0, target: action.target, title: "Create the custom role \(role.displayName)",
                     navigation: ["Settings", "Roles", "Create role"],
@@ -327,7 +334,7 @@ public struct Checklist: Codable, Sendable, Equatable {
                         ],
                     after: [])
             case (.create, .manifest(.roleAssignment), _):
-                guard let assignment = assignments[name] else { return nil }
+                guard let assignment = assignments[name].map({ declared.roleAssignments[$0] }) else { return nil }
                 let role = roleName(assignment.role.value)
                 return Step(
                     id: "", number: 0, target: action.target, title: "Assign \(role): \(assignment.displayName)",
@@ -343,7 +350,7 @@ public struct Checklist: Codable, Sendable, Equatable {
                         + scope(assignment),
                     after: [])
             case (.create, .manifest(.updateRing), _):
-                guard let ring = rings[name] else { return nil }
+                guard let ring = rings[name].map({ declared.updateRings[$0] }) else { return nil }
                 return Step(
                     id: "", number: 0, target: action.target, title: "Create the update ring \(ring.displayName)",
                     navigation: ["Updates", "Rings", "Add ring"],
@@ -361,7 +368,7 @@ public struct Checklist: Codable, Sendable, Equatable {
                     navigation: ["Rooms", room, "Updates", "Assigned ring", "Change", "Assign"], values: [Value(label: "Ring", value: ring)],
                     after: [])
             case (.setGroupTag, _, .autopilotGroupTag(let tag)):
-                let serial = devices[name]?.serialNumber.value ?? name
+                let serial = serialNumbers[name] ?? name
                 return Step(
                     id: "", number: 0, target: action.target, title: "Give \(serial) the Autopilot group tag \(tag)",
                     navigation: ["Intune admin center", "Devices", "Windows", "Enrollment", "Devices", serial, "Group tag", "Save"],
@@ -375,8 +382,11 @@ public struct Checklist: Codable, Sendable, Equatable {
         /// with the room's resource account and a Teams Rooms Pro licence enrolls itself
         /// (enroll-a-device); a room that still waits in Onboarding is enrolled by a person.
         func enrollments() -> [Step] {
-            declared.devices.filter { $0.roomEnrollment == .enrolled }.map { device in
-                let room = roomName(device.room.value.lowercased())
+            declared.devices.indices.compactMap { index in
+                let device = declared.devices[index]
+                guard device.roomEnrollment == .enrolled else { return nil }
+                let account = device.room.value.lowercasedIfNeeded
+                let room = roomName(account)
                 return Step(
                     id: "", number: 0, target: ObjectReference(kind: .manifest(.device), name: device.metadata.name.value),
                     title: "Enroll \(room): sign its main unit in, or Enroll it if it shows Onboarding",
@@ -385,9 +395,7 @@ public struct Checklist: Codable, Sendable, Equatable {
                         Value(
                             label: "Main unit",
                             value: HardwareIdentity(manufacturer: device.manufacturer, serialNumber: device.serialNumber.value).description),
-                        Value(
-                            label: "Sign in with",
-                            value: "\(device.room.value.lowercased()) (licensed Teams Rooms Pro: the device then enrolls itself)"),
+                        Value(label: "Sign in with", value: "\(account) (licensed Teams Rooms Pro: the device then enrolls itself)"),
                     ],
                     after: [])
             }
@@ -398,8 +406,10 @@ public struct Checklist: Codable, Sendable, Equatable {
         /// Planning > Autopilot devices > the device > Assign account). Graph v1.0 cannot show
         /// whether it is assigned, so the step stays until a person confirms it.
         func autologins() -> [Step] {
-            declared.devices.filter { $0.isRoomUnit && autopilotSerials.contains($0.serialNumber.value.uppercased()) }.map { device in
-                let account = device.room.value.lowercased()
+            declared.devices.indices.compactMap { index in
+                let device = declared.devices[index]
+                guard device.isRoomUnit, autopilotSerials.contains(device.serialNumber.value.uppercasedIfNeeded) else { return nil }
+                let account = device.room.value.lowercasedIfNeeded
                 return Step(
                     id: "", number: 0, target: ObjectReference(kind: .manifest(.device), name: device.metadata.name.value),
                     title: "Assign \(account) to \(device.serialNumber.value) for Autologin",
@@ -412,7 +422,7 @@ public struct Checklist: Codable, Sendable, Equatable {
             switch assignment.scope.reach {
             case .allRooms: return [Value(label: "Scope", value: "All rooms")]
             case .listed(let groups, let rooms):
-                return groups.map { Value(label: "Scope (room group)", value: roomGroups[$0.value]?.displayName ?? $0.value) }
+                return groups.map { Value(label: "Scope (room group)", value: roomGroupNames[$0.value] ?? $0.value) }
                     + rooms.map { Value(label: "Scope (room)", value: roomName($0.value.lowercased())) }
             }
         }
@@ -420,14 +430,14 @@ public struct Checklist: Codable, Sendable, Equatable {
         private func roleName(_ reference: RoleReference) -> String {
             switch reference {
             case .builtIn(let role): role.displayName
-            case .custom(let name): roles[name]?.displayName ?? name
+            case .custom(let name): roles[name].map { declared.roles[$0].displayName } ?? name
             }
         }
 
         /// A ring by the name a plan gives it: a default ring's id or a manifest name.
         private func ringName(_ name: String?) -> String {
             guard let name else { return "General" }
-            return DefaultUpdateRing(rawValue: name)?.displayName ?? rings[name]?.displayName ?? name
+            return DefaultUpdateRing(rawValue: name)?.displayName ?? rings[name].map { declared.updateRings[$0].displayName } ?? name
         }
 
         private func roomName(_ id: String) -> String {
