@@ -121,8 +121,6 @@ struct KeptUsers: Sendable {
         inOrder = ordered
     }
 
-    var count: Int { inOrder.count }
-
     /// Takes a delta round's `changes`: a removed user goes, any other is `merged` with what is kept of it.
     mutating func apply(_ changes: [GraphUser], merging merged: (_ kept: GraphUser?, _ change: GraphUser) -> GraphUser) {
         guard !changes.isEmpty else { return }
@@ -136,8 +134,8 @@ struct KeptUsers: Sendable {
 
 /// Users as one text: their number and a semicolon, then six fields to a user, each its length
 /// in UTF-8 bytes, a colon and the field (`-` for a field the user lacks). A process reads
-/// 100,000 users as one string, with no decoder call per field. A user's licences are its SKU ids joined by commas, all Roomkeeper
-/// reads of them.
+/// 100,000 users as one string, with no decoder call per field. A user's licences are its SKU
+/// ids joined by commas, all Roomkeeper reads of them.
 enum UserRows {
     static func encode(_ users: some Collection<GraphUser>) -> String {
         var text = "\(users.count);"
