@@ -35,12 +35,6 @@ extension DriftRenderer {
         """
     }
 
-    /// The report's content, for a page of its own or inside another's (the console's), which
-    /// then uses `reportStyles`.
-    public static func htmlBody(_ report: DriftReport, history: [DriftHistoryEntry] = []) -> String {
-        htmlBody(report, chart: chart(history), itemsShown: nil)
-    }
-
     /// The chart of drift over the checks of `history` (empty below two checks), as the report
     /// shows it: made once per check by a server that shows the report many times.
     public static func chart(_ history: [DriftHistoryEntry]) -> String { DriftChart(history: history).svg() }
@@ -58,7 +52,8 @@ extension DriftRenderer {
         }
     }
 
-    /// The report's content with `chart` (from `chart(_:)`), and with `itemsShown`, at most
+    /// The report's content, for a page of its own or inside another's (the console's, which
+    /// then uses `reportStyles`): with `chart` (from `chart(_:)`), and with `itemsShown`, at most
     /// `perPage` items of each group, each group linking to its next page.
     public static func htmlBody(_ report: DriftReport, chart: String, itemsShown: ItemPages?) -> String {
         let groups = DriftGroup.grouping(report.items)
