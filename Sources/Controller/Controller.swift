@@ -335,8 +335,7 @@ public actor Controller {
             driftChart = ""
             return
         }
-        let entries = (try? await offCooperativePool { try history.recent(limit: DriftRenderer.chartedChecks) }) ?? []
-        driftChart = (try? await offCooperativePool { DriftRenderer.chart(entries) }) ?? ""
+        driftChart = (try? await offCooperativePool { DriftRenderer.chart(try history.recent(limit: DriftRenderer.chartedChecks)) }) ?? ""
     }
 
     private enum HealOutcome {
