@@ -83,9 +83,9 @@ public actor GraphDirectoryReader {
         async let roleHolders = readRoleHolders()
         async let users: Void = refreshUsers()
         async let groups: Void = refreshGroups()
-        async let places: Void = refreshPlaces(lookingUp: lookups.rooms)
+        async let places = refreshPlaces(lookingUp: lookups.rooms)
         async let devices: Void = refreshDevices(lookingUp: lookups.serialNumbers)
-        _ = try await (users, groups, places, devices)
+        let (_, _, addresses, _) = try await (users, groups, places, devices)
         let holders = try await throughGroups(try await roleHolders)
         // The directory's users, the most work, are made while the rooms' accounts are found and
         // the rooms made with the licences those hold.
@@ -93,7 +93,7 @@ public actor GraphDirectoryReader {
         let (directoryUsers, (roomAccounts, licensed)) = inParallel(
             { Self.directoryUsers(everyone, roleHolders: holders) },
             {
-                let accounts = Self.roomAccounts(of: everyone, addresses: rooms?.addresses ?? [])
+                let accounts = Self.roomAccounts(of: everyone, addresses: addresses)
                 return (accounts, Self.rooms(rooms, accounts: accounts, subscribed: named))
             })
         try await nameUnknownSkus(of: roomAccounts)
@@ -231,15 +231,20 @@ public actor GraphDirectoryReader {
 
     public static let lookupRefreshSeconds: Double = 300
 
-    private func refreshPlaces(lookingUp rooms: Set<String>) async throws {
-        if let places = kept.places, fresh(places.readAt, complete: rooms.isSubset(of: places.addresses)) { return }
+    /// Reads Places again when what is kept is stale or lacks a room looked up; returns the
+    /// addresses of the rooms kept then, which the caller needs too (made once a read).
+    private func refreshPlaces(lookingUp rooms: Set<String>) async throws -> Set<String> {
+        if let places = kept.places {
+            let addresses = places.addresses
+            if fresh(places.readAt, complete: rooms.isSubset(of: addresses)) { return addresses }
+        }
         let readAt = now()
         unsaved = true
         // Places exists in the global cloud only (place-list): elsewhere there is nothing to read,
         // and the directory says its rooms are not observable rather than that there are none.
         guard session.tokens.signIn.cloud.offers.places else {
             kept.places = GraphReadState.Places(rooms: [], lists: [], members: [:], readAt: readAt)
-            return
+            return []
         }
         // Places pages by $skip and gives no next link (see GraphSession.listBySkip).
         async let rooms = session.listBySkip(
@@ -260,7 +265,9 @@ public actor GraphDirectoryReader {
             for try await (list, rooms) in group { members[list] = rooms }
             return members
         }
-        kept.places = GraphReadState.Places(rooms: try await rooms, lists: lists, members: members, readAt: readAt)
+        let places = GraphReadState.Places(rooms: try await rooms, lists: lists, members: members, readAt: readAt)
+        kept.places = places
+        return places.addresses
     }
 
     // MARK: - Devices
